@@ -1,0 +1,211 @@
+//! CAs, the repository layout, and the issuance steps of CA commands.
+
+use bytes::Bytes;
+use rpki::crypto::{KeyIdentifier, PublicKey};
+use rpki::repository::x509::{Serial, Time, Validity};
+use rpki::uri;
+
+use crate::Timing;
+use crate::error::CaError;
+use crate::objects::{self, CaSigner, Issuer, SubjectInfoAccess, https_uri, rsync_uri};
+use crate::point::PublishedObject;
+use crate::resources::ResourceSet;
+use crate::roa::{RoaPayload, roa_file_name};
+
+/// The handle of the trust anchor; reserved.
+pub const TA_HANDLE: &str = "ta";
+
+/// Checks that a handle can name a publication point directory and URI.
+pub fn validate_handle(handle: &str) -> Result<(), CaError> {
+    let ok = !handle.is_empty()
+        && handle.len() <= 64
+        && handle
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(CaError::BadHandle(handle.to_string()))
+    }
+}
+
+/// Where every object of the repository is published.
+///
+/// Flat layout under the rsync base: the TA certificate at `ta.cer`, and
+/// one directory per CA named by its handle, so relying parties fetch each
+/// publication point separately and no point nests inside another.
+#[derive(Clone, Debug)]
+pub struct RepositoryLayout {
+    /// `rsync://HOST/MODULE/`, ending in `/`.
+    pub rsync_base: String,
+    /// The RRDP notification URI to put in certificates, once RRDP is served.
+    pub notify: Option<String>,
+}
+
+impl RepositoryLayout {
+    /// The rsync URI of the TA certificate (the TAL points here).
+    pub fn ta_cert_uri(&self) -> Result<uri::Rsync, CaError> {
+        rsync_uri(&format!("{}ta.cer", self.rsync_base))
+    }
+
+    /// The publication point of a CA, ending in `/`.
+    pub fn repo_uri(&self, handle: &str) -> Result<uri::Rsync, CaError> {
+        rsync_uri(&format!("{}{handle}/", self.rsync_base))
+    }
+
+    /// The URI of a CA's certificate: in its parent's publication point,
+    /// named after the CA's key so a new key gets a new file.
+    pub fn cert_uri(&self, ca: &CaRecord) -> Result<uri::Rsync, CaError> {
+        match &ca.parent {
+            None => self.ta_cert_uri(),
+            Some(parent) => rsync_uri(&format!(
+                "{}{parent}/{}",
+                self.rsync_base,
+                cert_file_name(&ca.key)
+            )),
+        }
+    }
+
+    /// The SIA of a CA's certificate.
+    pub fn sia(&self, handle: &str, key: &KeyIdentifier) -> Result<SubjectInfoAccess, CaError> {
+        Ok(SubjectInfoAccess {
+            ca_repository: self.repo_uri(handle)?,
+            manifest: rsync_uri(&format!("{}{handle}/{key}.mft", self.rsync_base))?,
+            notify: self.notify.as_deref().map(https_uri).transpose()?,
+        })
+    }
+}
+
+/// The file name of a CA certificate in its parent's publication point.
+pub fn cert_file_name(key: &KeyIdentifier) -> String {
+    format!("{key}.cer")
+}
+
+/// A CA as stored: identity, resources, key and current certificate.
+#[derive(Clone, Debug)]
+pub struct CaRecord {
+    /// The CA's handle; names its publication point.
+    pub handle: String,
+    /// The issuing CA; `None` for the trust anchor.
+    pub parent: Option<String>,
+    /// The resources certified to the CA.
+    pub resources: ResourceSet,
+    /// The CA's current key.
+    pub key: KeyIdentifier,
+    /// The CA's current certificate (self-signed for the TA).
+    pub cert: Bytes,
+    /// The certificate's serial number.
+    pub cert_serial: Serial,
+    /// The certificate's notAfter.
+    pub cert_not_after: Time,
+}
+
+impl CaRecord {
+    /// The CA as an issuer, given its public key.
+    pub fn issuer(&self, layout: &RepositoryLayout, public_key: PublicKey) -> Result<Issuer, CaError> {
+        Ok(Issuer {
+            key: self.key,
+            public_key,
+            cert_uri: layout.cert_uri(self)?,
+            repo_uri: layout.repo_uri(&self.handle)?,
+            not_after: self.cert_not_after,
+        })
+    }
+}
+
+fn random_serial<S: CaSigner>(signer: &S) -> Result<Serial, CaError> {
+    // RFC 5280 §4.1.2.2: unique per issuer; 159 random bits make a
+    // collision practically impossible without keeping a counter.
+    Serial::random(signer).map_err(|e| CaError::Signing(e.to_string()))
+}
+
+/// Issues the self-signed TA certificate; returns the record's cert fields.
+pub fn issue_ta_cert<S: CaSigner>(
+    signer: &S,
+    layout: &RepositoryLayout,
+    key: &KeyIdentifier,
+    resources: &ResourceSet,
+    now: Time,
+    timing: &Timing,
+) -> Result<(Bytes, Serial, Time), CaError> {
+    let serial = random_serial(signer)?;
+    let validity = Validity::new(now - timing.backdate, now + timing.ta_validity);
+    let sia = layout.sia(crate::ca::TA_HANDLE, key)?;
+    let bytes = objects::ta_certificate(signer, key, resources, &sia, serial, validity)?;
+    Ok((bytes, serial, validity.not_after()))
+}
+
+/// Issues a CA certificate for `child` by `parent`.
+///
+/// The result is the object for the parent's publication point; the
+/// child's record takes its bytes, serial and notAfter.
+pub fn issue_ca_cert<S: CaSigner>(
+    signer: &S,
+    layout: &RepositoryLayout,
+    parent: &Issuer,
+    parent_resources: &ResourceSet,
+    child_handle: &str,
+    child_key: &PublicKey,
+    child_resources: &ResourceSet,
+    now: Time,
+    timing: &Timing,
+) -> Result<PublishedObject, CaError> {
+    // RFC 6487 §7.1 / RFC 3779 §2.3: the child's resources must be held by the issuer.
+    if !parent_resources.contains(child_resources) {
+        return Err(CaError::Overclaim {
+            child: child_handle.to_string(),
+            parent: parent.repo_uri.to_string(),
+            excess: child_resources.difference(parent_resources).to_string(),
+        });
+    }
+    let serial = random_serial(signer)?;
+    let validity = Validity::new(now - timing.backdate, now + timing.object_validity);
+    let key = child_key.key_identifier();
+    let sia = layout.sia(child_handle, &key)?;
+    let bytes = objects::ca_certificate(
+        signer,
+        parent,
+        child_key,
+        child_resources,
+        &sia,
+        serial,
+        validity,
+    )?;
+    let not_after = if validity.not_after() > parent.not_after {
+        parent.not_after
+    } else {
+        validity.not_after()
+    };
+    Ok(PublishedObject {
+        name: cert_file_name(&key),
+        bytes,
+        serial: Some(serial),
+        not_after,
+    })
+}
+
+/// Issues the ROA holding all `payloads` of one ASN, with a fresh EE key.
+pub fn issue_roa<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    asn: u32,
+    payloads: &[RoaPayload],
+    now: Time,
+    timing: &Timing,
+) -> Result<PublishedObject, CaError> {
+    let name = roa_file_name(asn);
+    let serial = random_serial(signer)?;
+    let validity = Validity::new(now - timing.backdate, now + timing.object_validity);
+    let bytes = objects::roa(signer, issuer, asn, payloads, &name, serial, validity, now)?;
+    let not_after = if validity.not_after() > issuer.not_after {
+        issuer.not_after
+    } else {
+        validity.not_after()
+    };
+    Ok(PublishedObject {
+        name,
+        bytes,
+        serial: Some(serial),
+        not_after,
+    })
+}

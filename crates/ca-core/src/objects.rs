@@ -1,0 +1,280 @@
+//! Building signed RPKI objects: certificates, ROAs, CRLs and manifests.
+//!
+//! Every function here is pure apart from the signer: the time, serial
+//! numbers and URIs are passed in. Encoding is done by the `rpki` crate;
+//! the choices of the RFC 6487 profile are made here and cited.
+
+use bytes::Bytes;
+use rpki::crypto::{DigestAlgorithm, KeyIdentifier, PublicKey, RpkiSignatureAlgorithm, Signer};
+use rpki::repository::cert::{KeyUsage, Overclaim, TbsCert};
+use rpki::repository::crl::{CrlEntry, TbsCertList};
+use rpki::repository::manifest::{FileAndHash, ManifestContent};
+use rpki::repository::roa::RoaBuilder;
+use rpki::repository::sigobj::SignedObjectBuilder;
+use rpki::repository::x509::{Serial, Time, Validity};
+use rpki::resources::Asn;
+use rpki::uri;
+
+use crate::error::CaError;
+use crate::resources::ResourceSet;
+use crate::roa::RoaPayload;
+
+/// A signer whose keys are addressed by their subject key identifier.
+pub trait CaSigner: Signer<KeyId = KeyIdentifier> {}
+impl<S: Signer<KeyId = KeyIdentifier>> CaSigner for S {}
+
+fn signing<E: std::fmt::Debug>(err: E) -> CaError {
+    CaError::Signing(format!("{err:?}"))
+}
+
+/// Parses an rsync URI.
+pub fn rsync_uri(s: &str) -> Result<uri::Rsync, CaError> {
+    uri::Rsync::from_string(s.to_string()).map_err(|_| CaError::BadUri(s.to_string()))
+}
+
+/// Parses an https URI.
+pub fn https_uri(s: &str) -> Result<uri::Https, CaError> {
+    uri::Https::from_string(s.to_string()).map_err(|_| CaError::BadUri(s.to_string()))
+}
+
+/// A CA in its role as issuer: its key and where its products live.
+#[derive(Clone, Debug)]
+pub struct Issuer {
+    /// The CA's current key.
+    pub key: KeyIdentifier,
+    /// Its public key.
+    pub public_key: PublicKey,
+    /// Where the CA's own certificate is published (for the AIA of what it issues).
+    pub cert_uri: uri::Rsync,
+    /// The CA's publication point, ending in `/`.
+    pub repo_uri: uri::Rsync,
+    /// When the CA's own certificate expires: nothing it issues outlives it.
+    pub not_after: Time,
+}
+
+impl Issuer {
+    /// The file name of the CRL: the hex SKI of the CA key.
+    pub fn crl_name(&self) -> String {
+        format!("{}.crl", self.key)
+    }
+
+    /// The file name of the manifest: the hex SKI of the CA key.
+    pub fn manifest_name(&self) -> String {
+        format!("{}.mft", self.key)
+    }
+
+    /// The rsync URI of a file in the CA's publication point.
+    pub fn object_uri(&self, name: &str) -> Result<uri::Rsync, CaError> {
+        rsync_uri(&format!("{}{name}", self.repo_uri))
+    }
+
+    /// The CRL distribution point of everything this CA issues.
+    pub fn crl_uri(&self) -> Result<uri::Rsync, CaError> {
+        self.object_uri(&self.crl_name())
+    }
+
+    fn cap(&self, not_after: Time) -> Time {
+        if not_after > self.not_after {
+            self.not_after
+        } else {
+            not_after
+        }
+    }
+
+    fn sigobj(
+        &self,
+        serial: Serial,
+        validity: Validity,
+        name: &str,
+        now: Time,
+    ) -> Result<SignedObjectBuilder, CaError> {
+        let mut b = SignedObjectBuilder::new(
+            serial,
+            Validity::new(validity.not_before(), self.cap(validity.not_after())),
+            self.crl_uri()?,
+            self.cert_uri.clone(),
+            self.object_uri(name)?,
+        );
+        // RFC 6488 §2.1.6.4.3: signing-time, here from the injected clock.
+        b.set_signing_time(now);
+        Ok(b)
+    }
+}
+
+/// Where a CA's publication point and manifest are, for its certificate's SIA.
+#[derive(Clone, Debug)]
+pub struct SubjectInfoAccess {
+    /// RFC 6487 §4.8.8.1 id-ad-caRepository.
+    pub ca_repository: uri::Rsync,
+    /// RFC 6487 §4.8.8.1 id-ad-rpkiManifest.
+    pub manifest: uri::Rsync,
+    /// RFC 8182 §3.2 id-ad-rpkiNotify, once RRDP is served.
+    pub notify: Option<uri::Https>,
+}
+
+/// Builds the self-signed trust anchor certificate.
+///
+/// RFC 6487 §4.8.3/§4.8.6/§4.8.7: a self-signed certificate carries no
+/// CRL distribution point and no AIA; its AKI may be omitted, and is.
+pub fn ta_certificate<S: CaSigner>(
+    signer: &S,
+    key: &KeyIdentifier,
+    resources: &ResourceSet,
+    sia: &SubjectInfoAccess,
+    serial: Serial,
+    validity: Validity,
+) -> Result<Bytes, CaError> {
+    let public = signer.get_key_info(key).map_err(signing)?;
+    let mut tbs = TbsCert::new(
+        serial,
+        public.to_subject_name(),
+        validity,
+        None,
+        public,
+        KeyUsage::Ca,
+        // RFC 6487 §4.8.9: the RFC 6484 policy; never RFC 8360's.
+        Overclaim::Refuse,
+    );
+    tbs.set_basic_ca(Some(true));
+    tbs.set_ca_repository(Some(sia.ca_repository.clone()));
+    tbs.set_rpki_manifest(Some(sia.manifest.clone()));
+    tbs.set_rpki_notify(sia.notify.clone());
+    resources.apply_to(&mut tbs);
+    let cert = tbs.into_cert(signer, key).map_err(signing)?;
+    Ok(cert.to_captured().into_bytes())
+}
+
+/// Builds a CA certificate for a child's key.
+#[allow(clippy::too_many_arguments)]
+pub fn ca_certificate<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    subject: &PublicKey,
+    resources: &ResourceSet,
+    sia: &SubjectInfoAccess,
+    serial: Serial,
+    validity: Validity,
+) -> Result<Bytes, CaError> {
+    let mut tbs = TbsCert::new(
+        serial,
+        // RFC 6487 §4.4: the issuer name is the subject name of the issuer.
+        issuer.public_key.to_subject_name(),
+        Validity::new(validity.not_before(), issuer.cap(validity.not_after())),
+        None,
+        subject.clone(),
+        KeyUsage::Ca,
+        Overclaim::Refuse,
+    );
+    tbs.set_basic_ca(Some(true));
+    // RFC 6487 §4.8.3: AKI is the issuer's SKI.
+    tbs.set_authority_key_identifier(Some(issuer.key));
+    tbs.set_crl_uri(Some(issuer.crl_uri()?));
+    tbs.set_ca_issuer(Some(issuer.cert_uri.clone()));
+    tbs.set_ca_repository(Some(sia.ca_repository.clone()));
+    tbs.set_rpki_manifest(Some(sia.manifest.clone()));
+    tbs.set_rpki_notify(sia.notify.clone());
+    resources.apply_to(&mut tbs);
+    let cert = tbs.into_cert(signer, &issuer.key).map_err(signing)?;
+    Ok(cert.to_captured().into_bytes())
+}
+
+/// Builds a ROA for one ASN with a fresh one-time EE key.
+///
+/// `payloads` must be canonical (see [`crate::roa::canonical_payloads`]),
+/// all for `asn`, and not empty.
+pub fn roa<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    asn: u32,
+    payloads: &[RoaPayload],
+    name: &str,
+    serial: Serial,
+    validity: Validity,
+    now: Time,
+) -> Result<Bytes, CaError> {
+    assert!(!payloads.is_empty(), "a ROA needs at least one prefix");
+    let mut builder = RoaBuilder::new(Asn::from_u32(asn));
+    for p in payloads {
+        debug_assert_eq!(p.asn, asn);
+        builder.push_addr(p.prefix.addr(), p.prefix.len(), p.encoded_max_length());
+    }
+    let sigobj = issuer.sigobj(serial, validity, name, now)?;
+    let roa = builder
+        .finalize(sigobj, signer, &issuer.key)
+        .map_err(signing)?;
+    Ok(roa.to_captured().into_bytes())
+}
+
+/// A revoked certificate, kept on the CRL until it expires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// The revoked certificate's serial number.
+    pub serial: Serial,
+    /// When it was revoked.
+    pub revoked_at: Time,
+    /// When the certificate expires; after that it may leave the CRL.
+    pub expires: Time,
+}
+
+/// Builds a CRL (RFC 6487 §5).
+pub fn crl<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    revocations: &[Revocation],
+    number: u64,
+    this_update: Time,
+    next_update: Time,
+) -> Result<Bytes, CaError> {
+    let entries: Vec<CrlEntry> = revocations
+        .iter()
+        .map(|r| CrlEntry::new(r.serial, r.revoked_at))
+        .collect();
+    let crl = TbsCertList::new(
+        RpkiSignatureAlgorithm::default(),
+        issuer.public_key.to_subject_name(),
+        this_update,
+        next_update,
+        entries,
+        issuer.key,
+        Serial::from(number),
+    )
+    .into_crl(signer, &issuer.key)
+    .map_err(signing)?;
+    Ok(crl.to_captured().into_bytes())
+}
+
+/// Builds a manifest (RFC 9286) listing `files` with their SHA-256 hashes.
+#[allow(clippy::too_many_arguments)]
+pub fn manifest<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    files: &[(String, Bytes)],
+    number: u64,
+    serial: Serial,
+    this_update: Time,
+    next_update: Time,
+) -> Result<Bytes, CaError> {
+    let alg = DigestAlgorithm::default();
+    let list: Vec<FileAndHash<Bytes, Bytes>> = files
+        .iter()
+        .map(|(name, bytes)| {
+            FileAndHash::new(
+                Bytes::copy_from_slice(name.as_bytes()),
+                Bytes::copy_from_slice(alg.digest(bytes).as_ref()),
+            )
+        })
+        .collect();
+    let content = ManifestContent::new(Serial::from(number), this_update, next_update, alg, list);
+    // RFC 9286 §4.2.1 / §5.1: the EE certificate's validity matches the
+    // manifest's thisUpdate..nextUpdate.
+    let sigobj = issuer.sigobj(
+        serial,
+        Validity::new(this_update, next_update),
+        &issuer.manifest_name(),
+        this_update,
+    )?;
+    let mft = content
+        .into_manifest(sigobj, signer, &issuer.key)
+        .map_err(signing)?;
+    Ok(mft.to_captured().into_bytes())
+}

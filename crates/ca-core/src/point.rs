@@ -1,0 +1,230 @@
+//! A CA's publication point: its current objects, its CRL and manifest.
+//!
+//! Every change to a publication point goes through [`PublicationPoint`]:
+//! replacing or withdrawing an object revokes the certificate it carried,
+//! and [`PublicationPoint::refresh`] issues the new CRL and manifest that
+//! make the change visible. The store persists what
+//! [`PublicationPoint::changed`] and [`PublicationPoint::removed`] report.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+use chrono::TimeDelta;
+use rpki::repository::x509::{Serial, Time};
+
+use crate::Timing;
+use crate::error::CaError;
+use crate::objects::{self, CaSigner, Issuer, Revocation};
+
+/// One file of a publication point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedObject {
+    /// The file name within the publication point.
+    pub name: String,
+    /// The exact bytes published.
+    pub bytes: Bytes,
+    /// The serial of the certificate the file carries (the EE certificate
+    /// of a signed object, or an issued CA certificate); none for a CRL.
+    pub serial: Option<Serial>,
+    /// When the object stops being usable: its certificate's notAfter, or
+    /// a CRL's nextUpdate.
+    pub not_after: Time,
+}
+
+/// The state of one CA's publication point.
+#[derive(Clone, Debug, Default)]
+pub struct PublicationPoint {
+    /// The files currently published, by name.
+    pub objects: BTreeMap<String, PublishedObject>,
+    /// Revoked certificates that have not expired yet.
+    pub revocations: Vec<Revocation>,
+    /// The number the next manifest gets (RFC 9286 §4.2.1: strictly increasing).
+    pub next_manifest_number: u64,
+    /// The number the next CRL gets (RFC 5280 §5.2.3: strictly increasing).
+    pub next_crl_number: u64,
+    changed: BTreeSet<String>,
+    removed: BTreeSet<String>,
+}
+
+impl PublicationPoint {
+    /// A new, empty publication point whose first manifest and CRL are number 1.
+    pub fn new() -> Self {
+        PublicationPoint {
+            next_manifest_number: 1,
+            next_crl_number: 1,
+            ..Default::default()
+        }
+    }
+
+    /// Restores a publication point from stored state with no pending changes.
+    pub fn restore(
+        objects: impl IntoIterator<Item = PublishedObject>,
+        revocations: Vec<Revocation>,
+        next_manifest_number: u64,
+        next_crl_number: u64,
+    ) -> Self {
+        PublicationPoint {
+            objects: objects.into_iter().map(|o| (o.name.clone(), o)).collect(),
+            revocations,
+            next_manifest_number,
+            next_crl_number,
+            changed: BTreeSet::new(),
+            removed: BTreeSet::new(),
+        }
+    }
+
+    fn revoke(&mut self, old: &PublishedObject, now: Time) {
+        if let Some(serial) = old.serial
+            && old.not_after > now
+            && !self.revocations.iter().any(|r| r.serial == serial)
+        {
+            self.revocations.push(Revocation {
+                serial,
+                revoked_at: now,
+                expires: old.not_after,
+            });
+        }
+    }
+
+    /// Publishes `object`, revoking the certificate of the file it replaces.
+    pub fn publish(&mut self, object: PublishedObject, now: Time) {
+        if let Some(old) = self.objects.get(&object.name).cloned() {
+            self.revoke(&old, now);
+        }
+        self.removed.remove(&object.name);
+        self.changed.insert(object.name.clone());
+        self.objects.insert(object.name.clone(), object);
+    }
+
+    /// Withdraws the file `name` and revokes its certificate; false if absent.
+    pub fn withdraw(&mut self, name: &str, now: Time) -> bool {
+        match self.objects.remove(name) {
+            Some(old) => {
+                self.revoke(&old, now);
+                self.changed.remove(name);
+                self.removed.insert(name.to_string());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Withdraws every file, for a CA that is being deleted.
+    pub fn withdraw_all(&mut self, now: Time) {
+        let names: Vec<String> = self.objects.keys().cloned().collect();
+        for name in names {
+            self.withdraw(&name, now);
+        }
+    }
+
+    /// Names of files written since restore.
+    pub fn changed(&self) -> impl Iterator<Item = &PublishedObject> {
+        self.changed.iter().filter_map(|n| self.objects.get(n))
+    }
+
+    /// Names of files withdrawn since restore.
+    pub fn removed(&self) -> impl Iterator<Item = &str> {
+        self.removed.iter().map(String::as_str)
+    }
+
+    /// Whether anything changed since restore.
+    pub fn is_dirty(&self) -> bool {
+        !self.changed.is_empty() || !self.removed.is_empty()
+    }
+
+    /// The manifest's nextUpdate, if there is a manifest.
+    pub fn manifest_next_update(&self, issuer: &Issuer) -> Option<Time> {
+        self.objects
+            .get(&issuer.manifest_name())
+            .map(|o| o.not_after)
+    }
+
+    /// Whether the manifest and CRL must be reissued at `now`.
+    pub fn refresh_due(&self, issuer: &Issuer, now: Time, timing: &Timing) -> bool {
+        match self.manifest_next_update(issuer) {
+            Some(next) => crate::time_diff(next, now) < timing.mft_crl_reissue_before,
+            None => true,
+        }
+    }
+
+    /// Issues a new CRL and manifest covering the current objects.
+    ///
+    /// The previous manifest's one-time EE certificate is revoked on the new
+    /// CRL; revocations of certificates that have expired are dropped.
+    pub fn refresh<S: CaSigner>(
+        &mut self,
+        signer: &S,
+        issuer: &Issuer,
+        now: Time,
+        timing: &Timing,
+    ) -> Result<(), CaError> {
+        let this_update = now - timing.backdate;
+        let next_update = now + timing.mft_crl_next_update;
+        let mft_name = issuer.manifest_name();
+        let crl_name = issuer.crl_name();
+
+        if let Some(old) = self.objects.get(&mft_name).cloned() {
+            self.revoke(&old, now);
+        }
+        // RFC 5280 §5.1.2.6 lets a CRL drop entries once the certificate expires.
+        self.revocations.retain(|r| r.expires > now);
+        self.revocations.sort_by_key(|r| r.serial);
+
+        let crl_bytes = objects::crl(
+            signer,
+            issuer,
+            &self.revocations,
+            self.next_crl_number,
+            this_update,
+            next_update,
+        )?;
+        self.next_crl_number += 1;
+        self.put(PublishedObject {
+            name: crl_name,
+            bytes: crl_bytes,
+            serial: None,
+            not_after: next_update,
+        });
+
+        // RFC 9286 §4.2.1: every file of the point but the manifest itself,
+        // the CRL included (RFC 9286 §6.6 rejects a point without it).
+        let files: Vec<(String, Bytes)> = self
+            .objects
+            .values()
+            .filter(|o| o.name != mft_name)
+            .map(|o| (o.name.clone(), o.bytes.clone()))
+            .collect();
+        let serial = Serial::random(signer).map_err(|e| CaError::Signing(e.to_string()))?;
+        let mft_bytes = objects::manifest(
+            signer,
+            issuer,
+            &files,
+            self.next_manifest_number,
+            serial,
+            this_update,
+            next_update,
+        )?;
+        self.next_manifest_number += 1;
+        self.put(PublishedObject {
+            name: mft_name,
+            bytes: mft_bytes,
+            serial: Some(serial),
+            not_after: next_update,
+        });
+        Ok(())
+    }
+
+    fn put(&mut self, object: PublishedObject) {
+        self.removed.remove(&object.name);
+        self.changed.insert(object.name.clone());
+        self.objects.insert(object.name.clone(), object);
+    }
+
+    /// Objects whose certificate expires within `before` of `now`.
+    pub fn expiring(&self, now: Time, before: TimeDelta) -> Vec<&PublishedObject> {
+        self.objects
+            .values()
+            .filter(|o| o.serial.is_some() && crate::time_diff(o.not_after, now) < before)
+            .collect()
+    }
+}

@@ -1,0 +1,288 @@
+//! Publication of Anchorage's repository as an rsync tree.
+//!
+//! [`RsyncTree::write`] writes a complete repository state into a fresh
+//! directory under `trees/`, fsyncs it, and swaps the `current` symlink to
+//! it with one `rename(2)`. `rsync --daemon` serves `current`: a client
+//! that connected before the swap keeps reading the old directory (kept
+//! for a grace period), one that connects after sees the new one, and
+//! nobody ever sees a half-written state.
+//!
+//! Files keep the mtime the store assigned (it changes exactly when the
+//! bytes change), and files unchanged since the previous tree are hard
+//! links to it, so writing a new state costs in proportion to what changed
+//! plus one directory entry per file.
+#![forbid(unsafe_code)]
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Errors while writing the tree.
+#[derive(Debug, thiserror::Error)]
+pub enum PublicationError {
+    /// A file system operation failed.
+    #[error("writing the rsync tree at {path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A file name that must not appear in a repository.
+    #[error("refusing to publish '{0}': not a safe relative path")]
+    BadPath(String),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PublicationError + '_ {
+    move |source| PublicationError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// One file of the repository.
+#[derive(Clone, Copy, Debug)]
+pub struct TreeFile<'a> {
+    /// The publication point directory, or "" for the module root.
+    pub dir: &'a str,
+    /// The file name.
+    pub name: &'a str,
+    /// The exact bytes.
+    pub bytes: &'a [u8],
+    /// Modification time, seconds since the epoch.
+    pub mtime: i64,
+}
+
+/// How long a superseded tree is kept for clients still reading it.
+pub const GRACE: Duration = Duration::from_secs(300);
+
+/// The rsync tree of a data directory: `ROOT/current` and `ROOT/trees/`.
+#[derive(Clone, Debug)]
+pub struct RsyncTree {
+    root: PathBuf,
+}
+
+/// What [`RsyncTree::write`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Files in the new tree.
+    pub files: usize,
+    /// Files written because they are new or changed.
+    pub written: usize,
+    /// Files hard-linked from the previous tree.
+    pub linked: usize,
+}
+
+fn safe_component(s: &str) -> bool {
+    !s.is_empty()
+        && s != "."
+        && s != ".."
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+impl RsyncTree {
+    /// The tree under `root` (normally `DIR/rsync`).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        RsyncTree { root: root.into() }
+    }
+
+    /// The symlink rsyncd serves: `ROOT/current`.
+    pub fn current(&self) -> PathBuf {
+        self.root.join("current")
+    }
+
+    fn trees(&self) -> PathBuf {
+        self.root.join("trees")
+    }
+
+    /// The directory `current` points to, if any.
+    pub fn current_target(&self) -> Option<PathBuf> {
+        let link = fs::read_link(self.current()).ok()?;
+        Some(self.root.join(link))
+    }
+
+    /// Writes a new tree holding exactly `files` and makes it current.
+    pub fn write<'a>(
+        &self,
+        files: impl IntoIterator<Item = TreeFile<'a>>,
+    ) -> Result<WriteStats, PublicationError> {
+        let trees = self.trees();
+        fs::create_dir_all(&trees).map_err(io_err(&trees))?;
+        let previous = self.current_target();
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let name = format!("{stamp}-{}", std::process::id());
+        let tmp = trees.join(format!(".tmp-{name}"));
+        let fin = trees.join(&name);
+        fs::create_dir(&tmp).map_err(io_err(&tmp))?;
+
+        let mut stats = WriteStats::default();
+        let mut dirs: HashSet<String> = HashSet::new();
+        for f in files {
+            if !safe_component(f.name) || !(f.dir.is_empty() || safe_component(f.dir)) {
+                return Err(PublicationError::BadPath(format!("{}/{}", f.dir, f.name)));
+            }
+            let rel = if f.dir.is_empty() {
+                PathBuf::from(f.name)
+            } else {
+                if dirs.insert(f.dir.to_string()) {
+                    let d = tmp.join(f.dir);
+                    fs::create_dir(&d).map_err(io_err(&d))?;
+                }
+                Path::new(f.dir).join(f.name)
+            };
+            let target = tmp.join(&rel);
+            let mtime = UNIX_EPOCH + Duration::from_secs(f.mtime.max(0) as u64);
+            stats.files += 1;
+            if let Some(prev) = &previous {
+                let old = prev.join(&rel);
+                if let Ok(meta) = fs::metadata(&old)
+                    && meta.len() == f.bytes.len() as u64
+                    && meta.modified().ok() == Some(mtime)
+                    && fs::hard_link(&old, &target).is_ok()
+                {
+                    stats.linked += 1;
+                    continue;
+                }
+            }
+            let mut file = fs::File::create(&target).map_err(io_err(&target))?;
+            file.write_all(f.bytes).map_err(io_err(&target))?;
+            file.set_modified(mtime).map_err(io_err(&target))?;
+            file.sync_all().map_err(io_err(&target))?;
+            stats.written += 1;
+        }
+        for d in &dirs {
+            sync_dir(&tmp.join(d))?;
+        }
+        sync_dir(&tmp)?;
+        fs::rename(&tmp, &fin).map_err(io_err(&fin))?;
+        sync_dir(&trees)?;
+
+        // Swap `current` atomically: a new symlink renamed over the old one.
+        let link_tmp = self.root.join(format!(".current-{name}"));
+        std::os::unix::fs::symlink(Path::new("trees").join(&name), &link_tmp)
+            .map_err(io_err(&link_tmp))?;
+        let current = self.current();
+        fs::rename(&link_tmp, &current).map_err(io_err(&current))?;
+        sync_dir(&self.root)?;
+
+        self.prune(&fin, previous.as_deref());
+        tracing::debug!(
+            files = stats.files,
+            written = stats.written,
+            linked = stats.linked,
+            "rsync tree written"
+        );
+        Ok(stats)
+    }
+
+    /// Removes partial trees, and superseded ones past the grace period.
+    ///
+    /// The tree just replaced is always kept, so a client that started
+    /// before the swap can finish.
+    fn prune(&self, keep: &Path, previous: Option<&Path>) {
+        let Ok(entries) = fs::read_dir(self.trees()) else {
+            return;
+        };
+        let now = SystemTime::now();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path == keep || Some(path.as_path()) == previous {
+                continue;
+            }
+            let partial = entry.file_name().to_string_lossy().starts_with(".tmp-");
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .map(|m| now.duration_since(m).unwrap_or_default() > GRACE)
+                .unwrap_or(true);
+            if (partial || old)
+                && let Err(err) = fs::remove_dir_all(&path)
+            {
+                tracing::warn!(path = %path.display(), %err, "could not remove old rsync tree");
+            }
+        }
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), PublicationError> {
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file<'a>(dir: &'a str, name: &'a str, bytes: &'a [u8], mtime: i64) -> TreeFile<'a> {
+        TreeFile {
+            dir,
+            name,
+            bytes,
+            mtime,
+        }
+    }
+
+    #[test]
+    fn swaps_and_keeps_unchanged_mtimes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = RsyncTree::new(tmp.path());
+        let s1 = tree
+            .write([
+                file("", "ta.cer", b"ta", 1_000_000),
+                file("ca", "a.roa", b"one", 1_000_000),
+                file("ca", "b.roa", b"two", 1_000_000),
+            ])
+            .unwrap();
+        assert_eq!(s1.written, 3);
+        let first = tree.current_target().unwrap();
+        let s2 = tree
+            .write([
+                file("", "ta.cer", b"ta", 1_000_000),
+                file("ca", "a.roa", b"ONE", 1_000_100),
+            ])
+            .unwrap();
+        assert_eq!((s2.files, s2.written, s2.linked), (2, 1, 1));
+        let cur = tree.current();
+        assert_eq!(fs::read(cur.join("ca/a.roa")).unwrap(), b"ONE");
+        assert!(!cur.join("ca/b.roa").exists(), "withdrawn file is gone");
+        let m = |p: &Path| {
+            fs::metadata(p)
+                .unwrap()
+                .modified()
+                .unwrap()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        };
+        assert_eq!(m(&cur.join("ta.cer")), 1_000_000);
+        assert_eq!(m(&cur.join("ca/a.roa")), 1_000_100);
+        // the superseded tree is intact for clients still reading it
+        assert_eq!(fs::read(first.join("ca/a.roa")).unwrap(), b"one");
+    }
+
+    #[test]
+    fn partial_trees_are_pruned() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = RsyncTree::new(tmp.path());
+        fs::create_dir_all(tmp.path().join("trees/.tmp-crashed")).unwrap();
+        tree.write([file("", "ta.cer", b"ta", 1)]).unwrap();
+        assert!(!tmp.path().join("trees/.tmp-crashed").exists());
+    }
+
+    #[test]
+    fn rejects_path_tricks() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = RsyncTree::new(tmp.path());
+        for (dir, name) in [("..", "x.roa"), ("ca", "../x"), ("ca", ".hidden"), ("a/b", "x")] {
+            assert!(tree.write([file(dir, name, b"x", 1)]).is_err(), "{dir}/{name}");
+        }
+    }
+}

@@ -1,0 +1,569 @@
+//! Durable state of Anchorage: CAs, ROA configurations, published objects,
+//! revocations and the audit log, in SQLite.
+//!
+//! Every state-changing command runs in one [`Tx`] opened with
+//! `BEGIN IMMEDIATE` (one writer at a time, across processes) and commits
+//! before the command reports success. The database runs in WAL mode with
+//! `synchronous=FULL`, so a committed transaction survives a crash or
+//! `kill -9`, and an uncommitted one leaves no trace.
+//!
+//! Published objects are stored with the exact bytes and an mtime: the
+//! mtime changes exactly when the bytes do and strictly increases, so the
+//! rsync tree written from the store never makes rsync skip a changed file
+//! nor re-send an unchanged one.
+#![forbid(unsafe_code)]
+
+use std::path::Path;
+
+use anchorage_ca_core::point::PublishedObject;
+use anchorage_ca_core::{CaRecord, IpPrefix, PublicationPoint, ResourceSet, Revocation, RoaPayload};
+use bytes::Bytes;
+use chrono::DateTime;
+use rpki::crypto::KeyIdentifier;
+use rpki::repository::x509::{Serial, Time};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// `init` on a data dir that already has a database.
+    #[error("a database already exists at {0}; refusing to initialise twice")]
+    AlreadyExists(String),
+    /// Any command on a data dir without a database.
+    #[error("no database at {0}; run `anchorage init` first")]
+    Missing(String),
+    /// A stored value could not be decoded.
+    #[error("corrupt value in the store ({what}): {value}")]
+    Corrupt {
+        /// What was being read.
+        what: &'static str,
+        /// The offending value.
+        value: String,
+    },
+}
+
+/// Shorthand for store results.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+const SCHEMA: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE cas (
+    handle TEXT PRIMARY KEY,
+    parent TEXT REFERENCES cas(handle),
+    resources TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    cert BLOB NOT NULL,
+    cert_serial TEXT NOT NULL,
+    cert_not_after INTEGER NOT NULL,
+    next_manifest_number INTEGER NOT NULL,
+    next_crl_number INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE roas (
+    ca TEXT NOT NULL REFERENCES cas(handle) ON DELETE CASCADE,
+    asn INTEGER NOT NULL,
+    prefix TEXT NOT NULL,
+    max_length INTEGER NOT NULL,
+    PRIMARY KEY (ca, asn, prefix, max_length)
+);
+-- dir is the publication point's directory (a CA handle), or '' for the
+-- module root where the TA certificate lives.
+CREATE TABLE objects (
+    dir TEXT NOT NULL,
+    name TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    serial TEXT,
+    not_after INTEGER NOT NULL,
+    mtime INTEGER NOT NULL,
+    PRIMARY KEY (dir, name)
+);
+CREATE TABLE revocations (
+    ca TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    revoked_at INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    PRIMARY KEY (ca, serial)
+);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    ca TEXT,
+    detail TEXT NOT NULL
+);
+";
+
+/// The schema version this code writes; `meta.schema_version`.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// An open Anchorage database.
+pub struct Store {
+    conn: Connection,
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(60))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+impl Store {
+    /// Creates a new database; fails if one exists at `path`.
+    pub fn create(path: &Path) -> Result<Store> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(path.display().to_string()));
+        }
+        let conn = Connection::open(path)?;
+        configure(&conn)?;
+        let mut store = Store { conn };
+        let tx = store.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(SCHEMA)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+            [SCHEMA_VERSION],
+        )?;
+        tx.commit()?;
+        Ok(store)
+    }
+
+    /// Opens an existing database.
+    pub fn open(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        Ok(Store { conn })
+    }
+
+    /// Starts a write transaction; it holds the database's write lock.
+    pub fn transaction(&mut self) -> Result<Tx<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        Ok(Tx { tx })
+    }
+
+    /// Checks the database's integrity (SQLite `PRAGMA integrity_check`).
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+/// A write transaction; dropped without [`Tx::commit`] it rolls back.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+/// A published file as stored, with its path and mtime.
+#[derive(Clone, Debug)]
+pub struct StoredFile {
+    /// The publication point directory, or '' for the module root.
+    pub dir: String,
+    /// The file name.
+    pub name: String,
+    /// The exact bytes.
+    pub bytes: Bytes,
+    /// Seconds since the epoch at which the bytes last changed.
+    pub mtime: i64,
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug)]
+pub struct AuditEntry {
+    /// Seconds since the epoch.
+    pub time: i64,
+    /// Who did it.
+    pub actor: String,
+    /// What was done.
+    pub action: String,
+    /// The CA concerned, if any.
+    pub ca: Option<String>,
+    /// Details.
+    pub detail: String,
+}
+
+/// Converts a time to seconds since the epoch.
+pub fn to_secs(t: Time) -> i64 {
+    t.timestamp()
+}
+
+/// Converts seconds since the epoch to a time.
+pub fn from_secs(s: i64) -> Result<Time> {
+    DateTime::from_timestamp(s, 0)
+        .map(Time::new)
+        .ok_or(StoreError::Corrupt {
+            what: "timestamp",
+            value: s.to_string(),
+        })
+}
+
+fn corrupt(what: &'static str, value: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        value: value.to_string(),
+    }
+}
+
+fn parse_serial(s: &str) -> Result<Serial> {
+    s.parse().map_err(|_| corrupt("serial", s))
+}
+
+type CaRow = (String, Option<String>, String, String, Vec<u8>, String, i64);
+
+fn ca_from_row(row: CaRow) -> Result<CaRecord> {
+    let (handle, parent, resources, key, cert, serial, not_after) = row;
+    Ok(CaRecord {
+        resources: resources
+            .parse::<ResourceSet>()
+            .map_err(|_| corrupt("resources", &resources))?,
+        key: key
+            .parse::<KeyIdentifier>()
+            .map_err(|_| corrupt("key identifier", &key))?,
+        cert: Bytes::from(cert),
+        cert_serial: parse_serial(&serial)?,
+        cert_not_after: from_secs(not_after)?,
+        handle,
+        parent,
+    })
+}
+
+const CA_COLUMNS: &str = "handle, parent, resources, key_id, cert, cert_serial, cert_not_after";
+
+impl Tx<'_> {
+    /// Commits the transaction durably.
+    pub fn commit(self) -> Result<()> {
+        Ok(self.tx.commit()?)
+    }
+
+    /// Reads a configuration value.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Writes a configuration value.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Loads a CA by handle.
+    pub fn ca(&self, handle: &str) -> Result<Option<CaRecord>> {
+        let row: Option<CaRow> = self
+            .tx
+            .query_row(
+                &format!("SELECT {CA_COLUMNS} FROM cas WHERE handle = ?1"),
+                [handle],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(ca_from_row).transpose()
+    }
+
+    /// Loads all CAs in creation order, so parents come before children.
+    pub fn cas(&self) -> Result<Vec<CaRecord>> {
+        let mut stmt = self
+            .tx
+            .prepare(&format!("SELECT {CA_COLUMNS} FROM cas ORDER BY rowid"))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(ca_from_row(row?)?);
+        }
+        Ok(out)
+    }
+
+    /// Handles of the CAs whose parent is `handle`.
+    pub fn children(&self, handle: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT handle FROM cas WHERE parent = ?1 ORDER BY handle")?;
+        let rows = stmt.query_map([handle], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Inserts a new CA with an empty publication point state.
+    pub fn insert_ca(&self, ca: &CaRecord, now: Time) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO cas (handle, parent, resources, key_id, cert, cert_serial,
+                              cert_not_after, next_manifest_number, next_crl_number, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 1, ?8)",
+            params![
+                ca.handle,
+                ca.parent,
+                ca.resources.to_string(),
+                ca.key.to_string(),
+                ca.cert.as_ref(),
+                ca.cert_serial.to_string(),
+                to_secs(ca.cert_not_after),
+                to_secs(now),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Stores a CA's new certificate and resources.
+    pub fn update_ca(&self, ca: &CaRecord) -> Result<()> {
+        self.tx.execute(
+            "UPDATE cas SET resources = ?2, key_id = ?3, cert = ?4, cert_serial = ?5,
+                            cert_not_after = ?6 WHERE handle = ?1",
+            params![
+                ca.handle,
+                ca.resources.to_string(),
+                ca.key.to_string(),
+                ca.cert.as_ref(),
+                ca.cert_serial.to_string(),
+                to_secs(ca.cert_not_after),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a CA, its ROA configuration and its revocations.
+    ///
+    /// Its published objects must have been withdrawn by saving its point.
+    pub fn delete_ca(&self, handle: &str) -> Result<()> {
+        self.tx.execute("DELETE FROM roas WHERE ca = ?1", [handle])?;
+        self.tx.execute("DELETE FROM revocations WHERE ca = ?1", [handle])?;
+        self.tx.execute("DELETE FROM objects WHERE dir = ?1", [handle])?;
+        self.tx.execute("DELETE FROM cas WHERE handle = ?1", [handle])?;
+        Ok(())
+    }
+
+    /// Loads the publication point of a CA.
+    pub fn point(&self, handle: &str) -> Result<PublicationPoint> {
+        let (mft, crl): (i64, i64) = self.tx.query_row(
+            "SELECT next_manifest_number, next_crl_number FROM cas WHERE handle = ?1",
+            [handle],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut stmt = self
+            .tx
+            .prepare("SELECT name, bytes, serial, not_after FROM objects WHERE dir = ?1")?;
+        let rows = stmt.query_map([handle], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut objects = Vec::new();
+        for row in rows {
+            let (name, bytes, serial, not_after) = row?;
+            objects.push(PublishedObject {
+                name,
+                bytes: Bytes::from(bytes),
+                serial: serial.as_deref().map(parse_serial).transpose()?,
+                not_after: from_secs(not_after)?,
+            });
+        }
+        let mut stmt = self
+            .tx
+            .prepare("SELECT serial, revoked_at, expires FROM revocations WHERE ca = ?1")?;
+        let rows = stmt.query_map([handle], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut revocations = Vec::new();
+        for row in rows {
+            let (serial, revoked_at, expires) = row?;
+            revocations.push(Revocation {
+                serial: parse_serial(&serial)?,
+                revoked_at: from_secs(revoked_at)?,
+                expires: from_secs(expires)?,
+            });
+        }
+        let number = |n: i64, what| u64::try_from(n).map_err(|_| corrupt(what, n));
+        Ok(PublicationPoint::restore(
+            objects,
+            revocations,
+            number(mft, "manifest number")?,
+            number(crl, "CRL number")?,
+        ))
+    }
+
+    /// Writes the changes of a publication point.
+    ///
+    /// `now` becomes the mtime of changed files, or one second after their
+    /// previous mtime if that is later, so every new version has a new mtime.
+    pub fn save_point(&self, handle: &str, point: &PublicationPoint, now: Time) -> Result<()> {
+        for name in point.removed() {
+            self.tx.execute(
+                "DELETE FROM objects WHERE dir = ?1 AND name = ?2",
+                [handle, name],
+            )?;
+        }
+        for obj in point.changed() {
+            self.put_object(handle, obj, now)?;
+        }
+        self.tx
+            .execute("DELETE FROM revocations WHERE ca = ?1", [handle])?;
+        for r in &point.revocations {
+            self.tx.execute(
+                "INSERT INTO revocations (ca, serial, revoked_at, expires) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    handle,
+                    r.serial.to_string(),
+                    to_secs(r.revoked_at),
+                    to_secs(r.expires)
+                ],
+            )?;
+        }
+        let number = |n: u64| i64::try_from(n).map_err(|_| corrupt("number", n));
+        self.tx.execute(
+            "UPDATE cas SET next_manifest_number = ?2, next_crl_number = ?3 WHERE handle = ?1",
+            params![
+                handle,
+                number(point.next_manifest_number)?,
+                number(point.next_crl_number)?
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Writes one published file into `dir` ('' is the module root).
+    pub fn put_object(&self, dir: &str, obj: &PublishedObject, now: Time) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO objects (dir, name, bytes, serial, not_after, mtime)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (dir, name) DO UPDATE SET
+                mtime = CASE WHEN objects.bytes = excluded.bytes THEN objects.mtime
+                             ELSE max(excluded.mtime, objects.mtime + 1) END,
+                bytes = excluded.bytes,
+                serial = excluded.serial,
+                not_after = excluded.not_after",
+            params![
+                dir,
+                obj.name,
+                obj.bytes.as_ref(),
+                obj.serial.map(|s| s.to_string()),
+                to_secs(obj.not_after),
+                to_secs(now)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Every published file, for writing the repository tree.
+    pub fn files(&self) -> Result<Vec<StoredFile>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT dir, name, bytes, mtime FROM objects ORDER BY dir, name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(StoredFile {
+                dir: r.get(0)?,
+                name: r.get(1)?,
+                bytes: Bytes::from(r.get::<_, Vec<u8>>(2)?),
+                mtime: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// The ROA payloads of a CA, optionally only those of one ASN.
+    pub fn roas(&self, handle: &str, asn: Option<u32>) -> Result<Vec<RoaPayload>> {
+        let mut stmt = self.tx.prepare(
+            "SELECT asn, prefix, max_length FROM roas WHERE ca = ?1 AND (?2 IS NULL OR asn = ?2)
+             ORDER BY asn, prefix, max_length",
+        )?;
+        let rows = stmt.query_map(params![handle, asn], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, u8>(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (asn, prefix, max_length) = row?;
+            let prefix: IpPrefix = prefix.parse().map_err(|_| corrupt("prefix", &prefix))?;
+            out.push(
+                RoaPayload::new(asn, prefix, Some(max_length))
+                    .map_err(|_| corrupt("maxLength", max_length))?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Adds a ROA payload; false if it was already configured.
+    pub fn insert_roa(&self, handle: &str, roa: &RoaPayload) -> Result<bool> {
+        let n = self.tx.execute(
+            "INSERT OR IGNORE INTO roas (ca, asn, prefix, max_length) VALUES (?1, ?2, ?3, ?4)",
+            params![handle, roa.asn, roa.prefix.to_string(), roa.max_length],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Removes a ROA payload; false if it was not configured.
+    pub fn delete_roa(&self, handle: &str, roa: &RoaPayload) -> Result<bool> {
+        let n = self.tx.execute(
+            "DELETE FROM roas WHERE ca = ?1 AND asn = ?2 AND prefix = ?3 AND max_length = ?4",
+            params![handle, roa.asn, roa.prefix.to_string(), roa.max_length],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Appends to the audit log.
+    pub fn audit(&self, now: Time, actor: &str, action: &str, ca: Option<&str>, detail: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO audit (time, actor, action, ca, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![to_secs(now), actor, action, ca, detail],
+        )?;
+        Ok(())
+    }
+
+    /// Reads the audit log, oldest first.
+    pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT time, actor, action, ca, detail FROM audit ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(AuditEntry {
+                time: r.get(0)?,
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                ca: r.get(3)?,
+                detail: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+}
