@@ -1,1 +1,334 @@
-fn main() {}
+//! The `anchorage` command line.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anchorage::clock::Clock;
+use anchorage::datadir::DataDir;
+use anchorage::ops::{Anchorage, DEFAULT_ONLINE_HANDLE, InitOptions};
+use anchorage_ca_core::roa::parse_asn;
+use anchorage_ca_core::{IpPrefix, ResourceSet, RoaPayload};
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Anchorage: a hosted-mode RPKI certificate authority.
+#[derive(Parser, Debug)]
+#[command(name = "anchorage", version, about)]
+struct Cli {
+    /// The data directory (database, keys, rsync tree, TAL).
+    #[arg(long, global = true, env = "ANCHORAGE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// Pretend the current time is this RFC 3339 time (for rehearsing
+    /// reissue schedules on a copy of a data dir; never in production).
+    #[arg(long, global = true, hide = true, value_name = "TIME")]
+    now: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Log filter, e.g. `info` or `anchorage=debug` (also RUST_LOG).
+    #[arg(long, global = true, default_value = "warn", env = "RUST_LOG")]
+    log: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create the database, trust anchor, TAL and online CA.
+    Init {
+        /// rsync://HOST/MODULE/ where the repository is served.
+        #[arg(long)]
+        rsync_uri: String,
+        /// https://HOST/rrdp/ where RRDP will be served.
+        #[arg(long)]
+        rrdp_uri: String,
+        /// Resources of the trust anchor.
+        #[arg(long, default_value = "AS0-AS4294967295, 0.0.0.0/0, ::/0")]
+        ta_resources: ResourceSet,
+        /// Handle of the online CA under the trust anchor.
+        #[arg(long, default_value = DEFAULT_ONLINE_HANDLE)]
+        online_handle: String,
+        /// Manifest and CRL nextUpdate, in hours.
+        #[arg(long, default_value_t = 24)]
+        next_update_hours: u32,
+        /// Reissue manifests and CRLs when fewer hours than this remain.
+        #[arg(long, default_value_t = 16)]
+        reissue_before_hours: u32,
+    },
+    /// Manage CAs.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Manage ROAs.
+    #[command(subcommand)]
+    Roa(RoaCommand),
+    /// Reissue whatever is due and write the rsync tree.
+    Publish {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Build, publish and validate a small RIR hierarchy in a temporary directory.
+    Demo {
+        /// Keep the data directory here instead of a temporary one.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CaCommand {
+    /// Create a hosted CA.
+    Create {
+        /// The new CA's handle.
+        handle: String,
+        /// Its resources; must be within the parent's.
+        #[arg(long)]
+        resources: ResourceSet,
+        /// The parent CA (default: the online CA).
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// List CAs.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show a CA.
+    Show {
+        /// The CA's handle.
+        handle: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Delete a CA without children: revoke its certificate, withdraw its objects.
+    Delete {
+        /// The CA's handle.
+        handle: String,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct RoaArgs {
+    /// The CA's handle.
+    handle: String,
+    /// Origin AS (64496 or AS64496).
+    #[arg(long, value_parser = |s: &str| parse_asn(s))]
+    asn: u32,
+    /// The prefix, e.g. 192.0.2.0/24.
+    #[arg(long)]
+    prefix: IpPrefix,
+    /// maxLength (default: the prefix length).
+    #[arg(long)]
+    max_length: Option<u8>,
+}
+
+impl RoaArgs {
+    fn payload(&self) -> anyhow::Result<RoaPayload> {
+        Ok(RoaPayload::new(self.asn, self.prefix, self.max_length)?)
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum RoaCommand {
+    /// Authorise an origin AS for a prefix (a no-op if present).
+    Add(RoaArgs),
+    /// Remove an authorisation.
+    Remove(RoaArgs),
+    /// List a CA's ROA payloads.
+    List {
+        /// The CA's handle.
+        handle: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// For people.
+    Text,
+    /// For scripts.
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&cli.log)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let clock = cli.now.map(Clock::Fixed).unwrap_or_default();
+    let data_dir = || -> anyhow::Result<DataDir> {
+        match &cli.data_dir {
+            Some(dir) => Ok(DataDir::new(dir)),
+            None => bail!("no data directory: give --data-dir DIR or set ANCHORAGE_DATA_DIR"),
+        }
+    };
+    let open = || -> anyhow::Result<Anchorage> { Ok(Anchorage::open(data_dir()?, clock)?) };
+    match cli.command {
+        Command::Init {
+            rsync_uri,
+            rrdp_uri,
+            ta_resources,
+            online_handle,
+            next_update_hours,
+            reissue_before_hours,
+        } => {
+            let dir = data_dir()?;
+            let a = Anchorage::init(
+                dir.clone(),
+                &InitOptions {
+                    rsync_uri,
+                    rrdp_uri,
+                    ta_resources,
+                    online_handle,
+                    next_update_hours,
+                    reissue_before_hours,
+                },
+                clock,
+            )?;
+            println!(
+                "initialised trust anchor and online CA '{}' in {}",
+                a.online_handle(),
+                dir.root().display()
+            );
+            println!("TAL: {}", dir.tal().display());
+            println!("rsync tree: {}", dir.rsync().join("current").display());
+        }
+        Command::Ca(CaCommand::Create {
+            handle,
+            resources,
+            parent,
+        }) => {
+            let mut a = open()?;
+            let ca = a.create_ca(&handle, resources, parent.as_deref())?;
+            println!(
+                "created CA '{}' under '{}' with {}",
+                ca.handle,
+                ca.parent.as_deref().unwrap_or("-"),
+                ca.resources
+            );
+        }
+        Command::Ca(CaCommand::List { format }) => {
+            let cas = open()?.list_cas()?;
+            if format == Format::Json {
+                return json(&cas);
+            }
+            println!("{:<20} {:<20} {:>6}  RESOURCES", "HANDLE", "PARENT", "ROAS");
+            for ca in cas {
+                println!(
+                    "{:<20} {:<20} {:>6}  {}",
+                    ca.handle,
+                    ca.parent.as_deref().unwrap_or("-"),
+                    ca.roa_payloads,
+                    ca.resources
+                );
+            }
+        }
+        Command::Ca(CaCommand::Show { handle, format }) => {
+            let d = open()?.show_ca(&handle)?;
+            if format == Format::Json {
+                return json(&d);
+            }
+            println!("handle:               {}", d.handle);
+            println!(
+                "parent:               {}",
+                d.parent.as_deref().unwrap_or("-")
+            );
+            println!("children:             {}", d.children.join(", "));
+            println!("resources:            {}", d.resources);
+            println!("key:                  {}", d.key_id);
+            println!("certificate:          {}", d.cert_uri);
+            println!("certificate serial:   {}", d.cert_serial);
+            println!("certificate expires:  {}", d.cert_not_after);
+            println!("repository:           {}", d.repository);
+            println!(
+                "manifest next update: {}",
+                d.manifest_next_update.as_deref().unwrap_or("-")
+            );
+            println!("next manifest number: {}", d.next_manifest_number);
+            println!("revoked certificates: {}", d.revoked);
+            println!("objects:");
+            for o in &d.objects {
+                println!("  {}  ({} bytes, until {})", o.uri, o.size, o.not_after);
+            }
+            println!("ROAs:");
+            for r in &d.roas {
+                println!("  AS{} {} max {}", r.asn, r.prefix, r.max_length);
+            }
+        }
+        Command::Ca(CaCommand::Delete { handle }) => {
+            open()?.delete_ca(&handle)?;
+            println!("deleted CA '{handle}': certificate revoked, objects withdrawn");
+        }
+        Command::Roa(RoaCommand::Add(args)) => {
+            let payload = args.payload()?;
+            if open()?.add_roa(&args.handle, payload)? {
+                println!("added {payload} to CA '{}'; published", args.handle);
+            } else {
+                println!(
+                    "{payload} already present in CA '{}'; nothing changed",
+                    args.handle
+                );
+            }
+        }
+        Command::Roa(RoaCommand::Remove(args)) => {
+            let payload = args.payload()?;
+            open()?.remove_roa(&args.handle, payload)?;
+            println!("removed {payload} from CA '{}'; published", args.handle);
+        }
+        Command::Roa(RoaCommand::List { handle, format }) => {
+            let roas = open()?.list_roas(&handle)?;
+            if format == Format::Json {
+                return json(&roas);
+            }
+            println!("{:<12} {:<44} MAXLEN", "ASN", "PREFIX");
+            for r in roas {
+                println!(
+                    "{:<12} {:<44} {}",
+                    format!("AS{}", r.asn),
+                    r.prefix,
+                    r.max_length
+                );
+            }
+        }
+        Command::Publish { format } => {
+            let report = open()?.publish()?;
+            if format == Format::Json {
+                return json(&report);
+            }
+            println!(
+                "published: {} publication points refreshed, {} objects reissued, {} files ({} written)",
+                report.refreshed_points, report.reissued_objects, report.files, report.written
+            );
+        }
+        Command::Demo { keep } => {
+            let summary = anchorage::demo::run(keep.as_deref()).context("demo failed")?;
+            print!("{summary}");
+        }
+    }
+    Ok(())
+}

@@ -102,7 +102,11 @@ pub struct CaRecord {
 
 impl CaRecord {
     /// The CA as an issuer, given its public key.
-    pub fn issuer(&self, layout: &RepositoryLayout, public_key: PublicKey) -> Result<Issuer, CaError> {
+    pub fn issuer(
+        &self,
+        layout: &RepositoryLayout,
+        public_key: PublicKey,
+    ) -> Result<Issuer, CaError> {
         Ok(Issuer {
             key: self.key,
             public_key,

@@ -27,10 +27,14 @@ pub enum CaError {
     #[error(transparent)]
     Resource(#[from] ResourceError),
     /// A handle has characters that cannot appear in a URI or file name.
-    #[error("invalid CA handle '{0}': use 1-64 characters of A-Z a-z 0-9 - _ (it names the publication point)")]
+    #[error(
+        "invalid CA handle '{0}': use 1-64 characters of A-Z a-z 0-9 - _ (it names the publication point)"
+    )]
     BadHandle(String),
     /// maxLength outside prefix length ..= family size.
-    #[error("maxLength {max_length} for {prefix} must be between the prefix length {len} and {bits} (RFC 9582 §4.3.3)")]
+    #[error(
+        "maxLength {max_length} for {prefix} must be between the prefix length {len} and {bits} (RFC 9582 §4.3.3)"
+    )]
     BadMaxLength {
         /// The prefix.
         prefix: String,
@@ -42,7 +46,9 @@ pub enum CaError {
         bits: u8,
     },
     /// A ROA prefix that the CA does not hold.
-    #[error("prefix {prefix} is not within the resources of CA '{ca}' ({resources}); a ROA may only authorise held address space (RFC 6482 §4, RFC 6487 §7.2)")]
+    #[error(
+        "prefix {prefix} is not within the resources of CA '{ca}' ({resources}); a ROA may only authorise held address space (RFC 6482 §4, RFC 6487 §7.2)"
+    )]
     PrefixNotHeld {
         /// The CA.
         ca: String,
@@ -52,7 +58,9 @@ pub enum CaError {
         resources: String,
     },
     /// A child CA would hold resources its parent does not.
-    #[error("resources {excess} requested for CA '{child}' are not held by its parent '{parent}' (RFC 6487 §7.1: a certificate's resources must be contained in its issuer's)")]
+    #[error(
+        "resources {excess} requested for CA '{child}' are not held by its parent '{parent}' (RFC 6487 §7.1: a certificate's resources must be contained in its issuer's)"
+    )]
     Overclaim {
         /// The child.
         child: String,

@@ -193,7 +193,9 @@ impl ResourceSet {
 
     /// Returns whether every resource of `other` is in this set.
     pub fn contains(&self, other: &ResourceSet) -> bool {
-        self.asns.contains(&other.asns) && self.v4.contains(&other.v4) && self.v6.contains(&other.v6)
+        self.asns.contains(&other.asns)
+            && self.v4.contains(&other.v4)
+            && self.v6.contains(&other.v6)
     }
 
     /// Returns the resources of this set that are not in `other`.
@@ -240,9 +242,11 @@ impl ResourceSet {
         if !self.v4.is_empty() {
             tbs.v4_resources_from_iter(self.v4.ranges().iter().map(|&(a, b)| {
                 // RFC 3779 §2.2.3.7: a range that is a prefix is encoded as one.
+                // rpki's Addr is left-aligned in 128 bits: the upper bound
+                // of an IPv4 range has all 96 low bits set.
                 IpBlock::from((
-                    Addr::from(Ipv4Addr::from(a)),
-                    Addr::from(Ipv4Addr::from(b)),
+                    Addr::from((a as u128) << 96),
+                    Addr::from(((b as u128) << 96) | ((1u128 << 96) - 1)),
                 ))
             }));
         }
@@ -468,7 +472,11 @@ impl IpPrefix {
         } else {
             (1u128 << host) - 1
         };
-        let mask = if bits == 32 { mask & u32::MAX as u128 } else { mask };
+        let mask = if bits == 32 {
+            mask & u32::MAX as u128
+        } else {
+            mask
+        };
         (num & !mask, (num & !mask) | mask)
     }
 

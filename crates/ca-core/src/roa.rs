@@ -114,7 +114,10 @@ mod tests {
         assert!(RoaPayload::new(1, v6, Some(128)).is_ok());
         assert!(RoaPayload::new(1, v6, Some(129)).is_err());
         let err = RoaPayload::new(1, p, Some(20)).unwrap_err().to_string();
-        assert!(err.contains("maxLength 20") && err.contains("192.0.2.0/24"), "{err}");
+        assert!(
+            err.contains("maxLength 20") && err.contains("192.0.2.0/24"),
+            "{err}"
+        );
     }
 
     #[test]

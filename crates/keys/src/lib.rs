@@ -326,7 +326,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = KeyStore::open(dir.path().join("keys")).unwrap();
         let id = store.generate().unwrap();
-        let mode = fs::metadata(store.key_path(&id)).unwrap().permissions().mode();
+        let mode = fs::metadata(store.key_path(&id))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
@@ -335,7 +338,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = KeyStore::open(dir.path()).unwrap();
         let id = KeyIdentifier::from([7u8; 20]);
-        assert!(matches!(store.get_key_info(&id), Err(KeyError::KeyNotFound)));
+        assert!(matches!(
+            store.get_key_info(&id),
+            Err(KeyError::KeyNotFound)
+        ));
     }
 
     #[test]

@@ -281,8 +281,16 @@ mod tests {
     fn rejects_path_tricks() {
         let tmp = tempfile::tempdir().unwrap();
         let tree = RsyncTree::new(tmp.path());
-        for (dir, name) in [("..", "x.roa"), ("ca", "../x"), ("ca", ".hidden"), ("a/b", "x")] {
-            assert!(tree.write([file(dir, name, b"x", 1)]).is_err(), "{dir}/{name}");
+        for (dir, name) in [
+            ("..", "x.roa"),
+            ("ca", "../x"),
+            ("ca", ".hidden"),
+            ("a/b", "x"),
+        ] {
+            assert!(
+                tree.write([file(dir, name, b"x", 1)]).is_err(),
+                "{dir}/{name}"
+            );
         }
     }
 }

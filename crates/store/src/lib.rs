@@ -16,7 +16,9 @@
 use std::path::Path;
 
 use anchorage_ca_core::point::PublishedObject;
-use anchorage_ca_core::{CaRecord, IpPrefix, PublicationPoint, ResourceSet, Revocation, RoaPayload};
+use anchorage_ca_core::{
+    CaRecord, IpPrefix, PublicationPoint, ResourceSet, Revocation, RoaPayload,
+};
 use bytes::Bytes;
 use chrono::DateTime;
 use rpki::crypto::KeyIdentifier;
@@ -122,7 +124,9 @@ impl Store {
         let conn = Connection::open(path)?;
         configure(&conn)?;
         let mut store = Store { conn };
-        let tx = store.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = store
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
@@ -361,10 +365,14 @@ impl Tx<'_> {
     ///
     /// Its published objects must have been withdrawn by saving its point.
     pub fn delete_ca(&self, handle: &str) -> Result<()> {
-        self.tx.execute("DELETE FROM roas WHERE ca = ?1", [handle])?;
-        self.tx.execute("DELETE FROM revocations WHERE ca = ?1", [handle])?;
-        self.tx.execute("DELETE FROM objects WHERE dir = ?1", [handle])?;
-        self.tx.execute("DELETE FROM cas WHERE handle = ?1", [handle])?;
+        self.tx
+            .execute("DELETE FROM roas WHERE ca = ?1", [handle])?;
+        self.tx
+            .execute("DELETE FROM revocations WHERE ca = ?1", [handle])?;
+        self.tx
+            .execute("DELETE FROM objects WHERE dir = ?1", [handle])?;
+        self.tx
+            .execute("DELETE FROM cas WHERE handle = ?1", [handle])?;
         Ok(())
     }
 
@@ -509,7 +517,11 @@ impl Tx<'_> {
              ORDER BY asn, prefix, max_length",
         )?;
         let rows = stmt.query_map(params![handle, asn], |r| {
-            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, u8>(2)?))
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u8>(2)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -542,7 +554,14 @@ impl Tx<'_> {
     }
 
     /// Appends to the audit log.
-    pub fn audit(&self, now: Time, actor: &str, action: &str, ca: Option<&str>, detail: &str) -> Result<()> {
+    pub fn audit(
+        &self,
+        now: Time,
+        actor: &str,
+        action: &str,
+        ca: Option<&str>,
+        detail: &str,
+    ) -> Result<()> {
         self.tx.execute(
             "INSERT INTO audit (time, actor, action, ca, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![to_secs(now), actor, action, ca, detail],

@@ -1,0 +1,73 @@
+//! Errors of Anchorage operations, each one line naming the value and rule.
+
+use anchorage_ca_core::CaError;
+
+/// Why an operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The CA engine refused the input.
+    #[error(transparent)]
+    Ca(#[from] CaError),
+    /// No CA has this handle.
+    #[error("unknown CA '{0}'")]
+    UnknownCa(String),
+    /// A CA with this handle exists.
+    #[error("a CA with handle '{0}' already exists")]
+    DuplicateHandle(String),
+    /// The handle is reserved for the trust anchor.
+    #[error("handle '{0}' is reserved for the trust anchor")]
+    ReservedHandle(String),
+    /// The trust anchor only certifies the online CA.
+    #[error(
+        "the trust anchor only certifies the online CA '{online}'; {what} belongs under '{online}' or below it"
+    )]
+    TaOffLimits {
+        /// The online CA's handle.
+        online: String,
+        /// What was attempted.
+        what: String,
+    },
+    /// A CA that cannot be deleted.
+    #[error("CA '{handle}' cannot be deleted: {why}")]
+    Undeletable {
+        /// The CA.
+        handle: String,
+        /// Why not.
+        why: String,
+    },
+    /// Removing a ROA that is not configured.
+    #[error("CA '{ca}' has no ROA for {payload}; nothing removed (see `anchorage roa list {ca}`)")]
+    NoSuchRoa {
+        /// The CA.
+        ca: String,
+        /// The payload.
+        payload: String,
+    },
+    /// An init argument is unusable.
+    #[error("invalid {what} '{value}': {rule}")]
+    BadArgument {
+        /// Which argument.
+        what: &'static str,
+        /// Its value.
+        value: String,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] anchorage_store::StoreError),
+    /// The key store failed.
+    #[error(transparent)]
+    Keys(#[from] anchorage_keys::KeysError),
+    /// Writing the repository failed.
+    #[error(transparent)]
+    Publication(#[from] anchorage_publication::PublicationError),
+    /// Another I/O failure.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,24 @@
+//! Anchorage: a hosted-mode RPKI certificate authority.
+//!
+//! This library is what the `anchorage` binary is made of; the admin API
+//! and `serve` will call the same operations.
+//!
+//! * [`ops`] — the operations an operator runs (init, CA and ROA changes,
+//!   publish): each validates, changes the store in one transaction, signs
+//!   through the key store, and writes the rsync tree.
+//! * [`datadir`] — the files of a data directory.
+//! * [`clock`] — the time source, fixed in tests.
+//! * [`report`] — what operations return, serialisable for `--format json`.
+//! * [`demo`] — the README's demo: a small RIR hierarchy, validated.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod datadir;
+pub mod demo;
+pub mod error;
+pub mod ops;
+pub mod report;
+pub mod rpki_client;
+
+pub use error::AppError;
+pub use ops::Anchorage;

@@ -1,0 +1,763 @@
+//! The operations of Anchorage: each is one store transaction, then a new
+//! rsync tree.
+//!
+//! Order within an operation: validate everything that can be validated
+//! before touching state; then, inside one `BEGIN IMMEDIATE` transaction,
+//! change the configuration, re-sign the affected objects and the
+//! manifest and CRL of every affected publication point, and commit; only
+//! then write the rsync tree from the store. A crash before the commit
+//! leaves no trace; a crash after it leaves a committed state that the
+//! next operation (or `publish`) writes out. Manifest and CRL numbers are
+//! committed with the manifests that use them, so they never go back.
+
+use std::fs;
+use std::io::Write;
+
+use anchorage_ca_core::ca::{self, TA_HANDLE};
+use anchorage_ca_core::objects::{CaSigner, Issuer};
+use anchorage_ca_core::point::PublishedObject;
+use anchorage_ca_core::roa::{canonical_payloads, roa_file_name};
+use anchorage_ca_core::{
+    CaRecord, PublicationPoint, RepositoryLayout, ResourceSet, RoaPayload, Time, Timing, time_diff,
+    validate_handle,
+};
+use anchorage_keys::KeyStore;
+use anchorage_publication::{RsyncTree, TreeFile, WriteStats};
+use anchorage_store::{Store, Tx};
+use base64::Engine as _;
+use chrono::{SecondsFormat, TimeDelta};
+use rpki::crypto::{KeyIdentifier, Signer};
+
+use crate::clock::Clock;
+use crate::datadir::DataDir;
+use crate::error::AppError;
+use crate::report::{CaDetails, CaSummary, ObjectInfo, PublishReport, RoaInfo};
+
+/// Shorthand for operation results.
+pub type Result<T> = std::result::Result<T, AppError>;
+
+/// The default handle of the online CA under the trust anchor.
+pub const DEFAULT_ONLINE_HANDLE: &str = "online";
+
+/// Arguments of `init`.
+#[derive(Clone, Debug)]
+pub struct InitOptions {
+    /// `rsync://HOST/MODULE/` the repository is served at.
+    pub rsync_uri: String,
+    /// `https://HOST/rrdp/` RRDP will be served at.
+    pub rrdp_uri: String,
+    /// The trust anchor's resources.
+    pub ta_resources: ResourceSet,
+    /// The handle of the online CA under the TA.
+    pub online_handle: String,
+    /// Manifest/CRL nextUpdate in hours.
+    pub next_update_hours: u32,
+    /// Reissue manifests/CRLs when fewer hours than this remain.
+    pub reissue_before_hours: u32,
+}
+
+/// An open data directory: store, keys and rsync tree.
+pub struct Anchorage {
+    store: Store,
+    ctx: Ctx,
+}
+
+/// Everything of an open data directory but the store, so operations can
+/// hold a store transaction while signing.
+struct Ctx {
+    dir: DataDir,
+    keys: KeyStore,
+    tree: RsyncTree,
+    layout: RepositoryLayout,
+    timing: Timing,
+    online: String,
+    clock: Clock,
+    actor: String,
+}
+
+fn rfc3339(t: Time) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn meta(tx: &Tx<'_>, key: &str) -> Result<String> {
+    tx.meta(key)?.ok_or_else(|| {
+        AppError::Store(anchorage_store::StoreError::Corrupt {
+            what: "configuration",
+            value: format!("missing {key}"),
+        })
+    })
+}
+
+impl Anchorage {
+    /// Creates a data directory: store, TA key and certificate, TAL, online CA.
+    pub fn init(dir: DataDir, opts: &InitOptions, clock: Clock) -> Result<Anchorage> {
+        let bad = |what, value: &str, rule| AppError::BadArgument {
+            what,
+            value: value.to_string(),
+            rule,
+        };
+        if !opts.rsync_uri.starts_with("rsync://") || !opts.rsync_uri.ends_with('/') {
+            return Err(bad(
+                "--rsync-uri",
+                &opts.rsync_uri,
+                "must be rsync://HOST/MODULE/ with a trailing slash",
+            ));
+        }
+        anchorage_ca_core::objects::rsync_uri(&opts.rsync_uri)?;
+        if !opts.rrdp_uri.starts_with("https://") || !opts.rrdp_uri.ends_with('/') {
+            return Err(bad(
+                "--rrdp-uri",
+                &opts.rrdp_uri,
+                "must be https://HOST/PATH/ with a trailing slash",
+            ));
+        }
+        anchorage_ca_core::objects::https_uri(&opts.rrdp_uri)?;
+        validate_handle(&opts.online_handle)?;
+        if opts.online_handle == TA_HANDLE {
+            return Err(AppError::ReservedHandle(opts.online_handle.clone()));
+        }
+        if opts.next_update_hours == 0 || opts.reissue_before_hours >= opts.next_update_hours {
+            return Err(bad(
+                "--reissue-before-hours",
+                &opts.reissue_before_hours.to_string(),
+                "must be less than --next-update-hours, which must be positive",
+            ));
+        }
+
+        fs::create_dir_all(dir.root()).map_err(|source| AppError::Io {
+            what: format!("creating {}", dir.root().display()),
+            source,
+        })?;
+        let store = Store::create(&dir.database())?;
+        let keys = KeyStore::open(dir.keys())?;
+        let mut this = Anchorage {
+            store,
+            ctx: Ctx {
+                tree: RsyncTree::new(dir.rsync()),
+                layout: RepositoryLayout {
+                    rsync_base: opts.rsync_uri.clone(),
+                    notify: None,
+                },
+                timing: Timing {
+                    mft_crl_next_update: TimeDelta::hours(opts.next_update_hours.into()),
+                    mft_crl_reissue_before: TimeDelta::hours(opts.reissue_before_hours.into()),
+                    ..Timing::default()
+                },
+                online: opts.online_handle.clone(),
+                dir,
+                keys,
+                clock,
+                actor: default_actor(),
+            },
+        };
+        let now = this.ctx.clock.now();
+        let ta_key = this.ctx.keys.generate()?;
+        let tx = this.store.transaction()?;
+        tx.set_meta("rsync_base", &opts.rsync_uri)?;
+        tx.set_meta("rrdp_base", &opts.rrdp_uri)?;
+        tx.set_meta("online_handle", &opts.online_handle)?;
+        tx.set_meta("next_update_hours", &opts.next_update_hours.to_string())?;
+        tx.set_meta(
+            "reissue_before_hours",
+            &opts.reissue_before_hours.to_string(),
+        )?;
+        let ta = this
+            .ctx
+            .issue_ta(&tx, ta_key, opts.ta_resources.clone(), now)?;
+        tx.insert_ca(&ta, now)?;
+        this.ctx.put_ta_cert(&tx, &ta, now)?;
+        let mut point = PublicationPoint::new();
+        point.refresh(
+            &this.ctx.keys,
+            &this.ctx.issuer(&ta)?,
+            now,
+            &this.ctx.timing,
+        )?;
+        tx.save_point(TA_HANDLE, &point, now)?;
+        let online = this.ctx.online.clone();
+        this.ctx
+            .create_ca_in(&tx, &online, opts.ta_resources.clone(), TA_HANDLE, now)?;
+        tx.audit(now, &this.ctx.actor, "init", None, &opts.rsync_uri)?;
+        this.ctx.write_tal(&ta)?;
+        tx.commit()?;
+        tracing::info!(rsync = %opts.rsync_uri, online = %online, "initialised trust anchor");
+        this.write_tree()?;
+        Ok(this)
+    }
+
+    /// Opens an initialised data directory.
+    pub fn open(dir: DataDir, clock: Clock) -> Result<Anchorage> {
+        let mut store = Store::open(&dir.database())?;
+        let keys = KeyStore::open(dir.keys())?;
+        let (rsync_base, online, next_update, reissue) = {
+            let tx = store.transaction()?;
+            (
+                meta(&tx, "rsync_base")?,
+                meta(&tx, "online_handle")?,
+                meta(&tx, "next_update_hours")?,
+                meta(&tx, "reissue_before_hours")?,
+            )
+        };
+        let hours = |s: &str| -> Result<TimeDelta> {
+            s.parse::<i64>().map(TimeDelta::hours).map_err(|_| {
+                AppError::Store(anchorage_store::StoreError::Corrupt {
+                    what: "hours",
+                    value: s.to_string(),
+                })
+            })
+        };
+        Ok(Anchorage {
+            store,
+            ctx: Ctx {
+                tree: RsyncTree::new(dir.rsync()),
+                layout: RepositoryLayout {
+                    rsync_base,
+                    notify: None,
+                },
+                timing: Timing {
+                    mft_crl_next_update: hours(&next_update)?,
+                    mft_crl_reissue_before: hours(&reissue)?,
+                    ..Timing::default()
+                },
+                online,
+                dir,
+                keys,
+                clock,
+                actor: default_actor(),
+            },
+        })
+    }
+
+    /// Sets who is recorded in the audit log for the following operations.
+    pub fn set_actor(&mut self, actor: impl Into<String>) {
+        self.ctx.actor = actor.into();
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &DataDir {
+        &self.ctx.dir
+    }
+
+    /// The handle of the online CA.
+    pub fn online_handle(&self) -> &str {
+        &self.ctx.online
+    }
+
+    /// The rsync URI the repository is served at.
+    pub fn rsync_base(&self) -> &str {
+        &self.ctx.layout.rsync_base
+    }
+
+    /// Creates a hosted CA under `parent` (default: the online CA).
+    pub fn create_ca(
+        &mut self,
+        handle: &str,
+        resources: ResourceSet,
+        parent: Option<&str>,
+    ) -> Result<CaRecord> {
+        validate_handle(handle)?;
+        if handle == TA_HANDLE {
+            return Err(AppError::ReservedHandle(handle.into()));
+        }
+        let parent = parent.unwrap_or(&self.ctx.online).to_string();
+        if parent == TA_HANDLE {
+            return Err(AppError::TaOffLimits {
+                online: self.ctx.online.clone(),
+                what: format!("CA '{handle}'"),
+            });
+        }
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        let ca = self
+            .ctx
+            .create_ca_in(&tx, handle, resources, &parent, now)?;
+        tx.audit(
+            now,
+            &self.ctx.actor,
+            "ca create",
+            Some(handle),
+            &format!("parent {parent}, resources {}", ca.resources),
+        )?;
+        tx.commit()?;
+        tracing::info!(ca = %handle, parent = %parent, resources = %ca.resources, "created CA");
+        self.write_tree()?;
+        Ok(ca)
+    }
+
+    /// Deletes a CA that has no children: withdraws its objects and revokes its certificate.
+    pub fn delete_ca(&mut self, handle: &str) -> Result<()> {
+        if handle == TA_HANDLE || handle == self.ctx.online {
+            return Err(AppError::Undeletable {
+                handle: handle.into(),
+                why: "it is the trust anchor or the online CA".into(),
+            });
+        }
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        let ca = load_ca(&tx, handle)?;
+        let children = tx.children(handle)?;
+        if !children.is_empty() {
+            return Err(AppError::Undeletable {
+                handle: handle.into(),
+                why: format!("delete its child CAs first: {}", children.join(", ")),
+            });
+        }
+        let parent = ca.parent.clone().expect("only the TA has no parent");
+        let parent_ca = load_ca(&tx, &parent)?;
+        let mut parent_point = tx.point(&parent)?;
+        // RFC 6487 §5: revoke the CA certificate; its objects go with the point.
+        parent_point.withdraw(&ca::cert_file_name(&ca.key), now);
+        parent_point.refresh(
+            &self.ctx.keys,
+            &self.ctx.issuer(&parent_ca)?,
+            now,
+            &self.ctx.timing,
+        )?;
+        tx.save_point(&parent, &parent_point, now)?;
+        tx.delete_ca(handle)?;
+        tx.audit(
+            now,
+            &self.ctx.actor,
+            "ca delete",
+            Some(handle),
+            &format!("parent {parent}"),
+        )?;
+        tx.commit()?;
+        tracing::info!(ca = %handle, "deleted CA");
+        self.write_tree()?;
+        Ok(())
+    }
+
+    /// Lists all CAs, parents before children.
+    pub fn list_cas(&mut self) -> Result<Vec<CaSummary>> {
+        let tx = self.store.transaction()?;
+        let mut out = Vec::new();
+        for ca in tx.cas()? {
+            out.push(CaSummary {
+                roa_payloads: tx.roas(&ca.handle, None)?.len(),
+                handle: ca.handle,
+                parent: ca.parent,
+                resources: ca.resources.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Shows one CA in detail.
+    pub fn show_ca(&mut self, handle: &str) -> Result<CaDetails> {
+        let tx = self.store.transaction()?;
+        let ca = load_ca(&tx, handle)?;
+        let issuer = self.ctx.issuer(&ca)?;
+        let point = tx.point(handle)?;
+        let mut objects = Vec::new();
+        for obj in point.objects.values() {
+            objects.push(ObjectInfo {
+                uri: issuer.object_uri(&obj.name)?.to_string(),
+                size: obj.bytes.len(),
+                not_after: rfc3339(obj.not_after),
+            });
+        }
+        Ok(CaDetails {
+            children: tx.children(handle)?,
+            roas: tx.roas(handle, None)?.iter().map(roa_info).collect(),
+            handle: ca.handle.clone(),
+            parent: ca.parent.clone(),
+            resources: ca.resources.to_string(),
+            key_id: ca.key.to_string(),
+            cert_uri: issuer.cert_uri.to_string(),
+            cert_serial: ca.cert_serial.to_string(),
+            cert_not_after: rfc3339(ca.cert_not_after),
+            repository: issuer.repo_uri.to_string(),
+            manifest_next_update: point.manifest_next_update(&issuer).map(rfc3339),
+            next_manifest_number: point.next_manifest_number,
+            revoked: point.revocations.len(),
+            objects,
+        })
+    }
+
+    /// Adds a ROA payload; returns false (and changes nothing) if it exists.
+    pub fn add_roa(&mut self, handle: &str, payload: RoaPayload) -> Result<bool> {
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        let ca = self.ctx.roa_ca(&tx, handle)?;
+        payload.check_held(handle, &ca.resources)?;
+        if !tx.insert_roa(handle, &payload)? {
+            return Ok(false);
+        }
+        self.ctx.reissue_roa(&tx, &ca, payload.asn, now)?;
+        tx.audit(
+            now,
+            &self.ctx.actor,
+            "roa add",
+            Some(handle),
+            &payload.to_string(),
+        )?;
+        tx.commit()?;
+        tracing::info!(ca = %handle, roa = %payload, "added ROA");
+        self.write_tree()?;
+        Ok(true)
+    }
+
+    /// Removes a ROA payload; an error if it is not configured.
+    pub fn remove_roa(&mut self, handle: &str, payload: RoaPayload) -> Result<()> {
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        let ca = self.ctx.roa_ca(&tx, handle)?;
+        if !tx.delete_roa(handle, &payload)? {
+            return Err(AppError::NoSuchRoa {
+                ca: handle.into(),
+                payload: payload.to_string(),
+            });
+        }
+        self.ctx.reissue_roa(&tx, &ca, payload.asn, now)?;
+        tx.audit(
+            now,
+            &self.ctx.actor,
+            "roa remove",
+            Some(handle),
+            &payload.to_string(),
+        )?;
+        tx.commit()?;
+        tracing::info!(ca = %handle, roa = %payload, "removed ROA");
+        self.write_tree()?;
+        Ok(())
+    }
+
+    /// Lists a CA's ROA payloads.
+    pub fn list_roas(&mut self, handle: &str) -> Result<Vec<RoaInfo>> {
+        let tx = self.store.transaction()?;
+        load_ca(&tx, handle)?;
+        Ok(tx.roas(handle, None)?.iter().map(roa_info).collect())
+    }
+
+    /// Reissues whatever is due (manifests and CRLs, certificates and ROAs
+    /// near expiry) and writes the rsync tree.
+    pub fn publish(&mut self) -> Result<PublishReport> {
+        let now = self.ctx.clock.now();
+        let mut report = PublishReport::default();
+        let tx = self.store.transaction()?;
+        let handles: Vec<String> = tx.cas()?.into_iter().map(|c| c.handle).collect();
+        for handle in handles {
+            // Reload: the parent may just have renewed this CA's certificate.
+            let mut ca = load_ca(&tx, &handle)?;
+            if ca.parent.is_none()
+                && time_diff(ca.cert_not_after, now) < self.ctx.timing.object_reissue_before
+            {
+                let renewed = self.ctx.issue_ta(&tx, ca.key, ca.resources.clone(), now)?;
+                tx.update_ca(&renewed)?;
+                self.ctx.put_ta_cert(&tx, &renewed, now)?;
+                report.reissued_objects += 1;
+                ca = renewed;
+            }
+            let issuer = self.ctx.issuer(&ca)?;
+            let mut point = tx.point(&handle)?;
+            let due: Vec<String> = point
+                .expiring(now, self.ctx.timing.object_reissue_before)
+                .into_iter()
+                .map(|o| o.name.clone())
+                .filter(|n| !n.ends_with(".mft"))
+                .collect();
+            for name in due {
+                if let Some(asn) = name
+                    .strip_prefix("AS")
+                    .and_then(|n| n.strip_suffix(".roa"))
+                    .and_then(|n| n.parse::<u32>().ok())
+                {
+                    self.ctx.put_roa(&tx, &mut point, &ca, &issuer, asn, now)?;
+                    report.reissued_objects += 1;
+                } else if name.ends_with(".cer") {
+                    self.ctx
+                        .renew_child(&tx, &mut point, &ca, &issuer, &name, now)?;
+                    report.reissued_objects += 1;
+                }
+            }
+            if point.is_dirty() || point.refresh_due(&issuer, now, &self.ctx.timing) {
+                point.refresh(&self.ctx.keys, &issuer, now, &self.ctx.timing)?;
+                tx.save_point(&handle, &point, now)?;
+                report.refreshed_points += 1;
+            }
+        }
+        if report.refreshed_points > 0 {
+            tx.audit(
+                now,
+                &self.ctx.actor,
+                "publish",
+                None,
+                &format!(
+                    "{} points refreshed, {} objects reissued",
+                    report.refreshed_points, report.reissued_objects
+                ),
+            )?;
+        }
+        tx.commit()?;
+        let stats = self.write_tree()?;
+        report.files = stats.files;
+        report.written = stats.written;
+        tracing::info!(
+            refreshed = report.refreshed_points,
+            reissued = report.reissued_objects,
+            files = stats.files,
+            written = stats.written,
+            "published"
+        );
+        Ok(report)
+    }
+
+    /// Writes the rsync tree from the committed store state.
+    ///
+    /// Holds the store's write lock while writing so that trees are
+    /// written one at a time and each is exactly one committed state.
+    pub fn write_tree(&mut self) -> Result<WriteStats> {
+        let tx = self.store.transaction()?;
+        let files = tx.files()?;
+        let stats = self.ctx.tree.write(files.iter().map(|f| TreeFile {
+            dir: &f.dir,
+            name: &f.name,
+            bytes: &f.bytes,
+            mtime: f.mtime,
+        }))?;
+        drop(tx);
+        Ok(stats)
+    }
+
+    /// Runs SQLite's integrity check.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.store.integrity_check()?)
+    }
+
+    /// The signer, for tests that inspect signatures.
+    pub fn signer(&self) -> &impl CaSigner {
+        &self.ctx.keys
+    }
+}
+
+impl Ctx {
+    fn issuer(&self, ca: &CaRecord) -> Result<Issuer> {
+        let public = self
+            .keys
+            .get_key_info(&ca.key)
+            .map_err(|e| anchorage_ca_core::CaError::Signing(format!("key {}: {e:?}", ca.key)))?;
+        Ok(ca.issuer(&self.layout, public)?)
+    }
+
+    fn issue_ta(
+        &self,
+        _tx: &Tx<'_>,
+        key: KeyIdentifier,
+        resources: ResourceSet,
+        now: Time,
+    ) -> Result<CaRecord> {
+        let (cert, cert_serial, cert_not_after) = ca::issue_ta_cert(
+            &self.keys,
+            &self.layout,
+            &key,
+            &resources,
+            now,
+            &self.timing,
+        )?;
+        Ok(CaRecord {
+            handle: TA_HANDLE.to_string(),
+            parent: None,
+            resources,
+            key,
+            cert,
+            cert_serial,
+            cert_not_after,
+        })
+    }
+
+    fn put_ta_cert(&self, tx: &Tx<'_>, ta: &CaRecord, now: Time) -> Result<()> {
+        tx.put_object(
+            "",
+            &PublishedObject {
+                name: "ta.cer".into(),
+                bytes: ta.cert.clone(),
+                serial: Some(ta.cert_serial),
+                not_after: ta.cert_not_after,
+            },
+            now,
+        )?;
+        Ok(())
+    }
+
+    /// Writes the TAL (RFC 8630 §2.2): URI lines, an empty line, base64 SPKI.
+    fn write_tal(&self, ta: &CaRecord) -> Result<()> {
+        let public = self.issuer(ta)?.public_key;
+        let spki = base64::engine::general_purpose::STANDARD.encode(public.to_info_bytes());
+        let mut text = format!("{}\n\n", self.layout.ta_cert_uri()?);
+        for chunk in spki.as_bytes().chunks(64) {
+            text.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+            text.push('\n');
+        }
+        let path = self.dir.tal();
+        let io = |source| AppError::Io {
+            what: format!("writing {}", path.display()),
+            source,
+        };
+        let tmp = path.with_extension("tal.tmp");
+        let mut f = fs::File::create(&tmp).map_err(io)?;
+        f.write_all(text.as_bytes()).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        fs::rename(&tmp, &path).map_err(io)?;
+        Ok(())
+    }
+
+    fn create_ca_in(
+        &self,
+        tx: &Tx<'_>,
+        handle: &str,
+        resources: ResourceSet,
+        parent: &str,
+        now: Time,
+    ) -> Result<CaRecord> {
+        if tx.ca(handle)?.is_some() {
+            return Err(AppError::DuplicateHandle(handle.into()));
+        }
+        let parent_ca = load_ca(tx, parent)?;
+        if !parent_ca.resources.contains(&resources) {
+            return Err(anchorage_ca_core::CaError::Overclaim {
+                child: handle.into(),
+                parent: parent.into(),
+                excess: resources.difference(&parent_ca.resources).to_string(),
+            }
+            .into());
+        }
+        let key = self.keys.generate()?;
+        let public = self.issuer_key(&key)?;
+        let parent_issuer = self.issuer(&parent_ca)?;
+        let cert = ca::issue_ca_cert(
+            &self.keys,
+            &self.layout,
+            &parent_issuer,
+            &parent_ca.resources,
+            handle,
+            &public,
+            &resources,
+            now,
+            &self.timing,
+        )?;
+        let record = CaRecord {
+            handle: handle.into(),
+            parent: Some(parent.into()),
+            resources,
+            key,
+            cert: cert.bytes.clone(),
+            cert_serial: cert.serial.expect("a CA certificate has a serial"),
+            cert_not_after: cert.not_after,
+        };
+        let mut parent_point = tx.point(parent)?;
+        parent_point.publish(cert, now);
+        parent_point.refresh(&self.keys, &parent_issuer, now, &self.timing)?;
+        tx.insert_ca(&record, now)?;
+        tx.save_point(parent, &parent_point, now)?;
+        let mut point = PublicationPoint::new();
+        point.refresh(&self.keys, &self.issuer(&record)?, now, &self.timing)?;
+        tx.save_point(handle, &point, now)?;
+        Ok(record)
+    }
+
+    fn issuer_key(&self, key: &KeyIdentifier) -> Result<rpki::crypto::PublicKey> {
+        self.keys
+            .get_key_info(key)
+            .map_err(|e| anchorage_ca_core::CaError::Signing(format!("key {key}: {e:?}")).into())
+    }
+
+    fn roa_ca(&self, tx: &Tx<'_>, handle: &str) -> Result<CaRecord> {
+        if handle == TA_HANDLE {
+            return Err(AppError::TaOffLimits {
+                online: self.online.clone(),
+                what: "a ROA".into(),
+            });
+        }
+        load_ca(tx, handle)
+    }
+
+    /// Re-signs the ROA of `asn` from the configuration (or withdraws it
+    /// when no payload is left), then the CRL and manifest.
+    fn reissue_roa(&self, tx: &Tx<'_>, ca: &CaRecord, asn: u32, now: Time) -> Result<()> {
+        let issuer = self.issuer(ca)?;
+        let mut point = tx.point(&ca.handle)?;
+        self.put_roa(tx, &mut point, ca, &issuer, asn, now)?;
+        point.refresh(&self.keys, &issuer, now, &self.timing)?;
+        tx.save_point(&ca.handle, &point, now)?;
+        Ok(())
+    }
+
+    fn put_roa(
+        &self,
+        tx: &Tx<'_>,
+        point: &mut PublicationPoint,
+        ca: &CaRecord,
+        issuer: &Issuer,
+        asn: u32,
+        now: Time,
+    ) -> Result<()> {
+        let payloads = canonical_payloads(tx.roas(&ca.handle, Some(asn))?);
+        if payloads.is_empty() {
+            point.withdraw(&roa_file_name(asn), now);
+        } else {
+            let obj = ca::issue_roa(&self.keys, issuer, asn, &payloads, now, &self.timing)?;
+            point.publish(obj, now);
+        }
+        Ok(())
+    }
+
+    fn renew_child(
+        &self,
+        tx: &Tx<'_>,
+        point: &mut PublicationPoint,
+        ca: &CaRecord,
+        issuer: &Issuer,
+        file: &str,
+        now: Time,
+    ) -> Result<()> {
+        for child_handle in tx.children(&ca.handle)? {
+            let mut child = load_ca(tx, &child_handle)?;
+            if ca::cert_file_name(&child.key) != file {
+                continue;
+            }
+            let public = self.issuer_key(&child.key)?;
+            let cert = ca::issue_ca_cert(
+                &self.keys,
+                &self.layout,
+                issuer,
+                &ca.resources,
+                &child.handle,
+                &public,
+                &child.resources,
+                now,
+                &self.timing,
+            )?;
+            child.cert = cert.bytes.clone();
+            child.cert_serial = cert.serial.expect("a CA certificate has a serial");
+            child.cert_not_after = cert.not_after;
+            tx.update_ca(&child)?;
+            point.publish(cert, now);
+            return Ok(());
+        }
+        // A certificate without a CA: left over from a crash between key
+        // changes. Withdrawing it revokes it.
+        point.withdraw(file, now);
+        Ok(())
+    }
+}
+
+fn load_ca(tx: &Tx<'_>, handle: &str) -> Result<CaRecord> {
+    tx.ca(handle)?
+        .ok_or_else(|| AppError::UnknownCa(handle.to_string()))
+}
+
+fn roa_info(p: &RoaPayload) -> RoaInfo {
+    RoaInfo {
+        asn: p.asn,
+        prefix: p.prefix.to_string(),
+        max_length: p.max_length,
+    }
+}
+
+fn default_actor() -> String {
+    match std::env::var("USER") {
+        Ok(user) if !user.is_empty() => format!("cli:{user}"),
+        _ => "cli".to_string(),
+    }
+}

@@ -1,0 +1,84 @@
+//! What operations report, for humans and for `--format json`.
+
+use serde::Serialize;
+
+/// A CA as listed by `ca list`.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaSummary {
+    /// The handle.
+    pub handle: String,
+    /// The parent's handle; none for the trust anchor.
+    pub parent: Option<String>,
+    /// The certified resources, canonical.
+    pub resources: String,
+    /// Number of configured ROA payloads.
+    pub roa_payloads: usize,
+}
+
+/// One published file.
+#[derive(Clone, Debug, Serialize)]
+pub struct ObjectInfo {
+    /// The rsync URI.
+    pub uri: String,
+    /// The size in bytes.
+    pub size: usize,
+    /// When the object's certificate expires (or the CRL's nextUpdate), RFC 3339.
+    pub not_after: String,
+}
+
+/// A CA in detail, as shown by `ca show`.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaDetails {
+    /// The handle.
+    pub handle: String,
+    /// The parent's handle; none for the trust anchor.
+    pub parent: Option<String>,
+    /// Child CAs.
+    pub children: Vec<String>,
+    /// The certified resources.
+    pub resources: String,
+    /// The key's subject key identifier (hex).
+    pub key_id: String,
+    /// Where the CA's certificate is published.
+    pub cert_uri: String,
+    /// The certificate's serial number.
+    pub cert_serial: String,
+    /// The certificate's notAfter, RFC 3339.
+    pub cert_not_after: String,
+    /// The publication point.
+    pub repository: String,
+    /// The manifest's nextUpdate, RFC 3339: the CRL and manifest are reissued before it.
+    pub manifest_next_update: Option<String>,
+    /// The number the next manifest will get.
+    pub next_manifest_number: u64,
+    /// Certificates on the CRL.
+    pub revoked: usize,
+    /// The files of the publication point.
+    pub objects: Vec<ObjectInfo>,
+    /// The configured ROA payloads.
+    pub roas: Vec<RoaInfo>,
+}
+
+/// A ROA payload.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct RoaInfo {
+    /// Origin AS.
+    pub asn: u32,
+    /// Prefix.
+    pub prefix: String,
+    /// maxLength (the prefix length when none was given).
+    pub max_length: u8,
+}
+
+/// What `publish` did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PublishReport {
+    /// Publication points whose manifest and CRL were reissued.
+    pub refreshed_points: usize,
+    /// Certificates and ROAs reissued because they were close to expiry.
+    pub reissued_objects: usize,
+    /// Files in the rsync tree.
+    pub files: usize,
+    /// Files written (new or changed) in the tree.
+    pub written: usize,
+}
