@@ -10,6 +10,8 @@
 //! * [`clock`] — the time source, fixed in tests.
 //! * [`report`] — what operations return, serialisable for `--format json`.
 //! * [`demo`] — the README's demo: a small RIR hierarchy, validated.
+//! * [`oracle`] — runs independent tools on our output: a real
+//!   `rsync --daemon` serving the tree, rpki-client and FORT fetching it.
 #![forbid(unsafe_code)]
 
 pub mod clock;
@@ -17,8 +19,8 @@ pub mod datadir;
 pub mod demo;
 pub mod error;
 pub mod ops;
+pub mod oracle;
 pub mod report;
-pub mod rpki_client;
 
 pub use error::AppError;
 pub use ops::Anchorage;

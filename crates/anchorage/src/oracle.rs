@@ -1,0 +1,309 @@
+//! Independent checks of Anchorage's output with other people's software.
+//!
+//! [`RsyncDaemon`] serves a data directory's `rsync/current` with a real
+//! `rsync --daemon` on a free loopback port; [`rpki_client`] and [`fort`]
+//! fetch the repository from it exactly as relying parties in the field
+//! do, starting from the TAL, and report the VRPs they derived and every
+//! complaint they made. The demo and the end-to-end tests use them.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// A validated ROA payload as a relying party reports it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Vrp {
+    /// Origin AS.
+    pub asn: u32,
+    /// Prefix in its canonical text form.
+    pub prefix: String,
+    /// maxLength.
+    pub max_length: u8,
+}
+
+impl Vrp {
+    /// Makes a VRP from parts.
+    pub fn new(asn: u32, prefix: &str, max_length: u8) -> Self {
+        Vrp {
+            asn,
+            prefix: prefix.to_string(),
+            max_length,
+        }
+    }
+}
+
+impl std::fmt::Display for Vrp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AS{} {} max {}", self.asn, self.prefix, self.max_length)
+    }
+}
+
+/// What a relying party concluded about a repository.
+#[derive(Clone, Debug, Default)]
+pub struct ValidatorRun {
+    /// The VRPs it derived.
+    pub vrps: BTreeSet<Vrp>,
+    /// Its complaints: non-zero failure counters and warning lines. Empty
+    /// means it accepted everything without a word.
+    pub problems: Vec<String>,
+    /// Its full console output, for diagnosis.
+    pub log: String,
+}
+
+/// Returns the path of `program` if it is on `PATH`.
+pub fn find_program(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A real `rsync --daemon` serving one read-only module on loopback.
+pub struct RsyncDaemon {
+    child: Child,
+    port: u16,
+    workdir: PathBuf,
+}
+
+impl RsyncDaemon {
+    /// Starts rsyncd serving `path` as `module`, with its files in `workdir`.
+    pub fn start(path: &Path, module: &str, workdir: &Path) -> io::Result<Self> {
+        fs::create_dir_all(workdir)?;
+        fs::set_permissions(workdir, fs::Permissions::from_mode(0o755))?;
+        // Serve as the owner of the tree: the data dir may be private.
+        let meta = fs::metadata(path)?;
+        use std::os::unix::fs::MetadataExt;
+        let config = workdir.join("rsyncd.conf");
+        fs::write(
+            &config,
+            format!(
+                "use chroot = no\nuid = {}\ngid = {}\nlog file = {}\n\n[{module}]\npath = {}\nread only = yes\n",
+                meta.uid(),
+                meta.gid(),
+                workdir.join("rsyncd.log").display(),
+                path.display()
+            ),
+        )?;
+        let mut last_err = None;
+        for _ in 0..5 {
+            let port = free_port()?;
+            let mut child = Command::new("rsync")
+                .arg("--daemon")
+                .arg("--no-detach")
+                .arg(format!("--port={port}"))
+                .arg("--address=127.0.0.1")
+                .arg(format!("--config={}", config.display()))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?;
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    let wrapper = workdir.join("rsync-port");
+                    fs::write(
+                        &wrapper,
+                        format!("#!/bin/sh\nexec rsync --port={port} \"$@\"\n"),
+                    )?;
+                    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755))?;
+                    return Ok(RsyncDaemon {
+                        child,
+                        port,
+                        workdir: workdir.to_path_buf(),
+                    });
+                }
+                if let Some(status) = child.try_wait()? {
+                    last_err = Some(io::Error::other(format!("rsync --daemon exited: {status}")));
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        Err(last_err.unwrap_or_else(|| io::Error::other("rsync --daemon did not start")))
+    }
+
+    /// The TCP port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A script that runs rsync against this daemon's port, for `-e` options.
+    pub fn wrapper(&self) -> PathBuf {
+        self.workdir.join("rsync-port")
+    }
+}
+
+impl Drop for RsyncDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Looks up a user's uid and gid in /etc/passwd.
+fn user_ids(name: &str) -> Option<(u32, u32)> {
+    let passwd = fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let f: Vec<&str> = line.split(':').collect();
+        (f.len() > 3 && f[0] == name).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+    })
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // /proc/self is owned by the effective user.
+    fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+/// A fresh directory the unprivileged rpki-client user can write.
+fn rp_dir(path: &Path, owner: Option<(u32, u32)>) -> io::Result<()> {
+    if path.exists() {
+        fs::remove_dir_all(path)?;
+    }
+    fs::create_dir_all(path)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))?;
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid))?;
+    }
+    Ok(())
+}
+
+/// Runs rpki-client over rsync from `tal` against `rsyncd`; `workdir` holds its cache.
+pub fn rpki_client(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Result<ValidatorRun> {
+    // Run as root, rpki-client drops to _rpki-client, which must be able
+    // to write its cache and output directories and read the TAL.
+    let owner = if is_root() {
+        user_ids("_rpki-client")
+    } else {
+        None
+    };
+    fs::create_dir_all(workdir)?;
+    fs::set_permissions(workdir, fs::Permissions::from_mode(0o755))?;
+    let cache = workdir.join("cache");
+    let out = workdir.join("out");
+    rp_dir(&cache, owner)?;
+    rp_dir(&out, owner)?;
+    let tal_copy = workdir.join("ta.tal");
+    fs::copy(tal, &tal_copy)?;
+    fs::set_permissions(&tal_copy, fs::Permissions::from_mode(0o644))?;
+    let output = Command::new("rpki-client")
+        .args(["-R", "-H", "127.0.0.1", "-c", "-j", "-e"])
+        .arg(rsyncd.wrapper())
+        .arg("-t")
+        .arg(&tal_copy)
+        .arg("-d")
+        .arg(&cache)
+        .arg(&out)
+        .stdin(Stdio::null())
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut run = ValidatorRun {
+        log: format!("{stdout}{stderr}"),
+        ..Default::default()
+    };
+    if !output.status.success() {
+        run.problems
+            .push(format!("rpki-client exited with {}", output.status));
+    }
+    // Every line rpki-client prints on stderr is a complaint naming a file.
+    run.problems.extend(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("rpki-client:"))
+            .map(str::to_string),
+    );
+    let json = fs::read_to_string(out.join("json"))?;
+    let doc: serde_json::Value = serde_json::from_str(&json)
+        .map_err(|e| io::Error::other(format!("rpki-client json: {e}")))?;
+    for key in [
+        "failedroas",
+        "invalidroas",
+        "invalidcertificates",
+        "invalidtals",
+        "failedmanifests",
+        "stalemanifests",
+    ] {
+        let n = doc["metadata"][key].as_u64().unwrap_or(0);
+        if n != 0 {
+            run.problems
+                .push(format!("rpki-client metadata: {key} = {n}"));
+        }
+    }
+    for roa in doc["roas"].as_array().into_iter().flatten() {
+        let asn = roa["asn"].as_u64().unwrap_or(u64::MAX);
+        let prefix = roa["prefix"].as_str().unwrap_or("?");
+        let max = roa["maxLength"].as_u64().unwrap_or(0);
+        run.vrps.insert(Vrp::new(asn as u32, prefix, max as u8));
+    }
+    Ok(run)
+}
+
+/// Runs FORT over rsync from `tal` against `rsyncd`; `workdir` holds its cache.
+pub fn fort(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Result<ValidatorRun> {
+    fs::create_dir_all(workdir)?;
+    let cache = workdir.join("cache");
+    rp_dir(&cache, None)?;
+    let config = workdir.join("fort.json");
+    fs::write(
+        &config,
+        format!(
+            "{{ \"rsync\": {{ \"program\": \"{}\" }} }}",
+            rsyncd.wrapper().display()
+        ),
+    )?;
+    let csv = workdir.join("vrps.csv");
+    let output = Command::new("fort")
+        .arg("--mode=standalone")
+        .arg(format!("--tal={}", tal.display()))
+        .arg(format!("--local-repository={}", cache.display()))
+        .arg("--http.enabled=false")
+        .arg(format!("--configuration-file={}", config.display()))
+        .arg(format!("--output.roa={}", csv.display()))
+        .arg("--validation-log.enabled=true")
+        .arg("--validation-log.level=warning")
+        .stdin(Stdio::null())
+        .output()?;
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut run = ValidatorRun::default();
+    if !output.status.success() {
+        run.problems
+            .push(format!("fort exited with {}", output.status));
+    }
+    run.problems.extend(
+        log.lines()
+            .filter(|l| l.contains("[Validation]") && (l.contains("WRN") || l.contains("ERR")))
+            .map(str::to_string),
+    );
+    let text = fs::read_to_string(&csv)?;
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() < 3 {
+            continue;
+        }
+        let asn = f[0].trim_start_matches("AS").parse().unwrap_or(u32::MAX);
+        let max = f[2].trim().parse().unwrap_or(0);
+        run.vrps.insert(Vrp::new(asn, f[1], max));
+    }
+    run.log = log;
+    Ok(run)
+}
