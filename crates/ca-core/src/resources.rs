@@ -275,7 +275,8 @@ impl FromStr for ResourceSet {
                 }
                 return Err(ResourceError::new(s, "empty item in resource list"));
             }
-            if item.starts_with(['A', 'a']) {
+            // 's' is not a hex digit, so "AS" never starts an IPv6 address.
+            if item.len() >= 2 && item[..2].eq_ignore_ascii_case("as") {
                 asns.push(parse_asn_range(item)?);
             } else if let Some((lo, hi)) = item.split_once('-') {
                 match (parse_addr(lo.trim(), item)?, parse_addr(hi.trim(), item)?) {
@@ -551,6 +552,13 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_starting_with_a_hex_letter_is_not_an_asn() {
+        let r = set("a75::/16, aa::1-aa::9");
+        assert!(r.asns.is_empty());
+        assert_eq!(r.to_string(), "aa::1-aa::9, a75::/16");
+    }
+
+    #[test]
     fn canonical_form_merges_adjacent_and_overlapping() {
         let r = set("192.0.2.0/25, 192.0.2.128/25, AS5, AS3-AS4, AS1, 10.0.0.0/8, 10.1.0.0/16");
         assert_eq!(r.to_string(), "AS1, AS3-AS5, 10.0.0.0/8, 192.0.2.0/24");
@@ -576,6 +584,8 @@ mod tests {
             ("192.0.2.9-192.0.2.1", "after its end"),
             ("192.0.2.0-2001:db8::", "mixes"),
             ("banana", "not an IPv4 or IPv6"),
+            ("AS1-", "not an AS number"),
+            ("ffff::-a75::", "range start is after its end"),
             ("AS10-AS1", "after its end"),
         ] {
             let err = input.parse::<ResourceSet>().unwrap_err().to_string();

@@ -1,0 +1,156 @@
+//! Issues a TA, a child CA, ROAs, CRLs and manifests with real keys and
+//! checks each with the `rpki` crate's own validation (signatures,
+//! RFC 6487 profile checks in strict mode, RFC 3779 containment).
+
+use std::sync::Arc;
+
+use anchorage_ca_core::ca::{self, RepositoryLayout};
+use anchorage_ca_core::roa::canonical_payloads;
+use anchorage_ca_core::{CaError, PublicationPoint, ResourceSet, RoaPayload, Time, Timing};
+use anchorage_keys::KeyStore;
+use rpki::crypto::{DigestAlgorithm, Signer};
+use rpki::repository::tal::TalInfo;
+use rpki::repository::{Cert, Crl, Manifest, Roa};
+
+fn payload(asn: u32, prefix: &str, max: Option<u8>) -> RoaPayload {
+    RoaPayload::new(asn, prefix.parse().unwrap(), max).unwrap()
+}
+
+#[test]
+fn issued_chain_validates_with_the_rpki_crate() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = KeyStore::open(dir.path()).unwrap();
+    let timing = Timing::default();
+    let now = Time::now();
+    let layout = RepositoryLayout {
+        rsync_base: "rsync://rpki.example.net/repo/".into(),
+        notify: None,
+    };
+
+    // Trust anchor with all resources.
+    let ta_key = keys.generate().unwrap();
+    let all = ResourceSet::all();
+    let (ta_bytes, ta_serial, ta_not_after) =
+        ca::issue_ta_cert(&keys, &layout, &ta_key, &all, now, &timing).unwrap();
+    let ta_cert = Cert::decode(ta_bytes.clone()).unwrap();
+    let ta_rc = ta_cert
+        .validate_ta_at(Arc::new(TalInfo::from_name("test".into())), true, now)
+        .expect("TA certificate validates strictly");
+    let ta = anchorage_ca_core::CaRecord {
+        handle: "ta".into(),
+        parent: None,
+        resources: all.clone(),
+        key: ta_key,
+        cert: ta_bytes,
+        cert_serial: ta_serial,
+        cert_not_after: ta_not_after,
+    };
+    let ta_issuer = ta
+        .issuer(&layout, keys.get_key_info(&ta_key).unwrap())
+        .unwrap();
+
+    // A child CA with a range that is not a prefix, IPv6 and an ASN range.
+    let child_key = keys.generate().unwrap();
+    let child_pub = keys.get_key_info(&child_key).unwrap();
+    let child_res: ResourceSet =
+        "AS64496-AS64511, 192.0.2.0/24, 198.51.100.0-198.51.100.200, 2001:db8::/32"
+            .parse()
+            .unwrap();
+    let obj = ca::issue_ca_cert(
+        &keys, &layout, &ta_issuer, &all, "child", &child_pub, &child_res, now, &timing,
+    )
+    .unwrap();
+    let child_cert = Cert::decode(obj.bytes.clone()).unwrap();
+    assert_eq!(
+        child_cert.ca_repository().unwrap().to_string(),
+        "rsync://rpki.example.net/repo/child/"
+    );
+    let child_rc = child_cert
+        .validate_ca_at(&ta_rc, true, now)
+        .expect("child certificate validates strictly");
+
+    // Over-claiming is refused before anything is signed.
+    let narrow: ResourceSet = "192.0.2.0/24".parse().unwrap();
+    let err = ca::issue_ca_cert(
+        &keys, &layout, &ta_issuer, &narrow, "x", &child_pub, &child_res, now, &timing,
+    )
+    .unwrap_err();
+    assert!(matches!(err, CaError::Overclaim { .. }), "{err}");
+
+    let child = anchorage_ca_core::CaRecord {
+        handle: "child".into(),
+        parent: Some("ta".into()),
+        resources: child_res,
+        key: child_key,
+        cert: obj.bytes.clone(),
+        cert_serial: obj.serial.unwrap(),
+        cert_not_after: obj.not_after,
+    };
+    let issuer = child.issuer(&layout, child_pub.clone()).unwrap();
+
+    // A ROA with IPv4, IPv6 and maxLength, in canonical order.
+    let payloads = canonical_payloads(vec![
+        payload(64496, "2001:db8::/32", Some(48)),
+        payload(64496, "192.0.2.0/24", None),
+        payload(64496, "192.0.2.0/24", Some(26)),
+    ]);
+    let roa_obj = ca::issue_roa(&keys, &issuer, 64496, &payloads, now, &timing).unwrap();
+    let mut point = PublicationPoint::new();
+    point.publish(roa_obj.clone(), now);
+    point.refresh(&keys, &issuer, now, &timing).unwrap();
+
+    let roa = Roa::decode(roa_obj.bytes.clone(), true).unwrap();
+    let (_, content) = roa
+        .process(&child_rc, true, |_| Ok(()))
+        .expect("ROA validates");
+    assert_eq!(content.as_id().into_u32(), 64496);
+    let addrs: Vec<String> = content
+        .iter()
+        .map(|a| format!("{}/{}-{}", a.address(), a.address_length(), a.max_length()))
+        .collect();
+    assert_eq!(
+        addrs,
+        ["192.0.2.0/24-24", "192.0.2.0/24-26", "2001:db8::/32-48"]
+    );
+
+    let mft_name = issuer.manifest_name();
+    let crl_name = issuer.crl_name();
+    let check_manifest = |point: &PublicationPoint, number: u64| {
+        let mft = Manifest::decode(point.objects[&mft_name].bytes.clone(), true).unwrap();
+        let (_, content) = mft
+            .validate_at(&child_rc, true, now)
+            .expect("manifest validates");
+        assert_eq!(content.manifest_number(), number.into());
+        let mut listed = Vec::new();
+        for item in content.iter() {
+            let name = String::from_utf8(item.file().to_vec()).unwrap();
+            let hash = DigestAlgorithm::default().digest(&point.objects[&name].bytes);
+            assert_eq!(item.hash().as_ref(), hash.as_ref(), "hash of {name}");
+            listed.push(name);
+        }
+        listed.sort();
+        listed
+    };
+    assert_eq!(check_manifest(&point, 1), {
+        let mut v = vec![roa_obj.name.clone(), crl_name.clone()];
+        v.sort();
+        v
+    });
+    let first_mft_serial = point.objects[&mft_name].serial.unwrap();
+
+    // Replacing the ROA revokes the old EE certificate and the old manifest's.
+    let replacement = ca::issue_roa(&keys, &issuer, 64496, &payloads[..1], now, &timing).unwrap();
+    point.publish(replacement, now);
+    point.refresh(&keys, &issuer, now, &timing).unwrap();
+    check_manifest(&point, 2);
+    let crl = Crl::decode(point.objects[&crl_name].bytes.clone()).unwrap();
+    crl.verify_signature(&child_pub)
+        .expect("CRL signed by the CA");
+    assert!(crl.contains(roa_obj.serial.unwrap()), "old ROA EE revoked");
+    assert!(crl.contains(first_mft_serial), "old manifest EE revoked");
+
+    // Withdrawing removes it from the manifest.
+    point.withdraw(&roa_obj.name, now);
+    point.refresh(&keys, &issuer, now, &timing).unwrap();
+    assert_eq!(check_manifest(&point, 3), vec![crl_name]);
+}
