@@ -170,11 +170,11 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// A fresh directory the unprivileged rpki-client user can write.
+/// A directory the unprivileged rpki-client user can write. An existing
+/// one is kept: a validator run on the same workdir again fetches only
+/// what changed, as relying parties in the field do, which is what shows
+/// whether changed files get new mtimes.
 fn rp_dir(path: &Path, owner: Option<(u32, u32)>) -> io::Result<()> {
-    if path.exists() {
-        fs::remove_dir_all(path)?;
-    }
     fs::create_dir_all(path)?;
     fs::set_permissions(path, fs::Permissions::from_mode(0o755))?;
     if let Some((uid, gid)) = owner {
@@ -183,7 +183,8 @@ fn rp_dir(path: &Path, owner: Option<(u32, u32)>) -> io::Result<()> {
     Ok(())
 }
 
-/// Runs rpki-client over rsync from `tal` against `rsyncd`; `workdir` holds its cache.
+/// Runs rpki-client over rsync from `tal` against `rsyncd`; `workdir` holds
+/// its cache, kept between runs.
 pub fn rpki_client(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Result<ValidatorRun> {
     // Run as root, rpki-client drops to _rpki-client, which must be able
     // to write its cache and output directories and read the TAL.
@@ -254,7 +255,8 @@ pub fn rpki_client(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Resu
     Ok(run)
 }
 
-/// Runs FORT over rsync from `tal` against `rsyncd`; `workdir` holds its cache.
+/// Runs FORT over rsync from `tal` against `rsyncd`; `workdir` holds its
+/// cache, kept between runs.
 pub fn fort(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Result<ValidatorRun> {
     fs::create_dir_all(workdir)?;
     let cache = workdir.join("cache");

@@ -1,0 +1,412 @@
+//! The command line contract: bad input is refused with a one-line error
+//! naming the value and the rule, a non-zero exit, and not a byte changed
+//! in the store, the keys or the published tree; repeated additions are
+//! no-ops; mtimes change exactly for changed files.
+
+mod common;
+
+use std::fs;
+use std::time::UNIX_EPOCH;
+
+use common::{Cli, snapshot};
+
+fn setup(dir: &std::path::Path) -> Cli {
+    let cli = Cli::init(dir);
+    cli.ok(&[
+        "ca",
+        "create",
+        "nir",
+        "--resources",
+        "AS64496-AS64511, 192.0.2.0/24, 2001:db8::/32",
+    ]);
+    cli.ok(&[
+        "ca",
+        "create",
+        "lir",
+        "--parent",
+        "nir",
+        "--resources",
+        "AS64500, 192.0.2.0/25, 2001:db8:1::/48",
+    ]);
+    cli.ok(&[
+        "roa",
+        "add",
+        "lir",
+        "--asn",
+        "64500",
+        "--prefix",
+        "192.0.2.0/25",
+    ]);
+    cli
+}
+
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = setup(&tmp.path().join("data"));
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "roa",
+                "add",
+                "lir",
+                "--asn",
+                "64500",
+                "--prefix",
+                "10.0.0.0/8",
+            ],
+            "10.0.0.0/8 is not within the resources of CA 'lir'",
+        ),
+        (
+            &[
+                "roa",
+                "add",
+                "lir",
+                "--asn",
+                "64500",
+                "--prefix",
+                "192.0.2.0/25",
+                "--max-length",
+                "24",
+            ],
+            "maxLength 24 for 192.0.2.0/25",
+        ),
+        (
+            &[
+                "roa",
+                "add",
+                "lir",
+                "--asn",
+                "64500",
+                "--prefix",
+                "192.0.2.0/25",
+                "--max-length",
+                "33",
+            ],
+            "maxLength 33",
+        ),
+        (
+            &[
+                "roa",
+                "add",
+                "lir",
+                "--asn",
+                "64500",
+                "--prefix",
+                "2001:db8:1::/48",
+                "--max-length",
+                "129",
+            ],
+            "maxLength 129",
+        ),
+        (
+            &[
+                "roa",
+                "add",
+                "lir",
+                "--asn",
+                "4294967296",
+                "--prefix",
+                "192.0.2.0/25",
+            ],
+            "4294967296",
+        ),
+        (
+            &[
+                "roa",
+                "add",
+                "lir",
+                "--asn",
+                "ASx",
+                "--prefix",
+                "192.0.2.0/25",
+            ],
+            "not an AS number",
+        ),
+        (
+            &[
+                "roa",
+                "add",
+                "lir",
+                "--asn",
+                "64500",
+                "--prefix",
+                "192.0.2.1/25",
+            ],
+            "host bits",
+        ),
+        (
+            &[
+                "roa",
+                "add",
+                "ghost",
+                "--asn",
+                "64500",
+                "--prefix",
+                "192.0.2.0/25",
+            ],
+            "unknown CA 'ghost'",
+        ),
+        (
+            &[
+                "roa",
+                "add",
+                "ta",
+                "--asn",
+                "64500",
+                "--prefix",
+                "192.0.2.0/25",
+            ],
+            "trust anchor",
+        ),
+        (
+            &[
+                "roa",
+                "remove",
+                "lir",
+                "--asn",
+                "64501",
+                "--prefix",
+                "192.0.2.0/25",
+            ],
+            "has no ROA for AS64501",
+        ),
+        (&["roa", "list", "ghost"], "unknown CA 'ghost'"),
+        (
+            &["ca", "create", "x", "--resources", "AS64496,,192.0.2.0/24"],
+            "empty item",
+        ),
+        (
+            &["ca", "create", "x", "--resources", "banana"],
+            "invalid resource 'banana'",
+        ),
+        (
+            &["ca", "create", "x", "--resources", "AS70000-AS1"],
+            "after its end",
+        ),
+        (
+            &[
+                "ca",
+                "create",
+                "x",
+                "--parent",
+                "nir",
+                "--resources",
+                "10.0.0.0/8",
+            ],
+            "10.0.0.0/8 requested for CA 'x' are not held by its parent 'nir'",
+        ),
+        (
+            &[
+                "ca",
+                "create",
+                "x",
+                "--parent",
+                "lir",
+                "--resources",
+                "192.0.2.0/24",
+            ],
+            "192.0.2.128/25",
+        ),
+        (
+            &["ca", "create", "nir", "--resources", "192.0.2.0/24"],
+            "already exists",
+        ),
+        (
+            &[
+                "ca",
+                "create",
+                "x",
+                "--parent",
+                "ghost",
+                "--resources",
+                "192.0.2.0/24",
+            ],
+            "unknown CA 'ghost'",
+        ),
+        (
+            &[
+                "ca",
+                "create",
+                "x",
+                "--parent",
+                "ta",
+                "--resources",
+                "192.0.2.0/24",
+            ],
+            "trust anchor only certifies",
+        ),
+        (
+            &["ca", "create", "bad/handle", "--resources", "192.0.2.0/24"],
+            "invalid CA handle 'bad/handle'",
+        ),
+        (
+            &["ca", "create", "ta", "--resources", "192.0.2.0/24"],
+            "reserved",
+        ),
+        (&["ca", "show", "ghost"], "unknown CA 'ghost'"),
+        (&["ca", "delete", "nir"], "delete its child CAs first: lir"),
+        (&["ca", "delete", "online"], "cannot be deleted"),
+        (&["ca", "delete", "ghost"], "unknown CA 'ghost'"),
+        (
+            &[
+                "init",
+                "--rsync-uri",
+                "rsync://127.0.0.1/repo/",
+                "--rrdp-uri",
+                "https://127.0.0.1/rrdp/",
+            ],
+            "already exists",
+        ),
+    ];
+    for (args, needle) in cases {
+        let before = snapshot(&cli.dir);
+        let stderr = cli.fails(args);
+        let first = stderr.lines().next().unwrap_or("");
+        assert!(first.starts_with("error:"), "{args:?}: {stderr}");
+        assert!(
+            first.contains(needle),
+            "{args:?}: expected {needle:?} in {first:?}"
+        );
+        let after = snapshot(&cli.dir);
+        assert!(before == after, "{args:?} changed files in the data dir");
+    }
+}
+
+#[test]
+fn init_refuses_bad_uris_and_missing_data_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        dir: tmp.path().join("d"),
+    };
+    let err = cli.fails(&[
+        "init",
+        "--rsync-uri",
+        "https://x/",
+        "--rrdp-uri",
+        "https://x/rrdp/",
+    ]);
+    assert!(err.contains("--rsync-uri 'https://x/'"), "{err}");
+    let err = cli.fails(&[
+        "init",
+        "--rsync-uri",
+        "rsync://x/repo",
+        "--rrdp-uri",
+        "https://x/rrdp/",
+    ]);
+    assert!(err.contains("trailing slash"), "{err}");
+    assert!(!cli.dir.exists(), "nothing created on bad input");
+    let out = std::process::Command::new(common::bin())
+        .args(["ca", "list"])
+        .env_remove("ANCHORAGE_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--data-dir"));
+}
+
+#[test]
+fn data_dir_from_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = setup(&tmp.path().join("data"));
+    let out = std::process::Command::new(common::bin())
+        .args(["roa", "list", "lir", "--format", "json"])
+        .env("ANCHORAGE_DATA_DIR", &cli.dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([{"asn": 64500, "prefix": "192.0.2.0/25", "max_length": 25}])
+    );
+}
+
+#[test]
+fn adding_an_existing_roa_is_a_no_op() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = setup(&tmp.path().join("data"));
+    let before = snapshot(&cli.dir);
+    // The same authorisation, with maxLength given explicitly this time.
+    let out = cli.ok(&[
+        "roa",
+        "add",
+        "lir",
+        "--asn",
+        "AS64500",
+        "--prefix",
+        "192.0.2.0/25",
+        "--max-length",
+        "25",
+    ]);
+    assert!(out.contains("already present"), "{out}");
+    assert!(before == snapshot(&cli.dir), "a no-op changed files");
+}
+
+fn mtimes(cli: &Cli) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    for dir in ["", "ta", "online", "nir", "lir"] {
+        for e in fs::read_dir(cli.tree().join(dir)).unwrap() {
+            let e = e.unwrap();
+            if e.path().is_file() {
+                let m = e.metadata().unwrap().modified().unwrap();
+                out.insert(
+                    format!("{dir}/{}", e.file_name().to_string_lossy()),
+                    m.duration_since(UNIX_EPOCH).unwrap().as_secs(),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn changed_files_get_new_mtimes_and_unchanged_keep_theirs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = setup(&tmp.path().join("data"));
+    let before = mtimes(&cli);
+    let contents = snapshot(&cli.tree());
+    // Twice within the same second: each version still gets a new mtime.
+    cli.ok(&[
+        "roa",
+        "add",
+        "lir",
+        "--asn",
+        "64500",
+        "--prefix",
+        "2001:db8:1::/48",
+    ]);
+    let middle = mtimes(&cli);
+    cli.ok(&[
+        "roa",
+        "add",
+        "lir",
+        "--asn",
+        "64500",
+        "--prefix",
+        "192.0.2.0/26",
+    ]);
+    let after = mtimes(&cli);
+    let lir = cli.key_id("lir");
+    for name in [
+        "lir/AS64500.roa".to_string(),
+        format!("lir/{lir}.mft"),
+        format!("lir/{lir}.crl"),
+    ] {
+        assert!(
+            middle[&name] > before[&name],
+            "{name} changed but kept its mtime"
+        );
+        assert!(
+            after[&name] > middle[&name],
+            "{name} changed again but kept its mtime"
+        );
+    }
+    for (name, t) in &before {
+        if !name.starts_with("lir/") {
+            assert_eq!(after[name], *t, "{name} did not change but got a new mtime");
+        }
+    }
+    let now = snapshot(&cli.tree());
+    assert_eq!(contents.len(), now.len());
+}

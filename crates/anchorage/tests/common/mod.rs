@@ -1,0 +1,170 @@
+//! Helpers for tests that run the real `anchorage` binary.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use anchorage::oracle::{self, RsyncDaemon, ValidatorRun, Vrp};
+
+/// The binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_anchorage")
+}
+
+/// A data directory driven through the command line.
+pub struct Cli {
+    pub dir: PathBuf,
+}
+
+impl Cli {
+    /// Runs `anchorage init` in `dir` for rsync://127.0.0.1/repo/.
+    pub fn init(dir: &Path) -> Cli {
+        let cli = Cli {
+            dir: dir.to_path_buf(),
+        };
+        cli.ok(&[
+            "init",
+            "--rsync-uri",
+            "rsync://127.0.0.1/repo/",
+            "--rrdp-uri",
+            "https://127.0.0.1/rrdp/",
+        ]);
+        cli
+    }
+
+    /// Runs the binary with `args` on this data dir.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(bin())
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .args(args)
+            .output()
+            .expect("run anchorage")
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "anchorage {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// Runs and expects failure; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "anchorage {args:?} should have failed but printed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).expect("utf-8 output")
+    }
+
+    /// Runs with `--format json` appended and parses the output.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = args.to_vec();
+        a.extend(["--format", "json"]);
+        serde_json::from_str(&self.ok(&a)).expect("json output")
+    }
+
+    /// `DIR/rsync/current`.
+    pub fn tree(&self) -> PathBuf {
+        self.dir.join("rsync/current")
+    }
+
+    /// `DIR/ta.tal`.
+    pub fn tal(&self) -> PathBuf {
+        self.dir.join("ta.tal")
+    }
+
+    /// Starts rsyncd serving the tree as module `repo`.
+    pub fn serve(&self, work: &Path) -> RsyncDaemon {
+        require("rsync");
+        RsyncDaemon::start(&self.tree(), "repo", work).expect("start rsync --daemon")
+    }
+
+    /// The key id of a CA.
+    pub fn key_id(&self, handle: &str) -> String {
+        self.json(&["ca", "show", handle])["key_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+/// Fails the test when a tool the README's test command installs is missing.
+pub fn require(program: &str) {
+    assert!(
+        oracle::find_program(program).is_some(),
+        "{program} is not installed; run scripts/test.sh, which installs it"
+    );
+}
+
+/// Every file of a data directory (symlinks as their target), except
+/// SQLite's transient -wal/-shm files.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name.ends_with("-wal") || name.ends_with("-shm") {
+                continue;
+            }
+            if meta.file_type().is_symlink() {
+                let target = fs::read_link(&path).unwrap();
+                out.insert(path, target.to_string_lossy().as_bytes().to_vec());
+            } else if meta.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = fs::read(&path).unwrap();
+                out.insert(path, bytes);
+            }
+        }
+    }
+    out
+}
+
+/// Builds a VRP set from (asn, prefix, maxLength) triples.
+pub fn vrps(list: &[(u32, &str, u8)]) -> std::collections::BTreeSet<Vrp> {
+    list.iter().map(|(a, p, m)| Vrp::new(*a, p, *m)).collect()
+}
+
+/// Asserts a validator run derived exactly `expected` without complaint.
+pub fn assert_accepted(name: &str, run: &ValidatorRun, expected: &std::collections::BTreeSet<Vrp>) {
+    assert!(
+        run.problems.is_empty(),
+        "{name} complained: {:#?}\n{}",
+        run.problems,
+        run.log
+    );
+    assert_eq!(&run.vrps, expected, "{name} VRPs differ\n{}", run.log);
+}
+
+/// Runs rpki-client and FORT on the served tree and checks both.
+pub fn validate_everywhere(
+    cli: &Cli,
+    rsyncd: &RsyncDaemon,
+    work: &Path,
+    expected: &std::collections::BTreeSet<Vrp>,
+) {
+    require("rpki-client");
+    let run = oracle::rpki_client(&cli.tal(), rsyncd, &work.join("rpki-client")).unwrap();
+    assert_accepted("rpki-client", &run, expected);
+    require("fort");
+    let run = oracle::fort(&cli.tal(), rsyncd, &work.join("fort")).unwrap();
+    assert_accepted("FORT", &run, expected);
+}
+
+/// Reads a file as `Bytes`, for the `rpki` crate's decoders.
+pub fn read(path: impl AsRef<Path>) -> bytes::Bytes {
+    bytes::Bytes::from(fs::read(path.as_ref()).unwrap())
+}
