@@ -1,0 +1,201 @@
+//! `kill -9` at random points of a stream of ROA additions. After every
+//! kill: the store opens and passes SQLite's integrity check, the served
+//! tree validates in rpki-client with no complaint and holds every
+//! acknowledged ROA, and no manifest number ever goes backwards.
+//!
+//! The kill points are pseudo-random from a seed printed by the test; set
+//! `ANCHORAGE_KILL_SEED` to replay a run.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anchorage::oracle::{self, Vrp};
+use common::{Cli, require};
+use rpki::repository::Manifest;
+
+const ROUNDS: u32 = 24;
+
+/// A small deterministic generator (xorshift64*), so a seed replays a run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// Manifest numbers of every manifest in the tree, by file.
+fn manifest_numbers(cli: &Cli) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for dir in fs::read_dir(cli.tree()).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for f in fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|e| e == "mft") {
+                let mft = Manifest::decode(common::read(&f), true).expect("manifest decodes");
+                let n: u64 = mft.content().manifest_number().to_string().parse().unwrap();
+                out.insert(f.file_name().unwrap().to_string_lossy().into_owned(), n);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn kill_nine_never_loses_acknowledged_state_nor_rewinds_manifests() {
+    require("rpki-client");
+    let seed = std::env::var("ANCHORAGE_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
+    eprintln!("ANCHORAGE_KILL_SEED={seed}");
+    let mut rng = Rng(seed);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    cli.ok(&[
+        "ca",
+        "create",
+        "lir",
+        "--resources",
+        "AS64496-AS65000, 10.0.0.0/8",
+    ]);
+    let rsyncd = cli.serve(&tmp.path().join("rsyncd"));
+    let db = cli.dir.join("anchorage.db");
+
+    let payload = |i: u32| (64496 + i % 8, format!("10.{i}.0.0/16"));
+    let args = |i: u32| {
+        let (asn, prefix) = payload(i);
+        vec![
+            "roa".to_string(),
+            "add".into(),
+            "lir".into(),
+            "--asn".into(),
+            asn.to_string(),
+            "--prefix".into(),
+            prefix,
+        ]
+    };
+
+    // One uninterrupted addition tells how long the window to kill in is.
+    let started = Instant::now();
+    let a: Vec<String> = args(0);
+    cli.ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let window = started.elapsed().as_micros() as u64 * 12 / 10;
+    let mut acknowledged: BTreeSet<Vrp> = BTreeSet::new();
+    let mut attempted: BTreeSet<Vrp> = BTreeSet::new();
+    let (asn, prefix) = payload(0);
+    acknowledged.insert(Vrp::new(asn, &prefix, 16));
+    attempted.insert(Vrp::new(asn, &prefix, 16));
+    let mut last_numbers = manifest_numbers(&cli);
+    let mut killed_mid_way = 0;
+
+    for i in 1..=ROUNDS {
+        let mut child = Command::new(common::bin())
+            .arg("--data-dir")
+            .arg(&cli.dir)
+            .args(args(i))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(rng.next() % window.max(1)));
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        let (asn, prefix) = payload(i);
+        let vrp = Vrp::new(asn, &prefix, 16);
+        attempted.insert(vrp.clone());
+        if status.success() {
+            acknowledged.insert(vrp);
+        } else {
+            killed_mid_way += 1;
+        }
+
+        // 1. The store opens and is intact.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok", "round {i}");
+        drop(conn);
+        cli.ok(&["ca", "list"]);
+
+        // 2. The tree, as left by the kill, validates and holds every
+        //    acknowledged ROA and nothing never attempted.
+        let run = oracle::rpki_client(&cli.tal(), &rsyncd, &tmp.path().join("rp")).unwrap();
+        assert!(
+            run.problems.is_empty(),
+            "round {i} (seed {seed}): {:?}\n{}",
+            run.problems,
+            run.log
+        );
+        assert!(
+            run.vrps.is_superset(&acknowledged),
+            "round {i} (seed {seed}): acknowledged ROA lost"
+        );
+        assert!(
+            run.vrps.is_subset(&attempted),
+            "round {i}: VRP from nowhere"
+        );
+
+        // 3. Manifest numbers never go backwards.
+        let numbers = manifest_numbers(&cli);
+        for (name, n) in &numbers {
+            if let Some(old) = last_numbers.get(name) {
+                assert!(
+                    n >= old,
+                    "round {i} (seed {seed}): {name} went from {old} to {n}"
+                );
+            }
+        }
+        last_numbers = numbers;
+    }
+    eprintln!("{killed_mid_way} of {ROUNDS} additions were killed before they finished");
+
+    // After a restart, `publish` writes out whatever was committed: the
+    // tree then equals the configuration, and numbers still only grow.
+    cli.ok(&["publish"]);
+    let configured: BTreeSet<Vrp> = cli
+        .json(&["roa", "list", "lir"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            Vrp::new(
+                r["asn"].as_u64().unwrap() as u32,
+                r["prefix"].as_str().unwrap(),
+                r["max_length"].as_u64().unwrap() as u8,
+            )
+        })
+        .collect();
+    assert!(configured.is_superset(&acknowledged));
+    eprintln!(
+        "{} additions were committed by a process killed before it answered",
+        configured.len() - acknowledged.len()
+    );
+    assert!(configured.is_subset(&attempted));
+    let run = oracle::rpki_client(&cli.tal(), &rsyncd, &tmp.path().join("rp")).unwrap();
+    assert!(run.problems.is_empty(), "{:?}", run.problems);
+    assert_eq!(run.vrps, configured);
+    for (name, n) in manifest_numbers(&cli) {
+        if let Some(old) = last_numbers.get(&name) {
+            assert!(n >= *old, "{name} went from {old} to {n} after the restart");
+        }
+    }
+}
