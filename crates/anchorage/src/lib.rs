@@ -18,6 +18,7 @@ pub mod clock;
 pub mod datadir;
 pub mod demo;
 pub mod error;
+pub mod fault;
 pub mod ops;
 pub mod oracle;
 pub mod report;

@@ -13,7 +13,7 @@
 use std::fs;
 use std::io::Write;
 
-use anchorage_ca_core::ca::{self, TA_HANDLE};
+use anchorage_ca_core::ca::{self, ChildCa, TA_HANDLE};
 use anchorage_ca_core::objects::{CaSigner, Issuer};
 use anchorage_ca_core::point::PublishedObject;
 use anchorage_ca_core::roa::{canonical_payloads, roa_file_name};
@@ -31,6 +31,7 @@ use rpki::crypto::{KeyIdentifier, Signer};
 use crate::clock::Clock;
 use crate::datadir::DataDir;
 use crate::error::AppError;
+use crate::fault;
 use crate::report::{CaDetails, CaSummary, ObjectInfo, PublishReport, RoaInfo};
 
 /// Shorthand for operation results.
@@ -133,7 +134,7 @@ impl Anchorage {
         let mut this = Anchorage {
             store,
             ctx: Ctx {
-                tree: RsyncTree::new(dir.rsync()),
+                tree: RsyncTree::new(dir.rsync()).abort_after(fault::tree_abort_after()),
                 layout: RepositoryLayout {
                     rsync_base: opts.rsync_uri.clone(),
                     notify: None,
@@ -209,7 +210,7 @@ impl Anchorage {
         Ok(Anchorage {
             store,
             ctx: Ctx {
-                tree: RsyncTree::new(dir.rsync()),
+                tree: RsyncTree::new(dir.rsync()).abort_after(fault::tree_abort_after()),
                 layout: RepositoryLayout {
                     rsync_base,
                     notify: None,
@@ -393,6 +394,7 @@ impl Anchorage {
             &payload.to_string(),
         )?;
         tx.commit()?;
+        fault::point("after-commit");
         tracing::info!(ca = %handle, roa = %payload, "added ROA");
         self.write_tree()?;
         Ok(true)
@@ -629,10 +631,11 @@ impl Ctx {
             &self.keys,
             &self.layout,
             &parent_issuer,
-            &parent_ca.resources,
-            handle,
-            &public,
-            &resources,
+            ChildCa {
+                handle,
+                key: &public,
+                resources: &resources,
+            },
             now,
             &self.timing,
         )?;
@@ -721,10 +724,11 @@ impl Ctx {
                 &self.keys,
                 &self.layout,
                 issuer,
-                &ca.resources,
-                &child.handle,
-                &public,
-                &child.resources,
+                ChildCa {
+                    handle: &child.handle,
+                    key: &public,
+                    resources: &child.resources,
+                },
                 now,
                 &self.timing,
             )?;

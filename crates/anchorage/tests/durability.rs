@@ -199,3 +199,109 @@ fn kill_nine_never_loses_acknowledged_state_nor_rewinds_manifests() {
         }
     }
 }
+
+/// The two windows random kills rarely hit, hit on purpose: between the
+/// commit and the new tree, and in the middle of writing the tree.
+#[test]
+fn crash_after_commit_or_mid_tree_leaves_a_valid_tree_and_loses_nothing() {
+    require("rpki-client");
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    cli.ok(&["ca", "create", "lir", "--resources", "AS64496, 10.0.0.0/8"]);
+    cli.ok(&[
+        "roa",
+        "add",
+        "lir",
+        "--asn",
+        "64496",
+        "--prefix",
+        "10.0.0.0/16",
+    ]);
+    let rsyncd = cli.serve(&tmp.path().join("rsyncd"));
+    let rp = tmp.path().join("rp");
+    let validate = || {
+        let run = oracle::rpki_client(&cli.tal(), &rsyncd, &rp).unwrap();
+        assert!(run.problems.is_empty(), "{:?}\n{}", run.problems, run.log);
+        run.vrps
+    };
+    let v = |p: &str| Vrp::new(64496, p, 16);
+    let configured = || cli.json(&["roa", "list", "lir"]).as_array().unwrap().len();
+    assert_eq!(validate(), BTreeSet::from([v("10.0.0.0/16")]));
+
+    // Abort after the commit: the store has the ROA, the tree does not yet.
+    let out = cli.run_env(
+        "ANCHORAGE_FAIL_AT",
+        "after-commit",
+        &[
+            "roa",
+            "add",
+            "lir",
+            "--asn",
+            "64496",
+            "--prefix",
+            "10.1.0.0/16",
+        ],
+    );
+    assert!(!out.status.success(), "the injected crash happened");
+    assert_eq!(configured(), 2, "the commit survived the crash");
+    assert_eq!(validate(), BTreeSet::from([v("10.0.0.0/16")]));
+    cli.ok(&["publish"]);
+    assert_eq!(
+        validate(),
+        BTreeSet::from([v("10.0.0.0/16"), v("10.1.0.0/16")])
+    );
+
+    // Abort after 3 files of the new tree: `current` still points to the
+    // old complete tree; the partial one is cleaned up by the next write.
+    let out = cli.run_env(
+        "ANCHORAGE_FAIL_AT",
+        "tree:3",
+        &[
+            "roa",
+            "add",
+            "lir",
+            "--asn",
+            "64496",
+            "--prefix",
+            "10.2.0.0/16",
+        ],
+    );
+    assert!(!out.status.success(), "the injected crash happened");
+    let partial = |cli: &Cli| {
+        fs::read_dir(cli.dir.join("rsync/trees"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".tmp-")
+            })
+            .count()
+    };
+    assert_eq!(partial(&cli), 1, "a partial tree was left behind");
+    assert_eq!(configured(), 3);
+    assert_eq!(
+        validate(),
+        BTreeSet::from([v("10.0.0.0/16"), v("10.1.0.0/16")])
+    );
+    cli.ok(&[
+        "roa",
+        "add",
+        "lir",
+        "--asn",
+        "64496",
+        "--prefix",
+        "10.3.0.0/16",
+    ]);
+    assert_eq!(partial(&cli), 0, "the partial tree was removed");
+    assert_eq!(
+        validate(),
+        BTreeSet::from([
+            v("10.0.0.0/16"),
+            v("10.1.0.0/16"),
+            v("10.2.0.0/16"),
+            v("10.3.0.0/16")
+        ])
+    );
+}

@@ -113,6 +113,7 @@ impl CaRecord {
             cert_uri: layout.cert_uri(self)?,
             repo_uri: layout.repo_uri(&self.handle)?,
             not_after: self.cert_not_after,
+            resources: self.resources.clone(),
         })
     }
 }
@@ -139,6 +140,17 @@ pub fn issue_ta_cert<S: CaSigner>(
     Ok((bytes, serial, validity.not_after()))
 }
 
+/// A CA certificate to be issued: to whom, for which key and resources.
+#[derive(Clone, Copy, Debug)]
+pub struct ChildCa<'a> {
+    /// The child's handle (names its publication point).
+    pub handle: &'a str,
+    /// The child's public key.
+    pub key: &'a PublicKey,
+    /// The resources to certify.
+    pub resources: &'a ResourceSet,
+}
+
 /// Issues a CA certificate for `child` by `parent`.
 ///
 /// The result is the object for the parent's publication point; the
@@ -147,13 +159,12 @@ pub fn issue_ca_cert<S: CaSigner>(
     signer: &S,
     layout: &RepositoryLayout,
     parent: &Issuer,
-    parent_resources: &ResourceSet,
-    child_handle: &str,
-    child_key: &PublicKey,
-    child_resources: &ResourceSet,
+    child: ChildCa<'_>,
     now: Time,
     timing: &Timing,
 ) -> Result<PublishedObject, CaError> {
+    let (child_handle, child_key, child_resources) = (child.handle, child.key, child.resources);
+    let parent_resources = &parent.resources;
     // RFC 6487 §7.1 / RFC 3779 §2.3: the child's resources must be held by the issuer.
     if !parent_resources.contains(child_resources) {
         return Err(CaError::Overclaim {
@@ -200,7 +211,8 @@ pub fn issue_roa<S: CaSigner>(
     let name = roa_file_name(asn);
     let serial = random_serial(signer)?;
     let validity = Validity::new(now - timing.backdate, now + timing.object_validity);
-    let bytes = objects::roa(signer, issuer, asn, payloads, &name, serial, validity, now)?;
+    debug_assert!(payloads.iter().all(|p| p.asn == asn));
+    let bytes = objects::roa(signer, issuer, payloads, &name, serial, validity, now)?;
     let not_after = if validity.not_after() > issuer.not_after {
         issuer.not_after
     } else {

@@ -50,6 +50,8 @@ pub struct Issuer {
     pub repo_uri: uri::Rsync,
     /// When the CA's own certificate expires: nothing it issues outlives it.
     pub not_after: Time,
+    /// The CA's resources: everything it certifies must be within them.
+    pub resources: ResourceSet,
 }
 
 impl Issuer {
@@ -145,7 +147,6 @@ pub fn ta_certificate<S: CaSigner>(
 }
 
 /// Builds a CA certificate for a child's key.
-#[allow(clippy::too_many_arguments)]
 pub fn ca_certificate<S: CaSigner>(
     signer: &S,
     issuer: &Issuer,
@@ -181,11 +182,10 @@ pub fn ca_certificate<S: CaSigner>(
 /// Builds a ROA for one ASN with a fresh one-time EE key.
 ///
 /// `payloads` must be canonical (see [`crate::roa::canonical_payloads`]),
-/// all for `asn`, and not empty.
+/// all of one ASN, and not empty.
 pub fn roa<S: CaSigner>(
     signer: &S,
     issuer: &Issuer,
-    asn: u32,
     payloads: &[RoaPayload],
     name: &str,
     serial: Serial,
@@ -193,10 +193,15 @@ pub fn roa<S: CaSigner>(
     now: Time,
 ) -> Result<Bytes, CaError> {
     assert!(!payloads.is_empty(), "a ROA needs at least one prefix");
+    let asn = payloads[0].asn;
     let mut builder = RoaBuilder::new(Asn::from_u32(asn));
     for p in payloads {
         debug_assert_eq!(p.asn, asn);
-        builder.push_addr(p.prefix.addr(), p.prefix.len(), p.encoded_max_length());
+        builder.push_addr(
+            p.prefix.addr(),
+            p.prefix.prefix_len(),
+            p.encoded_max_length(),
+        );
     }
     let sigobj = issuer.sigobj(serial, validity, name, now)?;
     let roa = builder

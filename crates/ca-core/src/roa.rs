@@ -39,11 +39,11 @@ impl RoaPayload {
     /// one payload and adding either twice is a no-op.
     pub fn new(asn: u32, prefix: IpPrefix, max_length: Option<u8>) -> Result<Self, CaError> {
         let bits = prefix.family_bits();
-        let max_length = max_length.unwrap_or(prefix.len());
-        if max_length < prefix.len() || max_length > bits {
+        let max_length = max_length.unwrap_or(prefix.prefix_len());
+        if max_length < prefix.prefix_len() || max_length > bits {
             return Err(CaError::BadMaxLength {
                 prefix: prefix.to_string(),
-                len: prefix.len(),
+                len: prefix.prefix_len(),
                 max_length,
                 bits,
             });
@@ -70,7 +70,7 @@ impl RoaPayload {
 
     /// The maxLength to encode: absent when equal to the prefix length.
     pub fn encoded_max_length(&self) -> Option<u8> {
-        (self.max_length > self.prefix.len()).then_some(self.max_length)
+        (self.max_length > self.prefix.prefix_len()).then_some(self.max_length)
     }
 }
 

@@ -56,10 +56,12 @@ fn issued_chain_validates_with_the_rpki_crate() {
         "AS64496-AS64511, 192.0.2.0/24, 198.51.100.0-198.51.100.200, 2001:db8::/32"
             .parse()
             .unwrap();
-    let obj = ca::issue_ca_cert(
-        &keys, &layout, &ta_issuer, &all, "child", &child_pub, &child_res, now, &timing,
-    )
-    .unwrap();
+    let child_ca = ca::ChildCa {
+        handle: "child",
+        key: &child_pub,
+        resources: &child_res,
+    };
+    let obj = ca::issue_ca_cert(&keys, &layout, &ta_issuer, child_ca, now, &timing).unwrap();
     let child_cert = Cert::decode(obj.bytes.clone()).unwrap();
     assert_eq!(
         child_cert.ca_repository().unwrap().to_string(),
@@ -70,11 +72,10 @@ fn issued_chain_validates_with_the_rpki_crate() {
         .expect("child certificate validates strictly");
 
     // Over-claiming is refused before anything is signed.
-    let narrow: ResourceSet = "192.0.2.0/24".parse().unwrap();
-    let err = ca::issue_ca_cert(
-        &keys, &layout, &ta_issuer, &narrow, "x", &child_pub, &child_res, now, &timing,
-    )
-    .unwrap_err();
+    let mut narrow_issuer = ta_issuer.clone();
+    narrow_issuer.resources = "192.0.2.0/24".parse().unwrap();
+    let err =
+        ca::issue_ca_cert(&keys, &layout, &narrow_issuer, child_ca, now, &timing).unwrap_err();
     assert!(matches!(err, CaError::Overclaim { .. }), "{err}");
 
     let child = anchorage_ca_core::CaRecord {

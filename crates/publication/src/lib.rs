@@ -62,6 +62,7 @@ pub const GRACE: Duration = Duration::from_secs(300);
 #[derive(Clone, Debug)]
 pub struct RsyncTree {
     root: PathBuf,
+    abort_after: Option<usize>,
 }
 
 /// What [`RsyncTree::write`] did.
@@ -87,7 +88,17 @@ fn safe_component(s: &str) -> bool {
 impl RsyncTree {
     /// The tree under `root` (normally `DIR/rsync`).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        RsyncTree { root: root.into() }
+        RsyncTree {
+            root: root.into(),
+            abort_after: None,
+        }
+    }
+
+    /// Failure injection for crash tests: abort the process (as `kill -9`
+    /// would) after writing this many files of the next tree.
+    pub fn abort_after(mut self, files: Option<usize>) -> Self {
+        self.abort_after = files;
+        self
     }
 
     /// The symlink rsyncd serves: `ROOT/current`.
@@ -156,6 +167,9 @@ impl RsyncTree {
             file.set_modified(mtime).map_err(io_err(&target))?;
             file.sync_all().map_err(io_err(&target))?;
             stats.written += 1;
+            if self.abort_after.is_some_and(|n| stats.files > n) {
+                std::process::abort();
+            }
         }
         for d in &dirs {
             sync_dir(&tmp.join(d))?;

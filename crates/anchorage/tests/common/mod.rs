@@ -44,6 +44,17 @@ impl Cli {
             .expect("run anchorage")
     }
 
+    /// Runs with one extra environment variable (failure injection).
+    pub fn run_env(&self, var: &str, value: &str, args: &[&str]) -> Output {
+        Command::new(bin())
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .args(args)
+            .env(var, value)
+            .output()
+            .expect("run anchorage")
+    }
+
     /// Runs and expects success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);

@@ -1,0 +1,22 @@
+//! Failure injection for crash tests, driven by `ANCHORAGE_FAIL_AT`.
+//!
+//! `ANCHORAGE_FAIL_AT=after-commit` aborts right after a ROA addition
+//! commits, before the rsync tree is written; `ANCHORAGE_FAIL_AT=tree:N`
+//! aborts after N files of the next tree are written. An abort ends the
+//! process as abruptly as `kill -9`: no destructors, no flushing. These
+//! are the two windows random kills rarely hit; the durability test uses
+//! them. Unset (always, in production) they cost one environment lookup.
+
+const VAR: &str = "ANCHORAGE_FAIL_AT";
+
+/// Aborts the process if `ANCHORAGE_FAIL_AT` names this point.
+pub fn point(name: &str) {
+    if std::env::var(VAR).is_ok_and(|v| v == name) {
+        std::process::abort();
+    }
+}
+
+/// The number of tree files after which to abort, from `ANCHORAGE_FAIL_AT=tree:N`.
+pub fn tree_abort_after() -> Option<usize> {
+    std::env::var(VAR).ok()?.strip_prefix("tree:")?.parse().ok()
+}
