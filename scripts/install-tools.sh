@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the independent tools the demo and the tests run against
+# Anchorage's output (rsync, rpki-client, FORT), when they are missing.
+set -eu
+missing=""
+command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
+command -v rpki-client >/dev/null 2>&1 || missing="$missing rpki-client"
+command -v fort >/dev/null 2>&1 || missing="$missing fort-validator"
+[ -z "$missing" ] && exit 0
+echo "installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
