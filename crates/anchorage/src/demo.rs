@@ -151,14 +151,11 @@ pub fn run(keep: Option<&Path>) -> anyhow::Result<String> {
         depth: usize,
     ) -> std::fmt::Result {
         for ca in cas.iter().filter(|c| c.parent.as_deref() == parent) {
+            let name = format!("{:indent$}{}", "", ca.handle, indent = depth * 2);
             writeln!(
                 s,
-                "  {:indent$}{:<10} {:>2} ROA payloads  {}",
-                "",
-                ca.handle,
-                ca.roa_payloads,
-                ca.resources,
-                indent = depth * 2
+                "  {name:<16} {:>2} ROA payloads  {}",
+                ca.roa_payloads, ca.resources
             )?;
             tree(s, cas, Some(&ca.handle), depth + 1)?;
         }

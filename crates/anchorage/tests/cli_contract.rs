@@ -28,15 +28,7 @@ fn setup(dir: &std::path::Path) -> Cli {
         "--resources",
         "AS64500, 192.0.2.0/25, 2001:db8:1::/48",
     ]);
-    cli.ok(&[
-        "roa",
-        "add",
-        "lir",
-        "--asn",
-        "64500",
-        "--prefix",
-        "192.0.2.0/25",
-    ]);
+    cli.roa_add("lir", 64500, "192.0.2.0/25");
     cli
 }
 
@@ -367,25 +359,9 @@ fn changed_files_get_new_mtimes_and_unchanged_keep_theirs() {
     let before = mtimes(&cli);
     let contents = snapshot(&cli.tree());
     // Twice within the same second: each version still gets a new mtime.
-    cli.ok(&[
-        "roa",
-        "add",
-        "lir",
-        "--asn",
-        "64500",
-        "--prefix",
-        "2001:db8:1::/48",
-    ]);
+    cli.roa_add("lir", 64500, "2001:db8:1::/48");
     let middle = mtimes(&cli);
-    cli.ok(&[
-        "roa",
-        "add",
-        "lir",
-        "--asn",
-        "64500",
-        "--prefix",
-        "192.0.2.0/26",
-    ]);
+    cli.roa_add("lir", 64500, "192.0.2.0/26");
     let after = mtimes(&cli);
     let lir = cli.key_id("lir");
     for name in [

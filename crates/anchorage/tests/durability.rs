@@ -208,15 +208,7 @@ fn crash_after_commit_or_mid_tree_leaves_a_valid_tree_and_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let cli = Cli::init(&tmp.path().join("data"));
     cli.ok(&["ca", "create", "lir", "--resources", "AS64496, 10.0.0.0/8"]);
-    cli.ok(&[
-        "roa",
-        "add",
-        "lir",
-        "--asn",
-        "64496",
-        "--prefix",
-        "10.0.0.0/16",
-    ]);
+    cli.roa_add("lir", 64496, "10.0.0.0/16");
     let rsyncd = cli.serve(&tmp.path().join("rsyncd"));
     let rp = tmp.path().join("rp");
     let validate = || {
@@ -285,15 +277,7 @@ fn crash_after_commit_or_mid_tree_leaves_a_valid_tree_and_loses_nothing() {
         validate(),
         BTreeSet::from([v("10.0.0.0/16"), v("10.1.0.0/16")])
     );
-    cli.ok(&[
-        "roa",
-        "add",
-        "lir",
-        "--asn",
-        "64496",
-        "--prefix",
-        "10.3.0.0/16",
-    ]);
+    cli.roa_add("lir", 64496, "10.3.0.0/16");
     assert_eq!(partial(&cli), 0, "the partial tree was removed");
     assert_eq!(
         validate(),

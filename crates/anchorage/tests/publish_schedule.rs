@@ -28,15 +28,7 @@ fn publish_reissues_what_is_due_and_nothing_else() {
         "--resources",
         "AS64496, 192.0.2.0/24",
     ]);
-    cli.ok(&[
-        "roa",
-        "add",
-        "lir",
-        "--asn",
-        "64496",
-        "--prefix",
-        "192.0.2.0/24",
-    ]);
+    cli.roa_add("lir", 64496, "192.0.2.0/24");
     let before = show(&cli, "lir");
     let ta_before = show(&cli, "ta");
 

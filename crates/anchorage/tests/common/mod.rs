@@ -77,6 +77,19 @@ impl Cli {
         String::from_utf8(out.stderr).expect("utf-8 output")
     }
 
+    /// `roa add HANDLE --asn ASN --prefix PREFIX`, expecting success.
+    pub fn roa_add(&self, handle: &str, asn: u32, prefix: &str) -> String {
+        self.ok(&[
+            "roa",
+            "add",
+            handle,
+            "--asn",
+            &asn.to_string(),
+            "--prefix",
+            prefix,
+        ])
+    }
+
     /// Runs with `--format json` appended and parses the output.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut a = args.to_vec();
