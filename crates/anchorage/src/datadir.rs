@@ -5,6 +5,7 @@
 //! DIR/keys/             CA private keys, PKCS#8 DER, mode 0600
 //! DIR/rsync/current     symlink to the tree rsyncd serves
 //! DIR/rsync/trees/      complete repository states
+//! DIR/rrdp/             RRDP notification, snapshot and delta files
 //! DIR/ta.tal            the trust anchor locator (RFC 8630)
 //! ```
 
@@ -40,6 +41,11 @@ impl DataDir {
     /// The rsync tree root (holds `current` and `trees/`).
     pub fn rsync(&self) -> PathBuf {
         self.root.join("rsync")
+    }
+
+    /// The RRDP files (notification, snapshots, deltas).
+    pub fn rrdp(&self) -> PathBuf {
+        self.root.join("rrdp")
     }
 
     /// The TAL file.

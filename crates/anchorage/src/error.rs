@@ -62,6 +62,9 @@ pub enum AppError {
     /// Writing the repository failed.
     #[error(transparent)]
     Publication(#[from] anchorage_publication::PublicationError),
+    /// Writing RRDP files failed.
+    #[error(transparent)]
+    Rrdp(#[from] anchorage_rrdp_server::RrdpError),
     /// Another I/O failure.
     #[error("{what}: {source}")]
     Io {

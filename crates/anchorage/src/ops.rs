@@ -23,7 +23,9 @@ use anchorage_ca_core::{
 };
 use anchorage_keys::KeyStore;
 use anchorage_publication::{RsyncTree, TreeFile, WriteStats};
-use anchorage_store::{Store, Tx};
+use anchorage_rrdp_server::RrdpState;
+use anchorage_rrdp_server::repository::RrdpRepository;
+use anchorage_store::{Store, Tx, to_secs};
 use base64::Engine as _;
 use chrono::{SecondsFormat, TimeDelta};
 use rpki::crypto::{KeyIdentifier, Signer};
@@ -69,6 +71,7 @@ struct Ctx {
     dir: DataDir,
     keys: KeyStore,
     tree: RsyncTree,
+    rrdp: RrdpRepository,
     layout: RepositoryLayout,
     timing: Timing,
     online: String,
@@ -135,9 +138,10 @@ impl Anchorage {
             store,
             ctx: Ctx {
                 tree: RsyncTree::new(dir.rsync()).abort_after(fault::tree_abort_after()),
+                rrdp: RrdpRepository::new(dir.rrdp(), opts.rrdp_uri.clone()),
                 layout: RepositoryLayout {
                     rsync_base: opts.rsync_uri.clone(),
-                    notify: None,
+                    notify: Some(format!("{}notification.xml", opts.rrdp_uri)),
                 },
                 timing: Timing {
                     mft_crl_next_update: TimeDelta::hours(opts.next_update_hours.into()),
@@ -190,10 +194,11 @@ impl Anchorage {
     pub fn open(dir: DataDir, clock: Clock) -> Result<Anchorage> {
         let mut store = Store::open(&dir.database())?;
         let keys = KeyStore::open(dir.keys())?;
-        let (rsync_base, online, next_update, reissue) = {
+        let (rsync_base, rrdp_base, online, next_update, reissue) = {
             let tx = store.transaction()?;
             (
                 meta(&tx, "rsync_base")?,
+                meta(&tx, "rrdp_base")?,
                 meta(&tx, "online_handle")?,
                 meta(&tx, "next_update_hours")?,
                 meta(&tx, "reissue_before_hours")?,
@@ -211,9 +216,10 @@ impl Anchorage {
             store,
             ctx: Ctx {
                 tree: RsyncTree::new(dir.rsync()).abort_after(fault::tree_abort_after()),
+                rrdp: RrdpRepository::new(dir.rrdp(), rrdp_base.clone()),
                 layout: RepositoryLayout {
                     rsync_base,
-                    notify: None,
+                    notify: Some(format!("{rrdp_base}notification.xml")),
                 },
                 timing: Timing {
                     mft_crl_next_update: hours(&next_update)?,
@@ -505,11 +511,15 @@ impl Anchorage {
         Ok(report)
     }
 
-    /// Writes the rsync tree from the committed store state.
+    /// Writes the rsync tree and the next RRDP serial from the committed
+    /// store state.
     ///
-    /// Holds the store's write lock while writing so that trees are
-    /// written one at a time and each is exactly one committed state.
+    /// Holds the store's write lock throughout, so trees and serials are
+    /// written one at a time, each exactly one committed state: what RRDP
+    /// serial N describes is a state the rsync tree had. The RRDP state is
+    /// committed before the notification file announces it.
     pub fn write_tree(&mut self) -> Result<WriteStats> {
+        let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
         let files = tx.files()?;
         let stats = self.ctx.tree.write(files.iter().map(|f| TreeFile {
@@ -518,7 +528,43 @@ impl Anchorage {
             bytes: &f.bytes,
             mtime: f.mtime,
         }))?;
-        drop(tx);
+        let prev = RrdpState {
+            session: tx.meta("rrdp_session")?.and_then(|s| s.parse().ok()),
+            serial: tx
+                .meta("rrdp_serial")?
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0),
+            snapshot: None,
+            deltas: tx.rrdp_deltas()?,
+            objects: tx.rrdp_objects()?.into_iter().collect(),
+        };
+        let base = &self.ctx.layout.rsync_base;
+        let objects: Vec<(String, bytes::Bytes)> = files
+            .iter()
+            .map(|f| {
+                let uri = if f.dir.is_empty() {
+                    format!("{base}{}", f.name)
+                } else {
+                    format!("{base}{}/{}", f.dir, f.name)
+                };
+                (uri, f.bytes.clone())
+            })
+            .collect();
+        let update = self.ctx.rrdp.prepare(&prev, &objects, to_secs(now))?;
+        if let Some(update) = &update {
+            if update.new_session {
+                tx.rrdp_reset()?;
+            }
+            tx.rrdp_apply(&update.published, &update.withdrawn)?;
+            tx.set_rrdp_deltas(&update.deltas)?;
+            tx.set_meta("rrdp_session", &update.session.to_string())?;
+            tx.set_meta("rrdp_serial", &update.serial.to_string())?;
+            tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;
+        }
+        tx.commit()?;
+        if let Some(update) = &update {
+            self.ctx.rrdp.announce(update)?;
+        }
         Ok(stats)
     }
 
@@ -583,10 +629,20 @@ impl Ctx {
     }
 
     /// Writes the TAL (RFC 8630 §2.2): URI lines, an empty line, base64 SPKI.
+    fn ta_https_uri(&self) -> String {
+        format!("{}ta.cer", self.rrdp.base_uri())
+    }
+
     fn write_tal(&self, ta: &CaRecord) -> Result<()> {
         let public = self.issuer(ta)?.public_key;
         let spki = base64::engine::general_purpose::STANDARD.encode(public.to_info_bytes());
-        let mut text = format!("{}\n\n", self.layout.ta_cert_uri()?);
+        // RFC 8630 §2.2: relying parties try the URIs in order; https first,
+        // served next to RRDP, with the rsync URI as the fallback.
+        let mut text = format!(
+            "{}\n{}\n\n",
+            self.ta_https_uri(),
+            self.layout.ta_cert_uri()?
+        );
         for chunk in spki.as_bytes().chunks(64) {
             text.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
             text.push('\n');

@@ -19,6 +19,7 @@ use anchorage_ca_core::point::PublishedObject;
 use anchorage_ca_core::{
     CaRecord, IpPrefix, PublicationPoint, ResourceSet, Revocation, RoaPayload,
 };
+pub use anchorage_rrdp_server::DeltaRecord;
 use bytes::Bytes;
 use chrono::DateTime;
 use rpki::crypto::KeyIdentifier;
@@ -99,8 +100,23 @@ CREATE TABLE audit (
 );
 ";
 
+/// Tables added in schema version 2: the state RRDP last published.
+const SCHEMA_V2: &str = "
+-- What the current RRDP serial describes: every published URI and the
+-- SHA-256 of its content.
+CREATE TABLE rrdp_objects (uri TEXT PRIMARY KEY, hash BLOB NOT NULL);
+-- Deltas still listed in the notification file.
+CREATE TABLE rrdp_deltas (
+    serial INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created INTEGER NOT NULL
+);
+";
+
 /// The schema version this code writes; `meta.schema_version`.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// An open Anchorage database.
 pub struct Store {
@@ -128,6 +144,7 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA)?;
+        tx.execute_batch(SCHEMA_V2)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
             [SCHEMA_VERSION],
@@ -146,7 +163,35 @@ impl Store {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         configure(&conn)?;
-        Ok(Store { conn })
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Brings an older database to the current schema, in one transaction.
+    fn migrate(&mut self) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: String = tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| corrupt("schema version", "missing"))?;
+        match version.as_str() {
+            SCHEMA_VERSION => return Ok(()),
+            "1" => tx.execute_batch(SCHEMA_V2)?,
+            other => return Err(corrupt("schema version", other)),
+        }
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+            [SCHEMA_VERSION],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Starts a write transaction; it holds the database's write lock.
@@ -551,6 +596,73 @@ impl Tx<'_> {
             params![handle, roa.asn, roa.prefix.to_string(), roa.max_length],
         )?;
         Ok(n == 1)
+    }
+
+    /// The URIs and hashes RRDP last published.
+    pub fn rrdp_objects(&self) -> Result<Vec<(String, [u8; 32])>> {
+        let mut stmt = self.tx.prepare("SELECT uri, hash FROM rrdp_objects")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (uri, hash) = row?;
+            let hash: [u8; 32] = hash.try_into().map_err(|_| corrupt("RRDP hash", &uri))?;
+            out.push((uri, hash));
+        }
+        Ok(out)
+    }
+
+    /// Records what a new RRDP serial publishes and withdraws.
+    pub fn rrdp_apply(&self, published: &[(String, [u8; 32])], withdrawn: &[String]) -> Result<()> {
+        for uri in withdrawn {
+            self.tx
+                .execute("DELETE FROM rrdp_objects WHERE uri = ?1", [uri])?;
+        }
+        for (uri, hash) in published {
+            self.tx.execute(
+                "INSERT INTO rrdp_objects (uri, hash) VALUES (?1, ?2)
+                 ON CONFLICT (uri) DO UPDATE SET hash = excluded.hash",
+                params![uri, hash.as_slice()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Forgets all RRDP state, for a new session.
+    pub fn rrdp_reset(&self) -> Result<()> {
+        self.tx.execute("DELETE FROM rrdp_objects", [])?;
+        self.tx.execute("DELETE FROM rrdp_deltas", [])?;
+        Ok(())
+    }
+
+    /// The deltas listed in the notification file, newest first.
+    pub fn rrdp_deltas(&self) -> Result<Vec<DeltaRecord>> {
+        let mut stmt = self.tx.prepare(
+            "SELECT serial, path, hash, size, created FROM rrdp_deltas ORDER BY serial DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(DeltaRecord {
+                serial: r.get::<_, i64>(0)? as u64,
+                path: r.get(1)?,
+                hash: r.get(2)?,
+                size: r.get::<_, i64>(3)? as u64,
+                created: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Replaces the list of deltas.
+    pub fn set_rrdp_deltas(&self, deltas: &[DeltaRecord]) -> Result<()> {
+        self.tx.execute("DELETE FROM rrdp_deltas", [])?;
+        for d in deltas {
+            self.tx.execute(
+                "INSERT INTO rrdp_deltas (serial, path, hash, size, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![d.serial as i64, d.path, d.hash, d.size as i64, d.created],
+            )?;
+        }
+        Ok(())
     }
 
     /// Appends to the audit log.

@@ -1,0 +1,222 @@
+//! The HTTP side of RRDP: serves the files [`crate::repository`] writes.
+//!
+//! Every response has an ETag and Last-Modified and honours If-None-Match
+//! and If-Modified-Since with 304. The notification file may be cached for
+//! a minute; snapshot and delta files live at paths that are never reused
+//! and are cacheable for a year. Responses are gzip-compressed when the
+//! client accepts it.
+
+use std::path::{Component, Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::compression::CompressionLayer;
+
+/// Where the served files are.
+#[derive(Clone, Debug)]
+pub struct Files {
+    /// The RRDP directory (`DIR/rrdp`).
+    pub rrdp_dir: PathBuf,
+    /// Extra single files served at the top of the RRDP path, such as the
+    /// TA certificate the TAL names: URL file name and path on disk.
+    pub extra: Vec<(String, PathBuf)>,
+}
+
+/// A router serving the RRDP files under `prefix` (e.g. `/rrdp`).
+pub fn router(prefix: &str, files: Files) -> Router {
+    let prefix = prefix.trim_end_matches('/');
+    Router::new()
+        .route(&format!("{prefix}/{{*path}}"), get(serve_file))
+        .with_state(files)
+        .layer(CompressionLayer::new().gzip(true))
+}
+
+fn safe_relative(path: &str) -> Option<PathBuf> {
+    let p = Path::new(path);
+    if path.is_empty()
+        || !path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'-' | b'_'))
+    {
+        return None;
+    }
+    p.components()
+        .all(|c| matches!(c, Component::Normal(_)))
+        .then(|| p.to_path_buf())
+}
+
+fn problem(status: StatusCode, detail: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        format!(
+            "{{\"type\":\"about:blank\",\"title\":\"{}\",\"status\":{},\"detail\":\"{detail}\"}}",
+            status.canonical_reason().unwrap_or(""),
+            status.as_u16()
+        ),
+    )
+        .into_response()
+}
+
+async fn serve_file(
+    State(files): State<Files>,
+    UrlPath(path): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(rel) = safe_relative(&path) else {
+        return problem(StatusCode::NOT_FOUND, "no such file");
+    };
+    let (file, content_type, immutable) = match files.extra.iter().find(|(n, _)| *n == path) {
+        Some((_, p)) => (p.clone(), "application/pkix-cert", false),
+        None => {
+            let immutable = path != "notification.xml";
+            (files.rrdp_dir.join(rel), "application/xml", immutable)
+        }
+    };
+    let (data, modified) = match tokio::fs::read(&file).await {
+        Ok(data) => {
+            let modified = tokio::fs::metadata(&file)
+                .await
+                .and_then(|m| m.modified())
+                .unwrap_or(UNIX_EPOCH);
+            (data, modified)
+        }
+        Err(_) => return problem(StatusCode::NOT_FOUND, "no such file"),
+    };
+    let nanos = modified
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let etag = format!("\"{:x}-{nanos:x}\"", data.len());
+    let last_modified = httpdate::fmt_http_date(modified);
+    let cache = if immutable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=60"
+    };
+    let not_modified = match headers.get(header::IF_NONE_MATCH) {
+        Some(tags) => tags
+            .to_str()
+            .map(|t| t.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+            .unwrap_or(false),
+        None => headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .is_some_and(|since: SystemTime| {
+                // HTTP dates have one-second resolution.
+                modified
+                    .duration_since(UNIX_EPOCH)
+                    .map(|m| m.as_secs())
+                    .unwrap_or(0)
+                    <= since
+                        .duration_since(UNIX_EPOCH)
+                        .map(|s| s.as_secs())
+                        .unwrap_or(0)
+            }),
+    };
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = Response::new(Body::from(data));
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        r
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&last_modified) {
+        h.insert(header::LAST_MODIFIED, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    fn app(dir: &Path) -> Router {
+        router(
+            "/rrdp",
+            Files {
+                rrdp_dir: dir.to_path_buf(),
+                extra: vec![],
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn etag_conditional_get_and_cache_headers() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("notification.xml"), "<n/>").unwrap();
+        std::fs::create_dir_all(tmp.path().join("s/1/r")).unwrap();
+        std::fs::write(tmp.path().join("s/1/r/snapshot.xml"), "<s/>").unwrap();
+        let get = |uri: &str, h: Option<(&'static str, String)>| {
+            let mut req = Request::get(uri);
+            if let Some((k, v)) = h {
+                req = req.header(k, v);
+            }
+            app(tmp.path()).oneshot(req.body(Body::empty()).unwrap())
+        };
+        let r = get("/rrdp/notification.xml", None).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "public, max-age=60");
+        let etag = r.headers()[header::ETAG].to_str().unwrap().to_string();
+        let lm = r.headers()[header::LAST_MODIFIED]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            get("/rrdp/notification.xml", Some(("if-none-match", etag)))
+                .await
+                .unwrap()
+                .status(),
+            304
+        );
+        assert_eq!(
+            get("/rrdp/notification.xml", Some(("if-modified-since", lm)))
+                .await
+                .unwrap()
+                .status(),
+            304
+        );
+        let r = get("/rrdp/s/1/r/snapshot.xml", None).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        for bad in [
+            "/rrdp/../secret",
+            "/rrdp/s/%2e%2e/x",
+            "/rrdp/missing.xml",
+            "/rrdp/a%00b",
+        ] {
+            assert_eq!(get(bad, None).await.unwrap().status(), 404, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn gzip_when_accepted() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("notification.xml"), "<n/>".repeat(1000)).unwrap();
+        let req = Request::get("/rrdp/notification.xml")
+            .header("accept-encoding", "gzip")
+            .body(Body::empty())
+            .unwrap();
+        let r = app(tmp.path()).oneshot(req).await.unwrap();
+        assert_eq!(r.headers()[header::CONTENT_ENCODING], "gzip");
+    }
+}

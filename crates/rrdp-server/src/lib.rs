@@ -1,0 +1,16 @@
+//! RRDP (RFC 8182) for Anchorage.
+//!
+//! * [`repository`] turns each new repository state into RRDP files: a new
+//!   serial with a delta (what was published, updated, withdrawn since the
+//!   previous serial) and a snapshot, at unguessable immutable paths, and
+//!   the notification file that lists them. It does no bookkeeping of its
+//!   own: the caller passes the previous state (kept in the store, in the
+//!   same transaction as the rsync tree it mirrors) and stores the result.
+//! * [`http`] serves those files with ETag, Last-Modified, conditional GET,
+//!   cache headers and gzip.
+#![forbid(unsafe_code)]
+
+pub mod http;
+pub mod repository;
+
+pub use repository::{DeltaRecord, RrdpError, RrdpState, RrdpUpdate};

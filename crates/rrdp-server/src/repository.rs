@@ -1,0 +1,556 @@
+//! Writing RRDP snapshot, delta and notification files.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use rpki::rrdp::{
+    DeltaElement, DeltaInfo, Hash, NotificationFile, PublishElement, Snapshot, UpdateElement,
+    UriAndHash, WithdrawElement,
+};
+use rpki::uri;
+use uuid::Uuid;
+
+/// Errors while writing RRDP files.
+#[derive(Debug, thiserror::Error)]
+pub enum RrdpError {
+    /// A file could not be written.
+    #[error("writing RRDP file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// A URI could not be formed.
+    #[error("invalid URI '{0}' in RRDP")]
+    BadUri(String),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RrdpError + '_ {
+    move |source| RrdpError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A delta still listed in the notification file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeltaRecord {
+    /// The serial the delta leads to.
+    pub serial: u64,
+    /// Its path below the RRDP base URI.
+    pub path: String,
+    /// SHA-256 of the file, hex.
+    pub hash: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// When it was written, seconds since the epoch.
+    pub created: i64,
+}
+
+/// What RRDP last published: session, serial, snapshot, deltas, objects.
+#[derive(Clone, Debug, Default)]
+pub struct RrdpState {
+    /// The session; `None` before the first publication.
+    pub session: Option<Uuid>,
+    /// The current serial.
+    pub serial: u64,
+    /// The current snapshot: path below the base URI, hex SHA-256, size.
+    pub snapshot: Option<DeltaRecord>,
+    /// Deltas listed in the notification file, newest first.
+    pub deltas: Vec<DeltaRecord>,
+    /// Every published rsync URI and the SHA-256 of its content.
+    pub objects: BTreeMap<String, [u8; 32]>,
+}
+
+/// A new RRDP serial, to be stored by the caller.
+#[derive(Clone, Debug)]
+pub struct RrdpUpdate {
+    /// The session (new if the previous one could not be continued).
+    pub session: Uuid,
+    /// Whether this starts a new session (the object table must be replaced).
+    pub new_session: bool,
+    /// The new serial.
+    pub serial: u64,
+    /// The new snapshot.
+    pub snapshot: DeltaRecord,
+    /// The notification file listing the snapshot and deltas.
+    notification: Vec<u8>,
+    /// The deltas now listed, newest first.
+    pub deltas: Vec<DeltaRecord>,
+    /// URIs published or updated, with their new hashes.
+    pub published: Vec<(String, [u8; 32])>,
+    /// URIs withdrawn.
+    pub withdrawn: Vec<String>,
+}
+
+/// How long files no longer listed in the notification file stay
+/// available, for relying parties that read the previous notification.
+pub const GRACE: Duration = Duration::from_secs(600);
+
+/// How long deltas are listed at least, whatever their size.
+pub const MIN_DELTA_AGE: i64 = 3600;
+
+/// The RRDP files of a repository, under `dir`, served at `base_uri`.
+#[derive(Clone, Debug)]
+pub struct RrdpRepository {
+    dir: PathBuf,
+    base_uri: String,
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    let hash = Hash::from_data(data);
+    hash.into()
+}
+
+/// The session and serial of the notification file on disk, if any.
+fn read_notification(path: &Path) -> Option<(Uuid, u64)> {
+    let file = fs::File::open(path).ok()?;
+    let n = NotificationFile::parse(io::BufReader::new(file)).ok()?;
+    Some((n.session_id(), n.serial()))
+}
+
+fn random_component() -> String {
+    Uuid::new_v4().simple().to_string()
+}
+
+impl RrdpRepository {
+    /// RRDP files in `dir` (normally `DIR/rrdp`), served at `base_uri`
+    /// (`https://HOST/rrdp/`, with the trailing slash).
+    pub fn new(dir: impl Into<PathBuf>, base_uri: impl Into<String>) -> Self {
+        RrdpRepository {
+            dir: dir.into(),
+            base_uri: base_uri.into(),
+        }
+    }
+
+    /// The https URI the files are served at, ending in `/`.
+    pub fn base_uri(&self) -> &str {
+        &self.base_uri
+    }
+
+    /// The notification file.
+    pub fn notification_path(&self) -> PathBuf {
+        self.dir.join("notification.xml")
+    }
+
+    fn https(&self, path: &str) -> Result<uri::Https, RrdpError> {
+        let s = format!("{}{path}", self.base_uri);
+        uri::Https::from_string(s.clone()).map_err(|_| RrdpError::BadUri(s))
+    }
+
+    /// Writes the snapshot and delta files of a new serial for the
+    /// repository state `objects` (rsync URI and content).
+    ///
+    /// The new serial is not visible until [`Self::announce`] replaces the
+    /// notification file, which the caller does after storing the update,
+    /// so a crash in between never leaves the notification file ahead of
+    /// the store. Returns `None` when nothing changed since `prev`. A new session is
+    /// started when there is none, or when the notification file on disk
+    /// is ahead of `prev` (the store was restored from a backup, RFC 8182
+    /// §3.3.2: the serial must never go back within a session).
+    pub fn prepare(
+        &self,
+        prev: &RrdpState,
+        objects: &[(String, Bytes)],
+        now: i64,
+    ) -> Result<Option<RrdpUpdate>, RrdpError> {
+        fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
+        let on_disk = read_notification(&self.notification_path());
+        let continued = match (prev.session, on_disk) {
+            (Some(s), Some((ds, dserial))) => ds != s || dserial <= prev.serial,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let (session, serial, new_session) = if continued {
+            (
+                prev.session.expect("continued implies a session"),
+                prev.serial + 1,
+                false,
+            )
+        } else {
+            if prev.session.is_some() {
+                tracing::warn!(
+                    "RRDP notification file on disk is ahead of the store (restored from backup?): starting a new session"
+                );
+            }
+            (Uuid::new_v4(), 1, true)
+        };
+
+        // The delta against the previous state (RFC 8182 §3.5.3).
+        let mut elements: Vec<DeltaElement> = Vec::new();
+        let mut published = Vec::new();
+        let mut withdrawn = Vec::new();
+        let mut current: BTreeMap<&str, (&Bytes, [u8; 32])> = BTreeMap::new();
+        for (u, data) in objects {
+            current.insert(u.as_str(), (data, sha256(data)));
+        }
+        let old = if new_session {
+            BTreeMap::new()
+        } else {
+            prev.objects.clone()
+        };
+        for (u, (data, hash)) in &current {
+            let rsync = uri::Rsync::from_string(u.to_string())
+                .map_err(|_| RrdpError::BadUri(u.to_string()))?;
+            match old.get(*u) {
+                Some(h) if h == hash => continue,
+                Some(h) => {
+                    elements.push(UpdateElement::new(rsync, Hash::from(*h), (*data).clone()).into())
+                }
+                None => elements.push(PublishElement::new(rsync, (*data).clone()).into()),
+            }
+            published.push((u.to_string(), *hash));
+        }
+        for (u, h) in &old {
+            if !current.contains_key(u.as_str()) {
+                let rsync =
+                    uri::Rsync::from_string(u.clone()).map_err(|_| RrdpError::BadUri(u.clone()))?;
+                elements.push(WithdrawElement::new(rsync, Hash::from(*h)).into());
+                withdrawn.push(u.clone());
+            }
+        }
+        if !new_session && elements.is_empty() {
+            return Ok(None);
+        }
+
+        let dir_rel = format!("{session}/{serial}/{}", random_component());
+        let dir = self.dir.join(&dir_rel);
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+
+        let snapshot = Snapshot::new(
+            session,
+            serial,
+            current
+                .iter()
+                .map(|(u, (data, _))| {
+                    uri::Rsync::from_string(u.to_string())
+                        .map(|r| PublishElement::new(r, (*data).clone()))
+                        .map_err(|_| RrdpError::BadUri(u.to_string()))
+                })
+                .collect::<Result<_, _>>()?,
+        );
+        let mut buf = Vec::new();
+        snapshot.write_xml(&mut buf).map_err(io_err(&dir))?;
+        let snapshot_rec = write_file(&dir, &dir_rel, "snapshot.xml", &buf, serial, now)?;
+
+        let mut deltas = Vec::new();
+        if !new_session {
+            let mut buf = Vec::new();
+            rpki::rrdp::Delta::new(session, serial, elements)
+                .write_xml(&mut buf)
+                .map_err(io_err(&dir))?;
+            deltas.push(write_file(&dir, &dir_rel, "delta.xml", &buf, serial, now)?);
+            // Keep older deltas while all listed deltas together are no
+            // larger than the snapshot, and always those under an hour
+            // old; the list must stay contiguous down from the serial.
+            let mut total = deltas[0].size;
+            for d in &prev.deltas {
+                total += d.size;
+                if total > snapshot_rec.size && now - d.created >= MIN_DELTA_AGE {
+                    break;
+                }
+                deltas.push(d.clone());
+            }
+        }
+
+        let notification = NotificationFile::new(
+            session,
+            serial,
+            UriAndHash::new(
+                self.https(&snapshot_rec.path)?,
+                parse_hash(&snapshot_rec.hash),
+            ),
+            deltas
+                .iter()
+                .map(|d| {
+                    Ok(DeltaInfo::new(
+                        d.serial,
+                        self.https(&d.path)?,
+                        parse_hash(&d.hash),
+                    ))
+                })
+                .collect::<Result<_, RrdpError>>()?,
+        );
+        let mut buf = Vec::new();
+        notification.write_xml(&mut buf).map_err(io_err(&dir))?;
+        Ok(Some(RrdpUpdate {
+            session,
+            new_session,
+            serial,
+            snapshot: snapshot_rec,
+            notification: buf,
+            deltas,
+            published,
+            withdrawn,
+        }))
+    }
+
+    /// Makes a prepared serial visible: replaces the notification file
+    /// atomically, then removes files no longer listed (after [`GRACE`]).
+    pub fn announce(&self, update: &RrdpUpdate) -> Result<(), RrdpError> {
+        replace_file(&self.notification_path(), &update.notification)?;
+        self.prune(update.session, &update.snapshot, &update.deltas);
+        tracing::debug!(
+            session = %update.session,
+            serial = update.serial,
+            published = update.published.len(),
+            withdrawn = update.withdrawn.len(),
+            "RRDP serial announced"
+        );
+        Ok(())
+    }
+
+    /// Removes files no longer listed, once they are older than [`GRACE`].
+    fn prune(&self, session: Uuid, snapshot: &DeltaRecord, deltas: &[DeltaRecord]) {
+        let mut keep: Vec<PathBuf> = deltas.iter().map(|d| self.dir.join(&d.path)).collect();
+        keep.push(self.dir.join(&snapshot.path));
+        let now = SystemTime::now();
+        let old = |p: &Path| {
+            fs::metadata(p)
+                .and_then(|m| m.modified())
+                .map(|m| now.duration_since(m).unwrap_or_default() > GRACE)
+                .unwrap_or(false)
+        };
+        let Ok(sessions) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for s in sessions.flatten() {
+            let spath = s.path();
+            if !spath.is_dir() {
+                continue;
+            }
+            if s.file_name().to_string_lossy() != session.to_string() {
+                if old(&spath) {
+                    let _ = fs::remove_dir_all(&spath);
+                }
+                continue;
+            }
+            for serial_dir in fs::read_dir(&spath).into_iter().flatten().flatten() {
+                for rnd in fs::read_dir(serial_dir.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                {
+                    for f in fs::read_dir(rnd.path()).into_iter().flatten().flatten() {
+                        let p = f.path();
+                        if !keep.contains(&p) && old(&p) {
+                            let _ = fs::remove_file(&p);
+                        }
+                    }
+                    let _ = fs::remove_dir(rnd.path()); // only if empty
+                }
+                let _ = fs::remove_dir(serial_dir.path());
+            }
+        }
+    }
+}
+
+fn parse_hash(hex_str: &str) -> Hash {
+    hex_str.parse().expect("hashes we wrote are valid hex")
+}
+
+/// Writes an immutable RRDP file and fsyncs it.
+fn write_file(
+    dir: &Path,
+    dir_rel: &str,
+    name: &str,
+    data: &[u8],
+    serial: u64,
+    now: i64,
+) -> Result<DeltaRecord, RrdpError> {
+    let path = dir.join(name);
+    let mut f = fs::File::create(&path).map_err(io_err(&path))?;
+    f.write_all(data).map_err(io_err(&path))?;
+    f.sync_all().map_err(io_err(&path))?;
+    Ok(DeltaRecord {
+        serial,
+        path: format!("{dir_rel}/{name}"),
+        hash: hex::encode(sha256(data)),
+        size: data.len() as u64,
+        created: now,
+    })
+}
+
+/// Replaces a file atomically: write a temporary file, fsync, rename.
+fn replace_file(path: &Path, data: &[u8]) -> Result<(), RrdpError> {
+    let tmp = path.with_extension("xml.tmp");
+    let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(data).map_err(io_err(&tmp))?;
+    f.sync_all().map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))?;
+    if let Some(parent) = path.parent() {
+        fs::File::open(parent)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(parent))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn objs(list: &[(&str, &str)]) -> Vec<(String, Bytes)> {
+        list.iter()
+            .map(|(u, d)| (format!("rsync://h/repo/{u}"), Bytes::from(d.to_string())))
+            .collect()
+    }
+
+    fn publish(
+        repo: &RrdpRepository,
+        prev: &RrdpState,
+        objects: &[(String, Bytes)],
+        now: i64,
+    ) -> Result<Option<RrdpUpdate>, RrdpError> {
+        let u = repo.prepare(prev, objects, now)?;
+        if let Some(u) = &u {
+            repo.announce(u)?;
+        }
+        Ok(u)
+    }
+
+    fn apply(state: &mut RrdpState, u: &RrdpUpdate) {
+        if u.new_session {
+            state.objects.clear();
+        }
+        state.session = Some(u.session);
+        state.serial = u.serial;
+        state.snapshot = Some(u.snapshot.clone());
+        state.deltas = u.deltas.clone();
+        for w in &u.withdrawn {
+            state.objects.remove(w);
+        }
+        for (uri, h) in &u.published {
+            state.objects.insert(uri.clone(), *h);
+        }
+    }
+
+    #[test]
+    fn serials_deltas_and_notification() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = RrdpRepository::new(tmp.path(), "https://h/rrdp/");
+        let mut state = RrdpState::default();
+        let u1 = publish(
+            &repo,
+            &state,
+            &objs(&[("a/x.roa", "1"), ("a/y.roa", "2")]),
+            1000,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(u1.new_session);
+        assert_eq!(u1.serial, 1);
+        assert!(u1.deltas.is_empty());
+        apply(&mut state, &u1);
+
+        // No change, no serial.
+        assert!(
+            publish(
+                &repo,
+                &state,
+                &objs(&[("a/x.roa", "1"), ("a/y.roa", "2")]),
+                1001
+            )
+            .unwrap()
+            .is_none()
+        );
+
+        let u2 = publish(
+            &repo,
+            &state,
+            &objs(&[("a/x.roa", "1b"), ("a/z.roa", "3")]),
+            1002,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(!u2.new_session);
+        assert_eq!((u2.session, u2.serial), (u1.session, 2));
+        assert_eq!(u2.withdrawn, ["rsync://h/repo/a/y.roa"]);
+        assert_eq!(u2.published.len(), 2);
+        let delta = fs::read_to_string(tmp.path().join(&u2.deltas[0].path)).unwrap();
+        assert!(
+            delta.contains("<withdraw") && delta.contains("<publish"),
+            "{delta}"
+        );
+        assert!(
+            delta.contains(&format!("hash=\"{}\"", hex::encode(sha256(b"1")))),
+            "update names the old hash"
+        );
+        apply(&mut state, &u2);
+
+        let n = NotificationFile::parse(io::BufReader::new(
+            fs::File::open(repo.notification_path()).unwrap(),
+        ))
+        .unwrap();
+        assert_eq!((n.session_id(), n.serial()), (u1.session, 2));
+        assert_eq!(n.deltas().len(), 1);
+        let snap_path = tmp.path().join(&u2.snapshot.path);
+        assert!(n.snapshot().hash().matches(&fs::read(&snap_path).unwrap()));
+        assert!(u2.snapshot.path.starts_with(&format!("{}/2/", u1.session)));
+    }
+
+    #[test]
+    fn store_behind_disk_starts_a_new_session() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = RrdpRepository::new(tmp.path(), "https://h/rrdp/");
+        let mut state = RrdpState::default();
+        let u1 = publish(&repo, &state, &objs(&[("a/x.roa", "1")]), 0)
+            .unwrap()
+            .unwrap();
+        apply(&mut state, &u1);
+        let backup = state.clone();
+        let u2 = publish(&repo, &state, &objs(&[("a/x.roa", "2")]), 1)
+            .unwrap()
+            .unwrap();
+        apply(&mut state, &u2);
+        // The store is restored to serial 1 while serial 2 is on disk.
+        let u = publish(&repo, &backup, &objs(&[("a/x.roa", "3")]), 2)
+            .unwrap()
+            .unwrap();
+        assert!(u.new_session);
+        assert_ne!(u.session, u1.session);
+        assert_eq!(u.serial, 1);
+    }
+
+    #[test]
+    fn old_large_deltas_are_dropped_recent_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = RrdpRepository::new(tmp.path(), "https://h/rrdp/");
+        let mut state = RrdpState::default();
+        let big = "x".repeat(2000);
+        let mut t = 0;
+        let u = publish(&repo, &state, &objs(&[("a/x.roa", "0")]), t)
+            .unwrap()
+            .unwrap();
+        apply(&mut state, &u);
+        for i in 1..=5 {
+            t += 10;
+            let u = publish(
+                &repo,
+                &state,
+                &objs(&[("a/x.roa", &format!("{i}{big}"))]),
+                t,
+            )
+            .unwrap()
+            .unwrap();
+            apply(&mut state, &u);
+        }
+        // All recent: all five deltas kept although they outweigh the snapshot.
+        assert_eq!(state.deltas.len(), 5);
+        let serials: Vec<u64> = state.deltas.iter().map(|d| d.serial).collect();
+        assert_eq!(serials, [6, 5, 4, 3, 2]);
+        // Two hours later only what fits in the snapshot's size remains.
+        t += 7200;
+        let u = publish(&repo, &state, &objs(&[("a/x.roa", "small")]), t)
+            .unwrap()
+            .unwrap();
+        apply(&mut state, &u);
+        let serials: Vec<u64> = state.deltas.iter().map(|d| d.serial).collect();
+        assert_eq!(serials, [7], "older deltas outweigh the snapshot");
+    }
+}
