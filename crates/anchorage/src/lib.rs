@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod config;
 pub mod datadir;
 pub mod demo;
 pub mod error;
@@ -22,6 +23,8 @@ pub mod fault;
 pub mod ops;
 pub mod oracle;
 pub mod report;
+pub mod rsyncd;
+pub mod serve;
 
 pub use error::AppError;
 pub use ops::Anchorage;

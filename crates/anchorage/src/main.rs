@@ -68,12 +68,36 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Run the service: RRDP over HTTP(S), rsyncd, and the reissue scheduler.
+    Serve(ServeArgs),
     /// Build, publish and validate a small RIR hierarchy in a temporary directory.
     Demo {
         /// Keep the data directory here instead of a temporary one.
         #[arg(long, value_name = "DIR")]
         keep: Option<PathBuf>,
     },
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Configuration file (TOML); command-line options override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address and port of the HTTP(S) server [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
+    http_listen: Option<std::net::SocketAddr>,
+    /// Address and port of rsyncd [default: 0.0.0.0:873].
+    #[arg(long, value_name = "ADDR:PORT")]
+    rsync_listen: Option<std::net::SocketAddr>,
+    /// TLS certificate chain (PEM); HTTPS when given with --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The rsync program [default: rsync].
+    #[arg(long, value_name = "PATH")]
+    rsync_program: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -171,6 +195,22 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(err) => {
+            tracing::error!(%err, "cannot listen for SIGTERM");
+            return std::future::pending().await;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
     }
 }
 
@@ -324,6 +364,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "published: {} publication points refreshed, {} objects reissued, {} files ({} written)",
                 report.refreshed_points, report.reissued_objects, report.files, report.written
             );
+        }
+        Command::Serve(args) => {
+            let dir = data_dir()?;
+            let config = match &args.config {
+                Some(path) => anchorage::config::Config::load(path)?,
+                None => anchorage::config::Config::default(),
+            };
+            let opts = config.serve_options(
+                args.http_listen,
+                args.rsync_listen,
+                args.tls_cert.zip(args.tls_key),
+                args.rsync_program,
+            )?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(anchorage::serve::run(dir, opts, shutdown_signal()))?;
         }
         Command::Demo { keep } => {
             let summary = anchorage::demo::run(keep.as_deref()).context("demo failed")?;

@@ -250,6 +250,11 @@ impl Anchorage {
         &self.ctx.online
     }
 
+    /// The https URI RRDP is served at.
+    pub fn rrdp_base(&self) -> &str {
+        self.ctx.rrdp.base_uri()
+    }
+
     /// The rsync URI the repository is served at.
     pub fn rsync_base(&self) -> &str {
         &self.ctx.layout.rsync_base
@@ -566,6 +571,36 @@ impl Anchorage {
             self.ctx.rrdp.announce(update)?;
         }
         Ok(stats)
+    }
+
+    /// When `publish` next has something to reissue: the earliest manifest
+    /// (and CRL) reissue time, or certificate or ROA renewal time.
+    pub fn next_due(&mut self) -> Result<Option<Time>> {
+        let tx = self.store.transaction()?;
+        let mft = tx
+            .earliest_expiry(true)?
+            .map(|t| t - self.ctx.timing.mft_crl_reissue_before.num_seconds());
+        let obj = tx
+            .earliest_expiry(false)?
+            .map(|t| t - self.ctx.timing.object_reissue_before.num_seconds());
+        let due = match (mft, obj) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(due.map(anchorage_store::from_secs).transpose()?)
+    }
+
+    /// The current RRDP session and serial, if RRDP has published.
+    pub fn rrdp_serial(&mut self) -> Result<Option<(String, u64)>> {
+        let tx = self.store.transaction()?;
+        let session = tx.meta("rrdp_session")?;
+        let serial = tx.meta("rrdp_serial")?.and_then(|s| s.parse().ok());
+        Ok(session.zip(serial))
+    }
+
+    /// The clock operations use.
+    pub fn clock(&self) -> Clock {
+        self.ctx.clock
     }
 
     /// Runs SQLite's integrity check.

@@ -7,6 +7,7 @@
 //! complaint they made. The demo and the end-to-end tests use them.
 
 use std::collections::BTreeSet;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
 use std::net::{TcpListener, TcpStream};
@@ -81,29 +82,13 @@ impl RsyncDaemon {
     pub fn start(path: &Path, module: &str, workdir: &Path) -> io::Result<Self> {
         fs::create_dir_all(workdir)?;
         fs::set_permissions(workdir, fs::Permissions::from_mode(0o755))?;
-        // Serve as the owner of the tree: the data dir may be private.
-        let meta = fs::metadata(path)?;
-        use std::os::unix::fs::MetadataExt;
         let config = workdir.join("rsyncd.conf");
-        fs::write(
-            &config,
-            format!(
-                "use chroot = no\nuid = {}\ngid = {}\nlog file = {}\n\n[{module}]\npath = {}\nread only = yes\n",
-                meta.uid(),
-                meta.gid(),
-                workdir.join("rsyncd.log").display(),
-                path.display()
-            ),
-        )?;
+        crate::rsyncd::write_config(&config, module, path, &workdir.join("rsyncd.log"))?;
         let mut last_err = None;
         for _ in 0..5 {
             let port = free_port()?;
-            let mut child = Command::new("rsync")
-                .arg("--daemon")
-                .arg("--no-detach")
-                .arg(format!("--port={port}"))
-                .arg("--address=127.0.0.1")
-                .arg(format!("--config={}", config.display()))
+            let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            let mut child = crate::rsyncd::command(Path::new("rsync"), &config, listen)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -111,12 +96,7 @@ impl RsyncDaemon {
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
                 if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    let wrapper = workdir.join("rsync-port");
-                    fs::write(
-                        &wrapper,
-                        format!("#!/bin/sh\nexec rsync --port={port} \"$@\"\n"),
-                    )?;
-                    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755))?;
+                    write_wrapper(workdir, port)?;
                     return Ok(RsyncDaemon {
                         child,
                         port,
@@ -135,6 +115,21 @@ impl RsyncDaemon {
         Err(last_err.unwrap_or_else(|| io::Error::other("rsync --daemon did not start")))
     }
 
+    /// A handle for an rsync daemon started elsewhere (by `serve`): only
+    /// the port wrapper, written to `workdir`. Dropping it stops nothing.
+    pub fn wrapper_for_port(workdir: &Path, port: u16) -> io::Result<RsyncDaemon> {
+        fs::create_dir_all(workdir)?;
+        fs::set_permissions(workdir, fs::Permissions::from_mode(0o755))?;
+        write_wrapper(workdir, port)?;
+        // `true` exits at once; kill/wait on drop are harmless.
+        let child = Command::new("true").spawn()?;
+        Ok(RsyncDaemon {
+            child,
+            port,
+            workdir: workdir.to_path_buf(),
+        })
+    }
+
     /// The TCP port it listens on.
     pub fn port(&self) -> u16 {
         self.port
@@ -144,6 +139,16 @@ impl RsyncDaemon {
     pub fn wrapper(&self) -> PathBuf {
         self.workdir.join("rsync-port")
     }
+}
+
+/// Writes `workdir/rsync-port`: rsync with `--port` added, for `-e` options.
+fn write_wrapper(workdir: &Path, port: u16) -> io::Result<()> {
+    let wrapper = workdir.join("rsync-port");
+    fs::write(
+        &wrapper,
+        format!("#!/bin/sh\nexec rsync --port={port} \"$@\"\n"),
+    )?;
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755))
 }
 
 impl Drop for RsyncDaemon {
@@ -186,6 +191,37 @@ fn rp_dir(path: &Path, owner: Option<(u32, u32)>) -> io::Result<()> {
 /// Runs rpki-client over rsync from `tal` against `rsyncd`; `workdir` holds
 /// its cache, kept between runs.
 pub fn rpki_client(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Result<ValidatorRun> {
+    let wrapper = rsyncd.wrapper();
+    run_rpki_client(
+        tal,
+        workdir,
+        &[OsStr::new("-R"), OsStr::new("-e"), wrapper.as_os_str()],
+    )
+}
+
+/// Runs rpki-client in its default mode (RRDP first) from `tal`, verbose
+/// so its log tells snapshot from delta fetches; `workdir` holds its
+/// cache, kept between runs. The HTTPS server's CA must be trusted by the
+/// system.
+pub fn rpki_client_rrdp(tal: &Path, workdir: &Path) -> io::Result<ValidatorRun> {
+    run_rpki_client(tal, workdir, &[OsStr::new("-v")])
+}
+
+/// Whether an rpki-client line is one of the progress lines of `-v`.
+fn is_progress(line: &str) -> bool {
+    const PROGRESS: &[&str] = &[
+        ": pulling from ",
+        ": loaded from network",
+        ": loaded from cache",
+        ": downloading snapshot",
+        ": notification file not modified",
+        "all files parsed: generating output",
+    ];
+    PROGRESS.iter().any(|p| line.contains(p))
+        || (line.contains(": downloading ") && line.ends_with(" deltas"))
+}
+
+fn run_rpki_client(tal: &Path, workdir: &Path, extra: &[&OsStr]) -> io::Result<ValidatorRun> {
     // Run as root, rpki-client drops to _rpki-client, which must be able
     // to write its cache and output directories and read the TAL.
     let owner = if is_root() {
@@ -203,8 +239,8 @@ pub fn rpki_client(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Resu
     fs::copy(tal, &tal_copy)?;
     fs::set_permissions(&tal_copy, fs::Permissions::from_mode(0o644))?;
     let output = Command::new("rpki-client")
-        .args(["-R", "-H", "127.0.0.1", "-c", "-j", "-e"])
-        .arg(rsyncd.wrapper())
+        .args(["-H", "127.0.0.1", "-c", "-j"])
+        .args(extra)
         .arg("-t")
         .arg(&tal_copy)
         .arg("-d")
@@ -222,11 +258,12 @@ pub fn rpki_client(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Resu
         run.problems
             .push(format!("rpki-client exited with {}", output.status));
     }
-    // Every line rpki-client prints on stderr is a complaint naming a file.
+    // Every line rpki-client prints on stderr is a complaint naming a
+    // file, but for the progress lines its -v adds.
     run.problems.extend(
         stderr
             .lines()
-            .filter(|l| l.starts_with("rpki-client:"))
+            .filter(|l| l.starts_with("rpki-client:") && !is_progress(l))
             .map(str::to_string),
     );
     let json = fs::read_to_string(out.join("json"))?;
@@ -259,8 +296,6 @@ pub fn rpki_client(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Resu
 /// cache, kept between runs.
 pub fn fort(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Result<ValidatorRun> {
     fs::create_dir_all(workdir)?;
-    let cache = workdir.join("cache");
-    rp_dir(&cache, None)?;
     let config = workdir.join("fort.json");
     fs::write(
         &config,
@@ -269,13 +304,32 @@ pub fn fort(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Result<Vali
             rsyncd.wrapper().display()
         ),
     )?;
+    run_fort(
+        tal,
+        workdir,
+        &[
+            OsString::from("--http.enabled=false"),
+            OsString::from(format!("--configuration-file={}", config.display())),
+        ],
+    )
+}
+
+/// Runs FORT over RRDP only (rsync disabled) from `tal`; `workdir` holds
+/// its cache. The HTTPS server's CA must be trusted by the system.
+pub fn fort_rrdp(tal: &Path, workdir: &Path) -> io::Result<ValidatorRun> {
+    run_fort(tal, workdir, &[OsString::from("--rsync.enabled=false")])
+}
+
+fn run_fort(tal: &Path, workdir: &Path, extra: &[OsString]) -> io::Result<ValidatorRun> {
+    fs::create_dir_all(workdir)?;
+    let cache = workdir.join("cache");
+    rp_dir(&cache, None)?;
     let csv = workdir.join("vrps.csv");
     let output = Command::new("fort")
         .arg("--mode=standalone")
         .arg(format!("--tal={}", tal.display()))
         .arg(format!("--local-repository={}", cache.display()))
-        .arg("--http.enabled=false")
-        .arg(format!("--configuration-file={}", config.display()))
+        .args(extra)
         .arg(format!("--output.roa={}", csv.display()))
         .arg("--validation-log.enabled=true")
         .arg("--validation-log.level=warning")

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use rpki::rrdp::{
@@ -377,10 +377,28 @@ fn write_file(
 }
 
 /// Replaces a file atomically: write a temporary file, fsync, rename.
+///
+/// The new file's mtime is whole seconds and later than the old one's by
+/// at least a second. HTTP dates have one-second resolution, and clients
+/// (rpki-client among them) revalidate the notification file with
+/// If-Modified-Since: two versions within one second would otherwise get
+/// the same Last-Modified and the second would be answered 304.
 fn replace_file(path: &Path, data: &[u8]) -> Result<(), RrdpError> {
     let tmp = path.with_extension("xml.tmp");
+    let secs = |t: SystemTime| {
+        t.duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    };
+    let now = secs(SystemTime::now());
+    let mtime = match fs::metadata(path).and_then(|m| m.modified()) {
+        Ok(old) => now.max(secs(old) + 1),
+        Err(_) => now,
+    };
     let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
     f.write_all(data).map_err(io_err(&tmp))?;
+    f.set_modified(UNIX_EPOCH + Duration::from_secs(mtime))
+        .map_err(io_err(&tmp))?;
     f.sync_all().map_err(io_err(&tmp))?;
     fs::rename(&tmp, path).map_err(io_err(path))?;
     if let Some(parent) = path.parent() {
@@ -492,6 +510,31 @@ mod tests {
         let snap_path = tmp.path().join(&u2.snapshot.path);
         assert!(n.snapshot().hash().matches(&fs::read(&snap_path).unwrap()));
         assert!(u2.snapshot.path.starts_with(&format!("{}/2/", u1.session)));
+    }
+
+    #[test]
+    fn notification_mtime_increases_by_whole_seconds() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = RrdpRepository::new(tmp.path(), "https://h/rrdp/");
+        let mut state = RrdpState::default();
+        let mut last = 0;
+        for i in 0..3 {
+            let u = publish(&repo, &state, &objs(&[("a/x.roa", &i.to_string())]), i)
+                .unwrap()
+                .unwrap();
+            apply(&mut state, &u);
+            let m = fs::metadata(repo.notification_path())
+                .unwrap()
+                .modified()
+                .unwrap();
+            let m = m.duration_since(UNIX_EPOCH).unwrap();
+            assert_eq!(m.subsec_nanos(), 0);
+            assert!(
+                m.as_secs() > last,
+                "three versions within a second get distinct seconds"
+            );
+            last = m.as_secs();
+        }
     }
 
     #[test]

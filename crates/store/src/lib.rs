@@ -598,6 +598,17 @@ impl Tx<'_> {
         Ok(n == 1)
     }
 
+    /// The earliest expiry (seconds) of manifests, or of everything else
+    /// that carries a certificate (CA certificates, ROAs).
+    pub fn earliest_expiry(&self, manifests: bool) -> Result<Option<i64>> {
+        let sql = if manifests {
+            "SELECT min(not_after) FROM objects WHERE name LIKE '%.mft'"
+        } else {
+            "SELECT min(not_after) FROM objects WHERE serial IS NOT NULL AND name NOT LIKE '%.mft'"
+        };
+        Ok(self.tx.query_row(sql, [], |r| r.get(0))?)
+    }
+
     /// The URIs and hashes RRDP last published.
     pub fn rrdp_objects(&self) -> Result<Vec<(String, [u8; 32])>> {
         let mut stmt = self.tx.prepare("SELECT uri, hash FROM rrdp_objects")?;

@@ -1,6 +1,8 @@
 //! Helpers for tests that run the real `anchorage` binary.
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,109 @@
+//! The configuration file of `serve` (TOML); command-line options override it.
+//!
+//! ```toml
+//! http_listen = "127.0.0.1:8080"
+//! rsync_listen = "0.0.0.0:873"
+//! tls_cert = "/etc/anchorage/tls/fullchain.pem"
+//! tls_key = "/etc/anchorage/tls/key.pem"
+//! rsync_program = "/usr/bin/rsync"
+//! max_sleep_seconds = 60
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::serve::ServeOptions;
+
+/// Default HTTP listen address: loopback, for a reverse proxy in front.
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
+/// Default rsync listen address: the standard port on all interfaces.
+pub const DEFAULT_RSYNC_LISTEN: &str = "0.0.0.0:873";
+
+/// Every option of the configuration file; all optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address and port of the HTTP(S) server.
+    pub http_listen: Option<SocketAddr>,
+    /// Address and port of rsyncd.
+    pub rsync_listen: Option<SocketAddr>,
+    /// TLS certificate chain (PEM).
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    pub tls_key: Option<PathBuf>,
+    /// The rsync program.
+    pub rsync_program: Option<PathBuf>,
+    /// The longest the scheduler sleeps between checks, in seconds.
+    pub max_sleep_seconds: Option<u64>,
+}
+
+impl Config {
+    /// Reads and parses a configuration file; unknown keys are errors.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading configuration {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("in configuration {}", path.display()))
+    }
+
+    /// Combines the file with command-line overrides.
+    pub fn serve_options(
+        &self,
+        http_listen: Option<SocketAddr>,
+        rsync_listen: Option<SocketAddr>,
+        tls: Option<(PathBuf, PathBuf)>,
+        rsync_program: Option<PathBuf>,
+    ) -> anyhow::Result<ServeOptions> {
+        let tls = match tls {
+            Some(t) => Some(t),
+            None => match (&self.tls_cert, &self.tls_key) {
+                (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+                (None, None) => None,
+                _ => bail!("tls_cert and tls_key must be given together"),
+            },
+        };
+        Ok(ServeOptions {
+            http_listen: http_listen
+                .or(self.http_listen)
+                .unwrap_or_else(|| DEFAULT_HTTP_LISTEN.parse().expect("valid default")),
+            rsync_listen: rsync_listen
+                .or(self.rsync_listen)
+                .unwrap_or_else(|| DEFAULT_RSYNC_LISTEN.parse().expect("valid default")),
+            tls,
+            rsync_program: rsync_program
+                .or_else(|| self.rsync_program.clone())
+                .unwrap_or_else(|| PathBuf::from("rsync")),
+            max_sleep: Duration::from_secs(self.max_sleep_seconds.unwrap_or(60).max(1)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file() {
+        let c: Config = toml::from_str(
+            "http_listen = \"127.0.0.1:1\"\nrsync_listen = \"127.0.0.1:2\"\nmax_sleep_seconds = 5",
+        )
+        .unwrap();
+        let o = c
+            .serve_options(Some("127.0.0.1:9".parse().unwrap()), None, None, None)
+            .unwrap();
+        assert_eq!(o.http_listen.port(), 9);
+        assert_eq!(o.rsync_listen.port(), 2);
+        assert_eq!(o.max_sleep, Duration::from_secs(5));
+        assert!(o.tls.is_none());
+    }
+
+    #[test]
+    fn unknown_keys_and_half_tls_are_errors() {
+        assert!(toml::from_str::<Config>("http_listn = \"1.2.3.4:5\"").is_err());
+        let c: Config = toml::from_str("tls_cert = \"/x\"").unwrap();
+        assert!(c.serve_options(None, None, None, None).is_err());
+    }
+}

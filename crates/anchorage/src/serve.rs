@@ -1,0 +1,396 @@
+//! `anchorage serve`: the long-running service.
+//!
+//! One process that
+//! * serves RRDP (and the TA certificate the TAL names) over HTTPS, or
+//!   plain HTTP behind a reverse proxy, with `/health` and `/metrics`;
+//! * runs `rsync --daemon` on the rsync tree and restarts it if it dies;
+//! * runs `publish` whenever something is due (manifest and CRL reissue,
+//!   certificate and ROA renewal), and at least every minute, so nothing
+//!   expires while it runs; changes made by CLI commands meanwhile are
+//!   serialised with it by the store's write lock;
+//! * stops cleanly on SIGTERM or SIGINT: no new publication starts, the
+//!   current one finishes, rsyncd is stopped, and the process exits 0.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::sync::watch;
+
+use crate::datadir::DataDir;
+use crate::ops::Anchorage;
+use crate::rsyncd;
+
+/// Options of `serve`.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Where the HTTP(S) server listens.
+    pub http_listen: SocketAddr,
+    /// Where rsyncd listens.
+    pub rsync_listen: SocketAddr,
+    /// TLS certificate chain and key (PEM); plain HTTP without them.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// The rsync program.
+    pub rsync_program: PathBuf,
+    /// The longest the scheduler sleeps between checks.
+    pub max_sleep: Duration,
+}
+
+/// What `/metrics` reports.
+#[derive(Debug, Default)]
+struct Metrics {
+    rsyncd_up: AtomicBool,
+    rsyncd_restarts: AtomicU64,
+    rrdp_serial: AtomicU64,
+    last_publication: AtomicI64,
+    last_publication_ms: AtomicU64,
+    publications: AtomicU64,
+    publication_failures: AtomicU64,
+    next_due: AtomicI64,
+    overdue: AtomicBool,
+    files: AtomicU64,
+}
+
+fn render_metrics(m: &Metrics) -> String {
+    let mut s = String::new();
+    let mut g = |name: &str, help: &str, value: String| {
+        s.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
+        ));
+    };
+    g(
+        "anchorage_rsyncd_up",
+        "Whether the supervised rsync daemon is running.",
+        (m.rsyncd_up.load(Ordering::Relaxed) as u8).to_string(),
+    );
+    g(
+        "anchorage_rsyncd_restarts",
+        "Times rsyncd was restarted after dying.",
+        m.rsyncd_restarts.load(Ordering::Relaxed).to_string(),
+    );
+    g(
+        "anchorage_rrdp_serial",
+        "Current RRDP serial.",
+        m.rrdp_serial.load(Ordering::Relaxed).to_string(),
+    );
+    g(
+        "anchorage_last_publication_timestamp_seconds",
+        "When the last publication finished.",
+        m.last_publication.load(Ordering::Relaxed).to_string(),
+    );
+    g(
+        "anchorage_last_publication_duration_seconds",
+        "How long the last publication took.",
+        format!(
+            "{:.3}",
+            m.last_publication_ms.load(Ordering::Relaxed) as f64 / 1000.0
+        ),
+    );
+    g(
+        "anchorage_publications",
+        "Publications run by the scheduler.",
+        m.publications.load(Ordering::Relaxed).to_string(),
+    );
+    g(
+        "anchorage_publication_failures",
+        "Publications that failed.",
+        m.publication_failures.load(Ordering::Relaxed).to_string(),
+    );
+    g(
+        "anchorage_next_due_timestamp_seconds",
+        "When the next reissue is due.",
+        m.next_due.load(Ordering::Relaxed).to_string(),
+    );
+    g(
+        "anchorage_overdue",
+        "1 if a reissue is overdue (an error: objects may expire).",
+        (m.overdue.load(Ordering::Relaxed) as u8).to_string(),
+    );
+    g(
+        "anchorage_published_files",
+        "Files in the repository.",
+        m.files.load(Ordering::Relaxed).to_string(),
+    );
+    s
+}
+
+/// Runs `serve` until `shutdown` resolves.
+pub async fn run(
+    dir: DataDir,
+    opts: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let anchorage = Anchorage::open(dir.clone(), crate::clock::Clock::System)?;
+    let rrdp_base = anchorage.rrdp_base().to_string();
+    let module = rsyncd::module_name(anchorage.rsync_base())
+        .ok_or_else(|| anyhow!("no module in {}", anchorage.rsync_base()))?
+        .to_string();
+    let anchorage = Arc::new(Mutex::new(anchorage));
+    let metrics = Arc::new(Metrics::default());
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    // Publish once at start, so the files served are current.
+    publish_once(&anchorage, &metrics).await?;
+
+    // HTTP(S): RRDP files, the TA certificate, health and metrics.
+    let prefix = rrdp_path(&rrdp_base)?;
+    let files = anchorage_rrdp_server::http::Files {
+        rrdp_dir: dir.rrdp(),
+        extra: vec![("ta.cer".into(), dir.rsync().join("current").join("ta.cer"))],
+    };
+    let app = Router::new()
+        .route(
+            "/health",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    "{\"status\":\"ok\"}",
+                )
+            }),
+        )
+        .route(
+            "/metrics",
+            get(|State(m): State<Arc<Metrics>>| async move {
+                (
+                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                    render_metrics(&m),
+                )
+                    .into_response()
+            }),
+        )
+        .with_state(metrics.clone())
+        .merge(anchorage_rrdp_server::http::router(&prefix, files));
+    let handle = axum_server::Handle::new();
+    let mut server = {
+        let handle = handle.clone();
+        let addr = opts.http_listen;
+        let tls = opts.tls.clone();
+        tokio::spawn(async move {
+            let svc = app.into_make_service();
+            match tls {
+                Some((cert, key)) => {
+                    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                        .await
+                        .with_context(|| {
+                            format!(
+                                "loading TLS certificate {} and key {}",
+                                cert.display(),
+                                key.display()
+                            )
+                        })?;
+                    axum_server::bind_rustls(addr, config)
+                        .handle(handle)
+                        .serve(svc)
+                        .await?;
+                }
+                None => axum_server::bind(addr).handle(handle).serve(svc).await?,
+            }
+            anyhow::Ok(())
+        })
+    };
+    let bound = handle
+        .listening()
+        .await
+        .ok_or_else(|| anyhow!("HTTP server failed to listen on {}", opts.http_listen))?;
+    let scheme = if opts.tls.is_some() { "https" } else { "http" };
+    println!("listening {scheme}://{bound}{prefix}/notification.xml");
+    tracing::info!(%bound, tls = opts.tls.is_some(), "HTTP server listening");
+
+    // rsyncd, supervised.
+    let run = rsyncd::run_dir(dir.root());
+    std::fs::create_dir_all(&run)?;
+    let config = run.join("rsyncd.conf");
+    rsyncd::write_config(
+        &config,
+        &module,
+        &dir.rsync().join("current"),
+        &run.join("rsyncd.log"),
+    )?;
+    let rsync_task = tokio::spawn(supervise_rsyncd(
+        rsyncd::command(&opts.rsync_program, &config, opts.rsync_listen),
+        opts.rsync_listen,
+        metrics.clone(),
+        stop_rx.clone(),
+    ));
+    println!("listening rsync://{}/{module}/", opts.rsync_listen);
+
+    // The scheduler.
+    let scheduler = tokio::spawn(schedule(
+        anchorage.clone(),
+        metrics.clone(),
+        opts.max_sleep,
+        stop_rx.clone(),
+    ));
+
+    tokio::select! {
+        _ = shutdown => tracing::info!("shutting down"),
+        res = &mut server => {
+            let _ = stop_tx.send(true);
+            return match res {
+                Ok(Ok(())) => Err(anyhow!("HTTP server stopped")),
+                Ok(Err(e)) => Err(e),
+                Err(e) => Err(e.into()),
+            };
+        }
+    }
+    let _ = stop_tx.send(true);
+    handle.graceful_shutdown(Some(Duration::from_secs(5)));
+    let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+    // Let the current publication finish; its transaction commits or rolls back whole.
+    let _ = scheduler.await;
+    let _ = rsync_task.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn rrdp_path(base: &str) -> anyhow::Result<String> {
+    let rest = base
+        .strip_prefix("https://")
+        .ok_or_else(|| anyhow!("RRDP base {base} is not https"))?;
+    let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/");
+    Ok(path.trim_end_matches('/').to_string())
+}
+
+async fn publish_once(
+    anchorage: &Arc<Mutex<Anchorage>>,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<()> {
+    let a = anchorage.clone();
+    let m = metrics.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut a = a.lock().map_err(|_| anyhow!("publisher lock poisoned"))?;
+        let started = Instant::now();
+        let result = a.publish();
+        m.publications.fetch_add(1, Ordering::Relaxed);
+        let report = match result {
+            Ok(r) => r,
+            Err(e) => {
+                m.publication_failures.fetch_add(1, Ordering::Relaxed);
+                return Err(e.into());
+            }
+        };
+        let now = a.clock().now();
+        m.last_publication.store(now.timestamp(), Ordering::Relaxed);
+        m.last_publication_ms
+            .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        m.files.store(report.files as u64, Ordering::Relaxed);
+        if let Some((_, serial)) = a.rrdp_serial()? {
+            m.rrdp_serial.store(serial, Ordering::Relaxed);
+        }
+        if let Some(due) = a.next_due()? {
+            m.next_due.store(due.timestamp(), Ordering::Relaxed);
+        }
+        Ok(())
+    })
+    .await?
+}
+
+/// Wakes at the next due time (or after `max_sleep`) and publishes.
+async fn schedule(
+    anchorage: Arc<Mutex<Anchorage>>,
+    metrics: Arc<Metrics>,
+    max_sleep: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let now = chrono::Utc::now().timestamp();
+        let due = metrics.next_due.load(Ordering::Relaxed);
+        let overdue = due != 0 && due < now - 60;
+        metrics.overdue.store(overdue, Ordering::Relaxed);
+        if overdue {
+            tracing::error!(due, now, "reissue overdue: objects may expire");
+        }
+        let wait = if due > now {
+            Duration::from_secs((due - now) as u64).min(max_sleep)
+        } else if due == 0 {
+            max_sleep
+        } else {
+            Duration::ZERO
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        if let Err(err) = publish_once(&anchorage, &metrics).await {
+            tracing::error!(%err, "scheduled publication failed");
+            // Do not spin on a persistent failure.
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}
+
+/// Runs rsyncd and restarts it whenever it exits, until stopped.
+async fn supervise_rsyncd(
+    cmd: std::process::Command,
+    listen: SocketAddr,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut cmd = tokio::process::Command::from(cmd);
+    cmd.kill_on_drop(true).stdin(std::process::Stdio::null());
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(err) => {
+                tracing::error!(%err, "cannot start rsync --daemon");
+                metrics.rsyncd_up.store(false, Ordering::Relaxed);
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.changed() => return,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+        };
+        metrics.rsyncd_up.store(true, Ordering::Relaxed);
+        tracing::info!(%listen, pid = child.id(), "rsync daemon started");
+        let started = Instant::now();
+        tokio::select! {
+            status = child.wait() => {
+                metrics.rsyncd_up.store(false, Ordering::Relaxed);
+                metrics.rsyncd_restarts.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(?status, "rsync daemon exited; restarting");
+                if started.elapsed() > Duration::from_secs(60) {
+                    backoff = Duration::from_millis(200);
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.changed() => return,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+            _ = stop.changed() => {
+                let _ = child.kill().await;
+                metrics.rsyncd_up.store(false, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rrdp_paths() {
+        assert_eq!(rrdp_path("https://h/rrdp/").unwrap(), "/rrdp");
+        assert_eq!(rrdp_path("https://h:8443/a/b/").unwrap(), "/a/b");
+        assert!(rrdp_path("http://h/rrdp/").is_err());
+    }
+}

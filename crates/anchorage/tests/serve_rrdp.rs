@@ -1,0 +1,186 @@
+//! End to end for `anchorage serve`: RRDP over HTTPS (a test CA installed
+//! in the system trust store), rsync from the supervised rsyncd, both read
+//! by rpki-client and FORT; a ROA change arrives as an RRDP delta; a
+//! restart keeps the session and continues the serial.
+
+mod common;
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anchorage::oracle::{self, RsyncDaemon};
+use common::tls::TestTls;
+use common::{Cli, assert_accepted, require, vrps};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Serve {
+    child: Child,
+}
+
+impl Serve {
+    fn start(cli: &Cli, http: u16, rsync: u16, tls: &TestTls) -> Serve {
+        let mut child = Command::new(common::bin())
+            .arg("--data-dir")
+            .arg(&cli.dir)
+            .args(["serve", "--http-listen", &format!("127.0.0.1:{http}")])
+            .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
+            .arg("--tls-cert")
+            .arg(&tls.cert)
+            .arg("--tls-key")
+            .arg(&tls.key)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", http)).is_ok()
+                && TcpStream::connect(("127.0.0.1", rsync)).is_ok()
+            {
+                return Serve { child };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("serve did not start listening");
+    }
+
+    /// SIGTERM, and the exit status and log.
+    fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut log = String::new();
+                self.child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut log)
+                    .unwrap();
+                return (status, log);
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn notification(cli: &Cli) -> (String, u64) {
+    let text = std::fs::read_to_string(cli.dir.join("rrdp/notification.xml")).unwrap();
+    let attr = |name: &str| {
+        let start = text.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        text[start..start + text[start..].find('"').unwrap()].to_string()
+    };
+    (attr("session_id"), attr("serial").parse().unwrap())
+}
+
+#[test]
+fn rrdp_and_rsync_served_validated_deltas_and_restart() {
+    for tool in ["rpki-client", "fort", "rsync", "update-ca-certificates"] {
+        require(tool);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let tls = TestTls::install(&tmp.path().join("tls"), &std::process::id().to_string());
+    let (http, rsync) = (free_port(), free_port());
+    let cli = Cli {
+        dir: tmp.path().join("data"),
+    };
+    cli.ok(&[
+        "init",
+        "--rsync-uri",
+        "rsync://127.0.0.1/repo/",
+        "--rrdp-uri",
+        &format!("https://127.0.0.1:{http}/rrdp/"),
+    ]);
+    let tal = std::fs::read_to_string(cli.tal()).unwrap();
+    assert!(
+        tal.starts_with(&format!(
+            "https://127.0.0.1:{http}/rrdp/ta.cer\nrsync://127.0.0.1/repo/ta.cer\n\n"
+        )),
+        "{tal}"
+    );
+    cli.ok(&[
+        "ca",
+        "create",
+        "nir",
+        "--resources",
+        "AS64496-AS64511, 192.0.2.0/24, 2001:db8::/32",
+    ]);
+    cli.ok(&[
+        "ca",
+        "create",
+        "lir",
+        "--parent",
+        "nir",
+        "--resources",
+        "AS64500, 192.0.2.0/25, 2001:db8:1::/48",
+    ]);
+    cli.roa_add("lir", 64500, "192.0.2.0/25");
+    cli.roa_add("nir", 64496, "2001:db8::/32");
+    let mut expected = vrps(&[(64500, "192.0.2.0/25", 25), (64496, "2001:db8::/32", 32)]);
+
+    let serve = Serve::start(&cli, http, rsync, &tls);
+    let work = tmp.path().join("work");
+
+    // RRDP: the first run of rpki-client downloads the snapshot.
+    let run = oracle::rpki_client_rrdp(&cli.tal(), &work.join("rpki-client")).unwrap();
+    assert_accepted("rpki-client (RRDP)", &run, &expected);
+    assert!(run.log.contains("downloading snapshot"), "{}", run.log);
+    let run = oracle::fort_rrdp(&cli.tal(), &work.join("fort")).unwrap();
+    assert_accepted("FORT (RRDP)", &run, &expected);
+
+    // rsync from the supervised daemon shows the same content.
+    let wrapper = RsyncDaemon::wrapper_for_port(&work.join("rsync-wrapper"), rsync).unwrap();
+    let run = oracle::rpki_client(&cli.tal(), &wrapper, &work.join("rpki-client-rsync")).unwrap();
+    assert_accepted("rpki-client (rsync)", &run, &expected);
+
+    // A ROA change reaches rpki-client as a delta, not a new snapshot.
+    let (session, serial) = notification(&cli);
+    cli.roa_add("lir", 64500, "2001:db8:1::/48");
+    expected.extend(vrps(&[(64500, "2001:db8:1::/48", 48)]));
+    assert_eq!(notification(&cli), (session.clone(), serial + 1));
+    let run = oracle::rpki_client_rrdp(&cli.tal(), &work.join("rpki-client")).unwrap();
+    assert_accepted("rpki-client (RRDP delta)", &run, &expected);
+    assert!(run.log.contains("downloading 1 deltas"), "{}", run.log);
+    assert!(!run.log.contains("downloading snapshot"), "{}", run.log);
+
+    // SIGTERM: clean exit 0. Restart: same session, serial continues.
+    let (status, log) = serve.stop();
+    assert!(status.success(), "serve exited with {status}: {log}");
+    assert_eq!(notification(&cli), (session.clone(), serial + 1));
+    let serve = Serve::start(&cli, http, rsync, &tls);
+    assert_eq!(
+        notification(&cli),
+        (session.clone(), serial + 1),
+        "no new serial without a change"
+    );
+    cli.roa_add("lir", 64500, "192.0.2.0/26");
+    expected.extend(vrps(&[(64500, "192.0.2.0/26", 26)]));
+    assert_eq!(notification(&cli), (session, serial + 2));
+    let run = oracle::rpki_client_rrdp(&cli.tal(), &work.join("rpki-client")).unwrap();
+    assert_accepted("rpki-client (after restart)", &run, &expected);
+    assert!(run.log.contains("downloading 1 deltas"), "{}", run.log);
+    let run = oracle::fort_rrdp(&cli.tal(), &work.join("fort")).unwrap();
+    assert_accepted("FORT (after restart)", &run, &expected);
+    let (status, _) = serve.stop();
+    assert!(status.success());
+}
