@@ -1,13 +1,15 @@
 #!/bin/sh
 # Installs the independent tools the demo and the tests run against
 # Anchorage's output (rsync, rpki-client, FORT) and the trust store tool the
-# HTTPS tests use (ca-certificates), when they are missing.
+# HTTPS tests use (ca-certificates), and faketime, which runs rpki-client at
+# future times in the scheduler test, when they are missing.
 set -eu
 missing=""
 command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
 command -v rpki-client >/dev/null 2>&1 || missing="$missing rpki-client"
 command -v fort >/dev/null 2>&1 || missing="$missing fort-validator"
 command -v update-ca-certificates >/dev/null 2>&1 || missing="$missing ca-certificates"
+command -v faketime >/dev/null 2>&1 || missing="$missing faketime"
 [ -z "$missing" ] && exit 0
 echo "installing:$missing" >&2
 SUDO=""

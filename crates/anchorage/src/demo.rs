@@ -75,6 +75,7 @@ pub fn build(dir: &Path) -> anyhow::Result<Anchorage> {
             online_handle: DEFAULT_ONLINE_HANDLE.into(),
             next_update_hours: 24,
             reissue_before_hours: 16,
+            jitter_minutes: 60,
         },
         Clock::System,
     )?;

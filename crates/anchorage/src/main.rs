@@ -55,6 +55,10 @@ enum Command {
         /// Reissue manifests and CRLs when fewer hours than this remain.
         #[arg(long, default_value_t = 16)]
         reissue_before_hours: u32,
+        /// Shorten each manifest/CRL nextUpdate by a random amount below
+        /// this, so CAs created together do not fall due together.
+        #[arg(long, default_value_t = 60)]
+        reissue_jitter_minutes: u32,
     },
     /// Manage CAs.
     #[command(subcommand)]
@@ -236,6 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             online_handle,
             next_update_hours,
             reissue_before_hours,
+            reissue_jitter_minutes,
         } => {
             let dir = data_dir()?;
             let a = Anchorage::init(
@@ -247,6 +252,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     online_handle,
                     next_update_hours,
                     reissue_before_hours,
+                    jitter_minutes: reissue_jitter_minutes,
                 },
                 clock,
             )?;

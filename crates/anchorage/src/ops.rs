@@ -57,6 +57,8 @@ pub struct InitOptions {
     pub next_update_hours: u32,
     /// Reissue manifests/CRLs when fewer hours than this remain.
     pub reissue_before_hours: u32,
+    /// Spread manifest/CRL nextUpdate over this many minutes.
+    pub jitter_minutes: u32,
 }
 
 /// An open data directory: store, keys and rsync tree.
@@ -127,6 +129,13 @@ impl Anchorage {
                 "must be less than --next-update-hours, which must be positive",
             ));
         }
+        if opts.jitter_minutes >= 60 * (opts.next_update_hours - opts.reissue_before_hours) {
+            return Err(bad(
+                "--reissue-jitter-minutes",
+                &opts.jitter_minutes.to_string(),
+                "must be shorter than the time between reissues",
+            ));
+        }
 
         fs::create_dir_all(dir.root()).map_err(|source| AppError::Io {
             what: format!("creating {}", dir.root().display()),
@@ -146,6 +155,7 @@ impl Anchorage {
                 timing: Timing {
                     mft_crl_next_update: TimeDelta::hours(opts.next_update_hours.into()),
                     mft_crl_reissue_before: TimeDelta::hours(opts.reissue_before_hours.into()),
+                    jitter: TimeDelta::minutes(opts.jitter_minutes.into()),
                     ..Timing::default()
                 },
                 online: opts.online_handle.clone(),
@@ -166,6 +176,7 @@ impl Anchorage {
             "reissue_before_hours",
             &opts.reissue_before_hours.to_string(),
         )?;
+        tx.set_meta("jitter_minutes", &opts.jitter_minutes.to_string())?;
         let ta = this
             .ctx
             .issue_ta(&tx, ta_key, opts.ta_resources.clone(), now)?;
@@ -194,7 +205,7 @@ impl Anchorage {
     pub fn open(dir: DataDir, clock: Clock) -> Result<Anchorage> {
         let mut store = Store::open(&dir.database())?;
         let keys = KeyStore::open(dir.keys())?;
-        let (rsync_base, rrdp_base, online, next_update, reissue) = {
+        let (rsync_base, rrdp_base, online, next_update, reissue, jitter) = {
             let tx = store.transaction()?;
             (
                 meta(&tx, "rsync_base")?,
@@ -202,6 +213,7 @@ impl Anchorage {
                 meta(&tx, "online_handle")?,
                 meta(&tx, "next_update_hours")?,
                 meta(&tx, "reissue_before_hours")?,
+                meta(&tx, "jitter_minutes")?,
             )
         };
         let hours = |s: &str| -> Result<TimeDelta> {
@@ -224,6 +236,12 @@ impl Anchorage {
                 timing: Timing {
                     mft_crl_next_update: hours(&next_update)?,
                     mft_crl_reissue_before: hours(&reissue)?,
+                    jitter: TimeDelta::minutes(jitter.parse().map_err(|_| {
+                        AppError::Store(anchorage_store::StoreError::Corrupt {
+                            what: "jitter minutes",
+                            value: jitter.clone(),
+                        })
+                    })?),
                     ..Timing::default()
                 },
                 online,
@@ -447,6 +465,8 @@ impl Anchorage {
     /// near expiry) and writes the rsync tree.
     pub fn publish(&mut self) -> Result<PublishReport> {
         let now = self.ctx.clock.now();
+        // Whatever falls due within the batch window is done in this run.
+        let due_at = now + self.ctx.timing.batch_window;
         let mut report = PublishReport::default();
         let tx = self.store.transaction()?;
         let handles: Vec<String> = tx.cas()?.into_iter().map(|c| c.handle).collect();
@@ -454,7 +474,7 @@ impl Anchorage {
             // Reload: the parent may just have renewed this CA's certificate.
             let mut ca = load_ca(&tx, &handle)?;
             if ca.parent.is_none()
-                && time_diff(ca.cert_not_after, now) < self.ctx.timing.object_reissue_before
+                && time_diff(ca.cert_not_after, due_at) <= self.ctx.timing.object_reissue_before
             {
                 let renewed = self.ctx.issue_ta(&tx, ca.key, ca.resources.clone(), now)?;
                 tx.update_ca(&renewed)?;
@@ -465,7 +485,7 @@ impl Anchorage {
             let issuer = self.ctx.issuer(&ca)?;
             let mut point = tx.point(&handle)?;
             let due: Vec<String> = point
-                .expiring(now, self.ctx.timing.object_reissue_before)
+                .expiring(due_at, self.ctx.timing.object_reissue_before)
                 .into_iter()
                 .map(|o| o.name.clone())
                 .filter(|n| !n.ends_with(".mft"))
@@ -484,7 +504,7 @@ impl Anchorage {
                     report.reissued_objects += 1;
                 }
             }
-            if point.is_dirty() || point.refresh_due(&issuer, now, &self.ctx.timing) {
+            if point.is_dirty() || point.refresh_due(&issuer, due_at, &self.ctx.timing) {
                 point.refresh(&self.ctx.keys, &issuer, now, &self.ctx.timing)?;
                 tx.save_point(&handle, &point, now)?;
                 report.refreshed_points += 1;
@@ -601,6 +621,11 @@ impl Anchorage {
     /// The clock operations use.
     pub fn clock(&self) -> Clock {
         self.ctx.clock
+    }
+
+    /// Replaces the clock (tests drive time with it).
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.ctx.clock = clock;
     }
 
     /// Runs SQLite's integrity check.

@@ -191,11 +191,24 @@ fn rp_dir(path: &Path, owner: Option<(u32, u32)>) -> io::Result<()> {
 /// Runs rpki-client over rsync from `tal` against `rsyncd`; `workdir` holds
 /// its cache, kept between runs.
 pub fn rpki_client(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Result<ValidatorRun> {
+    rpki_client_at(tal, rsyncd, workdir, None)
+}
+
+/// Like [`rpki_client`], with rpki-client's clock set to `at` (seconds
+/// since the epoch) by `faketime`, to validate the repository as it will
+/// look at a future time.
+pub fn rpki_client_at(
+    tal: &Path,
+    rsyncd: &RsyncDaemon,
+    workdir: &Path,
+    at: Option<i64>,
+) -> io::Result<ValidatorRun> {
     let wrapper = rsyncd.wrapper();
-    run_rpki_client(
+    run_rpki_client_at(
         tal,
         workdir,
         &[OsStr::new("-R"), OsStr::new("-e"), wrapper.as_os_str()],
+        at,
     )
 }
 
@@ -204,7 +217,7 @@ pub fn rpki_client(tal: &Path, rsyncd: &RsyncDaemon, workdir: &Path) -> io::Resu
 /// cache, kept between runs. The HTTPS server's CA must be trusted by the
 /// system.
 pub fn rpki_client_rrdp(tal: &Path, workdir: &Path) -> io::Result<ValidatorRun> {
-    run_rpki_client(tal, workdir, &[OsStr::new("-v")])
+    run_rpki_client_at(tal, workdir, &[OsStr::new("-v")], None)
 }
 
 /// Whether an rpki-client line is one of the progress lines of `-v`.
@@ -221,7 +234,12 @@ fn is_progress(line: &str) -> bool {
         || (line.contains(": downloading ") && line.ends_with(" deltas"))
 }
 
-fn run_rpki_client(tal: &Path, workdir: &Path, extra: &[&OsStr]) -> io::Result<ValidatorRun> {
+fn run_rpki_client_at(
+    tal: &Path,
+    workdir: &Path,
+    extra: &[&OsStr],
+    at: Option<i64>,
+) -> io::Result<ValidatorRun> {
     // Run as root, rpki-client drops to _rpki-client, which must be able
     // to write its cache and output directories and read the TAL.
     let owner = if is_root() {
@@ -238,7 +256,15 @@ fn run_rpki_client(tal: &Path, workdir: &Path, extra: &[&OsStr]) -> io::Result<V
     let tal_copy = workdir.join("ta.tal");
     fs::copy(tal, &tal_copy)?;
     fs::set_permissions(&tal_copy, fs::Permissions::from_mode(0o644))?;
-    let output = Command::new("rpki-client")
+    let mut cmd = match at {
+        Some(t) => {
+            let mut c = Command::new("faketime");
+            c.arg(format!("@{t}")).arg("rpki-client");
+            c
+        }
+        None => Command::new("rpki-client"),
+    };
+    let output = cmd
         .args(["-H", "127.0.0.1", "-c", "-j"])
         .args(extra)
         .arg("-t")

@@ -293,6 +293,17 @@ async fn publish_once(
     .await?
 }
 
+/// How long the scheduler sleeps at `now` (seconds) when the next
+/// reissue is due at `due`: until then, but no longer than `max_sleep`,
+/// and not at all when it is already due.
+pub fn next_wake(now: i64, due: Option<i64>, max_sleep: Duration) -> Duration {
+    match due {
+        Some(due) if due <= now => Duration::ZERO,
+        Some(due) => Duration::from_secs((due - now) as u64).min(max_sleep),
+        None => max_sleep,
+    }
+}
+
 /// Wakes at the next due time (or after `max_sleep`) and publishes.
 async fn schedule(
     anchorage: Arc<Mutex<Anchorage>>,
@@ -303,18 +314,13 @@ async fn schedule(
     loop {
         let now = chrono::Utc::now().timestamp();
         let due = metrics.next_due.load(Ordering::Relaxed);
-        let overdue = due != 0 && due < now - 60;
+        let due = (due != 0).then_some(due);
+        let overdue = due.is_some_and(|d| d < now - 60);
         metrics.overdue.store(overdue, Ordering::Relaxed);
         if overdue {
-            tracing::error!(due, now, "reissue overdue: objects may expire");
+            tracing::error!(?due, now, "reissue overdue: objects may expire");
         }
-        let wait = if due > now {
-            Duration::from_secs((due - now) as u64).min(max_sleep)
-        } else if due == 0 {
-            max_sleep
-        } else {
-            Duration::ZERO
-        };
+        let wait = next_wake(now, due, max_sleep);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => return,
@@ -386,6 +392,15 @@ async fn supervise_rsyncd(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wakes_at_the_due_time_but_checks_regularly() {
+        let m = Duration::from_secs(60);
+        assert_eq!(next_wake(100, Some(130), m), Duration::from_secs(30));
+        assert_eq!(next_wake(100, Some(100_000), m), m);
+        assert_eq!(next_wake(100, Some(99), m), Duration::ZERO);
+        assert_eq!(next_wake(100, None, m), m);
+    }
 
     #[test]
     fn rrdp_paths() {

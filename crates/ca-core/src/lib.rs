@@ -50,6 +50,12 @@ pub struct Timing {
     /// How far notBefore and thisUpdate are set in the past, so a relying
     /// party whose clock is a little behind does not see "not yet valid".
     pub backdate: TimeDelta,
+    /// Manifest/CRL nextUpdate is shortened by a random amount below this,
+    /// so CAs created together do not all fall due at the same moment.
+    pub jitter: TimeDelta,
+    /// When something is due, everything else due within this window is
+    /// reissued in the same run.
+    pub batch_window: TimeDelta,
 }
 
 impl Default for Timing {
@@ -61,6 +67,8 @@ impl Default for Timing {
             object_reissue_before: TimeDelta::weeks(4),
             ta_validity: TimeDelta::days(3650),
             backdate: TimeDelta::minutes(5),
+            jitter: TimeDelta::hours(1),
+            batch_window: TimeDelta::minutes(10),
         }
     }
 }

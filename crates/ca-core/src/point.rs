@@ -32,6 +32,18 @@ pub struct PublishedObject {
 }
 
 /// The state of one CA's publication point.
+/// A whole number of seconds below `timing.jitter`, taken from the random
+/// bits of the manifest's serial.
+fn jitter(serial: Serial, timing: &Timing) -> TimeDelta {
+    let max = timing.jitter.num_seconds();
+    if max <= 0 {
+        return TimeDelta::zero();
+    }
+    let bytes = serial.into_array();
+    let r = u64::from_be_bytes(bytes[12..20].try_into().expect("8 bytes"));
+    TimeDelta::seconds((r % max as u64) as i64)
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct PublicationPoint {
     /// The files currently published, by name.
@@ -139,10 +151,12 @@ impl PublicationPoint {
             .map(|o| o.not_after)
     }
 
-    /// Whether the manifest and CRL must be reissued at `now`.
+    /// Whether the manifest and CRL must be reissued at `now`: from the
+    /// moment the remaining time reaches the threshold, inclusive, since
+    /// that moment is what the scheduler wakes up for.
     pub fn refresh_due(&self, issuer: &Issuer, now: Time, timing: &Timing) -> bool {
         match self.manifest_next_update(issuer) {
-            Some(next) => crate::time_diff(next, now) < timing.mft_crl_reissue_before,
+            Some(next) => crate::time_diff(next, now) <= timing.mft_crl_reissue_before,
             None => true,
         }
     }
@@ -159,7 +173,8 @@ impl PublicationPoint {
         timing: &Timing,
     ) -> Result<(), CaError> {
         let this_update = now - timing.backdate;
-        let next_update = now + timing.mft_crl_next_update;
+        let serial = Serial::random(signer).map_err(|e| CaError::Signing(e.to_string()))?;
+        let next_update = now + timing.mft_crl_next_update - jitter(serial, timing);
         let mft_name = issuer.manifest_name();
         let crl_name = issuer.crl_name();
 
@@ -194,7 +209,6 @@ impl PublicationPoint {
             .filter(|o| o.name != mft_name)
             .map(|o| (o.name.clone(), o.bytes.clone()))
             .collect();
-        let serial = Serial::random(signer).map_err(|e| CaError::Signing(e.to_string()))?;
         let mft_bytes = objects::manifest(
             signer,
             issuer,
@@ -220,11 +234,36 @@ impl PublicationPoint {
         self.objects.insert(object.name.clone(), object);
     }
 
-    /// Objects whose certificate expires within `before` of `now`.
+    /// Objects whose certificate expires within `before` of `now`, inclusive.
     pub fn expiring(&self, now: Time, before: TimeDelta) -> Vec<&PublishedObject> {
         self.objects
             .values()
-            .filter(|o| o.serial.is_some() && crate::time_diff(o.not_after, now) < before)
+            .filter(|o| o.serial.is_some() && crate::time_diff(o.not_after, now) <= before)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_below_the_bound_and_spreads() {
+        let timing = Timing::default();
+        let mut seen = std::collections::BTreeSet::new();
+        for i in 0u64..200 {
+            let mut a = [0u8; 20];
+            a[12..20].copy_from_slice(&i.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes());
+            a[0] = 0;
+            let j = jitter(Serial::from_array(a).unwrap(), &timing);
+            assert!(j >= TimeDelta::zero() && j < timing.jitter);
+            seen.insert(j.num_minutes());
+        }
+        assert!(seen.len() > 40, "spread over the hour: {}", seen.len());
+        let none = Timing {
+            jitter: TimeDelta::zero(),
+            ..Timing::default()
+        };
+        assert_eq!(jitter(Serial::from(7u64), &none), TimeDelta::zero());
     }
 }

@@ -183,7 +183,14 @@ impl Store {
             .ok_or_else(|| corrupt("schema version", "missing"))?;
         match version.as_str() {
             SCHEMA_VERSION => return Ok(()),
-            "1" => tx.execute_batch(SCHEMA_V2)?,
+            "1" => {
+                tx.execute_batch(SCHEMA_V2)?;
+                // Version 1 data dirs predate the option; 60 is its default.
+                tx.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('jitter_minutes', '60')",
+                    [],
+                )?;
+            }
             other => return Err(corrupt("schema version", other)),
         }
         tx.execute(

@@ -1,0 +1,87 @@
+//! The scheduler over 30 days with an injected clock: at each time the
+//! scheduler wakes, `publish` runs; just before the following wake-up the
+//! repository must still validate in rpki-client (run at that time with
+//! faketime) with no expired or stale object. The scheduler is given an
+//! unbounded sleep, so it wakes only when something is due: the due time
+//! alone must keep everything fresh.
+
+mod common;
+
+use std::time::Duration;
+
+use anchorage::clock::Clock;
+use anchorage::datadir::DataDir;
+use anchorage::ops::Anchorage;
+use anchorage::oracle;
+use anchorage::serve::next_wake;
+use chrono::{DateTime, Utc};
+use common::{Cli, assert_accepted, require, vrps};
+
+#[test]
+fn thirty_days_of_scheduled_publication_never_lets_an_object_expire() {
+    require("rpki-client");
+    require("faketime");
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli {
+        dir: tmp.path().join("data"),
+    };
+    // Without jitter, all CAs fall due together and each cycle is one
+    // wake-up (with jitter each CA would be its own, as intended at scale).
+    cli.ok(&[
+        "init",
+        "--rsync-uri",
+        "rsync://127.0.0.1/repo/",
+        "--rrdp-uri",
+        "https://127.0.0.1/rrdp/",
+        "--reissue-jitter-minutes",
+        "0",
+    ]);
+    cli.ok(&[
+        "ca",
+        "create",
+        "nir",
+        "--resources",
+        "AS64496-AS64511, 192.0.2.0/24",
+    ]);
+    cli.ok(&[
+        "ca",
+        "create",
+        "lir",
+        "--parent",
+        "nir",
+        "--resources",
+        "AS64500, 192.0.2.0/25",
+    ]);
+    cli.roa_add("lir", 64500, "192.0.2.0/25");
+    let expected = vrps(&[(64500, "192.0.2.0/25", 25)]);
+    let rsyncd = cli.serve(&tmp.path().join("rsyncd"));
+    let work = tmp.path().join("rp");
+
+    let start = Utc::now().timestamp();
+    let end = start + 30 * 86_400;
+    let mut a = Anchorage::open(DataDir::new(&cli.dir), Clock::System).unwrap();
+    let mut now = start;
+    let mut wakes = 0;
+    let forever = Duration::from_secs(u64::MAX / 4);
+    while now < end {
+        let t = DateTime::<Utc>::from_timestamp(now, 0).unwrap();
+        a.set_clock(Clock::Fixed(t));
+        a.publish().unwrap();
+        let due = a.next_due().unwrap().map(|d| d.timestamp());
+        let wake = now + next_wake(now, due, forever).as_secs() as i64;
+        assert!(wake > now, "the scheduler would spin at {t}");
+        // The last moment before the scheduler acts again.
+        let at = wake - 1;
+        let run = oracle::rpki_client_at(&cli.tal(), &rsyncd, &work, Some(at)).unwrap();
+        assert_accepted(
+            &format!("rpki-client at {at} (wake {wakes})"),
+            &run,
+            &expected,
+        );
+        now = wake;
+        wakes += 1;
+    }
+    // Manifests are reissued with 16 h of 24 h left: every 8 hours, the
+    // CAs created seconds apart batched into one run.
+    assert!((85..=95).contains(&wakes), "{wakes} wake-ups in 30 days");
+}
