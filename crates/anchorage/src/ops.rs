@@ -464,6 +464,7 @@ impl Anchorage {
     /// Reissues whatever is due (manifests and CRLs, certificates and ROAs
     /// near expiry) and writes the rsync tree.
     pub fn publish(&mut self) -> Result<PublishReport> {
+        let started = std::time::Instant::now();
         let now = self.ctx.clock.now();
         // Whatever falls due within the batch window is done in this run.
         let due_at = now + self.ctx.timing.batch_window;
@@ -531,6 +532,7 @@ impl Anchorage {
             reissued = report.reissued_objects,
             files = stats.files,
             written = stats.written,
+            duration_ms = started.elapsed().as_millis() as u64,
             "published"
         );
         Ok(report)
@@ -608,6 +610,12 @@ impl Anchorage {
             (a, b) => a.or(b),
         };
         Ok(due.map(anchorage_store::from_secs).transpose()?)
+    }
+
+    /// The number of published objects by file type (cer, crl, mft, roa).
+    pub fn object_counts(&mut self) -> Result<Vec<(String, u64)>> {
+        let tx = self.store.transaction()?;
+        Ok(tx.object_counts()?)
     }
 
     /// The current RRDP session and serial, if RRDP has published.

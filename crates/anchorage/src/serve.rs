@@ -57,6 +57,7 @@ struct Metrics {
     next_due: AtomicI64,
     overdue: AtomicBool,
     files: AtomicU64,
+    objects: Mutex<Vec<(String, u64)>>,
 }
 
 fn render_metrics(m: &Metrics) -> String {
@@ -119,7 +120,52 @@ fn render_metrics(m: &Metrics) -> String {
         "Files in the repository.",
         m.files.load(Ordering::Relaxed).to_string(),
     );
+    s.push_str("# HELP anchorage_objects Published objects by type.\n");
+    s.push_str("# TYPE anchorage_objects gauge\n");
+    if let Ok(objects) = m.objects.lock() {
+        for (kind, n) in objects.iter() {
+            s.push_str(&format!("anchorage_objects{{type=\"{kind}\"}} {n}\n"));
+        }
+    }
     s
+}
+
+/// Reads what the store knows (changes by CLI commands included) into the metrics.
+fn refresh_from_store(a: &mut Anchorage, m: &Metrics) -> anyhow::Result<()> {
+    if let Some((_, serial)) = a.rrdp_serial()? {
+        m.rrdp_serial.store(serial, Ordering::Relaxed);
+    }
+    if let Some(due) = a.next_due()? {
+        m.next_due.store(due.timestamp(), Ordering::Relaxed);
+    }
+    let counts = a.object_counts()?;
+    m.files
+        .store(counts.iter().map(|(_, n)| n).sum(), Ordering::Relaxed);
+    if let Ok(mut objects) = m.objects.lock() {
+        *objects = counts;
+    }
+    Ok(())
+}
+
+type MetricsState = (Arc<Metrics>, Arc<Mutex<Anchorage>>);
+
+async fn metrics_handler(State((m, a)): State<MetricsState>) -> axum::response::Response {
+    let refreshed = tokio::task::spawn_blocking({
+        let m = m.clone();
+        move || match a.lock() {
+            Ok(mut a) => refresh_from_store(&mut a, &m),
+            Err(_) => Err(anyhow!("publisher lock poisoned")),
+        }
+    })
+    .await;
+    if let Ok(Err(err)) | Err(err) = refreshed.map_err(anyhow::Error::from) {
+        tracing::warn!(%err, "metrics: could not read the store");
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        render_metrics(&m),
+    )
+        .into_response()
 }
 
 /// Runs `serve` until `shutdown` resolves.
@@ -156,17 +202,8 @@ pub async fn run(
                 )
             }),
         )
-        .route(
-            "/metrics",
-            get(|State(m): State<Arc<Metrics>>| async move {
-                (
-                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                    render_metrics(&m),
-                )
-                    .into_response()
-            }),
-        )
-        .with_state(metrics.clone())
+        .route("/metrics", get(metrics_handler))
+        .with_state((metrics.clone(), anchorage.clone()))
         .merge(anchorage_rrdp_server::http::router(&prefix, files));
     let handle = axum_server::Handle::new();
     let mut server = {
@@ -270,24 +307,15 @@ async fn publish_once(
         let started = Instant::now();
         let result = a.publish();
         m.publications.fetch_add(1, Ordering::Relaxed);
-        let report = match result {
-            Ok(r) => r,
-            Err(e) => {
-                m.publication_failures.fetch_add(1, Ordering::Relaxed);
-                return Err(e.into());
-            }
-        };
+        if let Err(e) = result {
+            m.publication_failures.fetch_add(1, Ordering::Relaxed);
+            return Err(e.into());
+        }
         let now = a.clock().now();
         m.last_publication.store(now.timestamp(), Ordering::Relaxed);
         m.last_publication_ms
             .store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-        m.files.store(report.files as u64, Ordering::Relaxed);
-        if let Some((_, serial)) = a.rrdp_serial()? {
-            m.rrdp_serial.store(serial, Ordering::Relaxed);
-        }
-        if let Some(due) = a.next_due()? {
-            m.next_due.store(due.timestamp(), Ordering::Relaxed);
-        }
+        refresh_from_store(&mut a, &m)?;
         Ok(())
     })
     .await?

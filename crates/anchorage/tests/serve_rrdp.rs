@@ -95,7 +95,13 @@ fn notification(cli: &Cli) -> (String, u64) {
 
 #[test]
 fn rrdp_and_rsync_served_validated_deltas_and_restart() {
-    for tool in ["rpki-client", "fort", "rsync", "update-ca-certificates"] {
+    for tool in [
+        "rpki-client",
+        "fort",
+        "rsync",
+        "update-ca-certificates",
+        "curl",
+    ] {
         require(tool);
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -162,6 +168,25 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     assert_accepted("rpki-client (RRDP delta)", &run, &expected);
     assert!(run.log.contains("downloading 1 deltas"), "{}", run.log);
     assert!(!run.log.contains("downloading snapshot"), "{}", run.log);
+
+    // Health and metrics, over the same HTTPS server.
+    let get = |path: &str| {
+        let out = Command::new("curl")
+            .args(["-sf", &format!("https://127.0.0.1:{http}{path}")])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "GET {path}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(get("/health"), "{\"status\":\"ok\"}");
+    let metrics = get("/metrics");
+    for line in [
+        "anchorage_rsyncd_up 1",
+        "anchorage_overdue 0",
+        "anchorage_objects{type=\"roa\"} 2",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from\n{metrics}");
+    }
 
     // SIGTERM: clean exit 0. Restart: same session, serial continues.
     let (status, log) = serve.stop();

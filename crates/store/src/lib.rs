@@ -616,6 +616,17 @@ impl Tx<'_> {
         Ok(self.tx.query_row(sql, [], |r| r.get(0))?)
     }
 
+    /// The number of published objects by file extension.
+    pub fn object_counts(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.tx.prepare(
+            "SELECT substr(name, -3), count(*) FROM objects GROUP BY substr(name, -3) ORDER BY 1",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// The URIs and hashes RRDP last published.
     pub fn rrdp_objects(&self) -> Result<Vec<(String, [u8; 32])>> {
         let mut stmt = self.tx.prepare("SELECT uri, hash FROM rrdp_objects")?;
