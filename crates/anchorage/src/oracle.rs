@@ -83,7 +83,7 @@ impl RsyncDaemon {
         fs::create_dir_all(workdir)?;
         fs::set_permissions(workdir, fs::Permissions::from_mode(0o755))?;
         let config = workdir.join("rsyncd.conf");
-        crate::rsyncd::write_config(&config, module, path, &workdir.join("rsyncd.log"))?;
+        crate::rsyncd::write_config(&config, module, path, &workdir.join("rsyncd.log"), None)?;
         let mut last_err = None;
         for _ in 0..5 {
             let port = free_port()?;

@@ -245,14 +245,17 @@ pub async fn run(
     let run = rsyncd::run_dir(dir.root());
     std::fs::create_dir_all(&run)?;
     let config = run.join("rsyncd.conf");
+    let pid_file = run.join("rsyncd.pid");
     rsyncd::write_config(
         &config,
         &module,
         &dir.rsync().join("current"),
         &run.join("rsyncd.log"),
+        Some(&pid_file),
     )?;
     let rsync_task = tokio::spawn(supervise_rsyncd(
         rsyncd::command(&opts.rsync_program, &config, opts.rsync_listen),
+        (pid_file, config.clone()),
         opts.rsync_listen,
         metrics.clone(),
         stop_rx.clone(),
@@ -370,6 +373,7 @@ async fn schedule(
 /// Runs rsyncd and restarts it whenever it exits, until stopped.
 async fn supervise_rsyncd(
     cmd: std::process::Command,
+    (pid_file, config): (PathBuf, PathBuf),
     listen: SocketAddr,
     metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
@@ -378,6 +382,10 @@ async fn supervise_rsyncd(
     cmd.kill_on_drop(true).stdin(std::process::Stdio::null());
     let mut backoff = Duration::from_millis(200);
     loop {
+        {
+            let (p, c) = (pid_file.clone(), config.clone());
+            let _ = tokio::task::spawn_blocking(move || rsyncd::stop_stale(&p, &c)).await;
+        }
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(err) => {

@@ -79,6 +79,15 @@ impl Serve {
 
 impl Drop for Serve {
     fn drop(&mut self) {
+        // SIGTERM first, so serve stops its rsyncd; SIGKILL if it hangs.
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -187,6 +196,39 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     ] {
         assert!(metrics.contains(line), "{line} missing from\n{metrics}");
     }
+
+    // rsyncd is supervised: killed, it comes back on the same port.
+    let config = cli.dir.join("run/rsyncd.conf");
+    let pgrep = |pattern: &str| {
+        let out = Command::new("pgrep")
+            .args(["-f", "--", pattern])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let pattern = format!("--config={}", config.display());
+    let pids = pgrep(&pattern);
+    assert_eq!(pids.len(), 1, "one rsync daemon for {pattern}: {pids:?}");
+    Command::new("kill")
+        .args(["-KILL", &pids[0]])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = pgrep(&pattern);
+        if now.len() == 1 && now[0] != pids[0] && TcpStream::connect(("127.0.0.1", rsync)).is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "rsyncd was not restarted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(get("/metrics").contains("anchorage_rsyncd_restarts 1"));
+    let run = oracle::rpki_client(&cli.tal(), &wrapper, &work.join("rpki-client-rsync")).unwrap();
+    assert_accepted("rpki-client (rsync after rsyncd restart)", &run, &expected);
 
     // SIGTERM: clean exit 0. Restart: same session, serial continues.
     let (status, log) = serve.stop();
