@@ -42,6 +42,17 @@ pub type Result<T> = std::result::Result<T, AppError>;
 /// The default handle of the online CA under the trust anchor.
 pub const DEFAULT_ONLINE_HANDLE: &str = "online";
 
+/// What a batch of ROA changes did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RoaChanges {
+    /// Payloads added.
+    pub added: usize,
+    /// Payloads removed.
+    pub removed: usize,
+    /// Additions that were already configured (no-ops).
+    pub unchanged: usize,
+}
+
 /// Arguments of `init`.
 #[derive(Clone, Debug)]
 pub struct InitOptions {
@@ -407,51 +418,95 @@ impl Anchorage {
 
     /// Adds a ROA payload; returns false (and changes nothing) if it exists.
     pub fn add_roa(&mut self, handle: &str, payload: RoaPayload) -> Result<bool> {
-        let now = self.ctx.clock.now();
-        let tx = self.store.transaction()?;
-        let ca = self.ctx.roa_ca(&tx, handle)?;
-        payload.check_held(handle, &ca.resources)?;
-        if !tx.insert_roa(handle, &payload)? {
-            return Ok(false);
-        }
-        self.ctx.reissue_roa(&tx, &ca, payload.asn, now)?;
-        tx.audit(
-            now,
-            &self.ctx.actor,
-            "roa add",
-            Some(handle),
-            &payload.to_string(),
-        )?;
-        tx.commit()?;
-        fault::point("after-commit");
-        tracing::info!(ca = %handle, roa = %payload, "added ROA");
-        self.write_tree()?;
-        Ok(true)
+        Ok(self.apply_roa_changes(handle, &[payload], &[])?.added == 1)
     }
 
     /// Removes a ROA payload; an error if it is not configured.
     pub fn remove_roa(&mut self, handle: &str, payload: RoaPayload) -> Result<()> {
+        self.apply_roa_changes(handle, &[], &[payload])?;
+        Ok(())
+    }
+
+    /// Applies a batch of ROA additions and removals to one CA, all or
+    /// nothing, in one transaction: each affected ROA (one per origin AS)
+    /// is re-signed once, then one CRL and one manifest.
+    ///
+    /// Adding a payload that exists is a no-op; removing one that does not
+    /// is an error that leaves everything unchanged. When nothing changes,
+    /// nothing is signed or written.
+    pub fn apply_roa_changes(
+        &mut self,
+        handle: &str,
+        add: &[RoaPayload],
+        remove: &[RoaPayload],
+    ) -> Result<RoaChanges> {
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
         let ca = self.ctx.roa_ca(&tx, handle)?;
-        if !tx.delete_roa(handle, &payload)? {
-            return Err(AppError::NoSuchRoa {
-                ca: handle.into(),
-                payload: payload.to_string(),
-            });
+        for payload in add {
+            payload.check_held(handle, &ca.resources)?;
         }
-        self.ctx.reissue_roa(&tx, &ca, payload.asn, now)?;
-        tx.audit(
-            now,
-            &self.ctx.actor,
-            "roa remove",
-            Some(handle),
-            &payload.to_string(),
-        )?;
+        let mut changes = RoaChanges::default();
+        let mut asns = std::collections::BTreeSet::new();
+        for payload in remove {
+            if !tx.delete_roa(handle, payload)? {
+                return Err(AppError::NoSuchRoa {
+                    ca: handle.into(),
+                    payload: payload.to_string(),
+                });
+            }
+            tx.audit(
+                now,
+                &self.ctx.actor,
+                "roa remove",
+                Some(handle),
+                &payload.to_string(),
+            )?;
+            asns.insert(payload.asn);
+            changes.removed += 1;
+        }
+        for payload in add {
+            if tx.insert_roa(handle, payload)? {
+                tx.audit(
+                    now,
+                    &self.ctx.actor,
+                    "roa add",
+                    Some(handle),
+                    &payload.to_string(),
+                )?;
+                asns.insert(payload.asn);
+                changes.added += 1;
+            } else {
+                changes.unchanged += 1;
+            }
+        }
+        if asns.is_empty() {
+            return Ok(changes);
+        }
+        self.ctx.reissue_roas(&tx, &ca, &asns, now)?;
         tx.commit()?;
-        tracing::info!(ca = %handle, roa = %payload, "removed ROA");
+        fault::point("after-commit");
+        tracing::info!(
+            ca = %handle,
+            added = changes.added,
+            removed = changes.removed,
+            roas = asns.len(),
+            "ROA changes published"
+        );
         self.write_tree()?;
-        Ok(())
+        Ok(changes)
+    }
+
+    /// The pool of one-time EE keys of this data directory's signer.
+    pub fn ee_key_pool(&self) -> &anchorage_keys::EeKeyPool {
+        self.ctx.keys.pool()
+    }
+
+    /// Keeps the EE key pool filled to `target` from a background thread.
+    pub fn start_ee_key_refill(&self, target: usize) {
+        self.ctx
+            .keys
+            .start_pool_refill(target, std::time::Duration::from_millis(200));
     }
 
     /// Lists a CA's ROA payloads.
@@ -799,12 +854,20 @@ impl Ctx {
         load_ca(tx, handle)
     }
 
-    /// Re-signs the ROA of `asn` from the configuration (or withdraws it
-    /// when no payload is left), then the CRL and manifest.
-    fn reissue_roa(&self, tx: &Tx<'_>, ca: &CaRecord, asn: u32, now: Time) -> Result<()> {
+    /// Re-signs the ROAs of `asns` from the configuration (withdrawing
+    /// those left without payloads), then the CRL and manifest.
+    fn reissue_roas(
+        &self,
+        tx: &Tx<'_>,
+        ca: &CaRecord,
+        asns: &std::collections::BTreeSet<u32>,
+        now: Time,
+    ) -> Result<()> {
         let issuer = self.issuer(ca)?;
         let mut point = tx.point(&ca.handle)?;
-        self.put_roa(tx, &mut point, ca, &issuer, asn, now)?;
+        for asn in asns {
+            self.put_roa(tx, &mut point, ca, &issuer, *asn, now)?;
+        }
         point.refresh(&self.keys, &issuer, now, &self.timing)?;
         tx.save_point(&ca.handle, &point, now)?;
         Ok(())

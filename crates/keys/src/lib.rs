@@ -107,6 +107,46 @@ pub struct KeyStore {
     dir: PathBuf,
     cache: RwLock<HashMap<KeyIdentifier, Arc<RsaKey>>>,
     rng: SystemRandom,
+    pool: Arc<EeKeyPool>,
+}
+
+/// Pre-generated one-time EE keys, so that issuing a signed object does
+/// not wait for an RSA key generation (~98% of its cost).
+///
+/// Each key is handed out once and dropped after its one signature
+/// (RFC 6487 §3); keys live only in memory and are never persisted, so a
+/// restart loses the pool, not security. Filled on demand by [`Self::fill`]
+/// or in the background by [`KeyStore::start_pool_refill`].
+#[derive(Default)]
+pub struct EeKeyPool {
+    keys: std::sync::Mutex<Vec<RsaKey>>,
+}
+
+impl EeKeyPool {
+    /// Keys currently waiting in the pool.
+    pub fn len(&self) -> usize {
+        self.keys.lock().map(|k| k.len()).unwrap_or(0)
+    }
+
+    /// Whether the pool is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Generates keys until the pool holds `target` of them.
+    pub fn fill(&self, target: usize) -> Result<(), KeysError> {
+        while self.len() < target {
+            let key = RsaKey::generate()?;
+            if let Ok(mut keys) = self.keys.lock() {
+                keys.push(key);
+            }
+        }
+        Ok(())
+    }
+
+    fn take(&self) -> Option<RsaKey> {
+        self.keys.lock().ok()?.pop()
+    }
 }
 
 impl KeyStore {
@@ -118,7 +158,36 @@ impl KeyStore {
             dir,
             cache: RwLock::new(HashMap::new()),
             rng: SystemRandom::new(),
+            pool: Arc::new(EeKeyPool::default()),
         })
+    }
+
+    /// The pool of one-time EE keys.
+    pub fn pool(&self) -> &EeKeyPool {
+        &self.pool
+    }
+
+    /// Keeps the EE key pool at `target` keys from a background thread
+    /// (checking every `interval`), so bursts of issuance find keys ready.
+    /// The thread ends when the store is dropped.
+    pub fn start_pool_refill(&self, target: usize, interval: std::time::Duration) {
+        let pool = Arc::downgrade(&self.pool);
+        std::thread::Builder::new()
+            .name("ee-key-pool".into())
+            .spawn(move || {
+                while let Some(pool) = pool.upgrade() {
+                    if pool.len() < target {
+                        if let Err(err) = pool.fill(pool.len() + 1) {
+                            tracing::error!(%err, "EE key pool refill failed");
+                            std::thread::sleep(interval);
+                        }
+                    } else {
+                        drop(pool);
+                        std::thread::sleep(interval);
+                    }
+                }
+            })
+            .expect("spawn the EE key pool thread");
     }
 
     /// Returns the path of the file that holds the given key.
@@ -243,7 +312,10 @@ impl Signer for KeyStore {
     ) -> Result<(Signature<Alg>, PublicKey), Self::Error> {
         // RFC 6487 §3 / RFC 6488 §3: a fresh key for every signed object;
         // it signs exactly once and is dropped here.
-        let key = RsaKey::generate()?;
+        let key = match self.pool.take() {
+            Some(key) => key,
+            None => RsaKey::generate()?,
+        };
         let sig = key.sign(algorithm, data.as_ref(), &self.rng)?;
         Ok((sig, key.public))
     }
@@ -342,6 +414,26 @@ mod tests {
             store.get_key_info(&id),
             Err(KeyError::KeyNotFound)
         ));
+    }
+
+    #[test]
+    fn pooled_keys_are_used_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KeyStore::open(dir.path()).unwrap();
+        store.pool().fill(3).unwrap();
+        assert_eq!(store.pool().len(), 3);
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..5 {
+            let (sig, key) = store
+                .sign_one_off(RpkiSignatureAlgorithm::default(), b"x")
+                .unwrap();
+            key.verify(b"x", &sig).unwrap();
+            assert!(
+                seen.insert(key.key_identifier()),
+                "a one-time key came twice"
+            );
+        }
+        assert!(store.pool().is_empty());
     }
 
     #[test]
