@@ -14,6 +14,7 @@
 //!   `rsync --daemon` serving the tree, rpki-client and FORT fetching it.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod clock;
 pub mod config;
 pub mod datadir;

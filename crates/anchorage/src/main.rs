@@ -74,6 +74,18 @@ enum Command {
     },
     /// Run the service: RRDP over HTTP(S), rsyncd, and the reissue scheduler.
     Serve(ServeArgs),
+    /// Measure issuance and publication against the cryptographic limit.
+    Bench {
+        /// How big a repository to build.
+        #[arg(long, value_enum, default_value_t = anchorage::bench::Scale::Small)]
+        scale: anchorage::bench::Scale,
+        /// Also write the report as JSON here.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Build the repository here (and keep it) instead of a temporary directory.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+    },
     /// Build, publish and validate a small RIR hierarchy in a temporary directory.
     Demo {
         /// Keep the data directory here instead of a temporary one.
@@ -385,6 +397,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(anchorage::serve::run(dir, opts, shutdown_signal()))?;
+        }
+        Command::Bench {
+            scale,
+            output,
+            keep,
+        } => {
+            let report = anchorage::bench::run(scale, keep.as_deref())?;
+            print!("{}", anchorage::bench::table(&report));
+            if let Some(path) = output {
+                std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
         }
         Command::Demo { keep } => {
             let summary = anchorage::demo::run(keep.as_deref()).context("demo failed")?;

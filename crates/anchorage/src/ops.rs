@@ -483,17 +483,23 @@ impl Anchorage {
         if asns.is_empty() {
             return Ok(changes);
         }
+        let t0 = std::time::Instant::now();
         self.ctx.reissue_roas(&tx, &ca, &asns, now)?;
+        let signed = t0.elapsed();
         tx.commit()?;
+        let committed = t0.elapsed();
         fault::point("after-commit");
+        self.write_tree()?;
         tracing::info!(
             ca = %handle,
             added = changes.added,
             removed = changes.removed,
             roas = asns.len(),
+            sign_us = signed.as_micros() as u64,
+            commit_us = (committed - signed).as_micros() as u64,
+            publish_us = (t0.elapsed() - committed).as_micros() as u64,
             "ROA changes published"
         );
-        self.write_tree()?;
         Ok(changes)
     }
 
@@ -602,8 +608,10 @@ impl Anchorage {
     /// committed before the notification file announces it.
     pub fn write_tree(&mut self) -> Result<WriteStats> {
         let now = self.ctx.clock.now();
+        let t0 = std::time::Instant::now();
         let tx = self.store.transaction()?;
         let files = tx.files()?;
+        let read = t0.elapsed();
         let stats = self.ctx.tree.write(files.iter().map(|f| TreeFile {
             dir: &f.dir,
             name: &f.name,
@@ -632,7 +640,9 @@ impl Anchorage {
                 (uri, f.bytes.clone())
             })
             .collect();
+        let tree = t0.elapsed();
         let update = self.ctx.rrdp.prepare(&prev, &objects, to_secs(now))?;
+        let rrdp = t0.elapsed();
         if let Some(update) = &update {
             if update.new_session {
                 tx.rrdp_reset()?;
@@ -644,9 +654,20 @@ impl Anchorage {
             tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;
         }
         tx.commit()?;
+        let committed = t0.elapsed();
         if let Some(update) = &update {
             self.ctx.rrdp.announce(update)?;
         }
+        tracing::debug!(
+            files = stats.files,
+            written = stats.written,
+            read_us = read.as_micros() as u64,
+            tree_us = (tree - read).as_micros() as u64,
+            rrdp_us = (rrdp - tree).as_micros() as u64,
+            commit_us = (committed - rrdp).as_micros() as u64,
+            announce_us = (t0.elapsed() - committed).as_micros() as u64,
+            "tree and RRDP written"
+        );
         Ok(stats)
     }
 

@@ -1,0 +1,396 @@
+//! `anchorage bench`: issuance and publication measured against the
+//! cryptographic limit, in one run, printed as a table.
+//!
+//! Everything runs in this process on a fresh data directory, with the
+//! system clock, real keys, the real store and the real rsync tree and
+//! RRDP files. The cryptographic limit is measured in the same run: one
+//! RSA-2048 key generation plus two signatures, the least work a new
+//! signed object needs (its one-time EE key, the CA's signature on the EE
+//! certificate, the EE key's signature on the content).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anchorage_ca_core::{ResourceSet, RoaPayload};
+use rpki::crypto::{RpkiSignatureAlgorithm, Signer};
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::datadir::DataDir;
+use crate::ops::{Anchorage, DEFAULT_ONLINE_HANDLE, InitOptions};
+
+/// How big a repository to build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+pub enum Scale {
+    /// 20 CAs x 10 ROAs, a 100-change burst: under two minutes, run in CI.
+    Small,
+    /// 50,000 CAs x 20 ROAs (1,000,000 prefixes), a 1,000-change burst:
+    /// hours on two cores; keep the data dir with --keep.
+    Rir,
+}
+
+impl Scale {
+    fn params(self) -> (usize, usize, usize) {
+        match self {
+            Scale::Small => (20, 10, 100),
+            Scale::Rir => (50_000, 20, 1_000),
+        }
+    }
+}
+
+/// One measured figure.
+#[derive(Clone, Debug, Serialize)]
+pub struct Figure {
+    /// What was measured.
+    pub name: String,
+    /// The measured value.
+    pub value: f64,
+    /// Its unit.
+    pub unit: String,
+    /// The target from the issue, in words.
+    pub target: String,
+    /// Measured over the reference measured in the same run, if any.
+    pub ratio: Option<f64>,
+}
+
+/// A whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The scale.
+    pub scale: Scale,
+    /// CAs created.
+    pub cas: usize,
+    /// ROA payloads (each its own ROA object: distinct origin ASNs).
+    pub roas: usize,
+    /// CPU cores of the machine; the CA engine uses one.
+    pub cores: usize,
+    /// The figures.
+    pub figures: Vec<Figure>,
+    /// What is not measured yet, and why.
+    pub not_measured: Vec<String>,
+}
+
+fn fig(name: &str, value: f64, unit: &str, target: &str, ratio: Option<f64>) -> Figure {
+    Figure {
+        name: name.into(),
+        value,
+        unit: unit.into(),
+        target: target.into(),
+        ratio,
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn dir_size(path: &Path) -> u64 {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.is_file()
+    {
+        return meta.len();
+    }
+    let mut total = 0;
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+                continue;
+            };
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                total += meta.len();
+            }
+        }
+    }
+    total
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+/// Seconds for one RSA-2048 key generation plus two signatures, the mean of `n`.
+fn crypto_limit(a: &Anchorage, n: usize) -> anyhow::Result<f64> {
+    let signer = a.signer();
+    // A CA key for the second signature.
+    let ca_key = signer
+        .create_key(rpki::crypto::PublicKeyFormat::Rsa)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let start = Instant::now();
+    for i in 0..n {
+        let data = format!("object {i}");
+        // sign_one_off with an empty pool: key generation + one signature.
+        let (_, public) = signer
+            .sign_one_off(RpkiSignatureAlgorithm::default(), data.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        signer
+            .sign(
+                &ca_key,
+                RpkiSignatureAlgorithm::default(),
+                &public.to_info_bytes(),
+            )
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    }
+    Ok(start.elapsed().as_secs_f64() / n as f64)
+}
+
+fn payload(asn: u32, v4: u32, len: u8) -> anyhow::Result<RoaPayload> {
+    let prefix = format!("{}/{len}", std::net::Ipv4Addr::from(v4));
+    Ok(RoaPayload::new(asn, prefix.parse()?, None)?)
+}
+
+/// Runs the benchmark; `keep` keeps the data directory.
+pub fn run(scale: Scale, keep: Option<&Path>) -> anyhow::Result<Report> {
+    let (n_cas, roas_per_ca, burst) = scale.params();
+    let tmp = tempfile::tempdir()?;
+    let dir: PathBuf = keep
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| tmp.path().join("data"));
+    let mut a = Anchorage::init(
+        DataDir::new(&dir),
+        &InitOptions {
+            rsync_uri: "rsync://127.0.0.1/repo/".into(),
+            rrdp_uri: "https://127.0.0.1/rrdp/".into(),
+            ta_resources: ResourceSet::all(),
+            online_handle: DEFAULT_ONLINE_HANDLE.into(),
+            next_update_hours: 24,
+            reissue_before_hours: 16,
+            jitter_minutes: 60,
+        },
+        Clock::System,
+    )?;
+    a.set_actor("bench");
+    let mut figures = Vec::new();
+
+    // 1. The cryptographic limit, measured now, on this machine.
+    let limit = crypto_limit(&a, if scale == Scale::Small { 30 } else { 100 })?;
+    let limit_rate = 1.0 / limit;
+    figures.push(fig(
+        "crypto limit: RSA-2048 keygen + 2 signatures",
+        limit * 1000.0,
+        "ms/object",
+        "reference",
+        None,
+    ));
+
+    // 2. Issuance: CAs, each with its ROAs (distinct ASNs, one object each)
+    //    applied as one batch per CA, as the API's batch endpoint does.
+    let started = Instant::now();
+    let cpu_start = cpu_seconds();
+    for c in 0..n_cas {
+        let base = 0x0A00_0000u32 + (c as u32) * 256 * 256;
+        let asn_base = 100_000 + (c * roas_per_ca) as u32;
+        let resources: ResourceSet = format!(
+            "AS{}-AS{}, {}/16",
+            asn_base,
+            asn_base + roas_per_ca as u32 - 1,
+            std::net::Ipv4Addr::from(base)
+        )
+        .parse()?;
+        let handle = format!("ca{c}");
+        a.create_ca(&handle, resources, None)?;
+        let add: Vec<RoaPayload> = (0..roas_per_ca)
+            .map(|r| payload(asn_base + r as u32, base + (r as u32) * 256, 24))
+            .collect::<anyhow::Result<_>>()?;
+        a.apply_roa_changes(&handle, &add, &[])?;
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_start;
+    let roas = n_cas * roas_per_ca;
+    // Objects that need a new key: ROAs, CA keys, and the manifests of
+    // the CA creations and batches (two per hosted CA, plus the parent's).
+    let keyed = roas + n_cas * 4;
+    let rate = keyed as f64 / wall;
+    let cores_used = (cpu / wall).max(1.0);
+    figures.push(fig(
+        "issuance: new keyed objects (ROAs, CA keys, manifests)",
+        rate,
+        "objects/s",
+        "ratio = rate per core / crypto limit; target >= 0.8",
+        Some(rate / cores_used / limit_rate),
+    ));
+    figures.push(fig(
+        "issuance: ROAs",
+        roas as f64 / wall,
+        "ROAs/s",
+        "-",
+        None,
+    ));
+    figures.push(fig(
+        "issuance: CPU cores used",
+        cpu / wall,
+        "cores",
+        "-",
+        None,
+    ));
+
+    // 3. One ROA change on the populated repository (CA work + publication),
+    //    without a warm key pool: p50 and p99 of 20.
+    let mut single = Vec::new();
+    for i in 0..20u32 {
+        let t = Instant::now();
+        a.apply_roa_changes(
+            "ca0",
+            &[payload(100_000, 0x0A00_0000 + 128 * 256 + i * 256, 24)?],
+            &[],
+        )?;
+        single.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    single.sort_by(f64::total_cmp);
+    figures.push(fig(
+        "one ROA change, cold keys: p50",
+        percentile(&single, 0.5),
+        "ms",
+        "< 100 ms of CA work at full scale",
+        None,
+    ));
+    figures.push(fig(
+        "one ROA change, cold keys: p99",
+        percentile(&single, 0.99),
+        "ms",
+        "-",
+        None,
+    ));
+
+    // 4. Burst: `burst` ROA changes, each its own transaction as API calls
+    //    would be, with a warm pool of one-time EE keys (two per change:
+    //    the ROA's and the manifest's). Pool filling is not timed.
+    a.ee_key_pool().fill(2 * burst)?;
+    let t = Instant::now();
+    for i in 0..burst as u32 {
+        let c = (i as usize) % n_cas;
+        let base = 0x0A00_0000u32 + (c as u32) * 256 * 256;
+        let asn = 100_000 + (c * roas_per_ca) as u32;
+        let p = payload(asn, base + 200 * 256 + (i / n_cas as u32) * 4, 30)?;
+        a.apply_roa_changes(&format!("ca{c}"), &[p], &[])?;
+    }
+    let burst_s = t.elapsed().as_secs_f64();
+    figures.push(fig(
+        &format!("burst: {burst} ROA changes, warm key pool"),
+        burst_s,
+        "s",
+        "1,000 changes < 2 s; ratio = projected 1,000-change time / 2 s",
+        Some(burst_s * 1000.0 / burst as f64 / 2.0),
+    ));
+
+    // 5. Publication: a no-op publish (tree written, nothing due), and a
+    //    full manifest/CRL refresh of every CA (as at the 16-hour mark).
+    let t = Instant::now();
+    let r = a.publish()?;
+    figures.push(fig(
+        &format!("publish, nothing due ({} files)", r.files),
+        t.elapsed().as_secs_f64() * 1000.0,
+        "ms",
+        "-",
+        None,
+    ));
+    let later = chrono::Utc::now() + chrono::TimeDelta::hours(9);
+    a.set_clock(Clock::Fixed(later));
+    let t = Instant::now();
+    let r = a.publish()?;
+    figures.push(fig(
+        &format!("full manifest/CRL refresh ({} points)", r.refreshed_points),
+        t.elapsed().as_secs_f64(),
+        "s",
+        "-",
+        None,
+    ));
+    a.set_clock(Clock::System);
+
+    figures.push(fig(
+        "store size",
+        dir_size(&dir.join("anchorage.db")) as f64 / 1e6,
+        "MB",
+        "-",
+        None,
+    ));
+    figures.push(fig(
+        "rsync tree size",
+        dir_size(&dir.join("rsync/current/")) as f64 / 1e6,
+        "MB",
+        "-",
+        None,
+    ));
+    figures.push(fig(
+        "peak RSS of this process",
+        peak_rss_mb(),
+        "MB",
+        "-",
+        None,
+    ));
+
+    Ok(Report {
+        scale,
+        cas: n_cas,
+        roas,
+        cores: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        figures,
+        not_measured: vec![
+            "ROA change to router (p50/p99 over RTR): needs the RTR cache (issue 7)".into(),
+            "validation vs rpki-client -n, RTR full reset: need the bundled validator (issue 7)"
+                .into(),
+            "steady-state RSS of serve at scale: needs a serve run on the --scale rir data dir"
+                .into(),
+        ],
+    })
+}
+
+/// Process CPU time (user + system) in seconds, from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of stat: 12 and 13 after ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Formats the report as a table.
+pub fn table(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Anchorage bench, scale {:?}: {} CAs, {} ROAs, {} cores",
+        r.scale, r.cas, r.roas, r.cores
+    );
+    let _ = writeln!(
+        s,
+        "{:<58} {:>12} {:<10} {:>8}  target",
+        "figure", "value", "unit", "ratio"
+    );
+    for f in &r.figures {
+        let ratio = f
+            .ratio
+            .map(|x| format!("{x:.2}"))
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            s,
+            "{:<58} {:>12.2} {:<10} {:>8}  {}",
+            f.name, f.value, f.unit, ratio, f.target
+        );
+    }
+    for n in &r.not_measured {
+        let _ = writeln!(s, "not measured: {n}");
+    }
+    s
+}
