@@ -7,6 +7,7 @@
 //! tls_key = "/etc/anchorage/tls/key.pem"
 //! rsync_program = "/usr/bin/rsync"
 //! max_sleep_seconds = 60
+//! ee_key_pool = 64
 //! ```
 
 use std::net::SocketAddr;
@@ -22,6 +23,9 @@ use crate::serve::ServeOptions;
 pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
 /// Default rsync listen address: the standard port on all interfaces.
 pub const DEFAULT_RSYNC_LISTEN: &str = "0.0.0.0:873";
+
+/// Default size of the pre-generated EE key pool of `serve`.
+pub const DEFAULT_EE_KEY_POOL: usize = 64;
 
 /// Every option of the configuration file; all optional.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -39,6 +43,8 @@ pub struct Config {
     pub rsync_program: Option<PathBuf>,
     /// The longest the scheduler sleeps between checks, in seconds.
     pub max_sleep_seconds: Option<u64>,
+    /// One-time EE keys kept pre-generated (0 disables the pool).
+    pub ee_key_pool: Option<usize>,
 }
 
 impl Config {
@@ -77,6 +83,7 @@ impl Config {
                 .or_else(|| self.rsync_program.clone())
                 .unwrap_or_else(|| PathBuf::from("rsync")),
             max_sleep: Duration::from_secs(self.max_sleep_seconds.unwrap_or(60).max(1)),
+            ee_key_pool: self.ee_key_pool.unwrap_or(DEFAULT_EE_KEY_POOL),
         })
     }
 }

@@ -4,6 +4,8 @@
 //! * serves RRDP (and the TA certificate the TAL names) over HTTPS, or
 //!   plain HTTP behind a reverse proxy, with `/health` and `/metrics`;
 //! * runs `rsync --daemon` on the rsync tree and restarts it if it dies;
+//! * keeps a pool of one-time EE keys generated in the background, so a
+//!   ROA change does not wait for RSA key generation;
 //! * runs `publish` whenever something is due (manifest and CRL reissue,
 //!   certificate and ROA renewal), and at least every minute, so nothing
 //!   expires while it runs; changes made by CLI commands meanwhile are
@@ -42,6 +44,8 @@ pub struct ServeOptions {
     pub rsync_program: PathBuf,
     /// The longest the scheduler sleeps between checks.
     pub max_sleep: Duration,
+    /// One-time EE keys kept pre-generated in the background.
+    pub ee_key_pool: usize,
 }
 
 /// What `/metrics` reports.
@@ -175,6 +179,9 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let anchorage = Anchorage::open(dir.clone(), crate::clock::Clock::System)?;
+    if opts.ee_key_pool > 0 {
+        anchorage.start_ee_key_refill(opts.ee_key_pool);
+    }
     let rrdp_base = anchorage.rrdp_base().to_string();
     let module = rsyncd::module_name(anchorage.rsync_base())
         .ok_or_else(|| anyhow!("no module in {}", anchorage.rsync_base()))?
