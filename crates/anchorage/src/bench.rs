@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::datadir::DataDir;
-use crate::ops::{Anchorage, DEFAULT_ONLINE_HANDLE, InitOptions};
+use crate::ops::{Anchorage, InitOptions};
 
 /// How big a repository to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -163,15 +163,7 @@ pub fn run(scale: Scale, keep: Option<&Path>) -> anyhow::Result<Report> {
         .unwrap_or_else(|| tmp.path().join("data"));
     let mut a = Anchorage::init(
         DataDir::new(&dir),
-        &InitOptions {
-            rsync_uri: "rsync://127.0.0.1/repo/".into(),
-            rrdp_uri: "https://127.0.0.1/rrdp/".into(),
-            ta_resources: ResourceSet::all(),
-            online_handle: DEFAULT_ONLINE_HANDLE.into(),
-            next_update_hours: 24,
-            reissue_before_hours: 16,
-            jitter_minutes: 60,
-        },
+        &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
         Clock::System,
     )?;
     a.set_actor("bench");

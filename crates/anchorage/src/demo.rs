@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use anchorage_ca_core::{ResourceSet, RoaPayload};
+use anchorage_ca_core::RoaPayload;
 use anyhow::{Context, bail};
 
 use crate::clock::Clock;
@@ -68,15 +68,7 @@ pub const REMOVED: (&str, u32, &str, Option<u8>) = ("lir-b", 64502, "198.51.100.
 pub fn build(dir: &Path) -> anyhow::Result<Anchorage> {
     let mut a = Anchorage::init(
         DataDir::new(dir),
-        &InitOptions {
-            rsync_uri: "rsync://127.0.0.1/repo/".into(),
-            rrdp_uri: "https://127.0.0.1/rrdp/".into(),
-            ta_resources: ResourceSet::all(),
-            online_handle: DEFAULT_ONLINE_HANDLE.into(),
-            next_update_hours: 24,
-            reissue_before_hours: 16,
-            jitter_minutes: 60,
-        },
+        &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
         Clock::System,
     )?;
     a.set_actor("demo");

@@ -72,6 +72,21 @@ pub struct InitOptions {
     pub jitter_minutes: u32,
 }
 
+impl InitOptions {
+    /// Options with every default, for these URIs.
+    pub fn new(rsync_uri: impl Into<String>, rrdp_uri: impl Into<String>) -> Self {
+        InitOptions {
+            rsync_uri: rsync_uri.into(),
+            rrdp_uri: rrdp_uri.into(),
+            ta_resources: ResourceSet::all(),
+            online_handle: DEFAULT_ONLINE_HANDLE.into(),
+            next_update_hours: 24,
+            reissue_before_hours: 16,
+            jitter_minutes: 60,
+        }
+    }
+}
+
 /// An open data directory: store, keys and rsync tree.
 pub struct Anchorage {
     store: Store,

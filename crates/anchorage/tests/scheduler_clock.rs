@@ -22,20 +22,13 @@ fn thirty_days_of_scheduled_publication_never_lets_an_object_expire() {
     require("rpki-client");
     require("faketime");
     let tmp = tempfile::tempdir().unwrap();
-    let cli = Cli {
-        dir: tmp.path().join("data"),
-    };
     // Without jitter, all CAs fall due together and each cycle is one
     // wake-up (with jitter each CA would be its own, as intended at scale).
-    cli.ok(&[
-        "init",
-        "--rsync-uri",
-        "rsync://127.0.0.1/repo/",
-        "--rrdp-uri",
+    let cli = Cli::init_with(
+        &tmp.path().join("data"),
         "https://127.0.0.1/rrdp/",
-        "--reissue-jitter-minutes",
-        "0",
-    ]);
+        &["--reissue-jitter-minutes", "0"],
+    );
     cli.ok(&[
         "ca",
         "create",

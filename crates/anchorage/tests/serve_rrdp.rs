@@ -80,6 +80,9 @@ impl Serve {
 impl Drop for Serve {
     fn drop(&mut self) {
         // SIGTERM first, so serve stops its rsyncd; SIGKILL if it hangs.
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         for _ in 0..100 {
@@ -116,16 +119,11 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     let tmp = tempfile::tempdir().unwrap();
     let tls = TestTls::install(&tmp.path().join("tls"), &std::process::id().to_string());
     let (http, rsync) = (free_port(), free_port());
-    let cli = Cli {
-        dir: tmp.path().join("data"),
-    };
-    cli.ok(&[
-        "init",
-        "--rsync-uri",
-        "rsync://127.0.0.1/repo/",
-        "--rrdp-uri",
+    let cli = Cli::init_with(
+        &tmp.path().join("data"),
         &format!("https://127.0.0.1:{http}/rrdp/"),
-    ]);
+        &[],
+    );
     let tal = std::fs::read_to_string(cli.tal()).unwrap();
     assert!(
         tal.starts_with(&format!(

@@ -23,16 +23,23 @@ pub struct Cli {
 impl Cli {
     /// Runs `anchorage init` in `dir` for rsync://127.0.0.1/repo/.
     pub fn init(dir: &Path) -> Cli {
+        Self::init_with(dir, "https://127.0.0.1/rrdp/", &[])
+    }
+
+    /// Runs `anchorage init` with this RRDP URI and extra options.
+    pub fn init_with(dir: &Path, rrdp_uri: &str, extra: &[&str]) -> Cli {
         let cli = Cli {
             dir: dir.to_path_buf(),
         };
-        cli.ok(&[
+        let mut args = vec![
             "init",
             "--rsync-uri",
             "rsync://127.0.0.1/repo/",
             "--rrdp-uri",
-            "https://127.0.0.1/rrdp/",
-        ]);
+            rrdp_uri,
+        ];
+        args.extend(extra);
+        cli.ok(&args);
         cli
     }
 
