@@ -65,6 +65,11 @@ pub enum AppError {
     /// Writing RRDP files failed.
     #[error(transparent)]
     Rrdp(#[from] anchorage_rrdp_server::RrdpError),
+    /// A change was committed but writing the repository failed.
+    #[error(
+        "the change is committed, but publishing it failed: {0}; run `anchorage publish` to retry"
+    )]
+    NotPublished(Box<AppError>),
     /// Another I/O failure.
     #[error("{what}: {source}")]
     Io {

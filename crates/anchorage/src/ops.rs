@@ -223,7 +223,7 @@ impl Anchorage {
         this.ctx.write_tal(&ta)?;
         tx.commit()?;
         tracing::info!(rsync = %opts.rsync_uri, online = %online, "initialised trust anchor");
-        this.write_tree()?;
+        this.write_tree_after_commit()?;
         Ok(this)
     }
 
@@ -336,7 +336,7 @@ impl Anchorage {
         )?;
         tx.commit()?;
         tracing::info!(ca = %handle, parent = %parent, resources = %ca.resources, "created CA");
-        self.write_tree()?;
+        self.write_tree_after_commit()?;
         Ok(ca)
     }
 
@@ -380,7 +380,7 @@ impl Anchorage {
         )?;
         tx.commit()?;
         tracing::info!(ca = %handle, "deleted CA");
-        self.write_tree()?;
+        self.write_tree_after_commit()?;
         Ok(())
     }
 
@@ -504,7 +504,7 @@ impl Anchorage {
         tx.commit()?;
         let committed = t0.elapsed();
         fault::point("after-commit");
-        self.write_tree()?;
+        self.write_tree_after_commit()?;
         tracing::info!(
             ca = %handle,
             added = changes.added,
@@ -612,6 +612,13 @@ impl Anchorage {
             "published"
         );
         Ok(report)
+    }
+
+    /// [`Self::write_tree`] after a change was committed: a failure here
+    /// says the change is safe and only its publication must be retried.
+    fn write_tree_after_commit(&mut self) -> Result<WriteStats> {
+        self.write_tree()
+            .map_err(|e| AppError::NotPublished(Box::new(e)))
     }
 
     /// Writes the rsync tree and the next RRDP serial from the committed

@@ -161,10 +161,14 @@ impl RrdpRepository {
     ) -> Result<Option<RrdpUpdate>, RrdpError> {
         fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
         let on_disk = read_notification(&self.notification_path());
+        // Continue the session only when the notification file on disk is
+        // the one the store last announced or an older one of this session
+        // (a crash between commit and announce). A file of another session
+        // is taken over by a new one; a missing file (the RRDP directory
+        // lost or not restored) too, since the deltas it listed are gone.
         let continued = match (prev.session, on_disk) {
-            (Some(s), Some((ds, dserial))) => ds != s || dserial <= prev.serial,
-            (Some(_), None) => true,
-            (None, _) => false,
+            (Some(s), Some((ds, dserial))) => ds == s && dserial <= prev.serial,
+            (Some(_), None) | (None, _) => false,
         };
         let (session, serial, new_session) = if continued {
             (
@@ -535,6 +539,23 @@ mod tests {
             );
             last = m.as_secs();
         }
+    }
+
+    #[test]
+    fn lost_rrdp_directory_starts_a_new_session() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = RrdpRepository::new(tmp.path().join("rrdp"), "https://h/rrdp/");
+        let mut state = RrdpState::default();
+        let u1 = publish(&repo, &state, &objs(&[("a/x.roa", "1")]), 0)
+            .unwrap()
+            .unwrap();
+        apply(&mut state, &u1);
+        fs::remove_dir_all(tmp.path().join("rrdp")).unwrap();
+        let u = publish(&repo, &state, &objs(&[("a/x.roa", "2")]), 1)
+            .unwrap()
+            .unwrap();
+        assert!(u.new_session);
+        assert_ne!(u.session, u1.session);
     }
 
     #[test]
