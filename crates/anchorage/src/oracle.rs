@@ -259,6 +259,9 @@ fn run_rpki_client_at(
     let mut cmd = match at {
         Some(t) => {
             let mut c = Command::new("faketime");
+            // Children (rpki-client's privilege-separated workers, rsync)
+            // continue the parent's fake clock instead of restarting it.
+            c.env("FAKETIME_DONT_RESET", "1");
             c.arg(format!("@{t}")).arg("rpki-client");
             c
         }
