@@ -216,6 +216,30 @@ pub fn run(keep: Option<&Path>) -> anyhow::Result<String> {
         )?;
         agreed.push(name);
     }
+    // The bundled validator, over the same rsync daemon.
+    let mut fetcher =
+        anchorage_validator::fetch::RsyncFetcher::new(work.join("anchorage"), rsyncd.wrapper());
+    let ours = anchorage_validator::validate(&dir.join("ta.tal"), &mut fetcher, true)?;
+    let ours_vrps: BTreeSet<Vrp> = ours
+        .vrps
+        .iter()
+        .map(|v| Vrp::new(v.asn, &v.prefix, v.max_length))
+        .collect();
+    if ours_vrps != expected || !ours.rejected.is_empty() {
+        bail!(
+            "the bundled validator disagrees: missing {:?}, unexpected {:?}, rejected {:?}",
+            expected.difference(&ours_vrps).collect::<Vec<_>>(),
+            ours_vrps.difference(&expected).collect::<Vec<_>>(),
+            ours.rejected
+        );
+    }
+    writeln!(
+        s,
+        "anchorage validate (bundled): {} CAs, {} ROAs, {} VRPs, identical, nothing rejected",
+        ours.cas,
+        ours.roas,
+        ours_vrps.len()
+    )?;
     if agreed.is_empty() {
         writeln!(s, "No independent validator installed: nothing was checked")?;
     } else {

@@ -74,6 +74,28 @@ enum Command {
     },
     /// Run the service: RRDP over HTTP(S), rsyncd, and the reissue scheduler.
     Serve(ServeArgs),
+    /// Fetch and validate a repository from its TAL, as a relying party does.
+    Validate {
+        /// The TAL.
+        #[arg(long)]
+        tal: PathBuf,
+        /// Fetch over rsync only. (RRDP fetching is not implemented yet:
+        /// rsync is used either way.)
+        #[arg(long)]
+        rsync_only: bool,
+        /// Output format: rpki-client's CSV or JSON.
+        #[arg(long, value_enum, default_value_t = VrpFormat::Csv)]
+        format: VrpFormat,
+        /// Write the VRPs here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// The local cache of fetched files.
+        #[arg(long, value_name = "DIR", default_value = "anchorage-rp-cache")]
+        cache: PathBuf,
+        /// The rsync program (e.g. a wrapper adding --port).
+        #[arg(long, value_name = "PATH", default_value = "rsync")]
+        rsync_program: PathBuf,
+    },
     /// Measure issuance and publication against the cryptographic limit.
     Bench {
         /// How big a repository to build.
@@ -185,6 +207,15 @@ enum RoaCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+/// VRP output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum VrpFormat {
+    /// rpki-client's CSV: ASN,IP Prefix,Max Length,Trust Anchor,Expires.
+    Csv,
+    /// JSON: metadata, roas (rpki-client's fields) and rejected objects.
+    Json,
 }
 
 /// Output formats.
@@ -397,6 +428,61 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(anchorage::serve::run(dir, opts, shutdown_signal()))?;
+        }
+        Command::Validate {
+            tal,
+            rsync_only,
+            format,
+            output,
+            cache,
+            rsync_program,
+        } => {
+            if !rsync_only {
+                eprintln!("note: RRDP fetching is not implemented yet; fetching over rsync");
+            }
+            let mut fetcher = anchorage_validator::fetch::RsyncFetcher::new(&cache, &rsync_program);
+            let v = anchorage_validator::validate(&tal, &mut fetcher, true)?;
+            let text = match format {
+                VrpFormat::Csv => {
+                    let mut s = String::from("ASN,IP Prefix,Max Length,Trust Anchor,Expires\n");
+                    for r in &v.vrps {
+                        s.push_str(&format!(
+                            "AS{},{},{},{},{}\n",
+                            r.asn, r.prefix, r.max_length, r.ta, r.expires
+                        ));
+                    }
+                    s
+                }
+                VrpFormat::Json => {
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "metadata": {
+                            "cas": v.cas,
+                            "manifests": v.manifests,
+                            "roas": v.roas,
+                            "vrps": v.vrps.len(),
+                            "rejected": v.rejected.len(),
+                        },
+                        "roas": v.vrps,
+                        "rejected": v.rejected,
+                    }))? + "\n"
+                }
+            };
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{text}"),
+            }
+            for r in &v.rejected {
+                eprintln!("rejected {}: {}", r.uri, r.reason);
+            }
+            eprintln!(
+                "validated {} CAs, {} manifests, {} ROAs: {} VRPs, {} rejected",
+                v.cas,
+                v.manifests,
+                v.roas,
+                v.vrps.len(),
+                v.rejected.len()
+            );
         }
         Command::Bench {
             scale,

@@ -182,7 +182,39 @@ pub fn assert_accepted(name: &str, run: &ValidatorRun, expected: &std::collectio
     assert_eq!(&run.vrps, expected, "{name} VRPs differ\n{}", run.log);
 }
 
-/// Runs rpki-client and FORT on the served tree and checks both.
+/// Runs `anchorage validate` (the bundled validator) over rsync.
+pub fn anchorage_validate(cli: &Cli, rsyncd: &RsyncDaemon, work: &Path) -> ValidatorRun {
+    let out = Command::new(bin())
+        .args(["validate", "--rsync-only", "--format", "json", "--tal"])
+        .arg(cli.tal())
+        .arg("--cache")
+        .arg(work.join("anchorage-validate"))
+        .arg("--rsync-program")
+        .arg(rsyncd.wrapper())
+        .output()
+        .expect("run anchorage validate");
+    let log = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "anchorage validate failed: {log}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    let mut run = ValidatorRun {
+        log,
+        ..Default::default()
+    };
+    for r in doc["rejected"].as_array().into_iter().flatten() {
+        run.problems.push(format!("{}: {}", r["uri"], r["reason"]));
+    }
+    for r in doc["roas"].as_array().into_iter().flatten() {
+        run.vrps.insert(Vrp::new(
+            r["asn"].as_u64().unwrap() as u32,
+            r["prefix"].as_str().unwrap(),
+            r["maxLength"].as_u64().unwrap() as u8,
+        ));
+    }
+    run
+}
+
+/// Runs rpki-client, FORT and the bundled validator on the served tree
+/// and checks all three.
 pub fn validate_everywhere(
     cli: &Cli,
     rsyncd: &RsyncDaemon,
@@ -195,6 +227,8 @@ pub fn validate_everywhere(
     require("fort");
     let run = oracle::fort(&cli.tal(), rsyncd, &work.join("fort")).unwrap();
     assert_accepted("FORT", &run, expected);
+    let run = anchorage_validate(cli, rsyncd, work);
+    assert_accepted("anchorage validate", &run, expected);
 }
 
 /// Reads a file as `Bytes`, for the `rpki` crate's decoders.

@@ -1,0 +1,328 @@
+//! The validation walk from a TAL to VRPs.
+
+use std::collections::{BTreeSet, HashSet};
+use std::fs;
+use std::path::Path;
+
+use bytes::Bytes;
+use rpki::repository::cert::{Cert, ResourceCert};
+use rpki::repository::crl::Crl;
+use rpki::repository::error::VerificationError;
+use rpki::repository::manifest::Manifest;
+use rpki::repository::roa::Roa;
+use rpki::repository::tal::{Tal, TalUri};
+use rpki::uri;
+use serde::Serialize;
+
+use crate::fetch::RsyncFetcher;
+
+/// The deepest CA chain followed; deeper (or cyclic) chains are rejected.
+pub const MAX_DEPTH: usize = 32;
+
+/// A validated ROA payload.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Vrp {
+    /// Origin AS.
+    pub asn: u32,
+    /// Prefix.
+    pub prefix: String,
+    /// maxLength (the prefix length when the ROA gives none).
+    #[serde(rename = "maxLength")]
+    pub max_length: u8,
+    /// The trust anchor (the TAL's file name).
+    pub ta: String,
+    /// When the ROA's EE certificate expires, seconds since the epoch.
+    pub expires: i64,
+}
+
+/// An object or publication point that was rejected, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    /// Its URI.
+    pub uri: String,
+    /// The reason, naming the rule.
+    pub reason: String,
+}
+
+/// The result of validating one TAL.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Validation {
+    /// Validated ROA payloads.
+    pub vrps: BTreeSet<Vrp>,
+    /// Rejected objects and points.
+    pub rejected: Vec<Rejection>,
+    /// CA certificates accepted (the TA included).
+    pub cas: usize,
+    /// ROAs accepted.
+    pub roas: usize,
+    /// Manifests accepted.
+    pub manifests: usize,
+}
+
+/// Why a whole run failed (as opposed to single objects being rejected).
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    /// The TAL could not be read.
+    #[error("cannot read TAL {path}: {reason}")]
+    Tal {
+        /// The TAL file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// No URI of the TAL gave a valid TA certificate.
+    #[error("no valid trust anchor certificate from TAL {0}; see the rejections")]
+    NoTrustAnchor(String),
+}
+
+struct Walker<'a> {
+    fetcher: &'a mut RsyncFetcher,
+    strict: bool,
+    ta: String,
+    out: Validation,
+    seen: HashSet<Vec<u8>>,
+}
+
+fn reject(out: &mut Validation, uri: &str, reason: impl std::fmt::Display) {
+    tracing::warn!(%uri, %reason, "rejected");
+    out.rejected.push(Rejection {
+        uri: uri.to_string(),
+        reason: reason.to_string(),
+    });
+}
+
+/// Manifest file names: RFC 9286 §4.2.2 and the RPKI object types.
+fn valid_file_name(name: &str) -> bool {
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    !stem.is_empty()
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && matches!(ext, "cer" | "crl" | "mft" | "roa" | "asa" | "gbr")
+}
+
+/// Validates the repository of the TAL at `tal_path`.
+pub fn validate(
+    tal_path: &Path,
+    fetcher: &mut RsyncFetcher,
+    strict: bool,
+) -> Result<Validation, WalkError> {
+    let tal_err = |reason: String| WalkError::Tal {
+        path: tal_path.display().to_string(),
+        reason,
+    };
+    let mut file = fs::File::open(tal_path).map_err(|e| tal_err(e.to_string()))?;
+    let tal = Tal::read(tal_path, &mut file).map_err(|e| tal_err(e.to_string()))?;
+    let mut w = Walker {
+        fetcher,
+        strict,
+        ta: tal.info().name().to_string(),
+        out: Validation::default(),
+        seen: HashSet::new(),
+    };
+    let mut ta_cert = None;
+    for tal_uri in tal.uris() {
+        let TalUri::Rsync(uri) = tal_uri else {
+            continue; // https TA URIs come with RRDP support
+        };
+        match w.trust_anchor(uri, &tal) {
+            Ok(cert) => {
+                ta_cert = Some(cert);
+                break;
+            }
+            Err(reason) => reject(&mut w.out, uri.as_str(), reason),
+        }
+    }
+    let ta_cert =
+        ta_cert.ok_or_else(|| WalkError::NoTrustAnchor(tal_path.display().to_string()))?;
+    w.out.cas += 1;
+    w.ca(&ta_cert, 0);
+    Ok(w.out)
+}
+
+impl Walker<'_> {
+    fn trust_anchor(&mut self, uri: &uri::Rsync, tal: &Tal) -> Result<ResourceCert, String> {
+        let path = self.fetcher.fetch_file(uri).map_err(|e| e.to_string())?;
+        let bytes = fs::read(&path).map_err(|e| e.to_string())?;
+        let cert = Cert::decode(Bytes::from(bytes)).map_err(|e| format!("bad DER: {e}"))?;
+        // RFC 8630 §2.3: the certificate's key must be the TAL's.
+        if cert.subject_public_key_info() != tal.key_info() {
+            return Err("certificate key differs from the TAL's key (RFC 8630 §2.3)".into());
+        }
+        cert.validate_ta(tal.info().clone(), self.strict)
+            .map_err(|e| format!("invalid trust anchor certificate: {e}"))
+    }
+
+    /// Validates the publication point of `ca` and everything below it.
+    fn ca(&mut self, ca: &ResourceCert, depth: usize) {
+        let (Some(repo), Some(mft_uri)) = (ca.ca_repository(), ca.rpki_manifest()) else {
+            reject(
+                &mut self.out,
+                "?",
+                "CA certificate without caRepository or rpkiManifest (RFC 6487 §4.8.8.1)",
+            );
+            return;
+        };
+        let ski = ca.subject_key_identifier().as_slice().to_vec();
+        if depth >= MAX_DEPTH || !self.seen.insert(ski) {
+            reject(&mut self.out, repo.as_str(), "CA chain too deep or cyclic");
+            return;
+        }
+        let dir = match self.fetcher.fetch_dir(repo) {
+            Ok(dir) => dir,
+            Err(e) => return reject(&mut self.out, repo.as_str(), e),
+        };
+        let point = match self.point(ca, repo, mft_uri, &dir) {
+            Ok(point) => point,
+            Err(reason) => return reject(&mut self.out, mft_uri.as_str(), reason),
+        };
+        self.out.manifests += 1;
+        for (name, bytes) in point.files {
+            let uri = format!("{repo}{name}");
+            match name.rsplit_once('.').map(|(_, e)| e) {
+                Some("cer") => {
+                    let cert = Cert::decode(bytes)
+                        .map_err(|e| format!("bad DER: {e}"))
+                        .and_then(|c| {
+                            if point.crl.contains(c.serial_number()) {
+                                return Err("revoked by the CRL".to_string());
+                            }
+                            // RFC 6487 §7.2 / RFC 3779: resources within the issuer's.
+                            c.validate_ca(ca, self.strict).map_err(|e| e.to_string())
+                        });
+                    match cert {
+                        Ok(child) => {
+                            self.out.cas += 1;
+                            self.ca(&child, depth + 1);
+                        }
+                        Err(reason) => reject(&mut self.out, &uri, reason),
+                    }
+                }
+                Some("roa") => {
+                    let crl = &point.crl;
+                    let roa = Roa::decode(bytes, self.strict)
+                        .map_err(|e| format!("bad DER: {e}"))
+                        .and_then(|roa| {
+                            roa.process(ca, self.strict, |ee| {
+                                if crl.contains(ee.serial_number()) {
+                                    Err(VerificationError::new("EE certificate revoked by the CRL")
+                                        .into())
+                                } else {
+                                    Ok(())
+                                }
+                            })
+                            .map_err(|e| e.to_string())
+                        });
+                    match roa {
+                        Ok((ee, content)) => {
+                            self.out.roas += 1;
+                            let expires = ee.validity().not_after().timestamp();
+                            for addr in content.iter() {
+                                self.out.vrps.insert(Vrp {
+                                    asn: content.as_id().into_u32(),
+                                    prefix: format!("{}/{}", addr.address(), addr.address_length()),
+                                    max_length: addr.max_length(),
+                                    ta: self.ta.clone(),
+                                    expires,
+                                });
+                            }
+                        }
+                        Err(reason) => reject(&mut self.out, &uri, reason),
+                    }
+                }
+                // The CRL is checked with the manifest; other types ignored.
+                _ => {}
+            }
+        }
+    }
+
+    /// Checks the manifest and CRL of a point and returns its files.
+    fn point(
+        &mut self,
+        ca: &ResourceCert,
+        repo: &uri::Rsync,
+        mft_uri: &uri::Rsync,
+        dir: &Path,
+    ) -> Result<Point, String> {
+        let rel = mft_uri
+            .as_str()
+            .strip_prefix(repo.as_str())
+            .filter(|r| valid_file_name(r))
+            .ok_or("manifest is not a file directly in the CA's repository")?;
+        let bytes = fs::read(dir.join(rel)).map_err(|e| format!("manifest missing: {e}"))?;
+        let mft = Manifest::decode(Bytes::from(bytes), self.strict)
+            .map_err(|e| format!("bad DER: {e}"))?;
+        let (mft_ee, content) = mft
+            .validate(ca, self.strict)
+            .map_err(|e| format!("invalid manifest: {e}"))?;
+        if content.is_stale() {
+            return Err("manifest is stale: nextUpdate has passed (RFC 9286 §6.3)".into());
+        }
+        // RFC 9286 §6.4/§6.5: every listed file present with its hash, or
+        // the whole point is treated as failed.
+        let alg = content.file_hash_alg();
+        let mut files = Vec::new();
+        let mut crls = Vec::new();
+        for item in content.iter() {
+            let name =
+                String::from_utf8(item.file().to_vec()).map_err(|_| "file name is not UTF-8")?;
+            if !valid_file_name(&name) {
+                return Err(format!(
+                    "manifest lists bad file name {name:?} (RFC 9286 §4.2.2)"
+                ));
+            }
+            let data = fs::read(dir.join(&name))
+                .map_err(|_| format!("{name} listed on the manifest is missing (RFC 9286 §6.4)"))?;
+            if alg.digest(&data).as_ref() != item.hash().as_ref() {
+                return Err(format!(
+                    "{name} does not match its manifest hash (RFC 9286 §6.5)"
+                ));
+            }
+            if name.ends_with(".crl") {
+                crls.push(Bytes::from(data));
+            } else {
+                files.push((name, Bytes::from(data)));
+            }
+        }
+        // RFC 9286 §6.6 / RFC 6487 §5: exactly one CRL, signed by the CA, current.
+        let [crl_bytes] = <[Bytes; 1]>::try_from(crls).map_err(|c| {
+            format!(
+                "manifest lists {} CRLs; exactly one is required (RFC 9286 §6.6)",
+                c.len()
+            )
+        })?;
+        let crl = Crl::decode(crl_bytes).map_err(|e| format!("bad CRL: {e}"))?;
+        crl.verify_signature(ca.subject_public_key_info())
+            .map_err(|_| "CRL signature does not verify with the CA's key")?;
+        if crl.is_stale() {
+            return Err("CRL nextUpdate has passed (RFC 6487 §5)".into());
+        }
+        if crl.contains(mft_ee.as_cert().serial_number()) {
+            return Err("manifest EE certificate is revoked".into());
+        }
+        files.sort();
+        Ok(Point { files, crl })
+    }
+}
+
+struct Point {
+    files: Vec<(String, Bytes)>,
+    crl: Crl,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names() {
+        assert!(valid_file_name("AS64496.roa"));
+        assert!(valid_file_name("A1B2.mft"));
+        assert!(!valid_file_name("../x.roa"));
+        assert!(!valid_file_name(".roa"));
+        assert!(!valid_file_name("x.exe"));
+        assert!(!valid_file_name("a b.cer"));
+    }
+}
