@@ -11,6 +11,7 @@ command -v fort >/dev/null 2>&1 || missing="$missing fort-validator"
 command -v update-ca-certificates >/dev/null 2>&1 || missing="$missing ca-certificates"
 command -v faketime >/dev/null 2>&1 || missing="$missing faketime"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
+command -v rtrclient >/dev/null 2>&1 || missing="$missing rtr-tools"
 [ -z "$missing" ] && exit 0
 echo "installing:$missing" >&2
 SUDO=""

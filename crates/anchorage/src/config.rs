@@ -8,6 +8,7 @@
 //! rsync_program = "/usr/bin/rsync"
 //! max_sleep_seconds = 60
 //! ee_key_pool = 64
+//! rtr_listen = "127.0.0.1:8323"
 //! ```
 
 use std::net::SocketAddr;
@@ -45,6 +46,8 @@ pub struct Config {
     pub max_sleep_seconds: Option<u64>,
     /// One-time EE keys kept pre-generated (0 disables the pool).
     pub ee_key_pool: Option<usize>,
+    /// Address and port of the RTR cache; none: no RTR.
+    pub rtr_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -62,6 +65,7 @@ impl Config {
         rsync_listen: Option<SocketAddr>,
         tls: Option<(PathBuf, PathBuf)>,
         rsync_program: Option<PathBuf>,
+        rtr_listen: Option<SocketAddr>,
     ) -> anyhow::Result<ServeOptions> {
         let tls = match tls {
             Some(t) => Some(t),
@@ -84,6 +88,7 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from("rsync")),
             max_sleep: Duration::from_secs(self.max_sleep_seconds.unwrap_or(60).max(1)),
             ee_key_pool: self.ee_key_pool.unwrap_or(DEFAULT_EE_KEY_POOL),
+            rtr_listen: rtr_listen.or(self.rtr_listen),
         })
     }
 }
@@ -99,7 +104,7 @@ mod tests {
         )
         .unwrap();
         let o = c
-            .serve_options(Some("127.0.0.1:9".parse().unwrap()), None, None, None)
+            .serve_options(Some("127.0.0.1:9".parse().unwrap()), None, None, None, None)
             .unwrap();
         assert_eq!(o.http_listen.port(), 9);
         assert_eq!(o.rsync_listen.port(), 2);
@@ -111,6 +116,6 @@ mod tests {
     fn unknown_keys_and_half_tls_are_errors() {
         assert!(toml::from_str::<Config>("http_listn = \"1.2.3.4:5\"").is_err());
         let c: Config = toml::from_str("tls_cert = \"/x\"").unwrap();
-        assert!(c.serve_options(None, None, None, None).is_err());
+        assert!(c.serve_options(None, None, None, None, None).is_err());
     }
 }

@@ -136,6 +136,9 @@ struct ServeArgs {
     /// The rsync program [default: rsync].
     #[arg(long, value_name = "PATH")]
     rsync_program: Option<PathBuf>,
+    /// Address and port of the RTR cache [default: none, no RTR].
+    #[arg(long, value_name = "ADDR:PORT")]
+    rtr_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -425,6 +428,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 args.rsync_listen,
                 args.tls_cert.zip(args.tls_key),
                 args.rsync_program,
+                args.rtr_listen,
             )?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(anchorage::serve::run(dir, opts, shutdown_signal()))?;

@@ -10,6 +10,9 @@
 //!   certificate and ROA renewal), and at least every minute, so nothing
 //!   expires while it runs; changes made by CLI commands meanwhile are
 //!   serialised with it by the store's write lock;
+//! * with `--rtr-listen`, validates its own repository with the bundled
+//!   validator after every publication (fetching from its rsyncd, as a
+//!   relying party would) and serves the VRPs to routers over RTR;
 //! * stops cleanly on SIGTERM or SIGINT: no new publication starts, the
 //!   current one finishes, rsyncd is stopped, and the process exits 0.
 
@@ -46,6 +49,8 @@ pub struct ServeOptions {
     pub max_sleep: Duration,
     /// One-time EE keys kept pre-generated in the background.
     pub ee_key_pool: usize,
+    /// Where the RTR cache listens; none: no RTR.
+    pub rtr_listen: Option<SocketAddr>,
 }
 
 /// What `/metrics` reports.
@@ -269,6 +274,45 @@ pub async fn run(
     ));
     println!("listening rsync://{}/{module}/", opts.rsync_listen);
 
+    // The bundled validator and the RTR cache: revalidate whenever a new
+    // repository state is published, serve the VRPs to routers.
+    let rtr_task = match opts.rtr_listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("RTR: cannot listen on {addr}"))?;
+            let bound = listener.local_addr()?;
+            let history = anchorage_rtr::VrpHistory::new();
+            let wrapper = run.join("rsync-fetch");
+            std::fs::write(
+                &wrapper,
+                format!(
+                    "#!/bin/sh\nexec {} --port={} \"$@\"\n",
+                    opts.rsync_program.display(),
+                    opts.rsync_listen.port()
+                ),
+            )?;
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))?;
+            }
+            // Connections wait in the listen backlog until the first
+            // validation is done, so no router is told "no data".
+            let validate = tokio::spawn(revalidate(
+                anchorage.clone(),
+                (history, listener),
+                dir.tal(),
+                run.join("rp-cache"),
+                wrapper,
+                stop_rx.clone(),
+            ));
+            println!("listening rtr://{bound}");
+            tracing::info!(%bound, "RTR cache listening");
+            Some(validate)
+        }
+        None => None,
+    };
+
     // The scheduler.
     let scheduler = tokio::spawn(schedule(
         anchorage.clone(),
@@ -294,6 +338,9 @@ pub async fn run(
     // Let the current publication finish; its transaction commits or rolls back whole.
     let _ = scheduler.await;
     let _ = rsync_task.await;
+    if let Some(validate) = rtr_task {
+        let _ = validate.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -329,6 +376,84 @@ async fn publish_once(
         Ok(())
     })
     .await?
+}
+
+/// Runs the bundled validator on the served repository whenever the RRDP
+/// serial changes (a new state was published, by `serve` or by a CLI
+/// command) and hands the VRPs to the RTR cache.
+async fn revalidate(
+    anchorage: Arc<Mutex<Anchorage>>,
+    (history, listener): (anchorage_rtr::VrpHistory, tokio::net::TcpListener),
+    tal: PathBuf,
+    cache: PathBuf,
+    rsync: PathBuf,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut validated: Option<(String, u64)> = None;
+    let mut listener = Some(listener);
+    let mut server: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
+    loop {
+        let a = anchorage.clone();
+        let serial =
+            tokio::task::spawn_blocking(move || a.lock().ok()?.rrdp_serial().ok().flatten())
+                .await
+                .ok()
+                .flatten();
+        if serial.is_some() && serial != validated {
+            let (tal, cache, rsync) = (tal.clone(), cache.clone(), rsync.clone());
+            let started = Instant::now();
+            let result = tokio::task::spawn_blocking(move || {
+                let mut fetcher = anchorage_validator::fetch::RsyncFetcher::new(cache, rsync);
+                anchorage_validator::validate(&tal, &mut fetcher, true)
+            })
+            .await;
+            match result {
+                Ok(Ok(v)) => {
+                    let set = v
+                        .vrps
+                        .iter()
+                        .filter_map(|r| {
+                            let (addr, len) = r.prefix.split_once('/')?;
+                            Some(anchorage_rtr::Origin {
+                                asn: r.asn,
+                                addr: addr.parse().ok()?,
+                                len: len.parse().ok()?,
+                                max_len: r.max_length,
+                            })
+                        })
+                        .collect();
+                    for rej in &v.rejected {
+                        tracing::error!(uri = %rej.uri, reason = %rej.reason, "own repository: object rejected");
+                    }
+                    history.update(set);
+                    if let Some(listener) = listener.take() {
+                        server = Some(tokio::spawn(anchorage_rtr::serve(
+                            listener,
+                            history.clone(),
+                        )));
+                    }
+                    tracing::info!(
+                        vrps = v.vrps.len(),
+                        rejected = v.rejected.len(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "validated own repository"
+                    );
+                    validated = serial;
+                }
+                Ok(Err(err)) => tracing::error!(%err, "validating own repository failed"),
+                Err(err) => tracing::error!(%err, "validator task failed"),
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = stop.changed() => {
+                if let Some(server) = server {
+                    server.abort();
+                }
+                return;
+            }
+        }
+    }
 }
 
 /// How long the scheduler sleeps at `now` (seconds) when the next
