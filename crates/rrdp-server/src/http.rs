@@ -78,21 +78,26 @@ async fn serve_file(
             (files.rrdp_dir.join(rel), "application/xml", immutable)
         }
     };
-    let (data, modified) = match tokio::fs::read(&file).await {
-        Ok(data) => {
-            let modified = tokio::fs::metadata(&file)
-                .await
-                .and_then(|m| m.modified())
-                .unwrap_or(UNIX_EPOCH);
-            (data, modified)
-        }
-        Err(_) => return problem(StatusCode::NOT_FOUND, "no such file"),
+    // Open once and take the metadata from the open file, so a
+    // notification file replaced meanwhile cannot mix old headers with
+    // new content. The body is streamed: a snapshot of a large
+    // repository is gigabytes.
+    let Ok(handle) = tokio::fs::File::open(&file).await else {
+        return problem(StatusCode::NOT_FOUND, "no such file");
     };
+    let Ok(meta) = handle.metadata().await else {
+        return problem(StatusCode::NOT_FOUND, "no such file");
+    };
+    if !meta.is_file() {
+        return problem(StatusCode::NOT_FOUND, "no such file");
+    }
+    let modified = meta.modified().unwrap_or(UNIX_EPOCH);
+    let len = meta.len();
     let nanos = modified
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos();
-    let etag = format!("\"{:x}-{nanos:x}\"", data.len());
+    let etag = format!("\"{len:x}-{nanos:x}\"");
     let last_modified = httpdate::fmt_http_date(modified);
     let cache = if immutable {
         "public, max-age=31536000, immutable"
@@ -123,9 +128,12 @@ async fn serve_file(
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mut r = Response::new(Body::from(data));
+        let body = Body::from_stream(tokio_util::io::ReaderStream::new(handle));
+        let mut r = Response::new(body);
         r.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
         r
     };
     let h = response.headers_mut();
