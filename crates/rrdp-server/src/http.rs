@@ -206,6 +206,9 @@ mod tests {
                 .unwrap()
                 .contains("immutable")
         );
+        assert_eq!(r.headers()[header::CONTENT_LENGTH], "4");
+        let body = axum::body::to_bytes(r.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], b"<s/>");
         for bad in [
             "/rrdp/../secret",
             "/rrdp/s/%2e%2e/x",
