@@ -86,18 +86,21 @@ impl RsyncFetcher {
         Ok(dest)
     }
 
-    /// Fetches a publication point directory once per run; returns its local path.
+    /// Fetches the publication point `uri`; returns its local path.
+    ///
+    /// Like rpki-client, one rsync run fetches the whole module the point
+    /// is in (`rsync://HOST/MODULE/`), once per validation run: a
+    /// repository with thousands of points is one transfer, not
+    /// thousands of rsync processes.
     pub fn fetch_dir(&mut self, uri: &uri::Rsync) -> Result<PathBuf, FetchError> {
         let dest = self.local_path(uri)?;
-        let key = uri.as_str().to_string();
-        if !self.fetched.contains(&key) {
-            let src = if key.ends_with('/') {
-                key.clone()
-            } else {
-                format!("{key}/")
-            };
-            self.run(&src, &dest, true)?;
-            self.fetched.insert(key);
+        let module = format!("rsync://{}/{}/", uri.authority(), uri.module_name());
+        if !self.fetched.contains(&module) {
+            let module_uri = uri::Rsync::from_string(module.clone())
+                .map_err(|_| FetchError::UnsafeUri(module.clone()))?;
+            let module_dest = self.local_path(&module_uri)?;
+            self.run(&module, &module_dest, true)?;
+            self.fetched.insert(module);
         }
         Ok(dest)
     }
