@@ -375,12 +375,6 @@ pub fn run(scale: Scale, keep: Option<&Path>) -> anyhow::Result<Report> {
     })
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 /// A minimal RTR v1 client (RFC 8210 §5): enough to see a VRP arrive.
 struct RtrProbe {
     sock: std::net::TcpStream,
@@ -458,6 +452,7 @@ impl RtrProbe {
 /// Milliseconds from each of `samples` ROA additions to an RTR client
 /// holding the new VRP, with `serve --rtr-listen` running on `dir`.
 fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow::Result<Vec<f64>> {
+    use crate::oracle::free_port;
     let (http, rsync, rtr) = (free_port()?, free_port()?, free_port()?);
     let opts = crate::serve::ServeOptions {
         http_listen: format!("127.0.0.1:{http}").parse()?,

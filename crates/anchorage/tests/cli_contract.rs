@@ -12,22 +12,8 @@ use common::{Cli, snapshot};
 
 fn setup(dir: &std::path::Path) -> Cli {
     let cli = Cli::init(dir);
-    cli.ok(&[
-        "ca",
-        "create",
-        "nir",
-        "--resources",
-        "AS64496-AS64511, 192.0.2.0/24, 2001:db8::/32",
-    ]);
-    cli.ok(&[
-        "ca",
-        "create",
-        "lir",
-        "--parent",
-        "nir",
-        "--resources",
-        "AS64500, 192.0.2.0/25, 2001:db8:1::/48",
-    ]);
+    cli.ca_create("nir", None, "AS64496-AS64511, 192.0.2.0/24, 2001:db8::/32");
+    cli.ca_create("lir", Some("nir"), "AS64500, 192.0.2.0/25, 2001:db8:1::/48");
     cli.roa_add("lir", 64500, "192.0.2.0/25");
     cli
 }

@@ -69,13 +69,7 @@ fn kill_nine_never_loses_acknowledged_state_nor_rewinds_manifests() {
 
     let tmp = tempfile::tempdir().unwrap();
     let cli = Cli::init(&tmp.path().join("data"));
-    cli.ok(&[
-        "ca",
-        "create",
-        "lir",
-        "--resources",
-        "AS64496-AS65000, 10.0.0.0/8",
-    ]);
+    cli.ca_create("lir", None, "AS64496-AS65000, 10.0.0.0/8");
     let rsyncd = cli.serve(&tmp.path().join("rsyncd"));
     let db = cli.dir.join("anchorage.db");
 
@@ -207,7 +201,7 @@ fn crash_after_commit_or_mid_tree_leaves_a_valid_tree_and_loses_nothing() {
     require("rpki-client");
     let tmp = tempfile::tempdir().unwrap();
     let cli = Cli::init(&tmp.path().join("data"));
-    cli.ok(&["ca", "create", "lir", "--resources", "AS64496, 10.0.0.0/8"]);
+    cli.ca_create("lir", None, "AS64496, 10.0.0.0/8");
     cli.roa_add("lir", 64496, "10.0.0.0/16");
     let rsyncd = cli.serve(&tmp.path().join("rsyncd"));
     let rp = tmp.path().join("rp");

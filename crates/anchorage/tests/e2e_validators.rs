@@ -19,31 +19,21 @@ fn hierarchy_removal_and_deletion_validate_in_rpki_client_and_fort() {
     let tmp = tempfile::tempdir().unwrap();
     let cli = Cli::init(&tmp.path().join("data"));
     let work = tmp.path().join("work");
-    cli.ok(&[
-        "ca",
-        "create",
+    cli.ca_create(
         "nir",
-        "--resources",
+        None,
         "AS64496-AS64511, 192.0.2.0/24, 198.51.100.0/24, 2001:db8::/32",
-    ]);
-    cli.ok(&[
-        "ca",
-        "create",
+    );
+    cli.ca_create(
         "lir1",
-        "--parent",
-        "nir",
-        "--resources",
+        Some("nir"),
         "AS64500-AS64501, 192.0.2.0/25, 2001:db8:1::/48",
-    ]);
-    cli.ok(&[
-        "ca",
-        "create",
+    );
+    cli.ca_create(
         "lir2",
-        "--parent",
-        "nir",
-        "--resources",
+        Some("nir"),
         "AS64502, 198.51.100.0-198.51.100.255, 2001:db8:2::/48",
-    ]);
+    );
     for args in [
         ["lir1", "64500", "192.0.2.0/25", "26"],
         ["lir1", "64500", "2001:db8:1::/48", "48"],

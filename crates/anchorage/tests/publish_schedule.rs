@@ -21,13 +21,7 @@ fn publish_reissues_what_is_due_and_nothing_else() {
     let tmp = tempfile::tempdir().unwrap();
     let t0 = Utc::now();
     let cli = Cli::init(&tmp.path().join("data"));
-    cli.ok(&[
-        "ca",
-        "create",
-        "lir",
-        "--resources",
-        "AS64496, 192.0.2.0/24",
-    ]);
+    cli.ca_create("lir", None, "AS64496, 192.0.2.0/24");
     cli.roa_add("lir", 64496, "192.0.2.0/24");
     let before = show(&cli, "lir");
     let ta_before = show(&cli, "ta");

@@ -17,11 +17,7 @@ use anchorage::oracle::{self, RsyncDaemon, Vrp};
 use common::{Cli, assert_accepted, require, vrps};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    oracle::free_port().unwrap()
 }
 
 /// Parses rtrclient's "+ 192.0.2.0   24 -  25   64496" lines.
@@ -51,13 +47,7 @@ fn router_receives_the_validated_vrps_and_deltas() {
         &format!("https://127.0.0.1:{http}/rrdp/"),
         &[],
     );
-    cli.ok(&[
-        "ca",
-        "create",
-        "lir",
-        "--resources",
-        "AS64496, 192.0.2.0/24, 2001:db8::/32",
-    ]);
+    cli.ca_create("lir", None, "AS64496, 192.0.2.0/24, 2001:db8::/32");
     cli.ok(&[
         "roa",
         "add",

@@ -29,22 +29,8 @@ fn thirty_days_of_scheduled_publication_never_lets_an_object_expire() {
         "https://127.0.0.1/rrdp/",
         &["--reissue-jitter-minutes", "0"],
     );
-    cli.ok(&[
-        "ca",
-        "create",
-        "nir",
-        "--resources",
-        "AS64496-AS64511, 192.0.2.0/24",
-    ]);
-    cli.ok(&[
-        "ca",
-        "create",
-        "lir",
-        "--parent",
-        "nir",
-        "--resources",
-        "AS64500, 192.0.2.0/25",
-    ]);
+    cli.ca_create("nir", None, "AS64496-AS64511, 192.0.2.0/24");
+    cli.ca_create("lir", Some("nir"), "AS64500, 192.0.2.0/25");
     cli.roa_add("lir", 64500, "192.0.2.0/25");
     let expected = vrps(&[(64500, "192.0.2.0/25", 25)]);
     let rsyncd = cli.serve(&tmp.path().join("rsyncd"));

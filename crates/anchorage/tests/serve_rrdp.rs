@@ -15,11 +15,7 @@ use common::tls::TestTls;
 use common::{Cli, assert_accepted, require, vrps};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    oracle::free_port().unwrap()
 }
 
 struct Serve {
@@ -131,22 +127,8 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
         )),
         "{tal}"
     );
-    cli.ok(&[
-        "ca",
-        "create",
-        "nir",
-        "--resources",
-        "AS64496-AS64511, 192.0.2.0/24, 2001:db8::/32",
-    ]);
-    cli.ok(&[
-        "ca",
-        "create",
-        "lir",
-        "--parent",
-        "nir",
-        "--resources",
-        "AS64500, 192.0.2.0/25, 2001:db8:1::/48",
-    ]);
+    cli.ca_create("nir", None, "AS64496-AS64511, 192.0.2.0/24, 2001:db8::/32");
+    cli.ca_create("lir", Some("nir"), "AS64500, 192.0.2.0/25, 2001:db8:1::/48");
     cli.roa_add("lir", 64500, "192.0.2.0/25");
     cli.roa_add("nir", 64496, "2001:db8::/32");
     let mut expected = vrps(&[(64500, "192.0.2.0/25", 25), (64496, "2001:db8::/32", 32)]);

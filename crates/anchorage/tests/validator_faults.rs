@@ -28,30 +28,12 @@ fn tampered_and_missing_files_are_rejected_like_rpki_client_does() {
     require("rsync");
     let tmp = tempfile::tempdir().unwrap();
     let cli = Cli::init(&tmp.path().join("data"));
-    cli.ok(&[
-        "ca",
-        "create",
-        "lir1",
-        "--resources",
-        "AS64500-AS64501, 192.0.2.0/24",
-    ]);
-    cli.ok(&[
-        "ca",
-        "create",
-        "lir2",
-        "--resources",
-        "AS64502, 198.51.100.0/24",
-    ]);
+    cli.ca_create("lir1", None, "AS64500-AS64501, 192.0.2.0/24");
+    cli.ca_create("lir2", None, "AS64502, 198.51.100.0/24");
     cli.roa_add("lir1", 64500, "192.0.2.0/25");
     cli.roa_add("lir1", 64501, "192.0.2.128/25");
     cli.roa_add("lir2", 64502, "198.51.100.0/24");
-    cli.ok(&[
-        "ca",
-        "create",
-        "lir3",
-        "--resources",
-        "AS64503, 203.0.113.0/24",
-    ]);
+    cli.ca_create("lir3", None, "AS64503, 203.0.113.0/24");
     cli.roa_add("lir3", 64503, "203.0.113.0/24");
 
     let bad = tmp.path().join("bad");

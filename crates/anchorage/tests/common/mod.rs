@@ -86,6 +86,15 @@ impl Cli {
         String::from_utf8(out.stderr).expect("utf-8 output")
     }
 
+    /// `ca create HANDLE [--parent PARENT] --resources RESOURCES`, expecting success.
+    pub fn ca_create(&self, handle: &str, parent: Option<&str>, resources: &str) -> String {
+        let mut args = vec!["ca", "create", handle, "--resources", resources];
+        if let Some(parent) = parent {
+            args.extend(["--parent", parent]);
+        }
+        self.ok(&args)
+    }
+
     /// `roa add HANDLE --asn ASN --prefix PREFIX`, expecting success.
     pub fn roa_add(&self, handle: &str, asn: u32, prefix: &str) -> String {
         self.ok(&[
