@@ -298,9 +298,10 @@ pub async fn run(
             }
             // Connections wait in the listen backlog until the first
             // validation is done, so no router is told "no data".
+            let rsync_addr = opts.rsync_listen;
             let validate = tokio::spawn(revalidate(
                 anchorage.clone(),
-                (history, listener),
+                (history, listener, rsync_addr),
                 dir.tal(),
                 run.join("rp-cache"),
                 wrapper,
@@ -383,12 +384,28 @@ async fn publish_once(
 /// command) and hands the VRPs to the RTR cache.
 async fn revalidate(
     anchorage: Arc<Mutex<Anchorage>>,
-    (history, listener): (anchorage_rtr::VrpHistory, tokio::net::TcpListener),
+    (history, listener, rsync_addr): (
+        anchorage_rtr::VrpHistory,
+        tokio::net::TcpListener,
+        SocketAddr,
+    ),
     tal: PathBuf,
     cache: PathBuf,
     rsync: PathBuf,
     mut stop: watch::Receiver<bool>,
 ) {
+    // The first fetch needs rsyncd, started just before: wait for its port.
+    let loopback = if rsync_addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], rsync_addr.port()))
+    } else {
+        rsync_addr
+    };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(loopback).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let mut validated: Option<(String, u64)> = None;
     let mut listener = Some(listener);
     let mut server: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
