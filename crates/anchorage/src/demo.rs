@@ -217,8 +217,9 @@ pub fn run(keep: Option<&Path>) -> anyhow::Result<String> {
         agreed.push(name);
     }
     // The bundled validator, over the same rsync daemon.
-    let mut fetcher =
-        anchorage_validator::fetch::RsyncFetcher::new(work.join("anchorage"), rsyncd.wrapper());
+    let mut fetcher = anchorage_validator::fetch::Fetcher::rsync_only(
+        anchorage_validator::fetch::RsyncFetcher::new(work.join("anchorage"), rsyncd.wrapper()),
+    );
     let ours = anchorage_validator::validate(&dir.join("ta.tal"), &mut fetcher, true)?;
     let ours_vrps: BTreeSet<Vrp> = ours
         .vrps

@@ -79,10 +79,13 @@ enum Command {
         /// The TAL.
         #[arg(long)]
         tal: PathBuf,
-        /// Fetch over rsync only. (RRDP fetching is not implemented yet:
-        /// rsync is used either way.)
+        /// Fetch over rsync only (by default RRDP first, rsync as fallback).
         #[arg(long)]
         rsync_only: bool,
+        /// Also trust the CA certificates in this PEM file for HTTPS (RRDP
+        /// servers with a private CA); the system's trust store is always used.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
         /// Output format: rpki-client's CSV or JSON.
         #[arg(long, value_enum, default_value_t = VrpFormat::Csv)]
         format: VrpFormat,
@@ -436,15 +439,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Validate {
             tal,
             rsync_only,
+            ca_cert,
             format,
             output,
             cache,
             rsync_program,
         } => {
-            if !rsync_only {
-                eprintln!("note: RRDP fetching is not implemented yet; fetching over rsync");
-            }
-            let mut fetcher = anchorage_validator::fetch::RsyncFetcher::new(&cache, &rsync_program);
+            use anchorage_validator::fetch::{Fetcher, RsyncFetcher};
+            let rsync = RsyncFetcher::new(&cache, &rsync_program);
+            let mut fetcher = if rsync_only {
+                Fetcher::rsync_only(rsync)
+            } else {
+                let pem = match &ca_cert {
+                    Some(path) => std::fs::read(path)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                    None => Vec::new(),
+                };
+                let rrdp = anchorage_validator::rrdp::RrdpFetcher::new(&cache, &pem)?;
+                Fetcher::with_rrdp(rsync, rrdp)
+            };
             let v = anchorage_validator::validate(&tal, &mut fetcher, true)?;
             let text = match format {
                 VrpFormat::Csv => {
@@ -465,6 +478,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                             "roas": v.roas,
                             "vrps": v.vrps.len(),
                             "rejected": v.rejected.len(),
+                            "fetch": v.fetch,
                         },
                         "roas": v.vrps,
                         "rejected": v.rejected,
@@ -479,6 +493,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for r in &v.rejected {
                 eprintln!("rejected {}: {}", r.uri, r.reason);
             }
+            let f = v.fetch;
+            eprintln!(
+                "fetched: RRDP {} snapshots, {} deltas, {} unchanged, {} failed; rsync {} modules ({} fallbacks)",
+                f.rrdp.snapshots,
+                f.rrdp.deltas,
+                f.rrdp.unchanged,
+                f.rrdp.failed,
+                f.rsync_modules,
+                f.rsync_fallbacks
+            );
             eprintln!(
                 "validated {} CAs, {} manifests, {} ROAs: {} VRPs, {} rejected",
                 v.cas,

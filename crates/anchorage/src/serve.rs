@@ -420,7 +420,9 @@ async fn revalidate(
             let (tal, cache, rsync) = (tal.clone(), cache.clone(), rsync.clone());
             let started = Instant::now();
             let result = tokio::task::spawn_blocking(move || {
-                let mut fetcher = anchorage_validator::fetch::RsyncFetcher::new(cache, rsync);
+                let mut fetcher = anchorage_validator::fetch::Fetcher::rsync_only(
+                    anchorage_validator::fetch::RsyncFetcher::new(cache, rsync),
+                );
                 anchorage_validator::validate(&tal, &mut fetcher, true)
             })
             .await;

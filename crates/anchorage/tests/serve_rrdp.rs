@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use anchorage::oracle::{self, RsyncDaemon};
 use common::tls::TestTls;
-use common::{Cli, assert_accepted, require, vrps};
+use common::{Cli, anchorage_validate_with, assert_accepted, require, vrps};
 
 fn free_port() -> u16 {
     oracle::free_port().unwrap()
@@ -142,6 +142,15 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     assert!(run.log.contains("downloading snapshot"), "{}", run.log);
     let run = oracle::fort_rrdp(&cli.tal(), &work.join("fort")).unwrap();
     assert_accepted("FORT (RRDP)", &run, &expected);
+    // The bundled validator over RRDP: the TA over HTTPS, one snapshot, no
+    // rsync (the plain `rsync` it would fall back to has no port to reach).
+    let ours = |cache: &str| anchorage_validate_with(&cli, &work.join(cache), &[]);
+    let (run, meta) = ours("anchorage");
+    assert_accepted("anchorage validate (RRDP)", &run, &expected);
+    assert_eq!(meta["fetch"]["rrdp"]["snapshots"], 1, "{meta}");
+    assert_eq!(meta["fetch"]["rsync_modules"], 0, "{meta}");
+    let (_, meta) = ours("anchorage");
+    assert_eq!(meta["fetch"]["rrdp"]["unchanged"], 1, "{meta}");
 
     // rsync from the supervised daemon shows the same content.
     let wrapper = RsyncDaemon::wrapper_for_port(&work.join("rsync-wrapper"), rsync).unwrap();
@@ -157,6 +166,10 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     assert_accepted("rpki-client (RRDP delta)", &run, &expected);
     assert!(run.log.contains("downloading 1 deltas"), "{}", run.log);
     assert!(!run.log.contains("downloading snapshot"), "{}", run.log);
+    let (run, meta) = ours("anchorage");
+    assert_accepted("anchorage validate (RRDP delta)", &run, &expected);
+    assert_eq!(meta["fetch"]["rrdp"]["deltas"], 1, "{meta}");
+    assert_eq!(meta["fetch"]["rrdp"]["snapshots"], 0, "{meta}");
 
     // Health and metrics, over the same HTTPS server.
     let get = |path: &str| {
@@ -228,6 +241,9 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     assert!(run.log.contains("downloading 1 deltas"), "{}", run.log);
     let run = oracle::fort_rrdp(&cli.tal(), &work.join("fort")).unwrap();
     assert_accepted("FORT (after restart)", &run, &expected);
+    let (run, meta) = ours("anchorage");
+    assert_accepted("anchorage validate (after restart)", &run, &expected);
+    assert_eq!(meta["fetch"]["rrdp"]["deltas"], 1, "{meta}");
     let (status, _) = serve.stop();
     assert!(status.success());
 }

@@ -1,10 +1,15 @@
-//! Fetching over rsync into a local cache.
+//! Fetching publication points into a local cache: RRDP first, rsync as
+//! the fallback (or only, with `--rsync-only`).
 
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use bytes::Bytes;
+use rpki::repository::tal::TalUri;
 use rpki::uri;
+
+use crate::rrdp::{RrdpFetcher, RrdpStats};
 
 /// Why a fetch failed.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +25,39 @@ pub enum FetchError {
         /// What rsync said.
         reason: String,
     },
+    /// An HTTPS request failed.
+    #[error("GET {uri} failed: {reason}")]
+    Http {
+        /// The URI.
+        uri: String,
+        /// Why.
+        reason: String,
+    },
+    /// An RRDP repository could not be brought up to date.
+    #[error("RRDP {uri}: {reason}")]
+    Rrdp {
+        /// The notification URI.
+        uri: String,
+        /// Why, naming the rule.
+        reason: String,
+    },
+    /// The HTTPS client could not be set up.
+    #[error("TLS setup: {0}")]
+    Tls(String),
+}
+
+/// Where `uri` lives below `base` (`base/HOST/MODULE/PATH`); refuses
+/// anything but plain path components, so no URI can leave `base`.
+pub fn cache_path(base: &Path, uri: &uri::Rsync) -> Result<PathBuf, FetchError> {
+    let rel = format!("{}/{}/{}", uri.authority(), uri.module_name(), uri.path());
+    let rel = rel.trim_end_matches('/');
+    let p = Path::new(rel);
+    if !p.components().all(|c| matches!(c, Component::Normal(_)))
+        || rel.bytes().any(|b| b == 0 || b == b'\\')
+    {
+        return Err(FetchError::UnsafeUri(uri.to_string()));
+    }
+    Ok(base.join(p))
 }
 
 /// Copies rsync URIs into `cache/rsync/HOST/MODULE/PATH`, each directory once per run.
@@ -42,15 +80,7 @@ impl RsyncFetcher {
 
     /// Where `uri` lives in the cache; refuses anything but plain components.
     pub fn local_path(&self, uri: &uri::Rsync) -> Result<PathBuf, FetchError> {
-        let rel = format!("{}/{}/{}", uri.authority(), uri.module_name(), uri.path());
-        let rel = rel.trim_end_matches('/');
-        let p = Path::new(rel);
-        if !p.components().all(|c| matches!(c, Component::Normal(_)))
-            || rel.bytes().any(|b| b == 0 || b == b'\\')
-        {
-            return Err(FetchError::UnsafeUri(uri.to_string()));
-        }
-        Ok(self.cache.join("rsync").join(p))
+        cache_path(&self.cache.join("rsync"), uri)
     }
 
     fn run(&self, src: &str, dest: &Path, dir: bool) -> Result<(), FetchError> {
@@ -103,6 +133,106 @@ impl RsyncFetcher {
             self.fetched.insert(module);
         }
         Ok(dest)
+    }
+}
+
+/// What a [`Fetcher`] did in one run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FetchStats {
+    /// RRDP downloads.
+    pub rrdp: RrdpStats,
+    /// rsync module transfers.
+    pub rsync_modules: usize,
+    /// Points fetched over rsync because their RRDP repository failed.
+    pub rsync_fallbacks: usize,
+}
+
+/// Fetches trust anchors and publication points the way a relying party
+/// does: RRDP when the CA names a notification URI, rsync otherwise or
+/// when RRDP fails.
+#[derive(Debug)]
+pub struct Fetcher {
+    rsync: RsyncFetcher,
+    rrdp: Option<RrdpFetcher>,
+    fallbacks: usize,
+}
+
+impl Fetcher {
+    /// Fetches over rsync only.
+    pub fn rsync_only(rsync: RsyncFetcher) -> Self {
+        Fetcher {
+            rsync,
+            rrdp: None,
+            fallbacks: 0,
+        }
+    }
+
+    /// Fetches over RRDP first, `rsync` as the fallback.
+    pub fn with_rrdp(rsync: RsyncFetcher, rrdp: RrdpFetcher) -> Self {
+        Fetcher {
+            rsync,
+            rrdp: Some(rrdp),
+            fallbacks: 0,
+        }
+    }
+
+    /// What was fetched so far.
+    pub fn stats(&self) -> FetchStats {
+        FetchStats {
+            rrdp: self
+                .rrdp
+                .as_ref()
+                .map(RrdpFetcher::stats)
+                .unwrap_or_default(),
+            rsync_modules: self.rsync.fetched.len(),
+            rsync_fallbacks: self.fallbacks,
+        }
+    }
+
+    /// Whether `uri` is one this fetcher uses (HTTPS needs RRDP enabled).
+    pub fn can_fetch(&self, uri: &TalUri) -> bool {
+        uri.is_rsync() || self.rrdp.is_some()
+    }
+
+    /// Fetches a trust anchor certificate named in a TAL (RFC 8630 §2.2).
+    pub fn trust_anchor(&mut self, uri: &TalUri) -> Result<Bytes, FetchError> {
+        match (uri, &self.rrdp) {
+            (TalUri::Rsync(uri), _) => {
+                let path = self.rsync.fetch_file(uri)?;
+                std::fs::read(&path)
+                    .map(Bytes::from)
+                    .map_err(|e| FetchError::Rsync {
+                        uri: uri.to_string(),
+                        reason: e.to_string(),
+                    })
+            }
+            (TalUri::Https(uri), Some(rrdp)) => rrdp
+                .get(uri.as_str(), crate::rrdp::MAX_OBJECT)
+                .map(Bytes::from),
+            (TalUri::Https(uri), None) => Err(FetchError::Http {
+                uri: uri.to_string(),
+                reason: "HTTPS is off (rsync only)".into(),
+            }),
+        }
+    }
+
+    /// Fetches the publication point `repo` of a CA whose certificate names
+    /// `notify` (RFC 8182 §3.2) and returns the local directory holding it.
+    pub fn point(
+        &mut self,
+        notify: Option<&uri::Https>,
+        repo: &uri::Rsync,
+    ) -> Result<PathBuf, FetchError> {
+        if let (Some(notify), Some(rrdp)) = (notify, self.rrdp.as_mut()) {
+            match rrdp.update(notify) {
+                Ok(objects) => return cache_path(&objects, repo),
+                Err(e) => {
+                    tracing::warn!(error = %e, %repo, "RRDP failed; falling back to rsync");
+                    self.fallbacks += 1;
+                }
+            }
+        }
+        self.rsync.fetch_dir(repo)
     }
 }
 

@@ -14,7 +14,7 @@ use rpki::repository::tal::{Tal, TalUri};
 use rpki::uri;
 use serde::Serialize;
 
-use crate::fetch::RsyncFetcher;
+use crate::fetch::{FetchStats, Fetcher};
 
 /// The deepest CA chain followed; deeper (or cyclic) chains are rejected.
 pub const MAX_DEPTH: usize = 32;
@@ -57,6 +57,8 @@ pub struct Validation {
     pub roas: usize,
     /// Manifests accepted.
     pub manifests: usize,
+    /// What was fetched.
+    pub fetch: FetchStats,
 }
 
 /// Why a whole run failed (as opposed to single objects being rejected).
@@ -76,7 +78,7 @@ pub enum WalkError {
 }
 
 struct Walker<'a> {
-    fetcher: &'a mut RsyncFetcher,
+    fetcher: &'a mut Fetcher,
     strict: bool,
     ta: String,
     out: Validation,
@@ -106,7 +108,7 @@ fn valid_file_name(name: &str) -> bool {
 /// Validates the repository of the TAL at `tal_path`.
 pub fn validate(
     tal_path: &Path,
-    fetcher: &mut RsyncFetcher,
+    fetcher: &mut Fetcher,
     strict: bool,
 ) -> Result<Validation, WalkError> {
     let tal_err = |reason: String| WalkError::Tal {
@@ -123,30 +125,31 @@ pub fn validate(
         seen: HashSet::new(),
     };
     let mut ta_cert = None;
+    // RFC 8630 §3: the URIs in order, until one gives a valid certificate.
     for tal_uri in tal.uris() {
-        let TalUri::Rsync(uri) = tal_uri else {
-            continue; // https TA URIs come with RRDP support
-        };
-        match w.trust_anchor(uri, &tal) {
+        if !w.fetcher.can_fetch(tal_uri) {
+            continue;
+        }
+        match w.trust_anchor(tal_uri, &tal) {
             Ok(cert) => {
                 ta_cert = Some(cert);
                 break;
             }
-            Err(reason) => reject(&mut w.out, uri.as_str(), reason),
+            Err(reason) => reject(&mut w.out, tal_uri.as_str(), reason),
         }
     }
     let ta_cert =
         ta_cert.ok_or_else(|| WalkError::NoTrustAnchor(tal_path.display().to_string()))?;
     w.out.cas += 1;
     w.ca(&ta_cert, 0);
+    w.out.fetch = w.fetcher.stats();
     Ok(w.out)
 }
 
 impl Walker<'_> {
-    fn trust_anchor(&mut self, uri: &uri::Rsync, tal: &Tal) -> Result<ResourceCert, String> {
-        let path = self.fetcher.fetch_file(uri).map_err(|e| e.to_string())?;
-        let bytes = fs::read(&path).map_err(|e| e.to_string())?;
-        let cert = Cert::decode(Bytes::from(bytes)).map_err(|e| format!("bad DER: {e}"))?;
+    fn trust_anchor(&mut self, uri: &TalUri, tal: &Tal) -> Result<ResourceCert, String> {
+        let bytes = self.fetcher.trust_anchor(uri).map_err(|e| e.to_string())?;
+        let cert = Cert::decode(bytes).map_err(|e| format!("bad DER: {e}"))?;
         // RFC 8630 §2.3: the certificate's key must be the TAL's.
         if cert.subject_public_key_info() != tal.key_info() {
             return Err("certificate key differs from the TAL's key (RFC 8630 §2.3)".into());
@@ -170,7 +173,7 @@ impl Walker<'_> {
             reject(&mut self.out, repo.as_str(), "CA chain too deep or cyclic");
             return;
         }
-        let dir = match self.fetcher.fetch_dir(repo) {
+        let dir = match self.fetcher.point(ca.rpki_notify(), repo) {
             Ok(dir) => dir,
             Err(e) => return reject(&mut self.out, repo.as_str(), e),
         };

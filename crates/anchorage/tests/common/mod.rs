@@ -193,13 +193,24 @@ pub fn assert_accepted(name: &str, run: &ValidatorRun, expected: &std::collectio
 
 /// Runs `anchorage validate` (the bundled validator) over rsync.
 pub fn anchorage_validate(cli: &Cli, rsyncd: &RsyncDaemon, work: &Path) -> ValidatorRun {
+    let mut args: Vec<std::ffi::OsString> = vec!["--rsync-only".into(), "--rsync-program".into()];
+    args.push(rsyncd.wrapper().into());
+    anchorage_validate_with(cli, &work.join("anchorage-validate"), &args).0
+}
+
+/// Runs `anchorage validate` with `extra` arguments and cache `cache`;
+/// returns its VRPs and rejections and the JSON output's metadata.
+pub fn anchorage_validate_with(
+    cli: &Cli,
+    cache: &Path,
+    extra: &[std::ffi::OsString],
+) -> (ValidatorRun, serde_json::Value) {
     let out = Command::new(bin())
-        .args(["validate", "--rsync-only", "--format", "json", "--tal"])
+        .args(["validate", "--format", "json", "--tal"])
         .arg(cli.tal())
         .arg("--cache")
-        .arg(work.join("anchorage-validate"))
-        .arg("--rsync-program")
-        .arg(rsyncd.wrapper())
+        .arg(cache)
+        .args(extra)
         .output()
         .expect("run anchorage validate");
     let log = String::from_utf8_lossy(&out.stderr).to_string();
@@ -219,7 +230,7 @@ pub fn anchorage_validate(cli: &Cli, rsyncd: &RsyncDaemon, work: &Path) -> Valid
             r["maxLength"].as_u64().unwrap() as u8,
         ));
     }
-    run
+    (run, doc["metadata"].clone())
 }
 
 /// Runs rpki-client, FORT and the bundled validator on the served tree
