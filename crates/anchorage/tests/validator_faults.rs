@@ -10,7 +10,9 @@ use std::path::Path;
 use std::process::Command;
 
 use anchorage::oracle::{self, RsyncDaemon};
+use common::faults::{self, Faults};
 use common::{Cli, anchorage_validate, require, vrps};
+use rpki::repository::x509::Validity;
 
 fn copy_tree(from: &Path, to: &Path) {
     let status = Command::new("cp")
@@ -78,4 +80,99 @@ fn tampered_and_missing_files_are_rejected_like_rpki_client_does() {
         problems.contains("AS64502.roa listed on the manifest is missing (RFC 9286 §6.4)"),
         "{problems}"
     );
+}
+
+#[test]
+fn objects_signed_wrong_on_purpose_are_rejected_like_rpki_client_does() {
+    require("rpki-client");
+    require("rsync");
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    // One CA per fault, so each fault's effect shows in the VRPs alone.
+    cli.ca_create("badsig", None, "AS64510-AS64511, 10.1.0.0/16");
+    cli.roa_add("badsig", 64510, "10.1.0.0/24");
+    cli.roa_add("badsig", 64511, "10.1.1.0/24");
+    cli.ca_create("expired", None, "AS64520-AS64521, 10.2.0.0/16");
+    cli.roa_add("expired", 64521, "10.2.1.0/24");
+    cli.ca_create("nir", None, "AS64530-AS64539, 10.3.0.0/16");
+    cli.ca_create("over", Some("nir"), "AS64530, 10.3.0.0/24");
+    cli.roa_add("over", 64530, "10.3.0.0/24");
+    cli.ca_create("fine", Some("nir"), "AS64531, 10.3.1.0/24");
+    cli.roa_add("fine", 64531, "10.3.1.0/24");
+    cli.ca_create("stalecrl", None, "AS64540, 10.5.0.0/16");
+    cli.roa_add("stalecrl", 64540, "10.5.0.0/24");
+
+    let f = Faults::new(&cli, &tmp.path().join("bad"));
+    // A ROA whose CMS signature is broken (its manifest hash is right).
+    f.resign(
+        "badsig",
+        "online",
+        |_, files| {
+            let roa = files.get_mut("AS64510.roa").unwrap();
+            let mut bytes = roa.to_vec();
+            let last = bytes.len() - 1;
+            bytes[last] ^= 0x01;
+            *roa = bytes.into();
+        },
+        faults::current(),
+    );
+    // A ROA that expired yesterday, properly signed and listed.
+    f.resign(
+        "expired",
+        "online",
+        |issuer, files| {
+            let roa = f.roa(
+                issuer,
+                64520,
+                "10.2.0.0/24",
+                Validity::new(faults::days(-3), faults::days(-1)),
+            );
+            files.insert("AS64520.roa".into(), roa);
+        },
+        faults::current(),
+    );
+    // A CA certificate claiming 10.4.0.0/24, which its parent does not hold.
+    f.reissue_ca_cert("over", "nir", "AS64530, 10.3.0.0/24, 10.4.0.0/24");
+    f.resign("nir", "online", |_, _| {}, faults::current());
+    // A point whose CRL's nextUpdate has passed.
+    f.resign(
+        "stalecrl",
+        "online",
+        |_, _| {},
+        (faults::days(-3), faults::days(-1)),
+    );
+
+    let rsyncd = RsyncDaemon::start(&f.tree, "repo", &tmp.path().join("rsyncd")).unwrap();
+    let work = tmp.path().join("work");
+    let theirs = oracle::rpki_client(&cli.tal(), &rsyncd, &work.join("rpki-client")).unwrap();
+    let ours = anchorage_validate(&cli, &rsyncd, &work);
+    assert_eq!(
+        ours.vrps,
+        vrps(&[
+            (64511, "10.1.1.0/24", 24),
+            (64521, "10.2.1.0/24", 24),
+            (64531, "10.3.1.0/24", 24)
+        ]),
+        "ours: {:#?}",
+        ours.problems
+    );
+    assert_eq!(
+        theirs.vrps, ours.vrps,
+        "rpki-client differs\n{}",
+        theirs.log
+    );
+    let problems = ours.problems.join("\n");
+    for (uri, rule) in [
+        ("badsig/AS64510.roa", "signature"),
+        ("expired/AS64520.roa", "expired"),
+        ("nir/", "resources"),
+        ("stalecrl/", "CRL nextUpdate has passed"),
+    ] {
+        assert!(
+            ours.problems
+                .iter()
+                .any(|p| p.contains(uri) && p.to_lowercase().contains(&rule.to_lowercase())),
+            "no rejection of {uri} for {rule}:\n{problems}"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! Helpers for tests that run the real `anchorage` binary.
 #![allow(dead_code)]
 
+pub mod faults;
 pub mod tls;
 
 use std::collections::BTreeMap;

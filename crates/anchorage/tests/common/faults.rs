@@ -1,0 +1,197 @@
+//! Building deliberately broken repositories in test code: objects signed
+//! on purpose with the CA's real key but with something wrong (an expired
+//! validity, an over-claim, a broken signature, a stale CRL), and the
+//! point's manifest and CRL signed again so that only the intended fault
+//! is left for validators to find.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anchorage_ca_core::objects::{self, Issuer, SubjectInfoAccess};
+use anchorage_ca_core::{ResourceSet, RoaPayload, Serial, Time};
+use anchorage_keys::KeyStore;
+use bytes::Bytes;
+use rpki::crypto::{KeyIdentifier, Signer};
+use rpki::repository::cert::Cert;
+use rpki::repository::x509::Validity;
+
+use super::Cli;
+
+/// A copy of a data directory's tree, signed with its keys.
+pub struct Faults {
+    keys: KeyStore,
+    /// The copied tree (what the rsync daemon serves).
+    pub tree: PathBuf,
+    base: String,
+}
+
+/// How long ago or ahead of now, in days.
+pub fn days(n: i64) -> Time {
+    Time::now() + chrono::TimeDelta::days(n)
+}
+
+fn read(path: &Path) -> Bytes {
+    Bytes::from(fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+impl Faults {
+    /// Copies `cli`'s published tree to `tree` and opens its keys.
+    pub fn new(cli: &Cli, tree: &Path) -> Faults {
+        let status = std::process::Command::new("cp")
+            .arg("-rL")
+            .arg(cli.tree())
+            .arg(tree)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Faults {
+            keys: KeyStore::open(cli.dir.join("keys")).unwrap(),
+            tree: tree.to_path_buf(),
+            base: "rsync://127.0.0.1/repo/".into(),
+        }
+    }
+
+    /// The key of CA `handle`: the stem of the manifest in its directory.
+    fn key(&self, handle: &str) -> KeyIdentifier {
+        let entries = fs::read_dir(self.tree.join(handle)).unwrap();
+        for entry in entries {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if let Some(stem) = name.strip_suffix(".mft") {
+                return KeyIdentifier::from_str(stem).unwrap();
+            }
+        }
+        panic!("no manifest for {handle}");
+    }
+
+    /// Where CA `handle`'s certificate is in the tree (its parent's point).
+    fn cert_path(&self, handle: &str, parent: &str) -> PathBuf {
+        if handle == "ta" {
+            self.tree.join("ta.cer")
+        } else {
+            self.tree
+                .join(parent)
+                .join(format!("{}.cer", self.key(handle)))
+        }
+    }
+
+    /// CA `handle` (child of `parent`: "online" for members, whose parent
+    /// is the TA's online CA) as an issuer.
+    pub fn issuer(&self, handle: &str, parent: &str) -> Issuer {
+        let key = self.key(handle);
+        let cert = Cert::decode(read(&self.cert_path(handle, parent))).unwrap();
+        let cert_uri = if handle == "ta" {
+            format!("{}ta.cer", self.base)
+        } else {
+            format!("{}{parent}/{key}.cer", self.base)
+        };
+        Issuer {
+            key,
+            public_key: self.keys.get_key_info(&key).unwrap(),
+            cert_uri: objects::rsync_uri(&cert_uri).unwrap(),
+            repo_uri: objects::rsync_uri(&format!("{}{handle}/", self.base)).unwrap(),
+            not_after: cert.validity().not_after(),
+            resources: ResourceSet::default(),
+        }
+    }
+
+    /// A ROA for `asn` and `prefix` by `issuer`, valid for `validity`.
+    pub fn roa(&self, issuer: &Issuer, asn: u32, prefix: &str, validity: Validity) -> Bytes {
+        let payload = RoaPayload::new(asn, prefix.parse().unwrap(), None).unwrap();
+        let serial = Serial::random(&self.keys).unwrap();
+        let name = format!("AS{asn}.roa");
+        objects::roa(
+            &self.keys,
+            issuer,
+            &[payload],
+            &name,
+            serial,
+            validity,
+            validity.not_before(),
+        )
+        .unwrap()
+    }
+
+    /// Issues CA `handle`'s certificate again from `parent` for `resources`
+    /// without checking them against the parent's (an over-claim if they
+    /// are not held), and puts it in the parent's point. The parent must
+    /// be a member CA (a child of "online").
+    pub fn reissue_ca_cert(&self, handle: &str, parent: &str, resources: &str) {
+        let path = self.cert_path(handle, parent);
+        let old = Cert::decode(read(&path)).unwrap();
+        let issuer = self.issuer(parent, "online");
+        let sia = SubjectInfoAccess {
+            ca_repository: old.ca_repository().unwrap().clone(),
+            manifest: old.rpki_manifest().unwrap().clone(),
+            notify: old.rpki_notify().cloned(),
+        };
+        let bytes = objects::ca_certificate(
+            &self.keys,
+            &issuer,
+            old.subject_public_key_info(),
+            &ResourceSet::from_str(resources).unwrap(),
+            &sia,
+            Serial::random(&self.keys).unwrap(),
+            Validity::new(days(-1), days(300)),
+        )
+        .unwrap();
+        fs::write(path, bytes).unwrap();
+    }
+
+    /// Edits the files of CA `handle`'s point (the manifest and CRL left
+    /// out), then signs a new CRL valid `crl_validity` and a new manifest
+    /// listing exactly the edited files.
+    pub fn resign(
+        &self,
+        handle: &str,
+        parent: &str,
+        edit: impl FnOnce(&Issuer, &mut BTreeMap<String, Bytes>),
+        crl_validity: (Time, Time),
+    ) {
+        let issuer = self.issuer(handle, parent);
+        let dir = self.tree.join(handle);
+        let mut files = BTreeMap::new();
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            if !name.ends_with(".mft") && !name.ends_with(".crl") {
+                files.insert(name, read(&path));
+            }
+            fs::remove_file(&path).unwrap();
+        }
+        edit(&issuer, &mut files);
+        // Numbers above anything the CA issued: a relying party with a
+        // cache would otherwise refuse them as going backwards.
+        let crl = objects::crl(
+            &self.keys,
+            &issuer,
+            &[],
+            1_000_000,
+            crl_validity.0,
+            crl_validity.1,
+        )
+        .unwrap();
+        files.insert(issuer.crl_name(), crl);
+        let list: Vec<(String, Bytes)> = files.clone().into_iter().collect();
+        let mft = objects::manifest(
+            &self.keys,
+            &issuer,
+            &list,
+            1_000_000,
+            Serial::random(&self.keys).unwrap(),
+            days(-1),
+            days(1),
+        )
+        .unwrap();
+        files.insert(issuer.manifest_name(), mft);
+        for (name, bytes) in files {
+            fs::write(dir.join(name), bytes).unwrap();
+        }
+    }
+}
+
+/// A current CRL validity: from a day ago to a day ahead.
+pub fn current() -> (Time, Time) {
+    (days(-1), days(1))
+}
