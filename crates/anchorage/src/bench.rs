@@ -462,6 +462,7 @@ fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow
         max_sleep: std::time::Duration::from_secs(60),
         ee_key_pool: 0,
         rtr_listen: Some(format!("127.0.0.1:{rtr}").parse()?),
+        rtr: anchorage_rtr::RtrConfig::default(),
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serve_dir = DataDir::new(dir);

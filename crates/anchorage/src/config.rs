@@ -9,6 +9,7 @@
 //! max_sleep_seconds = 60
 //! ee_key_pool = 64
 //! rtr_listen = "127.0.0.1:8323"
+//! rtr_max_version = 1
 //! ```
 
 use std::net::SocketAddr;
@@ -48,6 +49,8 @@ pub struct Config {
     pub ee_key_pool: Option<usize>,
     /// Address and port of the RTR cache; none: no RTR.
     pub rtr_listen: Option<SocketAddr>,
+    /// The highest RTR version offered: 1 (RFC 8210, default) or 0 (RFC 6810).
+    pub rtr_max_version: Option<u8>,
 }
 
 impl Config {
@@ -66,7 +69,16 @@ impl Config {
         tls: Option<(PathBuf, PathBuf)>,
         rsync_program: Option<PathBuf>,
         rtr_listen: Option<SocketAddr>,
+        rtr_max_version: Option<u8>,
     ) -> anyhow::Result<ServeOptions> {
+        let max_version = rtr_max_version
+            .or(self.rtr_max_version)
+            .unwrap_or(anchorage_rtr::pdu::MAX_VERSION);
+        if max_version > anchorage_rtr::pdu::MAX_VERSION {
+            bail!(
+                "rtr_max_version {max_version}: versions 0 (RFC 6810) and 1 (RFC 8210) are supported"
+            );
+        }
         let tls = match tls {
             Some(t) => Some(t),
             None => match (&self.tls_cert, &self.tls_key) {
@@ -89,6 +101,10 @@ impl Config {
             max_sleep: Duration::from_secs(self.max_sleep_seconds.unwrap_or(60).max(1)),
             ee_key_pool: self.ee_key_pool.unwrap_or(DEFAULT_EE_KEY_POOL),
             rtr_listen: rtr_listen.or(self.rtr_listen),
+            rtr: anchorage_rtr::RtrConfig {
+                max_version,
+                ..anchorage_rtr::RtrConfig::default()
+            },
         })
     }
 }
@@ -104,7 +120,14 @@ mod tests {
         )
         .unwrap();
         let o = c
-            .serve_options(Some("127.0.0.1:9".parse().unwrap()), None, None, None, None)
+            .serve_options(
+                Some("127.0.0.1:9".parse().unwrap()),
+                None,
+                None,
+                None,
+                None,
+                None,
+            )
             .unwrap();
         assert_eq!(o.http_listen.port(), 9);
         assert_eq!(o.rsync_listen.port(), 2);
@@ -116,6 +139,8 @@ mod tests {
     fn unknown_keys_and_half_tls_are_errors() {
         assert!(toml::from_str::<Config>("http_listn = \"1.2.3.4:5\"").is_err());
         let c: Config = toml::from_str("tls_cert = \"/x\"").unwrap();
-        assert!(c.serve_options(None, None, None, None, None).is_err());
+        assert!(c.serve_options(None, None, None, None, None, None).is_err());
+        let c: Config = toml::from_str("rtr_max_version = 2").unwrap();
+        assert!(c.serve_options(None, None, None, None, None, None).is_err());
     }
 }

@@ -142,6 +142,9 @@ struct ServeArgs {
     /// Address and port of the RTR cache [default: none, no RTR].
     #[arg(long, value_name = "ADDR:PORT")]
     rtr_listen: Option<std::net::SocketAddr>,
+    /// The highest RTR version offered: 1 (RFC 8210) or 0 (RFC 6810) [default: 1].
+    #[arg(long, value_name = "N")]
+    rtr_max_version: Option<u8>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -432,6 +435,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 args.tls_cert.zip(args.tls_key),
                 args.rsync_program,
                 args.rtr_listen,
+                args.rtr_max_version,
             )?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(anchorage::serve::run(dir, opts, shutdown_signal()))?;

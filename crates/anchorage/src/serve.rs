@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, anyhow};
 use axum::Router;
@@ -49,8 +49,10 @@ pub struct ServeOptions {
     pub max_sleep: Duration,
     /// One-time EE keys kept pre-generated in the background.
     pub ee_key_pool: usize,
-    /// Where the RTR cache listens; none: no RTR.
+    /// Where the RTR cache listens; none: no RTR (and no self-validation).
     pub rtr_listen: Option<SocketAddr>,
+    /// RTR protocol settings (highest version offered, timers).
+    pub rtr: anchorage_rtr::RtrConfig,
 }
 
 /// What `/metrics` reports.
@@ -67,6 +69,8 @@ struct Metrics {
     overdue: AtomicBool,
     files: AtomicU64,
     objects: Mutex<Vec<(String, u64)>>,
+    /// The last self-validation and when it finished, for `/json`.
+    validated: std::sync::RwLock<Option<(Arc<anchorage_validator::Validation>, SystemTime)>>,
 }
 
 fn render_metrics(m: &Metrics) -> String {
@@ -177,6 +181,43 @@ async fn metrics_handler(State((m, a)): State<MetricsState>) -> axum::response::
         .into_response()
 }
 
+/// `/json`: the VRPs of the last self-validation in rpki-client's JSON
+/// shape (what routers get over RTR), for other tools to compare.
+async fn json_handler(State((m, _)): State<MetricsState>) -> axum::response::Response {
+    let last = m.validated.read().ok().and_then(|v| v.clone());
+    let Some((v, at)) = last else {
+        let body = serde_json::json!({
+            "type": "about:blank",
+            "title": "no validated data yet",
+            "status": 503,
+            "detail": "the first self-validation has not finished, or serve runs without --rtr-listen",
+        });
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response();
+    };
+    let body = serde_json::json!({
+        "metadata": {
+            "buildtime": chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "generated": at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            "cas": v.cas,
+            "manifests": v.manifests,
+            "roas": v.roas,
+            "vrps": v.vrps.len(),
+            "rejected": v.rejected.len(),
+        },
+        "roas": v.vrps,
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 /// Runs `serve` until `shutdown` resolves.
 pub async fn run(
     dir: DataDir,
@@ -215,6 +256,7 @@ pub async fn run(
             }),
         )
         .route("/metrics", get(metrics_handler))
+        .route("/json", get(json_handler))
         .with_state((metrics.clone(), anchorage.clone()))
         .merge(anchorage_rrdp_server::http::router(&prefix, files));
     let handle = axum_server::Handle::new();
@@ -301,7 +343,7 @@ pub async fn run(
             let rsync_addr = opts.rsync_listen;
             let validate = tokio::spawn(revalidate(
                 anchorage.clone(),
-                (history, listener, rsync_addr),
+                (history, listener, rsync_addr, opts.rtr, metrics.clone()),
                 dir.tal(),
                 run.join("rp-cache"),
                 wrapper,
@@ -384,10 +426,12 @@ async fn publish_once(
 /// command) and hands the VRPs to the RTR cache.
 async fn revalidate(
     anchorage: Arc<Mutex<Anchorage>>,
-    (history, listener, rsync_addr): (
+    (history, listener, rsync_addr, rtr_config, metrics): (
         anchorage_rtr::VrpHistory,
         tokio::net::TcpListener,
         SocketAddr,
+        anchorage_rtr::RtrConfig,
+        Arc<Metrics>,
     ),
     tal: PathBuf,
     cache: PathBuf,
@@ -445,10 +489,14 @@ async fn revalidate(
                         tracing::error!(uri = %rej.uri, reason = %rej.reason, "own repository: object rejected");
                     }
                     history.update(set);
+                    if let Ok(mut last) = metrics.validated.write() {
+                        *last = Some((Arc::new(v.clone()), SystemTime::now()));
+                    }
                     if let Some(listener) = listener.take() {
                         server = Some(tokio::spawn(anchorage_rtr::serve(
                             listener,
                             history.clone(),
+                            rtr_config,
                         )));
                     }
                     tracing::info!(

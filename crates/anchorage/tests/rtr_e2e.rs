@@ -37,7 +37,40 @@ fn parse_line(line: &str) -> Option<(char, Vrp)> {
 
 #[test]
 fn router_receives_the_validated_vrps_and_deltas() {
-    for tool in ["rtrclient", "rpki-client", "rsync", "stdbuf"] {
+    router_session(1);
+}
+
+/// A cache limited to RFC 6810: RTRlib, which asks for a newer version
+/// first, is told version 0 and gets the same VRPs and deltas in it.
+#[test]
+fn router_receives_the_same_over_rtr_version_0() {
+    router_session(0);
+}
+
+/// The VRPs of `/json` on serve's HTTP port.
+fn json_vrps(http: u16) -> BTreeSet<Vrp> {
+    let out = Command::new("curl")
+        .args(["-sf", &format!("http://127.0.0.1:{http}/json")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "GET /json");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["roas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            Vrp::new(
+                r["asn"].as_u64().unwrap() as u32,
+                r["prefix"].as_str().unwrap(),
+                r["maxLength"].as_u64().unwrap() as u8,
+            )
+        })
+        .collect()
+}
+
+fn router_session(max_version: u8) {
+    for tool in ["rtrclient", "rpki-client", "rsync", "stdbuf", "curl"] {
         require(tool);
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -68,6 +101,7 @@ fn router_receives_the_validated_vrps_and_deltas() {
         .args(["serve", "--http-listen", &format!("127.0.0.1:{http}")])
         .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
         .args(["--rtr-listen", &format!("127.0.0.1:{rtr}")])
+        .args(["--rtr-max-version", &max_version.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -119,13 +153,18 @@ fn router_receives_the_validated_vrps_and_deltas() {
     });
     let mut router: BTreeSet<Vrp> = BTreeSet::new();
     let mut log = Vec::new();
-    let wait_for = |router: &mut BTreeSet<Vrp>, want: &BTreeSet<Vrp>, log: &mut Vec<String>| {
+    // rtrclient's VRPs come on stdout, its log on stderr: read both until
+    // `done` holds of the router's set and the log.
+    let wait_until = |router: &mut BTreeSet<Vrp>,
+                      log: &mut Vec<String>,
+                      what: &str,
+                      done: &dyn Fn(&BTreeSet<Vrp>, &str) -> bool| {
         let deadline = Instant::now() + Duration::from_secs(20);
-        while router != want {
+        while !done(router, &log.join("\n")) {
             let left = deadline.saturating_duration_since(Instant::now());
             assert!(
                 !left.is_zero(),
-                "router has {router:?}, want {want:?}\n{}",
+                "waiting for {what}; router has {router:?}\n{}",
                 log.join("\n")
             );
             if let Ok(line) = rx.recv_timeout(left.min(Duration::from_millis(200))) {
@@ -140,7 +179,23 @@ fn router_receives_the_validated_vrps_and_deltas() {
             }
         }
     };
+    let wait_for = |router: &mut BTreeSet<Vrp>, want: &BTreeSet<Vrp>, log: &mut Vec<String>| {
+        wait_until(router, log, "the expected VRPs", &|r, _| r == want);
+    };
     wait_for(&mut router, &expected, &mut log);
+    assert_eq!(json_vrps(http), router, "/json shows what the router got");
+    // RTRlib asks for version 1; a version 0 cache tells it so, and it
+    // reconnects with a second reset query in version 0.
+    let resets = if max_version == 0 { 2 } else { 1 };
+    wait_until(&mut router, &mut log, "the reset queries", &|_, l| {
+        l.matches("Sending reset query").count() >= resets
+    });
+    let before = log.join("\n");
+    assert_eq!(
+        before.contains("Downgrading from 1 to version 0"),
+        max_version == 0,
+        "{before}"
+    );
 
     // A ROA change reaches the router as a delta (serial query), no reset.
     cli.ok(&[
@@ -156,8 +211,15 @@ fn router_receives_the_validated_vrps_and_deltas() {
     let changed = Instant::now();
     wait_for(&mut router, &expected, &mut log);
     eprintln!("ROA change to router: {:?}", changed.elapsed());
+    wait_until(&mut router, &mut log, "a serial query", &|_, l| {
+        l.contains("Serial Notify received") && l.contains("sending serial query")
+    });
     let text = log.join("\n");
-    assert_eq!(text.matches("Sending reset query").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("Sending reset query").count(),
+        resets,
+        "no reset after the change: {text}"
+    );
     assert!(text.contains("Serial Notify received"), "{text}");
     assert!(text.contains("sending serial query"), "{text}");
 
@@ -173,6 +235,7 @@ fn router_receives_the_validated_vrps_and_deltas() {
     ]);
     expected.retain(|v| v.prefix != "2001:db8::/32");
     wait_for(&mut router, &expected, &mut log);
+    assert_eq!(json_vrps(http), router);
 
     let _ = client.kill();
     let _ = client.wait();

@@ -1,23 +1,32 @@
 //! The RTR cache: serves routers the VRPs of the bundled validator.
 //!
-//! The protocol machine (RFC 6810 v0, RFC 8210 v1, version negotiation,
-//! reset and serial queries, error reports) is the `rpki` crate's
-//! `rtr::Server`; this crate is the data behind it: [`VrpHistory`] keeps
-//! the current VRP set and the differences of the last serials, so a
-//! router that was connected gets a serial query answered with exactly
-//! what changed, and [`VrpHistory::update`] sends a serial notify to
-//! every connected router when the set changes.
+//! * [`pdu`] encodes and decodes the PDUs of RFC 6810 (version 0) and
+//!   RFC 8210 (version 1).
+//! * [`VrpHistory`] keeps the current VRP set, pre-encoded once per
+//!   protocol version so that a Reset Query is answered with one buffered
+//!   write of ready bytes, and the differences of the last [`HISTORY`]
+//!   serials for Serial Queries.
+//! * [`serve`] runs the protocol on TCP: version negotiation (RFC 8210
+//!   §7), reset and serial queries, Serial Notify to every connected
+//!   router when the set changes, and Error Reports for bad PDUs, after
+//!   which the connection is closed (RFC 8210 §5.11).
+//!
+//! ASPA (version 2) is not here yet: a new payload kind would be another
+//! pre-encoded section of the snapshot and another PDU type in [`pdu`].
 #![forbid(unsafe_code)]
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
+pub mod pdu;
 
-use rpki::resources::Asn;
-use rpki::resources::addr::{MaxLenPrefix, Prefix};
-use rpki::rtr::payload::RouteOrigin;
-use rpki::rtr::server::{NotifySender, PayloadDiff, PayloadSet, PayloadSource};
-use rpki::rtr::{Action, PayloadRef, Serial, State, Timing};
+use std::collections::{BTreeSet, VecDeque};
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use pdu::{ErrorCode, Header, Query, Timing};
 
 /// How many serials of differences are kept for serial queries.
 pub const HISTORY: usize = 100;
@@ -35,35 +44,77 @@ pub struct Origin {
     pub max_len: u8,
 }
 
-impl Origin {
-    fn route_origin(&self) -> Option<RouteOrigin> {
-        let prefix = Prefix::new(self.addr, self.len).ok()?;
-        let prefix = MaxLenPrefix::new(prefix, Some(self.max_len)).ok()?;
-        Some(RouteOrigin::new(prefix, Asn::from_u32(self.asn)))
+/// One serial's VRP set, with its PDUs encoded on first use per version.
+pub struct Snapshot {
+    session: u16,
+    serial: u32,
+    origins: Vec<Origin>,
+    encoded: [OnceLock<Bytes>; (pdu::MAX_VERSION + 1) as usize],
+}
+
+impl Snapshot {
+    /// The session id and serial of this set.
+    pub fn state(&self) -> (u16, u32) {
+        (self.session, self.serial)
+    }
+
+    /// How many VRPs.
+    pub fn len(&self) -> usize {
+        self.origins.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.origins.is_empty()
+    }
+
+    /// The announcing Prefix PDUs of every VRP in `version`.
+    pub fn encoded(&self, version: u8) -> Bytes {
+        self.encoded[version as usize]
+            .get_or_init(|| {
+                let mut out = Vec::with_capacity(self.origins.len() * 24);
+                for o in &self.origins {
+                    pdu::prefix(&mut out, version, true, o);
+                }
+                Bytes::from(out)
+            })
+            .clone()
     }
 }
 
+/// A change: (VRP, announced?) pairs, sorted.
+pub type Changes = Vec<(Origin, bool)>;
+
+/// One serial's change.
+type Diff = Arc<Changes>;
+
 struct Inner {
-    state: State,
     ready: bool,
-    current: Arc<Vec<RouteOrigin>>,
-    set: BTreeSet<Origin>,
+    current: Arc<Snapshot>,
     /// (serial after the change, the change), oldest first.
-    diffs: VecDeque<(Serial, Arc<BTreeMap<Origin, Action>>)>,
+    diffs: VecDeque<(u32, Diff)>,
 }
 
 /// The VRP set and its recent history, shared with the RTR server.
 #[derive(Clone)]
 pub struct VrpHistory {
     inner: Arc<RwLock<Inner>>,
-    notify: NotifySender,
-    timing: Timing,
+    notify: watch::Sender<u32>,
 }
 
 impl Default for VrpHistory {
     fn default() -> Self {
         Self::new()
     }
+}
+
+fn snapshot(session: u16, serial: u32, origins: Vec<Origin>) -> Arc<Snapshot> {
+    Arc::new(Snapshot {
+        session,
+        serial,
+        origins,
+        encoded: Default::default(),
+    })
 }
 
 impl VrpHistory {
@@ -73,164 +124,354 @@ impl VrpHistory {
         let session = (uuid::Uuid::new_v4().as_u128() & 0xffff) as u16;
         VrpHistory {
             inner: Arc::new(RwLock::new(Inner {
-                state: State::from_parts(session, Serial::from(0)),
                 ready: false,
-                current: Arc::new(Vec::new()),
-                set: BTreeSet::new(),
+                current: snapshot(session, 0, Vec::new()),
                 diffs: VecDeque::new(),
             })),
-            notify: NotifySender::new(),
-            timing: Timing::default(),
+            notify: watch::channel(0).0,
         }
     }
 
-    /// The notifier the RTR server subscribes to.
-    pub fn notifier(&self) -> NotifySender {
-        self.notify.clone()
+    /// The current session id and serial.
+    pub fn state(&self) -> (u16, u32) {
+        self.current().state()
     }
 
-    /// The current session and serial.
-    pub fn state(&self) -> State {
-        self.inner.read().expect("VRP history lock").state
+    /// Whether a first VRP set has been given.
+    pub fn ready(&self) -> bool {
+        self.inner.read().expect("VRP history lock").ready
+    }
+
+    /// The current set.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.inner.read().expect("VRP history lock").current.clone()
     }
 
     /// Replaces the VRP set; if it changed, the serial goes up by one and
     /// connected routers are notified. Returns whether it changed.
     pub fn update(&self, set: BTreeSet<Origin>) -> bool {
+        let new: Vec<Origin> = set.into_iter().collect();
         let mut inner = self.inner.write().expect("VRP history lock");
         let first = !inner.ready;
-        let mut diff = BTreeMap::new();
-        for o in set.difference(&inner.set) {
-            diff.insert(*o, Action::Announce);
-        }
-        for o in inner.set.difference(&set) {
-            diff.insert(*o, Action::Withdraw);
+        let old = &inner.current.origins;
+        // Both sorted: one merge walk gives the difference.
+        let mut diff = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < new.len() {
+            match (old.get(i), new.get(j)) {
+                (Some(a), Some(b)) if a == b => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(a), Some(b)) if a < b => {
+                    diff.push((*a, false));
+                    i += 1;
+                }
+                (Some(a), None) => {
+                    diff.push((*a, false));
+                    i += 1;
+                }
+                (_, Some(b)) => {
+                    diff.push((*b, true));
+                    j += 1;
+                }
+                (None, None) => unreachable!(),
+            }
         }
         inner.ready = true;
         if diff.is_empty() && !first {
             return false;
         }
-        inner.current = Arc::new(set.iter().filter_map(Origin::route_origin).collect());
-        inner.set = set;
+        let (session, mut serial) = inner.current.state();
         if !first {
-            inner.state.inc();
-            let serial = inner.state.serial();
+            // RFC 1982 serial arithmetic: wraps around.
+            serial = serial.wrapping_add(1);
             inner.diffs.push_back((serial, Arc::new(diff)));
             while inner.diffs.len() > HISTORY {
                 inner.diffs.pop_front();
             }
         }
-        let state = inner.state;
+        inner.current = snapshot(session, serial, new);
         drop(inner);
-        tracing::info!(session = state.session(), serial = %state.serial(), "RTR data updated");
-        self.notify.clone().notify();
+        tracing::info!(session, serial, "RTR data updated");
+        self.notify.send_replace(serial);
         true
     }
-}
 
-/// The full set, for reset queries.
-pub struct FullSet {
-    items: Arc<Vec<RouteOrigin>>,
-    pos: usize,
-}
-
-impl PayloadSet for FullSet {
-    fn next(&mut self) -> Option<PayloadRef<'_>> {
-        let item = self.items.get(self.pos)?;
-        self.pos += 1;
-        Some(PayloadRef::Origin(*item))
-    }
-}
-
-/// The net change since a router's serial, for serial queries.
-pub struct Changes {
-    items: Vec<(RouteOrigin, Action)>,
-    pos: usize,
-}
-
-impl PayloadDiff for Changes {
-    fn next(&mut self) -> Option<(PayloadRef<'_>, Action)> {
-        let (item, action) = self.items.get(self.pos)?;
-        self.pos += 1;
-        Some((PayloadRef::Origin(*item), *action))
-    }
-}
-
-impl PayloadSource for VrpHistory {
-    type Set = FullSet;
-    type Diff = Changes;
-
-    fn ready(&self) -> bool {
-        self.inner.read().expect("VRP history lock").ready
-    }
-
-    fn notify(&self) -> State {
-        self.state()
-    }
-
-    fn full(&self) -> (State, Self::Set) {
+    /// The net change from `serial` to the current serial, sorted, or
+    /// `None` when it is not known (too old, or from the future).
+    pub fn diff(&self, serial: u32) -> Option<(Arc<Snapshot>, Changes)> {
         let inner = self.inner.read().expect("VRP history lock");
-        (
-            inner.state,
-            FullSet {
-                items: inner.current.clone(),
-                pos: 0,
-            },
-        )
-    }
-
-    fn diff(&self, state: State) -> Option<(State, Self::Diff)> {
-        let inner = self.inner.read().expect("VRP history lock");
-        if state.session() != inner.state.session() {
-            return None;
+        let current = inner.current.clone();
+        if serial == current.serial {
+            return Some((current, Vec::new()));
         }
-        if state.serial() == inner.state.serial() {
-            return Some((
-                inner.state,
-                Changes {
-                    items: Vec::new(),
-                    pos: 0,
-                },
-            ));
-        }
-        // The diffs after the router's serial must follow it without a gap.
         let start = inner
             .diffs
             .iter()
-            .position(|(s, _)| *s == state.serial().add(1))?;
-        let mut net: BTreeMap<Origin, Action> = BTreeMap::new();
+            .position(|(s, _)| *s == serial.wrapping_add(1))?;
+        let mut net: std::collections::BTreeMap<Origin, bool> = Default::default();
         for (_, diff) in inner.diffs.iter().skip(start) {
-            for (o, action) in diff.iter() {
-                match (net.get(o), action) {
-                    // Announced and withdrawn again since: nothing to say.
-                    (Some(Action::Announce), Action::Withdraw)
-                    | (Some(Action::Withdraw), Action::Announce) => {
+            for (o, announce) in diff.iter() {
+                // Announced and withdrawn again since: nothing to say.
+                match net.get(o) {
+                    Some(prev) if prev != announce => {
                         net.remove(o);
                     }
                     _ => {
-                        net.insert(*o, *action);
+                        net.insert(*o, *announce);
                     }
                 }
             }
         }
-        let items = net
-            .iter()
-            .filter_map(|(o, a)| Some((o.route_origin()?, *a)))
-            .collect();
-        Some((inner.state, Changes { items, pos: 0 }))
+        Some((current, net.into_iter().collect()))
     }
+}
 
-    fn timing(&self) -> Timing {
-        self.timing
+/// Settings of the RTR server.
+#[derive(Clone, Copy, Debug)]
+pub struct RtrConfig {
+    /// The highest protocol version offered: 1 (RFC 8210) or 0 (RFC 6810
+    /// only, for old routers).
+    pub max_version: u8,
+    /// The timers sent in version 1 End of Data PDUs.
+    pub timing: Timing,
+}
+
+impl Default for RtrConfig {
+    fn default() -> Self {
+        RtrConfig {
+            max_version: pdu::MAX_VERSION,
+            timing: Timing::default(),
+        }
     }
 }
 
 /// Serves RTR on `listener` until the task is dropped.
-pub async fn serve(listener: tokio::net::TcpListener, history: VrpHistory) -> std::io::Result<()> {
-    let stream = tokio_stream::wrappers::TcpListenerStream::new(listener);
-    rpki::rtr::Server::new(stream, history.notifier(), history)
-        .run()
-        .await
+pub async fn serve(
+    listener: TcpListener,
+    history: VrpHistory,
+    config: RtrConfig,
+) -> std::io::Result<()> {
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let history = history.clone();
+        tokio::spawn(async move {
+            tracing::info!(%peer, "RTR router connected");
+            match connection(stream, history, config).await {
+                Ok(()) => tracing::info!(%peer, "RTR router disconnected"),
+                Err(err) => tracing::info!(%peer, %err, "RTR connection ended"),
+            }
+        });
+    }
+}
+
+/// A PDU read from a router, or a framing error.
+enum Frame {
+    Pdu(Header, Vec<u8>),
+    /// A header whose length is impossible; its 8 octets.
+    BadLength([u8; pdu::HEADER_LEN]),
+}
+
+async fn read_frames(
+    mut rd: tokio::net::tcp::OwnedReadHalf,
+    tx: mpsc::Sender<Frame>,
+) -> std::io::Result<()> {
+    loop {
+        let mut head = [0u8; pdu::HEADER_LEN];
+        rd.read_exact(&mut head).await?;
+        let header = Header::parse(&head);
+        if header.length < pdu::HEADER_LEN as u32 || header.length > pdu::MAX_ROUTER_PDU {
+            let _ = tx.send(Frame::BadLength(head)).await;
+            return Ok(());
+        }
+        let mut body = vec![0u8; header.length as usize - pdu::HEADER_LEN];
+        rd.read_exact(&mut body).await?;
+        if tx.send(Frame::Pdu(header, body)).await.is_err() {
+            return Ok(());
+        }
+    }
+}
+
+struct Conn {
+    wr: BufWriter<tokio::net::tcp::OwnedWriteHalf>,
+    history: VrpHistory,
+    config: RtrConfig,
+    version: Option<u8>,
+}
+
+/// Whether to go on after handling a PDU.
+enum Next {
+    Continue,
+    Close,
+}
+
+async fn connection(
+    stream: tokio::net::TcpStream,
+    history: VrpHistory,
+    config: RtrConfig,
+) -> std::io::Result<()> {
+    let (rd, wr) = stream.into_split();
+    let (tx, mut rx) = mpsc::channel(4);
+    let reader = tokio::spawn(read_frames(rd, tx));
+    let mut updates = history.notify.subscribe();
+    let mut conn = Conn {
+        wr: BufWriter::with_capacity(256 * 1024, wr),
+        history,
+        config,
+        version: None,
+    };
+    let result = loop {
+        tokio::select! {
+            frame = rx.recv() => {
+                let Some(frame) = frame else { break Ok(()) };
+                match conn.handle(frame).await {
+                    Ok(Next::Continue) => {}
+                    Ok(Next::Close) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            }
+            changed = updates.changed() => {
+                if changed.is_err() {
+                    break Ok(());
+                }
+                // RFC 8210 §7: no Serial Notify before the version is agreed.
+                if let Some(v) = conn.version {
+                    let (session, serial) = conn.history.state();
+                    conn.wr.write_all(&pdu::serial_notify(v, session, serial)).await?;
+                    conn.wr.flush().await?;
+                }
+            }
+        }
+    };
+    reader.abort();
+    result
+}
+
+impl Conn {
+    async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.wr.write_all(bytes).await?;
+        self.wr.flush().await
+    }
+
+    async fn refuse(
+        &mut self,
+        version: u8,
+        code: ErrorCode,
+        offending: &[u8],
+        text: &str,
+    ) -> std::io::Result<Next> {
+        tracing::warn!(?code, text, "RTR error report sent to router");
+        self.send(&pdu::error_report(version, code, offending, text))
+            .await?;
+        Ok(if code == ErrorCode::NoDataAvailable {
+            Next::Continue
+        } else {
+            Next::Close
+        })
+    }
+
+    async fn handle(&mut self, frame: Frame) -> std::io::Result<Next> {
+        let (header, body) = match frame {
+            Frame::Pdu(h, b) => (h, b),
+            Frame::BadLength(head) => {
+                let v = self.version.unwrap_or(head[0].min(self.config.max_version));
+                return self
+                    .refuse(v, ErrorCode::CorruptData, &head, "impossible PDU length")
+                    .await;
+            }
+        };
+        let mut whole = Vec::with_capacity(header.length as usize);
+        whole.extend_from_slice(&[header.version, header.pdu_type]);
+        whole.extend_from_slice(&header.field.to_be_bytes());
+        whole.extend_from_slice(&header.length.to_be_bytes());
+        whole.extend_from_slice(&body);
+        if header.pdu_type == pdu::ERROR_REPORT {
+            // RFC 8210 §5.11: never answer an Error Report with one.
+            tracing::warn!(code = header.field, "RTR router sent an error report");
+            return Ok(Next::Close);
+        }
+        let version = match self.version {
+            None if header.version > self.config.max_version => {
+                // RFC 8210 §7: report the version we do speak, then close.
+                let max = self.config.max_version;
+                return self
+                    .refuse(
+                        max,
+                        ErrorCode::UnsupportedVersion,
+                        &whole,
+                        "unsupported protocol version",
+                    )
+                    .await;
+            }
+            None => {
+                self.version = Some(header.version);
+                header.version
+            }
+            Some(v) if v != header.version => {
+                return self
+                    .refuse(
+                        v,
+                        ErrorCode::UnexpectedVersion,
+                        &whole,
+                        "protocol version changed during the session",
+                    )
+                    .await;
+            }
+            Some(v) => v,
+        };
+        let query = match pdu::parse_query(&header, &body) {
+            Ok(q) => q,
+            Err(r) => return self.refuse(version, r.code, &whole, r.text).await,
+        };
+        if !self.history.ready() {
+            return self
+                .refuse(
+                    version,
+                    ErrorCode::NoDataAvailable,
+                    &whole,
+                    "the first validation has not finished",
+                )
+                .await;
+        }
+        let timing = self.config.timing;
+        match query {
+            Query::Reset => {
+                let snap = self.history.current();
+                let (session, serial) = snap.state();
+                self.wr
+                    .write_all(&pdu::cache_response(version, session))
+                    .await?;
+                self.wr.write_all(&snap.encoded(version)).await?;
+                self.wr
+                    .write_all(&pdu::end_of_data(version, session, serial, timing))
+                    .await?;
+                self.wr.flush().await?;
+            }
+            Query::Serial { session, serial } => {
+                let diff = if session == self.history.state().0 {
+                    self.history.diff(serial)
+                } else {
+                    None
+                };
+                match diff {
+                    // RFC 8210 §5.9: cannot say what changed; the router resets.
+                    None => self.send(&pdu::cache_reset(version)).await?,
+                    Some((snap, changes)) => {
+                        let (session, serial) = snap.state();
+                        let mut out = pdu::cache_response(version, session);
+                        for (o, announce) in &changes {
+                            pdu::prefix(&mut out, version, *announce, o);
+                        }
+                        out.extend(pdu::end_of_data(version, session, serial, timing));
+                        self.send(&out).await?;
+                    }
+                }
+            }
+        }
+        Ok(Next::Continue)
+    }
 }
 
 #[cfg(test)]
@@ -247,14 +488,6 @@ mod tests {
         }
     }
 
-    fn drain(mut d: Changes) -> Vec<(RouteOrigin, Action)> {
-        let mut out = Vec::new();
-        while let Some((PayloadRef::Origin(r), a)) = d.next() {
-            out.push((r, a));
-        }
-        out
-    }
-
     #[test]
     fn serials_and_net_diffs() {
         let h = VrpHistory::new();
@@ -262,34 +495,34 @@ mod tests {
         let a = o(64496, "192.0.2.0/24", 24);
         let b = o(64497, "2001:db8::/32", 48);
         assert!(h.update(BTreeSet::from([a])));
-        let s0 = h.state();
+        let s0 = h.state().1;
         assert!(!h.update(BTreeSet::from([a])), "same set, same serial");
         assert!(h.update(BTreeSet::from([a, b])));
         assert!(h.update(BTreeSet::from([b])));
-        assert_eq!(h.state().serial(), s0.serial().add(2));
+        assert_eq!(h.state().1, s0 + 2);
         // From s0: b announced, a withdrawn.
         let (_, d) = h.diff(s0).unwrap();
-        let d = drain(d);
-        assert_eq!(d.len(), 2);
-        assert!(
-            d.iter()
-                .any(|(r, act)| r.asn.into_u32() == 64496 && *act == Action::Withdraw)
-        );
-        assert!(
-            d.iter()
-                .any(|(r, act)| r.asn.into_u32() == 64497 && *act == Action::Announce)
-        );
-        // Up to date: empty diff. Other session or unknown serial: reset.
-        assert!(drain(h.diff(h.state()).unwrap().1).is_empty());
-        assert!(
-            h.diff(State::from_parts(s0.session().wrapping_add(1), s0.serial()))
-                .is_none()
-        );
-        assert!(
-            h.diff(State::from_parts(s0.session(), s0.serial().add(100)))
-                .is_none()
-        );
-        let (_, mut full) = h.full();
-        assert!(full.next().is_some() && full.next().is_none());
+        assert_eq!(d, vec![(a, false), (b, true)]);
+        // From s0 + 1: only a withdrawn.
+        assert_eq!(h.diff(s0 + 1).unwrap().1, vec![(a, false)]);
+        // Up to date: empty. Unknown serial: None (the router resets).
+        assert!(h.diff(h.state().1).unwrap().1.is_empty());
+        assert!(h.diff(s0 + 100).is_none());
+        let snap = h.current();
+        assert_eq!(snap.len(), 1);
+        assert_eq!(snap.encoded(0).len(), 32);
+        assert_eq!(snap.encoded(1)[0], 1, "version byte");
+    }
+
+    #[test]
+    fn history_is_bounded() {
+        let h = VrpHistory::new();
+        h.update(BTreeSet::new());
+        for i in 0..(HISTORY as u32 + 5) {
+            h.update(BTreeSet::from([o(i, "192.0.2.0/24", 24)]));
+        }
+        let now = h.state().1;
+        assert!(h.diff(now - HISTORY as u32).is_some());
+        assert!(h.diff(now - HISTORY as u32 - 1).is_none());
     }
 }
