@@ -37,7 +37,18 @@ impl Scale {
             Scale::Rir => (50_000, 20, 1_000),
         }
     }
+
+    /// CAs and prefixes per CA of the validation fixture.
+    fn validation(self) -> (usize, usize) {
+        match self {
+            Scale::Small => (100, 10),
+            Scale::Rir => (10_000, 10),
+        }
+    }
 }
+
+/// VRPs in the RTR full-reset measurement (both scales: it is cheap).
+pub const RTR_RESET_VRPS: usize = 1_000_000;
 
 /// One measured figure.
 #[derive(Clone, Debug, Serialize)]
@@ -154,20 +165,16 @@ fn payload(asn: u32, v4: u32, len: u8) -> anyhow::Result<RoaPayload> {
     Ok(RoaPayload::new(asn, prefix.parse()?, None)?)
 }
 
-/// Runs the benchmark; `keep` keeps the data directory.
-pub fn run(scale: Scale, keep: Option<&Path>) -> anyhow::Result<Report> {
+/// Issuance, one change, burst, ROA change to router and publication on
+/// a fresh data directory `dir`.
+fn issuance(scale: Scale, dir: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
     let (n_cas, roas_per_ca, burst) = scale.params();
-    let tmp = tempfile::tempdir()?;
-    let dir: PathBuf = keep
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| tmp.path().join("data"));
     let mut a = Anchorage::init(
-        DataDir::new(&dir),
+        DataDir::new(dir),
         &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
         Clock::System,
     )?;
     a.set_actor("bench");
-    let mut figures = Vec::new();
 
     // 1. The cryptographic limit, measured now, on this machine.
     let limit = crypto_limit(&a, if scale == Scale::Small { 30 } else { 100 })?;
@@ -284,7 +291,7 @@ pub fn run(scale: Scale, keep: Option<&Path>) -> anyhow::Result<Report> {
     //    dir, an RTR client connected, and the time from a ROA change to
     //    the client holding the new VRP.
     let samples = if scale == Scale::Small { 20 } else { 100 };
-    match roa_change_to_router(&mut a, &dir, samples) {
+    match roa_change_to_router(&mut a, dir, samples) {
         Ok(mut ms) => {
             ms.sort_by(f64::total_cmp);
             let p99 = percentile(&ms, 0.99);
@@ -350,6 +357,87 @@ pub fn run(scale: Scale, keep: Option<&Path>) -> anyhow::Result<Report> {
         "-",
         None,
     ));
+    Ok(())
+}
+
+/// Which parts of the benchmark to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+pub enum Part {
+    /// Issuance, burst, one change, ROA change to router, publication.
+    Issuance,
+    /// The bundled validator vs rpki-client -n on a large repository.
+    Validation,
+    /// An RTR full reset of 1,000,000 VRPs.
+    Rtr,
+}
+
+/// Runs the benchmark: the `parts` given (all when empty); `keep` keeps
+/// the data directory, `fixtures` is where the validation repository is
+/// built once and reused.
+pub fn run(
+    scale: Scale,
+    keep: Option<&Path>,
+    fixtures: &Path,
+    parts: &[Part],
+) -> anyhow::Result<Report> {
+    let wants = |p: Part| parts.is_empty() || parts.contains(&p);
+    let (n_cas, roas_per_ca, _) = scale.params();
+    let tmp = tempfile::tempdir()?;
+    let dir: PathBuf = keep
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| tmp.path().join("data"));
+    let mut figures = Vec::new();
+    if wants(Part::Issuance) {
+        issuance(scale, &dir, &mut figures)?;
+    }
+    // 7. Validation of a large repository: ours from its cache vs
+    //    rpki-client -n on the same repository, after one fetch each.
+    let (v_cas, v_prefixes) = scale.validation();
+    if !wants(Part::Validation) {
+    } else if let Err(err) =
+        validation_figures(fixtures, tmp.path(), v_cas, v_prefixes, &mut figures)
+    {
+        figures.push(fig(
+            &format!("validation: failed: {err:#}"),
+            f64::NAN,
+            "s",
+            "-",
+            None,
+        ));
+    }
+
+    // 8. RTR: a full reset of 1,000,000 VRPs to one client, the cache in
+    //    its own process so its peak RSS is its own.
+    match wants(Part::Rtr).then(|| rtr_reset(RTR_RESET_VRPS)) {
+        None => {}
+        Some(Ok((secs, bytes, rss_mb))) => {
+            figures.push(fig(
+                &format!(
+                    "RTR reset of {RTR_RESET_VRPS} VRPs ({:.1} MB of PDUs)",
+                    bytes as f64 / 1e6
+                ),
+                secs,
+                "s",
+                "< 1 s; ratio = time / 1 s",
+                Some(secs),
+            ));
+            figures.push(fig(
+                "RTR cache peak RSS (1M VRPs, after the reset)",
+                rss_mb,
+                "MB",
+                "< 200 MB; ratio = RSS / 200 MB",
+                Some(rss_mb / 200.0),
+            ));
+        }
+        Some(Err(err)) => figures.push(fig(
+            &format!("RTR reset: failed: {err:#}"),
+            f64::NAN,
+            "s",
+            "< 1 s",
+            None,
+        )),
+    }
+
     figures.push(fig(
         "peak RSS of this process",
         peak_rss_mb(),
@@ -360,19 +448,194 @@ pub fn run(scale: Scale, keep: Option<&Path>) -> anyhow::Result<Report> {
 
     Ok(Report {
         scale,
-        cas: n_cas,
-        roas,
+        cas: if wants(Part::Issuance) { n_cas } else { 0 },
+        roas: if wants(Part::Issuance) {
+            n_cas * roas_per_ca
+        } else {
+            0
+        },
         cores: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
         figures,
         not_measured: vec![
-            "validation vs rpki-client -n, RTR full reset of 1M VRPs: need the RIR-scale repository"
-                .into(),
             "steady-state RSS of serve at scale: needs a serve run on the --scale rir data dir"
                 .into(),
         ],
     })
+}
+
+/// Builds (or reuses) the validation fixture in `fixtures`, fetches it
+/// once with each validator, then times both on their caches.
+fn validation_figures(
+    fixtures: &Path,
+    work: &Path,
+    cas: usize,
+    prefixes: usize,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    use anchorage_validator::fetch::{Fetcher, RsyncFetcher};
+    let t = Instant::now();
+    let f = crate::fixture::build(fixtures, cas, prefixes)?;
+    figures.push(fig(
+        &format!(
+            "validation fixture: {cas} CAs, {} VRPs (build or reuse)",
+            f.vrps
+        ),
+        t.elapsed().as_secs_f64(),
+        "s",
+        "-",
+        None,
+    ));
+    let work = work.join("validation");
+    let rsyncd = crate::oracle::RsyncDaemon::start(&f.tree, "repo", &work.join("rsyncd"))?;
+    let theirs_dir = work.join("rpki-client");
+    let first = crate::oracle::rpki_client(&f.tal, &rsyncd, &theirs_dir)?;
+    anyhow::ensure!(
+        first.vrps.len() == f.vrps && first.problems.is_empty(),
+        "rpki-client found {} VRPs of {}: {:?}",
+        first.vrps.len(),
+        f.vrps,
+        first.problems.first()
+    );
+    let cache = work.join("anchorage");
+    let mut fetcher = Fetcher::rsync_only(RsyncFetcher::new(&cache, rsyncd.wrapper()));
+    let ours = anchorage_validator::validate(&f.tal, &mut fetcher, true)?;
+    anyhow::ensure!(
+        ours.vrps.len() == f.vrps && ours.rejected.is_empty(),
+        "anchorage found {} VRPs of {}: {:?}",
+        ours.vrps.len(),
+        f.vrps,
+        ours.rejected.first()
+    );
+
+    let t = Instant::now();
+    let theirs = crate::oracle::rpki_client_no_fetch(&f.tal, &theirs_dir)?;
+    let theirs_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(theirs.vrps.len() == f.vrps, "rpki-client -n lost VRPs");
+    let t = Instant::now();
+    let mut offline = Fetcher::rsync_only(RsyncFetcher::offline(&cache));
+    let again = anchorage_validator::validate(&f.tal, &mut offline, true)?;
+    let ours_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(again.vrps.len() == f.vrps, "our offline run lost VRPs");
+    figures.push(fig(
+        "validation: rpki-client -n (cache only)",
+        theirs_s,
+        "s",
+        "reference",
+        None,
+    ));
+    figures.push(fig(
+        "validation: anchorage (cache only)",
+        ours_s,
+        "s",
+        "no slower than rpki-client; ratio = ours / theirs",
+        Some(ours_s / theirs_s),
+    ));
+    Ok(())
+}
+
+/// The synthetic VRPs of the RTR measurement: 80% IPv4 /24s, 20% IPv6
+/// /48s, which makes the 22.4 MB of PDUs per million the issue names.
+pub fn synthetic_vrps(n: usize) -> std::collections::BTreeSet<anchorage_rtr::Origin> {
+    let v6 = n / 5;
+    (0..n)
+        .map(|i| {
+            let asn = 64_496 + (i % 1_000) as u32;
+            if i < n - v6 {
+                anchorage_rtr::Origin {
+                    asn,
+                    addr: std::net::Ipv4Addr::from(0x0A00_0000u32.wrapping_add((i as u32) << 8))
+                        .into(),
+                    len: 24,
+                    max_len: 24,
+                }
+            } else {
+                anchorage_rtr::Origin {
+                    asn,
+                    addr: std::net::Ipv6Addr::from((0x2001_0db8u128 << 96) | ((i as u128) << 80))
+                        .into(),
+                    len: 48,
+                    max_len: 48,
+                }
+            }
+        })
+        .collect()
+}
+
+/// The cache side of the RTR reset measurement (`anchorage
+/// rtr-bench-cache`): serves `n` synthetic VRPs on a loopback port it
+/// prints, and when standard input closes prints its peak RSS in kB.
+pub fn rtr_cache_main(n: usize) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let history = anchorage_rtr::VrpHistory::new();
+    history.update(synthetic_vrps(n));
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let port = listener.local_addr()?.port();
+    rt.spawn(anchorage_rtr::serve(
+        listener,
+        history,
+        anchorage_rtr::RtrConfig::default(),
+    ));
+    println!("{port}");
+    std::io::stdout().flush()?;
+    let mut sink = Vec::new();
+    std::io::stdin().read_to_end(&mut sink)?;
+    println!("{}", peak_rss_mb() * 1024.0);
+    Ok(())
+}
+
+/// Runs `rtr-bench-cache` with `n` VRPs, resets from it once; returns
+/// (seconds from query to End of Data, PDU bytes, cache peak RSS in MB).
+fn rtr_reset(n: usize) -> anyhow::Result<(f64, usize, f64)> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .args(["rtr-bench-cache", "--vrps", &n.to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let mut out = BufReader::new(child.stdout.take().expect("piped"));
+    let mut line = String::new();
+    out.read_line(&mut line)?;
+    let port: u16 = line
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("cache said {line:?}"))?;
+    let sock = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    let mut rd = BufReader::with_capacity(1 << 20, sock.try_clone()?);
+    let t = Instant::now();
+    (&sock).write_all(&[1, 2, 0, 0, 0, 0, 0, 8])?;
+    let (mut bytes, mut prefixes) = (0usize, 0usize);
+    let mut body = [0u8; 64];
+    loop {
+        let mut h = [0u8; 8];
+        rd.read_exact(&mut h)?;
+        let len = u32::from_be_bytes([h[4], h[5], h[6], h[7]]) as usize;
+        anyhow::ensure!((8..=64).contains(&len), "bad PDU length {len}");
+        rd.read_exact(&mut body[..len - 8])?;
+        bytes += len;
+        match h[1] {
+            4 | 6 => prefixes += 1,
+            7 => break,
+            10 => anyhow::bail!("error report from the cache"),
+            _ => {}
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    anyhow::ensure!(prefixes == n, "got {prefixes} of {n} VRPs");
+    drop(child.stdin.take());
+    line.clear();
+    out.read_line(&mut line)?;
+    child.wait()?;
+    let rss_kb: f64 = line
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("cache said {line:?}"))?;
+    Ok((secs, bytes, rss_kb / 1024.0))
 }
 
 /// A minimal RTR v1 client (RFC 8210 §5): enough to see a VRP arrive.

@@ -10,6 +10,8 @@
 //! * [`clock`] — the time source, fixed in tests.
 //! * [`report`] — what operations return, serialisable for `--format json`.
 //! * [`demo`] — the README's demo: a small RIR hierarchy, validated.
+//! * [`bench`] and [`fixture`] — `anchorage bench` and the large
+//!   repository it validates.
 //! * [`oracle`] — runs independent tools on our output: a real
 //!   `rsync --daemon` serving the tree, rpki-client and FORT fetching it.
 #![forbid(unsafe_code)]
@@ -21,6 +23,7 @@ pub mod datadir;
 pub mod demo;
 pub mod error;
 pub mod fault;
+pub mod fixture;
 pub mod ops;
 pub mod oracle;
 pub mod report;

@@ -82,6 +82,10 @@ enum Command {
         /// Fetch over rsync only (by default RRDP first, rsync as fallback).
         #[arg(long)]
         rsync_only: bool,
+        /// Fetch nothing: validate what an earlier run left in the cache
+        /// (its rsync copies), like `rpki-client -n`.
+        #[arg(long, conflicts_with = "rsync_only")]
+        no_fetch: bool,
         /// Also trust the CA certificates in this PEM file for HTTPS (RRDP
         /// servers with a private CA); the system's trust store is always used.
         #[arg(long, value_name = "FILE")]
@@ -110,6 +114,19 @@ enum Command {
         /// Build the repository here (and keep it) instead of a temporary directory.
         #[arg(long, value_name = "DIR")]
         keep: Option<PathBuf>,
+        /// Where the validation repository is built once and reused.
+        #[arg(long, value_name = "DIR", default_value_os_t = std::env::temp_dir().join("anchorage-bench-fixture"))]
+        fixture_dir: PathBuf,
+        /// Run only these parts (repeatable) [default: all].
+        #[arg(long, value_enum, value_name = "PART")]
+        only: Vec<anchorage::bench::Part>,
+    },
+    /// The RTR cache side of `bench` (serves synthetic VRPs; internal).
+    #[command(hide = true)]
+    RtrBenchCache {
+        /// How many VRPs.
+        #[arg(long)]
+        vrps: usize,
     },
     /// Build, publish and validate a small RIR hierarchy in a temporary directory.
     Demo {
@@ -443,6 +460,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Validate {
             tal,
             rsync_only,
+            no_fetch,
             ca_cert,
             format,
             output,
@@ -451,7 +469,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             use anchorage_validator::fetch::{Fetcher, RsyncFetcher};
             let rsync = RsyncFetcher::new(&cache, &rsync_program);
-            let mut fetcher = if rsync_only {
+            let mut fetcher = if no_fetch {
+                Fetcher::rsync_only(RsyncFetcher::offline(&cache))
+            } else if rsync_only {
                 Fetcher::rsync_only(rsync)
             } else {
                 let pem = match &ca_cert {
@@ -520,14 +540,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             scale,
             output,
             keep,
+            fixture_dir,
+            only,
         } => {
-            let report = anchorage::bench::run(scale, keep.as_deref())?;
+            let report = anchorage::bench::run(scale, keep.as_deref(), &fixture_dir, &only)?;
             print!("{}", anchorage::bench::table(&report));
             if let Some(path) = output {
                 std::fs::write(&path, serde_json::to_string_pretty(&report)?)
                     .with_context(|| format!("writing {}", path.display()))?;
             }
         }
+        Command::RtrBenchCache { vrps } => anchorage::bench::rtr_cache_main(vrps)?,
         Command::Demo { keep } => {
             let summary = anchorage::demo::run(keep.as_deref()).context("demo failed")?;
             print!("{summary}");

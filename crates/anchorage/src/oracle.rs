@@ -225,6 +225,12 @@ pub fn rpki_client_at(
     }
 }
 
+/// Runs rpki-client with `-n`: no fetching, validating what an earlier
+/// run left in `workdir`'s cache.
+pub fn rpki_client_no_fetch(tal: &Path, workdir: &Path) -> io::Result<ValidatorRun> {
+    run_rpki_client_at(tal, workdir, &[OsStr::new("-n")], None)
+}
+
 /// Runs rpki-client in its default mode (RRDP first) from `tal`, verbose
 /// so its log tells snapshot from delta fetches; `workdir` holds its
 /// cache, kept between runs. The HTTPS server's CA must be trusted by the

@@ -421,6 +421,9 @@ async fn publish_once(
     .await?
 }
 
+/// How often the bundled validator runs even when nothing was published.
+const REVALIDATE_EVERY: Duration = Duration::from_secs(600);
+
 /// Runs the bundled validator on the served repository whenever the RRDP
 /// serial changes (a new state was published, by `serve` or by a CLI
 /// command) and hands the VRPs to the RTR cache.
@@ -451,6 +454,7 @@ async fn revalidate(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mut validated: Option<(String, u64)> = None;
+    let mut last_run = Instant::now();
     let mut listener = Some(listener);
     let mut server: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
     loop {
@@ -460,7 +464,11 @@ async fn revalidate(
                 .await
                 .ok()
                 .flatten();
-        if serial.is_some() && serial != validated {
+        // A new repository state, or the timer: objects expire and CRLs
+        // go stale without any publication, and routers must see that.
+        let timer = validated.is_some() && last_run.elapsed() >= REVALIDATE_EVERY;
+        if serial.is_some() && (serial != validated || timer) {
+            last_run = Instant::now();
             let (tal, cache, rsync) = (tal.clone(), cache.clone(), rsync.clone());
             let started = Instant::now();
             let result = tokio::task::spawn_blocking(move || {

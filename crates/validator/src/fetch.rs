@@ -66,6 +66,7 @@ pub struct RsyncFetcher {
     cache: PathBuf,
     program: PathBuf,
     fetched: HashSet<String>,
+    offline: bool,
 }
 
 impl RsyncFetcher {
@@ -75,6 +76,16 @@ impl RsyncFetcher {
             cache: cache.into(),
             program: program.into(),
             fetched: HashSet::new(),
+            offline: false,
+        }
+    }
+
+    /// A fetcher that only reads what an earlier run left in `cache`
+    /// (like `rpki-client -n`).
+    pub fn offline(cache: impl Into<PathBuf>) -> Self {
+        RsyncFetcher {
+            offline: true,
+            ..Self::new(cache, "rsync")
         }
     }
 
@@ -88,6 +99,12 @@ impl RsyncFetcher {
             uri: src.to_string(),
             reason,
         };
+        if self.offline {
+            return match dest.exists() {
+                true => Ok(()),
+                false => Err(err("not in the cache (no fetching)".into())),
+            };
+        }
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(|e| err(e.to_string()))?;
         }

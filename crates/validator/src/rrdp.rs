@@ -231,6 +231,7 @@ impl RrdpFetcher {
             dir: &fresh,
             session,
             serial,
+            dry_run: false,
         }
         .process(&data[..])?;
         let old = dir.join("objects.old");
@@ -268,6 +269,7 @@ impl RrdpFetcher {
                 dir: objects,
                 session,
                 serial: delta.serial(),
+                dry_run: false,
             }
             .process(&data[..])?;
             write_state(state_file, session, delta.serial())?;
@@ -276,6 +278,43 @@ impl RrdpFetcher {
         }
         Ok(())
     }
+}
+
+/// Parses untrusted RRDP XML the way [`RrdpFetcher`] does, writing
+/// nothing: `kind` is the file type. Returns whether it was accepted.
+/// For fuzzing and hostile-input tests; it must never panic.
+pub fn check_untrusted(kind: RrdpFile, data: &[u8]) -> bool {
+    let dir = Path::new("/nonexistent/anchorage-rrdp-check");
+    match kind {
+        RrdpFile::Notification => NotificationFile::parse_limited(data, MAX_DELTAS).is_ok(),
+        RrdpFile::Snapshot => SnapshotWriter {
+            dir,
+            session: Uuid::nil(),
+            serial: 0,
+            dry_run: true,
+        }
+        .process(data)
+        .is_ok(),
+        RrdpFile::Delta => DeltaWriter {
+            dir,
+            session: Uuid::nil(),
+            serial: 0,
+            dry_run: true,
+        }
+        .process(data)
+        .is_ok(),
+    }
+}
+
+/// The three RRDP file types (RFC 8182 §3.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RrdpFile {
+    /// The notification file.
+    Notification,
+    /// A snapshot.
+    Snapshot,
+    /// A delta.
+    Delta,
 }
 
 fn read_state(path: &Path) -> Option<(Uuid, u64)> {
@@ -322,12 +361,17 @@ struct SnapshotWriter<'a> {
     dir: &'a Path,
     session: Uuid,
     serial: u64,
+    /// Check everything but write nothing (for fuzzing).
+    dry_run: bool,
 }
 
 impl ProcessSnapshot for SnapshotWriter<'_> {
     type Err = Problem;
 
     fn meta(&mut self, session_id: Uuid, serial: u64) -> Result<(), Problem> {
+        if self.dry_run {
+            return Ok(());
+        }
         check_meta(
             "snapshot",
             (self.session, self.serial),
@@ -338,6 +382,9 @@ impl ProcessSnapshot for SnapshotWriter<'_> {
     fn publish(&mut self, uri: uri::Rsync, data: &mut ObjectReader) -> Result<(), Problem> {
         let path = cache_path(self.dir, &uri)?;
         let data = read_object(data)?;
+        if self.dry_run {
+            return Ok(());
+        }
         write_object(&path, &data)
     }
 }
@@ -346,6 +393,8 @@ struct DeltaWriter<'a> {
     dir: &'a Path,
     session: Uuid,
     serial: u64,
+    /// Check everything but write nothing (for fuzzing).
+    dry_run: bool,
 }
 
 impl DeltaWriter<'_> {
@@ -370,6 +419,9 @@ impl ProcessDelta for DeltaWriter<'_> {
     type Err = Problem;
 
     fn meta(&mut self, session_id: Uuid, serial: u64) -> Result<(), Problem> {
+        if self.dry_run {
+            return Ok(());
+        }
         check_meta("delta", (self.session, self.serial), (session_id, serial))
     }
 
@@ -390,12 +442,18 @@ impl ProcessDelta for DeltaWriter<'_> {
             None => {}
         }
         let data = read_object(data)?;
+        if self.dry_run {
+            return Ok(());
+        }
         write_object(&path, &data)
     }
 
     fn withdraw(&mut self, uri: uri::Rsync, hash: Hash) -> Result<(), Problem> {
         let path = cache_path(self.dir, &uri)?;
         self.check_current(&uri, &path, &hash)?;
+        if self.dry_run {
+            return Ok(());
+        }
         fs::remove_file(&path).map_err(|e| io(&path, e))
     }
 }
@@ -418,6 +476,7 @@ mod tests {
             dir: dir.path(),
             session: SESSION.parse().unwrap(),
             serial: 3,
+            dry_run: false,
         }
         .process(xml.as_bytes())?;
         Ok(dir)
@@ -472,6 +531,7 @@ mod tests {
                 dir: dir.path(),
                 session: SESSION.parse().unwrap(),
                 serial: 4,
+                dry_run: false,
             }
             .process(xml.as_bytes())
         };

@@ -105,6 +105,38 @@ fn valid_file_name(name: &str) -> bool {
         && matches!(ext, "cer" | "crl" | "mft" | "roa" | "asa" | "gbr")
 }
 
+/// Decodes untrusted bytes as each RPKI object type the walk reads (by
+/// file extension), the way the walk does. For fuzzing and hostile-input
+/// tests; it must never panic. Returns how many types accepted it.
+pub fn decode_untrusted(data: &[u8]) -> usize {
+    let b = || Bytes::copy_from_slice(data);
+    let mut accepted = 0;
+    if let Ok(cert) = Cert::decode(b()) {
+        accepted += 1;
+        // What the walk reads from every certificate before validating it.
+        let _ = (
+            cert.ca_repository(),
+            cert.rpki_manifest(),
+            cert.rpki_notify(),
+        );
+        let _ = cert.subject_key_identifier();
+    }
+    if let Ok(roa) = Roa::decode(b(), true) {
+        accepted += 1;
+        let _ = roa.content().iter().count();
+    }
+    if let Ok(mft) = Manifest::decode(b(), true) {
+        accepted += 1;
+        for item in mft.content().iter() {
+            let _ = valid_file_name(&String::from_utf8_lossy(item.file()));
+        }
+    }
+    if Crl::decode(b()).is_ok() {
+        accepted += 1;
+    }
+    accepted
+}
+
 /// Validates the repository of the TAL at `tal_path`.
 pub fn validate(
     tal_path: &Path,
