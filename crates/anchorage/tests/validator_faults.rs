@@ -1,7 +1,10 @@
 //! The bundled validator against deliberately broken repositories: a ROA
-//! altered after signing (its manifest hash no longer matches) and a file
-//! missing from a publication point. rpki-client and `anchorage validate`
-//! must derive the same VRPs, and ours must name the rule that failed.
+//! altered after signing (its manifest hash no longer matches), a file
+//! missing from a publication point, and objects signed wrong on purpose
+//! in test code (a broken ROA signature, an expired ROA, an over-claiming
+//! CA certificate, a stale CRL, a CA graph with a cycle). rpki-client and
+//! `anchorage validate` must derive the same VRPs, and ours must name the
+//! rule that failed.
 
 mod common;
 
@@ -134,6 +137,17 @@ fn objects_signed_wrong_on_purpose_are_rejected_like_rpki_client_does() {
     // A CA certificate claiming 10.4.0.0/24, which its parent does not hold.
     f.reissue_ca_cert("over", "nir", "AS64530, 10.3.0.0/24, 10.4.0.0/24");
     f.resign("nir", "online", |_, _| {}, faults::current());
+    // A cycle: "fine" certifies its own parent's key, so the walk from
+    // "fine" leads back to "nir".
+    f.resign(
+        "fine",
+        "nir",
+        |issuer, files| {
+            let (name, cert) = f.ca_cert(issuer, "nir", "online", "AS64531, 10.3.1.0/24");
+            files.insert(name, cert);
+        },
+        faults::current(),
+    );
     // A point whose CRL's nextUpdate has passed.
     f.resign(
         "stalecrl",
@@ -167,6 +181,7 @@ fn objects_signed_wrong_on_purpose_are_rejected_like_rpki_client_does() {
         ("expired/AS64520.roa", "expired"),
         ("nir/", "resources"),
         ("stalecrl/", "CRL nextUpdate has passed"),
+        ("nir/", "cyclic"),
     ] {
         assert!(
             ours.problems

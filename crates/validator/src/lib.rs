@@ -15,8 +15,15 @@
 //!   altered file is rejected whole), ROA prefixes within the EE resources.
 //!   Every rejected object is reported with its URI and reason.
 //!
-//! RFC 8360 reconsidered validation and the parallel worker pool are not
-//! here yet.
+//! Publication points are validated in parallel by a pool of threads (one
+//! per core, at most 8) sharing a queue of CAs; fetches are serialised,
+//! each rsync module or RRDP repository once per run. Cycles in the CA
+//! graph (a key certified again below itself) and chains deeper than
+//! [`walk::MAX_DEPTH`] are rejected.
+//!
+//! RFC 8360 reconsidered validation is not here: every certificate
+//! Anchorage or a relying party meets today carries the RFC 6484 policy,
+//! under which an over-claim rejects the certificate (as rpki-client does).
 #![forbid(unsafe_code)]
 
 pub mod fetch;

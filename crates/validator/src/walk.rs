@@ -1,8 +1,9 @@
 //! The validation walk from a TAL to VRPs.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::fs;
 use std::path::Path;
+use std::sync::{Condvar, Mutex};
 
 use bytes::Bytes;
 use rpki::repository::cert::{Cert, ResourceCert};
@@ -77,12 +78,23 @@ pub enum WalkError {
     NoTrustAnchor(String),
 }
 
+/// What the workers share: the fetcher (fetches are serialised: each
+/// module or notification is fetched once per run), the queue of CAs
+/// whose points are still to be validated, and the keys already seen.
 struct Walker<'a> {
-    fetcher: &'a mut Fetcher,
+    fetcher: Mutex<&'a mut Fetcher>,
     strict: bool,
     ta: String,
-    out: Validation,
-    seen: HashSet<Vec<u8>>,
+    seen: Mutex<HashSet<Vec<u8>>>,
+    /// Pending CAs, and how many workers are busy (so an empty queue with
+    /// busy workers is not the end).
+    queue: Mutex<(VecDeque<(ResourceCert, usize)>, usize)>,
+    more: Condvar,
+}
+
+/// How many threads validate publication points in parallel.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 
 fn reject(out: &mut Validation, uri: &str, reason: impl std::fmt::Display) {
@@ -149,17 +161,19 @@ pub fn validate(
     };
     let mut file = fs::File::open(tal_path).map_err(|e| tal_err(e.to_string()))?;
     let tal = Tal::read(tal_path, &mut file).map_err(|e| tal_err(e.to_string()))?;
-    let mut w = Walker {
-        fetcher,
+    let mut out = Validation::default();
+    let w = Walker {
+        fetcher: Mutex::new(fetcher),
         strict,
         ta: tal.info().name().to_string(),
-        out: Validation::default(),
-        seen: HashSet::new(),
+        seen: Mutex::new(HashSet::new()),
+        queue: Mutex::new((VecDeque::new(), 0)),
+        more: Condvar::new(),
     };
     let mut ta_cert = None;
     // RFC 8630 §3: the URIs in order, until one gives a valid certificate.
     for tal_uri in tal.uris() {
-        if !w.fetcher.can_fetch(tal_uri) {
+        if !w.fetcher.lock().expect("fetcher lock").can_fetch(tal_uri) {
             continue;
         }
         match w.trust_anchor(tal_uri, &tal) {
@@ -167,20 +181,74 @@ pub fn validate(
                 ta_cert = Some(cert);
                 break;
             }
-            Err(reason) => reject(&mut w.out, tal_uri.as_str(), reason),
+            Err(reason) => reject(&mut out, tal_uri.as_str(), reason),
         }
     }
     let ta_cert =
         ta_cert.ok_or_else(|| WalkError::NoTrustAnchor(tal_path.display().to_string()))?;
-    w.out.cas += 1;
-    w.ca(&ta_cert, 0);
-    w.out.fetch = w.fetcher.stats();
-    Ok(w.out)
+    out.cas += 1;
+    w.queue
+        .lock()
+        .expect("queue lock")
+        .0
+        .push_back((ta_cert, 0));
+    // Publication points in parallel; each worker keeps its own results.
+    let parts: Vec<Validation> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers()).map(|_| s.spawn(|| w.work())).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("validation worker panicked"))
+            .collect()
+    });
+    for part in parts {
+        out.vrps.extend(part.vrps);
+        out.rejected.extend(part.rejected);
+        out.cas += part.cas;
+        out.roas += part.roas;
+        out.manifests += part.manifests;
+    }
+    // Workers finish in any order; the report does not.
+    out.rejected
+        .sort_by(|a, b| (&a.uri, &a.reason).cmp(&(&b.uri, &b.reason)));
+    out.fetch = w.fetcher.lock().expect("fetcher lock").stats();
+    Ok(out)
 }
 
 impl Walker<'_> {
-    fn trust_anchor(&mut self, uri: &TalUri, tal: &Tal) -> Result<ResourceCert, String> {
-        let bytes = self.fetcher.trust_anchor(uri).map_err(|e| e.to_string())?;
+    /// One worker: takes CAs from the queue until it is empty and no
+    /// other worker can add to it.
+    fn work(&self) -> Validation {
+        let mut out = Validation::default();
+        loop {
+            let (ca, depth) = {
+                let mut q = self.queue.lock().expect("queue lock");
+                loop {
+                    if let Some(next) = q.0.pop_front() {
+                        q.1 += 1;
+                        break next;
+                    }
+                    if q.1 == 0 {
+                        self.more.notify_all();
+                        return out;
+                    }
+                    q = self.more.wait(q).expect("queue lock");
+                }
+            };
+            let children = self.ca(&ca, depth, &mut out);
+            let mut q = self.queue.lock().expect("queue lock");
+            q.0.extend(children.into_iter().map(|c| (c, depth + 1)));
+            q.1 -= 1;
+            self.more.notify_all();
+        }
+    }
+
+    fn trust_anchor(&self, uri: &TalUri, tal: &Tal) -> Result<ResourceCert, String> {
+        let bytes = self
+            .fetcher
+            .lock()
+            .expect("fetcher lock")
+            .trust_anchor(uri)
+            .map_err(|e| e.to_string())?;
         let cert = Cert::decode(bytes).map_err(|e| format!("bad DER: {e}"))?;
         // RFC 8630 §2.3: the certificate's key must be the TAL's.
         if cert.subject_public_key_info() != tal.key_info() {
@@ -190,30 +258,43 @@ impl Walker<'_> {
             .map_err(|e| format!("invalid trust anchor certificate: {e}"))
     }
 
-    /// Validates the publication point of `ca` and everything below it.
-    fn ca(&mut self, ca: &ResourceCert, depth: usize) {
+    /// Validates the publication point of `ca`; returns the valid CA
+    /// certificates found in it, whose points are next.
+    fn ca(&self, ca: &ResourceCert, depth: usize, out: &mut Validation) -> Vec<ResourceCert> {
+        let mut children = Vec::new();
         let (Some(repo), Some(mft_uri)) = (ca.ca_repository(), ca.rpki_manifest()) else {
             reject(
-                &mut self.out,
+                out,
                 "?",
                 "CA certificate without caRepository or rpkiManifest (RFC 6487 §4.8.8.1)",
             );
-            return;
+            return children;
         };
         let ski = ca.subject_key_identifier().as_slice().to_vec();
-        if depth >= MAX_DEPTH || !self.seen.insert(ski) {
-            reject(&mut self.out, repo.as_str(), "CA chain too deep or cyclic");
-            return;
+        if depth >= MAX_DEPTH || !self.seen.lock().expect("seen lock").insert(ski) {
+            reject(out, repo.as_str(), "CA chain too deep or cyclic");
+            return children;
         }
-        let dir = match self.fetcher.point(ca.rpki_notify(), repo) {
+        let fetched = self
+            .fetcher
+            .lock()
+            .expect("fetcher lock")
+            .point(ca.rpki_notify(), repo);
+        let dir = match fetched {
             Ok(dir) => dir,
-            Err(e) => return reject(&mut self.out, repo.as_str(), e),
+            Err(e) => {
+                reject(out, repo.as_str(), e);
+                return children;
+            }
         };
         let point = match self.point(ca, repo, mft_uri, &dir) {
             Ok(point) => point,
-            Err(reason) => return reject(&mut self.out, mft_uri.as_str(), reason),
+            Err(reason) => {
+                reject(out, mft_uri.as_str(), reason);
+                return children;
+            }
         };
-        self.out.manifests += 1;
+        out.manifests += 1;
         for (name, bytes) in point.files {
             let uri = format!("{repo}{name}");
             match name.rsplit_once('.').map(|(_, e)| e) {
@@ -229,10 +310,10 @@ impl Walker<'_> {
                         });
                     match cert {
                         Ok(child) => {
-                            self.out.cas += 1;
-                            self.ca(&child, depth + 1);
+                            out.cas += 1;
+                            children.push(child);
                         }
-                        Err(reason) => reject(&mut self.out, &uri, reason),
+                        Err(reason) => reject(out, &uri, reason),
                     }
                 }
                 Some("roa") => {
@@ -252,10 +333,10 @@ impl Walker<'_> {
                         });
                     match roa {
                         Ok((ee, content)) => {
-                            self.out.roas += 1;
+                            out.roas += 1;
                             let expires = ee.validity().not_after().timestamp();
                             for addr in content.iter() {
-                                self.out.vrps.insert(Vrp {
+                                out.vrps.insert(Vrp {
                                     asn: content.as_id().into_u32(),
                                     prefix: format!("{}/{}", addr.address(), addr.address_length()),
                                     max_length: addr.max_length(),
@@ -264,18 +345,19 @@ impl Walker<'_> {
                                 });
                             }
                         }
-                        Err(reason) => reject(&mut self.out, &uri, reason),
+                        Err(reason) => reject(out, &uri, reason),
                     }
                 }
                 // The CRL is checked with the manifest; other types ignored.
                 _ => {}
             }
         }
+        children
     }
 
     /// Checks the manifest and CRL of a point and returns its files.
     fn point(
-        &mut self,
+        &self,
         ca: &ResourceCert,
         repo: &uri::Rsync,
         mft_uri: &uri::Rsync,

@@ -113,14 +113,18 @@ impl Faults {
         .unwrap()
     }
 
-    /// Issues CA `handle`'s certificate again from `parent` for `resources`
-    /// without checking them against the parent's (an over-claim if they
-    /// are not held), and puts it in the parent's point. The parent must
-    /// be a member CA (a child of "online").
-    pub fn reissue_ca_cert(&self, handle: &str, parent: &str, resources: &str) {
-        let path = self.cert_path(handle, parent);
+    /// A CA certificate by `issuer` for the key and SIA of CA `subject`
+    /// (child of `subject_parent`) with `resources`, unchecked; returns
+    /// its file name and bytes.
+    pub fn ca_cert(
+        &self,
+        issuer: &Issuer,
+        subject: &str,
+        subject_parent: &str,
+        resources: &str,
+    ) -> (String, Bytes) {
+        let path = self.cert_path(subject, subject_parent);
         let old = Cert::decode(read(&path)).unwrap();
-        let issuer = self.issuer(parent, "online");
         let sia = SubjectInfoAccess {
             ca_repository: old.ca_repository().unwrap().clone(),
             manifest: old.rpki_manifest().unwrap().clone(),
@@ -128,7 +132,7 @@ impl Faults {
         };
         let bytes = objects::ca_certificate(
             &self.keys,
-            &issuer,
+            issuer,
             old.subject_public_key_info(),
             &ResourceSet::from_str(resources).unwrap(),
             &sia,
@@ -136,7 +140,18 @@ impl Faults {
             Validity::new(days(-1), days(300)),
         )
         .unwrap();
-        fs::write(path, bytes).unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        (name, bytes)
+    }
+
+    /// Issues CA `handle`'s certificate again from `parent` for `resources`
+    /// without checking them against the parent's (an over-claim if they
+    /// are not held), and puts it in the parent's point. The parent must
+    /// be a member CA (a child of "online").
+    pub fn reissue_ca_cert(&self, handle: &str, parent: &str, resources: &str) {
+        let issuer = self.issuer(parent, "online");
+        let (name, bytes) = self.ca_cert(&issuer, handle, parent, resources);
+        fs::write(self.tree.join(parent).join(name), bytes).unwrap();
     }
 
     /// Edits the files of CA `handle`'s point (the manifest and CRL left
