@@ -21,9 +21,12 @@
 //! graph (a key certified again below itself) and chains deeper than
 //! [`walk::MAX_DEPTH`] are rejected.
 //!
-//! RFC 8360 reconsidered validation is not here: every certificate
-//! Anchorage or a relying party meets today carries the RFC 6484 policy,
-//! under which an over-claim rejects the certificate (as rpki-client does).
+//! Over-claims follow each certificate's own policy, as the `rpki` crate
+//! applies it: under the RFC 6484 policy (every certificate in use today)
+//! an over-claim rejects the certificate, as rpki-client does; a
+//! certificate with the RFC 8360 policy would have its resources trimmed
+//! instead. There is no switch to force RFC 8360 on RFC 6484
+//! certificates, and no test of the RFC 8360 path.
 #![forbid(unsafe_code)]
 
 pub mod fetch;
