@@ -53,6 +53,9 @@ pub enum AppError {
         /// The rule it breaks.
         rule: &'static str,
     },
+    /// No such API token (or it is revoked).
+    #[error("unknown or revoked token '{0}'")]
+    UnknownToken(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] anchorage_store::StoreError),

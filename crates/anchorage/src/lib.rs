@@ -6,6 +6,7 @@
 //! * [`ops`] — the operations an operator runs (init, CA and ROA changes,
 //!   publish): each validates, changes the store in one transaction, signs
 //!   through the key store, and writes the rsync tree.
+//! * [`tokens`] — admin API tokens: roles, scopes, argon2 hashes.
 //! * [`datadir`] — the files of a data directory.
 //! * [`clock`] — the time source, fixed in tests.
 //! * [`report`] — what operations return, serialisable for `--format json`.
@@ -29,6 +30,7 @@ pub mod oracle;
 pub mod report;
 pub mod rsyncd;
 pub mod serve;
+pub mod tokens;
 
 pub use error::AppError;
 pub use ops::Anchorage;

@@ -66,6 +66,9 @@ enum Command {
     /// Manage ROAs.
     #[command(subcommand)]
     Roa(RoaCommand),
+    /// Manage admin API tokens (locally, on the data directory).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Reissue whatever is due and write the rsync tree.
     Publish {
         /// Output format.
@@ -220,6 +223,37 @@ impl RoaArgs {
 }
 
 #[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Create a token; it is printed once and cannot be shown again.
+    Create {
+        /// What the token may do.
+        #[arg(long, value_enum)]
+        role: anchorage::tokens::Role,
+        /// Limit it to this CA and its descendants (repeatable; required
+        /// for ca-operator).
+        #[arg(long = "ca", value_name = "HANDLE")]
+        cas: Vec<String>,
+        /// What the token is for.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Revoke a token by its id; it stops working at once.
+    Revoke {
+        /// The token id (the part after `anc_`).
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum RoaCommand {
     /// Authorise an origin AS for a prefix (a no-op if present).
     Add(RoaArgs),
@@ -332,6 +366,62 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             println!("TAL: {}", dir.tal().display());
             println!("rsync tree: {}", dir.rsync().join("current").display());
+            let mut a = a;
+            let token = a.create_token(anchorage::tokens::Role::Admin, &[], "created by init")?;
+            println!(
+                "admin API token (shown once, keep it safe): {}",
+                token.token
+            );
+        }
+        Command::Token(TokenCommand::Create {
+            role,
+            cas,
+            description,
+            format,
+        }) => {
+            let token = open()?.create_token(role, &cas, &description)?;
+            if format == Format::Json {
+                return json(&token);
+            }
+            println!("{}", token.token);
+            eprintln!(
+                "token {} ({}{}) created; it is shown only now",
+                token.info.id,
+                role.as_str(),
+                if cas.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", cas.join(", "))
+                }
+            );
+        }
+        Command::Token(TokenCommand::List { format }) => {
+            let tokens = open()?.list_tokens()?;
+            if format == Format::Json {
+                return json(&tokens);
+            }
+            println!(
+                "{:<18} {:<12} {:<24} {:<21} DESCRIPTION",
+                "ID", "ROLE", "CAS", "REVOKED"
+            );
+            for t in tokens {
+                println!(
+                    "{:<18} {:<12} {:<24} {:<21} {}",
+                    t.id,
+                    t.role.as_str(),
+                    if t.cas.is_empty() {
+                        "*".to_string()
+                    } else {
+                        t.cas.join(",")
+                    },
+                    t.revoked.as_deref().unwrap_or("-"),
+                    t.description
+                );
+            }
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            open()?.revoke_token(&id)?;
+            println!("revoked token {id}");
         }
         Command::Ca(CaCommand::Create {
             handle,

@@ -89,13 +89,13 @@ impl InitOptions {
 
 /// An open data directory: store, keys and rsync tree.
 pub struct Anchorage {
-    store: Store,
-    ctx: Ctx,
+    pub(crate) store: Store,
+    pub(crate) ctx: Ctx,
 }
 
 /// Everything of an open data directory but the store, so operations can
 /// hold a store transaction while signing.
-struct Ctx {
+pub(crate) struct Ctx {
     dir: DataDir,
     keys: KeyStore,
     tree: RsyncTree,
@@ -103,8 +103,19 @@ struct Ctx {
     layout: RepositoryLayout,
     timing: Timing,
     online: String,
-    clock: Clock,
-    actor: String,
+    pub(crate) clock: Clock,
+    pub(crate) actor: String,
+    request_id: Option<String>,
+}
+
+impl Ctx {
+    /// Who the audit log names for changes made now.
+    pub(crate) fn who(&self) -> anchorage_store::Who<'_> {
+        anchorage_store::Who {
+            actor: &self.actor,
+            request_id: self.request_id.as_deref(),
+        }
+    }
 }
 
 fn rfc3339(t: Time) -> String {
@@ -189,6 +200,7 @@ impl Anchorage {
                 keys,
                 clock,
                 actor: default_actor(),
+                request_id: None,
             },
         };
         let now = this.ctx.clock.now();
@@ -219,7 +231,7 @@ impl Anchorage {
         let online = this.ctx.online.clone();
         this.ctx
             .create_ca_in(&tx, &online, opts.ta_resources.clone(), TA_HANDLE, now)?;
-        tx.audit(now, &this.ctx.actor, "init", None, &opts.rsync_uri)?;
+        tx.audit(now, this.ctx.who(), "init", None, &opts.rsync_uri)?;
         this.ctx.write_tal(&ta)?;
         tx.commit()?;
         tracing::info!(rsync = %opts.rsync_uri, online = %online, "initialised trust anchor");
@@ -275,6 +287,7 @@ impl Anchorage {
                 keys,
                 clock,
                 actor: default_actor(),
+                request_id: None,
             },
         })
     }
@@ -282,6 +295,12 @@ impl Anchorage {
     /// Sets who is recorded in the audit log for the following operations.
     pub fn set_actor(&mut self, actor: impl Into<String>) {
         self.ctx.actor = actor.into();
+    }
+
+    /// Names the API request the following changes belong to, for the
+    /// audit log (`None`: not an API request).
+    pub fn set_request_id(&mut self, request_id: Option<String>) {
+        self.ctx.request_id = request_id;
     }
 
     /// The data directory.
@@ -327,12 +346,14 @@ impl Anchorage {
         let ca = self
             .ctx
             .create_ca_in(&tx, handle, resources, &parent, now)?;
-        tx.audit(
+        tx.audit_change(
             now,
-            &self.ctx.actor,
+            self.ctx.who(),
             "ca create",
             Some(handle),
             &format!("parent {parent}, resources {}", ca.resources),
+            None,
+            Some(&ca.resources.to_string()),
         )?;
         tx.commit()?;
         tracing::info!(ca = %handle, parent = %parent, resources = %ca.resources, "created CA");
@@ -371,12 +392,14 @@ impl Anchorage {
         )?;
         tx.save_point(&parent, &parent_point, now)?;
         tx.delete_ca(handle)?;
-        tx.audit(
+        tx.audit_change(
             now,
-            &self.ctx.actor,
+            self.ctx.who(),
             "ca delete",
             Some(handle),
             &format!("parent {parent}"),
+            Some(&ca.resources.to_string()),
+            None,
         )?;
         tx.commit()?;
         tracing::info!(ca = %handle, "deleted CA");
@@ -470,24 +493,28 @@ impl Anchorage {
                     payload: payload.to_string(),
                 });
             }
-            tx.audit(
+            tx.audit_change(
                 now,
-                &self.ctx.actor,
+                self.ctx.who(),
                 "roa remove",
                 Some(handle),
                 &payload.to_string(),
+                Some(&payload.to_string()),
+                None,
             )?;
             asns.insert(payload.asn);
             changes.removed += 1;
         }
         for payload in add {
             if tx.insert_roa(handle, payload)? {
-                tx.audit(
+                tx.audit_change(
                     now,
-                    &self.ctx.actor,
+                    self.ctx.who(),
                     "roa add",
                     Some(handle),
                     &payload.to_string(),
+                    None,
+                    Some(&payload.to_string()),
                 )?;
                 asns.insert(payload.asn);
                 changes.added += 1;
@@ -590,7 +617,7 @@ impl Anchorage {
         if report.refreshed_points > 0 {
             tx.audit(
                 now,
-                &self.ctx.actor,
+                self.ctx.who(),
                 "publish",
                 None,
                 &format!(

@@ -115,8 +115,32 @@ CREATE TABLE rrdp_deltas (
 );
 ";
 
+/// Schema version 3: API tokens, and audit entries with the request id
+/// and the state before and after; the audit log becomes append-only.
+const SCHEMA_V3: &str = "
+ALTER TABLE audit ADD COLUMN request_id TEXT;
+ALTER TABLE audit ADD COLUMN before TEXT;
+ALTER TABLE audit ADD COLUMN after TEXT;
+CREATE INDEX audit_ca ON audit (ca, id);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- Bearer tokens of the admin API: only an argon2 hash of the secret.
+CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    cas TEXT NOT NULL,
+    description TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    revoked INTEGER
+);
+";
+
 /// The schema version this code writes; `meta.schema_version`.
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 
 /// An open Anchorage database.
 pub struct Store {
@@ -145,6 +169,7 @@ impl Store {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(SCHEMA)?;
         tx.execute_batch(SCHEMA_V2)?;
+        tx.execute_batch(SCHEMA_V3)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
             [SCHEMA_VERSION],
@@ -190,7 +215,9 @@ impl Store {
                     "INSERT OR IGNORE INTO meta (key, value) VALUES ('jitter_minutes', '60')",
                     [],
                 )?;
+                tx.execute_batch(SCHEMA_V3)?;
             }
+            "2" => tx.execute_batch(SCHEMA_V3)?,
             other => return Err(corrupt("schema version", other)),
         }
         tx.execute(
@@ -236,18 +263,71 @@ pub struct StoredFile {
 }
 
 /// One line of the audit log.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
+    /// Its position in the log.
+    pub id: i64,
     /// Seconds since the epoch.
     pub time: i64,
     /// Who did it.
     pub actor: String,
+    /// The API request that did it, if any.
+    pub request_id: Option<String>,
     /// What was done.
     pub action: String,
     /// The CA concerned, if any.
     pub ca: Option<String>,
     /// Details.
     pub detail: String,
+    /// The state before, if it existed.
+    pub before: Option<String>,
+    /// The state after, if it exists.
+    pub after: Option<String>,
+}
+
+/// Who is changing something: recorded with every audit entry.
+#[derive(Clone, Copy, Debug)]
+pub struct Who<'a> {
+    /// The operator or token.
+    pub actor: &'a str,
+    /// The API request, if any.
+    pub request_id: Option<&'a str>,
+}
+
+/// Which audit entries to read.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Only those of these CAs (none: all).
+    pub cas: Option<Vec<String>>,
+    /// Only those of this actor.
+    pub actor: Option<String>,
+    /// Only those at or after this time (seconds since the epoch).
+    pub since: Option<i64>,
+    /// Only those at or before this time.
+    pub until: Option<i64>,
+    /// At most this many, the newest (0: no limit).
+    pub limit: usize,
+}
+
+/// An admin API token as stored (its secret only as an argon2 hash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredToken {
+    /// The public id (part of the token).
+    pub id: String,
+    /// The argon2 PHC string of the secret.
+    pub hash: String,
+    /// `admin`, `ca-operator` or `read-only`.
+    pub role: String,
+    /// The CA handles it is limited to (with their descendants).
+    pub cas: Vec<String>,
+    /// What it is for.
+    pub description: String,
+    /// When it was created (seconds since the epoch).
+    pub created: i64,
+    /// Who created it.
+    pub created_by: String,
+    /// When it was revoked, if it was.
+    pub revoked: Option<i64>,
 }
 
 /// Converts a time to seconds since the epoch.
@@ -698,32 +778,155 @@ impl Tx<'_> {
     pub fn audit(
         &self,
         now: Time,
-        actor: &str,
+        who: Who<'_>,
         action: &str,
         ca: Option<&str>,
         detail: &str,
     ) -> Result<()> {
+        self.audit_change(now, who, action, ca, detail, None, None)
+    }
+
+    /// Appends to the audit log, with the state before and after.
+    #[allow(clippy::too_many_arguments)]
+    pub fn audit_change(
+        &self,
+        now: Time,
+        who: Who<'_>,
+        action: &str,
+        ca: Option<&str>,
+        detail: &str,
+        before: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<()> {
         self.tx.execute(
-            "INSERT INTO audit (time, actor, action, ca, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![to_secs(now), actor, action, ca, detail],
+            "INSERT INTO audit (time, actor, request_id, action, ca, detail, before, after) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                to_secs(now),
+                who.actor,
+                who.request_id,
+                action,
+                ca,
+                detail,
+                before,
+                after
+            ],
         )?;
         Ok(())
     }
 
-    /// Reads the audit log, oldest first.
-    pub fn audit_log(&self) -> Result<Vec<AuditEntry>> {
-        let mut stmt = self
-            .tx
-            .prepare("SELECT time, actor, action, ca, detail FROM audit ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
+    /// Reads the audit log, oldest first, as `filter` says.
+    pub fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let mut sql = String::from(
+            "SELECT id, time, actor, request_id, action, ca, detail, before, after FROM audit WHERE 1=1",
+        );
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(cas) = &filter.cas {
+            sql.push_str(" AND ca IN (SELECT value FROM json_each(?))");
+            args.push(serde_json::to_string(cas).unwrap_or_default().into());
+        }
+        if let Some(actor) = &filter.actor {
+            sql.push_str(" AND actor = ?");
+            args.push(actor.clone().into());
+        }
+        if let Some(since) = filter.since {
+            sql.push_str(" AND time >= ?");
+            args.push(since.into());
+        }
+        if let Some(until) = filter.until {
+            sql.push_str(" AND time <= ?");
+            args.push(until.into());
+        }
+        sql.push_str(" ORDER BY id DESC");
+        if filter.limit > 0 {
+            sql.push_str(&format!(" LIMIT {}", filter.limit));
+        }
+        let mut stmt = self.tx.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
             Ok(AuditEntry {
-                time: r.get(0)?,
-                actor: r.get(1)?,
-                action: r.get(2)?,
-                ca: r.get(3)?,
-                detail: r.get(4)?,
+                id: r.get(0)?,
+                time: r.get(1)?,
+                actor: r.get(2)?,
+                request_id: r.get(3)?,
+                action: r.get(4)?,
+                ca: r.get(5)?,
+                detail: r.get(6)?,
+                before: r.get(7)?,
+                after: r.get(8)?,
             })
         })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        let mut out: Vec<AuditEntry> = rows.collect::<std::result::Result<_, _>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Stores a new token.
+    pub fn insert_token(&self, t: &StoredToken) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO tokens (id, hash, role, cas, description, created, created_by, revoked) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                t.id,
+                t.hash,
+                t.role,
+                t.cas.join(","),
+                t.description,
+                t.created,
+                t.created_by,
+                t.revoked
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Every token, revoked ones included, oldest first.
+    pub fn tokens(&self) -> Result<Vec<StoredToken>> {
+        self.tokens_where("1=1", None)
+    }
+
+    /// The token with this id.
+    pub fn token(&self, id: &str) -> Result<Option<StoredToken>> {
+        Ok(self.tokens_where("id = ?1", Some(id))?.pop())
+    }
+
+    fn tokens_where(&self, cond: &str, arg: Option<&str>) -> Result<Vec<StoredToken>> {
+        let mut stmt = self.tx.prepare(&format!(
+            "SELECT id, hash, role, cas, description, created, created_by, revoked \
+             FROM tokens WHERE {cond} ORDER BY created, id"
+        ))?;
+        let map = |r: &rusqlite::Row<'_>| {
+            let cas: String = r.get(3)?;
+            Ok(StoredToken {
+                id: r.get(0)?,
+                hash: r.get(1)?,
+                role: r.get(2)?,
+                cas: cas
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                description: r.get(4)?,
+                created: r.get(5)?,
+                created_by: r.get(6)?,
+                revoked: r.get(7)?,
+            })
+        };
+        let rows = match arg {
+            Some(a) => stmt
+                .query_map([a], map)?
+                .collect::<std::result::Result<_, _>>()?,
+            None => stmt
+                .query_map([], map)?
+                .collect::<std::result::Result<_, _>>()?,
+        };
+        Ok(rows)
+    }
+
+    /// Marks a token revoked; false if there is no such unrevoked token.
+    pub fn revoke_token(&self, id: &str, now: Time) -> Result<bool> {
+        Ok(self.tx.execute(
+            "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
+            params![id, to_secs(now)],
+        )? == 1)
     }
 }

@@ -1,0 +1,185 @@
+//! Request and response bodies of `/api/v1`. Requests refuse unknown
+//! fields; errors name the field (`add[2].prefix`) and the rule.
+
+use anchorage_ca_core::{IpPrefix, RoaPayload};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::Problem;
+use crate::warnings::Warning;
+
+/// Parses a JSON request body strictly: unknown fields, wrong types and
+/// out-of-range numbers are 400 problems naming the field.
+pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // "." is the whole body; "?" a place the parser could not name.
+        if inner.is_syntax() || inner.is_eof() || path == "." || path == "?" {
+            Problem::bad_request(format!("malformed JSON body: {inner}"))
+        } else {
+            Problem::bad_request(format!("{path}: {inner}")).field(path)
+        }
+    })
+}
+
+/// One ROA payload as the API takes and shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoaSpec {
+    /// Origin AS number (0 to 4294967295).
+    pub asn: u32,
+    /// Prefix, e.g. `192.0.2.0/24`.
+    pub prefix: String,
+    /// maxLength; the prefix length when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u8>,
+}
+
+impl RoaSpec {
+    /// The engine's payload, or a 422 naming `field`.
+    pub fn payload(&self, field: &str) -> Result<RoaPayload, Problem> {
+        let prefix: IpPrefix = self.prefix.parse().map_err(|e| {
+            Problem::invalid(format!("{field}.prefix: {e}")).field(format!("{field}.prefix"))
+        })?;
+        RoaPayload::new(self.asn, prefix, self.max_length).map_err(|e| {
+            Problem::invalid(format!("{field}.max_length: {e}"))
+                .field(format!("{field}.max_length"))
+        })
+    }
+
+    /// The API form of a payload.
+    pub fn from_payload(p: &RoaPayload) -> RoaSpec {
+        RoaSpec {
+            asn: p.asn,
+            prefix: p.prefix.to_string(),
+            max_length: Some(p.max_length),
+        }
+    }
+}
+
+/// `POST /cas/{handle}/roas` and its dry run: all or nothing.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoaBatch {
+    /// Payloads to add (present ones are left as they are).
+    #[serde(default)]
+    pub add: Vec<RoaSpec>,
+    /// Payloads to remove (each must exist).
+    #[serde(default)]
+    pub remove: Vec<RoaSpec>,
+}
+
+/// The most payloads one batch may carry.
+pub const MAX_BATCH: usize = 10_000;
+
+impl RoaBatch {
+    /// The payloads to add and to remove, or a problem naming the first bad one.
+    pub fn payloads(&self) -> Result<(Vec<RoaPayload>, Vec<RoaPayload>), Problem> {
+        if self.add.len() + self.remove.len() > MAX_BATCH {
+            return Err(Problem::invalid(format!(
+                "a batch carries at most {MAX_BATCH} payloads"
+            )));
+        }
+        let add = self
+            .add
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.payload(&format!("add[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let remove = self
+            .remove
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.payload(&format!("remove[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((add, remove))
+    }
+}
+
+/// The answer to a ROA batch or its dry run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RoaBatchResult {
+    /// Whether anything was published (false for a dry run or a block).
+    pub applied: bool,
+    /// Payloads added.
+    pub added: usize,
+    /// Payloads removed.
+    pub removed: usize,
+    /// Payloads asked for that already existed.
+    pub unchanged: usize,
+    /// VRPs routers will newly see.
+    pub vrps_announced: Vec<RoaSpec>,
+    /// VRPs routers will no longer see.
+    pub vrps_withdrawn: Vec<RoaSpec>,
+    /// RFC 9319 warnings about the result.
+    pub warnings: Vec<Warning>,
+}
+
+/// `POST /cas`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCa {
+    /// The new CA's handle.
+    pub handle: String,
+    /// Its parent (default: the online CA).
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Its resources, e.g. `AS64496, 192.0.2.0/24`.
+    pub resources: String,
+}
+
+/// `PATCH /cas/{handle}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCa {
+    /// The CA's new resources.
+    pub resources: String,
+}
+
+/// `POST /tokens`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    /// `admin`, `ca-operator` or `read-only`.
+    pub role: String,
+    /// CA handles it is limited to (with descendants).
+    #[serde(default)]
+    pub cas: Vec<String>,
+    /// What it is for.
+    #[serde(default)]
+    pub description: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_field() {
+        let e =
+            parse_body::<RoaBatch>(br#"{"add":[{"asn":-1,"prefix":"192.0.2.0/24"}]}"#).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert_eq!(e.field.as_deref(), Some("add[0].asn"));
+        let e = parse_body::<RoaBatch>(br#"{"add":[],"bogus":1}"#).unwrap_err();
+        assert!(e.detail.contains("bogus"), "{}", e.detail);
+        let e = parse_body::<RoaBatch>(b"{not json").unwrap_err();
+        assert!(e.detail.starts_with("malformed JSON"), "{}", e.detail);
+        let b = parse_body::<RoaBatch>(
+            br#"{"add":[{"asn":64496,"prefix":"192.0.2.0/24","max_length":33}]}"#,
+        )
+        .unwrap();
+        let e = b.payloads().unwrap_err();
+        assert_eq!(
+            (e.status, e.field.as_deref()),
+            (422, Some("add[0].max_length"))
+        );
+        let b =
+            parse_body::<RoaBatch>(br#"{"remove":[{"asn":1,"prefix":"300.0.0.0/8"}]}"#).unwrap();
+        assert_eq!(
+            b.payloads().unwrap_err().field.as_deref(),
+            Some("remove[0].prefix")
+        );
+    }
+}
