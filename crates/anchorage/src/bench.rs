@@ -726,6 +726,9 @@ fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow
         ee_key_pool: 0,
         rtr_listen: Some(format!("127.0.0.1:{rtr}").parse()?),
         rtr: anchorage_rtr::RtrConfig::default(),
+        api_listen: None,
+        api_tls: None,
+        api_rate: (50, 20.0),
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serve_dir = DataDir::new(dir);

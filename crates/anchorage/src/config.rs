@@ -10,6 +10,11 @@
 //! ee_key_pool = 64
 //! rtr_listen = "127.0.0.1:8323"
 //! rtr_max_version = 1
+//! api_listen = "127.0.0.1:8443"
+//! api_tls_cert = "/etc/anchorage/tls/api.pem"
+//! api_tls_key = "/etc/anchorage/tls/api.key"
+//! api_rate_burst = 50
+//! api_rate_per_second = 20.0
 //! ```
 
 use std::net::SocketAddr;
@@ -51,7 +56,41 @@ pub struct Config {
     pub rtr_listen: Option<SocketAddr>,
     /// The highest RTR version offered: 1 (RFC 8210, default) or 0 (RFC 6810).
     pub rtr_max_version: Option<u8>,
+    /// Address and port of the admin API (TLS); none: no API.
+    pub api_listen: Option<SocketAddr>,
+    /// The API's TLS certificate chain (default: the data directory's self-signed one).
+    pub api_tls_cert: Option<PathBuf>,
+    /// The API's TLS key.
+    pub api_tls_key: Option<PathBuf>,
+    /// Requests a token may make at once (default 50).
+    pub api_rate_burst: Option<u32>,
+    /// Requests per second a token may make after that (default 20).
+    pub api_rate_per_second: Option<f64>,
 }
+
+/// What `serve`'s command-line options set; each overrides the file.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--http-listen`.
+    pub http_listen: Option<SocketAddr>,
+    /// `--rsync-listen`.
+    pub rsync_listen: Option<SocketAddr>,
+    /// `--tls-cert` and `--tls-key`.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// `--rsync-program`.
+    pub rsync_program: Option<PathBuf>,
+    /// `--rtr-listen`.
+    pub rtr_listen: Option<SocketAddr>,
+    /// `--rtr-max-version`.
+    pub rtr_max_version: Option<u8>,
+    /// `--api-listen`.
+    pub api_listen: Option<SocketAddr>,
+}
+
+/// Default burst of API requests per token.
+pub const DEFAULT_API_BURST: u32 = 50;
+/// Default sustained API requests per second per token.
+pub const DEFAULT_API_RATE: f64 = 20.0;
 
 impl Config {
     /// Reads and parses a configuration file; unknown keys are errors.
@@ -62,15 +101,21 @@ impl Config {
     }
 
     /// Combines the file with command-line overrides.
-    pub fn serve_options(
-        &self,
-        http_listen: Option<SocketAddr>,
-        rsync_listen: Option<SocketAddr>,
-        tls: Option<(PathBuf, PathBuf)>,
-        rsync_program: Option<PathBuf>,
-        rtr_listen: Option<SocketAddr>,
-        rtr_max_version: Option<u8>,
-    ) -> anyhow::Result<ServeOptions> {
+    pub fn serve_options(&self, flags: Overrides) -> anyhow::Result<ServeOptions> {
+        let Overrides {
+            http_listen,
+            rsync_listen,
+            tls,
+            rsync_program,
+            rtr_listen,
+            rtr_max_version,
+            api_listen,
+        } = flags;
+        let api_tls = match (&self.api_tls_cert, &self.api_tls_key) {
+            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+            (None, None) => None,
+            _ => bail!("api_tls_cert and api_tls_key must be given together"),
+        };
         let max_version = rtr_max_version
             .or(self.rtr_max_version)
             .unwrap_or(anchorage_rtr::pdu::MAX_VERSION);
@@ -105,6 +150,12 @@ impl Config {
                 max_version,
                 ..anchorage_rtr::RtrConfig::default()
             },
+            api_listen: api_listen.or(self.api_listen),
+            api_tls,
+            api_rate: (
+                self.api_rate_burst.unwrap_or(DEFAULT_API_BURST),
+                self.api_rate_per_second.unwrap_or(DEFAULT_API_RATE),
+            ),
         })
     }
 }
@@ -120,14 +171,10 @@ mod tests {
         )
         .unwrap();
         let o = c
-            .serve_options(
-                Some("127.0.0.1:9".parse().unwrap()),
-                None,
-                None,
-                None,
-                None,
-                None,
-            )
+            .serve_options(Overrides {
+                http_listen: Some("127.0.0.1:9".parse().unwrap()),
+                ..Overrides::default()
+            })
             .unwrap();
         assert_eq!(o.http_listen.port(), 9);
         assert_eq!(o.rsync_listen.port(), 2);
@@ -139,8 +186,8 @@ mod tests {
     fn unknown_keys_and_half_tls_are_errors() {
         assert!(toml::from_str::<Config>("http_listn = \"1.2.3.4:5\"").is_err());
         let c: Config = toml::from_str("tls_cert = \"/x\"").unwrap();
-        assert!(c.serve_options(None, None, None, None, None, None).is_err());
+        assert!(c.serve_options(Overrides::default()).is_err());
         let c: Config = toml::from_str("rtr_max_version = 2").unwrap();
-        assert!(c.serve_options(None, None, None, None, None, None).is_err());
+        assert!(c.serve_options(Overrides::default()).is_err());
     }
 }

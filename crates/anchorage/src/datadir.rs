@@ -7,6 +7,8 @@
 //! DIR/rsync/trees/      complete repository states
 //! DIR/rrdp/             RRDP notification, snapshot and delta files
 //! DIR/ta.tal            the trust anchor locator (RFC 8630)
+//! DIR/tls/api.crt       the admin API's self-signed certificate (from init)
+//! DIR/tls/api.key       its private key, mode 0600
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -51,5 +53,43 @@ impl DataDir {
     /// The TAL file.
     pub fn tal(&self) -> PathBuf {
         self.root.join("ta.tal")
+    }
+
+    /// The admin API's generated TLS certificate and key.
+    pub fn api_tls(&self) -> (PathBuf, PathBuf) {
+        let dir = self.root.join("tls");
+        (dir.join("api.crt"), dir.join("api.key"))
+    }
+
+    /// Makes the admin API's self-signed certificate (for `localhost`,
+    /// 127.0.0.1, ::1 and this host's name) unless it exists; returns its
+    /// certificate and key paths.
+    pub fn ensure_api_tls(&self) -> std::io::Result<(PathBuf, PathBuf)> {
+        let (cert, key) = self.api_tls();
+        if cert.exists() && key.exists() {
+            return Ok((cert, key));
+        }
+        let mut names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
+        if let Ok(host) = std::fs::read_to_string("/etc/hostname") {
+            let host = host.trim();
+            if !host.is_empty() {
+                names.push(host.to_string());
+            }
+        }
+        let generated = rcgen::generate_simple_self_signed(names).map_err(std::io::Error::other)?;
+        anchorage_keys::create_private_dir(cert.parent().expect("has a parent"))
+            .map_err(std::io::Error::other)?;
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&key)?;
+        f.write_all(generated.signing_key.serialize_pem().as_bytes())?;
+        f.sync_all()?;
+        std::fs::write(&cert, generated.cert.pem())?;
+        Ok((cert, key))
     }
 }

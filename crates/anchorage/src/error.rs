@@ -53,6 +53,20 @@ pub enum AppError {
         /// The rule it breaks.
         rule: &'static str,
     },
+    /// The ROA list changed since the client read it.
+    #[error("the CA's ROAs changed since they were read; their ETag is now {current}")]
+    PreconditionFailed {
+        /// The current ETag.
+        current: String,
+    },
+    /// Shrinking resources that are still in use.
+    #[error("CA '{handle}' still needs the resources it would lose: {user}; remove that first")]
+    ResourcesInUse {
+        /// The CA.
+        handle: String,
+        /// What uses them.
+        user: String,
+    },
     /// No such API token (or it is revoked).
     #[error("unknown or revoked token '{0}'")]
     UnknownToken(String),

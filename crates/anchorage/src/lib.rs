@@ -6,6 +6,8 @@
 //! * [`ops`] — the operations an operator runs (init, CA and ROA changes,
 //!   publish): each validates, changes the store in one transaction, signs
 //!   through the key store, and writes the rsync tree.
+//! * [`api`] and [`openapi`] — the admin API under `/api/v1` and its
+//!   OpenAPI document.
 //! * [`tokens`] — admin API tokens: roles, scopes, argon2 hashes.
 //! * [`datadir`] — the files of a data directory.
 //! * [`clock`] — the time source, fixed in tests.
@@ -17,6 +19,7 @@
 //!   `rsync --daemon` serving the tree, rpki-client and FORT fetching it.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod bench;
 pub mod clock;
 pub mod config;
@@ -25,6 +28,7 @@ pub mod demo;
 pub mod error;
 pub mod fault;
 pub mod fixture;
+pub mod openapi;
 pub mod ops;
 pub mod oracle;
 pub mod report;

@@ -165,6 +165,9 @@ struct ServeArgs {
     /// The highest RTR version offered: 1 (RFC 8210) or 0 (RFC 6810) [default: 1].
     #[arg(long, value_name = "N")]
     rtr_max_version: Option<u8>,
+    /// Address and port of the admin API, over TLS [default: none, no API].
+    #[arg(long, value_name = "ADDR:PORT")]
+    api_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -366,6 +369,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             println!("TAL: {}", dir.tal().display());
             println!("rsync tree: {}", dir.rsync().join("current").display());
+            let (cert, _) = dir.ensure_api_tls()?;
+            println!("admin API certificate (self-signed): {}", cert.display());
             let mut a = a;
             let token = a.create_token(anchorage::tokens::Role::Admin, &[], "created by init")?;
             println!(
@@ -536,14 +541,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(path) => anchorage::config::Config::load(path)?,
                 None => anchorage::config::Config::default(),
             };
-            let opts = config.serve_options(
-                args.http_listen,
-                args.rsync_listen,
-                args.tls_cert.zip(args.tls_key),
-                args.rsync_program,
-                args.rtr_listen,
-                args.rtr_max_version,
-            )?;
+            let opts = config.serve_options(anchorage::config::Overrides {
+                http_listen: args.http_listen,
+                rsync_listen: args.rsync_listen,
+                tls: args.tls_cert.zip(args.tls_key),
+                rsync_program: args.rsync_program,
+                rtr_listen: args.rtr_listen,
+                rtr_max_version: args.rtr_max_version,
+                api_listen: args.api_listen,
+            })?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(anchorage::serve::run(dir, opts, shutdown_signal()))?;
         }

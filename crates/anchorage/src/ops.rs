@@ -42,8 +42,8 @@ pub type Result<T> = std::result::Result<T, AppError>;
 /// The default handle of the online CA under the trust anchor.
 pub const DEFAULT_ONLINE_HANDLE: &str = "online";
 
-/// What a batch of ROA changes did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+/// What a batch of ROA changes did (or, dry, would do).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RoaChanges {
     /// Payloads added.
     pub added: usize,
@@ -51,6 +51,31 @@ pub struct RoaChanges {
     pub removed: usize,
     /// Additions that were already configured (no-ops).
     pub unchanged: usize,
+    /// The payloads newly authorised.
+    #[serde(skip)]
+    pub announced: Vec<RoaPayload>,
+    /// The payloads no longer authorised.
+    #[serde(skip)]
+    pub withdrawn: Vec<RoaPayload>,
+    /// The CA's payloads after the change.
+    #[serde(skip)]
+    pub after: Vec<RoaPayload>,
+    /// The ETag of the CA's ROA list after the change.
+    #[serde(skip)]
+    pub etag: String,
+}
+
+/// The ETag of a CA's ROA list (RFC 9110 §8.8.3): a hash of its sorted
+/// payloads, quoted. It changes exactly when the list does.
+pub fn roa_etag(payloads: &[RoaPayload]) -> String {
+    let mut sorted = payloads.to_vec();
+    sorted.sort();
+    let mut text = String::new();
+    for p in &sorted {
+        text.push_str(&format!("{} {} {}\n", p.asn, p.prefix, p.max_length));
+    }
+    let digest = rpki::crypto::DigestAlgorithm::sha256().digest(text.as_bytes());
+    format!("\"{}\"", hex::encode(&digest.as_ref()[..16]))
 }
 
 /// Arguments of `init`.
@@ -297,6 +322,11 @@ impl Anchorage {
         self.ctx.actor = actor.into();
     }
 
+    /// Who the audit log names for changes.
+    pub fn actor(&self) -> &str {
+        &self.ctx.actor
+    }
+
     /// Names the API request the following changes belong to, for the
     /// audit log (`None`: not an API request).
     pub fn set_request_id(&mut self, request_id: Option<String>) {
@@ -478,9 +508,30 @@ impl Anchorage {
         add: &[RoaPayload],
         remove: &[RoaPayload],
     ) -> Result<RoaChanges> {
+        self.roa_batch(handle, add, remove, None, false)
+    }
+
+    /// [`Self::apply_roa_changes`] for the admin API: refused with
+    /// [`AppError::PreconditionFailed`] unless the CA's ROA list still has
+    /// the ETag `if_match` (checked in the same transaction); with `dry`,
+    /// everything is checked and reported but nothing changes.
+    pub fn roa_batch(
+        &mut self,
+        handle: &str,
+        add: &[RoaPayload],
+        remove: &[RoaPayload],
+        if_match: Option<&str>,
+        dry: bool,
+    ) -> Result<RoaChanges> {
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
         let ca = self.ctx.roa_ca(&tx, handle)?;
+        if let Some(expected) = if_match {
+            let current = roa_etag(&tx.roas(handle, None)?);
+            if expected != "*" && expected != current {
+                return Err(AppError::PreconditionFailed { current });
+            }
+        }
         for payload in add {
             payload.check_held(handle, &ca.resources)?;
         }
@@ -504,6 +555,7 @@ impl Anchorage {
             )?;
             asns.insert(payload.asn);
             changes.removed += 1;
+            changes.withdrawn.push(*payload);
         }
         for payload in add {
             if tx.insert_roa(handle, payload)? {
@@ -518,11 +570,15 @@ impl Anchorage {
                 )?;
                 asns.insert(payload.asn);
                 changes.added += 1;
+                changes.announced.push(*payload);
             } else {
                 changes.unchanged += 1;
             }
         }
-        if asns.is_empty() {
+        changes.after = tx.roas(handle, None)?;
+        changes.etag = roa_etag(&changes.after);
+        if asns.is_empty() || dry {
+            // Dropping the transaction rolls back whatever a dry run did.
             return Ok(changes);
         }
         let t0 = std::time::Instant::now();
@@ -543,6 +599,117 @@ impl Anchorage {
             "ROA changes published"
         );
         Ok(changes)
+    }
+
+    /// The ROA payloads of a CA and their ETag.
+    pub fn roas_with_etag(&mut self, handle: &str) -> Result<(Vec<RoaPayload>, String)> {
+        let tx = self.store.transaction()?;
+        load_ca(&tx, handle)?;
+        let roas = tx.roas(handle, None)?;
+        let etag = roa_etag(&roas);
+        Ok((roas, etag))
+    }
+
+    /// Changes a hosted CA's resources: its certificate is reissued by its
+    /// parent. Refused if the parent does not hold them, or if a ROA or a
+    /// child CA of this CA would no longer be covered (remove those first).
+    pub fn update_ca_resources(
+        &mut self,
+        handle: &str,
+        resources: ResourceSet,
+    ) -> Result<CaRecord> {
+        if handle == TA_HANDLE || handle == self.ctx.online {
+            return Err(AppError::TaOffLimits {
+                online: self.ctx.online.clone(),
+                what: format!("changing the resources of '{handle}'"),
+            });
+        }
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        let mut ca = load_ca(&tx, handle)?;
+        let parent = ca.parent.clone().expect("only the TA has no parent");
+        let parent_ca = load_ca(&tx, &parent)?;
+        for roa in tx.roas(handle, None)? {
+            if !resources.contains_prefix(&roa.prefix) {
+                return Err(AppError::ResourcesInUse {
+                    handle: handle.into(),
+                    user: format!("its ROA {roa}"),
+                });
+            }
+        }
+        for child in tx.children(handle)? {
+            let c = load_ca(&tx, &child)?;
+            if !resources.contains(&c.resources) {
+                return Err(AppError::ResourcesInUse {
+                    handle: handle.into(),
+                    user: format!("its child CA '{child}' ({})", c.resources),
+                });
+            }
+        }
+        let before = ca.resources.to_string();
+        let parent_issuer = self.ctx.issuer(&parent_ca)?;
+        let public = self.ctx.issuer_key(&ca.key)?;
+        let cert = ca::issue_ca_cert(
+            &self.ctx.keys,
+            &self.ctx.layout,
+            &parent_issuer,
+            ChildCa {
+                handle,
+                key: &public,
+                resources: &resources,
+            },
+            now,
+            &self.ctx.timing,
+        )?;
+        ca.resources = resources;
+        ca.cert = cert.bytes.clone();
+        ca.cert_serial = cert.serial.expect("a CA certificate has a serial");
+        ca.cert_not_after = cert.not_after;
+        let mut parent_point = tx.point(&parent)?;
+        // Same key, same file name: the old certificate is revoked.
+        parent_point.publish(cert, now);
+        parent_point.refresh(&self.ctx.keys, &parent_issuer, now, &self.ctx.timing)?;
+        tx.save_point(&parent, &parent_point, now)?;
+        tx.update_ca(&ca)?;
+        let after = ca.resources.to_string();
+        tx.audit_change(
+            now,
+            self.ctx.who(),
+            "ca update",
+            Some(handle),
+            &format!("resources {after}"),
+            Some(&before),
+            Some(&after),
+        )?;
+        tx.commit()?;
+        tracing::info!(ca = %handle, %before, %after, "CA resources changed");
+        self.write_tree_after_commit()?;
+        Ok(ca)
+    }
+
+    /// `handle` and its ancestors up to the trust anchor, nearest first.
+    pub fn ancestry(&mut self, handle: &str) -> Result<Vec<String>> {
+        let tx = self.store.transaction()?;
+        let mut out = vec![];
+        let mut next = Some(handle.to_string());
+        while let Some(h) = next {
+            let ca = load_ca(&tx, &h)?;
+            next = ca.parent.clone();
+            out.push(h);
+            if out.len() > 64 {
+                break; // a cycle cannot be stored, but never loop forever
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads the audit log.
+    pub fn audit_log(
+        &mut self,
+        filter: &anchorage_store::AuditFilter,
+    ) -> Result<Vec<anchorage_store::AuditEntry>> {
+        let tx = self.store.transaction()?;
+        Ok(tx.audit_log(filter)?)
     }
 
     /// The pool of one-time EE keys of this data directory's signer.
@@ -908,7 +1075,7 @@ impl Ctx {
         Ok(record)
     }
 
-    fn issuer_key(&self, key: &KeyIdentifier) -> Result<rpki::crypto::PublicKey> {
+    pub(crate) fn issuer_key(&self, key: &KeyIdentifier) -> Result<rpki::crypto::PublicKey> {
         self.keys
             .get_key_info(key)
             .map_err(|e| anchorage_ca_core::CaError::Signing(format!("key {key}: {e:?}")).into())

@@ -53,6 +53,13 @@ pub struct ServeOptions {
     pub rtr_listen: Option<SocketAddr>,
     /// RTR protocol settings (highest version offered, timers).
     pub rtr: anchorage_rtr::RtrConfig,
+    /// Where the admin API listens (always TLS); none: no API.
+    pub api_listen: Option<SocketAddr>,
+    /// The API's certificate chain and key; none: the data directory's
+    /// self-signed one.
+    pub api_tls: Option<(PathBuf, PathBuf)>,
+    /// Requests per token at once, and per second after that.
+    pub api_rate: (u32, f64),
 }
 
 /// What `/metrics` reports.
@@ -295,6 +302,38 @@ pub async fn run(
     println!("listening {scheme}://{bound}{prefix}/notification.xml");
     tracing::info!(%bound, tls = opts.tls.is_some(), "HTTP server listening");
 
+    // The admin API, on its own TLS listener.
+    let api_handle = axum_server::Handle::new();
+    let api_task = match opts.api_listen {
+        Some(addr) => {
+            let (cert, key) = match &opts.api_tls {
+                Some(pair) => pair.clone(),
+                None => dir.ensure_api_tls()?,
+            };
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .with_context(|| format!("loading the API certificate {}", cert.display()))?;
+            let state =
+                crate::api::ApiState::new(anchorage.clone(), opts.api_rate.0, opts.api_rate.1);
+            let app = crate::api::router(state);
+            let h = api_handle.clone();
+            let task = tokio::spawn(async move {
+                axum_server::bind_rustls(addr, config)
+                    .handle(h)
+                    .serve(app.into_make_service())
+                    .await
+            });
+            let bound = api_handle
+                .listening()
+                .await
+                .ok_or_else(|| anyhow!("admin API failed to listen on {addr}"))?;
+            println!("listening https://{bound}/api/v1/");
+            tracing::info!(%bound, cert = %cert.display(), "admin API listening");
+            Some(task)
+        }
+        None => None,
+    };
+
     // rsyncd, supervised.
     let run = rsyncd::run_dir(dir.root());
     std::fs::create_dir_all(&run)?;
@@ -377,7 +416,11 @@ pub async fn run(
     }
     let _ = stop_tx.send(true);
     handle.graceful_shutdown(Some(Duration::from_secs(5)));
+    api_handle.graceful_shutdown(Some(Duration::from_secs(5)));
     let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+    if let Some(api) = api_task {
+        let _ = tokio::time::timeout(Duration::from_secs(10), api).await;
+    }
     // Let the current publication finish; its transaction commits or rolls back whole.
     let _ = scheduler.await;
     let _ = rsync_task.await;

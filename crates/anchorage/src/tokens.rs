@@ -94,7 +94,7 @@ fn info(t: &StoredToken) -> TokenInfo {
 }
 
 /// Splits `anc_<id>_<secret>`.
-fn split(token: &str) -> Option<(&str, &str)> {
+pub fn split(token: &str) -> Option<(&str, &str)> {
     let rest = token.strip_prefix("anc_")?;
     let (id, secret) = rest.split_once('_')?;
     (id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !secret.is_empty())
@@ -201,6 +201,15 @@ impl Anchorage {
         Ok(())
     }
 
+    /// An unrevoked token's information and stored hash, by id.
+    pub fn token_for_check(&mut self, id: &str) -> Result<Option<(TokenInfo, String)>, AppError> {
+        let tx = self.store.transaction()?;
+        Ok(tx
+            .token(id)?
+            .filter(|t| t.revoked.is_none())
+            .map(|t| (info(&t), t.hash)))
+    }
+
     /// The token's information if `token` is a valid, unrevoked token.
     pub fn verify_token(&mut self, token: &str) -> Result<Option<TokenInfo>, AppError> {
         let Some((id, secret)) = split(token) else {
@@ -213,14 +222,19 @@ impl Anchorage {
         let Some(stored) = stored.filter(|t| t.revoked.is_none()) else {
             return Ok(None);
         };
-        let Ok(hash) = PasswordHash::new(&stored.hash) else {
-            return Ok(None);
-        };
-        Ok(Argon2::default()
-            .verify_password(secret.as_bytes(), &hash)
-            .is_ok()
-            .then(|| info(&stored)))
+        Ok(secret_matches(&stored.hash, secret).then(|| info(&stored)))
     }
+}
+
+/// Whether `secret` matches the argon2 PHC string `hash` (slow on purpose).
+pub fn secret_matches(hash: &str, secret: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(secret.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
 }
 
 #[cfg(test)]

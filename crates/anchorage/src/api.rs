@@ -1,0 +1,660 @@
+//! The admin API under `/api/v1`: the HTTP handlers that call the CA
+//! engine. Request and response types, problem details, the RFC 9319
+//! analysis and the rate limiter are in the `anchorage-admin-api` crate.
+//!
+//! Every request but `GET /api/v1/openapi.json` needs a bearer token.
+//! Tokens are limited by role (admin, ca-operator, read-only) and scope
+//! (CA handles with their descendants); a CA outside a token's scope is
+//! answered exactly like a CA that does not exist (404). Each request gets
+//! an id (`X-Request-Id`), recorded with every audit entry it causes, in
+//! the same transaction as the change.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anchorage_admin_api::Problem;
+use anchorage_admin_api::model::{
+    CreateCa, CreateToken, RoaBatch, RoaBatchResult, RoaSpec, UpdateCa, parse_body,
+};
+use anchorage_admin_api::ratelimit::RateLimiter;
+use anchorage_admin_api::warnings::{Severity, analyse};
+use anchorage_ca_core::{CaError, ResourceSet};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::ops::Anchorage;
+use crate::tokens::{Role, TokenInfo, secret_matches, split};
+
+/// The largest request body accepted.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// Shared state of the API handlers.
+pub struct ApiState {
+    anchorage: Arc<Mutex<Anchorage>>,
+    limiter: RateLimiter,
+    /// SHA-256 of tokens whose secret was checked, with the stored hash
+    /// they were checked against: argon2 runs once per token, while
+    /// revocation (the stored row) is still looked up on every request.
+    verified: Mutex<HashMap<Vec<u8>, String>>,
+}
+
+impl ApiState {
+    /// State over `anchorage`, allowing each token `burst` requests at
+    /// once and `per_second` after that.
+    pub fn new(anchorage: Arc<Mutex<Anchorage>>, burst: u32, per_second: f64) -> Arc<ApiState> {
+        Arc::new(ApiState {
+            anchorage,
+            limiter: RateLimiter::new(burst, per_second),
+            verified: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+/// The caller, once its token is checked.
+#[derive(Clone, Debug)]
+struct Principal {
+    token: TokenInfo,
+    request_id: String,
+}
+
+impl Principal {
+    fn actor(&self) -> String {
+        format!("token:{}", self.token.id)
+    }
+
+    fn require(&self, roles: &[Role]) -> Result<(), Problem> {
+        if roles.contains(&self.token.role) {
+            Ok(())
+        } else {
+            Err(Problem::forbidden(format!(
+                "a {} token may not do this",
+                self.token.role.as_str()
+            )))
+        }
+    }
+}
+
+/// The request id of this request (set by [`request_id`]).
+#[derive(Clone, Debug)]
+struct RequestId(String);
+
+/// Gives every request an id, returned as `X-Request-Id`.
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = uuid::Uuid::new_v4().to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut resp = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+/// The problem for an engine error: 4xx for what the caller can fix.
+fn problem(err: AppError) -> Problem {
+    match err {
+        AppError::UnknownCa(h) => Problem::not_found(format!("unknown CA '{h}'")),
+        AppError::UnknownToken(_) => Problem::not_found(err.to_string()),
+        AppError::DuplicateHandle(_) | AppError::Undeletable { .. } => {
+            Problem::conflict(err.to_string())
+        }
+        AppError::ResourcesInUse { .. } => Problem::conflict(err.to_string()),
+        AppError::PreconditionFailed { .. } => Problem::precondition_failed(err.to_string()),
+        AppError::Ca(CaError::Signing(_)) => {
+            tracing::error!(%err, "API request failed");
+            Problem::internal()
+        }
+        AppError::Ca(_)
+        | AppError::ReservedHandle(_)
+        | AppError::TaOffLimits { .. }
+        | AppError::NoSuchRoa { .. }
+        | AppError::BadArgument { .. } => Problem::invalid(err.to_string()),
+        AppError::NotPublished(_) => {
+            tracing::error!(%err, "API change committed but not published");
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Committed, not yet published",
+                "the change is saved; publishing it failed and is retried by the scheduler",
+            )
+        }
+        other => {
+            tracing::error!(err = %other, "API request failed");
+            Problem::internal()
+        }
+    }
+}
+
+/// Runs `f` on the engine in a blocking thread, with the caller named
+/// in the audit log; engine errors become problems.
+async fn engine<T: Send + 'static>(
+    state: &Arc<ApiState>,
+    who: Option<&Principal>,
+    f: impl FnOnce(&mut Anchorage) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, Problem> {
+    let state = state.clone();
+    let who = who.map(|p| (p.actor(), p.request_id.clone()));
+    tokio::task::spawn_blocking(move || {
+        let mut a = state.anchorage.lock().map_err(|_| Problem::internal())?;
+        let saved = who.as_ref().map(|(actor, rid)| {
+            let old = a.actor().to_string();
+            a.set_actor(actor.clone());
+            a.set_request_id(Some(rid.clone()));
+            old
+        });
+        let result = f(&mut a).map_err(problem);
+        if let Some(old) = saved {
+            a.set_actor(old);
+            a.set_request_id(None);
+        }
+        result
+    })
+    .await
+    .map_err(|_| Problem::internal())?
+}
+
+/// Checks the bearer token: rate limit first (by token id, so guessing
+/// secrets is limited too), then the stored token, then its secret.
+async fn authenticate(
+    state: &Arc<ApiState>,
+    headers: &HeaderMap,
+    request_id: &RequestId,
+) -> Result<Principal, Problem> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(Problem::unauthorized)?
+        .to_string();
+    let (id, secret) = split(&token).ok_or_else(Problem::unauthorized)?;
+    let (id, secret) = (id.to_string(), secret.to_string());
+    state.limiter.check(&id).map_err(Problem::too_many)?;
+    let lookup = id.clone();
+    let found = engine(state, None, move |a| a.token_for_check(&lookup)).await?;
+    let (info, hash) = found.ok_or_else(Problem::unauthorized)?;
+    let key = rpki::crypto::DigestAlgorithm::sha256()
+        .digest(token.as_bytes())
+        .as_ref()
+        .to_vec();
+    let cached = state
+        .verified
+        .lock()
+        .map(|v| v.get(&key) == Some(&hash))
+        .unwrap_or(false);
+    if !cached {
+        let h = hash.clone();
+        let ok = tokio::task::spawn_blocking(move || secret_matches(&h, &secret))
+            .await
+            .unwrap_or(false);
+        if !ok {
+            return Err(Problem::unauthorized());
+        }
+        if let Ok(mut v) = state.verified.lock() {
+            v.insert(key, hash);
+        }
+    }
+    Ok(Principal {
+        token: info,
+        request_id: request_id.0.clone(),
+    })
+}
+
+/// Whether the principal sees CA `handle` (whose ancestry is given,
+/// nearest first): unscoped tokens see everything, scoped ones their
+/// CAs and what is below them.
+fn in_scope(p: &Principal, ancestry: &[String]) -> bool {
+    p.token.cas.is_empty() || ancestry.iter().any(|h| p.token.cas.contains(h))
+}
+
+/// Whether the principal may change CA `handle` itself (its resources,
+/// its existence): admins any; CA operators only CAs strictly below their
+/// scope, never the CAs that define it.
+fn may_manage(p: &Principal, ancestry: &[String]) -> bool {
+    match p.token.role {
+        Role::Admin => true,
+        Role::CaOperator => ancestry.iter().skip(1).any(|h| p.token.cas.contains(h)),
+        Role::ReadOnly => false,
+    }
+}
+
+/// Resolves `handle` for the principal: its ancestry, or 404 when it does
+/// not exist or is out of scope (indistinguishable on purpose).
+async fn visible(
+    state: &Arc<ApiState>,
+    p: &Principal,
+    handle: &str,
+) -> Result<Vec<String>, Problem> {
+    let h = handle.to_string();
+    let not_found = || Problem::not_found(format!("unknown CA '{handle}'"));
+    let ancestry = engine(state, None, move |a| a.ancestry(&h))
+        .await
+        .map_err(|e| if e.status == 404 { not_found() } else { e })?;
+    if in_scope(p, &ancestry) {
+        Ok(ancestry)
+    } else {
+        Err(not_found())
+    }
+}
+
+type Auth = (State<Arc<ApiState>>, axum::Extension<RequestId>, HeaderMap);
+
+async fn auth(parts: &Auth) -> Result<(Arc<ApiState>, Principal), Problem> {
+    let (State(state), axum::Extension(rid), headers) = parts;
+    let p = authenticate(state, headers, rid).await?;
+    Ok((state.clone(), p))
+}
+
+/// The API router, to be mounted by `serve`.
+pub fn router(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/cas", get(list_cas).post(create_ca))
+        .route(
+            "/api/v1/cas/{handle}",
+            get(show_ca).patch(update_ca).delete(delete_ca),
+        )
+        .route("/api/v1/cas/{handle}/roas", get(list_roas).post(apply_roas))
+        .route("/api/v1/cas/{handle}/roas/dry-run", post(dry_run_roas))
+        .route("/api/v1/audit", get(audit))
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .fallback(|| async { Problem::not_found("no such endpoint under /api/v1") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+                "this endpoint does not take that method; see /api/v1/openapi.json",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+/// Reads a request body, answering 413 for too large ones.
+async fn body(req: Request) -> Result<Bytes, Problem> {
+    axum::body::to_bytes(req.into_body(), MAX_BODY)
+        .await
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+                format!("request bodies are limited to {MAX_BODY} bytes"),
+            )
+        })
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document().to_string(),
+    )
+        .into_response()
+}
+
+async fn list_cas(
+    state: State<Arc<ApiState>>,
+    rid: axum::Extension<RequestId>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let (state, p) = auth(&(state, rid, headers)).await?;
+    let all = engine(&state, None, |a| a.list_cas()).await?;
+    let parents: HashMap<String, Option<String>> = all
+        .iter()
+        .map(|c| (c.handle.clone(), c.parent.clone()))
+        .collect();
+    let ancestry = |h: &str| {
+        let mut out = vec![h.to_string()];
+        let mut next = parents.get(h).cloned().flatten();
+        while let Some(n) = next {
+            next = parents.get(&n).cloned().flatten();
+            out.push(n);
+        }
+        out
+    };
+    let shown: Vec<_> = all
+        .iter()
+        .filter(|c| in_scope(&p, &ancestry(&c.handle)))
+        .collect();
+    Ok(Json(shown).into_response())
+}
+
+async fn create_ca(
+    state: State<Arc<ApiState>>,
+    rid: axum::Extension<RequestId>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, Problem> {
+    let (state, p) = auth(&(state, rid, headers)).await?;
+    p.require(&[Role::Admin, Role::CaOperator])?;
+    let req: CreateCa = parse_body(&body(req).await?)?;
+    let resources: ResourceSet = req
+        .resources
+        .parse()
+        .map_err(|e| Problem::invalid(format!("resources: {e}")).field("resources"))?;
+    // A CA operator creates CAs only below its own.
+    if p.token.role == Role::CaOperator {
+        let parent = req.parent.clone().ok_or_else(|| {
+            Problem::invalid("parent: a ca-operator token must name a parent in its scope")
+                .field("parent")
+        })?;
+        visible(&state, &p, &parent).await?;
+    }
+    let handle = req.handle.clone();
+    let details = engine(&state, Some(&p), move |a| {
+        a.create_ca(&req.handle, resources, req.parent.as_deref())?;
+        a.show_ca(&handle)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(details)).into_response())
+}
+
+async fn show_ca(
+    state: State<Arc<ApiState>>,
+    rid: axum::Extension<RequestId>,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+) -> Result<Response, Problem> {
+    let (state, p) = auth(&(state, rid, headers)).await?;
+    visible(&state, &p, &handle).await?;
+    let details = engine(&state, None, move |a| a.show_ca(&handle)).await?;
+    Ok(Json(details).into_response())
+}
+
+async fn update_ca(
+    state: State<Arc<ApiState>>,
+    rid: axum::Extension<RequestId>,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+    req: Request,
+) -> Result<Response, Problem> {
+    let (state, p) = auth(&(state, rid, headers)).await?;
+    let ancestry = visible(&state, &p, &handle).await?;
+    if !may_manage(&p, &ancestry) {
+        return Err(Problem::forbidden(format!(
+            "this token may not change CA '{handle}' itself"
+        )));
+    }
+    let req: UpdateCa = parse_body(&body(req).await?)?;
+    let resources: ResourceSet = req
+        .resources
+        .parse()
+        .map_err(|e| Problem::invalid(format!("resources: {e}")).field("resources"))?;
+    let details = engine(&state, Some(&p), move |a| {
+        a.update_ca_resources(&handle, resources)?;
+        a.show_ca(&handle)
+    })
+    .await?;
+    Ok(Json(details).into_response())
+}
+
+async fn delete_ca(
+    state: State<Arc<ApiState>>,
+    rid: axum::Extension<RequestId>,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+) -> Result<Response, Problem> {
+    let (state, p) = auth(&(state, rid, headers)).await?;
+    let ancestry = visible(&state, &p, &handle).await?;
+    if !may_manage(&p, &ancestry) {
+        return Err(Problem::forbidden(format!(
+            "this token may not delete CA '{handle}'"
+        )));
+    }
+    engine(&state, Some(&p), move |a| a.delete_ca(&handle)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn with_etag(mut resp: Response, etag: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp
+}
+
+async fn list_roas(
+    state: State<Arc<ApiState>>,
+    rid: axum::Extension<RequestId>,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+) -> Result<Response, Problem> {
+    let (state, p) = auth(&(state, rid, headers)).await?;
+    visible(&state, &p, &handle).await?;
+    let (roas, etag) = engine(&state, None, move |a| a.roas_with_etag(&handle)).await?;
+    let list: Vec<RoaSpec> = roas.iter().map(RoaSpec::from_payload).collect();
+    Ok(with_etag(Json(list).into_response(), &etag))
+}
+
+/// `?strict=true`: critical warnings block the change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchQuery {
+    #[serde(default)]
+    strict: bool,
+}
+
+async fn roa_batch(
+    parts: Auth,
+    handle: String,
+    query: BatchQuery,
+    req: Request,
+    dry: bool,
+) -> Result<Response, Problem> {
+    let if_match = parts
+        .2
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().map(str::to_string))
+        .transpose()
+        .map_err(|_| Problem::bad_request("If-Match is not a valid ETag"))?;
+    let (state, p) = auth(&parts).await?;
+    if dry {
+        p.require(&[Role::Admin, Role::CaOperator, Role::ReadOnly])?;
+    } else {
+        p.require(&[Role::Admin, Role::CaOperator])?;
+    }
+    visible(&state, &p, &handle).await?;
+    let batch: RoaBatch = parse_body(&body(req).await?)?;
+    let (add, remove) = batch.payloads()?;
+    let strict = query.strict;
+    let (changes, warnings, applied) = engine(&state, Some(&p), move |a| {
+        // Strict requests are analysed dry first; only a clean result is applied.
+        let first = a.roa_batch(&handle, &add, &remove, if_match.as_deref(), dry || strict)?;
+        let warnings = analyse(&first.after, &first.announced);
+        let blocked = strict && warnings.iter().any(|w| w.severity == Severity::Critical);
+        if dry || !strict || blocked {
+            let applied = !dry && !blocked;
+            return Ok((first, warnings, applied));
+        }
+        let done = a.roa_batch(&handle, &add, &remove, if_match.as_deref(), false)?;
+        Ok((done, warnings, true))
+    })
+    .await?;
+    let result = RoaBatchResult {
+        applied,
+        added: changes.added,
+        removed: changes.removed,
+        unchanged: changes.unchanged,
+        vrps_announced: changes
+            .announced
+            .iter()
+            .map(RoaSpec::from_payload)
+            .collect(),
+        vrps_withdrawn: changes
+            .withdrawn
+            .iter()
+            .map(RoaSpec::from_payload)
+            .collect(),
+        warnings,
+    };
+    let status = if !dry && !applied {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(with_etag(
+        (status, Json(result)).into_response(),
+        &changes.etag,
+    ))
+}
+
+async fn apply_roas(
+    state: State<Arc<ApiState>>,
+    rid: axum::Extension<RequestId>,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+    query: Result<Query<BatchQuery>, axum::extract::rejection::QueryRejection>,
+    req: Request,
+) -> Result<Response, Problem> {
+    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    roa_batch((state, rid, headers), handle, query, req, false).await
+}
+
+async fn dry_run_roas(
+    state: State<Arc<ApiState>>,
+    rid: axum::Extension<RequestId>,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+    query: Result<Query<BatchQuery>, axum::extract::rejection::QueryRejection>,
+    req: Request,
+) -> Result<Response, Problem> {
+    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    roa_batch((state, rid, headers), handle, query, req, true).await
+}
+
+/// `GET /audit` filters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    ca: Option<String>,
+    actor: Option<String>,
+    /// RFC 3339 time or seconds since the epoch.
+    since: Option<String>,
+    until: Option<String>,
+    limit: Option<usize>,
+}
+
+fn parse_time(field: &str, v: &str) -> Result<i64, Problem> {
+    v.parse::<i64>()
+        .ok()
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .ok()
+                .map(|t| t.timestamp())
+        })
+        .ok_or_else(|| {
+            Problem::bad_request(format!(
+                "{field}: '{v}' is neither RFC 3339 nor seconds since the epoch"
+            ))
+            .field(field)
+        })
+}
+
+async fn audit(
+    state: State<Arc<ApiState>>,
+    rid: axum::Extension<RequestId>,
+    headers: HeaderMap,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let (state, p) = auth(&(state, rid, headers)).await?;
+    let Query(q) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let mut filter = anchorage_store::AuditFilter {
+        actor: q.actor,
+        since: q
+            .since
+            .as_deref()
+            .map(|v| parse_time("since", v))
+            .transpose()?,
+        until: q
+            .until
+            .as_deref()
+            .map(|v| parse_time("until", v))
+            .transpose()?,
+        limit: q.limit.unwrap_or(100).clamp(1, 1000),
+        cas: None,
+    };
+    if let Some(ca) = &q.ca {
+        // Unscoped tokens may ask about CAs that no longer exist.
+        if !p.token.cas.is_empty() {
+            visible(&state, &p, ca).await?;
+        }
+        filter.cas = Some(vec![ca.clone()]);
+    } else if !p.token.cas.is_empty() {
+        // A scoped token sees the entries of its CAs and their descendants.
+        let all = engine(&state, None, |a| a.list_cas()).await?;
+        let mut scope: Vec<String> = p.token.cas.clone();
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for c in &all {
+                if let Some(parent) = &c.parent
+                    && scope.contains(parent)
+                    && !scope.contains(&c.handle)
+                {
+                    scope.push(c.handle.clone());
+                    grew = true;
+                }
+            }
+        }
+        filter.cas = Some(scope);
+    }
+    let entries = engine(&state, None, move |a| a.audit_log(&filter)).await?;
+    Ok(Json(entries).into_response())
+}
+
+async fn list_tokens(
+    state: State<Arc<ApiState>>,
+    rid: axum::Extension<RequestId>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let (state, p) = auth(&(state, rid, headers)).await?;
+    p.require(&[Role::Admin])?;
+    let tokens = engine(&state, None, |a| a.list_tokens()).await?;
+    Ok(Json(tokens).into_response())
+}
+
+async fn create_token(
+    state: State<Arc<ApiState>>,
+    rid: axum::Extension<RequestId>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, Problem> {
+    let (state, p) = auth(&(state, rid, headers)).await?;
+    p.require(&[Role::Admin])?;
+    let req: CreateToken = parse_body(&body(req).await?)?;
+    let role = [Role::Admin, Role::CaOperator, Role::ReadOnly]
+        .into_iter()
+        .find(|r| r.as_str() == req.role)
+        .ok_or_else(|| {
+            Problem::invalid(format!(
+                "role: '{}' is not one of admin, ca-operator, read-only",
+                req.role
+            ))
+            .field("role")
+        })?;
+    let token = engine(&state, Some(&p), move |a| {
+        a.create_token(role, &req.cas, &req.description)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(token)).into_response())
+}
+
+async fn revoke_token(
+    state: State<Arc<ApiState>>,
+    rid: axum::Extension<RequestId>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let (state, p) = auth(&(state, rid, headers)).await?;
+    p.require(&[Role::Admin])?;
+    engine(&state, Some(&p), move |a| a.revoke_token(&id)).await?;
+    if let Ok(mut v) = state.verified.lock() {
+        v.clear();
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

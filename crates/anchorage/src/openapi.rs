@@ -1,0 +1,224 @@
+//! The OpenAPI 3.1 description of `/api/v1`, served at
+//! `/api/v1/openapi.json`. The `api_contract` test checks that every
+//! operation listed here is routed and that the router has no other.
+
+use serde_json::{Value, json};
+
+/// Every operation: (method, path, summary, roles allowed).
+pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
+    ("get", "/api/v1/cas", "List the CAs the token sees", "any"),
+    (
+        "post",
+        "/api/v1/cas",
+        "Create a hosted CA",
+        "admin, ca-operator (below its CAs)",
+    ),
+    (
+        "get",
+        "/api/v1/cas/{handle}",
+        "Show a CA: resources, certificate, objects, next due times",
+        "any in scope",
+    ),
+    (
+        "patch",
+        "/api/v1/cas/{handle}",
+        "Change a CA's resources",
+        "admin, ca-operator (below its CAs)",
+    ),
+    (
+        "delete",
+        "/api/v1/cas/{handle}",
+        "Delete a CA: revoke and withdraw everything",
+        "admin, ca-operator (below its CAs)",
+    ),
+    (
+        "get",
+        "/api/v1/cas/{handle}/roas",
+        "List a CA's ROA payloads, with an ETag",
+        "any in scope",
+    ),
+    (
+        "post",
+        "/api/v1/cas/{handle}/roas",
+        "Apply a batch of additions and removals, all or nothing",
+        "admin, ca-operator",
+    ),
+    (
+        "post",
+        "/api/v1/cas/{handle}/roas/dry-run",
+        "Analyse a batch without changing anything",
+        "any in scope",
+    ),
+    (
+        "get",
+        "/api/v1/audit",
+        "Read the audit log",
+        "any (scoped tokens: their CAs)",
+    ),
+    ("get", "/api/v1/tokens", "List tokens", "admin"),
+    (
+        "post",
+        "/api/v1/tokens",
+        "Create a token (shown once)",
+        "admin",
+    ),
+    ("delete", "/api/v1/tokens/{id}", "Revoke a token", "admin"),
+    ("get", "/api/v1/openapi.json", "This document", "public"),
+];
+
+fn schemas() -> Value {
+    let roa = json!({
+        "type": "object", "additionalProperties": false,
+        "required": ["asn", "prefix"],
+        "properties": {
+            "asn": {"type": "integer", "minimum": 0, "maximum": 4294967295u32},
+            "prefix": {"type": "string", "examples": ["192.0.2.0/24"]},
+            "max_length": {"type": "integer", "minimum": 0, "maximum": 128}
+        }
+    });
+    json!({
+        "RoaSpec": roa,
+        "RoaBatch": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "add": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}},
+                "remove": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}}
+            }
+        },
+        "Warning": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "enum": ["max-length", "redundant", "as0", "as0-overlap"]},
+                "severity": {"type": "string", "enum": ["info", "warning", "critical"]},
+                "message": {"type": "string"},
+                "prefixes": {"type": "array", "items": {"type": "string"}}
+            }
+        },
+        "RoaBatchResult": {
+            "type": "object",
+            "properties": {
+                "applied": {"type": "boolean"},
+                "added": {"type": "integer"},
+                "removed": {"type": "integer"},
+                "unchanged": {"type": "integer"},
+                "vrps_announced": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}},
+                "vrps_withdrawn": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}},
+                "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}}
+            }
+        },
+        "CreateCa": {
+            "type": "object", "additionalProperties": false, "required": ["handle", "resources"],
+            "properties": {
+                "handle": {"type": "string"},
+                "parent": {"type": "string"},
+                "resources": {"type": "string", "examples": ["AS64496, 192.0.2.0/24, 2001:db8::/32"]}
+            }
+        },
+        "UpdateCa": {
+            "type": "object", "additionalProperties": false, "required": ["resources"],
+            "properties": {"resources": {"type": "string"}}
+        },
+        "CreateToken": {
+            "type": "object", "additionalProperties": false, "required": ["role"],
+            "properties": {
+                "role": {"type": "string", "enum": ["admin", "ca-operator", "read-only"]},
+                "cas": {"type": "array", "items": {"type": "string"}},
+                "description": {"type": "string"}
+            }
+        },
+        "Problem": {
+            "type": "object",
+            "description": "RFC 9457 problem details",
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "field": {"type": "string"},
+                "retry_after": {"type": "integer"}
+            }
+        }
+    })
+}
+
+fn body_of(method: &str, path: &str) -> Option<&'static str> {
+    match (method, path) {
+        ("post", "/api/v1/cas") => Some("CreateCa"),
+        ("patch", "/api/v1/cas/{handle}") => Some("UpdateCa"),
+        ("post", p) if p.ends_with("/roas") || p.ends_with("/dry-run") => Some("RoaBatch"),
+        ("post", "/api/v1/tokens") => Some("CreateToken"),
+        _ => None,
+    }
+}
+
+/// The document.
+pub fn document() -> Value {
+    let problem = json!({"description": "a problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary, roles) in OPERATIONS {
+        let mut op = json!({
+            "summary": summary,
+            "description": format!("Roles: {roles}."),
+            "responses": {
+                "200": {"description": "success"},
+                "400": problem, "401": problem, "403": problem, "404": problem,
+                "409": problem, "412": problem, "413": problem, "422": problem, "429": problem
+            }
+        });
+        if *path != "/api/v1/openapi.json" {
+            op["security"] = json!([{"bearer": []}]);
+        } else {
+            op["security"] = json!([]);
+        }
+        let mut params = vec![];
+        for name in ["handle", "id"] {
+            if path.contains(&format!("{{{name}}}")) {
+                params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+            }
+        }
+        if path.ends_with("/roas") && *method == "post" || path.ends_with("/dry-run") {
+            params.push(
+                json!({"name": "strict", "in": "query", "schema": {"type": "boolean"},
+                "description": "critical warnings block the change"}),
+            );
+        }
+        if path.ends_with("/roas") && *method == "post" {
+            params.push(
+                json!({"name": "If-Match", "in": "header", "schema": {"type": "string"},
+                "description": "the ETag of the ROA list read before; 412 if it changed"}),
+            );
+        }
+        if *path == "/api/v1/audit" {
+            for (name, desc) in [
+                ("ca", "only this CA"),
+                ("actor", "only this actor"),
+                ("since", "RFC 3339 or epoch seconds"),
+                ("until", "RFC 3339 or epoch seconds"),
+                ("limit", "newest N, at most 1000 (default 100)"),
+            ] {
+                params.push(json!({"name": name, "in": "query", "schema": {"type": "string"}, "description": desc}));
+            }
+        }
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        if let Some(schema) = body_of(method, path) {
+            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[*method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Anchorage admin API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "ROA and CA management of a hosted RPKI CA, with RFC 9319 warnings. Errors are RFC 9457 problem details."
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "anc_<id>_<secret>, from `anchorage init` or `anchorage token create`"}}
+        }
+    })
+}

@@ -1,0 +1,764 @@
+//! The admin API against a real `serve --api-listen` over TLS (the data
+//! directory's self-signed certificate as the only trusted root):
+//! the authorization matrix, the bad-input table (each leaves the store and
+//! the published repository unchanged), ETags, the audit log, rate limits,
+//! the OpenAPI document against the router, and a ROA added through the
+//! API validating in rpki-client.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anchorage::oracle::{self, RsyncDaemon};
+use common::{Cli, assert_accepted, require, vrps};
+use serde_json::{Value, json};
+
+struct Serve {
+    child: Child,
+    api: String,
+    rsync: u16,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(cli: &Cli, config: &str) -> Serve {
+    let port = || oracle::free_port().unwrap();
+    let (http, rsync, api) = (port(), port(), port());
+    let conf = cli.dir.join("serve.toml");
+    std::fs::write(&conf, config).unwrap();
+    let child = Command::new(common::bin())
+        .arg("--data-dir")
+        .arg(&cli.dir)
+        .args(["serve", "--config"])
+        .arg(&conf)
+        .args(["--http-listen", &format!("127.0.0.1:{http}")])
+        .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
+        .args(["--api-listen", &format!("127.0.0.1:{api}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", api)).is_err()
+        || TcpStream::connect(("127.0.0.1", rsync)).is_err()
+    {
+        assert!(Instant::now() < deadline, "serve did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Serve {
+        child,
+        api: format!("https://127.0.0.1:{api}"),
+        rsync,
+    }
+}
+
+/// An HTTPS client trusting only the data directory's API certificate.
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+}
+
+struct Reply {
+    status: u16,
+    headers: ureq::http::HeaderMap,
+    body: Value,
+}
+
+impl Client {
+    fn new(cli: &Cli, base: &str) -> Client {
+        let pem = std::fs::read(cli.dir.join("tls/api.crt")).unwrap();
+        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|i| match i {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(Arc::new(
+                rustls::crypto::aws_lc_rs::default_provider(),
+            ))
+            .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        Client {
+            agent,
+            base: base.to_string(),
+        }
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        if body.is_some() {
+            req = req.header("Content-Type", "application/json");
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(body.unwrap_or_default().to_vec()).unwrap();
+        let mut resp = self.agent.run(req).unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(10 << 20)
+            .read_to_string()
+            .unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        if status >= 400 {
+            // Every error is RFC 9457 problem+json.
+            assert_eq!(
+                headers.get("content-type").unwrap(),
+                "application/problem+json",
+                "{method} {path}: {body}"
+            );
+            assert_eq!(body["status"], status, "{body}");
+            assert!(body["detail"].is_string(), "{body}");
+        }
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn json(&self, method: &str, path: &str, token: &str, body: Value) -> Reply {
+        let bytes = body.to_string();
+        self.call(method, path, Some(token), Some(bytes.as_bytes()), &[])
+    }
+
+    fn get(&self, path: &str, token: &str) -> Reply {
+        self.call("GET", path, Some(token), None, &[])
+    }
+}
+
+fn token(cli: &Cli, args: &[&str]) -> String {
+    let mut all = vec!["token", "create"];
+    all.extend(args);
+    cli.ok(&all).trim().to_string()
+}
+
+/// The store's rows (every table) and the published files: what a
+/// refused request must leave exactly as it was.
+fn state(dir: &Path) -> (BTreeMap<String, Vec<String>>, BTreeMap<PathBuf, Vec<u8>>) {
+    let conn = rusqlite::Connection::open_with_flags(
+        dir.join("anchorage.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut tables = BTreeMap::new();
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for name in names {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {name}")).unwrap();
+        let n = stmt.column_count();
+        let mut rows: Vec<String> = stmt
+            .query_map([], |r| {
+                Ok((0..n)
+                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join("|"))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows.sort();
+        tables.insert(name, rows);
+    }
+    let mut files = common::snapshot(&dir.join("rsync"));
+    files.extend(common::snapshot(&dir.join("rrdp")));
+    (tables, files)
+}
+
+fn setup() -> (tempfile::TempDir, Cli) {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    cli.ca_create(
+        "nir",
+        None,
+        "AS64496-AS64511, 192.0.2.0/24, 198.51.100.0/24, 2001:db8::/32",
+    );
+    cli.ca_create(
+        "lir1",
+        Some("nir"),
+        "AS64500, 192.0.2.0/25, 2001:db8:1::/48",
+    );
+    cli.ca_create("lir2", Some("nir"), "AS64501, 198.51.100.0/24");
+    cli.roa_add("lir1", 64500, "192.0.2.0/25");
+    cli.roa_add("lir2", 64501, "198.51.100.0/24");
+    (tmp, cli)
+}
+
+#[test]
+fn authorization_matrix() {
+    let (_tmp, cli) = setup();
+    let s = serve(&cli, "api_rate_burst = 1000\napi_rate_per_second = 500.0\n");
+    let c = Client::new(&cli, &s.api);
+    let admin = token(&cli, &["--role", "admin"]);
+    let op = token(&cli, &["--role", "ca-operator", "--ca", "lir1"]);
+    let ro = token(&cli, &["--role", "read-only"]);
+    let ro1 = token(&cli, &["--role", "read-only", "--ca", "lir1"]);
+    let bad_secret = format!("{}x", &op[..op.len() - 1]);
+
+    // No token, a malformed one, a wrong secret: 401 everywhere.
+    for t in [None, Some("nonsense"), Some(bad_secret.as_str())] {
+        for (m, p) in [
+            ("GET", "/api/v1/cas"),
+            ("GET", "/api/v1/cas/lir1/roas"),
+            ("GET", "/api/v1/tokens"),
+            ("GET", "/api/v1/audit"),
+        ] {
+            let r = c.call(m, p, t, None, &[]);
+            assert_eq!(r.status, 401, "{m} {p} with {t:?}");
+            assert!(r.headers.get("www-authenticate").is_some());
+        }
+    }
+
+    let before = state(&cli.dir);
+    let batch = |asn: u32, prefix: &str| json!({"add": [{"asn": asn, "prefix": prefix}]});
+    // (method, path, body, [admin, op, ro, ro1]) for requests that must not
+    // change anything: reads, and writes each role may not make.
+    let roa_other = batch(64501, "198.51.100.0/25");
+    let cases: Vec<(&str, String, Option<Value>, [u16; 4])> = vec![
+        ("GET", "/api/v1/cas/lir1".into(), None, [200, 200, 200, 200]),
+        ("GET", "/api/v1/cas/lir2".into(), None, [200, 404, 200, 404]),
+        ("GET", "/api/v1/cas/nir".into(), None, [200, 404, 200, 404]),
+        (
+            "GET",
+            "/api/v1/cas/nosuch".into(),
+            None,
+            [404, 404, 404, 404],
+        ),
+        (
+            "GET",
+            "/api/v1/cas/lir1/roas".into(),
+            None,
+            [200, 200, 200, 200],
+        ),
+        (
+            "GET",
+            "/api/v1/cas/lir2/roas".into(),
+            None,
+            [200, 404, 200, 404],
+        ),
+        (
+            "POST",
+            "/api/v1/cas/lir2/roas".into(),
+            Some(roa_other.clone()),
+            [0, 404, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/cas/lir1/roas".into(),
+            Some(batch(64500, "192.0.2.0/26")),
+            [0, 0, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/cas/lir2/roas/dry-run".into(),
+            Some(roa_other.clone()),
+            [200, 404, 200, 404],
+        ),
+        (
+            "POST",
+            "/api/v1/cas/lir1/roas/dry-run".into(),
+            Some(batch(64500, "192.0.2.0/26")),
+            [200, 200, 200, 200],
+        ),
+        (
+            "PATCH",
+            "/api/v1/cas/lir1".into(),
+            Some(json!({"resources": "AS64500, 192.0.2.0/25"})),
+            [0, 403, 403, 403],
+        ),
+        (
+            "PATCH",
+            "/api/v1/cas/lir2".into(),
+            Some(json!({"resources": "AS64501, 198.51.100.0/24"})),
+            [0, 404, 403, 404],
+        ),
+        (
+            "DELETE",
+            "/api/v1/cas/lir1".into(),
+            None,
+            [0, 403, 403, 403],
+        ),
+        (
+            "DELETE",
+            "/api/v1/cas/lir2".into(),
+            None,
+            [0, 404, 403, 404],
+        ),
+        (
+            "POST",
+            "/api/v1/cas".into(),
+            Some(json!({"handle": "x1", "parent": "lir2", "resources": "AS64501"})),
+            [0, 404, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/cas".into(),
+            Some(json!({"handle": "x2", "resources": "AS64502"})),
+            [0, 422, 403, 403],
+        ),
+        ("GET", "/api/v1/tokens".into(), None, [200, 403, 403, 403]),
+        (
+            "POST",
+            "/api/v1/tokens".into(),
+            Some(json!({"role": "admin"})),
+            [0, 403, 403, 403],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tokens/0123456789abcdef".into(),
+            None,
+            [404, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/api/v1/audit?ca=lir2".into(),
+            None,
+            [200, 404, 200, 404],
+        ),
+    ];
+    for (method, path, body, expect) in &cases {
+        for (who, (t, want)) in [&admin, &op, &ro, &ro1].iter().zip(expect).enumerate() {
+            if *want == 0 {
+                continue; // allowed and changing: done below
+            }
+            let bytes = body.as_ref().map(|b| b.to_string());
+            let r = c.call(
+                method,
+                path,
+                Some(t),
+                bytes.as_deref().map(str::as_bytes),
+                &[],
+            );
+            assert_eq!(
+                r.status, *want,
+                "{method} {path} as token #{who}: {}",
+                r.body
+            );
+            if r.status == 404 || r.status == 403 {
+                // Refusals say nothing of the other CA's data.
+                let text = r.body.to_string();
+                for secret in ["198.51.100", "64501"] {
+                    assert!(
+                        !text.contains(secret),
+                        "{method} {path} leaked {secret}: {text}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(
+        state(&cli.dir),
+        before,
+        "a refused or read-only request changed something"
+    );
+
+    // What a scoped token lists: its CAs only.
+    let listed = |t: &str| -> Vec<String> {
+        c.get("/api/v1/cas", t)
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["handle"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(listed(&op), ["lir1"]);
+    assert_eq!(listed(&ro1), ["lir1"]);
+    assert!(listed(&ro).contains(&"lir2".to_string()));
+
+    // The allowed changes.
+    let r = c.json(
+        "POST",
+        "/api/v1/cas/lir1/roas",
+        &op,
+        batch(64500, "192.0.2.0/26"),
+    );
+    assert_eq!(
+        (r.status, r.body["applied"].clone()),
+        (200, json!(true)),
+        "{}",
+        r.body
+    );
+    // A CA operator manages CAs below its own, not its own.
+    let r = c.json(
+        "POST",
+        "/api/v1/cas",
+        &op,
+        json!({"handle": "lir1a", "parent": "lir1", "resources": "AS64500, 192.0.2.64/26"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = c.json(
+        "PATCH",
+        "/api/v1/cas/lir1a",
+        &op,
+        json!({"resources": "AS64500, 192.0.2.96/27"}),
+    );
+    assert_eq!(
+        (r.status, r.body["resources"].clone()),
+        (200, json!("AS64500, 192.0.2.96/27")),
+        "{}",
+        r.body
+    );
+    // Widening beyond the parent's resources is refused.
+    let r = c.json(
+        "PATCH",
+        "/api/v1/cas/lir1a",
+        &op,
+        json!({"resources": "AS64500, 198.51.100.0/24"}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(
+        c.call("DELETE", "/api/v1/cas/lir1a", Some(&op), None, &[])
+            .status,
+        204
+    );
+    // Admin: tokens and everything else.
+    let r = c.json(
+        "POST",
+        "/api/v1/tokens",
+        &admin,
+        json!({"role": "read-only", "description": "x"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let new = r.body["token"].as_str().unwrap().to_string();
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(c.get("/api/v1/cas", &new).status, 200);
+    assert_eq!(
+        c.call(
+            "DELETE",
+            &format!("/api/v1/tokens/{id}"),
+            Some(&admin),
+            None,
+            &[]
+        )
+        .status,
+        204
+    );
+    assert_eq!(c.get("/api/v1/cas", &new).status, 401, "revoked at once");
+    let listed: Vec<Value> = c
+        .get("/api/v1/tokens", &admin)
+        .body
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        listed
+            .iter()
+            .all(|t| t.get("token").is_none() && t.get("hash").is_none())
+    );
+    let r = c.json(
+        "PATCH",
+        "/api/v1/cas/lir2",
+        &admin,
+        json!({"resources": "AS64501, 198.51.100.0/24, 2001:db8:2::/48"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // The audit log: the operator's changes with its actor and request ids,
+    // nothing of lir2 for the scoped token.
+    let log = c.get("/api/v1/audit", &op).body;
+    let entries = log.as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["ca"] != "lir2" && e["ca"] != "nir"),
+        "{log}"
+    );
+    let mine: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["actor"].as_str().unwrap().starts_with("token:"))
+        .collect();
+    assert!(
+        mine.iter().any(|e| e["action"] == "roa add"
+            && e["after"] == "AS64500 192.0.2.0/26 max 26"
+            && e["before"].is_null()
+            && e["request_id"].is_string()),
+        "{log}"
+    );
+    // An admin can read the history of a CA that is gone.
+    let gone = c.get("/api/v1/audit?ca=lir1a", &admin).body;
+    let gone = gone.as_array().unwrap();
+    assert_eq!(
+        gone.iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["ca create", "ca update", "ca delete"],
+        "{gone:?}"
+    );
+    assert_eq!(gone[1]["before"], "AS64500, 192.0.2.64/26");
+    assert_eq!(gone[1]["after"], "AS64500, 192.0.2.96/27");
+    assert_eq!(gone[1]["actor"], format!("token:{}", &op[4..20]));
+    let all = c.get("/api/v1/audit?ca=lir2&limit=5", &admin).body;
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "ca update"),
+        "{all}"
+    );
+    // Append-only, in the database itself.
+    let conn = rusqlite::Connection::open(cli.dir.join("anchorage.db")).unwrap();
+    assert!(conn.execute("UPDATE audit SET actor = 'x'", []).is_err());
+    assert!(conn.execute("DELETE FROM audit", []).is_err());
+}
+
+#[test]
+fn bad_input_changes_nothing() {
+    let (_tmp, cli) = setup();
+    let s = serve(&cli, "");
+    let c = Client::new(&cli, &s.api);
+    let admin = token(&cli, &["--role", "admin"]);
+    let before = state(&cli.dir);
+    let roas = "/api/v1/cas/lir1/roas";
+    let big = format!(
+        "{{\"add\": [{}]}}",
+        vec!["{\"asn\": 64500, \"prefix\": \"192.0.2.0/25\"}"; 30_000].join(",")
+    );
+    let cases: Vec<(&str, &str, String, u16, &str)> = vec![
+        ("POST", roas, "{not json".into(), 400, "malformed JSON"),
+        ("POST", roas, r#"{"add": [], "extra": 1}"#.into(), 400, "extra"),
+        ("POST", roas, r#"{"add": [{"asn": 64500, "prefix": "192.0.2.0/25", "maxlen": 26}]}"#.into(), 400, "maxlen"),
+        ("POST", roas, r#"{"add": [{"asn": -1, "prefix": "192.0.2.0/25"}]}"#.into(), 400, "add[0].asn"),
+        ("POST", roas, r#"{"add": [{"asn": 4294967296, "prefix": "192.0.2.0/25"}]}"#.into(), 400, "add[0].asn"),
+        ("POST", roas, r#"{"add": [{"asn": "AS1", "prefix": "192.0.2.0/25"}]}"#.into(), 400, "add[0].asn"),
+        ("POST", roas, r#"{"add": [{"asn": 64500, "prefix": "192.0.2.0/33"}]}"#.into(), 422, "add[0].prefix"),
+        ("POST", roas, r#"{"add": [{"asn": 64500, "prefix": "192.0.2.1/24"}]}"#.into(), 422, "add[0].prefix"),
+        ("POST", roas, r#"{"add": [{"asn": 64500, "prefix": "192.0.2.0/25", "max_length": 24}]}"#.into(), 422, "add[0].max_length"),
+        ("POST", roas, r#"{"add": [{"asn": 64500, "prefix": "192.0.2.0/25", "max_length": 33}]}"#.into(), 422, "add[0].max_length"),
+        // Outside the CA's resources; one good payload before it is not applied either.
+        ("POST", roas, r#"{"add": [{"asn": 64500, "prefix": "192.0.2.0/26"}, {"asn": 64500, "prefix": "198.51.100.0/24"}]}"#.into(), 422, "198.51.100.0/24"),
+        ("POST", roas, r#"{"remove": [{"asn": 64500, "prefix": "192.0.2.0/26"}]}"#.into(), 422, "no ROA"),
+        ("POST", roas, big, 413, "limited"),
+        ("POST", "/api/v1/cas/lir1/roas?strict=maybe", r#"{"add": []}"#.into(), 400, "strict"),
+        ("POST", "/api/v1/cas", r#"{"handle": "a b", "resources": "AS1"}"#.into(), 422, "handle"),
+        ("POST", "/api/v1/cas", r#"{"handle": "lir1", "resources": "AS64502"}"#.into(), 409, "already exists"),
+        ("POST", "/api/v1/cas", r#"{"handle": "big", "parent": "lir1", "resources": "AS64500, 10.0.0.0/8"}"#.into(), 422, "10.0.0.0/8"),
+        ("POST", "/api/v1/cas", r#"{"handle": "r", "resources": "AS99999999999"}"#.into(), 422, "resources"),
+        ("PATCH", "/api/v1/cas/lir1", r#"{"resources": "AS64500"}"#.into(), 409, "192.0.2.0/25"),
+        ("PATCH", "/api/v1/cas/nir", r#"{"resources": "AS64496"}"#.into(), 409, "lir1"),
+        ("DELETE", "/api/v1/cas/nir", String::new(), 409, "lir1"),
+        ("POST", "/api/v1/tokens", r#"{"role": "root"}"#.into(), 422, "role"),
+        ("POST", "/api/v1/tokens", r#"{"role": "ca-operator"}"#.into(), 422, "--ca"),
+        ("POST", "/api/v1/tokens", r#"{"role": "ca-operator", "cas": ["ghost"]}"#.into(), 404, "ghost"),
+        ("GET", "/api/v1/audit?since=yesterday", String::new(), 400, "since"),
+        ("GET", "/api/v1/nope", String::new(), 404, "endpoint"),
+    ];
+    for (method, path, body, status, mention) in &cases {
+        let body = (!body.is_empty()).then_some(body.as_bytes());
+        let r = c.call(method, path, Some(&admin), body, &[]);
+        assert_eq!(r.status, *status, "{method} {path}: {}", r.body);
+        let text = r.body.to_string();
+        assert!(
+            text.contains(mention),
+            "{method} {path}: {mention} not named in {text}"
+        );
+    }
+    assert_eq!(
+        state(&cli.dir),
+        before,
+        "a bad request changed the store or the repository"
+    );
+}
+
+#[test]
+fn etags_warnings_rate_limits_openapi_and_publication() {
+    require("rpki-client");
+    let (tmp, cli) = setup();
+    let s = serve(&cli, "api_rate_burst = 20\napi_rate_per_second = 2.0\n");
+    let c = Client::new(&cli, &s.api);
+    let admin = token(&cli, &["--role", "admin"]);
+    let roas = "/api/v1/cas/lir1/roas";
+
+    // Optimistic concurrency.
+    let r = c.get(roas, &admin);
+    let etag = r.headers.get("etag").unwrap().to_str().unwrap().to_string();
+    let add = json!({"add": [{"asn": 64500, "prefix": "2001:db8:1::/48"}]}).to_string();
+    let r = c.call(
+        "POST",
+        roas,
+        Some(&admin),
+        Some(add.as_bytes()),
+        &[("If-Match", &etag)],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let new_etag = r.headers.get("etag").unwrap().to_str().unwrap().to_string();
+    assert_ne!(new_etag, etag);
+    assert_eq!(
+        c.get(roas, &admin).headers.get("etag").unwrap(),
+        new_etag.as_str()
+    );
+    let before = state(&cli.dir);
+    let other = json!({"add": [{"asn": 64500, "prefix": "192.0.2.0/26"}]}).to_string();
+    let r = c.call(
+        "POST",
+        roas,
+        Some(&admin),
+        Some(other.as_bytes()),
+        &[("If-Match", &etag)],
+    );
+    assert_eq!(r.status, 412, "{}", r.body);
+    assert_eq!(
+        state(&cli.dir),
+        before,
+        "a stale If-Match changed something"
+    );
+
+    // Warnings: maxLength (RFC 9319 §4), on the dry run and on the change.
+    let wide = json!({"add": [{"asn": 64500, "prefix": "192.0.2.0/25", "max_length": 27}]});
+    let r = c.json(
+        "POST",
+        "/api/v1/cas/lir1/roas/dry-run",
+        &admin,
+        wide.clone(),
+    );
+    assert_eq!(
+        (r.status, r.body["applied"].clone()),
+        (200, json!(false)),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["warnings"][0]["code"], "max-length", "{}", r.body);
+    assert_eq!(r.body["vrps_announced"][0]["max_length"], 27, "{}", r.body);
+    assert_eq!(state(&cli.dir), before, "a dry run changed something");
+    let r = c.json("POST", roas, &admin, wide);
+    assert_eq!(
+        (r.status, r.body["applied"].clone()),
+        (200, json!(true)),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["warnings"][0]["code"], "max-length");
+
+    // Published: rpki-client over rsync sees the API's ROAs.
+    let wrapper = RsyncDaemon::wrapper_for_port(&tmp.path().join("wrapper"), s.rsync).unwrap();
+    let run = oracle::rpki_client(&cli.tal(), &wrapper, &tmp.path().join("rpki-client")).unwrap();
+    assert_accepted(
+        "rpki-client",
+        &run,
+        &vrps(&[
+            (64500, "192.0.2.0/25", 25),
+            (64500, "192.0.2.0/25", 27),
+            (64500, "2001:db8:1::/48", 48),
+            (64501, "198.51.100.0/24", 24),
+        ]),
+    );
+
+    // The OpenAPI document lists exactly what is routed.
+    let doc = c.call("GET", "/api/v1/openapi.json", None, None, &[]);
+    assert_eq!(doc.status, 200);
+    assert_eq!(doc.body["openapi"], "3.1.0");
+    let documented = doc.body["paths"].as_object().unwrap();
+    assert_eq!(
+        documented.len(),
+        anchorage::openapi::OPERATIONS
+            .iter()
+            .map(|o| o.1)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    );
+    let reader = token(&cli, &["--role", "read-only"]);
+    for (method, path, _, _) in anchorage::openapi::OPERATIONS {
+        assert!(documented[*path].get(*method).is_some(), "{method} {path}");
+        let concrete = path
+            .replace("{handle}", "lir1")
+            .replace("{id}", "0123456789abcdef");
+        let r = c.call(
+            &method.to_uppercase(),
+            &concrete,
+            Some(&reader),
+            Some(b"{}"),
+            &[],
+        );
+        assert!(
+            !r.body.to_string().contains("no such endpoint"),
+            "{method} {path} is documented but not routed"
+        );
+    }
+    for (method, path) in [
+        ("PUT", "/api/v1/cas"),
+        ("GET", "/api/v1/roas"),
+        ("POST", "/api/v1/audit"),
+    ] {
+        let r = c.call(method, path, Some(&reader), None, &[]);
+        assert!(
+            matches!(r.status, 404 | 405),
+            "{method} {path} routed but not documented: {}",
+            r.status
+        );
+    }
+
+    // Rate limit: a burst of 20, then 429 with Retry-After.
+    let limited = token(&cli, &["--role", "read-only"]);
+    let mut statuses = vec![];
+    for _ in 0..40 {
+        let r = c.get("/api/v1/cas", &limited);
+        if r.status == 429 {
+            assert!(
+                r.headers
+                    .get("retry-after")
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+                    >= 1
+            );
+        }
+        statuses.push(r.status);
+    }
+    assert!(statuses[..15].iter().all(|s| *s == 200), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // Other tokens are not affected.
+    assert_eq!(c.get("/api/v1/cas", &admin).status, 200);
+}
