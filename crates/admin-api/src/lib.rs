@@ -5,7 +5,11 @@
 //! live in the `anchorage` crate (`anchorage::api`), because `serve`,
 //! which mounts them, is there too.
 #![forbid(unsafe_code)]
+// A Problem is the error of every request path and is built once per
+// failed request; its size does not matter there.
+#![allow(clippy::result_large_err)]
 
+pub mod bgp;
 pub mod model;
 pub mod problem;
 pub mod ratelimit;

@@ -22,6 +22,9 @@ pub struct Problem {
     /// Seconds to wait, for 429.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Extension members (RFC 9457 §3.2), e.g. the warnings that blocked a change.
+    #[serde(flatten)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Problem {
@@ -39,7 +42,16 @@ impl Problem {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            extensions: serde_json::Map::new(),
         }
+    }
+
+    /// Adds the members of `value` (an object) as extension members.
+    pub fn with(mut self, value: serde_json::Value) -> Problem {
+        if let serde_json::Value::Object(map) = value {
+            self.extensions.extend(map);
+        }
+        self
     }
 
     /// Names the field at fault.

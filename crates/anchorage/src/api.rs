@@ -9,10 +9,17 @@
 //! an id (`X-Request-Id`), recorded with every audit entry it causes, in
 //! the same transaction as the change.
 
+// Problems (large) are the error of every handler, built once per failed
+// request.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use anchorage_admin_api::Problem;
+use anchorage_admin_api::bgp::{BgpTable, VrpIndex};
 use anchorage_admin_api::model::{
     CreateCa, CreateToken, RoaBatch, RoaBatchResult, RoaSpec, UpdateCa, parse_body,
 };
@@ -39,6 +46,12 @@ pub const MAX_BODY: usize = 1 << 20;
 pub struct ApiState {
     anchorage: Arc<Mutex<Anchorage>>,
     limiter: RateLimiter,
+    /// The BGP table file; reloaded when its mtime changes.
+    bgp_path: PathBuf,
+    bgp: Mutex<Option<(SystemTime, Arc<BgpTable>)>>,
+    /// Every VRP of the repository, indexed, for the audit generation it
+    /// was read at.
+    vrps: Mutex<Option<(i64, Arc<VrpIndex>)>>,
     /// SHA-256 of tokens whose secret was checked, with the stored hash
     /// they were checked against: argon2 runs once per token, while
     /// revocation (the stored row) is still looked up on every request.
@@ -48,12 +61,60 @@ pub struct ApiState {
 impl ApiState {
     /// State over `anchorage`, allowing each token `burst` requests at
     /// once and `per_second` after that.
-    pub fn new(anchorage: Arc<Mutex<Anchorage>>, burst: u32, per_second: f64) -> Arc<ApiState> {
+    pub fn new(
+        anchorage: Arc<Mutex<Anchorage>>,
+        bgp_path: PathBuf,
+        burst: u32,
+        per_second: f64,
+    ) -> Arc<ApiState> {
         Arc::new(ApiState {
             anchorage,
             limiter: RateLimiter::new(burst, per_second),
+            bgp_path,
+            bgp: Mutex::new(None),
+            vrps: Mutex::new(None),
             verified: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The BGP table, (re)loaded if its file changed; none without a file.
+    fn bgp_table(&self) -> Result<Option<Arc<BgpTable>>, Problem> {
+        let Ok(mtime) = std::fs::metadata(&self.bgp_path).and_then(|m| m.modified()) else {
+            return Ok(None);
+        };
+        let mut cached = self.bgp.lock().map_err(|_| Problem::internal())?;
+        if let Some((at, table)) = cached.as_ref()
+            && *at == mtime
+        {
+            return Ok(Some(table.clone()));
+        }
+        let table =
+            crate::bgp::read(&self.bgp_path, Some(crate::bgp::BgpFormat::Csv)).map_err(|e| {
+                tracing::error!(err = %e, "cannot load the BGP table");
+                Problem::internal()
+            })?;
+        tracing::info!(routes = table.len(), path = %self.bgp_path.display(), "BGP table loaded");
+        let table = Arc::new(table);
+        *cached = Some((mtime, table.clone()));
+        Ok(Some(table))
+    }
+
+    /// The index of every VRP, rebuilt when anything changed since.
+    fn vrp_index(&self, a: &mut Anchorage) -> Result<Arc<VrpIndex>, AppError> {
+        let generation = a.audit_generation()?;
+        let mut cached = self.vrps.lock().map_err(|_| AppError::Io {
+            what: "VRP index lock".into(),
+            source: std::io::Error::other("poisoned"),
+        })?;
+        if let Some((g, index)) = cached.as_ref()
+            && *g == generation
+        {
+            return Ok(index.clone());
+        }
+        let (generation, all) = a.all_roas()?;
+        let index = Arc::new(VrpIndex::new(&all));
+        *cached = Some((generation, index.clone()));
+        Ok(index)
     }
 }
 
@@ -331,9 +392,12 @@ async fn create_ca(
     headers: HeaderMap,
     req: Request,
 ) -> Result<Response, Problem> {
+    // The body is read first, even for a request refused below: a
+    // connection whose request body was left unread cannot be reused.
+    let bytes = body(req).await?;
     let (state, p) = auth(&(state, rid, headers)).await?;
     p.require(&[Role::Admin, Role::CaOperator])?;
-    let req: CreateCa = parse_body(&body(req).await?)?;
+    let req: CreateCa = parse_body(&bytes)?;
     let resources: ResourceSet = req
         .resources
         .parse()
@@ -374,6 +438,7 @@ async fn update_ca(
     Path(handle): Path<String>,
     req: Request,
 ) -> Result<Response, Problem> {
+    let bytes = body(req).await?;
     let (state, p) = auth(&(state, rid, headers)).await?;
     let ancestry = visible(&state, &p, &handle).await?;
     if !may_manage(&p, &ancestry) {
@@ -381,7 +446,7 @@ async fn update_ca(
             "this token may not change CA '{handle}' itself"
         )));
     }
-    let req: UpdateCa = parse_body(&body(req).await?)?;
+    let req: UpdateCa = parse_body(&bytes)?;
     let resources: ResourceSet = req
         .resources
         .parse()
@@ -443,7 +508,7 @@ async fn roa_batch(
     parts: Auth,
     handle: String,
     query: BatchQuery,
-    req: Request,
+    bytes: Bytes,
     dry: bool,
 ) -> Result<Response, Problem> {
     let if_match = parts
@@ -459,13 +524,36 @@ async fn roa_batch(
         p.require(&[Role::Admin, Role::CaOperator])?;
     }
     visible(&state, &p, &handle).await?;
-    let batch: RoaBatch = parse_body(&body(req).await?)?;
+    let batch: RoaBatch = parse_body(&bytes)?;
     let (add, remove) = batch.payloads()?;
     let strict = query.strict;
+    let table = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || state.bgp_table())
+            .await
+            .map_err(|_| Problem::internal())??
+    };
+    let st = state.clone();
     let (changes, warnings, applied) = engine(&state, Some(&p), move |a| {
+        // The repository's VRPs before the change, for route validation.
+        let index = match &table {
+            Some(_) => Some(st.vrp_index(a)?),
+            None => None,
+        };
         // Strict requests are analysed dry first; only a clean result is applied.
         let first = a.roa_batch(&handle, &add, &remove, if_match.as_deref(), dry || strict)?;
-        let warnings = analyse(&first.after, &first.announced);
+        let mut warnings = analyse(&first.after, &first.announced);
+        if let (Some(table), Some(index)) = (&table, &index) {
+            // With announcements to compare, `non-minimal` says precisely
+            // what the generic maxLength warning can only suspect.
+            warnings.retain(|w| w.code != "max-length");
+            warnings.extend(anchorage_admin_api::bgp::analyse(
+                table,
+                index,
+                &first.announced,
+                &first.withdrawn,
+            ));
+        }
         let blocked = strict && warnings.iter().any(|w| w.severity == Severity::Critical);
         if dry || !strict || blocked {
             let applied = !dry && !blocked;
@@ -492,15 +580,18 @@ async fn roa_batch(
             .collect(),
         warnings,
     };
-    let status = if !dry && !applied {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(with_etag(
-        (status, Json(result)).into_response(),
-        &changes.etag,
-    ))
+    if !dry && !applied {
+        let critical = result
+            .warnings
+            .iter()
+            .filter(|w| w.severity == Severity::Critical)
+            .count();
+        return Err(Problem::invalid(format!(
+            "blocked by {critical} critical warning(s) (strict=true); nothing was changed"
+        ))
+        .with(serde_json::to_value(&result).unwrap_or_default()));
+    }
+    Ok(with_etag(Json(result).into_response(), &changes.etag))
 }
 
 async fn apply_roas(
@@ -511,8 +602,9 @@ async fn apply_roas(
     query: Result<Query<BatchQuery>, axum::extract::rejection::QueryRejection>,
     req: Request,
 ) -> Result<Response, Problem> {
+    let bytes = body(req).await?;
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    roa_batch((state, rid, headers), handle, query, req, false).await
+    roa_batch((state, rid, headers), handle, query, bytes, false).await
 }
 
 async fn dry_run_roas(
@@ -523,8 +615,9 @@ async fn dry_run_roas(
     query: Result<Query<BatchQuery>, axum::extract::rejection::QueryRejection>,
     req: Request,
 ) -> Result<Response, Problem> {
+    let bytes = body(req).await?;
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    roa_batch((state, rid, headers), handle, query, req, true).await
+    roa_batch((state, rid, headers), handle, query, bytes, true).await
 }
 
 /// `GET /audit` filters.
@@ -624,9 +717,10 @@ async fn create_token(
     headers: HeaderMap,
     req: Request,
 ) -> Result<Response, Problem> {
+    let bytes = body(req).await?;
     let (state, p) = auth(&(state, rid, headers)).await?;
     p.require(&[Role::Admin])?;
-    let req: CreateToken = parse_body(&body(req).await?)?;
+    let req: CreateToken = parse_body(&bytes)?;
     let role = [Role::Admin, Role::CaOperator, Role::ReadOnly]
         .into_iter()
         .find(|r| r.as_str() == req.role)

@@ -369,6 +369,8 @@ pub enum Part {
     Validation,
     /// An RTR full reset of 1,000,000 VRPs.
     Rtr,
+    /// RFC 9319 analysis: 1,000,000 announcements, a 1,000-ROA dry run.
+    Bgp,
 }
 
 /// Runs the benchmark: the `parts` given (all when empty); `keep` keeps
@@ -436,6 +438,19 @@ pub fn run(
             "< 1 s",
             None,
         )),
+    }
+
+    // 9. RFC 9319 analysis against a full BGP table.
+    if wants(Part::Bgp)
+        && let Err(err) = bgp_figures(tmp.path(), &mut figures)
+    {
+        figures.push(fig(
+            &format!("BGP analysis: failed: {err:#}"),
+            f64::NAN,
+            "s",
+            "-",
+            None,
+        ));
     }
 
     figures.push(fig(
@@ -531,6 +546,79 @@ fn validation_figures(
         "s",
         "no slower than rpki-client; ratio = ours / theirs",
         Some(ours_s / theirs_s),
+    ));
+    Ok(())
+}
+
+/// Announcements in the BGP analysis measurement.
+pub const BGP_ROUTES: usize = 1_000_000;
+
+/// Loads a 1,000,000-announcement CSV table the way `bgp load` and the
+/// API do, then times the analysis of a 1,000-ROA batch against it (with
+/// 100,000 VRPs already in the repository), as the dry-run endpoint runs it.
+fn bgp_figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+    use anchorage_admin_api::bgp::{VrpIndex, analyse};
+    use std::io::Write;
+    // 10.0.0.0/8 and beyond in /24s, a /16 aggregate every 256 of them
+    // with a different origin for some more-specifics; IPv6 /48s.
+    let csv = work.join("bgp.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&csv)?);
+    writeln!(f, "prefix,origin-asn")?;
+    for i in 0..BGP_ROUTES as u32 {
+        if i % 5 == 4 {
+            let a = std::net::Ipv6Addr::from((0x2001_0db8u128 << 96) | (u128::from(i) << 80));
+            writeln!(f, "{a}/48,{}", 64_496 + i % 5_000)?;
+        } else {
+            let base = 0x0A00_0000u32.wrapping_add(i << 8);
+            let origin = if i % 7 == 0 {
+                65_000
+            } else {
+                64_496 + (i >> 8) % 5_000
+            };
+            writeln!(f, "{}/24,{origin}", std::net::Ipv4Addr::from(base))?;
+        }
+    }
+    drop(f.into_inner()?);
+    let t = Instant::now();
+    let table = crate::bgp::read(&csv, Some(crate::bgp::BgpFormat::Csv))?;
+    let load = t.elapsed().as_secs_f64();
+    anyhow::ensure!(table.len() == BGP_ROUTES, "loaded {} routes", table.len());
+    figures.push(fig(
+        &format!("BGP table load ({} announcements, CSV)", table.len()),
+        load,
+        "s",
+        "-",
+        None,
+    ));
+    let payload = |asn: u32, addr: u32, len: u8, max: u8| -> anyhow::Result<RoaPayload> {
+        let prefix = format!("{}/{len}", std::net::Ipv4Addr::from(addr));
+        Ok(RoaPayload::new(asn, prefix.parse()?, Some(max))?)
+    };
+    let existing: Vec<RoaPayload> = (0..100_000u32)
+        .map(|i| payload(64_496 + i % 5_000, 0x0A00_0000 + (i << 8), 24, 24))
+        .collect::<anyhow::Result<_>>()?;
+    let index = VrpIndex::new(&existing);
+    // 1,000 new ROAs on /16 aggregates further up, maxLength 24: each
+    // covers 256 announced /24s, some from other origins.
+    let added: Vec<RoaPayload> = (0..1_000u32)
+        .map(|i| payload(64_496 + i, 0x0A00_0000 + ((400 + i) << 16), 16, 24))
+        .collect::<anyhow::Result<_>>()?;
+    let t = Instant::now();
+    // The static checks run over the CA's own ROAs: here, the batch.
+    let mut warnings = anchorage_admin_api::warnings::analyse(&added, &added);
+    warnings.extend(analyse(&table, &index, &added, &[]));
+    let secs = t.elapsed().as_secs_f64();
+    anyhow::ensure!(!warnings.is_empty(), "the analysis found nothing to say");
+    figures.push(fig(
+        &format!(
+            "dry-run analysis: 1,000 ROAs vs {} announcements ({} warnings)",
+            table.len(),
+            warnings.len()
+        ),
+        secs * 1000.0,
+        "ms",
+        "well under 1 s; ratio = time / 1 s",
+        Some(secs),
     ));
     Ok(())
 }
@@ -729,6 +817,7 @@ fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow
         api_listen: None,
         api_tls: None,
         api_rate: (50, 20.0),
+        bgp_file: None,
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serve_dir = DataDir::new(dir);

@@ -15,6 +15,7 @@
 //! api_tls_key = "/etc/anchorage/tls/api.key"
 //! api_rate_burst = 50
 //! api_rate_per_second = 20.0
+//! bgp_file = "/var/lib/anchorage/bgp.csv"
 //! ```
 
 use std::net::SocketAddr;
@@ -66,6 +67,10 @@ pub struct Config {
     pub api_rate_burst: Option<u32>,
     /// Requests per second a token may make after that (default 20).
     pub api_rate_per_second: Option<f64>,
+    /// A `prefix,origin-asn` CSV of BGP announcements for the API's
+    /// RFC 9319 checks, reloaded when it changes (default: the table
+    /// `anchorage bgp load` keeps in the data directory).
+    pub bgp_file: Option<PathBuf>,
 }
 
 /// What `serve`'s command-line options set; each overrides the file.
@@ -156,6 +161,7 @@ impl Config {
                 self.api_rate_burst.unwrap_or(DEFAULT_API_BURST),
                 self.api_rate_per_second.unwrap_or(DEFAULT_API_RATE),
             ),
+            bgp_file: self.bgp_file.clone(),
         })
     }
 }

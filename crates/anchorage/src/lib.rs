@@ -21,6 +21,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod bgp;
 pub mod clock;
 pub mod config;
 pub mod datadir;

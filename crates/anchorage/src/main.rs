@@ -69,6 +69,9 @@ enum Command {
     /// Manage admin API tokens (locally, on the data directory).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// BGP announcements for the admin API's RFC 9319 checks.
+    #[command(subcommand)]
+    Bgp(BgpCommand),
     /// Reissue whatever is due and write the rsync tree.
     Publish {
         /// Output format.
@@ -223,6 +226,19 @@ impl RoaArgs {
     fn payload(&self) -> anyhow::Result<RoaPayload> {
         Ok(RoaPayload::new(self.asn, self.prefix, self.max_length)?)
     }
+}
+
+#[derive(Subcommand, Debug)]
+enum BgpCommand {
+    /// Load a table of announcements (CSV `prefix,origin-asn`, or an MRT
+    /// RIB dump, raw or gzip) into the data directory, replacing the last.
+    Load {
+        /// The file.
+        file: PathBuf,
+        /// Its format [default: csv for *.csv, else mrt].
+        #[arg(long, value_enum)]
+        format: Option<anchorage::bgp::BgpFormat>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -423,6 +439,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     t.description
                 );
             }
+        }
+        Command::Bgp(BgpCommand::Load { file, format }) => {
+            let dir = data_dir()?;
+            open()?; // a data directory, not any directory
+            let table = anchorage::bgp::read(&file, format)?;
+            let path = anchorage::bgp::store(&dir, &table)?;
+            println!(
+                "loaded {} announcements into {}",
+                table.len(),
+                path.display()
+            );
         }
         Command::Token(TokenCommand::Revoke { id }) => {
             open()?.revoke_token(&id)?;

@@ -88,7 +88,7 @@ fn schemas() -> Value {
         "Warning": {
             "type": "object",
             "properties": {
-                "code": {"type": "string", "enum": ["max-length", "redundant", "as0", "as0-overlap"]},
+                "code": {"type": "string", "enum": ["max-length", "redundant", "as0", "as0-overlap", "non-minimal", "not-announced", "makes-invalid", "makes-not-found", "fixes-invalid"]},
                 "severity": {"type": "string", "enum": ["info", "warning", "critical"]},
                 "message": {"type": "string"},
                 "prefixes": {"type": "array", "items": {"type": "string"}}

@@ -687,6 +687,19 @@ impl Anchorage {
         Ok(ca)
     }
 
+    /// Every CA's ROA payloads, and the audit generation they belong to
+    /// (it changes whenever anything changes).
+    pub fn all_roas(&mut self) -> Result<(i64, Vec<RoaPayload>)> {
+        let tx = self.store.transaction()?;
+        Ok((tx.audit_generation()?, tx.all_roas()?))
+    }
+
+    /// The current audit generation (see [`Self::all_roas`]).
+    pub fn audit_generation(&mut self) -> Result<i64> {
+        let tx = self.store.transaction()?;
+        Ok(tx.audit_generation()?)
+    }
+
     /// `handle` and its ancestors up to the trust anchor, nearest first.
     pub fn ancestry(&mut self, handle: &str) -> Result<Vec<String>> {
         let tx = self.store.transaction()?;

@@ -60,6 +60,9 @@ pub struct ServeOptions {
     pub api_tls: Option<(PathBuf, PathBuf)>,
     /// Requests per token at once, and per second after that.
     pub api_rate: (u32, f64),
+    /// The BGP table (CSV) the API checks ROA changes against; none: the
+    /// one `anchorage bgp load` keeps in the data directory, if any.
+    pub bgp_file: Option<PathBuf>,
 }
 
 /// What `/metrics` reports.
@@ -313,8 +316,12 @@ pub async fn run(
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
                 .await
                 .with_context(|| format!("loading the API certificate {}", cert.display()))?;
+            let bgp = opts
+                .bgp_file
+                .clone()
+                .unwrap_or_else(|| crate::bgp::table_path(&dir));
             let state =
-                crate::api::ApiState::new(anchorage.clone(), opts.api_rate.0, opts.api_rate.1);
+                crate::api::ApiState::new(anchorage.clone(), bgp, opts.api_rate.0, opts.api_rate.1);
             let app = crate::api::router(state);
             let h = api_handle.clone();
             let task = tokio::spawn(async move {

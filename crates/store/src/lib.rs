@@ -644,11 +644,22 @@ impl Tx<'_> {
 
     /// The ROA payloads of a CA, optionally only those of one ASN.
     pub fn roas(&self, handle: &str, asn: Option<u32>) -> Result<Vec<RoaPayload>> {
-        let mut stmt = self.tx.prepare(
-            "SELECT asn, prefix, max_length FROM roas WHERE ca = ?1 AND (?2 IS NULL OR asn = ?2)
-             ORDER BY asn, prefix, max_length",
-        )?;
-        let rows = stmt.query_map(params![handle, asn], |r| {
+        self.roas_where(
+            "WHERE ca = ?1 AND (?2 IS NULL OR asn = ?2)",
+            params![handle, asn],
+        )
+    }
+
+    /// Every configured ROA payload of every CA.
+    pub fn all_roas(&self) -> Result<Vec<RoaPayload>> {
+        self.roas_where("", params![])
+    }
+
+    fn roas_where(&self, cond: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<RoaPayload>> {
+        let mut stmt = self.tx.prepare(&format!(
+            "SELECT asn, prefix, max_length FROM roas {cond} ORDER BY asn, prefix, max_length"
+        ))?;
+        let rows = stmt.query_map(args, |r| {
             Ok((
                 r.get::<_, u32>(0)?,
                 r.get::<_, String>(1)?,
@@ -665,6 +676,13 @@ impl Tx<'_> {
             );
         }
         Ok(out)
+    }
+
+    /// The newest audit entry's id: it changes whenever anything does.
+    pub fn audit_generation(&self) -> Result<i64> {
+        Ok(self
+            .tx
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM audit", [], |r| r.get(0))?)
     }
 
     /// Adds a ROA payload; false if it was already configured.

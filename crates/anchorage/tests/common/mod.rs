@@ -1,6 +1,7 @@
 //! Helpers for tests that run the real `anchorage` binary.
 #![allow(dead_code)]
 
+pub mod api;
 pub mod faults;
 pub mod tls;
 

@@ -1,0 +1,215 @@
+//! A running `serve` with the admin API, and an HTTPS client for it.
+
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anchorage::oracle;
+use serde_json::Value;
+
+use super::Cli;
+
+pub struct Serve {
+    pub child: Child,
+    pub api: String,
+    pub rsync: u16,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `serve` with the admin API and `config` as its configuration file.
+pub fn serve(cli: &Cli, config: &str) -> Serve {
+    let port = || oracle::free_port().unwrap();
+    let (http, rsync, api) = (port(), port(), port());
+    let conf = cli.dir.join("serve.toml");
+    std::fs::write(&conf, config).unwrap();
+    let child = Command::new(super::bin())
+        .arg("--data-dir")
+        .arg(&cli.dir)
+        .args(["serve", "--config"])
+        .arg(&conf)
+        .args(["--http-listen", &format!("127.0.0.1:{http}")])
+        .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
+        .args(["--api-listen", &format!("127.0.0.1:{api}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", api)).is_err()
+        || TcpStream::connect(("127.0.0.1", rsync)).is_err()
+    {
+        assert!(Instant::now() < deadline, "serve did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Serve {
+        child,
+        api: format!("https://127.0.0.1:{api}"),
+        rsync,
+    }
+}
+
+/// An HTTPS client trusting only the data directory's API certificate.
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: ureq::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Client {
+    pub fn new(cli: &Cli, base: &str) -> Client {
+        let pem = std::fs::read(cli.dir.join("tls/api.crt")).unwrap();
+        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|i| match i {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(Arc::new(
+                rustls::crypto::aws_lc_rs::default_provider(),
+            ))
+            .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        Client {
+            agent,
+            base: base.to_string(),
+        }
+    }
+
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        if body.is_some() {
+            req = req.header("Content-Type", "application/json");
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(body.unwrap_or_default().to_vec()).unwrap();
+        let mut resp = self
+            .agent
+            .run(req)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(10 << 20)
+            .read_to_string()
+            .unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        if status >= 400 {
+            // Every error is RFC 9457 problem+json.
+            assert_eq!(
+                headers.get("content-type").unwrap(),
+                "application/problem+json",
+                "{method} {path}: {body}"
+            );
+            assert_eq!(body["status"], status, "{body}");
+            assert!(body["detail"].is_string(), "{body}");
+        }
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn json(&self, method: &str, path: &str, token: &str, body: Value) -> Reply {
+        let bytes = body.to_string();
+        self.call(method, path, Some(token), Some(bytes.as_bytes()), &[])
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> Reply {
+        self.call("GET", path, Some(token), None, &[])
+    }
+}
+
+pub fn token(cli: &Cli, args: &[&str]) -> String {
+    let mut all = vec!["token", "create"];
+    all.extend(args);
+    cli.ok(&all).trim().to_string()
+}
+
+/// The store's rows (every table) and the published files: what a
+/// refused request must leave exactly as it was.
+pub fn state(dir: &Path) -> (BTreeMap<String, Vec<String>>, BTreeMap<PathBuf, Vec<u8>>) {
+    let conn = rusqlite::Connection::open_with_flags(
+        dir.join("anchorage.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut tables = BTreeMap::new();
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for name in names {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {name}")).unwrap();
+        let n = stmt.column_count();
+        let mut rows: Vec<String> = stmt
+            .query_map([], |r| {
+                Ok((0..n)
+                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join("|"))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows.sort();
+        tables.insert(name, rows);
+    }
+    let mut files = super::snapshot(&dir.join("rsync"));
+    files.extend(super::snapshot(&dir.join("rrdp")));
+    (tables, files)
+}
