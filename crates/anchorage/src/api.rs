@@ -266,6 +266,13 @@ async fn authenticate(
     })
 }
 
+/// Checks that the request carries a valid token of any role, for
+/// endpoints outside `/api/v1` that reveal data (`/metrics`, `/json`).
+pub async fn require_token(state: &Arc<ApiState>, headers: &HeaderMap) -> Result<(), Problem> {
+    let rid = RequestId(uuid::Uuid::new_v4().to_string());
+    authenticate(state, headers, &rid).await.map(|_| ())
+}
+
 /// Whether the principal sees CA `handle` (whose ancestry is given,
 /// nearest first): unscoped tokens see everything, scoped ones their
 /// CAs and what is below them.

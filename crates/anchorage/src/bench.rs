@@ -818,6 +818,7 @@ fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow
         api_tls: None,
         api_rate: (50, 20.0),
         bgp_file: None,
+        metrics_public: false,
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serve_dir = DataDir::new(dir);

@@ -16,6 +16,7 @@
 //! api_rate_burst = 50
 //! api_rate_per_second = 20.0
 //! bgp_file = "/var/lib/anchorage/bgp.csv"
+//! metrics_public = false
 //! ```
 
 use std::net::SocketAddr;
@@ -71,6 +72,9 @@ pub struct Config {
     /// RFC 9319 checks, reloaded when it changes (default: the table
     /// `anchorage bgp load` keeps in the data directory).
     pub bgp_file: Option<PathBuf>,
+    /// Serve `/metrics` and `/json` without a token (default: a token of
+    /// any role is required).
+    pub metrics_public: Option<bool>,
 }
 
 /// What `serve`'s command-line options set; each overrides the file.
@@ -162,6 +166,7 @@ impl Config {
                 self.api_rate_per_second.unwrap_or(DEFAULT_API_RATE),
             ),
             bgp_file: self.bgp_file.clone(),
+            metrics_public: self.metrics_public.unwrap_or(false),
         })
     }
 }

@@ -32,6 +32,7 @@ pub mod fixture;
 pub mod openapi;
 pub mod ops;
 pub mod oracle;
+pub mod remote;
 pub mod report;
 pub mod rsyncd;
 pub mod serve;

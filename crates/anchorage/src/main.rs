@@ -29,6 +29,25 @@ struct Cli {
     #[arg(long, global = true, default_value = "warn", env = "RUST_LOG")]
     log: String,
 
+    /// Run `ca` and `roa` commands against this `serve` admin API
+    /// (https://HOST:PORT) instead of a local data directory.
+    #[arg(long, global = true, env = "ANCHORAGE_SERVER", value_name = "URL")]
+    server: Option<String>,
+
+    /// The API token for --server.
+    #[arg(
+        long,
+        global = true,
+        env = "ANCHORAGE_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+
+    /// Also trust this PEM certificate for --server (e.g. DIR/tls/api.crt).
+    #[arg(long, global = true, env = "ANCHORAGE_SERVER_CA", value_name = "PEM")]
+    server_ca: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -205,6 +224,15 @@ enum CaCommand {
         /// The CA's handle.
         handle: String,
     },
+    /// Change a CA's resources: its parent reissues its certificate.
+    Update {
+        /// The CA's handle.
+        handle: String,
+        /// The new resources; must be within the parent's and cover the
+        /// CA's ROAs and children.
+        #[arg(long)]
+        resources: ResourceSet,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -345,8 +373,74 @@ fn json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints RFC 9319 warnings on standard error.
+fn print_warnings(warnings: &[(String, String, String)]) {
+    for (code, severity, message) in warnings {
+        eprintln!("{severity} [{code}]: {message}");
+    }
+}
+
+/// A ROA batch on the local data directory, with the RFC 9319 warnings
+/// (against the loaded BGP table too, if there is one).
+fn local_roa_batch(
+    a: &mut Anchorage,
+    dir: &anchorage::datadir::DataDir,
+    handle: &str,
+    add: &[RoaPayload],
+    remove: &[RoaPayload],
+) -> anyhow::Result<(anchorage::ops::RoaChanges, Vec<(String, String, String)>)> {
+    use anchorage_admin_api::bgp;
+    let table_path = anchorage::bgp::table_path(dir);
+    let bgp_before = if table_path.exists() {
+        let table = anchorage::bgp::read(&table_path, Some(anchorage::bgp::BgpFormat::Csv))?;
+        let (_, all) = a.all_roas()?;
+        Some((table, bgp::VrpIndex::new(&all)))
+    } else {
+        None
+    };
+    let changes = a.apply_roa_changes(handle, add, remove)?;
+    let mut warnings = anchorage_admin_api::warnings::analyse(&changes.after, &changes.announced);
+    if let Some((table, index)) = &bgp_before {
+        warnings.retain(|w| w.code != "max-length");
+        warnings.extend(bgp::analyse(
+            table,
+            index,
+            &changes.announced,
+            &changes.withdrawn,
+        ));
+    }
+    let warnings = warnings
+        .into_iter()
+        .map(|w| {
+            let severity = serde_json::to_value(w.severity)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            (w.code.to_string(), severity, w.message)
+        })
+        .collect();
+    Ok((changes, warnings))
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let clock = cli.now.map(Clock::Fixed).unwrap_or_default();
+    let remote = match &cli.server {
+        None => None,
+        Some(server) => {
+            if !matches!(cli.command, Command::Ca(_) | Command::Roa(_)) {
+                anyhow::bail!("--server: only the ca and roa commands run against a server");
+            }
+            let token = cli
+                .token
+                .as_deref()
+                .ok_or_else(|| anyhow::anyhow!("--server needs --token (or ANCHORAGE_TOKEN)"))?;
+            Some(anchorage::remote::Remote::new(
+                server,
+                token,
+                cli.server_ca.as_deref(),
+            )?)
+        }
+    };
     let data_dir = || -> anyhow::Result<DataDir> {
         match &cli.data_dir {
             Some(dir) => Ok(DataDir::new(dir)),
@@ -460,17 +554,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             resources,
             parent,
         }) => {
-            let mut a = open()?;
-            let ca = a.create_ca(&handle, resources, parent.as_deref())?;
+            let (handle, parent, resources) = match &remote {
+                Some(r) => {
+                    let d = r.create_ca(&handle, &resources.to_string(), parent.as_deref())?;
+                    (d.handle, d.parent, d.resources)
+                }
+                None => {
+                    let ca = open()?.create_ca(&handle, resources, parent.as_deref())?;
+                    (ca.handle, ca.parent, ca.resources.to_string())
+                }
+            };
             println!(
-                "created CA '{}' under '{}' with {}",
-                ca.handle,
-                ca.parent.as_deref().unwrap_or("-"),
-                ca.resources
+                "created CA '{handle}' under '{}' with {resources}",
+                parent.as_deref().unwrap_or("-"),
             );
         }
+        Command::Ca(CaCommand::Update { handle, resources }) => {
+            let now = match &remote {
+                Some(r) => r.update_ca(&handle, &resources.to_string())?.resources,
+                None => open()?
+                    .update_ca_resources(&handle, resources)?
+                    .resources
+                    .to_string(),
+            };
+            println!("CA '{handle}' now holds {now}; certificate reissued");
+        }
         Command::Ca(CaCommand::List { format }) => {
-            let cas = open()?.list_cas()?;
+            let cas = match &remote {
+                Some(r) => r.list_cas()?,
+                None => open()?.list_cas()?,
+            };
             if format == Format::Json {
                 return json(&cas);
             }
@@ -486,7 +599,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Ca(CaCommand::Show { handle, format }) => {
-            let d = open()?.show_ca(&handle)?;
+            let d = match &remote {
+                Some(r) => r.show_ca(&handle)?,
+                None => open()?.show_ca(&handle)?,
+            };
             if format == Format::Json {
                 return json(&d);
             }
@@ -518,12 +634,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Ca(CaCommand::Delete { handle }) => {
-            open()?.delete_ca(&handle)?;
+            match &remote {
+                Some(r) => r.delete_ca(&handle)?,
+                None => open()?.delete_ca(&handle)?,
+            }
             println!("deleted CA '{handle}': certificate revoked, objects withdrawn");
         }
         Command::Roa(RoaCommand::Add(args)) => {
             let payload = args.payload()?;
-            if open()?.add_roa(&args.handle, payload)? {
+            let (added, warnings) = match &remote {
+                Some(r) => {
+                    let o = r.roa_batch(&args.handle, &[payload], &[], false)?;
+                    (o.added == 1, o.warnings)
+                }
+                None => {
+                    let (c, w) =
+                        local_roa_batch(&mut open()?, &data_dir()?, &args.handle, &[payload], &[])?;
+                    (c.added == 1, w)
+                }
+            };
+            print_warnings(&warnings);
+            if added {
                 println!("added {payload} to CA '{}'; published", args.handle);
             } else {
                 println!(
@@ -534,11 +665,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Roa(RoaCommand::Remove(args)) => {
             let payload = args.payload()?;
-            open()?.remove_roa(&args.handle, payload)?;
+            let warnings = match &remote {
+                Some(r) => r.roa_batch(&args.handle, &[], &[payload], false)?.warnings,
+                None => {
+                    local_roa_batch(&mut open()?, &data_dir()?, &args.handle, &[], &[payload])?.1
+                }
+            };
+            print_warnings(&warnings);
             println!("removed {payload} from CA '{}'; published", args.handle);
         }
         Command::Roa(RoaCommand::List { handle, format }) => {
-            let roas = open()?.list_roas(&handle)?;
+            let roas = match &remote {
+                Some(r) => r.list_roas(&handle)?,
+                None => open()?.list_roas(&handle)?,
+            };
             if format == Format::Json {
                 return json(&roas);
             }

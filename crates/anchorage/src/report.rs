@@ -1,9 +1,9 @@
 //! What operations report, for humans and for `--format json`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A CA as listed by `ca list`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CaSummary {
     /// The handle.
     pub handle: String,
@@ -16,7 +16,7 @@ pub struct CaSummary {
 }
 
 /// One published file.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ObjectInfo {
     /// The rsync URI.
     pub uri: String,
@@ -27,7 +27,7 @@ pub struct ObjectInfo {
 }
 
 /// A CA in detail, as shown by `ca show`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CaDetails {
     /// The handle.
     pub handle: String,
@@ -60,7 +60,7 @@ pub struct CaDetails {
 }
 
 /// A ROA payload.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RoaInfo {
     /// Origin AS.
     pub asn: u32,

@@ -60,6 +60,8 @@ pub struct ServeOptions {
     pub api_tls: Option<(PathBuf, PathBuf)>,
     /// Requests per token at once, and per second after that.
     pub api_rate: (u32, f64),
+    /// Whether `/metrics` and `/json` answer without a token.
+    pub metrics_public: bool,
     /// The BGP table (CSV) the API checks ROA changes against; none: the
     /// one `anchorage bgp load` keeps in the data directory, if any.
     pub bgp_file: Option<PathBuf>,
@@ -170,9 +172,23 @@ fn refresh_from_store(a: &mut Anchorage, m: &Metrics) -> anyhow::Result<()> {
     Ok(())
 }
 
-type MetricsState = (Arc<Metrics>, Arc<Mutex<Anchorage>>);
+/// The status endpoints' state; the API state checks tokens unless the
+/// endpoints are configured public.
+type MetricsState = (
+    Arc<Metrics>,
+    Arc<Mutex<Anchorage>>,
+    Option<Arc<crate::api::ApiState>>,
+);
 
-async fn metrics_handler(State((m, a)): State<MetricsState>) -> axum::response::Response {
+async fn metrics_handler(
+    State((m, a, guard)): State<MetricsState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if let Some(state) = &guard
+        && let Err(p) = crate::api::require_token(state, &headers).await
+    {
+        return p.into_response();
+    }
     let refreshed = tokio::task::spawn_blocking({
         let m = m.clone();
         move || match a.lock() {
@@ -193,7 +209,15 @@ async fn metrics_handler(State((m, a)): State<MetricsState>) -> axum::response::
 
 /// `/json`: the VRPs of the last self-validation in rpki-client's JSON
 /// shape (what routers get over RTR), for other tools to compare.
-async fn json_handler(State((m, _)): State<MetricsState>) -> axum::response::Response {
+async fn json_handler(
+    State((m, _, guard)): State<MetricsState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if let Some(state) = &guard
+        && let Err(p) = crate::api::require_token(state, &headers).await
+    {
+        return p.into_response();
+    }
     let last = m.validated.read().ok().and_then(|v| v.clone());
     let Some((v, at)) = last else {
         let body = serde_json::json!({
@@ -249,6 +273,14 @@ pub async fn run(
     // Publish once at start, so the files served are current.
     publish_once(&anchorage, &metrics).await?;
 
+    // Token checks for the API and the status endpoints.
+    let bgp = opts
+        .bgp_file
+        .clone()
+        .unwrap_or_else(|| crate::bgp::table_path(&dir));
+    let api_state =
+        crate::api::ApiState::new(anchorage.clone(), bgp, opts.api_rate.0, opts.api_rate.1);
+
     // HTTP(S): RRDP files, the TA certificate, health and metrics.
     let prefix = rrdp_path(&rrdp_base)?;
     let files = anchorage_rrdp_server::http::Files {
@@ -267,7 +299,11 @@ pub async fn run(
         )
         .route("/metrics", get(metrics_handler))
         .route("/json", get(json_handler))
-        .with_state((metrics.clone(), anchorage.clone()))
+        .with_state((
+            metrics.clone(),
+            anchorage.clone(),
+            (!opts.metrics_public).then(|| api_state.clone()),
+        ))
         .merge(anchorage_rrdp_server::http::router(&prefix, files));
     let handle = axum_server::Handle::new();
     let mut server = {
@@ -316,13 +352,7 @@ pub async fn run(
             let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
                 .await
                 .with_context(|| format!("loading the API certificate {}", cert.display()))?;
-            let bgp = opts
-                .bgp_file
-                .clone()
-                .unwrap_or_else(|| crate::bgp::table_path(&dir));
-            let state =
-                crate::api::ApiState::new(anchorage.clone(), bgp, opts.api_rate.0, opts.api_rate.1);
-            let app = crate::api::router(state);
+            let app = crate::api::router(api_state.clone());
             let h = api_handle.clone();
             let task = tokio::spawn(async move {
                 axum_server::bind_rustls(addr, config)

@@ -558,3 +558,63 @@ fn etags_warnings_rate_limits_openapi_and_publication() {
     // Other tokens are not affected.
     assert_eq!(c.get("/api/v1/cas", &admin).status, 200);
 }
+
+#[test]
+fn the_cli_runs_ca_and_roa_commands_over_the_api() {
+    let (tmp, cli) = setup();
+    let s = serve(&cli, "");
+    let op = token(&cli, &["--role", "ca-operator", "--ca", "lir1"]);
+    let remote = |token: &str, args: &[&str]| {
+        std::process::Command::new(common::bin())
+            .args(["--server", &s.api, "--token", token, "--server-ca"])
+            .arg(cli.dir.join("tls/api.crt"))
+            // No data directory: everything goes through the API.
+            .arg("--data-dir")
+            .arg(tmp.path().join("nowhere"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = remote(
+        &op,
+        &[
+            "roa",
+            "add",
+            "lir1",
+            "--asn",
+            "64500",
+            "--prefix",
+            "192.0.2.0/26",
+            "--max-length",
+            "27",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added AS64500 192.0.2.0/26 max 27"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("warning [max-length]"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // What the API shows is what the data directory holds.
+    let out = remote(&op, &["roa", "list", "lir1", "--format", "json"]);
+    let theirs: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(theirs, cli.json(&["roa", "list", "lir1"]));
+    let out = remote(&op, &["ca", "list", "--format", "json"]);
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    // Errors: the problem's detail, a non-zero exit.
+    let out = remote(&op, &["ca", "show", "lir2"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown CA 'lir2'"));
+    let out = remote("anc_0123456789abcdef_nope", &["ca", "list"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 401"));
+    let out = remote(&op, &["publish"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only the ca and roa commands"));
+}

@@ -47,10 +47,11 @@ fn router_receives_the_same_over_rtr_version_0() {
     router_session(0);
 }
 
-/// The VRPs of `/json` on serve's HTTP port.
-fn json_vrps(http: u16) -> BTreeSet<Vrp> {
+/// The VRPs of `/json` on serve's HTTP port, read with `token`.
+fn json_vrps(http: u16, token: &str) -> BTreeSet<Vrp> {
     let out = Command::new("curl")
-        .args(["-sf", &format!("http://127.0.0.1:{http}/json")])
+        .args(["-sf", "-H", &format!("Authorization: Bearer {token}")])
+        .arg(format!("http://127.0.0.1:{http}/json"))
         .output()
         .unwrap();
     assert!(out.status.success(), "GET /json");
@@ -183,7 +184,13 @@ fn router_session(max_version: u8) {
         wait_until(router, log, "the expected VRPs", &|r, _| r == want);
     };
     wait_for(&mut router, &expected, &mut log);
-    assert_eq!(json_vrps(http), router, "/json shows what the router got");
+    let reader = cli.ok(&["token", "create", "--role", "read-only"]);
+    let reader = reader.trim();
+    assert_eq!(
+        json_vrps(http, reader),
+        router,
+        "/json shows what the router got"
+    );
     // RTRlib asks for version 1; a version 0 cache tells it so, and it
     // reconnects with a second reset query in version 0.
     let resets = if max_version == 0 { 2 } else { 1 };
@@ -235,7 +242,7 @@ fn router_session(max_version: u8) {
     ]);
     expected.retain(|v| v.prefix != "2001:db8::/32");
     wait_for(&mut router, &expected, &mut log);
-    assert_eq!(json_vrps(http), router);
+    assert_eq!(json_vrps(http, reader), router);
 
     let _ = client.kill();
     let _ = client.wait();

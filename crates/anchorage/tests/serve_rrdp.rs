@@ -171,15 +171,36 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     assert_eq!(meta["fetch"]["rrdp"]["deltas"], 1, "{meta}");
     assert_eq!(meta["fetch"]["rrdp"]["snapshots"], 0, "{meta}");
 
-    // Health and metrics, over the same HTTPS server.
+    // Health and metrics, over the same HTTPS server; metrics need a token.
+    let reader = cli.ok(&["token", "create", "--role", "read-only"]);
+    let auth = format!("Authorization: Bearer {}", reader.trim());
+    let status = |path: &str, header: &str| {
+        let out = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", header])
+            .arg(format!("https://127.0.0.1:{http}{path}"))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(status("/metrics", "X-None: 1"), "401");
+    assert_eq!(
+        status("/metrics", "Authorization: Bearer anc_0123456789abcdef_x"),
+        "401"
+    );
     let get = |path: &str| {
         let out = Command::new("curl")
-            .args(["-sf", &format!("https://127.0.0.1:{http}{path}")])
+            .args([
+                "-sf",
+                "-H",
+                &auth,
+                &format!("https://127.0.0.1:{http}{path}"),
+            ])
             .output()
             .unwrap();
         assert!(out.status.success(), "GET {path}");
         String::from_utf8(out.stdout).unwrap()
     };
+    assert_eq!(status("/health", "X-None: 1"), "200");
     assert_eq!(get("/health"), "{\"status\":\"ok\"}");
     let metrics = get("/metrics");
     for line in [

@@ -103,19 +103,23 @@ fn root_certs(extra_pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, 
     Ok(roots)
 }
 
+/// HTTPS settings trusting the system's CAs and the PEM certificates in
+/// `extra_roots`, with rustls on aws-lc-rs.
+pub fn tls_config(extra_roots: &[u8]) -> Result<ureq::tls::TlsConfig, FetchError> {
+    Ok(ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&root_certs(
+            extra_roots,
+        )?))
+        .build())
+}
+
 impl RrdpFetcher {
     /// A fetcher caching under `cache/rrdp`, trusting the system's CAs and
     /// the PEM certificates in `extra_roots` for HTTPS.
     pub fn new(cache: &Path, extra_roots: &[u8]) -> Result<Self, FetchError> {
-        let tls = ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::Rustls)
-            .unversioned_rustls_crypto_provider(Arc::new(
-                rustls::crypto::aws_lc_rs::default_provider(),
-            ))
-            .root_certs(ureq::tls::RootCerts::new_with_certs(&root_certs(
-                extra_roots,
-            )?))
-            .build();
+        let tls = tls_config(extra_roots)?;
         let agent = ureq::Agent::config_builder()
             .tls_config(tls)
             .timeout_connect(Some(Duration::from_secs(10)))

@@ -1,0 +1,178 @@
+//! The CLI's CA and ROA commands against a running `serve` over the admin
+//! API (`--server URL --token TOKEN`), with the same output as locally.
+
+use std::path::Path;
+
+use anchorage_ca_core::RoaPayload;
+use anyhow::{Context, bail};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::report::{CaDetails, CaSummary, RoaInfo};
+
+/// An admin API client.
+pub struct Remote {
+    agent: ureq::Agent,
+    base: String,
+    token: String,
+}
+
+/// What a remote ROA batch did, with its warnings.
+#[derive(Debug, Clone)]
+pub struct BatchOutcome {
+    /// Payloads added.
+    pub added: usize,
+    /// Payloads removed.
+    pub removed: usize,
+    /// Additions already present.
+    pub unchanged: usize,
+    /// `(code, severity, message)` of each RFC 9319 warning.
+    pub warnings: Vec<(String, String, String)>,
+}
+
+fn spec(p: &RoaPayload) -> Value {
+    json!({"asn": p.asn, "prefix": p.prefix.to_string(), "max_length": p.max_length})
+}
+
+impl Remote {
+    /// A client of the API at `server` (e.g. `https://rpki.example.net:8443`)
+    /// with `token`, trusting the system's CAs and `ca_cert` (PEM).
+    pub fn new(server: &str, token: &str, ca_cert: Option<&Path>) -> anyhow::Result<Remote> {
+        if !server.starts_with("https://") {
+            bail!("--server {server}: the admin API is served over https:// only");
+        }
+        let pem = match ca_cert {
+            Some(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+            None => Vec::new(),
+        };
+        let agent = ureq::Agent::config_builder()
+            .tls_config(anchorage_validator::rrdp::tls_config(&pem)?)
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(120)))
+            .build()
+            .new_agent();
+        Ok(Remote {
+            agent,
+            base: server.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        })
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
+        let url = format!("{}/api/v1{path}", self.base);
+        let req = ureq::http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .header("Authorization", format!("Bearer {}", self.token))
+            .header("Content-Type", "application/json")
+            .body(body.map(|b| b.to_string()).unwrap_or_default())?;
+        let mut resp = self
+            .agent
+            .run(req)
+            .with_context(|| format!("{method} {url}"))?;
+        let status = resp.status().as_u16();
+        let text = resp
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_string()?;
+        let value: Value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).with_context(|| format!("{method} {url}: not JSON"))?
+        };
+        if status >= 400 {
+            let detail = value["detail"].as_str().unwrap_or(text.as_str());
+            bail!("{detail} (HTTP {status} from {url})");
+        }
+        Ok(value)
+    }
+
+    fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        Ok(serde_json::from_value(self.call("GET", path, None)?)?)
+    }
+
+    /// `GET /cas`.
+    pub fn list_cas(&self) -> anyhow::Result<Vec<CaSummary>> {
+        self.get("/cas")
+    }
+
+    /// `GET /cas/{handle}`.
+    pub fn show_ca(&self, handle: &str) -> anyhow::Result<CaDetails> {
+        self.get(&format!("/cas/{handle}"))
+    }
+
+    /// `POST /cas`.
+    pub fn create_ca(
+        &self,
+        handle: &str,
+        resources: &str,
+        parent: Option<&str>,
+    ) -> anyhow::Result<CaDetails> {
+        let mut body = json!({"handle": handle, "resources": resources});
+        if let Some(p) = parent {
+            body["parent"] = json!(p);
+        }
+        Ok(serde_json::from_value(self.call(
+            "POST",
+            "/cas",
+            Some(&body),
+        )?)?)
+    }
+
+    /// `PATCH /cas/{handle}`.
+    pub fn update_ca(&self, handle: &str, resources: &str) -> anyhow::Result<CaDetails> {
+        let body = json!({"resources": resources});
+        Ok(serde_json::from_value(self.call(
+            "PATCH",
+            &format!("/cas/{handle}"),
+            Some(&body),
+        )?)?)
+    }
+
+    /// `DELETE /cas/{handle}`.
+    pub fn delete_ca(&self, handle: &str) -> anyhow::Result<()> {
+        self.call("DELETE", &format!("/cas/{handle}"), None)?;
+        Ok(())
+    }
+
+    /// `GET /cas/{handle}/roas`.
+    pub fn list_roas(&self, handle: &str) -> anyhow::Result<Vec<RoaInfo>> {
+        self.get(&format!("/cas/{handle}/roas"))
+    }
+
+    /// `POST /cas/{handle}/roas` (or its dry run).
+    pub fn roa_batch(
+        &self,
+        handle: &str,
+        add: &[RoaPayload],
+        remove: &[RoaPayload],
+        dry: bool,
+    ) -> anyhow::Result<BatchOutcome> {
+        let body = json!({
+            "add": add.iter().map(spec).collect::<Vec<_>>(),
+            "remove": remove.iter().map(spec).collect::<Vec<_>>(),
+        });
+        let path = if dry {
+            format!("/cas/{handle}/roas/dry-run")
+        } else {
+            format!("/cas/{handle}/roas")
+        };
+        let r = self.call("POST", &path, Some(&body))?;
+        let n = |k: &str| r[k].as_u64().unwrap_or(0) as usize;
+        Ok(BatchOutcome {
+            added: n("added"),
+            removed: n("removed"),
+            unchanged: n("unchanged"),
+            warnings: r["warnings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|w| {
+                    let s = |k: &str| w[k].as_str().unwrap_or_default().to_string();
+                    (s("code"), s("severity"), s("message"))
+                })
+                .collect(),
+        })
+    }
+}
