@@ -157,6 +157,30 @@ async fn request_id(mut req: Request, next: Next) -> Response {
     resp
 }
 
+/// Reads every request body (up to [`MAX_BODY`]) before routing: a
+/// connection whose request body was left unread, because the request was
+/// refused or the endpoint takes none, could not be reused by the client.
+async fn buffer_body(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Err(_) => {
+            let mut resp = Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+                format!("request bodies are limited to {MAX_BODY} bytes"),
+            )
+            .into_response();
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
+        }
+    }
+}
+
 /// The problem for an engine error: 4xx for what the caller can fix.
 fn problem(err: AppError) -> Problem {
     match err {
@@ -341,6 +365,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(buffer_body))
         .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
 }

@@ -3,7 +3,7 @@
 //! the authorization matrix, the bad-input table (each leaves the store and
 //! the published repository unchanged), ETags, the audit log, rate limits,
 //! the OpenAPI document against the router, and a ROA added through the
-//! API validating in rpki-client.
+//! API validating in rpki-client and reaching the RTR cache.
 
 mod common;
 
@@ -411,7 +411,13 @@ fn bad_input_changes_nothing() {
 fn etags_warnings_rate_limits_openapi_and_publication() {
     require("rpki-client");
     let (tmp, cli) = setup();
-    let s = serve(&cli, "api_rate_burst = 20\napi_rate_per_second = 2.0\n");
+    let rtr = oracle::free_port().unwrap();
+    let s = serve(
+        &cli,
+        &format!(
+            "api_rate_burst = 20\napi_rate_per_second = 2.0\nrtr_listen = \"127.0.0.1:{rtr}\"\n"
+        ),
+    );
     let c = Client::new(&cli, &s.api);
     let admin = token(&cli, &["--role", "admin"]);
     let roas = "/api/v1/cas/lir1/roas";
@@ -489,6 +495,17 @@ fn etags_warnings_rate_limits_openapi_and_publication() {
             (64501, "198.51.100.0/24", 24),
         ]),
     );
+
+    // And reaches routers: the RTR cache serves it after self-validation.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let got = rtr_reset(rtr);
+        if got.contains(&(64500, "192.0.2.0/25".to_string(), 27)) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "RTR has {got:?}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 
     // The OpenAPI document lists exactly what is routed.
     let doc = c.call("GET", "/api/v1/openapi.json", None, None, &[]);
@@ -617,4 +634,48 @@ fn the_cli_runs_ca_and_roa_commands_over_the_api() {
     let out = remote(&op, &["publish"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("only the ca and roa commands"));
+}
+
+/// A Reset Query (RFC 8210 §5.4) to the RTR cache on `port`: the
+/// (origin, prefix, maxLength) of every IPv4 and IPv6 Prefix PDU.
+fn rtr_reset(port: u16) -> Vec<(u32, String, u8)> {
+    use std::io::{Read, Write};
+    let Ok(mut sock) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return vec![];
+    };
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    sock.write_all(&[1, 2, 0, 0, 0, 0, 0, 8]).unwrap();
+    let mut out = vec![];
+    loop {
+        let mut h = [0u8; 8];
+        if sock.read_exact(&mut h).is_err() {
+            return out;
+        }
+        let len = u32::from_be_bytes([h[4], h[5], h[6], h[7]]) as usize;
+        let mut body = vec![0u8; len - 8];
+        sock.read_exact(&mut body).unwrap();
+        match h[1] {
+            4 => out.push((
+                u32::from_be_bytes(body[8..12].try_into().unwrap()),
+                format!(
+                    "{}/{}",
+                    std::net::Ipv4Addr::from(<[u8; 4]>::try_from(&body[4..8]).unwrap()),
+                    body[1]
+                ),
+                body[2],
+            )),
+            6 => out.push((
+                u32::from_be_bytes(body[20..24].try_into().unwrap()),
+                format!(
+                    "{}/{}",
+                    std::net::Ipv6Addr::from(<[u8; 16]>::try_from(&body[4..20]).unwrap()),
+                    body[1]
+                ),
+                body[2],
+            )),
+            7 | 10 => return out,
+            _ => {}
+        }
+    }
 }
