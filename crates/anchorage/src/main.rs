@@ -373,8 +373,11 @@ fn json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A warning as the CLI prints it: code, severity, message.
+type Printed = (String, String, String);
+
 /// Prints RFC 9319 warnings on standard error.
-fn print_warnings(warnings: &[(String, String, String)]) {
+fn print_warnings(warnings: &[Printed]) {
     for (code, severity, message) in warnings {
         eprintln!("{severity} [{code}]: {message}");
     }
@@ -388,7 +391,7 @@ fn local_roa_batch(
     handle: &str,
     add: &[RoaPayload],
     remove: &[RoaPayload],
-) -> anyhow::Result<(anchorage::ops::RoaChanges, Vec<(String, String, String)>)> {
+) -> anyhow::Result<(anchorage::ops::RoaChanges, Vec<Printed>)> {
     use anchorage_admin_api::bgp;
     let table_path = anchorage::bgp::table_path(dir);
     let bgp_before = if table_path.exists() {
