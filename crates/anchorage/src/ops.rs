@@ -131,6 +131,8 @@ pub(crate) struct Ctx {
     pub(crate) clock: Clock,
     pub(crate) actor: String,
     request_id: Option<String>,
+    /// ROA changes leave the manifest, CRL and tree to [`Anchorage::write_tree`].
+    deferred: bool,
 }
 
 impl Ctx {
@@ -226,6 +228,7 @@ impl Anchorage {
                 clock,
                 actor: default_actor(),
                 request_id: None,
+                deferred: false,
             },
         };
         let now = this.ctx.clock.now();
@@ -313,6 +316,7 @@ impl Anchorage {
                 clock,
                 actor: default_actor(),
                 request_id: None,
+                deferred: false,
             },
         })
     }
@@ -320,6 +324,22 @@ impl Anchorage {
     /// Sets who is recorded in the audit log for the following operations.
     pub fn set_actor(&mut self, actor: impl Into<String>) {
         self.ctx.actor = actor.into();
+    }
+
+    /// Group publication: with `true`, a ROA batch commits its re-signed
+    /// ROAs and returns; the manifest and CRL of each changed point are
+    /// reissued once, and the tree and RRDP serial written once, by the
+    /// next [`Self::write_tree`] (serve calls it within ~100 ms). The
+    /// owed points are recorded in the store, so a crash in between loses
+    /// nothing: the next tree write, at the latest at start, settles them.
+    pub fn set_deferred_publication(&mut self, deferred: bool) {
+        self.ctx.deferred = deferred;
+    }
+
+    /// Whether points are waiting for their manifest and CRL.
+    pub fn has_pending(&mut self) -> Result<bool> {
+        let tx = self.store.transaction()?;
+        Ok(!tx.pending_points()?.is_empty())
     }
 
     /// Who the audit log names for changes.
@@ -587,7 +607,9 @@ impl Anchorage {
         tx.commit()?;
         let committed = t0.elapsed();
         fault::point("after-commit");
-        self.write_tree_after_commit()?;
+        if !self.ctx.deferred {
+            self.write_tree_after_commit()?;
+        }
         tracing::info!(
             ca = %handle,
             added = changes.added,
@@ -839,6 +861,18 @@ impl Anchorage {
         let now = self.ctx.clock.now();
         let t0 = std::time::Instant::now();
         let tx = self.store.transaction()?;
+        // Owed manifests and CRLs first: a tree never shows a point whose
+        // manifest does not match its files.
+        for handle in tx.pending_points()? {
+            let Some(ca) = tx.ca(&handle)? else {
+                continue; // deleted since: its point went with it
+            };
+            let issuer = self.ctx.issuer(&ca)?;
+            let mut point = tx.point(&handle)?;
+            point.refresh(&self.ctx.keys, &issuer, now, &self.ctx.timing)?;
+            tx.save_point(&handle, &point, now)?;
+        }
+        tx.clear_pending()?;
         let files = tx.files()?;
         let read = t0.elapsed();
         let stats = self.ctx.tree.write(files.iter().map(|f| TreeFile {
@@ -1118,7 +1152,11 @@ impl Ctx {
         for asn in asns {
             self.put_roa(tx, &mut point, ca, &issuer, *asn, now)?;
         }
-        point.refresh(&self.keys, &issuer, now, &self.timing)?;
+        if self.deferred {
+            tx.mark_pending(&ca.handle)?;
+        } else {
+            point.refresh(&self.keys, &issuer, now, &self.timing)?;
+        }
         tx.save_point(&ca.handle, &point, now)?;
         Ok(())
     }

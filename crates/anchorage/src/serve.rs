@@ -273,6 +273,17 @@ pub async fn run(
     // Publish once at start, so the files served are current.
     publish_once(&anchorage, &metrics).await?;
 
+    // Group publication: API changes are committed at once and published
+    // together, at most GROUP_WINDOW later.
+    if let Ok(mut a) = anchorage.lock() {
+        a.set_deferred_publication(true);
+    }
+    let group_task = tokio::spawn(publish_groups(
+        anchorage.clone(),
+        metrics.clone(),
+        stop_rx.clone(),
+    ));
+
     // Token checks for the API and the status endpoints.
     let bgp = opts
         .bgp_file
@@ -464,6 +475,7 @@ pub async fn run(
     if let Some(validate) = rtr_task {
         let _ = validate.await;
     }
+    let _ = group_task.await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -499,6 +511,51 @@ async fn publish_once(
         Ok(())
     })
     .await?
+}
+
+/// How long changes committed with deferred publication wait, at most,
+/// for the tree and RRDP serial that publish them together.
+const GROUP_WINDOW: Duration = Duration::from_millis(100);
+
+/// Publishes what deferred changes owe (manifests, CRLs, tree, RRDP) every
+/// [`GROUP_WINDOW`], and once more when stopping.
+async fn publish_groups(
+    anchorage: Arc<Mutex<Anchorage>>,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let stopping = tokio::select! {
+            _ = tokio::time::sleep(GROUP_WINDOW) => false,
+            _ = stop.changed() => true,
+        };
+        let a = anchorage.clone();
+        let result = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<u64>> {
+            let mut a = a.lock().map_err(|_| anyhow!("publisher lock poisoned"))?;
+            if !a.has_pending()? {
+                return Ok(None);
+            }
+            let t = Instant::now();
+            a.write_tree()?;
+            Ok(Some(t.elapsed().as_millis() as u64))
+        })
+        .await;
+        match result {
+            Ok(Ok(Some(ms))) => {
+                metrics.publications.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(ms, "group of changes published");
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(err)) => {
+                metrics.publication_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(%err, "publishing a group of changes failed; retrying");
+            }
+            Err(err) => tracing::error!(%err, "group publisher task failed"),
+        }
+        if stopping {
+            return;
+        }
+    }
 }
 
 /// How often the bundled validator runs even when nothing was published.

@@ -8,7 +8,7 @@
 mod common;
 
 use anchorage::oracle::{self, RsyncDaemon};
-use common::api::{Client, serve, state, token};
+use common::api::{Client, serve, state, token, wait_published};
 use common::{Cli, assert_accepted, require, vrps};
 use serde_json::{Value, json};
 
@@ -482,7 +482,8 @@ fn etags_warnings_rate_limits_openapi_and_publication() {
     );
     assert_eq!(r.body["warnings"][0]["code"], "max-length");
 
-    // Published: rpki-client over rsync sees the API's ROAs.
+    // Published (within the group window): rpki-client over rsync sees the API's ROAs.
+    wait_published(&cli.dir);
     let wrapper = RsyncDaemon::wrapper_for_port(&tmp.path().join("wrapper"), s.rsync).unwrap();
     let run = oracle::rpki_client(&cli.tal(), &wrapper, &tmp.path().join("rpki-client")).unwrap();
     assert_accepted(

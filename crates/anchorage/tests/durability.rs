@@ -283,3 +283,50 @@ fn crash_after_commit_or_mid_tree_leaves_a_valid_tree_and_loses_nothing() {
         ])
     );
 }
+
+/// Group publication: ROA changes committed with deferred publication are
+/// not in the tree until the next tree write, which owes nothing even
+/// after a crash in between (the owed points are in the store).
+#[test]
+fn deferred_changes_survive_a_crash_and_publish_whole() {
+    use anchorage::clock::Clock;
+    use anchorage::datadir::DataDir;
+    use anchorage::ops::Anchorage;
+    use anchorage_ca_core::RoaPayload;
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    cli.ca_create("lir", None, "AS64496-AS64497, 192.0.2.0/24");
+    cli.roa_add("lir", 64496, "192.0.2.0/25");
+    let tree_before = common::snapshot(&cli.tree());
+    {
+        let mut a = Anchorage::open(DataDir::new(&cli.dir), Clock::System).unwrap();
+        a.set_deferred_publication(true);
+        let p = |asn, prefix: &str| RoaPayload::new(asn, prefix.parse().unwrap(), None).unwrap();
+        a.apply_roa_changes("lir", &[p(64496, "192.0.2.128/26")], &[])
+            .unwrap();
+        a.apply_roa_changes("lir", &[p(64497, "192.0.2.192/26")], &[])
+            .unwrap();
+        a.apply_roa_changes("lir", &[], &[p(64496, "192.0.2.0/25")])
+            .unwrap();
+        assert!(a.has_pending().unwrap());
+        // Dropped without writing a tree: the process "crashes" here.
+    }
+    assert_eq!(
+        common::snapshot(&cli.tree()),
+        tree_before,
+        "deferred changes reached the tree before a tree write"
+    );
+    assert_eq!(
+        cli.json(&["roa", "list", "lir"]).as_array().unwrap().len(),
+        2
+    );
+    // Any later tree write (here `publish`, as serve does at start) settles them.
+    cli.ok(&["publish"]);
+    let rsyncd = cli.serve(&tmp.path().join("rsyncd"));
+    common::validate_everywhere(
+        &cli,
+        &rsyncd,
+        &tmp.path().join("work"),
+        &common::vrps(&[(64496, "192.0.2.128/26", 26), (64497, "192.0.2.192/26", 26)]),
+    );
+}

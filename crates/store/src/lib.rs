@@ -139,8 +139,14 @@ CREATE TABLE tokens (
 );
 ";
 
+/// Schema version 4: publication points whose manifest and CRL are owed
+/// (changes committed with deferred publication).
+const SCHEMA_V4: &str = "
+CREATE TABLE pending_points (handle TEXT PRIMARY KEY);
+";
+
 /// The schema version this code writes; `meta.schema_version`.
-pub const SCHEMA_VERSION: &str = "3";
+pub const SCHEMA_VERSION: &str = "4";
 
 /// An open Anchorage database.
 pub struct Store {
@@ -170,6 +176,7 @@ impl Store {
         tx.execute_batch(SCHEMA)?;
         tx.execute_batch(SCHEMA_V2)?;
         tx.execute_batch(SCHEMA_V3)?;
+        tx.execute_batch(SCHEMA_V4)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
             [SCHEMA_VERSION],
@@ -216,8 +223,13 @@ impl Store {
                     [],
                 )?;
                 tx.execute_batch(SCHEMA_V3)?;
+                tx.execute_batch(SCHEMA_V4)?;
             }
-            "2" => tx.execute_batch(SCHEMA_V3)?,
+            "2" => {
+                tx.execute_batch(SCHEMA_V3)?;
+                tx.execute_batch(SCHEMA_V4)?;
+            }
+            "3" => tx.execute_batch(SCHEMA_V4)?,
             other => return Err(corrupt("schema version", other)),
         }
         tx.execute(
@@ -578,18 +590,40 @@ impl Tx<'_> {
         for obj in point.changed() {
             self.put_object(handle, obj, now)?;
         }
-        self.tx
-            .execute("DELETE FROM revocations WHERE ca = ?1", [handle])?;
-        for r in &point.revocations {
-            self.tx.execute(
-                "INSERT INTO revocations (ca, serial, revoked_at, expires) VALUES (?1, ?2, ?3, ?4)",
-                params![
+        // Revocations mostly only grow: insert what is new, and rewrite
+        // them all only when the stored set is not exactly the point's.
+        {
+            let mut insert = self.tx.prepare_cached(
+                "INSERT OR IGNORE INTO revocations (ca, serial, revoked_at, expires) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for r in &point.revocations {
+                insert.execute(params![
                     handle,
                     r.serial.to_string(),
                     to_secs(r.revoked_at),
                     to_secs(r.expires)
-                ],
-            )?;
+                ])?;
+            }
+        }
+        let stored: i64 = self.tx.query_row(
+            "SELECT COUNT(*) FROM revocations WHERE ca = ?1",
+            [handle],
+            |r| r.get(0),
+        )?;
+        if stored != point.revocations.len() as i64 {
+            self.tx
+                .execute("DELETE FROM revocations WHERE ca = ?1", [handle])?;
+            for r in &point.revocations {
+                self.tx.execute(
+                    "INSERT INTO revocations (ca, serial, revoked_at, expires) VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        handle,
+                        r.serial.to_string(),
+                        to_secs(r.revoked_at),
+                        to_secs(r.expires)
+                    ],
+                )?;
+            }
         }
         let number = |n: u64| i64::try_from(n).map_err(|_| corrupt("number", n));
         self.tx.execute(
@@ -876,6 +910,31 @@ impl Tx<'_> {
         let mut out: Vec<AuditEntry> = rows.collect::<std::result::Result<_, _>>()?;
         out.reverse();
         Ok(out)
+    }
+
+    /// Notes that `handle`'s manifest and CRL must be reissued before the
+    /// next tree is written.
+    pub fn mark_pending(&self, handle: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT OR IGNORE INTO pending_points (handle) VALUES (?1)",
+            [handle],
+        )?;
+        Ok(())
+    }
+
+    /// The points whose manifest and CRL are owed.
+    pub fn pending_points(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT handle FROM pending_points ORDER BY handle")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Clears every pending mark.
+    pub fn clear_pending(&self) -> Result<()> {
+        self.tx.execute("DELETE FROM pending_points", [])?;
+        Ok(())
     }
 
     /// Stores a new token.

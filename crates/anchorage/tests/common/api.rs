@@ -180,6 +180,8 @@ pub fn token(cli: &Cli, args: &[&str]) -> String {
 /// The store's rows (every table) and the published files: what a
 /// refused request must leave exactly as it was.
 pub fn state(dir: &Path) -> (BTreeMap<String, Vec<String>>, BTreeMap<PathBuf, Vec<u8>>) {
+    // Changes accepted before are published first (group publication).
+    wait_published(dir);
     let conn = rusqlite::Connection::open_with_flags(
         dir.join("anchorage.db"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -212,4 +214,25 @@ pub fn state(dir: &Path) -> (BTreeMap<String, Vec<String>>, BTreeMap<PathBuf, Ve
     let mut files = super::snapshot(&dir.join("rsync"));
     files.extend(super::snapshot(&dir.join("rrdp")));
     (tables, files)
+}
+
+/// Waits until serve has published every change committed through the API
+/// (group publication leaves nothing owed in the store).
+pub fn wait_published(dir: &Path) {
+    let conn = rusqlite::Connection::open_with_flags(
+        dir.join("anchorage.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let owed: i64 = conn
+            .query_row("SELECT COUNT(*) FROM pending_points", [], |r| r.get(0))
+            .unwrap();
+        if owed == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{owed} points never published");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
