@@ -4,6 +4,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// The most keys remembered; beyond, refilled buckets are forgotten.
+pub const MAX_KEYS: usize = 100_000;
+
 /// Token buckets by key (a token id).
 #[derive(Debug)]
 pub struct RateLimiter {
@@ -26,6 +29,14 @@ impl RateLimiter {
     /// the bucket is empty.
     pub fn check_at(&self, key: &str, now: Instant) -> Result<(), u64> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= MAX_KEYS {
+            // Keys are chosen by clients: forget those whose bucket has
+            // refilled, which is the same as never having seen them.
+            let (burst, rate) = (self.burst, self.per_second);
+            buckets.retain(|_, (level, last)| {
+                *level + now.saturating_duration_since(*last).as_secs_f64() * rate < burst
+            });
+        }
         let (level, last) = buckets.entry(key.to_string()).or_insert((self.burst, now));
         let elapsed = now.saturating_duration_since(*last).as_secs_f64();
         *level = (*level + elapsed * self.per_second).min(self.burst);
@@ -60,5 +71,17 @@ mod tests {
         assert_eq!(r.check_at("b", t), Ok(()), "keys are separate");
         assert_eq!(r.check_at("a", t + Duration::from_millis(1100)), Ok(()));
         assert!(r.check_at("a", t + Duration::from_millis(1200)).is_err());
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let r = RateLimiter::new(2, 1.0);
+        let t = Instant::now();
+        for i in 0..MAX_KEYS + 10 {
+            r.check_at(&i.to_string(), t).unwrap();
+        }
+        // Later, all those buckets have refilled and are forgotten.
+        r.check_at("x", t + Duration::from_secs(5)).unwrap();
+        assert!(r.buckets.lock().unwrap().len() < 100);
     }
 }

@@ -190,6 +190,7 @@ fn problem(err: AppError) -> Problem {
             Problem::conflict(err.to_string())
         }
         AppError::ResourcesInUse { .. } => Problem::conflict(err.to_string()),
+        AppError::Forbidden(_) => Problem::forbidden(err.to_string()),
         AppError::PreconditionFailed { .. } => Problem::precondition_failed(err.to_string()),
         AppError::Ca(CaError::Signing(_)) => {
             tracing::error!(%err, "API request failed");
@@ -302,6 +303,22 @@ pub async fn require_token(state: &Arc<ApiState>, headers: &HeaderMap) -> Result
 /// CAs and what is below them.
 fn in_scope(p: &Principal, ancestry: &[String]) -> bool {
     p.token.cas.is_empty() || ancestry.iter().any(|h| p.token.cas.contains(h))
+}
+
+/// The scope check again, inside the engine call that makes the change
+/// (the CA could have been deleted and its handle reused since the first
+/// check): out of scope is "unknown CA", as everywhere.
+fn recheck(a: &mut Anchorage, p: &Principal, handle: &str, manage: bool) -> Result<(), AppError> {
+    let ancestry = a.ancestry(handle)?;
+    if !in_scope(p, &ancestry) {
+        return Err(AppError::UnknownCa(handle.into()));
+    }
+    if manage && !may_manage(p, &ancestry) {
+        return Err(AppError::Forbidden(format!(
+            "this token may not change CA '{handle}' itself"
+        )));
+    }
+    Ok(())
 }
 
 /// Whether the principal may change CA `handle` itself (its resources,
@@ -443,7 +460,13 @@ async fn create_ca(
         visible(&state, &p, &parent).await?;
     }
     let handle = req.handle.clone();
+    let who = p.clone();
     let details = engine(&state, Some(&p), move |a| {
+        if who.token.role == Role::CaOperator
+            && let Some(parent) = &req.parent
+        {
+            recheck(a, &who, parent, false)?;
+        }
         a.create_ca(&req.handle, resources, req.parent.as_deref())?;
         a.show_ca(&handle)
     })
@@ -483,7 +506,9 @@ async fn update_ca(
         .resources
         .parse()
         .map_err(|e| Problem::invalid(format!("resources: {e}")).field("resources"))?;
+    let who = p.clone();
     let details = engine(&state, Some(&p), move |a| {
+        recheck(a, &who, &handle, true)?;
         a.update_ca_resources(&handle, resources)?;
         a.show_ca(&handle)
     })
@@ -504,7 +529,12 @@ async fn delete_ca(
             "this token may not delete CA '{handle}'"
         )));
     }
-    engine(&state, Some(&p), move |a| a.delete_ca(&handle)).await?;
+    let who = p.clone();
+    engine(&state, Some(&p), move |a| {
+        recheck(a, &who, &handle, true)?;
+        a.delete_ca(&handle)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -566,7 +596,9 @@ async fn roa_batch(
             .map_err(|_| Problem::internal())??
     };
     let st = state.clone();
+    let who = p.clone();
     let (changes, warnings, applied) = engine(&state, Some(&p), move |a| {
+        recheck(a, &who, &handle, false)?;
         // The repository's VRPs before the change, for route validation.
         let index = match &table {
             Some(_) => Some(st.vrp_index(a)?),

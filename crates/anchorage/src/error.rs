@@ -67,6 +67,9 @@ pub enum AppError {
         /// What uses them.
         user: String,
     },
+    /// The API token's role or scope does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     /// No such API token (or it is revoked).
     #[error("unknown or revoked token '{0}'")]
     UnknownToken(String),

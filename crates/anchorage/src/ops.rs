@@ -442,6 +442,22 @@ impl Anchorage {
         )?;
         tx.save_point(&parent, &parent_point, now)?;
         tx.delete_ca(handle)?;
+        // A token scoped to this handle must not carry over to a CA created
+        // later under the same name: it is revoked with the CA.
+        for token in tx.tokens()? {
+            if token.revoked.is_none() && token.cas.iter().any(|c| c == handle) {
+                tx.revoke_token(&token.id, now)?;
+                tx.audit_change(
+                    now,
+                    self.ctx.who(),
+                    "token revoke",
+                    Some(handle),
+                    &format!("{} (its CA '{handle}' was deleted)", token.id),
+                    Some(&token.id),
+                    None,
+                )?;
+            }
+        }
         tx.audit_change(
             now,
             self.ctx.who(),
@@ -724,7 +740,7 @@ impl Anchorage {
 
     /// `handle` and its ancestors up to the trust anchor, nearest first.
     pub fn ancestry(&mut self, handle: &str) -> Result<Vec<String>> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         let mut out = vec![];
         let mut next = Some(handle.to_string());
         while let Some(h) = next {
@@ -860,19 +876,27 @@ impl Anchorage {
     pub fn write_tree(&mut self) -> Result<WriteStats> {
         let now = self.ctx.clock.now();
         let t0 = std::time::Instant::now();
-        let tx = self.store.transaction()?;
-        // Owed manifests and CRLs first: a tree never shows a point whose
-        // manifest does not match its files.
-        for handle in tx.pending_points()? {
-            let Some(ca) = tx.ca(&handle)? else {
-                continue; // deleted since: its point went with it
-            };
-            let issuer = self.ctx.issuer(&ca)?;
-            let mut point = tx.point(&handle)?;
-            point.refresh(&self.ctx.keys, &issuer, now, &self.ctx.timing)?;
-            tx.save_point(&handle, &point, now)?;
+        // Owed manifests and CRLs first, committed on their own: a tree
+        // never shows a point whose manifest does not match its files, nor
+        // a manifest or CRL number the store could hand out again.
+        {
+            let tx = self.store.transaction()?;
+            let pending = tx.pending_points()?;
+            if !pending.is_empty() {
+                for handle in pending {
+                    let Some(ca) = tx.ca(&handle)? else {
+                        continue; // deleted since: its point went with it
+                    };
+                    let issuer = self.ctx.issuer(&ca)?;
+                    let mut point = tx.point(&handle)?;
+                    point.refresh(&self.ctx.keys, &issuer, now, &self.ctx.timing)?;
+                    tx.save_point(&handle, &point, now)?;
+                }
+                tx.clear_pending()?;
+                tx.commit()?;
+            }
         }
-        tx.clear_pending()?;
+        let tx = self.store.transaction()?;
         let files = tx.files()?;
         let read = t0.elapsed();
         let stats = self.ctx.tree.write(files.iter().map(|f| TreeFile {

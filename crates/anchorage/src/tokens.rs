@@ -203,7 +203,7 @@ impl Anchorage {
 
     /// An unrevoked token's information and stored hash, by id.
     pub fn token_for_check(&mut self, id: &str) -> Result<Option<(TokenInfo, String)>, AppError> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         Ok(tx
             .token(id)?
             .filter(|t| t.revoked.is_none())

@@ -254,11 +254,16 @@ fn authorization_matrix() {
         json!({"resources": "AS64500, 198.51.100.0/24"}),
     );
     assert_eq!(r.status, 422, "{}", r.body);
+    // A token scoped to a deleted CA dies with it: it cannot come to cover
+    // a later CA of the same name.
+    let sub = token(&cli, &["--role", "ca-operator", "--ca", "lir1a"]);
+    assert_eq!(c.get("/api/v1/cas", &sub).status, 200);
     assert_eq!(
         c.call("DELETE", "/api/v1/cas/lir1a", Some(&op), None, &[])
             .status,
         204
     );
+    assert_eq!(c.get("/api/v1/cas", &sub).status, 401);
     // Admin: tokens and everything else.
     let r = c.json(
         "POST",
@@ -329,7 +334,7 @@ fn authorization_matrix() {
         gone.iter()
             .map(|e| e["action"].as_str().unwrap())
             .collect::<Vec<_>>(),
-        ["ca create", "ca update", "ca delete"],
+        ["ca create", "ca update", "token revoke", "ca delete"],
         "{gone:?}"
     );
     assert_eq!(gone[1]["before"], "AS64500, 192.0.2.64/26");

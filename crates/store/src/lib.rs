@@ -248,6 +248,15 @@ impl Store {
         Ok(Tx { tx })
     }
 
+    /// Starts a read transaction: a consistent view without taking the
+    /// write lock.
+    pub fn read_transaction(&mut self) -> Result<Tx<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+        Ok(Tx { tx })
+    }
+
     /// Checks the database's integrity (SQLite `PRAGMA integrity_check`).
     pub fn integrity_check(&self) -> Result<String> {
         Ok(self
