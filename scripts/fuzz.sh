@@ -29,13 +29,16 @@ if [ ! -d "$corpus" ]; then
     done
     rm -rf "$tmp"
 fi
-# What cargo-fuzz passes, minus the sanitizer (which needs nightly).
+# What cargo-fuzz passes, minus the sanitizer (which needs nightly). With
+# an explicit --target the flags reach the fuzzed code only, not build
+# scripts and proc macros (which would not link against libFuzzer).
+host=$(rustc -vV | sed -n 's/^host: //p')
 RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
 -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
 -Cllvm-args=-sanitizer-coverage-pc-table \
 -Cllvm-args=-sanitizer-coverage-trace-compares \
 --cfg fuzzing -Cdebug-assertions -Coverflow-checks" \
-    cargo build --release --manifest-path fuzz/Cargo.toml --bin "$target"
+    cargo build --release --manifest-path fuzz/Cargo.toml --target "$host" --bin "$target"
 mkdir -p "fuzz/artifacts/$target"
-exec "fuzz/target/release/$target" -max_total_time="$secs" -max_len=1048576 \
+exec "fuzz/target/$host/release/$target" -max_total_time="$secs" -max_len=1048576 \
     -artifact_prefix="fuzz/artifacts/$target/" "$corpus"
