@@ -27,7 +27,7 @@ use anchorage_admin_api::ratelimit::RateLimiter;
 use anchorage_admin_api::warnings::{Severity, analyse};
 use anchorage_ca_core::{CaError, ResourceSet};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -351,12 +351,25 @@ async fn visible(
     }
 }
 
-type Auth = (State<Arc<ApiState>>, axum::Extension<RequestId>, HeaderMap);
+/// The caller of an endpoint that needs a token: the API state and the
+/// checked principal. Its rejection is the problem (401, 429).
+struct Caller(Arc<ApiState>, Principal);
 
-async fn auth(parts: &Auth) -> Result<(Arc<ApiState>, Principal), Problem> {
-    let (State(state), axum::Extension(rid), headers) = parts;
-    let p = authenticate(state, headers, rid).await?;
-    Ok((state.clone(), p))
+impl axum::extract::FromRequestParts<Arc<ApiState>> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &Arc<ApiState>,
+    ) -> Result<Caller, Problem> {
+        let rid = parts
+            .extensions
+            .get::<RequestId>()
+            .cloned()
+            .ok_or_else(Problem::internal)?;
+        let p = authenticate(state, &parts.headers, &rid).await?;
+        Ok(Caller(state.clone(), p))
+    }
 }
 
 /// The API router, to be mounted by `serve`.
@@ -381,7 +394,6 @@ pub fn router(state: Arc<ApiState>) -> Router {
                 "this endpoint does not take that method; see /api/v1/openapi.json",
             )
         })
-        .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(buffer_body))
         .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
@@ -408,12 +420,7 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-async fn list_cas(
-    state: State<Arc<ApiState>>,
-    rid: axum::Extension<RequestId>,
-    headers: HeaderMap,
-) -> Result<Response, Problem> {
-    let (state, p) = auth(&(state, rid, headers)).await?;
+async fn list_cas(Caller(state, p): Caller) -> Result<Response, Problem> {
     let all = engine(&state, None, |a| a.list_cas()).await?;
     let parents: HashMap<String, Option<String>> = all
         .iter()
@@ -435,16 +442,8 @@ async fn list_cas(
     Ok(Json(shown).into_response())
 }
 
-async fn create_ca(
-    state: State<Arc<ApiState>>,
-    rid: axum::Extension<RequestId>,
-    headers: HeaderMap,
-    req: Request,
-) -> Result<Response, Problem> {
-    // The body is read first, even for a request refused below: a
-    // connection whose request body was left unread cannot be reused.
+async fn create_ca(Caller(state, p): Caller, req: Request) -> Result<Response, Problem> {
     let bytes = body(req).await?;
-    let (state, p) = auth(&(state, rid, headers)).await?;
     p.require(&[Role::Admin, Role::CaOperator])?;
     let req: CreateCa = parse_body(&bytes)?;
     let resources: ResourceSet = req
@@ -475,26 +474,20 @@ async fn create_ca(
 }
 
 async fn show_ca(
-    state: State<Arc<ApiState>>,
-    rid: axum::Extension<RequestId>,
-    headers: HeaderMap,
+    Caller(state, p): Caller,
     Path(handle): Path<String>,
 ) -> Result<Response, Problem> {
-    let (state, p) = auth(&(state, rid, headers)).await?;
     visible(&state, &p, &handle).await?;
     let details = engine(&state, None, move |a| a.show_ca(&handle)).await?;
     Ok(Json(details).into_response())
 }
 
 async fn update_ca(
-    state: State<Arc<ApiState>>,
-    rid: axum::Extension<RequestId>,
-    headers: HeaderMap,
+    Caller(state, p): Caller,
     Path(handle): Path<String>,
     req: Request,
 ) -> Result<Response, Problem> {
     let bytes = body(req).await?;
-    let (state, p) = auth(&(state, rid, headers)).await?;
     let ancestry = visible(&state, &p, &handle).await?;
     if !may_manage(&p, &ancestry) {
         return Err(Problem::forbidden(format!(
@@ -517,12 +510,9 @@ async fn update_ca(
 }
 
 async fn delete_ca(
-    state: State<Arc<ApiState>>,
-    rid: axum::Extension<RequestId>,
-    headers: HeaderMap,
+    Caller(state, p): Caller,
     Path(handle): Path<String>,
 ) -> Result<Response, Problem> {
-    let (state, p) = auth(&(state, rid, headers)).await?;
     let ancestry = visible(&state, &p, &handle).await?;
     if !may_manage(&p, &ancestry) {
         return Err(Problem::forbidden(format!(
@@ -546,12 +536,9 @@ fn with_etag(mut resp: Response, etag: &str) -> Response {
 }
 
 async fn list_roas(
-    state: State<Arc<ApiState>>,
-    rid: axum::Extension<RequestId>,
-    headers: HeaderMap,
+    Caller(state, p): Caller,
     Path(handle): Path<String>,
 ) -> Result<Response, Problem> {
-    let (state, p) = auth(&(state, rid, headers)).await?;
     visible(&state, &p, &handle).await?;
     let (roas, etag) = engine(&state, None, move |a| a.roas_with_etag(&handle)).await?;
     let list: Vec<RoaSpec> = roas.iter().map(RoaSpec::from_payload).collect();
@@ -567,19 +554,18 @@ struct BatchQuery {
 }
 
 async fn roa_batch(
-    parts: Auth,
+    Caller(state, p): Caller,
+    headers: &HeaderMap,
     handle: String,
     query: BatchQuery,
     bytes: Bytes,
     dry: bool,
 ) -> Result<Response, Problem> {
-    let if_match = parts
-        .2
+    let if_match = headers
         .get(header::IF_MATCH)
         .map(|v| v.to_str().map(str::to_string))
         .transpose()
         .map_err(|_| Problem::bad_request("If-Match is not a valid ETag"))?;
-    let (state, p) = auth(&parts).await?;
     if dry {
         p.require(&[Role::Admin, Role::CaOperator, Role::ReadOnly])?;
     } else {
@@ -659,8 +645,7 @@ async fn roa_batch(
 }
 
 async fn apply_roas(
-    state: State<Arc<ApiState>>,
-    rid: axum::Extension<RequestId>,
+    Caller(state, p): Caller,
     headers: HeaderMap,
     Path(handle): Path<String>,
     query: Result<Query<BatchQuery>, axum::extract::rejection::QueryRejection>,
@@ -668,12 +653,11 @@ async fn apply_roas(
 ) -> Result<Response, Problem> {
     let bytes = body(req).await?;
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    roa_batch((state, rid, headers), handle, query, bytes, false).await
+    roa_batch(Caller(state, p), &headers, handle, query, bytes, false).await
 }
 
 async fn dry_run_roas(
-    state: State<Arc<ApiState>>,
-    rid: axum::Extension<RequestId>,
+    Caller(state, p): Caller,
     headers: HeaderMap,
     Path(handle): Path<String>,
     query: Result<Query<BatchQuery>, axum::extract::rejection::QueryRejection>,
@@ -681,7 +665,7 @@ async fn dry_run_roas(
 ) -> Result<Response, Problem> {
     let bytes = body(req).await?;
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    roa_batch((state, rid, headers), handle, query, bytes, true).await
+    roa_batch(Caller(state, p), &headers, handle, query, bytes, true).await
 }
 
 /// `GET /audit` filters.
@@ -713,12 +697,9 @@ fn parse_time(field: &str, v: &str) -> Result<i64, Problem> {
 }
 
 async fn audit(
-    state: State<Arc<ApiState>>,
-    rid: axum::Extension<RequestId>,
-    headers: HeaderMap,
+    Caller(state, p): Caller,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
-    let (state, p) = auth(&(state, rid, headers)).await?;
     let Query(q) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     let mut filter = anchorage_store::AuditFilter {
         actor: q.actor,
@@ -764,37 +745,23 @@ async fn audit(
     Ok(Json(entries).into_response())
 }
 
-async fn list_tokens(
-    state: State<Arc<ApiState>>,
-    rid: axum::Extension<RequestId>,
-    headers: HeaderMap,
-) -> Result<Response, Problem> {
-    let (state, p) = auth(&(state, rid, headers)).await?;
+async fn list_tokens(Caller(state, p): Caller) -> Result<Response, Problem> {
     p.require(&[Role::Admin])?;
     let tokens = engine(&state, None, |a| a.list_tokens()).await?;
     Ok(Json(tokens).into_response())
 }
 
-async fn create_token(
-    state: State<Arc<ApiState>>,
-    rid: axum::Extension<RequestId>,
-    headers: HeaderMap,
-    req: Request,
-) -> Result<Response, Problem> {
+async fn create_token(Caller(state, p): Caller, req: Request) -> Result<Response, Problem> {
     let bytes = body(req).await?;
-    let (state, p) = auth(&(state, rid, headers)).await?;
     p.require(&[Role::Admin])?;
     let req: CreateToken = parse_body(&bytes)?;
-    let role = [Role::Admin, Role::CaOperator, Role::ReadOnly]
-        .into_iter()
-        .find(|r| r.as_str() == req.role)
-        .ok_or_else(|| {
-            Problem::invalid(format!(
-                "role: '{}' is not one of admin, ca-operator, read-only",
-                req.role
-            ))
-            .field("role")
-        })?;
+    let role = Role::parse(&req.role).ok_or_else(|| {
+        Problem::invalid(format!(
+            "role: '{}' is not one of admin, ca-operator, read-only",
+            req.role
+        ))
+        .field("role")
+    })?;
     let token = engine(&state, Some(&p), move |a| {
         a.create_token(role, &req.cas, &req.description)
     })
@@ -803,12 +770,9 @@ async fn create_token(
 }
 
 async fn revoke_token(
-    state: State<Arc<ApiState>>,
-    rid: axum::Extension<RequestId>,
-    headers: HeaderMap,
+    Caller(state, p): Caller,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let (state, p) = auth(&(state, rid, headers)).await?;
     p.require(&[Role::Admin])?;
     engine(&state, Some(&p), move |a| a.revoke_token(&id)).await?;
     if let Ok(mut v) = state.verified.lock() {

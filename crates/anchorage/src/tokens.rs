@@ -38,7 +38,8 @@ impl Role {
         }
     }
 
-    fn parse(s: &str) -> Option<Role> {
+    /// The role named `s` (`admin`, `ca-operator`, `read-only`).
+    pub fn parse(s: &str) -> Option<Role> {
         [Role::Admin, Role::CaOperator, Role::ReadOnly]
             .into_iter()
             .find(|r| r.as_str() == s)
