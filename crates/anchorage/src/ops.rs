@@ -686,29 +686,12 @@ impl Anchorage {
         }
         let before = ca.resources.to_string();
         let parent_issuer = self.ctx.issuer(&parent_ca)?;
-        let public = self.ctx.issuer_key(&ca.key)?;
-        let cert = ca::issue_ca_cert(
-            &self.ctx.keys,
-            &self.ctx.layout,
-            &parent_issuer,
-            ChildCa {
-                handle,
-                key: &public,
-                resources: &resources,
-            },
-            now,
-            &self.ctx.timing,
-        )?;
         ca.resources = resources;
-        ca.cert = cert.bytes.clone();
-        ca.cert_serial = cert.serial.expect("a CA certificate has a serial");
-        ca.cert_not_after = cert.not_after;
         let mut parent_point = tx.point(&parent)?;
-        // Same key, same file name: the old certificate is revoked.
-        parent_point.publish(cert, now);
+        self.ctx
+            .recertify(&tx, &mut parent_point, &mut ca, &parent_issuer, now)?;
         parent_point.refresh(&self.ctx.keys, &parent_issuer, now, &self.ctx.timing)?;
         tx.save_point(&parent, &parent_point, now)?;
-        tx.update_ca(&ca)?;
         let after = ca.resources.to_string();
         tx.audit_change(
             now,
@@ -1204,6 +1187,39 @@ impl Ctx {
         Ok(())
     }
 
+    /// Issues `child`'s certificate again by `issuer` (its parent) for
+    /// its key and resources, stores the record, and publishes the
+    /// certificate in the parent's `point`, where it replaces (and revokes)
+    /// the previous one of the same key.
+    fn recertify(
+        &self,
+        tx: &Tx<'_>,
+        point: &mut PublicationPoint,
+        child: &mut CaRecord,
+        issuer: &Issuer,
+        now: Time,
+    ) -> Result<()> {
+        let public = self.issuer_key(&child.key)?;
+        let cert = ca::issue_ca_cert(
+            &self.keys,
+            &self.layout,
+            issuer,
+            ChildCa {
+                handle: &child.handle,
+                key: &public,
+                resources: &child.resources,
+            },
+            now,
+            &self.timing,
+        )?;
+        child.cert = cert.bytes.clone();
+        child.cert_serial = cert.serial.expect("a CA certificate has a serial");
+        child.cert_not_after = cert.not_after;
+        tx.update_ca(child)?;
+        point.publish(cert, now);
+        Ok(())
+    }
+
     fn renew_child(
         &self,
         tx: &Tx<'_>,
@@ -1218,25 +1234,7 @@ impl Ctx {
             if ca::cert_file_name(&child.key) != file {
                 continue;
             }
-            let public = self.issuer_key(&child.key)?;
-            let cert = ca::issue_ca_cert(
-                &self.keys,
-                &self.layout,
-                issuer,
-                ChildCa {
-                    handle: &child.handle,
-                    key: &public,
-                    resources: &child.resources,
-                },
-                now,
-                &self.timing,
-            )?;
-            child.cert = cert.bytes.clone();
-            child.cert_serial = cert.serial.expect("a CA certificate has a serial");
-            child.cert_not_after = cert.not_after;
-            tx.update_ca(&child)?;
-            point.publish(cert, now);
-            return Ok(());
+            return self.recertify(tx, point, &mut child, issuer, now);
         }
         // A certificate without a CA: left over from a crash between key
         // changes. Withdrawing it revokes it.

@@ -56,18 +56,7 @@ fn json_vrps(http: u16, token: &str) -> BTreeSet<Vrp> {
         .unwrap();
     assert!(out.status.success(), "GET /json");
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    doc["roas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            Vrp::new(
-                r["asn"].as_u64().unwrap() as u32,
-                r["prefix"].as_str().unwrap(),
-                r["maxLength"].as_u64().unwrap() as u8,
-            )
-        })
-        .collect()
+    common::json_vrps(&doc)
 }
 
 fn router_session(max_version: u8) {

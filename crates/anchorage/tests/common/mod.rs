@@ -225,14 +225,25 @@ pub fn anchorage_validate_with(
     for r in doc["rejected"].as_array().into_iter().flatten() {
         run.problems.push(format!("{}: {}", r["uri"], r["reason"]));
     }
-    for r in doc["roas"].as_array().into_iter().flatten() {
-        run.vrps.insert(Vrp::new(
-            r["asn"].as_u64().unwrap() as u32,
-            r["prefix"].as_str().unwrap(),
-            r["maxLength"].as_u64().unwrap() as u8,
-        ));
-    }
+    run.vrps = json_vrps(&doc);
     (run, doc["metadata"].clone())
+}
+
+/// The VRPs of a document in rpki-client's JSON shape (`roas` with
+/// `asn`, `prefix`, `maxLength`), as `validate` and `/json` write it.
+pub fn json_vrps(doc: &serde_json::Value) -> std::collections::BTreeSet<Vrp> {
+    doc["roas"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            Vrp::new(
+                r["asn"].as_u64().unwrap() as u32,
+                r["prefix"].as_str().unwrap(),
+                r["maxLength"].as_u64().unwrap() as u8,
+            )
+        })
+        .collect()
 }
 
 /// Runs rpki-client, FORT and the bundled validator on the served tree
