@@ -73,6 +73,38 @@ pub enum AppError {
     /// No such API token (or it is revoked).
     #[error("unknown or revoked token '{0}'")]
     UnknownToken(String),
+    /// An RFC 8183 file (or a value from one) is unusable.
+    #[error("invalid {what}: {why}")]
+    BadPeerFile {
+        /// Which file or value.
+        what: &'static str,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// No delegated child or publisher has this handle.
+    #[error("unknown {kind} '{handle}'")]
+    UnknownPeer {
+        /// "child" or "publisher".
+        kind: &'static str,
+        /// The handle.
+        handle: String,
+    },
+    /// A delegated child or publisher with this handle exists.
+    #[error("a {kind} with handle '{handle}' already exists")]
+    DuplicatePeer {
+        /// "child" or "publisher".
+        kind: &'static str,
+        /// The handle.
+        handle: String,
+    },
+    /// An exchange with a remote parent or repository failed.
+    #[error("exchange with {peer} failed: {why}")]
+    Remote {
+        /// The peer's service URI (or what was being done).
+        peer: String,
+        /// What went wrong.
+        why: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] anchorage_store::StoreError),

@@ -8,6 +8,8 @@
 //!   through the key store, and writes the rsync tree.
 //! * [`api`] and [`openapi`] — the admin API under `/api/v1` and its
 //!   OpenAPI document.
+//! * [`protocols`] and [`bpki`] — RFC 6492 and RFC 8181 over HTTP for
+//!   delegated children and publishers; the operations are in [`ops`].
 //! * [`tokens`] — admin API tokens: roles, scopes, argon2 hashes.
 //! * [`datadir`] — the files of a data directory.
 //! * [`clock`] — the time source, fixed in tests.
@@ -22,6 +24,7 @@
 pub mod api;
 pub mod bench;
 pub mod bgp;
+pub mod bpki;
 pub mod clock;
 pub mod config;
 pub mod datadir;
@@ -32,6 +35,8 @@ pub mod fixture;
 pub mod openapi;
 pub mod ops;
 pub mod oracle;
+pub mod peers_cli;
+pub mod protocols;
 pub mod remote;
 pub mod report;
 pub mod rsyncd;

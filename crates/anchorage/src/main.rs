@@ -91,6 +91,18 @@ enum Command {
     /// BGP announcements for the admin API's RFC 9319 checks.
     #[command(subcommand)]
     Bgp(BgpCommand),
+    /// Delegated child CAs that run their own CA software (RFC 8183, RFC 6492).
+    #[command(subcommand)]
+    Child(anchorage::peers_cli::ChildCommand),
+    /// Publishers of the RFC 8181 publication server (RFC 8183, RFC 8181).
+    #[command(subcommand)]
+    Publisher(anchorage::peers_cli::PublisherCommand),
+    /// Remote parents of local CAs (this instance as RFC 6492 child).
+    #[command(subcommand)]
+    Parent(anchorage::peers_cli::ParentCommand),
+    /// The remote RFC 8181 repository this instance publishes at.
+    #[command(subcommand)]
+    Repository(anchorage::peers_cli::RepositoryCommand),
     /// Reissue whatever is due and write the rsync tree.
     Publish {
         /// Output format.
@@ -325,14 +337,7 @@ enum VrpFormat {
     Json,
 }
 
-/// Output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// For people.
-    Text,
-    /// For scripts.
-    Json,
-}
+use anchorage::report::Format;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -548,6 +553,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 path.display()
             );
         }
+        Command::Child(cmd) => anchorage::peers_cli::child(&mut open()?, cmd)?,
+        Command::Publisher(cmd) => anchorage::peers_cli::publisher(&mut open()?, cmd)?,
+        Command::Parent(cmd) => anchorage::peers_cli::parent(&mut open()?, cmd)?,
+        Command::Repository(cmd) => anchorage::peers_cli::repository(&mut open()?, cmd)?,
         Command::Token(TokenCommand::Revoke { id }) => {
             open()?.revoke_token(&id)?;
             println!("revoked token {id}");

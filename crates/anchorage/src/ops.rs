@@ -39,6 +39,13 @@ use crate::report::{CaDetails, CaSummary, ObjectInfo, PublishReport, RoaInfo};
 /// Shorthand for operation results.
 pub type Result<T> = std::result::Result<T, AppError>;
 
+mod delegation;
+mod parent;
+mod pubserver;
+pub use delegation::{ChildCertInfo, ChildInfo, Refusal};
+pub use parent::{ParentInfo, SyncReport};
+pub use pubserver::PublisherInfo;
+
 /// The default handle of the online CA under the trust anchor.
 pub const DEFAULT_ONLINE_HANDLE: &str = "online";
 
@@ -429,7 +436,10 @@ impl Anchorage {
                 why: format!("delete its child CAs first: {}", children.join(", ")),
             });
         }
-        let parent = ca.parent.clone().expect("only the TA has no parent");
+        let parent = ca.parent.clone().ok_or_else(|| AppError::Undeletable {
+            handle: handle.into(),
+            why: "its certificate comes from a remote parent".into(),
+        })?;
         let parent_ca = load_ca(&tx, &parent)?;
         let mut parent_point = tx.point(&parent)?;
         // RFC 6487 §5: revoke the CA certificate; its objects go with the point.
@@ -665,7 +675,11 @@ impl Anchorage {
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
         let mut ca = load_ca(&tx, handle)?;
-        let parent = ca.parent.clone().expect("only the TA has no parent");
+        let parent = ca.parent.clone().ok_or_else(|| AppError::BadArgument {
+            what: "CA",
+            value: handle.into(),
+            rule: "its resources come from its remote parent (`anchorage parent sync`)",
+        })?;
         let parent_ca = load_ca(&tx, &parent)?;
         for roa in tx.roas(handle, None)? {
             if !resources.contains_prefix(&roa.prefix) {
@@ -778,7 +792,7 @@ impl Anchorage {
         for handle in handles {
             // Reload: the parent may just have renewed this CA's certificate.
             let mut ca = load_ca(&tx, &handle)?;
-            if ca.parent.is_none()
+            if ca.handle == TA_HANDLE
                 && time_diff(ca.cert_not_after, due_at) <= self.ctx.timing.object_reissue_before
             {
                 let renewed = self.ctx.issue_ta(&tx, ca.key, ca.resources.clone(), now)?;
@@ -880,7 +894,21 @@ impl Anchorage {
             }
         }
         let tx = self.store.transaction()?;
-        let files = tx.files()?;
+        let mut files = tx.files()?;
+        // Publishers' objects (RFC 8181), each under its publisher's base.
+        let base = self.ctx.layout.rsync_base.clone();
+        for (uri, bytes, mtime) in tx.all_publisher_objects()? {
+            let Some(rel) = uri.strip_prefix(&base) else {
+                continue;
+            };
+            let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+            files.push(anchorage_store::StoredFile {
+                dir: dir.to_string(),
+                name: name.to_string(),
+                bytes,
+                mtime,
+            });
+        }
         let read = t0.elapsed();
         let stats = self.ctx.tree.write(files.iter().map(|f| TreeFile {
             dir: &f.dir,
@@ -928,6 +956,8 @@ impl Anchorage {
         if let Some(update) = &update {
             self.ctx.rrdp.announce(update)?;
         }
+        // CAs under a remote parent publish at the remote repository.
+        self.push_to_repository()?;
         tracing::debug!(
             files = stats.files,
             written = stats.written,
@@ -1025,6 +1055,7 @@ impl Ctx {
             cert,
             cert_serial,
             cert_not_after,
+            cert_uri: None,
         })
     }
 
@@ -1082,7 +1113,12 @@ impl Ctx {
         parent: &str,
         now: Time,
     ) -> Result<CaRecord> {
-        if tx.ca(handle)?.is_some() {
+        // CAs and publishers share one directory per handle.
+        if tx.ca(handle)?.is_some()
+            || tx
+                .peer(anchorage_store::PeerKind::Publisher, handle)?
+                .is_some()
+        {
             return Err(AppError::DuplicateHandle(handle.into()));
         }
         let parent_ca = load_ca(tx, parent)?;
@@ -1117,6 +1153,7 @@ impl Ctx {
             cert: cert.bytes.clone(),
             cert_serial: cert.serial.expect("a CA certificate has a serial"),
             cert_not_after: cert.not_after,
+            cert_uri: None,
         };
         let mut parent_point = tx.point(parent)?;
         parent_point.publish(cert, now);
@@ -1235,6 +1272,9 @@ impl Ctx {
                 continue;
             }
             return self.recertify(tx, point, &mut child, issuer, now);
+        }
+        if self.renew_delegated(tx, point, ca, issuer, file, now)? {
+            return Ok(());
         }
         // A certificate without a CA: left over from a crash between key
         // changes. Withdrawing it revokes it.

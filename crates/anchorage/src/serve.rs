@@ -283,6 +283,8 @@ pub async fn run(
         metrics.clone(),
         stop_rx.clone(),
     ));
+    // Remote parents (RFC 6492): entitlements and certificates kept in sync.
+    let parents_task = tokio::spawn(sync_parents(anchorage.clone(), stop_rx.clone()));
 
     // Token checks for the API and the status endpoints.
     let bgp = opts
@@ -315,7 +317,8 @@ pub async fn run(
             anchorage.clone(),
             (!opts.metrics_public).then(|| api_state.clone()),
         ))
-        .merge(anchorage_rrdp_server::http::router(&prefix, files));
+        .merge(anchorage_rrdp_server::http::router(&prefix, files))
+        .merge(crate::protocols::router(anchorage.clone()));
     let handle = axum_server::Handle::new();
     let mut server = {
         let handle = handle.clone();
@@ -476,6 +479,7 @@ pub async fn run(
         let _ = validate.await;
     }
     let _ = group_task.await;
+    let _ = parents_task.await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -554,6 +558,35 @@ async fn publish_groups(
         }
         if stopping {
             return;
+        }
+    }
+}
+
+/// How often `serve` syncs with remote parents (RFC 6492): a parent's
+/// change of entitlements reaches this instance's repository within this.
+const PARENT_SYNC_EVERY: Duration = Duration::from_secs(600);
+
+/// Syncs every remote parent at start and then every [`PARENT_SYNC_EVERY`].
+async fn sync_parents(anchorage: Arc<Mutex<Anchorage>>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let a = anchorage.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let Ok(mut a) = a.lock() else { return };
+            match a.sync_parents() {
+                Ok(results) => {
+                    for r in results {
+                        if let Err(e) = r {
+                            tracing::warn!(error = %e, "parent sync failed");
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "parent sync failed"),
+            }
+        })
+        .await;
+        tokio::select! {
+            _ = tokio::time::sleep(PARENT_SYNC_EVERY) => {}
+            _ = stop.changed() => return,
         }
     }
 }

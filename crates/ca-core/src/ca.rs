@@ -56,6 +56,9 @@ impl RepositoryLayout {
     /// The URI of a CA's certificate: in its parent's publication point,
     /// named after the CA's key so a new key gets a new file.
     pub fn cert_uri(&self, ca: &CaRecord) -> Result<uri::Rsync, CaError> {
+        if let Some(uri) = &ca.cert_uri {
+            return rsync_uri(uri);
+        }
         match &ca.parent {
             None => self.ta_cert_uri(),
             Some(parent) => rsync_uri(&format!(
@@ -98,6 +101,9 @@ pub struct CaRecord {
     pub cert_serial: Serial,
     /// The certificate's notAfter.
     pub cert_not_after: Time,
+    /// Where the certificate is published, when a remote parent (RFC 6492)
+    /// issued it; `None` for certificates issued here.
+    pub cert_uri: Option<String>,
 }
 
 impl CaRecord {
@@ -163,6 +169,20 @@ pub fn issue_ca_cert<S: CaSigner>(
     now: Time,
     timing: &Timing,
 ) -> Result<PublishedObject, CaError> {
+    let sia = layout.sia(child.handle, &child.key.key_identifier())?;
+    issue_cert_with_sia(signer, parent, child, &sia, now, timing)
+}
+
+/// Issues a CA certificate with the SIA the subject chose: a delegated
+/// child names its own repository in its RFC 6492 certificate request.
+pub fn issue_cert_with_sia<S: CaSigner>(
+    signer: &S,
+    parent: &Issuer,
+    child: ChildCa<'_>,
+    sia: &SubjectInfoAccess,
+    now: Time,
+    timing: &Timing,
+) -> Result<PublishedObject, CaError> {
     let (child_handle, child_key, child_resources) = (child.handle, child.key, child.resources);
     let parent_resources = &parent.resources;
     // RFC 6487 §7.1 / RFC 3779 §2.3: the child's resources must be held by the issuer.
@@ -176,13 +196,12 @@ pub fn issue_ca_cert<S: CaSigner>(
     let serial = random_serial(signer)?;
     let validity = Validity::new(now - timing.backdate, now + timing.object_validity);
     let key = child_key.key_identifier();
-    let sia = layout.sia(child_handle, &key)?;
     let bytes = objects::ca_certificate(
         signer,
         parent,
         child_key,
         child_resources,
-        &sia,
+        sia,
         serial,
         validity,
     )?;

@@ -216,6 +216,61 @@ impl ResourceSet {
         }
     }
 
+    /// Returns the resources in both sets.
+    pub fn intersection(&self, other: &ResourceSet) -> ResourceSet {
+        ResourceSet {
+            asns: self.asns.intersection(&other.asns),
+            v4: self.v4.intersection(&other.v4),
+            v6: self.v6.intersection(&other.v6),
+        }
+    }
+
+    /// The same set as the `rpki` crate's type (RFC 6492 messages use it).
+    pub fn to_rpki(&self) -> rpki::repository::resources::ResourceSet {
+        use rpki::repository::resources::{AsBlocks, IpBlocks};
+        let asns: AsBlocks = self
+            .asns
+            .ranges()
+            .iter()
+            .map(|&(a, b)| AsBlock::from((Asn::from_u32(a), Asn::from_u32(b))))
+            .collect();
+        let v4 = IpBlocks::from_iter(self.v4.ranges().iter().map(|&(a, b)| {
+            IpBlock::from((
+                Addr::from_bits((a as u128) << 96),
+                Addr::from_bits(((b as u128) << 96) | ((1u128 << 96) - 1)),
+            ))
+        }));
+        let v6 = IpBlocks::from_iter(
+            self.v6
+                .ranges()
+                .iter()
+                .map(|&(a, b)| IpBlock::from((Addr::from_bits(a), Addr::from_bits(b)))),
+        );
+        rpki::repository::resources::ResourceSet::new(asns, v4.into(), v6.into())
+    }
+
+    /// Converts the `rpki` crate's resource set.
+    pub fn from_rpki(set: &rpki::repository::resources::ResourceSet) -> ResourceSet {
+        ResourceSet {
+            asns: RangeSet::from_ranges(
+                set.asn()
+                    .iter()
+                    .map(|b| (b.min().into_u32(), b.max().into_u32())),
+            ),
+            v4: RangeSet::from_ranges(set.ipv4().iter().map(|b| {
+                (
+                    (b.min().to_bits() >> 96) as u32,
+                    (b.max().to_bits() >> 96) as u32,
+                )
+            })),
+            v6: RangeSet::from_ranges(
+                set.ipv6()
+                    .iter()
+                    .map(|b| (b.min().to_bits(), b.max().to_bits())),
+            ),
+        }
+    }
+
     /// Returns whether the prefix lies entirely within this set.
     pub fn contains_prefix(&self, prefix: &IpPrefix) -> bool {
         match prefix.range() {
@@ -538,6 +593,28 @@ mod tests {
 
     fn set(s: &str) -> ResourceSet {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn converts_to_and_from_the_rpki_crate() {
+        for s in [
+            "AS0-AS4294967295, 0.0.0.0/0, ::/0",
+            "AS64496, AS64500-AS64511, 192.0.2.0/24, 198.51.100.1-198.51.100.7, 2001:db8::/32",
+            "10.0.0.0/8",
+            "AS1",
+        ] {
+            let ours = set(s);
+            let theirs = ours.to_rpki();
+            assert_eq!(ResourceSet::from_rpki(&theirs), ours, "{s}");
+        }
+        assert_eq!(
+            set("AS64496-AS64500, 10.0.0.0/8").to_rpki().to_string(),
+            "asn: 'AS64496-AS64500', ipv4: '10.0.0.0/8', ipv6: ''"
+        );
+        assert_eq!(
+            set("AS1-AS10, 10.0.0.0/8").intersection(&set("AS5-AS20, 10.1.0.0/16, ::/0")),
+            set("AS5-AS10, 10.1.0.0/16")
+        );
     }
 
     #[test]

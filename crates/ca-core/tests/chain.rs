@@ -44,6 +44,7 @@ fn issued_chain_validates_with_the_rpki_crate() {
         cert: ta_bytes,
         cert_serial: ta_serial,
         cert_not_after: ta_not_after,
+        cert_uri: None,
     };
     let ta_issuer = ta
         .issuer(&layout, keys.get_key_info(&ta_key).unwrap())
@@ -86,6 +87,7 @@ fn issued_chain_validates_with_the_rpki_crate() {
         cert: obj.bytes.clone(),
         cert_serial: obj.serial.unwrap(),
         cert_not_after: obj.not_after,
+        cert_uri: None,
     };
     let issuer = child.issuer(&layout, child_pub.clone()).unwrap();
 

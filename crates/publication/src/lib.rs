@@ -136,15 +136,27 @@ impl RsyncTree {
         let mut stats = WriteStats::default();
         let mut dirs: HashSet<String> = HashSet::new();
         for f in files {
-            if !safe_component(f.name) || !(f.dir.is_empty() || safe_component(f.dir)) {
+            if !safe_component(f.name)
+                || !(f.dir.is_empty() || f.dir.split('/').all(safe_component))
+            {
                 return Err(PublicationError::BadPath(format!("{}/{}", f.dir, f.name)));
             }
             let rel = if f.dir.is_empty() {
                 PathBuf::from(f.name)
             } else {
-                if dirs.insert(f.dir.to_string()) {
-                    let d = tmp.join(f.dir);
-                    fs::create_dir(&d).map_err(io_err(&d))?;
+                if !dirs.contains(f.dir) {
+                    // Publishers (RFC 8181) nest directories below their base.
+                    let mut at = String::new();
+                    for part in f.dir.split('/') {
+                        if !at.is_empty() {
+                            at.push('/');
+                        }
+                        at.push_str(part);
+                        if dirs.insert(at.clone()) {
+                            let d = tmp.join(&at);
+                            fs::create_dir(&d).map_err(io_err(&d))?;
+                        }
+                    }
                 }
                 Path::new(f.dir).join(f.name)
             };
@@ -299,7 +311,10 @@ mod tests {
             ("..", "x.roa"),
             ("ca", "../x"),
             ("ca", ".hidden"),
-            ("a/b", "x"),
+            ("a/../b", "x"),
+            ("a//b", "x"),
+            ("/a", "x"),
+            ("a/.b", "x"),
         ] {
             assert!(
                 tree.write([file(dir, name, b"x", 1)]).is_err(),

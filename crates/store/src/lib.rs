@@ -26,6 +26,9 @@ use rpki::crypto::KeyIdentifier;
 use rpki::repository::x509::{Serial, Time};
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod peers;
+pub use peers::{ChildCert, Peer, PeerKind};
+
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -145,8 +148,49 @@ const SCHEMA_V4: &str = "
 CREATE TABLE pending_points (handle TEXT PRIMARY KEY);
 ";
 
+/// Schema version 5: RFC 8183 peers (delegated children and publishers),
+/// the certificates issued to delegated children, and the objects
+/// publishers keep in the repository.
+const SCHEMA_V5: &str = "
+-- Where a remote parent publishes the certificate of a CA it issued to.
+ALTER TABLE cas ADD COLUMN cert_uri TEXT;
+CREATE TABLE peers (
+    kind TEXT NOT NULL,
+    handle TEXT NOT NULL,
+    parent TEXT REFERENCES cas(handle),
+    id_cert BLOB NOT NULL,
+    resources TEXT,
+    base_uri TEXT,
+    service_uri TEXT,
+    their_handle TEXT,
+    our_handle TEXT,
+    key_id TEXT,
+    last_sync INTEGER,
+    last_error TEXT,
+    last_signing_time INTEGER,
+    last_digests TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL,
+    PRIMARY KEY (kind, handle)
+);
+CREATE TABLE child_certs (
+    child TEXT NOT NULL,
+    ski TEXT NOT NULL,
+    name TEXT NOT NULL,
+    resources TEXT NOT NULL,
+    req_limit TEXT NOT NULL,
+    PRIMARY KEY (child, ski)
+);
+CREATE TABLE publisher_objects (
+    uri TEXT PRIMARY KEY,
+    publisher TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    mtime INTEGER NOT NULL
+);
+CREATE INDEX publisher_objects_by ON publisher_objects (publisher, uri);
+";
+
 /// The schema version this code writes; `meta.schema_version`.
-pub const SCHEMA_VERSION: &str = "4";
+pub const SCHEMA_VERSION: &str = "5";
 
 /// An open Anchorage database.
 pub struct Store {
@@ -177,6 +221,7 @@ impl Store {
         tx.execute_batch(SCHEMA_V2)?;
         tx.execute_batch(SCHEMA_V3)?;
         tx.execute_batch(SCHEMA_V4)?;
+        tx.execute_batch(SCHEMA_V5)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
             [SCHEMA_VERSION],
@@ -224,12 +269,18 @@ impl Store {
                 )?;
                 tx.execute_batch(SCHEMA_V3)?;
                 tx.execute_batch(SCHEMA_V4)?;
+                tx.execute_batch(SCHEMA_V5)?;
             }
             "2" => {
                 tx.execute_batch(SCHEMA_V3)?;
                 tx.execute_batch(SCHEMA_V4)?;
+                tx.execute_batch(SCHEMA_V5)?;
             }
-            "3" => tx.execute_batch(SCHEMA_V4)?,
+            "3" => {
+                tx.execute_batch(SCHEMA_V4)?;
+                tx.execute_batch(SCHEMA_V5)?;
+            }
+            "4" => tx.execute_batch(SCHEMA_V5)?,
             other => return Err(corrupt("schema version", other)),
         }
         tx.execute(
@@ -377,10 +428,19 @@ fn parse_serial(s: &str) -> Result<Serial> {
     s.parse().map_err(|_| corrupt("serial", s))
 }
 
-type CaRow = (String, Option<String>, String, String, Vec<u8>, String, i64);
+type CaRow = (
+    String,
+    Option<String>,
+    String,
+    String,
+    Vec<u8>,
+    String,
+    i64,
+    Option<String>,
+);
 
 fn ca_from_row(row: CaRow) -> Result<CaRecord> {
-    let (handle, parent, resources, key, cert, serial, not_after) = row;
+    let (handle, parent, resources, key, cert, serial, not_after, cert_uri) = row;
     Ok(CaRecord {
         resources: resources
             .parse::<ResourceSet>()
@@ -393,10 +453,12 @@ fn ca_from_row(row: CaRow) -> Result<CaRecord> {
         cert_not_after: from_secs(not_after)?,
         handle,
         parent,
+        cert_uri,
     })
 }
 
-const CA_COLUMNS: &str = "handle, parent, resources, key_id, cert, cert_serial, cert_not_after";
+const CA_COLUMNS: &str =
+    "handle, parent, resources, key_id, cert, cert_serial, cert_not_after, cert_uri";
 
 impl Tx<'_> {
     /// Commits the transaction durably.
@@ -438,6 +500,7 @@ impl Tx<'_> {
                         r.get(4)?,
                         r.get(5)?,
                         r.get(6)?,
+                        r.get(7)?,
                     ))
                 },
             )
@@ -459,6 +522,7 @@ impl Tx<'_> {
                 r.get(4)?,
                 r.get(5)?,
                 r.get(6)?,
+                r.get(7)?,
             ))
         })?;
         let mut out = Vec::new();
@@ -481,8 +545,9 @@ impl Tx<'_> {
     pub fn insert_ca(&self, ca: &CaRecord, now: Time) -> Result<()> {
         self.tx.execute(
             "INSERT INTO cas (handle, parent, resources, key_id, cert, cert_serial,
-                              cert_not_after, next_manifest_number, next_crl_number, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 1, ?8)",
+                              cert_not_after, next_manifest_number, next_crl_number, created_at,
+                              cert_uri)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 1, ?8, ?9)",
             params![
                 ca.handle,
                 ca.parent,
@@ -492,6 +557,7 @@ impl Tx<'_> {
                 ca.cert_serial.to_string(),
                 to_secs(ca.cert_not_after),
                 to_secs(now),
+                ca.cert_uri,
             ],
         )?;
         Ok(())
@@ -501,7 +567,7 @@ impl Tx<'_> {
     pub fn update_ca(&self, ca: &CaRecord) -> Result<()> {
         self.tx.execute(
             "UPDATE cas SET resources = ?2, key_id = ?3, cert = ?4, cert_serial = ?5,
-                            cert_not_after = ?6 WHERE handle = ?1",
+                            cert_not_after = ?6, cert_uri = ?7 WHERE handle = ?1",
             params![
                 ca.handle,
                 ca.resources.to_string(),
@@ -509,6 +575,7 @@ impl Tx<'_> {
                 ca.cert.as_ref(),
                 ca.cert_serial.to_string(),
                 to_secs(ca.cert_not_after),
+                ca.cert_uri,
             ],
         )?;
         Ok(())

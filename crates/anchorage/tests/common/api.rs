@@ -16,6 +16,7 @@ pub struct Serve {
     pub child: Child,
     pub api: String,
     pub rsync: u16,
+    pub http: String,
 }
 
 impl Drop for Serve {
@@ -64,6 +65,7 @@ pub fn serve(cli: &Cli, config: &str) -> Serve {
         child,
         api: format!("https://127.0.0.1:{api}"),
         rsync,
+        http: format!("http://127.0.0.1:{http}"),
     }
 }
 
@@ -180,8 +182,29 @@ pub fn token(cli: &Cli, args: &[&str]) -> String {
 /// The store's rows (every table) and the published files: what a
 /// refused request must leave exactly as it was.
 pub fn state(dir: &Path) -> (BTreeMap<String, Vec<String>>, BTreeMap<PathBuf, Vec<u8>>) {
-    // Changes accepted before are published first (group publication).
-    wait_published(dir);
+    // Changes accepted before are published first (group publication):
+    // nothing owed, and the tree and RRDP files no longer changing (the
+    // owed manifests are committed before the tree is written).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = None;
+    loop {
+        wait_published(dir);
+        let now = state_now(dir);
+        if last.as_ref() == Some(&now) {
+            return now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the published state never settled"
+        );
+        last = Some(now);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+type State = (BTreeMap<String, Vec<String>>, BTreeMap<PathBuf, Vec<u8>>);
+
+fn state_now(dir: &Path) -> State {
     let conn = rusqlite::Connection::open_with_flags(
         dir.join("anchorage.db"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod external;
 pub mod faults;
 pub mod tls;
 
@@ -30,16 +31,15 @@ impl Cli {
 
     /// Runs `anchorage init` with this RRDP URI and extra options.
     pub fn init_with(dir: &Path, rrdp_uri: &str, extra: &[&str]) -> Cli {
+        Self::init_at(dir, "rsync://127.0.0.1/repo/", rrdp_uri, extra)
+    }
+
+    /// Runs `anchorage init` with these URIs and extra options.
+    pub fn init_at(dir: &Path, rsync_uri: &str, rrdp_uri: &str, extra: &[&str]) -> Cli {
         let cli = Cli {
             dir: dir.to_path_buf(),
         };
-        let mut args = vec![
-            "init",
-            "--rsync-uri",
-            "rsync://127.0.0.1/repo/",
-            "--rrdp-uri",
-            rrdp_uri,
-        ];
+        let mut args = vec!["init", "--rsync-uri", rsync_uri, "--rrdp-uri", rrdp_uri];
         args.extend(extra);
         cli.ok(&args);
         cli

@@ -1,0 +1,762 @@
+//! This instance as a child: a local CA certified by a remote parent over
+//! RFC 6492, and the repository published at a remote RFC 8181 server.
+//!
+//! An NIR runs Anchorage with `--rsync-uri` set to the SIA base its RIR
+//! assigns it; `parent add` makes one of its CAs the child of the RIR's
+//! CA, `repository add` makes every CA under such a remote parent publish
+//! at the RIR's publication server. A sync lists the entitlements, asks
+//! for a certificate when there is none or it no longer matches (growth,
+//! expiry, new SIA), and takes back what a shrunk certificate no longer
+//! covers: ROAs are withdrawn, child CAs recertified with less.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+use rpki::ca::csr::{Csr, RpkiCaCsr};
+use rpki::ca::idcert::IdCert;
+use rpki::ca::idexchange::{
+    ChildHandle, ChildRequest, ParentResponse, PublisherHandle, PublisherRequest, RecipientHandle,
+    RepositoryResponse, SenderHandle,
+};
+use rpki::ca::provisioning::{
+    IssuanceRequest, Message as ProvMessage, Payload, ProvisioningCms, RequestResourceLimit,
+};
+use rpki::ca::publication::{
+    Base64, Message as PubMessage, PublicationCms, Publish, PublishDelta, Reply, Update, Withdraw,
+};
+use rpki::repository::cert::Cert;
+use rpki::rrdp::Hash;
+
+use super::*;
+use crate::bpki;
+use crate::protocols::{self, PUBLICATION_TYPE, UPDOWN_TYPE};
+use anchorage_store::{Peer, PeerKind};
+
+/// The peer handle of the one remote repository.
+const REPOSITORY: &str = "repository";
+
+/// A remote parent as listed by `anchorage parent list`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ParentInfo {
+    /// The local CA it certifies.
+    pub ca: String,
+    /// The parent's handle.
+    pub parent: String,
+    /// Its RFC 6492 service URI.
+    pub service_uri: String,
+    /// The resources certified, once a certificate was received.
+    pub resources: Option<String>,
+    /// When the last sync succeeded (seconds since the epoch).
+    pub last_sync: Option<i64>,
+    /// Why the last sync failed, if it did.
+    pub last_error: Option<String>,
+}
+
+/// What one sync with a remote parent did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct SyncReport {
+    /// The local CA.
+    pub ca: String,
+    /// The resources its certificate holds now.
+    pub resources: String,
+    /// Whether a new certificate was received and published.
+    pub certified: bool,
+    /// ROA payloads withdrawn because the resources shrank.
+    pub roas_withdrawn: usize,
+}
+
+fn remote(peer: &str, why: impl ToString) -> AppError {
+    AppError::Remote {
+        peer: peer.to_string(),
+        why: why.to_string(),
+    }
+}
+
+fn signing<E: std::fmt::Debug>(what: &str) -> impl FnOnce(E) -> AppError + '_ {
+    move |e| anchorage_ca_core::CaError::Signing(format!("{what}: {e:?}")).into()
+}
+
+/// The resources of a certificate issued to us (RFC 3779 blocks; a
+/// certificate from a parent never inherits).
+fn cert_resources(cert: &Cert) -> Result<ResourceSet> {
+    fn inherit<E>(_: E) -> AppError {
+        AppError::BadPeerFile {
+            what: "certificate from the parent",
+            why: "inherits resources".into(),
+        }
+    }
+    Ok(ResourceSet::from_rpki(
+        &rpki::repository::resources::ResourceSet::new(
+            cert.as_resources().to_blocks().map_err(inherit)?,
+            cert.v4_resources().to_blocks().map_err(inherit)?.into(),
+            cert.v6_resources().to_blocks().map_err(inherit)?.into(),
+        ),
+    ))
+}
+
+impl Ctx {
+    /// Sends one signed RFC 6492 message; returns the verified reply's
+    /// payload and notes its signing-time and digest in `seen`.
+    fn provision(
+        &self,
+        agent: &ureq::Agent,
+        peer: &Peer,
+        message: ProvMessage,
+        id_key: &KeyIdentifier,
+        now: Time,
+        seen: &mut Vec<(i64, String)>,
+    ) -> Result<Payload> {
+        let service = peer.service_uri.clone().unwrap_or_default();
+        let cms = ProvisioningCms::create(message, id_key, &self.keys)
+            .map_err(signing("RFC 6492 message"))?;
+        let body = exchange(agent, &service, UPDOWN_TYPE, &cms.to_bytes())?;
+        let reply = ProvisioningCms::decode(&body)
+            .map_err(|e| remote(&service, format!("not an RFC 6492 reply: {e}")))?;
+        let their = decode_id(peer)?;
+        reply.validate_at(their.public_key(), now).map_err(|e| {
+            remote(
+                &service,
+                format!("reply not signed by the parent's identity: {e}"),
+            )
+        })?;
+        seen.push((
+            bpki::signing_time(&body).map_err(|e| remote(&service, e))?,
+            bpki::digest(&body),
+        ));
+        Ok(reply.into_message().into_payload())
+    }
+
+    /// Sends one signed RFC 8181 query to the remote repository.
+    fn publication_query(
+        &self,
+        agent: &ureq::Agent,
+        peer: &Peer,
+        message: PubMessage,
+        id_key: &KeyIdentifier,
+        now: Time,
+        seen: &mut Vec<(i64, String)>,
+    ) -> Result<Reply> {
+        let service = peer.service_uri.clone().unwrap_or_default();
+        let cms = PublicationCms::create(message, id_key, &self.keys)
+            .map_err(signing("RFC 8181 message"))?;
+        let body = exchange(agent, &service, PUBLICATION_TYPE, &cms.to_bytes())?;
+        let reply = PublicationCms::decode(&body)
+            .map_err(|e| remote(&service, format!("not an RFC 8181 reply: {e}")))?;
+        let their = decode_id(peer)?;
+        reply.validate_at(their.public_key(), now).map_err(|e| {
+            remote(
+                &service,
+                format!("reply not signed by the repository's identity: {e}"),
+            )
+        })?;
+        seen.push((
+            bpki::signing_time(&body).map_err(|e| remote(&service, e))?,
+            bpki::digest(&body),
+        ));
+        reply
+            .into_message()
+            .as_reply()
+            .map_err(|e| remote(&service, format!("not a reply: {e}")))
+    }
+
+    /// Checks the replies of a peer for replays and records the newest.
+    fn accept_replies(&self, tx: &Tx<'_>, peer: &Peer, seen: &[(i64, String)]) -> Result<()> {
+        let (mut last, mut digests) = (peer.last_signing_time, peer.last_digests.clone());
+        for (time, digest) in seen {
+            let (t, d) = bpki::check_fresh(last, &digests, *time, digest).map_err(|why| {
+                remote(
+                    peer.service_uri.as_deref().unwrap_or_default(),
+                    format!("reply refused: {why}"),
+                )
+            })?;
+            last = Some(t);
+            digests = d;
+        }
+        if let Some(t) = last {
+            tx.set_peer_last_message(peer.kind, &peer.handle, t, &digests)?;
+        }
+        Ok(())
+    }
+
+    /// Takes back what `ca`'s (smaller) resources no longer cover: its
+    /// ROAs outside them are withdrawn, hosted children are recertified
+    /// with what remains (recursively), delegated children's certificates
+    /// reissued or revoked. Refreshes the point. Returns the ROA payloads
+    /// withdrawn in the whole subtree.
+    fn shrink(&self, tx: &Tx<'_>, ca: &CaRecord, now: Time) -> Result<usize> {
+        let issuer = self.issuer(ca)?;
+        let mut point = tx.point(&ca.handle)?;
+        let mut removed = 0;
+        let mut asns = BTreeSet::new();
+        for payload in tx.roas(&ca.handle, None)? {
+            if payload.check_held(&ca.handle, &ca.resources).is_ok() {
+                continue;
+            }
+            tx.delete_roa(&ca.handle, &payload)?;
+            tx.audit_change(
+                now,
+                self.who(),
+                "roa remove",
+                Some(&ca.handle),
+                &format!("{payload} (no longer within the CA's resources)"),
+                Some(&payload.to_string()),
+                None,
+            )?;
+            asns.insert(payload.asn);
+            removed += 1;
+        }
+        for asn in &asns {
+            self.put_roa(tx, &mut point, ca, &issuer, *asn, now)?;
+        }
+        for child_handle in tx.children(&ca.handle)? {
+            let mut child = load_ca(tx, &child_handle)?;
+            if ca.resources.contains(&child.resources) {
+                continue;
+            }
+            let before = child.resources.to_string();
+            child.resources = child.resources.intersection(&ca.resources);
+            if child.resources.is_empty() {
+                // Nothing left to certify: revoke the certificate.
+                point.withdraw(&ca::cert_file_name(&child.key), now);
+                tracing::warn!(ca = %child_handle, "no resources left; certificate revoked");
+                continue;
+            }
+            self.recertify(tx, &mut point, &mut child, &issuer, now)?;
+            tx.audit_change(
+                now,
+                self.who(),
+                "ca update",
+                Some(&child_handle),
+                &format!("resources {} (the parent's shrank)", child.resources),
+                Some(&before),
+                Some(&child.resources.to_string()),
+            )?;
+            removed += self.shrink(tx, &child, now)?;
+        }
+        for delegated in tx.children_of(&ca.handle)? {
+            for record in tx.child_certs(&delegated.handle)? {
+                if !ca.resources.contains(&record.resources) {
+                    self.renew_delegated(tx, &mut point, ca, &issuer, &record.name, now)?;
+                }
+            }
+        }
+        point.refresh(&self.keys, &issuer, now, &self.timing)?;
+        tx.save_point(&ca.handle, &point, now)?;
+        Ok(removed)
+    }
+
+    /// The CAs whose points go to the remote repository: those under a
+    /// remote parent, and their descendants.
+    fn remotely_published(&self, tx: &Tx<'_>) -> Result<BTreeSet<String>> {
+        let mut out = BTreeSet::new();
+        for ca in tx.cas()? {
+            // Parents come before children in creation order.
+            let under_remote = match &ca.parent {
+                None => ca.cert_uri.is_some(),
+                Some(p) => out.contains(p),
+            };
+            if under_remote {
+                out.insert(ca.handle);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// POSTs one message; a reply other than 200 is the peer's refusal.
+fn exchange(agent: &ureq::Agent, service: &str, media: &str, body: &[u8]) -> Result<Vec<u8>> {
+    let (status, reply) = protocols::post(agent, service, media, body)
+        .map_err(|e| remote(service, format!("{e:#}")))?;
+    if status != 200 {
+        let text = String::from_utf8_lossy(&reply[..reply.len().min(500)]).to_string();
+        return Err(remote(service, format!("HTTP {status}: {text}")));
+    }
+    Ok(reply)
+}
+
+fn decode_id(peer: &Peer) -> Result<IdCert> {
+    IdCert::decode(peer.id_cert.clone()).map_err(|e| AppError::BadPeerFile {
+        what: "stored identity certificate",
+        why: e.to_string(),
+    })
+}
+
+impl Anchorage {
+    /// The RFC 8183 child request for local CA `handle`, to send to a parent.
+    pub fn child_request(&mut self, handle: &str) -> Result<ChildRequest> {
+        validate_handle(handle)?;
+        let id = self.bpki_identity()?;
+        Ok(ChildRequest::new(
+            Base64::from_content(&id.to_bytes()),
+            ChildHandle::new(handle.into()),
+        ))
+    }
+
+    /// The RFC 8183 publisher request, to send to a repository.
+    pub fn publisher_request(&mut self, handle: &str) -> Result<PublisherRequest> {
+        validate_handle(handle)?;
+        let id = self.bpki_identity()?;
+        Ok(PublisherRequest::new(
+            Base64::from_content(&id.to_bytes()),
+            PublisherHandle::new(handle.into()),
+            None,
+        ))
+    }
+
+    /// Imports a repository response: CAs under remote parents publish there.
+    pub fn add_repository(&mut self, response_xml: &[u8]) -> Result<()> {
+        let response =
+            RepositoryResponse::parse(response_xml).map_err(|e| AppError::BadPeerFile {
+                what: "repository response",
+                why: e.to_string(),
+            })?;
+        let id = response.validate().map_err(|e| AppError::BadPeerFile {
+            what: "repository response's identity certificate",
+            why: e.to_string(),
+        })?;
+        let sia = response.sia_base().to_string();
+        if sia != self.ctx.layout.rsync_base {
+            return Err(AppError::BadPeerFile {
+                what: "repository response",
+                why: format!(
+                    "its SIA base {sia} is not this instance's rsync URI {}; \
+                     initialise a data directory with --rsync-uri {sia} to publish there",
+                    self.ctx.layout.rsync_base
+                ),
+            });
+        }
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        if tx.peer(PeerKind::Repository, REPOSITORY)?.is_some() {
+            return Err(AppError::DuplicatePeer {
+                kind: "repository",
+                handle: REPOSITORY.into(),
+            });
+        }
+        tx.insert_peer(&Peer {
+            kind: PeerKind::Repository,
+            handle: REPOSITORY.into(),
+            id_cert: id.to_bytes(),
+            base_uri: Some(sia.clone()),
+            service_uri: Some(response.service_uri().as_str().to_string()),
+            our_handle: Some(response.publisher_handle().as_str().to_string()),
+            created: to_secs(now),
+            ..Peer::default()
+        })?;
+        tx.audit_change(
+            now,
+            self.ctx.who(),
+            "repository add",
+            None,
+            &format!(
+                "publishing at {} as {}",
+                response.service_uri().as_str(),
+                sia
+            ),
+            None,
+            Some(&sia),
+        )?;
+        tx.commit()?;
+        self.write_tree_after_commit()?;
+        Ok(())
+    }
+
+    /// Imports a parent response: local CA `handle` (created by the first
+    /// sync) will be certified by that parent.
+    pub fn add_parent(&mut self, handle: &str, response_xml: &[u8]) -> Result<()> {
+        let response = ParentResponse::parse(response_xml).map_err(|e| AppError::BadPeerFile {
+            what: "parent response",
+            why: e.to_string(),
+        })?;
+        let id = response.validate().map_err(|e| AppError::BadPeerFile {
+            what: "parent response's identity certificate",
+            why: e.to_string(),
+        })?;
+        validate_handle(handle)?;
+        if handle == TA_HANDLE {
+            return Err(AppError::ReservedHandle(handle.into()));
+        }
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        if tx.ca(handle)?.is_some() || tx.peer(PeerKind::Publisher, handle)?.is_some() {
+            return Err(AppError::DuplicateHandle(handle.into()));
+        }
+        if tx.peer(PeerKind::Parent, handle)?.is_some() {
+            return Err(AppError::DuplicatePeer {
+                kind: "parent of CA",
+                handle: handle.into(),
+            });
+        }
+        let key = self.ctx.keys.generate()?;
+        tx.insert_peer(&Peer {
+            kind: PeerKind::Parent,
+            handle: handle.into(),
+            id_cert: id.to_bytes(),
+            service_uri: Some(response.service_uri().as_str().to_string()),
+            their_handle: Some(response.parent_handle().as_str().to_string()),
+            our_handle: Some(response.child_handle().as_str().to_string()),
+            key_id: Some(key.to_string()),
+            created: to_secs(now),
+            ..Peer::default()
+        })?;
+        tx.audit_change(
+            now,
+            self.ctx.who(),
+            "parent add",
+            Some(handle),
+            &format!(
+                "parent {} at {}",
+                response.parent_handle(),
+                response.service_uri().as_str()
+            ),
+            None,
+            None,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The remote parents and the state of their last sync.
+    pub fn list_parents(&mut self) -> Result<Vec<ParentInfo>> {
+        let tx = self.store.read_transaction()?;
+        let mut out = Vec::new();
+        for p in tx.peers(PeerKind::Parent)? {
+            out.push(ParentInfo {
+                resources: tx.ca(&p.handle)?.map(|c| c.resources.to_string()),
+                ca: p.handle,
+                parent: p.their_handle.unwrap_or_default(),
+                service_uri: p.service_uri.unwrap_or_default(),
+                last_sync: p.last_sync,
+                last_error: p.last_error,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Syncs every remote parent; failures are logged and recorded.
+    pub fn sync_parents(&mut self) -> Result<Vec<std::result::Result<SyncReport, String>>> {
+        let handles: Vec<String> = {
+            let tx = self.store.read_transaction()?;
+            tx.peers(PeerKind::Parent)?
+                .into_iter()
+                .map(|p| p.handle)
+                .collect()
+        };
+        Ok(handles
+            .iter()
+            .map(|h| self.sync_parent(h).map_err(|e| e.to_string()))
+            .collect())
+    }
+
+    /// Syncs with the remote parent of local CA `handle` (RFC 6492 list,
+    /// then issue when needed) and publishes the outcome.
+    pub fn sync_parent(&mut self, handle: &str) -> Result<SyncReport> {
+        let result = self.sync_parent_once(handle);
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        match &result {
+            Ok(_) => tx.set_peer_sync(PeerKind::Parent, handle, Some(to_secs(now)), None)?,
+            Err(e) => {
+                tracing::warn!(ca = %handle, error = %e, "sync with the remote parent failed");
+                tx.set_peer_sync(PeerKind::Parent, handle, None, Some(&e.to_string()))?
+            }
+        }
+        tx.commit()?;
+        result
+    }
+
+    fn sync_parent_once(&mut self, handle: &str) -> Result<SyncReport> {
+        let now = self.ctx.clock.now();
+        let (peer, ca, id_key) = {
+            let tx = self.store.transaction()?;
+            let peer = tx
+                .peer(PeerKind::Parent, handle)?
+                .ok_or_else(|| AppError::UnknownPeer {
+                    kind: "parent of CA",
+                    handle: handle.into(),
+                })?;
+            let ca = tx.ca(handle)?;
+            let (id_key, _) = self.ctx.identity(&tx, now)?;
+            tx.commit()?;
+            (peer, ca, id_key)
+        };
+        let key: KeyIdentifier = match &ca {
+            Some(c) => c.key,
+            None => peer
+                .key_id
+                .as_deref()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|_| AppError::BadPeerFile {
+                    what: "stored key of the CA",
+                    why: format!("{:?}", peer.key_id),
+                })?,
+        };
+        let agent = protocols::client(&[]).map_err(|e| remote("HTTP client", format!("{e:#}")))?;
+        let service = peer.service_uri.clone().unwrap_or_default();
+        let sender = || SenderHandle::new(peer.our_handle.clone().unwrap_or_default().into());
+        let recipient =
+            || RecipientHandle::new(peer.their_handle.clone().unwrap_or_default().into());
+        let mut seen = Vec::new();
+
+        // RFC 6492 §3.3: what may this CA hold, and what does it hold?
+        let list = self.ctx.provision(
+            &agent,
+            &peer,
+            ProvMessage::list(sender(), recipient()),
+            &id_key,
+            now,
+            &mut seen,
+        )?;
+        let classes = match list {
+            Payload::ListResponse(l) => l.classes().clone(),
+            Payload::ErrorResponse(e) => {
+                return Err(remote(&service, format!("list refused: {e}")));
+            }
+            other => {
+                return Err(remote(
+                    &service,
+                    format!("expected a list response, got {}", other.payload_type()),
+                ));
+            }
+        };
+        let Some(class) = classes.first() else {
+            return Err(remote(&service, "the parent lists no resource class"));
+        };
+        if classes.len() > 1 {
+            tracing::warn!(ca = %handle, classes = classes.len(), "only the first resource class is used");
+        }
+        let entitled = ResourceSet::from_rpki(class.resource_set());
+        let sia = self.ctx.layout.sia(handle, &key)?;
+        let held = class
+            .issued_certs()
+            .iter()
+            .find(|c| c.cert().subject_public_key_info().key_identifier() == key);
+        let current = match held {
+            Some(c) => {
+                let res = cert_resources(c.cert())?;
+                let fresh = time_diff(c.cert().validity().not_after(), now)
+                    > self.ctx.timing.object_reissue_before;
+                let same_sia = c.cert().ca_repository() == Some(&sia.ca_repository)
+                    && c.cert().rpki_manifest() == Some(&sia.manifest);
+                (res == entitled && fresh && same_sia).then(|| (c.uri().clone(), c.cert().clone()))
+            }
+            None => None,
+        };
+        let (uri, cert) = match current {
+            Some(c) => c,
+            None => {
+                // RFC 6492 §3.4: ask for a certificate of our key.
+                let csr = Csr::construct_rpki_ca(
+                    &self.ctx.keys,
+                    &key,
+                    &sia.ca_repository,
+                    &sia.manifest,
+                    sia.notify.as_ref(),
+                )
+                .map_err(signing("certificate request"))?;
+                let csr =
+                    RpkiCaCsr::decode(csr.into_bytes()).map_err(signing("certificate request"))?;
+                let request = IssuanceRequest::new(
+                    class.class_name().clone(),
+                    RequestResourceLimit::new(),
+                    csr,
+                );
+                match self.ctx.provision(
+                    &agent,
+                    &peer,
+                    ProvMessage::issue(sender(), recipient(), request),
+                    &id_key,
+                    now,
+                    &mut seen,
+                )? {
+                    Payload::IssueResponse(r) => {
+                        let (uri, _, cert) = r.into_issued().unpack();
+                        (uri, cert)
+                    }
+                    Payload::ErrorResponse(e) => {
+                        return Err(remote(&service, format!("issue refused: {e}")));
+                    }
+                    other => {
+                        return Err(remote(
+                            &service,
+                            format!("expected an issue response, got {}", other.payload_type()),
+                        ));
+                    }
+                }
+            }
+        };
+        if cert.subject_public_key_info().key_identifier() != key {
+            return Err(remote(&service, "the certificate is not for this CA's key"));
+        }
+        let resources = cert_resources(&cert)?;
+        let bytes = cert.to_captured().into_bytes();
+
+        let tx = self.store.transaction()?;
+        self.ctx.accept_replies(&tx, &peer, &seen)?;
+        let mut report = SyncReport {
+            ca: handle.into(),
+            resources: resources.to_string(),
+            ..SyncReport::default()
+        };
+        match tx.ca(handle)? {
+            None => {
+                let record = CaRecord {
+                    handle: handle.into(),
+                    parent: None,
+                    resources: resources.clone(),
+                    key,
+                    cert: bytes,
+                    cert_serial: cert.serial_number(),
+                    cert_not_after: cert.validity().not_after(),
+                    cert_uri: Some(uri.to_string()),
+                };
+                tx.insert_ca(&record, now)?;
+                let mut point = PublicationPoint::new();
+                point.refresh(
+                    &self.ctx.keys,
+                    &self.ctx.issuer(&record)?,
+                    now,
+                    &self.ctx.timing,
+                )?;
+                tx.save_point(handle, &point, now)?;
+                tx.audit_change(
+                    now,
+                    self.ctx.who(),
+                    "parent sync",
+                    Some(handle),
+                    &format!(
+                        "certified by {} at {uri}: {resources}",
+                        peer.their_handle.clone().unwrap_or_default()
+                    ),
+                    None,
+                    Some(&resources.to_string()),
+                )?;
+                report.certified = true;
+            }
+            Some(mut record) if record.cert != bytes => {
+                let before = record.resources.clone();
+                record.resources = resources.clone();
+                record.cert = bytes;
+                record.cert_serial = cert.serial_number();
+                record.cert_not_after = cert.validity().not_after();
+                record.cert_uri = Some(uri.to_string());
+                tx.update_ca(&record)?;
+                // Everything the CA signed stays valid under the new
+                // certificate if it is within the new resources; the rest goes.
+                report.roas_withdrawn = self.ctx.shrink(&tx, &record, now)?;
+                tx.audit_change(
+                    now,
+                    self.ctx.who(),
+                    "parent sync",
+                    Some(handle),
+                    &format!("recertified at {uri}: {resources}"),
+                    Some(&before.to_string()),
+                    Some(&resources.to_string()),
+                )?;
+                report.certified = true;
+            }
+            Some(_) => {}
+        }
+        tx.commit()?;
+        if report.certified {
+            self.write_tree_after_commit()?;
+        }
+        Ok(report)
+    }
+
+    /// Brings the remote repository in line with the points of the CAs
+    /// under remote parents: one RFC 8181 list, then one delta. Does
+    /// nothing without a remote repository.
+    pub(super) fn push_to_repository(&mut self) -> Result<()> {
+        let now = self.ctx.clock.now();
+        let (peer, id_key, desired) = {
+            let tx = self.store.read_transaction()?;
+            let Some(peer) = tx.peer(PeerKind::Repository, REPOSITORY)? else {
+                return Ok(());
+            };
+            let Some(id_key) = tx
+                .meta("bpki_key")?
+                .and_then(|k| k.parse::<KeyIdentifier>().ok())
+            else {
+                return Ok(());
+            };
+            let handles = self.ctx.remotely_published(&tx)?;
+            let base = &self.ctx.layout.rsync_base;
+            let desired: BTreeMap<String, Bytes> = tx
+                .files()?
+                .into_iter()
+                .filter(|f| handles.contains(&f.dir))
+                .map(|f| (format!("{base}{}/{}", f.dir, f.name), f.bytes))
+                .collect();
+            (peer, id_key, desired)
+        };
+        let service = peer.service_uri.clone().unwrap_or_default();
+        let agent = protocols::client(&[]).map_err(|e| remote("HTTP client", format!("{e:#}")))?;
+        let mut seen = Vec::new();
+        let listed = match self.ctx.publication_query(
+            &agent,
+            &peer,
+            PubMessage::list_query(),
+            &id_key,
+            now,
+            &mut seen,
+        )? {
+            Reply::List(l) => l,
+            Reply::ErrorReply(e) => return Err(remote(&service, format!("list refused: {e}"))),
+            Reply::Success => return Err(remote(&service, "expected a list reply")),
+        };
+        let current: BTreeMap<String, Hash> = listed
+            .elements()
+            .iter()
+            .map(|e| (e.uri().to_string(), *e.hash()))
+            .collect();
+        let mut delta = PublishDelta::empty();
+        for (uri, bytes) in &desired {
+            let rsync = anchorage_ca_core::objects::rsync_uri(uri)?;
+            match current.get(uri) {
+                None => delta.add_publish(Publish::new(None, rsync, Base64::from_content(bytes))),
+                Some(hash) if !hash.matches(bytes) => {
+                    delta.add_update(Update::new(None, rsync, Base64::from_content(bytes), *hash))
+                }
+                Some(_) => {}
+            }
+        }
+        for (uri, hash) in &current {
+            if !desired.contains_key(uri) {
+                delta.add_withdraw(Withdraw::new(
+                    None,
+                    anchorage_ca_core::objects::rsync_uri(uri)?,
+                    *hash,
+                ));
+            }
+        }
+        let changes = delta.len();
+        if changes > 0 {
+            match self.ctx.publication_query(
+                &agent,
+                &peer,
+                PubMessage::delta(delta),
+                &id_key,
+                now,
+                &mut seen,
+            )? {
+                Reply::Success => {}
+                Reply::ErrorReply(e) => {
+                    return Err(remote(&service, format!("delta refused: {e}")));
+                }
+                Reply::List(_) => return Err(remote(&service, "expected success")),
+            }
+        }
+        let tx = self.store.transaction()?;
+        self.ctx.accept_replies(&tx, &peer, &seen)?;
+        tx.set_peer_sync(PeerKind::Repository, REPOSITORY, Some(to_secs(now)), None)?;
+        tx.commit()?;
+        tracing::debug!(
+            changes,
+            objects = desired.len(),
+            "published at the remote repository"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,398 @@
+//! The RFC 8181 publication server: publishers that run their own CA
+//! (a delegated child, or another Anchorage) publish their objects into
+//! this instance's repository, next to the hosted CAs' points, served by
+//! the same rsync daemon and RRDP.
+//!
+//! Each publisher owns the directory `RSYNC_BASE/HANDLE/` (CA handles
+//! and publisher handles share that namespace) and may publish nowhere
+//! else.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use rpki::ca::idexchange::{PublisherHandle, PublisherRequest, RepositoryResponse, ServiceUri};
+use rpki::ca::publication::{
+    Base64, ErrorReply, ListElement, ListReply, Message, PublicationCms, PublishDeltaElement,
+    Query, ReportError, ReportErrorCode,
+};
+use rpki::rrdp::Hash;
+
+use super::delegation::{Refusal, peer_id_cert};
+use super::*;
+use crate::bpki;
+use anchorage_store::{Peer, PeerKind};
+
+/// A publisher as listed by `anchorage publisher list`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PublisherInfo {
+    /// The publisher's handle.
+    pub handle: String,
+    /// The rsync URI it publishes under.
+    pub base_uri: String,
+    /// How many objects it has published.
+    pub objects: usize,
+}
+
+/// Longest path below a publisher's base and deepest nesting accepted.
+const MAX_PATH: usize = 512;
+const MAX_DEPTH: usize = 8;
+
+/// Whether `uri` lies inside `base` as a plain relative path: no `..`,
+/// no `.`, no empty or hidden component, only characters a repository
+/// file name needs.
+pub fn within_base(base: &str, uri: &str) -> bool {
+    let Some(rel) = uri.strip_prefix(base) else {
+        return false;
+    };
+    if rel.is_empty() || rel.len() > MAX_PATH || rel.ends_with('/') {
+        return false;
+    }
+    let parts: Vec<&str> = rel.split('/').collect();
+    parts.len() <= MAX_DEPTH
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && !p.starts_with('.')
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+}
+
+impl Ctx {
+    /// Signs an RFC 8181 reply with the BPKI identity.
+    fn sign_publication(&self, tx: &Tx<'_>, message: Message, now: Time) -> Result<Bytes> {
+        let (key, _) = self.identity(tx, now)?;
+        let cms = PublicationCms::create(message, &key, &self.keys)
+            .map_err(|e| anchorage_ca_core::CaError::Signing(format!("RFC 8181 reply: {e:?}")))?;
+        Ok(cms.to_bytes())
+    }
+}
+
+impl Anchorage {
+    /// Imports an RFC 8183 publisher request and returns the repository
+    /// response: where the publisher publishes and how.
+    pub fn add_publisher(
+        &mut self,
+        request_xml: &[u8],
+        service_base: Option<&str>,
+    ) -> Result<RepositoryResponse> {
+        let request = PublisherRequest::parse(request_xml).map_err(|e| AppError::BadPeerFile {
+            what: "publisher request",
+            why: e.to_string(),
+        })?;
+        let id_cert = request.validate().map_err(|e| AppError::BadPeerFile {
+            what: "publisher request's identity certificate",
+            why: e.to_string(),
+        })?;
+        let handle = request.publisher_handle().as_str().to_string();
+        validate_handle(&handle)?;
+        if handle == TA_HANDLE {
+            return Err(AppError::ReservedHandle(handle));
+        }
+        let base = service_base
+            .map(str::to_string)
+            .unwrap_or_else(|| self.service_base());
+        let service = format!("{}/rfc8181/{handle}", base.trim_end_matches('/'));
+        let service_uri: ServiceUri = service.parse().map_err(|e| AppError::BadPeerFile {
+            what: "service URI",
+            why: format!("{service}: {e}"),
+        })?;
+        let sia_base = format!("{}{handle}/", self.ctx.layout.rsync_base);
+        let notify = self.ctx.layout.notify.clone();
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        // One directory per handle: a publisher must not take a CA's.
+        if tx.ca(&handle)?.is_some() {
+            return Err(AppError::DuplicateHandle(handle));
+        }
+        if tx.peer(PeerKind::Publisher, &handle)?.is_some() {
+            return Err(AppError::DuplicatePeer {
+                kind: "publisher",
+                handle,
+            });
+        }
+        let (_, ours) = self.ctx.identity(&tx, now)?;
+        tx.insert_peer(&Peer {
+            kind: PeerKind::Publisher,
+            handle: handle.clone(),
+            parent: None,
+            id_cert: id_cert.to_bytes(),
+            resources: None,
+            base_uri: Some(sia_base.clone()),
+            last_signing_time: None,
+            last_digests: Vec::new(),
+            created: to_secs(now),
+            ..Peer::default()
+        })?;
+        tx.audit_change(
+            now,
+            self.ctx.who(),
+            "publisher add",
+            None,
+            &format!("publisher {handle} at {sia_base}"),
+            None,
+            Some(&sia_base),
+        )?;
+        tx.commit()?;
+        tracing::info!(publisher = %handle, base = %sia_base, "added publisher");
+        Ok(RepositoryResponse::new(
+            Base64::from_content(&ours.to_bytes()),
+            PublisherHandle::new(handle.as_str().into()),
+            service_uri,
+            anchorage_ca_core::objects::rsync_uri(&sia_base)?,
+            notify
+                .as_deref()
+                .map(anchorage_ca_core::objects::https_uri)
+                .transpose()?,
+            request.tag().cloned(),
+        ))
+    }
+
+    /// The publishers and how much each has published.
+    pub fn list_publishers(&mut self) -> Result<Vec<PublisherInfo>> {
+        let tx = self.store.read_transaction()?;
+        let mut out = Vec::new();
+        for p in tx.peers(PeerKind::Publisher)? {
+            out.push(PublisherInfo {
+                objects: tx.publisher_objects(&p.handle)?.len(),
+                handle: p.handle,
+                base_uri: p.base_uri.unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Removes a publisher and withdraws everything it published.
+    pub fn remove_publisher(&mut self, handle: &str) -> Result<()> {
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        let objects = tx.publisher_objects(handle)?.len();
+        if !tx.delete_peer(PeerKind::Publisher, handle)? {
+            return Err(AppError::UnknownPeer {
+                kind: "publisher",
+                handle: handle.into(),
+            });
+        }
+        tx.audit_change(
+            now,
+            self.ctx.who(),
+            "publisher remove",
+            None,
+            &format!("publisher {handle}, {objects} objects withdrawn"),
+            None,
+            None,
+        )?;
+        tx.commit()?;
+        self.write_tree_after_commit()?;
+        Ok(())
+    }
+
+    /// Answers one RFC 8181 message from `publisher`: the signed reply,
+    /// or why none is made.
+    pub fn rfc8181(&mut self, publisher: &str, body: &[u8]) -> std::result::Result<Bytes, Refusal> {
+        if body.len() > bpki::MAX_PUBLICATION_MESSAGE {
+            return Err(Refusal::BadMessage(format!(
+                "message of {} bytes exceeds the limit of {}",
+                body.len(),
+                bpki::MAX_PUBLICATION_MESSAGE
+            )));
+        }
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        let peer = tx
+            .peer(PeerKind::Publisher, publisher)?
+            .ok_or_else(|| Refusal::NotFound(format!("no publisher '{publisher}'")))?;
+        let cms = PublicationCms::decode(body)
+            .map_err(|e| Refusal::BadMessage(format!("not an RFC 8181 message: {e}")))?;
+        let id_cert = peer_id_cert(&peer)?;
+        cms.validate_at(id_cert.public_key(), now).map_err(|e| {
+            tracing::warn!(publisher, error = %e, "RFC 8181 message refused: not signed by the publisher's identity");
+            Refusal::Forbidden(format!("not signed by the identity of publisher '{publisher}': {e}"))
+        })?;
+        let signed = bpki::signing_time(body).map_err(Refusal::BadMessage)?;
+        let (last, digests) = bpki::check_fresh(
+            peer.last_signing_time,
+            &peer.last_digests,
+            signed,
+            &bpki::digest(body),
+        )
+        .map_err(|why| {
+            tracing::warn!(publisher, %why, "RFC 8181 message refused as a replay");
+            Refusal::Forbidden(why)
+        })?;
+        let query = cms
+            .into_message()
+            .as_query()
+            .map_err(|e| Refusal::BadMessage(format!("not an RFC 8181 query: {e}")))?;
+        let base = peer.base_uri.clone().unwrap_or_default();
+        let current: BTreeMap<String, Bytes> =
+            tx.publisher_objects(publisher)?.into_iter().collect();
+        let mut changed = false;
+        let reply = match query {
+            Query::List => Message::list_reply(ListReply::new(
+                current
+                    .iter()
+                    .filter_map(|(uri, bytes)| {
+                        let uri = uri.parse().ok()?;
+                        Some(ListElement::new(uri, Hash::from_data(bytes)))
+                    })
+                    .collect(),
+            )),
+            Query::Delta(delta) => {
+                // RFC 8181 §2.4: all or nothing. Check every element
+                // against the state as the earlier ones leave it.
+                let mut state: BTreeMap<String, Option<Bytes>> = BTreeMap::new();
+                let mut errors = ErrorReply::empty();
+                for element in delta.into_elements() {
+                    let (uri, expected, content) = match element {
+                        PublishDeltaElement::Publish(p) => {
+                            let (_, uri, content) = p.unpack();
+                            (uri.to_string(), None, Some(content))
+                        }
+                        PublishDeltaElement::Update(u) => {
+                            let (_, uri, content, hash) = u.unpack();
+                            (uri.to_string(), Some(hash), Some(content))
+                        }
+                        PublishDeltaElement::Withdraw(w) => {
+                            let (_, uri, hash) = w.unpack();
+                            (uri.to_string(), Some(hash), None)
+                        }
+                    };
+                    if !within_base(&base, &uri) {
+                        tracing::warn!(publisher, %uri, %base, "RFC 8181: publish outside the publisher's base refused");
+                        errors
+                            .add_error(ReportError::with_code(ReportErrorCode::PermissionFailure));
+                        continue;
+                    }
+                    let now_there = match state.get(&uri) {
+                        Some(s) => s.clone(),
+                        None => current.get(&uri).cloned(),
+                    };
+                    let code = match (&expected, &now_there) {
+                        (None, Some(_)) => Some(ReportErrorCode::ObjectAlreadyPresent),
+                        (Some(_), None) => Some(ReportErrorCode::NoObjectPresent),
+                        (Some(h), Some(b)) if !h.matches(b) => {
+                            Some(ReportErrorCode::NoObjectMatchingHash)
+                        }
+                        _ => None,
+                    };
+                    if let Some(code) = code {
+                        errors.add_error(ReportError::with_code(code));
+                        continue;
+                    }
+                    state.insert(uri, content.map(|c| c.to_bytes()));
+                }
+                if errors.errors().is_empty() && !tree_consistent(&current, &state) {
+                    // A file where another object needs a directory.
+                    errors.add_error(ReportError::with_code(ReportErrorCode::ConsistencyProblem));
+                }
+                if errors.errors().is_empty() {
+                    for (uri, content) in &state {
+                        match content {
+                            Some(bytes) => tx.put_publisher_object(publisher, uri, bytes, now)?,
+                            None => {
+                                tx.delete_publisher_object(publisher, uri)?;
+                            }
+                        }
+                    }
+                    changed = !state.is_empty();
+                    if changed {
+                        tx.audit(
+                            now,
+                            self.ctx.who(),
+                            "publisher delta",
+                            None,
+                            &format!(
+                                "publisher {publisher}: {} published, {} withdrawn",
+                                state.values().filter(|c| c.is_some()).count(),
+                                state.values().filter(|c| c.is_none()).count()
+                            ),
+                        )?;
+                    }
+                    Message::success()
+                } else {
+                    Message::error(errors)
+                }
+            }
+        };
+        tx.set_peer_last_message(PeerKind::Publisher, publisher, last, &digests)?;
+        let bytes = self.ctx.sign_publication(&tx, reply, now)?;
+        tx.commit()?;
+        if changed {
+            self.write_tree_after_commit()?;
+        }
+        Ok(bytes)
+    }
+}
+
+/// Whether the publisher's objects after applying `changes` still form
+/// a tree: no object's URI is a directory of another's.
+fn tree_consistent(
+    current: &BTreeMap<String, Bytes>,
+    changes: &BTreeMap<String, Option<Bytes>>,
+) -> bool {
+    let mut uris: std::collections::BTreeSet<&str> = current.keys().map(String::as_str).collect();
+    for (uri, content) in changes {
+        if content.is_some() {
+            uris.insert(uri);
+        } else {
+            uris.remove(uri.as_str());
+        }
+    }
+    uris.iter().all(|uri| {
+        uri.match_indices('/')
+            .skip(3) // rsync://host/module/
+            .all(|(i, _)| !uris.contains(&uri[..i]))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{tree_consistent, within_base};
+    use bytes::Bytes;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_file_cannot_be_a_directory() {
+        let current: BTreeMap<String, Bytes> =
+            [("rsync://h/repo/nir/a".to_string(), Bytes::new())].into();
+        let add = |u: &str| -> BTreeMap<String, Option<Bytes>> {
+            [(u.to_string(), Some(Bytes::new()))].into()
+        };
+        assert!(!tree_consistent(
+            &current,
+            &add("rsync://h/repo/nir/a/b.cer")
+        ));
+        assert!(tree_consistent(
+            &current,
+            &add("rsync://h/repo/nir/ab/b.cer")
+        ));
+        let swap: BTreeMap<String, Option<Bytes>> = [
+            ("rsync://h/repo/nir/a".to_string(), None),
+            ("rsync://h/repo/nir/a/b.cer".to_string(), Some(Bytes::new())),
+        ]
+        .into();
+        assert!(tree_consistent(&current, &swap));
+    }
+
+    #[test]
+    fn publishers_stay_inside_their_base() {
+        let base = "rsync://h/repo/nir/";
+        assert!(within_base(base, "rsync://h/repo/nir/a.cer"));
+        assert!(within_base(base, "rsync://h/repo/nir/lir/AS1.roa"));
+        for bad in [
+            "rsync://h/repo/nir/",
+            "rsync://h/repo/nir/../online/x.cer",
+            "rsync://h/repo/nir/./x.cer",
+            "rsync://h/repo/nir//x.cer",
+            "rsync://h/repo/nir/.hidden",
+            "rsync://h/repo/nir/dir/",
+            "rsync://h/repo/nirvana/x.cer",
+            "rsync://h/repo/other/x.cer",
+            "rsync://h/repo/nir/a b.cer",
+            "rsync://h/repo/nir/%2e%2e/x.cer",
+            "rsync://h/repo/nir/a/b/c/d/e/f/g/h/i.cer",
+        ] {
+            assert!(!within_base(base, bad), "{bad} accepted");
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! HTTP endpoints of the delegation protocols, served by the public HTTP
+//! server next to RRDP: `POST /rfc6492/PARENT/CHILD` (RFC 6492 §3,
+//! `application/rpki-updown`) and `POST /rfc8181/PUBLISHER` (RFC 8181
+//! §2, `application/rpki-publication`).
+//!
+//! Authentication is the CMS signature by the peer's identity
+//! certificate; a request that cannot be answered with a signed reply
+//! gets a 4xx and an RFC 9457 problem body, never a 500 for bad input.
+
+use std::sync::{Arc, Mutex};
+
+use anchorage_admin_api::problem::Problem;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing;
+
+use crate::bpki::{MAX_PROVISIONING_MESSAGE, MAX_PUBLICATION_MESSAGE};
+use crate::ops::{Anchorage, Refusal};
+
+/// RFC 6492 §3 media type.
+pub const UPDOWN_TYPE: &str = "application/rpki-updown";
+/// RFC 8181 §2 media type.
+pub const PUBLICATION_TYPE: &str = "application/rpki-publication";
+
+type Shared = Arc<Mutex<Anchorage>>;
+
+/// The routes of both protocols.
+pub fn router(anchorage: Shared) -> Router {
+    Router::new()
+        .route(
+            "/rfc6492/{parent}/{child}",
+            routing::post(rfc6492).layer(DefaultBodyLimit::max(MAX_PROVISIONING_MESSAGE)),
+        )
+        .route(
+            "/rfc8181/{publisher}",
+            routing::post(rfc8181).layer(DefaultBodyLimit::max(MAX_PUBLICATION_MESSAGE)),
+        )
+        .with_state(anchorage)
+}
+
+async fn rfc6492(
+    State(a): State<Shared>,
+    Path((parent, child)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    answer(UPDOWN_TYPE, move || {
+        let mut a = a.lock().map_err(|_| poisoned())?;
+        a.rfc6492(&parent, &child, &body)
+    })
+    .await
+}
+
+async fn rfc8181(State(a): State<Shared>, Path(publisher): Path<String>, body: Bytes) -> Response {
+    answer(PUBLICATION_TYPE, move || {
+        let mut a = a.lock().map_err(|_| poisoned())?;
+        a.rfc8181(&publisher, &body)
+    })
+    .await
+}
+
+fn poisoned() -> Refusal {
+    Refusal::Internal(crate::error::AppError::Io {
+        what: "CA state lock".into(),
+        source: std::io::Error::other("poisoned"),
+    })
+}
+
+async fn answer(
+    media_type: &'static str,
+    work: impl FnOnce() -> Result<bytes::Bytes, Refusal> + Send + 'static,
+) -> Response {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(reply)) => ([(header::CONTENT_TYPE, media_type)], reply).into_response(),
+        Ok(Err(refusal)) => match refusal {
+            Refusal::NotFound(d) => Problem::not_found(d).into_response(),
+            Refusal::BadMessage(d) => Problem::bad_request(d).into_response(),
+            Refusal::Forbidden(d) => Problem::forbidden(d).into_response(),
+            Refusal::Internal(e) => {
+                tracing::error!(error = %e, "protocol request failed");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal error",
+                    e.to_string(),
+                )
+                .into_response()
+            }
+        },
+        Err(e) => Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error",
+            e.to_string(),
+        )
+        .into_response(),
+    }
+}
+
+/// An HTTP client for peers' service URIs: the system's roots plus
+/// `extra_pem`; 4xx and 5xx are answers, not transport errors.
+pub fn client(extra_pem: &[u8]) -> anyhow::Result<ureq::Agent> {
+    Ok(ureq::Agent::config_builder()
+        .tls_config(anchorage_validator::rrdp::tls_config(extra_pem)?)
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(120)))
+        .build()
+        .new_agent())
+}
+
+/// POSTs a CMS-signed message to a service URI; returns the HTTP status
+/// and the body (at most [`MAX_PUBLICATION_MESSAGE`] bytes).
+pub fn post(
+    agent: &ureq::Agent,
+    url: &str,
+    media_type: &str,
+    body: &[u8],
+) -> anyhow::Result<(u16, Vec<u8>)> {
+    use anyhow::Context;
+    let req = ureq::http::Request::builder()
+        .method("POST")
+        .uri(url)
+        .header("Content-Type", media_type)
+        .body(body.to_vec())?;
+    let mut resp = agent.run(req).with_context(|| format!("POST {url}"))?;
+    let status = resp.status().as_u16();
+    let bytes = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_PUBLICATION_MESSAGE as u64)
+        .read_to_vec()
+        .with_context(|| format!("reading the reply of {url}"))?;
+    Ok((status, bytes))
+}

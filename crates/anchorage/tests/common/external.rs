@@ -1,0 +1,262 @@
+//! A CA run by someone else: it has its own keys, asks its parent for a
+//! certificate over RFC 6492 and publishes at a repository over RFC 8181,
+//! building every message with the `rpki` crate (as Krill does). Tests
+//! use it to drive Anchorage's parent and publication server, and to
+//! craft the messages an attacker would send.
+
+use std::path::Path;
+
+use anchorage_ca_core::objects::Issuer;
+use anchorage_ca_core::{PublicationPoint, ResourceSet, RoaPayload, Timing, ca};
+use anchorage_keys::KeyStore;
+use bytes::Bytes;
+use rpki::ca::csr::RpkiCaCsr;
+use rpki::ca::idcert::IdCert;
+use rpki::ca::idexchange::{
+    ChildHandle, ChildRequest, ParentResponse, PublisherHandle, PublisherRequest,
+    RepositoryResponse,
+};
+use rpki::ca::provisioning::{
+    self, IssuanceRequest, Payload, ProvisioningCms, RequestResourceLimit, ResourceClassName,
+    RevocationRequest,
+};
+use rpki::ca::publication::{self, Base64, PublicationCms, Publish, PublishDelta, Withdraw};
+use rpki::crypto::{KeyIdentifier, PublicKey, Signer};
+use rpki::repository::cert::Cert;
+use rpki::repository::x509::{Time, Validity};
+use rpki::uri;
+
+/// The external CA.
+pub struct External {
+    pub handle: String,
+    pub keys: KeyStore,
+    pub id_key: KeyIdentifier,
+    pub id_cert: IdCert,
+    pub parent: Option<ParentResponse>,
+    pub repository: Option<RepositoryResponse>,
+}
+
+impl External {
+    /// A new CA with a fresh identity, keys under `dir`.
+    pub fn new(handle: &str, dir: &Path) -> External {
+        let keys = KeyStore::open(dir).unwrap();
+        let id_key = keys.generate().unwrap();
+        let now = Time::now();
+        let validity = Validity::new(
+            now - chrono::TimeDelta::minutes(5),
+            now + chrono::TimeDelta::days(365),
+        );
+        let id_cert = IdCert::new_ta(validity, &id_key, &keys).unwrap();
+        External {
+            handle: handle.into(),
+            keys,
+            id_key,
+            id_cert,
+            parent: None,
+            repository: None,
+        }
+    }
+
+    /// The RFC 8183 child request.
+    pub fn child_request(&self) -> String {
+        ChildRequest::new(
+            Base64::from_content(&self.id_cert.to_bytes()),
+            ChildHandle::new(self.handle.as_str().into()),
+        )
+        .to_xml_string()
+    }
+
+    /// The RFC 8183 publisher request.
+    pub fn publisher_request(&self) -> String {
+        PublisherRequest::new(
+            Base64::from_content(&self.id_cert.to_bytes()),
+            PublisherHandle::new(self.handle.as_str().into()),
+            None,
+        )
+        .to_xml_string()
+    }
+
+    /// The parent's identity, from its response.
+    pub fn parent_key(&self) -> PublicKey {
+        let parent = self.parent.as_ref().expect("parent response imported");
+        parent.validate().unwrap().public_key().clone()
+    }
+
+    /// The repository's identity, from its response.
+    pub fn repository_key(&self) -> PublicKey {
+        let repo = self
+            .repository
+            .as_ref()
+            .expect("repository response imported");
+        repo.validate().unwrap().public_key().clone()
+    }
+
+    /// A signed RFC 6492 message to the parent.
+    pub fn provisioning(&self, payload: Payload) -> Bytes {
+        self.provisioning_as(&self.handle, payload, &self.id_key)
+    }
+
+    /// A signed RFC 6492 message claiming to be from `sender`, signed by `key`.
+    pub fn provisioning_as(&self, sender: &str, payload: Payload, key: &KeyIdentifier) -> Bytes {
+        let parent = self.parent.as_ref().expect("parent response imported");
+        let sender = sender.to_string();
+        let recipient = parent.parent_handle().as_str().to_string();
+        let message = match payload {
+            Payload::List => provisioning::Message::list(
+                rpki::ca::idexchange::SenderHandle::new(sender.into()),
+                rpki::ca::idexchange::RecipientHandle::new(recipient.into()),
+            ),
+            Payload::Issue(req) => provisioning::Message::issue(
+                rpki::ca::idexchange::SenderHandle::new(sender.into()),
+                rpki::ca::idexchange::RecipientHandle::new(recipient.into()),
+                req,
+            ),
+            Payload::Revoke(req) => provisioning::Message::revoke(
+                rpki::ca::idexchange::SenderHandle::new(sender.into()),
+                rpki::ca::idexchange::RecipientHandle::new(recipient.into()),
+                req,
+            ),
+            other => panic!("not a request: {other:?}"),
+        };
+        ProvisioningCms::create(message, key, &self.keys)
+            .unwrap()
+            .to_bytes()
+    }
+
+    /// Decodes and verifies a reply of the parent.
+    pub fn provisioning_reply(&self, bytes: &[u8]) -> Payload {
+        let cms = ProvisioningCms::decode(bytes).expect("an RFC 6492 message");
+        cms.validate(&self.parent_key())
+            .expect("signed by the parent");
+        cms.into_message().into_payload()
+    }
+
+    /// An issue request for `key`, publishing under the repository's base.
+    pub fn issue_request(&self, key: &KeyIdentifier, limit: RequestResourceLimit) -> Payload {
+        let (repo, mft) = self.point_uris(key);
+        let notify = self
+            .repository
+            .as_ref()
+            .and_then(|r| r.rrdp_notification_uri().cloned());
+        let csr =
+            rpki::ca::csr::Csr::construct_rpki_ca(&self.keys, key, &repo, &mft, notify.as_ref())
+                .unwrap();
+        let csr = RpkiCaCsr::decode(csr.into_bytes()).unwrap();
+        Payload::Issue(IssuanceRequest::new(
+            ResourceClassName::default(),
+            limit,
+            csr,
+        ))
+    }
+
+    /// A revocation request for `key`.
+    pub fn revoke_request(&self, key: &KeyIdentifier) -> Payload {
+        Payload::Revoke(RevocationRequest::new(ResourceClassName::default(), *key))
+    }
+
+    /// Where the point of `key` is: `BASE/ca/` and its manifest.
+    pub fn point_uris(&self, key: &KeyIdentifier) -> (uri::Rsync, uri::Rsync) {
+        let base = self
+            .repository
+            .as_ref()
+            .expect("repository response imported")
+            .sia_base()
+            .to_string();
+        (
+            uri::Rsync::from_string(format!("{base}ca/")).unwrap(),
+            uri::Rsync::from_string(format!("{base}ca/{key}.mft")).unwrap(),
+        )
+    }
+
+    /// A signed RFC 8181 message.
+    pub fn publication(&self, message: publication::Message) -> Bytes {
+        PublicationCms::create(message, &self.id_key, &self.keys)
+            .unwrap()
+            .to_bytes()
+    }
+
+    /// Decodes and verifies a reply of the repository.
+    pub fn publication_reply(&self, bytes: &[u8]) -> publication::Reply {
+        let cms = PublicationCms::decode(bytes).expect("an RFC 8181 message");
+        cms.validate(&self.repository_key())
+            .expect("signed by the repository");
+        cms.into_message().as_reply().expect("a reply")
+    }
+
+    /// Builds this CA's publication point for the certificate `cert`
+    /// (issued at `cert_uri`): a ROA per ASN of `roas`, CRL, manifest.
+    /// Returns the delta that publishes it from scratch.
+    pub fn build_point(
+        &self,
+        key: &KeyIdentifier,
+        cert: &Cert,
+        cert_uri: &uri::Rsync,
+        roas: &[RoaPayload],
+    ) -> PublishDelta {
+        let resources = ResourceSet::from_rpki(&rpki::repository::resources::ResourceSet::new(
+            cert.as_resources().to_blocks().unwrap(),
+            cert.v4_resources().to_blocks().unwrap().into(),
+            cert.v6_resources().to_blocks().unwrap().into(),
+        ));
+        let (repo, _) = self.point_uris(key);
+        let issuer = Issuer {
+            key: *key,
+            public_key: self.keys.get_key_info(key).unwrap(),
+            cert_uri: cert_uri.clone(),
+            repo_uri: repo.clone(),
+            not_after: cert.validity().not_after(),
+            resources,
+        };
+        let now = Time::now();
+        let timing = Timing::default();
+        let mut point = PublicationPoint::new();
+        let asns: std::collections::BTreeSet<u32> = roas.iter().map(|r| r.asn).collect();
+        for asn in asns {
+            let payloads: Vec<RoaPayload> = roas.iter().filter(|r| r.asn == asn).copied().collect();
+            point.publish(
+                ca::issue_roa(&self.keys, &issuer, asn, &payloads, now, &timing).unwrap(),
+                now,
+            );
+        }
+        point.refresh(&self.keys, &issuer, now, &timing).unwrap();
+        let mut delta = PublishDelta::empty();
+        for (name, obj) in &point.objects {
+            delta.add_publish(Publish::new(
+                None,
+                uri::Rsync::from_string(format!("{repo}{name}")).unwrap(),
+                Base64::from_content(&obj.bytes),
+            ));
+        }
+        delta
+    }
+
+    /// Any content, CMS-signed with the identity key as RFC 6492 and
+    /// RFC 8181 messages are: for messages the `rpki` crate would not build.
+    pub fn sign_raw(&self, content: &str) -> Bytes {
+        let now = Time::now();
+        let validity = Validity::new(
+            now - chrono::TimeDelta::minutes(5),
+            now + chrono::TimeDelta::minutes(5),
+        );
+        rpki::ca::sigmsg::SignedMessage::create(
+            Bytes::copy_from_slice(content.as_bytes()),
+            validity,
+            &self.id_key,
+            &self.keys,
+        )
+        .unwrap()
+        .to_captured()
+        .into_bytes()
+    }
+
+    /// A delta withdrawing `uri` whose content is `bytes`.
+    pub fn withdraw(uri: &str, bytes: &[u8]) -> PublishDelta {
+        let mut delta = PublishDelta::empty();
+        delta.add_withdraw(Withdraw::new(
+            None,
+            uri::Rsync::from_string(uri.to_string()).unwrap(),
+            rpki::rrdp::Hash::from_data(bytes),
+        ));
+        delta
+    }
+}

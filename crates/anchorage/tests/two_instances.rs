@@ -1,0 +1,144 @@
+//! Two Anchorage instances, as an RIR and an NIR run them: the NIR's CA
+//! is the child of the RIR's online CA over RFC 6492 and publishes at the
+//! RIR's RFC 8181 server; an LIR is hosted at the NIR. rpki-client, FORT
+//! and the bundled validator validate the whole tree from the RIR's TAL.
+//! When the RIR shrinks the NIR's entitlement, the NIR's next sync
+//! withdraws what is no longer covered.
+
+mod common;
+
+use common::api::{serve, wait_published};
+use common::{Cli, validate_everywhere, vrps};
+
+#[test]
+fn nir_under_rir_over_rfc6492_and_rfc8181() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rir = Cli::init(&tmp.path().join("rir"));
+    rir.ca_create("member", None, "AS64500, 192.0.2.0/24");
+    rir.roa_add("member", 64500, "192.0.2.0/24");
+    let rir_serve = serve(&rir, "");
+    // The NIR publishes under the base the RIR's repository assigns it.
+    let nir = Cli::init_at(
+        &tmp.path().join("nir"),
+        "rsync://127.0.0.1/repo/nir/",
+        "https://127.0.0.1/rrdp/",
+        &[],
+    );
+    let file = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+
+    // RFC 8183 out of band: child request and parent response ...
+    nir.ok(&[
+        "parent",
+        "request",
+        "nir",
+        "--output",
+        &file("child_request.xml"),
+    ]);
+    rir.ok(&[
+        "child",
+        "add",
+        "online",
+        "--request",
+        &file("child_request.xml"),
+        "--resources",
+        "AS64496-AS64499, 10.0.0.0/8, 2001:db8::/32",
+        "--service-uri",
+        &rir_serve.http,
+        "--response",
+        &file("parent_response.xml"),
+    ]);
+    // ... and publisher request and repository response.
+    nir.ok(&[
+        "repository",
+        "request",
+        "nir",
+        "--output",
+        &file("publisher_request.xml"),
+    ]);
+    rir.ok(&[
+        "publisher",
+        "add",
+        "--request",
+        &file("publisher_request.xml"),
+        "--service-uri",
+        &rir_serve.http,
+        "--response",
+        &file("repository_response.xml"),
+    ]);
+    nir.ok(&[
+        "repository",
+        "add",
+        "--response",
+        &file("repository_response.xml"),
+    ]);
+    let out = nir.ok(&[
+        "parent",
+        "add",
+        "nir",
+        "--response",
+        &file("parent_response.xml"),
+    ]);
+    assert!(out.contains("certified nir"), "{out}");
+
+    // The NIR hosts an LIR and signs ROAs; each change is pushed to the RIR.
+    nir.ca_create("lir", Some("nir"), "AS64497, 10.1.0.0/16, 2001:db8:1::/48");
+    nir.roa_add("lir", 64497, "10.1.0.0/16");
+    nir.roa_add("nir", 64496, "10.0.0.0/16");
+    let shown = nir.json(&["parent", "list"]);
+    assert_eq!(shown[0]["last_error"], serde_json::Value::Null, "{shown}");
+
+    wait_published(&rir.dir);
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let rsyncd = rir.serve(&work);
+    validate_everywhere(
+        &rir,
+        &rsyncd,
+        &work,
+        &vrps(&[
+            (64500, "192.0.2.0/24", 24),
+            (64496, "10.0.0.0/16", 16),
+            (64497, "10.1.0.0/16", 16),
+        ]),
+    );
+
+    // The RIR takes 10.1.0.0/16 back. At its next sync the NIR gets the
+    // smaller certificate, recertifies the LIR without it and withdraws
+    // the LIR's ROA, at the RIR's repository.
+    rir.ok(&[
+        "child",
+        "update",
+        "nir",
+        "--resources",
+        "AS64496-AS64499, 10.0.0.0/16, 2001:db8::/32",
+    ]);
+    let out = nir.ok(&["parent", "sync", "nir"]);
+    assert!(out.contains("1 ROA payloads withdrawn"), "{out}");
+    let lir = nir.json(&["ca", "show", "lir"]);
+    assert_eq!(lir["resources"], "AS64497, 2001:db8:1::/48", "{lir}");
+    assert!(
+        nir.json(&["roa", "list", "lir"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    wait_published(&rir.dir);
+    let work2 = tmp.path().join("work2");
+    std::fs::create_dir_all(&work2).unwrap();
+    validate_everywhere(
+        &rir,
+        &rsyncd,
+        &work2,
+        &vrps(&[(64500, "192.0.2.0/24", 24), (64496, "10.0.0.0/16", 16)]),
+    );
+    // The NIR's audit log says why the ROA went.
+    let db = rusqlite::Connection::open(nir.dir.join("anchorage.db")).unwrap();
+    let why: String = db
+        .query_row(
+            "SELECT detail FROM audit WHERE action = 'roa remove' AND ca = 'lir'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(why.contains("no longer within the CA's resources"), "{why}");
+}
