@@ -183,3 +183,46 @@ mod tests {
         );
     }
 }
+
+/// `POST /cas/{handle}/children`: an RFC 8183 child request to import.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddChild {
+    /// The `<child_request/>` XML.
+    pub request: String,
+    /// What the child is entitled to.
+    pub resources: String,
+    /// Base of the service URI in the parent response (default: the
+    /// origin of the RRDP URI).
+    #[serde(default)]
+    pub service_uri: Option<String>,
+}
+
+/// `PATCH /children/{handle}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateChild {
+    /// The new entitlement.
+    pub resources: String,
+}
+
+/// `POST /publishers`: an RFC 8183 publisher request to import.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddPublisher {
+    /// The `<publisher_request/>` XML.
+    pub request: String,
+    /// Base of the service URI in the repository response.
+    #[serde(default)]
+    pub service_uri: Option<String>,
+}
+
+/// `POST /parents`: an RFC 8183 parent response to import.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddParent {
+    /// The local CA the parent certifies (created by the first sync).
+    pub handle: String,
+    /// The `<parent_response/>` XML.
+    pub response: String,
+}

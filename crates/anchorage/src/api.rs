@@ -13,6 +13,7 @@
 // request.
 #![allow(clippy::result_large_err)]
 
+mod peers;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -189,7 +190,16 @@ fn problem(err: AppError) -> Problem {
         AppError::DuplicateHandle(_) | AppError::Undeletable { .. } => {
             Problem::conflict(err.to_string())
         }
-        AppError::ResourcesInUse { .. } => Problem::conflict(err.to_string()),
+        AppError::ResourcesInUse { .. } | AppError::DuplicatePeer { .. } => {
+            Problem::conflict(err.to_string())
+        }
+        AppError::UnknownPeer { .. } => Problem::not_found(err.to_string()),
+        AppError::BadPeerFile { .. } => Problem::invalid(err.to_string()),
+        AppError::Remote { .. } => Problem::new(
+            StatusCode::BAD_GATEWAY,
+            "Remote peer failed",
+            err.to_string(),
+        ),
         AppError::Forbidden(_) => Problem::forbidden(err.to_string()),
         AppError::PreconditionFailed { .. } => Problem::precondition_failed(err.to_string()),
         AppError::Ca(CaError::Signing(_)) => {
@@ -386,6 +396,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .merge(peers::routes())
         .fallback(|| async { Problem::not_found("no such endpoint under /api/v1") })
         .method_not_allowed_fallback(|| async {
             Problem::new(

@@ -63,6 +63,66 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "admin",
     ),
     ("delete", "/api/v1/tokens/{id}", "Revoke a token", "admin"),
+    (
+        "get",
+        "/api/v1/children",
+        "List delegated children (RFC 6492) and their certificates",
+        "any (scoped tokens: children of CAs in scope)",
+    ),
+    (
+        "post",
+        "/api/v1/cas/{handle}/children",
+        "Import an RFC 8183 child request under this CA; returns the parent response",
+        "admin, ca-operator (CA in scope)",
+    ),
+    (
+        "patch",
+        "/api/v1/children/{handle}",
+        "Change a delegated child's entitlement; lost resources are taken back at once",
+        "admin, ca-operator (parent in scope)",
+    ),
+    (
+        "delete",
+        "/api/v1/children/{handle}",
+        "Remove a delegated child and revoke its certificates",
+        "admin, ca-operator (parent in scope)",
+    ),
+    (
+        "get",
+        "/api/v1/publishers",
+        "List publishers of the RFC 8181 server",
+        "admin, read-only",
+    ),
+    (
+        "post",
+        "/api/v1/publishers",
+        "Import an RFC 8183 publisher request; returns the repository response",
+        "admin",
+    ),
+    (
+        "delete",
+        "/api/v1/publishers/{handle}",
+        "Remove a publisher and withdraw its objects",
+        "admin",
+    ),
+    (
+        "get",
+        "/api/v1/parents",
+        "List remote parents and their last sync",
+        "admin, read-only",
+    ),
+    (
+        "post",
+        "/api/v1/parents",
+        "Import an RFC 8183 parent response for a local CA",
+        "admin",
+    ),
+    (
+        "post",
+        "/api/v1/parents/{handle}/sync",
+        "Sync with the remote parent of a local CA now",
+        "admin",
+    ),
     ("get", "/api/v1/openapi.json", "This document", "public"),
 ];
 
@@ -126,6 +186,32 @@ fn schemas() -> Value {
                 "description": {"type": "string"}
             }
         },
+        "AddChild": {
+            "type": "object", "additionalProperties": false, "required": ["request", "resources"],
+            "properties": {
+                "request": {"type": "string", "description": "RFC 8183 <child_request/> XML"},
+                "resources": {"type": "string"},
+                "service_uri": {"type": "string", "description": "base of the RFC 6492 service URI"}
+            }
+        },
+        "UpdateChild": {
+            "type": "object", "additionalProperties": false, "required": ["resources"],
+            "properties": {"resources": {"type": "string"}}
+        },
+        "AddPublisher": {
+            "type": "object", "additionalProperties": false, "required": ["request"],
+            "properties": {
+                "request": {"type": "string", "description": "RFC 8183 <publisher_request/> XML"},
+                "service_uri": {"type": "string", "description": "base of the RFC 8181 service URI"}
+            }
+        },
+        "AddParent": {
+            "type": "object", "additionalProperties": false, "required": ["handle", "response"],
+            "properties": {
+                "handle": {"type": "string", "description": "the local CA"},
+                "response": {"type": "string", "description": "RFC 8183 <parent_response/> XML"}
+            }
+        },
         "Problem": {
             "type": "object",
             "description": "RFC 9457 problem details",
@@ -147,6 +233,10 @@ fn body_of(method: &str, path: &str) -> Option<&'static str> {
         ("patch", "/api/v1/cas/{handle}") => Some("UpdateCa"),
         ("post", p) if p.ends_with("/roas") || p.ends_with("/dry-run") => Some("RoaBatch"),
         ("post", "/api/v1/tokens") => Some("CreateToken"),
+        ("post", "/api/v1/cas/{handle}/children") => Some("AddChild"),
+        ("patch", "/api/v1/children/{handle}") => Some("UpdateChild"),
+        ("post", "/api/v1/publishers") => Some("AddPublisher"),
+        ("post", "/api/v1/parents") => Some("AddParent"),
         _ => None,
     }
 }

@@ -659,3 +659,157 @@ fn protocols_are_served_over_http_with_problem_bodies_for_bad_requests() {
         Err(e) => assert!(format!("{e:#}").contains("Broken pipe"), "{e:#}"),
     }
 }
+
+#[test]
+fn children_and_publishers_through_the_api_follow_roles_and_audit() {
+    use serde_json::json;
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    cli.ca_create("member", None, "AS64500-AS64501, 192.0.2.0/24");
+    cli.ca_create("other", None, "AS64502, 198.51.100.0/24");
+    let serve = common::api::serve(&cli, "");
+    let c = common::api::Client::new(&cli, &serve.api);
+    let admin = common::api::token(&cli, &["--role", "admin"]);
+    let member_op = common::api::token(&cli, &["--role", "ca-operator", "--ca", "member"]);
+    let other_op = common::api::token(&cli, &["--role", "ca-operator", "--ca", "other"]);
+    let reader = common::api::token(&cli, &["--role", "read-only"]);
+    let ext = External::new("lirx", &tmp.path().join("lirx-keys"));
+    let add = json!({"request": ext.child_request(), "resources": "AS64500, 192.0.2.0/25"});
+
+    // Scope: a CA operator adds children only to CAs in its scope.
+    assert_eq!(
+        c.json(
+            "POST",
+            "/api/v1/cas/online/children",
+            &member_op,
+            add.clone()
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        c.json(
+            "POST",
+            "/api/v1/cas/member/children",
+            &other_op,
+            add.clone()
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        c.json("POST", "/api/v1/cas/member/children", &reader, add.clone())
+            .status,
+        403
+    );
+    // Bad input: unknown field, bad XML, over-claim.
+    let r = c.json(
+        "POST",
+        "/api/v1/cas/member/children",
+        &member_op,
+        json!({"request": "x", "resources": "AS64500", "extra": 1}),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = c.json(
+        "POST",
+        "/api/v1/cas/member/children",
+        &member_op,
+        json!({"request": "<x/>", "resources": "AS64500"}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("child request"),
+        "{}",
+        r.body
+    );
+    let r = c.json(
+        "POST",
+        "/api/v1/cas/member/children",
+        &member_op,
+        json!({"request": ext.child_request(), "resources": "AS1"}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+
+    let r = c.json(
+        "POST",
+        "/api/v1/cas/member/children",
+        &member_op,
+        add.clone(),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let response =
+        ParentResponse::parse(r.body["parent_response"].as_str().unwrap().as_bytes()).unwrap();
+    assert_eq!(response.parent_handle().as_str(), "member");
+    assert_eq!(
+        c.json("POST", "/api/v1/cas/member/children", &member_op, add)
+            .status,
+        409
+    );
+
+    // Everyone in scope sees it; the other operator does not.
+    let listed = c.get("/api/v1/children", &reader);
+    assert_eq!(listed.body[0]["handle"], "lirx", "{}", listed.body);
+    assert_eq!(c.get("/api/v1/children", &other_op).body, json!([]));
+    let shrink = json!({"resources": "AS64500"});
+    assert_eq!(
+        c.json("PATCH", "/api/v1/children/lirx", &other_op, shrink.clone())
+            .status,
+        404
+    );
+    assert_eq!(
+        c.json("PATCH", "/api/v1/children/lirx", &member_op, shrink)
+            .status,
+        204
+    );
+
+    // Publishers and parents are the whole instance's: admins only.
+    let publish = json!({"request": ext.publisher_request()});
+    assert_eq!(
+        c.json("POST", "/api/v1/publishers", &member_op, publish.clone())
+            .status,
+        403
+    );
+    let r = c.json("POST", "/api/v1/publishers", &admin, publish);
+    assert_eq!(r.status, 201, "{}", r.body);
+    RepositoryResponse::parse(r.body["repository_response"].as_str().unwrap().as_bytes()).unwrap();
+    assert_eq!(
+        c.get("/api/v1/publishers", &reader).body[0]["handle"],
+        "lirx"
+    );
+    assert_eq!(c.get("/api/v1/publishers", &member_op).status, 403);
+    assert_eq!(
+        c.json(
+            "POST",
+            "/api/v1/parents",
+            &admin,
+            json!({"handle": "up", "response": "<x/>"})
+        )
+        .status,
+        422
+    );
+
+    // The audit log names the token and the request.
+    let audit = c.get("/api/v1/audit?ca=member", &admin);
+    let actions: Vec<&str> = audit
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(
+        actions.contains(&"child add") && actions.contains(&"child update"),
+        "{actions:?}"
+    );
+    assert_eq!(
+        c.json("DELETE", "/api/v1/children/lirx", &member_op, json!(null))
+            .status,
+        204
+    );
+    assert_eq!(
+        c.json("DELETE", "/api/v1/publishers/lirx", &admin, json!(null))
+            .status,
+        204
+    );
+    assert_eq!(c.get("/api/v1/children", &admin).body, json!([]));
+}

@@ -1,0 +1,199 @@
+//! `/api/v1` for delegated children, publishers and remote parents: the
+//! operations of `anchorage child|publisher|parent`, with the same roles
+//! and audit as the rest of the API.
+//!
+//! Children are issued to by a CA, so they follow that CA's scope: an
+//! admin, or a CA operator whose scope holds the parent CA, may add,
+//! change and remove them; read-only tokens see them. Publishers and
+//! remote parents concern the whole instance: admins only (read-only
+//! tokens may list them).
+
+use super::*;
+use anchorage_admin_api::model::{AddChild, AddParent, AddPublisher, UpdateChild};
+
+/// The routes of this module.
+pub(super) fn routes() -> Router<Arc<ApiState>> {
+    Router::new()
+        .route("/api/v1/children", get(list_children))
+        .route("/api/v1/cas/{handle}/children", post(add_child))
+        .route(
+            "/api/v1/children/{handle}",
+            axum::routing::patch(update_child).delete(remove_child),
+        )
+        .route(
+            "/api/v1/publishers",
+            get(list_publishers).post(add_publisher),
+        )
+        .route("/api/v1/publishers/{handle}", delete(remove_publisher))
+        .route("/api/v1/parents", get(list_parents).post(add_parent))
+        .route("/api/v1/parents/{handle}/sync", post(sync_parent))
+}
+
+fn resources(s: &str) -> Result<ResourceSet, Problem> {
+    s.parse()
+        .map_err(|e| Problem::invalid(format!("resources: {e}")).field("resources"))
+}
+
+/// The parent CA of delegated child `handle`, if the caller sees it;
+/// otherwise 404, like a missing child.
+async fn child_parent(
+    state: &Arc<ApiState>,
+    p: &Principal,
+    handle: &str,
+) -> Result<String, Problem> {
+    let h = handle.to_string();
+    let not_found = || Problem::not_found(format!("unknown child '{handle}'"));
+    let parent = engine(state, None, move |a| {
+        Ok(a.list_children()?
+            .into_iter()
+            .find(|c| c.handle == h)
+            .map(|c| c.parent))
+    })
+    .await?
+    .ok_or_else(not_found)?;
+    visible(state, p, &parent).await.map_err(|_| not_found())?;
+    Ok(parent)
+}
+
+async fn list_children(Caller(state, p): Caller) -> Result<Response, Problem> {
+    let mut children = engine(&state, None, |a| a.list_children()).await?;
+    if !p.token.cas.is_empty() {
+        let mut seen = Vec::new();
+        for c in children {
+            if visible(&state, &p, &c.parent).await.is_ok() {
+                seen.push(c);
+            }
+        }
+        children = seen;
+    }
+    Ok(Json(children).into_response())
+}
+
+async fn add_child(
+    Caller(state, p): Caller,
+    Path(parent): Path<String>,
+    req: Request,
+) -> Result<Response, Problem> {
+    let bytes = body(req).await?;
+    p.require(&[Role::Admin, Role::CaOperator])?;
+    let req: AddChild = parse_body(&bytes)?;
+    let res = resources(&req.resources)?;
+    visible(&state, &p, &parent).await?;
+    let who = p.clone();
+    let response = engine(&state, Some(&p), move |a| {
+        recheck(a, &who, &parent, false)?;
+        a.add_child(
+            &parent,
+            req.request.as_bytes(),
+            res,
+            req.service_uri.as_deref(),
+        )
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "handle": response.child_handle().as_str(),
+            "parent_response": response.to_xml_string(),
+        })),
+    )
+        .into_response())
+}
+
+async fn update_child(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+    req: Request,
+) -> Result<Response, Problem> {
+    let bytes = body(req).await?;
+    p.require(&[Role::Admin, Role::CaOperator])?;
+    let req: UpdateChild = parse_body(&bytes)?;
+    let res = resources(&req.resources)?;
+    let parent = child_parent(&state, &p, &handle).await?;
+    let who = p.clone();
+    engine(&state, Some(&p), move |a| {
+        recheck(a, &who, &parent, false)?;
+        a.update_child(&handle, res)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn remove_child(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+) -> Result<Response, Problem> {
+    p.require(&[Role::Admin, Role::CaOperator])?;
+    let parent = child_parent(&state, &p, &handle).await?;
+    let who = p.clone();
+    engine(&state, Some(&p), move |a| {
+        recheck(a, &who, &parent, false)?;
+        a.remove_child(&handle)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_publishers(Caller(state, p): Caller) -> Result<Response, Problem> {
+    p.require(&[Role::Admin, Role::ReadOnly])?;
+    let list = engine(&state, None, |a| a.list_publishers()).await?;
+    Ok(Json(list).into_response())
+}
+
+async fn add_publisher(Caller(state, p): Caller, req: Request) -> Result<Response, Problem> {
+    let bytes = body(req).await?;
+    p.require(&[Role::Admin])?;
+    let req: AddPublisher = parse_body(&bytes)?;
+    let response = engine(&state, Some(&p), move |a| {
+        a.add_publisher(req.request.as_bytes(), req.service_uri.as_deref())
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "handle": response.publisher_handle().as_str(),
+            "repository_response": response.to_xml_string(),
+        })),
+    )
+        .into_response())
+}
+
+async fn remove_publisher(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+) -> Result<Response, Problem> {
+    p.require(&[Role::Admin])?;
+    engine(&state, Some(&p), move |a| a.remove_publisher(&handle)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_parents(Caller(state, p): Caller) -> Result<Response, Problem> {
+    p.require(&[Role::Admin, Role::ReadOnly])?;
+    let list = engine(&state, None, |a| a.list_parents()).await?;
+    Ok(Json(list).into_response())
+}
+
+async fn add_parent(Caller(state, p): Caller, req: Request) -> Result<Response, Problem> {
+    let bytes = body(req).await?;
+    p.require(&[Role::Admin])?;
+    let req: AddParent = parse_body(&bytes)?;
+    let handle = req.handle.clone();
+    engine(&state, Some(&p), move |a| {
+        a.add_parent(&req.handle, req.response.as_bytes())
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "handle": handle })),
+    )
+        .into_response())
+}
+
+async fn sync_parent(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+) -> Result<Response, Problem> {
+    p.require(&[Role::Admin])?;
+    let report = engine(&state, Some(&p), move |a| a.sync_parent(&handle)).await?;
+    Ok(Json(report).into_response())
+}
