@@ -9,69 +9,15 @@ mod common;
 
 use std::path::Path;
 
-use anchorage::clock::Clock;
-use anchorage::datadir::DataDir;
-use anchorage::ops::{Anchorage, Refusal};
+use anchorage::ops::Refusal;
 use anchorage_ca_core::RoaPayload;
-use common::external::External;
+use common::external::{External, setup};
 use common::{Cli, snapshot, validate_everywhere, vrps};
 use rpki::ca::idexchange::{ParentResponse, RepositoryResponse};
 use rpki::ca::provisioning::{IssuanceRequest, Payload, RequestResourceLimit, RevocationRequest};
 use rpki::ca::publication::{self, Reply, ReportErrorCode};
 use rpki::repository::cert::Cert;
 use rpki::repository::crl::Crl;
-
-/// Sets up the RIR side: a data dir with a delegated child `lirx` of the
-/// online CA, also a publisher. Returns the CLI, the child and an open
-/// instance.
-fn setup(tmp: &Path) -> (Cli, External, Anchorage) {
-    let cli = Cli::init(&tmp.join("data"));
-    cli.ca_create("member", None, "AS64500, 192.0.2.0/24");
-    cli.roa_add("member", 64500, "192.0.2.0/24");
-    let mut ext = External::new("lirx", &tmp.join("lirx-keys"));
-
-    let req = tmp.join("child_request.xml");
-    std::fs::write(&req, ext.child_request()).unwrap();
-    let resp = tmp.join("parent_response.xml");
-    cli.ok(&[
-        "child",
-        "add",
-        "online",
-        "--request",
-        req.to_str().unwrap(),
-        "--resources",
-        "AS65000-AS65001, 10.0.0.0/16",
-        "--response",
-        resp.to_str().unwrap(),
-    ]);
-    // The rpki crate (as Krill uses it) parses what we wrote.
-    let parent = ParentResponse::parse(std::fs::read(&resp).unwrap().as_slice()).unwrap();
-    assert_eq!(parent.parent_handle().as_str(), "online");
-    assert_eq!(parent.child_handle().as_str(), "lirx");
-    assert_eq!(
-        parent.service_uri().as_str(),
-        "https://127.0.0.1/rfc6492/online/lirx"
-    );
-    ext.parent = Some(parent);
-
-    let req = tmp.join("publisher_request.xml");
-    std::fs::write(&req, ext.publisher_request()).unwrap();
-    let out = cli.ok(&["publisher", "add", "--request", req.to_str().unwrap()]);
-    let repo = RepositoryResponse::parse(out.as_bytes()).unwrap();
-    assert_eq!(repo.sia_base().as_str(), "rsync://127.0.0.1/repo/lirx/");
-    assert_eq!(
-        repo.rrdp_notification_uri().map(|u| u.as_str()),
-        Some("https://127.0.0.1/rrdp/notification.xml")
-    );
-    assert_eq!(
-        repo.service_uri().as_str(),
-        "https://127.0.0.1/rfc8181/lirx"
-    );
-    ext.repository = Some(repo);
-
-    let a = Anchorage::open(DataDir::new(&cli.dir), Clock::System).unwrap();
-    (cli, ext, a)
-}
 
 fn issued(payload: Payload) -> (rpki::uri::Rsync, Cert) {
     match payload {
