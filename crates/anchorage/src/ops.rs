@@ -436,6 +436,20 @@ impl Anchorage {
                 why: format!("delete its child CAs first: {}", children.join(", ")),
             });
         }
+        let delegated: Vec<String> = tx
+            .children_of(handle)?
+            .into_iter()
+            .map(|c| c.handle)
+            .collect();
+        if !delegated.is_empty() {
+            return Err(AppError::Undeletable {
+                handle: handle.into(),
+                why: format!(
+                    "remove its delegated children first (`anchorage child remove`): {}",
+                    delegated.join(", ")
+                ),
+            });
+        }
         let parent = ca.parent.clone().ok_or_else(|| AppError::Undeletable {
             handle: handle.into(),
             why: "its certificate comes from a remote parent".into(),
@@ -696,6 +710,19 @@ impl Anchorage {
                     handle: handle.into(),
                     user: format!("its child CA '{child}' ({})", c.resources),
                 });
+            }
+        }
+        for child in tx.children_of(handle)? {
+            for cert in tx.child_certs(&child.handle)? {
+                if !resources.contains(&cert.resources) {
+                    return Err(AppError::ResourcesInUse {
+                        handle: handle.into(),
+                        user: format!(
+                            "the certificate of its delegated child '{}' ({}); shrink it with `anchorage child update`",
+                            child.handle, cert.resources
+                        ),
+                    });
+                }
             }
         }
         let before = ca.resources.to_string();

@@ -759,3 +759,66 @@ fn children_and_publishers_through_the_api_follow_roles_and_audit() {
     );
     assert_eq!(c.get("/api/v1/children", &admin).body, json!([]));
 }
+
+#[test]
+fn a_parent_with_delegated_children_keeps_what_they_hold() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cli, _, mut a) = setup(tmp.path());
+    let mut ext = External::new("lirm", &tmp.path().join("lirm-keys"));
+    let req = tmp.path().join("lirm.xml");
+    std::fs::write(&req, ext.child_request()).unwrap();
+    let resp = cli.ok(&[
+        "child",
+        "add",
+        "member",
+        "--request",
+        req.to_str().unwrap(),
+        "--resources",
+        "AS64500, 192.0.2.0/25",
+    ]);
+    ext.parent = Some(ParentResponse::parse(resp.as_bytes()).unwrap());
+    let publisher = tmp.path().join("lirm-pub.xml");
+    std::fs::write(&publisher, ext.publisher_request()).unwrap();
+    let out = cli.ok(&["publisher", "add", "--request", publisher.to_str().unwrap()]);
+    ext.repository = Some(RepositoryResponse::parse(out.as_bytes()).unwrap());
+    let key = ext.keys.generate().unwrap();
+    let reply = a
+        .rfc6492(
+            "member",
+            "lirm",
+            &ext.provisioning(ext.issue_request(&key, RequestResourceLimit::new())),
+        )
+        .unwrap();
+    issued(ext.provisioning_reply(&reply));
+
+    let err = cli.fails(&["ca", "delete", "member"]);
+    assert!(err.contains("delegated children"), "{err}");
+    cli.ok(&[
+        "roa",
+        "remove",
+        "member",
+        "--asn",
+        "64500",
+        "--prefix",
+        "192.0.2.0/24",
+    ]);
+    let err = cli.fails(&[
+        "ca",
+        "update",
+        "member",
+        "--resources",
+        "AS64500, 192.0.2.128/25",
+    ]);
+    assert!(err.contains("delegated child 'lirm'"), "{err}");
+    // Shrinking the child first makes room.
+    cli.ok(&["child", "update", "lirm", "--resources", "AS64500"]);
+    cli.ok(&[
+        "ca",
+        "update",
+        "member",
+        "--resources",
+        "AS64500, 192.0.2.128/25",
+    ]);
+    cli.ok(&["child", "remove", "lirm"]);
+    cli.ok(&["ca", "delete", "member"]);
+}
