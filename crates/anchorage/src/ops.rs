@@ -584,7 +584,9 @@ impl Anchorage {
         dry: bool,
     ) -> Result<RoaChanges> {
         let now = self.ctx.clock.now();
+        let t_start = std::time::Instant::now();
         let tx = self.store.transaction()?;
+        let t_begun = t_start.elapsed();
         let ca = self.ctx.roa_ca(&tx, handle)?;
         if let Some(expected) = if_match {
             let current = roa_etag(&tx.roas(handle, None)?);
@@ -635,8 +637,10 @@ impl Anchorage {
                 changes.unchanged += 1;
             }
         }
+        let t_stored = t_start.elapsed();
         changes.after = tx.roas(handle, None)?;
         changes.etag = roa_etag(&changes.after);
+        let t_listed = t_start.elapsed();
         if asns.is_empty() || dry {
             // Dropping the transaction rolls back whatever a dry run did.
             return Ok(changes);
@@ -655,6 +659,9 @@ impl Anchorage {
             added = changes.added,
             removed = changes.removed,
             roas = asns.len(),
+            begin_us = t_begun.as_micros() as u64,
+            store_us = (t_stored - t_begun).as_micros() as u64,
+            list_us = (t_listed - t_stored).as_micros() as u64,
             sign_us = signed.as_micros() as u64,
             commit_us = (committed - signed).as_micros() as u64,
             publish_us = (t0.elapsed() - committed).as_micros() as u64,

@@ -177,16 +177,16 @@ impl RsyncTree {
             let mut file = fs::File::create(&target).map_err(io_err(&target))?;
             file.write_all(f.bytes).map_err(io_err(&target))?;
             file.set_modified(mtime).map_err(io_err(&target))?;
-            file.sync_all().map_err(io_err(&target))?;
             stats.written += 1;
             if self.abort_after.is_some_and(|n| stats.files > n) {
                 std::process::abort();
             }
         }
-        for d in &dirs {
-            sync_dir(&tmp.join(d))?;
-        }
-        sync_dir(&tmp)?;
+        // Every file and directory of the new tree is durable before it
+        // can become current: one syncfs(2) of the file system instead of
+        // an fsync per file and directory (measured: a third of the time
+        // of a small tree write went to those fsyncs).
+        sync_fs(&tmp)?;
         fs::rename(&tmp, &fin).map_err(io_err(&fin))?;
         sync_dir(&trees)?;
 
@@ -235,6 +235,12 @@ impl RsyncTree {
             }
         }
     }
+}
+
+fn sync_fs(dir: &Path) -> Result<(), PublicationError> {
+    fs::File::open(dir)
+        .and_then(|d| rustix::fs::syncfs(&d).map_err(io::Error::from))
+        .map_err(io_err(dir))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), PublicationError> {
