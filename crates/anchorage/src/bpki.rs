@@ -19,13 +19,27 @@ pub const MAX_PROVISIONING_MESSAGE: usize = 1024 * 1024;
 /// Largest RFC 8181 message accepted: a publisher's full delta.
 pub const MAX_PUBLICATION_MESSAGE: usize = 64 * 1024 * 1024;
 
-/// The signing-time signed attribute of a CMS SignedData (RFC 5652
-/// §11.3), as seconds since the epoch.
+/// How far in the future a signing-time may be (clock skew between peers).
+pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
+
+/// What replay protection needs of a verified CMS message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signed {
+    /// The signing-time signed attribute (RFC 5652 §11.3), seconds since
+    /// the epoch.
+    pub time: i64,
+    /// Hex SHA-256 of the signature value: one per signing operation,
+    /// however the rest of the message is (re-)encoded.
+    pub digest: String,
+}
+
+/// Reads the signing-time and the signature of a CMS SignedData.
 ///
 /// Call this only on a message whose signature verified: the attribute
-/// is then the sender's.
-pub fn signing_time(der: &[u8]) -> Result<i64, String> {
-    let time = Mode::Der
+/// is then the sender's. BER is accepted, as the `rpki` crate's decoder
+/// accepts it, so peers that send BER are not refused here.
+pub fn signed(der: &[u8]) -> Result<Signed, String> {
+    let (time, signature) = Mode::Ber
         .decode(der, |cons| {
             cons.take_sequence(|cons| {
                 cons.skip_one()?; // contentType
@@ -33,12 +47,15 @@ pub fn signing_time(der: &[u8]) -> Result<i64, String> {
             })
         })
         .map_err(|e| format!("no readable signing-time: {e}"))?;
-    Ok(time.timestamp())
+    Ok(Signed {
+        time: time.timestamp(),
+        digest: hex::encode(DigestAlgorithm::sha256().digest(signature.as_ref())),
+    })
 }
 
 fn take_signed_data<S: decode::Source>(
     cons: &mut Constructed<S>,
-) -> Result<Time, DecodeError<S::Error>> {
+) -> Result<(Time, bytes::Bytes), DecodeError<S::Error>> {
     cons.take_sequence(|cons| {
         cons.skip_one()?; // version
         cons.skip_one()?; // digestAlgorithms
@@ -66,16 +83,13 @@ fn take_signed_data<S: decode::Source>(
                     }
                     found.ok_or_else(|| cons.content_err("signing-time attribute missing"))
                 })?;
-                cons.skip_all()?; // signatureAlgorithm, signature
-                Ok(time)
+                cons.skip_one()?; // signatureAlgorithm
+                let signature = bcder::OctetString::take_from(cons)?.into_bytes();
+                cons.skip_all()?; // unsignedAttrs, if any
+                Ok((time, signature))
             })
         })
     })
-}
-
-/// Hex SHA-256 of a message, to tell two messages of the same second apart.
-pub fn digest(der: &[u8]) -> String {
-    hex::encode(DigestAlgorithm::sha256().digest(der))
 }
 
 /// Replay protection: whether a message signed at `time` with `digest`
@@ -85,14 +99,24 @@ pub fn digest(der: &[u8]) -> String {
 /// signing-time. It has one-second resolution and a child sends `list`
 /// and `issue` within the same second, so a message signed in the same
 /// second as the last accepted one is accepted unless it is that very
-/// message again. Anything older is refused. Returns the state to record
+/// message again (the same signature). Anything older is refused, and so
+/// is a signing-time more than [`MAX_CLOCK_SKEW_SECS`] after `now`: it
+/// would lock the peer's later messages out. Returns the state to record
 /// for the peer, or why the message is refused.
 pub fn check_fresh(
     last_time: Option<i64>,
     last_digests: &[String],
-    time: i64,
-    digest: &str,
+    signed: &Signed,
+    now: i64,
 ) -> Result<(i64, Vec<String>), String> {
+    let (time, digest) = (signed.time, signed.digest.as_str());
+    if time > now + MAX_CLOCK_SKEW_SECS {
+        return Err(format!(
+            "signing-time {} is in the future (now {})",
+            fmt_secs(time),
+            fmt_secs(now)
+        ));
+    }
     match last_time {
         Some(last) if time < last => Err(format!(
             "signing-time {} is older than the last message accepted from this peer ({})",
@@ -125,29 +149,34 @@ fn fmt_secs(t: i64) -> String {
 mod tests {
     use super::*;
 
+    fn s(time: i64, digest: &str) -> Signed {
+        Signed {
+            time,
+            digest: digest.into(),
+        }
+    }
+
     #[test]
-    fn replays_and_older_messages_are_refused() {
-        let (t, d) = check_fresh(None, &[], 100, "a").unwrap();
+    fn replays_older_and_future_messages_are_refused() {
+        let now = 1000;
+        let (t, d) = check_fresh(None, &[], &s(100, "a"), now).unwrap();
         assert_eq!((t, d.clone()), (100, vec!["a".to_string()]));
         // Same second, different message: accepted and remembered.
-        let (t, d) = check_fresh(Some(t), &d, 100, "b").unwrap();
+        let (t, d) = check_fresh(Some(t), &d, &s(100, "b"), now).unwrap();
         assert_eq!(d, vec!["a".to_string(), "b".to_string()]);
         // The same message again: refused.
-        assert!(
-            check_fresh(Some(t), &d, 100, "a")
-                .unwrap_err()
-                .contains("replay")
-        );
+        let e = check_fresh(Some(t), &d, &s(100, "a"), now).unwrap_err();
+        assert!(e.contains("replay"), "{e}");
         // Older: refused.
-        assert!(
-            check_fresh(Some(t), &d, 99, "c")
-                .unwrap_err()
-                .contains("older")
-        );
+        let e = check_fresh(Some(t), &d, &s(99, "c"), now).unwrap_err();
+        assert!(e.contains("older"), "{e}");
         // Newer: accepted, the digest list starts again.
-        assert_eq!(
-            check_fresh(Some(t), &d, 101, "a").unwrap().1,
-            vec!["a".to_string()]
-        );
+        let (_, d2) = check_fresh(Some(t), &d, &s(101, "a"), now).unwrap();
+        assert_eq!(d2, vec!["a".to_string()]);
+        // Too far ahead of our clock: refused.
+        let far = s(now + MAX_CLOCK_SKEW_SECS + 1, "f");
+        let e = check_fresh(Some(t), &d, &far, now).unwrap_err();
+        assert!(e.contains("future"), "{e}");
+        assert!(check_fresh(Some(t), &d, &s(now + MAX_CLOCK_SKEW_SECS, "f"), now).is_ok());
     }
 }

@@ -990,8 +990,10 @@ impl Anchorage {
         if let Some(update) = &update {
             self.ctx.rrdp.announce(update)?;
         }
-        // CAs under a remote parent publish at the remote repository.
-        self.push_to_repository()?;
+        // CAs under a remote parent publish at the remote repository. A
+        // failure there does not undo the local publication: it is
+        // recorded, logged and retried with the next one.
+        self.push_or_record();
         tracing::debug!(
             files = stats.files,
             written = stats.written,
@@ -1147,12 +1149,7 @@ impl Ctx {
         parent: &str,
         now: Time,
     ) -> Result<CaRecord> {
-        // CAs and publishers share one directory per handle.
-        if tx.ca(handle)?.is_some()
-            || tx
-                .peer(anchorage_store::PeerKind::Publisher, handle)?
-                .is_some()
-        {
+        if handle_in_use(tx, handle)? {
             return Err(AppError::DuplicateHandle(handle.into()));
         }
         let parent_ca = load_ca(tx, parent)?;
@@ -1315,6 +1312,15 @@ impl Ctx {
         point.withdraw(file, now);
         Ok(())
     }
+}
+
+/// Whether a handle names a CA, a publisher, or a CA waiting for its
+/// remote parent's first certificate: all of them own `RSYNC_BASE/HANDLE/`.
+fn handle_in_use(tx: &Tx<'_>, handle: &str) -> Result<bool> {
+    use anchorage_store::PeerKind;
+    Ok(tx.ca(handle)?.is_some()
+        || tx.peer(PeerKind::Publisher, handle)?.is_some()
+        || tx.peer(PeerKind::Parent, handle)?.is_some())
 }
 
 fn load_ca(tx: &Tx<'_>, handle: &str) -> Result<CaRecord> {

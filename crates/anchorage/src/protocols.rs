@@ -13,7 +13,7 @@ use anchorage_admin_api::problem::Problem;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing;
 
@@ -27,8 +27,36 @@ pub const PUBLICATION_TYPE: &str = "application/rpki-publication";
 
 type Shared = Arc<Mutex<Anchorage>>;
 
+/// How many protocol requests are handled (and their bodies held in
+/// memory) at once; more get 503 and `Retry-After`.
+pub const MAX_CONCURRENT: usize = 4;
+
+/// Refuses a request when [`MAX_CONCURRENT`] are in progress, before its
+/// body is read.
+async fn limit(
+    axum::extract::State(permits): axum::extract::State<Arc<tokio::sync::Semaphore>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match permits.try_acquire() {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => {
+            let mut r = Problem::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                "too many protocol requests in progress; retry shortly",
+            )
+            .into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            r
+        }
+    }
+}
+
 /// The routes of both protocols.
 pub fn router(anchorage: Shared) -> Router {
+    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT));
     Router::new()
         .route(
             "/rfc6492/{parent}/{child}",
@@ -39,6 +67,7 @@ pub fn router(anchorage: Shared) -> Router {
             routing::post(rfc8181).layer(DefaultBodyLimit::max(MAX_PUBLICATION_MESSAGE)),
         )
         .with_state(anchorage)
+        .layer(axum::middleware::from_fn_with_state(permits, limit))
 }
 
 async fn rfc6492(
@@ -79,21 +108,15 @@ async fn answer(
             Refusal::BadMessage(d) => Problem::bad_request(d).into_response(),
             Refusal::Forbidden(d) => Problem::forbidden(d).into_response(),
             Refusal::Internal(e) => {
+                // Logged in full; the peer is not told our internals.
                 tracing::error!(error = %e, "protocol request failed");
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Internal error",
-                    e.to_string(),
-                )
-                .into_response()
+                Problem::internal().into_response()
             }
         },
-        Err(e) => Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal error",
-            e.to_string(),
-        )
-        .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "protocol request task failed");
+            Problem::internal().into_response()
+        }
     }
 }
 

@@ -36,22 +36,10 @@ fn refused(payload: Payload) -> u64 {
     }
 }
 
-fn store_rows(dir: &Path) -> Vec<String> {
-    let db = rusqlite::Connection::open(dir.join("anchorage.db")).unwrap();
-    let mut out = Vec::new();
-    for table in [
-        "peers",
-        "child_certs",
-        "publisher_objects",
-        "objects",
-        "audit",
-    ] {
-        let n: i64 = db
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap();
-        out.push(format!("{table}={n}"));
-    }
-    out
+/// Every row of every table (the BPKI identity and replay state
+/// included) and every published file.
+fn store_rows(dir: &Path) -> common::api::State {
+    common::api::state_now(dir)
 }
 
 #[test]
@@ -258,6 +246,25 @@ fn bad_provisioning_requests_get_rfc6492_errors() {
         )
         .unwrap();
     issued(ext.provisioning_reply(&reply));
+    // A second key (a rollover) is fine; a third is not.
+    let key2 = ext.keys.generate().unwrap();
+    let reply = a
+        .rfc6492(
+            "online",
+            "lirx",
+            &ext.provisioning(ext.issue_request(&key2, RequestResourceLimit::new())),
+        )
+        .unwrap();
+    issued(ext.provisioning_reply(&reply));
+    let key3 = ext.keys.generate().unwrap();
+    let reply = a
+        .rfc6492(
+            "online",
+            "lirx",
+            &ext.provisioning(ext.issue_request(&key3, RequestResourceLimit::new())),
+        )
+        .unwrap();
+    assert_eq!(refused(ext.provisioning_reply(&reply)), 2001);
     // A second child that holds the same private key.
     let mut twin = External::new("lirz", &tmp.path().join("lirx-keys"));
     let req = tmp.path().join("twin.xml");
@@ -333,6 +340,7 @@ fn replayed_tampered_and_foreign_messages_are_refused() {
         a.rfc6492("member", "lirx", &ext.provisioning(Payload::List)),
         Err(Refusal::NotFound(_))
     ));
+    assert_eq!(rows, store_rows(&cli.dir), "refusals changed the store");
     // An older message, sent after a newer one was accepted.
     let older = ext.provisioning(Payload::List);
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -344,6 +352,7 @@ fn replayed_tampered_and_foreign_messages_are_refused() {
     // RFC 8181: the same rules.
     let list = ext.publication(publication::Message::list_query());
     a.rfc8181("lirx", &list).unwrap();
+    let rows = store_rows(&cli.dir);
     let why = forbidden(a.rfc8181("lirx", &list));
     assert!(why.contains("replay"), "{why}");
     let mut impostor_pub = External::new("lirx", &tmp.path().join("impostor2-keys"));
@@ -361,8 +370,7 @@ fn replayed_tampered_and_foreign_messages_are_refused() {
         Err(Refusal::NotFound(_))
     ));
     assert_eq!(tree, snapshot(&cli.tree()), "refusals publish nothing");
-    // Only the accepted messages' replay state and nothing else changed.
-    assert_eq!(rows, store_rows(&cli.dir));
+    assert_eq!(rows, store_rows(&cli.dir), "refusals changed the store");
 }
 
 #[test]

@@ -159,6 +159,10 @@ fn rpki_crate_parses_captured_messages() {
         prov("rfc6492_revoke_reply.der", parent_key),
         Payload::RevokeResponse(_)
     ));
+    assert!(matches!(
+        prov("rfc6492_error.der", child_key),
+        Payload::Revoke(_)
+    ));
     match prov("rfc6492_error_reply.der", parent_key) {
         Payload::ErrorResponse(e) => assert_eq!(e.status(), 1302),
         other => panic!("{other:?}"),

@@ -131,6 +131,28 @@ fn nir_under_rir_over_rfc6492_and_rfc8181() {
         &work2,
         &vrps(&[(64500, "192.0.2.0/24", 24), (64496, "10.0.0.0/16", 16)]),
     );
+    // The RIR takes back everything the LIR held: the LIR's certificate
+    // is revoked, its resources are empty, the NIR's own ROA stays.
+    rir.ok(&[
+        "child",
+        "update",
+        "nir",
+        "--resources",
+        "AS64496, 10.0.0.0/16",
+    ]);
+    nir.ok(&["parent", "sync", "nir"]);
+    let lir = nir.json(&["ca", "show", "lir"]);
+    assert_eq!(lir["resources"], "", "{lir}");
+    wait_published(&rir.dir);
+    let work3 = tmp.path().join("work3");
+    std::fs::create_dir_all(&work3).unwrap();
+    validate_everywhere(
+        &rir,
+        &rsyncd,
+        &work3,
+        &vrps(&[(64500, "192.0.2.0/24", 24), (64496, "10.0.0.0/16", 16)]),
+    );
+
     // The NIR's audit log says why the ROA went.
     let db = rusqlite::Connection::open(nir.dir.join("anchorage.db")).unwrap();
     let why: String = db

@@ -439,12 +439,19 @@ type CaRow = (
     Option<String>,
 );
 
+/// Parses stored resources. A CA whose remote parent took everything
+/// back holds the empty set, which the operator syntax does not accept.
+fn parse_resources(what: &'static str, s: &str) -> Result<ResourceSet> {
+    if s.trim().is_empty() {
+        return Ok(ResourceSet::default());
+    }
+    s.parse().map_err(|_| corrupt(what, s))
+}
+
 fn ca_from_row(row: CaRow) -> Result<CaRecord> {
     let (handle, parent, resources, key, cert, serial, not_after, cert_uri) = row;
     Ok(CaRecord {
-        resources: resources
-            .parse::<ResourceSet>()
-            .map_err(|_| corrupt("resources", &resources))?,
+        resources: parse_resources("resources", &resources)?,
         key: key
             .parse::<KeyIdentifier>()
             .map_err(|_| corrupt("key identifier", &key))?,

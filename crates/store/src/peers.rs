@@ -6,7 +6,7 @@ use bytes::Bytes;
 use rpki::repository::x509::Time;
 use rusqlite::{OptionalExtension, params};
 
-use crate::{Result, Tx, corrupt, to_secs};
+use crate::{Result, Tx, parse_resources, to_secs};
 
 /// Which protocol a peer speaks with us.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -123,7 +123,7 @@ fn peer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Peer, Option<String
 fn finish(row: (Peer, Option<String>)) -> Result<Peer> {
     let (mut peer, resources) = row;
     peer.resources = resources
-        .map(|r| r.parse().map_err(|_| corrupt("peer resources", r)))
+        .map(|r| parse_resources("peer resources", &r))
         .transpose()?;
     Ok(peer)
 }
@@ -190,11 +190,17 @@ impl Tx<'_> {
             .collect())
     }
 
-    /// Changes a child's entitlements.
-    pub fn set_peer_resources(&self, handle: &str, resources: &ResourceSet) -> Result<()> {
+    /// Records a peer's resources: a child's entitlement, or the
+    /// entitlement a remote parent last certified us for.
+    pub fn set_peer_resources(
+        &self,
+        kind: PeerKind,
+        handle: &str,
+        resources: &ResourceSet,
+    ) -> Result<()> {
         self.tx.execute(
-            "UPDATE peers SET resources = ?2 WHERE kind = 'child' AND handle = ?1",
-            params![handle, resources.to_string()],
+            "UPDATE peers SET resources = ?3 WHERE kind = ?1 AND handle = ?2",
+            params![kind.as_str(), handle, resources.to_string()],
         )?;
         Ok(())
     }
@@ -275,9 +281,7 @@ impl Tx<'_> {
                 Ok(ChildCert {
                     ski,
                     name,
-                    resources: resources
-                        .parse()
-                        .map_err(|_| corrupt("child certificate resources", &resources))?,
+                    resources: parse_resources("child certificate resources", &resources)?,
                     req_limit,
                 })
             })

@@ -26,6 +26,9 @@ use crate::bpki;
 use anchorage_ca_core::objects::SubjectInfoAccess;
 use anchorage_store::{ChildCert, Peer, PeerKind};
 
+/// How many keys a delegated child may hold certificates for at once.
+const MAX_KEYS_PER_CHILD: usize = 2;
+
 /// How long this instance's BPKI identity certificate is valid.
 const IDENTITY_YEARS: i64 = 15;
 
@@ -463,7 +466,7 @@ impl Anchorage {
             .into());
         }
         let before = child.resources.clone().unwrap_or_default();
-        tx.set_peer_resources(handle, &resources)?;
+        tx.set_peer_resources(PeerKind::Child, handle, &resources)?;
         let issuer = self.ctx.issuer(&parent)?;
         let mut point = tx.point(&parent_handle)?;
         let mut changed = false;
@@ -547,11 +550,16 @@ impl Anchorage {
             )));
         }
         let now = self.ctx.clock.now();
-        let tx = self.store.transaction()?;
-        let peer = tx
+        let unknown = || Refusal::NotFound(format!("no child '{child}' under '{parent}'"));
+        let known = |p: &Peer| p.parent.as_deref() == Some(parent);
+        // The message is decoded and its signature checked before the
+        // store's write lock is taken.
+        let peer = self
+            .store
+            .read_transaction()?
             .peer(PeerKind::Child, child)?
-            .filter(|p| p.parent.as_deref() == Some(parent))
-            .ok_or_else(|| Refusal::NotFound(format!("no child '{child}' under '{parent}'")))?;
+            .filter(known)
+            .ok_or_else(unknown)?;
         let cms = ProvisioningCms::decode(body)
             .map_err(|e| Refusal::BadMessage(format!("not an RFC 6492 message: {e}")))?;
         let id_cert = peer_id_cert(&peer)?;
@@ -559,12 +567,18 @@ impl Anchorage {
             tracing::warn!(child, parent, error = %e, "RFC 6492 message refused: not signed by the child's identity");
             Refusal::Forbidden(format!("not signed by the identity of child '{child}': {e}"))
         })?;
-        let signed = bpki::signing_time(body).map_err(Refusal::BadMessage)?;
+        let signed = bpki::signed(body).map_err(Refusal::BadMessage)?;
+        let tx = self.store.transaction()?;
+        let verified_with = peer.id_cert;
+        let peer = tx
+            .peer(PeerKind::Child, child)?
+            .filter(|p| known(p) && p.id_cert == verified_with)
+            .ok_or_else(unknown)?;
         let (last, digests) = bpki::check_fresh(
             peer.last_signing_time,
             &peer.last_digests,
-            signed,
-            &bpki::digest(body),
+            &signed,
+            to_secs(now),
         )
         .map_err(|why| {
             tracing::warn!(child, parent, %why, "RFC 6492 message refused as a replay");
@@ -622,7 +636,11 @@ impl Anchorage {
         let bytes = self.ctx.sign_provisioning(&tx, reply, now)?;
         tx.commit()?;
         if published && !self.ctx.deferred {
-            self.write_tree_after_commit()?;
+            // Committed: the child gets its answer; a failed publication
+            // is retried by the next one (or `anchorage publish`).
+            if let Err(e) = self.write_tree() {
+                tracing::error!(error = %e, "RFC 6492 change committed, publication failed");
+            }
         }
         Ok(bytes)
     }
@@ -671,6 +689,13 @@ impl Ctx {
         let name = ca::cert_file_name(&ski);
         if owner.is_none() && point.objects.contains_key(&name) {
             return Ok(Err(NotPerformedResponse::err_1204()));
+        }
+        // A child holds at most two keys: its current one and, during a
+        // rollover (RFC 6489), the next. More would let a child fill the
+        // parent's publication point with certificates.
+        if owner.is_none() && tx.child_certs(&child.handle)?.len() >= MAX_KEYS_PER_CHILD {
+            tracing::warn!(child = %child.handle, "issue refused: the child already holds two keys");
+            return Ok(Err(NotPerformedResponse::err_2001()));
         }
         // RFC 6492 §3.4.1: the certificate holds the entitlement within
         // the request's limit.

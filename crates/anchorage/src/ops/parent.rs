@@ -104,7 +104,7 @@ impl Ctx {
         message: ProvMessage,
         id_key: &KeyIdentifier,
         now: Time,
-        seen: &mut Vec<(i64, String)>,
+        seen: &mut Vec<bpki::Signed>,
     ) -> Result<Payload> {
         let service = peer.service_uri.clone().unwrap_or_default();
         let cms = ProvisioningCms::create(message, id_key, &self.keys)
@@ -119,10 +119,7 @@ impl Ctx {
                 format!("reply not signed by the parent's identity: {e}"),
             )
         })?;
-        seen.push((
-            bpki::signing_time(&body).map_err(|e| remote(&service, e))?,
-            bpki::digest(&body),
-        ));
+        seen.push(bpki::signed(&body).map_err(|e| remote(&service, e))?);
         Ok(reply.into_message().into_payload())
     }
 
@@ -134,7 +131,7 @@ impl Ctx {
         message: PubMessage,
         id_key: &KeyIdentifier,
         now: Time,
-        seen: &mut Vec<(i64, String)>,
+        seen: &mut Vec<bpki::Signed>,
     ) -> Result<Reply> {
         let service = peer.service_uri.clone().unwrap_or_default();
         let cms = PublicationCms::create(message, id_key, &self.keys)
@@ -149,10 +146,7 @@ impl Ctx {
                 format!("reply not signed by the repository's identity: {e}"),
             )
         })?;
-        seen.push((
-            bpki::signing_time(&body).map_err(|e| remote(&service, e))?,
-            bpki::digest(&body),
-        ));
+        seen.push(bpki::signed(&body).map_err(|e| remote(&service, e))?);
         reply
             .into_message()
             .as_reply()
@@ -160,15 +154,22 @@ impl Ctx {
     }
 
     /// Checks the replies of a peer for replays and records the newest.
-    fn accept_replies(&self, tx: &Tx<'_>, peer: &Peer, seen: &[(i64, String)]) -> Result<()> {
+    fn accept_replies(
+        &self,
+        tx: &Tx<'_>,
+        peer: &Peer,
+        seen: &[bpki::Signed],
+        now: Time,
+    ) -> Result<()> {
         let (mut last, mut digests) = (peer.last_signing_time, peer.last_digests.clone());
-        for (time, digest) in seen {
-            let (t, d) = bpki::check_fresh(last, &digests, *time, digest).map_err(|why| {
-                remote(
-                    peer.service_uri.as_deref().unwrap_or_default(),
-                    format!("reply refused: {why}"),
-                )
-            })?;
+        for signed in seen {
+            let (t, d) =
+                bpki::check_fresh(last, &digests, signed, to_secs(now)).map_err(|why| {
+                    remote(
+                        peer.service_uri.as_deref().unwrap_or_default(),
+                        format!("reply refused: {why}"),
+                    )
+                })?;
             last = Some(t);
             digests = d;
         }
@@ -215,23 +216,28 @@ impl Ctx {
             }
             let before = child.resources.to_string();
             child.resources = child.resources.intersection(&ca.resources);
-            if child.resources.is_empty() {
-                // Nothing left to certify: revoke the certificate.
+            let why = if child.resources.is_empty() {
+                // Nothing left to certify: everything below goes, then its
+                // certificate. `ca update` certifies it again later.
+                removed += self.shrink(tx, &child, now)?;
                 point.withdraw(&ca::cert_file_name(&child.key), now);
+                tx.update_ca(&child)?;
                 tracing::warn!(ca = %child_handle, "no resources left; certificate revoked");
-                continue;
-            }
-            self.recertify(tx, &mut point, &mut child, &issuer, now)?;
+                "the parent's shrank; nothing left, certificate revoked"
+            } else {
+                self.recertify(tx, &mut point, &mut child, &issuer, now)?;
+                removed += self.shrink(tx, &child, now)?;
+                "the parent's shrank"
+            };
             tx.audit_change(
                 now,
                 self.who(),
                 "ca update",
                 Some(&child_handle),
-                &format!("resources {} (the parent's shrank)", child.resources),
+                &format!("resources '{}' ({why})", child.resources),
                 Some(&before),
                 Some(&child.resources.to_string()),
             )?;
-            removed += self.shrink(tx, &child, now)?;
         }
         for delegated in tx.children_of(&ca.handle)? {
             for record in tx.child_certs(&delegated.handle)? {
@@ -358,6 +364,9 @@ impl Anchorage {
         )?;
         tx.commit()?;
         self.write_tree_after_commit()?;
+        // Reachable and accepting us? Say so now rather than at the next change.
+        self.push_to_repository()
+            .map_err(|e| AppError::NotPublished(Box::new(e)))?;
         Ok(())
     }
 
@@ -378,14 +387,14 @@ impl Anchorage {
         }
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
-        if tx.ca(handle)?.is_some() || tx.peer(PeerKind::Publisher, handle)?.is_some() {
-            return Err(AppError::DuplicateHandle(handle.into()));
-        }
         if tx.peer(PeerKind::Parent, handle)?.is_some() {
             return Err(AppError::DuplicatePeer {
                 kind: "parent of CA",
                 handle: handle.into(),
             });
+        }
+        if handle_in_use(&tx, handle)? {
+            return Err(AppError::DuplicateHandle(handle.into()));
         }
         let key = self.ctx.keys.generate()?;
         tx.insert_peer(&Peer {
@@ -442,10 +451,13 @@ impl Anchorage {
                 .map(|p| p.handle)
                 .collect()
         };
-        Ok(handles
+        let results = handles
             .iter()
             .map(|h| self.sync_parent(h).map_err(|e| e.to_string()))
-            .collect())
+            .collect();
+        // Also retries a push to the remote repository that failed.
+        self.push_or_record();
+        Ok(results)
     }
 
     /// Syncs with the remote parent of local CA `handle` (RFC 6492 list,
@@ -520,13 +532,17 @@ impl Anchorage {
                 ));
             }
         };
-        let Some(class) = classes.first() else {
-            return Err(remote(&service, "the parent lists no resource class"));
-        };
         if classes.len() > 1 {
             tracing::warn!(ca = %handle, classes = classes.len(), "only the first resource class is used");
         }
-        let entitled = ResourceSet::from_rpki(class.resource_set());
+        let entitled = classes
+            .first()
+            .map(|c| ResourceSet::from_rpki(c.resource_set()))
+            .unwrap_or_default();
+        let Some(class) = classes.first().filter(|_| !entitled.is_empty()) else {
+            // Nothing to hold any more: take everything back here.
+            return self.lose_everything(handle, &peer, &seen, ca, now);
+        };
         let sia = self.ctx.layout.sia(handle, &key)?;
         let held = class
             .issued_certs()
@@ -535,11 +551,19 @@ impl Anchorage {
         let current = match held {
             Some(c) => {
                 let res = cert_resources(c.cert())?;
-                let fresh = time_diff(c.cert().validity().not_after(), now)
-                    > self.ctx.timing.object_reissue_before;
+                // Renew ahead of expiry: four weeks, or half the lifetime
+                // of a short-lived certificate (never on every sync).
+                let validity = c.cert().validity();
+                let lifetime = time_diff(validity.not_after(), validity.not_before());
+                let ahead = self.ctx.timing.object_reissue_before.min(lifetime / 2);
+                let fresh = time_diff(validity.not_after(), now) > ahead;
                 let same_sia = c.cert().ca_repository() == Some(&sia.ca_repository)
-                    && c.cert().rpki_manifest() == Some(&sia.manifest);
-                (res == entitled && fresh && same_sia).then(|| (c.uri().clone(), c.cert().clone()))
+                    && c.cert().rpki_manifest() == Some(&sia.manifest)
+                    && c.cert().rpki_notify() == sia.notify.as_ref();
+                // A parent may certify less than it lists; asking again
+                // for the same entitlement would not change that.
+                let asked = res == entitled || peer.resources.as_ref() == Some(&entitled);
+                (asked && fresh && same_sia).then(|| (c.uri().clone(), c.cert().clone()))
             }
             None => None,
         };
@@ -593,7 +617,8 @@ impl Anchorage {
         let bytes = cert.to_captured().into_bytes();
 
         let tx = self.store.transaction()?;
-        self.ctx.accept_replies(&tx, &peer, &seen)?;
+        self.ctx.accept_replies(&tx, &peer, &seen, now)?;
+        tx.set_peer_resources(PeerKind::Parent, handle, &entitled)?;
         let mut report = SyncReport {
             ca: handle.into(),
             resources: resources.to_string(),
@@ -665,6 +690,63 @@ impl Anchorage {
         Ok(report)
     }
 
+    /// The parent lists nothing for this CA any more: its ROAs, child
+    /// CAs and delegated children's certificates are taken back (the
+    /// parent revokes the CA's own certificate).
+    fn lose_everything(
+        &mut self,
+        handle: &str,
+        peer: &Peer,
+        seen: &[bpki::Signed],
+        ca: Option<CaRecord>,
+        now: Time,
+    ) -> Result<SyncReport> {
+        let tx = self.store.transaction()?;
+        self.ctx.accept_replies(&tx, peer, seen, now)?;
+        tx.set_peer_resources(PeerKind::Parent, handle, &ResourceSet::default())?;
+        let mut report = SyncReport {
+            ca: handle.into(),
+            ..SyncReport::default()
+        };
+        if let Some(mut record) = ca.filter(|c| !c.resources.is_empty()) {
+            let before = record.resources.to_string();
+            record.resources = ResourceSet::default();
+            tx.update_ca(&record)?;
+            report.roas_withdrawn = self.ctx.shrink(&tx, &record, now)?;
+            tx.audit_change(
+                now,
+                self.ctx.who(),
+                "parent sync",
+                Some(handle),
+                "the parent lists no resources for this CA: everything below withdrawn",
+                Some(&before),
+                Some(""),
+            )?;
+            report.certified = true;
+        }
+        tx.commit()?;
+        if report.certified {
+            self.write_tree_after_commit()?;
+        }
+        Ok(report)
+    }
+
+    /// [`Self::push_to_repository`], with a failure logged and recorded
+    /// on the repository (see `anchorage parent list`) instead of returned.
+    pub(super) fn push_or_record(&mut self) {
+        if let Err(e) = self.push_to_repository() {
+            tracing::warn!(error = %e, "publishing at the remote repository failed; retried with the next publication");
+            if let Ok(tx) = self.store.transaction() {
+                let recorded = tx
+                    .set_peer_sync(PeerKind::Repository, REPOSITORY, None, Some(&e.to_string()))
+                    .and_then(|_| tx.commit());
+                if let Err(e) = recorded {
+                    tracing::warn!(error = %e, "could not record the failure");
+                }
+            }
+        }
+    }
+
     /// Brings the remote repository in line with the points of the CAs
     /// under remote parents: one RFC 8181 list, then one delta. Does
     /// nothing without a remote repository.
@@ -683,12 +765,17 @@ impl Anchorage {
             };
             let handles = self.ctx.remotely_published(&tx)?;
             let base = &self.ctx.layout.rsync_base;
-            let desired: BTreeMap<String, Bytes> = tx
+            let mut desired: BTreeMap<String, Bytes> = tx
                 .files()?
                 .into_iter()
                 .filter(|f| handles.contains(&f.dir))
                 .map(|f| (format!("{base}{}/{}", f.dir, f.name), f.bytes))
                 .collect();
+            // Our own publishers publish under our base, which is the
+            // remote repository's: their objects go there too.
+            for (uri, bytes, _) in tx.all_publisher_objects()? {
+                desired.insert(uri, bytes);
+            }
             (peer, id_key, desired)
         };
         let service = peer.service_uri.clone().unwrap_or_default();
@@ -749,7 +836,7 @@ impl Anchorage {
             }
         }
         let tx = self.store.transaction()?;
-        self.ctx.accept_replies(&tx, &peer, &seen)?;
+        self.ctx.accept_replies(&tx, &peer, &seen, now)?;
         tx.set_peer_sync(PeerKind::Repository, REPOSITORY, Some(to_secs(now)), None)?;
         tx.commit()?;
         tracing::debug!(

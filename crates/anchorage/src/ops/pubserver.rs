@@ -33,6 +33,11 @@ pub struct PublisherInfo {
     pub objects: usize,
 }
 
+/// How many objects one publisher may keep in the repository.
+pub const MAX_PUBLISHER_OBJECTS: usize = 100_000;
+/// How many bytes one publisher may keep in the repository (1 GiB).
+pub const MAX_PUBLISHER_BYTES: usize = 1 << 30;
+
 /// Longest path below a publisher's base and deepest nesting accepted.
 const MAX_PATH: usize = 512;
 const MAX_DEPTH: usize = 8;
@@ -101,14 +106,14 @@ impl Anchorage {
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
         // One directory per handle: a publisher must not take a CA's.
-        if tx.ca(&handle)?.is_some() {
-            return Err(AppError::DuplicateHandle(handle));
-        }
         if tx.peer(PeerKind::Publisher, &handle)?.is_some() {
             return Err(AppError::DuplicatePeer {
                 kind: "publisher",
                 handle,
             });
+        }
+        if handle_in_use(&tx, &handle)? {
+            return Err(AppError::DuplicateHandle(handle));
         }
         let (_, ours) = self.ctx.identity(&tx, now)?;
         tx.insert_peer(&Peer {
@@ -197,10 +202,14 @@ impl Anchorage {
             )));
         }
         let now = self.ctx.clock.now();
-        let tx = self.store.transaction()?;
-        let peer = tx
+        let unknown = || Refusal::NotFound(format!("no publisher '{publisher}'"));
+        // The message is decoded and its signature checked before the
+        // store's write lock is taken.
+        let peer = self
+            .store
+            .read_transaction()?
             .peer(PeerKind::Publisher, publisher)?
-            .ok_or_else(|| Refusal::NotFound(format!("no publisher '{publisher}'")))?;
+            .ok_or_else(unknown)?;
         let cms = PublicationCms::decode(body)
             .map_err(|e| Refusal::BadMessage(format!("not an RFC 8181 message: {e}")))?;
         let id_cert = peer_id_cert(&peer)?;
@@ -208,12 +217,18 @@ impl Anchorage {
             tracing::warn!(publisher, error = %e, "RFC 8181 message refused: not signed by the publisher's identity");
             Refusal::Forbidden(format!("not signed by the identity of publisher '{publisher}': {e}"))
         })?;
-        let signed = bpki::signing_time(body).map_err(Refusal::BadMessage)?;
+        let signed = bpki::signed(body).map_err(Refusal::BadMessage)?;
+        let tx = self.store.transaction()?;
+        let verified_with = peer.id_cert;
+        let peer = tx
+            .peer(PeerKind::Publisher, publisher)?
+            .filter(|p| p.id_cert == verified_with)
+            .ok_or_else(unknown)?;
         let (last, digests) = bpki::check_fresh(
             peer.last_signing_time,
             &peer.last_digests,
-            signed,
-            &bpki::digest(body),
+            &signed,
+            to_secs(now),
         )
         .map_err(|why| {
             tracing::warn!(publisher, %why, "RFC 8181 message refused as a replay");
@@ -286,6 +301,18 @@ impl Anchorage {
                     errors.add_error(ReportError::with_code(ReportErrorCode::ConsistencyProblem));
                 }
                 if errors.errors().is_empty() {
+                    let (objects, bytes) = usage_after(&current, &state);
+                    if objects > MAX_PUBLISHER_OBJECTS || bytes > MAX_PUBLISHER_BYTES {
+                        tracing::warn!(
+                            publisher,
+                            objects,
+                            bytes,
+                            "RFC 8181: publisher quota exceeded"
+                        );
+                        errors.add_error(ReportError::with_code(ReportErrorCode::OtherError));
+                    }
+                }
+                if errors.errors().is_empty() {
                     for (uri, content) in &state {
                         match content {
                             Some(bytes) => tx.put_publisher_object(publisher, uri, bytes, now)?,
@@ -318,10 +345,36 @@ impl Anchorage {
         let bytes = self.ctx.sign_publication(&tx, reply, now)?;
         tx.commit()?;
         if changed {
-            self.write_tree_after_commit()?;
+            // Committed: the publisher gets its answer; a failed
+            // publication is retried by the next one (or `anchorage publish`).
+            if let Err(e) = self.write_tree() {
+                tracing::error!(error = %e, "RFC 8181 change committed, publication failed");
+            }
         }
         Ok(bytes)
     }
+}
+
+/// How many objects and bytes the publisher holds after `changes`.
+fn usage_after(
+    current: &BTreeMap<String, Bytes>,
+    changes: &BTreeMap<String, Option<Bytes>>,
+) -> (usize, usize) {
+    let (mut objects, mut bytes) = (
+        current.len(),
+        current.values().map(Bytes::len).sum::<usize>(),
+    );
+    for (uri, content) in changes {
+        if let Some(old) = current.get(uri) {
+            objects -= 1;
+            bytes -= old.len();
+        }
+        if let Some(new) = content {
+            objects += 1;
+            bytes += new.len();
+        }
+    }
+    (objects, bytes)
 }
 
 /// Whether the publisher's objects after applying `changes` still form
@@ -347,9 +400,25 @@ fn tree_consistent(
 
 #[cfg(test)]
 mod tests {
-    use super::{tree_consistent, within_base};
+    use super::{tree_consistent, usage_after, within_base};
     use bytes::Bytes;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn usage_counts_what_stays() {
+        let current: BTreeMap<String, Bytes> = [
+            ("a".to_string(), Bytes::from_static(b"123")),
+            ("b".to_string(), Bytes::from_static(b"45")),
+        ]
+        .into();
+        let changes: BTreeMap<String, Option<Bytes>> = [
+            ("a".to_string(), Some(Bytes::from_static(b"1"))),
+            ("b".to_string(), None),
+            ("c".to_string(), Some(Bytes::from_static(b"6789"))),
+        ]
+        .into();
+        assert_eq!(usage_after(&current, &changes), (2, 5));
+    }
 
     #[test]
     fn a_file_cannot_be_a_directory() {

@@ -202,9 +202,11 @@ pub fn state(dir: &Path) -> (BTreeMap<String, Vec<String>>, BTreeMap<PathBuf, Ve
     }
 }
 
-type State = (BTreeMap<String, Vec<String>>, BTreeMap<PathBuf, Vec<u8>>);
+/// The store's rows and the published files.
+pub type State = (BTreeMap<String, Vec<String>>, BTreeMap<PathBuf, Vec<u8>>);
 
-fn state_now(dir: &Path) -> State {
+/// [`state`] as it is now, without waiting for publication to settle.
+pub fn state_now(dir: &Path) -> State {
     let conn = rusqlite::Connection::open_with_flags(
         dir.join("anchorage.db"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
