@@ -188,8 +188,14 @@ fn payload(asn: u32, v4: u32, len: u8) -> anyhow::Result<RoaPayload> {
 
 /// Issuance, one change, burst, ROA change to router and publication on
 /// a fresh data directory `dir`.
-fn issuance(scale: Scale, dir: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
-    let (n_cas, roas_per_ca, burst) = scale.params();
+fn issuance(
+    scale: Scale,
+    dir: &Path,
+    figures: &mut Vec<Figure>,
+    burst: Option<usize>,
+) -> anyhow::Result<()> {
+    let (n_cas, roas_per_ca, default_burst) = scale.params();
+    let burst = burst.unwrap_or(default_burst);
     let mut a = Anchorage::init(
         DataDir::new(dir),
         &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
@@ -452,6 +458,7 @@ pub fn run(
     keep: Option<&Path>,
     fixtures: &Path,
     parts: &[Part],
+    burst: Option<usize>,
 ) -> anyhow::Result<Report> {
     let wants = |p: Part| parts.is_empty() || parts.contains(&p);
     let (n_cas, roas_per_ca, _) = scale.params();
@@ -461,7 +468,7 @@ pub fn run(
         .unwrap_or_else(|| tmp.path().join("data"));
     let mut figures = Vec::new();
     if wants(Part::Issuance) {
-        issuance(scale, &dir, &mut figures)?;
+        issuance(scale, &dir, &mut figures, burst)?;
     }
     // 7. Validation of a large repository: ours from its cache vs
     //    rpki-client -n on the same repository, after one fetch each.

@@ -157,6 +157,9 @@ enum Command {
         /// Run only these parts (repeatable) [default: all].
         #[arg(long, value_enum, value_name = "PART")]
         only: Vec<anchorage::bench::Part>,
+        /// ROA changes in the burst [default: 100 small, 1,000 rir].
+        #[arg(long, value_name = "N")]
+        burst: Option<usize>,
     },
     /// The RTR cache side of `bench` (serves synthetic VRPs; internal).
     #[command(hide = true)]
@@ -817,8 +820,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             keep,
             fixture_dir,
             only,
+            burst,
         } => {
-            let report = anchorage::bench::run(scale, keep.as_deref(), &fixture_dir, &only)?;
+            let report = anchorage::bench::run(scale, keep.as_deref(), &fixture_dir, &only, burst)?;
             print!("{}", anchorage::bench::table(&report));
             if let Some(path) = output {
                 std::fs::write(&path, serde_json::to_string_pretty(&report)?)

@@ -914,14 +914,16 @@ impl Anchorage {
             let tx = self.store.transaction()?;
             let pending = tx.pending_points()?;
             if !pending.is_empty() {
+                let mut owed = Vec::new();
                 for handle in pending {
                     let Some(ca) = tx.ca(&handle)? else {
                         continue; // deleted since: its point went with it
                     };
-                    let issuer = self.ctx.issuer(&ca)?;
-                    let mut point = tx.point(&handle)?;
-                    point.refresh(&self.ctx.keys, &issuer, now, &self.ctx.timing)?;
-                    tx.save_point(&handle, &point, now)?;
+                    owed.push((self.ctx.issuer(&ca)?, tx.point(&handle)?, handle));
+                }
+                self.ctx.refresh_all(&mut owed, now)?;
+                for (_, point, handle) in &owed {
+                    tx.save_point(handle, point, now)?;
                 }
                 tx.clear_pending()?;
                 tx.commit()?;
@@ -1060,6 +1062,40 @@ impl Anchorage {
 }
 
 impl Ctx {
+    /// Issues a new manifest and CRL for every point of `owed`, on all
+    /// cores: points are independent, and three signatures each are most
+    /// of the time of a group publication.
+    fn refresh_all(
+        &self,
+        owed: &mut [(Issuer, PublicationPoint, String)],
+        now: Time,
+    ) -> Result<()> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(owed.len().max(1));
+        let per_thread = owed.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = owed
+                .chunks_mut(per_thread)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        for (issuer, point, _) in chunk.iter_mut() {
+                            point.refresh(&self.keys, issuer, now, &self.timing)?;
+                        }
+                        Ok::<(), anchorage_ca_core::CaError>(())
+                    })
+                })
+                .collect();
+            for w in workers {
+                w.join().map_err(|_| {
+                    anchorage_ca_core::CaError::Signing("a signing thread panicked".into())
+                })??;
+            }
+            Ok(())
+        })
+    }
+
     fn issuer(&self, ca: &CaRecord) -> Result<Issuer> {
         let public = self
             .keys
