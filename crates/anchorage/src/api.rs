@@ -158,25 +158,67 @@ async fn request_id(mut req: Request, next: Next) -> Response {
     resp
 }
 
+/// How much of an oversized body is read and discarded before the 413 is
+/// sent: a client that is still sending when the server closes gets a
+/// broken pipe instead of the answer. Beyond this the connection is closed.
+pub const DRAIN_LIMIT: usize = 16 << 20;
+
+/// Why a body was not taken.
+enum Oversized {
+    /// Larger than [`MAX_BODY`]; read to its end, the connection is reusable.
+    Drained,
+    /// Larger than [`DRAIN_LIMIT`], or broken: the connection is closed.
+    Abandoned,
+}
+
+/// Reads a body of at most [`MAX_BODY`] bytes; a larger one is read on
+/// (and discarded) up to [`DRAIN_LIMIT`], so the client gets the 413.
+async fn read_body(body: axum::body::Body) -> Result<Bytes, Oversized> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(Oversized::Abandoned);
+        };
+        if let Ok(data) = frame.into_data() {
+            total += data.len();
+            if total <= MAX_BODY {
+                kept.extend_from_slice(&data);
+            } else if total > DRAIN_LIMIT {
+                return Err(Oversized::Abandoned);
+            }
+        }
+    }
+    if total > MAX_BODY {
+        Err(Oversized::Drained)
+    } else {
+        Ok(Bytes::from(kept))
+    }
+}
+
 /// Reads every request body (up to [`MAX_BODY`]) before routing: a
 /// connection whose request body was left unread, because the request was
 /// refused or the endpoint takes none, could not be reused by the client.
 async fn buffer_body(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    match axum::body::to_bytes(body, MAX_BODY).await {
+    match read_body(body).await {
         Ok(bytes) => {
             next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
                 .await
         }
-        Err(_) => {
+        Err(how) => {
             let mut resp = Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Payload too large",
                 format!("request bodies are limited to {MAX_BODY} bytes"),
             )
             .into_response();
-            resp.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            if matches!(how, Oversized::Abandoned) {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             resp
         }
     }
