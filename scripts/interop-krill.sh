@@ -5,7 +5,7 @@
 # Anchorage's TAL in Anchorage's validator and in rpki-client.
 #
 # Not run in CI: it needs Krill (`cargo install --locked krill`, a long
-# build; provides `krill` and `krillc`, versions 0.14 to 0.16), plus
+# build; provides `krill` and `krillc`; last run with 0.16.1), plus
 # rpki-client and rsync (scripts/install-tools.sh). Run from anywhere:
 #
 #   scripts/interop-krill.sh            # KEEP=1 keeps the work directory
