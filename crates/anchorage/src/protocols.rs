@@ -120,13 +120,18 @@ async fn answer(
     }
 }
 
+/// How long one exchange with a remote parent or repository may take: the
+/// engine waits meanwhile (Krill allows its parents 240 s; a parent that
+/// slow is retried at the next sync instead).
+pub const PEER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// An HTTP client for peers' service URIs: the system's roots plus
 /// `extra_pem`; 4xx and 5xx are answers, not transport errors.
 pub fn client(extra_pem: &[u8]) -> anyhow::Result<ureq::Agent> {
     Ok(ureq::Agent::config_builder()
         .tls_config(anchorage_validator::rrdp::tls_config(extra_pem)?)
         .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(120)))
+        .timeout_global(Some(PEER_TIMEOUT))
         .build()
         .new_agent())
 }
