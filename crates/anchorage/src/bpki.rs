@@ -7,9 +7,10 @@
 //! crate checks but does not expose) and decides whether a message is a
 //! replay.
 
+use anchorage_keys::KeyStore;
 use bcder::decode::{self, Constructed, DecodeError};
 use bcder::{Mode, Oid, Tag};
-use rpki::crypto::DigestAlgorithm;
+use rpki::crypto::{DigestAlgorithm, KeyIdentifier, PublicKey};
 use rpki::repository::x509::Time;
 
 /// Largest RFC 6492 message accepted (a list or issue with one CSR is a
@@ -144,6 +145,75 @@ fn fmt_secs(t: i64) -> String {
         .map(|d| d.to_rfc3339())
         .unwrap_or_else(|| t.to_string())
 }
+
+/// The CMS wrapper of RFC 6492 or RFC 8181 messages: what receiving and
+/// sending one takes, the same for both protocols.
+pub trait ProtocolCms: Sized {
+    /// The message inside.
+    type Message;
+    /// "RFC 6492" or "RFC 8181", for errors and logs.
+    const NAME: &'static str;
+    /// The HTTP media type (RFC 6492 §3, RFC 8181 §2).
+    const MEDIA_TYPE: &'static str;
+    /// The largest message accepted.
+    const MAX_SIZE: usize;
+    /// Signs `message` with the identity key.
+    fn create(message: Self::Message, key: &KeyIdentifier, keys: &KeyStore)
+    -> Result<Self, String>;
+    /// Decodes a message (not yet verified).
+    fn decode(bytes: &[u8]) -> Result<Self, String>;
+    /// Verifies the signature, EE certificate and BPKI CRL under `issuer`.
+    fn validate_at(&self, issuer: &PublicKey, when: Time) -> Result<(), String>;
+    /// The encoded message.
+    fn to_bytes(&self) -> bytes::Bytes;
+    /// The message inside.
+    fn into_message(self) -> Self::Message;
+}
+
+macro_rules! protocol_cms {
+    ($cms:ty, $message:ty, $name:literal, $media:expr, $max:expr) => {
+        impl ProtocolCms for $cms {
+            type Message = $message;
+            const NAME: &'static str = $name;
+            const MEDIA_TYPE: &'static str = $media;
+            const MAX_SIZE: usize = $max;
+            fn create(
+                message: Self::Message,
+                key: &KeyIdentifier,
+                keys: &KeyStore,
+            ) -> Result<Self, String> {
+                <$cms>::create(message, key, keys).map_err(|e| format!("{e:?}"))
+            }
+            fn decode(bytes: &[u8]) -> Result<Self, String> {
+                <$cms>::decode(bytes).map_err(|e| e.to_string())
+            }
+            fn validate_at(&self, issuer: &PublicKey, when: Time) -> Result<(), String> {
+                <$cms>::validate_at(self, issuer, when).map_err(|e| e.to_string())
+            }
+            fn to_bytes(&self) -> bytes::Bytes {
+                <$cms>::to_bytes(self)
+            }
+            fn into_message(self) -> Self::Message {
+                <$cms>::into_message(self)
+            }
+        }
+    };
+}
+
+protocol_cms!(
+    rpki::ca::provisioning::ProvisioningCms,
+    rpki::ca::provisioning::Message,
+    "RFC 6492",
+    crate::protocols::UPDOWN_TYPE,
+    MAX_PROVISIONING_MESSAGE
+);
+protocol_cms!(
+    rpki::ca::publication::PublicationCms,
+    rpki::ca::publication::Message,
+    "RFC 8181",
+    crate::protocols::PUBLICATION_TYPE,
+    MAX_PUBLICATION_MESSAGE
+);
 
 #[cfg(test)]
 mod tests {

@@ -1189,14 +1189,7 @@ impl Ctx {
             return Err(AppError::DuplicateHandle(handle.into()));
         }
         let parent_ca = load_ca(tx, parent)?;
-        if !parent_ca.resources.contains(&resources) {
-            return Err(anchorage_ca_core::CaError::Overclaim {
-                child: handle.into(),
-                parent: parent.into(),
-                excess: resources.difference(&parent_ca.resources).to_string(),
-            }
-            .into());
-        }
+        within_parent(handle, &parent_ca, &resources)?;
         let key = self.keys.generate()?;
         let public = self.issuer_key(&key)?;
         let parent_issuer = self.issuer(&parent_ca)?;
@@ -1357,6 +1350,19 @@ fn handle_in_use(tx: &Tx<'_>, handle: &str) -> Result<bool> {
     Ok(tx.ca(handle)?.is_some()
         || tx.peer(PeerKind::Publisher, handle)?.is_some()
         || tx.peer(PeerKind::Parent, handle)?.is_some())
+}
+
+/// RFC 6487 §7.1: what `child` is to hold must be held by `parent`.
+fn within_parent(child: &str, parent: &CaRecord, resources: &ResourceSet) -> Result<()> {
+    if parent.resources.contains(resources) {
+        return Ok(());
+    }
+    Err(anchorage_ca_core::CaError::Overclaim {
+        child: child.into(),
+        parent: parent.handle.clone(),
+        excess: resources.difference(&parent.resources).to_string(),
+    }
+    .into())
 }
 
 fn load_ca(tx: &Tx<'_>, handle: &str) -> Result<CaRecord> {

@@ -23,7 +23,8 @@ pub enum PeerKind {
 }
 
 impl PeerKind {
-    fn as_str(self) -> &'static str {
+    /// The name of the kind, as stored and shown: "child", "publisher", ...
+    pub fn as_str(self) -> &'static str {
         match self {
             PeerKind::Child => "child",
             PeerKind::Publisher => "publisher",

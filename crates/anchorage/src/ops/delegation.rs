@@ -86,6 +86,18 @@ fn bad_file(what: &'static str, why: impl ToString) -> AppError {
     }
 }
 
+/// A delegated child and the local CA that issues to it.
+fn load_child(tx: &Tx<'_>, handle: &str) -> Result<(Peer, CaRecord)> {
+    let child = tx
+        .peer(PeerKind::Child, handle)?
+        .ok_or_else(|| AppError::UnknownPeer {
+            kind: "child",
+            handle: handle.into(),
+        })?;
+    let parent = load_ca(tx, child.parent.as_deref().unwrap_or_default())?;
+    Ok((child, parent))
+}
+
 /// The decoded identity certificate of a stored peer.
 pub(crate) fn peer_id_cert(peer: &Peer) -> std::result::Result<IdCert, Refusal> {
     IdCert::decode(peer.id_cert.clone()).map_err(|e| {
@@ -93,6 +105,75 @@ pub(crate) fn peer_id_cert(peer: &Peer) -> std::result::Result<IdCert, Refusal> 
             what: "peer identity certificate",
             value: e.to_string(),
         }))
+    })
+}
+
+/// A message from a peer that passed every check: decoded, signed by the
+/// peer's identity certificate, fresh. `tx` is the write transaction it
+/// was checked in; `fresh` is the replay state to record in it.
+pub(crate) struct Received<'a, C> {
+    pub(crate) tx: Tx<'a>,
+    pub(crate) peer: Peer,
+    pub(crate) cms: C,
+    pub(crate) fresh: (i64, Vec<String>),
+}
+
+/// Checks a message from peer `handle` of `kind` (which `known` may narrow
+/// further; `unknown` is the refusal otherwise), the same for RFC 6492 and
+/// RFC 8181: size, decoding and signature before the store's write lock
+/// is taken, then, in the write transaction returned, that the peer still
+/// has the identity that verified it and that the message is no replay.
+pub(crate) fn receive<'a, C: bpki::ProtocolCms>(
+    store: &'a mut anchorage_store::Store,
+    kind: PeerKind,
+    handle: &str,
+    known: impl Fn(&Peer) -> bool,
+    unknown: impl Fn() -> Refusal,
+    body: &[u8],
+    now: Time,
+) -> std::result::Result<Received<'a, C>, Refusal> {
+    if body.len() > C::MAX_SIZE {
+        return Err(Refusal::BadMessage(format!(
+            "message of {} bytes exceeds the limit of {}",
+            body.len(),
+            C::MAX_SIZE
+        )));
+    }
+    let who = kind.as_str();
+    let peer = store
+        .read_transaction()?
+        .peer(kind, handle)?
+        .filter(&known)
+        .ok_or_else(&unknown)?;
+    let cms = C::decode(body)
+        .map_err(|e| Refusal::BadMessage(format!("not an {} message: {e}", C::NAME)))?;
+    let id_cert = peer_id_cert(&peer)?;
+    cms.validate_at(id_cert.public_key(), now).map_err(|e| {
+        tracing::warn!(kind = who, peer = handle, error = %e, "{} message refused: not signed by the peer's identity", C::NAME);
+        Refusal::Forbidden(format!("not signed by the identity of {who} '{handle}': {e}"))
+    })?;
+    let signed = bpki::signed(body).map_err(Refusal::BadMessage)?;
+    let tx = store.transaction()?;
+    let verified_with = peer.id_cert;
+    let peer = tx
+        .peer(kind, handle)?
+        .filter(|p| known(p) && p.id_cert == verified_with)
+        .ok_or_else(&unknown)?;
+    let fresh = bpki::check_fresh(
+        peer.last_signing_time,
+        &peer.last_digests,
+        &signed,
+        to_secs(now),
+    )
+    .map_err(|why| {
+        tracing::warn!(kind = who, peer = handle, %why, "{} message refused as a replay", C::NAME);
+        Refusal::Forbidden(why)
+    })?;
+    Ok(Received {
+        tx,
+        peer,
+        cms,
+        fresh,
     })
 }
 
@@ -359,15 +440,7 @@ impl Anchorage {
                 what: format!("child '{handle}'"),
             });
         }
-        let parent_ca = load_ca(&tx, parent)?;
-        if !parent_ca.resources.contains(&resources) {
-            return Err(anchorage_ca_core::CaError::Overclaim {
-                child: handle.clone(),
-                parent: parent.into(),
-                excess: resources.difference(&parent_ca.resources).to_string(),
-            }
-            .into());
-        }
+        within_parent(&handle, &load_ca(&tx, parent)?, &resources)?;
         if tx.peer(PeerKind::Child, &handle)?.is_some() {
             return Err(AppError::DuplicatePeer {
                 kind: "child",
@@ -449,22 +522,9 @@ impl Anchorage {
         }
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
-        let child = tx
-            .peer(PeerKind::Child, handle)?
-            .ok_or_else(|| AppError::UnknownPeer {
-                kind: "child",
-                handle: handle.into(),
-            })?;
-        let parent_handle = child.parent.clone().unwrap_or_default();
-        let parent = load_ca(&tx, &parent_handle)?;
-        if !parent.resources.contains(&resources) {
-            return Err(anchorage_ca_core::CaError::Overclaim {
-                child: handle.into(),
-                parent: parent_handle.clone(),
-                excess: resources.difference(&parent.resources).to_string(),
-            }
-            .into());
-        }
+        let (child, parent) = load_child(&tx, handle)?;
+        let parent_handle = parent.handle.clone();
+        within_parent(handle, &parent, &resources)?;
         let before = child.resources.clone().unwrap_or_default();
         tx.set_peer_resources(PeerKind::Child, handle, &resources)?;
         let issuer = self.ctx.issuer(&parent)?;
@@ -501,14 +561,8 @@ impl Anchorage {
     pub fn remove_child(&mut self, handle: &str) -> Result<()> {
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
-        let child = tx
-            .peer(PeerKind::Child, handle)?
-            .ok_or_else(|| AppError::UnknownPeer {
-                kind: "child",
-                handle: handle.into(),
-            })?;
-        let parent_handle = child.parent.clone().unwrap_or_default();
-        let parent = load_ca(&tx, &parent_handle)?;
+        let (child, parent) = load_child(&tx, handle)?;
+        let parent_handle = parent.handle.clone();
         let issuer = self.ctx.issuer(&parent)?;
         let mut point = tx.point(&parent_handle)?;
         for record in tx.child_certs(handle)? {
@@ -542,48 +596,21 @@ impl Anchorage {
         child: &str,
         body: &[u8],
     ) -> std::result::Result<Bytes, Refusal> {
-        if body.len() > bpki::MAX_PROVISIONING_MESSAGE {
-            return Err(Refusal::BadMessage(format!(
-                "message of {} bytes exceeds the limit of {}",
-                body.len(),
-                bpki::MAX_PROVISIONING_MESSAGE
-            )));
-        }
         let now = self.ctx.clock.now();
-        let unknown = || Refusal::NotFound(format!("no child '{child}' under '{parent}'"));
-        let known = |p: &Peer| p.parent.as_deref() == Some(parent);
-        // The message is decoded and its signature checked before the
-        // store's write lock is taken.
-        let peer = self
-            .store
-            .read_transaction()?
-            .peer(PeerKind::Child, child)?
-            .filter(known)
-            .ok_or_else(unknown)?;
-        let cms = ProvisioningCms::decode(body)
-            .map_err(|e| Refusal::BadMessage(format!("not an RFC 6492 message: {e}")))?;
-        let id_cert = peer_id_cert(&peer)?;
-        cms.validate_at(id_cert.public_key(), now).map_err(|e| {
-            tracing::warn!(child, parent, error = %e, "RFC 6492 message refused: not signed by the child's identity");
-            Refusal::Forbidden(format!("not signed by the identity of child '{child}': {e}"))
-        })?;
-        let signed = bpki::signed(body).map_err(Refusal::BadMessage)?;
-        let tx = self.store.transaction()?;
-        let verified_with = peer.id_cert;
-        let peer = tx
-            .peer(PeerKind::Child, child)?
-            .filter(|p| known(p) && p.id_cert == verified_with)
-            .ok_or_else(unknown)?;
-        let (last, digests) = bpki::check_fresh(
-            peer.last_signing_time,
-            &peer.last_digests,
-            &signed,
-            to_secs(now),
-        )
-        .map_err(|why| {
-            tracing::warn!(child, parent, %why, "RFC 6492 message refused as a replay");
-            Refusal::Forbidden(why)
-        })?;
+        let Received {
+            tx,
+            peer,
+            cms,
+            fresh: (last, digests),
+        } = receive::<ProvisioningCms>(
+            &mut self.store,
+            PeerKind::Child,
+            child,
+            |p| p.parent.as_deref() == Some(parent),
+            || Refusal::NotFound(format!("no child '{child}' under '{parent}'")),
+            body,
+            now,
+        )?;
         let message = cms.into_message();
         if message.sender().as_str() != child || message.recipient().as_str() != parent {
             return Err(Refusal::Forbidden(format!(

@@ -29,7 +29,7 @@ use rpki::rrdp::Hash;
 
 use super::*;
 use crate::bpki;
-use crate::protocols::{self, PUBLICATION_TYPE, UPDOWN_TYPE};
+use crate::protocols;
 use anchorage_store::{Peer, PeerKind};
 
 /// The peer handle of the one remote repository.
@@ -95,8 +95,41 @@ fn cert_resources(cert: &Cert) -> Result<ResourceSet> {
 }
 
 impl Ctx {
-    /// Sends one signed RFC 6492 message; returns the verified reply's
-    /// payload and notes its signing-time and digest in `seen`.
+    /// Sends one signed message to a remote parent or repository and
+    /// returns the reply, verified against the peer's identity; its
+    /// signing-time and digest are noted in `seen` (recorded later by
+    /// [`Ctx::accept_replies`], in the transaction that uses the reply).
+    fn send<C: bpki::ProtocolCms>(
+        &self,
+        agent: &ureq::Agent,
+        peer: &Peer,
+        message: C::Message,
+        id_key: &KeyIdentifier,
+        now: Time,
+        seen: &mut Vec<bpki::Signed>,
+    ) -> Result<C::Message> {
+        let service = peer.service_uri.clone().unwrap_or_default();
+        let cms = C::create(message, id_key, &self.keys).map_err(|e| {
+            anchorage_ca_core::CaError::Signing(format!("{} message: {e}", C::NAME))
+        })?;
+        let body = exchange(agent, &service, C::MEDIA_TYPE, &cms.to_bytes())?;
+        let reply = C::decode(&body)
+            .map_err(|e| remote(&service, format!("not an {} reply: {e}", C::NAME)))?;
+        let their = decode_id(peer)?;
+        reply.validate_at(their.public_key(), now).map_err(|e| {
+            remote(
+                &service,
+                format!(
+                    "reply not signed by the {}'s identity: {e}",
+                    peer.kind.as_str()
+                ),
+            )
+        })?;
+        seen.push(bpki::signed(&body).map_err(|e| remote(&service, e))?);
+        Ok(reply.into_message())
+    }
+
+    /// [`Ctx::send`] for RFC 6492: the reply's payload.
     fn provision(
         &self,
         agent: &ureq::Agent,
@@ -106,24 +139,11 @@ impl Ctx {
         now: Time,
         seen: &mut Vec<bpki::Signed>,
     ) -> Result<Payload> {
-        let service = peer.service_uri.clone().unwrap_or_default();
-        let cms = ProvisioningCms::create(message, id_key, &self.keys)
-            .map_err(signing("RFC 6492 message"))?;
-        let body = exchange(agent, &service, UPDOWN_TYPE, &cms.to_bytes())?;
-        let reply = ProvisioningCms::decode(&body)
-            .map_err(|e| remote(&service, format!("not an RFC 6492 reply: {e}")))?;
-        let their = decode_id(peer)?;
-        reply.validate_at(their.public_key(), now).map_err(|e| {
-            remote(
-                &service,
-                format!("reply not signed by the parent's identity: {e}"),
-            )
-        })?;
-        seen.push(bpki::signed(&body).map_err(|e| remote(&service, e))?);
-        Ok(reply.into_message().into_payload())
+        let reply = self.send::<ProvisioningCms>(agent, peer, message, id_key, now, seen)?;
+        Ok(reply.into_payload())
     }
 
-    /// Sends one signed RFC 8181 query to the remote repository.
+    /// [`Ctx::send`] for RFC 8181: the reply.
     fn publication_query(
         &self,
         agent: &ureq::Agent,
@@ -133,24 +153,13 @@ impl Ctx {
         now: Time,
         seen: &mut Vec<bpki::Signed>,
     ) -> Result<Reply> {
-        let service = peer.service_uri.clone().unwrap_or_default();
-        let cms = PublicationCms::create(message, id_key, &self.keys)
-            .map_err(signing("RFC 8181 message"))?;
-        let body = exchange(agent, &service, PUBLICATION_TYPE, &cms.to_bytes())?;
-        let reply = PublicationCms::decode(&body)
-            .map_err(|e| remote(&service, format!("not an RFC 8181 reply: {e}")))?;
-        let their = decode_id(peer)?;
-        reply.validate_at(their.public_key(), now).map_err(|e| {
+        let reply = self.send::<PublicationCms>(agent, peer, message, id_key, now, seen)?;
+        reply.as_reply().map_err(|e| {
             remote(
-                &service,
-                format!("reply not signed by the repository's identity: {e}"),
+                peer.service_uri.as_deref().unwrap_or_default(),
+                format!("not a reply: {e}"),
             )
-        })?;
-        seen.push(bpki::signed(&body).map_err(|e| remote(&service, e))?);
-        reply
-            .into_message()
-            .as_reply()
-            .map_err(|e| remote(&service, format!("not a reply: {e}")))
+        })
     }
 
     /// Checks the replies of a peer for replays and records the newest.

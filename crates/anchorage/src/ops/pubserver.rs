@@ -17,9 +17,8 @@ use rpki::ca::publication::{
 };
 use rpki::rrdp::Hash;
 
-use super::delegation::{Refusal, peer_id_cert};
+use super::delegation::{Received, Refusal, receive};
 use super::*;
-use crate::bpki;
 use anchorage_store::{Peer, PeerKind};
 
 /// A publisher as listed by `anchorage publisher list`.
@@ -194,46 +193,21 @@ impl Anchorage {
     /// Answers one RFC 8181 message from `publisher`: the signed reply,
     /// or why none is made.
     pub fn rfc8181(&mut self, publisher: &str, body: &[u8]) -> std::result::Result<Bytes, Refusal> {
-        if body.len() > bpki::MAX_PUBLICATION_MESSAGE {
-            return Err(Refusal::BadMessage(format!(
-                "message of {} bytes exceeds the limit of {}",
-                body.len(),
-                bpki::MAX_PUBLICATION_MESSAGE
-            )));
-        }
         let now = self.ctx.clock.now();
-        let unknown = || Refusal::NotFound(format!("no publisher '{publisher}'"));
-        // The message is decoded and its signature checked before the
-        // store's write lock is taken.
-        let peer = self
-            .store
-            .read_transaction()?
-            .peer(PeerKind::Publisher, publisher)?
-            .ok_or_else(unknown)?;
-        let cms = PublicationCms::decode(body)
-            .map_err(|e| Refusal::BadMessage(format!("not an RFC 8181 message: {e}")))?;
-        let id_cert = peer_id_cert(&peer)?;
-        cms.validate_at(id_cert.public_key(), now).map_err(|e| {
-            tracing::warn!(publisher, error = %e, "RFC 8181 message refused: not signed by the publisher's identity");
-            Refusal::Forbidden(format!("not signed by the identity of publisher '{publisher}': {e}"))
-        })?;
-        let signed = bpki::signed(body).map_err(Refusal::BadMessage)?;
-        let tx = self.store.transaction()?;
-        let verified_with = peer.id_cert;
-        let peer = tx
-            .peer(PeerKind::Publisher, publisher)?
-            .filter(|p| p.id_cert == verified_with)
-            .ok_or_else(unknown)?;
-        let (last, digests) = bpki::check_fresh(
-            peer.last_signing_time,
-            &peer.last_digests,
-            &signed,
-            to_secs(now),
-        )
-        .map_err(|why| {
-            tracing::warn!(publisher, %why, "RFC 8181 message refused as a replay");
-            Refusal::Forbidden(why)
-        })?;
+        let Received {
+            tx,
+            peer,
+            cms,
+            fresh: (last, digests),
+        } = receive::<PublicationCms>(
+            &mut self.store,
+            PeerKind::Publisher,
+            publisher,
+            |_| true,
+            || Refusal::NotFound(format!("no publisher '{publisher}'")),
+            body,
+            now,
+        )?;
         let query = cms
             .into_message()
             .as_query()
