@@ -25,8 +25,10 @@ use crate::ops::{Anchorage, InitOptions};
 pub enum Scale {
     /// 20 CAs x 10 ROAs, a 100-change burst: under two minutes, run in CI.
     Small,
-    /// 50,000 CAs x 20 ROAs (1,000,000 prefixes), a 1,000-change burst:
-    /// hours on two cores; keep the data dir with --keep.
+    /// 200 CAs x 20 ROAs for the issuance rate, a 1,000-change burst, and
+    /// a 50,000-CA repository with 1,000,000 prefixes for the scale
+    /// figures: built once into --fixture-dir (hours of key generation,
+    /// resumed where it stopped) and reused.
     Rir,
 }
 
@@ -34,7 +36,17 @@ impl Scale {
     fn params(self) -> (usize, usize, usize) {
         match self {
             Scale::Small => (20, 10, 100),
-            Scale::Rir => (50_000, 20, 1_000),
+            // The issuance figure is a rate: 4,000 ROAs of their own give
+            // it; the 50,000-CA repository is the scale part's.
+            Scale::Rir => (200, 20, 1_000),
+        }
+    }
+
+    /// CAs and prefixes per CA (one ROA each) of the scale repository.
+    fn scale(self) -> (usize, usize) {
+        match self {
+            Scale::Small => (200, 20),
+            Scale::Rir => (50_000, 20),
         }
     }
 
@@ -448,6 +460,9 @@ pub enum Part {
     Rtr,
     /// RFC 9319 analysis: 1,000,000 announcements, a 1,000-ROA dry run.
     Bgp,
+    /// The scale repository (50,000 CAs, 1,000,000 prefixes at rir):
+    /// creation, sizes, one change, publication, refresh, serve's RSS.
+    Scale,
 }
 
 /// Runs the benchmark: the `parts` given (all when empty); `keep` keeps
@@ -459,6 +474,7 @@ pub fn run(
     fixtures: &Path,
     parts: &[Part],
     burst: Option<usize>,
+    build_budget: Option<std::time::Duration>,
 ) -> anyhow::Result<Report> {
     let wants = |p: Part| parts.is_empty() || parts.contains(&p);
     let (n_cas, roas_per_ca, _) = scale.params();
@@ -531,6 +547,20 @@ pub fn run(
         ));
     }
 
+    // 10. The scale repository, built once into `fixtures` and reused.
+    if wants(Part::Scale) {
+        let (cas, prefixes) = scale.scale();
+        if let Err(err) = scale_figures(fixtures, cas, prefixes, build_budget, &mut figures) {
+            figures.push(fig(
+                &format!("scale: failed: {err:#}"),
+                f64::NAN,
+                "s",
+                "-",
+                None,
+            ));
+        }
+    }
+
     figures.push(fig(
         "peak RSS of this process",
         peak_rss_mb(),
@@ -551,10 +581,7 @@ pub fn run(
             .map(|n| n.get())
             .unwrap_or(1),
         figures,
-        not_measured: vec![
-            "steady-state RSS of serve at scale: needs a serve run on the --scale rir data dir"
-                .into(),
-        ],
+        not_measured: Vec::new(),
     })
 }
 
@@ -809,6 +836,8 @@ struct RtrProbe {
     sock: std::net::TcpStream,
     session: u16,
     serial: u32,
+    /// IPv4 and IPv6 prefixes announced so far.
+    prefixes: usize,
 }
 
 impl RtrProbe {
@@ -830,7 +859,9 @@ impl RtrProbe {
             let (kind, session, body) = self.pdu()?;
             match kind {
                 3 => self.session = session,
+                6 if body.len() >= 24 && body[0] & 1 == 1 => self.prefixes += 1,
                 4 if body.len() >= 12 && body[0] & 1 == 1 => {
+                    self.prefixes += 1;
                     seen.push((
                         u32::from_be_bytes([body[4], body[5], body[6], body[7]]),
                         body[1],
@@ -855,6 +886,7 @@ impl RtrProbe {
             sock,
             session: 0,
             serial: 0,
+            prefixes: 0,
         };
         p.until_end()?;
         Ok(p)
@@ -876,6 +908,331 @@ impl RtrProbe {
         self.sock.write_all(&q)?;
         self.until_end()
     }
+}
+
+/// Time spent building a scale repository, summed over resumed runs.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+struct BuildLog {
+    /// Wall-clock seconds.
+    seconds: f64,
+    /// CPU seconds of the building processes.
+    cpu_seconds: f64,
+    /// CAs complete (with their ROA) at the last save.
+    #[serde(default)]
+    cas: usize,
+    /// Whether every CA and ROA exists.
+    complete: bool,
+}
+
+/// The IPv6 /32 of scale CA `c` (c < 65,536): 2a00:c::/32.
+fn scale_block(c: usize) -> u128 {
+    (0x2a00u128 << 112) | ((c as u128) << 96)
+}
+
+/// A /48 ROA payload inside scale CA `c`'s block.
+fn scale_payload(c: usize, sub: u16) -> anyhow::Result<RoaPayload> {
+    let addr = std::net::Ipv6Addr::from(scale_block(c) | ((sub as u128) << 80));
+    Ok(RoaPayload::new(
+        200_000 + c as u32,
+        format!("{addr}/48").parse()?,
+        None,
+    )?)
+}
+
+/// The scale part: builds (or resumes, or reuses) a repository of
+/// `n_cas` hosted CAs under the online CA, each with one ROA of
+/// `prefixes` IPv6 /48s, then measures it. With a `budget`, building
+/// stops when it is spent and what exists so far is measured.
+fn scale_figures(
+    fixtures: &Path,
+    n_cas: usize,
+    prefixes: usize,
+    budget: Option<std::time::Duration>,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(n_cas <= 65_536, "at most 65,536 scale CAs");
+    let dir = fixtures.join(format!("scale-{n_cas}x{prefixes}"));
+    let log_path = dir.join("build.json");
+    let mut a = if dir.join("anchorage.db").exists() {
+        Anchorage::open(DataDir::new(&dir), Clock::System)?
+    } else {
+        std::fs::create_dir_all(fixtures)?;
+        Anchorage::init(
+            DataDir::new(&dir),
+            &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
+            Clock::System,
+        )?
+    };
+    a.set_actor("bench");
+    // Changes commit with their manifests and CRLs owed, as under serve;
+    // each tree write issues them for all points at once.
+    a.set_deferred_publication(true);
+    // A second core keeps one-time keys ready; CA keys come from it too.
+    a.start_ee_key_refill(32);
+    let mut log: BuildLog = std::fs::read(&log_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    if !log.complete {
+        let have: std::collections::HashMap<String, usize> = a
+            .list_cas()?
+            .into_iter()
+            .map(|c| (c.handle, c.roa_payloads))
+            .collect();
+        let mut since = Instant::now();
+        let mut cpu_since = cpu_seconds();
+        let mut group = Instant::now();
+        let run_started = Instant::now();
+        let mut save = |a: &mut Anchorage, log: &mut BuildLog, done: usize| -> anyhow::Result<()> {
+            a.write_tree()?;
+            log.cas = done;
+            log.seconds += since.elapsed().as_secs_f64();
+            log.cpu_seconds += cpu_seconds() - cpu_since;
+            since = Instant::now();
+            cpu_since = cpu_seconds();
+            let tmp = log_path.with_extension("tmp");
+            std::fs::write(&tmp, serde_json::to_vec(&log)?)?;
+            std::fs::rename(&tmp, &log_path)?;
+            eprintln!(
+                "scale repository: {done}/{n_cas} CAs, {:.0} s so far",
+                log.seconds
+            );
+            Ok(())
+        };
+        let mut built = n_cas;
+        for c in 0..n_cas {
+            let handle = format!("s{c}");
+            if have.get(&handle).is_some_and(|n| *n >= prefixes) {
+                continue; // built by an earlier run
+            }
+            if budget.is_some_and(|b| run_started.elapsed() >= b) {
+                built = c;
+                break;
+            }
+            let roas = match have.get(&handle) {
+                Some(n) => *n,
+                None => {
+                    let resources: ResourceSet = format!(
+                        "AS{}, {}/32",
+                        200_000 + c,
+                        std::net::Ipv6Addr::from(scale_block(c))
+                    )
+                    .parse()?;
+                    a.create_ca(&handle, resources, None)?;
+                    0
+                }
+            };
+            if roas < prefixes {
+                let add: Vec<RoaPayload> = (0..prefixes)
+                    .map(|p| scale_payload(c, p as u16))
+                    .collect::<anyhow::Result<_>>()?;
+                a.apply_roa_changes(&handle, &add, &[])?;
+            }
+            // One tree write a minute, as a busy serve would group them.
+            if group.elapsed() >= std::time::Duration::from_secs(60) {
+                save(&mut a, &mut log, c + 1)?;
+                group = Instant::now();
+            }
+        }
+        log.complete = built == n_cas;
+        save(&mut a, &mut log, built)?;
+    }
+    let n_cas = log.cas.max(1);
+    if !log.complete {
+        eprintln!("scale repository incomplete: measuring the {n_cas} CAs built so far");
+    }
+    figures.push(fig(
+        &format!(
+            "scale: create {n_cas} CAs x {prefixes} prefixes (one ROA each){}",
+            if log.complete { "" } else { ", so far" }
+        ),
+        log.seconds,
+        "s",
+        "-",
+        None,
+    ));
+    figures.push(fig(
+        "scale: creation rate",
+        n_cas as f64 / log.seconds.max(1e-9),
+        "CAs/s",
+        "-",
+        None,
+    ));
+    figures.push(fig(
+        "scale: CPU cores used while creating",
+        log.cpu_seconds / log.seconds.max(1e-9),
+        "cores",
+        "-",
+        None,
+    ));
+    let (serial_files, store_mb) = (
+        a.object_counts()?.iter().map(|(_, n)| n).sum::<u64>(),
+        dir_size(&dir.join("anchorage.db")) as f64 / 1e6,
+    );
+    figures.push(fig("scale: store size", store_mb, "MB", "-", None));
+    figures.push(fig(
+        &format!("scale: rsync tree size ({serial_files} files)"),
+        dir_size(&dir.join("rsync/current/")) as f64 / 1e6,
+        "MB",
+        "-",
+        None,
+    ));
+
+    // One ROA change at a time on the full repository: the CA work (store,
+    // sign the ROA, commit, then the point's manifest and CRL) apart from
+    // the publication that follows (rsync tree, RRDP snapshot and delta).
+    // Each addition is removed again, so reruns find the same state.
+    a.write_tree()?;
+    // With the pool warm, as serve keeps it.
+    a.ee_key_pool().fill(64)?;
+    let (mut work, mut publish) = (Vec::new(), Vec::new());
+    for i in 0..10usize {
+        let c = (i * 7919) % n_cas;
+        let handle = format!("s{c}");
+        let extra = scale_payload(c, 0x8000 + i as u16)?;
+        for (add, remove) in [(vec![extra], vec![]), (vec![], vec![extra])] {
+            let t = Instant::now();
+            a.apply_roa_changes(&handle, &add, &remove)?;
+            a.refresh_owed()?;
+            work.push(t.elapsed().as_secs_f64() * 1000.0);
+            let t = Instant::now();
+            a.write_tree()?;
+            publish.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    work.sort_by(f64::total_cmp);
+    publish.sort_by(f64::total_cmp);
+    figures.push(fig(
+        "scale: one ROA change (warm keys), CA work, p50 of 20",
+        percentile(&work, 0.5),
+        "ms",
+        "-",
+        None,
+    ));
+    let p99 = percentile(&work, 0.99);
+    figures.push(fig(
+        "scale: one ROA change, CA work, p99 of 20",
+        p99,
+        "ms",
+        "< 100 ms; ratio = p99 / 100 ms",
+        Some(p99 / 100.0),
+    ));
+    figures.push(fig(
+        "scale: publication of one change (tree, full RRDP snapshot), p50",
+        percentile(&publish, 0.5),
+        "ms",
+        "-",
+        None,
+    ));
+    figures.push(fig(
+        "scale: publication of one change, p99",
+        percentile(&publish, 0.99),
+        "ms",
+        "-",
+        None,
+    ));
+
+    // A full manifest/CRL refresh cycle reissues every point: measured on
+    // a sample (each point needs a key generation) and projected.
+    let sample = n_cas.min(200);
+    let handles: Vec<String> = (0..sample)
+        .map(|i| format!("s{}", i * (n_cas / sample)))
+        .collect();
+    a.mark_owed(&handles)?;
+    let t = Instant::now();
+    let refreshed = a.refresh_owed()?;
+    let per_point = t.elapsed().as_secs_f64() / refreshed.max(1) as f64;
+    a.write_tree()?;
+    figures.push(fig(
+        &format!("scale: manifest/CRL refresh, per point (sample of {refreshed})"),
+        per_point * 1000.0,
+        "ms",
+        "-",
+        None,
+    ));
+    figures.push(fig(
+        &format!(
+            "scale: full manifest/CRL refresh of {} points, projected",
+            n_cas + 1
+        ),
+        per_point * (n_cas + 1) as f64,
+        "s",
+        "-",
+        None,
+    ));
+    drop(a);
+
+    // serve on the repository, with its RTR cache: RSS once a router has
+    // every VRP, and how long until it had them.
+    let (rss, hwm, vrps, secs) = serve_at_scale(&dir)?;
+    figures.push(fig(
+        &format!("scale: serve RSS with the RTR cache holding {vrps} VRPs"),
+        rss,
+        "MB",
+        "-",
+        None,
+    ));
+    figures.push(fig("scale: serve peak RSS (VmHWM)", hwm, "MB", "-", None));
+    figures.push(fig(
+        "scale: serve start to a router holding every VRP",
+        secs,
+        "s",
+        "-",
+        None,
+    ));
+    anyhow::ensure!(
+        vrps >= n_cas * prefixes,
+        "the router got {vrps} VRPs, expected at least {}",
+        n_cas * prefixes
+    );
+    Ok(())
+}
+
+/// Runs `anchorage serve` on `dir` as a child process with an RTR cache,
+/// waits until an RTR client holds the VRPs, and returns serve's RSS and
+/// peak RSS in MB, the number of VRPs, and the seconds that took.
+fn serve_at_scale(dir: &Path) -> anyhow::Result<(f64, f64, usize, f64)> {
+    use crate::oracle::free_port;
+    let (http, rsync, rtr) = (free_port()?, free_port()?, free_port()?);
+    let started = Instant::now();
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("serve")
+        .args(["--http-listen", &format!("127.0.0.1:{http}")])
+        .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
+        .args(["--rtr-listen", &format!("127.0.0.1:{rtr}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let result = (|| -> anyhow::Result<(f64, f64, usize, f64)> {
+        let deadline = Instant::now() + std::time::Duration::from_secs(1800);
+        let vrps = loop {
+            anyhow::ensure!(child.try_wait()?.is_none(), "serve exited");
+            match RtrProbe::connect(rtr) {
+                Ok(p) => break p.prefixes,
+                Err(e) if Instant::now() > deadline => return Err(e),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(500)),
+            }
+        };
+        let secs = started.elapsed().as_secs_f64();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+                .map(|kb| kb / 1024.0)
+                .unwrap_or(f64::NAN)
+        };
+        Ok((field("VmRSS:"), field("VmHWM:"), vrps, secs))
+    })();
+    // SIGTERM: serve finishes its publication and exits.
+    let _ = std::process::Command::new("kill")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+    result
 }
 
 /// Milliseconds from each of `samples` ROA additions to an RTR client

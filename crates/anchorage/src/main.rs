@@ -160,6 +160,10 @@ enum Command {
         /// ROA changes in the burst [default: 100 small, 1,000 rir].
         #[arg(long, value_name = "N")]
         burst: Option<usize>,
+        /// Build the scale repository for at most this many minutes, then
+        /// measure what exists (the next run goes on building).
+        #[arg(long, value_name = "MINUTES")]
+        build_minutes: Option<f64>,
     },
     /// The RTR cache side of `bench` (serves synthetic VRPs; internal).
     #[command(hide = true)]
@@ -821,8 +825,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fixture_dir,
             only,
             burst,
+            build_minutes,
         } => {
-            let report = anchorage::bench::run(scale, keep.as_deref(), &fixture_dir, &only, burst)?;
+            let budget =
+                build_minutes.map(|m| std::time::Duration::from_secs_f64(m.max(0.0) * 60.0));
+            let report =
+                anchorage::bench::run(scale, keep.as_deref(), &fixture_dir, &only, burst, budget)?;
             print!("{}", anchorage::bench::table(&report));
             if let Some(path) = output {
                 std::fs::write(&path, serde_json::to_string_pretty(&report)?)

@@ -308,6 +308,13 @@ fn deferred_changes_survive_a_crash_and_publish_whole() {
             .unwrap();
         a.apply_roa_changes("lir", &[], &[p(64496, "192.0.2.0/25")])
             .unwrap();
+        // A CA created with deferred publication: its certificate goes
+        // into the online CA's point without loading it whole, and both
+        // points owe their manifest and CRL.
+        a.create_ca("member", "AS64498, 198.51.100.0/24".parse().unwrap(), None)
+            .unwrap();
+        a.apply_roa_changes("member", &[p(64498, "198.51.100.0/24")], &[])
+            .unwrap();
         assert!(a.has_pending().unwrap());
         // Dropped without writing a tree: the process "crashes" here.
     }
@@ -327,6 +334,10 @@ fn deferred_changes_survive_a_crash_and_publish_whole() {
         &cli,
         &rsyncd,
         &tmp.path().join("work"),
-        &common::vrps(&[(64496, "192.0.2.128/26", 26), (64497, "192.0.2.192/26", 26)]),
+        &common::vrps(&[
+            (64496, "192.0.2.128/26", 26),
+            (64497, "192.0.2.192/26", 26),
+            (64498, "198.51.100.0/24", 24),
+        ]),
     );
 }

@@ -56,6 +56,14 @@ pub struct PublicationPoint {
     pub next_crl_number: u64,
     changed: BTreeSet<String>,
     removed: BTreeSet<String>,
+    /// Serials revoked since restore: the store inserts only these.
+    newly_revoked: BTreeSet<Serial>,
+    /// Whether expired revocations were dropped since restore: then the
+    /// store rewrites the whole list.
+    revocations_dropped: bool,
+    /// Restored with only some of its objects ([`Self::restore_partial`]):
+    /// fit to replace those, never to sign a manifest.
+    partial: bool,
 }
 
 impl PublicationPoint {
@@ -82,6 +90,29 @@ impl PublicationPoint {
             next_crl_number,
             changed: BTreeSet::new(),
             removed: BTreeSet::new(),
+            newly_revoked: BTreeSet::new(),
+            revocations_dropped: false,
+            partial: false,
+        }
+    }
+
+    /// Restores a publication point with only the stored objects the
+    /// caller is about to replace (and the numbers; no revocations: new
+    /// ones are stored one by one), so
+    /// that adding one certificate to a point of 50,000 does not load
+    /// them all. Such a point can publish and withdraw those objects and
+    /// be saved, but [`Self::refresh`] refuses it: its manifest would
+    /// leave out everything not loaded. The manifest and CRL are owed
+    /// and issued later from the whole point.
+    pub fn restore_partial(
+        objects: impl IntoIterator<Item = PublishedObject>,
+        revocations: Vec<Revocation>,
+        next_manifest_number: u64,
+        next_crl_number: u64,
+    ) -> Self {
+        PublicationPoint {
+            partial: true,
+            ..Self::restore(objects, revocations, next_manifest_number, next_crl_number)
         }
     }
 
@@ -95,6 +126,7 @@ impl PublicationPoint {
                 revoked_at: now,
                 expires: old.not_after,
             });
+            self.newly_revoked.insert(serial);
         }
     }
 
@@ -139,6 +171,18 @@ impl PublicationPoint {
         self.removed.iter().map(String::as_str)
     }
 
+    /// The revocations added since restore, and whether any were dropped
+    /// since (then the stored list is to be rewritten from
+    /// [`Self::revocations`]).
+    pub fn revocation_changes(&self) -> (impl Iterator<Item = &Revocation>, bool) {
+        (
+            self.revocations
+                .iter()
+                .filter(|r| self.newly_revoked.contains(&r.serial)),
+            self.revocations_dropped,
+        )
+    }
+
     /// Whether anything changed since restore.
     pub fn is_dirty(&self) -> bool {
         !self.changed.is_empty() || !self.removed.is_empty()
@@ -172,6 +216,11 @@ impl PublicationPoint {
         now: Time,
         timing: &Timing,
     ) -> Result<(), CaError> {
+        if self.partial {
+            return Err(CaError::Signing(
+                "a manifest cannot be signed for a partly loaded publication point".into(),
+            ));
+        }
         let this_update = now - timing.backdate;
         let serial = Serial::random(signer).map_err(|e| CaError::Signing(e.to_string()))?;
         let next_update = now + timing.mft_crl_next_update - jitter(serial, timing);
@@ -182,7 +231,11 @@ impl PublicationPoint {
             self.revoke(&old, now);
         }
         // RFC 5280 §5.1.2.6 lets a CRL drop entries once the certificate expires.
+        let before = self.revocations.len();
         self.revocations.retain(|r| r.expires > now);
+        if self.revocations.len() < before {
+            self.revocations_dropped = true;
+        }
         self.revocations.sort_by_key(|r| r.serial);
 
         let crl_bytes = objects::crl(

@@ -237,8 +237,15 @@ impl KeyStore {
     ///
     /// The key file is written with mode 0600 and fsynced (file and
     /// directory) before this returns.
+    ///
+    /// A key waiting in the EE key pool is taken when there is one: it
+    /// has never signed anything, and this way a bulk creation of CAs
+    /// uses the cores that keep the pool filled.
     pub fn generate(&self) -> Result<KeyIdentifier, KeysError> {
-        let key = RsaKey::generate()?;
+        let key = match self.pool.take() {
+            Some(key) => key,
+            None => RsaKey::generate()?,
+        };
         let id = key.public.key_identifier();
         let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&key.pair)
             .map_err(|e| KeysError::Crypto(e.to_string()))?;

@@ -344,8 +344,11 @@ impl RrdpRepository {
 
     /// Removes files no longer listed, once they are older than [`GRACE`].
     fn prune(&self, session: Uuid, snapshot: &DeltaRecord, deltas: &[DeltaRecord]) {
-        let mut keep: Vec<PathBuf> = deltas.iter().map(|d| self.dir.join(&d.path)).collect();
-        keep.push(self.dir.join(&snapshot.path));
+        // A set: with hundreds of deltas listed, comparing every file
+        // against a list of paths showed up in profiles.
+        let mut keep: std::collections::HashSet<PathBuf> =
+            deltas.iter().map(|d| self.dir.join(&d.path)).collect();
+        keep.insert(self.dir.join(&snapshot.path));
         let now = SystemTime::now();
         let old = |p: &Path| {
             fs::metadata(p)

@@ -202,6 +202,8 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Room for every statement of the hot paths (`Tx::exec`).
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
 
@@ -424,8 +426,36 @@ fn corrupt(what: &'static str, value: impl ToString) -> StoreError {
     }
 }
 
+/// Parses a serial as `Serial`'s `Display` writes it (decimal).
+///
+/// Loading a publication point parses every revocation's serial; the
+/// `rpki` crate's `FromStr` multiplies all 160 bits per digit and showed
+/// up in profiles, so this accumulates in five 32-bit limbs instead.
 fn parse_serial(s: &str) -> Result<Serial> {
-    s.parse().map_err(|_| corrupt("serial", s))
+    let bad = || corrupt("serial", s);
+    if s.is_empty() || s.len() > 49 {
+        return Err(bad());
+    }
+    let mut limbs = [0u32; 5]; // least significant first
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(bad());
+        }
+        let mut carry = u64::from(b - b'0');
+        for limb in limbs.iter_mut() {
+            let v = u64::from(*limb) * 10 + carry;
+            *limb = v as u32;
+            carry = v >> 32;
+        }
+        if carry != 0 {
+            return Err(bad());
+        }
+    }
+    let mut array = [0u8; 20];
+    for (i, limb) in limbs.iter().enumerate() {
+        array[16 - 4 * i..20 - 4 * i].copy_from_slice(&limb.to_be_bytes());
+    }
+    Serial::from_array(array).map_err(|_| bad())
 }
 
 type CaRow = (
@@ -468,6 +498,22 @@ const CA_COLUMNS: &str =
     "handle, parent, resources, key_id, cert, cert_serial, cert_not_after, cert_uri";
 
 impl Tx<'_> {
+    /// Runs one statement through the connection's statement cache: the
+    /// hot paths run the same few statements thousands of times, and
+    /// preparing each anew showed up in profiles.
+    fn exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.tx.prepare_cached(sql)?.execute(params)
+    }
+
+    /// [`Self::exec`] for a query of one row.
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.tx.prepare_cached(sql)?.query_row(params, f)
+    }
+
     /// Commits the transaction durably.
     pub fn commit(self) -> Result<()> {
         Ok(self.tx.commit()?)
@@ -483,7 +529,7 @@ impl Tx<'_> {
 
     /// Writes a configuration value.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [key, value],
@@ -550,7 +596,7 @@ impl Tx<'_> {
 
     /// Inserts a new CA with an empty publication point state.
     pub fn insert_ca(&self, ca: &CaRecord, now: Time) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO cas (handle, parent, resources, key_id, cert, cert_serial,
                               cert_not_after, next_manifest_number, next_crl_number, created_at,
                               cert_uri)
@@ -572,7 +618,7 @@ impl Tx<'_> {
 
     /// Stores a CA's new certificate and resources.
     pub fn update_ca(&self, ca: &CaRecord) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "UPDATE cas SET resources = ?2, key_id = ?3, cert = ?4, cert_serial = ?5,
                             cert_not_after = ?6, cert_uri = ?7 WHERE handle = ?1",
             params![
@@ -605,25 +651,54 @@ impl Tx<'_> {
 
     /// Loads the publication point of a CA.
     pub fn point(&self, handle: &str) -> Result<PublicationPoint> {
-        let (mft, crl): (i64, i64) = self.tx.query_row(
+        self.load_point(handle, None)
+    }
+
+    /// The publication point of a CA with only the objects named `names`
+    /// loaded (see [`PublicationPoint::restore_partial`]): for adding or
+    /// replacing a few files of a large point without reading it all.
+    pub fn point_partial(&self, handle: &str, names: &[&str]) -> Result<PublicationPoint> {
+        self.load_point(handle, Some(names))
+    }
+
+    fn load_point(&self, handle: &str, names: Option<&[&str]>) -> Result<PublicationPoint> {
+        let (mft, crl): (i64, i64) = self.row(
             "SELECT next_manifest_number, next_crl_number FROM cas WHERE handle = ?1",
             [handle],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let mut stmt = self
-            .tx
-            .prepare("SELECT name, bytes, serial, not_after FROM objects WHERE dir = ?1")?;
-        let rows = stmt.query_map([handle], |r| {
+        let row = |r: &rusqlite::Row<'_>| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, Vec<u8>>(1)?,
                 r.get::<_, Option<String>>(2)?,
                 r.get::<_, i64>(3)?,
             ))
-        })?;
+        };
+        let rows: Vec<_> = match names {
+            None => self
+                .tx
+                .prepare_cached(
+                    "SELECT name, bytes, serial, not_after FROM objects WHERE dir = ?1",
+                )?
+                .query_map([handle], row)?
+                .collect::<std::result::Result<_, _>>()?,
+            // One primary-key lookup per name, not a scan of the point.
+            Some(names) => {
+                let mut stmt = self.tx.prepare_cached(
+                    "SELECT name, bytes, serial, not_after FROM objects WHERE dir = ?1 AND name = ?2",
+                )?;
+                let mut found = Vec::new();
+                for name in names {
+                    if let Some(r) = stmt.query_row([handle, name], row).optional()? {
+                        found.push(r);
+                    }
+                }
+                found
+            }
+        };
         let mut objects = Vec::new();
-        for row in rows {
-            let (name, bytes, serial, not_after) = row?;
+        for (name, bytes, serial, not_after) in rows {
             objects.push(PublishedObject {
                 name,
                 bytes: Bytes::from(bytes),
@@ -631,10 +706,12 @@ impl Tx<'_> {
                 not_after: from_secs(not_after)?,
             });
         }
-        let mut stmt = self
-            .tx
-            .prepare("SELECT serial, revoked_at, expires FROM revocations WHERE ca = ?1")?;
-        let rows = stmt.query_map([handle], |r| {
+        // A partial point is never refreshed and its new revocations are
+        // inserted one by one (`save_point`), so it needs none loaded.
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT serial, revoked_at, expires FROM revocations WHERE ca = ?1 AND ?2",
+        )?;
+        let rows = stmt.query_map(params![handle, names.is_none()], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, i64>(1)?,
@@ -651,7 +728,12 @@ impl Tx<'_> {
             });
         }
         let number = |n: i64, what| u64::try_from(n).map_err(|_| corrupt(what, n));
-        Ok(PublicationPoint::restore(
+        let restore = if names.is_some() {
+            PublicationPoint::restore_partial
+        } else {
+            PublicationPoint::restore
+        };
+        Ok(restore(
             objects,
             revocations,
             number(mft, "manifest number")?,
@@ -665,7 +747,7 @@ impl Tx<'_> {
     /// previous mtime if that is later, so every new version has a new mtime.
     pub fn save_point(&self, handle: &str, point: &PublicationPoint, now: Time) -> Result<()> {
         for name in point.removed() {
-            self.tx.execute(
+            self.exec(
                 "DELETE FROM objects WHERE dir = ?1 AND name = ?2",
                 [handle, name],
             )?;
@@ -674,42 +756,28 @@ impl Tx<'_> {
             self.put_object(handle, obj, now)?;
         }
         // Revocations mostly only grow: insert what is new, and rewrite
-        // them all only when the stored set is not exactly the point's.
-        {
-            let mut insert = self.tx.prepare_cached(
-                "INSERT OR IGNORE INTO revocations (ca, serial, revoked_at, expires) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for r in &point.revocations {
-                insert.execute(params![
-                    handle,
-                    r.serial.to_string(),
-                    to_secs(r.revoked_at),
-                    to_secs(r.expires)
-                ])?;
-            }
-        }
-        let stored: i64 = self.tx.query_row(
-            "SELECT COUNT(*) FROM revocations WHERE ca = ?1",
-            [handle],
-            |r| r.get(0),
+        // the list only when expired entries were dropped from it.
+        let (added, dropped) = point.revocation_changes();
+        let mut insert = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO revocations (ca, serial, revoked_at, expires) VALUES (?1, ?2, ?3, ?4)",
         )?;
-        if stored != point.revocations.len() as i64 {
+        let rows: Vec<&Revocation> = if dropped {
             self.tx
                 .execute("DELETE FROM revocations WHERE ca = ?1", [handle])?;
-            for r in &point.revocations {
-                self.tx.execute(
-                    "INSERT INTO revocations (ca, serial, revoked_at, expires) VALUES (?1, ?2, ?3, ?4)",
-                    params![
-                        handle,
-                        r.serial.to_string(),
-                        to_secs(r.revoked_at),
-                        to_secs(r.expires)
-                    ],
-                )?;
-            }
+            point.revocations.iter().collect()
+        } else {
+            added.collect()
+        };
+        for r in rows {
+            insert.execute(params![
+                handle,
+                r.serial.to_string(),
+                to_secs(r.revoked_at),
+                to_secs(r.expires)
+            ])?;
         }
         let number = |n: u64| i64::try_from(n).map_err(|_| corrupt("number", n));
-        self.tx.execute(
+        self.exec(
             "UPDATE cas SET next_manifest_number = ?2, next_crl_number = ?3 WHERE handle = ?1",
             params![
                 handle,
@@ -722,7 +790,7 @@ impl Tx<'_> {
 
     /// Writes one published file into `dir` ('' is the module root).
     pub fn put_object(&self, dir: &str, obj: &PublishedObject, now: Time) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO objects (dir, name, bytes, serial, not_after, mtime)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (dir, name) DO UPDATE SET
@@ -773,7 +841,7 @@ impl Tx<'_> {
     }
 
     fn roas_where(&self, cond: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<RoaPayload>> {
-        let mut stmt = self.tx.prepare(&format!(
+        let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT asn, prefix, max_length FROM roas {cond} ORDER BY asn, prefix, max_length"
         ))?;
         let rows = stmt.query_map(args, |r| {
@@ -804,7 +872,7 @@ impl Tx<'_> {
 
     /// Adds a ROA payload; false if it was already configured.
     pub fn insert_roa(&self, handle: &str, roa: &RoaPayload) -> Result<bool> {
-        let n = self.tx.execute(
+        let n = self.exec(
             "INSERT OR IGNORE INTO roas (ca, asn, prefix, max_length) VALUES (?1, ?2, ?3, ?4)",
             params![handle, roa.asn, roa.prefix.to_string(), roa.max_length],
         )?;
@@ -813,7 +881,7 @@ impl Tx<'_> {
 
     /// Removes a ROA payload; false if it was not configured.
     pub fn delete_roa(&self, handle: &str, roa: &RoaPayload) -> Result<bool> {
-        let n = self.tx.execute(
+        let n = self.exec(
             "DELETE FROM roas WHERE ca = ?1 AND asn = ?2 AND prefix = ?3 AND max_length = ?4",
             params![handle, roa.asn, roa.prefix.to_string(), roa.max_length],
         )?;
@@ -828,12 +896,12 @@ impl Tx<'_> {
         } else {
             "SELECT min(not_after) FROM objects WHERE serial IS NOT NULL AND name NOT LIKE '%.mft'"
         };
-        Ok(self.tx.query_row(sql, [], |r| r.get(0))?)
+        Ok(self.row(sql, [], |r| r.get(0))?)
     }
 
     /// The number of published objects by file extension.
     pub fn object_counts(&self) -> Result<Vec<(String, u64)>> {
-        let mut stmt = self.tx.prepare(
+        let mut stmt = self.tx.prepare_cached(
             "SELECT substr(name, -3), count(*) FROM objects GROUP BY substr(name, -3) ORDER BY 1",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -844,7 +912,9 @@ impl Tx<'_> {
 
     /// The URIs and hashes RRDP last published.
     pub fn rrdp_objects(&self) -> Result<Vec<(String, [u8; 32])>> {
-        let mut stmt = self.tx.prepare("SELECT uri, hash FROM rrdp_objects")?;
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT uri, hash FROM rrdp_objects")?;
         let rows = stmt.query_map([], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
         })?;
@@ -864,7 +934,7 @@ impl Tx<'_> {
                 .execute("DELETE FROM rrdp_objects WHERE uri = ?1", [uri])?;
         }
         for (uri, hash) in published {
-            self.tx.execute(
+            self.exec(
                 "INSERT INTO rrdp_objects (uri, hash) VALUES (?1, ?2)
                  ON CONFLICT (uri) DO UPDATE SET hash = excluded.hash",
                 params![uri, hash.as_slice()],
@@ -875,14 +945,14 @@ impl Tx<'_> {
 
     /// Forgets all RRDP state, for a new session.
     pub fn rrdp_reset(&self) -> Result<()> {
-        self.tx.execute("DELETE FROM rrdp_objects", [])?;
-        self.tx.execute("DELETE FROM rrdp_deltas", [])?;
+        self.exec("DELETE FROM rrdp_objects", [])?;
+        self.exec("DELETE FROM rrdp_deltas", [])?;
         Ok(())
     }
 
     /// The deltas listed in the notification file, newest first.
     pub fn rrdp_deltas(&self) -> Result<Vec<DeltaRecord>> {
-        let mut stmt = self.tx.prepare(
+        let mut stmt = self.tx.prepare_cached(
             "SELECT serial, path, hash, size, created FROM rrdp_deltas ORDER BY serial DESC",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -899,9 +969,9 @@ impl Tx<'_> {
 
     /// Replaces the list of deltas.
     pub fn set_rrdp_deltas(&self, deltas: &[DeltaRecord]) -> Result<()> {
-        self.tx.execute("DELETE FROM rrdp_deltas", [])?;
+        self.exec("DELETE FROM rrdp_deltas", [])?;
         for d in deltas {
-            self.tx.execute(
+            self.exec(
                 "INSERT INTO rrdp_deltas (serial, path, hash, size, created) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![d.serial as i64, d.path, d.hash, d.size as i64, d.created],
             )?;
@@ -933,7 +1003,7 @@ impl Tx<'_> {
         before: Option<&str>,
         after: Option<&str>,
     ) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO audit (time, actor, request_id, action, ca, detail, before, after) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
@@ -976,7 +1046,7 @@ impl Tx<'_> {
         if filter.limit > 0 {
             sql.push_str(&format!(" LIMIT {}", filter.limit));
         }
-        let mut stmt = self.tx.prepare(&sql)?;
+        let mut stmt = self.tx.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
             Ok(AuditEntry {
                 id: r.get(0)?,
@@ -998,7 +1068,7 @@ impl Tx<'_> {
     /// Notes that `handle`'s manifest and CRL must be reissued before the
     /// next tree is written.
     pub fn mark_pending(&self, handle: &str) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT OR IGNORE INTO pending_points (handle) VALUES (?1)",
             [handle],
         )?;
@@ -1016,13 +1086,13 @@ impl Tx<'_> {
 
     /// Clears every pending mark.
     pub fn clear_pending(&self) -> Result<()> {
-        self.tx.execute("DELETE FROM pending_points", [])?;
+        self.exec("DELETE FROM pending_points", [])?;
         Ok(())
     }
 
     /// Stores a new token.
     pub fn insert_token(&self, t: &StoredToken) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO tokens (id, hash, role, cas, description, created, created_by, revoked) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
@@ -1050,7 +1120,7 @@ impl Tx<'_> {
     }
 
     fn tokens_where(&self, cond: &str, arg: Option<&str>) -> Result<Vec<StoredToken>> {
-        let mut stmt = self.tx.prepare(&format!(
+        let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT id, hash, role, cas, description, created, created_by, revoked \
              FROM tokens WHERE {cond} ORDER BY created, id"
         ))?;
@@ -1084,9 +1154,36 @@ impl Tx<'_> {
 
     /// Marks a token revoked; false if there is no such unrevoked token.
     pub fn revoke_token(&self, id: &str, now: Time) -> Result<bool> {
-        Ok(self.tx.execute(
+        Ok(self.exec(
             "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
             params![id, to_secs(now)],
         )? == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_parse_back_from_their_display() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for len in 1..=20usize {
+            let mut a = [0u8; 20];
+            for b in a[20 - len..].iter_mut() {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                *b = (x >> 56) as u8;
+            }
+            a[0] &= 0x7f;
+            let serial = Serial::from_array(a).unwrap();
+            let text = serial.to_string();
+            assert_eq!(parse_serial(&text).unwrap(), serial, "{text}");
+            assert_eq!(text.parse::<Serial>().unwrap(), serial);
+        }
+        for bad in ["", "12a", "-1", &"9".repeat(50)] {
+            assert!(parse_serial(bad).is_err(), "{bad:?}");
+        }
     }
 }

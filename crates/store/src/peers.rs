@@ -132,7 +132,7 @@ fn finish(row: (Peer, Option<String>)) -> Result<Peer> {
 impl Tx<'_> {
     /// Adds a peer; fails if one of that kind and handle exists.
     pub fn insert_peer(&self, peer: &Peer) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             &format!(
                 "INSERT INTO peers ({PEER_COLUMNS}) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
@@ -173,7 +173,7 @@ impl Tx<'_> {
 
     /// Every peer of this kind, by handle.
     pub fn peers(&self, kind: PeerKind) -> Result<Vec<Peer>> {
-        let mut stmt = self.tx.prepare(&format!(
+        let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {PEER_COLUMNS} FROM peers WHERE kind = ?1 ORDER BY handle"
         ))?;
         let rows = stmt
@@ -199,7 +199,7 @@ impl Tx<'_> {
         handle: &str,
         resources: &ResourceSet,
     ) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "UPDATE peers SET resources = ?3 WHERE kind = ?1 AND handle = ?2",
             params![kind.as_str(), handle, resources.to_string()],
         )?;
@@ -215,7 +215,7 @@ impl Tx<'_> {
         signing_time: i64,
         digests: &[String],
     ) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "UPDATE peers SET last_signing_time = ?3, last_digests = ?4 \
              WHERE kind = ?1 AND handle = ?2",
             params![kind.as_str(), handle, signing_time, digests.join(",")],
@@ -231,7 +231,7 @@ impl Tx<'_> {
         when: Option<i64>,
         error: Option<&str>,
     ) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "UPDATE peers SET last_sync = coalesce(?3, last_sync), last_error = ?4 \
              WHERE kind = ?1 AND handle = ?2",
             params![kind.as_str(), handle, when, error],
@@ -242,7 +242,7 @@ impl Tx<'_> {
     /// Removes a peer with its issued-certificate records and, for a
     /// publisher, its objects.
     pub fn delete_peer(&self, kind: PeerKind, handle: &str) -> Result<bool> {
-        let n = self.tx.execute(
+        let n = self.exec(
             "DELETE FROM peers WHERE kind = ?1 AND handle = ?2",
             params![kind.as_str(), handle],
         )?;
@@ -252,7 +252,7 @@ impl Tx<'_> {
                     .execute("DELETE FROM child_certs WHERE child = ?1", [handle])?;
             }
             PeerKind::Publisher => {
-                self.tx.execute(
+                self.exec(
                     "DELETE FROM publisher_objects WHERE publisher = ?1",
                     [handle],
                 )?;
@@ -264,7 +264,7 @@ impl Tx<'_> {
 
     /// The certificates issued to a delegated child.
     pub fn child_certs(&self, child: &str) -> Result<Vec<ChildCert>> {
-        let mut stmt = self.tx.prepare(
+        let mut stmt = self.tx.prepare_cached(
             "SELECT ski, name, resources, req_limit FROM child_certs WHERE child = ?1 ORDER BY ski",
         )?;
         let rows = stmt
@@ -301,7 +301,7 @@ impl Tx<'_> {
 
     /// Records (or replaces) a certificate issued to a child.
     pub fn put_child_cert(&self, child: &str, cert: &ChildCert) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO child_certs (child, ski, name, resources, req_limit)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (child, ski) DO UPDATE SET name = excluded.name,
@@ -319,7 +319,7 @@ impl Tx<'_> {
 
     /// Forgets a certificate issued to a child.
     pub fn delete_child_cert(&self, child: &str, ski: &str) -> Result<bool> {
-        Ok(self.tx.execute(
+        Ok(self.exec(
             "DELETE FROM child_certs WHERE child = ?1 AND ski = ?2",
             params![child, ski],
         )? == 1)
@@ -327,7 +327,7 @@ impl Tx<'_> {
 
     /// A publisher's objects: URI and bytes, by URI.
     pub fn publisher_objects(&self, publisher: &str) -> Result<Vec<(String, Bytes)>> {
-        let mut stmt = self.tx.prepare(
+        let mut stmt = self.tx.prepare_cached(
             "SELECT uri, bytes FROM publisher_objects WHERE publisher = ?1 ORDER BY uri",
         )?;
         let rows = stmt.query_map([publisher], |r| {
@@ -356,7 +356,7 @@ impl Tx<'_> {
         bytes: &[u8],
         now: Time,
     ) -> Result<()> {
-        self.tx.execute(
+        self.exec(
             "INSERT INTO publisher_objects (uri, publisher, bytes, mtime) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (uri) DO UPDATE SET
                 mtime = CASE WHEN publisher_objects.bytes = excluded.bytes
@@ -370,7 +370,7 @@ impl Tx<'_> {
 
     /// Withdraws a publisher's object.
     pub fn delete_publisher_object(&self, publisher: &str, uri: &str) -> Result<bool> {
-        Ok(self.tx.execute(
+        Ok(self.exec(
             "DELETE FROM publisher_objects WHERE publisher = ?1 AND uri = ?2",
             params![publisher, uri],
         )? == 1)
