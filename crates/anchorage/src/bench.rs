@@ -1164,7 +1164,7 @@ fn scale_figures(
 
     // serve on the repository, with its RTR cache: RSS once a router has
     // every VRP, and how long until it had them.
-    let (rss, hwm, vrps, secs) = serve_at_scale(&dir)?;
+    let (rss, hwm, vrps, secs, reset) = serve_at_scale(&dir)?;
     figures.push(fig(
         &format!("scale: serve RSS with the RTR cache holding {vrps} VRPs"),
         rss,
@@ -1180,6 +1180,13 @@ fn scale_figures(
         "-",
         None,
     ));
+    figures.push(fig(
+        &format!("scale: RTR full reset of {vrps} VRPs from serve"),
+        reset,
+        "s",
+        "-",
+        None,
+    ));
     anyhow::ensure!(
         vrps >= n_cas * prefixes,
         "the router got {vrps} VRPs, expected at least {}",
@@ -1190,8 +1197,9 @@ fn scale_figures(
 
 /// Runs `anchorage serve` on `dir` as a child process with an RTR cache,
 /// waits until an RTR client holds the VRPs, and returns serve's RSS and
-/// peak RSS in MB, the number of VRPs, and the seconds that took.
-fn serve_at_scale(dir: &Path) -> anyhow::Result<(f64, f64, usize, f64)> {
+/// peak RSS in MB, the number of VRPs, the seconds until then, and the
+/// seconds of the full reset that delivered them.
+fn serve_at_scale(dir: &Path) -> anyhow::Result<(f64, f64, usize, f64, f64)> {
     use crate::oracle::free_port;
     let (http, rsync, rtr) = (free_port()?, free_port()?, free_port()?);
     let started = Instant::now();
@@ -1205,12 +1213,13 @@ fn serve_at_scale(dir: &Path) -> anyhow::Result<(f64, f64, usize, f64)> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()?;
-    let result = (|| -> anyhow::Result<(f64, f64, usize, f64)> {
+    let result = (|| -> anyhow::Result<(f64, f64, usize, f64, f64)> {
         let deadline = Instant::now() + std::time::Duration::from_secs(1800);
-        let vrps = loop {
+        let (vrps, reset) = loop {
             anyhow::ensure!(child.try_wait()?.is_none(), "serve exited");
+            let attempt = Instant::now();
             match RtrProbe::connect(rtr) {
-                Ok(p) => break p.prefixes,
+                Ok(p) => break (p.prefixes, attempt.elapsed().as_secs_f64()),
                 Err(e) if Instant::now() > deadline => return Err(e),
                 Err(_) => std::thread::sleep(std::time::Duration::from_millis(500)),
             }
@@ -1225,7 +1234,7 @@ fn serve_at_scale(dir: &Path) -> anyhow::Result<(f64, f64, usize, f64)> {
                 .map(|kb| kb / 1024.0)
                 .unwrap_or(f64::NAN)
         };
-        Ok((field("VmRSS:"), field("VmHWM:"), vrps, secs))
+        Ok((field("VmRSS:"), field("VmHWM:"), vrps, secs, reset))
     })();
     // SIGTERM: serve finishes its publication and exits.
     let _ = std::process::Command::new("kill")
