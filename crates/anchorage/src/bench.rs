@@ -1215,16 +1215,20 @@ fn serve_at_scale(dir: &Path) -> anyhow::Result<(f64, f64, usize, f64, f64)> {
         .spawn()?;
     let result = (|| -> anyhow::Result<(f64, f64, usize, f64, f64)> {
         let deadline = Instant::now() + std::time::Duration::from_secs(1800);
-        let (vrps, reset) = loop {
+        let vrps = loop {
             anyhow::ensure!(child.try_wait()?.is_none(), "serve exited");
-            let attempt = Instant::now();
             match RtrProbe::connect(rtr) {
-                Ok(p) => break (p.prefixes, attempt.elapsed().as_secs_f64()),
+                Ok(p) => break p.prefixes,
                 Err(e) if Instant::now() > deadline => return Err(e),
                 Err(_) => std::thread::sleep(std::time::Duration::from_millis(500)),
             }
         };
         let secs = started.elapsed().as_secs_f64();
+        // A second router, once the cache is ready: the reset alone.
+        let t = Instant::now();
+        let again = RtrProbe::connect(rtr)?.prefixes;
+        let reset = t.elapsed().as_secs_f64();
+        anyhow::ensure!(again == vrps, "second reset: {again} VRPs, first {vrps}");
         let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))?;
         let field = |name: &str| {
             status
