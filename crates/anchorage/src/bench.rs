@@ -1095,11 +1095,16 @@ fn scale_figures(
             a.apply_roa_changes(&handle, &add, &remove)?;
             a.refresh_owed()?;
             work.push(t.elapsed().as_secs_f64() * 1000.0);
-            let t = Instant::now();
-            a.write_tree()?;
-            publish.push(t.elapsed().as_secs_f64() * 1000.0);
+            // Publication costs in proportion to the repository: six
+            // samples of it are enough, the rest are published at once.
+            if publish.len() < 6 {
+                let t = Instant::now();
+                a.write_tree()?;
+                publish.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
         }
     }
+    a.write_tree()?;
     work.sort_by(f64::total_cmp);
     publish.sort_by(f64::total_cmp);
     figures.push(fig(
@@ -1118,14 +1123,14 @@ fn scale_figures(
         Some(p99 / 100.0),
     ));
     figures.push(fig(
-        "scale: publication of one change (tree, full RRDP snapshot), p50",
+        "scale: publication of one change (tree, full RRDP snapshot), p50 of 6",
         percentile(&publish, 0.5),
         "ms",
         "-",
         None,
     ));
     figures.push(fig(
-        "scale: publication of one change, p99",
+        "scale: publication of one change, max of 6",
         percentile(&publish, 0.99),
         "ms",
         "-",
