@@ -106,13 +106,12 @@ impl PublicationPoint {
     /// and issued later from the whole point.
     pub fn restore_partial(
         objects: impl IntoIterator<Item = PublishedObject>,
-        revocations: Vec<Revocation>,
         next_manifest_number: u64,
         next_crl_number: u64,
     ) -> Self {
         PublicationPoint {
             partial: true,
-            ..Self::restore(objects, revocations, next_manifest_number, next_crl_number)
+            ..Self::restore(objects, Vec::new(), next_manifest_number, next_crl_number)
         }
     }
 

@@ -728,17 +728,12 @@ impl Tx<'_> {
             });
         }
         let number = |n: i64, what| u64::try_from(n).map_err(|_| corrupt(what, n));
-        let restore = if names.is_some() {
-            PublicationPoint::restore_partial
+        let (mft, crl) = (number(mft, "manifest number")?, number(crl, "CRL number")?);
+        Ok(if names.is_some() {
+            PublicationPoint::restore_partial(objects, mft, crl)
         } else {
-            PublicationPoint::restore
-        };
-        Ok(restore(
-            objects,
-            revocations,
-            number(mft, "manifest number")?,
-            number(crl, "CRL number")?,
-        ))
+            PublicationPoint::restore(objects, revocations, mft, crl)
+        })
     }
 
     /// Writes the changes of a publication point.
