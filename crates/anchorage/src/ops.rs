@@ -1276,7 +1276,8 @@ impl Ctx {
             parent_point.publish(cert, now);
             tx.save_point(parent, &parent_point, now)?;
             tx.mark_pending(parent)?;
-            tx.save_point(handle, &PublicationPoint::new(), now)?;
+            // The new CA's point is empty and numbered from 1 by
+            // `insert_ca`; its first manifest and CRL are owed too.
             tx.mark_pending(handle)?;
         } else {
             let mut parent_point = tx.point(parent)?;

@@ -706,12 +706,17 @@ impl Tx<'_> {
                 not_after: from_secs(not_after)?,
             });
         }
-        // A partial point is never refreshed and its new revocations are
-        // inserted one by one (`save_point`), so it needs none loaded.
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT serial, revoked_at, expires FROM revocations WHERE ca = ?1 AND ?2",
-        )?;
-        let rows = stmt.query_map(params![handle, names.is_none()], |r| {
+        let number = |n: i64, what| u64::try_from(n).map_err(|_| corrupt(what, n));
+        let (mft, crl) = (number(mft, "manifest number")?, number(crl, "CRL number")?);
+        if names.is_some() {
+            // A partial point is never refreshed and its new revocations
+            // are inserted one by one (`save_point`): it needs none loaded.
+            return Ok(PublicationPoint::restore_partial(objects, mft, crl));
+        }
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT serial, revoked_at, expires FROM revocations WHERE ca = ?1")?;
+        let rows = stmt.query_map([handle], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, i64>(1)?,
@@ -727,13 +732,7 @@ impl Tx<'_> {
                 expires: from_secs(expires)?,
             });
         }
-        let number = |n: i64, what| u64::try_from(n).map_err(|_| corrupt(what, n));
-        let (mft, crl) = (number(mft, "manifest number")?, number(crl, "CRL number")?);
-        Ok(if names.is_some() {
-            PublicationPoint::restore_partial(objects, mft, crl)
-        } else {
-            PublicationPoint::restore(objects, revocations, mft, crl)
-        })
+        Ok(PublicationPoint::restore(objects, revocations, mft, crl))
     }
 
     /// Writes the changes of a publication point.
