@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anchorage_ca_core::point::PublishedObject;
 use anchorage_ca_core::{
@@ -26,8 +27,12 @@ use rpki::crypto::KeyIdentifier;
 use rpki::repository::x509::{Serial, Time};
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod gate;
 mod peers;
+mod schema;
+pub use gate::{GateGuard, WriteGate};
 pub use peers::{ChildCert, Peer, PeerKind};
+pub use schema::SCHEMA_VERSION;
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -54,147 +59,11 @@ pub enum StoreError {
 /// Shorthand for store results.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-const SCHEMA: &str = "
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE cas (
-    handle TEXT PRIMARY KEY,
-    parent TEXT REFERENCES cas(handle),
-    resources TEXT NOT NULL,
-    key_id TEXT NOT NULL,
-    cert BLOB NOT NULL,
-    cert_serial TEXT NOT NULL,
-    cert_not_after INTEGER NOT NULL,
-    next_manifest_number INTEGER NOT NULL,
-    next_crl_number INTEGER NOT NULL,
-    created_at INTEGER NOT NULL
-);
-CREATE TABLE roas (
-    ca TEXT NOT NULL REFERENCES cas(handle) ON DELETE CASCADE,
-    asn INTEGER NOT NULL,
-    prefix TEXT NOT NULL,
-    max_length INTEGER NOT NULL,
-    PRIMARY KEY (ca, asn, prefix, max_length)
-);
--- dir is the publication point's directory (a CA handle), or '' for the
--- module root where the TA certificate lives.
-CREATE TABLE objects (
-    dir TEXT NOT NULL,
-    name TEXT NOT NULL,
-    bytes BLOB NOT NULL,
-    serial TEXT,
-    not_after INTEGER NOT NULL,
-    mtime INTEGER NOT NULL,
-    PRIMARY KEY (dir, name)
-);
-CREATE TABLE revocations (
-    ca TEXT NOT NULL,
-    serial TEXT NOT NULL,
-    revoked_at INTEGER NOT NULL,
-    expires INTEGER NOT NULL,
-    PRIMARY KEY (ca, serial)
-);
-CREATE TABLE audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    time INTEGER NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    ca TEXT,
-    detail TEXT NOT NULL
-);
-";
-
-/// Tables added in schema version 2: the state RRDP last published.
-const SCHEMA_V2: &str = "
--- What the current RRDP serial describes: every published URI and the
--- SHA-256 of its content.
-CREATE TABLE rrdp_objects (uri TEXT PRIMARY KEY, hash BLOB NOT NULL);
--- Deltas still listed in the notification file.
-CREATE TABLE rrdp_deltas (
-    serial INTEGER PRIMARY KEY,
-    path TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    created INTEGER NOT NULL
-);
-";
-
-/// Schema version 3: API tokens, and audit entries with the request id
-/// and the state before and after; the audit log becomes append-only.
-const SCHEMA_V3: &str = "
-ALTER TABLE audit ADD COLUMN request_id TEXT;
-ALTER TABLE audit ADD COLUMN before TEXT;
-ALTER TABLE audit ADD COLUMN after TEXT;
-CREATE INDEX audit_ca ON audit (ca, id);
-CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
--- Bearer tokens of the admin API: only an argon2 hash of the secret.
-CREATE TABLE tokens (
-    id TEXT PRIMARY KEY,
-    hash TEXT NOT NULL,
-    role TEXT NOT NULL,
-    cas TEXT NOT NULL,
-    description TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    created_by TEXT NOT NULL,
-    revoked INTEGER
-);
-";
-
-/// Schema version 4: publication points whose manifest and CRL are owed
-/// (changes committed with deferred publication).
-const SCHEMA_V4: &str = "
-CREATE TABLE pending_points (handle TEXT PRIMARY KEY);
-";
-
-/// Schema version 5: RFC 8183 peers (delegated children and publishers),
-/// the certificates issued to delegated children, and the objects
-/// publishers keep in the repository.
-const SCHEMA_V5: &str = "
--- Where a remote parent publishes the certificate of a CA it issued to.
-ALTER TABLE cas ADD COLUMN cert_uri TEXT;
-CREATE TABLE peers (
-    kind TEXT NOT NULL,
-    handle TEXT NOT NULL,
-    parent TEXT REFERENCES cas(handle),
-    id_cert BLOB NOT NULL,
-    resources TEXT,
-    base_uri TEXT,
-    service_uri TEXT,
-    their_handle TEXT,
-    our_handle TEXT,
-    key_id TEXT,
-    last_sync INTEGER,
-    last_error TEXT,
-    last_signing_time INTEGER,
-    last_digests TEXT NOT NULL DEFAULT '',
-    created INTEGER NOT NULL,
-    PRIMARY KEY (kind, handle)
-);
-CREATE TABLE child_certs (
-    child TEXT NOT NULL,
-    ski TEXT NOT NULL,
-    name TEXT NOT NULL,
-    resources TEXT NOT NULL,
-    req_limit TEXT NOT NULL,
-    PRIMARY KEY (child, ski)
-);
-CREATE TABLE publisher_objects (
-    uri TEXT PRIMARY KEY,
-    publisher TEXT NOT NULL,
-    bytes BLOB NOT NULL,
-    mtime INTEGER NOT NULL
-);
-CREATE INDEX publisher_objects_by ON publisher_objects (publisher, uri);
-";
-
-/// The schema version this code writes; `meta.schema_version`.
-pub const SCHEMA_VERSION: &str = "5";
 
 /// An open Anchorage database.
 pub struct Store {
     conn: Connection,
+    gate: Arc<WriteGate>,
 }
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -215,25 +84,28 @@ impl Store {
         }
         let conn = Connection::open(path)?;
         configure(&conn)?;
-        let mut store = Store { conn };
+        let mut store = Store {
+            conn,
+            gate: Arc::new(WriteGate::default()),
+        };
         let tx = store
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute_batch(SCHEMA)?;
-        tx.execute_batch(SCHEMA_V2)?;
-        tx.execute_batch(SCHEMA_V3)?;
-        tx.execute_batch(SCHEMA_V4)?;
-        tx.execute_batch(SCHEMA_V5)?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
-            [SCHEMA_VERSION],
-        )?;
+        schema::create(&tx)?;
         tx.commit()?;
         Ok(store)
     }
 
-    /// Opens an existing database.
+    /// Opens an existing database, bringing an older schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_shared(path, Arc::new(WriteGate::default()))
+    }
+
+    /// Opens another connection to an existing database that shares
+    /// `gate` with the connections it was opened beside: their write
+    /// transactions take turns in this process without polling SQLite's
+    /// busy handler.
+    pub fn open_shared(path: &Path, gate: Arc<WriteGate>) -> Result<Store> {
         if !path.exists() {
             return Err(StoreError::Missing(path.display().to_string()));
         }
@@ -242,9 +114,14 @@ impl Store {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         configure(&conn)?;
-        let mut store = Store { conn };
+        let mut store = Store { conn, gate };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// The gate this connection's write transactions pass.
+    pub fn gate(&self) -> &Arc<WriteGate> {
+        &self.gate
     }
 
     /// Brings an older database to the current schema, in one transaction.
@@ -252,53 +129,32 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let version: String = tx
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| corrupt("schema version", "missing"))?;
-        match version.as_str() {
-            SCHEMA_VERSION => return Ok(()),
-            "1" => {
-                tx.execute_batch(SCHEMA_V2)?;
-                // Version 1 data dirs predate the option; 60 is its default.
-                tx.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('jitter_minutes', '60')",
-                    [],
-                )?;
-                tx.execute_batch(SCHEMA_V3)?;
-                tx.execute_batch(SCHEMA_V4)?;
-                tx.execute_batch(SCHEMA_V5)?;
-            }
-            "2" => {
-                tx.execute_batch(SCHEMA_V3)?;
-                tx.execute_batch(SCHEMA_V4)?;
-                tx.execute_batch(SCHEMA_V5)?;
-            }
-            "3" => {
-                tx.execute_batch(SCHEMA_V4)?;
-                tx.execute_batch(SCHEMA_V5)?;
-            }
-            "4" => tx.execute_batch(SCHEMA_V5)?,
-            other => return Err(corrupt("schema version", other)),
+        if schema::migrate(&tx)? {
+            tx.commit()?;
         }
-        tx.execute(
-            "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
-            [SCHEMA_VERSION],
-        )?;
-        tx.commit()?;
         Ok(())
     }
 
-    /// Starts a write transaction; it holds the database's write lock.
+    /// Starts a write transaction; it holds the database's write lock
+    /// (and this process's [`WriteGate`]) until it ends.
     pub fn transaction(&mut self) -> Result<Tx<'_>> {
+        let guard = self.gate.enter();
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        Ok(Tx { tx })
+        Ok(Tx {
+            tx,
+            _gate: Some(guard),
+        })
+    }
+
+    /// Starts a write transaction under a gate the caller already holds
+    /// (see [`WriteGate::enter`]).
+    pub fn transaction_entered(&mut self, _held: &GateGuard) -> Result<Tx<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        Ok(Tx { tx, _gate: None })
     }
 
     /// Starts a read transaction: a consistent view without taking the
@@ -307,7 +163,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
-        Ok(Tx { tx })
+        Ok(Tx { tx, _gate: None })
     }
 
     /// Checks the database's integrity (SQLite `PRAGMA integrity_check`).
@@ -320,7 +176,9 @@ impl Store {
 
 /// A write transaction; dropped without [`Tx::commit`] it rolls back.
 pub struct Tx<'a> {
+    // Declared first, so the transaction ends before the gate opens.
     tx: rusqlite::Transaction<'a>,
+    _gate: Option<GateGuard>,
 }
 
 /// A published file as stored, with its path and mtime.
@@ -772,7 +630,8 @@ impl Tx<'_> {
         }
         let number = |n: u64| i64::try_from(n).map_err(|_| corrupt("number", n));
         self.exec(
-            "UPDATE cas SET next_manifest_number = ?2, next_crl_number = ?3 WHERE handle = ?1",
+            "UPDATE cas SET next_manifest_number = ?2, next_crl_number = ?3,
+                point_version = point_version + 1 WHERE handle = ?1",
             params![
                 handle,
                 number(point.next_manifest_number)?,
@@ -1076,6 +935,25 @@ impl Tx<'_> {
             .prepare("SELECT handle FROM pending_points ORDER BY handle")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Clears the pending mark of one point.
+    pub fn clear_pending_of(&self, handle: &str) -> Result<()> {
+        self.exec("DELETE FROM pending_points WHERE handle = ?1", [handle])?;
+        Ok(())
+    }
+
+    /// The version of a CA's publication point: it rises with every
+    /// [`Self::save_point`], so work done on a point outside the write
+    /// lock can check that nobody saved it meanwhile. `None`: no such CA.
+    pub fn point_version(&self, handle: &str) -> Result<Option<i64>> {
+        Ok(self
+            .row(
+                "SELECT point_version FROM cas WHERE handle = ?1",
+                [handle],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// Clears every pending mark.

@@ -1,0 +1,264 @@
+//! The database schema as an ordered list of migrations.
+//!
+//! Migration `i` brings a database from schema version `i` to `i + 1`
+//! (version 0: empty). A new database runs them all; an existing one runs
+//! those after its `meta.schema_version`, in one transaction. A migration
+//! only adds: an older data directory opens unchanged but for what is
+//! added, and nothing is ever rewritten in place.
+
+use rusqlite::{OptionalExtension, Transaction};
+
+use crate::{Result, corrupt};
+
+/// Schema version 1: configuration, CAs, ROAs, published objects,
+/// revocations, the audit log and RRDP state.
+const SCHEMA_V1: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE cas (
+    handle TEXT PRIMARY KEY,
+    parent TEXT REFERENCES cas(handle),
+    resources TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    cert BLOB NOT NULL,
+    cert_serial TEXT NOT NULL,
+    cert_not_after INTEGER NOT NULL,
+    next_manifest_number INTEGER NOT NULL,
+    next_crl_number INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE roas (
+    ca TEXT NOT NULL REFERENCES cas(handle) ON DELETE CASCADE,
+    asn INTEGER NOT NULL,
+    prefix TEXT NOT NULL,
+    max_length INTEGER NOT NULL,
+    PRIMARY KEY (ca, asn, prefix, max_length)
+);
+-- dir is the publication point's directory (a CA handle), or '' for the
+-- module root where the TA certificate lives.
+CREATE TABLE objects (
+    dir TEXT NOT NULL,
+    name TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    serial TEXT,
+    not_after INTEGER NOT NULL,
+    mtime INTEGER NOT NULL,
+    PRIMARY KEY (dir, name)
+);
+CREATE TABLE revocations (
+    ca TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    revoked_at INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    PRIMARY KEY (ca, serial)
+);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    ca TEXT,
+    detail TEXT NOT NULL
+);
+";
+
+/// Tables added in schema version 2: the state RRDP last published.
+const SCHEMA_V2: &str = "
+-- What the current RRDP serial describes: every published URI and the
+-- SHA-256 of its content.
+CREATE TABLE rrdp_objects (uri TEXT PRIMARY KEY, hash BLOB NOT NULL);
+-- Deltas still listed in the notification file.
+CREATE TABLE rrdp_deltas (
+    serial INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created INTEGER NOT NULL
+);
+";
+
+/// Schema version 3: API tokens, and audit entries with the request id
+/// and the state before and after; the audit log becomes append-only.
+const SCHEMA_V3: &str = "
+ALTER TABLE audit ADD COLUMN request_id TEXT;
+ALTER TABLE audit ADD COLUMN before TEXT;
+ALTER TABLE audit ADD COLUMN after TEXT;
+CREATE INDEX audit_ca ON audit (ca, id);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- Bearer tokens of the admin API: only an argon2 hash of the secret.
+CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    cas TEXT NOT NULL,
+    description TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    revoked INTEGER
+);
+";
+
+/// Schema version 4: publication points whose manifest and CRL are owed
+/// (changes committed with deferred publication).
+const SCHEMA_V4: &str = "
+CREATE TABLE pending_points (handle TEXT PRIMARY KEY);
+";
+
+/// Schema version 5: RFC 8183 peers (delegated children and publishers),
+/// the certificates issued to delegated children, and the objects
+/// publishers keep in the repository.
+const SCHEMA_V5: &str = "
+-- Where a remote parent publishes the certificate of a CA it issued to.
+ALTER TABLE cas ADD COLUMN cert_uri TEXT;
+CREATE TABLE peers (
+    kind TEXT NOT NULL,
+    handle TEXT NOT NULL,
+    parent TEXT REFERENCES cas(handle),
+    id_cert BLOB NOT NULL,
+    resources TEXT,
+    base_uri TEXT,
+    service_uri TEXT,
+    their_handle TEXT,
+    our_handle TEXT,
+    key_id TEXT,
+    last_sync INTEGER,
+    last_error TEXT,
+    last_signing_time INTEGER,
+    last_digests TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL,
+    PRIMARY KEY (kind, handle)
+);
+CREATE TABLE child_certs (
+    child TEXT NOT NULL,
+    ski TEXT NOT NULL,
+    name TEXT NOT NULL,
+    resources TEXT NOT NULL,
+    req_limit TEXT NOT NULL,
+    PRIMARY KEY (child, ski)
+);
+CREATE TABLE publisher_objects (
+    uri TEXT PRIMARY KEY,
+    publisher TEXT NOT NULL,
+    bytes BLOB NOT NULL,
+    mtime INTEGER NOT NULL
+);
+CREATE INDEX publisher_objects_by ON publisher_objects (publisher, uri);
+";
+
+/// Schema version 6: a version number per publication point, raised by
+/// every save, so a manifest signed outside the write lock is stored only
+/// if its point did not change meanwhile.
+const SCHEMA_V6: &str = "
+ALTER TABLE cas ADD COLUMN point_version INTEGER NOT NULL DEFAULT 0;
+";
+
+/// Version 1 data directories predate the option; 60 is its default.
+const JITTER_DEFAULT: &str = "
+INSERT OR IGNORE INTO meta (key, value) VALUES ('jitter_minutes', '60');
+";
+
+/// The migrations, in order: entry `i` takes version `i` to `i + 1`.
+/// Version 1 to 2 also gives old data directories the jitter default
+/// (a new database gets its value from `init`, which overwrites it).
+const MIGRATIONS: &[&[&str]] = &[
+    &[SCHEMA_V1],
+    &[SCHEMA_V2, JITTER_DEFAULT],
+    &[SCHEMA_V3],
+    &[SCHEMA_V4],
+    &[SCHEMA_V5],
+    &[SCHEMA_V6],
+];
+
+/// The schema version this code writes; `meta.schema_version`.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Creates the whole schema in an empty database.
+pub(crate) fn create(tx: &Transaction<'_>) -> Result<()> {
+    run_from(tx, 0)?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+        [SCHEMA_VERSION.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Brings an existing database to [`SCHEMA_VERSION`]; refuses one written
+/// by a newer Anchorage.
+pub(crate) fn migrate(tx: &Transaction<'_>) -> Result<bool> {
+    let version: String = tx
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| corrupt("schema version", "missing"))?;
+    let from = version
+        .parse::<usize>()
+        .ok()
+        .filter(|v| (1..=SCHEMA_VERSION).contains(v))
+        .ok_or_else(|| corrupt("schema version", &version))?;
+    if from == SCHEMA_VERSION {
+        return Ok(false);
+    }
+    run_from(tx, from)?;
+    tx.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+        [SCHEMA_VERSION.to_string()],
+    )?;
+    Ok(true)
+}
+
+fn run_from(tx: &Transaction<'_>, from: usize) -> Result<()> {
+    for steps in &MIGRATIONS[from..] {
+        for sql in *steps {
+            tx.execute_batch(sql)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every older schema version migrates to the same tables, columns
+    /// and indexes as a new database.
+    #[test]
+    fn every_version_migrates_to_the_current_schema() {
+        let shape = |conn: &rusqlite::Connection| -> Vec<String> {
+            let mut stmt = conn
+                .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+                .unwrap();
+            stmt.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
+        };
+        let mut fresh = rusqlite::Connection::open_in_memory().unwrap();
+        let tx = fresh.transaction().unwrap();
+        create(&tx).unwrap();
+        tx.commit().unwrap();
+        for old in 1..SCHEMA_VERSION {
+            let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+            let tx = conn.transaction().unwrap();
+            for steps in &MIGRATIONS[..old] {
+                for sql in *steps {
+                    tx.execute_batch(sql).unwrap();
+                }
+            }
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+                [old.to_string()],
+            )
+            .unwrap();
+            assert!(migrate(&tx).unwrap());
+            assert!(!migrate(&tx).unwrap(), "a second run changes nothing");
+            tx.commit().unwrap();
+            assert_eq!(shape(&conn), shape(&fresh), "from version {old}");
+        }
+        let tx = fresh.transaction().unwrap();
+        tx.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", [])
+            .unwrap();
+        assert!(migrate(&tx).is_err(), "a newer schema is refused");
+    }
+}
