@@ -45,7 +45,7 @@ pub const MAX_BODY: usize = 1 << 20;
 
 /// Shared state of the API handlers.
 pub struct ApiState {
-    anchorage: Arc<Mutex<Anchorage>>,
+    anchorage: Arc<crate::ops::EnginePool>,
     limiter: RateLimiter,
     /// The BGP table file; reloaded when its mtime changes.
     bgp_path: PathBuf,
@@ -63,7 +63,7 @@ impl ApiState {
     /// State over `anchorage`, allowing each token `burst` requests at
     /// once and `per_second` after that.
     pub fn new(
-        anchorage: Arc<Mutex<Anchorage>>,
+        anchorage: Arc<crate::ops::EnginePool>,
         bgp_path: PathBuf,
         burst: u32,
         per_second: f64,
@@ -243,6 +243,9 @@ fn problem(err: AppError) -> Problem {
             err.to_string(),
         ),
         AppError::Forbidden(_) => Problem::forbidden(err.to_string()),
+        AppError::LimitExceeded { limit, max, .. } => Problem::invalid(err.to_string())
+            .with(serde_json::json!({ "limit": limit, "max": max })),
+        AppError::Busy(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Busy", err.to_string()),
         AppError::PreconditionFailed { .. } => Problem::precondition_failed(err.to_string()),
         AppError::Ca(CaError::Signing(_)) => {
             tracing::error!(%err, "API request failed");
@@ -278,7 +281,7 @@ async fn engine<T: Send + 'static>(
     let state = state.clone();
     let who = who.map(|p| (p.actor(), p.request_id.clone()));
     tokio::task::spawn_blocking(move || {
-        let mut a = state.anchorage.lock().map_err(|_| Problem::internal())?;
+        let mut a = state.anchorage.get().map_err(problem)?;
         let saved = who.as_ref().map(|(actor, rid)| {
             let old = a.actor().to_string();
             a.set_actor(actor.clone());

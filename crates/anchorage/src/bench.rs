@@ -1272,6 +1272,9 @@ fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow
         api_rate: (50, 20.0),
         bgp_file: None,
         metrics_public: false,
+        roa_limits: crate::ops::RoaLimits::default(),
+        peer_timeout: crate::protocols::PEER_TIMEOUT,
+        parent_sync: crate::serve::PARENT_SYNC_EVERY,
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serve_dir = DataDir::new(dir);

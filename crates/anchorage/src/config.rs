@@ -17,6 +17,10 @@
 //! api_rate_per_second = 20.0
 //! bgp_file = "/var/lib/anchorage/bgp.csv"
 //! metrics_public = false
+//! ca_max_roa_payloads = 100000
+//! ca_max_origin_asns = 5000
+//! peer_timeout_seconds = 30
+//! parent_sync_seconds = 600
 //! ```
 
 use std::net::SocketAddr;
@@ -75,6 +79,16 @@ pub struct Config {
     /// Serve `/metrics` and `/json` without a token (default: a token of
     /// any role is required).
     pub metrics_public: Option<bool>,
+    /// ROA payloads one CA may have (default 100,000).
+    pub ca_max_roa_payloads: Option<usize>,
+    /// Distinct origin ASNs among one CA's ROA payloads (default 5,000).
+    pub ca_max_origin_asns: Option<usize>,
+    /// How long one exchange with a remote parent or repository may
+    /// take, in seconds (default 30).
+    pub peer_timeout_seconds: Option<u64>,
+    /// How often remote parents are synced, in seconds (default 600; a
+    /// failed sync is retried after at most 60).
+    pub parent_sync_seconds: Option<u64>,
 }
 
 /// What `serve`'s command-line options set; each overrides the file.
@@ -167,6 +181,21 @@ impl Config {
             ),
             bgp_file: self.bgp_file.clone(),
             metrics_public: self.metrics_public.unwrap_or(false),
+            roa_limits: {
+                let d = crate::ops::RoaLimits::default();
+                crate::ops::RoaLimits {
+                    payloads: self.ca_max_roa_payloads.unwrap_or(d.payloads),
+                    origin_asns: self.ca_max_origin_asns.unwrap_or(d.origin_asns),
+                }
+            },
+            peer_timeout: self
+                .peer_timeout_seconds
+                .map(|s| Duration::from_secs(s.max(1)))
+                .unwrap_or(crate::protocols::PEER_TIMEOUT),
+            parent_sync: self
+                .parent_sync_seconds
+                .map(|s| Duration::from_secs(s.max(1)))
+                .unwrap_or(crate::serve::PARENT_SYNC_EVERY),
         })
     }
 }

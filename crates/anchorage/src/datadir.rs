@@ -7,6 +7,7 @@
 //! DIR/rsync/trees/      complete repository states
 //! DIR/rrdp/             RRDP notification, snapshot and delta files
 //! DIR/ta.tal            the trust anchor locator (RFC 8630)
+//! DIR/publish.lock      held while a process writes the tree and RRDP files
 //! DIR/tls/api.crt       the admin API's self-signed certificate (from init)
 //! DIR/tls/api.key       its private key, mode 0600
 //! ```
@@ -53,6 +54,20 @@ impl DataDir {
     /// The TAL file.
     pub fn tal(&self) -> PathBuf {
         self.root.join("ta.tal")
+    }
+
+    /// Takes the data directory's publication lock (an exclusive `flock`
+    /// on `DIR/publish.lock`), waiting for it: processes that share the
+    /// directory write the tree and RRDP files one at a time. Released
+    /// when the returned file is dropped, or when the process dies.
+    pub fn lock_publication(&self) -> std::io::Result<std::fs::File> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join("publish.lock"))?;
+        file.lock()?;
+        Ok(file)
     }
 
     /// The admin API's generated TLS certificate and key.

@@ -122,6 +122,24 @@ pub enum AppError {
         "the change is committed, but publishing it failed: {0}; run `anchorage publish` to retry"
     )]
     NotPublished(Box<AppError>),
+    /// Concurrent work kept changing what this operation depends on; it
+    /// changed nothing and can be retried.
+    #[error("busy: {0}; nothing was changed, try again")]
+    Busy(String),
+    /// A change would take a CA past one of its configured limits.
+    #[error(
+        "CA '{ca}' would have {value} {limit}, more than its limit of {max}; nothing was changed"
+    )]
+    LimitExceeded {
+        /// The CA.
+        ca: String,
+        /// Which limit ("ROA payloads", "distinct origin ASNs").
+        limit: &'static str,
+        /// What the CA would have after the change.
+        value: usize,
+        /// The configured limit.
+        max: usize,
+    },
     /// Another I/O failure.
     #[error("{what}: {source}")]
     Io {

@@ -1,7 +1,9 @@
 //! Failure injection for crash tests, driven by `ANCHORAGE_FAIL_AT`.
 //!
 //! `ANCHORAGE_FAIL_AT=after-commit` aborts right after a ROA addition
-//! commits, before the rsync tree is written; `ANCHORAGE_FAIL_AT=tree:N`
+//! commits, before the rsync tree is written;
+//! `ANCHORAGE_FAIL_AT=roa-batch-before-commit` aborts when a ROA batch has
+//! written everything but not committed; `ANCHORAGE_FAIL_AT=tree:N`
 //! aborts after N files of the next tree are written. An abort ends the
 //! process as abruptly as `kill -9`: no destructors, no flushing. These
 //! are the two windows random kills rarely hit; the durability test uses

@@ -12,6 +12,7 @@
 
 use std::fs;
 use std::io::Write;
+use std::sync::Arc;
 
 use anchorage_ca_core::ca::{self, ChildCa, TA_HANDLE};
 use anchorage_ca_core::objects::{CaSigner, Issuer};
@@ -41,9 +42,11 @@ pub type Result<T> = std::result::Result<T, AppError>;
 
 mod delegation;
 mod parent;
+mod pool;
 mod pubserver;
 pub use delegation::{ChildCertInfo, ChildInfo, Refusal};
 pub use parent::{ParentInfo, SyncReport};
+pub use pool::{Connection, EnginePool, PoolSettings};
 pub use pubserver::PublisherInfo;
 
 /// The default handle of the online CA under the trust anchor.
@@ -71,6 +74,47 @@ pub struct RoaChanges {
     #[serde(skip)]
     pub etag: String,
 }
+
+/// Per-CA limits on ROA configuration: a batch that would take a CA past
+/// one is refused whole, naming the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RoaLimits {
+    /// ROA payloads (prefix, maxLength, origin) a CA may have.
+    pub payloads: usize,
+    /// Distinct origin ASNs among them: one ROA object, and so one
+    /// signature and one fresh key, per origin.
+    pub origin_asns: usize,
+}
+
+impl Default for RoaLimits {
+    /// 100,000 payloads and 5,000 origins: above what the largest LIRs
+    /// configure, low enough that one CA cannot make the repository's
+    /// size or a batch's signing time unbounded.
+    fn default() -> Self {
+        RoaLimits {
+            payloads: 100_000,
+            origin_asns: 5_000,
+        }
+    }
+}
+
+/// A ROA batch as planned from a read snapshot: what it changes and the
+/// payloads to sign per origin AS, with what the commit checks.
+struct RoaPlan {
+    ca: CaRecord,
+    etag_before: String,
+    /// Per origin AS whose ROA changes: its canonical payloads (none:
+    /// withdraw the ROA).
+    signed: Vec<(u32, Vec<RoaPayload>)>,
+    changes: RoaChanges,
+    remove: Vec<RoaPayload>,
+    add: Vec<RoaPayload>,
+}
+
+/// A batch signing more ROAs than this makes its own one-time keys
+/// instead of taking them from the shared pool, which single changes of
+/// every other tenant rely on.
+const POOL_SHARE: usize = 16;
 
 /// The ETag of a CA's ROA list (RFC 9110 §8.8.3): a hash of its sorted
 /// payloads, quoted. It changes exactly when the list does.
@@ -119,6 +163,28 @@ impl InitOptions {
     }
 }
 
+/// What the connections of one process to a data directory share: the
+/// key store (and its pool of EE keys), the write gate and the lock that
+/// serialises tree writes. [`EnginePool`] hands out connections that share
+/// one of these.
+#[derive(Clone)]
+pub struct Shared {
+    keys: Arc<KeyStore>,
+    gate: Arc<anchorage_store::WriteGate>,
+    publish_lock: Arc<std::sync::Mutex<()>>,
+}
+
+impl Shared {
+    /// Opens the key store of `dir`, with a new gate and publication lock.
+    pub fn open(dir: &DataDir) -> Result<Shared> {
+        Ok(Shared {
+            keys: Arc::new(KeyStore::open(dir.keys())?),
+            gate: Arc::new(anchorage_store::WriteGate::default()),
+            publish_lock: Arc::new(std::sync::Mutex::new(())),
+        })
+    }
+}
+
 /// An open data directory: store, keys and rsync tree.
 pub struct Anchorage {
     pub(crate) store: Store,
@@ -129,7 +195,18 @@ pub struct Anchorage {
 /// hold a store transaction while signing.
 pub(crate) struct Ctx {
     dir: DataDir,
-    keys: KeyStore,
+    keys: Arc<KeyStore>,
+    /// Serialises tree and RRDP writes of this process (other processes
+    /// meet at the data directory's publication lock).
+    publish_lock: Arc<std::sync::Mutex<()>>,
+    /// Whether a tree write pushes to the remote repository itself;
+    /// `serve` pushes from its own task instead, so a slow repository
+    /// never holds up publication.
+    push_inline: bool,
+    /// Per-CA limits on ROA configuration.
+    limits: RoaLimits,
+    /// How long one exchange with a remote parent or repository may take.
+    pub(crate) peer_timeout: std::time::Duration,
     tree: RsyncTree,
     rrdp: RrdpRepository,
     layout: RepositoryLayout,
@@ -213,7 +290,7 @@ impl Anchorage {
             source,
         })?;
         let store = Store::create(&dir.database())?;
-        let keys = KeyStore::open(dir.keys())?;
+        let shared = Shared::open(&dir)?;
         let mut this = Anchorage {
             store,
             ctx: Ctx {
@@ -231,7 +308,11 @@ impl Anchorage {
                 },
                 online: opts.online_handle.clone(),
                 dir,
-                keys,
+                keys: shared.keys,
+                publish_lock: shared.publish_lock,
+                push_inline: true,
+                limits: RoaLimits::default(),
+                peer_timeout: crate::protocols::PEER_TIMEOUT,
                 clock,
                 actor: default_actor(),
                 request_id: None,
@@ -240,6 +321,7 @@ impl Anchorage {
         };
         let now = this.ctx.clock.now();
         let ta_key = this.ctx.keys.generate()?;
+        let online_key = this.ctx.keys.generate()?;
         let tx = this.store.transaction()?;
         tx.set_meta("rsync_base", &opts.rsync_uri)?;
         tx.set_meta("rrdp_base", &opts.rrdp_uri)?;
@@ -257,15 +339,21 @@ impl Anchorage {
         this.ctx.put_ta_cert(&tx, &ta, now)?;
         let mut point = PublicationPoint::new();
         point.refresh(
-            &this.ctx.keys,
+            &*this.ctx.keys,
             &this.ctx.issuer(&ta)?,
             now,
             &this.ctx.timing,
         )?;
         tx.save_point(TA_HANDLE, &point, now)?;
         let online = this.ctx.online.clone();
-        this.ctx
-            .create_ca_in(&tx, &online, opts.ta_resources.clone(), TA_HANDLE, now)?;
+        this.ctx.create_ca_in(
+            &tx,
+            &online,
+            opts.ta_resources.clone(),
+            TA_HANDLE,
+            online_key,
+            now,
+        )?;
         tx.audit(now, this.ctx.who(), "init", None, &opts.rsync_uri)?;
         this.ctx.write_tal(&ta)?;
         tx.commit()?;
@@ -276,8 +364,14 @@ impl Anchorage {
 
     /// Opens an initialised data directory.
     pub fn open(dir: DataDir, clock: Clock) -> Result<Anchorage> {
-        let mut store = Store::open(&dir.database())?;
-        let keys = KeyStore::open(dir.keys())?;
+        let shared = Shared::open(&dir)?;
+        Anchorage::open_shared(dir, clock, &shared)
+    }
+
+    /// Opens another connection to an initialised data directory, sharing
+    /// keys, write gate and publication lock with the others of `shared`.
+    pub fn open_shared(dir: DataDir, clock: Clock, shared: &Shared) -> Result<Anchorage> {
+        let mut store = Store::open_shared(&dir.database(), shared.gate.clone())?;
         let (rsync_base, rrdp_base, online, next_update, reissue, jitter) = {
             let tx = store.transaction()?;
             (
@@ -319,7 +413,11 @@ impl Anchorage {
                 },
                 online,
                 dir,
-                keys,
+                keys: shared.keys.clone(),
+                publish_lock: shared.publish_lock.clone(),
+                push_inline: true,
+                limits: RoaLimits::default(),
+                peer_timeout: crate::protocols::PEER_TIMEOUT,
                 clock,
                 actor: default_actor(),
                 request_id: None,
@@ -343,9 +441,28 @@ impl Anchorage {
         self.ctx.deferred = deferred;
     }
 
+    /// With `false`, tree writes leave pushing to a remote repository to
+    /// [`Self::push_remote`] (serve runs it from its own task).
+    pub fn set_push_inline(&mut self, inline: bool) {
+        self.ctx.push_inline = inline;
+    }
+
+    /// Brings the remote repository (if any) in line with this instance's
+    /// remotely published points; a failure is logged and recorded (and
+    /// `false` returned), to be retried by the next call.
+    pub fn push_remote(&mut self) -> bool {
+        self.push_or_record()
+    }
+
+    /// Names the default actor again and no request.
+    pub fn reset_actor(&mut self) {
+        self.ctx.actor = default_actor();
+        self.ctx.request_id = None;
+    }
+
     /// Whether points are waiting for their manifest and CRL.
     pub fn has_pending(&mut self) -> Result<bool> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         Ok(!tx.pending_points()?.is_empty())
     }
 
@@ -398,11 +515,28 @@ impl Anchorage {
                 what: format!("CA '{handle}'"),
             });
         }
+        // The CA's key is made before the write lock is taken, once what
+        // can be checked has been (from a read snapshot; the transaction
+        // checks again): bad input leaves no key behind.
+        {
+            let tx = self.store.read_transaction()?;
+            if handle_in_use(&tx, handle)? {
+                return Err(AppError::DuplicateHandle(handle.into()));
+            }
+            within_parent(handle, &load_ca(&tx, &parent)?, &resources)?;
+        }
+        let key = self.ctx.keys.generate()?;
         let now = self.ctx.clock.now();
-        let tx = self.store.transaction()?;
+        let keys = self.ctx.keys.clone();
+        let unused_key = |e: AppError| {
+            let _ = keys.destroy_key(&key);
+            e
+        };
+        let tx = self.store.transaction().map_err(|e| unused_key(e.into()))?;
         let ca = self
             .ctx
-            .create_ca_in(&tx, handle, resources, &parent, now)?;
+            .create_ca_in(&tx, handle, resources, &parent, key, now)
+            .map_err(unused_key)?;
         tx.audit_change(
             now,
             self.ctx.who(),
@@ -461,7 +595,7 @@ impl Anchorage {
         // RFC 6487 §5: revoke the CA certificate; its objects go with the point.
         parent_point.withdraw(&ca::cert_file_name(&ca.key), now);
         parent_point.refresh(
-            &self.ctx.keys,
+            &*self.ctx.keys,
             &self.ctx.issuer(&parent_ca)?,
             now,
             &self.ctx.timing,
@@ -501,7 +635,7 @@ impl Anchorage {
 
     /// Lists all CAs, parents before children.
     pub fn list_cas(&mut self) -> Result<Vec<CaSummary>> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         let mut out = Vec::new();
         for ca in tx.cas()? {
             out.push(CaSummary {
@@ -516,7 +650,7 @@ impl Anchorage {
 
     /// Shows one CA in detail.
     pub fn show_ca(&mut self, handle: &str) -> Result<CaDetails> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         let ca = load_ca(&tx, handle)?;
         let issuer = self.ctx.issuer(&ca)?;
         let point = tx.point(handle)?;
@@ -575,8 +709,15 @@ impl Anchorage {
 
     /// [`Self::apply_roa_changes`] for the admin API: refused with
     /// [`AppError::PreconditionFailed`] unless the CA's ROA list still has
-    /// the ETag `if_match` (checked in the same transaction); with `dry`,
+    /// the ETag `if_match` (checked again when committing); with `dry`,
     /// everything is checked and reported but nothing changes.
+    ///
+    /// The ROAs are signed before the store's write lock is taken, from
+    /// the configuration as read; the commit then checks that the CA's
+    /// ROA list and certificate are what they were, and plans and signs
+    /// again if another change came first. After a few such rounds this
+    /// process's other writers are held back while the batch is planned,
+    /// signed and committed, so a batch always ends.
     pub fn roa_batch(
         &mut self,
         handle: &str,
@@ -585,53 +726,89 @@ impl Anchorage {
         if_match: Option<&str>,
         dry: bool,
     ) -> Result<RoaChanges> {
-        let now = self.ctx.clock.now();
-        let t_start = std::time::Instant::now();
-        let tx = self.store.transaction()?;
-        let t_begun = t_start.elapsed();
-        let ca = self.ctx.roa_ca(&tx, handle)?;
-        if let Some(expected) = if_match {
-            let current = roa_etag(&tx.roas(handle, None)?);
-            if expected != "*" && expected != current {
-                return Err(AppError::PreconditionFailed { current });
+        const OPTIMISTIC_ROUNDS: usize = 3;
+        let gate = self.store.gate().clone();
+        for round in 0..=OPTIMISTIC_ROUNDS {
+            let held = (round == OPTIMISTIC_ROUNDS).then(|| gate.enter());
+            let t_start = std::time::Instant::now();
+            let now = self.ctx.clock.now();
+            let plan = self.plan_roas(handle, add, remove, if_match)?;
+            if plan.signed.is_empty() || dry {
+                return Ok(plan.changes);
             }
+            let planned = t_start.elapsed();
+            let signed = self.ctx.sign_roas(&plan, now)?;
+            let t_signed = t_start.elapsed();
+            let Some(changes) = self.commit_roas(plan, signed, held.as_ref(), now)? else {
+                tracing::debug!(ca = %handle, round, "ROA batch: the CA changed meanwhile; again");
+                continue;
+            };
+            drop(held);
+            let committed = t_start.elapsed();
+            fault::point("after-commit");
+            if !self.ctx.deferred {
+                self.write_tree_after_commit()?;
+            }
+            tracing::info!(
+                ca = %handle,
+                added = changes.added,
+                removed = changes.removed,
+                round,
+                plan_us = planned.as_micros() as u64,
+                sign_us = (t_signed - planned).as_micros() as u64,
+                commit_us = (committed - t_signed).as_micros() as u64,
+                publish_us = (t_start.elapsed() - committed).as_micros() as u64,
+                "ROA changes published"
+            );
+            return Ok(changes);
         }
+        Err(AppError::Busy(format!(
+            "the ROAs of CA '{handle}' were changed by another process during every attempt"
+        )))
+    }
+
+    /// Reads what a ROA batch would do, from a read snapshot: checks
+    /// every payload, the ETag and the CA's limits, and works out the
+    /// payloads of every origin AS whose ROA changes.
+    fn plan_roas(
+        &mut self,
+        handle: &str,
+        add: &[RoaPayload],
+        remove: &[RoaPayload],
+        if_match: Option<&str>,
+    ) -> Result<RoaPlan> {
+        let tx = self.store.read_transaction()?;
+        let ca = self.ctx.roa_ca(&tx, handle)?;
+        let before = tx.roas(handle, None)?;
+        let etag = roa_etag(&before);
+        if let Some(expected) = if_match
+            && expected != "*"
+            && expected != etag
+        {
+            return Err(AppError::PreconditionFailed { current: etag });
+        }
+        drop(tx);
         for payload in add {
             payload.check_held(handle, &ca.resources)?;
         }
+        // Removals first, then additions, one at a time: removing what is
+        // not configured fails the batch; adding what is, is a no-op.
+        let mut set: std::collections::BTreeSet<RoaPayload> = before.iter().copied().collect();
         let mut changes = RoaChanges::default();
         let mut asns = std::collections::BTreeSet::new();
         for payload in remove {
-            if !tx.delete_roa(handle, payload)? {
+            if !set.remove(payload) {
                 return Err(AppError::NoSuchRoa {
                     ca: handle.into(),
                     payload: payload.to_string(),
                 });
             }
-            tx.audit_change(
-                now,
-                self.ctx.who(),
-                "roa remove",
-                Some(handle),
-                &payload.to_string(),
-                Some(&payload.to_string()),
-                None,
-            )?;
             asns.insert(payload.asn);
             changes.removed += 1;
             changes.withdrawn.push(*payload);
         }
         for payload in add {
-            if tx.insert_roa(handle, payload)? {
-                tx.audit_change(
-                    now,
-                    self.ctx.who(),
-                    "roa add",
-                    Some(handle),
-                    &payload.to_string(),
-                    None,
-                    Some(&payload.to_string()),
-                )?;
+            if set.insert(*payload) {
                 asns.insert(payload.asn);
                 changes.added += 1;
                 changes.announced.push(*payload);
@@ -639,42 +816,134 @@ impl Anchorage {
                 changes.unchanged += 1;
             }
         }
-        let t_stored = t_start.elapsed();
-        changes.after = tx.roas(handle, None)?;
-        changes.etag = roa_etag(&changes.after);
-        let t_listed = t_start.elapsed();
-        if asns.is_empty() || dry {
-            // Dropping the transaction rolls back whatever a dry run did.
-            return Ok(changes);
+        let mut after: Vec<RoaPayload> = set.into_iter().collect();
+        // The order the store lists them in.
+        after.sort_by_key(|p| (p.asn, p.prefix.to_string(), p.max_length));
+        let limits = self.ctx.limits;
+        if changes.added > 0 {
+            if after.len() > limits.payloads {
+                return Err(AppError::LimitExceeded {
+                    ca: handle.into(),
+                    limit: "ROA payloads",
+                    value: after.len(),
+                    max: limits.payloads,
+                });
+            }
+            let origins: std::collections::BTreeSet<u32> = after.iter().map(|p| p.asn).collect();
+            if origins.len() > limits.origin_asns {
+                return Err(AppError::LimitExceeded {
+                    ca: handle.into(),
+                    limit: "distinct origin ASNs",
+                    value: origins.len(),
+                    max: limits.origin_asns,
+                });
+            }
         }
-        let t0 = std::time::Instant::now();
-        self.ctx.reissue_roas(&tx, &ca, &asns, now)?;
-        let signed = t0.elapsed();
+        let signed = asns
+            .iter()
+            .map(|asn| {
+                let payloads = after.iter().filter(|p| p.asn == *asn).copied().collect();
+                (*asn, canonical_payloads(payloads))
+            })
+            .collect();
+        changes.etag = roa_etag(&after);
+        changes.after = after;
+        Ok(RoaPlan {
+            ca,
+            etag_before: etag,
+            signed,
+            changes,
+            remove: remove.to_vec(),
+            add: add.to_vec(),
+        })
+    }
+
+    /// Commits a planned and signed ROA batch in one short transaction,
+    /// if the CA's ROA list and certificate are still what the plan read;
+    /// `None` (nothing changed) otherwise.
+    fn commit_roas(
+        &mut self,
+        plan: RoaPlan,
+        signed: Vec<(u32, Option<PublishedObject>)>,
+        held: Option<&anchorage_store::GateGuard>,
+        now: Time,
+    ) -> Result<Option<RoaChanges>> {
+        let handle = plan.ca.handle.as_str();
+        let tx = match held {
+            Some(held) => self.store.transaction_entered(held)?,
+            None => self.store.transaction()?,
+        };
+        let ca = load_ca(&tx, handle)?;
+        if ca.key != plan.ca.key
+            || ca.cert_serial != plan.ca.cert_serial
+            || roa_etag(&tx.roas(handle, None)?) != plan.etag_before
+        {
+            return Ok(None);
+        }
+        let who = self.ctx.who();
+        for payload in &plan.remove {
+            if !tx.delete_roa(handle, payload)? {
+                return Ok(None);
+            }
+            let text = payload.to_string();
+            tx.audit_change(
+                now,
+                who,
+                "roa remove",
+                Some(handle),
+                &text,
+                Some(&text),
+                None,
+            )?;
+        }
+        for payload in &plan.add {
+            if tx.insert_roa(handle, payload)? {
+                let text = payload.to_string();
+                tx.audit_change(now, who, "roa add", Some(handle), &text, None, Some(&text))?;
+            }
+        }
+        let issuer = self.ctx.issuer(&ca)?;
+        let mut point = if self.ctx.deferred {
+            // The manifest and CRL are owed: only the ROAs replaced here
+            // are loaded.
+            let names: Vec<String> = signed.iter().map(|(a, _)| roa_file_name(*a)).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            tx.point_partial(handle, &names)?
+        } else {
+            tx.point(handle)?
+        };
+        for (asn, obj) in signed {
+            match obj {
+                Some(obj) => point.publish(obj, now),
+                None => {
+                    point.withdraw(&roa_file_name(asn), now);
+                }
+            }
+        }
+        if self.ctx.deferred {
+            tx.mark_pending(handle)?;
+        } else {
+            point.refresh(&*self.ctx.keys, &issuer, now, &self.ctx.timing)?;
+        }
+        tx.save_point(handle, &point, now)?;
+        fault::point("roa-batch-before-commit");
         tx.commit()?;
-        let committed = t0.elapsed();
-        fault::point("after-commit");
-        if !self.ctx.deferred {
-            self.write_tree_after_commit()?;
-        }
-        tracing::info!(
-            ca = %handle,
-            added = changes.added,
-            removed = changes.removed,
-            roas = asns.len(),
-            begin_us = t_begun.as_micros() as u64,
-            store_us = (t_stored - t_begun).as_micros() as u64,
-            list_us = (t_listed - t_stored).as_micros() as u64,
-            sign_us = signed.as_micros() as u64,
-            commit_us = (committed - signed).as_micros() as u64,
-            publish_us = (t0.elapsed() - committed).as_micros() as u64,
-            "ROA changes published"
-        );
-        Ok(changes)
+        Ok(Some(plan.changes))
+    }
+
+    /// Sets how long one exchange with a remote parent or repository may take.
+    pub fn set_peer_timeout(&mut self, timeout: std::time::Duration) {
+        self.ctx.peer_timeout = timeout;
+    }
+
+    /// Sets the per-CA limits ROA changes are checked against.
+    pub fn set_roa_limits(&mut self, limits: RoaLimits) {
+        self.ctx.limits = limits;
     }
 
     /// The ROA payloads of a CA and their ETag.
     pub fn roas_with_etag(&mut self, handle: &str) -> Result<(Vec<RoaPayload>, String)> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         load_ca(&tx, handle)?;
         let roas = tx.roas(handle, None)?;
         let etag = roa_etag(&roas);
@@ -740,7 +1009,7 @@ impl Anchorage {
         let mut parent_point = tx.point(&parent)?;
         self.ctx
             .recertify(&tx, &mut parent_point, &mut ca, &parent_issuer, now)?;
-        parent_point.refresh(&self.ctx.keys, &parent_issuer, now, &self.ctx.timing)?;
+        parent_point.refresh(&*self.ctx.keys, &parent_issuer, now, &self.ctx.timing)?;
         tx.save_point(&parent, &parent_point, now)?;
         let after = ca.resources.to_string();
         tx.audit_change(
@@ -761,13 +1030,13 @@ impl Anchorage {
     /// Every CA's ROA payloads, and the audit generation they belong to
     /// (it changes whenever anything changes).
     pub fn all_roas(&mut self) -> Result<(i64, Vec<RoaPayload>)> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         Ok((tx.audit_generation()?, tx.all_roas()?))
     }
 
     /// The current audit generation (see [`Self::all_roas`]).
     pub fn audit_generation(&mut self) -> Result<i64> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         Ok(tx.audit_generation()?)
     }
 
@@ -792,7 +1061,7 @@ impl Anchorage {
         &mut self,
         filter: &anchorage_store::AuditFilter,
     ) -> Result<Vec<anchorage_store::AuditEntry>> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         Ok(tx.audit_log(filter)?)
     }
 
@@ -810,7 +1079,7 @@ impl Anchorage {
 
     /// Lists a CA's ROA payloads.
     pub fn list_roas(&mut self, handle: &str) -> Result<Vec<RoaInfo>> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         load_ca(&tx, handle)?;
         Ok(tx.roas(handle, None)?.iter().map(roa_info).collect())
     }
@@ -917,18 +1186,49 @@ impl Anchorage {
     /// Writes the rsync tree and the next RRDP serial from the committed
     /// store state.
     ///
-    /// Holds the store's write lock throughout, so trees and serials are
-    /// written one at a time, each exactly one committed state: what RRDP
-    /// serial N describes is a state the rsync tree had. The RRDP state is
-    /// committed before the notification file announces it.
+    /// Tree writes take turns (this process's publication lock, then the
+    /// data directory's, for CLI commands beside `serve`), so trees and
+    /// serials are written one at a time, each exactly one committed
+    /// state: what RRDP serial N describes is a state the rsync tree had.
+    /// Neither the tree nor the RRDP files are written under the store's
+    /// write lock: they are made from a read snapshot that owes no
+    /// manifest, while new changes commit; only the new RRDP state is
+    /// committed under it, briefly, before the notification file
+    /// announces it.
     pub fn write_tree(&mut self) -> Result<WriteStats> {
+        let publish_lock = self.ctx.publish_lock.clone();
+        let _turn = publish_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _across = self
+            .ctx
+            .dir
+            .lock_publication()
+            .map_err(|source| AppError::Io {
+                what: "taking the publication lock".into(),
+                source,
+            })?;
         let now = self.ctx.clock.now();
         let t0 = std::time::Instant::now();
-        // Owed manifests and CRLs first, committed on their own: a tree
-        // never shows a point whose manifest does not match its files, nor
-        // a manifest or CRL number the store could hand out again.
+        // Owed manifests and CRLs first, signed outside the write lock
+        // and committed on their own: a tree never shows a point whose
+        // manifest does not match its files, nor a manifest or CRL number
+        // the store could hand out again.
         self.refresh_owed()?;
-        let tx = self.store.transaction()?;
+        // Changes may have committed meanwhile and owe manifests again:
+        // with this process's writers held at the gate, whatever is still
+        // owed (a few points at most) is signed, and the snapshot the tree
+        // is written from is taken before they go on.
+        let gate = self.store.gate().clone();
+        let held = gate.enter();
+        self.refresh_pending(Some(&held), now)?;
+        let tx = self.store.read_transaction()?;
+        if !tx.pending_points()?.is_empty() {
+            // Only another process (a CLI command) can have slipped in
+            // between; its own commit refreshed its points. Try again next time.
+            return Err(AppError::Busy(
+                "another process changed the repository during publication".into(),
+            ));
+        }
+        drop(held);
         let mut files = tx.files()?;
         // Publishers' objects (RFC 8181), each under its publisher's base.
         let base = self.ctx.layout.rsync_base.clone();
@@ -944,13 +1244,6 @@ impl Anchorage {
                 mtime,
             });
         }
-        let read = t0.elapsed();
-        let stats = self.ctx.tree.write(files.iter().map(|f| TreeFile {
-            dir: &f.dir,
-            name: &f.name,
-            bytes: &f.bytes,
-            mtime: f.mtime,
-        }))?;
         let prev = RrdpState {
             session: tx.meta("rrdp_session")?.and_then(|s| s.parse().ok()),
             serial: tx
@@ -961,7 +1254,14 @@ impl Anchorage {
             deltas: tx.rrdp_deltas()?,
             objects: tx.rrdp_objects()?.into_iter().collect(),
         };
-        let base = &self.ctx.layout.rsync_base;
+        drop(tx);
+        let read = t0.elapsed();
+        let stats = self.ctx.tree.write(files.iter().map(|f| TreeFile {
+            dir: &f.dir,
+            name: &f.name,
+            bytes: &f.bytes,
+            mtime: f.mtime,
+        }))?;
         let objects: Vec<(String, bytes::Bytes)> = files
             .iter()
             .map(|f| {
@@ -973,10 +1273,24 @@ impl Anchorage {
                 (uri, f.bytes.clone())
             })
             .collect();
+        drop(files);
         let tree = t0.elapsed();
         let update = self.ctx.rrdp.prepare(&prev, &objects, to_secs(now))?;
         let rrdp = t0.elapsed();
         if let Some(update) = &update {
+            let tx = self.store.transaction()?;
+            // Tree writers take turns, so nobody else moved the serial;
+            // checked all the same, as a serial must never be used twice.
+            let serial: u64 = tx
+                .meta("rrdp_serial")?
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            if serial != prev.serial {
+                return Err(AppError::Busy(format!(
+                    "RRDP serial moved from {} to {serial} during publication",
+                    prev.serial
+                )));
+            }
             if update.new_session {
                 tx.rrdp_reset()?;
             }
@@ -985,16 +1299,19 @@ impl Anchorage {
             tx.set_meta("rrdp_session", &update.session.to_string())?;
             tx.set_meta("rrdp_serial", &update.serial.to_string())?;
             tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;
+            tx.commit()?;
         }
-        tx.commit()?;
         let committed = t0.elapsed();
         if let Some(update) = &update {
             self.ctx.rrdp.announce(update)?;
         }
         // CAs under a remote parent publish at the remote repository. A
         // failure there does not undo the local publication: it is
-        // recorded, logged and retried with the next one.
-        self.push_or_record();
+        // recorded, logged and retried with the next one. `serve` pushes
+        // from its own task.
+        if self.ctx.push_inline {
+            self.push_or_record();
+        }
         tracing::debug!(
             files = stats.files,
             written = stats.written,
@@ -1009,41 +1326,75 @@ impl Anchorage {
     }
 
     /// Issues the manifests and CRLs that changes committed with deferred
-    /// publication owe, on all cores, and commits them; returns how many
-    /// points were refreshed. [`Self::write_tree`] starts with this.
+    /// publication owe, on all cores and outside the store's write lock,
+    /// and commits those of points that did not change meanwhile (the
+    /// others stay owed); returns how many points were refreshed.
+    /// [`Self::write_tree`] starts with this.
     pub fn refresh_owed(&mut self) -> Result<usize> {
         let now = self.ctx.clock.now();
-        let tx = self.store.transaction()?;
-        let pending = tx.pending_points()?;
-        if pending.is_empty() {
-            return Ok(0);
-        }
+        self.refresh_pending(None, now)
+    }
+
+    /// [`Self::refresh_owed`]; with `held`, this process's writers wait
+    /// at the gate throughout, so no point can change between loading
+    /// and saving.
+    fn refresh_pending(
+        &mut self,
+        held: Option<&anchorage_store::GateGuard>,
+        now: Time,
+    ) -> Result<usize> {
         let t0 = std::time::Instant::now();
         let mut owed = Vec::new();
-        for handle in pending {
-            let Some(ca) = tx.ca(&handle)? else {
-                continue; // deleted since: its point went with it
-            };
-            owed.push((self.ctx.issuer(&ca)?, tx.point(&handle)?, handle));
+        let mut versions = Vec::new();
+        let mut gone = Vec::new();
+        {
+            let tx = self.store.read_transaction()?;
+            for handle in tx.pending_points()? {
+                let (Some(ca), Some(version)) = (tx.ca(&handle)?, tx.point_version(&handle)?)
+                else {
+                    gone.push(handle); // deleted since: its point went with it
+                    continue;
+                };
+                owed.push((self.ctx.issuer(&ca)?, tx.point(&handle)?, handle));
+                versions.push(version);
+            }
+        }
+        if owed.is_empty() && gone.is_empty() {
+            return Ok(0);
         }
         let loaded = t0.elapsed();
         self.ctx.refresh_all(&mut owed, now)?;
         let signed = t0.elapsed();
-        for (_, point, handle) in &owed {
+        let tx = match held {
+            Some(held) => self.store.transaction_entered(held)?,
+            None => self.store.transaction()?,
+        };
+        let mut saved = 0;
+        for ((_, point, handle), version) in owed.iter().zip(versions) {
+            if tx.point_version(handle)? != Some(version) {
+                continue; // changed meanwhile: still owed, done next round
+            }
             tx.save_point(handle, point, now)?;
+            tx.clear_pending_of(handle)?;
+            saved += 1;
         }
-        tx.clear_pending()?;
-        let saved = t0.elapsed();
+        for handle in &gone {
+            if tx.ca(handle)?.is_none() {
+                tx.clear_pending_of(handle)?;
+            }
+        }
+        let stored = t0.elapsed();
         tx.commit()?;
         tracing::debug!(
             points = owed.len(),
+            saved,
             load_us = loaded.as_micros() as u64,
             sign_us = (signed - loaded).as_micros() as u64,
-            save_us = (saved - signed).as_micros() as u64,
-            commit_us = (t0.elapsed() - saved).as_micros() as u64,
+            save_us = (stored - signed).as_micros() as u64,
+            commit_us = (t0.elapsed() - stored).as_micros() as u64,
             "owed manifests and CRLs issued"
         );
-        Ok(owed.len())
+        Ok(saved)
     }
 
     /// Marks the publication points of `handles` as owing a new manifest
@@ -1063,7 +1414,7 @@ impl Anchorage {
     /// When `publish` next has something to reissue: the earliest manifest
     /// (and CRL) reissue time, or certificate or ROA renewal time.
     pub fn next_due(&mut self) -> Result<Option<Time>> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         let mft = tx
             .earliest_expiry(true)?
             .map(|t| t - self.ctx.timing.mft_crl_reissue_before.num_seconds());
@@ -1079,13 +1430,13 @@ impl Anchorage {
 
     /// The number of published objects by file type (cer, crl, mft, roa).
     pub fn object_counts(&mut self) -> Result<Vec<(String, u64)>> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         Ok(tx.object_counts()?)
     }
 
     /// The current RRDP session and serial, if RRDP has published.
     pub fn rrdp_serial(&mut self) -> Result<Option<(String, u64)>> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         let session = tx.meta("rrdp_session")?;
         let serial = tx.meta("rrdp_serial")?.and_then(|s| s.parse().ok());
         Ok(session.zip(serial))
@@ -1108,11 +1459,63 @@ impl Anchorage {
 
     /// The signer, for tests that inspect signatures.
     pub fn signer(&self) -> &impl CaSigner {
-        &self.ctx.keys
+        &*self.ctx.keys
     }
 }
 
 impl Ctx {
+    /// Signs the ROAs of a planned batch, on all cores, without any lock:
+    /// `None` for an origin left without payloads (its ROA is withdrawn).
+    fn sign_roas(&self, plan: &RoaPlan, now: Time) -> Result<Vec<(u32, Option<PublishedObject>)>> {
+        let issuer = self.issuer(&plan.ca)?;
+        let fresh = anchorage_keys::FreshKeys(&self.keys);
+        let bulk = plan.signed.len() > POOL_SHARE;
+        let sign = |asn: u32, payloads: &[RoaPayload]| -> Result<Option<PublishedObject>> {
+            if payloads.is_empty() {
+                return Ok(None);
+            }
+            let obj = if bulk {
+                ca::issue_roa(&fresh, &issuer, asn, payloads, now, &self.timing)?
+            } else {
+                ca::issue_roa(&*self.keys, &issuer, asn, payloads, now, &self.timing)?
+            };
+            Ok(Some(obj))
+        };
+        if plan.signed.len() <= 2 {
+            return plan
+                .signed
+                .iter()
+                .map(|(asn, p)| Ok((*asn, sign(*asn, p)?)))
+                .collect();
+        }
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(plan.signed.len());
+        let per_thread = plan.signed.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = plan
+                .signed
+                .chunks(per_thread)
+                .map(|chunk| {
+                    scope.spawn(|| {
+                        chunk
+                            .iter()
+                            .map(|(asn, p)| Ok((*asn, sign(*asn, p)?)))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            let mut out = Vec::with_capacity(plan.signed.len());
+            for w in workers {
+                out.extend(w.join().map_err(|_| {
+                    anchorage_ca_core::CaError::Signing("a signing thread panicked".into())
+                })??);
+            }
+            Ok(out)
+        })
+    }
+
     /// Issues a new manifest and CRL for every point of `owed`, on all
     /// cores: points are independent, and three signatures each are most
     /// of the time of a group publication.
@@ -1132,7 +1535,7 @@ impl Ctx {
                 .map(|chunk| {
                     scope.spawn(move || {
                         for (issuer, point, _) in chunk.iter_mut() {
-                            point.refresh(&self.keys, issuer, now, &self.timing)?;
+                            point.refresh(&*self.keys, issuer, now, &self.timing)?;
                         }
                         Ok::<(), anchorage_ca_core::CaError>(())
                     })
@@ -1163,7 +1566,7 @@ impl Ctx {
         now: Time,
     ) -> Result<CaRecord> {
         let (cert, cert_serial, cert_not_after) = ca::issue_ta_cert(
-            &self.keys,
+            &*self.keys,
             &self.layout,
             &key,
             &resources,
@@ -1234,6 +1637,7 @@ impl Ctx {
         handle: &str,
         resources: ResourceSet,
         parent: &str,
+        key: KeyIdentifier,
         now: Time,
     ) -> Result<CaRecord> {
         if handle_in_use(tx, handle)? {
@@ -1241,11 +1645,10 @@ impl Ctx {
         }
         let parent_ca = load_ca(tx, parent)?;
         within_parent(handle, &parent_ca, &resources)?;
-        let key = self.keys.generate()?;
         let public = self.issuer_key(&key)?;
         let parent_issuer = self.issuer(&parent_ca)?;
         let cert = ca::issue_ca_cert(
-            &self.keys,
+            &*self.keys,
             &self.layout,
             &parent_issuer,
             ChildCa {
@@ -1282,10 +1685,10 @@ impl Ctx {
         } else {
             let mut parent_point = tx.point(parent)?;
             parent_point.publish(cert, now);
-            parent_point.refresh(&self.keys, &parent_issuer, now, &self.timing)?;
+            parent_point.refresh(&*self.keys, &parent_issuer, now, &self.timing)?;
             tx.save_point(parent, &parent_point, now)?;
             let mut point = PublicationPoint::new();
-            point.refresh(&self.keys, &self.issuer(&record)?, now, &self.timing)?;
+            point.refresh(&*self.keys, &self.issuer(&record)?, now, &self.timing)?;
             tx.save_point(handle, &point, now)?;
         }
         Ok(record)
@@ -1307,37 +1710,6 @@ impl Ctx {
         load_ca(tx, handle)
     }
 
-    /// Re-signs the ROAs of `asns` from the configuration (withdrawing
-    /// those left without payloads), then the CRL and manifest.
-    fn reissue_roas(
-        &self,
-        tx: &Tx<'_>,
-        ca: &CaRecord,
-        asns: &std::collections::BTreeSet<u32>,
-        now: Time,
-    ) -> Result<()> {
-        let issuer = self.issuer(ca)?;
-        let mut point = if self.deferred {
-            // The manifest and CRL are owed: only the ROAs replaced here
-            // are loaded.
-            let names: Vec<String> = asns.iter().map(|a| roa_file_name(*a)).collect();
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            tx.point_partial(&ca.handle, &names)?
-        } else {
-            tx.point(&ca.handle)?
-        };
-        for asn in asns {
-            self.put_roa(tx, &mut point, ca, &issuer, *asn, now)?;
-        }
-        if self.deferred {
-            tx.mark_pending(&ca.handle)?;
-        } else {
-            point.refresh(&self.keys, &issuer, now, &self.timing)?;
-        }
-        tx.save_point(&ca.handle, &point, now)?;
-        Ok(())
-    }
-
     fn put_roa(
         &self,
         tx: &Tx<'_>,
@@ -1351,7 +1723,7 @@ impl Ctx {
         if payloads.is_empty() {
             point.withdraw(&roa_file_name(asn), now);
         } else {
-            let obj = ca::issue_roa(&self.keys, issuer, asn, &payloads, now, &self.timing)?;
+            let obj = ca::issue_roa(&*self.keys, issuer, asn, &payloads, now, &self.timing)?;
             point.publish(obj, now);
         }
         Ok(())
@@ -1371,7 +1743,7 @@ impl Ctx {
     ) -> Result<()> {
         let public = self.issuer_key(&child.key)?;
         let cert = ca::issue_ca_cert(
-            &self.keys,
+            &*self.keys,
             &self.layout,
             issuer,
             ChildCa {

@@ -7,7 +7,7 @@
 //! certificate; a request that cannot be answered with a signed reply
 //! gets a 4xx and an RFC 9457 problem body, never a 500 for bad input.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anchorage_admin_api::problem::Problem;
 use axum::Router;
@@ -18,14 +18,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing;
 
 use crate::bpki::{MAX_PROVISIONING_MESSAGE, MAX_PUBLICATION_MESSAGE};
-use crate::ops::{Anchorage, Refusal};
+use crate::ops::Refusal;
 
 /// RFC 6492 §3 media type.
 pub const UPDOWN_TYPE: &str = "application/rpki-updown";
 /// RFC 8181 §2 media type.
 pub const PUBLICATION_TYPE: &str = "application/rpki-publication";
 
-type Shared = Arc<Mutex<Anchorage>>;
+type Shared = Arc<crate::ops::EnginePool>;
 
 /// How many protocol requests are handled (and their bodies held in
 /// memory) at once; more get 503 and `Retry-After`.
@@ -76,7 +76,7 @@ async fn rfc6492(
     body: Bytes,
 ) -> Response {
     answer(UPDOWN_TYPE, move || {
-        let mut a = a.lock().map_err(|_| poisoned())?;
+        let mut a = a.get().map_err(|_| poisoned())?;
         a.rfc6492(&parent, &child, &body)
     })
     .await
@@ -84,7 +84,7 @@ async fn rfc6492(
 
 async fn rfc8181(State(a): State<Shared>, Path(publisher): Path<String>, body: Bytes) -> Response {
     answer(PUBLICATION_TYPE, move || {
-        let mut a = a.lock().map_err(|_| poisoned())?;
+        let mut a = a.get().map_err(|_| poisoned())?;
         a.rfc8181(&publisher, &body)
     })
     .await
@@ -120,18 +120,26 @@ async fn answer(
     }
 }
 
-/// How long one exchange with a remote parent or repository may take: the
-/// engine waits meanwhile (Krill allows its parents 240 s; a parent that
-/// slow is retried at the next sync instead).
+/// How long one exchange with a remote parent or repository may take by
+/// default (Krill allows its parents 240 s; a parent that slow is retried
+/// at the next sync instead). No lock is held meanwhile.
 pub const PEER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An HTTP client for peers' service URIs: the system's roots plus
 /// `extra_pem`; 4xx and 5xx are answers, not transport errors.
 pub fn client(extra_pem: &[u8]) -> anyhow::Result<ureq::Agent> {
+    client_with_timeout(extra_pem, PEER_TIMEOUT)
+}
+
+/// [`client`] with another timeout per exchange.
+pub fn client_with_timeout(
+    extra_pem: &[u8],
+    timeout: std::time::Duration,
+) -> anyhow::Result<ureq::Agent> {
     Ok(ureq::Agent::config_builder()
         .tls_config(anchorage_validator::rrdp::tls_config(extra_pem)?)
         .http_status_as_error(false)
-        .timeout_global(Some(PEER_TIMEOUT))
+        .timeout_global(Some(timeout))
         .build()
         .new_agent())
 }

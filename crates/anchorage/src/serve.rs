@@ -31,7 +31,7 @@ use axum::routing::get;
 use tokio::sync::watch;
 
 use crate::datadir::DataDir;
-use crate::ops::Anchorage;
+use crate::ops::{Anchorage, EnginePool, PoolSettings};
 use crate::rsyncd;
 
 /// Options of `serve`.
@@ -62,6 +62,12 @@ pub struct ServeOptions {
     pub api_rate: (u32, f64),
     /// Whether `/metrics` and `/json` answer without a token.
     pub metrics_public: bool,
+    /// Per-CA limits on ROA configuration.
+    pub roa_limits: crate::ops::RoaLimits,
+    /// How long one exchange with a remote parent or repository may take.
+    pub peer_timeout: Duration,
+    /// How often remote parents are synced.
+    pub parent_sync: Duration,
     /// The BGP table (CSV) the API checks ROA changes against; none: the
     /// one `anchorage bgp load` keeps in the data directory, if any.
     pub bgp_file: Option<PathBuf>,
@@ -176,7 +182,7 @@ fn refresh_from_store(a: &mut Anchorage, m: &Metrics) -> anyhow::Result<()> {
 /// endpoints are configured public.
 type MetricsState = (
     Arc<Metrics>,
-    Arc<Mutex<Anchorage>>,
+    Arc<EnginePool>,
     Option<Arc<crate::api::ApiState>>,
 );
 
@@ -191,10 +197,7 @@ async fn metrics_handler(
     }
     let refreshed = tokio::task::spawn_blocking({
         let m = m.clone();
-        move || match a.lock() {
-            Ok(mut a) => refresh_from_store(&mut a, &m),
-            Err(_) => Err(anyhow!("publisher lock poisoned")),
-        }
+        move || refresh_from_store(&mut *a.get()?, &m)
     })
     .await;
     if let Ok(Err(err)) | Err(err) = refreshed.map_err(anyhow::Error::from) {
@@ -258,33 +261,51 @@ pub async fn run(
     opts: ServeOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let anchorage = Anchorage::open(dir.clone(), crate::clock::Clock::System)?;
+    // Requests run side by side on a pool of connections; changes are
+    // committed at once and published together, at most GROUP_WINDOW
+    // later (group publication), and pushes to a remote repository run
+    // from their own task.
+    let anchorage = EnginePool::open(
+        dir.clone(),
+        crate::clock::Clock::System,
+        PoolSettings {
+            deferred: true,
+            push_inline: false,
+            limits: opts.roa_limits,
+            peer_timeout: opts.peer_timeout,
+            ..PoolSettings::default()
+        },
+    )?;
     if opts.ee_key_pool > 0 {
         anchorage.start_ee_key_refill(opts.ee_key_pool);
     }
-    let rrdp_base = anchorage.rrdp_base().to_string();
-    let module = rsyncd::module_name(anchorage.rsync_base())
-        .ok_or_else(|| anyhow!("no module in {}", anchorage.rsync_base()))?
+    let (rrdp_base, rsync_base) = {
+        let a = anchorage.get()?;
+        (a.rrdp_base().to_string(), a.rsync_base().to_string())
+    };
+    let module = rsyncd::module_name(&rsync_base)
+        .ok_or_else(|| anyhow!("no module in {rsync_base}"))?
         .to_string();
-    let anchorage = Arc::new(Mutex::new(anchorage));
+    let anchorage = Arc::new(anchorage);
     let metrics = Arc::new(Metrics::default());
     let (stop_tx, stop_rx) = watch::channel(false);
 
     // Publish once at start, so the files served are current.
     publish_once(&anchorage, &metrics).await?;
 
-    // Group publication: API changes are committed at once and published
-    // together, at most GROUP_WINDOW later.
-    if let Ok(mut a) = anchorage.lock() {
-        a.set_deferred_publication(true);
-    }
     let group_task = tokio::spawn(publish_groups(
         anchorage.clone(),
         metrics.clone(),
         stop_rx.clone(),
     ));
     // Remote parents (RFC 6492): entitlements and certificates kept in sync.
-    let parents_task = tokio::spawn(sync_parents(anchorage.clone(), stop_rx.clone()));
+    let parents_task = tokio::spawn(sync_parents(
+        anchorage.clone(),
+        opts.parent_sync,
+        stop_rx.clone(),
+    ));
+    // The remote repository (RFC 8181), if any: pushed to after publications.
+    let push_task = tokio::spawn(push_remote(anchorage.clone(), stop_rx.clone()));
 
     // Token checks for the API and the status endpoints.
     let bgp = opts
@@ -480,6 +501,7 @@ pub async fn run(
     }
     let _ = group_task.await;
     let _ = parents_task.await;
+    let _ = push_task.await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -492,14 +514,11 @@ fn rrdp_path(base: &str) -> anyhow::Result<String> {
     Ok(path.trim_end_matches('/').to_string())
 }
 
-async fn publish_once(
-    anchorage: &Arc<Mutex<Anchorage>>,
-    metrics: &Arc<Metrics>,
-) -> anyhow::Result<()> {
+async fn publish_once(anchorage: &Arc<EnginePool>, metrics: &Arc<Metrics>) -> anyhow::Result<()> {
     let a = anchorage.clone();
     let m = metrics.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        let mut a = a.lock().map_err(|_| anyhow!("publisher lock poisoned"))?;
+        let mut a = a.get()?;
         let started = Instant::now();
         let result = a.publish();
         m.publications.fetch_add(1, Ordering::Relaxed);
@@ -524,7 +543,7 @@ const GROUP_WINDOW: Duration = Duration::from_millis(100);
 /// Publishes what deferred changes owe (manifests, CRLs, tree, RRDP) every
 /// [`GROUP_WINDOW`], and once more when stopping.
 async fn publish_groups(
-    anchorage: Arc<Mutex<Anchorage>>,
+    anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -535,7 +554,7 @@ async fn publish_groups(
         };
         let a = anchorage.clone();
         let result = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<u64>> {
-            let mut a = a.lock().map_err(|_| anyhow!("publisher lock poisoned"))?;
+            let mut a = a.get()?;
             if !a.has_pending()? {
                 return Ok(None);
             }
@@ -562,30 +581,101 @@ async fn publish_groups(
     }
 }
 
-/// How often `serve` syncs with remote parents (RFC 6492): a parent's
-/// change of entitlements reaches this instance's repository within this.
-const PARENT_SYNC_EVERY: Duration = Duration::from_secs(600);
+/// How often `serve` syncs with remote parents (RFC 6492) by default: a
+/// parent's change of entitlements reaches this instance's repository
+/// within this.
+pub const PARENT_SYNC_EVERY: Duration = Duration::from_secs(600);
 
-/// Syncs every remote parent at start and then every [`PARENT_SYNC_EVERY`].
-async fn sync_parents(anchorage: Arc<Mutex<Anchorage>>, mut stop: watch::Receiver<bool>) {
+/// After a failed sync, the next comes after this at the latest.
+const PARENT_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Syncs every remote parent at start and then every `every` (sooner
+/// after a failure). Each sync holds a connection of the pool but no
+/// lock while it talks to the parent.
+async fn sync_parents(
+    anchorage: Arc<EnginePool>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         let a = anchorage.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            let Ok(mut a) = a.lock() else { return };
-            match a.sync_parents() {
-                Ok(results) => {
-                    for r in results {
-                        if let Err(e) = r {
-                            tracing::warn!(error = %e, "parent sync failed");
-                        }
-                    }
+        let failed = tokio::task::spawn_blocking(move || {
+            let mut a = match a.get() {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "parent sync failed");
+                    return true;
                 }
-                Err(e) => tracing::warn!(error = %e, "parent sync failed"),
+            };
+            match a.sync_parents() {
+                // Each failure is logged and recorded by the sync.
+                Ok(results) => results.iter().any(Result::is_err),
+                Err(e) => {
+                    tracing::warn!(error = %e, "parent sync failed");
+                    true
+                }
             }
         })
-        .await;
+        .await
+        .unwrap_or(true);
+        let wait = if failed {
+            every.min(PARENT_RETRY_AFTER)
+        } else {
+            every
+        };
         tokio::select! {
-            _ = tokio::time::sleep(PARENT_SYNC_EVERY) => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// How often the push task looks for a new repository state to push.
+const PUSH_CHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// How long the push task waits after a failed push before trying again.
+const PUSH_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Pushes to the remote repository (RFC 8181) whenever the RRDP serial
+/// moved since the last push, and retries a failed push: the exchange
+/// (up to a timeout per message) holds no lock, so a slow or hanging
+/// repository delays nothing but itself. The first round runs at start,
+/// so a push lost to a crash is made then.
+async fn push_remote(anchorage: Arc<EnginePool>, mut stop: watch::Receiver<bool>) {
+    // The state last pushed (`None`: none yet), and when a push last failed.
+    let mut pushed: Option<Option<(String, u64)>> = None;
+    let mut failed: Option<Instant> = None;
+    loop {
+        let waiting = failed.is_some_and(|at| at.elapsed() < PUSH_RETRY_AFTER);
+        if !waiting {
+            let a = anchorage.clone();
+            let last = pushed.clone();
+            let result = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let mut a = a.get()?;
+                let serial = a.rrdp_serial()?;
+                if last.as_ref() == Some(&serial) {
+                    return Ok(None);
+                }
+                Ok(Some((serial, a.push_remote())))
+            })
+            .await;
+            match result {
+                Ok(Ok(Some((serial, true)))) => {
+                    pushed = Some(serial);
+                    failed = None;
+                }
+                // Logged and recorded by the push; retried after a while.
+                Ok(Ok(Some((_, false)))) => failed = Some(Instant::now()),
+                Ok(Ok(None)) => {}
+                Ok(Err(err)) => {
+                    tracing::warn!(%err, "push to the remote repository failed");
+                    failed = Some(Instant::now());
+                }
+                Err(err) => tracing::error!(%err, "push task failed"),
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(PUSH_CHECK_EVERY) => {}
             _ = stop.changed() => return,
         }
     }
@@ -598,7 +688,7 @@ const REVALIDATE_EVERY: Duration = Duration::from_secs(600);
 /// serial changes (a new state was published, by `serve` or by a CLI
 /// command) and hands the VRPs to the RTR cache.
 async fn revalidate(
-    anchorage: Arc<Mutex<Anchorage>>,
+    anchorage: Arc<EnginePool>,
     (history, listener, rsync_addr, rtr_config, metrics): (
         anchorage_rtr::VrpHistory,
         tokio::net::TcpListener,
@@ -630,7 +720,7 @@ async fn revalidate(
     loop {
         let a = anchorage.clone();
         let serial =
-            tokio::task::spawn_blocking(move || a.lock().ok()?.rrdp_serial().ok().flatten())
+            tokio::task::spawn_blocking(move || a.get().ok()?.rrdp_serial().ok().flatten())
                 .await
                 .ok()
                 .flatten();
@@ -714,7 +804,7 @@ pub fn next_wake(now: i64, due: Option<i64>, max_sleep: Duration) -> Duration {
 
 /// Wakes at the next due time (or after `max_sleep`) and publishes.
 async fn schedule(
-    anchorage: Arc<Mutex<Anchorage>>,
+    anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
     max_sleep: Duration,
     mut stop: watch::Receiver<bool>,

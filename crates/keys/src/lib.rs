@@ -334,6 +334,53 @@ impl Signer for KeyStore {
     }
 }
 
+/// The key store as a signer that makes every one-time EE key afresh
+/// instead of taking it from the pool: for bulk work (a batch of
+/// thousands of ROAs), so it cannot drain the pool that the single
+/// changes of everybody else rely on.
+pub struct FreshKeys<'a>(pub &'a KeyStore);
+
+impl Signer for FreshKeys<'_> {
+    type KeyId = KeyIdentifier;
+    type Error = KeysError;
+
+    fn create_key(&self, algorithm: PublicKeyFormat) -> Result<Self::KeyId, Self::Error> {
+        self.0.create_key(algorithm)
+    }
+
+    fn get_key_info(&self, id: &Self::KeyId) -> Result<PublicKey, KeyError<Self::Error>> {
+        self.0.get_key_info(id)
+    }
+
+    fn destroy_key(&self, id: &Self::KeyId) -> Result<(), KeyError<Self::Error>> {
+        self.0.destroy_key(id)
+    }
+
+    fn sign<Alg: SignatureAlgorithm, D: AsRef<[u8]> + ?Sized>(
+        &self,
+        id: &Self::KeyId,
+        algorithm: Alg,
+        data: &D,
+    ) -> Result<Signature<Alg>, SigningError<Self::Error>> {
+        self.0.sign(id, algorithm, data)
+    }
+
+    fn sign_one_off<Alg: SignatureAlgorithm, D: AsRef<[u8]> + ?Sized>(
+        &self,
+        algorithm: Alg,
+        data: &D,
+    ) -> Result<(Signature<Alg>, PublicKey), Self::Error> {
+        // RFC 6487 §3: a fresh key for every signed object, used once.
+        let key = RsaKey::generate()?;
+        let sig = key.sign(algorithm, data.as_ref(), &self.0.rng)?;
+        Ok((sig, key.public))
+    }
+
+    fn rand(&self, target: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.rand(target)
+    }
+}
+
 /// Creates a directory (and parents) readable only by its owner.
 pub fn create_private_dir(dir: &Path) -> Result<(), KeysError> {
     let io_err = |source| KeysError::Io {

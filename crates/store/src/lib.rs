@@ -59,7 +59,6 @@ pub enum StoreError {
 /// Shorthand for store results.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-
 /// An open Anchorage database.
 pub struct Store {
     conn: Connection,

@@ -232,7 +232,10 @@ mod tests {
             let mut stmt = conn
                 .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
                 .unwrap();
-            stmt.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect()
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect()
         };
         let mut fresh = rusqlite::Connection::open_in_memory().unwrap();
         let tx = fresh.transaction().unwrap();
@@ -257,8 +260,11 @@ mod tests {
             assert_eq!(shape(&conn), shape(&fresh), "from version {old}");
         }
         let tx = fresh.transaction().unwrap();
-        tx.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'", [])
-            .unwrap();
+        tx.execute(
+            "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
+            [],
+        )
+        .unwrap();
         assert!(migrate(&tx).is_err(), "a newer schema is refused");
     }
 }

@@ -197,7 +197,7 @@ impl Ctx {
             now - self.timing.backdate,
             now + TimeDelta::days(365 * IDENTITY_YEARS),
         );
-        let cert = IdCert::new_ta(validity, &key, &self.keys)
+        let cert = IdCert::new_ta(validity, &key, &*self.keys)
             .map_err(|e| anchorage_ca_core::CaError::Signing(format!("BPKI identity: {e:?}")))?;
         tx.set_meta("bpki_key", &key.to_string())?;
         tx.set_meta(
@@ -211,7 +211,7 @@ impl Ctx {
     /// Signs an RFC 6492 reply with the BPKI identity.
     fn sign_provisioning(&self, tx: &Tx<'_>, message: Message, now: Time) -> Result<Bytes> {
         let (key, _) = self.identity(tx, now)?;
-        let cms = ProvisioningCms::create(message, &key, &self.keys)
+        let cms = ProvisioningCms::create(message, &key, &*self.keys)
             .map_err(|e| anchorage_ca_core::CaError::Signing(format!("RFC 6492 reply: {e:?}")))?;
         Ok(cms.to_bytes())
     }
@@ -279,7 +279,7 @@ impl Ctx {
         now: Time,
     ) -> Result<PublishedObject> {
         let obj = ca::issue_cert_with_sia(
-            &self.keys,
+            &*self.keys,
             parent,
             ChildCa {
                 handle: child,
@@ -375,7 +375,7 @@ impl Ctx {
         if self.deferred {
             tx.mark_pending(parent)?;
         } else {
-            point.refresh(&self.keys, issuer, now, &self.timing)?;
+            point.refresh(&*self.keys, issuer, now, &self.timing)?;
         }
         tx.save_point(parent, point, now)?;
         Ok(())

@@ -109,7 +109,7 @@ impl Ctx {
         seen: &mut Vec<bpki::Signed>,
     ) -> Result<C::Message> {
         let service = peer.service_uri.clone().unwrap_or_default();
-        let cms = C::create(message, id_key, &self.keys).map_err(|e| {
+        let cms = C::create(message, id_key, &*self.keys).map_err(|e| {
             anchorage_ca_core::CaError::Signing(format!("{} message: {e}", C::NAME))
         })?;
         let body = exchange(agent, &service, C::MEDIA_TYPE, &cms.to_bytes())?;
@@ -255,7 +255,7 @@ impl Ctx {
                 }
             }
         }
-        point.refresh(&self.keys, &issuer, now, &self.timing)?;
+        point.refresh(&*self.keys, &issuer, now, &self.timing)?;
         tx.save_point(&ca.handle, &point, now)?;
         Ok(removed)
     }
@@ -464,8 +464,11 @@ impl Anchorage {
             .iter()
             .map(|h| self.sync_parent(h).map_err(|e| e.to_string()))
             .collect();
-        // Also retries a push to the remote repository that failed.
-        self.push_or_record();
+        // Also retries a push to the remote repository that failed
+        // (serve's push task does that on its own).
+        if self.ctx.push_inline {
+            self.push_or_record();
+        }
         Ok(results)
     }
 
@@ -513,7 +516,8 @@ impl Anchorage {
                     why: format!("{:?}", peer.key_id),
                 })?,
         };
-        let agent = protocols::client(&[]).map_err(|e| remote("HTTP client", format!("{e:#}")))?;
+        let agent = protocols::client_with_timeout(&[], self.ctx.peer_timeout)
+            .map_err(|e| remote("HTTP client", format!("{e:#}")))?;
         let service = peer.service_uri.clone().unwrap_or_default();
         let sender = || SenderHandle::new(peer.our_handle.clone().unwrap_or_default().into());
         let recipient =
@@ -581,7 +585,7 @@ impl Anchorage {
             None => {
                 // RFC 6492 §3.4: ask for a certificate of our key.
                 let csr = Csr::construct_rpki_ca(
-                    &self.ctx.keys,
+                    &*self.ctx.keys,
                     &key,
                     &sia.ca_repository,
                     &sia.manifest,
@@ -648,7 +652,7 @@ impl Anchorage {
                 tx.insert_ca(&record, now)?;
                 let mut point = PublicationPoint::new();
                 point.refresh(
-                    &self.ctx.keys,
+                    &*self.ctx.keys,
                     &self.ctx.issuer(&record)?,
                     now,
                     &self.ctx.timing,
@@ -742,18 +746,20 @@ impl Anchorage {
 
     /// [`Self::push_to_repository`], with a failure logged and recorded
     /// on the repository (see `anchorage parent list`) instead of returned.
-    pub(super) fn push_or_record(&mut self) {
-        if let Err(e) = self.push_to_repository() {
-            tracing::warn!(error = %e, "publishing at the remote repository failed; retried with the next publication");
-            if let Ok(tx) = self.store.transaction() {
-                let recorded = tx
-                    .set_peer_sync(PeerKind::Repository, REPOSITORY, None, Some(&e.to_string()))
-                    .and_then(|_| tx.commit());
-                if let Err(e) = recorded {
-                    tracing::warn!(error = %e, "could not record the failure");
-                }
+    pub(super) fn push_or_record(&mut self) -> bool {
+        let Err(e) = self.push_to_repository() else {
+            return true;
+        };
+        tracing::warn!(error = %e, "publishing at the remote repository failed; retried with the next publication");
+        if let Ok(tx) = self.store.transaction() {
+            let recorded = tx
+                .set_peer_sync(PeerKind::Repository, REPOSITORY, None, Some(&e.to_string()))
+                .and_then(|_| tx.commit());
+            if let Err(e) = recorded {
+                tracing::warn!(error = %e, "could not record the failure");
             }
         }
+        false
     }
 
     /// Brings the remote repository in line with the points of the CAs
@@ -788,7 +794,8 @@ impl Anchorage {
             (peer, id_key, desired)
         };
         let service = peer.service_uri.clone().unwrap_or_default();
-        let agent = protocols::client(&[]).map_err(|e| remote("HTTP client", format!("{e:#}")))?;
+        let agent = protocols::client_with_timeout(&[], self.ctx.peer_timeout)
+            .map_err(|e| remote("HTTP client", format!("{e:#}")))?;
         let mut seen = Vec::new();
         let listed = match self.ctx.publication_query(
             &agent,

@@ -65,7 +65,7 @@ impl Ctx {
     /// Signs an RFC 8181 reply with the BPKI identity.
     fn sign_publication(&self, tx: &Tx<'_>, message: Message, now: Time) -> Result<Bytes> {
         let (key, _) = self.identity(tx, now)?;
-        let cms = PublicationCms::create(message, &key, &self.keys)
+        let cms = PublicationCms::create(message, &key, &*self.keys)
             .map_err(|e| anchorage_ca_core::CaError::Signing(format!("RFC 8181 reply: {e:?}")))?;
         Ok(cms.to_bytes())
     }

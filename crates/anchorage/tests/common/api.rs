@@ -38,6 +38,11 @@ impl Drop for Serve {
 
 /// Starts `serve` with the admin API and `config` as its configuration file.
 pub fn serve(cli: &Cli, config: &str) -> Serve {
+    serve_env(cli, config, &[])
+}
+
+/// [`serve`] with extra environment variables (failure injection).
+pub fn serve_env(cli: &Cli, config: &str, env: &[(&str, &str)]) -> Serve {
     let port = || oracle::free_port().unwrap();
     let (http, rsync, api) = (port(), port(), port());
     let conf = cli.dir.join("serve.toml");
@@ -50,6 +55,7 @@ pub fn serve(cli: &Cli, config: &str) -> Serve {
         .args(["--http-listen", &format!("127.0.0.1:{http}")])
         .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
         .args(["--api-listen", &format!("127.0.0.1:{api}")])
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -129,10 +135,25 @@ impl Client {
             req = req.header(*k, *v);
         }
         let req = req.body(body.unwrap_or_default().to_vec()).unwrap();
-        let mut resp = self
-            .agent
-            .run(req)
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        self.send(req)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// [`Self::json`], with a transport failure (the server died) returned.
+    pub fn try_json(&self, path: &str, token: &str, body: Value) -> Result<Reply, String> {
+        let req = ureq::http::Request::builder()
+            .method("POST")
+            .uri(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .body(body.to_string().into_bytes())
+            .unwrap();
+        self.send(req)
+    }
+
+    fn send(&self, req: ureq::http::Request<Vec<u8>>) -> Result<Reply, String> {
+        let (method, path) = (req.method().clone(), req.uri().path().to_string());
+        let mut resp = self.agent.run(req).map_err(|e| e.to_string())?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp
@@ -140,7 +161,7 @@ impl Client {
             .with_config()
             .limit(10 << 20)
             .read_to_string()
-            .unwrap();
+            .map_err(|e| e.to_string())?;
         let body = if text.is_empty() {
             Value::Null
         } else {
@@ -156,11 +177,11 @@ impl Client {
             assert_eq!(body["status"], status, "{body}");
             assert!(body["detail"].is_string(), "{body}");
         }
-        Reply {
+        Ok(Reply {
             status,
             headers,
             body,
-        }
+        })
     }
 
     pub fn json(&self, method: &str, path: &str, token: &str, body: Value) -> Reply {
