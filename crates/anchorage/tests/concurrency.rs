@@ -12,26 +12,44 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::str::FromStr;
+
 use common::api::{Client, serve, serve_env, token, wait_published};
+use common::external::External;
 use common::{Cli, validate_everywhere};
+use rpki::ca::idexchange::{
+    ChildHandle, ParentHandle, ParentResponse, PublisherHandle, RepositoryResponse, ServiceUri,
+};
+use rpki::ca::publication::Base64;
+use rpki::uri;
 use serde_json::{Value, json};
 
+/// What a hanging peer saw: each request line, and whether the client
+/// has given up on it (closed the connection).
+#[derive(Default)]
+struct Seen {
+    requests: Vec<String>,
+    closed: usize,
+}
+
 /// A peer that accepts every connection, reads its request line and
-/// never answers; it records the request lines it saw.
-fn hang_on(listener: TcpListener) -> Arc<Mutex<Vec<String>>> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
+/// never answers.
+fn hang_on(listener: TcpListener) -> Arc<Mutex<Seen>> {
+    let seen = Arc::new(Mutex::new(Seen::default()));
     let record = seen.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
             let record = record.clone();
             std::thread::spawn(move || {
+                let mut reader = BufReader::new(&stream);
                 let mut line = String::new();
-                let _ = BufReader::new(&stream).read_line(&mut line);
-                record.lock().unwrap().push(line);
-                // Hold the connection open, answering nothing.
-                std::thread::sleep(Duration::from_secs(3600));
-                drop(stream);
+                let _ = reader.read_line(&mut line);
+                record.lock().unwrap().requests.push(line);
+                // Answer nothing; read on until the client gives up.
+                let mut rest = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut reader, &mut rest);
+                record.lock().unwrap().closed += 1;
             });
         }
     });
@@ -60,86 +78,81 @@ fn distinct_origins(count: u32) -> Value {
 }
 
 fn roa_count(cli: &Cli, handle: &str) -> usize {
-    cli.json(&["roa", "list", handle, "--format", "json"])
-        .as_array()
-        .unwrap()
-        .len()
+    cli.json(&["roa", "list", handle]).as_array().unwrap().len()
 }
 
 #[test]
 fn a_hanging_parent_and_repository_stall_nothing_else() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
-    // An RIR and an NIR under it over RFC 6492 and RFC 8181.
-    let rir = Cli::init(&tmp.path().join("rir"));
-    let rir_serve = serve(&rir, "");
-    let nir = Cli::init_at(
-        &tmp.path().join("nir"),
-        "rsync://127.0.0.1/repo/nir/",
-        "https://127.0.0.1/rrdp/",
-        &[],
+    let cli = Cli::init(&tmp.path().join("d"));
+    cli.ca_create("member", None, "AS64510, 192.0.2.0/24");
+
+    // A remote parent and repository (RFC 8183 responses of a peer with
+    // its own identity) at a port where nothing answers yet.
+    let port = anchorage::oracle::free_port().unwrap();
+    let peer = External::new("rir", &tmp.path().join("peer-keys"));
+    let id = Base64::from_content(&peer.id_cert.to_bytes());
+    let service = |path: &str| ServiceUri::Http(format!("http://127.0.0.1:{port}/{path}"));
+    let parent = ParentResponse::new(
+        id.clone(),
+        ParentHandle::new("rir".into()),
+        ChildHandle::new("nir".into()),
+        service("rfc6492/nir"),
+        None,
     );
-    nir.ok(&["parent", "request", "nir", "--output", &file("req.xml")]);
-    rir.ok(&[
-        "child",
-        "add",
-        "online",
-        "--request",
-        &file("req.xml"),
-        "--resources",
-        "AS64496-AS64499, 10.0.0.0/8",
-        "--service-uri",
-        &rir_serve.http,
-        "--response",
-        &file("parent.xml"),
-    ]);
-    nir.ok(&["repository", "request", "nir", "--output", &file("pub.xml")]);
-    rir.ok(&[
-        "publisher",
-        "add",
-        "--request",
-        &file("pub.xml"),
-        "--service-uri",
-        &rir_serve.http,
-        "--response",
-        &file("repo.xml"),
-    ]);
-    nir.ok(&["repository", "add", "--response", &file("repo.xml")]);
-    let out = nir.ok(&["parent", "add", "nir", "--response", &file("parent.xml")]);
-    assert!(out.contains("certified nir"), "{out}");
-    // A member hosted under the NIR's own trust anchor, validated by the
-    // NIR's self-validation and served over RTR.
-    nir.ca_create("member", None, "AS64510, 192.0.2.0/24");
+    let repository = RepositoryResponse::new(
+        id,
+        PublisherHandle::new("nir".into()),
+        service("rfc8181/nir"),
+        uri::Rsync::from_str("rsync://127.0.0.1/repo/").unwrap(),
+        None,
+        None,
+    );
+    let file = |name: &str, xml: String| {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, xml).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let parent = file("parent.xml", parent.to_xml_string());
+    let repository = file("repository.xml", repository.to_xml_string());
+    // Both are recorded, and fail at once: the port refuses connections.
+    assert!(
+        !cli.run(&["parent", "add", "nir", "--response", &parent])
+            .status
+            .success()
+    );
+    assert!(
+        !cli.run(&["repository", "add", "--response", &repository])
+            .status
+            .success()
+    );
+    let last_error = || cli.json(&["parent", "list"])[0]["last_error"].clone();
+    let refused = last_error();
+    assert!(refused.is_string(), "{refused}");
 
-    // The RIR stops answering: its port accepts connections and hangs.
-    let port: u16 = rir_serve.http.rsplit(':').next().unwrap().parse().unwrap();
-    drop(rir_serve);
+    // Now the port accepts connections and never answers.
     let seen = hang_on(TcpListener::bind(("127.0.0.1", port)).unwrap());
-
     let rtr = anchorage::oracle::free_port().unwrap();
-    let nir_serve = serve(
-        &nir,
+    let s = serve(
+        &cli,
         &format!(
-            "peer_timeout_seconds = 8\nparent_sync_seconds = 2\nmetrics_public = true\nrtr_listen = \"127.0.0.1:{rtr}\"\n"
+            "peer_timeout_seconds = 15\nparent_sync_seconds = 2\nmetrics_public = true\nrtr_listen = \"127.0.0.1:{rtr}\"\n"
         ),
     );
     let sent = |path: &str| {
-        seen.lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.contains(path))
-            .count()
+        let seen = seen.lock().unwrap();
+        seen.requests.iter().filter(|l| l.contains(path)).count()
     };
-    // The sync with the parent and the push to the repository both hang.
+    let given_up = || seen.lock().unwrap().closed;
+    // serve's sync with the parent and push to the repository both hang.
     wait_until("the parent and repository are asked", 20, || {
         sent("/rfc6492/") >= 1 && sent("/rfc8181/") >= 1
     });
-    let last_error = || nir.json(&["parent", "list"])[0]["last_error"].clone();
-    assert_eq!(last_error(), Value::Null);
 
-    // Meanwhile the API answers, and the change is published.
-    let api = Client::new(&nir, &nir_serve.api);
-    let admin = token(&nir, &["--role", "admin"]);
+    // Meanwhile the API answers, the change is published, validated by
+    // serve's own validator and handed to the RTR cache.
+    let api = Client::new(&cli, &s.api);
+    let admin = token(&cli, &["--role", "admin"]);
     let reply = api.json(
         "POST",
         "/api/v1/cas/member/roas",
@@ -147,20 +160,12 @@ fn a_hanging_parent_and_repository_stall_nothing_else() {
         json!({"add": [{"asn": 64510, "prefix": "192.0.2.0/24"}]}),
     );
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let listed = api.get("/api/v1/cas", &admin);
-    assert_eq!(listed.status, 200, "{}", listed.body);
-    wait_published(&nir.dir);
+    assert_eq!(api.get("/api/v1/cas", &admin).status, 200);
+    wait_published(&cli.dir);
     wait_until("the ROA is in the served tree", 20, || {
-        nir.tree().join("member/AS64510.roa").exists()
+        cli.tree().join("member/AS64510.roa").exists()
     });
-    // The sync that started first has not even timed out yet.
-    assert_eq!(
-        last_error(),
-        Value::Null,
-        "the API waited for the hanging parent"
-    );
-    // Self-validation (what RTR serves) sees the new VRP.
-    let http = nir_serve.http.clone();
+    let http = s.http.clone();
     wait_until("self-validation has the VRP", 60, || {
         ureq::get(&format!("{http}/json"))
             .call()
@@ -168,19 +173,19 @@ fn a_hanging_parent_and_repository_stall_nothing_else() {
             .and_then(|mut r| r.body_mut().read_to_string().ok())
             .is_some_and(|b| b.contains("\"asn\":64510"))
     });
+    let mut router = std::net::TcpStream::connect(("127.0.0.1", rtr)).unwrap();
+    // RTR version 1 Reset Query (RFC 8210 §5.4): the cache answers.
+    std::io::Write::write_all(&mut router, &[1, 2, 0, 0, 0, 0, 0, 8]).unwrap();
+    let mut header = [0u8; 8];
+    std::io::Read::read_exact(&mut router, &mut header).unwrap();
+    assert_eq!(header[1], 3, "Cache Response expected: {header:?}");
+    // All that while the first exchanges were still hanging.
+    assert_eq!(given_up(), 0, "something waited for the hanging peers");
 
     // The hanging sync times out, is recorded, and is retried.
-    wait_until("the timeout is recorded", 60, || {
-        last_error() != Value::Null
-    });
-    let err = last_error();
-    assert!(
-        err.as_str().is_some_and(|e| e.contains("127.0.0.1")),
-        "{err}"
-    );
+    wait_until("the timeout is recorded", 60, || last_error() != refused);
     wait_until("the sync is retried", 60, || sent("/rfc6492/") >= 2);
-    // The push is retried too (after its own back-off).
-    assert!(sent("/rfc8181/") >= 1);
+    assert!(given_up() >= 1);
 }
 
 #[test]

@@ -395,17 +395,27 @@ impl Anchorage {
             return Err(AppError::ReservedHandle(handle.into()));
         }
         let now = self.ctx.clock.now();
-        let tx = self.store.transaction()?;
-        if tx.peer(PeerKind::Parent, handle)?.is_some() {
-            return Err(AppError::DuplicatePeer {
-                kind: "parent of CA",
-                handle: handle.into(),
-            });
-        }
-        if handle_in_use(&tx, handle)? {
-            return Err(AppError::DuplicateHandle(handle.into()));
+        {
+            // Checked before the CA's key is made (and again below, under
+            // the write lock): bad input leaves no key behind.
+            let tx = self.store.read_transaction()?;
+            if tx.peer(PeerKind::Parent, handle)?.is_some() {
+                return Err(AppError::DuplicatePeer {
+                    kind: "parent of CA",
+                    handle: handle.into(),
+                });
+            }
+            if handle_in_use(&tx, handle)? {
+                return Err(AppError::DuplicateHandle(handle.into()));
+            }
         }
         let key = self.ctx.keys.generate()?;
+        let tx = self.store.transaction()?;
+        if tx.peer(PeerKind::Parent, handle)?.is_some() || handle_in_use(&tx, handle)? {
+            drop(tx);
+            let _ = self.ctx.keys.destroy_key(&key);
+            return Err(AppError::DuplicateHandle(handle.into()));
+        }
         tx.insert_peer(&Peer {
             kind: PeerKind::Parent,
             handle: handle.into(),
