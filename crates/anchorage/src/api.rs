@@ -38,7 +38,7 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::ops::Anchorage;
-use crate::tokens::{Role, TokenInfo, secret_matches, split};
+use crate::tokens::{Role, TokenInfo, split};
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
@@ -57,6 +57,8 @@ pub struct ApiState {
     /// they were checked against: argon2 runs once per token, while
     /// revocation (the stored row) is still looked up on every request.
     verified: Mutex<HashMap<Vec<u8>, String>>,
+    /// Where secrets are checked against their argon2 hashes.
+    checker: crate::tokens::SecretChecker,
 }
 
 impl ApiState {
@@ -75,6 +77,7 @@ impl ApiState {
             bgp: Mutex::new(None),
             vrps: Mutex::new(None),
             verified: Mutex::new(HashMap::new()),
+            checker: crate::tokens::SecretChecker::start(),
         })
     }
 
@@ -329,11 +332,7 @@ async fn authenticate(
         .map(|v| v.get(&key) == Some(&hash))
         .unwrap_or(false);
     if !cached {
-        let h = hash.clone();
-        let ok = tokio::task::spawn_blocking(move || secret_matches(&h, &secret))
-            .await
-            .unwrap_or(false);
-        if !ok {
+        if !state.checker.matches(hash.clone(), secret).await {
             return Err(Problem::unauthorized());
         }
         if let Ok(mut v) = state.verified.lock() {

@@ -20,6 +20,8 @@ use crate::clock::Clock;
 use crate::datadir::DataDir;
 use crate::ops::{Anchorage, InitOptions};
 
+mod concurrent;
+
 /// How big a repository to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
 pub enum Scale {
@@ -463,6 +465,9 @@ pub enum Part {
     /// The scale repository (50,000 CAs, 1,000,000 prefixes at rir):
     /// creation, sizes, one change, publication, refresh, serve's RSS.
     Scale,
+    /// serve's admin API under 20 concurrent tenants, beside a 1,000-ROA
+    /// batch, with a remote parent that never answers.
+    Concurrency,
 }
 
 /// Runs the benchmark: the `parts` given (all when empty); `keep` keeps
@@ -547,7 +552,20 @@ pub fn run(
         ));
     }
 
-    // 10. The scale repository, built once into `fixtures` and reused.
+    // 10. serve under concurrent tenants, a large batch and a hanging parent.
+    if wants(Part::Concurrency)
+        && let Err(err) = concurrent::figures(tmp.path(), &mut figures)
+    {
+        figures.push(fig(
+            &format!("concurrency: failed: {err:#}"),
+            f64::NAN,
+            "s",
+            "-",
+            None,
+        ));
+    }
+
+    // 11. The scale repository, built once into `fixtures` and reused.
     if wants(Part::Scale) {
         let (cas, prefixes) = scale.scale();
         if let Err(err) = scale_figures(fixtures, cas, prefixes, build_budget, &mut figures) {

@@ -109,7 +109,7 @@ impl Ctx {
         seen: &mut Vec<bpki::Signed>,
     ) -> Result<C::Message> {
         let service = peer.service_uri.clone().unwrap_or_default();
-        let cms = C::create(message, id_key, &*self.keys).map_err(|e| {
+        let cms = C::create(message, id_key, &self.keys).map_err(|e| {
             anchorage_ca_core::CaError::Signing(format!("{} message: {e}", C::NAME))
         })?;
         let body = exchange(agent, &service, C::MEDIA_TYPE, &cms.to_bytes())?;
