@@ -1,19 +1,22 @@
-//! Anchorage: a hosted-mode RPKI certificate authority.
+//! Anchorage: a hosted-mode RPKI certificate authority — the binary's
+//! library: command line, `serve`, and the adapters around the engine.
 //!
-//! This library is what the `anchorage` binary is made of; the admin API
-//! and `serve` will call the same operations.
+//! The operations themselves are in the `anchorage-engine` crate,
+//! re-exported here under their module names ([`ops`], [`tokens`],
+//! [`bpki`], [`datadir`], [`clock`], [`report`], [`error`], [`fault`]).
 //!
-//! * [`ops`] — the operations an operator runs (init, CA and ROA changes,
-//!   publish): each validates, changes the store in one transaction, signs
-//!   through the key store, and writes the rsync tree.
+//! * [`serve`] — the long-running service: RRDP over HTTP(S), rsyncd,
+//!   the scheduler, group publication, remote parents and repository,
+//!   self-validation and RTR.
 //! * [`api`] and [`openapi`] — the admin API under `/api/v1` and its
 //!   OpenAPI document.
-//! * [`protocols`] and [`bpki`] — RFC 6492 and RFC 8181 over HTTP for
-//!   delegated children and publishers; the operations are in [`ops`].
-//! * [`tokens`] — admin API tokens: roles, scopes, argon2 hashes.
-//! * [`datadir`] — the files of a data directory.
-//! * [`clock`] — the time source, fixed in tests.
-//! * [`report`] — what operations return, serialisable for `--format json`.
+//! * [`protocols`] and [`transport`] — RFC 6492 and RFC 8181 over HTTP:
+//!   the endpoints for delegated children and publishers, and the client
+//!   the engine talks to remote parents and repositories with.
+//! * [`config`] — `serve`'s configuration file; [`format`] — the CLI's
+//!   output formats.
+//! * [`remote`] — the CLI's client for a running `serve`.
+//! * [`bgp`] — BGP tables for the RFC 9319 checks.
 //! * [`demo`] — the README's demo: a small RIR hierarchy, validated.
 //! * [`bench`] and [`fixture`] — `anchorage bench` and the large
 //!   repository it validates.
@@ -24,24 +27,19 @@
 pub mod api;
 pub mod bench;
 pub mod bgp;
-pub mod bpki;
-pub mod clock;
 pub mod config;
-pub mod datadir;
 pub mod demo;
-pub mod error;
-pub mod fault;
 pub mod fixture;
+pub mod format;
 pub mod openapi;
-pub mod ops;
 pub mod oracle;
 pub mod peers_cli;
 pub mod protocols;
 pub mod remote;
-pub mod report;
 pub mod rsyncd;
 pub mod serve;
-pub mod tokens;
+pub mod transport;
 
-pub use error::AppError;
-pub use ops::Anchorage;
+pub use anchorage_engine::{Anchorage, AppError};
+// The engine's modules, under the paths the binary's modules use.
+pub use anchorage_engine::{bpki, clock, datadir, error, fault, ops, report, tokens};

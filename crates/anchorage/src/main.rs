@@ -288,13 +288,34 @@ enum BgpCommand {
     },
 }
 
+/// What a token may do (`anchorage::tokens::Role` on the command line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum RoleArg {
+    /// Everything, on every CA, tokens included.
+    Admin,
+    /// Read and change its CAs and their descendants.
+    CaOperator,
+    /// Read everything it is scoped to (all CAs when unscoped).
+    ReadOnly,
+}
+
+impl From<RoleArg> for anchorage::tokens::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => Self::Admin,
+            RoleArg::CaOperator => Self::CaOperator,
+            RoleArg::ReadOnly => Self::ReadOnly,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum TokenCommand {
     /// Create a token; it is printed once and cannot be shown again.
     Create {
         /// What the token may do.
         #[arg(long, value_enum)]
-        role: anchorage::tokens::Role,
+        role: RoleArg,
         /// Limit it to this CA and its descendants (repeatable; required
         /// for ca-operator).
         #[arg(long = "ca", value_name = "HANDLE")]
@@ -344,7 +365,7 @@ enum VrpFormat {
     Json,
 }
 
-use anchorage::report::Format;
+use anchorage::format::Format;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -462,7 +483,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             None => bail!("no data directory: give --data-dir DIR or set ANCHORAGE_DATA_DIR"),
         }
     };
-    let open = || -> anyhow::Result<Anchorage> { Ok(Anchorage::open(data_dir()?, clock)?) };
+    let open = || -> anyhow::Result<Anchorage> {
+        let mut a = Anchorage::open(data_dir()?, clock)?;
+        a.set_transport(anchorage::transport::http());
+        Ok(a)
+    };
     match cli.command {
         Command::Init {
             rsync_uri,
@@ -509,6 +534,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             description,
             format,
         }) => {
+            let role = anchorage::tokens::Role::from(role);
             let token = open()?.create_token(role, &cas, &description)?;
             if format == Format::Json {
                 return json(&token);

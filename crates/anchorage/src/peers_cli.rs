@@ -7,8 +7,8 @@ use anchorage_ca_core::ResourceSet;
 use anyhow::Context;
 use clap::Subcommand;
 
+use crate::format::Format;
 use crate::ops::Anchorage;
-use crate::report::Format;
 
 /// `anchorage child ...`
 #[derive(Subcommand, Debug)]

@@ -20,10 +20,7 @@ use axum::routing;
 use crate::bpki::{MAX_PROVISIONING_MESSAGE, MAX_PUBLICATION_MESSAGE};
 use crate::ops::Refusal;
 
-/// RFC 6492 §3 media type.
-pub const UPDOWN_TYPE: &str = "application/rpki-updown";
-/// RFC 8181 §2 media type.
-pub const PUBLICATION_TYPE: &str = "application/rpki-publication";
+pub use anchorage_engine::transport::{PEER_TIMEOUT, PUBLICATION_TYPE, UPDOWN_TYPE};
 
 type Shared = Arc<crate::ops::EnginePool>;
 
@@ -119,11 +116,6 @@ async fn answer(
         }
     }
 }
-
-/// How long one exchange with a remote parent or repository may take by
-/// default (Krill allows its parents 240 s; a parent that slow is retried
-/// at the next sync instead). No lock is held meanwhile.
-pub const PEER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An HTTP client for peers' service URIs: the system's roots plus
 /// `extra_pem`; 4xx and 5xx are answers, not transport errors.

@@ -275,6 +275,7 @@ pub async fn run(
             peer_timeout: opts.peer_timeout,
             ..PoolSettings::default()
         },
+        crate::transport::http(),
     )?;
     if opts.ee_key_pool > 0 {
         anchorage.start_ee_key_refill(opts.ee_key_pool);

@@ -28,6 +28,9 @@ pub struct PoolSettings {
     pub peer_timeout: std::time::Duration,
 }
 
+/// What carries the messages of a pool's connections to peers.
+pub type Transport = std::sync::Arc<dyn crate::transport::PeerTransport>;
+
 impl Default for PoolSettings {
     fn default() -> Self {
         PoolSettings {
@@ -35,7 +38,7 @@ impl Default for PoolSettings {
             push_inline: true,
             limits: RoaLimits::default(),
             max_connections: 8,
-            peer_timeout: crate::protocols::PEER_TIMEOUT,
+            peer_timeout: crate::transport::PEER_TIMEOUT,
         }
     }
 }
@@ -46,6 +49,7 @@ pub struct EnginePool {
     clock: Clock,
     shared: Shared,
     settings: PoolSettings,
+    transport: Transport,
     state: Mutex<PoolState>,
     returned: Condvar,
 }
@@ -63,13 +67,19 @@ pub struct Connection<'a> {
 
 impl EnginePool {
     /// Opens the first connection to `dir` (checking that it opens).
-    pub fn open(dir: DataDir, clock: Clock, settings: PoolSettings) -> Result<EnginePool> {
+    pub fn open(
+        dir: DataDir,
+        clock: Clock,
+        settings: PoolSettings,
+        transport: Transport,
+    ) -> Result<EnginePool> {
         let shared = Shared::open(&dir)?;
         let pool = EnginePool {
             dir,
             clock,
             shared,
             settings,
+            transport,
             state: Mutex::new(PoolState {
                 idle: Vec::new(),
                 open: 0,
@@ -94,6 +104,7 @@ impl EnginePool {
         a.set_push_inline(self.settings.push_inline);
         a.set_roa_limits(self.settings.limits);
         a.set_peer_timeout(self.settings.peer_timeout);
+        a.set_transport(self.transport.clone());
         Ok(a)
     }
 

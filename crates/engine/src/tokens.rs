@@ -17,7 +17,7 @@ use crate::ops::Anchorage;
 use anchorage_store::StoredToken;
 
 /// What a token may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// Everything, on every CA, tokens included.
@@ -238,63 +238,9 @@ pub fn secret_matches(hash: &str, secret: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A check of one secret against one hash, answered on `reply`.
-type SecretJob = (String, String, tokio::sync::oneshot::Sender<bool>);
-
-/// Checks token secrets one at a time on a thread of its own.
-///
-/// An argon2 check takes 19 MiB; run on many threads at once, each
-/// thread's allocator arena keeps that much after it is freed (`serve`
-/// grew from 38 MB to 400 MB when 20 clients with their own tokens made
-/// their first requests together). On one thread the same memory is
-/// reused, and a check is needed only once per token (the API caches it).
-pub struct SecretChecker {
-    jobs: std::sync::mpsc::Sender<SecretJob>,
-}
-
-impl SecretChecker {
-    /// Starts the checking thread; it ends when the checker is dropped.
-    pub fn start() -> SecretChecker {
-        let (jobs, queue) = std::sync::mpsc::channel::<SecretJob>();
-        std::thread::Builder::new()
-            .name("token-check".into())
-            .spawn(move || {
-                for (hash, secret, reply) in queue {
-                    let _ = reply.send(secret_matches(&hash, &secret));
-                }
-            })
-            .expect("spawn the token check thread");
-        SecretChecker { jobs }
-    }
-
-    /// Whether `secret` matches the argon2 PHC string `hash`.
-    pub async fn matches(&self, hash: String, secret: String) -> bool {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        if self.jobs.send((hash, secret, reply)).is_err() {
-            return false;
-        }
-        answer.await.unwrap_or(false)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_checker_thread_tells_right_from_wrong() {
-        let hash = Argon2::default()
-            .hash_password(b"right", &SaltString::generate(&mut OsRng))
-            .unwrap()
-            .to_string();
-        let checker = SecretChecker::start();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        assert!(rt.block_on(checker.matches(hash.clone(), "right".into())));
-        assert!(!rt.block_on(checker.matches(hash.clone(), "wrong".into())));
-        assert!(!rt.block_on(checker.matches("not a hash".into(), "right".into())));
-    }
 
     #[test]
     fn token_format() {

@@ -29,7 +29,7 @@ use rpki::rrdp::Hash;
 
 use super::*;
 use crate::bpki;
-use crate::protocols;
+use crate::transport::PeerTransport;
 use anchorage_store::{Peer, PeerKind};
 
 /// The peer handle of the one remote repository.
@@ -101,7 +101,7 @@ impl Ctx {
     /// [`Ctx::accept_replies`], in the transaction that uses the reply).
     fn send<C: bpki::ProtocolCms>(
         &self,
-        agent: &ureq::Agent,
+        agent: &dyn PeerTransport,
         peer: &Peer,
         message: C::Message,
         id_key: &KeyIdentifier,
@@ -112,7 +112,13 @@ impl Ctx {
         let cms = C::create(message, id_key, &self.keys).map_err(|e| {
             anchorage_ca_core::CaError::Signing(format!("{} message: {e}", C::NAME))
         })?;
-        let body = exchange(agent, &service, C::MEDIA_TYPE, &cms.to_bytes())?;
+        let body = exchange(
+            agent,
+            &service,
+            C::MEDIA_TYPE,
+            &cms.to_bytes(),
+            self.peer_timeout,
+        )?;
         let reply = C::decode(&body)
             .map_err(|e| remote(&service, format!("not an {} reply: {e}", C::NAME)))?;
         let their = decode_id(peer)?;
@@ -132,7 +138,7 @@ impl Ctx {
     /// [`Ctx::send`] for RFC 6492: the reply's payload.
     fn provision(
         &self,
-        agent: &ureq::Agent,
+        agent: &dyn PeerTransport,
         peer: &Peer,
         message: ProvMessage,
         id_key: &KeyIdentifier,
@@ -146,7 +152,7 @@ impl Ctx {
     /// [`Ctx::send`] for RFC 8181: the reply.
     fn publication_query(
         &self,
-        agent: &ureq::Agent,
+        agent: &dyn PeerTransport,
         peer: &Peer,
         message: PubMessage,
         id_key: &KeyIdentifier,
@@ -279,9 +285,16 @@ impl Ctx {
 }
 
 /// POSTs one message; a reply other than 200 is the peer's refusal.
-fn exchange(agent: &ureq::Agent, service: &str, media: &str, body: &[u8]) -> Result<Vec<u8>> {
-    let (status, reply) = protocols::post(agent, service, media, body)
-        .map_err(|e| remote(service, format!("{e:#}")))?;
+fn exchange(
+    agent: &dyn PeerTransport,
+    service: &str,
+    media: &str,
+    body: &[u8],
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>> {
+    let (status, reply) = agent
+        .post(service, media, body, timeout)
+        .map_err(|e| remote(service, e))?;
     if status != 200 {
         let text = String::from_utf8_lossy(&reply[..reply.len().min(500)]).to_string();
         return Err(remote(service, format!("HTTP {status}: {text}")));
@@ -526,8 +539,7 @@ impl Anchorage {
                     why: format!("{:?}", peer.key_id),
                 })?,
         };
-        let agent = protocols::client_with_timeout(&[], self.ctx.peer_timeout)
-            .map_err(|e| remote("HTTP client", format!("{e:#}")))?;
+        let agent = self.ctx.transport.clone();
         let service = peer.service_uri.clone().unwrap_or_default();
         let sender = || SenderHandle::new(peer.our_handle.clone().unwrap_or_default().into());
         let recipient =
@@ -536,7 +548,7 @@ impl Anchorage {
 
         // RFC 6492 §3.3: what may this CA hold, and what does it hold?
         let list = self.ctx.provision(
-            &agent,
+            &*agent,
             &peer,
             ProvMessage::list(sender(), recipient()),
             &id_key,
@@ -610,7 +622,7 @@ impl Anchorage {
                     csr,
                 );
                 match self.ctx.provision(
-                    &agent,
+                    &*agent,
                     &peer,
                     ProvMessage::issue(sender(), recipient(), request),
                     &id_key,
@@ -804,11 +816,10 @@ impl Anchorage {
             (peer, id_key, desired)
         };
         let service = peer.service_uri.clone().unwrap_or_default();
-        let agent = protocols::client_with_timeout(&[], self.ctx.peer_timeout)
-            .map_err(|e| remote("HTTP client", format!("{e:#}")))?;
+        let agent = self.ctx.transport.clone();
         let mut seen = Vec::new();
         let listed = match self.ctx.publication_query(
-            &agent,
+            &*agent,
             &peer,
             PubMessage::list_query(),
             &id_key,
@@ -847,7 +858,7 @@ impl Anchorage {
         let changes = delta.len();
         if changes > 0 {
             match self.ctx.publication_query(
-                &agent,
+                &*agent,
                 &peer,
                 PubMessage::delta(delta),
                 &id_key,

@@ -207,6 +207,8 @@ pub(crate) struct Ctx {
     limits: RoaLimits,
     /// How long one exchange with a remote parent or repository may take.
     pub(crate) peer_timeout: std::time::Duration,
+    /// What carries messages to remote parents and repositories.
+    pub(crate) transport: Arc<dyn crate::transport::PeerTransport>,
     tree: RsyncTree,
     rrdp: RrdpRepository,
     layout: RepositoryLayout,
@@ -312,7 +314,8 @@ impl Anchorage {
                 publish_lock: shared.publish_lock,
                 push_inline: true,
                 limits: RoaLimits::default(),
-                peer_timeout: crate::protocols::PEER_TIMEOUT,
+                peer_timeout: crate::transport::PEER_TIMEOUT,
+                transport: Arc::new(crate::transport::NoTransport),
                 clock,
                 actor: default_actor(),
                 request_id: None,
@@ -417,7 +420,8 @@ impl Anchorage {
                 publish_lock: shared.publish_lock.clone(),
                 push_inline: true,
                 limits: RoaLimits::default(),
-                peer_timeout: crate::protocols::PEER_TIMEOUT,
+                peer_timeout: crate::transport::PEER_TIMEOUT,
+                transport: Arc::new(crate::transport::NoTransport),
                 clock,
                 actor: default_actor(),
                 request_id: None,
@@ -929,6 +933,11 @@ impl Anchorage {
         fault::point("roa-batch-before-commit");
         tx.commit()?;
         Ok(Some(plan.changes))
+    }
+
+    /// Sets what carries messages to remote parents and repositories.
+    pub fn set_transport(&mut self, transport: Arc<dyn crate::transport::PeerTransport>) {
+        self.ctx.transport = transport;
     }
 
     /// Sets how long one exchange with a remote parent or repository may take.

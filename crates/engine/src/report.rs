@@ -82,12 +82,3 @@ pub struct PublishReport {
     /// Files written (new or changed) in the tree.
     pub written: usize,
 }
-
-/// Output formats of the CLI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// For people.
-    Text,
-    /// For scripts.
-    Json,
-}

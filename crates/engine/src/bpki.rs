@@ -204,14 +204,14 @@ protocol_cms!(
     rpki::ca::provisioning::ProvisioningCms,
     rpki::ca::provisioning::Message,
     "RFC 6492",
-    crate::protocols::UPDOWN_TYPE,
+    crate::transport::UPDOWN_TYPE,
     MAX_PROVISIONING_MESSAGE
 );
 protocol_cms!(
     rpki::ca::publication::PublicationCms,
     rpki::ca::publication::Message,
     "RFC 8181",
-    crate::protocols::PUBLICATION_TYPE,
+    crate::transport::PUBLICATION_TYPE,
     MAX_PUBLICATION_MESSAGE
 );
 

@@ -1,0 +1,35 @@
+//! Anchorage's CA engine: every operation on a data directory, with no
+//! command line, HTTP server or HTTP client in it.
+//!
+//! * [`ops`] — the operations (init, CAs, ROAs, delegated children,
+//!   publishers, remote parents, publication): each checks its input,
+//!   signs what it can before taking the store's write lock, commits one
+//!   short transaction, and writes the rsync tree and RRDP files from a
+//!   committed state; [`ops::EnginePool`] runs them side by side.
+//! * [`bpki`] and [`transport`] — RFC 6492 and RFC 8181 messages (CMS,
+//!   identity certificates, replay checks) and the trait the binary
+//!   implements to carry them; RFC 8183 setup is in [`ops`].
+//! * [`tokens`] — admin API tokens: roles, scopes, argon2 hashes.
+//! * [`datadir`] — the files of a data directory.
+//! * [`clock`] — the time source, fixed in tests.
+//! * [`report`] — what operations return, serialisable for output.
+//! * [`error`] — why an operation was refused or failed.
+//! * [`fault`] — failure injection for the crash tests.
+//!
+//! Data moves one way: the store (SQLite) holds the configuration and
+//! every signed object; the keys crate signs; the tree and RRDP files are
+//! written from the store, never the other way round.
+#![forbid(unsafe_code)]
+
+pub mod bpki;
+pub mod clock;
+pub mod datadir;
+pub mod error;
+pub mod fault;
+pub mod ops;
+pub mod report;
+pub mod tokens;
+pub mod transport;
+
+pub use error::AppError;
+pub use ops::{Anchorage, EnginePool};
