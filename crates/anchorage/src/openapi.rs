@@ -252,7 +252,8 @@ pub fn document() -> Value {
             "responses": {
                 "200": {"description": "success"},
                 "400": problem, "401": problem, "403": problem, "404": problem,
-                "409": problem, "412": problem, "413": problem, "422": problem, "429": problem
+                "409": problem, "412": problem, "413": problem, "422": problem, "429": problem,
+                "503": problem
             }
         });
         if *path != "/api/v1/openapi.json" {

@@ -326,3 +326,40 @@ fn a_crash_during_a_large_batch_leaves_all_of_it_or_none() {
     assert!(run.problems.is_empty(), "{:?}", run.problems);
     assert_eq!(run.vrps.len(), 1 + big);
 }
+
+#[test]
+fn per_ca_limits_refuse_a_batch_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("d"));
+    cli.ca_create("big", None, "AS64512-AS65534, 10.0.0.0/8");
+    let s = serve(&cli, "ca_max_origin_asns = 3\nca_max_roa_payloads = 5\n");
+    let api = Client::new(&cli, &s.api);
+    let admin = token(&cli, &["--role", "admin"]);
+    let before = common::api::state(&cli.dir);
+    let reply = api.json("POST", "/api/v1/cas/big/roas", &admin, distinct_origins(4));
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert_eq!(
+        reply.body["limit"], "distinct origin ASNs",
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.body["max"], 3, "{}", reply.body);
+    let one_origin: Vec<Value> = (0..6)
+        .map(|i| json!({"asn": 64512, "prefix": format!("10.0.{i}.0/24")}))
+        .collect();
+    let reply = api.json(
+        "POST",
+        "/api/v1/cas/big/roas",
+        &admin,
+        json!({ "add": one_origin }),
+    );
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert_eq!(reply.body["limit"], "ROA payloads", "{}", reply.body);
+    assert!(
+        before == common::api::state(&cli.dir),
+        "a refused batch changed something"
+    );
+    // Within the limits it is applied.
+    let reply = api.json("POST", "/api/v1/cas/big/roas", &admin, distinct_origins(3));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}

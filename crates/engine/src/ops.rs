@@ -1260,7 +1260,17 @@ impl Anchorage {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(0),
             snapshot: None,
-            deltas: tx.rrdp_deltas()?,
+            deltas: tx
+                .rrdp_deltas()?
+                .into_iter()
+                .map(|d| anchorage_rrdp_server::DeltaRecord {
+                    serial: d.serial,
+                    path: d.path,
+                    hash: d.hash,
+                    size: d.size,
+                    created: d.created,
+                })
+                .collect(),
             objects: tx.rrdp_objects()?.into_iter().collect(),
         };
         drop(tx);
@@ -1304,7 +1314,18 @@ impl Anchorage {
                 tx.rrdp_reset()?;
             }
             tx.rrdp_apply(&update.published, &update.withdrawn)?;
-            tx.set_rrdp_deltas(&update.deltas)?;
+            let deltas: Vec<anchorage_store::DeltaRecord> = update
+                .deltas
+                .iter()
+                .map(|d| anchorage_store::DeltaRecord {
+                    serial: d.serial,
+                    path: d.path.clone(),
+                    hash: d.hash.clone(),
+                    size: d.size,
+                    created: d.created,
+                })
+                .collect();
+            tx.set_rrdp_deltas(&deltas)?;
             tx.set_meta("rrdp_session", &update.session.to_string())?;
             tx.set_meta("rrdp_serial", &update.serial.to_string())?;
             tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;

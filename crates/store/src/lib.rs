@@ -20,7 +20,6 @@ use anchorage_ca_core::point::PublishedObject;
 use anchorage_ca_core::{
     CaRecord, IpPrefix, PublicationPoint, ResourceSet, Revocation, RoaPayload,
 };
-pub use anchorage_rrdp_server::DeltaRecord;
 use bytes::Bytes;
 use chrono::DateTime;
 use rpki::crypto::KeyIdentifier;
@@ -54,6 +53,22 @@ pub enum StoreError {
         /// The offending value.
         value: String,
     },
+}
+
+/// An RRDP delta file as the store keeps it (the RRDP server's own
+/// record, converted by the engine: the store does not depend on it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeltaRecord {
+    /// The serial the delta leads to.
+    pub serial: u64,
+    /// Its path below the RRDP base URI.
+    pub path: String,
+    /// SHA-256 of the file, hex.
+    pub hash: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// When it was written, seconds since the epoch.
+    pub created: i64,
 }
 
 /// Shorthand for store results.
