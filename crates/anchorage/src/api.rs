@@ -25,7 +25,7 @@ use anchorage_admin_api::model::{
     CreateCa, CreateToken, RoaBatch, RoaBatchResult, RoaSpec, UpdateCa, parse_body,
 };
 use anchorage_admin_api::ratelimit::RateLimiter;
-use anchorage_admin_api::warnings::{Severity, analyse};
+use anchorage_admin_api::warnings::Severity;
 use anchorage_ca_core::{CaError, ResourceSet};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request};
@@ -37,7 +37,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::error::AppError;
-use crate::ops::Anchorage;
+use crate::ops::{Anchorage, BatchOptions, BatchOutcome};
 use crate::tokens::{Role, TokenInfo, split};
 
 /// The largest request body accepted.
@@ -154,8 +154,8 @@ impl ApiState {
         {
             return Ok(index.clone());
         }
-        let (generation, all) = a.all_roas()?;
-        let index = Arc::new(VrpIndex::new(&all));
+        let (generation, index) = a.vrp_index()?;
+        let index = Arc::new(index);
         *cached = Some((generation, index.clone()));
         Ok(index)
     }
@@ -677,36 +677,28 @@ async fn roa_batch(
     };
     let st = state.clone();
     let who = p.clone();
-    let (changes, warnings, applied) = engine(&state, Some(&p), move |a| {
+    let outcome = engine(&state, Some(&p), move |a| {
         recheck(a, &who, &handle, false)?;
         // The repository's VRPs before the change, for route validation.
         let index = match &table {
             Some(_) => Some(st.vrp_index(a)?),
             None => None,
         };
-        // Strict requests are analysed dry first; only a clean result is applied.
-        let first = a.roa_batch(&handle, &add, &remove, if_match.as_deref(), dry || strict)?;
-        let mut warnings = analyse(&first.after, &first.announced);
-        if let (Some(table), Some(index)) = (&table, &index) {
-            // With announcements to compare, `non-minimal` says precisely
-            // what the generic maxLength warning can only suspect.
-            warnings.retain(|w| w.code != "max-length");
-            warnings.extend(anchorage_admin_api::bgp::analyse(
-                table,
-                index,
-                &first.announced,
-                &first.withdrawn,
-            ));
-        }
-        let blocked = strict && warnings.iter().any(|w| w.severity == Severity::Critical);
-        if dry || !strict || blocked {
-            let applied = !dry && !blocked;
-            return Ok((first, warnings, applied));
-        }
-        let done = a.roa_batch(&handle, &add, &remove, if_match.as_deref(), false)?;
-        Ok((done, warnings, true))
+        let routes = table.as_deref().zip(index.as_deref());
+        let opts = BatchOptions {
+            if_match: if_match.as_deref(),
+            dry,
+            strict,
+            routes,
+        };
+        a.roa_batch_analysed(&handle, &add, &remove, opts)
     })
     .await?;
+    let BatchOutcome {
+        changes,
+        warnings,
+        applied,
+    } = outcome;
     let result = RoaBatchResult {
         applied,
         added: changes.added,
@@ -898,5 +890,166 @@ mod tests {
         assert!(rt.block_on(checker.matches(hash.clone(), "right".into())));
         assert!(!rt.block_on(checker.matches(hash.clone(), "wrong".into())));
         assert!(!rt.block_on(checker.matches("not a hash".into(), "right".into())));
+    }
+
+    /// The API's router in process, without sockets or TLS: each request
+    /// goes through `tower::ServiceExt::oneshot`.
+    mod router {
+        use super::*;
+        use crate::ops::{EnginePool, InitOptions, PoolSettings};
+        use axum::body::Body;
+        use tower::ServiceExt;
+
+        struct Fixture {
+            _tmp: tempfile::TempDir,
+            app: Router,
+            admin: String,
+            operator: String,
+        }
+
+        fn fixture() -> Fixture {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = crate::datadir::DataDir::new(tmp.path().join("d"));
+            let mut a = Anchorage::init(
+                dir.clone(),
+                &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
+                crate::clock::Clock::System,
+            )
+            .unwrap();
+            a.create_ca("lir", "AS64496, 192.0.2.0/24".parse().unwrap(), None)
+                .unwrap();
+            a.create_ca("other", "AS64497, 198.51.100.0/24".parse().unwrap(), None)
+                .unwrap();
+            let admin = a.create_token(Role::Admin, &[], "test").unwrap().token;
+            let operator = a
+                .create_token(Role::CaOperator, &["lir".into()], "test")
+                .unwrap()
+                .token;
+            drop(a);
+            let settings = PoolSettings {
+                deferred: true,
+                ..PoolSettings::default()
+            };
+            let pool = EnginePool::open(
+                dir,
+                crate::clock::Clock::System,
+                settings,
+                crate::transport::http(),
+            )
+            .unwrap();
+            let state = ApiState::new(Arc::new(pool), tmp.path().join("no-bgp.csv"), 50, 20.0);
+            Fixture {
+                _tmp: tmp,
+                app: router(state),
+                admin,
+                operator,
+            }
+        }
+
+        async fn send(
+            app: &Router,
+            method: &str,
+            path: &str,
+            token: Option<&str>,
+            body: &str,
+        ) -> (StatusCode, HeaderMap, serde_json::Value) {
+            let mut req = axum::http::Request::builder().method(method).uri(path);
+            if let Some(t) = token {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            }
+            let req = req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            let resp = app.clone().oneshot(req).await.unwrap();
+            let (parts, body) = resp.into_parts();
+            let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+            let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+            (parts.status, parts.headers, json)
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn tokens_scopes_and_problems() {
+            let f = fixture();
+            let (status, _, body) = send(&f.app, "GET", "/api/v1/cas", None, "").await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+            let (status, _, body) = send(&f.app, "GET", "/api/v1/cas", Some(&f.admin), "").await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(body.as_array().map(Vec::len), Some(4), "{body}");
+            // A CA outside the operator's scope does not exist for it.
+            let (status, _, body) =
+                send(&f.app, "GET", "/api/v1/cas/other", Some(&f.operator), "").await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+            let (status, _, body) = send(
+                &f.app,
+                "POST",
+                "/api/v1/cas/lir/roas",
+                Some(&f.operator),
+                "{not json",
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(body["status"], 400, "{body}");
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_roa_batch_is_one_engine_call_with_its_analysis() {
+            let f = fixture();
+            let add = r#"{"add": [{"asn": 64496, "prefix": "192.0.2.0/24", "max_length": 26}]}"#;
+            // Dry: warnings, nothing applied, the ETag unchanged.
+            let (status, before, _) =
+                send(&f.app, "GET", "/api/v1/cas/lir/roas", Some(&f.operator), "").await;
+            assert_eq!(status, StatusCode::OK);
+            let (status, _, body) = send(
+                &f.app,
+                "POST",
+                "/api/v1/cas/lir/roas/dry-run",
+                Some(&f.operator),
+                add,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(body["applied"], false, "{body}");
+            assert!(
+                body["warnings"]
+                    .as_array()
+                    .is_some_and(|w| w.iter().any(|w| w["code"] == "max-length")),
+                "{body}"
+            );
+            let (_, after, _) =
+                send(&f.app, "GET", "/api/v1/cas/lir/roas", Some(&f.operator), "").await;
+            assert_eq!(before.get(header::ETAG), after.get(header::ETAG));
+            // Applied; a stale If-Match is refused.
+            let (status, applied, body) = send(
+                &f.app,
+                "POST",
+                "/api/v1/cas/lir/roas",
+                Some(&f.operator),
+                add,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(body["applied"], true, "{body}");
+            assert_eq!(body["added"], 1, "{body}");
+            assert_ne!(applied.get(header::ETAG), before.get(header::ETAG));
+            let stale = before
+                .get(header::ETAG)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string();
+            let req = axum::http::Request::builder()
+                .method("POST")
+                .uri("/api/v1/cas/lir/roas")
+                .header(header::AUTHORIZATION, format!("Bearer {}", f.operator))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::IF_MATCH, stale)
+                .body(Body::from(
+                    r#"{"add": [{"asn": 64496, "prefix": "192.0.2.0/25"}]}"#,
+                ))
+                .unwrap();
+            let resp = f.app.clone().oneshot(req).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::PRECONDITION_FAILED);
+        }
     }
 }

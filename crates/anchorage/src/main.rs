@@ -425,26 +425,25 @@ fn local_roa_batch(
     add: &[RoaPayload],
     remove: &[RoaPayload],
 ) -> anyhow::Result<(anchorage::ops::RoaChanges, Vec<Printed>)> {
-    use anchorage_admin_api::bgp;
     let table_path = anchorage::bgp::table_path(dir);
-    let bgp_before = if table_path.exists() {
-        let table = anchorage::bgp::read(&table_path, Some(anchorage::bgp::BgpFormat::Csv))?;
-        let (_, all) = a.all_roas()?;
-        Some((table, bgp::VrpIndex::new(&all)))
+    let table = if table_path.exists() {
+        Some(anchorage::bgp::read(
+            &table_path,
+            Some(anchorage::bgp::BgpFormat::Csv),
+        )?)
     } else {
         None
     };
-    let changes = a.apply_roa_changes(handle, add, remove)?;
-    let mut warnings = anchorage_admin_api::warnings::analyse(&changes.after, &changes.announced);
-    if let Some((table, index)) = &bgp_before {
-        warnings.retain(|w| w.code != "max-length");
-        warnings.extend(bgp::analyse(
-            table,
-            index,
-            &changes.announced,
-            &changes.withdrawn,
-        ));
-    }
+    let index = match &table {
+        Some(_) => Some(a.vrp_index()?.1),
+        None => None,
+    };
+    let opts = anchorage::ops::BatchOptions {
+        routes: table.as_ref().zip(index.as_ref()),
+        ..Default::default()
+    };
+    let outcome = a.roa_batch_analysed(handle, add, remove, opts)?;
+    let (changes, warnings) = (outcome.changes, outcome.warnings);
     let warnings = warnings
         .into_iter()
         .map(|w| {

@@ -9,6 +9,9 @@
 //! * [`bpki`] and [`transport`] — RFC 6492 and RFC 8181 messages (CMS,
 //!   identity certificates, replay checks) and the trait the binary
 //!   implements to carry them; RFC 8183 setup is in [`ops`].
+//! * [`rfc9319`] — the warnings a ROA change gets (maxLength, non-minimal
+//!   ROAs, routes it makes invalid); [`ops::Anchorage::roa_batch_analysed`]
+//!   is the batch with its analysis, for the API and the CLI alike.
 //! * [`tokens`] — admin API tokens: roles, scopes, argon2 hashes.
 //! * [`datadir`] — the files of a data directory.
 //! * [`clock`] — the time source, fixed in tests.
@@ -28,6 +31,7 @@ pub mod error;
 pub mod fault;
 pub mod ops;
 pub mod report;
+pub mod rfc9319;
 pub mod tokens;
 pub mod transport;
 

@@ -40,10 +40,12 @@ use crate::report::{CaDetails, CaSummary, ObjectInfo, PublishReport, RoaInfo};
 /// Shorthand for operation results.
 pub type Result<T> = std::result::Result<T, AppError>;
 
+mod batch;
 mod delegation;
 mod parent;
 mod pool;
 mod pubserver;
+pub use batch::{BatchOptions, BatchOutcome};
 pub use delegation::{ChildCertInfo, ChildInfo, Refusal};
 pub use parent::{ParentInfo, SyncReport};
 pub use pool::{Connection, EnginePool, PoolSettings};

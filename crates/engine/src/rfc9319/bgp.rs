@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use anchorage_ca_core::{IpPrefix, RoaPayload};
 
-use crate::warnings::{Severity, Warning};
+use super::warnings::{Severity, Warning};
 
 /// A prefix as numbers: family, network address (IPv4 in the low 32
 /// bits), length.

@@ -3,7 +3,7 @@
 //!
 //! The checks here need only the CA's ROAs. Checks against announcements
 //! seen in BGP (non-minimal ROAs, routes the change makes invalid) take a
-//! loaded BGP table and are not here yet.
+//! loaded BGP table: [`super::bgp`].
 
 use anchorage_ca_core::RoaPayload;
 use serde::Serialize;
