@@ -1103,23 +1103,34 @@ impl Anchorage {
         // Whatever falls due within the batch window is done in this run.
         let due_at = now + self.ctx.timing.batch_window;
         let mut report = PublishReport::default();
-        let tx = self.store.transaction()?;
-        let handles: Vec<String> = tx.cas()?.into_iter().map(|c| c.handle).collect();
-        // Points due a manifest and CRL are signed in chunks on all cores
-        // (`refresh_all`): at an RIR's scale a refresh cycle is tens of
-        // thousands of points, each a key generation and three signatures.
-        let mut owed: Vec<(Issuer, PublicationPoint, String)> = Vec::new();
-        let flush = |owed: &mut Vec<(Issuer, PublicationPoint, String)>| -> Result<()> {
-            self.ctx.refresh_all(owed, now)?;
-            for (_, point, handle) in owed.iter() {
-                tx.save_point(handle, point, now)?;
+        // What is due, from a read snapshot: at an RIR's scale this reads
+        // tens of thousands of points, and nobody waits for it.
+        let (renew, owed) = {
+            let tx = self.store.read_transaction()?;
+            let mut renew = Vec::new();
+            let mut owed = Vec::new();
+            for ca in tx.cas()? {
+                let ta_due = ca.handle == TA_HANDLE
+                    && time_diff(ca.cert_not_after, due_at)
+                        <= self.ctx.timing.object_reissue_before;
+                let issuer = self.ctx.issuer(&ca)?;
+                let point = tx.point(&ca.handle)?;
+                if ta_due || !due_objects(&point, due_at, &self.ctx.timing).is_empty() {
+                    renew.push(ca.handle);
+                } else if point.refresh_due(&issuer, due_at, &self.ctx.timing) {
+                    owed.push(ca.handle);
+                }
             }
-            owed.clear();
-            Ok(())
+            (renew, owed)
         };
-        for handle in handles {
-            // Reload: the parent may just have renewed this CA's certificate.
-            let mut ca = load_ca(&tx, &handle)?;
+        // Renewals, one short transaction per point, parents before
+        // children (a child is reloaded after its parent renewed its
+        // certificate). Each point's manifest and CRL are then owed.
+        for handle in &renew {
+            let tx = self.store.transaction()?;
+            let Some(mut ca) = tx.ca(handle)? else {
+                continue; // deleted meanwhile
+            };
             if ca.handle == TA_HANDLE
                 && time_diff(ca.cert_not_after, due_at) <= self.ctx.timing.object_reissue_before
             {
@@ -1130,14 +1141,8 @@ impl Anchorage {
                 ca = renewed;
             }
             let issuer = self.ctx.issuer(&ca)?;
-            let mut point = tx.point(&handle)?;
-            let due: Vec<String> = point
-                .expiring(due_at, self.ctx.timing.object_reissue_before)
-                .into_iter()
-                .map(|o| o.name.clone())
-                .filter(|n| !n.ends_with(".mft"))
-                .collect();
-            for name in due {
+            let mut point = tx.point(handle)?;
+            for name in due_objects(&point, due_at, &self.ctx.timing) {
                 if let Some(asn) = name
                     .strip_prefix("AS")
                     .and_then(|n| n.strip_suffix(".roa"))
@@ -1151,16 +1156,20 @@ impl Anchorage {
                     report.reissued_objects += 1;
                 }
             }
-            if point.is_dirty() || point.refresh_due(&issuer, due_at, &self.ctx.timing) {
-                owed.push((issuer, point, handle));
-                report.refreshed_points += 1;
-                if owed.len() >= 256 {
-                    flush(&mut owed)?;
+            tx.save_point(handle, &point, now)?;
+            tx.mark_pending(handle)?;
+            tx.commit()?;
+        }
+        // Manifests and CRLs due: owed, and signed by the tree write below
+        // on all cores, outside the write lock.
+        report.refreshed_points = renew.len() + owed.len();
+        if report.refreshed_points > 0 {
+            let tx = self.store.transaction()?;
+            for handle in &owed {
+                if tx.ca(handle)?.is_some() {
+                    tx.mark_pending(handle)?;
                 }
             }
-        }
-        flush(&mut owed)?;
-        if report.refreshed_points > 0 {
             tx.audit(
                 now,
                 self.ctx.who(),
@@ -1171,8 +1180,8 @@ impl Anchorage {
                     report.refreshed_points, report.reissued_objects
                 ),
             )?;
+            tx.commit()?;
         }
-        tx.commit()?;
         let stats = self.write_tree()?;
         report.files = stats.files;
         report.written = stats.written;
@@ -1207,6 +1216,20 @@ impl Anchorage {
     /// committed under it, briefly, before the notification file
     /// announces it.
     pub fn write_tree(&mut self) -> Result<WriteStats> {
+        let stats = self.write_tree_locked()?;
+        // CAs under a remote parent publish at the remote repository. A
+        // failure there does not undo the local publication: it is
+        // recorded, logged and retried with the next one. It runs after
+        // the publication locks are released, so a slow repository holds
+        // up no other tree write; `serve` pushes from its own task.
+        if self.ctx.push_inline {
+            self.push_or_record();
+        }
+        Ok(stats)
+    }
+
+    /// [`Self::write_tree`] but the push, under the publication locks.
+    fn write_tree_locked(&mut self) -> Result<WriteStats> {
         let publish_lock = self.ctx.publish_lock.clone();
         let _turn = publish_lock.lock().unwrap_or_else(|p| p.into_inner());
         let _across = self
@@ -1337,13 +1360,6 @@ impl Anchorage {
         if let Some(update) = &update {
             self.ctx.rrdp.announce(update)?;
         }
-        // CAs under a remote parent publish at the remote repository. A
-        // failure there does not undo the local publication: it is
-        // recorded, logged and retried with the next one. `serve` pushes
-        // from its own task.
-        if self.ctx.push_inline {
-            self.push_or_record();
-        }
         tracing::debug!(
             files = stats.files,
             written = stats.written,
@@ -1369,9 +1385,27 @@ impl Anchorage {
 
     /// [`Self::refresh_owed`]; with `held`, this process's writers wait
     /// at the gate throughout, so no point can change between loading
-    /// and saving.
+    /// and saving. Points are done in chunks (each loaded, signed and
+    /// committed on its own), so a refresh cycle of tens of thousands of
+    /// points neither holds them all in memory nor the lock for long.
     fn refresh_pending(
         &mut self,
+        held: Option<&anchorage_store::GateGuard>,
+        now: Time,
+    ) -> Result<usize> {
+        const CHUNK: usize = 256;
+        let pending = self.store.read_transaction()?.pending_points()?;
+        let mut saved = 0;
+        for chunk in pending.chunks(CHUNK) {
+            saved += self.refresh_chunk(chunk, held, now)?;
+        }
+        Ok(saved)
+    }
+
+    /// Refreshes the owed points `handles`: see [`Self::refresh_pending`].
+    fn refresh_chunk(
+        &mut self,
+        handles: &[String],
         held: Option<&anchorage_store::GateGuard>,
         now: Time,
     ) -> Result<usize> {
@@ -1381,18 +1415,14 @@ impl Anchorage {
         let mut gone = Vec::new();
         {
             let tx = self.store.read_transaction()?;
-            for handle in tx.pending_points()? {
-                let (Some(ca), Some(version)) = (tx.ca(&handle)?, tx.point_version(&handle)?)
-                else {
-                    gone.push(handle); // deleted since: its point went with it
+            for handle in handles {
+                let (Some(ca), Some(version)) = (tx.ca(handle)?, tx.point_version(handle)?) else {
+                    gone.push(handle.clone()); // deleted since: its point went with it
                     continue;
                 };
-                owed.push((self.ctx.issuer(&ca)?, tx.point(&handle)?, handle));
+                owed.push((self.ctx.issuer(&ca)?, tx.point(handle)?, handle.clone()));
                 versions.push(version);
             }
-        }
-        if owed.is_empty() && gone.is_empty() {
-            return Ok(0);
         }
         let loaded = t0.elapsed();
         self.ctx.refresh_all(&mut owed, now)?;
@@ -1818,6 +1848,17 @@ impl Ctx {
         point.withdraw(file, now);
         Ok(())
     }
+}
+
+/// The objects of `point` (ROAs and certificates; manifests and CRLs go
+/// with the point) that are due for renewal by `due_at`.
+fn due_objects(point: &PublicationPoint, due_at: Time, timing: &Timing) -> Vec<String> {
+    point
+        .expiring(due_at, timing.object_reissue_before)
+        .into_iter()
+        .map(|o| o.name.clone())
+        .filter(|n| !n.ends_with(".mft") && !n.ends_with(".crl"))
+        .collect()
 }
 
 /// Whether a handle names a CA, a publisher, or a CA waiting for its
