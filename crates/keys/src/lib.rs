@@ -167,27 +167,32 @@ impl KeyStore {
         &self.pool
     }
 
-    /// Keeps the EE key pool at `target` keys from a background thread
-    /// (checking every `interval`), so bursts of issuance find keys ready.
-    /// The thread ends when the store is dropped.
+    /// Keeps the EE key pool at `target` keys from background threads,
+    /// one per core (checking every `interval`), so bursts of issuance
+    /// find keys ready: a change takes two keys (its ROA's and its
+    /// manifest's), and one thread alone fell behind a steady load that
+    /// the cores could carry. The threads end when the store is dropped.
     pub fn start_pool_refill(&self, target: usize, interval: std::time::Duration) {
-        let pool = Arc::downgrade(&self.pool);
-        std::thread::Builder::new()
-            .name("ee-key-pool".into())
-            .spawn(move || {
-                while let Some(pool) = pool.upgrade() {
-                    if pool.len() < target {
-                        if let Err(err) = pool.fill(pool.len() + 1) {
-                            tracing::error!(%err, "EE key pool refill failed");
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for i in 0..threads {
+            let pool = Arc::downgrade(&self.pool);
+            std::thread::Builder::new()
+                .name(format!("ee-key-pool-{i}"))
+                .spawn(move || {
+                    while let Some(pool) = pool.upgrade() {
+                        if pool.len() < target {
+                            if let Err(err) = pool.fill(pool.len() + 1) {
+                                tracing::error!(%err, "EE key pool refill failed");
+                                std::thread::sleep(interval);
+                            }
+                        } else {
+                            drop(pool);
                             std::thread::sleep(interval);
                         }
-                    } else {
-                        drop(pool);
-                        std::thread::sleep(interval);
                     }
-                }
-            })
-            .expect("spawn the EE key pool thread");
+                })
+                .expect("spawn an EE key pool thread");
+        }
     }
 
     /// Returns the path of the file that holds the given key.
