@@ -1,0 +1,72 @@
+//! A data directory written by the previous release (store schema 5, no
+//! point versions) opens with this one: it is migrated on first open,
+//! keeps every CA, ROA and published object, takes new changes and
+//! validates in rpki-client, FORT and our own validator.
+
+mod common;
+
+use common::{Cli, validate_everywhere, vrps};
+
+/// Takes a data directory back to what the previous release wrote:
+/// schema 5, without the column schema 6 added.
+fn as_schema_5(cli: &Cli) {
+    let db = rusqlite::Connection::open(cli.dir.join("anchorage.db")).unwrap();
+    db.execute_batch(
+        "ALTER TABLE cas DROP COLUMN point_version;
+         UPDATE meta SET value = '5' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+}
+
+fn schema_version(cli: &Cli) -> String {
+    let db = rusqlite::Connection::open(cli.dir.join("anchorage.db")).unwrap();
+    db.query_row(
+        "SELECT value FROM meta WHERE key = 'schema_version'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_schema_5_data_directory_opens_migrates_and_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("d"));
+    cli.ca_create("lir", None, "AS64496, 192.0.2.0/24, 2001:db8::/32");
+    cli.roa_add("lir", 64496, "192.0.2.0/24");
+    let before = cli.json(&["ca", "show", "lir"]);
+    as_schema_5(&cli);
+
+    // Reading migrates it, and nothing it held changed.
+    assert_eq!(cli.json(&["ca", "show", "lir"]), before);
+    assert_eq!(schema_version(&cli), "6");
+    // It takes changes and publishes them.
+    cli.roa_add("lir", 64496, "2001:db8::/32");
+    cli.ok(&["publish"]);
+
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let rsyncd = cli.serve(&work);
+    validate_everywhere(
+        &cli,
+        &rsyncd,
+        &work,
+        &vrps(&[(64496, "192.0.2.0/24", 24), (64496, "2001:db8::/32", 32)]),
+    );
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("d"));
+    let db = rusqlite::Connection::open(cli.dir.join("anchorage.db")).unwrap();
+    db.execute(
+        "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let err = cli.fails(&["ca", "list"]);
+    assert!(err.contains("schema version"), "{err}");
+    assert_eq!(schema_version(&cli), "99");
+}
