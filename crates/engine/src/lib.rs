@@ -16,7 +16,8 @@
 //! * [`datadir`] — the files of a data directory.
 //! * [`clock`] — the time source, fixed in tests.
 //! * [`report`] — what operations return, serialisable for output.
-//! * [`error`] — why an operation was refused or failed.
+//! * [`error`] — why an operation was refused or failed; [`audit`] — the
+//!   typed actions the audit log records.
 //! * [`fault`] — failure injection for the crash tests.
 //!
 //! Data moves one way: the store (SQLite) holds the configuration and
@@ -24,6 +25,7 @@
 //! written from the store, never the other way round.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod bpki;
 pub mod clock;
 pub mod datadir;

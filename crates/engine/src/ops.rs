@@ -31,6 +31,7 @@ use base64::Engine as _;
 use chrono::{SecondsFormat, TimeDelta};
 use rpki::crypto::{KeyIdentifier, Signer};
 
+use crate::audit::Action;
 use crate::clock::Clock;
 use crate::datadir::DataDir;
 use crate::error::AppError;
@@ -359,7 +360,13 @@ impl Anchorage {
             online_key,
             now,
         )?;
-        tx.audit(now, this.ctx.who(), "init", None, &opts.rsync_uri)?;
+        tx.audit(
+            now,
+            this.ctx.who(),
+            Action::Init.as_str(),
+            None,
+            &opts.rsync_uri,
+        )?;
         this.ctx.write_tal(&ta)?;
         tx.commit()?;
         tracing::info!(rsync = %opts.rsync_uri, online = %online, "initialised trust anchor");
@@ -546,7 +553,7 @@ impl Anchorage {
         tx.audit_change(
             now,
             self.ctx.who(),
-            "ca create",
+            Action::CaCreate.as_str(),
             Some(handle),
             &format!("parent {parent}, resources {}", ca.resources),
             None,
@@ -616,7 +623,7 @@ impl Anchorage {
                 tx.audit_change(
                     now,
                     self.ctx.who(),
-                    "token revoke",
+                    Action::TokenRevoke.as_str(),
                     Some(handle),
                     &format!("{} (its CA '{handle}' was deleted)", token.id),
                     Some(&token.id),
@@ -627,7 +634,7 @@ impl Anchorage {
         tx.audit_change(
             now,
             self.ctx.who(),
-            "ca delete",
+            Action::CaDelete.as_str(),
             Some(handle),
             &format!("parent {parent}"),
             Some(&ca.resources.to_string()),
@@ -895,7 +902,7 @@ impl Anchorage {
             tx.audit_change(
                 now,
                 who,
-                "roa remove",
+                Action::RoaRemove.as_str(),
                 Some(handle),
                 &text,
                 Some(&text),
@@ -905,7 +912,15 @@ impl Anchorage {
         for payload in &plan.add {
             if tx.insert_roa(handle, payload)? {
                 let text = payload.to_string();
-                tx.audit_change(now, who, "roa add", Some(handle), &text, None, Some(&text))?;
+                tx.audit_change(
+                    now,
+                    who,
+                    Action::RoaAdd.as_str(),
+                    Some(handle),
+                    &text,
+                    None,
+                    Some(&text),
+                )?;
             }
         }
         let issuer = self.ctx.issuer(&ca)?;
@@ -1026,7 +1041,7 @@ impl Anchorage {
         tx.audit_change(
             now,
             self.ctx.who(),
-            "ca update",
+            Action::CaUpdate.as_str(),
             Some(handle),
             &format!("resources {after}"),
             Some(&before),
@@ -1173,7 +1188,7 @@ impl Anchorage {
             tx.audit(
                 now,
                 self.ctx.who(),
-                "publish",
+                Action::Publish.as_str(),
                 None,
                 &format!(
                     "{} points refreshed, {} objects reissued",

@@ -12,6 +12,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use crate::audit::Action;
 use crate::error::AppError;
 use crate::ops::Anchorage;
 use anchorage_store::StoredToken;
@@ -163,7 +164,7 @@ impl Anchorage {
         tx.audit_change(
             now,
             self.ctx.who(),
-            "token create",
+            Action::TokenCreate.as_str(),
             None,
             &summary,
             None,
@@ -192,7 +193,7 @@ impl Anchorage {
         tx.audit_change(
             now,
             self.ctx.who(),
-            "token revoke",
+            Action::TokenRevoke.as_str(),
             None,
             id,
             Some(id),

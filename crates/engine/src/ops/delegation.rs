@@ -22,6 +22,7 @@ use rpki::repository::cert::Cert;
 use rpki::repository::x509::Validity;
 
 use super::*;
+use crate::audit::Action;
 use crate::bpki;
 use anchorage_ca_core::objects::SubjectInfoAccess;
 use anchorage_store::{ChildCert, Peer, PeerKind};
@@ -463,7 +464,7 @@ impl Anchorage {
         tx.audit_change(
             now,
             self.ctx.who(),
-            "child add",
+            Action::ChildAdd.as_str(),
             Some(parent),
             &format!("delegated child {handle}, resources {resources}"),
             None,
@@ -544,7 +545,7 @@ impl Anchorage {
         tx.audit_change(
             now,
             self.ctx.who(),
-            "child update",
+            Action::ChildUpdate.as_str(),
             Some(&parent_handle),
             &format!("delegated child {handle}, resources {resources}"),
             Some(&before.to_string()),
@@ -575,7 +576,7 @@ impl Anchorage {
         tx.audit_change(
             now,
             self.ctx.who(),
-            "child remove",
+            Action::ChildRemove.as_str(),
             Some(&parent_handle),
             &format!("delegated child {handle}"),
             child.resources.as_ref().map(|r| r.to_string()).as_deref(),
@@ -756,7 +757,7 @@ impl Ctx {
         tx.audit_change(
             now,
             self.who(),
-            "child issue",
+            Action::ChildIssue.as_str(),
             Some(&parent.handle),
             &format!(
                 "delegated child {}, key {ski}, resources {resources}",
@@ -806,7 +807,7 @@ impl Ctx {
         tx.audit_change(
             now,
             self.who(),
-            "child revoke",
+            Action::ChildRevoke.as_str(),
             Some(&parent.handle),
             &format!("delegated child {}, key {ski}", child.handle),
             Some(&record.resources.to_string()),

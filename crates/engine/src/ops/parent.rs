@@ -28,6 +28,7 @@ use rpki::repository::cert::Cert;
 use rpki::rrdp::Hash;
 
 use super::*;
+use crate::audit::Action;
 use crate::bpki;
 use crate::transport::PeerTransport;
 use anchorage_store::{Peer, PeerKind};
@@ -212,7 +213,7 @@ impl Ctx {
             tx.audit_change(
                 now,
                 self.who(),
-                "roa remove",
+                Action::RoaRemove.as_str(),
                 Some(&ca.handle),
                 &format!("{payload} (no longer within the CA's resources)"),
                 Some(&payload.to_string()),
@@ -247,7 +248,7 @@ impl Ctx {
             tx.audit_change(
                 now,
                 self.who(),
-                "ca update",
+                Action::CaUpdate.as_str(),
                 Some(&child_handle),
                 &format!("resources '{}' ({why})", child.resources),
                 Some(&before),
@@ -374,7 +375,7 @@ impl Anchorage {
         tx.audit_change(
             now,
             self.ctx.who(),
-            "repository add",
+            Action::RepositoryAdd.as_str(),
             None,
             &format!(
                 "publishing at {} as {}",
@@ -443,7 +444,7 @@ impl Anchorage {
         tx.audit_change(
             now,
             self.ctx.who(),
-            "parent add",
+            Action::ParentAdd.as_str(),
             Some(handle),
             &format!(
                 "parent {} at {}",
@@ -683,7 +684,7 @@ impl Anchorage {
                 tx.audit_change(
                     now,
                     self.ctx.who(),
-                    "parent sync",
+                    Action::ParentSync.as_str(),
                     Some(handle),
                     &format!(
                         "certified by {} at {uri}: {resources}",
@@ -708,7 +709,7 @@ impl Anchorage {
                 tx.audit_change(
                     now,
                     self.ctx.who(),
-                    "parent sync",
+                    Action::ParentSync.as_str(),
                     Some(handle),
                     &format!("recertified at {uri}: {resources}"),
                     Some(&before.to_string()),
@@ -751,7 +752,7 @@ impl Anchorage {
             tx.audit_change(
                 now,
                 self.ctx.who(),
-                "parent sync",
+                Action::ParentSync.as_str(),
                 Some(handle),
                 "the parent lists no resources for this CA: everything below withdrawn",
                 Some(&before),

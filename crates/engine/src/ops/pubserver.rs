@@ -19,6 +19,7 @@ use rpki::rrdp::Hash;
 
 use super::delegation::{Received, Refusal, receive};
 use super::*;
+use crate::audit::Action;
 use anchorage_store::{Peer, PeerKind};
 
 /// A publisher as listed by `anchorage publisher list`.
@@ -130,7 +131,7 @@ impl Anchorage {
         tx.audit_change(
             now,
             self.ctx.who(),
-            "publisher add",
+            Action::PublisherAdd.as_str(),
             None,
             &format!("publisher {handle} at {sia_base}"),
             None,
@@ -179,7 +180,7 @@ impl Anchorage {
         tx.audit_change(
             now,
             self.ctx.who(),
-            "publisher remove",
+            Action::PublisherRemove.as_str(),
             None,
             &format!("publisher {handle}, {objects} objects withdrawn"),
             None,
@@ -300,7 +301,7 @@ impl Anchorage {
                         tx.audit(
                             now,
                             self.ctx.who(),
-                            "publisher delta",
+                            Action::PublisherDelta.as_str(),
                             None,
                             &format!(
                                 "publisher {publisher}: {} published, {} withdrawn",
