@@ -1,0 +1,263 @@
+//! Publication points: published objects, revocations and pending marks.
+
+use anchorage_ca_core::point::PublishedObject;
+use anchorage_ca_core::{PublicationPoint, Revocation};
+use bytes::Bytes;
+use rpki::repository::x509::Time;
+use rusqlite::{OptionalExtension, params};
+
+use crate::{Result, Tx, corrupt, from_secs, parse_serial, to_secs};
+
+/// A published file as stored, with its path and mtime.
+#[derive(Clone, Debug)]
+pub struct StoredFile {
+    /// The publication point directory, or '' for the module root.
+    pub dir: String,
+    /// The file name.
+    pub name: String,
+    /// The exact bytes.
+    pub bytes: Bytes,
+    /// Seconds since the epoch at which the bytes last changed.
+    pub mtime: i64,
+}
+
+impl Tx<'_> {
+    /// Loads the publication point of a CA.
+    pub fn point(&self, handle: &str) -> Result<PublicationPoint> {
+        self.load_point(handle, None)
+    }
+
+    /// The publication point of a CA with only the objects named `names`
+    /// loaded (see [`PublicationPoint::restore_partial`]): for adding or
+    /// replacing a few files of a large point without reading it all.
+    pub fn point_partial(&self, handle: &str, names: &[&str]) -> Result<PublicationPoint> {
+        self.load_point(handle, Some(names))
+    }
+
+    fn load_point(&self, handle: &str, names: Option<&[&str]>) -> Result<PublicationPoint> {
+        let (mft, crl): (i64, i64) = self.row(
+            "SELECT next_manifest_number, next_crl_number FROM cas WHERE handle = ?1",
+            [handle],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let row = |r: &rusqlite::Row<'_>| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        };
+        let rows: Vec<_> = match names {
+            None => self
+                .tx
+                .prepare_cached(
+                    "SELECT name, bytes, serial, not_after FROM objects WHERE dir = ?1",
+                )?
+                .query_map([handle], row)?
+                .collect::<std::result::Result<_, _>>()?,
+            // One primary-key lookup per name, not a scan of the point.
+            Some(names) => {
+                let mut stmt = self.tx.prepare_cached(
+                    "SELECT name, bytes, serial, not_after FROM objects WHERE dir = ?1 AND name = ?2",
+                )?;
+                let mut found = Vec::new();
+                for name in names {
+                    if let Some(r) = stmt.query_row([handle, name], row).optional()? {
+                        found.push(r);
+                    }
+                }
+                found
+            }
+        };
+        let mut objects = Vec::new();
+        for (name, bytes, serial, not_after) in rows {
+            objects.push(PublishedObject {
+                name,
+                bytes: Bytes::from(bytes),
+                serial: serial.as_deref().map(parse_serial).transpose()?,
+                not_after: from_secs(not_after)?,
+            });
+        }
+        let number = |n: i64, what| u64::try_from(n).map_err(|_| corrupt(what, n));
+        let (mft, crl) = (number(mft, "manifest number")?, number(crl, "CRL number")?);
+        if names.is_some() {
+            // A partial point is never refreshed and its new revocations
+            // are inserted one by one (`save_point`): it needs none loaded.
+            return Ok(PublicationPoint::restore_partial(objects, mft, crl));
+        }
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT serial, revoked_at, expires FROM revocations WHERE ca = ?1")?;
+        let rows = stmt.query_map([handle], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut revocations = Vec::new();
+        for row in rows {
+            let (serial, revoked_at, expires) = row?;
+            revocations.push(Revocation {
+                serial: parse_serial(&serial)?,
+                revoked_at: from_secs(revoked_at)?,
+                expires: from_secs(expires)?,
+            });
+        }
+        Ok(PublicationPoint::restore(objects, revocations, mft, crl))
+    }
+
+    /// Writes the changes of a publication point.
+    ///
+    /// `now` becomes the mtime of changed files, or one second after their
+    /// previous mtime if that is later, so every new version has a new mtime.
+    pub fn save_point(&self, handle: &str, point: &PublicationPoint, now: Time) -> Result<()> {
+        for name in point.removed() {
+            self.exec(
+                "DELETE FROM objects WHERE dir = ?1 AND name = ?2",
+                [handle, name],
+            )?;
+        }
+        for obj in point.changed() {
+            self.put_object(handle, obj, now)?;
+        }
+        // Revocations mostly only grow: insert what is new, and rewrite
+        // the list only when expired entries were dropped from it.
+        let (added, dropped) = point.revocation_changes();
+        let mut insert = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO revocations (ca, serial, revoked_at, expires) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let rows: Vec<&Revocation> = if dropped {
+            self.tx
+                .execute("DELETE FROM revocations WHERE ca = ?1", [handle])?;
+            point.revocations.iter().collect()
+        } else {
+            added.collect()
+        };
+        for r in rows {
+            insert.execute(params![
+                handle,
+                r.serial.to_string(),
+                to_secs(r.revoked_at),
+                to_secs(r.expires)
+            ])?;
+        }
+        let number = |n: u64| i64::try_from(n).map_err(|_| corrupt("number", n));
+        self.exec(
+            "UPDATE cas SET next_manifest_number = ?2, next_crl_number = ?3,
+                point_version = point_version + 1 WHERE handle = ?1",
+            params![
+                handle,
+                number(point.next_manifest_number)?,
+                number(point.next_crl_number)?
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Writes one published file into `dir` ('' is the module root).
+    pub fn put_object(&self, dir: &str, obj: &PublishedObject, now: Time) -> Result<()> {
+        self.exec(
+            "INSERT INTO objects (dir, name, bytes, serial, not_after, mtime)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (dir, name) DO UPDATE SET
+                mtime = CASE WHEN objects.bytes = excluded.bytes THEN objects.mtime
+                             ELSE max(excluded.mtime, objects.mtime + 1) END,
+                bytes = excluded.bytes,
+                serial = excluded.serial,
+                not_after = excluded.not_after",
+            params![
+                dir,
+                obj.name,
+                obj.bytes.as_ref(),
+                obj.serial.map(|s| s.to_string()),
+                to_secs(obj.not_after),
+                to_secs(now)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Every published file, for writing the repository tree.
+    pub fn files(&self) -> Result<Vec<StoredFile>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT dir, name, bytes, mtime FROM objects ORDER BY dir, name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(StoredFile {
+                dir: r.get(0)?,
+                name: r.get(1)?,
+                bytes: Bytes::from(r.get::<_, Vec<u8>>(2)?),
+                mtime: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// The earliest expiry (seconds) of manifests, or of everything else
+    /// that carries a certificate (CA certificates, ROAs).
+    pub fn earliest_expiry(&self, manifests: bool) -> Result<Option<i64>> {
+        let sql = if manifests {
+            "SELECT min(not_after) FROM objects WHERE name LIKE '%.mft'"
+        } else {
+            "SELECT min(not_after) FROM objects WHERE serial IS NOT NULL AND name NOT LIKE '%.mft'"
+        };
+        Ok(self.row(sql, [], |r| r.get(0))?)
+    }
+
+    /// The number of published objects by file extension.
+    pub fn object_counts(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT substr(name, -3), count(*) FROM objects GROUP BY substr(name, -3) ORDER BY 1",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Notes that `handle`'s manifest and CRL must be reissued before the
+    /// next tree is written.
+    pub fn mark_pending(&self, handle: &str) -> Result<()> {
+        self.exec(
+            "INSERT OR IGNORE INTO pending_points (handle) VALUES (?1)",
+            [handle],
+        )?;
+        Ok(())
+    }
+
+    /// The points whose manifest and CRL are owed.
+    pub fn pending_points(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT handle FROM pending_points ORDER BY handle")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Clears the pending mark of one point.
+    pub fn clear_pending_of(&self, handle: &str) -> Result<()> {
+        self.exec("DELETE FROM pending_points WHERE handle = ?1", [handle])?;
+        Ok(())
+    }
+
+    /// The version of a CA's publication point: it rises with every
+    /// [`Self::save_point`], so work done on a point outside the write
+    /// lock can check that nobody saved it meanwhile. `None`: no such CA.
+    pub fn point_version(&self, handle: &str) -> Result<Option<i64>> {
+        Ok(self
+            .row(
+                "SELECT point_version FROM cas WHERE handle = ?1",
+                [handle],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Clears every pending mark.
+    pub fn clear_pending(&self) -> Result<()> {
+        self.exec("DELETE FROM pending_points", [])?;
+        Ok(())
+    }
+}
