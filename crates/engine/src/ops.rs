@@ -175,6 +175,7 @@ pub struct Shared {
     keys: Arc<KeyStore>,
     gate: Arc<anchorage_store::WriteGate>,
     publish_lock: Arc<std::sync::Mutex<()>>,
+    ca_locks: Arc<CaLocks>,
 }
 
 impl Shared {
@@ -184,7 +185,30 @@ impl Shared {
             keys: Arc::new(KeyStore::open(dir.keys())?),
             gate: Arc::new(anchorage_store::WriteGate::default()),
             publish_lock: Arc::new(std::sync::Mutex::new(())),
+            ca_locks: Arc::new(CaLocks::default()),
         })
+    }
+}
+
+/// One lock per CA for ROA batches: a batch holds its CA's from planning
+/// to commit, so batches on one CA take turns (the same tenant's) while
+/// every other CA's go on. Without it, a large batch signed outside the
+/// write lock would be planned again whenever a small change to its CA
+/// came first.
+#[derive(Default)]
+struct CaLocks {
+    locks: std::sync::Mutex<std::collections::HashMap<String, Arc<std::sync::Mutex<()>>>>,
+}
+
+impl CaLocks {
+    /// The lock of CA `handle`.
+    fn of(&self, handle: &str) -> Arc<std::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        if locks.len() > 1024 {
+            // Forget the locks nobody holds or waits for.
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        locks.entry(handle.to_string()).or_default().clone()
     }
 }
 
@@ -202,6 +226,8 @@ pub(crate) struct Ctx {
     /// Serialises tree and RRDP writes of this process (other processes
     /// meet at the data directory's publication lock).
     publish_lock: Arc<std::sync::Mutex<()>>,
+    /// Per-CA locks of ROA batches.
+    ca_locks: Arc<CaLocks>,
     /// Whether a tree write pushes to the remote repository itself;
     /// `serve` pushes from its own task instead, so a slow repository
     /// never holds up publication.
@@ -315,6 +341,7 @@ impl Anchorage {
                 dir,
                 keys: shared.keys,
                 publish_lock: shared.publish_lock,
+                ca_locks: shared.ca_locks,
                 push_inline: true,
                 limits: RoaLimits::default(),
                 peer_timeout: crate::transport::PEER_TIMEOUT,
@@ -427,6 +454,7 @@ impl Anchorage {
                 dir,
                 keys: shared.keys.clone(),
                 publish_lock: shared.publish_lock.clone(),
+                ca_locks: shared.ca_locks.clone(),
                 push_inline: true,
                 limits: RoaLimits::default(),
                 peer_timeout: crate::transport::PEER_TIMEOUT,
@@ -726,11 +754,13 @@ impl Anchorage {
     /// everything is checked and reported but nothing changes.
     ///
     /// The ROAs are signed before the store's write lock is taken, from
-    /// the configuration as read; the commit then checks that the CA's
-    /// ROA list and certificate are what they were, and plans and signs
-    /// again if another change came first. After a few such rounds this
-    /// process's other writers are held back while the batch is planned,
-    /// signed and committed, so a batch always ends.
+    /// the configuration as read, with the CA's batch lock held (batches
+    /// on one CA take turns; other CAs' go on). The commit checks that the
+    /// CA's ROA list and certificate are what they were, and plans and
+    /// signs again if something else changed them first (another process,
+    /// a parent sync). After a few such rounds this process's other
+    /// writers are held back while the batch is planned, signed and
+    /// committed, so a batch always ends.
     pub fn roa_batch(
         &mut self,
         handle: &str,
@@ -740,6 +770,8 @@ impl Anchorage {
         dry: bool,
     ) -> Result<RoaChanges> {
         const OPTIMISTIC_ROUNDS: usize = 3;
+        let ca_lock = self.ctx.ca_locks.of(handle);
+        let _this_ca = ca_lock.lock().unwrap_or_else(|p| p.into_inner());
         let gate = self.store.gate().clone();
         for round in 0..=OPTIMISTIC_ROUNDS {
             let held = (round == OPTIMISTIC_ROUNDS).then(|| gate.enter());
