@@ -1006,9 +1006,23 @@ mod tests {
             token: Option<&str>,
             body: &str,
         ) -> (StatusCode, HeaderMap, serde_json::Value) {
+            send_with(app, method, path, token, body, &[]).await
+        }
+
+        async fn send_with(
+            app: &Router,
+            method: &str,
+            path: &str,
+            token: Option<&str>,
+            body: &str,
+            headers: &[(header::HeaderName, &str)],
+        ) -> (StatusCode, HeaderMap, serde_json::Value) {
             let mut req = axum::http::Request::builder().method(method).uri(path);
             if let Some(t) = token {
                 req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            }
+            for (name, value) in headers {
+                req = req.header(name, *value);
             }
             let req = req
                 .header(header::CONTENT_TYPE, "application/json")
@@ -1091,18 +1105,16 @@ mod tests {
                 .to_str()
                 .unwrap()
                 .to_string();
-            let req = axum::http::Request::builder()
-                .method("POST")
-                .uri("/api/v1/cas/lir/roas")
-                .header(header::AUTHORIZATION, format!("Bearer {}", f.operator))
-                .header(header::CONTENT_TYPE, "application/json")
-                .header(header::IF_MATCH, stale)
-                .body(Body::from(
-                    r#"{"add": [{"asn": 64496, "prefix": "192.0.2.0/25"}]}"#,
-                ))
-                .unwrap();
-            let resp = f.app.clone().oneshot(req).await.unwrap();
-            assert_eq!(resp.status(), StatusCode::PRECONDITION_FAILED);
+            let (status, _, body) = send_with(
+                &f.app,
+                "POST",
+                "/api/v1/cas/lir/roas",
+                Some(&f.operator),
+                r#"{"add": [{"asn": 64496, "prefix": "192.0.2.0/25"}]}"#,
+                &[(header::IF_MATCH, &stale)],
+            )
+            .await;
+            assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
         }
     }
 }

@@ -77,6 +77,15 @@ fn distinct_origins(count: u32) -> Value {
     json!({ "add": add })
 }
 
+/// A data directory with two tenants: `big` (1,023 origins, 10.0.0.0/8)
+/// and `small` (one origin, one /24).
+fn two_tenants(tmp: &std::path::Path) -> Cli {
+    let cli = Cli::init(&tmp.join("d"));
+    cli.ca_create("big", None, "AS64512-AS65534, 10.0.0.0/8");
+    cli.ca_create("small", None, "AS64496, 192.0.2.0/24");
+    cli
+}
+
 fn roa_count(cli: &Cli, handle: &str) -> usize {
     cli.json(&["roa", "list", handle]).as_array().unwrap().len()
 }
@@ -191,9 +200,7 @@ fn a_hanging_parent_and_repository_stall_nothing_else() {
 #[test]
 fn one_tenants_huge_batch_does_not_hold_up_another() {
     let tmp = tempfile::tempdir().unwrap();
-    let cli = Cli::init(&tmp.path().join("d"));
-    cli.ca_create("big", None, "AS64512-AS65534, 10.0.0.0/8");
-    cli.ca_create("small", None, "AS64496, 192.0.2.0/24");
+    let cli = two_tenants(tmp.path());
     let s = serve(&cli, "");
     let big_op = token(&cli, &["--role", "ca-operator", "--ca", "big"]);
     let small_op = token(&cli, &["--role", "ca-operator", "--ca", "small"]);
@@ -258,9 +265,7 @@ fn one_tenants_huge_batch_does_not_hold_up_another() {
 #[test]
 fn a_crash_during_a_large_batch_leaves_all_of_it_or_none() {
     let tmp = tempfile::tempdir().unwrap();
-    let cli = Cli::init(&tmp.path().join("d"));
-    cli.ca_create("big", None, "AS64512-AS65534, 10.0.0.0/8");
-    cli.ca_create("small", None, "AS64496, 192.0.2.0/24");
+    let cli = two_tenants(tmp.path());
     let admin = token(&cli, &["--role", "admin"]);
 
     // Aborted with everything written but the commit: nothing is seen.

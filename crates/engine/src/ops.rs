@@ -1590,39 +1590,16 @@ impl Ctx {
             };
             Ok(Some(obj))
         };
-        if plan.signed.len() <= 2 {
-            return plan
-                .signed
-                .iter()
-                .map(|(asn, p)| Ok((*asn, sign(*asn, p)?)))
-                .collect();
-        }
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(plan.signed.len());
-        let per_thread = plan.signed.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = plan
-                .signed
-                .chunks(per_thread)
-                .map(|chunk| {
-                    scope.spawn(|| {
-                        chunk
-                            .iter()
-                            .map(|(asn, p)| Ok((*asn, sign(*asn, p)?)))
-                            .collect::<Result<Vec<_>>>()
-                    })
-                })
-                .collect();
-            let mut out = Vec::with_capacity(plan.signed.len());
-            for w in workers {
-                out.extend(w.join().map_err(|_| {
-                    anchorage_ca_core::CaError::Signing("a signing thread panicked".into())
-                })??);
-            }
-            Ok(out)
-        })
+        let mut signed: Vec<(u32, &[RoaPayload], Option<PublishedObject>)> = plan
+            .signed
+            .iter()
+            .map(|(asn, p)| (*asn, p.as_slice(), None))
+            .collect();
+        on_all_cores(&mut signed, |(asn, payloads, obj)| {
+            *obj = sign(*asn, payloads)?;
+            Ok(())
+        })?;
+        Ok(signed.into_iter().map(|(asn, _, obj)| (asn, obj)).collect())
     }
 
     /// Issues a new manifest and CRL for every point of `owed`, on all
@@ -1633,29 +1610,8 @@ impl Ctx {
         owed: &mut [(Issuer, PublicationPoint, String)],
         now: Time,
     ) -> Result<()> {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(owed.len().max(1));
-        let per_thread = owed.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = owed
-                .chunks_mut(per_thread)
-                .map(|chunk| {
-                    scope.spawn(move || {
-                        for (issuer, point, _) in chunk.iter_mut() {
-                            point.refresh(&*self.keys, issuer, now, &self.timing)?;
-                        }
-                        Ok::<(), anchorage_ca_core::CaError>(())
-                    })
-                })
-                .collect();
-            for w in workers {
-                w.join().map_err(|_| {
-                    anchorage_ca_core::CaError::Signing("a signing thread panicked".into())
-                })??;
-            }
-            Ok(())
+        on_all_cores(owed, |(issuer, point, _)| {
+            Ok(point.refresh(&*self.keys, issuer, now, &self.timing)?)
         })
     }
 
@@ -1895,6 +1851,34 @@ impl Ctx {
         point.withdraw(file, now);
         Ok(())
     }
+}
+
+/// Runs `work` on every item, the items split over all cores (one item
+/// alone, or two, in this thread: threads would cost more than they save).
+fn on_all_cores<T: Send>(
+    items: &mut [T],
+    work: impl Fn(&mut T) -> Result<()> + Sync,
+) -> Result<()> {
+    if items.len() <= 2 {
+        return items.iter_mut().try_for_each(work);
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    let per_thread = items.len().div_ceil(threads);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks_mut(per_thread)
+            .map(|chunk| scope.spawn(move || chunk.iter_mut().try_for_each(work)))
+            .collect();
+        for w in workers {
+            w.join().map_err(|_| {
+                anchorage_ca_core::CaError::Signing("a signing thread panicked".into())
+            })??;
+        }
+        Ok(())
+    })
 }
 
 /// The objects of `point` (ROAs and certificates; manifests and CRLs go

@@ -328,8 +328,7 @@ impl Signer for KeyStore {
             Some(key) => key,
             None => RsaKey::generate()?,
         };
-        let sig = key.sign(algorithm, data.as_ref(), &self.rng)?;
-        Ok((sig, key.public))
+        sign_once(key, algorithm, data.as_ref(), &self.rng)
     }
 
     fn rand(&self, target: &mut [u8]) -> Result<(), Self::Error> {
@@ -376,14 +375,24 @@ impl Signer for FreshKeys<'_> {
         data: &D,
     ) -> Result<(Signature<Alg>, PublicKey), Self::Error> {
         // RFC 6487 §3: a fresh key for every signed object, used once.
-        let key = RsaKey::generate()?;
-        let sig = key.sign(algorithm, data.as_ref(), &self.0.rng)?;
-        Ok((sig, key.public))
+        sign_once(RsaKey::generate()?, algorithm, data.as_ref(), &self.0.rng)
     }
 
     fn rand(&self, target: &mut [u8]) -> Result<(), Self::Error> {
         self.0.rand(target)
     }
+}
+
+/// Signs `data` with a one-time `key`, which is dropped here; returns the
+/// signature and the public key for the EE certificate.
+fn sign_once<Alg: SignatureAlgorithm>(
+    key: RsaKey,
+    algorithm: Alg,
+    data: &[u8],
+    rng: &SystemRandom,
+) -> Result<(Signature<Alg>, PublicKey), KeysError> {
+    let sig = key.sign(algorithm, data, rng)?;
+    Ok((sig, key.public))
 }
 
 /// Creates a directory (and parents) readable only by its owner.

@@ -119,6 +119,30 @@ fn client(api: &Api, tenant: &Tenant, until: impl Fn() -> bool, pace: Option<Dur
     s
 }
 
+/// Runs one client per tenant until `end`, back to back or each every
+/// `pace` (their starts spread over one period); all their samples.
+fn clients(api: &Api, tenants: &[Tenant], end: Instant, pace: Option<Duration>) -> Samples {
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = tenants
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                scope.spawn(move || {
+                    if let Some(pace) = pace {
+                        std::thread::sleep(pace.mul_f64(i as f64 / tenants.len() as f64));
+                    }
+                    client(api, t, || Instant::now() >= end, pace)
+                })
+            })
+            .collect();
+        let mut all = Samples::default();
+        for w in workers {
+            all.merge(w.join().unwrap_or_default());
+        }
+        all
+    })
+}
+
 /// A peer that accepts every connection and never answers; counts the
 /// requests it was sent.
 fn hanging_peer() -> anyhow::Result<(u16, Arc<AtomicUsize>)> {
@@ -327,17 +351,7 @@ pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
     // 2. 20 clients, one CA each, back to back, for 30 s.
     let end = Instant::now() + Duration::from_secs(30);
     let started = Instant::now();
-    let many = std::thread::scope(|scope| {
-        let workers: Vec<_> = tenants[1..=CLIENTS]
-            .iter()
-            .map(|t| scope.spawn(|| client(&api, t, || Instant::now() >= end, None)))
-            .collect();
-        let mut all = Samples::default();
-        for w in workers {
-            all.merge(w.join().unwrap_or_default());
-        }
-        all
-    });
+    let many = clients(&api, &tenants[1..=CLIENTS], end, None);
     let wall = started.elapsed().as_secs_f64();
     ensure!(
         many.errors.is_empty(),
@@ -389,25 +403,7 @@ pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
     std::thread::sleep(Duration::from_secs(5));
     let pace = Duration::from_secs_f64(CLIENTS as f64 / offered);
     let end = Instant::now() + Duration::from_secs(30);
-    let paced = std::thread::scope(|scope| {
-        let workers: Vec<_> = tenants[1..=CLIENTS]
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let api = &api;
-                scope.spawn(move || {
-                    // Spread the clients' starts over one period.
-                    std::thread::sleep(pace.mul_f64(i as f64 / CLIENTS as f64));
-                    client(api, t, || Instant::now() >= end, Some(pace))
-                })
-            })
-            .collect();
-        let mut all = Samples::default();
-        for w in workers {
-            all.merge(w.join().unwrap_or_default());
-        }
-        all
-    });
+    let paced = clients(&api, &tenants[1..=CLIENTS], end, Some(pace));
     ensure!(paced.errors.is_empty(), "paced clients: {:?}", paced.errors);
     let ms = paced.sorted_ms();
     let p99 = percentile(&ms, 0.99);
