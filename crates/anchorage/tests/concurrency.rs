@@ -24,6 +24,15 @@ use rpki::ca::publication::Base64;
 use rpki::uri;
 use serde_json::{Value, json};
 
+/// The tests here each load both cores (hundreds of key generations, a
+/// serve with its validator): they run one at a time, so that what one
+/// asserts about order is not decided by another's load.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// What a hanging peer saw: each request line, and whether the client
 /// has given up on it (closed the connection).
 #[derive(Default)]
@@ -92,6 +101,7 @@ fn roa_count(cli: &Cli, handle: &str) -> usize {
 
 #[test]
 fn a_hanging_parent_and_repository_stall_nothing_else() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let cli = Cli::init(&tmp.path().join("d"));
     cli.ca_create("member", None, "AS64510, 192.0.2.0/24");
@@ -145,7 +155,7 @@ fn a_hanging_parent_and_repository_stall_nothing_else() {
     let s = serve(
         &cli,
         &format!(
-            "peer_timeout_seconds = 15\nparent_sync_seconds = 2\nmetrics_public = true\nrtr_listen = \"127.0.0.1:{rtr}\"\n"
+            "peer_timeout_seconds = 30\nparent_sync_seconds = 2\nmetrics_public = true\nrtr_listen = \"127.0.0.1:{rtr}\"\n"
         ),
     );
     let sent = |path: &str| {
@@ -199,6 +209,7 @@ fn a_hanging_parent_and_repository_stall_nothing_else() {
 
 #[test]
 fn one_tenants_huge_batch_does_not_hold_up_another() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let cli = two_tenants(tmp.path());
     let s = serve(&cli, "");
@@ -264,6 +275,7 @@ fn one_tenants_huge_batch_does_not_hold_up_another() {
 
 #[test]
 fn a_crash_during_a_large_batch_leaves_all_of_it_or_none() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let cli = two_tenants(tmp.path());
     let admin = token(&cli, &["--role", "admin"]);
@@ -334,6 +346,7 @@ fn a_crash_during_a_large_batch_leaves_all_of_it_or_none() {
 
 #[test]
 fn per_ca_limits_refuse_a_batch_whole() {
+    let _serial = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();
     let cli = Cli::init(&tmp.path().join("d"));
     cli.ca_create("big", None, "AS64512-AS65534, 10.0.0.0/8");
