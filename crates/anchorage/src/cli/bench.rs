@@ -1,0 +1,66 @@
+//! `anchorage bench`: measure issuance and publication, and the RTR cache it runs.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+/// The options of `anchorage bench`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// How big a repository to build.
+    #[arg(long, value_enum, default_value_t = anchorage::bench::Scale::Small)]
+    scale: anchorage::bench::Scale,
+    /// Also write the report as JSON here.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Build the repository here (and keep it) instead of a temporary directory.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+    /// Where the validation repository is built once and reused.
+    #[arg(long, value_name = "DIR", default_value_os_t = std::env::temp_dir().join("anchorage-bench-fixture"))]
+    fixture_dir: PathBuf,
+    /// Run only these parts (repeatable) [default: all].
+    #[arg(long, value_enum, value_name = "PART")]
+    only: Vec<anchorage::bench::Part>,
+    /// ROA changes in the burst [default: 100 small, 1,000 rir].
+    #[arg(long, value_name = "N")]
+    burst: Option<usize>,
+    /// Build the scale repository for at most this many minutes, then
+    /// measure what exists (the next run goes on building).
+    #[arg(long, value_name = "MINUTES")]
+    build_minutes: Option<f64>,
+}
+
+/// Runs `anchorage bench`: prints the report's table, writes its JSON if asked.
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let budget = args
+        .build_minutes
+        .map(|m| std::time::Duration::from_secs_f64(m.max(0.0) * 60.0));
+    let report = anchorage::bench::run(
+        args.scale,
+        args.keep.as_deref(),
+        &args.fixture_dir,
+        &args.only,
+        args.burst,
+        budget,
+    )?;
+    print!("{}", anchorage::bench::table(&report));
+    if let Some(path) = args.output {
+        std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The options of the hidden `anchorage rtr-bench-cache`.
+#[derive(clap::Args, Debug)]
+pub struct RtrBenchCacheArgs {
+    /// How many VRPs.
+    #[arg(long)]
+    vrps: usize,
+}
+
+/// Runs `anchorage rtr-bench-cache`: the RTR cache side of `bench`.
+pub fn rtr_bench_cache(args: RtrBenchCacheArgs) -> anyhow::Result<()> {
+    anchorage::bench::rtr_cache_main(args.vrps)
+}

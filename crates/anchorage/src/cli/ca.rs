@@ -1,0 +1,188 @@
+//! `anchorage ca ...`: create, list, show, update and delete hosted CAs,
+//! locally or against a `--server`.
+
+use anchorage::format::Format;
+use anchorage::remote::Remote;
+use anchorage::report::CaDetails;
+use anchorage_ca_core::ResourceSet;
+use clap::Subcommand;
+
+use super::{Env, json};
+
+/// `anchorage ca ...`
+#[derive(Subcommand, Debug)]
+pub enum CaCommand {
+    /// Create a hosted CA.
+    Create {
+        /// The new CA's handle.
+        handle: String,
+        /// Its resources; must be within the parent's.
+        #[arg(long)]
+        resources: ResourceSet,
+        /// The parent CA (default: the online CA).
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// List CAs.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show a CA.
+    Show {
+        /// The CA's handle.
+        handle: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Delete a CA without children: revoke its certificate, withdraw its objects.
+    Delete {
+        /// The CA's handle.
+        handle: String,
+    },
+    /// Change a CA's resources: its parent reissues its certificate.
+    Update {
+        /// The CA's handle.
+        handle: String,
+        /// The new resources; must be within the parent's and cover the
+        /// CA's ROAs and children.
+        #[arg(long)]
+        resources: ResourceSet,
+    },
+}
+
+/// Runs `anchorage ca ...`, against `remote` if given, else on the data directory.
+pub fn run(env: &Env, remote: Option<&Remote>, cmd: CaCommand) -> anyhow::Result<()> {
+    match cmd {
+        CaCommand::Create {
+            handle,
+            resources,
+            parent,
+        } => create(env, remote, &handle, resources, parent.as_deref()),
+        CaCommand::Update { handle, resources } => update(env, remote, &handle, resources),
+        CaCommand::List { format } => list(env, remote, format),
+        CaCommand::Show { handle, format } => show(env, remote, &handle, format),
+        CaCommand::Delete { handle } => delete(env, remote, &handle),
+    }
+}
+
+/// `anchorage ca create`.
+fn create(
+    env: &Env,
+    remote: Option<&Remote>,
+    handle: &str,
+    resources: ResourceSet,
+    parent: Option<&str>,
+) -> anyhow::Result<()> {
+    let (handle, parent, resources) = match remote {
+        Some(r) => {
+            let d = r.create_ca(handle, &resources.to_string(), parent)?;
+            (d.handle, d.parent, d.resources)
+        }
+        None => {
+            let ca = env.open()?.create_ca(handle, resources, parent)?;
+            (ca.handle, ca.parent, ca.resources.to_string())
+        }
+    };
+    println!(
+        "created CA '{handle}' under '{}' with {resources}",
+        parent.as_deref().unwrap_or("-"),
+    );
+    Ok(())
+}
+
+/// `anchorage ca update`.
+fn update(
+    env: &Env,
+    remote: Option<&Remote>,
+    handle: &str,
+    resources: ResourceSet,
+) -> anyhow::Result<()> {
+    let now = match remote {
+        Some(r) => r.update_ca(handle, &resources.to_string())?.resources,
+        None => env
+            .open()?
+            .update_ca_resources(handle, resources)?
+            .resources
+            .to_string(),
+    };
+    println!("CA '{handle}' now holds {now}; certificate reissued");
+    Ok(())
+}
+
+/// `anchorage ca list`.
+fn list(env: &Env, remote: Option<&Remote>, format: Format) -> anyhow::Result<()> {
+    let cas = match remote {
+        Some(r) => r.list_cas()?,
+        None => env.open()?.list_cas()?,
+    };
+    if format == Format::Json {
+        return json(&cas);
+    }
+    println!("{:<20} {:<20} {:>6}  RESOURCES", "HANDLE", "PARENT", "ROAS");
+    for ca in cas {
+        println!(
+            "{:<20} {:<20} {:>6}  {}",
+            ca.handle,
+            ca.parent.as_deref().unwrap_or("-"),
+            ca.roa_payloads,
+            ca.resources
+        );
+    }
+    Ok(())
+}
+
+/// `anchorage ca show`.
+fn show(env: &Env, remote: Option<&Remote>, handle: &str, format: Format) -> anyhow::Result<()> {
+    let d = match remote {
+        Some(r) => r.show_ca(handle)?,
+        None => env.open()?.show_ca(handle)?,
+    };
+    if format == Format::Json {
+        return json(&d);
+    }
+    print_ca(&d);
+    Ok(())
+}
+
+/// Prints a CA's details as `anchorage ca show` does for people.
+fn print_ca(d: &CaDetails) {
+    println!("handle:               {}", d.handle);
+    println!(
+        "parent:               {}",
+        d.parent.as_deref().unwrap_or("-")
+    );
+    println!("children:             {}", d.children.join(", "));
+    println!("resources:            {}", d.resources);
+    println!("key:                  {}", d.key_id);
+    println!("certificate:          {}", d.cert_uri);
+    println!("certificate serial:   {}", d.cert_serial);
+    println!("certificate expires:  {}", d.cert_not_after);
+    println!("repository:           {}", d.repository);
+    println!(
+        "manifest next update: {}",
+        d.manifest_next_update.as_deref().unwrap_or("-")
+    );
+    println!("next manifest number: {}", d.next_manifest_number);
+    println!("revoked certificates: {}", d.revoked);
+    println!("objects:");
+    for o in &d.objects {
+        println!("  {}  ({} bytes, until {})", o.uri, o.size, o.not_after);
+    }
+    println!("ROAs:");
+    for r in &d.roas {
+        println!("  AS{} {} max {}", r.asn, r.prefix, r.max_length);
+    }
+}
+
+/// `anchorage ca delete`.
+fn delete(env: &Env, remote: Option<&Remote>, handle: &str) -> anyhow::Result<()> {
+    match remote {
+        Some(r) => r.delete_ca(handle)?,
+        None => env.open()?.delete_ca(handle)?,
+    }
+    println!("deleted CA '{handle}': certificate revoked, objects withdrawn");
+    Ok(())
+}

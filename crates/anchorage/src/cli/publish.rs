@@ -1,0 +1,26 @@
+//! `anchorage publish`: reissue whatever is due and write the rsync tree.
+
+use anchorage::format::Format;
+
+use super::{Env, json};
+
+/// The options of `anchorage publish`.
+#[derive(clap::Args, Debug)]
+pub struct PublishArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Runs `anchorage publish` and prints its report.
+pub fn run(env: &Env, args: PublishArgs) -> anyhow::Result<()> {
+    let report = env.open()?.publish()?;
+    if args.format == Format::Json {
+        return json(&report);
+    }
+    println!(
+        "published: {} publication points refreshed, {} objects reissued, {} files ({} written)",
+        report.refreshed_points, report.reissued_objects, report.files, report.written
+    );
+    Ok(())
+}

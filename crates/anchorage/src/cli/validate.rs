@@ -1,0 +1,137 @@
+//! `anchorage validate`: fetch and validate a repository from its TAL, as a relying party does.
+
+use std::path::PathBuf;
+
+use anchorage_validator::Validation;
+use anchorage_validator::fetch::{Fetcher, RsyncFetcher};
+use anyhow::Context;
+use clap::ValueEnum;
+
+/// VRP output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VrpFormat {
+    /// rpki-client's CSV: ASN,IP Prefix,Max Length,Trust Anchor,Expires.
+    Csv,
+    /// JSON: metadata, roas (rpki-client's fields) and rejected objects.
+    Json,
+}
+
+/// The options of `anchorage validate`.
+#[derive(clap::Args, Debug)]
+pub struct ValidateArgs {
+    /// The TAL.
+    #[arg(long)]
+    tal: PathBuf,
+    /// Fetch over rsync only (by default RRDP first, rsync as fallback).
+    #[arg(long)]
+    rsync_only: bool,
+    /// Fetch nothing: validate what an earlier run left in the cache
+    /// (its rsync copies), like `rpki-client -n`.
+    #[arg(long, conflicts_with = "rsync_only")]
+    no_fetch: bool,
+    /// Also trust the CA certificates in this PEM file for HTTPS (RRDP
+    /// servers with a private CA); the system's trust store is always used.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// Output format: rpki-client's CSV or JSON.
+    #[arg(long, value_enum, default_value_t = VrpFormat::Csv)]
+    format: VrpFormat,
+    /// Write the VRPs here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The local cache of fetched files.
+    #[arg(long, value_name = "DIR", default_value = "anchorage-rp-cache")]
+    cache: PathBuf,
+    /// The rsync program (e.g. a wrapper adding --port).
+    #[arg(long, value_name = "PATH", default_value = "rsync")]
+    rsync_program: PathBuf,
+}
+
+/// Runs `anchorage validate`: the VRPs to the output, rejections and counts to standard error.
+pub fn run(args: ValidateArgs) -> anyhow::Result<()> {
+    let mut fetcher = fetcher(&args)?;
+    let v = anchorage_validator::validate(&args.tal, &mut fetcher, true)?;
+    let text = vrp_text(&v, args.format)?;
+    match args.output {
+        Some(path) => {
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{text}"),
+    }
+    print_summary(&v);
+    Ok(())
+}
+
+/// The fetcher the options ask for: offline, rsync only, or RRDP with rsync fallback.
+fn fetcher(args: &ValidateArgs) -> anyhow::Result<Fetcher> {
+    let rsync = RsyncFetcher::new(&args.cache, &args.rsync_program);
+    Ok(if args.no_fetch {
+        Fetcher::rsync_only(RsyncFetcher::offline(&args.cache))
+    } else if args.rsync_only {
+        Fetcher::rsync_only(rsync)
+    } else {
+        let pem = match &args.ca_cert {
+            Some(path) => {
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
+            }
+            None => Vec::new(),
+        };
+        let rrdp = anchorage_validator::rrdp::RrdpFetcher::new(&args.cache, &pem)?;
+        Fetcher::with_rrdp(rsync, rrdp)
+    })
+}
+
+/// The VRPs in the output format: rpki-client's CSV, or JSON with metadata.
+fn vrp_text(v: &Validation, format: VrpFormat) -> anyhow::Result<String> {
+    Ok(match format {
+        VrpFormat::Csv => {
+            let mut s = String::from("ASN,IP Prefix,Max Length,Trust Anchor,Expires\n");
+            for r in &v.vrps {
+                s.push_str(&format!(
+                    "AS{},{},{},{},{}\n",
+                    r.asn, r.prefix, r.max_length, r.ta, r.expires
+                ));
+            }
+            s
+        }
+        VrpFormat::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "metadata": {
+                    "cas": v.cas,
+                    "manifests": v.manifests,
+                    "roas": v.roas,
+                    "vrps": v.vrps.len(),
+                    "rejected": v.rejected.len(),
+                    "fetch": v.fetch,
+                },
+                "roas": v.vrps,
+                "rejected": v.rejected,
+            }))? + "\n"
+        }
+    })
+}
+
+/// Prints the rejected objects, the fetch counts and the totals on standard error.
+fn print_summary(v: &Validation) {
+    for r in &v.rejected {
+        eprintln!("rejected {}: {}", r.uri, r.reason);
+    }
+    let f = &v.fetch;
+    eprintln!(
+        "fetched: RRDP {} snapshots, {} deltas, {} unchanged, {} failed; rsync {} modules ({} fallbacks)",
+        f.rrdp.snapshots,
+        f.rrdp.deltas,
+        f.rrdp.unchanged,
+        f.rrdp.failed,
+        f.rsync_modules,
+        f.rsync_fallbacks
+    );
+    eprintln!(
+        "validated {} CAs, {} manifests, {} ROAs: {} VRPs, {} rejected",
+        v.cas,
+        v.manifests,
+        v.roas,
+        v.vrps.len(),
+        v.rejected.len()
+    );
+}
