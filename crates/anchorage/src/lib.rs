@@ -17,26 +17,20 @@
 //!   output formats.
 //! * [`remote`] — the CLI's client for a running `serve`.
 //! * [`bgp`] — BGP tables for the RFC 9319 checks.
-//! * [`demo`] — the README's demo: a small RIR hierarchy, validated.
-//! * [`bench`] and [`fixture`] — `anchorage bench` and the large
-//!   repository it validates.
-//! * [`oracle`] — runs independent tools on our output: a real
-//!   `rsync --daemon` serving the tree, rpki-client and FORT fetching it.
+//!
+//! The demo, the benchmark and its fixture are in `anchorage-tools`; the
+//! independent validators the demo and the tests run, in
+//! `anchorage-testkit`.
 #![forbid(unsafe_code)]
 
 pub mod api;
-pub mod bench;
 pub mod bgp;
 pub mod config;
-pub mod demo;
-pub mod fixture;
 pub mod format;
 pub mod openapi;
-pub mod oracle;
 pub mod peers_cli;
 pub mod protocols;
 pub mod remote;
-pub mod rsyncd;
 pub mod serve;
 pub mod transport;
 

@@ -32,7 +32,7 @@ use tokio::sync::watch;
 
 use crate::datadir::DataDir;
 use crate::ops::{Anchorage, EnginePool, PoolSettings};
-use crate::rsyncd;
+use anchorage_publication::rsyncd;
 
 /// Options of `serve`.
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@
 
 mod common;
 
-use anchorage::oracle::{self, RsyncDaemon};
+use anchorage_testkit::{self as oracle, RsyncDaemon};
 use common::api::{Client, serve, state, token, wait_published};
 use common::{Cli, assert_accepted, require, vrps};
 use serde_json::{Value, json};

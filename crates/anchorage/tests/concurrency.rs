@@ -108,7 +108,7 @@ fn a_hanging_parent_and_repository_stall_nothing_else() {
 
     // A remote parent and repository (RFC 8183 responses of a peer with
     // its own identity) at a port where nothing answers yet.
-    let port = anchorage::oracle::free_port().unwrap();
+    let port = anchorage_testkit::free_port().unwrap();
     let peer = External::new("rir", &tmp.path().join("peer-keys"));
     let id = Base64::from_content(&peer.id_cert.to_bytes());
     let service = |path: &str| ServiceUri::Http(format!("http://127.0.0.1:{port}/{path}"));
@@ -151,7 +151,7 @@ fn a_hanging_parent_and_repository_stall_nothing_else() {
 
     // Now the port accepts connections and never answers.
     let seen = hang_on(TcpListener::bind(("127.0.0.1", port)).unwrap());
-    let rtr = anchorage::oracle::free_port().unwrap();
+    let rtr = anchorage_testkit::free_port().unwrap();
     let s = serve(
         &cli,
         &format!(
@@ -263,7 +263,7 @@ fn one_tenants_huge_batch_does_not_hold_up_another() {
     std::fs::create_dir_all(&work).unwrap();
     let rsyncd = cli.serve(&work);
     let mut expected: std::collections::BTreeSet<_> = (0..BIG)
-        .map(|i| anchorage::oracle::Vrp {
+        .map(|i| anchorage_testkit::Vrp {
             asn: 64512 + i,
             prefix: format!("10.{}.{}.0/24", i / 256, i % 256),
             max_length: 24,

@@ -142,7 +142,7 @@ fn delegated_child_gets_a_certificate_and_publishes_its_roa() {
     .unwrap();
     let v4 = shrunk.v4_resources().to_blocks().unwrap();
     assert_eq!(v4.as_v4().to_string(), "10.0.1.0/24");
-    let run = anchorage::oracle::rpki_client(&cli.tal(), &rsyncd, &work.join("rc2")).unwrap();
+    let run = anchorage_testkit::rpki_client(&cli.tal(), &rsyncd, &work.join("rc2")).unwrap();
     assert_eq!(
         run.vrps,
         vrps(&[(64500, "192.0.2.0/24", 24)]),

@@ -13,7 +13,7 @@ use std::fs;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anchorage::oracle::{self, Vrp};
+use anchorage_testkit::{self as oracle, Vrp};
 use common::{Cli, require};
 use rpki::repository::Manifest;
 

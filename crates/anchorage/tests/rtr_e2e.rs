@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use anchorage::oracle::{self, RsyncDaemon, Vrp};
+use anchorage_testkit::{self as oracle, RsyncDaemon, Vrp};
 use common::{Cli, assert_accepted, require, vrps};
 
 fn free_port() -> u16 {

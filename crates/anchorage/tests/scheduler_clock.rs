@@ -12,8 +12,8 @@ use std::time::Duration;
 use anchorage::clock::Clock;
 use anchorage::datadir::DataDir;
 use anchorage::ops::Anchorage;
-use anchorage::oracle;
 use anchorage::serve::next_wake;
+use anchorage_testkit as oracle;
 use chrono::{DateTime, Utc};
 use common::{Cli, assert_accepted, require, vrps};
 

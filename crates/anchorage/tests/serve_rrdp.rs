@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anchorage::oracle::{self, RsyncDaemon};
+use anchorage_testkit::{self as oracle, RsyncDaemon};
 use common::tls::TestTls;
 use common::{Cli, anchorage_validate_with, assert_accepted, require, vrps};
 

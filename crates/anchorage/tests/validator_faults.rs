@@ -12,7 +12,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use anchorage::oracle::{self, RsyncDaemon};
+use anchorage_testkit::{self as oracle, RsyncDaemon};
 use common::faults::{self, Faults};
 use common::{Cli, anchorage_validate, require, vrps};
 use rpki::repository::x509::Validity;

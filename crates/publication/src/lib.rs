@@ -13,6 +13,8 @@
 //! plus one directory entry per file.
 #![forbid(unsafe_code)]
 
+pub mod rsyncd;
+
 use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Write};

@@ -8,8 +8,8 @@ use anyhow::Context;
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// How big a repository to build.
-    #[arg(long, value_enum, default_value_t = anchorage::bench::Scale::Small)]
-    scale: anchorage::bench::Scale,
+    #[arg(long, value_enum, default_value_t = anchorage_tools::bench::Scale::Small)]
+    scale: anchorage_tools::bench::Scale,
     /// Also write the report as JSON here.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -21,7 +21,7 @@ pub struct BenchArgs {
     fixture_dir: PathBuf,
     /// Run only these parts (repeatable) [default: all].
     #[arg(long, value_enum, value_name = "PART")]
-    only: Vec<anchorage::bench::Part>,
+    only: Vec<anchorage_tools::bench::Part>,
     /// ROA changes in the burst [default: 100 small, 1,000 rir].
     #[arg(long, value_name = "N")]
     burst: Option<usize>,
@@ -36,7 +36,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let budget = args
         .build_minutes
         .map(|m| std::time::Duration::from_secs_f64(m.max(0.0) * 60.0));
-    let report = anchorage::bench::run(
+    let report = anchorage_tools::bench::run(
         args.scale,
         args.keep.as_deref(),
         &args.fixture_dir,
@@ -44,7 +44,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         args.burst,
         budget,
     )?;
-    print!("{}", anchorage::bench::table(&report));
+    print!("{}", anchorage_tools::bench::table(&report));
     if let Some(path) = args.output {
         std::fs::write(&path, serde_json::to_string_pretty(&report)?)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -62,5 +62,5 @@ pub struct RtrBenchCacheArgs {
 
 /// Runs `anchorage rtr-bench-cache`: the RTR cache side of `bench`.
 pub fn rtr_bench_cache(args: RtrBenchCacheArgs) -> anyhow::Result<()> {
-    anchorage::bench::rtr_cache_main(args.vrps)
+    anchorage_tools::bench::rtr_cache_main(args.vrps)
 }

@@ -14,7 +14,7 @@ pub struct DemoArgs {
 
 /// Runs `anchorage demo` and prints its summary.
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let summary = anchorage::demo::run(args.keep.as_deref()).context("demo failed")?;
+    let summary = anchorage_tools::demo::run(args.keep.as_deref()).context("demo failed")?;
     print!("{summary}");
     Ok(())
 }

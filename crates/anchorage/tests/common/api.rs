@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anchorage::oracle;
+use anchorage_testkit as oracle;
 use serde_json::Value;
 
 use super::Cli;

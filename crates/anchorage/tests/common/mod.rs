@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use anchorage::oracle::{self, RsyncDaemon, ValidatorRun, Vrp};
+use anchorage_testkit::{self as oracle, RsyncDaemon, ValidatorRun, Vrp};
 
 /// The binary under test.
 pub fn bin() -> &'static str {

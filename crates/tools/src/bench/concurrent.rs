@@ -308,7 +308,12 @@ pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
     }
     let pem = std::fs::read(DataDir::new(&dir).api_tls().0)?;
     let api = Api {
-        agent: crate::protocols::client_with_timeout(&pem, Duration::from_secs(600))?,
+        agent: ureq::Agent::config_builder()
+            .tls_config(anchorage_validator::rrdp::tls_config(&pem)?)
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(600)))
+            .build()
+            .new_agent(),
         base: format!("https://127.0.0.1:{api_port}"),
     };
     // serve syncs with its parent at start: wait until that hangs.

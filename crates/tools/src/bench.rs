@@ -680,7 +680,7 @@ pub const BGP_ROUTES: usize = 1_000_000;
 /// API do, then times the analysis of a 1,000-ROA batch against it (with
 /// 100,000 VRPs already in the repository), as the dry-run endpoint runs it.
 fn bgp_figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
-    use anchorage_admin_api::bgp::{VrpIndex, analyse};
+    use anchorage_engine::rfc9319::bgp::{BgpTable, VrpIndex, analyse};
     use std::io::Write;
     // 10.0.0.0/8 and beyond in /24s, a /16 aggregate every 256 of them
     // with a different origin for some more-specifics; IPv6 /48s.
@@ -703,7 +703,11 @@ fn bgp_figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
     }
     drop(f.into_inner()?);
     let t = Instant::now();
-    let table = crate::bgp::read(&csv, Some(crate::bgp::BgpFormat::Csv))?;
+    let table = BgpTable::from_csv(std::io::BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(&csv)?,
+    ))
+    .map_err(|e| anyhow::anyhow!("{}: {e}", csv.display()))?;
     let load = t.elapsed().as_secs_f64();
     anyhow::ensure!(table.len() == BGP_ROUTES, "loaded {} routes", table.len());
     figures.push(fig(
@@ -728,7 +732,7 @@ fn bgp_figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     let t = Instant::now();
     // The static checks run over the CA's own ROAs: here, the batch.
-    let mut warnings = anchorage_admin_api::warnings::analyse(&added, &added);
+    let mut warnings = anchorage_engine::rfc9319::warnings::analyse(&added, &added);
     warnings.extend(analyse(&table, &index, &added, &[]));
     let secs = t.elapsed().as_secs_f64();
     anyhow::ensure!(!warnings.is_empty(), "the analysis found nothing to say");
@@ -1276,35 +1280,26 @@ fn serve_at_scale(dir: &Path) -> anyhow::Result<(f64, f64, usize, f64, f64)> {
 fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow::Result<Vec<f64>> {
     use crate::oracle::free_port;
     let (http, rsync, rtr) = (free_port()?, free_port()?, free_port()?);
-    let opts = crate::serve::ServeOptions {
-        http_listen: format!("127.0.0.1:{http}").parse()?,
-        rsync_listen: format!("127.0.0.1:{rsync}").parse()?,
-        tls: None,
-        rsync_program: "rsync".into(),
-        max_sleep: std::time::Duration::from_secs(60),
-        ee_key_pool: 0,
-        rtr_listen: Some(format!("127.0.0.1:{rtr}").parse()?),
-        rtr: anchorage_rtr::RtrConfig::default(),
-        api_listen: None,
-        api_tls: None,
-        api_rate: (50, 20.0),
-        bgp_file: None,
-        metrics_public: false,
-        roa_limits: crate::ops::RoaLimits::default(),
-        peer_timeout: crate::protocols::PEER_TIMEOUT,
-        parent_sync: crate::serve::PARENT_SYNC_EVERY,
-    };
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serve_dir = DataDir::new(dir);
-    let server = std::thread::spawn(move || -> anyhow::Result<()> {
-        let rt = tokio::runtime::Runtime::new()?;
-        rt.block_on(crate::serve::run(serve_dir, opts, async {
-            let _ = stop_rx.await;
-        }))
-    });
+    // serve as its own process, as operators run it; without an EE key
+    // pool, so that the changes below draw on this process's.
+    let config = dir.join("bench-router.toml");
+    std::fs::write(&config, "ee_key_pool = 0\n")?;
+    let mut server = std::process::Command::new(std::env::current_exe()?)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("serve")
+        .arg("--config")
+        .arg(&config)
+        .args(["--http-listen", &format!("127.0.0.1:{http}")])
+        .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
+        .args(["--rtr-listen", &format!("127.0.0.1:{rtr}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
     let result = (|| -> anyhow::Result<Vec<f64>> {
         let deadline = Instant::now() + std::time::Duration::from_secs(60);
         let mut probe = loop {
+            anyhow::ensure!(server.try_wait()?.is_none(), "serve exited");
             match RtrProbe::connect(rtr) {
                 Ok(p) => break p,
                 Err(e) if Instant::now() > deadline => return Err(e),
@@ -1323,10 +1318,11 @@ fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow
         }
         Ok(out)
     })();
-    let _ = stop_tx.send(());
-    server
-        .join()
-        .map_err(|_| anyhow::anyhow!("serve thread panicked"))??;
+    // SIGTERM: serve finishes its publication and exits.
+    let _ = std::process::Command::new("kill")
+        .arg(server.id().to_string())
+        .status();
+    let _ = server.wait();
     result
 }
 

@@ -6,6 +6,8 @@
 //! do, starting from the TAL, and report the VRPs they derived and every
 //! complaint they made. The demo and the end-to-end tests use them.
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::fs;
@@ -84,16 +86,23 @@ impl RsyncDaemon {
         fs::create_dir_all(workdir)?;
         fs::set_permissions(workdir, fs::Permissions::from_mode(0o755))?;
         let config = workdir.join("rsyncd.conf");
-        crate::rsyncd::write_config(&config, module, path, &workdir.join("rsyncd.log"), None)?;
+        anchorage_publication::rsyncd::write_config(
+            &config,
+            module,
+            path,
+            &workdir.join("rsyncd.log"),
+            None,
+        )?;
         let mut last_err = None;
         for _ in 0..5 {
             let port = free_port()?;
             let listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            let mut child = crate::rsyncd::command(Path::new("rsync"), &config, listen)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()?;
+            let mut child =
+                anchorage_publication::rsyncd::command(Path::new("rsync"), &config, listen)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()?;
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
                 if TcpStream::connect(("127.0.0.1", port)).is_ok() {
