@@ -9,7 +9,7 @@
 //!   the scheduler, group publication, remote parents and repository,
 //!   self-validation and RTR.
 //! * [`api`] and [`openapi`] — the admin API under `/api/v1` and its
-//!   OpenAPI document.
+//!   OpenAPI document (from `anchorage-admin-api`).
 //! * [`protocols`] and [`transport`] — RFC 6492 and RFC 8181 over HTTP:
 //!   the endpoints for delegated children and publishers, and the client
 //!   the engine talks to remote parents and repositories with.
@@ -23,11 +23,9 @@
 //! `anchorage-testkit`.
 #![forbid(unsafe_code)]
 
-pub mod api;
 pub mod bgp;
 pub mod config;
 pub mod format;
-pub mod openapi;
 pub mod peers_cli;
 pub mod protocols;
 pub mod remote;
@@ -35,5 +33,7 @@ pub mod serve;
 pub mod transport;
 
 pub use anchorage_engine::{Anchorage, AppError};
+// The admin API, under the paths `serve` and the tests use.
+pub use anchorage_admin_api::{openapi, server as api};
 // The engine's modules, under the paths the binary's modules use.
 pub use anchorage_engine::{bpki, clock, datadir, error, fault, ops, report, tokens};

@@ -19,13 +19,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use anchorage_admin_api::Problem;
-use anchorage_admin_api::bgp::{BgpTable, VrpIndex};
-use anchorage_admin_api::model::{
+use crate::Problem;
+use crate::bgp::{BgpTable, VrpIndex};
+use crate::model::{
     CreateCa, CreateToken, RoaBatch, RoaBatchResult, RoaSpec, UpdateCa, parse_body,
 };
-use anchorage_admin_api::ratelimit::RateLimiter;
-use anchorage_admin_api::warnings::Severity;
+use crate::ratelimit::RateLimiter;
+use crate::warnings::Severity;
 use anchorage_ca_core::{CaError, ResourceSet};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request};
@@ -36,9 +36,9 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use crate::error::AppError;
-use crate::ops::{Anchorage, BatchOptions, BatchOutcome};
-use crate::tokens::{Role, TokenInfo, split};
+use anchorage_engine::error::AppError;
+use anchorage_engine::ops::{Anchorage, BatchOptions, BatchOutcome};
+use anchorage_engine::tokens::{Role, TokenInfo, split};
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 1 << 20;
@@ -86,7 +86,7 @@ impl SecretChecker {
     }
 }
 
-/// [`crate::tokens::secret_matches`], with `memory` as argon2's working
+/// [`anchorage_engine::tokens::secret_matches`], with `memory` as argon2's working
 /// memory (grown to what the hash's parameters need, and kept).
 fn secret_matches_in(hash: &str, secret: &str, memory: &mut Vec<argon2::Block>) -> bool {
     use argon2::password_hash::{Output, PasswordHash};
@@ -129,7 +129,7 @@ fn secret_matches_in(hash: &str, secret: &str, memory: &mut Vec<argon2::Block>) 
 
 /// Shared state of the API handlers.
 pub struct ApiState {
-    anchorage: Arc<crate::ops::EnginePool>,
+    anchorage: Arc<anchorage_engine::ops::EnginePool>,
     limiter: RateLimiter,
     /// The BGP table file; reloaded when its mtime changes.
     bgp_path: PathBuf,
@@ -149,7 +149,7 @@ impl ApiState {
     /// State over `anchorage`, allowing each token `burst` requests at
     /// once and `per_second` after that.
     pub fn new(
-        anchorage: Arc<crate::ops::EnginePool>,
+        anchorage: Arc<anchorage_engine::ops::EnginePool>,
         bgp_path: PathBuf,
         burst: u32,
         per_second: f64,
@@ -176,8 +176,10 @@ impl ApiState {
         {
             return Ok(Some(table.clone()));
         }
-        let table =
-            crate::bgp::read(&self.bgp_path, Some(crate::bgp::BgpFormat::Csv)).map_err(|e| {
+        let table = std::fs::File::open(&self.bgp_path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| BgpTable::from_csv(std::io::BufReader::with_capacity(1 << 20, f)))
+            .map_err(|e| {
                 tracing::error!(err = %e, "cannot load the BGP table");
                 Problem::internal()
             })?;
@@ -939,7 +941,7 @@ mod tests {
         for secret in ["right", "wrong", ""] {
             assert_eq!(
                 rt.block_on(checker.matches(hash.clone(), secret.into())),
-                crate::tokens::secret_matches(&hash, secret),
+                anchorage_engine::tokens::secret_matches(&hash, secret),
                 "{secret}"
             );
         }
@@ -949,7 +951,7 @@ mod tests {
     /// goes through `tower::ServiceExt::oneshot`.
     mod router {
         use super::*;
-        use crate::ops::{EnginePool, InitOptions, PoolSettings};
+        use anchorage_engine::ops::{EnginePool, InitOptions, PoolSettings};
         use axum::body::Body;
         use tower::ServiceExt;
 
@@ -962,11 +964,11 @@ mod tests {
 
         fn fixture() -> Fixture {
             let tmp = tempfile::tempdir().unwrap();
-            let dir = crate::datadir::DataDir::new(tmp.path().join("d"));
+            let dir = anchorage_engine::datadir::DataDir::new(tmp.path().join("d"));
             let mut a = Anchorage::init(
                 dir.clone(),
                 &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
-                crate::clock::Clock::System,
+                anchorage_engine::clock::Clock::System,
             )
             .unwrap();
             a.create_ca("lir", "AS64496, 192.0.2.0/24".parse().unwrap(), None)
@@ -985,9 +987,9 @@ mod tests {
             };
             let pool = EnginePool::open(
                 dir,
-                crate::clock::Clock::System,
+                anchorage_engine::clock::Clock::System,
                 settings,
-                crate::transport::http(),
+                std::sync::Arc::new(anchorage_engine::transport::NoTransport),
             )
             .unwrap();
             let state = ApiState::new(Arc::new(pool), tmp.path().join("no-bgp.csv"), 50, 20.0);

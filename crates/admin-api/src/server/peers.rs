@@ -9,7 +9,7 @@
 //! tokens may list them).
 
 use super::*;
-use anchorage_admin_api::model::{AddChild, AddParent, AddPublisher, UpdateChild};
+use crate::model::{AddChild, AddParent, AddPublisher, UpdateChild};
 
 /// The routes of this module.
 pub(super) fn routes() -> Router<Arc<ApiState>> {
