@@ -6,10 +6,11 @@
 //!   the notification file that lists them. It does no bookkeeping of its
 //!   own: the caller passes the previous state (kept in the store, in the
 //!   same transaction as the rsync tree it mirrors) and stores the result.
-//! * [`http`] serves those files with ETag, Last-Modified, conditional GET,
-//!   cache headers and gzip.
+//! * `http` (feature `http`) serves those files with ETag,
+//!   Last-Modified, conditional GET, cache headers and gzip.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "http")]
 pub mod http;
 pub mod repository;
 
