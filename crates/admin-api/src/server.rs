@@ -370,19 +370,14 @@ async fn engine<T: Send + 'static>(
     let state = state.clone();
     let who = who.map(|p| (p.actor(), p.request_id.clone()));
     tokio::task::spawn_blocking(move || {
+        // The connection names this caller until it goes back to the
+        // pool, which resets it.
         let mut a = state.anchorage.get().map_err(problem)?;
-        let saved = who.as_ref().map(|(actor, rid)| {
-            let old = a.actor().to_string();
-            a.set_actor(actor.clone());
-            a.set_request_id(Some(rid.clone()));
-            old
-        });
-        let result = f(&mut a).map_err(problem);
-        if let Some(old) = saved {
-            a.set_actor(old);
-            a.set_request_id(None);
+        if let Some((actor, rid)) = who {
+            a.set_actor(actor);
+            a.set_request_id(Some(rid));
         }
-        result
+        f(&mut a).map_err(problem)
     })
     .await
     .map_err(|_| Problem::internal())?

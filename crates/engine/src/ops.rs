@@ -1,14 +1,15 @@
-//! The operations of Anchorage: each is one store transaction, then a new
-//! rsync tree.
+//! The operations of Anchorage.
 //!
-//! Order within an operation: validate everything that can be validated
-//! before touching state; then, inside one `BEGIN IMMEDIATE` transaction,
-//! change the configuration, re-sign the affected objects and the
-//! manifest and CRL of every affected publication point, and commit; only
-//! then write the rsync tree from the store. A crash before the commit
-//! leaves no trace; a crash after it leaves a committed state that the
-//! next operation (or `publish`) writes out. Manifest and CRL numbers are
-//! committed with the manifests that use them, so they never go back.
+//! Order within an operation: validate what can be validated from a read
+//! snapshot; generate keys and sign what can be signed without the
+//! store's write lock; then, inside one short `BEGIN IMMEDIATE`
+//! transaction, check that what the work was based on did not change,
+//! change the configuration, store the signed objects and commit; only
+//! then write the rsync tree and RRDP files from a committed snapshot. A
+//! crash before the commit leaves no trace; a crash after it leaves a
+//! committed state that the next tree write publishes. Manifest and CRL
+//! numbers are committed with the manifests that use them, so they never
+//! go back. docs/architecture.md gives the whole concurrency model.
 
 use std::fs;
 use std::io::Write;
@@ -955,7 +956,6 @@ impl Anchorage {
                 )?;
             }
         }
-        let issuer = self.ctx.issuer(&ca)?;
         let mut point = if self.ctx.deferred {
             // The manifest and CRL are owed: only the ROAs replaced here
             // are loaded.
@@ -976,6 +976,7 @@ impl Anchorage {
         if self.ctx.deferred {
             tx.mark_pending(handle)?;
         } else {
+            let issuer = self.ctx.issuer(&ca)?;
             point.refresh(&*self.ctx.keys, &issuer, now, &self.ctx.timing)?;
         }
         tx.save_point(handle, &point, now)?;

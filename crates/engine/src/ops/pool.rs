@@ -138,22 +138,11 @@ impl EnginePool {
         }
     }
 
-    /// The key store's pool of one-time EE keys, kept filled by
-    /// [`Self::start_ee_key_refill`].
-    pub fn ee_key_pool(&self) -> &anchorage_keys::EeKeyPool {
-        self.shared.keys.pool()
-    }
-
     /// Keeps the EE key pool filled to `target` from a background thread.
     pub fn start_ee_key_refill(&self, target: usize) {
         self.shared
             .keys
             .start_pool_refill(target, std::time::Duration::from_millis(200));
-    }
-
-    /// Connections open now (idle or taken).
-    pub fn open_connections(&self) -> usize {
-        self.lock().open
     }
 }
 
