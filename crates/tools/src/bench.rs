@@ -1230,20 +1230,17 @@ fn serve_at_scale(dir: &Path) -> anyhow::Result<(f64, f64, usize, f64, f64)> {
     use crate::oracle::free_port;
     let (http, rsync, rtr) = (free_port()?, free_port()?, free_port()?);
     let started = Instant::now();
-    let mut child = std::process::Command::new(std::env::current_exe()?)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("serve")
-        .args(["--http-listen", &format!("127.0.0.1:{http}")])
-        .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
-        .args(["--rtr-listen", &format!("127.0.0.1:{rtr}")])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
+    let mut serve = ServeProcess::start(
+        dir,
+        None,
+        http,
+        rsync,
+        &["--rtr-listen", &format!("127.0.0.1:{rtr}")],
+    )?;
     let result = (|| -> anyhow::Result<(f64, f64, usize, f64, f64)> {
         let deadline = Instant::now() + std::time::Duration::from_secs(1800);
         let vrps = loop {
-            anyhow::ensure!(child.try_wait()?.is_none(), "serve exited");
+            anyhow::ensure!(serve.child.try_wait()?.is_none(), "serve exited");
             match RtrProbe::connect(rtr) {
                 Ok(p) => break p.prefixes,
                 Err(e) if Instant::now() > deadline => return Err(e),
@@ -1256,22 +1253,10 @@ fn serve_at_scale(dir: &Path) -> anyhow::Result<(f64, f64, usize, f64, f64)> {
         let again = RtrProbe::connect(rtr)?.prefixes;
         let reset = t.elapsed().as_secs_f64();
         anyhow::ensure!(again == vrps, "second reset: {again} VRPs, first {vrps}");
-        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))?;
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-                .map(|kb| kb / 1024.0)
-                .unwrap_or(f64::NAN)
-        };
+        let field = |name| serve.status_mb(name).unwrap_or(f64::NAN);
         Ok((field("VmRSS:"), field("VmHWM:"), vrps, secs, reset))
     })();
-    // SIGTERM: serve finishes its publication and exits.
-    let _ = std::process::Command::new("kill")
-        .arg(child.id().to_string())
-        .status();
-    let _ = child.wait();
+    drop(serve);
     result
 }
 
@@ -1284,22 +1269,17 @@ fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow
     // pool, so that the changes below draw on this process's.
     let config = dir.join("bench-router.toml");
     std::fs::write(&config, "ee_key_pool = 0\n")?;
-    let mut server = std::process::Command::new(std::env::current_exe()?)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("serve")
-        .arg("--config")
-        .arg(&config)
-        .args(["--http-listen", &format!("127.0.0.1:{http}")])
-        .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
-        .args(["--rtr-listen", &format!("127.0.0.1:{rtr}")])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
+    let mut server = ServeProcess::start(
+        dir,
+        Some(&config),
+        http,
+        rsync,
+        &["--rtr-listen", &format!("127.0.0.1:{rtr}")],
+    )?;
     let result = (|| -> anyhow::Result<Vec<f64>> {
         let deadline = Instant::now() + std::time::Duration::from_secs(60);
         let mut probe = loop {
-            anyhow::ensure!(server.try_wait()?.is_none(), "serve exited");
+            anyhow::ensure!(server.child.try_wait()?.is_none(), "serve exited");
             match RtrProbe::connect(rtr) {
                 Ok(p) => break p,
                 Err(e) if Instant::now() > deadline => return Err(e),
@@ -1318,12 +1298,63 @@ fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow
         }
         Ok(out)
     })();
-    // SIGTERM: serve finishes its publication and exits.
-    let _ = std::process::Command::new("kill")
-        .arg(server.id().to_string())
-        .status();
-    let _ = server.wait();
+    drop(server);
     result
+}
+
+/// `anchorage serve` as its own process, as operators run it: this very
+/// binary, on loopback ports, its output discarded. Dropping it sends
+/// SIGTERM (serve finishes its publication and exits) and waits.
+pub(crate) struct ServeProcess {
+    /// The process.
+    pub(crate) child: std::process::Child,
+}
+
+impl ServeProcess {
+    /// Starts `serve` on `dir` with its HTTP and rsync ports, an optional
+    /// configuration file and `extra` options.
+    pub(crate) fn start(
+        dir: &Path,
+        config: Option<&Path>,
+        http: u16,
+        rsync: u16,
+        extra: &[&str],
+    ) -> anyhow::Result<ServeProcess> {
+        let mut cmd = std::process::Command::new(std::env::current_exe()?);
+        cmd.arg("--data-dir").arg(dir).arg("serve");
+        if let Some(config) = config {
+            cmd.arg("--config").arg(config);
+        }
+        let child = cmd
+            .args(["--http-listen", &format!("127.0.0.1:{http}")])
+            .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        Ok(ServeProcess { child })
+    }
+
+    /// A size field of the process's `/proc/PID/status` (`VmRSS:`,
+    /// `VmHWM:`), in MB.
+    pub(crate) fn status_mb(&self, field: &str) -> anyhow::Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find(|l| l.starts_with(field))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .ok_or_else(|| anyhow::anyhow!("no {field} for serve"))
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
 }
 
 /// Process CPU time (user + system) in seconds, from /proc/self/stat.

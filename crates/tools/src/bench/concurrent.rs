@@ -16,7 +16,6 @@
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -26,7 +25,7 @@ use rpki::ca::idexchange::{ChildHandle, ParentHandle, ParentResponse, ServiceUri
 use rpki::ca::publication::Base64;
 use rpki::repository::x509::{Time, Validity};
 
-use super::{Figure, crypto_limit, fig, percentile};
+use super::{Figure, ServeProcess, crypto_limit, fig, percentile};
 use crate::clock::Clock;
 use crate::datadir::DataDir;
 use crate::ops::{Anchorage, InitOptions};
@@ -187,21 +186,15 @@ fn parent_response(keys_dir: &Path, port: u16) -> anyhow::Result<String> {
     .to_xml_string())
 }
 
-/// `serve` in its own process; stopped with SIGTERM when dropped.
+/// `serve` in its own process, with the HTTP port its metrics are on.
 struct Serve {
-    child: Child,
+    process: ServeProcess,
     http: u16,
 }
 
 impl Serve {
     fn rss_mb(&self) -> anyhow::Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .ok_or_else(|| anyhow!("no VmRSS for serve"))
+        self.process.status_mb("VmRSS:")
     }
 
     /// The RRDP serial `/metrics` reports.
@@ -212,15 +205,6 @@ impl Serve {
             .find_map(|l| l.strip_prefix("anchorage_rrdp_serial "))
             .and_then(|v| v.trim().parse().ok())
             .ok_or_else(|| anyhow!("no RRDP serial in /metrics"))
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
     }
 }
 
@@ -287,22 +271,17 @@ pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
         "metrics_public = true\napi_rate_burst = 100000\napi_rate_per_second = 100000.0\n\
          peer_timeout_seconds = 20\nparent_sync_seconds = 5\n",
     )?;
-    let child = Command::new(std::env::current_exe()?)
-        .arg("--data-dir")
-        .arg(&dir)
-        .arg("serve")
-        .arg("--config")
-        .arg(&config)
-        .args(["--http-listen", &format!("127.0.0.1:{http}")])
-        .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
-        .args(["--api-listen", &format!("127.0.0.1:{api_port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut serve = Serve { child, http };
+    let process = ServeProcess::start(
+        &dir,
+        Some(&config),
+        http,
+        rsync,
+        &["--api-listen", &format!("127.0.0.1:{api_port}")],
+    )?;
+    let mut serve = Serve { process, http };
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", api_port)).is_err() {
-        ensure!(serve.child.try_wait()?.is_none(), "serve exited");
+        ensure!(serve.process.child.try_wait()?.is_none(), "serve exited");
         ensure!(Instant::now() < deadline, "serve did not listen");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -485,7 +464,7 @@ pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
         "< 1 s; ratio = slowest / 1 s",
         Some(slowest / 1000.0),
     ));
-    ensure!(serve.child.try_wait()?.is_none(), "serve exited");
+    ensure!(serve.process.child.try_wait()?.is_none(), "serve exited");
     drop(serve);
     Ok(())
 }
