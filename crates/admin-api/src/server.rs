@@ -36,6 +36,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use anchorage_engine::audit::Actor;
 use anchorage_engine::error::AppError;
 use anchorage_engine::ops::{Anchorage, BatchOptions, BatchOutcome};
 use anchorage_engine::tokens::{Role, TokenInfo, split};
@@ -216,8 +217,9 @@ struct Principal {
 }
 
 impl Principal {
-    fn actor(&self) -> String {
-        format!("token:{}", self.token.id)
+    /// Who the audit log names: the token, in this request.
+    fn actor(&self) -> Actor {
+        Actor::named(format!("token:{}", self.token.id)).in_request(self.request_id.clone())
     }
 
     fn require(&self, roles: &[Role]) -> Result<(), Problem> {
@@ -360,27 +362,30 @@ fn problem(err: AppError) -> Problem {
     }
 }
 
-/// Runs `f` on the engine in a blocking thread, with the caller named
-/// in the audit log; engine errors become problems.
+/// Runs `f` on the engine in a blocking thread; engine errors become
+/// problems.
 async fn engine<T: Send + 'static>(
     state: &Arc<ApiState>,
-    who: Option<&Principal>,
     f: impl FnOnce(&mut Anchorage) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, Problem> {
     let state = state.clone();
-    let who = who.map(|p| (p.actor(), p.request_id.clone()));
     tokio::task::spawn_blocking(move || {
-        // The connection names this caller until it goes back to the
-        // pool, which resets it.
         let mut a = state.anchorage.get().map_err(problem)?;
-        if let Some((actor, rid)) = who {
-            a.set_actor(actor);
-            a.set_request_id(Some(rid));
-        }
         f(&mut a).map_err(problem)
     })
     .await
     .map_err(|_| Problem::internal())?
+}
+
+/// [`engine`] for a change: `f` gets the caller as the actor the audit
+/// log names.
+async fn change<T: Send + 'static>(
+    state: &Arc<ApiState>,
+    who: &Principal,
+    f: impl FnOnce(&mut Anchorage, &Actor) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, Problem> {
+    let actor = who.actor();
+    engine(state, move |a| f(a, &actor)).await
 }
 
 /// Checks the bearer token: rate limit first (by token id, so guessing
@@ -401,7 +406,7 @@ async fn authenticate(
     let (id, secret) = (id.to_string(), secret.to_string());
     state.limiter.check(&id).map_err(Problem::too_many)?;
     let lookup = id.clone();
-    let found = engine(state, None, move |a| a.token_for_check(&lookup)).await?;
+    let found = engine(state, move |a| a.token_for_check(&lookup)).await?;
     let (info, hash) = found.ok_or_else(Problem::unauthorized)?;
     let key = rpki::crypto::DigestAlgorithm::sha256()
         .digest(token.as_bytes())
@@ -440,10 +445,16 @@ fn in_scope(p: &Principal, ancestry: &[String]) -> bool {
     p.token.cas.is_empty() || ancestry.iter().any(|h| p.token.cas.contains(h))
 }
 
-/// The scope check again, inside the engine call that makes the change
-/// (the CA could have been deleted and its handle reused since the first
-/// check): out of scope is "unknown CA", as everywhere.
-fn recheck(a: &mut Anchorage, p: &Principal, handle: &str, manage: bool) -> Result<(), AppError> {
+/// The scope check, inside the engine call it protects: out of scope is
+/// "unknown CA", as everywhere (a token learns nothing of CAs it does
+/// not see); with `manage`, the caller must also be allowed to change
+/// the CA itself. Returns the CA's ancestry, nearest first.
+fn authorise(
+    a: &mut Anchorage,
+    p: &Principal,
+    handle: &str,
+    manage: bool,
+) -> Result<Vec<String>, AppError> {
     let ancestry = a.ancestry(handle)?;
     if !in_scope(p, &ancestry) {
         return Err(AppError::UnknownCa(handle.into()));
@@ -453,7 +464,7 @@ fn recheck(a: &mut Anchorage, p: &Principal, handle: &str, manage: bool) -> Resu
             "this token may not change CA '{handle}' itself"
         )));
     }
-    Ok(())
+    Ok(ancestry)
 }
 
 /// Whether the principal may change CA `handle` itself (its resources,
@@ -464,25 +475,6 @@ fn may_manage(p: &Principal, ancestry: &[String]) -> bool {
         Role::Admin => true,
         Role::CaOperator => ancestry.iter().skip(1).any(|h| p.token.cas.contains(h)),
         Role::ReadOnly => false,
-    }
-}
-
-/// Resolves `handle` for the principal: its ancestry, or 404 when it does
-/// not exist or is out of scope (indistinguishable on purpose).
-async fn visible(
-    state: &Arc<ApiState>,
-    p: &Principal,
-    handle: &str,
-) -> Result<Vec<String>, Problem> {
-    let h = handle.to_string();
-    let not_found = || Problem::not_found(format!("unknown CA '{handle}'"));
-    let ancestry = engine(state, None, move |a| a.ancestry(&h))
-        .await
-        .map_err(|e| if e.status == 404 { not_found() } else { e })?;
-    if in_scope(p, &ancestry) {
-        Ok(ancestry)
-    } else {
-        Err(not_found())
     }
 }
 
@@ -557,7 +549,7 @@ async fn openapi() -> Response {
 }
 
 async fn list_cas(Caller(state, p): Caller) -> Result<Response, Problem> {
-    let all = engine(&state, None, |a| a.list_cas()).await?;
+    let all = engine(&state, |a| a.list_cas()).await?;
     let parents: HashMap<String, Option<String>> = all
         .iter()
         .map(|c| (c.handle.clone(), c.parent.clone()))
@@ -587,22 +579,21 @@ async fn create_ca(Caller(state, p): Caller, req: Request) -> Result<Response, P
         .parse()
         .map_err(|e| Problem::invalid(format!("resources: {e}")).field("resources"))?;
     // A CA operator creates CAs only below its own.
-    if p.token.role == Role::CaOperator {
-        let parent = req.parent.clone().ok_or_else(|| {
-            Problem::invalid("parent: a ca-operator token must name a parent in its scope")
-                .field("parent")
-        })?;
-        visible(&state, &p, &parent).await?;
+    if p.token.role == Role::CaOperator && req.parent.is_none() {
+        return Err(Problem::invalid(
+            "parent: a ca-operator token must name a parent in its scope",
+        )
+        .field("parent"));
     }
     let handle = req.handle.clone();
     let who = p.clone();
-    let details = engine(&state, Some(&p), move |a| {
+    let details = change(&state, &p, move |a, actor| {
         if who.token.role == Role::CaOperator
             && let Some(parent) = &req.parent
         {
-            recheck(a, &who, parent, false)?;
+            authorise(a, &who, parent, false)?;
         }
-        a.create_ca(&req.handle, resources, req.parent.as_deref())?;
+        a.create_ca(actor, &req.handle, resources, req.parent.as_deref())?;
         a.show_ca(&handle)
     })
     .await?;
@@ -613,8 +604,11 @@ async fn show_ca(
     Caller(state, p): Caller,
     Path(handle): Path<String>,
 ) -> Result<Response, Problem> {
-    visible(&state, &p, &handle).await?;
-    let details = engine(&state, None, move |a| a.show_ca(&handle)).await?;
+    let details = engine(&state, move |a| {
+        authorise(a, &p, &handle, false)?;
+        a.show_ca(&handle)
+    })
+    .await?;
     Ok(Json(details).into_response())
 }
 
@@ -624,21 +618,15 @@ async fn update_ca(
     req: Request,
 ) -> Result<Response, Problem> {
     let bytes = body(req).await?;
-    let ancestry = visible(&state, &p, &handle).await?;
-    if !may_manage(&p, &ancestry) {
-        return Err(Problem::forbidden(format!(
-            "this token may not change CA '{handle}' itself"
-        )));
-    }
     let req: UpdateCa = parse_body(&bytes)?;
     let resources: ResourceSet = req
         .resources
         .parse()
         .map_err(|e| Problem::invalid(format!("resources: {e}")).field("resources"))?;
     let who = p.clone();
-    let details = engine(&state, Some(&p), move |a| {
-        recheck(a, &who, &handle, true)?;
-        a.update_ca_resources(&handle, resources)?;
+    let details = change(&state, &p, move |a, actor| {
+        authorise(a, &who, &handle, true)?;
+        a.update_ca_resources(actor, &handle, resources)?;
         a.show_ca(&handle)
     })
     .await?;
@@ -649,16 +637,10 @@ async fn delete_ca(
     Caller(state, p): Caller,
     Path(handle): Path<String>,
 ) -> Result<Response, Problem> {
-    let ancestry = visible(&state, &p, &handle).await?;
-    if !may_manage(&p, &ancestry) {
-        return Err(Problem::forbidden(format!(
-            "this token may not delete CA '{handle}'"
-        )));
-    }
     let who = p.clone();
-    engine(&state, Some(&p), move |a| {
-        recheck(a, &who, &handle, true)?;
-        a.delete_ca(&handle)
+    change(&state, &p, move |a, actor| {
+        authorise(a, &who, &handle, true)?;
+        a.delete_ca(actor, &handle)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -675,8 +657,11 @@ async fn list_roas(
     Caller(state, p): Caller,
     Path(handle): Path<String>,
 ) -> Result<Response, Problem> {
-    visible(&state, &p, &handle).await?;
-    let (roas, etag) = engine(&state, None, move |a| a.roas_with_etag(&handle)).await?;
+    let (roas, etag) = engine(&state, move |a| {
+        authorise(a, &p, &handle, false)?;
+        a.roas_with_etag(&handle)
+    })
+    .await?;
     let list: Vec<RoaSpec> = roas.iter().map(RoaSpec::from_payload).collect();
     Ok(with_etag(Json(list).into_response(), &etag))
 }
@@ -707,7 +692,6 @@ async fn roa_batch(
     } else {
         p.require(&[Role::Admin, Role::CaOperator])?;
     }
-    visible(&state, &p, &handle).await?;
     let batch: RoaBatch = parse_body(&bytes)?;
     let (add, remove) = batch.payloads()?;
     let strict = query.strict;
@@ -719,8 +703,8 @@ async fn roa_batch(
     };
     let st = state.clone();
     let who = p.clone();
-    let outcome = engine(&state, Some(&p), move |a| {
-        recheck(a, &who, &handle, false)?;
+    let outcome = change(&state, &p, move |a, actor| {
+        authorise(a, &who, &handle, false)?;
         // The repository's VRPs before the change, for route validation.
         let index = match &table {
             Some(_) => Some(st.vrp_index(a)?),
@@ -733,7 +717,7 @@ async fn roa_batch(
             strict,
             routes,
         };
-        a.roa_batch_analysed(&handle, &add, &remove, opts)
+        a.roa_batch_analysed(actor, &handle, &add, &remove, opts)
     })
     .await?;
     let BatchOutcome {
@@ -844,38 +828,41 @@ async fn audit(
         limit: q.limit.unwrap_or(100).clamp(1, 1000),
         cas: None,
     };
-    if let Some(ca) = &q.ca {
-        // Unscoped tokens may ask about CAs that no longer exist.
-        if !p.token.cas.is_empty() {
-            visible(&state, &p, ca).await?;
-        }
-        filter.cas = Some(vec![ca.clone()]);
-    } else if !p.token.cas.is_empty() {
-        // A scoped token sees the entries of its CAs and their descendants.
-        let all = engine(&state, None, |a| a.list_cas()).await?;
-        let mut scope: Vec<String> = p.token.cas.clone();
-        let mut grew = true;
-        while grew {
-            grew = false;
-            for c in &all {
-                if let Some(parent) = &c.parent
-                    && scope.contains(parent)
-                    && !scope.contains(&c.handle)
-                {
-                    scope.push(c.handle.clone());
-                    grew = true;
+    let entries = engine(&state, move |a| {
+        if let Some(ca) = &q.ca {
+            // Unscoped tokens may ask about CAs that no longer exist.
+            if !p.token.cas.is_empty() {
+                authorise(a, &p, ca, false)?;
+            }
+            filter.cas = Some(vec![ca.clone()]);
+        } else if !p.token.cas.is_empty() {
+            // A scoped token sees the entries of its CAs and their descendants.
+            let all = a.list_cas()?;
+            let mut scope: Vec<String> = p.token.cas.clone();
+            let mut grew = true;
+            while grew {
+                grew = false;
+                for c in &all {
+                    if let Some(parent) = &c.parent
+                        && scope.contains(parent)
+                        && !scope.contains(&c.handle)
+                    {
+                        scope.push(c.handle.clone());
+                        grew = true;
+                    }
                 }
             }
+            filter.cas = Some(scope);
         }
-        filter.cas = Some(scope);
-    }
-    let entries = engine(&state, None, move |a| a.audit_log(&filter)).await?;
+        a.audit_log(&filter)
+    })
+    .await?;
     Ok(Json(entries).into_response())
 }
 
 async fn list_tokens(Caller(state, p): Caller) -> Result<Response, Problem> {
     p.require(&[Role::Admin])?;
-    let tokens = engine(&state, None, |a| a.list_tokens()).await?;
+    let tokens = engine(&state, |a| a.list_tokens()).await?;
     Ok(Json(tokens).into_response())
 }
 
@@ -890,8 +877,8 @@ async fn create_token(Caller(state, p): Caller, req: Request) -> Result<Response
         ))
         .field("role")
     })?;
-    let token = engine(&state, Some(&p), move |a| {
-        a.create_token(role, &req.cas, &req.description)
+    let token = change(&state, &p, move |a, actor| {
+        a.create_token(actor, role, &req.cas, &req.description)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(token)).into_response())
@@ -902,7 +889,7 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     p.require(&[Role::Admin])?;
-    engine(&state, Some(&p), move |a| a.revoke_token(&id)).await?;
+    change(&state, &p, move |a, actor| a.revoke_token(actor, &id)).await?;
     if let Ok(mut v) = state.verified.lock() {
         v.clear();
     }
@@ -960,19 +947,29 @@ mod tests {
         fn fixture() -> Fixture {
             let tmp = tempfile::tempdir().unwrap();
             let dir = anchorage_engine::datadir::DataDir::new(tmp.path().join("d"));
-            let mut a = Anchorage::init(
+            let actor = &Actor::named("test");
+            let (mut a, _) = Anchorage::init(
+                actor,
                 dir.clone(),
                 &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
                 anchorage_engine::clock::Clock::System,
             )
             .unwrap();
-            a.create_ca("lir", "AS64496, 192.0.2.0/24".parse().unwrap(), None)
+            a.create_ca(actor, "lir", "AS64496, 192.0.2.0/24".parse().unwrap(), None)
                 .unwrap();
-            a.create_ca("other", "AS64497, 198.51.100.0/24".parse().unwrap(), None)
-                .unwrap();
-            let admin = a.create_token(Role::Admin, &[], "test").unwrap().token;
+            a.create_ca(
+                actor,
+                "other",
+                "AS64497, 198.51.100.0/24".parse().unwrap(),
+                None,
+            )
+            .unwrap();
+            let admin = a
+                .create_token(actor, Role::Admin, &[], "test")
+                .unwrap()
+                .token;
             let operator = a
-                .create_token(Role::CaOperator, &["lir".into()], "test")
+                .create_token(actor, Role::CaOperator, &["lir".into()], "test")
                 .unwrap()
                 .token;
             drop(a);

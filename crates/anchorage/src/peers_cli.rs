@@ -7,6 +7,7 @@ use anchorage_ca_core::ResourceSet;
 use anyhow::Context;
 use clap::Subcommand;
 
+use crate::audit::Actor;
 use crate::format::Format;
 use crate::ops::Anchorage;
 
@@ -152,6 +153,7 @@ fn write_out(path: Option<&Path>, xml: &str, what: &str) -> anyhow::Result<()> {
 
 /// Runs a `child` command.
 pub fn child(a: &mut Anchorage, cmd: ChildCommand) -> anyhow::Result<()> {
+    let actor = Actor::operator();
     match cmd {
         ChildCommand::Add {
             parent,
@@ -161,7 +163,7 @@ pub fn child(a: &mut Anchorage, cmd: ChildCommand) -> anyhow::Result<()> {
             service_uri,
         } => {
             let xml = read(&request)?;
-            let res = a.add_child(&parent, &xml, resources, service_uri.as_deref())?;
+            let (res, _) = a.add_child(&actor, &parent, &xml, resources, service_uri.as_deref())?;
             write_out(response.as_deref(), &res.to_xml_string(), "parent response")?;
         }
         ChildCommand::List { format } => {
@@ -182,11 +184,11 @@ pub fn child(a: &mut Anchorage, cmd: ChildCommand) -> anyhow::Result<()> {
             }
         }
         ChildCommand::Update { handle, resources } => {
-            a.update_child(&handle, resources)?;
+            a.update_child(&actor, &handle, resources)?;
             println!("updated child {handle}");
         }
         ChildCommand::Remove { handle } => {
-            a.remove_child(&handle)?;
+            a.remove_child(&actor, &handle)?;
             println!("removed child {handle}; its certificates are revoked");
         }
     }
@@ -195,6 +197,7 @@ pub fn child(a: &mut Anchorage, cmd: ChildCommand) -> anyhow::Result<()> {
 
 /// Runs a `publisher` command.
 pub fn publisher(a: &mut Anchorage, cmd: PublisherCommand) -> anyhow::Result<()> {
+    let actor = Actor::operator();
     match cmd {
         PublisherCommand::Add {
             request,
@@ -202,7 +205,7 @@ pub fn publisher(a: &mut Anchorage, cmd: PublisherCommand) -> anyhow::Result<()>
             service_uri,
         } => {
             let xml = read(&request)?;
-            let res = a.add_publisher(&xml, service_uri.as_deref())?;
+            let (res, _) = a.add_publisher(&actor, &xml, service_uri.as_deref())?;
             write_out(
                 response.as_deref(),
                 &res.to_xml_string(),
@@ -221,7 +224,7 @@ pub fn publisher(a: &mut Anchorage, cmd: PublisherCommand) -> anyhow::Result<()>
             }
         }
         PublisherCommand::Remove { handle } => {
-            a.remove_publisher(&handle)?;
+            a.remove_publisher(&actor, &handle)?;
             println!("removed publisher {handle}; its objects are withdrawn");
         }
     }
@@ -230,6 +233,7 @@ pub fn publisher(a: &mut Anchorage, cmd: PublisherCommand) -> anyhow::Result<()>
 
 /// Runs a `parent` command.
 pub fn parent(a: &mut Anchorage, cmd: ParentCommand) -> anyhow::Result<()> {
+    let actor = Actor::operator();
     match cmd {
         ParentCommand::Request { handle, output } => {
             let req = a.child_request(&handle)?;
@@ -240,20 +244,20 @@ pub fn parent(a: &mut Anchorage, cmd: ParentCommand) -> anyhow::Result<()> {
             response,
             no_sync,
         } => {
-            a.add_parent(&handle, &read(&response)?)?;
+            a.add_parent(&actor, &handle, &read(&response)?)?;
             println!(
                 "CA {handle} is now the child of the parent in {}",
                 response.display()
             );
             if !no_sync {
-                let r = a.sync_parent(&handle)?;
+                let r = a.sync_parent(&actor, &handle)?;
                 println!("certified {}: {}", r.ca, r.resources);
             }
         }
         ParentCommand::Sync { handle } => {
             let results = match handle {
-                Some(h) => vec![a.sync_parent(&h).map_err(|e| e.to_string())],
-                None => a.sync_parents()?,
+                Some(h) => vec![a.sync_parent(&actor, &h).map_err(|e| e.to_string())],
+                None => a.sync_parents(&actor)?,
             };
             let mut failed = 0;
             for r in results {
@@ -306,13 +310,14 @@ pub fn parent(a: &mut Anchorage, cmd: ParentCommand) -> anyhow::Result<()> {
 
 /// Runs a `repository` command.
 pub fn repository(a: &mut Anchorage, cmd: RepositoryCommand) -> anyhow::Result<()> {
+    let actor = Actor::operator();
     match cmd {
         RepositoryCommand::Request { handle, output } => {
             let req = a.publisher_request(&handle)?;
             write_out(output.as_deref(), &req.to_xml_string(), "publisher request")?;
         }
         RepositoryCommand::Add { response } => {
-            a.add_repository(&read(&response)?)?;
+            a.add_repository(&actor, &read(&response)?)?;
             println!("publishing at the repository of {}", response.display());
         }
     }

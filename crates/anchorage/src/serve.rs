@@ -30,6 +30,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::sync::watch;
 
+use crate::audit::Actor;
 use crate::datadir::DataDir;
 use crate::ops::{Anchorage, EnginePool, PoolSettings};
 use anchorage_publication::rsyncd;
@@ -521,7 +522,7 @@ async fn publish_once(anchorage: &Arc<EnginePool>, metrics: &Arc<Metrics>) -> an
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut a = a.get()?;
         let started = Instant::now();
-        let result = a.publish();
+        let result = a.publish(&Actor::scheduler());
         m.publications.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = result {
             m.publication_failures.fetch_add(1, Ordering::Relaxed);
@@ -608,7 +609,7 @@ async fn sync_parents(
                     return true;
                 }
             };
-            match a.sync_parents() {
+            match a.sync_parents(&Actor::scheduler()) {
                 // Each failure is logged and recorded by the sync.
                 Ok(results) => results.iter().any(Result::is_err),
                 Err(e) => {

@@ -95,6 +95,16 @@ fn delegated_child_gets_a_certificate_and_publishes_its_roa() {
         .unwrap()
         .count();
     assert_eq!(published, 3, "ROA, manifest and CRL in the rsync tree");
+    // The audit log names the peers whose signed messages made the changes.
+    let log = a.audit_log(&Default::default()).unwrap();
+    let by = |action: &str| {
+        log.iter()
+            .rev()
+            .find(|e| e.action == action)
+            .map(|e| e.actor.clone())
+    };
+    assert_eq!(by("child issue").as_deref(), Some("child:lirx"));
+    assert_eq!(by("publisher delta").as_deref(), Some("publisher:lirx"));
 
     // list at the publication server: the three objects and their hashes.
     let reply = a

@@ -301,19 +301,25 @@ fn deferred_changes_survive_a_crash_and_publish_whole() {
     {
         let mut a = Anchorage::open(DataDir::new(&cli.dir), Clock::System).unwrap();
         a.set_deferred_publication(true);
+        let actor = anchorage::audit::Actor::named("test");
         let p = |asn, prefix: &str| RoaPayload::new(asn, prefix.parse().unwrap(), None).unwrap();
-        a.apply_roa_changes("lir", &[p(64496, "192.0.2.128/26")], &[])
+        a.apply_roa_changes(&actor, "lir", &[p(64496, "192.0.2.128/26")], &[])
             .unwrap();
-        a.apply_roa_changes("lir", &[p(64497, "192.0.2.192/26")], &[])
+        a.apply_roa_changes(&actor, "lir", &[p(64497, "192.0.2.192/26")], &[])
             .unwrap();
-        a.apply_roa_changes("lir", &[], &[p(64496, "192.0.2.0/25")])
+        a.apply_roa_changes(&actor, "lir", &[], &[p(64496, "192.0.2.0/25")])
             .unwrap();
         // A CA created with deferred publication: its certificate goes
         // into the online CA's point without loading it whole, and both
         // points owe their manifest and CRL.
-        a.create_ca("member", "AS64498, 198.51.100.0/24".parse().unwrap(), None)
-            .unwrap();
-        a.apply_roa_changes("member", &[p(64498, "198.51.100.0/24")], &[])
+        a.create_ca(
+            &actor,
+            "member",
+            "AS64498, 198.51.100.0/24".parse().unwrap(),
+            None,
+        )
+        .unwrap();
+        a.apply_roa_changes(&actor, "member", &[p(64498, "198.51.100.0/24")], &[])
             .unwrap();
         assert!(a.has_pending().unwrap());
         // Dropped without writing a tree: the process "crashes" here.

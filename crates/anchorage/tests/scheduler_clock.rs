@@ -45,7 +45,7 @@ fn thirty_days_of_scheduled_publication_never_lets_an_object_expire() {
     while now < end {
         let t = DateTime::<Utc>::from_timestamp(now, 0).unwrap();
         a.set_clock(Clock::Fixed(t));
-        a.publish().unwrap();
+        a.publish(&anchorage::audit::Actor::scheduler()).unwrap();
         let due = a.next_due().unwrap().map(|d| d.timestamp());
         let wake = now + next_wake(now, due, forever).as_secs() as i64;
         assert!(wake > now, "the scheduler would spin at {t}");

@@ -16,8 +16,9 @@
 //! * [`datadir`] — the files of a data directory.
 //! * [`clock`] — the time source, fixed in tests.
 //! * [`report`] — what operations return, serialisable for output.
-//! * [`error`] — why an operation was refused or failed; [`audit`] — the
-//!   typed actions the audit log records.
+//! * [`error`] — why an operation was refused or failed; [`audit`] — who
+//!   acts (an argument of every changing operation) and the typed events
+//!   each operation records and returns.
 //! * [`fault`] — failure injection for the crash tests.
 //!
 //! Data moves one way: the store (SQLite) holds the configuration and

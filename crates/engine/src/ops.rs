@@ -32,7 +32,7 @@ use base64::Engine as _;
 use chrono::{SecondsFormat, TimeDelta};
 use rpki::crypto::{KeyIdentifier, Signer};
 
-use crate::audit::Action;
+use crate::audit::{Actor, Event, Journal};
 use crate::clock::Clock;
 use crate::datadir::DataDir;
 use crate::error::AppError;
@@ -74,6 +74,9 @@ pub struct RoaChanges {
     /// The CA's payloads after the change.
     #[serde(skip)]
     pub after: Vec<RoaPayload>,
+    /// What the audit log recorded (none for a dry run).
+    #[serde(skip)]
+    pub events: Vec<Event>,
     /// The ETag of the CA's ROA list after the change.
     #[serde(skip)]
     pub etag: String,
@@ -245,20 +248,8 @@ pub(crate) struct Ctx {
     timing: Timing,
     online: String,
     pub(crate) clock: Clock,
-    pub(crate) actor: String,
-    request_id: Option<String>,
     /// ROA changes leave the manifest, CRL and tree to [`Anchorage::write_tree`].
     deferred: bool,
-}
-
-impl Ctx {
-    /// Who the audit log names for changes made now.
-    pub(crate) fn who(&self) -> anchorage_store::Who<'_> {
-        anchorage_store::Who {
-            actor: &self.actor,
-            request_id: self.request_id.as_deref(),
-        }
-    }
 }
 
 fn rfc3339(t: Time) -> String {
@@ -276,7 +267,12 @@ fn meta(tx: &Tx<'_>, key: &str) -> Result<String> {
 
 impl Anchorage {
     /// Creates a data directory: store, TA key and certificate, TAL, online CA.
-    pub fn init(dir: DataDir, opts: &InitOptions, clock: Clock) -> Result<Anchorage> {
+    pub fn init(
+        actor: &Actor,
+        dir: DataDir,
+        opts: &InitOptions,
+        clock: Clock,
+    ) -> Result<(Anchorage, Vec<Event>)> {
         let bad = |what, value: &str, rule| AppError::BadArgument {
             what,
             value: value.to_string(),
@@ -348,8 +344,6 @@ impl Anchorage {
                 peer_timeout: crate::transport::PEER_TIMEOUT,
                 transport: Arc::new(crate::transport::NoTransport),
                 clock,
-                actor: default_actor(),
-                request_id: None,
                 deferred: false,
             },
         };
@@ -388,18 +382,19 @@ impl Anchorage {
             online_key,
             now,
         )?;
-        tx.audit(
-            now,
-            this.ctx.who(),
-            Action::Init.as_str(),
-            None,
-            &opts.rsync_uri,
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::Init {
+                rsync_uri: opts.rsync_uri.clone(),
+            },
         )?;
         this.ctx.write_tal(&ta)?;
         tx.commit()?;
         tracing::info!(rsync = %opts.rsync_uri, online = %online, "initialised trust anchor");
         this.write_tree_after_commit()?;
-        Ok(this)
+        let events = journal.into_events();
+        Ok((this, events))
     }
 
     /// Opens an initialised data directory.
@@ -461,16 +456,9 @@ impl Anchorage {
                 peer_timeout: crate::transport::PEER_TIMEOUT,
                 transport: Arc::new(crate::transport::NoTransport),
                 clock,
-                actor: default_actor(),
-                request_id: None,
                 deferred: false,
             },
         })
-    }
-
-    /// Sets who is recorded in the audit log for the following operations.
-    pub fn set_actor(&mut self, actor: impl Into<String>) {
-        self.ctx.actor = actor.into();
     }
 
     /// Group publication: with `true`, a ROA batch commits its re-signed
@@ -496,27 +484,10 @@ impl Anchorage {
         self.push_or_record()
     }
 
-    /// Names the default actor again and no request.
-    pub fn reset_actor(&mut self) {
-        self.ctx.actor = default_actor();
-        self.ctx.request_id = None;
-    }
-
     /// Whether points are waiting for their manifest and CRL.
     pub fn has_pending(&mut self) -> Result<bool> {
         let tx = self.store.read_transaction()?;
         Ok(!tx.pending_points()?.is_empty())
-    }
-
-    /// Who the audit log names for changes.
-    pub fn actor(&self) -> &str {
-        &self.ctx.actor
-    }
-
-    /// Names the API request the following changes belong to, for the
-    /// audit log (`None`: not an API request).
-    pub fn set_request_id(&mut self, request_id: Option<String>) {
-        self.ctx.request_id = request_id;
     }
 
     /// The data directory.
@@ -542,10 +513,11 @@ impl Anchorage {
     /// Creates a hosted CA under `parent` (default: the online CA).
     pub fn create_ca(
         &mut self,
+        actor: &Actor,
         handle: &str,
         resources: ResourceSet,
         parent: Option<&str>,
-    ) -> Result<CaRecord> {
+    ) -> Result<(CaRecord, Vec<Event>)> {
         validate_handle(handle)?;
         if handle == TA_HANDLE {
             return Err(AppError::ReservedHandle(handle.into()));
@@ -579,25 +551,25 @@ impl Anchorage {
             .ctx
             .create_ca_in(&tx, handle, resources, &parent, key, now)
             .map_err(unused_key)?;
-        tx.audit_change(
-            now,
-            self.ctx.who(),
-            Action::CaCreate.as_str(),
-            Some(handle),
-            &format!("parent {parent}, resources {}", ca.resources),
-            None,
-            Some(&ca.resources.to_string()),
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::CaCreated {
+                ca: handle.into(),
+                parent: parent.clone(),
+                resources: ca.resources.clone(),
+            },
         )?;
         tx.commit()?;
         tracing::info!(ca = %handle, parent = %parent, resources = %ca.resources, "created CA");
         if !self.ctx.deferred {
             self.write_tree_after_commit()?;
         }
-        Ok(ca)
+        Ok((ca, journal.into_events()))
     }
 
     /// Deletes a CA that has no children: withdraws its objects and revokes its certificate.
-    pub fn delete_ca(&mut self, handle: &str) -> Result<()> {
+    pub fn delete_ca(&mut self, actor: &Actor, handle: &str) -> Result<Vec<Event>> {
         if handle == TA_HANDLE || handle == self.ctx.online {
             return Err(AppError::Undeletable {
                 handle: handle.into(),
@@ -644,35 +616,33 @@ impl Anchorage {
         )?;
         tx.save_point(&parent, &parent_point, now)?;
         tx.delete_ca(handle)?;
+        let mut journal = Journal::new(actor, now);
         // A token scoped to this handle must not carry over to a CA created
         // later under the same name: it is revoked with the CA.
         for token in tx.tokens()? {
             if token.revoked.is_none() && token.cas.iter().any(|c| c == handle) {
                 tx.revoke_token(&token.id, now)?;
-                tx.audit_change(
-                    now,
-                    self.ctx.who(),
-                    Action::TokenRevoke.as_str(),
-                    Some(handle),
-                    &format!("{} (its CA '{handle}' was deleted)", token.id),
-                    Some(&token.id),
-                    None,
+                journal.record(
+                    &tx,
+                    Event::TokenRevoked {
+                        id: token.id,
+                        ca: Some(handle.into()),
+                    },
                 )?;
             }
         }
-        tx.audit_change(
-            now,
-            self.ctx.who(),
-            Action::CaDelete.as_str(),
-            Some(handle),
-            &format!("parent {parent}"),
-            Some(&ca.resources.to_string()),
-            None,
+        journal.record(
+            &tx,
+            Event::CaDeleted {
+                ca: handle.into(),
+                parent,
+                resources: ca.resources,
+            },
         )?;
         tx.commit()?;
         tracing::info!(ca = %handle, "deleted CA");
         self.write_tree_after_commit()?;
-        Ok(())
+        Ok(journal.into_events())
     }
 
     /// Lists all CAs, parents before children.
@@ -723,14 +693,23 @@ impl Anchorage {
     }
 
     /// Adds a ROA payload; returns false (and changes nothing) if it exists.
-    pub fn add_roa(&mut self, handle: &str, payload: RoaPayload) -> Result<bool> {
-        Ok(self.apply_roa_changes(handle, &[payload], &[])?.added == 1)
+    pub fn add_roa(&mut self, actor: &Actor, handle: &str, payload: RoaPayload) -> Result<bool> {
+        Ok(self
+            .apply_roa_changes(actor, handle, &[payload], &[])?
+            .added
+            == 1)
     }
 
     /// Removes a ROA payload; an error if it is not configured.
-    pub fn remove_roa(&mut self, handle: &str, payload: RoaPayload) -> Result<()> {
-        self.apply_roa_changes(handle, &[], &[payload])?;
-        Ok(())
+    pub fn remove_roa(
+        &mut self,
+        actor: &Actor,
+        handle: &str,
+        payload: RoaPayload,
+    ) -> Result<Vec<Event>> {
+        Ok(self
+            .apply_roa_changes(actor, handle, &[], &[payload])?
+            .events)
     }
 
     /// Applies a batch of ROA additions and removals to one CA, all or
@@ -742,11 +721,12 @@ impl Anchorage {
     /// nothing is signed or written.
     pub fn apply_roa_changes(
         &mut self,
+        actor: &Actor,
         handle: &str,
         add: &[RoaPayload],
         remove: &[RoaPayload],
     ) -> Result<RoaChanges> {
-        self.roa_batch(handle, add, remove, None, false)
+        self.roa_batch(actor, handle, add, remove, None, false)
     }
 
     /// [`Self::apply_roa_changes`] for the admin API: refused with
@@ -764,6 +744,7 @@ impl Anchorage {
     /// committed, so a batch always ends.
     pub fn roa_batch(
         &mut self,
+        actor: &Actor,
         handle: &str,
         add: &[RoaPayload],
         remove: &[RoaPayload],
@@ -785,7 +766,7 @@ impl Anchorage {
             let planned = t_start.elapsed();
             let signed = self.ctx.sign_roas(&plan, now)?;
             let t_signed = t_start.elapsed();
-            let Some(changes) = self.commit_roas(plan, signed, held.as_ref(), now)? else {
+            let Some(changes) = self.commit_roas(actor, plan, signed, held.as_ref(), now)? else {
                 tracing::debug!(ca = %handle, round, "ROA batch: the CA changed meanwhile; again");
                 continue;
             };
@@ -909,6 +890,7 @@ impl Anchorage {
     /// `None` (nothing changed) otherwise.
     fn commit_roas(
         &mut self,
+        actor: &Actor,
         plan: RoaPlan,
         signed: Vec<(u32, Option<PublishedObject>)>,
         held: Option<&anchorage_store::GateGuard>,
@@ -926,33 +908,28 @@ impl Anchorage {
         {
             return Ok(None);
         }
-        let who = self.ctx.who();
+        let mut journal = Journal::new(actor, now);
         for payload in &plan.remove {
             if !tx.delete_roa(handle, payload)? {
                 return Ok(None);
             }
-            let text = payload.to_string();
-            tx.audit_change(
-                now,
-                who,
-                Action::RoaRemove.as_str(),
-                Some(handle),
-                &text,
-                Some(&text),
-                None,
+            journal.record(
+                &tx,
+                Event::RoaRemoved {
+                    ca: handle.into(),
+                    payload: *payload,
+                    out_of_resources: false,
+                },
             )?;
         }
         for payload in &plan.add {
             if tx.insert_roa(handle, payload)? {
-                let text = payload.to_string();
-                tx.audit_change(
-                    now,
-                    who,
-                    Action::RoaAdd.as_str(),
-                    Some(handle),
-                    &text,
-                    None,
-                    Some(&text),
+                journal.record(
+                    &tx,
+                    Event::RoaAdded {
+                        ca: handle.into(),
+                        payload: *payload,
+                    },
                 )?;
             }
         }
@@ -982,7 +959,9 @@ impl Anchorage {
         tx.save_point(handle, &point, now)?;
         fault::point("roa-batch-before-commit");
         tx.commit()?;
-        Ok(Some(plan.changes))
+        let mut changes = plan.changes;
+        changes.events = journal.into_events();
+        Ok(Some(changes))
     }
 
     /// Sets what carries messages to remote parents and repositories.
@@ -1014,9 +993,10 @@ impl Anchorage {
     /// child CA of this CA would no longer be covered (remove those first).
     pub fn update_ca_resources(
         &mut self,
+        actor: &Actor,
         handle: &str,
         resources: ResourceSet,
-    ) -> Result<CaRecord> {
+    ) -> Result<(CaRecord, Vec<Event>)> {
         if handle == TA_HANDLE || handle == self.ctx.online {
             return Err(AppError::TaOffLimits {
                 online: self.ctx.online.clone(),
@@ -1062,7 +1042,7 @@ impl Anchorage {
                 }
             }
         }
-        let before = ca.resources.to_string();
+        let before = ca.resources.clone();
         let parent_issuer = self.ctx.issuer(&parent_ca)?;
         ca.resources = resources;
         let mut parent_point = tx.point(&parent)?;
@@ -1070,20 +1050,19 @@ impl Anchorage {
             .recertify(&tx, &mut parent_point, &mut ca, &parent_issuer, now)?;
         parent_point.refresh(&*self.ctx.keys, &parent_issuer, now, &self.ctx.timing)?;
         tx.save_point(&parent, &parent_point, now)?;
-        let after = ca.resources.to_string();
-        tx.audit_change(
-            now,
-            self.ctx.who(),
-            Action::CaUpdate.as_str(),
-            Some(handle),
-            &format!("resources {after}"),
-            Some(&before),
-            Some(&after),
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::CaResourcesChanged {
+                ca: handle.into(),
+                before,
+                after: ca.resources.clone(),
+                reason: None,
+            },
         )?;
         tx.commit()?;
-        tracing::info!(ca = %handle, %before, %after, "CA resources changed");
         self.write_tree_after_commit()?;
-        Ok(ca)
+        Ok((ca, journal.into_events()))
     }
 
     /// Every CA's ROA payloads, and the audit generation they belong to
@@ -1145,7 +1124,7 @@ impl Anchorage {
 
     /// Reissues whatever is due (manifests and CRLs, certificates and ROAs
     /// near expiry) and writes the rsync tree.
-    pub fn publish(&mut self) -> Result<PublishReport> {
+    pub fn publish(&mut self, actor: &Actor) -> Result<PublishReport> {
         let started = std::time::Instant::now();
         let now = self.ctx.clock.now();
         // Whatever falls due within the batch window is done in this run.
@@ -1218,17 +1197,16 @@ impl Anchorage {
                     tx.mark_pending(handle)?;
                 }
             }
-            tx.audit(
-                now,
-                self.ctx.who(),
-                Action::Publish.as_str(),
-                None,
-                &format!(
-                    "{} points refreshed, {} objects reissued",
-                    report.refreshed_points, report.reissued_objects
-                ),
+            let mut journal = Journal::new(actor, now);
+            journal.record(
+                &tx,
+                Event::Published {
+                    points: report.refreshed_points,
+                    objects: report.reissued_objects,
+                },
             )?;
             tx.commit()?;
+            report.events = journal.into_events();
         }
         let stats = self.write_tree()?;
         report.files = stats.files;
@@ -1925,12 +1903,5 @@ fn roa_info(p: &RoaPayload) -> RoaInfo {
         asn: p.asn,
         prefix: p.prefix.to_string(),
         max_length: p.max_length,
-    }
-}
-
-fn default_actor() -> String {
-    match std::env::var("USER") {
-        Ok(user) if !user.is_empty() => format!("cli:{user}"),
-        _ => "cli".to_string(),
     }
 }

@@ -81,4 +81,7 @@ pub struct PublishReport {
     pub files: usize,
     /// Files written (new or changed) in the tree.
     pub written: usize,
+    /// What the audit log recorded.
+    #[serde(skip)]
+    pub events: Vec<crate::audit::Event>,
 }

@@ -12,7 +12,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::Action;
+use crate::audit::{Actor, Event, Journal};
 use crate::error::AppError;
 use crate::ops::Anchorage;
 use anchorage_store::StoredToken;
@@ -75,6 +75,9 @@ pub struct NewToken {
     pub info: TokenInfo,
     /// The bearer token.
     pub token: String,
+    /// What the audit log recorded.
+    #[serde(skip)]
+    pub events: Vec<Event>,
 }
 
 fn rfc3339(secs: i64) -> String {
@@ -108,6 +111,7 @@ impl Anchorage {
     /// allowed for admin). Returns the token, to be shown once.
     pub fn create_token(
         &mut self,
+        actor: &Actor,
         role: Role,
         cas: &[String],
         description: &str,
@@ -156,24 +160,24 @@ impl Anchorage {
             cas: cas.to_vec(),
             description: description.into(),
             created: now.timestamp(),
-            created_by: self.ctx.actor.clone(),
+            created_by: actor.name().to_string(),
             revoked: None,
         };
         tx.insert_token(&stored)?;
-        let summary = format!("{} {} [{}]", id, role.as_str(), cas.join(","));
-        tx.audit_change(
-            now,
-            self.ctx.who(),
-            Action::TokenCreate.as_str(),
-            None,
-            &summary,
-            None,
-            Some(&summary),
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::TokenCreated {
+                id: id.clone(),
+                role,
+                cas: cas.to_vec(),
+            },
         )?;
         tx.commit()?;
         Ok(NewToken {
             info: info(&stored),
             token: format!("anc_{id}_{secret}"),
+            events: journal.into_events(),
         })
     }
 
@@ -184,23 +188,22 @@ impl Anchorage {
     }
 
     /// Revokes a token: it stops working at once.
-    pub fn revoke_token(&mut self, id: &str) -> Result<(), AppError> {
+    pub fn revoke_token(&mut self, actor: &Actor, id: &str) -> Result<Vec<Event>, AppError> {
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
         if !tx.revoke_token(id, now)? {
             return Err(AppError::UnknownToken(id.into()));
         }
-        tx.audit_change(
-            now,
-            self.ctx.who(),
-            Action::TokenRevoke.as_str(),
-            None,
-            id,
-            Some(id),
-            None,
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::TokenRevoked {
+                id: id.into(),
+                ca: None,
+            },
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(journal.into_events())
     }
 
     /// An unrevoked token's information and stored hash, by id.

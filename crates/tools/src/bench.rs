@@ -16,9 +16,13 @@ use anchorage_ca_core::{ResourceSet, RoaPayload};
 use rpki::crypto::{RpkiSignatureAlgorithm, Signer};
 use serde::Serialize;
 
+use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::datadir::DataDir;
 use crate::ops::{Anchorage, InitOptions};
+
+/// Who the bench's changes are recorded as.
+static BENCH: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(|| Actor::named("bench"));
 
 mod concurrent;
 
@@ -211,11 +215,12 @@ fn issuance(
     let (n_cas, roas_per_ca, default_burst) = scale.params();
     let burst = burst.unwrap_or(default_burst);
     let mut a = Anchorage::init(
+        &BENCH,
         DataDir::new(dir),
         &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
         Clock::System,
-    )?;
-    a.set_actor("bench");
+    )?
+    .0;
 
     // 1. The cryptographic limit, measured now, on this machine.
     let limit = crypto_limit(&a, if scale == Scale::Small { 30 } else { 100 })?;
@@ -251,11 +256,11 @@ fn issuance(
         )
         .parse()?;
         let handle = format!("ca{c}");
-        a.create_ca(&handle, resources, None)?;
+        a.create_ca(&BENCH, &handle, resources, None)?;
         let add: Vec<RoaPayload> = (0..roas_per_ca)
             .map(|r| payload(asn_base + r as u32, base + (r as u32) * 256, 24))
             .collect::<anyhow::Result<_>>()?;
-        a.apply_roa_changes(&handle, &add, &[])?;
+        a.apply_roa_changes(&BENCH, &handle, &add, &[])?;
     }
     let wall = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_start;
@@ -293,6 +298,7 @@ fn issuance(
     for i in 0..20u32 {
         let t = Instant::now();
         a.apply_roa_changes(
+            &BENCH,
             "ca0",
             &[payload(100_000, 0x0A00_0000 + 128 * 256 + i * 256, 24)?],
             &[],
@@ -334,7 +340,7 @@ fn issuance(
     let t = Instant::now();
     for i in 0..burst as u32 {
         let (ca, p) = change(i)?;
-        a.apply_roa_changes(&ca, &[p], &[])?;
+        a.apply_roa_changes(&BENCH, &ca, &[p], &[])?;
     }
     let alone_s = t.elapsed().as_secs_f64();
     figures.push(fig(
@@ -352,7 +358,7 @@ fn issuance(
     for i in 0..burst as u32 {
         // Other prefixes than the first round's: these are new payloads.
         let (ca, p) = change(i + burst as u32 * 4)?;
-        a.apply_roa_changes(&ca, &[p], &[])?;
+        a.apply_roa_changes(&BENCH, &ca, &[p], &[])?;
         if window.elapsed() >= std::time::Duration::from_millis(100) {
             a.write_tree()?;
             groups += 1;
@@ -413,7 +419,7 @@ fn issuance(
     // 6. Publication (last: it moves the clock ahead): a no-op publish (tree written, nothing due), and a
     //    full manifest/CRL refresh of every CA (as at the 16-hour mark).
     let t = Instant::now();
-    let r = a.publish()?;
+    let r = a.publish(&BENCH)?;
     figures.push(fig(
         &format!("publish, nothing due ({} files)", r.files),
         t.elapsed().as_secs_f64() * 1000.0,
@@ -424,7 +430,7 @@ fn issuance(
     let later = chrono::Utc::now() + chrono::TimeDelta::hours(9);
     a.set_clock(Clock::Fixed(later));
     let t = Instant::now();
-    let r = a.publish()?;
+    let r = a.publish(&BENCH)?;
     figures.push(fig(
         &format!("full manifest/CRL refresh ({} points)", r.refreshed_points),
         t.elapsed().as_secs_f64(),
@@ -980,12 +986,13 @@ fn scale_figures(
     } else {
         std::fs::create_dir_all(fixtures)?;
         Anchorage::init(
+            &BENCH,
             DataDir::new(&dir),
             &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
             Clock::System,
         )?
+        .0
     };
-    a.set_actor("bench");
     // Changes commit with their manifests and CRLs owed, as under serve;
     // each tree write issues them for all points at once.
     a.set_deferred_publication(true);
@@ -1040,7 +1047,7 @@ fn scale_figures(
                         std::net::Ipv6Addr::from(scale_block(c))
                     )
                     .parse()?;
-                    a.create_ca(&handle, resources, None)?;
+                    a.create_ca(&BENCH, &handle, resources, None)?;
                     0
                 }
             };
@@ -1048,7 +1055,7 @@ fn scale_figures(
                 let add: Vec<RoaPayload> = (0..prefixes)
                     .map(|p| scale_payload(c, p as u16))
                     .collect::<anyhow::Result<_>>()?;
-                a.apply_roa_changes(&handle, &add, &[])?;
+                a.apply_roa_changes(&BENCH, &handle, &add, &[])?;
             }
             // One tree write a minute, as a busy serve would group them.
             if group.elapsed() >= std::time::Duration::from_secs(60) {
@@ -1114,7 +1121,7 @@ fn scale_figures(
         let extra = scale_payload(c, 0x8000 + i as u16)?;
         for (add, remove) in [(vec![extra], vec![]), (vec![], vec![extra])] {
             let t = Instant::now();
-            a.apply_roa_changes(&handle, &add, &remove)?;
+            a.apply_roa_changes(&BENCH, &handle, &add, &remove)?;
             a.refresh_owed()?;
             work.push(t.elapsed().as_secs_f64() * 1000.0);
             // Publication costs in proportion to the repository: six
@@ -1292,7 +1299,7 @@ fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow
             let addr = 0x0A00_0000u32 + 250 * 256 + i * 4;
             let p = payload(100_000, addr, 30)?;
             let t = Instant::now();
-            a.apply_roa_changes("ca0", &[p], &[])?;
+            a.apply_roa_changes(&BENCH, "ca0", &[p], &[])?;
             while !probe.next_update()?.contains(&(addr, 30)) {}
             out.push(t.elapsed().as_secs_f64() * 1000.0);
         }

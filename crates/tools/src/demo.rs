@@ -15,9 +15,13 @@ use std::path::Path;
 use anchorage_ca_core::RoaPayload;
 use anyhow::{Context, bail};
 
+use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::datadir::DataDir;
 use crate::ops::{Anchorage, DEFAULT_ONLINE_HANDLE, InitOptions};
+
+/// Who the demo's changes are recorded as.
+static DEMO: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(|| Actor::named("demo"));
 use crate::oracle::{self, RsyncDaemon, Vrp};
 
 /// The hosted CAs of the demo: handle, parent, resources.
@@ -67,24 +71,25 @@ pub const REMOVED: (&str, u32, &str, Option<u8>) = ("lir-b", 64502, "198.51.100.
 /// Builds a repository in `dir` from the demo's CAs and ROAs.
 pub fn build(dir: &Path) -> anyhow::Result<Anchorage> {
     let mut a = Anchorage::init(
+        &DEMO,
         DataDir::new(dir),
         &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
         Clock::System,
-    )?;
-    a.set_actor("demo");
+    )?
+    .0;
     for (handle, parent, resources) in CAS {
-        a.create_ca(handle, resources.parse()?, Some(parent))?;
+        a.create_ca(&DEMO, handle, resources.parse()?, Some(parent))?;
     }
     let payload = |asn, prefix: &str, max| -> anyhow::Result<RoaPayload> {
         Ok(RoaPayload::new(asn, prefix.parse()?, max)?)
     };
     for (ca, asn, prefix, max) in ROAS {
-        a.add_roa(ca, payload(*asn, prefix, *max)?)?;
+        a.add_roa(&DEMO, ca, payload(*asn, prefix, *max)?)?;
     }
     let (ca, asn, prefix, max) = REMOVED;
-    a.add_roa(ca, payload(asn, prefix, max)?)?;
-    a.remove_roa(ca, payload(asn, prefix, max)?)?;
-    a.publish()?;
+    a.add_roa(&DEMO, ca, payload(asn, prefix, max)?)?;
+    a.remove_roa(&DEMO, ca, payload(asn, prefix, max)?)?;
+    a.publish(&DEMO)?;
     Ok(a)
 }
 

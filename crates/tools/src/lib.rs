@@ -11,5 +11,5 @@ pub mod demo;
 pub mod fixture;
 
 // The engine's modules and the oracles, under the paths these modules use.
-pub(crate) use anchorage_engine::{clock, datadir, ops, report, tokens};
+pub(crate) use anchorage_engine::{audit, clock, datadir, ops, report, tokens};
 pub(crate) use anchorage_testkit as oracle;

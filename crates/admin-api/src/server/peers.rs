@@ -35,37 +35,33 @@ fn resources(s: &str) -> Result<ResourceSet, Problem> {
 }
 
 /// The parent CA of delegated child `handle`, if the caller sees it;
-/// otherwise 404, like a missing child.
-async fn child_parent(
-    state: &Arc<ApiState>,
-    p: &Principal,
-    handle: &str,
-) -> Result<String, Problem> {
-    let h = handle.to_string();
-    let not_found = || Problem::not_found(format!("unknown child '{handle}'"));
-    let parent = engine(state, None, move |a| {
-        Ok(a.list_children()?
-            .into_iter()
-            .find(|c| c.handle == h)
-            .map(|c| c.parent))
-    })
-    .await?
-    .ok_or_else(not_found)?;
-    visible(state, p, &parent).await.map_err(|_| not_found())?;
+/// otherwise "unknown child", like a missing one.
+fn child_parent(a: &mut Anchorage, p: &Principal, handle: &str) -> Result<String, AppError> {
+    let unknown = || AppError::UnknownPeer {
+        kind: "child",
+        handle: handle.into(),
+    };
+    let parent = a
+        .list_children()?
+        .into_iter()
+        .find(|c| c.handle == handle)
+        .map(|c| c.parent)
+        .ok_or_else(unknown)?;
+    authorise(a, p, &parent, false).map_err(|_| unknown())?;
     Ok(parent)
 }
 
 async fn list_children(Caller(state, p): Caller) -> Result<Response, Problem> {
-    let mut children = engine(&state, None, |a| a.list_children()).await?;
-    if !p.token.cas.is_empty() {
+    let children = engine(&state, move |a| {
         let mut seen = Vec::new();
-        for c in children {
-            if visible(&state, &p, &c.parent).await.is_ok() {
+        for c in a.list_children()? {
+            if p.token.cas.is_empty() || authorise(a, &p, &c.parent, false).is_ok() {
                 seen.push(c);
             }
         }
-        children = seen;
-    }
+        Ok(seen)
+    })
+    .await?;
     Ok(Json(children).into_response())
 }
 
@@ -78,11 +74,11 @@ async fn add_child(
     p.require(&[Role::Admin, Role::CaOperator])?;
     let req: AddChild = parse_body(&bytes)?;
     let res = resources(&req.resources)?;
-    visible(&state, &p, &parent).await?;
     let who = p.clone();
-    let response = engine(&state, Some(&p), move |a| {
-        recheck(a, &who, &parent, false)?;
+    let (response, _) = change(&state, &p, move |a, actor| {
+        authorise(a, &who, &parent, false)?;
         a.add_child(
+            actor,
             &parent,
             req.request.as_bytes(),
             res,
@@ -109,11 +105,10 @@ async fn update_child(
     p.require(&[Role::Admin, Role::CaOperator])?;
     let req: UpdateChild = parse_body(&bytes)?;
     let res = resources(&req.resources)?;
-    let parent = child_parent(&state, &p, &handle).await?;
     let who = p.clone();
-    engine(&state, Some(&p), move |a| {
-        recheck(a, &who, &parent, false)?;
-        a.update_child(&handle, res)
+    change(&state, &p, move |a, actor| {
+        child_parent(a, &who, &handle)?;
+        a.update_child(actor, &handle, res)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -124,11 +119,10 @@ async fn remove_child(
     Path(handle): Path<String>,
 ) -> Result<Response, Problem> {
     p.require(&[Role::Admin, Role::CaOperator])?;
-    let parent = child_parent(&state, &p, &handle).await?;
     let who = p.clone();
-    engine(&state, Some(&p), move |a| {
-        recheck(a, &who, &parent, false)?;
-        a.remove_child(&handle)
+    change(&state, &p, move |a, actor| {
+        child_parent(a, &who, &handle)?;
+        a.remove_child(actor, &handle)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -136,7 +130,7 @@ async fn remove_child(
 
 async fn list_publishers(Caller(state, p): Caller) -> Result<Response, Problem> {
     p.require(&[Role::Admin, Role::ReadOnly])?;
-    let list = engine(&state, None, |a| a.list_publishers()).await?;
+    let list = engine(&state, |a| a.list_publishers()).await?;
     Ok(Json(list).into_response())
 }
 
@@ -144,8 +138,8 @@ async fn add_publisher(Caller(state, p): Caller, req: Request) -> Result<Respons
     let bytes = body(req).await?;
     p.require(&[Role::Admin])?;
     let req: AddPublisher = parse_body(&bytes)?;
-    let response = engine(&state, Some(&p), move |a| {
-        a.add_publisher(req.request.as_bytes(), req.service_uri.as_deref())
+    let (response, _) = change(&state, &p, move |a, actor| {
+        a.add_publisher(actor, req.request.as_bytes(), req.service_uri.as_deref())
     })
     .await?;
     Ok((
@@ -163,13 +157,16 @@ async fn remove_publisher(
     Path(handle): Path<String>,
 ) -> Result<Response, Problem> {
     p.require(&[Role::Admin])?;
-    engine(&state, Some(&p), move |a| a.remove_publisher(&handle)).await?;
+    change(&state, &p, move |a, actor| {
+        a.remove_publisher(actor, &handle)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn list_parents(Caller(state, p): Caller) -> Result<Response, Problem> {
     p.require(&[Role::Admin, Role::ReadOnly])?;
-    let list = engine(&state, None, |a| a.list_parents()).await?;
+    let list = engine(&state, |a| a.list_parents()).await?;
     Ok(Json(list).into_response())
 }
 
@@ -178,8 +175,8 @@ async fn add_parent(Caller(state, p): Caller, req: Request) -> Result<Response, 
     p.require(&[Role::Admin])?;
     let req: AddParent = parse_body(&bytes)?;
     let handle = req.handle.clone();
-    engine(&state, Some(&p), move |a| {
-        a.add_parent(&req.handle, req.response.as_bytes())
+    change(&state, &p, move |a, actor| {
+        a.add_parent(actor, &req.handle, req.response.as_bytes())
     })
     .await?;
     Ok((
@@ -194,6 +191,6 @@ async fn sync_parent(
     Path(handle): Path<String>,
 ) -> Result<Response, Problem> {
     p.require(&[Role::Admin])?;
-    let report = engine(&state, Some(&p), move |a| a.sync_parent(&handle)).await?;
+    let report = change(&state, &p, move |a, actor| a.sync_parent(actor, &handle)).await?;
     Ok(Json(report).into_response())
 }

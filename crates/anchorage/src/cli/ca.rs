@@ -1,6 +1,7 @@
 //! `anchorage ca ...`: create, list, show, update and delete hosted CAs,
 //! locally or against a `--server`.
 
+use anchorage::audit::Actor;
 use anchorage::format::Format;
 use anchorage::remote::Remote;
 use anchorage::report::CaDetails;
@@ -82,7 +83,9 @@ fn create(
             (d.handle, d.parent, d.resources)
         }
         None => {
-            let ca = env.open()?.create_ca(handle, resources, parent)?;
+            let (ca, _) = env
+                .open()?
+                .create_ca(&Actor::operator(), handle, resources, parent)?;
             (ca.handle, ca.parent, ca.resources.to_string())
         }
     };
@@ -104,7 +107,8 @@ fn update(
         Some(r) => r.update_ca(handle, &resources.to_string())?.resources,
         None => env
             .open()?
-            .update_ca_resources(handle, resources)?
+            .update_ca_resources(&Actor::operator(), handle, resources)?
+            .0
             .resources
             .to_string(),
     };
@@ -181,7 +185,9 @@ fn print_ca(d: &CaDetails) {
 fn delete(env: &Env, remote: Option<&Remote>, handle: &str) -> anyhow::Result<()> {
     match remote {
         Some(r) => r.delete_ca(handle)?,
-        None => env.open()?.delete_ca(handle)?,
+        None => {
+            env.open()?.delete_ca(&Actor::operator(), handle)?;
+        }
     }
     println!("deleted CA '{handle}': certificate revoked, objects withdrawn");
     Ok(())

@@ -1,5 +1,6 @@
 //! `anchorage init`: create the data directory's database, trust anchor, TAL and online CA.
 
+use anchorage::audit::Actor;
 use anchorage::ops::{Anchorage, DEFAULT_ONLINE_HANDLE, InitOptions};
 use anchorage_ca_core::ResourceSet;
 
@@ -35,7 +36,8 @@ pub struct InitArgs {
 /// Runs `anchorage init`: initialises, then prints the paths and the admin token.
 pub fn run(env: &Env, args: InitArgs) -> anyhow::Result<()> {
     let dir = env.data_dir()?;
-    let mut a = Anchorage::init(
+    let (mut a, _) = Anchorage::init(
+        &Actor::operator(),
         dir.clone(),
         &InitOptions {
             rsync_uri: args.rsync_uri,
@@ -57,7 +59,12 @@ pub fn run(env: &Env, args: InitArgs) -> anyhow::Result<()> {
     println!("rsync tree: {}", dir.rsync().join("current").display());
     let (cert, _) = dir.ensure_api_tls()?;
     println!("admin API certificate (self-signed): {}", cert.display());
-    let token = a.create_token(anchorage::tokens::Role::Admin, &[], "created by init")?;
+    let token = a.create_token(
+        &Actor::operator(),
+        anchorage::tokens::Role::Admin,
+        &[],
+        "created by init",
+    )?;
     println!(
         "admin API token (shown once, keep it safe): {}",
         token.token

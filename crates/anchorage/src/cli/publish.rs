@@ -1,5 +1,6 @@
 //! `anchorage publish`: reissue whatever is due and write the rsync tree.
 
+use anchorage::audit::Actor;
 use anchorage::format::Format;
 
 use super::{Env, json};
@@ -14,7 +15,7 @@ pub struct PublishArgs {
 
 /// Runs `anchorage publish` and prints its report.
 pub fn run(env: &Env, args: PublishArgs) -> anyhow::Result<()> {
-    let report = env.open()?.publish()?;
+    let report = env.open()?.publish(&Actor::operator())?;
     if args.format == Format::Json {
         return json(&report);
     }

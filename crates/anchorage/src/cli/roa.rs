@@ -1,6 +1,7 @@
 //! `anchorage roa ...`: add, remove and list ROA payloads, locally or
 //! against a `--server`, with the RFC 9319 warnings.
 
+use anchorage::audit::Actor;
 use anchorage::datadir::DataDir;
 use anchorage::format::Format;
 use anchorage::ops::{Anchorage, RoaChanges};
@@ -159,7 +160,7 @@ pub fn local_roa_batch(
         routes: table.as_ref().zip(index.as_ref()),
         ..Default::default()
     };
-    let outcome = a.roa_batch_analysed(handle, add, remove, opts)?;
+    let outcome = a.roa_batch_analysed(&Actor::operator(), handle, add, remove, opts)?;
     let (changes, warnings) = (outcome.changes, outcome.warnings);
     let warnings = warnings
         .into_iter()

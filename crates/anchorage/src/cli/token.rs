@@ -1,5 +1,6 @@
 //! `anchorage token ...`: create, list and revoke admin API tokens on the data directory.
 
+use anchorage::audit::Actor;
 use anchorage::format::Format;
 use anchorage::tokens::Role;
 use clap::Subcommand;
@@ -70,7 +71,7 @@ pub fn run(env: &Env, cmd: TokenCommand) -> anyhow::Result<()> {
         } => create(env, role.into(), &cas, &description, format),
         TokenCommand::List { format } => list(env, format),
         TokenCommand::Revoke { id } => {
-            env.open()?.revoke_token(&id)?;
+            env.open()?.revoke_token(&Actor::operator(), &id)?;
             println!("revoked token {id}");
             Ok(())
         }
@@ -85,7 +86,9 @@ fn create(
     description: &str,
     format: Format,
 ) -> anyhow::Result<()> {
-    let token = env.open()?.create_token(role, cas, description)?;
+    let token = env
+        .open()?
+        .create_token(&Actor::operator(), role, cas, description)?;
     if format == Format::Json {
         return json(&token);
     }

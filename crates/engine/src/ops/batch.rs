@@ -4,6 +4,7 @@
 use anchorage_ca_core::RoaPayload;
 
 use super::{Anchorage, Result, RoaChanges};
+use crate::audit::Actor;
 use crate::rfc9319::bgp::{self, BgpTable, VrpIndex};
 use crate::rfc9319::warnings::{self, Severity, Warning};
 
@@ -40,12 +41,20 @@ impl Anchorage {
     /// applied only if no warning is critical.
     pub fn roa_batch_analysed(
         &mut self,
+        actor: &Actor,
         handle: &str,
         add: &[RoaPayload],
         remove: &[RoaPayload],
         opts: BatchOptions<'_>,
     ) -> Result<BatchOutcome> {
-        let first = self.roa_batch(handle, add, remove, opts.if_match, opts.dry || opts.strict)?;
+        let first = self.roa_batch(
+            actor,
+            handle,
+            add,
+            remove,
+            opts.if_match,
+            opts.dry || opts.strict,
+        )?;
         let mut found = warnings::analyse(&first.after, &first.announced);
         if let Some((table, index)) = opts.routes {
             // With announcements to compare, `non-minimal` says precisely
@@ -66,7 +75,7 @@ impl Anchorage {
                 applied: !opts.dry && !blocked,
             });
         }
-        let done = self.roa_batch(handle, add, remove, opts.if_match, false)?;
+        let done = self.roa_batch(actor, handle, add, remove, opts.if_match, false)?;
         Ok(BatchOutcome {
             changes: done,
             warnings: found,

@@ -22,7 +22,6 @@ use rpki::repository::cert::Cert;
 use rpki::repository::x509::Validity;
 
 use super::*;
-use crate::audit::Action;
 use crate::bpki;
 use anchorage_ca_core::objects::SubjectInfoAccess;
 use anchorage_store::{ChildCert, Peer, PeerKind};
@@ -408,11 +407,12 @@ impl Anchorage {
     /// `resources` under `parent`. Returns the parent response for it.
     pub fn add_child(
         &mut self,
+        actor: &Actor,
         parent: &str,
         request_xml: &[u8],
         resources: ResourceSet,
         service_base: Option<&str>,
-    ) -> Result<ParentResponse> {
+    ) -> Result<(ParentResponse, Vec<Event>)> {
         let request = ChildRequest::parse(request_xml).map_err(|e| bad_file("child request", e))?;
         let id_cert = request
             .validate()
@@ -461,24 +461,24 @@ impl Anchorage {
             created: to_secs(now),
             ..Peer::default()
         })?;
-        tx.audit_change(
-            now,
-            self.ctx.who(),
-            Action::ChildAdd.as_str(),
-            Some(parent),
-            &format!("delegated child {handle}, resources {resources}"),
-            None,
-            Some(&resources.to_string()),
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::ChildAdded {
+                parent: parent.into(),
+                child: handle.clone(),
+                resources,
+            },
         )?;
         tx.commit()?;
-        tracing::info!(child = %handle, parent = %parent, %resources, "added delegated child");
-        Ok(ParentResponse::new(
+        let response = ParentResponse::new(
             Base64::from_content(&ours.to_bytes()),
             ParentHandle::new(parent.into()),
             ChildHandle::new(handle.as_str().into()),
             service_uri,
             request.tag().cloned(),
-        ))
+        );
+        Ok((response, journal.into_events()))
     }
 
     /// The delegated children and what they hold.
@@ -513,7 +513,12 @@ impl Anchorage {
     /// Changes a child's entitlement. Certificates holding resources it
     /// loses are reissued without them at once (or revoked when nothing
     /// is left); growth waits for the child to ask.
-    pub fn update_child(&mut self, handle: &str, resources: ResourceSet) -> Result<()> {
+    pub fn update_child(
+        &mut self,
+        actor: &Actor,
+        handle: &str,
+        resources: ResourceSet,
+    ) -> Result<Vec<Event>> {
         if resources.is_empty() {
             return Err(AppError::BadArgument {
                 what: "resources",
@@ -542,24 +547,25 @@ impl Anchorage {
             self.ctx
                 .finish_point(&tx, &parent_handle, &mut point, &issuer, now)?;
         }
-        tx.audit_change(
-            now,
-            self.ctx.who(),
-            Action::ChildUpdate.as_str(),
-            Some(&parent_handle),
-            &format!("delegated child {handle}, resources {resources}"),
-            Some(&before.to_string()),
-            Some(&resources.to_string()),
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::ChildUpdated {
+                parent: parent_handle,
+                child: handle.into(),
+                before,
+                after: resources,
+            },
         )?;
         tx.commit()?;
         if changed && !self.ctx.deferred {
             self.write_tree_after_commit()?;
         }
-        Ok(())
+        Ok(journal.into_events())
     }
 
     /// Removes a delegated child and revokes every certificate it holds.
-    pub fn remove_child(&mut self, handle: &str) -> Result<()> {
+    pub fn remove_child(&mut self, actor: &Actor, handle: &str) -> Result<Vec<Event>> {
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
         let (child, parent) = load_child(&tx, handle)?;
@@ -573,24 +579,25 @@ impl Anchorage {
         self.ctx
             .finish_point(&tx, &parent_handle, &mut point, &issuer, now)?;
         tx.delete_peer(PeerKind::Child, handle)?;
-        tx.audit_change(
-            now,
-            self.ctx.who(),
-            Action::ChildRemove.as_str(),
-            Some(&parent_handle),
-            &format!("delegated child {handle}"),
-            child.resources.as_ref().map(|r| r.to_string()).as_deref(),
-            None,
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::ChildRemoved {
+                parent: parent_handle,
+                child: handle.into(),
+                resources: child.resources,
+            },
         )?;
         tx.commit()?;
         if !self.ctx.deferred {
             self.write_tree_after_commit()?;
         }
-        Ok(())
+        Ok(journal.into_events())
     }
 
     /// Answers one RFC 6492 message from `child` to `parent`: the
-    /// signed reply, or why none is made.
+    /// signed reply, or why none is made. The audit log names the child
+    /// as the actor (its CMS signature authenticated it).
     pub fn rfc6492(
         &mut self,
         parent: &str,
@@ -621,6 +628,8 @@ impl Anchorage {
             )));
         }
         tx.set_peer_last_message(PeerKind::Child, child, last, &digests)?;
+        let actor = Actor::child(child);
+        let mut journal = Journal::new(&actor, now);
         let sender = message.recipient().convert();
         let recipient = message.sender().convert();
         let parent_ca = load_ca(&tx, parent)?;
@@ -635,10 +644,14 @@ impl Anchorage {
                 )
             }
             Payload::Issue(request) => {
-                match self
-                    .ctx
-                    .issue_for_child(&tx, &parent_ca, &peer, request, now)?
-                {
+                match self.ctx.issue_for_child(
+                    &tx,
+                    &mut journal,
+                    &parent_ca,
+                    &peer,
+                    request,
+                    now,
+                )? {
                     Ok(response) => {
                         published = true;
                         Message::issue_response(sender, recipient, response)
@@ -647,10 +660,14 @@ impl Anchorage {
                 }
             }
             Payload::Revoke(request) => {
-                match self
-                    .ctx
-                    .revoke_for_child(&tx, &parent_ca, &peer, &request, now)?
-                {
+                match self.ctx.revoke_for_child(
+                    &tx,
+                    &mut journal,
+                    &parent_ca,
+                    &peer,
+                    &request,
+                    now,
+                )? {
                     Ok(response) => {
                         published = true;
                         Message::revoke_response(sender, recipient, response)
@@ -663,6 +680,7 @@ impl Anchorage {
         };
         let bytes = self.ctx.sign_provisioning(&tx, reply, now)?;
         tx.commit()?;
+        journal.into_events();
         if published && !self.ctx.deferred {
             // Committed: the child gets its answer; a failed publication
             // is retried by the next one (or `anchorage publish`).
@@ -688,6 +706,7 @@ impl Ctx {
     fn issue_for_child(
         &self,
         tx: &Tx<'_>,
+        journal: &mut Journal<'_>,
         parent: &CaRecord,
         child: &Peer,
         request: IssuanceRequest,
@@ -754,17 +773,14 @@ impl Ctx {
             now,
         )?;
         self.finish_point(tx, &parent.handle, &mut point, &issuer, now)?;
-        tx.audit_change(
-            now,
-            self.who(),
-            Action::ChildIssue.as_str(),
-            Some(&parent.handle),
-            &format!(
-                "delegated child {}, key {ski}, resources {resources}",
-                child.handle
-            ),
-            None,
-            Some(&resources.to_string()),
+        journal.record(
+            tx,
+            Event::ChildIssued {
+                parent: parent.handle.clone(),
+                child: child.handle.clone(),
+                key: ski.to_string(),
+                resources,
+            },
         )?;
         let cert =
             Cert::decode(obj.bytes.clone()).map_err(|e| bad_file("issued certificate", e))?;
@@ -783,6 +799,7 @@ impl Ctx {
     fn revoke_for_child(
         &self,
         tx: &Tx<'_>,
+        journal: &mut Journal<'_>,
         parent: &CaRecord,
         child: &Peer,
         request: &RevocationRequest,
@@ -804,14 +821,14 @@ impl Ctx {
         point.withdraw(&record.name, now);
         tx.delete_child_cert(&child.handle, &ski)?;
         self.finish_point(tx, &parent.handle, &mut point, &issuer, now)?;
-        tx.audit_change(
-            now,
-            self.who(),
-            Action::ChildRevoke.as_str(),
-            Some(&parent.handle),
-            &format!("delegated child {}, key {ski}", child.handle),
-            Some(&record.resources.to_string()),
-            None,
+        journal.record(
+            tx,
+            Event::ChildRevoked {
+                parent: parent.handle.clone(),
+                child: child.handle.clone(),
+                key: ski,
+                resources: record.resources,
+            },
         )?;
         Ok(Ok(RevocationResponse::from(request)))
     }

@@ -28,7 +28,6 @@ use rpki::repository::cert::Cert;
 use rpki::rrdp::Hash;
 
 use super::*;
-use crate::audit::Action;
 use crate::bpki;
 use crate::transport::PeerTransport;
 use anchorage_store::{Peer, PeerKind};
@@ -64,6 +63,9 @@ pub struct SyncReport {
     pub certified: bool,
     /// ROA payloads withdrawn because the resources shrank.
     pub roas_withdrawn: usize,
+    /// What the audit log recorded.
+    #[serde(skip)]
+    pub events: Vec<Event>,
 }
 
 fn remote(peer: &str, why: impl ToString) -> AppError {
@@ -200,7 +202,13 @@ impl Ctx {
     /// with what remains (recursively), delegated children's certificates
     /// reissued or revoked. Refreshes the point. Returns the ROA payloads
     /// withdrawn in the whole subtree.
-    fn shrink(&self, tx: &Tx<'_>, ca: &CaRecord, now: Time) -> Result<usize> {
+    fn shrink(
+        &self,
+        tx: &Tx<'_>,
+        journal: &mut Journal<'_>,
+        ca: &CaRecord,
+        now: Time,
+    ) -> Result<usize> {
         let issuer = self.issuer(ca)?;
         let mut point = tx.point(&ca.handle)?;
         let mut removed = 0;
@@ -210,14 +218,13 @@ impl Ctx {
                 continue;
             }
             tx.delete_roa(&ca.handle, &payload)?;
-            tx.audit_change(
-                now,
-                self.who(),
-                Action::RoaRemove.as_str(),
-                Some(&ca.handle),
-                &format!("{payload} (no longer within the CA's resources)"),
-                Some(&payload.to_string()),
-                None,
+            journal.record(
+                tx,
+                Event::RoaRemoved {
+                    ca: ca.handle.clone(),
+                    payload,
+                    out_of_resources: true,
+                },
             )?;
             asns.insert(payload.asn);
             removed += 1;
@@ -230,29 +237,29 @@ impl Ctx {
             if ca.resources.contains(&child.resources) {
                 continue;
             }
-            let before = child.resources.to_string();
+            let before = child.resources.clone();
             child.resources = child.resources.intersection(&ca.resources);
             let why = if child.resources.is_empty() {
                 // Nothing left to certify: everything below goes, then its
                 // certificate. `ca update` certifies it again later.
-                removed += self.shrink(tx, &child, now)?;
+                removed += self.shrink(tx, journal, &child, now)?;
                 point.withdraw(&ca::cert_file_name(&child.key), now);
                 tx.update_ca(&child)?;
                 tracing::warn!(ca = %child_handle, "no resources left; certificate revoked");
                 "the parent's shrank; nothing left, certificate revoked"
             } else {
                 self.recertify(tx, &mut point, &mut child, &issuer, now)?;
-                removed += self.shrink(tx, &child, now)?;
+                removed += self.shrink(tx, journal, &child, now)?;
                 "the parent's shrank"
             };
-            tx.audit_change(
-                now,
-                self.who(),
-                Action::CaUpdate.as_str(),
-                Some(&child_handle),
-                &format!("resources '{}' ({why})", child.resources),
-                Some(&before),
-                Some(&child.resources.to_string()),
+            journal.record(
+                tx,
+                Event::CaResourcesChanged {
+                    ca: child_handle,
+                    before,
+                    after: child.resources.clone(),
+                    reason: Some(why),
+                },
             )?;
         }
         for delegated in tx.children_of(&ca.handle)? {
@@ -333,7 +340,7 @@ impl Anchorage {
     }
 
     /// Imports a repository response: CAs under remote parents publish there.
-    pub fn add_repository(&mut self, response_xml: &[u8]) -> Result<()> {
+    pub fn add_repository(&mut self, actor: &Actor, response_xml: &[u8]) -> Result<Vec<Event>> {
         let response =
             RepositoryResponse::parse(response_xml).map_err(|e| AppError::BadPeerFile {
                 what: "repository response",
@@ -372,30 +379,31 @@ impl Anchorage {
             created: to_secs(now),
             ..Peer::default()
         })?;
-        tx.audit_change(
-            now,
-            self.ctx.who(),
-            Action::RepositoryAdd.as_str(),
-            None,
-            &format!(
-                "publishing at {} as {}",
-                response.service_uri().as_str(),
-                sia
-            ),
-            None,
-            Some(&sia),
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::RepositoryAdded {
+                service_uri: response.service_uri().as_str().to_string(),
+                sia_base: sia,
+            },
         )?;
         tx.commit()?;
+        let events = journal.into_events();
         self.write_tree_after_commit()?;
         // Reachable and accepting us? Say so now rather than at the next change.
         self.push_to_repository()
             .map_err(|e| AppError::NotPublished(Box::new(e)))?;
-        Ok(())
+        Ok(events)
     }
 
     /// Imports a parent response: local CA `handle` (created by the first
     /// sync) will be certified by that parent.
-    pub fn add_parent(&mut self, handle: &str, response_xml: &[u8]) -> Result<()> {
+    pub fn add_parent(
+        &mut self,
+        actor: &Actor,
+        handle: &str,
+        response_xml: &[u8],
+    ) -> Result<Vec<Event>> {
         let response = ParentResponse::parse(response_xml).map_err(|e| AppError::BadPeerFile {
             what: "parent response",
             why: e.to_string(),
@@ -441,21 +449,17 @@ impl Anchorage {
             created: to_secs(now),
             ..Peer::default()
         })?;
-        tx.audit_change(
-            now,
-            self.ctx.who(),
-            Action::ParentAdd.as_str(),
-            Some(handle),
-            &format!(
-                "parent {} at {}",
-                response.parent_handle(),
-                response.service_uri().as_str()
-            ),
-            None,
-            None,
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::ParentAdded {
+                ca: handle.into(),
+                parent: response.parent_handle().to_string(),
+                service_uri: response.service_uri().as_str().to_string(),
+            },
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(journal.into_events())
     }
 
     /// The remote parents and the state of their last sync.
@@ -476,7 +480,10 @@ impl Anchorage {
     }
 
     /// Syncs every remote parent; failures are logged and recorded.
-    pub fn sync_parents(&mut self) -> Result<Vec<std::result::Result<SyncReport, String>>> {
+    pub fn sync_parents(
+        &mut self,
+        actor: &Actor,
+    ) -> Result<Vec<std::result::Result<SyncReport, String>>> {
         let handles: Vec<String> = {
             let tx = self.store.read_transaction()?;
             tx.peers(PeerKind::Parent)?
@@ -486,7 +493,7 @@ impl Anchorage {
         };
         let results = handles
             .iter()
-            .map(|h| self.sync_parent(h).map_err(|e| e.to_string()))
+            .map(|h| self.sync_parent(actor, h).map_err(|e| e.to_string()))
             .collect();
         // Also retries a push to the remote repository that failed
         // (serve's push task does that on its own).
@@ -498,8 +505,8 @@ impl Anchorage {
 
     /// Syncs with the remote parent of local CA `handle` (RFC 6492 list,
     /// then issue when needed) and publishes the outcome.
-    pub fn sync_parent(&mut self, handle: &str) -> Result<SyncReport> {
-        let result = self.sync_parent_once(handle);
+    pub fn sync_parent(&mut self, actor: &Actor, handle: &str) -> Result<SyncReport> {
+        let result = self.sync_parent_once(actor, handle);
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
         match &result {
@@ -513,7 +520,7 @@ impl Anchorage {
         result
     }
 
-    fn sync_parent_once(&mut self, handle: &str) -> Result<SyncReport> {
+    fn sync_parent_once(&mut self, actor: &Actor, handle: &str) -> Result<SyncReport> {
         let now = self.ctx.clock.now();
         let (peer, ca, id_key) = {
             let tx = self.store.transaction()?;
@@ -577,7 +584,7 @@ impl Anchorage {
             .unwrap_or_default();
         let Some(class) = classes.first().filter(|_| !entitled.is_empty()) else {
             // Nothing to hold any more: take everything back here.
-            return self.lose_everything(handle, &peer, &seen, ca, now);
+            return self.lose_everything(actor, handle, &peer, &seen, ca, now);
         };
         let sia = self.ctx.layout.sia(handle, &key)?;
         let held = class
@@ -660,6 +667,7 @@ impl Anchorage {
             resources: resources.to_string(),
             ..SyncReport::default()
         };
+        let mut journal = Journal::new(actor, now);
         match tx.ca(handle)? {
             None => {
                 let record = CaRecord {
@@ -681,17 +689,14 @@ impl Anchorage {
                     &self.ctx.timing,
                 )?;
                 tx.save_point(handle, &point, now)?;
-                tx.audit_change(
-                    now,
-                    self.ctx.who(),
-                    Action::ParentSync.as_str(),
-                    Some(handle),
-                    &format!(
-                        "certified by {} at {uri}: {resources}",
-                        peer.their_handle.clone().unwrap_or_default()
-                    ),
-                    None,
-                    Some(&resources.to_string()),
+                journal.record(
+                    &tx,
+                    Event::ParentCertified {
+                        ca: handle.into(),
+                        parent: peer.their_handle.clone().unwrap_or_default(),
+                        uri: uri.to_string(),
+                        resources: resources.clone(),
+                    },
                 )?;
                 report.certified = true;
             }
@@ -705,21 +710,22 @@ impl Anchorage {
                 tx.update_ca(&record)?;
                 // Everything the CA signed stays valid under the new
                 // certificate if it is within the new resources; the rest goes.
-                report.roas_withdrawn = self.ctx.shrink(&tx, &record, now)?;
-                tx.audit_change(
-                    now,
-                    self.ctx.who(),
-                    Action::ParentSync.as_str(),
-                    Some(handle),
-                    &format!("recertified at {uri}: {resources}"),
-                    Some(&before.to_string()),
-                    Some(&resources.to_string()),
+                report.roas_withdrawn = self.ctx.shrink(&tx, &mut journal, &record, now)?;
+                journal.record(
+                    &tx,
+                    Event::ParentRecertified {
+                        ca: handle.into(),
+                        uri: uri.to_string(),
+                        before,
+                        after: resources.clone(),
+                    },
                 )?;
                 report.certified = true;
             }
             Some(_) => {}
         }
         tx.commit()?;
+        report.events = journal.into_events();
         if report.certified {
             self.write_tree_after_commit()?;
         }
@@ -731,6 +737,7 @@ impl Anchorage {
     /// parent revokes the CA's own certificate).
     fn lose_everything(
         &mut self,
+        actor: &Actor,
         handle: &str,
         peer: &Peer,
         seen: &[bpki::Signed],
@@ -744,23 +751,23 @@ impl Anchorage {
             ca: handle.into(),
             ..SyncReport::default()
         };
+        let mut journal = Journal::new(actor, now);
         if let Some(mut record) = ca.filter(|c| !c.resources.is_empty()) {
-            let before = record.resources.to_string();
+            let before = record.resources.clone();
             record.resources = ResourceSet::default();
             tx.update_ca(&record)?;
-            report.roas_withdrawn = self.ctx.shrink(&tx, &record, now)?;
-            tx.audit_change(
-                now,
-                self.ctx.who(),
-                Action::ParentSync.as_str(),
-                Some(handle),
-                "the parent lists no resources for this CA: everything below withdrawn",
-                Some(&before),
-                Some(""),
+            report.roas_withdrawn = self.ctx.shrink(&tx, &mut journal, &record, now)?;
+            journal.record(
+                &tx,
+                Event::ParentWithdrew {
+                    ca: handle.into(),
+                    before,
+                },
             )?;
             report.certified = true;
         }
         tx.commit()?;
+        report.events = journal.into_events();
         if report.certified {
             self.write_tree_after_commit()?;
         }

@@ -4,7 +4,9 @@
 //!
 //! Every connection shares the key store (and its EE key pool), the write
 //! gate and the publication lock ([`Shared`]); what a connection carries
-//! of its own is its SQLite connection and the actor the audit log names.
+//! of its own is its SQLite connection. Who acts is an argument of each
+//! changing call, so a connection carries nothing from one request to
+//! the next.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::{Condvar, Mutex};
@@ -165,8 +167,7 @@ impl DerefMut for Connection<'_> {
 
 impl Drop for Connection<'_> {
     fn drop(&mut self) {
-        if let Some(mut engine) = self.engine.take() {
-            engine.reset_actor();
+        if let Some(engine) = self.engine.take() {
             self.pool.lock().idle.push(engine);
             self.pool.returned.notify_one();
         }

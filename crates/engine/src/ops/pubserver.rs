@@ -19,7 +19,6 @@ use rpki::rrdp::Hash;
 
 use super::delegation::{Received, Refusal, receive};
 use super::*;
-use crate::audit::Action;
 use anchorage_store::{Peer, PeerKind};
 
 /// A publisher as listed by `anchorage publisher list`.
@@ -77,9 +76,10 @@ impl Anchorage {
     /// response: where the publisher publishes and how.
     pub fn add_publisher(
         &mut self,
+        actor: &Actor,
         request_xml: &[u8],
         service_base: Option<&str>,
-    ) -> Result<RepositoryResponse> {
+    ) -> Result<(RepositoryResponse, Vec<Event>)> {
         let request = PublisherRequest::parse(request_xml).map_err(|e| AppError::BadPeerFile {
             what: "publisher request",
             why: e.to_string(),
@@ -128,18 +128,16 @@ impl Anchorage {
             created: to_secs(now),
             ..Peer::default()
         })?;
-        tx.audit_change(
-            now,
-            self.ctx.who(),
-            Action::PublisherAdd.as_str(),
-            None,
-            &format!("publisher {handle} at {sia_base}"),
-            None,
-            Some(&sia_base),
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::PublisherAdded {
+                publisher: handle.clone(),
+                sia_base: sia_base.clone(),
+            },
         )?;
         tx.commit()?;
-        tracing::info!(publisher = %handle, base = %sia_base, "added publisher");
-        Ok(RepositoryResponse::new(
+        let response = RepositoryResponse::new(
             Base64::from_content(&ours.to_bytes()),
             PublisherHandle::new(handle.as_str().into()),
             service_uri,
@@ -149,7 +147,8 @@ impl Anchorage {
                 .map(anchorage_ca_core::objects::https_uri)
                 .transpose()?,
             request.tag().cloned(),
-        ))
+        );
+        Ok((response, journal.into_events()))
     }
 
     /// The publishers and how much each has published.
@@ -167,7 +166,7 @@ impl Anchorage {
     }
 
     /// Removes a publisher and withdraws everything it published.
-    pub fn remove_publisher(&mut self, handle: &str) -> Result<()> {
+    pub fn remove_publisher(&mut self, actor: &Actor, handle: &str) -> Result<Vec<Event>> {
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
         let objects = tx.publisher_objects(handle)?.len();
@@ -177,22 +176,22 @@ impl Anchorage {
                 handle: handle.into(),
             });
         }
-        tx.audit_change(
-            now,
-            self.ctx.who(),
-            Action::PublisherRemove.as_str(),
-            None,
-            &format!("publisher {handle}, {objects} objects withdrawn"),
-            None,
-            None,
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::PublisherRemoved {
+                publisher: handle.into(),
+                objects,
+            },
         )?;
         tx.commit()?;
         self.write_tree_after_commit()?;
-        Ok(())
+        Ok(journal.into_events())
     }
 
     /// Answers one RFC 8181 message from `publisher`: the signed reply,
-    /// or why none is made.
+    /// or why none is made. The audit log names the publisher as the
+    /// actor (its CMS signature authenticated it).
     pub fn rfc8181(&mut self, publisher: &str, body: &[u8]) -> std::result::Result<Bytes, Refusal> {
         let now = self.ctx.clock.now();
         let Received {
@@ -213,6 +212,8 @@ impl Anchorage {
             .into_message()
             .as_query()
             .map_err(|e| Refusal::BadMessage(format!("not an RFC 8181 query: {e}")))?;
+        let actor = Actor::publisher(publisher);
+        let mut journal = Journal::new(&actor, now);
         let base = peer.base_uri.clone().unwrap_or_default();
         let current: BTreeMap<String, Bytes> =
             tx.publisher_objects(publisher)?.into_iter().collect();
@@ -298,16 +299,13 @@ impl Anchorage {
                     }
                     changed = !state.is_empty();
                     if changed {
-                        tx.audit(
-                            now,
-                            self.ctx.who(),
-                            Action::PublisherDelta.as_str(),
-                            None,
-                            &format!(
-                                "publisher {publisher}: {} published, {} withdrawn",
-                                state.values().filter(|c| c.is_some()).count(),
-                                state.values().filter(|c| c.is_none()).count()
-                            ),
+                        journal.record(
+                            &tx,
+                            Event::PublisherDelta {
+                                publisher: publisher.into(),
+                                published: state.values().filter(|c| c.is_some()).count(),
+                                withdrawn: state.values().filter(|c| c.is_none()).count(),
+                            },
                         )?;
                     }
                     Message::success()
@@ -319,6 +317,7 @@ impl Anchorage {
         tx.set_peer_last_message(PeerKind::Publisher, publisher, last, &digests)?;
         let bytes = self.ctx.sign_publication(&tx, reply, now)?;
         tx.commit()?;
+        journal.into_events();
         if changed {
             // Committed: the publisher gets its answer; a failed
             // publication is retried by the next one (or `anchorage publish`).

@@ -25,7 +25,7 @@ use rpki::ca::idexchange::{ChildHandle, ParentHandle, ParentResponse, ServiceUri
 use rpki::ca::publication::Base64;
 use rpki::repository::x509::{Time, Validity};
 
-use super::{Figure, ServeProcess, crypto_limit, fig, percentile};
+use super::{BENCH, Figure, ServeProcess, crypto_limit, fig, percentile};
 use crate::clock::Clock;
 use crate::datadir::DataDir;
 use crate::ops::{Anchorage, InitOptions};
@@ -212,11 +212,12 @@ impl Serve {
 pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
     let dir = work.join("concurrent");
     let mut a = Anchorage::init(
+        &BENCH,
         DataDir::new(&dir),
         &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
         Clock::System,
-    )?;
-    a.set_actor("bench");
+    )?
+    .0;
     let limit = crypto_limit(&a, 20)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let floor = cores as f64 / limit;
@@ -225,9 +226,19 @@ pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
     for i in 0..=CLIENTS {
         let handle = format!("t{i:02}");
         let asn = 64_496 + i as u32;
-        a.create_ca(&handle, format!("AS{asn}, 10.{i}.0.0/16").parse()?, None)?;
+        a.create_ca(
+            &BENCH,
+            &handle,
+            format!("AS{asn}, 10.{i}.0.0/16").parse()?,
+            None,
+        )?;
         let token = a
-            .create_token(Role::CaOperator, std::slice::from_ref(&handle), "bench")?
+            .create_token(
+                &BENCH,
+                Role::CaOperator,
+                std::slice::from_ref(&handle),
+                "bench",
+            )?
             .token;
         tenants.push(Tenant {
             handle,
@@ -240,6 +251,7 @@ pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
     // The batch tenant: 1,000 origins, a /24 of 11.0.0.0/8 each.
     let bulk_asn = 100_000;
     a.create_ca(
+        &BENCH,
         "bulk",
         format!("AS{bulk_asn}-AS{}, 11.0.0.0/8", bulk_asn + BATCH_ASNS - 1).parse()?,
         None,
@@ -247,7 +259,7 @@ pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
     let bulk = Tenant {
         handle: "bulk".into(),
         token: a
-            .create_token(Role::CaOperator, &["bulk".into()], "bench")?
+            .create_token(&BENCH, Role::CaOperator, &["bulk".into()], "bench")?
             .token,
         asn: bulk_asn,
         net: 0,
@@ -256,7 +268,7 @@ pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
     // A remote parent that never answers.
     let (peer_port, asked) = hanging_peer()?;
     let response = parent_response(&work.join("peer-keys"), peer_port)?;
-    a.add_parent("upstream", response.as_bytes())?;
+    a.add_parent(&BENCH, "upstream", response.as_bytes())?;
     drop(a);
 
     let (http, rsync, api_port) = (
