@@ -11,8 +11,24 @@ use crate::warnings::Warning;
 /// Parses a JSON request body strictly: unknown fields, wrong types and
 /// out-of-range numbers are 400 problems naming the field.
 pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    // Every body this API takes is one JSON object whose arrays hold
+    // strings or objects: serde would also read a struct from an array
+    // (`[]`, `[[64496, "192.0.2.0/24"]]`), which no client means.
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| Problem::bad_request(format!("malformed JSON body: {e}")))?;
+    if !value.is_object() {
+        return Err(Problem::bad_request(
+            "wrong shape: the body must be a JSON object",
+        ));
+    }
+    if let Some(path) = array_in_array(&value, String::new()) {
+        return Err(Problem::bad_request(format!(
+            "wrong shape: {path} is an array where an object or a value is expected"
+        ))
+        .field(path));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let parsed = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         // "." is the whole body; "?" a place the parser could not name.
@@ -21,7 +37,34 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
         } else {
             Problem::bad_request(format!("{path}: {inner}")).field(path)
         }
-    })
+    })?;
+    // One value and nothing after it (serde_json stops at its end).
+    de.end()
+        .map_err(|e| Problem::bad_request(format!("malformed JSON body: {e}")))?;
+    Ok(parsed)
+}
+
+/// The path of the first array directly inside an array, if any.
+fn array_in_array(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            array_in_array(v, here)
+        }),
+        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+            let here = format!("{path}[{i}]");
+            if v.is_array() {
+                Some(here)
+            } else {
+                array_in_array(v, here)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// One ROA payload as the API takes and shows it.
@@ -40,7 +83,7 @@ pub struct RoaSpec {
 impl RoaSpec {
     /// The engine's payload, or a 422 naming `field`.
     pub fn payload(&self, field: &str) -> Result<RoaPayload, Problem> {
-        let prefix: IpPrefix = self.prefix.parse().map_err(|e| {
+        let prefix = IpPrefix::parse_canonical(&self.prefix).map_err(|e| {
             Problem::invalid(format!("{field}.prefix: {e}")).field(format!("{field}.prefix"))
         })?;
         RoaPayload::new(self.asn, prefix, self.max_length).map_err(|e| {
@@ -155,6 +198,7 @@ pub struct CreateToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn errors_name_the_field() {
@@ -175,6 +219,30 @@ mod tests {
             (e.status, e.field.as_deref()),
             (422, Some("add[0].max_length"))
         );
+        // One JSON object and nothing else: trailing data, other shapes.
+        for body in [
+            &br#"{"add":[]}{"add":[{"asn":1,"prefix":"192.0.2.0/24"}]}"#[..],
+            br#"{"add":[]} x"#,
+            b"[]",
+            br#"[[{"asn":1,"prefix":"192.0.2.0/24"}]]"#,
+            br#"{"add":[[1,"192.0.2.0/24"]]}"#,
+            b"\"add\"",
+        ] {
+            let e = parse_body::<RoaBatch>(body).unwrap_err();
+            assert_eq!(e.status, 400, "{}", String::from_utf8_lossy(body));
+        }
+        let e = parse_body::<RoaBatch>(br#"{"add":[[1,"192.0.2.0/24"]]}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("add[0]"));
+        assert!(parse_body::<RoaBatch>(b" {\"add\":[]}\n").is_ok());
+        // A prefix in anything but its canonical form: 422 naming it.
+        for prefix in ["10.1.0.0", " 10.1.0.0/16", "10.1.0.0/016", "10.1.0.0/+16"] {
+            let body = json!({"add": [{"asn": 1, "prefix": prefix}]}).to_string();
+            let e = parse_body::<RoaBatch>(body.as_bytes())
+                .unwrap()
+                .payloads()
+                .unwrap_err();
+            assert_eq!((e.status, e.field.as_deref()), (422, Some("add[0].prefix")));
+        }
         let b =
             parse_body::<RoaBatch>(br#"{"remove":[{"asn":1,"prefix":"300.0.0.0/8"}]}"#).unwrap();
         assert_eq!(

@@ -114,6 +114,17 @@ impl Problem {
         p
     }
 
+    /// 429: this address failed too many token checks.
+    pub fn too_many_failures(retry_after: u64) -> Problem {
+        let mut p = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            format!("too many failed token checks from this address; retry in {retry_after} s"),
+        );
+        p.retry_after = Some(retry_after);
+        p
+    }
+
     /// 500: our fault; the detail is logged, not shown.
     pub fn internal() -> Problem {
         Problem::new(

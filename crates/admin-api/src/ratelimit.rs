@@ -53,6 +53,23 @@ impl RateLimiter {
     pub fn check(&self, key: &str) -> Result<(), u64> {
         self.check_at(key, Instant::now())
     }
+
+    /// Whether `key` has a request left now, without taking it.
+    pub fn peek(&self, key: &str) -> Result<(), u64> {
+        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((level, last)) = buckets.get(key) else {
+            return Ok(());
+        };
+        let elapsed = Instant::now()
+            .saturating_duration_since(*last)
+            .as_secs_f64();
+        let level = (level + elapsed * self.per_second).min(self.burst);
+        if level >= 1.0 {
+            Ok(())
+        } else {
+            Err(((1.0 - level) / self.per_second).ceil().max(1.0) as u64)
+        }
+    }
 }
 
 #[cfg(test)]

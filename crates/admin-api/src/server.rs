@@ -59,6 +59,11 @@ type SecretJob = (String, String, tokio::sync::oneshot::Sender<bool>);
 /// caches it.
 pub struct SecretChecker {
     jobs: std::sync::mpsc::Sender<SecretJob>,
+    /// A hash of a random secret with the parameters tokens are hashed
+    /// with: checked against when the token id is unknown or revoked, so
+    /// that answer takes as long as a wrong secret does and timing does
+    /// not tell which token ids exist.
+    decoy: String,
 }
 
 impl SecretChecker {
@@ -74,7 +79,15 @@ impl SecretChecker {
                 }
             })
             .expect("spawn the token check thread");
-        SecretChecker { jobs }
+        SecretChecker {
+            jobs,
+            decoy: anchorage_engine::tokens::decoy_hash(),
+        }
+    }
+
+    /// Spends the same work as a real check, for an unknown token id.
+    pub async fn waste(&self, secret: String) {
+        let _ = self.matches(self.decoy.clone(), secret).await;
     }
 
     /// Whether `secret` matches the argon2 PHC string `hash`.
@@ -144,17 +157,38 @@ pub struct ApiState {
     verified: Mutex<HashMap<Vec<u8>, String>>,
     /// Where secrets are checked against their argon2 hashes.
     checker: SecretChecker,
+    /// How long a client may take to send a request body.
+    body_timeout: std::time::Duration,
+    /// Failed token checks per source address.
+    failures: RateLimiter,
+    /// Addresses without a per-address limit (a reverse proxy in front).
+    exempt: Vec<std::net::IpAddr>,
 }
 
+/// How the API limits its callers.
+#[derive(Clone, Debug)]
+pub struct ApiSettings {
+    /// Requests per token at once, and per second after that.
+    pub rate: (u32, f64),
+    /// How long a client may take to send a request body.
+    pub body_timeout: std::time::Duration,
+    /// Addresses whose failed token checks are not limited per address
+    /// (a reverse proxy forwards every client from its own address).
+    pub exempt: Vec<std::net::IpAddr>,
+}
+
+/// Failed token checks one address may make at once, and per second
+/// after that; beyond, 429 before any token is looked at.
+pub const AUTH_FAILURES: (u32, f64) = (20, 0.1);
+
 impl ApiState {
-    /// State over `anchorage`, allowing each token `burst` requests at
-    /// once and `per_second` after that.
+    /// State over `anchorage`, limiting callers as `settings` say.
     pub fn new(
         anchorage: Arc<anchorage_engine::ops::EnginePool>,
         bgp_path: PathBuf,
-        burst: u32,
-        per_second: f64,
+        settings: ApiSettings,
     ) -> Arc<ApiState> {
+        let (burst, per_second) = settings.rate;
         Arc::new(ApiState {
             anchorage,
             limiter: RateLimiter::new(burst, per_second),
@@ -163,6 +197,9 @@ impl ApiState {
             vrps: Mutex::new(None),
             verified: Mutex::new(HashMap::new()),
             checker: SecretChecker::start(),
+            body_timeout: settings.body_timeout,
+            failures: RateLimiter::new(AUTH_FAILURES.0, AUTH_FAILURES.1),
+            exempt: settings.exempt,
         })
     }
 
@@ -292,9 +329,17 @@ async fn read_body(body: axum::body::Body) -> Result<Bytes, Oversized> {
 /// Reads every request body (up to [`MAX_BODY`]) before routing: a
 /// connection whose request body was left unread, because the request was
 /// refused or the endpoint takes none, could not be reused by the client.
-async fn buffer_body(req: Request, next: Next) -> Response {
+/// A body that does not arrive within the body timeout gets a 408.
+async fn buffer_body(
+    axum::extract::State(state): axum::extract::State<Arc<ApiState>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let (parts, body) = req.into_parts();
-    match read_body(body).await {
+    let Ok(read) = tokio::time::timeout(state.body_timeout, read_body(body)).await else {
+        return closing(too_slow(state.body_timeout));
+    };
+    match read {
         Ok(bytes) => {
             next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
                 .await
@@ -392,6 +437,7 @@ async fn change<T: Send + 'static>(
 /// secrets is limited too), then the stored token, then its secret.
 async fn authenticate(
     state: &Arc<ApiState>,
+    peer: Option<std::net::IpAddr>,
     headers: &HeaderMap,
     request_id: &RequestId,
 ) -> Result<Principal, Problem> {
@@ -402,12 +448,29 @@ async fn authenticate(
         .map(str::trim)
         .ok_or_else(Problem::unauthorized)?
         .to_string();
-    let (id, secret) = split(&token).ok_or_else(Problem::unauthorized)?;
+    // An address that keeps failing is held back before any token work
+    // (addresses exempt from connection caps, a reverse proxy, are not).
+    let address = peer.filter(|a| !state.exempt.contains(a));
+    if let Some(address) = address
+        && let Err(wait) = state.failures.peek(&address.to_string())
+    {
+        return Err(Problem::too_many_failures(wait));
+    }
+    let failed = || {
+        if let Some(address) = address {
+            let _ = state.failures.check(&address.to_string());
+        }
+        Problem::unauthorized()
+    };
+    let (id, secret) = split(&token).ok_or_else(failed)?;
     let (id, secret) = (id.to_string(), secret.to_string());
     state.limiter.check(&id).map_err(Problem::too_many)?;
     let lookup = id.clone();
     let found = engine(state, move |a| a.token_for_check(&lookup)).await?;
-    let (info, hash) = found.ok_or_else(Problem::unauthorized)?;
+    let Some((info, hash)) = found else {
+        state.checker.waste(secret).await;
+        return Err(failed());
+    };
     let key = rpki::crypto::DigestAlgorithm::sha256()
         .digest(token.as_bytes())
         .as_ref()
@@ -419,7 +482,7 @@ async fn authenticate(
         .unwrap_or(false);
     if !cached {
         if !state.checker.matches(hash.clone(), secret).await {
-            return Err(Problem::unauthorized());
+            return Err(failed());
         }
         if let Ok(mut v) = state.verified.lock() {
             v.insert(key, hash);
@@ -435,7 +498,7 @@ async fn authenticate(
 /// endpoints outside `/api/v1` that reveal data (`/metrics`, `/json`).
 pub async fn require_token(state: &Arc<ApiState>, headers: &HeaderMap) -> Result<(), Problem> {
     let rid = RequestId(uuid::Uuid::new_v4().to_string());
-    authenticate(state, headers, &rid).await.map(|_| ())
+    authenticate(state, None, headers, &rid).await.map(|_| ())
 }
 
 /// Whether the principal sees CA `handle` (whose ancestry is given,
@@ -494,7 +557,11 @@ impl axum::extract::FromRequestParts<Arc<ApiState>> for Caller {
             .get::<RequestId>()
             .cloned()
             .ok_or_else(Problem::internal)?;
-        let p = authenticate(state, &parts.headers, &rid).await?;
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let p = authenticate(state, peer, &parts.headers, &rid).await?;
         Ok(Caller(state.clone(), p))
     }
 }
@@ -522,12 +589,15 @@ pub fn router(state: Arc<ApiState>) -> Router {
                 "this endpoint does not take that method; see /api/v1/openapi.json",
             )
         })
-        .layer(axum::middleware::from_fn(buffer_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            buffer_body,
+        ))
         .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
 }
 
-/// Reads a request body, answering 413 for too large ones.
+/// Reads a request body (already buffered by [`buffer_body`]).
 async fn body(req: Request) -> Result<Bytes, Problem> {
     axum::body::to_bytes(req.into_body(), MAX_BODY)
         .await
@@ -538,6 +608,46 @@ async fn body(req: Request) -> Result<Bytes, Problem> {
                 format!("request bodies are limited to {MAX_BODY} bytes"),
             )
         })
+}
+
+/// Reads a whole message body of at most `limit` bytes, within `timeout`
+/// from the first byte to the last: a 413 problem beyond the limit, 408
+/// if the client is too slow (a slow sender holds nothing but its own
+/// connection). Either closes the connection.
+pub async fn read_message(
+    body: axum::body::Body,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Bytes, Response> {
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(closing(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Payload too large",
+            format!("request bodies are limited to {limit} bytes"),
+        ))),
+        Err(_) => Err(closing(too_slow(timeout))),
+    }
+}
+
+/// The problem for a body that did not arrive in time.
+fn too_slow(timeout: std::time::Duration) -> Problem {
+    Problem::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "Request timeout",
+        format!(
+            "the request body did not arrive within {} s",
+            timeout.as_secs()
+        ),
+    )
+}
+
+/// `problem` as a response that closes the connection.
+fn closing(problem: Problem) -> Response {
+    let mut resp = problem.into_response();
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 async fn openapi() -> Response {
@@ -854,10 +964,44 @@ async fn audit(
             }
             filter.cas = Some(scope);
         }
-        a.audit_log(&filter)
+        let mut entries = a.audit_log(&filter)?;
+        if !p.token.cas.is_empty() {
+            // A scoped token learns no other token's id (ids are half of
+            // a token; the entries of its CAs may name admins' tokens).
+            for e in &mut entries {
+                let own = &p.token.id;
+                e.actor = hide_token_ids(&e.actor, own);
+                e.detail = hide_token_ids(&e.detail, own);
+                e.before = e.before.as_deref().map(|t| hide_token_ids(t, own));
+                e.after = e.after.as_deref().map(|t| hide_token_ids(t, own));
+            }
+        }
+        Ok(entries)
     })
     .await?;
     Ok(Json(entries).into_response())
+}
+
+/// `text` with every token id (16 hex digits standing alone) other than
+/// `own` replaced by `(hidden)`.
+fn hide_token_ids(text: &str, own: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let id = word.len() == 16 && word.bytes().all(|b| b.is_ascii_hexdigit());
+        out.push_str(if id && word != own { "(hidden)" } else { word });
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 async fn list_tokens(Caller(state, p): Caller) -> Result<Response, Problem> {
@@ -900,6 +1044,26 @@ async fn revoke_token(
 mod tests {
     use super::*;
     use argon2::PasswordHasher;
+
+    #[test]
+    fn scoped_tokens_see_no_other_token_ids() {
+        let own = "0123456789abcdef";
+        assert_eq!(
+            hide_token_ids("token:fedcba9876543210", own),
+            "token:(hidden)"
+        );
+        assert_eq!(
+            hide_token_ids("token:0123456789abcdef", own),
+            "token:0123456789abcdef"
+        );
+        assert_eq!(
+            hide_token_ids(
+                "fedcba9876543210 ca-operator [lir] key 0123456789abcdef0123456789abcdef01234567",
+                own
+            ),
+            "(hidden) ca-operator [lir] key 0123456789abcdef0123456789abcdef01234567"
+        );
+    }
 
     #[test]
     fn the_checker_thread_tells_right_from_wrong() {
@@ -984,7 +1148,15 @@ mod tests {
                 std::sync::Arc::new(anchorage_engine::transport::NoTransport),
             )
             .unwrap();
-            let state = ApiState::new(Arc::new(pool), tmp.path().join("no-bgp.csv"), 50, 20.0);
+            let state = ApiState::new(
+                Arc::new(pool),
+                tmp.path().join("no-bgp.csv"),
+                ApiSettings {
+                    rate: (50, 20.0),
+                    body_timeout: std::time::Duration::from_secs(30),
+                    exempt: Vec::new(),
+                },
+            );
             Fixture {
                 _tmp: tmp,
                 app: router(state),

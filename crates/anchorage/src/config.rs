@@ -21,6 +21,17 @@
 //! ca_max_origin_asns = 5000
 //! peer_timeout_seconds = 30
 //! parent_sync_seconds = 600
+//! http_max_connections = 1024
+//! api_max_connections = 256
+//! rtr_max_connections = 1024
+//! rsync_max_connections = 512
+//! rsync_timeout_seconds = 300
+//! rsyncd_user = "nobody"
+//! max_connections_per_address = 64
+//! connection_cap_exempt = ["127.0.0.1", "::1"]
+//! fd_reserve = 256
+//! header_timeout_seconds = 10
+//! body_timeout_seconds = 30
 //! ```
 
 use std::net::SocketAddr;
@@ -89,6 +100,31 @@ pub struct Config {
     /// How often remote parents are synced, in seconds (default 600; a
     /// failed sync is retried after at most 60).
     pub parent_sync_seconds: Option<u64>,
+    /// Open connections on the public HTTP port (default 1024).
+    pub http_max_connections: Option<usize>,
+    /// Open connections on the admin API (default 256).
+    pub api_max_connections: Option<usize>,
+    /// Open connections on the RTR port (default 1024).
+    pub rtr_max_connections: Option<usize>,
+    /// Clients rsyncd serves at once (default 512).
+    pub rsync_max_connections: Option<u32>,
+    /// Seconds an rsync client may stay silent (default 300).
+    pub rsync_timeout_seconds: Option<u64>,
+    /// The unprivileged user rsyncd serves as when `serve` runs as root,
+    /// chrooted into the tree (default `nobody`).
+    pub rsyncd_user: Option<String>,
+    /// Open connections from one address on each listener (default 64).
+    pub max_connections_per_address: Option<usize>,
+    /// Addresses with no per-address cap, e.g. a reverse proxy in front
+    /// (default: the loopback addresses).
+    pub connection_cap_exempt: Option<Vec<std::net::IpAddr>>,
+    /// File descriptors kept for publication and the store (default 256).
+    pub fd_reserve: Option<u64>,
+    /// Seconds a client may take to send a request's headers, or sit idle
+    /// between requests (default 10).
+    pub header_timeout_seconds: Option<u64>,
+    /// Seconds a client may take to send a request body (default 30).
+    pub body_timeout_seconds: Option<u64>,
 }
 
 /// What `serve`'s command-line options set; each overrides the file.
@@ -196,7 +232,28 @@ impl Config {
                 .parent_sync_seconds
                 .map(|s| Duration::from_secs(s.max(1)))
                 .unwrap_or(crate::serve::PARENT_SYNC_EVERY),
+            listen: self.listen_limits(),
+            rsyncd_user: self.rsyncd_user.clone().unwrap_or_else(|| "nobody".into()),
         })
+    }
+
+    /// The listeners' caps and timeouts: the file's, else the defaults.
+    fn listen_limits(&self) -> crate::listeners::ListenLimits {
+        let d = crate::listeners::ListenLimits::default();
+        let secs =
+            |v: Option<u64>, d: Duration| v.map(|s| Duration::from_secs(s.max(1))).unwrap_or(d);
+        crate::listeners::ListenLimits {
+            http_connections: self.http_max_connections.unwrap_or(d.http_connections),
+            api_connections: self.api_max_connections.unwrap_or(d.api_connections),
+            rtr_connections: self.rtr_max_connections.unwrap_or(d.rtr_connections),
+            rsync_connections: self.rsync_max_connections.unwrap_or(d.rsync_connections),
+            rsync_timeout: secs(self.rsync_timeout_seconds, d.rsync_timeout),
+            per_address: self.max_connections_per_address.unwrap_or(d.per_address),
+            exempt: self.connection_cap_exempt.clone().unwrap_or(d.exempt),
+            fd_reserve: self.fd_reserve.unwrap_or(d.fd_reserve),
+            header_timeout: secs(self.header_timeout_seconds, d.header_timeout),
+            body_timeout: secs(self.body_timeout_seconds, d.body_timeout),
+        }
     }
 }
 

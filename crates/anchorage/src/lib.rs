@@ -26,6 +26,7 @@
 pub mod bgp;
 pub mod config;
 pub mod format;
+pub mod listeners;
 pub mod peers_cli;
 pub mod protocols;
 pub mod remote;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use anchorage_admin_api::problem::Problem;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing;
@@ -28,50 +28,64 @@ type Shared = Arc<crate::ops::EnginePool>;
 /// memory) at once; more get 503 and `Retry-After`.
 pub const MAX_CONCURRENT: usize = 4;
 
-/// Refuses a request when [`MAX_CONCURRENT`] are in progress, before its
-/// body is read.
-async fn limit(
-    axum::extract::State(permits): axum::extract::State<Arc<tokio::sync::Semaphore>>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    match permits.try_acquire() {
-        Ok(_permit) => next.run(req).await,
-        Err(_) => {
-            let mut r = Problem::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "Busy",
-                "too many protocol requests in progress; retry shortly",
-            )
-            .into_response();
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-            r
-        }
-    }
+/// What the protocol handlers share.
+#[derive(Clone)]
+struct Protocols {
+    anchorage: Shared,
+    /// Requests being handled; a request takes a slot only once its
+    /// whole body has arrived, so slow senders hold no slot.
+    slots: Arc<tokio::sync::Semaphore>,
+    /// How long a peer may take to send a message.
+    body_timeout: std::time::Duration,
 }
 
-/// The routes of both protocols.
-pub fn router(anchorage: Shared) -> Router {
-    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT));
+/// The routes of both protocols; a peer has `body_timeout` to send its
+/// whole message.
+pub fn router(anchorage: Shared, body_timeout: std::time::Duration) -> Router {
+    let state = Protocols {
+        anchorage,
+        slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT)),
+        body_timeout,
+    };
     Router::new()
-        .route(
-            "/rfc6492/{parent}/{child}",
-            routing::post(rfc6492).layer(DefaultBodyLimit::max(MAX_PROVISIONING_MESSAGE)),
+        .route("/rfc6492/{parent}/{child}", routing::post(rfc6492))
+        .route("/rfc8181/{publisher}", routing::post(rfc8181))
+        .with_state(state)
+}
+
+/// Reads the message (at most `limit` bytes, within the body timeout:
+/// 413 or 408 problems otherwise), then takes a slot (503 and
+/// `Retry-After` when all are busy).
+async fn receive(
+    p: &Protocols,
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<(Bytes, tokio::sync::OwnedSemaphorePermit), Response> {
+    let bytes = anchorage_admin_api::server::read_message(body, limit, p.body_timeout).await?;
+    let slot = p.slots.clone().try_acquire_owned().map_err(|_| {
+        let mut r = Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "Busy",
+            "too many protocol requests in progress; retry shortly",
         )
-        .route(
-            "/rfc8181/{publisher}",
-            routing::post(rfc8181).layer(DefaultBodyLimit::max(MAX_PUBLICATION_MESSAGE)),
-        )
-        .with_state(anchorage)
-        .layer(axum::middleware::from_fn_with_state(permits, limit))
+        .into_response();
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        r
+    })?;
+    Ok((bytes, slot))
 }
 
 async fn rfc6492(
-    State(a): State<Shared>,
+    State(p): State<Protocols>,
     Path((parent, child)): Path<(String, String)>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
+    let (body, _slot) = match receive(&p, body, MAX_PROVISIONING_MESSAGE).await {
+        Ok(received) => received,
+        Err(refused) => return refused,
+    };
+    let a = p.anchorage.clone();
     answer(UPDOWN_TYPE, move || {
         let mut a = a.get().map_err(|_| poisoned())?;
         a.rfc6492(&parent, &child, &body)
@@ -79,7 +93,16 @@ async fn rfc6492(
     .await
 }
 
-async fn rfc8181(State(a): State<Shared>, Path(publisher): Path<String>, body: Bytes) -> Response {
+async fn rfc8181(
+    State(p): State<Protocols>,
+    Path(publisher): Path<String>,
+    body: axum::body::Body,
+) -> Response {
+    let (body, _slot) = match receive(&p, body, MAX_PUBLICATION_MESSAGE).await {
+        Ok(received) => received,
+        Err(refused) => return refused,
+    };
+    let a = p.anchorage.clone();
     answer(PUBLICATION_TYPE, move || {
         let mut a = a.get().map_err(|_| poisoned())?;
         a.rfc8181(&publisher, &body)
@@ -117,6 +140,9 @@ async fn answer(
     }
 }
 
+/// How Anchorage names itself to parents, repositories and API servers.
+pub const USER_AGENT: &str = concat!("anchorage/", env!("CARGO_PKG_VERSION"));
+
 /// An HTTP client for peers' service URIs: the system's roots plus
 /// `extra_pem`; 4xx and 5xx are answers, not transport errors.
 pub fn client(extra_pem: &[u8]) -> anyhow::Result<ureq::Agent> {
@@ -129,6 +155,7 @@ pub fn client_with_timeout(
     timeout: std::time::Duration,
 ) -> anyhow::Result<ureq::Agent> {
     Ok(ureq::Agent::config_builder()
+        .user_agent(USER_AGENT)
         .tls_config(anchorage_validator::rrdp::tls_config(extra_pem)?)
         .http_status_as_error(false)
         .timeout_global(Some(timeout))

@@ -46,6 +46,7 @@ impl Remote {
             None => Vec::new(),
         };
         let agent = ureq::Agent::config_builder()
+            .user_agent(crate::protocols::USER_AGENT)
             .tls_config(anchorage_validator::rrdp::tls_config(&pem)?)
             .http_status_as_error(false)
             .timeout_global(Some(std::time::Duration::from_secs(120)))

@@ -72,6 +72,10 @@ pub struct ServeOptions {
     /// The BGP table (CSV) the API checks ROA changes against; none: the
     /// one `anchorage bgp load` keeps in the data directory, if any.
     pub bgp_file: Option<PathBuf>,
+    /// Connection caps and timeouts of the listeners.
+    pub listen: crate::listeners::ListenLimits,
+    /// The user rsyncd serves as, chrooted, when `serve` runs as root.
+    pub rsyncd_user: String,
 }
 
 /// What `/metrics` reports.
@@ -90,6 +94,8 @@ struct Metrics {
     objects: Mutex<Vec<(String, u64)>>,
     /// The last self-validation and when it finished, for `/json`.
     validated: std::sync::RwLock<Option<(Arc<anchorage_validator::Validation>, SystemTime)>>,
+    /// The listeners' guards: connections open, refused, accept errors.
+    listeners: std::sync::OnceLock<crate::listeners::Guards>,
 }
 
 fn render_metrics(m: &Metrics) -> String {
@@ -152,6 +158,9 @@ fn render_metrics(m: &Metrics) -> String {
         "Files in the repository.",
         m.files.load(Ordering::Relaxed).to_string(),
     );
+    if let Some(guards) = m.listeners.get() {
+        render_listeners(&mut s, guards);
+    }
     s.push_str("# HELP anchorage_objects Published objects by type.\n");
     s.push_str("# TYPE anchorage_objects gauge\n");
     if let Ok(objects) = m.objects.lock() {
@@ -160,6 +169,46 @@ fn render_metrics(m: &Metrics) -> String {
         }
     }
     s
+}
+
+/// The listeners' connection counters, one series per listener.
+fn render_listeners(s: &mut String, guards: &crate::listeners::Guards) {
+    let all = [&guards.http, &guards.api, &guards.rtr];
+    let mut family =
+        |name: &str, kind: &str, help: &str, value: &dyn Fn(&anchorage_netguard::Stats) -> u64| {
+            s.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+            for g in all {
+                s.push_str(&format!(
+                    "{name}{{listener=\"{}\"}} {}\n",
+                    g.name(),
+                    value(g.stats())
+                ));
+            }
+        };
+    family(
+        "anchorage_connections_open",
+        "gauge",
+        "Client connections open, by listener.",
+        &|st| st.open.load(Ordering::Relaxed),
+    );
+    family(
+        "anchorage_connections_accepted_total",
+        "counter",
+        "Client connections admitted, by listener.",
+        &|st| st.accepted.load(Ordering::Relaxed),
+    );
+    family(
+        "anchorage_connections_refused_total",
+        "counter",
+        "Connections closed at once because the listener or their address was at its cap.",
+        &|st| st.refused_full.load(Ordering::Relaxed) + st.refused_address.load(Ordering::Relaxed),
+    );
+    family(
+        "anchorage_accept_errors_total",
+        "counter",
+        "Failed accepts (e.g. no file descriptor left), each retried.",
+        &|st| st.accept_errors.load(Ordering::Relaxed),
+    );
 }
 
 /// Reads what the store knows (changes by CLI commands included) into the metrics.
@@ -290,6 +339,12 @@ pub async fn run(
         .to_string();
     let anchorage = Arc::new(anchorage);
     let metrics = Arc::new(Metrics::default());
+    let guards = crate::listeners::Guards::new(
+        &opts.listen,
+        opts.api_listen.is_some(),
+        opts.rtr_listen.is_some(),
+    );
+    let _ = metrics.listeners.set(guards.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
 
     // Publish once at start, so the files served are current.
@@ -314,8 +369,15 @@ pub async fn run(
         .bgp_file
         .clone()
         .unwrap_or_else(|| crate::bgp::table_path(&dir));
-    let api_state =
-        crate::api::ApiState::new(anchorage.clone(), bgp, opts.api_rate.0, opts.api_rate.1);
+    let api_state = crate::api::ApiState::new(
+        anchorage.clone(),
+        bgp,
+        crate::api::ApiSettings {
+            rate: opts.api_rate,
+            body_timeout: opts.listen.body_timeout,
+            exempt: opts.listen.exempt.clone(),
+        },
+    );
 
     // HTTP(S): RRDP files, the TA certificate, health and metrics.
     let prefix = rrdp_path(&rrdp_base)?;
@@ -341,71 +403,47 @@ pub async fn run(
             (!opts.metrics_public).then(|| api_state.clone()),
         ))
         .merge(anchorage_rrdp_server::http::router(&prefix, files))
-        .merge(crate::protocols::router(anchorage.clone()));
-    let handle = axum_server::Handle::new();
-    let mut server = {
-        let handle = handle.clone();
-        let addr = opts.http_listen;
-        let tls = opts.tls.clone();
-        tokio::spawn(async move {
-            let svc = app.into_make_service();
-            match tls {
-                Some((cert, key)) => {
-                    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
-                        .await
-                        .with_context(|| {
-                            format!(
-                                "loading TLS certificate {} and key {}",
-                                cert.display(),
-                                key.display()
-                            )
-                        })?;
-                    axum_server::bind_rustls(addr, config)
-                        .handle(handle)
-                        .serve(svc)
-                        .await?;
-                }
-                None => axum_server::bind(addr).handle(handle).serve(svc).await?,
-            }
-            anyhow::Ok(())
-        })
-    };
-    let bound = handle
-        .listening()
-        .await
-        .ok_or_else(|| anyhow!("HTTP server failed to listen on {}", opts.http_listen))?;
+        .merge(crate::protocols::router(
+            anchorage.clone(),
+            opts.listen.body_timeout,
+        ))
+        .layer(axum::middleware::from_fn(crate::listeners::limit_head));
+    let (bound, handle, mut server) = crate::listeners::spawn_http(
+        opts.http_listen,
+        opts.tls.clone(),
+        guards.http.clone(),
+        opts.listen.header_timeout,
+        app,
+    )
+    .await
+    .with_context(|| format!("HTTP server on {}", opts.http_listen))?;
     let scheme = if opts.tls.is_some() { "https" } else { "http" };
     println!("listening {scheme}://{bound}{prefix}/notification.xml");
     tracing::info!(%bound, tls = opts.tls.is_some(), "HTTP server listening");
 
     // The admin API, on its own TLS listener.
-    let api_handle = axum_server::Handle::new();
-    let api_task = match opts.api_listen {
+    let (api_handle, api_task) = match opts.api_listen {
         Some(addr) => {
             let (cert, key) = match &opts.api_tls {
                 Some(pair) => pair.clone(),
                 None => dir.ensure_api_tls()?,
             };
-            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
-                .await
-                .with_context(|| format!("loading the API certificate {}", cert.display()))?;
-            let app = crate::api::router(api_state.clone());
-            let h = api_handle.clone();
-            let task = tokio::spawn(async move {
-                axum_server::bind_rustls(addr, config)
-                    .handle(h)
-                    .serve(app.into_make_service())
-                    .await
-            });
-            let bound = api_handle
-                .listening()
-                .await
-                .ok_or_else(|| anyhow!("admin API failed to listen on {addr}"))?;
+            let app = crate::api::router(api_state.clone())
+                .layer(axum::middleware::from_fn(crate::listeners::limit_head));
+            let (bound, api_handle, task) = crate::listeners::spawn_http(
+                addr,
+                Some((cert.clone(), key)),
+                guards.api.clone(),
+                opts.listen.header_timeout,
+                app,
+            )
+            .await
+            .with_context(|| format!("admin API on {addr}"))?;
             println!("listening https://{bound}/api/v1/");
             tracing::info!(%bound, cert = %cert.display(), "admin API listening");
-            Some(task)
+            (Some(api_handle), Some(task))
         }
-        None => None,
+        None => (None, None),
     };
 
     // rsyncd, supervised.
@@ -413,12 +451,25 @@ pub async fn run(
     std::fs::create_dir_all(&run)?;
     let config = run.join("rsyncd.conf");
     let pid_file = run.join("rsyncd.pid");
-    rsyncd::write_config(
+    // Started by root, rsyncd serves as an unprivileged user in a chroot
+    // of the tree; otherwise as this user (it cannot change user).
+    let run_as = if rsyncd::running_as_root() {
+        Some(rsyncd::lookup_user(&opts.rsyncd_user).context("rsyncd_user")?)
+    } else {
+        None
+    };
+    rsyncd::write_confined_config(
         &config,
         &module,
         &dir.rsync().join("current"),
         &run.join("rsyncd.log"),
         Some(&pid_file),
+        &rsyncd::Confinement {
+            run_as,
+            max_connections: opts.listen.rsync_connections,
+            lock_file: run.join("rsyncd.lock"),
+            timeout: opts.listen.rsync_timeout.as_secs() as u32,
+        },
     )?;
     let rsync_task = tokio::spawn(supervise_rsyncd(
         rsyncd::command(&opts.rsync_program, &config, opts.rsync_listen),
@@ -456,7 +507,13 @@ pub async fn run(
             let rsync_addr = opts.rsync_listen;
             let validate = tokio::spawn(revalidate(
                 anchorage.clone(),
-                (history, listener, rsync_addr, opts.rtr, metrics.clone()),
+                (
+                    history,
+                    (listener, guards.rtr.clone()),
+                    rsync_addr,
+                    opts.rtr,
+                    metrics.clone(),
+                ),
                 dir.tal(),
                 run.join("rp-cache"),
                 wrapper,
@@ -490,7 +547,9 @@ pub async fn run(
     }
     let _ = stop_tx.send(true);
     handle.graceful_shutdown(Some(Duration::from_secs(5)));
-    api_handle.graceful_shutdown(Some(Duration::from_secs(5)));
+    if let Some(api_handle) = &api_handle {
+        api_handle.graceful_shutdown(Some(Duration::from_secs(5)));
+    }
     let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
     if let Some(api) = api_task {
         let _ = tokio::time::timeout(Duration::from_secs(10), api).await;
@@ -686,6 +745,23 @@ async fn push_remote(anchorage: Arc<EnginePool>, mut stop: watch::Receiver<bool>
 /// How often the bundled validator runs even when nothing was published.
 const REVALIDATE_EVERY: Duration = Duration::from_secs(600);
 
+/// Whether an rsync daemon answers at `addr` with its greeting
+/// (`@RSYNCD: VERSION`).
+async fn rsyncd_greets(addr: SocketAddr) -> bool {
+    use tokio::io::AsyncReadExt;
+    let attempt = async {
+        let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+        let mut greeting = [0u8; 8];
+        s.read_exact(&mut greeting).await.ok()?;
+        Some(&greeting == b"@RSYNCD:")
+    };
+    tokio::time::timeout(Duration::from_secs(2), attempt)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
 /// Runs the bundled validator on the served repository whenever the RRDP
 /// serial changes (a new state was published, by `serve` or by a CLI
 /// command) and hands the VRPs to the RTR cache.
@@ -693,7 +769,7 @@ async fn revalidate(
     anchorage: Arc<EnginePool>,
     (history, listener, rsync_addr, rtr_config, metrics): (
         anchorage_rtr::VrpHistory,
-        tokio::net::TcpListener,
+        (tokio::net::TcpListener, anchorage_netguard::Guard),
         SocketAddr,
         anchorage_rtr::RtrConfig,
         Arc<Metrics>,
@@ -703,22 +779,32 @@ async fn revalidate(
     rsync: PathBuf,
     mut stop: watch::Receiver<bool>,
 ) {
-    // The first fetch needs rsyncd, started just before: wait for its port.
+    // The first fetch needs rsyncd, started just before: wait until it
+    // greets, however long that takes (a validation against a repository
+    // that is not served yet would only report alarming errors).
     let loopback = if rsync_addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], rsync_addr.port()))
     } else {
         rsync_addr
     };
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(loopback).await.is_ok() {
-            break;
+    let mut next_warning = Instant::now() + Duration::from_secs(10);
+    while !rsyncd_greets(loopback).await {
+        if *stop.borrow() {
+            return;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        if Instant::now() >= next_warning {
+            tracing::warn!(%loopback, "self-validation waits for rsyncd to answer");
+            next_warning += Duration::from_secs(10);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            _ = stop.changed() => return,
+        }
     }
     let mut validated: Option<(String, u64)> = None;
     let mut last_run = Instant::now();
     let mut listener = Some(listener);
-    let mut server: Option<tokio::task::JoinHandle<std::io::Result<()>>> = None;
+    let mut server: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         let a = anchorage.clone();
         let serial =
@@ -762,9 +848,10 @@ async fn revalidate(
                     if let Ok(mut last) = metrics.validated.write() {
                         *last = Some((Arc::new(v.clone()), SystemTime::now()));
                     }
-                    if let Some(listener) = listener.take() {
+                    if let Some((listener, guard)) = listener.take() {
                         server = Some(tokio::spawn(anchorage_rtr::serve(
                             listener,
+                            guard,
                             history.clone(),
                             rtr_config,
                         )));

@@ -372,3 +372,30 @@ fn changed_files_get_new_mtimes_and_unchanged_keep_theirs() {
     let now = snapshot(&cli.tree());
     assert_eq!(contents.len(), now.len());
 }
+
+/// The data directory and the store are private to their owner (a copy
+/// of them can sign); a command warns when that was loosened.
+#[test]
+fn the_data_directory_is_private_and_loosening_it_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = setup(tmp.path());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&cli.dir), 0o700);
+    for suffix in ["", "-wal", "-shm"] {
+        let file = cli.dir.join(format!("anchorage.db{suffix}"));
+        if file.exists() {
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+    }
+    let quiet = cli.run(&["ca", "list"]);
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("readable by others"));
+    std::fs::set_permissions(&cli.dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let warned = cli.run(&["ca", "list"]);
+    assert!(warned.status.success());
+    let stderr = String::from_utf8_lossy(&warned.stderr);
+    assert!(stderr.contains("readable by others"), "{stderr}");
+    // Handles that would read as options are refused at creation.
+    let err = cli.fails(&["ca", "create", "--resources", "AS64511", "--", "-x"]);
+    assert!(err.contains("invalid CA handle"), "{err}");
+}

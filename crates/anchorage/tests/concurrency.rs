@@ -38,6 +38,8 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 #[derive(Default)]
 struct Seen {
     requests: Vec<String>,
+    /// The User-Agent of each request.
+    agents: Vec<String>,
     closed: usize,
 }
 
@@ -55,6 +57,15 @@ fn hang_on(listener: TcpListener) -> Arc<Mutex<Seen>> {
                 let mut line = String::new();
                 let _ = reader.read_line(&mut line);
                 record.lock().unwrap().requests.push(line);
+                let mut header = String::new();
+                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                    if let Some((name, value)) = header.split_once(':')
+                        && name.eq_ignore_ascii_case("user-agent")
+                    {
+                        record.lock().unwrap().agents.push(value.trim().to_string());
+                    }
+                    header.clear();
+                }
                 // Answer nothing; read on until the client gives up.
                 let mut rest = Vec::new();
                 let _ = std::io::Read::read_to_end(&mut reader, &mut rest);
@@ -205,6 +216,13 @@ fn a_hanging_parent_and_repository_stall_nothing_else() {
     wait_until("the timeout is recorded", 60, || last_error() != refused);
     wait_until("the sync is retried", 60, || sent("/rfc6492/") >= 2);
     assert!(given_up() >= 1);
+    // Anchorage names itself to its peers.
+    let agents = seen.lock().unwrap().agents.clone();
+    assert!(!agents.is_empty());
+    assert!(
+        agents.iter().all(|a| a.starts_with("anchorage/")),
+        "{agents:?}"
+    );
 }
 
 #[test]

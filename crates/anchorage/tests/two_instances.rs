@@ -65,6 +65,21 @@ fn nir_under_rir_over_rfc6492_and_rfc8181() {
         "--response",
         &file("repository_response.xml"),
     ]);
+    // An instance whose certificates would name another RRDP notification
+    // file than the repository's is refused (RFC 8183 §5.2.4).
+    let elsewhere = Cli::init_at(
+        &tmp.path().join("elsewhere"),
+        "rsync://127.0.0.1/repo/nir/",
+        "https://rrdp.example.net/rrdp/",
+        &[],
+    );
+    let err = elsewhere.fails(&[
+        "repository",
+        "add",
+        "--response",
+        &file("repository_response.xml"),
+    ]);
+    assert!(err.contains("RRDP notification URI"), "{err}");
     nir.ok(&[
         "repository",
         "add",

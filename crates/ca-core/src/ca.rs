@@ -17,8 +17,13 @@ pub const TA_HANDLE: &str = "ta";
 
 /// Checks that a handle can name a publication point directory and URI.
 pub fn validate_handle(handle: &str) -> Result<(), CaError> {
-    let ok = !handle.is_empty()
-        && handle.len() <= 64
+    // A leading `-` or `_` is refused too: `-x` would read as an option
+    // on every command line that names the CA.
+    let ok = handle.len() <= 64
+        && handle
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
         && handle
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
@@ -243,4 +248,19 @@ pub fn issue_roa<S: CaSigner>(
         serial: Some(serial),
         not_after,
     })
+}
+
+#[cfg(test)]
+mod handle_tests {
+    use super::validate_handle;
+
+    #[test]
+    fn handles_start_with_a_letter_or_digit() {
+        for ok in ["lir1", "a", "9-x_y", &"h".repeat(64)] {
+            assert!(validate_handle(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-x", "_x", "a/b", "a b", "ä", &"h".repeat(65)] {
+            assert!(validate_handle(bad).is_err(), "{bad:?}");
+        }
+    }
 }

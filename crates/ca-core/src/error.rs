@@ -28,7 +28,7 @@ pub enum CaError {
     Resource(#[from] ResourceError),
     /// A handle has characters that cannot appear in a URI or file name.
     #[error(
-        "invalid CA handle '{0}': use 1-64 characters of A-Z a-z 0-9 - _ (it names the publication point)"
+        "invalid CA handle '{0}': use 1-64 characters of A-Z a-z 0-9 - _, starting with a letter or digit (it names the publication point)"
     )]
     BadHandle(String),
     /// maxLength outside prefix length ..= family size.

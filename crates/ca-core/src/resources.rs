@@ -580,6 +580,39 @@ impl FromStr for IpPrefix {
     }
 }
 
+impl IpPrefix {
+    /// Parses a prefix in its one canonical text form, `ADDR/LEN`, as
+    /// operators' tools and the API write it back: the address as Rust
+    /// (and RFC 5952 for IPv6) prints it, a decimal length without sign
+    /// or leading zeros, nothing around them. For ROA payloads, where a
+    /// forgotten length must not silently become a host route.
+    pub fn parse_canonical(s: &str) -> Result<IpPrefix, ResourceError> {
+        let Some((addr, len)) = s.split_once('/') else {
+            return Err(ResourceError::new(s, "a prefix needs a length: ADDR/LEN"));
+        };
+        let digits = !len.is_empty() && len.bytes().all(|b| b.is_ascii_digit());
+        if !digits || (len.len() > 1 && len.starts_with('0')) {
+            return Err(ResourceError::new(
+                s,
+                "the prefix length must be a decimal number without sign or leading zeros",
+            ));
+        }
+        let parsed: IpPrefix = s.parse()?;
+        let canonical = parsed.addr.to_string();
+        if addr != canonical {
+            return Err(ResourceError::new(
+                s,
+                if addr.trim() == canonical {
+                    "no spaces around a prefix"
+                } else {
+                    "not in canonical form (lowercase, zeros compressed as RFC 5952 says, no leading zeros)"
+                },
+            ));
+        }
+        Ok(parsed)
+    }
+}
+
 impl fmt::Display for IpPrefix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.addr, self.len)
@@ -593,6 +626,36 @@ mod tests {
 
     fn set(s: &str) -> ResourceSet {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn canonical_prefixes_only() {
+        for ok in [
+            "10.1.0.0/16",
+            "0.0.0.0/0",
+            "2001:db8::/32",
+            "::/0",
+            "192.0.2.1/32",
+        ] {
+            let p = IpPrefix::parse_canonical(ok).unwrap();
+            assert_eq!(p.to_string(), ok);
+        }
+        for bad in [
+            "10.1.0.0",
+            " 10.1.0.0/16",
+            "10.1.0.0/16 ",
+            "10.1.0.0/016",
+            "10.1.0.0/+16",
+            "10.1.0.0/",
+            "10.1.0.0/1 6",
+            "2001:DB8::/32",
+            "2001:0db8::/32",
+            "010.1.0.0/16",
+            "10.1.0.1/16",
+            "10.1.0.0/33",
+        ] {
+            assert!(IpPrefix::parse_canonical(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The files of a data directory.
 //!
 //! ```text
-//! DIR/anchorage.db      SQLite store (WAL: also -wal and -shm files)
+//! DIR/                  mode 0700: the store and keys can sign
+//! DIR/anchorage.db      SQLite store (WAL: also -wal and -shm files), mode 0600
 //! DIR/keys/             CA private keys, PKCS#8 DER, mode 0600
 //! DIR/rsync/current     symlink to the tree rsyncd serves
 //! DIR/rsync/trees/      complete repository states
@@ -68,6 +69,44 @@ impl DataDir {
             .open(self.root.join("publish.lock"))?;
         file.lock()?;
         Ok(file)
+    }
+
+    /// The store's files: the database and its WAL and shared-memory files.
+    fn store_files(&self) -> [PathBuf; 3] {
+        let db = self.database();
+        let with = |suffix: &str| {
+            let mut name = db.clone().into_os_string();
+            name.push(suffix);
+            PathBuf::from(name)
+        };
+        [db.clone(), with("-wal"), with("-shm")]
+    }
+
+    /// Makes the directory private to its owner (0700) and the store's
+    /// files too (0600; SQLite gives the WAL and shared-memory files the
+    /// database's mode).
+    pub fn make_private(&self) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&self.root, std::fs::Permissions::from_mode(0o700))?;
+        for file in self.store_files() {
+            if file.exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The directory and store files that others than their owner may
+    /// read, with their modes: each worth a warning.
+    pub fn loose_modes(&self) -> Vec<(PathBuf, u32)> {
+        use std::os::unix::fs::PermissionsExt;
+        std::iter::once(self.root.clone())
+            .chain(self.store_files())
+            .filter_map(|p| {
+                let mode = std::fs::metadata(&p).ok()?.permissions().mode() & 0o777;
+                (mode & 0o077 != 0).then_some((p, mode))
+            })
+            .collect()
     }
 
     /// The admin API's generated TLS certificate and key.

@@ -183,8 +183,18 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Opens the key store of `dir`, with a new gate and publication lock.
+    /// Opens the key store of `dir`, with a new gate and publication
+    /// lock; warns if the directory or the store can be read by others
+    /// (a copy of them can sign).
     pub fn open(dir: &DataDir) -> Result<Shared> {
+        for (path, mode) in dir.loose_modes() {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{mode:o}"),
+                "readable by others than its owner; `chmod go= {}` makes it private again",
+                path.display()
+            );
+        }
         Ok(Shared {
             keys: Arc::new(KeyStore::open(dir.keys())?),
             gate: Arc::new(anchorage_store::WriteGate::default()),
@@ -318,6 +328,10 @@ impl Anchorage {
             source,
         })?;
         let store = Store::create(&dir.database())?;
+        dir.make_private().map_err(|source| AppError::Io {
+            what: format!("making {} private", dir.root().display()),
+            source,
+        })?;
         let shared = Shared::open(&dir)?;
         let mut this = Anchorage {
             store,

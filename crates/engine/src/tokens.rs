@@ -231,6 +231,18 @@ impl Anchorage {
     }
 }
 
+/// An argon2 hash of a random secret, with the parameters tokens are
+/// hashed with: what a check of an unknown token id is made against, so
+/// it costs what a real one does.
+pub fn decoy_hash() -> String {
+    let mut secret = [0u8; 32];
+    OsRng.fill_bytes(&mut secret);
+    Argon2::default()
+        .hash_password(&secret, &SaltString::generate(&mut OsRng))
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+}
+
 /// Whether `secret` matches the argon2 PHC string `hash` (slow on purpose).
 pub fn secret_matches(hash: &str, secret: &str) -> bool {
     PasswordHash::new(hash)

@@ -56,22 +56,97 @@ pub fn write_config(
     log: &Path,
     pid_file: Option<&Path>,
 ) -> io::Result<()> {
+    write(config, module, tree, log, pid_file, None)
+}
+
+/// How `serve`'s daemon is confined.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Confinement {
+    /// The numeric user and group a daemon started by root serves as,
+    /// chrooted into the tree (it enters the chroot as root, so the
+    /// private data directory around the tree need not be readable by
+    /// that user). `None`: the daemon is not root and cannot change user;
+    /// it serves as the tree's owner, without chroot.
+    pub run_as: Option<(u32, u32)>,
+    /// Clients served at once; more are told to come back later.
+    pub max_connections: u32,
+    /// The lock file `max connections` needs.
+    pub lock_file: PathBuf,
+    /// Seconds of I/O silence after which a client is dropped.
+    pub timeout: u32,
+}
+
+/// [`write_config`] for `serve`: confined as `how` says.
+pub fn write_confined_config(
+    config: &Path,
+    module: &str,
+    tree: &Path,
+    log: &Path,
+    pid_file: Option<&Path>,
+    how: &Confinement,
+) -> io::Result<()> {
+    write(config, module, tree, log, pid_file, Some(how))
+}
+
+fn write(
+    config: &Path,
+    module: &str,
+    tree: &Path,
+    log: &Path,
+    pid_file: Option<&Path>,
+    how: Option<&Confinement>,
+) -> io::Result<()> {
     let meta = fs::metadata(tree.parent().unwrap_or(tree))?;
     let pid = pid_file
         .map(|p| format!("pid file = {}\n", p.display()))
+        .unwrap_or_default();
+    let (uid, gid, chroot) = match how.and_then(|h| h.run_as) {
+        Some((uid, gid)) => (uid, gid, "yes"),
+        None => (meta.uid(), meta.gid(), "no"),
+    };
+    let limits = how
+        .map(|h| {
+            format!(
+                "max connections = {}\nlock file = {}\ntimeout = {}\n",
+                h.max_connections,
+                h.lock_file.display(),
+                h.timeout
+            )
+        })
         .unwrap_or_default();
     fs::write(
         config,
         format!(
             "# Written by anchorage; regenerated at every start.\n\
-             use chroot = no\nuid = {}\ngid = {}\nlog file = {}\n{pid}\n\
-             [{module}]\npath = {}\nread only = yes\nlist = yes\n",
-            meta.uid(),
-            meta.gid(),
+             use chroot = {chroot}\nuid = {uid}\ngid = {gid}\nlog file = {}\n{pid}\n\
+             [{module}]\npath = {}\nread only = yes\nlist = yes\n{limits}",
             log.display(),
             tree.display()
         ),
     )
+}
+
+/// Whether this process runs as root (and so may confine the daemon).
+pub fn running_as_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// The numeric user and group of system user `name` (from /etc/passwd).
+pub fn lookup_user(name: &str) -> io::Result<(u32, u32)> {
+    let passwd = fs::read_to_string("/etc/passwd")?;
+    passwd
+        .lines()
+        .find_map(|line| {
+            let f: Vec<&str> = line.split(':').collect();
+            (f.len() >= 4 && f[0] == name)
+                .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+        })
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no user '{name}' in /etc/passwd for rsyncd to serve as"),
+            )
+        })
 }
 
 /// The command line of `rsync --daemon --no-detach` on `listen` with `config`.
@@ -100,5 +175,42 @@ mod tests {
         assert_eq!(module_name("rsync://h:873/repo/x/"), Some("repo"));
         assert_eq!(module_name("rsync://h/"), None);
         assert_eq!(module_name("https://h/repo/"), None);
+    }
+
+    #[test]
+    fn a_confined_daemon_changes_user_in_a_chroot() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = tmp.path().join("current");
+        fs::create_dir_all(&tree).unwrap();
+        let conf = tmp.path().join("rsyncd.conf");
+        let how = Confinement {
+            run_as: Some((65534, 65534)),
+            max_connections: 512,
+            lock_file: tmp.path().join("rsyncd.lock"),
+            timeout: 300,
+        };
+        write_confined_config(&conf, "repo", &tree, &tmp.path().join("log"), None, &how).unwrap();
+        let text = fs::read_to_string(&conf).unwrap();
+        for line in [
+            "use chroot = yes",
+            "uid = 65534",
+            "gid = 65534",
+            "max connections = 512",
+            "timeout = 300",
+        ] {
+            assert!(text.contains(line), "{line} missing in\n{text}");
+        }
+        let how = Confinement {
+            run_as: None,
+            ..how
+        };
+        write_confined_config(&conf, "repo", &tree, &tmp.path().join("log"), None, &how).unwrap();
+        assert!(
+            fs::read_to_string(&conf)
+                .unwrap()
+                .contains("use chroot = no")
+        );
+        assert!(lookup_user("root").is_ok_and(|(u, g)| u == 0 && g == 0));
+        assert!(lookup_user("no-such-user-here").is_err());
     }
 }

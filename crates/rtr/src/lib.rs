@@ -247,14 +247,18 @@ impl Default for RtrConfig {
     }
 }
 
-/// Serves RTR on `listener` until the task is dropped.
+/// Serves RTR on `listener` until the task is dropped, admitting
+/// connections through `guard` (caps per listener and per address). An
+/// accept error (e.g. no file descriptor left) is logged, counted and
+/// retried with backoff: the listener never stops.
 pub async fn serve(
     listener: TcpListener,
+    guard: anchorage_netguard::Guard,
     history: VrpHistory,
     config: RtrConfig,
-) -> std::io::Result<()> {
+) {
     loop {
-        let (stream, peer) = listener.accept().await?;
+        let (stream, peer, permit) = guard.accept(&listener).await;
         let _ = stream.set_nodelay(true);
         let history = history.clone();
         tokio::spawn(async move {
@@ -263,6 +267,7 @@ pub async fn serve(
                 Ok(()) => tracing::info!(%peer, "RTR router disconnected"),
                 Err(err) => tracing::info!(%peer, %err, "RTR connection ended"),
             }
+            drop(permit);
         });
     }
 }

@@ -44,7 +44,19 @@ fn start(config: RtrConfig, ready: bool) -> Server {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    rt.spawn(serve(listener, history.clone(), config));
+    rt.spawn(serve(
+        listener,
+        anchorage_netguard::Guard::new(
+            "rtr",
+            anchorage_netguard::Limits {
+                max_connections: 64,
+                max_per_address: 64,
+            },
+            &[],
+        ),
+        history.clone(),
+        config,
+    ));
     Server {
         addr,
         history,

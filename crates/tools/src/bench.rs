@@ -797,8 +797,18 @@ pub fn rtr_cache_main(n: usize) -> anyhow::Result<()> {
     history.update(synthetic_vrps(n));
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let port = listener.local_addr()?.port();
+    // Every router of the benchmark connects from 127.0.0.1.
+    let guard = anchorage_netguard::Guard::new(
+        "rtr",
+        anchorage_netguard::Limits {
+            max_connections: 4096,
+            max_per_address: 4096,
+        },
+        &[],
+    );
     rt.spawn(anchorage_rtr::serve(
         listener,
+        guard,
         history,
         anchorage_rtr::RtrConfig::default(),
     ));

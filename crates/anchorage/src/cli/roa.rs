@@ -37,8 +37,9 @@ pub struct RoaArgs {
     /// Origin AS (64496 or AS64496).
     #[arg(long, value_parser = |s: &str| parse_asn(s))]
     asn: u32,
-    /// The prefix, e.g. 192.0.2.0/24.
-    #[arg(long)]
+    /// The prefix, e.g. 192.0.2.0/24 (with its length; IPv6 as RFC 5952
+    /// writes it).
+    #[arg(long, value_parser = |s: &str| IpPrefix::parse_canonical(s))]
     prefix: IpPrefix,
     /// maxLength (default: the prefix length).
     #[arg(long)]

@@ -17,6 +17,19 @@ pub struct Serve {
     pub api: String,
     pub rsync: u16,
     pub http: String,
+    /// The RTR port, when started with one.
+    pub rtr: Option<u16>,
+}
+
+/// How to start `serve`, beyond its configuration file.
+#[derive(Default)]
+pub struct Launch<'a> {
+    /// Extra environment variables (failure injection).
+    pub env: &'a [(&'a str, &'a str)],
+    /// A command that runs serve (e.g. `prlimit --nofile=N:N --`).
+    pub wrapper: &'a [&'a str],
+    /// Whether to listen for RTR (and validate the repository).
+    pub rtr: bool,
 }
 
 impl Drop for Serve {
@@ -43,19 +56,43 @@ pub fn serve(cli: &Cli, config: &str) -> Serve {
 
 /// [`serve`] with extra environment variables (failure injection).
 pub fn serve_env(cli: &Cli, config: &str, env: &[(&str, &str)]) -> Serve {
+    serve_with(
+        cli,
+        config,
+        Launch {
+            env,
+            ..Launch::default()
+        },
+    )
+}
+
+/// [`serve`] as `launch` says.
+pub fn serve_with(cli: &Cli, config: &str, launch: Launch<'_>) -> Serve {
     let port = || oracle::free_port().unwrap();
     let (http, rsync, api) = (port(), port(), port());
+    let rtr = launch.rtr.then(port);
     let conf = cli.dir.join("serve.toml");
     std::fs::write(&conf, config).unwrap();
-    let child = Command::new(super::bin())
-        .arg("--data-dir")
+    let mut cmd = match launch.wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(super::bin());
+            c
+        }
+        None => Command::new(super::bin()),
+    };
+    cmd.arg("--data-dir")
         .arg(&cli.dir)
         .args(["serve", "--config"])
         .arg(&conf)
         .args(["--http-listen", &format!("127.0.0.1:{http}")])
         .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
-        .args(["--api-listen", &format!("127.0.0.1:{api}")])
-        .envs(env.iter().copied())
+        .args(["--api-listen", &format!("127.0.0.1:{api}")]);
+    if let Some(rtr) = rtr {
+        cmd.args(["--rtr-listen", &format!("127.0.0.1:{rtr}")]);
+    }
+    let child = cmd
+        .envs(launch.env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -72,6 +109,7 @@ pub fn serve_env(cli: &Cli, config: &str, env: &[(&str, &str)]) -> Serve {
         api: format!("https://127.0.0.1:{api}"),
         rsync,
         http: format!("http://127.0.0.1:{http}"),
+        rtr,
     }
 }
 

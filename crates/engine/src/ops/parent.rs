@@ -361,6 +361,23 @@ impl Anchorage {
                 ),
             });
         }
+        // RFC 8183 §5.2.4: the repository says where relying parties find
+        // its RRDP notification file; certificates of the CAs published
+        // there must name that file (their rpkiNotify), or RPs would look
+        // for the objects in one that does not list them.
+        if let Some(notify) = response.rrdp_notification_uri()
+            && self.ctx.layout.notify.as_deref() != Some(notify.as_str())
+        {
+            return Err(AppError::BadPeerFile {
+                what: "repository response",
+                why: format!(
+                    "its RRDP notification URI {notify} is not this instance's {}; \
+                     initialise a data directory with --rrdp-uri set to the directory of {notify} \
+                     (the notification file must be named notification.xml) to publish there",
+                    self.ctx.layout.notify.as_deref().unwrap_or("(none)")
+                ),
+            });
+        }
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
         if tx.peer(PeerKind::Repository, REPOSITORY)?.is_some() {
