@@ -123,6 +123,24 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "Sync with the remote parent of a local CA now",
         "admin",
     ),
+    (
+        "delete",
+        "/api/v1/parents/{handle}",
+        "Remove the remote parent of a local CA; the CA and all it published are withdrawn",
+        "admin",
+    ),
+    (
+        "get",
+        "/api/v1/repository",
+        "The remote repository and how the last push to it went",
+        "admin, read-only",
+    ),
+    (
+        "delete",
+        "/api/v1/repository",
+        "Remove the remote repository (after the parents of the CAs that publish there)",
+        "admin",
+    ),
     ("get", "/api/v1/openapi.json", "This document", "public"),
 ];
 

@@ -115,6 +115,12 @@ pub enum ParentCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Remove the remote parent of local CA HANDLE (it dropped the CA):
+    /// the CA and everything it published are withdrawn.
+    Remove {
+        /// The local CA.
+        handle: String,
+    },
 }
 
 /// `anchorage repository ...`
@@ -134,6 +140,14 @@ pub enum RepositoryCommand {
         #[arg(long)]
         response: PathBuf,
     },
+    /// Show the remote repository and how the last push to it went.
+    Show {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Remove the remote repository (after its CAs' parents).
+    Remove,
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -287,6 +301,11 @@ pub fn parent(a: &mut Anchorage, cmd: ParentCommand) -> anyhow::Result<()> {
                 anyhow::bail!("{failed} parent(s) could not be synced");
             }
         }
+        ParentCommand::Remove { handle } => {
+            a.remove_parent(&actor, &handle)?;
+            println!("removed the parent of '{handle}'; '{handle}' and all it published withdrawn");
+            warn_if_not_pushed(a);
+        }
         ParentCommand::List { format } => {
             let parents = a.list_parents()?;
             if format == Format::Json {
@@ -320,6 +339,44 @@ pub fn repository(a: &mut Anchorage, cmd: RepositoryCommand) -> anyhow::Result<(
             a.add_repository(&actor, &read(&response)?)?;
             println!("publishing at the repository of {}", response.display());
         }
+        RepositoryCommand::Show { format } => {
+            let Some(info) = a.repository()? else {
+                anyhow::bail!("no remote repository (`anchorage repository add`)");
+            };
+            if format == Format::Json {
+                println!("{}", serde_json::to_string_pretty(&info)?);
+                return Ok(());
+            }
+            println!("service   {}", info.service_uri);
+            println!("base      {}", info.sia_base);
+            println!(
+                "last push {}",
+                info.last_push
+                    .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_else(|| "never".into())
+            );
+            println!("state     {}", info.last_error.as_deref().unwrap_or("ok"));
+        }
+        RepositoryCommand::Remove => {
+            a.remove_repository(&actor)?;
+            println!("removed the remote repository");
+        }
     }
     Ok(())
+}
+
+/// After a change: a warning on standard error when the remote
+/// repository (if any) did not take the last push. The change itself is
+/// committed and published locally; the push is retried with the next
+/// publication.
+pub fn warn_if_not_pushed(a: &mut Anchorage) {
+    if let Ok(Some(info)) = a.repository()
+        && let Some(error) = info.last_error
+    {
+        eprintln!(
+            "warning: not pushed to the remote repository {}: {error}; retried with the next publication",
+            info.service_uri
+        );
+    }
 }

@@ -96,6 +96,11 @@ struct Metrics {
     validated: std::sync::RwLock<Option<(Arc<anchorage_validator::Validation>, SystemTime)>>,
     /// The listeners' guards: connections open, refused, accept errors.
     listeners: std::sync::OnceLock<crate::listeners::Guards>,
+    /// Pushes to the remote repository that failed.
+    push_failures: AtomicU64,
+    /// Whether a remote repository is configured and its last push
+    /// failed (-1: no remote repository).
+    push_failing: AtomicI64,
 }
 
 fn render_metrics(m: &Metrics) -> String {
@@ -158,6 +163,19 @@ fn render_metrics(m: &Metrics) -> String {
         "Files in the repository.",
         m.files.load(Ordering::Relaxed).to_string(),
     );
+    let failing = m.push_failing.load(Ordering::Relaxed);
+    if failing >= 0 {
+        g(
+            "anchorage_repository_push_failing",
+            "1 while the last push to the remote repository failed (retried with the next publication).",
+            failing.to_string(),
+        );
+        g(
+            "anchorage_repository_push_failures",
+            "Pushes to the remote repository that failed since serve started.",
+            m.push_failures.load(Ordering::Relaxed).to_string(),
+        );
+    }
     if let Some(guards) = m.listeners.get() {
         render_listeners(&mut s, guards);
     }
@@ -219,6 +237,11 @@ fn refresh_from_store(a: &mut Anchorage, m: &Metrics) -> anyhow::Result<()> {
     if let Some(due) = a.next_due()? {
         m.next_due.store(due.timestamp(), Ordering::Relaxed);
     }
+    let failing = match a.repository()? {
+        Some(r) => i64::from(r.last_error.is_some()),
+        None => -1,
+    };
+    m.push_failing.store(failing, Ordering::Relaxed);
     let counts = a.object_counts()?;
     m.files
         .store(counts.iter().map(|(_, n)| n).sum(), Ordering::Relaxed);
@@ -362,7 +385,11 @@ pub async fn run(
         stop_rx.clone(),
     ));
     // The remote repository (RFC 8181), if any: pushed to after publications.
-    let push_task = tokio::spawn(push_remote(anchorage.clone(), stop_rx.clone()));
+    let push_task = tokio::spawn(push_remote(
+        anchorage.clone(),
+        metrics.clone(),
+        stop_rx.clone(),
+    ));
 
     // Token checks for the API and the status endpoints.
     let bgp = opts
@@ -702,7 +729,11 @@ const PUSH_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// (up to a timeout per message) holds no lock, so a slow or hanging
 /// repository delays nothing but itself. The first round runs at start,
 /// so a push lost to a crash is made then.
-async fn push_remote(anchorage: Arc<EnginePool>, mut stop: watch::Receiver<bool>) {
+async fn push_remote(
+    anchorage: Arc<EnginePool>,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
     // The state last pushed (`None`: none yet), and when a push last failed.
     let mut pushed: Option<Option<(String, u64)>> = None;
     let mut failed: Option<Instant> = None;
@@ -726,7 +757,10 @@ async fn push_remote(anchorage: Arc<EnginePool>, mut stop: watch::Receiver<bool>
                     failed = None;
                 }
                 // Logged and recorded by the push; retried after a while.
-                Ok(Ok(Some((_, false)))) => failed = Some(Instant::now()),
+                Ok(Ok(Some((_, false)))) => {
+                    metrics.push_failures.fetch_add(1, Ordering::Relaxed);
+                    failed = Some(Instant::now());
+                }
                 Ok(Ok(None)) => {}
                 Ok(Err(err)) => {
                     tracing::warn!(%err, "push to the remote repository failed");

@@ -776,6 +776,22 @@ fn children_and_publishers_through_the_api_follow_roles_and_audit() {
         204
     );
     assert_eq!(c.get("/api/v1/children", &admin).body, json!([]));
+    // No remote parent or repository here: removing them is a 404
+    // problem, and only admins may try.
+    assert_eq!(c.get("/api/v1/repository", &admin).status, 404);
+    assert_eq!(c.get("/api/v1/repository", &reader).status, 404);
+    assert_eq!(
+        c.json("DELETE", "/api/v1/repository", &member_op, json!(null))
+            .status,
+        403
+    );
+    let gone = c.json("DELETE", "/api/v1/parents/member", &admin, json!(null));
+    assert_eq!(gone.status, 404, "{}", gone.body);
+    assert_eq!(
+        c.json("DELETE", "/api/v1/repository", &admin, json!(null))
+            .status,
+        404
+    );
 }
 
 #[test]

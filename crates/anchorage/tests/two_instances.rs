@@ -178,4 +178,53 @@ fn nir_under_rir_over_rfc6492_and_rfc8181() {
         )
         .unwrap();
     assert!(why.contains("no longer within the CA's resources"), "{why}");
+    drop(db);
+
+    // The RIR drops the NIR as a child and as a publisher. The NIR's
+    // changes are still committed and published locally, but the command
+    // says they did not reach the repository, and so does its status.
+    rir.ok(&["child", "remove", "nir"]);
+    rir.ok(&["publisher", "remove", "nir"]);
+    let out = nir.run(&[
+        "roa",
+        "add",
+        "nir",
+        "--asn",
+        "64496",
+        "--prefix",
+        "10.0.0.0/24",
+    ]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: not pushed to the remote repository"),
+        "{stderr}"
+    );
+    let shown = nir.json(&["repository", "show"]);
+    assert!(shown["last_error"].is_string(), "{shown}");
+    nir.fails(&["parent", "sync", "nir"]);
+    // The CA goes with its parent, once nothing hangs below it.
+    let err = nir.fails(&["parent", "remove", "nir"]);
+    assert!(err.contains("delete its child CAs first: lir"), "{err}");
+    let err = nir.fails(&["repository", "remove"]);
+    assert!(err.contains("remove their parents first"), "{err}");
+    nir.ok(&["ca", "delete", "lir"]);
+    nir.ok(&["parent", "remove", "nir"]);
+    assert!(nir.json(&["parent", "list"]).as_array().unwrap().is_empty());
+    nir.fails(&["ca", "show", "nir"]);
+    nir.ok(&["repository", "remove"]);
+    nir.fails(&["repository", "show"]);
+    // Nothing is pushed any more: a publication says nothing about it.
+    let out = nir.run(&["publish"]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("not pushed"));
+    let db = rusqlite::Connection::open(nir.dir.join("anchorage.db")).unwrap();
+    let removed: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM audit WHERE action IN ('parent remove', 'repository remove')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(removed, 2);
 }

@@ -243,6 +243,21 @@ pub enum Event {
         /// The resources before.
         before: ResourceSet,
     },
+    /// A remote parent was removed; the CA it certified, and everything
+    /// the CA published, with it.
+    ParentRemoved {
+        /// The local CA.
+        ca: String,
+        /// The parent's own handle.
+        parent: String,
+        /// The resources the CA held, if it was certified.
+        resources: Option<ResourceSet>,
+    },
+    /// The remote repository was removed.
+    RepositoryRemoved {
+        /// Its RFC 8181 service URI.
+        service_uri: String,
+    },
     /// A remote repository was added (RFC 8183).
     RepositoryAdded {
         /// Its RFC 8181 service URI.
@@ -294,6 +309,8 @@ impl Event {
             Event::ChildIssued { .. } => Action::ChildIssue,
             Event::ChildRevoked { .. } => Action::ChildRevoke,
             Event::ParentAdded { .. } => Action::ParentAdd,
+            Event::ParentRemoved { .. } => Action::ParentRemove,
+            Event::RepositoryRemoved { .. } => Action::RepositoryRemove,
             Event::ParentCertified { .. }
             | Event::ParentRecertified { .. }
             | Event::ParentWithdrew { .. } => Action::ParentSync,
@@ -315,7 +332,8 @@ impl Event {
             | Event::ParentAdded { ca, .. }
             | Event::ParentCertified { ca, .. }
             | Event::ParentRecertified { ca, .. }
-            | Event::ParentWithdrew { ca, .. } => Some(ca),
+            | Event::ParentWithdrew { ca, .. }
+            | Event::ParentRemoved { ca, .. } => Some(ca),
             Event::TokenRevoked { ca, .. } => ca.as_deref(),
             Event::ChildAdded { parent, .. }
             | Event::ChildUpdated { parent, .. }
@@ -326,6 +344,7 @@ impl Event {
             | Event::Published { .. }
             | Event::TokenCreated { .. }
             | Event::RepositoryAdded { .. }
+            | Event::RepositoryRemoved { .. }
             | Event::PublisherAdded { .. }
             | Event::PublisherRemoved { .. }
             | Event::PublisherDelta { .. } => None,
@@ -405,6 +424,12 @@ impl Event {
                 service_uri,
                 sia_base,
             } => format!("publishing at {service_uri} as {sia_base}"),
+            Event::ParentRemoved { parent, .. } => {
+                format!("parent {parent} removed; the CA and all it published withdrawn")
+            }
+            Event::RepositoryRemoved { service_uri } => {
+                format!("no longer publishing at {service_uri}")
+            }
             Event::PublisherAdded {
                 publisher,
                 sia_base,
@@ -430,7 +455,9 @@ impl Event {
             Event::CaDeleted { resources, .. } | Event::ChildRevoked { resources, .. } => {
                 Some(resources.to_string())
             }
-            Event::ChildRemoved { resources, .. } => resources.as_ref().map(|r| r.to_string()),
+            Event::ChildRemoved { resources, .. } | Event::ParentRemoved { resources, .. } => {
+                resources.as_ref().map(|r| r.to_string())
+            }
             Event::RoaRemoved { payload, .. } => Some(payload.to_string()),
             Event::TokenRevoked { id, .. } => Some(id.clone()),
             _ => None,
@@ -554,11 +581,15 @@ pub enum Action {
     PublisherRemove,
     /// A publisher changed its objects (RFC 8181).
     PublisherDelta,
+    /// A remote parent was removed, and the CA it certified.
+    ParentRemove,
+    /// The remote repository was removed.
+    RepositoryRemove,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 22] = [
         Action::Init,
         Action::CaCreate,
         Action::CaUpdate,
@@ -579,6 +610,8 @@ impl Action {
         Action::PublisherAdd,
         Action::PublisherRemove,
         Action::PublisherDelta,
+        Action::ParentRemove,
+        Action::RepositoryRemove,
     ];
 
     /// The action's name as stored in the audit log.
@@ -604,6 +637,8 @@ impl Action {
             Action::PublisherAdd => "publisher add",
             Action::PublisherRemove => "publisher remove",
             Action::PublisherDelta => "publisher delta",
+            Action::ParentRemove => "parent remove",
+            Action::RepositoryRemove => "repository remove",
         }
     }
 
@@ -650,7 +685,9 @@ mod tests {
                 "repository add",
                 "publisher add",
                 "publisher remove",
-                "publisher delta"
+                "publisher delta",
+                "parent remove",
+                "repository remove"
             ]
         );
         for a in Action::ALL {

@@ -49,7 +49,7 @@ mod pool;
 mod pubserver;
 pub use batch::{BatchOptions, BatchOutcome};
 pub use delegation::{ChildCertInfo, ChildInfo, Refusal};
-pub use parent::{ParentInfo, SyncReport};
+pub use parent::{ParentInfo, RepositoryInfo, SyncReport};
 pub use pool::{Connection, EnginePool, PoolSettings};
 pub use pubserver::PublisherInfo;
 
@@ -260,6 +260,51 @@ pub(crate) struct Ctx {
     pub(crate) clock: Clock,
     /// ROA changes leave the manifest, CRL and tree to [`Anchorage::write_tree`].
     deferred: bool,
+}
+
+/// Refuses to take CA `handle` away while CAs or delegated children
+/// below it would lose their issuer.
+fn without_children(tx: &Tx<'_>, handle: &str) -> Result<()> {
+    let children = tx.children(handle)?;
+    if !children.is_empty() {
+        return Err(AppError::Undeletable {
+            handle: handle.into(),
+            why: format!("delete its child CAs first: {}", children.join(", ")),
+        });
+    }
+    let delegated: Vec<String> = tx
+        .children_of(handle)?
+        .into_iter()
+        .map(|c| c.handle)
+        .collect();
+    if !delegated.is_empty() {
+        return Err(AppError::Undeletable {
+            handle: handle.into(),
+            why: format!(
+                "remove its delegated children first (`anchorage child remove`): {}",
+                delegated.join(", ")
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Revokes the tokens scoped to CA `handle`, which is going away: a
+/// token must not carry over to a CA created later under the same name.
+fn revoke_tokens_of(tx: &Tx<'_>, journal: &mut Journal<'_>, handle: &str, now: Time) -> Result<()> {
+    for token in tx.tokens()? {
+        if token.revoked.is_none() && token.cas.iter().any(|c| c == handle) {
+            tx.revoke_token(&token.id, now)?;
+            journal.record(
+                tx,
+                Event::TokenRevoked {
+                    id: token.id,
+                    ca: Some(handle.into()),
+                },
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn rfc3339(t: Time) -> String {
@@ -593,27 +638,7 @@ impl Anchorage {
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
         let ca = load_ca(&tx, handle)?;
-        let children = tx.children(handle)?;
-        if !children.is_empty() {
-            return Err(AppError::Undeletable {
-                handle: handle.into(),
-                why: format!("delete its child CAs first: {}", children.join(", ")),
-            });
-        }
-        let delegated: Vec<String> = tx
-            .children_of(handle)?
-            .into_iter()
-            .map(|c| c.handle)
-            .collect();
-        if !delegated.is_empty() {
-            return Err(AppError::Undeletable {
-                handle: handle.into(),
-                why: format!(
-                    "remove its delegated children first (`anchorage child remove`): {}",
-                    delegated.join(", ")
-                ),
-            });
-        }
+        without_children(&tx, handle)?;
         let parent = ca.parent.clone().ok_or_else(|| AppError::Undeletable {
             handle: handle.into(),
             why: "its certificate comes from a remote parent".into(),
@@ -631,20 +656,7 @@ impl Anchorage {
         tx.save_point(&parent, &parent_point, now)?;
         tx.delete_ca(handle)?;
         let mut journal = Journal::new(actor, now);
-        // A token scoped to this handle must not carry over to a CA created
-        // later under the same name: it is revoked with the CA.
-        for token in tx.tokens()? {
-            if token.revoked.is_none() && token.cas.iter().any(|c| c == handle) {
-                tx.revoke_token(&token.id, now)?;
-                journal.record(
-                    &tx,
-                    Event::TokenRevoked {
-                        id: token.id,
-                        ca: Some(handle.into()),
-                    },
-                )?;
-            }
-        }
+        revoke_tokens_of(&tx, &mut journal, handle, now)?;
         journal.record(
             &tx,
             Event::CaDeleted {

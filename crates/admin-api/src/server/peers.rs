@@ -26,7 +26,12 @@ pub(super) fn routes() -> Router<Arc<ApiState>> {
         )
         .route("/api/v1/publishers/{handle}", delete(remove_publisher))
         .route("/api/v1/parents", get(list_parents).post(add_parent))
+        .route("/api/v1/parents/{handle}", delete(remove_parent))
         .route("/api/v1/parents/{handle}/sync", post(sync_parent))
+        .route(
+            "/api/v1/repository",
+            get(show_repository).delete(remove_repository),
+        )
 }
 
 fn resources(s: &str) -> Result<ResourceSet, Problem> {
@@ -193,4 +198,27 @@ async fn sync_parent(
     p.require(&[Role::Admin])?;
     let report = change(&state, &p, move |a, actor| a.sync_parent(actor, &handle)).await?;
     Ok(Json(report).into_response())
+}
+
+async fn remove_parent(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+) -> Result<Response, Problem> {
+    p.require(&[Role::Admin])?;
+    change(&state, &p, move |a, actor| a.remove_parent(actor, &handle)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn show_repository(Caller(state, p): Caller) -> Result<Response, Problem> {
+    p.require(&[Role::Admin, Role::ReadOnly])?;
+    match engine(&state, |a| a.repository()).await? {
+        Some(info) => Ok(Json(info).into_response()),
+        None => Err(Problem::not_found("no remote repository")),
+    }
+}
+
+async fn remove_repository(Caller(state, p): Caller) -> Result<Response, Problem> {
+    p.require(&[Role::Admin])?;
+    change(&state, &p, |a, actor| a.remove_repository(actor)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

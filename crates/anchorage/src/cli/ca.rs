@@ -83,9 +83,9 @@ fn create(
             (d.handle, d.parent, d.resources)
         }
         None => {
-            let (ca, _) = env
-                .open()?
-                .create_ca(&Actor::operator(), handle, resources, parent)?;
+            let mut a = env.open()?;
+            let (ca, _) = a.create_ca(&Actor::operator(), handle, resources, parent)?;
+            anchorage::peers_cli::warn_if_not_pushed(&mut a);
             (ca.handle, ca.parent, ca.resources.to_string())
         }
     };
@@ -105,12 +105,12 @@ fn update(
 ) -> anyhow::Result<()> {
     let now = match remote {
         Some(r) => r.update_ca(handle, &resources.to_string())?.resources,
-        None => env
-            .open()?
-            .update_ca_resources(&Actor::operator(), handle, resources)?
-            .0
-            .resources
-            .to_string(),
+        None => {
+            let mut a = env.open()?;
+            let (ca, _) = a.update_ca_resources(&Actor::operator(), handle, resources)?;
+            anchorage::peers_cli::warn_if_not_pushed(&mut a);
+            ca.resources.to_string()
+        }
     };
     println!("CA '{handle}' now holds {now}; certificate reissued");
     Ok(())
@@ -186,7 +186,9 @@ fn delete(env: &Env, remote: Option<&Remote>, handle: &str) -> anyhow::Result<()
     match remote {
         Some(r) => r.delete_ca(handle)?,
         None => {
-            env.open()?.delete_ca(&Actor::operator(), handle)?;
+            let mut a = env.open()?;
+            a.delete_ca(&Actor::operator(), handle)?;
+            anchorage::peers_cli::warn_if_not_pushed(&mut a);
         }
     }
     println!("deleted CA '{handle}': certificate revoked, objects withdrawn");

@@ -15,7 +15,9 @@ pub struct PublishArgs {
 
 /// Runs `anchorage publish` and prints its report.
 pub fn run(env: &Env, args: PublishArgs) -> anyhow::Result<()> {
-    let report = env.open()?.publish(&Actor::operator())?;
+    let mut a = env.open()?;
+    let report = a.publish(&Actor::operator())?;
+    anchorage::peers_cli::warn_if_not_pushed(&mut a);
     if args.format == Format::Json {
         return json(&report);
     }

@@ -162,6 +162,9 @@ pub fn local_roa_batch(
         ..Default::default()
     };
     let outcome = a.roa_batch_analysed(&Actor::operator(), handle, add, remove, opts)?;
+    if outcome.applied && !outcome.changes.events.is_empty() {
+        anchorage::peers_cli::warn_if_not_pushed(a);
+    }
     let (changes, warnings) = (outcome.changes, outcome.warnings);
     let warnings = warnings
         .into_iter()

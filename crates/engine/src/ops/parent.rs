@@ -52,6 +52,20 @@ pub struct ParentInfo {
     pub last_error: Option<String>,
 }
 
+/// The remote repository and the state of the last push to it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RepositoryInfo {
+    /// Its RFC 8181 service URI.
+    pub service_uri: String,
+    /// The base URI it gave this instance.
+    pub sia_base: String,
+    /// When the last push succeeded (seconds since the epoch).
+    pub last_push: Option<i64>,
+    /// Why the last push failed, if it did: retried with the next
+    /// publication.
+    pub last_error: Option<String>,
+}
+
 /// What one sync with a remote parent did.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct SyncReport {
@@ -477,6 +491,94 @@ impl Anchorage {
         )?;
         tx.commit()?;
         Ok(journal.into_events())
+    }
+
+    /// Removes the remote parent of local CA `handle` (it dropped the CA,
+    /// or the operator leaves it): the CA and everything it published go
+    /// (withdrawn from the remote repository by the next push), and the
+    /// tokens scoped to it are revoked. The parent revokes the CA's
+    /// certificate on its side; nothing is sent to it. Refused while the
+    /// CA has child CAs or delegated children.
+    pub fn remove_parent(&mut self, actor: &Actor, handle: &str) -> Result<Vec<Event>> {
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        let peer = tx
+            .peer(PeerKind::Parent, handle)?
+            .ok_or_else(|| AppError::UnknownPeer {
+                kind: "parent of CA",
+                handle: handle.into(),
+            })?;
+        let mut journal = Journal::new(actor, now);
+        let ca = tx.ca(handle)?;
+        if ca.is_some() {
+            super::without_children(&tx, handle)?;
+            tx.delete_ca(handle)?;
+            super::revoke_tokens_of(&tx, &mut journal, handle, now)?;
+        }
+        tx.delete_peer(PeerKind::Parent, handle)?;
+        journal.record(
+            &tx,
+            Event::ParentRemoved {
+                ca: handle.into(),
+                parent: peer.their_handle.unwrap_or_default(),
+                resources: ca.map(|c| c.resources),
+            },
+        )?;
+        tx.commit()?;
+        let events = journal.into_events();
+        self.write_tree_after_commit()?;
+        Ok(events)
+    }
+
+    /// Removes the remote repository (it dropped this publisher, or the
+    /// operator leaves it). Refused while CAs under remote parents
+    /// publish there: remove those parents first.
+    pub fn remove_repository(&mut self, actor: &Actor) -> Result<Vec<Event>> {
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        let peer =
+            tx.peer(PeerKind::Repository, REPOSITORY)?
+                .ok_or_else(|| AppError::UnknownPeer {
+                    kind: "repository",
+                    handle: REPOSITORY.into(),
+                })?;
+        let mut remote = self.ctx.remotely_published(&tx)?;
+        // A parent that has not certified its CA yet will publish there too.
+        remote.extend(tx.peers(PeerKind::Parent)?.into_iter().map(|p| p.handle));
+        let remote: Vec<String> = remote.into_iter().collect();
+        if !remote.is_empty() {
+            return Err(AppError::Undeletable {
+                handle: REPOSITORY.into(),
+                why: format!(
+                    "CAs publish there; remove their parents first (`anchorage parent remove`): {}",
+                    remote.join(", ")
+                ),
+            });
+        }
+        tx.delete_peer(PeerKind::Repository, REPOSITORY)?;
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::RepositoryRemoved {
+                service_uri: peer.service_uri.unwrap_or_default(),
+            },
+        )?;
+        tx.commit()?;
+        Ok(journal.into_events())
+    }
+
+    /// The remote repository and how the last push to it went, if there
+    /// is one.
+    pub fn repository(&mut self) -> Result<Option<RepositoryInfo>> {
+        let tx = self.store.read_transaction()?;
+        Ok(tx
+            .peer(PeerKind::Repository, REPOSITORY)?
+            .map(|p| RepositoryInfo {
+                service_uri: p.service_uri.unwrap_or_default(),
+                sia_base: p.base_uri.unwrap_or_default(),
+                last_push: p.last_sync,
+                last_error: p.last_error,
+            }))
     }
 
     /// The remote parents and the state of their last sync.
