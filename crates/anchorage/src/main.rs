@@ -85,6 +85,9 @@ enum Command {
     Validate(cli::validate::ValidateArgs),
     /// Measure issuance and publication against the cryptographic limit.
     Bench(cli::bench::BenchArgs),
+    /// Run serve under steady load (API, RTR, RRDP, rsync) with periodic
+    /// SIGKILL, and report descriptors, memory, latency and lost changes.
+    Soak(cli::bench::SoakArgs),
     /// The RTR cache side of `bench` (serves synthetic VRPs; internal).
     #[command(hide = true)]
     RtrBenchCache(cli::bench::RtrBenchCacheArgs),
@@ -135,6 +138,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => cli::serve::run(&env, args),
         Command::Validate(args) => cli::validate::run(args),
         Command::Bench(args) => cli::bench::run(args),
+        Command::Soak(args) => cli::bench::soak(args),
         Command::RtrBenchCache(args) => cli::bench::rtr_bench_cache(args),
         Command::Demo(args) => cli::demo::run(args),
     }

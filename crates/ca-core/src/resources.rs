@@ -331,7 +331,12 @@ impl FromStr for ResourceSet {
                 return Err(ResourceError::new(s, "empty item in resource list"));
             }
             // 's' is not a hex digit, so "AS" never starts an IPv6 address.
-            if item.len() >= 2 && item[..2].eq_ignore_ascii_case("as") {
+            // Bytes, not a str slice: the input may be any UTF-8.
+            if item
+                .as_bytes()
+                .get(..2)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"as"))
+            {
                 asns.push(parse_asn_range(item)?);
             } else if let Some((lo, hi)) = item.split_once('-') {
                 match (parse_addr(lo.trim(), item)?, parse_addr(hi.trim(), item)?) {
@@ -626,6 +631,21 @@ mod tests {
 
     fn set(s: &str) -> ResourceSet {
         s.parse().unwrap()
+    }
+
+    /// Found by the api_json fuzz target: a multi-byte character where
+    /// "AS" would be panicked (a str sliced inside a character).
+    #[test]
+    fn any_utf8_is_an_error_not_a_panic() {
+        for s in [
+            "1\u{31b}b8::/32",
+            "\u{e9}",
+            "A\u{e9}",
+            "\u{1F600}-1",
+            "AS\u{e9}",
+        ] {
+            assert!(s.parse::<ResourceSet>().is_err(), "{s:?}");
+        }
     }
 
     #[test]

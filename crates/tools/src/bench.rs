@@ -100,7 +100,7 @@ pub struct Report {
     pub not_measured: Vec<String>,
 }
 
-fn fig(name: &str, value: f64, unit: &str, target: &str, ratio: Option<f64>) -> Figure {
+pub(crate) fn fig(name: &str, value: f64, unit: &str, target: &str, ratio: Option<f64>) -> Figure {
     Figure {
         name: name.into(),
         value,
@@ -110,7 +110,7 @@ fn fig(name: &str, value: f64, unit: &str, target: &str, ratio: Option<f64>) -> 
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

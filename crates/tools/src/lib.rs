@@ -1,7 +1,8 @@
 //! What the `anchorage` binary runs besides the CA: the README's demo (a
 //! small RIR hierarchy, validated by rpki-client, FORT and the bundled
 //! validator), `anchorage bench`, and the large repository the benchmark
-//! validates. They drive the engine and, for `serve`, the binary itself
+//! validates, and `anchorage soak`, `serve` under load and SIGKILL for
+//! hours. They drive the engine and, for `serve`, the binary itself
 //! (as its own process); the independent validators come from
 //! `anchorage-testkit`.
 #![forbid(unsafe_code)]
@@ -9,6 +10,7 @@
 pub mod bench;
 pub mod demo;
 pub mod fixture;
+pub mod soak;
 
 // The engine's modules and the oracles, under the paths these modules use.
 pub(crate) use anchorage_engine::{audit, clock, datadir, ops, report, tokens};

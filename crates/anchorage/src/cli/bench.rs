@@ -64,3 +64,60 @@ pub struct RtrBenchCacheArgs {
 pub fn rtr_bench_cache(args: RtrBenchCacheArgs) -> anyhow::Result<()> {
     anchorage_tools::bench::rtr_cache_main(args.vrps)
 }
+
+/// The options of `anchorage soak`.
+#[derive(clap::Args, Debug)]
+pub struct SoakArgs {
+    /// How long to run, in minutes.
+    #[arg(long, default_value_t = 60.0)]
+    minutes: f64,
+    /// Kill serve with SIGKILL every this many seconds (0: never).
+    #[arg(long, default_value_t = 300)]
+    kill_every: u64,
+    /// API clients, one CA each.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// ROA changes per second, all clients together.
+    #[arg(long, default_value_t = 4.0)]
+    rate: f64,
+    /// RTR sessions held open.
+    #[arg(long, default_value_t = 4)]
+    routers: usize,
+    /// Where to make the data directory.
+    #[arg(long, value_name = "DIR", default_value_os_t = std::env::temp_dir().join("anchorage-soak"))]
+    work: PathBuf,
+    /// Also write the report as JSON here.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// Runs `anchorage soak`: prints its figures; fails if an acknowledged
+/// change was lost.
+pub fn soak(args: SoakArgs) -> anyhow::Result<()> {
+    let opts = anchorage_tools::soak::SoakOptions {
+        duration: std::time::Duration::from_secs_f64(args.minutes.max(0.1) * 60.0),
+        kill_every: (args.kill_every > 0).then(|| std::time::Duration::from_secs(args.kill_every)),
+        clients: args.clients.max(1),
+        rate: args.rate,
+        routers: args.routers,
+        work: args.work,
+    };
+    let report = anchorage_tools::soak::run(&opts)?;
+    println!("{:<50} {:>12} {:<10} target", "figure", "value", "unit");
+    for f in &report.figures {
+        println!(
+            "{:<50} {:>12.2} {:<10} {}",
+            f.name, f.value, f.unit, f.target
+        );
+    }
+    if let Some(path) = args.output {
+        std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    anyhow::ensure!(
+        report.lost == 0,
+        "{} acknowledged changes were lost",
+        report.lost
+    );
+    Ok(())
+}
