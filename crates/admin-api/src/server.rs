@@ -64,25 +64,37 @@ pub struct SecretChecker {
     /// that answer takes as long as a wrong secret does and timing does
     /// not tell which token ids exist.
     decoy: String,
+    /// Argon2 checks run so far.
+    runs: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SecretChecker {
     /// Starts the checking thread; it ends when the checker is dropped.
     pub fn start() -> SecretChecker {
         let (jobs, queue) = std::sync::mpsc::channel::<SecretJob>();
+        let runs = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counted = runs.clone();
         std::thread::Builder::new()
             .name("token-check".into())
             .spawn(move || {
                 let mut memory: Vec<argon2::Block> = Vec::new();
                 for (hash, secret, reply) in queue {
-                    let _ = reply.send(secret_matches_in(&hash, &secret, &mut memory));
+                    let matched = secret_matches_in(&hash, &secret, &mut memory);
+                    counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let _ = reply.send(matched);
                 }
             })
             .expect("spawn the token check thread");
         SecretChecker {
             jobs,
             decoy: anchorage_engine::tokens::decoy_hash(),
+            runs,
         }
+    }
+
+    /// How many argon2 checks have run.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Spends the same work as a real check, for an unknown token id.
@@ -1104,6 +1116,7 @@ mod tests {
         struct Fixture {
             _tmp: tempfile::TempDir,
             app: Router,
+            state: Arc<ApiState>,
             admin: String,
             operator: String,
         }
@@ -1159,7 +1172,8 @@ mod tests {
             );
             Fixture {
                 _tmp: tmp,
-                app: router(state),
+                app: router(state.clone()),
+                state,
                 admin,
                 operator,
             }
@@ -1199,6 +1213,29 @@ mod tests {
             let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
             let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
             (parts.status, parts.headers, json)
+        }
+
+        /// An unknown token id costs the same argon2 check as a wrong
+        /// secret for a known one, so timing does not tell ids apart.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn unknown_ids_cost_what_wrong_secrets_do() {
+            let f = fixture();
+            let runs = || f.state.checker.runs();
+            let known_id = format!("{}_{}", &f.admin[..20], "x".repeat(43));
+            let unknown_id = format!("anc_0123456789abcdef_{}", "x".repeat(43));
+            for token in [&known_id, &unknown_id] {
+                let before = runs();
+                let (status, _, _) = send(&f.app, "GET", "/api/v1/cas", Some(token), "").await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED);
+                assert_eq!(runs() - before, 1, "{token}");
+            }
+            // A valid token is checked once, then remembered.
+            let before = runs();
+            for _ in 0..3 {
+                let (status, _, _) = send(&f.app, "GET", "/api/v1/cas", Some(&f.admin), "").await;
+                assert_eq!(status, StatusCode::OK);
+            }
+            assert_eq!(runs() - before, 1);
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -180,27 +180,33 @@ async fn serve_http(
             let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
                 .handshake_timeout(timeout)
                 .acceptor(GuardAcceptor(guard.clone()));
-            let mut server = axum_server::bind(addr).acceptor(acceptor);
-            configure(server.http_builder(), timeout);
-            server
-                .first_request_timeout(timeout)
-                .accept_error_handler(on_error(guard))
-                .handle(handle)
+            let server = axum_server::bind(addr).acceptor(acceptor);
+            configured(server, guard, timeout, handle)
                 .serve(svc)
                 .await?;
         }
         None => {
-            let mut server = axum_server::bind(addr).acceptor(GuardAcceptor(guard.clone()));
-            configure(server.http_builder(), timeout);
-            server
-                .first_request_timeout(timeout)
-                .accept_error_handler(on_error(guard))
-                .handle(handle)
+            let server = axum_server::bind(addr).acceptor(GuardAcceptor(guard.clone()));
+            configured(server, guard, timeout, handle)
                 .serve(svc)
                 .await?;
         }
     }
     Ok(())
+}
+
+/// `server` with the timeouts, the error handler of `guard` and `handle`.
+fn configured<A>(
+    mut server: axum_server::Server<SocketAddr, A>,
+    guard: Guard,
+    timeout: Duration,
+    handle: axum_server::Handle<SocketAddr>,
+) -> axum_server::Server<SocketAddr, A> {
+    configure(server.http_builder(), timeout);
+    server
+        .first_request_timeout(timeout)
+        .accept_error_handler(on_error(guard))
+        .handle(handle)
 }
 
 /// Starts [`serve_http`] as a task and waits until it listens: returns

@@ -382,6 +382,17 @@ fn bad_input_changes_nothing() {
         ("POST", roas, r#"{"remove": [{"asn": 64500, "prefix": "192.0.2.0/26"}]}"#.into(), 422, "no ROA"),
         ("POST", roas, big, 413, "limited"),
         ("POST", "/api/v1/cas/lir1/roas?strict=maybe", r#"{"add": []}"#.into(), 400, "strict"),
+        // One JSON object and nothing else.
+        ("POST", roas, r#"{"add": []}{"add": [{"asn": 64500, "prefix": "192.0.2.0/26"}]}"#.into(), 400, "trailing"),
+        ("POST", roas, "[]".into(), 400, "wrong shape"),
+        ("POST", roas, r#"[[{"asn": 64500, "prefix": "192.0.2.0/26"}]]"#.into(), 400, "wrong shape"),
+        ("POST", roas, r#"{"add": [[64500, "192.0.2.0/26"]]}"#.into(), 400, "add[0]"),
+        // Prefixes in their one canonical form only.
+        ("POST", roas, r#"{"add": [{"asn": 64500, "prefix": "192.0.2.0"}]}"#.into(), 422, "add[0].prefix"),
+        ("POST", roas, r#"{"add": [{"asn": 64500, "prefix": " 192.0.2.0/26"}]}"#.into(), 422, "add[0].prefix"),
+        ("POST", roas, r#"{"add": [{"asn": 64500, "prefix": "192.0.2.0/026"}]}"#.into(), 422, "add[0].prefix"),
+        ("POST", roas, r#"{"add": [{"asn": 64500, "prefix": "192.0.2.0/+26"}]}"#.into(), 422, "add[0].prefix"),
+        ("POST", "/api/v1/cas", r#"{"handle": "-x", "resources": "AS64500"}"#.into(), 422, "handle"),
         ("POST", "/api/v1/cas", r#"{"handle": "a b", "resources": "AS1"}"#.into(), 422, "handle"),
         ("POST", "/api/v1/cas", r#"{"handle": "lir1", "resources": "AS64502"}"#.into(), 409, "already exists"),
         ("POST", "/api/v1/cas", r#"{"handle": "big", "parent": "lir1", "resources": "AS64500, 10.0.0.0/8"}"#.into(), 422, "10.0.0.0/8"),

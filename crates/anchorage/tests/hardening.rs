@@ -455,3 +455,108 @@ fn token_guessing_is_limited_per_address_and_ids_stay_hidden() {
     assert_eq!(held.status, 429);
     assert!(held.headers.get("retry-after").is_some());
 }
+
+/// A TLS connection to the admin API whose handshake is complete and
+/// which then sends nothing.
+fn idle_tls(
+    port: u16,
+    cert_pem: &[u8],
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    for item in ureq::tls::parse_pem(cert_pem) {
+        if let Ok(ureq::tls::PemItem::Certificate(c)) = item {
+            roots
+                .add(rustls::pki_types::CertificateDer::from(c.der().to_vec()))
+                .unwrap();
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock).unwrap();
+    }
+    tls
+}
+
+/// Connections to the admin API that finish the TLS handshake and then
+/// say nothing are closed at the header timeout; the API answers others
+/// meanwhile.
+#[test]
+fn idle_tls_connections_to_the_api_are_closed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = setup(tmp.path());
+    let s = serve_with(&cli, "header_timeout_seconds = 2\n", Launch::default());
+    let pem = std::fs::read(cli.dir.join("tls/api.crt")).unwrap();
+    let api_port = port_of(&s.api);
+    let mut idle: Vec<_> = (0..30).map(|_| idle_tls(api_port, &pem)).collect();
+    let api = Client::new(&cli, &s.api);
+    let admin = token(&cli, &["--role", "admin"]);
+    assert_eq!(api.get("/api/v1/cas", &admin).status, 200);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut open = idle.len();
+    while open > 0 && Instant::now() < deadline {
+        open = 0;
+        for tls in &mut idle {
+            tls.sock
+                .set_read_timeout(Some(Duration::from_millis(10)))
+                .unwrap();
+            let mut buf = [0u8; 64];
+            match tls.read(&mut buf) {
+                Ok(0) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    open += 1
+                }
+                _ => {}
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(open, 0, "{open} idle TLS connections still open after 15 s");
+}
+
+/// After a restart, serve's self-validation waits until its rsyncd
+/// answers: no alarming errors about its own repository in the log.
+#[test]
+fn a_restart_validates_only_once_rsyncd_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = setup(tmp.path());
+    for round in 0..2 {
+        let log = tmp.path().join(format!("serve{round}.log"));
+        let s = serve_with(
+            &cli,
+            "",
+            Launch {
+                rtr: true,
+                log: Some(&log),
+                env: &[("RUST_LOG", "info")],
+                ..Launch::default()
+            },
+        );
+        assert_eq!(wait_rtr(&s), 1);
+        drop(s); // SIGTERM, and wait
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            text.contains("validated own repository"),
+            "round {round}:\n{text}"
+        );
+        for alarm in [
+            "own repository: object rejected",
+            "validating own repository failed",
+        ] {
+            assert!(!text.contains(alarm), "round {round}: {alarm} in\n{text}");
+        }
+    }
+}

@@ -1367,6 +1367,9 @@ impl ServeProcess {
 
 impl Drop for ServeProcess {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return; // already gone (the soak kills it itself)
+        }
         let _ = std::process::Command::new("kill")
             .arg(self.child.id().to_string())
             .status();

@@ -30,6 +30,8 @@ pub struct Launch<'a> {
     pub wrapper: &'a [&'a str],
     /// Whether to listen for RTR (and validate the repository).
     pub rtr: bool,
+    /// Where serve's log goes (default: nowhere).
+    pub log: Option<&'a Path>,
 }
 
 impl Drop for Serve {
@@ -91,10 +93,14 @@ pub fn serve_with(cli: &Cli, config: &str, launch: Launch<'_>) -> Serve {
     if let Some(rtr) = rtr {
         cmd.args(["--rtr-listen", &format!("127.0.0.1:{rtr}")]);
     }
+    let stderr = match launch.log {
+        Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+        None => Stdio::null(),
+    };
     let child = cmd
         .envs(launch.env.iter().copied())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -82,6 +82,15 @@ pub struct SyncReport {
     pub events: Vec<Event>,
 }
 
+/// The remote parent of local CA `handle`.
+fn parent_peer(tx: &Tx<'_>, handle: &str) -> Result<Peer> {
+    tx.peer(PeerKind::Parent, handle)?
+        .ok_or_else(|| AppError::UnknownPeer {
+            kind: "parent of CA",
+            handle: handle.into(),
+        })
+}
+
 fn remote(peer: &str, why: impl ToString) -> AppError {
     AppError::Remote {
         peer: peer.to_string(),
@@ -502,12 +511,7 @@ impl Anchorage {
     pub fn remove_parent(&mut self, actor: &Actor, handle: &str) -> Result<Vec<Event>> {
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
-        let peer = tx
-            .peer(PeerKind::Parent, handle)?
-            .ok_or_else(|| AppError::UnknownPeer {
-                kind: "parent of CA",
-                handle: handle.into(),
-            })?;
+        let peer = parent_peer(&tx, handle)?;
         let mut journal = Journal::new(actor, now);
         let ca = tx.ca(handle)?;
         if ca.is_some() {
@@ -643,12 +647,7 @@ impl Anchorage {
         let now = self.ctx.clock.now();
         let (peer, ca, id_key) = {
             let tx = self.store.transaction()?;
-            let peer = tx
-                .peer(PeerKind::Parent, handle)?
-                .ok_or_else(|| AppError::UnknownPeer {
-                    kind: "parent of CA",
-                    handle: handle.into(),
-                })?;
+            let peer = parent_peer(&tx, handle)?;
             let ca = tx.ca(handle)?;
             let (id_key, _) = self.ctx.identity(&tx, now)?;
             tx.commit()?;
