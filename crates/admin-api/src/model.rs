@@ -181,6 +181,26 @@ pub struct UpdateCa {
     pub resources: String,
 }
 
+/// `POST /cas/{handle}/keyroll`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keyroll {
+    /// `start` or `activate`.
+    pub action: KeyrollAction,
+    /// For `start`: the staging period in hours.
+    pub staging_hours: Option<u32>,
+}
+
+/// What `POST /cas/{handle}/keyroll` does.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyrollAction {
+    /// Start a rollover: a new key, certified, in its staging period.
+    Start,
+    /// Activate the new key after its staging period.
+    Activate,
+}
+
 /// `POST /tokens`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -51,6 +51,18 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/v1/cas/{handle}/keyroll",
+        "Show a CA's keys, their rollover states and the next step",
+        "any in scope",
+    ),
+    (
+        "post",
+        "/api/v1/cas/{handle}/keyroll",
+        "Start a key rollover (RFC 6489), or activate the new key after its staging period",
+        "admin, ca-operator",
+    ),
+    (
+        "get",
         "/api/v1/audit",
         "Read the audit log",
         "any (scoped tokens: their CAs)",
@@ -196,6 +208,14 @@ fn schemas() -> Value {
             "type": "object", "additionalProperties": false, "required": ["resources"],
             "properties": {"resources": {"type": "string"}}
         },
+        "Keyroll": {
+            "type": "object", "additionalProperties": false, "required": ["action"],
+            "properties": {
+                "action": {"type": "string", "enum": ["start", "activate"]},
+                "staging_hours": {"type": "integer", "minimum": 0,
+                    "description": "start only: the staging period (default: the configured one, 24 h)"}
+            }
+        },
         "CreateToken": {
             "type": "object", "additionalProperties": false, "required": ["role"],
             "properties": {
@@ -251,6 +271,7 @@ fn body_of(method: &str, path: &str) -> Option<&'static str> {
         ("patch", "/api/v1/cas/{handle}") => Some("UpdateCa"),
         ("post", p) if p.ends_with("/roas") || p.ends_with("/dry-run") => Some("RoaBatch"),
         ("post", "/api/v1/tokens") => Some("CreateToken"),
+        ("post", "/api/v1/cas/{handle}/keyroll") => Some("Keyroll"),
         ("post", "/api/v1/cas/{handle}/children") => Some("AddChild"),
         ("patch", "/api/v1/children/{handle}") => Some("UpdateChild"),
         ("post", "/api/v1/publishers") => Some("AddPublisher"),

@@ -22,7 +22,8 @@ use std::time::SystemTime;
 use crate::Problem;
 use crate::bgp::{BgpTable, VrpIndex};
 use crate::model::{
-    CreateCa, CreateToken, RoaBatch, RoaBatchResult, RoaSpec, UpdateCa, parse_body,
+    CreateCa, CreateToken, Keyroll, KeyrollAction, RoaBatch, RoaBatchResult, RoaSpec, UpdateCa,
+    parse_body,
 };
 use crate::ratelimit::RateLimiter;
 use crate::warnings::Severity;
@@ -377,7 +378,7 @@ fn problem(err: AppError) -> Problem {
     match err {
         AppError::UnknownCa(h) => Problem::not_found(format!("unknown CA '{h}'")),
         AppError::UnknownToken(_) => Problem::not_found(err.to_string()),
-        AppError::DuplicateHandle(_) | AppError::Undeletable { .. } => {
+        AppError::DuplicateHandle(_) | AppError::Undeletable { .. } | AppError::Keyroll { .. } => {
             Problem::conflict(err.to_string())
         }
         AppError::ResourcesInUse { .. } | AppError::DuplicatePeer { .. } => {
@@ -589,6 +590,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/api/v1/cas/{handle}/roas", get(list_roas).post(apply_roas))
         .route("/api/v1/cas/{handle}/roas/dry-run", post(dry_run_roas))
+        .route(
+            "/api/v1/cas/{handle}/keyroll",
+            get(keyroll_status).post(keyroll),
+        )
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
@@ -766,6 +771,51 @@ async fn delete_ca(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn keyroll_status(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+) -> Result<Response, Problem> {
+    let status = engine(&state, move |a| {
+        authorise(a, &p, &handle, false)?;
+        a.keyroll_status(&handle)
+    })
+    .await?;
+    Ok(Json(status).into_response())
+}
+
+async fn keyroll(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+    req: Request,
+) -> Result<Response, Problem> {
+    // The CA's own operators roll its key, as they change its ROAs.
+    p.require(&[Role::Admin, Role::CaOperator])?;
+    let bytes = body(req).await?;
+    let req: Keyroll = parse_body(&bytes)?;
+    if req.action == KeyrollAction::Activate && req.staging_hours.is_some() {
+        return Err(
+            Problem::invalid("staging_hours only goes with the action start")
+                .field("staging_hours"),
+        );
+    }
+    let who = p.clone();
+    let status = change(&state, &p, move |a, actor| {
+        authorise(a, &who, &handle, false)?;
+        let (status, _) = match req.action {
+            KeyrollAction::Start => a.keyroll_start(
+                actor,
+                &handle,
+                req.staging_hours
+                    .map(|h| chrono::TimeDelta::hours(h.into())),
+            )?,
+            KeyrollAction::Activate => a.keyroll_activate(actor, &handle)?,
+        };
+        Ok(status)
+    })
+    .await?;
+    Ok(Json(status).into_response())
 }
 
 fn with_etag(mut resp: Response, etag: &str) -> Response {

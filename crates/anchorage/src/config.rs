@@ -32,6 +32,9 @@
 //! fd_reserve = 256
 //! header_timeout_seconds = 10
 //! body_timeout_seconds = 30
+//! keyroll_staging_hours = 24
+//! keyroll_every_days = 365
+//! keyroll_max_in_progress = 10
 //! ```
 
 use std::net::SocketAddr;
@@ -125,6 +128,16 @@ pub struct Config {
     pub header_timeout_seconds: Option<u64>,
     /// Seconds a client may take to send a request body (default 30).
     pub body_timeout_seconds: Option<u64>,
+    /// The staging period of a key rollover started without one, in
+    /// hours (default 24, RFC 6489 §2): `serve` activates the new key
+    /// once it has passed.
+    pub keyroll_staging_hours: Option<u32>,
+    /// Roll every CA key older than this many days, by itself (default:
+    /// only rollovers started by hand).
+    pub keyroll_every_days: Option<u32>,
+    /// Rollovers in progress at once under `keyroll_every_days`, at most
+    /// (default 10).
+    pub keyroll_max_in_progress: Option<usize>,
 }
 
 /// What `serve`'s command-line options set; each overrides the file.
@@ -234,6 +247,16 @@ impl Config {
                 .unwrap_or(crate::serve::PARENT_SYNC_EVERY),
             listen: self.listen_limits(),
             rsyncd_user: self.rsyncd_user.clone().unwrap_or_else(|| "nobody".into()),
+            keyroll_staging: self
+                .keyroll_staging_hours
+                .map(|h| chrono::TimeDelta::hours(h.into()))
+                .unwrap_or(crate::ops::DEFAULT_STAGING),
+            keyroll_policy: self
+                .keyroll_every_days
+                .map(|days| crate::ops::KeyrollPolicy {
+                    every: chrono::TimeDelta::days(days.max(1).into()),
+                    max_in_progress: self.keyroll_max_in_progress.unwrap_or(10).max(1),
+                }),
         })
     }
 

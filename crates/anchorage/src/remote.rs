@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::report::{CaDetails, CaSummary, RoaInfo};
+use crate::report::{CaDetails, CaSummary, KeyrollStatus, RoaInfo};
 
 /// An admin API client.
 pub struct Remote {
@@ -127,6 +127,29 @@ impl Remote {
         Ok(serde_json::from_value(self.call(
             "PATCH",
             &format!("/cas/{handle}"),
+            Some(&body),
+        )?)?)
+    }
+
+    /// `GET /cas/{handle}/keyroll`.
+    pub fn keyroll_status(&self, handle: &str) -> anyhow::Result<KeyrollStatus> {
+        self.get(&format!("/cas/{handle}/keyroll"))
+    }
+
+    /// `POST /cas/{handle}/keyroll`: `action` is `start` or `activate`.
+    pub fn keyroll(
+        &self,
+        handle: &str,
+        action: &str,
+        staging_hours: Option<u32>,
+    ) -> anyhow::Result<KeyrollStatus> {
+        let mut body = json!({"action": action});
+        if let Some(h) = staging_hours {
+            body["staging_hours"] = json!(h);
+        }
+        Ok(serde_json::from_value(self.call(
+            "POST",
+            &format!("/cas/{handle}/keyroll"),
             Some(&body),
         )?)?)
     }

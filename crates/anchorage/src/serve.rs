@@ -65,6 +65,10 @@ pub struct ServeOptions {
     pub metrics_public: bool,
     /// Per-CA limits on ROA configuration.
     pub roa_limits: crate::ops::RoaLimits,
+    /// The staging period of key rollovers started without one (RFC 6489 §2).
+    pub keyroll_staging: chrono::TimeDelta,
+    /// Which keys the scheduler rolls by itself.
+    pub keyroll_policy: Option<crate::ops::KeyrollPolicy>,
     /// How long one exchange with a remote parent or repository may take.
     pub peer_timeout: Duration,
     /// How often remote parents are synced.
@@ -346,6 +350,8 @@ pub async fn run(
             push_inline: false,
             limits: opts.roa_limits,
             peer_timeout: opts.peer_timeout,
+            keyroll_staging: opts.keyroll_staging,
+            keyroll_policy: opts.keyroll_policy,
             ..PoolSettings::default()
         },
         crate::transport::http(),
@@ -608,7 +614,11 @@ async fn publish_once(anchorage: &Arc<EnginePool>, metrics: &Arc<Metrics>) -> an
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut a = a.get()?;
         let started = Instant::now();
-        let result = a.publish(&Actor::scheduler());
+        // Key rollovers whose staging period has passed go first: their
+        // reissued products are then in this publication.
+        let result = a
+            .run_due_keyrolls(&Actor::scheduler())
+            .and_then(|_| a.publish(&Actor::scheduler()));
         m.publications.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = result {
             m.publication_failures.fetch_add(1, Ordering::Relaxed);
@@ -641,6 +651,7 @@ async fn publish_groups(
             _ = stop.changed() => true,
         };
         let a = anchorage.clone();
+        let m = metrics.clone();
         let result = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<u64>> {
             let mut a = a.get()?;
             if !a.has_pending()? {
@@ -648,7 +659,14 @@ async fn publish_groups(
             }
             let t = Instant::now();
             a.write_tree()?;
-            Ok(Some(t.elapsed().as_millis() as u64))
+            let ms = t.elapsed().as_millis() as u64;
+            // A change can bring the next due time forward (a key
+            // rollover with a short staging period): the scheduler
+            // reads it from here.
+            if let Some(due) = a.next_due()? {
+                m.next_due.store(due.timestamp(), Ordering::Relaxed);
+            }
+            Ok(Some(ms))
         })
         .await;
         match result {
@@ -925,13 +943,16 @@ pub fn next_wake(now: i64, due: Option<i64>, max_sleep: Duration) -> Duration {
     }
 }
 
-/// Wakes at the next due time (or after `max_sleep`) and publishes.
+/// Wakes at the next due time (or after `max_sleep`) and publishes. It
+/// looks at the due time at least every second, so a due time a change
+/// brought forward (see [`publish_groups`]) is kept.
 async fn schedule(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
     max_sleep: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut last = Instant::now();
     loop {
         let now = chrono::Utc::now().timestamp();
         let due = metrics.next_due.load(Ordering::Relaxed);
@@ -941,14 +962,18 @@ async fn schedule(
         if overdue {
             tracing::error!(?due, now, "reissue overdue: objects may expire");
         }
-        let wait = next_wake(now, due, max_sleep);
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => return,
+        let wait = next_wake(now, due, max_sleep.saturating_sub(last.elapsed()));
+        if !wait.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(wait.min(Duration::from_secs(1))) => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+            continue;
         }
-        if *stop.borrow() {
-            return;
-        }
+        last = Instant::now();
         if let Err(err) = publish_once(&anchorage, &metrics).await {
             tracing::error!(%err, "scheduled publication failed");
             // Do not spin on a persistent failure.

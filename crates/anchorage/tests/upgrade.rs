@@ -1,5 +1,5 @@
-//! A data directory written by the previous release (store schema 5, no
-//! point versions) opens with this one: it is migrated on first open,
+//! A data directory written by an earlier release (store schema 5, no
+//! point versions, no key rollover) opens with this one: it is migrated on first open,
 //! keeps every CA, ROA and published object, takes new changes and
 //! validates in rpki-client, FORT and our own validator.
 
@@ -7,12 +7,15 @@ mod common;
 
 use common::{Cli, validate_everywhere, vrps};
 
-/// Takes a data directory back to what the previous release wrote:
-/// schema 5, without the column schema 6 added.
+/// Takes a data directory back to what an earlier release wrote:
+/// schema 5, without what schemas 6 (point versions) and 7 (key
+/// rollover) added.
 fn as_schema_5(cli: &Cli) {
     let db = rusqlite::Connection::open(cli.dir.join("anchorage.db")).unwrap();
     db.execute_batch(
         "ALTER TABLE cas DROP COLUMN point_version;
+         ALTER TABLE cas DROP COLUMN key_activated;
+         DROP TABLE ca_keys;
          UPDATE meta SET value = '5' WHERE key = 'schema_version';",
     )
     .unwrap();
@@ -39,7 +42,7 @@ fn a_schema_5_data_directory_opens_migrates_and_validates() {
 
     // Reading migrates it, and nothing it held changed.
     assert_eq!(cli.json(&["ca", "show", "lir"]), before);
-    assert_eq!(schema_version(&cli), "6");
+    assert_eq!(schema_version(&cli), "7");
     // It takes changes and publishes them.
     cli.roa_add("lir", 64496, "2001:db8::/32");
     cli.ok(&["publish"]);

@@ -288,6 +288,27 @@ pub enum Event {
         /// Objects withdrawn.
         withdrawn: usize,
     },
+    /// A CA key rollover started (RFC 6489 §2): a new key, certified.
+    KeyrollStarted {
+        /// The CA.
+        ca: String,
+        /// The new key.
+        key: String,
+        /// When its staging period ends.
+        due: String,
+    },
+    /// A CA's new key became active: every product reissued under it,
+    /// the old key's certificate revoked.
+    KeyActivated {
+        /// The CA.
+        ca: String,
+        /// The key it replaced.
+        old: String,
+        /// The key now active.
+        new: String,
+        /// Products reissued under the new key.
+        reissued: usize,
+    },
 }
 
 impl Event {
@@ -318,6 +339,8 @@ impl Event {
             Event::PublisherAdded { .. } => Action::PublisherAdd,
             Event::PublisherRemoved { .. } => Action::PublisherRemove,
             Event::PublisherDelta { .. } => Action::PublisherDelta,
+            Event::KeyrollStarted { .. } => Action::KeyrollStart,
+            Event::KeyActivated { .. } => Action::KeyrollActivate,
         }
     }
 
@@ -333,7 +356,9 @@ impl Event {
             | Event::ParentCertified { ca, .. }
             | Event::ParentRecertified { ca, .. }
             | Event::ParentWithdrew { ca, .. }
-            | Event::ParentRemoved { ca, .. } => Some(ca),
+            | Event::ParentRemoved { ca, .. }
+            | Event::KeyrollStarted { ca, .. }
+            | Event::KeyActivated { ca, .. } => Some(ca),
             Event::TokenRevoked { ca, .. } => ca.as_deref(),
             Event::ChildAdded { parent, .. }
             | Event::ChildUpdated { parent, .. }
@@ -442,6 +467,12 @@ impl Event {
                 published,
                 withdrawn,
             } => format!("publisher {publisher}: {published} published, {withdrawn} withdrawn"),
+            Event::KeyrollStarted { key, due, .. } => {
+                format!("new key {key}, to be activated from {due}")
+            }
+            Event::KeyActivated { new, reissued, .. } => {
+                format!("key {new} active, {reissued} products reissued, the old key revoked")
+            }
         }
     }
 
@@ -460,6 +491,7 @@ impl Event {
             }
             Event::RoaRemoved { payload, .. } => Some(payload.to_string()),
             Event::TokenRevoked { id, .. } => Some(id.clone()),
+            Event::KeyActivated { old, .. } => Some(old.clone()),
             _ => None,
         }
     }
@@ -482,6 +514,8 @@ impl Event {
             Event::RepositoryAdded { sia_base, .. } | Event::PublisherAdded { sia_base, .. } => {
                 Some(sia_base.clone())
             }
+            Event::KeyrollStarted { key, .. } => Some(key.clone()),
+            Event::KeyActivated { new, .. } => Some(new.clone()),
             _ => None,
         }
     }
@@ -585,11 +619,15 @@ pub enum Action {
     ParentRemove,
     /// The remote repository was removed.
     RepositoryRemove,
+    /// A CA key rollover started.
+    KeyrollStart,
+    /// A CA's new key was activated.
+    KeyrollActivate,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 24] = [
         Action::Init,
         Action::CaCreate,
         Action::CaUpdate,
@@ -612,6 +650,8 @@ impl Action {
         Action::PublisherDelta,
         Action::ParentRemove,
         Action::RepositoryRemove,
+        Action::KeyrollStart,
+        Action::KeyrollActivate,
     ];
 
     /// The action's name as stored in the audit log.
@@ -639,6 +679,8 @@ impl Action {
             Action::PublisherDelta => "publisher delta",
             Action::ParentRemove => "parent remove",
             Action::RepositoryRemove => "repository remove",
+            Action::KeyrollStart => "keyroll start",
+            Action::KeyrollActivate => "keyroll activate",
         }
     }
 
@@ -687,7 +729,9 @@ mod tests {
                 "publisher remove",
                 "publisher delta",
                 "parent remove",
-                "repository remove"
+                "repository remove",
+                "keyroll start",
+                "keyroll activate"
             ]
         );
         for a in Action::ALL {

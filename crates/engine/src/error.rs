@@ -105,6 +105,14 @@ pub enum AppError {
         /// What went wrong.
         why: String,
     },
+    /// A key rollover step that the CA's keys do not allow now.
+    #[error("key rollover of CA '{ca}': {why}")]
+    Keyroll {
+        /// The CA.
+        ca: String,
+        /// Why not.
+        why: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] anchorage_store::StoreError),

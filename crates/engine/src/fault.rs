@@ -1,7 +1,9 @@
 //! Failure injection for crash tests, driven by `ANCHORAGE_FAIL_AT`.
 //!
 //! `ANCHORAGE_FAIL_AT=after-commit` aborts right after a ROA addition
-//! commits, before the rsync tree is written;
+//! or a key rollover stage commits, before the rsync tree is written;
+//! `keyroll-start-before-commit` and `keyroll-activate-before-commit`
+//! abort when a rollover stage has written everything but not committed;
 //! `ANCHORAGE_FAIL_AT=roa-batch-before-commit` aborts when a ROA batch has
 //! written everything but not committed; `ANCHORAGE_FAIL_AT=tree:N`
 //! aborts after N files of the next tree are written. An abort ends the

@@ -44,11 +44,13 @@ pub type Result<T> = std::result::Result<T, AppError>;
 
 mod batch;
 mod delegation;
+mod keyroll;
 mod parent;
 mod pool;
 mod pubserver;
 pub use batch::{BatchOptions, BatchOutcome};
 pub use delegation::{ChildCertInfo, ChildInfo, Refusal};
+pub use keyroll::{DEFAULT_STAGING, KeyrollPolicy};
 pub use parent::{ParentInfo, RepositoryInfo, SyncReport};
 pub use pool::{Connection, EnginePool, PoolSettings};
 pub use pubserver::PublisherInfo;
@@ -260,6 +262,10 @@ pub(crate) struct Ctx {
     pub(crate) clock: Clock,
     /// ROA changes leave the manifest, CRL and tree to [`Anchorage::write_tree`].
     deferred: bool,
+    /// The staging period of key rollovers started without one.
+    keyroll_staging: TimeDelta,
+    /// Which keys [`Anchorage::run_due_keyrolls`] starts rolling.
+    keyroll_policy: Option<KeyrollPolicy>,
 }
 
 /// Refuses to take CA `handle` away while CAs or delegated children
@@ -404,6 +410,8 @@ impl Anchorage {
                 transport: Arc::new(crate::transport::NoTransport),
                 clock,
                 deferred: false,
+                keyroll_staging: keyroll::DEFAULT_STAGING,
+                keyroll_policy: None,
             },
         };
         let now = this.ctx.clock.now();
@@ -516,6 +524,8 @@ impl Anchorage {
                 transport: Arc::new(crate::transport::NoTransport),
                 clock,
                 deferred: false,
+                keyroll_staging: keyroll::DEFAULT_STAGING,
+                keyroll_policy: None,
             },
         })
     }
@@ -647,6 +657,9 @@ impl Anchorage {
         let mut parent_point = tx.point(&parent)?;
         // RFC 6487 §5: revoke the CA certificate; its objects go with the point.
         parent_point.withdraw(&ca::cert_file_name(&ca.key), now);
+        for key in tx.ca_keys(handle)? {
+            parent_point.withdraw(&ca::cert_file_name(&key.key), now);
+        }
         parent_point.refresh(
             &*self.ctx.keys,
             &self.ctx.issuer(&parent_ca)?,
@@ -1074,6 +1087,11 @@ impl Anchorage {
         let mut parent_point = tx.point(&parent)?;
         self.ctx
             .recertify(&tx, &mut parent_point, &mut ca, &parent_issuer, now)?;
+        // A new key in its staging period gets the same resources.
+        for mut key in tx.ca_keys(handle)? {
+            self.ctx
+                .recertify_key(&tx, &mut parent_point, &ca, &mut key, &parent_issuer, now)?;
+        }
         parent_point.refresh(&*self.ctx.keys, &parent_issuer, now, &self.ctx.timing)?;
         tx.save_point(&parent, &parent_point, now)?;
         let mut journal = Journal::new(actor, now);
@@ -1174,6 +1192,20 @@ impl Anchorage {
                     owed.push(ca.handle);
                 }
             }
+            // A new key's point holds its manifest and CRL only.
+            for key in tx.all_ca_keys()? {
+                let dir = key.dir();
+                let Some(owner) = tx.point_owner(&dir)? else {
+                    continue;
+                };
+                let issuer = self.ctx.issuer(&owner)?;
+                if tx
+                    .point(&dir)?
+                    .refresh_due(&issuer, due_at, &self.ctx.timing)
+                {
+                    owed.push(dir);
+                }
+            }
             (renew, owed)
         };
         // Renewals, one short transaction per point, parents before
@@ -1219,7 +1251,7 @@ impl Anchorage {
         if report.refreshed_points > 0 {
             let tx = self.store.transaction()?;
             for handle in &owed {
-                if tx.ca(handle)?.is_some() {
+                if tx.point_owner(handle)?.is_some() {
                     tx.mark_pending(handle)?;
                 }
             }
@@ -1468,7 +1500,9 @@ impl Anchorage {
         {
             let tx = self.store.read_transaction()?;
             for handle in handles {
-                let (Some(ca), Some(version)) = (tx.ca(handle)?, tx.point_version(handle)?) else {
+                let (Some(ca), Some(version)) =
+                    (tx.point_owner(handle)?, tx.point_version(handle)?)
+                else {
                     gone.push(handle.clone()); // deleted since: its point went with it
                     continue;
                 };
@@ -1493,7 +1527,7 @@ impl Anchorage {
             saved += 1;
         }
         for handle in &gone {
-            if tx.ca(handle)?.is_none() {
+            if tx.point_owner(handle)?.is_none() {
                 tx.clear_pending_of(handle)?;
             }
         }
@@ -1526,7 +1560,8 @@ impl Anchorage {
     }
 
     /// When `publish` next has something to reissue: the earliest manifest
-    /// (and CRL) reissue time, or certificate or ROA renewal time.
+    /// (and CRL) reissue time, or certificate or ROA renewal time; or
+    /// when a key rollover's next stage is due ([`Self::run_due_keyrolls`]).
     pub fn next_due(&mut self) -> Result<Option<Time>> {
         let tx = self.store.read_transaction()?;
         let mft = tx
@@ -1535,10 +1570,8 @@ impl Anchorage {
         let obj = tx
             .earliest_expiry(false)?
             .map(|t| t - self.ctx.timing.object_reissue_before.num_seconds());
-        let due = match (mft, obj) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let keyroll = tx.next_key_stage()?.map(to_secs);
+        let due = [mft, obj, keyroll].into_iter().flatten().min();
         Ok(due.map(anchorage_store::from_secs).transpose()?)
     }
 
@@ -1843,10 +1876,15 @@ impl Ctx {
     ) -> Result<()> {
         for child_handle in tx.children(&ca.handle)? {
             let mut child = load_ca(tx, &child_handle)?;
-            if ca::cert_file_name(&child.key) != file {
-                continue;
+            if ca::cert_file_name(&child.key) == file {
+                return self.recertify(tx, point, &mut child, issuer, now);
             }
-            return self.recertify(tx, point, &mut child, issuer, now);
+            // The child's new key, in its staging period.
+            for mut key in tx.ca_keys(&child_handle)? {
+                if ca::cert_file_name(&key.key) == file {
+                    return self.recertify_key(tx, point, &child, &mut key, issuer, now);
+                }
+            }
         }
         if self.renew_delegated(tx, point, ca, issuer, file, now)? {
             return Ok(());

@@ -85,3 +85,34 @@ pub struct PublishReport {
     #[serde(skip)]
     pub events: Vec<crate::audit::Event>,
 }
+
+/// One key of a CA in a key rollover's terms (RFC 6489).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    /// The key's subject key identifier (hex).
+    pub key_id: String,
+    /// `active` (signs the CA's products), or `new` (certified and
+    /// publishing an empty manifest and CRL during its staging period).
+    pub state: String,
+    /// Its certificate's serial.
+    pub cert_serial: String,
+    /// Its certificate's notAfter, RFC 3339.
+    pub cert_not_after: String,
+    /// Since when it is in this state, RFC 3339.
+    pub since: String,
+    /// Its manifest's rsync URI.
+    pub manifest: String,
+}
+
+/// A CA's keys and the next step of its rollover, as `ca keyroll --status` shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyrollStatus {
+    /// The CA.
+    pub ca: String,
+    /// Its keys, the active one first.
+    pub keys: Vec<KeyInfo>,
+    /// The next step (`activate`), if a rollover is in progress.
+    pub next_step: Option<String>,
+    /// When the next step is due, RFC 3339 (`serve` takes it then by itself).
+    pub next_due: Option<String>,
+}

@@ -140,6 +140,9 @@ impl Tx<'_> {
     ///
     /// Its published objects must have been withdrawn by saving its point.
     pub fn delete_ca(&self, handle: &str) -> Result<()> {
+        for key in self.ca_keys(handle)? {
+            self.delete_ca_key(handle, &key.key)?;
+        }
         self.tx
             .execute("DELETE FROM roas WHERE ca = ?1", [handle])?;
         self.tx

@@ -22,6 +22,7 @@ use rpki::repository::x509::{Serial, Time};
 use rusqlite::{Connection, OptionalExtension};
 
 mod audit;
+mod cakeys;
 mod cas;
 mod gate;
 mod peers;
@@ -31,6 +32,7 @@ mod rrdp;
 mod schema;
 mod tokens;
 pub use audit::{AuditEntry, AuditFilter, Who};
+pub use cakeys::{CaKey, KeyState, key_dir, published_dir};
 pub use gate::{GateGuard, WriteGate};
 pub use peers::{ChildCert, Peer, PeerKind};
 pub use points::StoredFile;

@@ -22,7 +22,8 @@ pub struct StoredFile {
 }
 
 impl Tx<'_> {
-    /// Loads the publication point of a CA.
+    /// Loads the publication point of a CA's active key (`handle`), or
+    /// of another of its keys ([`crate::key_dir`]).
     pub fn point(&self, handle: &str) -> Result<PublicationPoint> {
         self.load_point(handle, None)
     }
@@ -35,11 +36,19 @@ impl Tx<'_> {
     }
 
     fn load_point(&self, handle: &str, names: Option<&[&str]>) -> Result<PublicationPoint> {
-        let (mft, crl): (i64, i64) = self.row(
-            "SELECT next_manifest_number, next_crl_number FROM cas WHERE handle = ?1",
-            [handle],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (mft, crl): (i64, i64) = match handle.split_once('@') {
+            None => self.row(
+                "SELECT next_manifest_number, next_crl_number FROM cas WHERE handle = ?1",
+                [handle],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?,
+            Some((ca, key)) => self.row(
+                "SELECT next_manifest_number, next_crl_number FROM ca_keys
+                 WHERE ca = ?1 AND key_id = ?2",
+                [ca, key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?,
+        };
         let row = |r: &rusqlite::Row<'_>| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -144,15 +153,22 @@ impl Tx<'_> {
             ])?;
         }
         let number = |n: u64| i64::try_from(n).map_err(|_| corrupt("number", n));
-        self.exec(
-            "UPDATE cas SET next_manifest_number = ?2, next_crl_number = ?3,
-                point_version = point_version + 1 WHERE handle = ?1",
-            params![
-                handle,
-                number(point.next_manifest_number)?,
-                number(point.next_crl_number)?
-            ],
-        )?;
+        let (mft, crl) = (
+            number(point.next_manifest_number)?,
+            number(point.next_crl_number)?,
+        );
+        match handle.split_once('@') {
+            None => self.exec(
+                "UPDATE cas SET next_manifest_number = ?2, next_crl_number = ?3,
+                    point_version = point_version + 1 WHERE handle = ?1",
+                params![handle, mft, crl],
+            )?,
+            Some((ca, key)) => self.exec(
+                "UPDATE ca_keys SET next_manifest_number = ?3, next_crl_number = ?4,
+                    point_version = point_version + 1 WHERE ca = ?1 AND key_id = ?2",
+                params![ca, key, mft, crl],
+            )?,
+        };
         Ok(())
     }
 
@@ -179,7 +195,10 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Every published file, for writing the repository tree.
+    /// Every published file, for writing the repository tree, with the
+    /// directory it is published in (a key's point beside the active one
+    /// shares its CA's directory: [`crate::published_dir`]). Two files of
+    /// one path would be a broken invariant, and are refused.
     pub fn files(&self) -> Result<Vec<StoredFile>> {
         let mut stmt = self
             .tx
@@ -192,7 +211,25 @@ impl Tx<'_> {
                 mtime: r.get(3)?,
             })
         })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        let mut files: Vec<StoredFile> = rows.collect::<std::result::Result<_, _>>()?;
+        if files.iter().any(|f| f.dir.contains('@')) {
+            for f in &mut files {
+                if let Some((dir, _)) = f.dir.split_once('@') {
+                    f.dir = dir.to_string();
+                }
+            }
+            files.sort_by(|a, b| (&a.dir, &a.name).cmp(&(&b.dir, &b.name)));
+            if let Some(w) = files
+                .windows(2)
+                .find(|w| w[0].dir == w[1].dir && w[0].name == w[1].name)
+            {
+                return Err(corrupt(
+                    "published path",
+                    format!("{}/{}", w[0].dir, w[0].name),
+                ));
+            }
+        }
+        Ok(files)
     }
 
     /// The earliest expiry (seconds) of manifests, or of everything else
@@ -246,13 +283,22 @@ impl Tx<'_> {
     /// [`Self::save_point`], so work done on a point outside the write
     /// lock can check that nobody saved it meanwhile. `None`: no such CA.
     pub fn point_version(&self, handle: &str) -> Result<Option<i64>> {
-        Ok(self
-            .row(
-                "SELECT point_version FROM cas WHERE handle = ?1",
-                [handle],
-                |r| r.get(0),
-            )
-            .optional()?)
+        Ok(match handle.split_once('@') {
+            None => self
+                .row(
+                    "SELECT point_version FROM cas WHERE handle = ?1",
+                    [handle],
+                    |r| r.get(0),
+                )
+                .optional()?,
+            Some((ca, key)) => self
+                .row(
+                    "SELECT point_version FROM ca_keys WHERE ca = ?1 AND key_id = ?2",
+                    [ca, key],
+                    |r| r.get(0),
+                )
+                .optional()?,
+        })
     }
 
     /// Clears every pending mark.

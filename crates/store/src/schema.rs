@@ -154,6 +154,28 @@ const SCHEMA_V6: &str = "
 ALTER TABLE cas ADD COLUMN point_version INTEGER NOT NULL DEFAULT 0;
 ";
 
+/// Schema version 7: key rollover (RFC 6489). A CA's keys beside its
+/// active one, each with its certificate and its publication point's
+/// numbers (its objects are stored under `HANDLE@KEYID`), and when the
+/// active key became active.
+const SCHEMA_V7: &str = "
+ALTER TABLE cas ADD COLUMN key_activated INTEGER;
+CREATE TABLE ca_keys (
+    ca TEXT NOT NULL REFERENCES cas(handle),
+    key_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    cert BLOB NOT NULL,
+    cert_serial TEXT NOT NULL,
+    cert_not_after INTEGER NOT NULL,
+    started INTEGER NOT NULL,
+    due INTEGER NOT NULL,
+    next_manifest_number INTEGER NOT NULL,
+    next_crl_number INTEGER NOT NULL,
+    point_version INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (ca, key_id)
+);
+";
+
 /// Version 1 data directories predate the option; 60 is its default.
 const JITTER_DEFAULT: &str = "
 INSERT OR IGNORE INTO meta (key, value) VALUES ('jitter_minutes', '60');
@@ -169,6 +191,7 @@ const MIGRATIONS: &[&[&str]] = &[
     &[SCHEMA_V4],
     &[SCHEMA_V5],
     &[SCHEMA_V6],
+    &[SCHEMA_V7],
 ];
 
 /// The schema version this code writes; `meta.schema_version`.

@@ -25,6 +25,7 @@ use crate::ops::{Anchorage, InitOptions};
 static BENCH: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(|| Actor::named("bench"));
 
 mod concurrent;
+mod keyroll;
 
 /// How big a repository to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -474,6 +475,9 @@ pub enum Part {
     /// serve's admin API under 20 concurrent tenants, beside a 1,000-ROA
     /// batch, with a remote parent that never answers.
     Concurrency,
+    /// A key rollover of a CA with 10,000 ROA payloads, against the
+    /// signing floor of what it reissues.
+    Keyroll,
 }
 
 /// Runs the benchmark: the `parts` given (all when empty); `keep` keeps
@@ -571,7 +575,20 @@ pub fn run(
         ));
     }
 
-    // 11. The scale repository, built once into `fixtures` and reused.
+    // 11. Key rollover of a CA with 10,000 ROA payloads.
+    if wants(Part::Keyroll)
+        && let Err(err) = keyroll::figures(tmp.path(), &mut figures)
+    {
+        figures.push(fig(
+            &format!("key rollover: failed: {err:#}"),
+            f64::NAN,
+            "s",
+            "-",
+            None,
+        ));
+    }
+
+    // 12. The scale repository, built once into `fixtures` and reused.
     if wants(Part::Scale) {
         let (cas, prefixes) = scale.scale();
         if let Err(err) = scale_figures(fixtures, cas, prefixes, build_budget, &mut figures) {

@@ -4,7 +4,7 @@
 use anchorage::audit::Actor;
 use anchorage::format::Format;
 use anchorage::remote::Remote;
-use anchorage::report::CaDetails;
+use anchorage::report::{CaDetails, KeyrollStatus};
 use anchorage_ca_core::ResourceSet;
 use clap::Subcommand;
 
@@ -43,6 +43,31 @@ pub enum CaCommand {
         /// The CA's handle.
         handle: String,
     },
+    /// Roll a hosted CA's key (RFC 6489): start (a new key, certified, in
+    /// its staging period), activate (every product reissued under the
+    /// new key, the old one revoked), or show the keys and the next step.
+    /// `serve` activates by itself once the staging period has passed.
+    #[command(group(clap::ArgGroup::new("step").required(true).args(["start", "activate", "status"])))]
+    Keyroll {
+        /// The CA's handle.
+        handle: String,
+        /// Start a rollover: a new key, certified by the parent.
+        #[arg(long)]
+        start: bool,
+        /// Activate the new key (after its staging period).
+        #[arg(long)]
+        activate: bool,
+        /// Show every key, its state and the next step.
+        #[arg(long)]
+        status: bool,
+        /// With --start: the staging period in hours (default: 24, or
+        /// `keyroll_staging_hours` of serve's configuration).
+        #[arg(long, requires = "start")]
+        staging_hours: Option<u32>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Change a CA's resources: its parent reissues its certificate.
     Update {
         /// The CA's handle.
@@ -66,6 +91,88 @@ pub fn run(env: &Env, remote: Option<&Remote>, cmd: CaCommand) -> anyhow::Result
         CaCommand::List { format } => list(env, remote, format),
         CaCommand::Show { handle, format } => show(env, remote, &handle, format),
         CaCommand::Delete { handle } => delete(env, remote, &handle),
+        CaCommand::Keyroll {
+            handle,
+            start,
+            activate,
+            staging_hours,
+            format,
+            ..
+        } => {
+            let step = if start {
+                Step::Start(staging_hours)
+            } else if activate {
+                Step::Activate
+            } else {
+                Step::Status
+            };
+            keyroll(env, remote, &handle, step, format)
+        }
+    }
+}
+
+/// What `anchorage ca keyroll` does.
+enum Step {
+    Start(Option<u32>),
+    Activate,
+    Status,
+}
+
+/// `anchorage ca keyroll`.
+fn keyroll(
+    env: &Env,
+    remote: Option<&Remote>,
+    handle: &str,
+    step: Step,
+    format: Format,
+) -> anyhow::Result<()> {
+    let status = match (remote, &step) {
+        (Some(r), Step::Start(hours)) => r.keyroll(handle, "start", *hours)?,
+        (Some(r), Step::Activate) => r.keyroll(handle, "activate", None)?,
+        (Some(r), Step::Status) => r.keyroll_status(handle)?,
+        (None, _) => {
+            let mut a = env.open()?;
+            let actor = Actor::operator();
+            let status = match step {
+                Step::Start(hours) => {
+                    let staging = hours.map(|h| chrono::TimeDelta::hours(h.into()));
+                    a.keyroll_start(&actor, handle, staging)?.0
+                }
+                Step::Activate => a.keyroll_activate(&actor, handle)?.0,
+                Step::Status => a.keyroll_status(handle)?,
+            };
+            if !matches!(step, Step::Status) {
+                anchorage::peers_cli::warn_if_not_pushed(&mut a);
+            }
+            status
+        }
+    };
+    if format == Format::Json {
+        return json(&status);
+    }
+    match step {
+        Step::Start(_) => println!("started a key rollover of CA '{handle}'"),
+        Step::Activate => {
+            println!("activated the new key of CA '{handle}'; the old key is revoked")
+        }
+        Step::Status => {}
+    }
+    print_keys(&status);
+    Ok(())
+}
+
+/// Prints a CA's keys as `anchorage ca keyroll --status` does for people.
+fn print_keys(s: &KeyrollStatus) {
+    println!("{:<42} {:<7} {:<21} MANIFEST", "KEY", "STATE", "SINCE");
+    for k in &s.keys {
+        println!(
+            "{:<42} {:<7} {:<21} {}",
+            k.key_id, k.state, k.since, k.manifest
+        );
+    }
+    match (&s.next_step, &s.next_due) {
+        (Some(step), Some(due)) => println!("next: {step} from {due}"),
+        _ => println!("next: nothing (no rollover in progress)"),
     }
 }
 

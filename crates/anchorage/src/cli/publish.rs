@@ -1,4 +1,5 @@
-//! `anchorage publish`: reissue whatever is due and write the rsync tree.
+//! `anchorage publish`: activate key rollovers whose staging period has
+//! passed, reissue whatever is due and write the rsync tree.
 
 use anchorage::audit::Actor;
 use anchorage::format::Format;
@@ -16,6 +17,8 @@ pub struct PublishArgs {
 /// Runs `anchorage publish` and prints its report.
 pub fn run(env: &Env, args: PublishArgs) -> anyhow::Result<()> {
     let mut a = env.open()?;
+    // Key rollovers whose staging period has passed are activated first.
+    a.run_due_keyrolls(&Actor::operator())?;
     let report = a.publish(&Actor::operator())?;
     anchorage::peers_cli::warn_if_not_pushed(&mut a);
     if args.format == Format::Json {

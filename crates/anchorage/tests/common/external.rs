@@ -199,6 +199,24 @@ impl External {
         cert_uri: &uri::Rsync,
         roas: &[RoaPayload],
     ) -> PublishDelta {
+        let mut delta = PublishDelta::empty();
+        for (uri, bytes) in self.point_objects(key, cert, cert_uri, roas, 1) {
+            delta.add_publish(Publish::new(None, uri, Base64::from_content(&bytes)));
+        }
+        delta
+    }
+
+    /// The files of the point [`Self::build_point`] publishes, by URI,
+    /// with manifest and CRL number `number` (each new manifest of a key
+    /// needs a higher one: relying parties keep the one they have).
+    pub fn point_objects(
+        &self,
+        key: &KeyIdentifier,
+        cert: &Cert,
+        cert_uri: &uri::Rsync,
+        roas: &[RoaPayload],
+        number: u64,
+    ) -> Vec<(uri::Rsync, Bytes)> {
         let resources = ResourceSet::from_rpki(&rpki::repository::resources::ResourceSet::new(
             cert.as_resources().to_blocks().unwrap(),
             cert.v4_resources().to_blocks().unwrap().into(),
@@ -215,7 +233,7 @@ impl External {
         };
         let now = Time::now();
         let timing = Timing::default();
-        let mut point = PublicationPoint::new();
+        let mut point = PublicationPoint::restore([], Vec::new(), number, number);
         let asns: std::collections::BTreeSet<u32> = roas.iter().map(|r| r.asn).collect();
         for asn in asns {
             let payloads: Vec<RoaPayload> = roas.iter().filter(|r| r.asn == asn).copied().collect();
@@ -225,15 +243,16 @@ impl External {
             );
         }
         point.refresh(&self.keys, &issuer, now, &timing).unwrap();
-        let mut delta = PublishDelta::empty();
-        for (name, obj) in &point.objects {
-            delta.add_publish(Publish::new(
-                None,
-                uri::Rsync::from_string(format!("{repo}{name}")).unwrap(),
-                Base64::from_content(&obj.bytes),
-            ));
-        }
-        delta
+        point
+            .objects
+            .values()
+            .map(|obj| {
+                (
+                    uri::Rsync::from_string(format!("{repo}{}", obj.name)).unwrap(),
+                    obj.bytes.clone(),
+                )
+            })
+            .collect()
     }
 
     /// Any content, CMS-signed with the identity key as RFC 6492 and

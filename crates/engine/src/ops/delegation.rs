@@ -79,7 +79,7 @@ pub struct ChildCertInfo {
     pub resources: String,
 }
 
-fn bad_file(what: &'static str, why: impl ToString) -> AppError {
+pub(super) fn bad_file(what: &'static str, why: impl ToString) -> AppError {
     AppError::BadPeerFile {
         what,
         why: why.to_string(),
@@ -364,7 +364,7 @@ impl Ctx {
 
     /// Finishes a change of `parent`'s point: manifest and CRL now, or
     /// owed to the next group publication.
-    fn finish_point(
+    pub(super) fn finish_point(
         &self,
         tx: &Tx<'_>,
         parent: &str,

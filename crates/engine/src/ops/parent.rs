@@ -267,11 +267,17 @@ impl Ctx {
                 // certificate. `ca update` certifies it again later.
                 removed += self.shrink(tx, journal, &child, now)?;
                 point.withdraw(&ca::cert_file_name(&child.key), now);
+                for key in tx.ca_keys(&child_handle)? {
+                    point.withdraw(&ca::cert_file_name(&key.key), now);
+                }
                 tx.update_ca(&child)?;
                 tracing::warn!(ca = %child_handle, "no resources left; certificate revoked");
                 "the parent's shrank; nothing left, certificate revoked"
             } else {
                 self.recertify(tx, &mut point, &mut child, &issuer, now)?;
+                for mut key in tx.ca_keys(&child_handle)? {
+                    self.recertify_key(tx, &mut point, &child, &mut key, &issuer, now)?;
+                }
                 removed += self.shrink(tx, journal, &child, now)?;
                 "the parent's shrank"
             };

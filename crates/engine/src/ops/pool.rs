@@ -28,6 +28,10 @@ pub struct PoolSettings {
     pub max_connections: usize,
     /// How long one exchange with a remote parent or repository may take.
     pub peer_timeout: std::time::Duration,
+    /// The staging period of key rollovers started without one.
+    pub keyroll_staging: chrono::TimeDelta,
+    /// Which keys are rolled on a schedule.
+    pub keyroll_policy: Option<super::KeyrollPolicy>,
 }
 
 /// What carries the messages of a pool's connections to peers.
@@ -41,6 +45,8 @@ impl Default for PoolSettings {
             limits: RoaLimits::default(),
             max_connections: 8,
             peer_timeout: crate::transport::PEER_TIMEOUT,
+            keyroll_staging: super::DEFAULT_STAGING,
+            keyroll_policy: None,
         }
     }
 }
@@ -105,6 +111,8 @@ impl EnginePool {
         a.set_deferred_publication(self.settings.deferred);
         a.set_push_inline(self.settings.push_inline);
         a.set_roa_limits(self.settings.limits);
+        a.set_keyroll_staging(self.settings.keyroll_staging);
+        a.set_keyroll_policy(self.settings.keyroll_policy);
         a.set_peer_timeout(self.settings.peer_timeout);
         a.set_transport(self.transport.clone());
         Ok(a)

@@ -1,0 +1,701 @@
+//! Planned key rollover of a hosted CA (RFC 6489 §2).
+//!
+//! * **Start**: a new key; its certificate from the parent (published in
+//!   the parent's point beside the current one); its own publication
+//!   point, in the CA's directory, with an empty manifest and CRL. Relying
+//!   parties fetch and cache the new key's certificate, manifest and CRL
+//!   during the staging period while every product stays under the
+//!   current key: no VRP changes.
+//! * **Activate**, once the staging period has passed: every product
+//!   (ROAs, child CA certificates, delegated children's certificates)
+//!   reissued under the new key, the old key's certificate revoked by
+//!   the parent, and the old key's manifest, CRL and products withdrawn,
+//!   in one transaction and one tree: no tree shows a product missing.
+//!   The products are signed outside the write lock (on all cores); the
+//!   commit checks that the CA's point did not change since they were
+//!   planned, as a ROA batch does.
+//! * **Status**: every key, its state, and the next step with its due
+//!   time; `serve` activates due rollovers by itself.
+
+use anchorage_ca_core::ca::{self, ChildCa, TA_HANDLE};
+use anchorage_ca_core::objects::{Issuer, SubjectInfoAccess};
+use anchorage_ca_core::point::PublishedObject;
+use anchorage_ca_core::roa::canonical_payloads;
+use anchorage_ca_core::{CaRecord, ResourceSet, RoaPayload, Time};
+use anchorage_store::{CaKey, KeyState, Tx};
+use chrono::TimeDelta;
+use rpki::crypto::{KeyIdentifier, PublicKey, Signer};
+use rpki::repository::Cert;
+
+use super::{Anchorage, Ctx, POOL_SHARE, Result, load_ca, on_all_cores, rfc3339};
+use crate::AppError;
+use crate::audit::{Actor, Event, Journal};
+use crate::fault;
+use crate::report::{KeyInfo, KeyrollStatus};
+
+/// The staging period when none is configured: RFC 6489 §2 asks for at
+/// least 24 hours, long enough for relying parties to fetch the new
+/// key's certificate, manifest and CRL before anything moves to it.
+pub const DEFAULT_STAGING: TimeDelta = TimeDelta::hours(24);
+
+/// Rolling every CA key on a schedule (`keyroll_every_days` of `serve`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyrollPolicy {
+    /// A key older than this is rolled.
+    pub every: TimeDelta,
+    /// Rollovers in progress at once, at most (those started by hand
+    /// included): what spreads a large number of due CAs over time.
+    pub max_in_progress: usize,
+}
+
+/// One product of the CA, to be reissued under the new key.
+enum Product {
+    /// The ROA of one origin AS.
+    Roa { asn: u32, payloads: Vec<RoaPayload> },
+    /// A hosted child's certificate for its active key.
+    Child(CaRecord),
+    /// A hosted child's certificate for another of its keys.
+    ChildKey(CaRecord, CaKey),
+    /// A delegated child's certificate (RFC 6492), with the key and SIA
+    /// it asked for.
+    Delegated {
+        child: String,
+        key: PublicKey,
+        resources: ResourceSet,
+        sia: SubjectInfoAccess,
+        req_limit: String,
+    },
+}
+
+/// What an activation read from a snapshot.
+struct ActivationPlan {
+    ca: CaRecord,
+    new: CaKey,
+    /// The CA's point version: the commit checks it did not move.
+    version: i64,
+    products: Vec<(Product, Option<PublishedObject>)>,
+}
+
+fn refused(ca: &str, why: impl Into<String>) -> AppError {
+    AppError::Keyroll {
+        ca: ca.into(),
+        why: why.into(),
+    }
+}
+
+impl Ctx {
+    /// The CA `handle` if its key can be rolled here, with its parent.
+    fn rollable(&self, tx: &Tx<'_>, handle: &str) -> Result<(CaRecord, CaRecord)> {
+        if handle == TA_HANDLE {
+            return Err(refused(
+                handle,
+                "the trust anchor's key is rolled with RFC 9691 TAK objects, not by this command",
+            ));
+        }
+        let ca = load_ca(tx, handle)?;
+        let Some(parent) = ca.parent.clone() else {
+            return Err(refused(
+                handle,
+                "its certificate comes from a remote parent; rolling such a key is not supported yet",
+            ));
+        };
+        Ok((ca, load_ca(tx, &parent)?))
+    }
+
+    /// Publishes `obj` in the point of `owner` (a CA's active key) and
+    /// finishes the point: in `serve`, only that file is loaded and the
+    /// manifest and CRL are owed; otherwise they are signed now.
+    fn put_in_point(
+        &self,
+        tx: &Tx<'_>,
+        owner: &CaRecord,
+        obj: Option<PublishedObject>,
+        withdraw: Option<&str>,
+        now: Time,
+    ) -> Result<()> {
+        let names: Vec<&str> = obj
+            .as_ref()
+            .map(|o| o.name.as_str())
+            .into_iter()
+            .chain(withdraw)
+            .collect();
+        let mut point = if self.deferred {
+            tx.point_partial(&owner.handle, &names)?
+        } else {
+            tx.point(&owner.handle)?
+        };
+        if let Some(obj) = obj {
+            point.publish(obj, now);
+        }
+        if let Some(name) = withdraw {
+            point.withdraw(name, now);
+        }
+        if self.deferred {
+            tx.save_point(&owner.handle, &point, now)?;
+            tx.mark_pending(&owner.handle)?;
+            Ok(())
+        } else {
+            let issuer = self.issuer(owner)?;
+            self.finish_point(tx, &owner.handle, &mut point, &issuer, now)
+        }
+    }
+
+    /// Issues `child`'s certificate for its other key `key` again by
+    /// `issuer` (its parent), with the child's current resources, and
+    /// publishes it in `point`.
+    pub(super) fn recertify_key(
+        &self,
+        tx: &Tx<'_>,
+        point: &mut anchorage_ca_core::PublicationPoint,
+        child: &CaRecord,
+        key: &mut CaKey,
+        issuer: &Issuer,
+        now: Time,
+    ) -> Result<()> {
+        let obj = self.child_key_cert(issuer, child, &key.key, now)?;
+        set_cert(key, &obj);
+        tx.update_ca_key_cert(key)?;
+        point.publish(obj, now);
+        Ok(())
+    }
+
+    /// The certificate `issuer` issues to hosted CA `child` for `key`.
+    fn child_key_cert(
+        &self,
+        issuer: &Issuer,
+        child: &CaRecord,
+        key: &KeyIdentifier,
+        now: Time,
+    ) -> Result<PublishedObject> {
+        let public = self.issuer_key(key)?;
+        Ok(ca::issue_ca_cert(
+            &*self.keys,
+            &self.layout,
+            issuer,
+            ChildCa {
+                handle: &child.handle,
+                key: &public,
+                resources: &child.resources,
+            },
+            now,
+            &self.timing,
+        )?)
+    }
+}
+
+fn set_cert(key: &mut CaKey, obj: &PublishedObject) {
+    key.cert = obj.bytes.clone();
+    key.cert_serial = obj.serial.expect("a CA certificate has a serial");
+    key.cert_not_after = obj.not_after;
+}
+
+impl Anchorage {
+    /// Sets the staging period of rollovers started without one.
+    pub fn set_keyroll_staging(&mut self, staging: TimeDelta) {
+        self.ctx.keyroll_staging = staging;
+    }
+
+    /// Sets the policy [`Self::run_due_keyrolls`] starts rollovers by.
+    pub fn set_keyroll_policy(&mut self, policy: Option<KeyrollPolicy>) {
+        self.ctx.keyroll_policy = policy;
+    }
+
+    /// Starts a key rollover of hosted CA `handle` (RFC 6489 §2): a new
+    /// key, certified by the parent, publishing an empty manifest and CRL
+    /// until it is activated after `staging` (default: the configured
+    /// staging period). Refused while a rollover of the CA is in progress.
+    pub fn keyroll_start(
+        &mut self,
+        actor: &Actor,
+        handle: &str,
+        staging: Option<TimeDelta>,
+    ) -> Result<(KeyrollStatus, Vec<Event>)> {
+        let staging = staging.unwrap_or(self.ctx.keyroll_staging);
+        if staging < TimeDelta::zero() {
+            return Err(refused(handle, "the staging period cannot be negative"));
+        }
+        let check = |ctx: &Ctx, tx: &Tx<'_>| -> Result<(CaRecord, CaRecord)> {
+            let pair = ctx.rollable(tx, handle)?;
+            if let Some(k) = tx.ca_keys(handle)?.first() {
+                return Err(refused(
+                    handle,
+                    format!(
+                        "a rollover is in progress: key {} is {}; activate it first",
+                        k.key,
+                        k.state.as_str()
+                    ),
+                ));
+            }
+            Ok(pair)
+        };
+        // The key is made after a snapshot check, so a refused start
+        // leaves none behind; the transaction checks again.
+        check(&self.ctx, &self.store.read_transaction()?)?;
+        let key = self.ctx.keys.generate()?;
+        let keys = self.ctx.keys.clone();
+        let unused_key = |e: AppError| {
+            let _ = keys.destroy_key(&key);
+            e
+        };
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction().map_err(|e| unused_key(e.into()))?;
+        let journal = (|| -> Result<Journal<'_>> {
+            let (ca, parent) = check(&self.ctx, &tx)?;
+            let cert = self
+                .ctx
+                .child_key_cert(&self.ctx.issuer(&parent)?, &ca, &key, now)?;
+            let mut new = CaKey {
+                ca: handle.into(),
+                key,
+                state: KeyState::New,
+                cert: Default::default(),
+                cert_serial: ca.cert_serial,
+                cert_not_after: now,
+                started: now,
+                due: now + staging,
+            };
+            set_cert(&mut new, &cert);
+            tx.insert_ca_key(&new)?;
+            self.ctx.put_in_point(&tx, &parent, Some(cert), None, now)?;
+            // The new key's point: an empty manifest and CRL.
+            let dir = new.dir();
+            if self.ctx.deferred {
+                tx.mark_pending(&dir)?;
+            } else {
+                let mut point = tx.point(&dir)?;
+                let issuer = self.ctx.issuer(&new.as_record(&ca))?;
+                self.ctx.finish_point(&tx, &dir, &mut point, &issuer, now)?;
+            }
+            let mut journal = Journal::new(actor, now);
+            journal.record(
+                &tx,
+                Event::KeyrollStarted {
+                    ca: handle.into(),
+                    key: key.to_string(),
+                    due: rfc3339(new.due),
+                },
+            )?;
+            Ok(journal)
+        })()
+        .map_err(unused_key)?;
+        fault::point("keyroll-start-before-commit");
+        tx.commit()?;
+        fault::point("after-commit");
+        tracing::info!(ca = %handle, key = %key, staging_hours = staging.num_hours(), "key rollover started");
+        let events = journal.into_events();
+        if !self.ctx.deferred {
+            self.write_tree_after_commit()?;
+        }
+        Ok((self.keyroll_status(handle)?, events))
+    }
+
+    /// Activates CA `handle`'s new key once its staging period has
+    /// passed: every product reissued under it, the old key's
+    /// certificate revoked, its manifest, CRL and products withdrawn;
+    /// one transaction, one tree.
+    pub fn keyroll_activate(
+        &mut self,
+        actor: &Actor,
+        handle: &str,
+    ) -> Result<(KeyrollStatus, Vec<Event>)> {
+        const OPTIMISTIC_ROUNDS: usize = 3;
+        // ROA batches on this CA wait (they would be planned again anyway).
+        let ca_lock = self.ctx.ca_locks.of(handle);
+        let _this_ca = ca_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let gate = self.store.gate().clone();
+        for round in 0..=OPTIMISTIC_ROUNDS {
+            let held = (round == OPTIMISTIC_ROUNDS).then(|| gate.enter());
+            let t0 = std::time::Instant::now();
+            let now = self.ctx.clock.now();
+            let mut plan = self.plan_activation(handle, now)?;
+            let planned = t0.elapsed();
+            self.sign_products(&mut plan, now)?;
+            let signed = t0.elapsed();
+            let tx = match &held {
+                Some(held) => self.store.transaction_entered(held)?,
+                None => self.store.transaction()?,
+            };
+            let Some(journal) = self.ctx.commit_activation(&tx, actor, &plan, now)? else {
+                tracing::debug!(ca = %handle, round, "key activation: the CA changed meanwhile; again");
+                continue;
+            };
+            fault::point("keyroll-activate-before-commit");
+            tx.commit()?;
+            drop(held);
+            fault::point("after-commit");
+            let committed = t0.elapsed();
+            let events = journal.into_events();
+            if !self.ctx.deferred {
+                self.write_tree_after_commit()?;
+            }
+            tracing::info!(
+                ca = %handle,
+                key = %plan.new.key,
+                products = plan.products.len(),
+                round,
+                plan_us = planned.as_micros() as u64,
+                sign_us = (signed - planned).as_micros() as u64,
+                commit_us = (committed - signed).as_micros() as u64,
+                "new key activated"
+            );
+            return Ok((self.keyroll_status(handle)?, events));
+        }
+        Err(AppError::Busy(format!(
+            "CA '{handle}' was changed by another process during every attempt to activate its new key"
+        )))
+    }
+
+    /// Reads what an activation reissues, from a read snapshot.
+    fn plan_activation(&mut self, handle: &str, now: Time) -> Result<ActivationPlan> {
+        let tx = self.store.read_transaction()?;
+        let (ca, _) = self.ctx.rollable(&tx, handle)?;
+        let new = tx
+            .ca_keys(handle)?
+            .into_iter()
+            .find(|k| k.state == KeyState::New)
+            .ok_or_else(|| refused(handle, "no rollover in progress; start one with --start"))?;
+        if now < new.due {
+            return Err(refused(
+                handle,
+                format!(
+                    "the new key {} is in its staging period until {} (RFC 6489 §2)",
+                    new.key,
+                    rfc3339(new.due)
+                ),
+            ));
+        }
+        let version = tx
+            .point_version(handle)?
+            .ok_or_else(|| AppError::UnknownCa(handle.into()))?;
+        let point = tx.point(handle)?;
+        let issuer = self.ctx.issuer(&ca)?;
+        let (mft, crl) = (issuer.manifest_name(), issuer.crl_name());
+        let mut products = Vec::new();
+        for name in point.objects.keys() {
+            if *name == mft || *name == crl {
+                continue;
+            }
+            let product = if let Some(asn) = name
+                .strip_prefix("AS")
+                .and_then(|n| n.strip_suffix(".roa"))
+                .and_then(|n| n.parse::<u32>().ok())
+            {
+                let payloads = canonical_payloads(tx.roas(handle, Some(asn))?);
+                if payloads.is_empty() {
+                    continue; // configured away: not carried over
+                }
+                Product::Roa { asn, payloads }
+            } else if name.ends_with(".cer") {
+                match self.ctx.product_of_cert(&tx, &ca, name, &point)? {
+                    Some(p) => p,
+                    None => continue, // a certificate without a CA: not carried over
+                }
+            } else {
+                return Err(refused(
+                    handle,
+                    format!("its point holds {name}, which this version cannot reissue"),
+                ));
+            };
+            products.push((product, None));
+        }
+        Ok(ActivationPlan {
+            ca,
+            new,
+            version,
+            products,
+        })
+    }
+
+    /// Signs every planned product under the new key, on all cores and
+    /// without any lock.
+    fn sign_products(&self, plan: &mut ActivationPlan, now: Time) -> Result<()> {
+        let ctx = &self.ctx;
+        let issuer = ctx.issuer(&plan.new.as_record(&plan.ca))?;
+        let fresh = anchorage_keys::FreshKeys(&ctx.keys);
+        let roas = plan
+            .products
+            .iter()
+            .filter(|(p, _)| matches!(p, Product::Roa { .. }))
+            .count();
+        let bulk = roas > POOL_SHARE;
+        on_all_cores(&mut plan.products, |(product, signed)| {
+            let obj = match product {
+                Product::Roa { asn, payloads } if bulk => {
+                    ca::issue_roa(&fresh, &issuer, *asn, payloads, now, &ctx.timing)?
+                }
+                Product::Roa { asn, payloads } => {
+                    ca::issue_roa(&*ctx.keys, &issuer, *asn, payloads, now, &ctx.timing)?
+                }
+                Product::Child(child) => ctx.child_key_cert(&issuer, child, &child.key, now)?,
+                Product::ChildKey(child, key) => {
+                    ctx.child_key_cert(&issuer, child, &key.key, now)?
+                }
+                Product::Delegated {
+                    child,
+                    key,
+                    resources,
+                    sia,
+                    ..
+                } => ca::issue_cert_with_sia(
+                    &*ctx.keys,
+                    &issuer,
+                    ChildCa {
+                        handle: child,
+                        key,
+                        resources,
+                    },
+                    sia,
+                    now,
+                    &ctx.timing,
+                )?,
+            };
+            *signed = Some(obj);
+            Ok(())
+        })
+    }
+
+    /// Every key of CA `handle`, its state, and the next step.
+    pub fn keyroll_status(&mut self, handle: &str) -> Result<KeyrollStatus> {
+        let tx = self.store.read_transaction()?;
+        let ca = load_ca(&tx, handle)?;
+        let since = tx.key_activated(handle)?.unwrap_or(ca.cert_not_after);
+        let info = |record: &CaRecord, state: &str, since: Time| -> Result<KeyInfo> {
+            let sia = self.ctx.layout.sia(&record.handle, &record.key)?;
+            Ok(KeyInfo {
+                key_id: record.key.to_string(),
+                state: state.into(),
+                cert_serial: record.cert_serial.to_string(),
+                cert_not_after: rfc3339(record.cert_not_after),
+                since: rfc3339(since),
+                manifest: sia.manifest.to_string(),
+            })
+        };
+        let mut keys = vec![info(&ca, "active", since)?];
+        let mut next_step = None;
+        let mut next_due = None;
+        for k in tx.ca_keys(handle)? {
+            keys.push(info(&k.as_record(&ca), k.state.as_str(), k.started)?);
+            if k.state == KeyState::New {
+                next_step = Some("activate".to_string());
+                next_due = Some(rfc3339(k.due));
+            }
+        }
+        Ok(KeyrollStatus {
+            ca: handle.into(),
+            keys,
+            next_step,
+            next_due,
+        })
+    }
+
+    /// Starts the rollovers a policy of rolling every key after `every`
+    /// calls for: the CAs whose active key is older, oldest first, as
+    /// many as keep at most `max_in_progress` rollovers going at once (so
+    /// a thousand CAs created the same day roll over several days, not
+    /// all together). Rollovers started by hand count too. A CA that
+    /// cannot be rolled here (the trust anchor, a CA under a remote
+    /// parent) is skipped. Returns the events.
+    pub fn start_due_keyrolls(
+        &mut self,
+        actor: &Actor,
+        every: TimeDelta,
+        max_in_progress: usize,
+    ) -> Result<Vec<Event>> {
+        let now = self.ctx.clock.now();
+        let (in_progress, mut due) = {
+            let tx = self.store.read_transaction()?;
+            let rolling: std::collections::BTreeSet<String> =
+                tx.all_ca_keys()?.into_iter().map(|k| k.ca).collect();
+            let mut due = Vec::new();
+            for ca in tx.cas()? {
+                if ca.handle == TA_HANDLE || ca.parent.is_none() || rolling.contains(&ca.handle) {
+                    continue;
+                }
+                let since = tx.key_activated(&ca.handle)?.unwrap_or(now);
+                if since + every <= now {
+                    due.push((since, ca.handle));
+                }
+            }
+            (rolling.len(), due)
+        };
+        due.sort();
+        let room = max_in_progress.saturating_sub(in_progress);
+        let mut events = Vec::new();
+        for (_, handle) in due.into_iter().take(room) {
+            match self.keyroll_start(actor, &handle, None) {
+                Ok((_, e)) => events.extend(e),
+                Err(e) => {
+                    tracing::warn!(ca = %handle, error = %e, "scheduled key rollover did not start; retried next run")
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    /// Runs the rollover stages that are due (`serve`'s scheduler and
+    /// `publish` call it): activates every new key whose staging period
+    /// has passed, then starts what the policy, if one is set, calls for.
+    /// A CA that fails is logged and left for the next run, the others go
+    /// on. Returns the events.
+    pub fn run_due_keyrolls(&mut self, actor: &Actor) -> Result<Vec<Event>> {
+        let mut events = self.activate_due_keyrolls(actor)?;
+        if let Some(policy) = self.ctx.keyroll_policy {
+            events.extend(self.start_due_keyrolls(actor, policy.every, policy.max_in_progress)?);
+        }
+        Ok(events)
+    }
+
+    /// Activates every new key whose staging period has passed.
+    fn activate_due_keyrolls(&mut self, actor: &Actor) -> Result<Vec<Event>> {
+        let now = self.ctx.clock.now();
+        let due: Vec<String> = self
+            .store
+            .read_transaction()?
+            .all_ca_keys()?
+            .into_iter()
+            .filter(|k| k.state == KeyState::New && k.due <= now)
+            .map(|k| k.ca)
+            .collect();
+        let mut events = Vec::new();
+        for handle in due {
+            match self.keyroll_activate(actor, &handle) {
+                Ok((_, e)) => events.extend(e),
+                Err(e) => {
+                    tracing::warn!(ca = %handle, error = %e, "due key activation failed; retried next run")
+                }
+            }
+        }
+        Ok(events)
+    }
+}
+
+impl Ctx {
+    /// Commits a planned and signed activation, if the CA's point and
+    /// keys are what the plan read; `None` (nothing changed) otherwise.
+    fn commit_activation<'a>(
+        &self,
+        tx: &Tx<'_>,
+        actor: &'a Actor,
+        plan: &ActivationPlan,
+        now: Time,
+    ) -> Result<Option<Journal<'a>>> {
+        let handle = plan.ca.handle.as_str();
+        let Some(ca) = tx.ca(handle)? else {
+            return Err(AppError::UnknownCa(handle.into()));
+        };
+        let still_new = tx
+            .ca_keys(handle)?
+            .iter()
+            .any(|k| k.key == plan.new.key && k.cert_serial == plan.new.cert_serial);
+        if ca.key != plan.ca.key
+            || ca.cert_serial != plan.ca.cert_serial
+            || tx.point_version(handle)? != Some(plan.version)
+            || !still_new
+        {
+            return Ok(None);
+        }
+        let (_, parent) = self.rollable(tx, handle)?;
+        // RFC 6489 §2: the parent revokes the old key's certificate; what
+        // the old key issued goes with it.
+        self.put_in_point(tx, &parent, None, Some(&ca::cert_file_name(&ca.key)), now)?;
+        tx.promote_key(handle, &plan.new.key, now)?;
+        let active = load_ca(tx, handle)?;
+        let mut point = tx.point(handle)?;
+        for (product, signed) in &plan.products {
+            let obj = signed.clone().expect("every product was signed");
+            match product {
+                Product::Child(child) => {
+                    let mut child = child.clone();
+                    child.cert = obj.bytes.clone();
+                    child.cert_serial = obj.serial.expect("a CA certificate has a serial");
+                    child.cert_not_after = obj.not_after;
+                    tx.update_ca(&child)?;
+                }
+                Product::ChildKey(_, key) => {
+                    let mut key = key.clone();
+                    set_cert(&mut key, &obj);
+                    tx.update_ca_key_cert(&key)?;
+                }
+                Product::Delegated {
+                    child,
+                    key,
+                    resources,
+                    req_limit,
+                    ..
+                } => tx.put_child_cert(
+                    child,
+                    &anchorage_store::ChildCert {
+                        ski: key.key_identifier().to_string(),
+                        name: obj.name.clone(),
+                        resources: resources.clone(),
+                        req_limit: req_limit.clone(),
+                    },
+                )?,
+                Product::Roa { .. } => {}
+            }
+            point.publish(obj, now);
+        }
+        let issuer = self.issuer(&active)?;
+        self.finish_point(tx, handle, &mut point, &issuer, now)?;
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            tx,
+            Event::KeyActivated {
+                ca: handle.into(),
+                old: plan.ca.key.to_string(),
+                new: plan.new.key.to_string(),
+                reissued: plan.products.len(),
+            },
+        )?;
+        Ok(Some(journal))
+    }
+
+    /// What the certificate `name` in `ca`'s point certifies: a hosted
+    /// child's key or a delegated child's; `None` for neither.
+    fn product_of_cert(
+        &self,
+        tx: &Tx<'_>,
+        ca: &CaRecord,
+        name: &str,
+        point: &anchorage_ca_core::PublicationPoint,
+    ) -> Result<Option<Product>> {
+        for child_handle in tx.children(&ca.handle)? {
+            let child = load_ca(tx, &child_handle)?;
+            if ca::cert_file_name(&child.key) == name {
+                return Ok(Some(Product::Child(child)));
+            }
+            for key in tx.ca_keys(&child_handle)? {
+                if ca::cert_file_name(&key.key) == name {
+                    return Ok(Some(Product::ChildKey(child, key)));
+                }
+            }
+        }
+        for child in tx.children_of(&ca.handle)? {
+            for record in tx.child_certs(&child.handle)? {
+                if record.name != name {
+                    continue;
+                }
+                let old = point.objects.get(name).expect("listed in the point");
+                let old = Cert::decode(old.bytes.clone())
+                    .map_err(|e| super::delegation::bad_file("issued certificate", e))?;
+                let sia = SubjectInfoAccess {
+                    ca_repository: old.ca_repository().cloned().ok_or_else(|| {
+                        super::delegation::bad_file("issued certificate", "no caRepository")
+                    })?,
+                    manifest: old.rpki_manifest().cloned().ok_or_else(|| {
+                        super::delegation::bad_file("issued certificate", "no rpkiManifest")
+                    })?,
+                    notify: old.rpki_notify().cloned(),
+                };
+                return Ok(Some(Product::Delegated {
+                    child: child.handle.clone(),
+                    key: old.subject_public_key_info().clone(),
+                    resources: record.resources.clone(),
+                    sia,
+                    req_limit: record.req_limit.clone(),
+                }));
+            }
+        }
+        Ok(None)
+    }
+}

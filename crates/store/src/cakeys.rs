@@ -1,0 +1,281 @@
+//! The keys of a CA beside its active one (RFC 6489): a new key in its
+//! staging period, certified by the parent and publishing an empty
+//! manifest and CRL, until it is activated.
+//!
+//! The active key's publication point is stored under the CA's handle, as
+//! it always was. Another key's point is stored under [`key_dir`]
+//! (`HANDLE@KEYID`, which no handle can be) and written to the same
+//! directory of the repository: both keys' manifests and CRLs are named
+//! after their key, and each manifest lists only its own key's files.
+//! Activation moves the new key's rows to the handle ([`Tx::promote_key`]).
+
+use anchorage_ca_core::CaRecord;
+use bytes::Bytes;
+use rpki::crypto::KeyIdentifier;
+use rpki::repository::x509::{Serial, Time};
+use rusqlite::{OptionalExtension, params};
+
+use crate::{Result, Tx, corrupt, from_secs, parse_serial, to_secs};
+
+/// The storage directory of a CA key's publication point other than the
+/// active one: `HANDLE@KEYID`.
+pub fn key_dir(handle: &str, key: &KeyIdentifier) -> String {
+    format!("{handle}@{key}")
+}
+
+/// The repository directory a storage directory is published in: the
+/// handle of `HANDLE@KEYID`, anything else as it is.
+pub fn published_dir(dir: &str) -> &str {
+    dir.split_once('@').map_or(dir, |(handle, _)| handle)
+}
+
+/// Where a CA key is in its rollover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyState {
+    /// Certified and publishing an empty manifest and CRL; activated when
+    /// its staging period has passed (RFC 6489 §2).
+    New,
+}
+
+impl KeyState {
+    /// The state's name as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::New => "new",
+        }
+    }
+
+    fn parse(s: &str) -> Result<KeyState> {
+        match s {
+            "new" => Ok(KeyState::New),
+            other => Err(corrupt("key state", other)),
+        }
+    }
+}
+
+/// A CA key other than the active one, with its certificate.
+#[derive(Clone, Debug)]
+pub struct CaKey {
+    /// The CA's handle.
+    pub ca: String,
+    /// The key.
+    pub key: KeyIdentifier,
+    /// Where it is in its rollover.
+    pub state: KeyState,
+    /// Its certificate from the parent.
+    pub cert: Bytes,
+    /// The certificate's serial.
+    pub cert_serial: Serial,
+    /// The certificate's notAfter.
+    pub cert_not_after: Time,
+    /// When the rollover started.
+    pub started: Time,
+    /// When the next stage is due (for a new key: its activation).
+    pub due: Time,
+}
+
+impl CaKey {
+    /// The CA record as this key would make it: the CA's handle, parent
+    /// and resources with this key and certificate (for its issuer).
+    pub fn as_record(&self, ca: &CaRecord) -> CaRecord {
+        CaRecord {
+            key: self.key,
+            cert: self.cert.clone(),
+            cert_serial: self.cert_serial,
+            cert_not_after: self.cert_not_after,
+            ..ca.clone()
+        }
+    }
+
+    /// The storage directory of this key's publication point.
+    pub fn dir(&self) -> String {
+        key_dir(&self.ca, &self.key)
+    }
+}
+
+const KEY_COLUMNS: &str = "ca, key_id, state, cert, cert_serial, cert_not_after, started, due";
+
+type KeyRow = (String, String, String, Vec<u8>, String, i64, i64, i64);
+
+fn key_from_row(row: KeyRow) -> Result<CaKey> {
+    let (ca, key, state, cert, serial, not_after, started, due) = row;
+    Ok(CaKey {
+        ca,
+        key: key
+            .parse::<KeyIdentifier>()
+            .map_err(|_| corrupt("key identifier", &key))?,
+        state: KeyState::parse(&state)?,
+        cert: Bytes::from(cert),
+        cert_serial: parse_serial(&serial)?,
+        cert_not_after: from_secs(not_after)?,
+        started: from_secs(started)?,
+        due: from_secs(due)?,
+    })
+}
+
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+impl Tx<'_> {
+    /// The keys of CA `handle` beside its active one.
+    pub fn ca_keys(&self, handle: &str) -> Result<Vec<CaKey>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {KEY_COLUMNS} FROM ca_keys WHERE ca = ?1 ORDER BY started, key_id"
+        ))?;
+        let rows = stmt.query_map([handle], read_row)?;
+        rows.map(|r| key_from_row(r?)).collect()
+    }
+
+    /// Every CA's keys beside the active ones, soonest due first; on the
+    /// same due time parents before children (creation order).
+    pub fn all_ca_keys(&self) -> Result<Vec<CaKey>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {KEY_COLUMNS} FROM ca_keys
+             ORDER BY due, (SELECT rowid FROM cas WHERE handle = ca), key_id"
+        ))?;
+        let rows = stmt.query_map([], read_row)?;
+        rows.map(|r| key_from_row(r?)).collect()
+    }
+
+    /// The earliest due stage of any rollover.
+    pub fn next_key_stage(&self) -> Result<Option<Time>> {
+        let due: Option<i64> = self.row("SELECT min(due) FROM ca_keys", [], |r| r.get(0))?;
+        due.map(from_secs).transpose()
+    }
+
+    /// Inserts a new key with an empty publication point numbered from 1.
+    pub fn insert_ca_key(&self, key: &CaKey) -> Result<()> {
+        self.exec(
+            "INSERT INTO ca_keys (ca, key_id, state, cert, cert_serial, cert_not_after,
+                                  started, due, next_manifest_number, next_crl_number)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, 1)",
+            params![
+                key.ca,
+                key.key.to_string(),
+                key.state.as_str(),
+                key.cert.as_ref(),
+                key.cert_serial.to_string(),
+                to_secs(key.cert_not_after),
+                to_secs(key.started),
+                to_secs(key.due),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Stores a key's new certificate (reissued by its parent).
+    pub fn update_ca_key_cert(&self, key: &CaKey) -> Result<()> {
+        self.exec(
+            "UPDATE ca_keys SET cert = ?3, cert_serial = ?4, cert_not_after = ?5
+             WHERE ca = ?1 AND key_id = ?2",
+            params![
+                key.ca,
+                key.key.to_string(),
+                key.cert.as_ref(),
+                key.cert_serial.to_string(),
+                to_secs(key.cert_not_after),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes a key beside the active one, with its publication point.
+    pub fn delete_ca_key(&self, handle: &str, key: &KeyIdentifier) -> Result<()> {
+        let dir = key_dir(handle, key);
+        self.exec("DELETE FROM objects WHERE dir = ?1", [&dir])?;
+        self.exec("DELETE FROM revocations WHERE ca = ?1", [&dir])?;
+        self.exec("DELETE FROM pending_points WHERE handle = ?1", [&dir])?;
+        self.exec(
+            "DELETE FROM ca_keys WHERE ca = ?1 AND key_id = ?2",
+            [handle, &key.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Makes `key` CA `handle`'s active key: its certificate and numbers
+    /// go to the CA, its publication point becomes the CA's, and the
+    /// point of the key it replaces is dropped (its certificate is
+    /// revoked by the caller, which makes everything it issued invalid).
+    /// The CA's point version rises, as with every change of its point.
+    pub fn promote_key(&self, handle: &str, key: &KeyIdentifier, now: Time) -> Result<()> {
+        let dir = key_dir(handle, key);
+        let key_id = key.to_string();
+        let (cert, serial, not_after, mft, crl): (Vec<u8>, String, i64, i64, i64) = self.row(
+            "SELECT cert, cert_serial, cert_not_after, next_manifest_number, next_crl_number
+             FROM ca_keys WHERE ca = ?1 AND key_id = ?2",
+            [handle, &key_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
+        self.exec("DELETE FROM objects WHERE dir = ?1", [handle])?;
+        self.exec("DELETE FROM revocations WHERE ca = ?1", [handle])?;
+        self.exec("UPDATE objects SET dir = ?1 WHERE dir = ?2", [handle, &dir])?;
+        self.exec(
+            "UPDATE revocations SET ca = ?1 WHERE ca = ?2",
+            [handle, &dir],
+        )?;
+        self.exec("DELETE FROM pending_points WHERE handle = ?1", [&dir])?;
+        self.exec(
+            "UPDATE cas SET key_id = ?2, cert = ?3, cert_serial = ?4, cert_not_after = ?5,
+                            next_manifest_number = ?6, next_crl_number = ?7,
+                            key_activated = ?8, point_version = point_version + 1
+             WHERE handle = ?1",
+            params![
+                handle,
+                key_id,
+                cert,
+                serial,
+                not_after,
+                mft,
+                crl,
+                to_secs(now)
+            ],
+        )?;
+        self.exec(
+            "DELETE FROM ca_keys WHERE ca = ?1 AND key_id = ?2",
+            [handle, &key_id],
+        )?;
+        Ok(())
+    }
+
+    /// When CA `handle`'s active key became active: its activation, or
+    /// the CA's creation for a key never rolled.
+    pub fn key_activated(&self, handle: &str) -> Result<Option<Time>> {
+        let t: Option<i64> = self
+            .row(
+                "SELECT coalesce(key_activated, created_at) FROM cas WHERE handle = ?1",
+                [handle],
+                |r| r.get(0),
+            )
+            .optional()?;
+        t.map(from_secs).transpose()
+    }
+
+    /// The CA that issues from storage directory `dir` (a handle, or
+    /// [`key_dir`]), as that key makes it; `None` if there is none.
+    pub fn point_owner(&self, dir: &str) -> Result<Option<CaRecord>> {
+        let Some((handle, key)) = dir.split_once('@') else {
+            return self.ca(dir);
+        };
+        let Some(ca) = self.ca(handle)? else {
+            return Ok(None);
+        };
+        let row: Option<KeyRow> = self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM ca_keys WHERE ca = ?1 AND key_id = ?2"
+            ))?
+            .query_row([handle, key], read_row)
+            .optional()?;
+        Ok(row.map(key_from_row).transpose()?.map(|k| k.as_record(&ca)))
+    }
+}
