@@ -641,3 +641,152 @@ fn a_rollover_policy_rolls_old_keys_a_few_at_a_time() {
     a.publish(&actor).unwrap();
     validate_everywhere(&cli, &rsyncd, &work, &vrps(&[]));
 }
+
+#[test]
+fn a_ca_under_a_remote_parent_rolls_its_key_over_rfc6492() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rir = Cli::init(&tmp.path().join("rir"));
+    rir.ca_create("member", None, "AS64500, 192.0.2.0/24");
+    rir.roa_add("member", 64500, "192.0.2.0/24");
+    let rir_serve = serve(&rir, "");
+    let nir = Cli::init_at(
+        &tmp.path().join("nir"),
+        "rsync://127.0.0.1/repo/nir/",
+        "https://127.0.0.1/rrdp/",
+        &[],
+    );
+    let file = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    nir.ok(&["parent", "request", "nir", "--output", &file("child.xml")]);
+    rir.ok(&[
+        "child",
+        "add",
+        "online",
+        "--request",
+        &file("child.xml"),
+        "--resources",
+        "AS64496-AS64499, 10.0.0.0/8",
+        "--service-uri",
+        &rir_serve.http,
+        "--response",
+        &file("parent.xml"),
+    ]);
+    nir.ok(&[
+        "repository",
+        "request",
+        "nir",
+        "--output",
+        &file("publisher.xml"),
+    ]);
+    rir.ok(&[
+        "publisher",
+        "add",
+        "--request",
+        &file("publisher.xml"),
+        "--service-uri",
+        &rir_serve.http,
+        "--response",
+        &file("repository.xml"),
+    ]);
+    nir.ok(&["repository", "add", "--response", &file("repository.xml")]);
+    nir.ok(&["parent", "add", "nir", "--response", &file("parent.xml")]);
+    nir.ca_create("lir", Some("nir"), "AS64497, 10.1.0.0/16");
+    nir.roa_add("lir", 64497, "10.1.0.0/16");
+    nir.roa_add("nir", 64496, "10.0.0.0/16");
+    let expected = vrps(&[
+        (64500, "192.0.2.0/24", 24),
+        (64496, "10.0.0.0/16", 16),
+        (64497, "10.1.0.0/16", 16),
+    ]);
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let rsyncd = rir.serve(&work);
+    common::api::wait_published(&rir.dir);
+    validate_everywhere(&rir, &rsyncd, &work, &expected);
+
+    // Start: the RIR certifies the new key (RFC 6492 issue) beside the
+    // current one; the new key's empty manifest and CRL are pushed.
+    let old = nir.key_id("nir");
+    nir.ok(&["ca", "keyroll", "nir", "--start", "--staging-hours", "0"]);
+    let s = status(&nir, "nir");
+    assert_eq!(states(&s), ["active", "new"], "{s}");
+    let new = s["keys"][1]["key_id"].as_str().unwrap().to_string();
+    common::api::wait_published(&rir.dir);
+    let rir_tree = rir.tree();
+    assert!(rir_tree.join(format!("online/{old}.cer")).exists());
+    assert!(rir_tree.join(format!("online/{new}.cer")).exists());
+    assert!(rir_tree.join(format!("nir/nir/{new}.mft")).exists());
+    validate_everywhere(&rir, &rsyncd, &work, &expected);
+
+    // Activate, with the push to the RIR's repository held back (as when
+    // it is unreachable): everything is reissued under the new key here,
+    // and the old key, now `old`, is not revoked while the RIR's
+    // repository does not have that.
+    let old_cert = Cert::decode(common::read(rir_tree.join(format!("online/{old}.cer")))).unwrap();
+    let mut a = Anchorage::open(DataDir::new(&nir.dir), Clock::System).unwrap();
+    a.set_transport(anchorage::transport::http());
+    a.set_push_inline(false);
+    let actor = anchorage::audit::Actor::operator();
+    a.keyroll_activate(&actor, "nir").unwrap();
+    let s = status(&nir, "nir");
+    assert_eq!(states(&s), ["active", "old"], "{s}");
+    assert_eq!(s["next_step"], "revoke the old key at the parent");
+    assert_eq!(nir.key_id("nir"), new);
+    // Pushed: the RIR's repository shows the new key with every product
+    // and the old key, still certified, with an empty manifest and CRL.
+    assert!(a.push_remote());
+    common::api::wait_published(&rir.dir);
+    assert!(rir_tree.join(format!("online/{old}.cer")).exists());
+    let old_mft = rpki::repository::Manifest::decode(
+        common::read(rir_tree.join(format!("nir/nir/{old}.mft"))),
+        true,
+    )
+    .unwrap();
+    assert_eq!(old_mft.content().len(), 1, "the old key's CRL only");
+    validate_everywhere(&rir, &rsyncd, &work, &expected);
+    // Its next due run (a minute later) revokes the old key at the RIR
+    // (RFC 6492 revoke) and withdraws its files.
+    a.set_clock(Clock::Fixed(Utc::now() + TimeDelta::seconds(61)));
+    let events = a.run_due_keyrolls(&actor).unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(a.push_remote());
+    let s = status(&nir, "nir");
+    assert_eq!(states(&s), ["active"], "{s}");
+    common::api::wait_published(&rir.dir);
+    assert!(!rir_tree.join(format!("online/{old}.cer")).exists());
+    assert!(!rir_tree.join(format!("nir/nir/{old}.mft")).exists());
+    let rir_online = rir.key_id("online");
+    let crl = Crl::decode(common::read(
+        rir_tree.join(format!("online/{rir_online}.crl")),
+    ))
+    .unwrap();
+    assert!(crl.contains(old_cert.serial_number()));
+    // Everything the new key signs names its certificate at the RIR.
+    let mft = rpki::repository::Manifest::decode(
+        common::read(rir_tree.join(format!("nir/nir/{new}.mft"))),
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        mft.cert().ca_issuer().unwrap().as_str(),
+        format!("rsync://127.0.0.1/repo/online/{new}.cer")
+    );
+    let lir_key = nir.key_id("lir");
+    let lir = Cert::decode(common::read(
+        rir_tree.join(format!("nir/nir/{lir_key}.cer")),
+    ))
+    .unwrap();
+    assert_eq!(lir.authority_key_identifier().unwrap().to_string(), new);
+    validate_everywhere(&rir, &rsyncd, &work, &expected);
+
+    let actions: Vec<String> = a
+        .audit_log(&Default::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action.starts_with("keyroll"))
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        ["keyroll start", "keyroll activate", "keyroll revoke"]
+    );
+}

@@ -309,6 +309,14 @@ pub enum Event {
         /// Products reissued under the new key.
         reissued: usize,
     },
+    /// A remote parent revoked a CA's old key after its activation
+    /// (RFC 6492 revoke); its manifest and CRL are withdrawn.
+    KeyRevoked {
+        /// The CA.
+        ca: String,
+        /// The old key.
+        key: String,
+    },
 }
 
 impl Event {
@@ -341,6 +349,7 @@ impl Event {
             Event::PublisherDelta { .. } => Action::PublisherDelta,
             Event::KeyrollStarted { .. } => Action::KeyrollStart,
             Event::KeyActivated { .. } => Action::KeyrollActivate,
+            Event::KeyRevoked { .. } => Action::KeyrollRevoke,
         }
     }
 
@@ -358,7 +367,8 @@ impl Event {
             | Event::ParentWithdrew { ca, .. }
             | Event::ParentRemoved { ca, .. }
             | Event::KeyrollStarted { ca, .. }
-            | Event::KeyActivated { ca, .. } => Some(ca),
+            | Event::KeyActivated { ca, .. }
+            | Event::KeyRevoked { ca, .. } => Some(ca),
             Event::TokenRevoked { ca, .. } => ca.as_deref(),
             Event::ChildAdded { parent, .. }
             | Event::ChildUpdated { parent, .. }
@@ -473,6 +483,9 @@ impl Event {
             Event::KeyActivated { new, reissued, .. } => {
                 format!("key {new} active, {reissued} products reissued, the old key revoked")
             }
+            Event::KeyRevoked { key, .. } => {
+                format!("old key {key} revoked by the remote parent, its files withdrawn")
+            }
         }
     }
 
@@ -491,7 +504,9 @@ impl Event {
             }
             Event::RoaRemoved { payload, .. } => Some(payload.to_string()),
             Event::TokenRevoked { id, .. } => Some(id.clone()),
-            Event::KeyActivated { old, .. } => Some(old.clone()),
+            Event::KeyActivated { old, .. } | Event::KeyRevoked { key: old, .. } => {
+                Some(old.clone())
+            }
             _ => None,
         }
     }
@@ -623,11 +638,13 @@ pub enum Action {
     KeyrollStart,
     /// A CA's new key was activated.
     KeyrollActivate,
+    /// A CA's old key was revoked by its remote parent.
+    KeyrollRevoke,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::Init,
         Action::CaCreate,
         Action::CaUpdate,
@@ -652,6 +669,7 @@ impl Action {
         Action::RepositoryRemove,
         Action::KeyrollStart,
         Action::KeyrollActivate,
+        Action::KeyrollRevoke,
     ];
 
     /// The action's name as stored in the audit log.
@@ -681,6 +699,7 @@ impl Action {
             Action::RepositoryRemove => "repository remove",
             Action::KeyrollStart => "keyroll start",
             Action::KeyrollActivate => "keyroll activate",
+            Action::KeyrollRevoke => "keyroll revoke",
         }
     }
 
@@ -731,7 +750,8 @@ mod tests {
                 "parent remove",
                 "repository remove",
                 "keyroll start",
-                "keyroll activate"
+                "keyroll activate",
+                "keyroll revoke"
             ]
         );
         for a in Action::ALL {

@@ -1,6 +1,8 @@
 //! The keys of a CA beside its active one (RFC 6489): a new key in its
 //! staging period, certified by the parent and publishing an empty
-//! manifest and CRL, until it is activated.
+//! manifest and CRL, until it is activated; and, under a remote parent,
+//! the old key after activation, publishing an empty manifest and CRL
+//! until the parent has revoked its certificate.
 //!
 //! The active key's publication point is stored under the CA's handle, as
 //! it always was. Another key's point is stored under [`key_dir`]
@@ -35,6 +37,10 @@ pub enum KeyState {
     /// Certified and publishing an empty manifest and CRL; activated when
     /// its staging period has passed (RFC 6489 §2).
     New,
+    /// Replaced by the new key; its products withdrawn, its empty
+    /// manifest and CRL published until the remote parent revokes its
+    /// certificate (RFC 6492 revoke), then deleted.
+    Old,
 }
 
 impl KeyState {
@@ -42,12 +48,14 @@ impl KeyState {
     pub fn as_str(self) -> &'static str {
         match self {
             KeyState::New => "new",
+            KeyState::Old => "old",
         }
     }
 
     fn parse(s: &str) -> Result<KeyState> {
         match s {
             "new" => Ok(KeyState::New),
+            "old" => Ok(KeyState::Old),
             other => Err(corrupt("key state", other)),
         }
     }
@@ -68,9 +76,13 @@ pub struct CaKey {
     pub cert_serial: Serial,
     /// The certificate's notAfter.
     pub cert_not_after: Time,
-    /// When the rollover started.
+    /// Where a remote parent published the certificate; `None` for a
+    /// certificate issued here.
+    pub cert_uri: Option<String>,
+    /// When the key entered its state (a rollover's start, an activation).
     pub started: Time,
-    /// When the next stage is due (for a new key: its activation).
+    /// When the next stage is due: a new key's activation, an old key's
+    /// revocation at the remote parent.
     pub due: Time,
 }
 
@@ -83,6 +95,7 @@ impl CaKey {
             cert: self.cert.clone(),
             cert_serial: self.cert_serial,
             cert_not_after: self.cert_not_after,
+            cert_uri: self.cert_uri.clone(),
             ..ca.clone()
         }
     }
@@ -93,12 +106,23 @@ impl CaKey {
     }
 }
 
-const KEY_COLUMNS: &str = "ca, key_id, state, cert, cert_serial, cert_not_after, started, due";
+const KEY_COLUMNS: &str =
+    "ca, key_id, state, cert, cert_serial, cert_not_after, cert_uri, started, due";
 
-type KeyRow = (String, String, String, Vec<u8>, String, i64, i64, i64);
+type KeyRow = (
+    String,
+    String,
+    String,
+    Vec<u8>,
+    String,
+    i64,
+    Option<String>,
+    i64,
+    i64,
+);
 
 fn key_from_row(row: KeyRow) -> Result<CaKey> {
-    let (ca, key, state, cert, serial, not_after, started, due) = row;
+    let (ca, key, state, cert, serial, not_after, cert_uri, started, due) = row;
     Ok(CaKey {
         ca,
         key: key
@@ -108,6 +132,7 @@ fn key_from_row(row: KeyRow) -> Result<CaKey> {
         cert: Bytes::from(cert),
         cert_serial: parse_serial(&serial)?,
         cert_not_after: from_secs(not_after)?,
+        cert_uri,
         started: from_secs(started)?,
         due: from_secs(due)?,
     })
@@ -123,6 +148,7 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRow> {
         r.get(5)?,
         r.get(6)?,
         r.get(7)?,
+        r.get(8)?,
     ))
 }
 
@@ -157,8 +183,8 @@ impl Tx<'_> {
     pub fn insert_ca_key(&self, key: &CaKey) -> Result<()> {
         self.exec(
             "INSERT INTO ca_keys (ca, key_id, state, cert, cert_serial, cert_not_after,
-                                  started, due, next_manifest_number, next_crl_number)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, 1)",
+                                  cert_uri, started, due, next_manifest_number, next_crl_number)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 1)",
             params![
                 key.ca,
                 key.key.to_string(),
@@ -166,6 +192,7 @@ impl Tx<'_> {
                 key.cert.as_ref(),
                 key.cert_serial.to_string(),
                 to_secs(key.cert_not_after),
+                key.cert_uri,
                 to_secs(key.started),
                 to_secs(key.due),
             ],
@@ -185,6 +212,41 @@ impl Tx<'_> {
                 key.cert_serial.to_string(),
                 to_secs(key.cert_not_after),
             ],
+        )?;
+        Ok(())
+    }
+
+    /// Sets when a key's next stage is due (an old key whose revocation
+    /// has to wait).
+    pub fn set_ca_key_due(&self, handle: &str, key: &KeyIdentifier, due: Time) -> Result<()> {
+        self.exec(
+            "UPDATE ca_keys SET due = ?3 WHERE ca = ?1 AND key_id = ?2",
+            params![handle, key.to_string(), to_secs(due)],
+        )?;
+        Ok(())
+    }
+
+    /// Turns CA `handle`'s active key into an old key (under a remote
+    /// parent, before [`Self::promote_key`] makes the new one active):
+    /// its certificate and numbers go to a `ca_keys` row due for
+    /// revocation at `due`, its point moves to [`key_dir`].
+    pub fn demote_active(&self, handle: &str, now: Time, due: Time) -> Result<()> {
+        let key: String = self.row("SELECT key_id FROM cas WHERE handle = ?1", [handle], |r| {
+            r.get(0)
+        })?;
+        self.exec(
+            "INSERT INTO ca_keys (ca, key_id, state, cert, cert_serial, cert_not_after, cert_uri,
+                                  started, due, next_manifest_number, next_crl_number)
+             SELECT handle, key_id, 'old', cert, cert_serial, cert_not_after, cert_uri,
+                    ?2, ?3, next_manifest_number, next_crl_number
+             FROM cas WHERE handle = ?1",
+            params![handle, to_secs(now), to_secs(due)],
+        )?;
+        let dir = format!("{handle}@{key}");
+        self.exec("UPDATE objects SET dir = ?1 WHERE dir = ?2", [&dir, handle])?;
+        self.exec(
+            "UPDATE revocations SET ca = ?1 WHERE ca = ?2",
+            [&dir, handle],
         )?;
         Ok(())
     }
@@ -227,7 +289,9 @@ impl Tx<'_> {
         self.exec(
             "UPDATE cas SET key_id = ?2, cert = ?3, cert_serial = ?4, cert_not_after = ?5,
                             next_manifest_number = ?6, next_crl_number = ?7,
-                            key_activated = ?8, point_version = point_version + 1
+                            key_activated = ?8, point_version = point_version + 1,
+                            cert_uri = (SELECT cert_uri FROM ca_keys
+                                        WHERE ca = ?1 AND key_id = ?2)
              WHERE handle = ?1",
             params![
                 handle,

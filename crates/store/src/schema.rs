@@ -155,7 +155,9 @@ ALTER TABLE cas ADD COLUMN point_version INTEGER NOT NULL DEFAULT 0;
 ";
 
 /// Schema version 7: key rollover (RFC 6489). A CA's keys beside its
-/// active one, each with its certificate and its publication point's
+/// active one (new, or old until a remote parent revoked it), each with
+/// its certificate (and where a remote parent published it) and its
+/// publication point's
 /// numbers (its objects are stored under `HANDLE@KEYID`), and when the
 /// active key became active.
 const SCHEMA_V7: &str = "
@@ -167,6 +169,7 @@ CREATE TABLE ca_keys (
     cert BLOB NOT NULL,
     cert_serial TEXT NOT NULL,
     cert_not_after INTEGER NOT NULL,
+    cert_uri TEXT,
     started INTEGER NOT NULL,
     due INTEGER NOT NULL,
     next_manifest_number INTEGER NOT NULL,

@@ -43,7 +43,7 @@ pub enum CaCommand {
         /// The CA's handle.
         handle: String,
     },
-    /// Roll a hosted CA's key (RFC 6489): start (a new key, certified, in
+    /// Roll a CA's key (RFC 6489): start (a new key, certified, in
     /// its staging period), activate (every product reissued under the
     /// new key, the old one revoked), or show the keys and the next step.
     /// `serve` activates by itself once the staging period has passed.

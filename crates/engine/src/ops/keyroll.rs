@@ -1,4 +1,5 @@
-//! Planned key rollover of a hosted CA (RFC 6489 §2).
+//! Planned key rollover of a CA (RFC 6489 §2), under a parent of this
+//! instance or a remote one (RFC 6492).
 //!
 //! * **Start**: a new key; its certificate from the parent (published in
 //!   the parent's point beside the current one); its own publication
@@ -22,7 +23,7 @@ use anchorage_ca_core::objects::{Issuer, SubjectInfoAccess};
 use anchorage_ca_core::point::PublishedObject;
 use anchorage_ca_core::roa::canonical_payloads;
 use anchorage_ca_core::{CaRecord, ResourceSet, RoaPayload, Time};
-use anchorage_store::{CaKey, KeyState, Tx};
+use anchorage_store::{CaKey, KeyState, Tx, key_dir};
 use chrono::TimeDelta;
 use rpki::crypto::{KeyIdentifier, PublicKey, Signer};
 use rpki::repository::Cert;
@@ -67,6 +68,18 @@ enum Product {
     },
 }
 
+/// Who certifies a rolled CA.
+enum Parent {
+    /// A CA of this instance: it certifies the new key and revokes the
+    /// old one in the same transactions.
+    Local(Box<CaRecord>),
+    /// A remote parent (RFC 6492): the new key's certificate comes from an
+    /// issue exchange before the start commits; the old key stays, with
+    /// an empty manifest and CRL, until a revoke exchange after the
+    /// activation was published.
+    Remote,
+}
+
 /// What an activation read from a snapshot.
 struct ActivationPlan {
     ca: CaRecord,
@@ -85,7 +98,7 @@ fn refused(ca: &str, why: impl Into<String>) -> AppError {
 
 impl Ctx {
     /// The CA `handle` if its key can be rolled here, with its parent.
-    fn rollable(&self, tx: &Tx<'_>, handle: &str) -> Result<(CaRecord, CaRecord)> {
+    fn rollable(&self, tx: &Tx<'_>, handle: &str) -> Result<(CaRecord, Parent)> {
         if handle == TA_HANDLE {
             return Err(refused(
                 handle,
@@ -93,13 +106,14 @@ impl Ctx {
             ));
         }
         let ca = load_ca(tx, handle)?;
-        let Some(parent) = ca.parent.clone() else {
-            return Err(refused(
-                handle,
-                "its certificate comes from a remote parent; rolling such a key is not supported yet",
-            ));
+        let parent = match &ca.parent {
+            Some(parent) => Parent::Local(Box::new(load_ca(tx, parent)?)),
+            None => {
+                super::parent::parent_peer(tx, handle)?;
+                Parent::Remote
+            }
         };
-        Ok((ca, load_ca(tx, &parent)?))
+        Ok((ca, parent))
     }
 
     /// Publishes `obj` in the point of `owner` (a CA's active key) and
@@ -200,7 +214,7 @@ impl Anchorage {
         self.ctx.keyroll_policy = policy;
     }
 
-    /// Starts a key rollover of hosted CA `handle` (RFC 6489 §2): a new
+    /// Starts a key rollover of CA `handle` (RFC 6489 §2): a new
     /// key, certified by the parent, publishing an empty manifest and CRL
     /// until it is activated after `staging` (default: the configured
     /// staging period). Refused while a rollover of the CA is in progress.
@@ -214,13 +228,13 @@ impl Anchorage {
         if staging < TimeDelta::zero() {
             return Err(refused(handle, "the staging period cannot be negative"));
         }
-        let check = |ctx: &Ctx, tx: &Tx<'_>| -> Result<(CaRecord, CaRecord)> {
+        let check = |ctx: &Ctx, tx: &Tx<'_>| -> Result<(CaRecord, Parent)> {
             let pair = ctx.rollable(tx, handle)?;
             if let Some(k) = tx.ca_keys(handle)?.first() {
                 return Err(refused(
                     handle,
                     format!(
-                        "a rollover is in progress: key {} is {}; activate it first",
+                        "a rollover is in progress: key {} is {}; it must end first",
                         k.key,
                         k.state.as_str()
                     ),
@@ -230,7 +244,7 @@ impl Anchorage {
         };
         // The key is made after a snapshot check, so a refused start
         // leaves none behind; the transaction checks again.
-        check(&self.ctx, &self.store.read_transaction()?)?;
+        let (_, parent) = check(&self.ctx, &self.store.read_transaction()?)?;
         let key = self.ctx.keys.generate()?;
         let keys = self.ctx.keys.clone();
         let unused_key = |e: AppError| {
@@ -238,12 +252,15 @@ impl Anchorage {
             e
         };
         let now = self.ctx.clock.now();
+        // Under a remote parent the certificate comes first, from an
+        // exchange that holds no lock.
+        let remote = match parent {
+            Parent::Local(_) => None,
+            Parent::Remote => Some(self.remote_issue(handle, &key, now).map_err(unused_key)?),
+        };
         let tx = self.store.transaction().map_err(|e| unused_key(e.into()))?;
         let journal = (|| -> Result<Journal<'_>> {
             let (ca, parent) = check(&self.ctx, &tx)?;
-            let cert = self
-                .ctx
-                .child_key_cert(&self.ctx.issuer(&parent)?, &ca, &key, now)?;
             let mut new = CaKey {
                 ca: handle.into(),
                 key,
@@ -251,12 +268,36 @@ impl Anchorage {
                 cert: Default::default(),
                 cert_serial: ca.cert_serial,
                 cert_not_after: now,
+                cert_uri: None,
                 started: now,
                 due: now + staging,
             };
-            set_cert(&mut new, &cert);
-            tx.insert_ca_key(&new)?;
-            self.ctx.put_in_point(&tx, &parent, Some(cert), None, now)?;
+            match (parent, &remote) {
+                (Parent::Local(parent), _) => {
+                    let cert =
+                        self.ctx
+                            .child_key_cert(&self.ctx.issuer(&parent)?, &ca, &key, now)?;
+                    set_cert(&mut new, &cert);
+                    tx.insert_ca_key(&new)?;
+                    self.ctx.put_in_point(&tx, &parent, Some(cert), None, now)?;
+                }
+                (Parent::Remote, Some(reply)) => {
+                    self.ctx
+                        .accept_replies(&tx, &reply.peer, &reply.seen, now)?;
+                    let (uri, cert) = &reply.value;
+                    new.cert = cert.to_captured().into_bytes();
+                    new.cert_serial = cert.serial_number();
+                    new.cert_not_after = cert.validity().not_after();
+                    new.cert_uri = Some(uri.to_string());
+                    tx.insert_ca_key(&new)?;
+                }
+                (Parent::Remote, None) => {
+                    return Err(refused(
+                        handle,
+                        "its parent changed during the start; try again",
+                    ));
+                }
+            }
             // The new key's point: an empty manifest and CRL.
             let dir = new.dir();
             if self.ctx.deferred {
@@ -327,6 +368,9 @@ impl Anchorage {
             let events = journal.into_events();
             if !self.ctx.deferred {
                 self.write_tree_after_commit()?;
+                // Under a remote parent: revoke the old key now that the
+                // new key's products are published (and pushed).
+                self.retire_old_keys(actor)?;
             }
             tracing::info!(
                 ca = %handle,
@@ -475,10 +519,12 @@ impl Anchorage {
         let mut next_due = None;
         for k in tx.ca_keys(handle)? {
             keys.push(info(&k.as_record(&ca), k.state.as_str(), k.started)?);
-            if k.state == KeyState::New {
-                next_step = Some("activate".to_string());
-                next_due = Some(rfc3339(k.due));
-            }
+            let step = match k.state {
+                KeyState::New => "activate",
+                KeyState::Old => "revoke the old key at the parent",
+            };
+            next_step = Some(step.to_string());
+            next_due = Some(rfc3339(k.due));
         }
         Ok(KeyrollStatus {
             ca: handle.into(),
@@ -492,9 +538,8 @@ impl Anchorage {
     /// calls for: the CAs whose active key is older, oldest first, as
     /// many as keep at most `max_in_progress` rollovers going at once (so
     /// a thousand CAs created the same day roll over several days, not
-    /// all together). Rollovers started by hand count too. A CA that
-    /// cannot be rolled here (the trust anchor, a CA under a remote
-    /// parent) is skipped. Returns the events.
+    /// all together). Rollovers started by hand count too. The trust
+    /// anchor is skipped. Returns the events.
     pub fn start_due_keyrolls(
         &mut self,
         actor: &Actor,
@@ -508,7 +553,7 @@ impl Anchorage {
                 tx.all_ca_keys()?.into_iter().map(|k| k.ca).collect();
             let mut due = Vec::new();
             for ca in tx.cas()? {
-                if ca.handle == TA_HANDLE || ca.parent.is_none() || rolling.contains(&ca.handle) {
+                if ca.handle == TA_HANDLE || rolling.contains(&ca.handle) {
                     continue;
                 }
                 let since = tx.key_activated(&ca.handle)?.unwrap_or(now);
@@ -539,8 +584,74 @@ impl Anchorage {
     /// on. Returns the events.
     pub fn run_due_keyrolls(&mut self, actor: &Actor) -> Result<Vec<Event>> {
         let mut events = self.activate_due_keyrolls(actor)?;
+        events.extend(self.retire_old_keys(actor)?);
         if let Some(policy) = self.ctx.keyroll_policy {
             events.extend(self.start_due_keyrolls(actor, policy.every, policy.max_in_progress)?);
+        }
+        Ok(events)
+    }
+
+    /// Revokes, at their remote parents, the old keys whose activation
+    /// has been published everywhere: with a remote repository, only
+    /// after a push that succeeded since (RFC 6489 §2: relying parties
+    /// must find the new key's products before the old certificate goes).
+    /// A revocation that cannot be made yet or fails is due again a
+    /// minute later; the others go on. Returns the events.
+    fn retire_old_keys(&mut self, actor: &Actor) -> Result<Vec<Event>> {
+        let now = self.ctx.clock.now();
+        let (old, pushed, owed) = {
+            let tx = self.store.read_transaction()?;
+            let old: Vec<CaKey> = tx
+                .all_ca_keys()?
+                .into_iter()
+                .filter(|k| k.state == KeyState::Old && k.due <= now)
+                .collect();
+            let repository = tx.peer(
+                anchorage_store::PeerKind::Repository,
+                super::parent::REPOSITORY,
+            )?;
+            let pushed = match repository {
+                Some(repo) => repo.last_sync.filter(|_| repo.last_error.is_none()),
+                None => Some(i64::MAX),
+            };
+            (old, pushed, !tx.pending_points()?.is_empty())
+        };
+        let mut events = Vec::new();
+        for key in old {
+            let published = !owed && pushed.is_some_and(|t| t >= key.started.timestamp());
+            let result = if published {
+                self.remote_revoke(&key.ca, &key.key, now)
+                    .and_then(|reply| {
+                        let tx = self.store.transaction()?;
+                        self.ctx
+                            .accept_replies(&tx, &reply.peer, &reply.seen, now)?;
+                        tx.delete_ca_key(&key.ca, &key.key)?;
+                        let mut journal = Journal::new(actor, now);
+                        journal.record(
+                            &tx,
+                            Event::KeyRevoked {
+                                ca: key.ca.clone(),
+                                key: key.key.to_string(),
+                            },
+                        )?;
+                        tx.commit()?;
+                        Ok(journal.into_events())
+                    })
+            } else {
+                Err(refused(&key.ca, "the activation is not published yet"))
+            };
+            match result {
+                Ok(e) => events.extend(e),
+                Err(e) => {
+                    tracing::info!(ca = %key.ca, key = %key.key, reason = %e, "old key not revoked yet; again in a minute");
+                    let tx = self.store.transaction()?;
+                    tx.set_ca_key_due(&key.ca, &key.key, now + TimeDelta::minutes(1))?;
+                    tx.commit()?;
+                }
+            }
+        }
+        if !events.is_empty() && !self.ctx.deferred {
+            self.write_tree_after_commit()?;
         }
         Ok(events)
     }
@@ -594,10 +705,33 @@ impl Ctx {
         {
             return Ok(None);
         }
-        let (_, parent) = self.rollable(tx, handle)?;
-        // RFC 6489 §2: the parent revokes the old key's certificate; what
-        // the old key issued goes with it.
-        self.put_in_point(tx, &parent, None, Some(&ca::cert_file_name(&ca.key)), now)?;
+        match self.rollable(tx, handle)?.1 {
+            // RFC 6489 §2: the parent revokes the old key's certificate;
+            // what the old key issued goes with it.
+            Parent::Local(parent) => {
+                self.put_in_point(tx, &parent, None, Some(&ca::cert_file_name(&ca.key)), now)?;
+            }
+            // The remote parent revokes it once this is published: until
+            // then the old key publishes an empty manifest and a CRL that
+            // revokes everything it issued.
+            Parent::Remote => {
+                tx.demote_active(handle, now, now)?;
+                let dir = key_dir(handle, &ca.key);
+                let mut point = tx.point(&dir)?;
+                let issuer = self.issuer(&ca)?;
+                let (mft, crl) = (issuer.manifest_name(), issuer.crl_name());
+                let names: Vec<String> = point
+                    .objects
+                    .keys()
+                    .filter(|n| **n != mft && **n != crl)
+                    .cloned()
+                    .collect();
+                for name in names {
+                    point.withdraw(&name, now);
+                }
+                self.finish_point(tx, &dir, &mut point, &issuer, now)?;
+            }
+        }
         tx.promote_key(handle, &plan.new.key, now)?;
         let active = load_ca(tx, handle)?;
         let mut point = tx.point(handle)?;

@@ -33,7 +33,7 @@ use crate::transport::PeerTransport;
 use anchorage_store::{Peer, PeerKind};
 
 /// The peer handle of the one remote repository.
-const REPOSITORY: &str = "repository";
+pub(super) const REPOSITORY: &str = "repository";
 
 /// A remote parent as listed by `anchorage parent list`.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -82,8 +82,29 @@ pub struct SyncReport {
     pub events: Vec<Event>,
 }
 
+/// A remote peer's verified reply: the peer, the signed messages seen
+/// (to be accepted in the transaction that uses them) and the value.
+pub(super) struct RemoteReply<T> {
+    /// The peer.
+    pub(super) peer: Peer,
+    /// Its signed replies, for [`Ctx::accept_replies`].
+    pub(super) seen: Vec<bpki::Signed>,
+    /// What the exchange gave.
+    pub(super) value: T,
+}
+
+/// Our handle in messages to a remote parent.
+fn sender_of(peer: &Peer) -> SenderHandle {
+    SenderHandle::new(peer.our_handle.clone().unwrap_or_default().into())
+}
+
+/// The parent's handle in messages to it.
+fn recipient_of(peer: &Peer) -> RecipientHandle {
+    RecipientHandle::new(peer.their_handle.clone().unwrap_or_default().into())
+}
+
 /// The remote parent of local CA `handle`.
-fn parent_peer(tx: &Tx<'_>, handle: &str) -> Result<Peer> {
+pub(super) fn parent_peer(tx: &Tx<'_>, handle: &str) -> Result<Peer> {
     tx.peer(PeerKind::Parent, handle)?
         .ok_or_else(|| AppError::UnknownPeer {
             kind: "parent of CA",
@@ -195,7 +216,7 @@ impl Ctx {
     }
 
     /// Checks the replies of a peer for replays and records the newest.
-    fn accept_replies(
+    pub(super) fn accept_replies(
         &self,
         tx: &Tx<'_>,
         peer: &Peer,
@@ -673,9 +694,8 @@ impl Anchorage {
         };
         let agent = self.ctx.transport.clone();
         let service = peer.service_uri.clone().unwrap_or_default();
-        let sender = || SenderHandle::new(peer.our_handle.clone().unwrap_or_default().into());
-        let recipient =
-            || RecipientHandle::new(peer.their_handle.clone().unwrap_or_default().into());
+        let sender = || sender_of(&peer);
+        let recipient = || recipient_of(&peer);
         let mut seen = Vec::new();
 
         // RFC 6492 §3.3: what may this CA hold, and what does it hold?
@@ -854,6 +874,150 @@ impl Anchorage {
             self.write_tree_after_commit()?;
         }
         Ok(report)
+    }
+
+    /// RFC 6492 list, then issue, for `key` of local CA `handle` (a key
+    /// rollover's new key): the certificate and where the parent
+    /// publishes it. No lock is held; the caller commits the replies
+    /// ([`Ctx::accept_replies`]) with what it does with the certificate.
+    pub(super) fn remote_issue(
+        &mut self,
+        handle: &str,
+        key: &KeyIdentifier,
+        now: Time,
+    ) -> Result<RemoteReply<(rpki::uri::Rsync, Cert)>> {
+        let (peer, id_key) = self.remote_parent(handle, now)?;
+        let service = peer.service_uri.clone().unwrap_or_default();
+        let mut seen = Vec::new();
+        let class = self.remote_class(&peer, &id_key, now, &mut seen)?;
+        let sia = self.ctx.layout.sia(handle, key)?;
+        let csr = Csr::construct_rpki_ca(
+            &*self.ctx.keys,
+            key,
+            &sia.ca_repository,
+            &sia.manifest,
+            sia.notify.as_ref(),
+        )
+        .map_err(signing("certificate request"))?;
+        let csr = RpkiCaCsr::decode(csr.into_bytes()).map_err(signing("certificate request"))?;
+        let request = IssuanceRequest::new(class, RequestResourceLimit::new(), csr);
+        let agent = self.ctx.transport.clone();
+        let (uri, cert) = match self.ctx.provision(
+            &*agent,
+            &peer,
+            ProvMessage::issue(sender_of(&peer), recipient_of(&peer), request),
+            &id_key,
+            now,
+            &mut seen,
+        )? {
+            Payload::IssueResponse(r) => {
+                let (uri, _, cert) = r.into_issued().unpack();
+                (uri, cert)
+            }
+            Payload::ErrorResponse(e) => {
+                return Err(remote(&service, format!("issue refused: {e}")));
+            }
+            other => {
+                return Err(remote(
+                    &service,
+                    format!("expected an issue response, got {}", other.payload_type()),
+                ));
+            }
+        };
+        if cert.subject_public_key_info().key_identifier() != *key {
+            return Err(remote(&service, "the certificate is not for the new key"));
+        }
+        Ok(RemoteReply {
+            peer,
+            seen,
+            value: (uri, cert),
+        })
+    }
+
+    /// RFC 6492 list, then revoke, for `key` of local CA `handle` (a key
+    /// rollover's old key). A parent that no longer knows the key
+    /// (RFC 6492 error 1302) has nothing left to revoke: that is success.
+    pub(super) fn remote_revoke(
+        &mut self,
+        handle: &str,
+        key: &KeyIdentifier,
+        now: Time,
+    ) -> Result<RemoteReply<()>> {
+        let (peer, id_key) = self.remote_parent(handle, now)?;
+        let service = peer.service_uri.clone().unwrap_or_default();
+        let mut seen = Vec::new();
+        let class = self.remote_class(&peer, &id_key, now, &mut seen)?;
+        let agent = self.ctx.transport.clone();
+        match self.ctx.provision(
+            &*agent,
+            &peer,
+            ProvMessage::revoke(
+                sender_of(&peer),
+                recipient_of(&peer),
+                rpki::ca::provisioning::RevocationRequest::new(class, *key),
+            ),
+            &id_key,
+            now,
+            &mut seen,
+        )? {
+            Payload::RevokeResponse(_) => {}
+            Payload::ErrorResponse(e) if e.status() == 1302 => {}
+            Payload::ErrorResponse(e) => {
+                return Err(remote(&service, format!("revoke refused: {e}")));
+            }
+            other => {
+                return Err(remote(
+                    &service,
+                    format!("expected a revoke response, got {}", other.payload_type()),
+                ));
+            }
+        }
+        Ok(RemoteReply {
+            peer,
+            seen,
+            value: (),
+        })
+    }
+
+    /// The remote parent of `handle` and this instance's identity key.
+    fn remote_parent(&mut self, handle: &str, now: Time) -> Result<(Peer, KeyIdentifier)> {
+        let tx = self.store.transaction()?;
+        let peer = parent_peer(&tx, handle)?;
+        let (id_key, _) = self.ctx.identity(&tx, now)?;
+        tx.commit()?;
+        Ok((peer, id_key))
+    }
+
+    /// The name of the resource class the remote parent certifies us in
+    /// (RFC 6492 list; the first class, as [`Self::sync_parent`] uses).
+    fn remote_class(
+        &self,
+        peer: &Peer,
+        id_key: &KeyIdentifier,
+        now: Time,
+        seen: &mut Vec<bpki::Signed>,
+    ) -> Result<rpki::ca::provisioning::ResourceClassName> {
+        let service = peer.service_uri.clone().unwrap_or_default();
+        let agent = self.ctx.transport.clone();
+        match self.ctx.provision(
+            &*agent,
+            peer,
+            ProvMessage::list(sender_of(peer), recipient_of(peer)),
+            id_key,
+            now,
+            seen,
+        )? {
+            Payload::ListResponse(l) => l
+                .classes()
+                .first()
+                .map(|c| c.class_name().clone())
+                .ok_or_else(|| remote(&service, "the parent lists no resource class for us")),
+            Payload::ErrorResponse(e) => Err(remote(&service, format!("list refused: {e}"))),
+            other => Err(remote(
+                &service,
+                format!("expected a list response, got {}", other.payload_type()),
+            )),
+        }
     }
 
     /// The parent lists nothing for this CA any more: its ROAs, child
