@@ -185,7 +185,7 @@ pub struct UpdateCa {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Keyroll {
-    /// `start` or `activate`.
+    /// `start`, `activate` or `cancel`.
     pub action: KeyrollAction,
     /// For `start`: the staging period in hours.
     pub staging_hours: Option<u32>,
@@ -199,6 +199,8 @@ pub enum KeyrollAction {
     Start,
     /// Activate the new key after its staging period.
     Activate,
+    /// Cancel a rollover in its staging period.
+    Cancel,
 }
 
 /// `POST /tokens`.

@@ -58,7 +58,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     (
         "post",
         "/api/v1/cas/{handle}/keyroll",
-        "Start a key rollover (RFC 6489), or activate the new key after its staging period",
+        "Start a key rollover (RFC 6489), activate the new key after its staging period, or cancel it before",
         "admin, ca-operator",
     ),
     (
@@ -211,7 +211,7 @@ fn schemas() -> Value {
         "Keyroll": {
             "type": "object", "additionalProperties": false, "required": ["action"],
             "properties": {
-                "action": {"type": "string", "enum": ["start", "activate"]},
+                "action": {"type": "string", "enum": ["start", "activate", "cancel"]},
                 "staging_hours": {"type": "integer", "minimum": 0,
                     "description": "start only: the staging period (default: the configured one, 24 h)"}
             }

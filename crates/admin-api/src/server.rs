@@ -794,11 +794,18 @@ async fn keyroll(
     p.require(&[Role::Admin, Role::CaOperator])?;
     let bytes = body(req).await?;
     let req: Keyroll = parse_body(&bytes)?;
-    if req.action == KeyrollAction::Activate && req.staging_hours.is_some() {
+    if req.action != KeyrollAction::Start && req.staging_hours.is_some() {
         return Err(
             Problem::invalid("staging_hours only goes with the action start")
                 .field("staging_hours"),
         );
+    }
+    // RFC 6489 §2 asks for at least 24 hours; a shorter staging period
+    // (testing, an urgent rollover) is an administrator's decision.
+    if req.staging_hours.is_some_and(|h| h < 24) && p.token.role != Role::Admin {
+        return Err(Problem::forbidden(
+            "a staging period under 24 hours (RFC 6489 §2) needs an admin token",
+        ));
     }
     let who = p.clone();
     let status = change(&state, &p, move |a, actor| {
@@ -811,6 +818,7 @@ async fn keyroll(
                     .map(|h| chrono::TimeDelta::hours(h.into())),
             )?,
             KeyrollAction::Activate => a.keyroll_activate(actor, &handle)?,
+            KeyrollAction::Cancel => a.keyroll_cancel(actor, &handle)?,
         };
         Ok(status)
     })

@@ -247,17 +247,42 @@ impl Config {
                 .unwrap_or(crate::serve::PARENT_SYNC_EVERY),
             listen: self.listen_limits(),
             rsyncd_user: self.rsyncd_user.clone().unwrap_or_else(|| "nobody".into()),
-            keyroll_staging: self
-                .keyroll_staging_hours
-                .map(|h| chrono::TimeDelta::hours(h.into()))
-                .unwrap_or(crate::ops::DEFAULT_STAGING),
-            keyroll_policy: self
-                .keyroll_every_days
-                .map(|days| crate::ops::KeyrollPolicy {
-                    every: chrono::TimeDelta::days(days.max(1).into()),
-                    max_in_progress: self.keyroll_max_in_progress.unwrap_or(10).max(1),
-                }),
+            keyroll_staging: self.keyroll_staging()?,
+            keyroll_policy: self.keyroll_policy()?,
         })
+    }
+
+    /// `keyroll_staging_hours`, checked: at most a year.
+    fn keyroll_staging(&self) -> anyhow::Result<chrono::TimeDelta> {
+        let Some(hours) = self.keyroll_staging_hours else {
+            return Ok(crate::ops::DEFAULT_STAGING);
+        };
+        let staging = chrono::TimeDelta::hours(hours.into());
+        if staging > crate::ops::MAX_STAGING {
+            bail!("keyroll_staging_hours = {hours}: at most 8760 (a year)");
+        }
+        Ok(staging)
+    }
+
+    /// `keyroll_every_days` and `keyroll_max_in_progress`, checked.
+    fn keyroll_policy(&self) -> anyhow::Result<Option<crate::ops::KeyrollPolicy>> {
+        let Some(days) = self.keyroll_every_days else {
+            if self.keyroll_max_in_progress.is_some() {
+                bail!("keyroll_max_in_progress needs keyroll_every_days");
+            }
+            return Ok(None);
+        };
+        if !(1..=3650).contains(&days) {
+            bail!("keyroll_every_days = {days}: from 1 to 3650");
+        }
+        let max_in_progress = self.keyroll_max_in_progress.unwrap_or(10);
+        if max_in_progress == 0 {
+            bail!("keyroll_max_in_progress must be at least 1");
+        }
+        Ok(Some(crate::ops::KeyrollPolicy {
+            every: chrono::TimeDelta::days(days.into()),
+            max_in_progress,
+        }))
     }
 
     /// The listeners' caps and timeouts: the file's, else the defaults.

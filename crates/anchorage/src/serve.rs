@@ -614,15 +614,19 @@ async fn publish_once(anchorage: &Arc<EnginePool>, metrics: &Arc<Metrics>) -> an
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut a = a.get()?;
         let started = Instant::now();
-        // Key rollovers whose staging period has passed go first: their
-        // reissued products are then in this publication.
-        let result = a
-            .run_due_keyrolls(&Actor::scheduler())
-            .and_then(|_| a.publish(&Actor::scheduler()));
+        let result = a.publish(&Actor::scheduler());
         m.publications.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = result {
             m.publication_failures.fetch_add(1, Ordering::Relaxed);
             return Err(e.into());
+        }
+        // Then the key rollover stages that are due (their changes are
+        // published by the group publisher within its window). Publishing
+        // first means an old key is revoked only after a tree that the
+        // notification file already announces; a failure here never
+        // holds up the publication that keeps objects fresh.
+        if let Err(e) = a.run_due_keyrolls(&Actor::scheduler()) {
+            tracing::error!(error = %e, "key rollover stages failed; retried on the next run");
         }
         let now = a.clock().now();
         m.last_publication.store(now.timestamp(), Ordering::Relaxed);

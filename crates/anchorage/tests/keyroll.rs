@@ -367,18 +367,30 @@ fn serve_activates_a_due_rollover_and_the_api_drives_one() {
             json!({"action": "start"}),
             409,
         ),
+        (
+            &op,
+            "/api/v1/cas/lir/keyroll",
+            json!({"action": "start", "staging_hours": 0}),
+            403,
+        ),
+        (
+            &admin,
+            "/api/v1/cas/lir/keyroll",
+            json!({"action": "start", "staging_hours": 9000}),
+            409,
+        ),
     ] {
         let r = c.json("POST", path, tok, body.clone());
         assert_eq!(r.status, want, "{path} {body}: {}", r.body);
     }
     assert_eq!(state(&cli.dir), before);
 
-    // A rollover with a staging period of 0 hours: due at once, so
-    // serve's scheduler activates it by itself.
+    // A rollover with a staging period of 0 hours (an admin's decision):
+    // due at once, so serve's scheduler activates it by itself.
     let r = c.json(
         "POST",
         "/api/v1/cas/lir/keyroll",
-        &op,
+        &admin,
         json!({"action": "start", "staging_hours": 0}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
@@ -789,4 +801,93 @@ fn a_ca_under_a_remote_parent_rolls_its_key_over_rfc6492() {
         actions,
         ["keyroll start", "keyroll activate", "keyroll revoke"]
     );
+}
+
+#[test]
+fn files_an_activation_replaces_get_later_mtimes_even_within_the_same_second() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = Utc::now() - TimeDelta::hours(1);
+    let cli = init_at(&tmp.path().join("data"), t);
+    ok_at(
+        &cli,
+        t,
+        &["ca", "create", "x", "--resources", "AS64500, 192.0.2.0/24"],
+    );
+    ok_at(
+        &cli,
+        t,
+        &[
+            "roa",
+            "add",
+            "x",
+            "--asn",
+            "64500",
+            "--prefix",
+            "192.0.2.0/24",
+        ],
+    );
+    let roa = cli.tree().join("x/AS64500.roa");
+    let mtime = |p: &std::path::Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    let (before, bytes) = (mtime(&roa), std::fs::read(&roa).unwrap());
+    ok_at(
+        &cli,
+        t,
+        &["ca", "keyroll", "x", "--start", "--staging-hours", "0"],
+    );
+    ok_at(&cli, t, &["ca", "keyroll", "x", "--activate"]);
+    assert_ne!(
+        std::fs::read(&roa).unwrap(),
+        bytes,
+        "reissued under the new key"
+    );
+    assert!(
+        mtime(&roa) > before,
+        "a changed file must get a later mtime, or rsync clients skip it"
+    );
+}
+
+#[test]
+fn a_rollover_cancelled_in_its_staging_period_leaves_no_trace_but_a_revocation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t0 = Utc::now() - TimeDelta::hours(26);
+    let cli = init_at(&tmp.path().join("data"), t0);
+    hierarchy(&cli, t0);
+    ok_at(&cli, t0, &["ca", "keyroll", "nir", "--start"]);
+    let new = status(&cli, "nir")["keys"][1]["key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cert = Cert::decode(common::read(cli.tree().join(format!("online/{new}.cer")))).unwrap();
+    let work = tmp.path().join("work");
+    let rsyncd = cli.serve(&work.join("rsyncd"));
+    validate_everywhere(&cli, &rsyncd, &work, &expected());
+
+    ok_at(
+        &cli,
+        t0 + TimeDelta::hours(1),
+        &["ca", "keyroll", "nir", "--cancel"],
+    );
+    assert_eq!(states(&status(&cli, "nir")), ["active"]);
+    assert!(!cli.tree().join(format!("online/{new}.cer")).exists());
+    assert!(!cli.tree().join(format!("nir/{new}.mft")).exists());
+    assert!(
+        !cli.dir.join(format!("keys/{new}.p8")).exists(),
+        "key destroyed"
+    );
+    let online = cli.key_id("online");
+    let crl = Crl::decode(common::read(
+        cli.tree().join(format!("online/{online}.crl")),
+    ))
+    .unwrap();
+    assert!(
+        crl.contains(cert.serial_number()),
+        "its certificate revoked"
+    );
+    validate_everywhere(&cli, &rsyncd, &work, &expected());
+    let err = fails_at(
+        &cli,
+        t0 + TimeDelta::hours(1),
+        &["ca", "keyroll", "nir", "--cancel"],
+    );
+    assert!(err.contains("no rollover in its staging period"), "{err}");
 }

@@ -309,6 +309,14 @@ pub enum Event {
         /// Products reissued under the new key.
         reissued: usize,
     },
+    /// A key rollover was cancelled in its staging period: the new key
+    /// revoked and destroyed.
+    KeyrollCancelled {
+        /// The CA.
+        ca: String,
+        /// The new key.
+        key: String,
+    },
     /// A remote parent revoked a CA's old key after its activation
     /// (RFC 6492 revoke); its manifest and CRL are withdrawn.
     KeyRevoked {
@@ -350,6 +358,7 @@ impl Event {
             Event::KeyrollStarted { .. } => Action::KeyrollStart,
             Event::KeyActivated { .. } => Action::KeyrollActivate,
             Event::KeyRevoked { .. } => Action::KeyrollRevoke,
+            Event::KeyrollCancelled { .. } => Action::KeyrollCancel,
         }
     }
 
@@ -368,7 +377,8 @@ impl Event {
             | Event::ParentRemoved { ca, .. }
             | Event::KeyrollStarted { ca, .. }
             | Event::KeyActivated { ca, .. }
-            | Event::KeyRevoked { ca, .. } => Some(ca),
+            | Event::KeyRevoked { ca, .. }
+            | Event::KeyrollCancelled { ca, .. } => Some(ca),
             Event::TokenRevoked { ca, .. } => ca.as_deref(),
             Event::ChildAdded { parent, .. }
             | Event::ChildUpdated { parent, .. }
@@ -486,6 +496,9 @@ impl Event {
             Event::KeyRevoked { key, .. } => {
                 format!("old key {key} revoked by the remote parent, its files withdrawn")
             }
+            Event::KeyrollCancelled { key, .. } => {
+                format!("new key {key} revoked and destroyed in its staging period")
+            }
         }
     }
 
@@ -504,9 +517,9 @@ impl Event {
             }
             Event::RoaRemoved { payload, .. } => Some(payload.to_string()),
             Event::TokenRevoked { id, .. } => Some(id.clone()),
-            Event::KeyActivated { old, .. } | Event::KeyRevoked { key: old, .. } => {
-                Some(old.clone())
-            }
+            Event::KeyActivated { old, .. }
+            | Event::KeyRevoked { key: old, .. }
+            | Event::KeyrollCancelled { key: old, .. } => Some(old.clone()),
             _ => None,
         }
     }
@@ -640,11 +653,13 @@ pub enum Action {
     KeyrollActivate,
     /// A CA's old key was revoked by its remote parent.
     KeyrollRevoke,
+    /// A key rollover was cancelled in its staging period.
+    KeyrollCancel,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::Init,
         Action::CaCreate,
         Action::CaUpdate,
@@ -670,6 +685,7 @@ impl Action {
         Action::KeyrollStart,
         Action::KeyrollActivate,
         Action::KeyrollRevoke,
+        Action::KeyrollCancel,
     ];
 
     /// The action's name as stored in the audit log.
@@ -700,6 +716,7 @@ impl Action {
             Action::KeyrollStart => "keyroll start",
             Action::KeyrollActivate => "keyroll activate",
             Action::KeyrollRevoke => "keyroll revoke",
+            Action::KeyrollCancel => "keyroll cancel",
         }
     }
 
@@ -751,7 +768,8 @@ mod tests {
                 "repository remove",
                 "keyroll start",
                 "keyroll activate",
-                "keyroll revoke"
+                "keyroll revoke",
+                "keyroll cancel"
             ]
         );
         for a in Action::ALL {

@@ -50,7 +50,7 @@ mod pool;
 mod pubserver;
 pub use batch::{BatchOptions, BatchOutcome};
 pub use delegation::{ChildCertInfo, ChildInfo, Refusal};
-pub use keyroll::{DEFAULT_STAGING, KeyrollPolicy};
+pub use keyroll::{DEFAULT_STAGING, KeyrollPolicy, MAX_STAGING};
 pub use parent::{ParentInfo, RepositoryInfo, SyncReport};
 pub use pool::{Connection, EnginePool, PoolSettings};
 pub use pubserver::PublisherInfo;
@@ -1347,6 +1347,9 @@ impl Anchorage {
             ));
         }
         drop(held);
+        // The state this tree shows, as an audit generation (see
+        // `retire_old_keys`): committed with the RRDP serial below.
+        let generation = tx.audit_generation()?;
         let mut files = tx.files()?;
         // Publishers' objects (RFC 8181), each under its publisher's base.
         let base = self.ctx.layout.rsync_base.clone();
@@ -1438,6 +1441,7 @@ impl Anchorage {
             tx.set_meta("rrdp_session", &update.session.to_string())?;
             tx.set_meta("rrdp_serial", &update.serial.to_string())?;
             tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;
+            tx.set_meta("tree_generation", &generation.to_string())?;
             tx.commit()?;
         }
         let committed = t0.elapsed();

@@ -216,6 +216,47 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Notes, on CA `handle`'s old key, the audit generation of the
+    /// activation that replaced it: the key is revoked only once a tree
+    /// (and a push) of that generation or later is out.
+    pub fn set_activated_generation(
+        &self,
+        handle: &str,
+        key: &KeyIdentifier,
+        generation: i64,
+    ) -> Result<()> {
+        self.exec(
+            "UPDATE ca_keys SET activated_generation = ?3 WHERE ca = ?1 AND key_id = ?2",
+            params![handle, key.to_string(), generation],
+        )?;
+        Ok(())
+    }
+
+    /// The audit generation of the activation that made `key` old, if set.
+    pub fn activated_generation(&self, handle: &str, key: &KeyIdentifier) -> Result<Option<i64>> {
+        Ok(self
+            .row(
+                "SELECT activated_generation FROM ca_keys WHERE ca = ?1 AND key_id = ?2",
+                params![handle, key.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// The latest mtime of any file in CA `handle`'s directory, whatever
+    /// key's point it belongs to: files an activation moves between
+    /// points get later mtimes than this, so rsync never takes a changed
+    /// file for an unchanged one.
+    pub fn dir_mtime(&self, handle: &str) -> Result<Option<i64>> {
+        Ok(self.row(
+            "SELECT max(mtime) FROM objects
+             WHERE dir = ?1 OR substr(dir, 1, length(?1) + 1) = ?1 || '@'",
+            [handle],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Sets when a key's next stage is due (an old key whose revocation
     /// has to wait).
     pub fn set_ca_key_due(&self, handle: &str, key: &KeyIdentifier, due: Time) -> Result<()> {

@@ -170,6 +170,7 @@ CREATE TABLE ca_keys (
     cert_serial TEXT NOT NULL,
     cert_not_after INTEGER NOT NULL,
     cert_uri TEXT,
+    activated_generation INTEGER,
     started INTEGER NOT NULL,
     due INTEGER NOT NULL,
     next_manifest_number INTEGER NOT NULL,

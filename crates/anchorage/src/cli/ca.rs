@@ -47,7 +47,7 @@ pub enum CaCommand {
     /// its staging period), activate (every product reissued under the
     /// new key, the old one revoked), or show the keys and the next step.
     /// `serve` activates by itself once the staging period has passed.
-    #[command(group(clap::ArgGroup::new("step").required(true).args(["start", "activate", "status"])))]
+    #[command(group(clap::ArgGroup::new("step").required(true).args(["start", "activate", "cancel", "status"])))]
     Keyroll {
         /// The CA's handle.
         handle: String,
@@ -57,6 +57,10 @@ pub enum CaCommand {
         /// Activate the new key (after its staging period).
         #[arg(long)]
         activate: bool,
+        /// Cancel the rollover in its staging period: the new key revoked
+        /// and destroyed.
+        #[arg(long)]
+        cancel: bool,
         /// Show every key, its state and the next step.
         #[arg(long)]
         status: bool,
@@ -95,6 +99,7 @@ pub fn run(env: &Env, remote: Option<&Remote>, cmd: CaCommand) -> anyhow::Result
             handle,
             start,
             activate,
+            cancel,
             staging_hours,
             format,
             ..
@@ -103,6 +108,8 @@ pub fn run(env: &Env, remote: Option<&Remote>, cmd: CaCommand) -> anyhow::Result
                 Step::Start(staging_hours)
             } else if activate {
                 Step::Activate
+            } else if cancel {
+                Step::Cancel
             } else {
                 Step::Status
             };
@@ -115,6 +122,7 @@ pub fn run(env: &Env, remote: Option<&Remote>, cmd: CaCommand) -> anyhow::Result
 enum Step {
     Start(Option<u32>),
     Activate,
+    Cancel,
     Status,
 }
 
@@ -129,6 +137,7 @@ fn keyroll(
     let status = match (remote, &step) {
         (Some(r), Step::Start(hours)) => r.keyroll(handle, "start", *hours)?,
         (Some(r), Step::Activate) => r.keyroll(handle, "activate", None)?,
+        (Some(r), Step::Cancel) => r.keyroll(handle, "cancel", None)?,
         (Some(r), Step::Status) => r.keyroll_status(handle)?,
         (None, _) => {
             let mut a = env.open()?;
@@ -139,6 +148,7 @@ fn keyroll(
                     a.keyroll_start(&actor, handle, staging)?.0
                 }
                 Step::Activate => a.keyroll_activate(&actor, handle)?.0,
+                Step::Cancel => a.keyroll_cancel(&actor, handle)?.0,
                 Step::Status => a.keyroll_status(handle)?,
             };
             if !matches!(step, Step::Status) {
@@ -154,6 +164,9 @@ fn keyroll(
         Step::Start(_) => println!("started a key rollover of CA '{handle}'"),
         Step::Activate => {
             println!("activated the new key of CA '{handle}'; the old key is revoked")
+        }
+        Step::Cancel => {
+            println!("cancelled the key rollover of CA '{handle}'; the new key is revoked")
         }
         Step::Status => {}
     }

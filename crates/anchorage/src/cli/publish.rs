@@ -17,16 +17,21 @@ pub struct PublishArgs {
 /// Runs `anchorage publish` and prints its report.
 pub fn run(env: &Env, args: PublishArgs) -> anyhow::Result<()> {
     let mut a = env.open()?;
-    // Key rollovers whose staging period has passed are activated first.
-    a.run_due_keyrolls(&Actor::operator())?;
+    // Key rollovers whose staging period has passed are activated first
+    // (each writes its tree); a failure there is reported, and the
+    // publication that keeps objects fresh still runs.
+    let keyrolls = a.run_due_keyrolls(&Actor::operator());
     let report = a.publish(&Actor::operator())?;
     anchorage::peers_cli::warn_if_not_pushed(&mut a);
     if args.format == Format::Json {
-        return json(&report);
+        json(&report)?;
+    } else {
+        println!(
+            "published: {} publication points refreshed, {} objects reissued, {} files ({} written)",
+            report.refreshed_points, report.reissued_objects, report.files, report.written
+        );
     }
-    println!(
-        "published: {} publication points refreshed, {} objects reissued, {} files ({} written)",
-        report.refreshed_points, report.reissued_objects, report.files, report.written
-    );
-    Ok(())
+    keyrolls
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("published, but the key rollover stages failed: {e}"))
 }

@@ -39,6 +39,9 @@ use crate::report::{KeyInfo, KeyrollStatus};
 /// key's certificate, manifest and CRL before anything moves to it.
 pub const DEFAULT_STAGING: TimeDelta = TimeDelta::hours(24);
 
+/// The longest staging period accepted: a year.
+pub const MAX_STAGING: TimeDelta = TimeDelta::days(365);
+
 /// Rolling every CA key on a schedule (`keyroll_every_days` of `serve`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyrollPolicy {
@@ -225,8 +228,14 @@ impl Anchorage {
         staging: Option<TimeDelta>,
     ) -> Result<(KeyrollStatus, Vec<Event>)> {
         let staging = staging.unwrap_or(self.ctx.keyroll_staging);
-        if staging < TimeDelta::zero() {
-            return Err(refused(handle, "the staging period cannot be negative"));
+        if staging < TimeDelta::zero() || staging > MAX_STAGING {
+            return Err(refused(
+                handle,
+                format!(
+                    "the staging period must be between 0 and {} hours",
+                    MAX_STAGING.num_hours()
+                ),
+            ));
         }
         let check = |ctx: &Ctx, tx: &Tx<'_>| -> Result<(CaRecord, Parent)> {
             let pair = ctx.rollable(tx, handle)?;
@@ -258,8 +267,8 @@ impl Anchorage {
             Parent::Local(_) => None,
             Parent::Remote => Some(self.remote_issue(handle, &key, now).map_err(unused_key)?),
         };
-        let tx = self.store.transaction().map_err(|e| unused_key(e.into()))?;
-        let journal = (|| -> Result<Journal<'_>> {
+        let committed = (|| -> Result<Journal<'_>> {
+            let tx = self.store.transaction()?;
             let (ca, parent) = check(&self.ctx, &tx)?;
             let mut new = CaKey {
                 ca: handle.into(),
@@ -316,11 +325,24 @@ impl Anchorage {
                     due: rfc3339(new.due),
                 },
             )?;
+            fault::point("keyroll-start-before-commit");
+            tx.commit()?;
             Ok(journal)
-        })()
-        .map_err(unused_key)?;
-        fault::point("keyroll-start-before-commit");
-        tx.commit()?;
+        })();
+        let journal = match committed {
+            Ok(journal) => journal,
+            Err(e) => {
+                // The remote parent certified a key that will never be
+                // used: have it revoked (best effort; the parent's next
+                // list shows it otherwise).
+                if remote.is_some()
+                    && let Err(revoke) = self.remote_revoke(handle, &key, now)
+                {
+                    tracing::warn!(ca = %handle, key = %key, error = %revoke, "the unused new key could not be revoked at the parent");
+                }
+                return Err(unused_key(e));
+            }
+        };
         fault::point("after-commit");
         tracing::info!(ca = %handle, key = %key, staging_hours = staging.num_hours(), "key rollover started");
         let events = journal.into_events();
@@ -498,6 +520,75 @@ impl Anchorage {
         })
     }
 
+    /// Cancels CA `handle`'s rollover during its staging period: the new
+    /// key's certificate is revoked by the parent (RFC 6492 revoke for a
+    /// remote one, before anything here changes), its manifest and CRL
+    /// withdrawn and the key destroyed. Nothing had moved to it, so no
+    /// product changes. An activated rollover cannot be cancelled.
+    pub fn keyroll_cancel(
+        &mut self,
+        actor: &Actor,
+        handle: &str,
+    ) -> Result<(KeyrollStatus, Vec<Event>)> {
+        let new_key = |tx: &Tx<'_>| -> Result<CaKey> {
+            tx.ca_keys(handle)?
+                .into_iter()
+                .find(|k| k.state == KeyState::New)
+                .ok_or_else(|| refused(handle, "no rollover in its staging period to cancel"))
+        };
+        let (key, parent) = {
+            let tx = self.store.read_transaction()?;
+            let (_, parent) = self.ctx.rollable(&tx, handle)?;
+            (new_key(&tx)?, parent)
+        };
+        let now = self.ctx.clock.now();
+        let remote = match parent {
+            Parent::Local(_) => None,
+            Parent::Remote => Some(self.remote_revoke(handle, &key.key, now)?),
+        };
+        let tx = self.store.transaction()?;
+        let (_, parent) = self.ctx.rollable(&tx, handle)?;
+        if new_key(&tx)?.key != key.key {
+            return Err(AppError::Busy(format!(
+                "the rollover of CA '{handle}' changed meanwhile"
+            )));
+        }
+        match (parent, &remote) {
+            (Parent::Local(parent), _) => {
+                let name = ca::cert_file_name(&key.key);
+                self.ctx
+                    .put_in_point(&tx, &parent, None, Some(&name), now)?;
+            }
+            (Parent::Remote, Some(reply)) => {
+                self.ctx
+                    .accept_replies(&tx, &reply.peer, &reply.seen, now)?;
+            }
+            (Parent::Remote, None) => {
+                return Err(AppError::Busy(format!(
+                    "the parent of CA '{handle}' changed meanwhile"
+                )));
+            }
+        }
+        tx.delete_ca_key(handle, &key.key)?;
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::KeyrollCancelled {
+                ca: handle.into(),
+                key: key.key.to_string(),
+            },
+        )?;
+        tx.commit()?;
+        let events = journal.into_events();
+        if let Err(e) = self.ctx.keys.destroy_key(&key.key) {
+            tracing::warn!(ca = %handle, key = %key.key, error = ?e, "the cancelled key's file could not be removed");
+        }
+        if !self.ctx.deferred {
+            self.write_tree_after_commit()?;
+        }
+        Ok((self.keyroll_status(handle)?, events))
+    }
+
     /// Every key of CA `handle`, its state, and the next step.
     pub fn keyroll_status(&mut self, handle: &str) -> Result<KeyrollStatus> {
         let tx = self.store.read_transaction()?;
@@ -599,26 +690,35 @@ impl Anchorage {
     /// minute later; the others go on. Returns the events.
     fn retire_old_keys(&mut self, actor: &Actor) -> Result<Vec<Event>> {
         let now = self.ctx.clock.now();
-        let (old, pushed, owed) = {
+        // How far publication got, as audit generations: the tree's, and
+        // (with a remote repository) the last push's, each of a snapshot
+        // that owed no manifest.
+        let generation = |tx: &Tx<'_>, name: &str| -> Result<i64> {
+            Ok(tx.meta(name)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+        };
+        let (old, published_up_to) = {
             let tx = self.store.read_transaction()?;
-            let old: Vec<CaKey> = tx
-                .all_ca_keys()?
-                .into_iter()
-                .filter(|k| k.state == KeyState::Old && k.due <= now)
-                .collect();
+            let mut old = Vec::new();
+            for k in tx.all_ca_keys()? {
+                if k.state == KeyState::Old && k.due <= now {
+                    let g = tx.activated_generation(&k.ca, &k.key)?.unwrap_or(i64::MAX);
+                    old.push((k, g));
+                }
+            }
+            let tree = generation(&tx, "tree_generation")?;
             let repository = tx.peer(
                 anchorage_store::PeerKind::Repository,
                 super::parent::REPOSITORY,
             )?;
             let pushed = match repository {
-                Some(repo) => repo.last_sync.filter(|_| repo.last_error.is_none()),
-                None => Some(i64::MAX),
+                Some(_) => generation(&tx, "pushed_generation")?,
+                None => i64::MAX,
             };
-            (old, pushed, !tx.pending_points()?.is_empty())
+            (old, tree.min(pushed))
         };
         let mut events = Vec::new();
-        for key in old {
-            let published = !owed && pushed.is_some_and(|t| t >= key.started.timestamp());
+        for (key, activated) in old {
+            let published = published_up_to >= activated;
             let result = if published {
                 self.remote_revoke(&key.ca, &key.key, now)
                     .and_then(|reply| {
@@ -672,7 +772,15 @@ impl Anchorage {
             match self.keyroll_activate(actor, &handle) {
                 Ok((_, e)) => events.extend(e),
                 Err(e) => {
-                    tracing::warn!(ca = %handle, error = %e, "due key activation failed; retried next run")
+                    // Again in a minute, not on every run of the scheduler.
+                    tracing::warn!(ca = %handle, error = %e, "due key activation failed; again in a minute");
+                    let tx = self.store.transaction()?;
+                    for k in tx.ca_keys(&handle)? {
+                        if k.state == KeyState::New {
+                            tx.set_ca_key_due(&handle, &k.key, now + TimeDelta::minutes(1))?;
+                        }
+                    }
+                    tx.commit()?;
                 }
             }
         }
@@ -705,6 +813,13 @@ impl Ctx {
         {
             return Ok(None);
         }
+        // Files moving between the keys' points get later mtimes than any
+        // the directory had (the store's rule for changed files).
+        let stamp = match tx.dir_mtime(handle)? {
+            Some(latest) if latest >= now.timestamp() => anchorage_store::from_secs(latest + 1)?,
+            _ => now,
+        };
+        let remote = matches!(self.rollable(tx, handle)?.1, Parent::Remote);
         match self.rollable(tx, handle)?.1 {
             // RFC 6489 §2: the parent revokes the old key's certificate;
             // what the old key issued goes with it.
@@ -769,8 +884,12 @@ impl Ctx {
             }
             point.publish(obj, now);
         }
-        let issuer = self.issuer(&active)?;
-        self.finish_point(tx, handle, &mut point, &issuer, now)?;
+        if self.deferred {
+            tx.mark_pending(handle)?;
+        } else {
+            point.refresh(&*self.keys, &self.issuer(&active)?, now, &self.timing)?;
+        }
+        tx.save_point(handle, &point, stamp)?;
         let mut journal = Journal::new(actor, now);
         journal.record(
             tx,
@@ -781,6 +900,9 @@ impl Ctx {
                 reissued: plan.products.len(),
             },
         )?;
+        if remote {
+            tx.set_activated_generation(handle, &ca.key, tx.audit_generation()?)?;
+        }
         Ok(Some(journal))
     }
 

@@ -1085,8 +1085,16 @@ impl Anchorage {
     /// nothing without a remote repository.
     pub(super) fn push_to_repository(&mut self) -> Result<()> {
         let now = self.ctx.clock.now();
-        let (peer, id_key, desired) = {
+        let (peer, id_key, desired, generation) = {
             let tx = self.store.read_transaction()?;
+            // What this push publishes, as an audit generation, if its
+            // snapshot owes no manifest (a key rollover's old key is
+            // revoked at its parent only once a push has reached it).
+            let generation = if tx.pending_points()?.is_empty() {
+                Some(tx.audit_generation()?)
+            } else {
+                None
+            };
             let Some(peer) = tx.peer(PeerKind::Repository, REPOSITORY)? else {
                 return Ok(());
             };
@@ -1109,7 +1117,7 @@ impl Anchorage {
             for (uri, bytes, _) in tx.all_publisher_objects()? {
                 desired.insert(uri, bytes);
             }
-            (peer, id_key, desired)
+            (peer, id_key, desired, generation)
         };
         let service = peer.service_uri.clone().unwrap_or_default();
         let agent = self.ctx.transport.clone();
@@ -1171,6 +1179,9 @@ impl Anchorage {
         let tx = self.store.transaction()?;
         self.ctx.accept_replies(&tx, &peer, &seen, now)?;
         tx.set_peer_sync(PeerKind::Repository, REPOSITORY, Some(to_secs(now)), None)?;
+        if let Some(generation) = generation {
+            tx.set_meta("pushed_generation", &generation.to_string())?;
+        }
         tx.commit()?;
         tracing::debug!(
             changes,
