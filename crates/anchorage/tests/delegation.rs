@@ -11,23 +11,13 @@ use std::path::Path;
 
 use anchorage::ops::Refusal;
 use anchorage_ca_core::RoaPayload;
-use common::external::{External, setup};
+use common::external::{External, issued, setup};
 use common::{Cli, snapshot, validate_everywhere, vrps};
 use rpki::ca::idexchange::{ParentResponse, RepositoryResponse};
 use rpki::ca::provisioning::{IssuanceRequest, Payload, RequestResourceLimit, RevocationRequest};
 use rpki::ca::publication::{self, Reply, ReportErrorCode};
 use rpki::repository::cert::Cert;
 use rpki::repository::crl::Crl;
-
-fn issued(payload: Payload) -> (rpki::uri::Rsync, Cert) {
-    match payload {
-        Payload::IssueResponse(r) => {
-            let (uri, _, cert) = r.into_issued().unpack();
-            (uri, cert)
-        }
-        other => panic!("expected an issue response, got {other:?}"),
-    }
-}
 
 fn refused(payload: Payload) -> u64 {
     match payload {

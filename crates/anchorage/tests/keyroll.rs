@@ -17,6 +17,7 @@ use anchorage::ops::Anchorage;
 use anchorage_ca_core::RoaPayload;
 use chrono::{SecondsFormat, TimeDelta, Utc};
 use common::api::{Client, serve, state, token};
+use common::external::issued;
 use common::{Cli, validate_everywhere, vrps};
 use rpki::ca::provisioning::{Payload, RequestResourceLimit};
 use rpki::ca::publication;
@@ -434,16 +435,6 @@ fn serve_activates_a_due_rollover_and_the_api_drives_one() {
     validate_everywhere(&cli, &rsyncd, &work, &expected());
 }
 
-fn issued(payload: Payload) -> (rpki::uri::Rsync, Cert) {
-    match payload {
-        Payload::IssueResponse(r) => {
-            let (uri, _, cert) = r.into_issued().unpack();
-            (uri, cert)
-        }
-        other => panic!("expected an issue response, got {other:?}"),
-    }
-}
-
 /// A delta that makes the child's point (under `BASE/ca/`) exactly
 /// `objects`: updates what is published, publishes what is new,
 /// withdraws the rest.
@@ -657,50 +648,8 @@ fn a_rollover_policy_rolls_old_keys_a_few_at_a_time() {
 #[test]
 fn a_ca_under_a_remote_parent_rolls_its_key_over_rfc6492() {
     let tmp = tempfile::tempdir().unwrap();
-    let rir = Cli::init(&tmp.path().join("rir"));
-    rir.ca_create("member", None, "AS64500, 192.0.2.0/24");
-    rir.roa_add("member", 64500, "192.0.2.0/24");
-    let rir_serve = serve(&rir, "");
-    let nir = Cli::init_at(
-        &tmp.path().join("nir"),
-        "rsync://127.0.0.1/repo/nir/",
-        "https://127.0.0.1/rrdp/",
-        &[],
-    );
-    let file = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
-    nir.ok(&["parent", "request", "nir", "--output", &file("child.xml")]);
-    rir.ok(&[
-        "child",
-        "add",
-        "online",
-        "--request",
-        &file("child.xml"),
-        "--resources",
-        "AS64496-AS64499, 10.0.0.0/8",
-        "--service-uri",
-        &rir_serve.http,
-        "--response",
-        &file("parent.xml"),
-    ]);
-    nir.ok(&[
-        "repository",
-        "request",
-        "nir",
-        "--output",
-        &file("publisher.xml"),
-    ]);
-    rir.ok(&[
-        "publisher",
-        "add",
-        "--request",
-        &file("publisher.xml"),
-        "--service-uri",
-        &rir_serve.http,
-        "--response",
-        &file("repository.xml"),
-    ]);
-    nir.ok(&["repository", "add", "--response", &file("repository.xml")]);
-    nir.ok(&["parent", "add", "nir", "--response", &file("parent.xml")]);
+    let (rir, _rir_serve, nir) =
+        common::api::rir_and_nir(tmp.path(), "AS64496-AS64499, 10.0.0.0/8");
     nir.ca_create("lir", Some("nir"), "AS64497, 10.1.0.0/16");
     nir.roa_add("lir", 64497, "10.1.0.0/16");
     nir.roa_add("nir", 64496, "10.0.0.0/16");

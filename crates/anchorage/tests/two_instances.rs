@@ -7,64 +7,15 @@
 
 mod common;
 
-use common::api::{serve, wait_published};
+use common::api::wait_published;
 use common::{Cli, validate_everywhere, vrps};
 
 #[test]
 fn nir_under_rir_over_rfc6492_and_rfc8181() {
     let tmp = tempfile::tempdir().unwrap();
-    let rir = Cli::init(&tmp.path().join("rir"));
-    rir.ca_create("member", None, "AS64500, 192.0.2.0/24");
-    rir.roa_add("member", 64500, "192.0.2.0/24");
-    let rir_serve = serve(&rir, "");
-    // The NIR publishes under the base the RIR's repository assigns it.
-    let nir = Cli::init_at(
-        &tmp.path().join("nir"),
-        "rsync://127.0.0.1/repo/nir/",
-        "https://127.0.0.1/rrdp/",
-        &[],
-    );
+    let (rir, _rir_serve, nir) =
+        common::api::rir_and_nir(tmp.path(), "AS64496-AS64499, 10.0.0.0/8, 2001:db8::/32");
     let file = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
-
-    // RFC 8183 out of band: child request and parent response ...
-    nir.ok(&[
-        "parent",
-        "request",
-        "nir",
-        "--output",
-        &file("child_request.xml"),
-    ]);
-    rir.ok(&[
-        "child",
-        "add",
-        "online",
-        "--request",
-        &file("child_request.xml"),
-        "--resources",
-        "AS64496-AS64499, 10.0.0.0/8, 2001:db8::/32",
-        "--service-uri",
-        &rir_serve.http,
-        "--response",
-        &file("parent_response.xml"),
-    ]);
-    // ... and publisher request and repository response.
-    nir.ok(&[
-        "repository",
-        "request",
-        "nir",
-        "--output",
-        &file("publisher_request.xml"),
-    ]);
-    rir.ok(&[
-        "publisher",
-        "add",
-        "--request",
-        &file("publisher_request.xml"),
-        "--service-uri",
-        &rir_serve.http,
-        "--response",
-        &file("repository_response.xml"),
-    ]);
     // An instance whose certificates would name another RRDP notification
     // file than the repository's is refused (RFC 8183 §5.2.4).
     let elsewhere = Cli::init_at(
@@ -73,27 +24,8 @@ fn nir_under_rir_over_rfc6492_and_rfc8181() {
         "https://rrdp.example.net/rrdp/",
         &[],
     );
-    let err = elsewhere.fails(&[
-        "repository",
-        "add",
-        "--response",
-        &file("repository_response.xml"),
-    ]);
+    let err = elsewhere.fails(&["repository", "add", "--response", &file("repository.xml")]);
     assert!(err.contains("RRDP notification URI"), "{err}");
-    nir.ok(&[
-        "repository",
-        "add",
-        "--response",
-        &file("repository_response.xml"),
-    ]);
-    let out = nir.ok(&[
-        "parent",
-        "add",
-        "nir",
-        "--response",
-        &file("parent_response.xml"),
-    ]);
-    assert!(out.contains("certified nir"), "{out}");
 
     // The NIR hosts an LIR and signs ROAs; each change is pushed to the RIR.
     nir.ca_create("lir", Some("nir"), "AS64497, 10.1.0.0/16, 2001:db8:1::/48");

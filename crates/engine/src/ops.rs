@@ -1848,19 +1848,7 @@ impl Ctx {
         issuer: &Issuer,
         now: Time,
     ) -> Result<()> {
-        let public = self.issuer_key(&child.key)?;
-        let cert = ca::issue_ca_cert(
-            &*self.keys,
-            &self.layout,
-            issuer,
-            ChildCa {
-                handle: &child.handle,
-                key: &public,
-                resources: &child.resources,
-            },
-            now,
-            &self.timing,
-        )?;
+        let cert = self.child_key_cert(issuer, child, &child.key, now)?;
         child.cert = cert.bytes.clone();
         child.cert_serial = cert.serial.expect("a CA certificate has a serial");
         child.cert_not_after = cert.not_after;

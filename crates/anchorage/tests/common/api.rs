@@ -326,3 +326,58 @@ pub fn wait_published(dir: &Path) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Two instances as an RIR and an NIR run them (RFC 8183 set up both
+/// ways): the RIR (its CA `member` with a ROA for AS64500 192.0.2.0/24)
+/// serving, and the NIR whose CA `nir` is the RIR online CA's child with
+/// `resources` over RFC 6492 and publishes at the RIR's RFC 8181 server.
+/// The exchanged files stay in `tmp` (`repository.xml` among them).
+pub fn rir_and_nir(tmp: &Path, resources: &str) -> (Cli, Serve, Cli) {
+    let rir = Cli::init(&tmp.join("rir"));
+    rir.ca_create("member", None, "AS64500, 192.0.2.0/24");
+    rir.roa_add("member", 64500, "192.0.2.0/24");
+    let rir_serve = serve(&rir, "");
+    // The NIR publishes under the base the RIR's repository assigns it.
+    let nir = Cli::init_at(
+        &tmp.join("nir"),
+        "rsync://127.0.0.1/repo/nir/",
+        "https://127.0.0.1/rrdp/",
+        &[],
+    );
+    let file = |name: &str| tmp.join(name).to_str().unwrap().to_string();
+    nir.ok(&["parent", "request", "nir", "--output", &file("child.xml")]);
+    rir.ok(&[
+        "child",
+        "add",
+        "online",
+        "--request",
+        &file("child.xml"),
+        "--resources",
+        resources,
+        "--service-uri",
+        &rir_serve.http,
+        "--response",
+        &file("parent.xml"),
+    ]);
+    nir.ok(&[
+        "repository",
+        "request",
+        "nir",
+        "--output",
+        &file("publisher.xml"),
+    ]);
+    rir.ok(&[
+        "publisher",
+        "add",
+        "--request",
+        &file("publisher.xml"),
+        "--service-uri",
+        &rir_serve.http,
+        "--response",
+        &file("repository.xml"),
+    ]);
+    nir.ok(&["repository", "add", "--response", &file("repository.xml")]);
+    let out = nir.ok(&["parent", "add", "nir", "--response", &file("parent.xml")]);
+    assert!(out.contains("certified nir"), "{out}");
+    (rir, rir_serve, nir)
+}

@@ -286,6 +286,17 @@ impl External {
     }
 }
 
+/// The URI and certificate of an RFC 6492 issue response.
+pub fn issued(payload: Payload) -> (uri::Rsync, Cert) {
+    match payload {
+        Payload::IssueResponse(r) => {
+            let (uri, _, cert) = r.into_issued().unpack();
+            (uri, cert)
+        }
+        other => panic!("expected an issue response, got {other:?}"),
+    }
+}
+
 /// Sets up the RIR side: a data dir with a delegated child `lirx` of the
 /// online CA, also a publisher. Returns the CLI, the child and an open
 /// instance.

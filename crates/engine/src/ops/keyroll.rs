@@ -176,8 +176,9 @@ impl Ctx {
         Ok(())
     }
 
-    /// The certificate `issuer` issues to hosted CA `child` for `key`.
-    fn child_key_cert(
+    /// The certificate `issuer` issues to hosted CA `child` for `key`
+    /// (its active key or another), with the child's resources.
+    pub(super) fn child_key_cert(
         &self,
         issuer: &Issuer,
         child: &CaRecord,

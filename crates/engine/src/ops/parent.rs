@@ -196,6 +196,52 @@ impl Ctx {
         Ok(reply.into_payload())
     }
 
+    /// RFC 6492 §3.4: asks the remote parent `peer` for a certificate of
+    /// `key` in resource class `class`, naming the SIA `sia`; the
+    /// certificate and where the parent publishes it.
+    #[allow(clippy::too_many_arguments)]
+    fn request_certificate(
+        &self,
+        peer: &Peer,
+        id_key: &KeyIdentifier,
+        class: rpki::ca::provisioning::ResourceClassName,
+        sia: &anchorage_ca_core::objects::SubjectInfoAccess,
+        key: &KeyIdentifier,
+        now: Time,
+        seen: &mut Vec<bpki::Signed>,
+    ) -> Result<(rpki::uri::Rsync, Cert)> {
+        let service = peer.service_uri.clone().unwrap_or_default();
+        let csr = Csr::construct_rpki_ca(
+            &*self.keys,
+            key,
+            &sia.ca_repository,
+            &sia.manifest,
+            sia.notify.as_ref(),
+        )
+        .map_err(signing("certificate request"))?;
+        let csr = RpkiCaCsr::decode(csr.into_bytes()).map_err(signing("certificate request"))?;
+        let request = IssuanceRequest::new(class, RequestResourceLimit::new(), csr);
+        let agent = self.transport.clone();
+        match self.provision(
+            &*agent,
+            peer,
+            ProvMessage::issue(sender_of(peer), recipient_of(peer), request),
+            id_key,
+            now,
+            seen,
+        )? {
+            Payload::IssueResponse(r) => {
+                let (uri, _, cert) = r.into_issued().unpack();
+                Ok((uri, cert))
+            }
+            Payload::ErrorResponse(e) => Err(remote(&service, format!("issue refused: {e}"))),
+            other => Err(remote(
+                &service,
+                format!("expected an issue response, got {}", other.payload_type()),
+            )),
+        }
+    }
+
     /// [`Ctx::send`] for RFC 8181: the reply.
     fn publication_query(
         &self,
@@ -694,15 +740,13 @@ impl Anchorage {
         };
         let agent = self.ctx.transport.clone();
         let service = peer.service_uri.clone().unwrap_or_default();
-        let sender = || sender_of(&peer);
-        let recipient = || recipient_of(&peer);
         let mut seen = Vec::new();
 
         // RFC 6492 §3.3: what may this CA hold, and what does it hold?
         let list = self.ctx.provision(
             &*agent,
             &peer,
-            ProvMessage::list(sender(), recipient()),
+            ProvMessage::list(sender_of(&peer), recipient_of(&peer)),
             &id_key,
             now,
             &mut seen,
@@ -758,43 +802,15 @@ impl Anchorage {
             Some(c) => c,
             None => {
                 // RFC 6492 §3.4: ask for a certificate of our key.
-                let csr = Csr::construct_rpki_ca(
-                    &*self.ctx.keys,
-                    &key,
-                    &sia.ca_repository,
-                    &sia.manifest,
-                    sia.notify.as_ref(),
-                )
-                .map_err(signing("certificate request"))?;
-                let csr =
-                    RpkiCaCsr::decode(csr.into_bytes()).map_err(signing("certificate request"))?;
-                let request = IssuanceRequest::new(
-                    class.class_name().clone(),
-                    RequestResourceLimit::new(),
-                    csr,
-                );
-                match self.ctx.provision(
-                    &*agent,
+                self.ctx.request_certificate(
                     &peer,
-                    ProvMessage::issue(sender(), recipient(), request),
                     &id_key,
+                    class.class_name().clone(),
+                    &sia,
+                    &key,
                     now,
                     &mut seen,
-                )? {
-                    Payload::IssueResponse(r) => {
-                        let (uri, _, cert) = r.into_issued().unpack();
-                        (uri, cert)
-                    }
-                    Payload::ErrorResponse(e) => {
-                        return Err(remote(&service, format!("issue refused: {e}")));
-                    }
-                    other => {
-                        return Err(remote(
-                            &service,
-                            format!("expected an issue response, got {}", other.payload_type()),
-                        ));
-                    }
-                }
+                )?
             }
         };
         if cert.subject_public_key_info().key_identifier() != key {
@@ -891,39 +907,9 @@ impl Anchorage {
         let mut seen = Vec::new();
         let class = self.remote_class(&peer, &id_key, now, &mut seen)?;
         let sia = self.ctx.layout.sia(handle, key)?;
-        let csr = Csr::construct_rpki_ca(
-            &*self.ctx.keys,
-            key,
-            &sia.ca_repository,
-            &sia.manifest,
-            sia.notify.as_ref(),
-        )
-        .map_err(signing("certificate request"))?;
-        let csr = RpkiCaCsr::decode(csr.into_bytes()).map_err(signing("certificate request"))?;
-        let request = IssuanceRequest::new(class, RequestResourceLimit::new(), csr);
-        let agent = self.ctx.transport.clone();
-        let (uri, cert) = match self.ctx.provision(
-            &*agent,
-            &peer,
-            ProvMessage::issue(sender_of(&peer), recipient_of(&peer), request),
-            &id_key,
-            now,
-            &mut seen,
-        )? {
-            Payload::IssueResponse(r) => {
-                let (uri, _, cert) = r.into_issued().unpack();
-                (uri, cert)
-            }
-            Payload::ErrorResponse(e) => {
-                return Err(remote(&service, format!("issue refused: {e}")));
-            }
-            other => {
-                return Err(remote(
-                    &service,
-                    format!("expected an issue response, got {}", other.payload_type()),
-                ));
-            }
-        };
+        let (uri, cert) = self
+            .ctx
+            .request_certificate(&peer, &id_key, class, &sia, key, now, &mut seen)?;
         if cert.subject_public_key_info().key_identifier() != *key {
             return Err(remote(&service, "the certificate is not for the new key"));
         }
