@@ -840,3 +840,69 @@ fn a_rollover_cancelled_in_its_staging_period_leaves_no_trace_but_a_revocation()
     );
     assert!(err.contains("no rollover in its staging period"), "{err}");
 }
+
+/// Waits until `serve`'s process has ended (it aborted at an injected
+/// crash point).
+fn wait_dead(s: &mut common::api::Serve) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while s.child.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve did not reach the crash point"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_killed_at_each_stage_carries_on_from_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    hierarchy(&cli, Utc::now());
+    let admin = token(&cli, &["--role", "admin"]);
+    let config = "api_rate_burst = 1000\napi_rate_per_second = 500.0\n";
+
+    // Killed right after the start committed, before it answered: the
+    // new key is there, its manifest and CRL owed.
+    let mut s = common::api::serve_env(&cli, config, &[("ANCHORAGE_FAIL_AT", "after-commit")]);
+    let c = Client::new(&cli, &s.api);
+    let body = json!({"action": "start", "staging_hours": 0});
+    assert!(c.try_json("/api/v1/cas/lir/keyroll", &admin, body).is_err());
+    wait_dead(&mut s);
+    drop(s);
+    assert_eq!(states(&status(&cli, "lir")), ["active", "new"]);
+
+    // Restarted, it publishes what the start owed and activates the
+    // due key at once — killed again, at its start, just before that
+    // activation commits.
+    let port = || anchorage_testkit::free_port().unwrap().to_string();
+    let out = cli.run_env(
+        "ANCHORAGE_FAIL_AT",
+        "keyroll-activate-before-commit",
+        &[
+            "serve",
+            "--http-listen",
+            &format!("127.0.0.1:{}", port()),
+            "--rsync-listen",
+            &format!("127.0.0.1:{}", port()),
+        ],
+    );
+    assert!(!out.status.success(), "serve was to abort");
+    let s2 = status(&cli, "lir");
+    assert_eq!(states(&s2), ["active", "new"], "nothing of the activation");
+    let new = s2["keys"][1]["key_id"].as_str().unwrap().to_string();
+    assert!(cli.tree().join(format!("lir/{new}.mft")).exists());
+
+    // Restarted once more, it activates; everything validates.
+    let s = serve(&cli, config);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while states(&status(&cli, "lir")).len() != 1 {
+        assert!(std::time::Instant::now() < deadline, "not activated");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(cli.key_id("lir"), new);
+    common::api::wait_published(&cli.dir);
+    let work = tmp.path().join("work");
+    let rsyncd = anchorage_testkit::RsyncDaemon::wrapper_for_port(&work, s.rsync).unwrap();
+    validate_everywhere(&cli, &rsyncd, &work, &expected());
+}
