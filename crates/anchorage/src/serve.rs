@@ -320,6 +320,7 @@ async fn json_handler(
             "cas": v.cas,
             "manifests": v.manifests,
             "roas": v.roas,
+            "taks": v.taks,
             "vrps": v.vrps.len(),
             "rejected": v.rejected.len(),
         },

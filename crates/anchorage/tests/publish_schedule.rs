@@ -51,11 +51,12 @@ fn publish_reissues_what_is_due_and_nothing_else() {
     );
     assert_eq!(after["cert_serial"], before["cert_serial"]);
 
-    // 11 months later: the online and lir certificates and the ROA are
-    // within four weeks of expiry and are renewed; the 10-year TA is not.
+    // 11 months later: the online and lir certificates, the ROA and the
+    // TA's TAK (RFC 9691) are within four weeks of expiry and are
+    // renewed; the 10-year TA certificate is not.
     let t = t0 + Duration::days(340);
     let r = publish_at(&cli, t);
-    assert_eq!(r["reissued_objects"], 3, "{r}");
+    assert_eq!(r["reissued_objects"], 4, "{r}");
     let renewed = show(&cli, "lir");
     assert_ne!(renewed["cert_serial"], before["cert_serial"]);
     let not_after: DateTime<Utc> = renewed["cert_not_after"].as_str().unwrap().parse().unwrap();

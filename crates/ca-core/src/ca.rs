@@ -250,6 +250,51 @@ pub fn issue_roa<S: CaSigner>(
     })
 }
 
+/// The file name of a trust anchor's TAK object (RFC 9691 §5 suggests
+/// naming it after the key, as the CRL is).
+pub fn tak_file_name(key: &KeyIdentifier) -> String {
+    format!("{key}.tak")
+}
+
+/// Issues the TAK object of trust anchor `issuer` (RFC 9691) naming its
+/// current key `current` (and, in a rollover, the predecessor or
+/// successor), with a fresh EE key, valid like a ROA.
+pub fn issue_tak<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    current: &objects::TakKey,
+    predecessor: Option<&objects::TakKey>,
+    successor: Option<&objects::TakKey>,
+    now: Time,
+    timing: &Timing,
+) -> Result<PublishedObject, CaError> {
+    let name = tak_file_name(&issuer.key);
+    let serial = random_serial(signer)?;
+    let validity = Validity::new(now - timing.backdate, now + timing.object_validity);
+    let bytes = objects::tak(
+        signer,
+        issuer,
+        current,
+        predecessor,
+        successor,
+        &name,
+        serial,
+        validity,
+        now,
+    )?;
+    let not_after = if validity.not_after() > issuer.not_after {
+        issuer.not_after
+    } else {
+        validity.not_after()
+    };
+    Ok(PublishedObject {
+        name,
+        bytes,
+        serial: Some(serial),
+        not_after,
+    })
+}
+
 #[cfg(test)]
 mod handle_tests {
     use super::validate_handle;

@@ -4,6 +4,8 @@
 //! numbers and URIs are passed in. Encoding is done by the `rpki` crate;
 //! the choices of the RFC 6487 profile are made here and cited.
 
+use bcder::encode::{self, PrimitiveContent, Values};
+use bcder::{Mode, Oid, Tag};
 use bytes::Bytes;
 use rpki::crypto::{DigestAlgorithm, KeyIdentifier, PublicKey, RpkiSignatureAlgorithm, Signer};
 use rpki::repository::cert::{KeyUsage, Overclaim, TbsCert};
@@ -208,6 +210,91 @@ pub fn roa<S: CaSigner>(
         .finalize(sigobj, signer, &issuer.key)
         .map_err(signing)?;
     Ok(roa.to_captured().into_bytes())
+}
+
+/// RFC 9691 §3: the content type of a TAK object, id-ct-signedTAL
+/// (1.2.840.113549.1.9.16.1.50).
+pub const CT_SIGNED_TAL: &[u8] = &[42, 134, 72, 134, 247, 13, 1, 9, 16, 1, 50];
+
+/// One trust anchor key as a TAK object names it (RFC 9691 §3.1,
+/// `TAKey`): what a TAL for it holds.
+#[derive(Clone, Debug)]
+pub struct TakKey {
+    /// The TAL's comments, without their leading `#`.
+    pub comments: Vec<String>,
+    /// The URIs of the TA certificate, rsync and https, at least one.
+    pub uris: Vec<String>,
+    /// The TA's public key.
+    pub key: PublicKey,
+}
+
+impl TakKey {
+    /// `TAKey ::= SEQUENCE { comments SEQUENCE OF UTF8String,
+    /// certificateURIs SEQUENCE SIZE (1..MAX) OF IA5String,
+    /// subjectPublicKeyInfo SubjectPublicKeyInfo }`.
+    fn encode_ref(&self) -> impl encode::Values + '_ {
+        encode::sequence((
+            encode::sequence(encode::iter(
+                self.comments
+                    .iter()
+                    .map(|c| c.as_bytes().encode_as(Tag::UTF8_STRING)),
+            )),
+            encode::sequence(encode::iter(
+                self.uris
+                    .iter()
+                    .map(|u| u.as_bytes().encode_as(Tag::IA5_STRING)),
+            )),
+            self.key.encode_ref(),
+        ))
+    }
+}
+
+/// Builds a TAK object (RFC 9691): signed by the trust anchor `issuer`
+/// itself with a one-time EE certificate whose resources are all
+/// inherited (§3), naming the current key and, during a rollover, its
+/// predecessor or successor.
+///
+/// The version field (`INTEGER DEFAULT 0`) is left out, as DER requires
+/// for its default value; rpki-client reads a version only as `[0]
+/// EXPLICIT` and rejects an untagged one, so this form is the one both
+/// accept. Predecessor and successor are `[0]` and `[1]` EXPLICIT.
+#[allow(clippy::too_many_arguments)]
+pub fn tak<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    current: &TakKey,
+    predecessor: Option<&TakKey>,
+    successor: Option<&TakKey>,
+    name: &str,
+    serial: Serial,
+    validity: Validity,
+    now: Time,
+) -> Result<Bytes, CaError> {
+    if current.uris.is_empty() {
+        return Err(CaError::Signing(
+            "a TAK needs at least one certificate URI (RFC 9691 §3.1)".into(),
+        ));
+    }
+    let content = encode::sequence((
+        current.encode_ref(),
+        predecessor.map(|k| encode::sequence_as(Tag::CTX_0, k.encode_ref())),
+        successor.map(|k| encode::sequence_as(Tag::CTX_1, k.encode_ref())),
+    ))
+    .to_captured(Mode::Der)
+    .into_bytes();
+    let mut sigobj = issuer.sigobj(serial, validity, name, now)?;
+    sigobj.set_v4_resources_inherit();
+    sigobj.set_v6_resources_inherit();
+    sigobj.set_as_resources_inherit();
+    let signed = sigobj
+        .finalize(
+            Oid(Bytes::from_static(CT_SIGNED_TAL)),
+            content,
+            signer,
+            &issuer.key,
+        )
+        .map_err(signing)?;
+    Ok(signed.encode_ref().to_captured(Mode::Der).into_bytes())
 }
 
 /// A revoked certificate, kept on the CRL until it expires.

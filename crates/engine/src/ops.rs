@@ -433,12 +433,9 @@ impl Anchorage {
         tx.insert_ca(&ta, now)?;
         this.ctx.put_ta_cert(&tx, &ta, now)?;
         let mut point = PublicationPoint::new();
-        point.refresh(
-            &*this.ctx.keys,
-            &this.ctx.issuer(&ta)?,
-            now,
-            &this.ctx.timing,
-        )?;
+        let ta_issuer = this.ctx.issuer(&ta)?;
+        this.ctx.put_tak(&mut point, &ta_issuer, now)?;
+        point.refresh(&*this.ctx.keys, &ta_issuer, now, &this.ctx.timing)?;
         tx.save_point(TA_HANDLE, &point, now)?;
         let online = this.ctx.online.clone();
         this.ctx.create_ca_in(
@@ -1181,11 +1178,15 @@ impl Anchorage {
             let mut renew = Vec::new();
             let mut owed = Vec::new();
             for ca in tx.cas()? {
-                let ta_due = ca.handle == TA_HANDLE
-                    && time_diff(ca.cert_not_after, due_at)
-                        <= self.ctx.timing.object_reissue_before;
                 let issuer = self.ctx.issuer(&ca)?;
                 let point = tx.point(&ca.handle)?;
+                // The TA's certificate, or its TAK (published by every
+                // trust anchor since RFC 9691 support; older data
+                // directories get theirs here).
+                let ta_due = ca.handle == TA_HANDLE
+                    && (time_diff(ca.cert_not_after, due_at)
+                        <= self.ctx.timing.object_reissue_before
+                        || !point.objects.contains_key(&ca::tak_file_name(&ca.key)));
                 if ta_due || !due_objects(&point, due_at, &self.ctx.timing).is_empty() {
                     renew.push(ca.handle);
                 } else if point.refresh_due(&issuer, due_at, &self.ctx.timing) {
@@ -1239,7 +1240,14 @@ impl Anchorage {
                     self.ctx
                         .renew_child(&tx, &mut point, &ca, &issuer, &name, now)?;
                     report.reissued_objects += 1;
+                } else if name.ends_with(".tak") {
+                    self.ctx.put_tak(&mut point, &issuer, now)?;
+                    report.reissued_objects += 1;
                 }
+            }
+            if ca.handle == TA_HANDLE && !point.objects.contains_key(&ca::tak_file_name(&ca.key)) {
+                self.ctx.put_tak(&mut point, &issuer, now)?;
+                report.reissued_objects += 1;
             }
             tx.save_point(handle, &point, now)?;
             tx.mark_pending(handle)?;
@@ -1703,6 +1711,19 @@ impl Ctx {
             },
             now,
         )?;
+        Ok(())
+    }
+
+    /// Publishes the trust anchor's TAK object (RFC 9691) in its point:
+    /// the current key with the TAL's URIs; a rollover adds its successor.
+    fn put_tak(&self, point: &mut PublicationPoint, ta: &Issuer, now: Time) -> Result<()> {
+        let current = anchorage_ca_core::objects::TakKey {
+            comments: Vec::new(),
+            uris: vec![self.ta_https_uri(), self.layout.ta_cert_uri()?.to_string()],
+            key: ta.public_key.clone(),
+        };
+        let tak = ca::issue_tak(&*self.keys, ta, &current, None, None, now, &self.timing)?;
+        point.publish(tak, now);
         Ok(())
     }
 

@@ -5,12 +5,16 @@ use std::fs;
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
 
+use bcder::Tag;
+use bcder::decode::{self, DecodeError};
 use bytes::Bytes;
+use rpki::crypto::PublicKey;
 use rpki::repository::cert::{Cert, ResourceCert};
 use rpki::repository::crl::Crl;
 use rpki::repository::error::VerificationError;
 use rpki::repository::manifest::Manifest;
 use rpki::repository::roa::Roa;
+use rpki::repository::sigobj::SignedObject;
 use rpki::repository::tal::{Tal, TalUri};
 use rpki::uri;
 use serde::Serialize;
@@ -58,6 +62,8 @@ pub struct Validation {
     pub roas: usize,
     /// Manifests accepted.
     pub manifests: usize,
+    /// TAK objects accepted (RFC 9691).
+    pub taks: usize,
     /// What was fetched.
     pub fetch: FetchStats,
 }
@@ -114,7 +120,7 @@ fn valid_file_name(name: &str) -> bool {
         && stem
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && matches!(ext, "cer" | "crl" | "mft" | "roa" | "asa" | "gbr")
+        && matches!(ext, "cer" | "crl" | "mft" | "roa" | "asa" | "gbr" | "tak")
 }
 
 /// Decodes untrusted bytes as each RPKI object type the walk reads (by
@@ -144,6 +150,12 @@ pub fn decode_untrusted(data: &[u8]) -> usize {
         }
     }
     if Crl::decode(b()).is_ok() {
+        accepted += 1;
+    }
+    // A TAK's content is read before its signature is checked.
+    if let Ok(obj) = SignedObject::decode(b(), true)
+        && obj.decode_content(take_tak).is_ok()
+    {
         accepted += 1;
     }
     accepted
@@ -206,6 +218,7 @@ pub fn validate(
         out.cas += part.cas;
         out.roas += part.roas;
         out.manifests += part.manifests;
+        out.taks += part.taks;
     }
     // Workers finish in any order; the report does not.
     out.rejected
@@ -348,11 +361,47 @@ impl Walker<'_> {
                         Err(reason) => reject(out, &uri, reason),
                     }
                 }
+                Some("tak") => match self.tak(ca, depth, bytes, &point.crl) {
+                    Ok(()) => out.taks += 1,
+                    Err(reason) => reject(out, &uri, reason),
+                },
                 // The CRL is checked with the manifest; other types ignored.
                 _ => {}
             }
         }
         children
+    }
+
+    /// Validates a TAK object (RFC 9691) of the CA `ca` at `depth`: only a
+    /// trust anchor issues one, signed with an EE certificate it issued,
+    /// naming the trust anchor's own key as the current one (§3, §3.1).
+    /// A successor key is noted by relying parties that roll TALs; this
+    /// validator keeps its TAL.
+    fn tak(&self, ca: &ResourceCert, depth: usize, bytes: Bytes, crl: &Crl) -> Result<(), String> {
+        if depth != 0 {
+            return Err(
+                "a TAK object issued by a CA that is not a trust anchor (RFC 9691 §3)".into(),
+            );
+        }
+        let obj = SignedObject::decode(bytes, self.strict).map_err(|e| format!("bad DER: {e}"))?;
+        if obj.content_type().0.as_ref() != CT_SIGNED_TAL {
+            return Err("not a TAK object: its content type is not id-ct-signedTAL".into());
+        }
+        let current = obj
+            .decode_content(take_tak)
+            .map_err(|e| format!("bad TAK content (RFC 9691 §3.1): {e}"))?;
+        obj.process(ca, self.strict, |ee| {
+            if crl.contains(ee.serial_number()) {
+                Err(VerificationError::new("EE certificate revoked by the CRL").into())
+            } else {
+                Ok(())
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        if &current != ca.subject_public_key_info() {
+            return Err("the TAK's current key is not the trust anchor's (RFC 9691 §3.1)".into());
+        }
+        Ok(())
     }
 
     /// Checks the manifest and CRL of a point and returns its files.
@@ -422,6 +471,54 @@ impl Walker<'_> {
         files.sort();
         Ok(Point { files, crl })
     }
+}
+
+/// RFC 9691 §3: id-ct-signedTAL (1.2.840.113549.1.9.16.1.50).
+const CT_SIGNED_TAL: &[u8] = &[42, 134, 72, 134, 247, 13, 1, 9, 16, 1, 50];
+
+/// Reads a TAK's content (RFC 9691 §3.1) and returns its current key.
+/// The version (`INTEGER DEFAULT 0`) is absent in DER; rpki-client's
+/// `[0] EXPLICIT` form of it, before the current key, is read too.
+fn take_tak<S: decode::Source>(
+    cons: &mut decode::Constructed<S>,
+) -> Result<PublicKey, DecodeError<S::Error>> {
+    cons.take_sequence(|cons| {
+        cons.take_opt_primitive_if(Tag::INTEGER, |p| p.skip_all())?;
+        cons.take_opt_constructed_if(Tag::CTX_0, |c| c.skip_all())?;
+        let current = take_tak_key(cons)?;
+        cons.take_opt_constructed_if(Tag::CTX_0, |c| take_tak_key(c).map(|_| ()))?;
+        cons.take_opt_constructed_if(Tag::CTX_1, |c| take_tak_key(c).map(|_| ()))?;
+        Ok(current)
+    })
+}
+
+/// Reads one `TAKey`: comments, at least one certificate URI, the key.
+fn take_tak_key<S: decode::Source>(
+    cons: &mut decode::Constructed<S>,
+) -> Result<PublicKey, DecodeError<S::Error>> {
+    cons.take_sequence(|cons| {
+        cons.take_sequence(|c| {
+            while c
+                .take_opt_primitive_if(Tag::UTF8_STRING, |p| p.skip_all())?
+                .is_some()
+            {}
+            Ok(())
+        })?;
+        let uris = cons.take_sequence(|c| {
+            let mut n = 0;
+            while c
+                .take_opt_primitive_if(Tag::IA5_STRING, |p| p.skip_all())?
+                .is_some()
+            {
+                n += 1;
+            }
+            Ok(n)
+        })?;
+        if uris == 0 {
+            return Err(cons.content_err("a TAKey without a certificate URI"));
+        }
+        PublicKey::take_from(cons)
+    })
 }
 
 struct Point {

@@ -100,6 +100,7 @@ fn vrp_text(v: &Validation, format: VrpFormat) -> anyhow::Result<String> {
                     "cas": v.cas,
                     "manifests": v.manifests,
                     "roas": v.roas,
+                    "taks": v.taks,
                     "vrps": v.vrps.len(),
                     "rejected": v.rejected.len(),
                     "fetch": v.fetch,
@@ -127,10 +128,11 @@ fn print_summary(v: &Validation) {
         f.rsync_fallbacks
     );
     eprintln!(
-        "validated {} CAs, {} manifests, {} ROAs: {} VRPs, {} rejected",
+        "validated {} CAs, {} manifests, {} ROAs, {} TAKs: {} VRPs, {} rejected",
         v.cas,
         v.manifests,
         v.roas,
+        v.taks,
         v.vrps.len(),
         v.rejected.len()
     );

@@ -206,6 +206,30 @@ impl Faults {
     }
 }
 
+impl Faults {
+    /// A TAK object (RFC 9691) signed by `issuer` naming its own key
+    /// with `uri`: valid in form, wrong when the issuer is no trust anchor.
+    pub fn tak(&self, issuer: &Issuer, uri: &str) -> Bytes {
+        let current = objects::TakKey {
+            comments: vec!["issued by the wrong CA on purpose".into()],
+            uris: vec![uri.into()],
+            key: issuer.public_key.clone(),
+        };
+        objects::tak(
+            &self.keys,
+            issuer,
+            &current,
+            None,
+            None,
+            &format!("{}.tak", issuer.key),
+            Serial::random(&self.keys).unwrap(),
+            Validity::new(days(-1), days(30)),
+            days(0),
+        )
+        .unwrap()
+    }
+}
+
 /// A current CRL validity: from a day ago to a day ahead.
 pub fn current() -> (Time, Time) {
     (days(-1), days(1))
