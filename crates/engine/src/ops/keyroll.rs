@@ -820,8 +820,9 @@ impl Ctx {
             Some(latest) if latest >= now.timestamp() => anchorage_store::from_secs(latest + 1)?,
             _ => now,
         };
-        let remote = matches!(self.rollable(tx, handle)?.1, Parent::Remote);
-        match self.rollable(tx, handle)?.1 {
+        let parent = self.rollable(tx, handle)?.1;
+        let remote = matches!(parent, Parent::Remote);
+        match parent {
             // RFC 6489 §2: the parent revokes the old key's certificate;
             // what the old key issued goes with it.
             Parent::Local(parent) => {
