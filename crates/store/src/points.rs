@@ -214,9 +214,7 @@ impl Tx<'_> {
         let mut files: Vec<StoredFile> = rows.collect::<std::result::Result<_, _>>()?;
         if files.iter().any(|f| f.dir.contains('@')) {
             for f in &mut files {
-                if let Some((dir, _)) = f.dir.split_once('@') {
-                    f.dir = dir.to_string();
-                }
+                f.dir = crate::published_dir(&f.dir).to_string();
             }
             files.sort_by(|a, b| (&a.dir, &a.name).cmp(&(&b.dir, &b.name)));
             if let Some(w) = files
