@@ -210,11 +210,7 @@ pub fn issue_cert_with_sia<S: CaSigner>(
         serial,
         validity,
     )?;
-    let not_after = if validity.not_after() > parent.not_after {
-        parent.not_after
-    } else {
-        validity.not_after()
-    };
+    let not_after = parent.cap(validity.not_after());
     Ok(PublishedObject {
         name: cert_file_name(&key),
         bytes,
@@ -237,11 +233,7 @@ pub fn issue_roa<S: CaSigner>(
     let validity = Validity::new(now - timing.backdate, now + timing.object_validity);
     debug_assert!(payloads.iter().all(|p| p.asn == asn));
     let bytes = objects::roa(signer, issuer, payloads, &name, serial, validity, now)?;
-    let not_after = if validity.not_after() > issuer.not_after {
-        issuer.not_after
-    } else {
-        validity.not_after()
-    };
+    let not_after = issuer.cap(validity.not_after());
     Ok(PublishedObject {
         name,
         bytes,
@@ -282,11 +274,7 @@ pub fn issue_tak<S: CaSigner>(
         validity,
         now,
     )?;
-    let not_after = if validity.not_after() > issuer.not_after {
-        issuer.not_after
-    } else {
-        validity.not_after()
-    };
+    let not_after = issuer.cap(validity.not_after());
     Ok(PublishedObject {
         name,
         bytes,

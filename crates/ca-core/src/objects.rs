@@ -77,7 +77,9 @@ impl Issuer {
         self.object_uri(&self.crl_name())
     }
 
-    fn cap(&self, not_after: Time) -> Time {
+    /// `not_after`, or the issuer's own notAfter if that is earlier:
+    /// nothing it issues outlives it.
+    pub(crate) fn cap(&self, not_after: Time) -> Time {
         if not_after > self.not_after {
             self.not_after
         } else {

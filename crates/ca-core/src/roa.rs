@@ -95,9 +95,31 @@ pub fn roa_file_name(asn: u32) -> String {
     format!("AS{asn}.roa")
 }
 
+/// The origin AS of a ROA file named by [`roa_file_name`]; `None` for
+/// any other file.
+pub fn roa_file_asn(name: &str) -> Option<u32> {
+    name.strip_prefix("AS")?.strip_suffix(".roa")?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roa_file_names_parse_back() {
+        for asn in [0, 64496, u32::MAX] {
+            assert_eq!(roa_file_asn(&roa_file_name(asn)), Some(asn));
+        }
+        for other in [
+            "AS64496.cer",
+            "64496.roa",
+            "ASx.roa",
+            "AS.roa",
+            "AS4294967296.roa",
+        ] {
+            assert_eq!(roa_file_asn(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn max_length_rules() {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use anchorage_ca_core::ca::{self, ChildCa, TA_HANDLE};
 use anchorage_ca_core::objects::{CaSigner, Issuer};
 use anchorage_ca_core::point::PublishedObject;
-use anchorage_ca_core::roa::{canonical_payloads, roa_file_name};
+use anchorage_ca_core::roa::{canonical_payloads, roa_file_asn, roa_file_name};
 use anchorage_ca_core::{
     CaRecord, PublicationPoint, RepositoryLayout, ResourceSet, RoaPayload, Time, Timing, time_diff,
     validate_handle,
@@ -1229,11 +1229,7 @@ impl Anchorage {
             let issuer = self.ctx.issuer(&ca)?;
             let mut point = tx.point(handle)?;
             for name in due_objects(&point, due_at, &self.ctx.timing) {
-                if let Some(asn) = name
-                    .strip_prefix("AS")
-                    .and_then(|n| n.strip_suffix(".roa"))
-                    .and_then(|n| n.parse::<u32>().ok())
-                {
+                if let Some(asn) = roa_file_asn(&name) {
                     self.ctx.put_roa(&tx, &mut point, &ca, &issuer, asn, now)?;
                     report.reissued_objects += 1;
                 } else if name.ends_with(".cer") {

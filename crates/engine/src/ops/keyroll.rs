@@ -21,7 +21,7 @@
 use anchorage_ca_core::ca::{self, ChildCa, TA_HANDLE};
 use anchorage_ca_core::objects::{Issuer, SubjectInfoAccess};
 use anchorage_ca_core::point::PublishedObject;
-use anchorage_ca_core::roa::canonical_payloads;
+use anchorage_ca_core::roa::{canonical_payloads, roa_file_asn};
 use anchorage_ca_core::{CaRecord, ResourceSet, RoaPayload, Time};
 use anchorage_store::{CaKey, KeyState, Tx, key_dir};
 use chrono::TimeDelta;
@@ -442,11 +442,7 @@ impl Anchorage {
             if *name == mft || *name == crl {
                 continue;
             }
-            let product = if let Some(asn) = name
-                .strip_prefix("AS")
-                .and_then(|n| n.strip_suffix(".roa"))
-                .and_then(|n| n.parse::<u32>().ok())
-            {
+            let product = if let Some(asn) = roa_file_asn(name) {
                 let payloads = canonical_payloads(tx.roas(handle, Some(asn))?);
                 if payloads.is_empty() {
                     continue; // configured away: not carried over
