@@ -59,6 +59,9 @@ enum Command {
     /// Manage ROAs.
     #[command(subcommand)]
     Roa(cli::roa::RoaCommand),
+    /// The trust anchor's key rollover (RFC 9691).
+    #[command(subcommand)]
+    Ta(cli::ta::TaCommand),
     /// Manage admin API tokens (locally, on the data directory).
     #[command(subcommand)]
     Token(cli::token::TokenCommand),
@@ -128,6 +131,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init(args) => cli::init::run(&env, args),
         Command::Ca(cmd) => cli::ca::run(&env, remote.as_ref(), cmd),
         Command::Roa(cmd) => cli::roa::run(&env, remote.as_ref(), cmd),
+        Command::Ta(cmd) => cli::ta::run(&env, cmd),
         Command::Token(cmd) => cli::token::run(&env, cmd),
         Command::Bgp(cmd) => cli::bgp::run(&env, cmd),
         Command::Child(cmd) => anchorage::peers_cli::child(&mut env.open()?, cmd),

@@ -417,7 +417,7 @@ pub async fn run(
     let prefix = rrdp_path(&rrdp_base)?;
     let files = anchorage_rrdp_server::http::Files {
         rrdp_dir: dir.rrdp(),
-        extra: vec![("ta.cer".into(), dir.rsync().join("current").join("ta.cer"))],
+        certs: Some(dir.rsync().join("current")),
     };
     let app = Router::new()
         .route(

@@ -36,7 +36,8 @@ pub fn validate_handle(handle: &str) -> Result<(), CaError> {
 
 /// Where every object of the repository is published.
 ///
-/// Flat layout under the rsync base: the TA certificate at `ta.cer`, and
+/// Flat layout under the rsync base: the TA certificate at `ta.cer` (or
+/// `ta-KEYID.cer` for a key made by a rollover), and
 /// one directory per CA named by its handle, so relying parties fetch each
 /// publication point separately and no point nests inside another.
 #[derive(Clone, Debug)]
@@ -82,6 +83,12 @@ impl RepositoryLayout {
             notify: self.notify.as_deref().map(https_uri).transpose()?,
         })
     }
+}
+
+/// The file name, at the top of the repository, of the certificate of a
+/// trust anchor key made by a rollover (the first key's is `ta.cer`).
+pub fn ta_cert_file_name(key: &KeyIdentifier) -> String {
+    format!("ta-{key}.cer")
 }
 
 /// The file name of a CA certificate in its parent's publication point.

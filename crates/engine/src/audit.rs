@@ -6,6 +6,7 @@
 //! are what the log has always held (and what `GET /api/v1/audit` shows
 //! and filters).
 
+use anchorage_ca_core::ca::TA_HANDLE;
 use anchorage_ca_core::{ResourceSet, RoaPayload, Time};
 use anchorage_store::{Tx, Who};
 
@@ -325,6 +326,14 @@ pub enum Event {
         /// The old key.
         key: String,
     },
+    /// The trust anchor's old key was retired after its rollover: its
+    /// certificate, manifest, CRL and TAK withdrawn, the key destroyed.
+    KeyRetired {
+        /// The CA (the trust anchor).
+        ca: String,
+        /// The old key.
+        key: String,
+    },
 }
 
 impl Event {
@@ -359,6 +368,7 @@ impl Event {
             Event::KeyActivated { .. } => Action::KeyrollActivate,
             Event::KeyRevoked { .. } => Action::KeyrollRevoke,
             Event::KeyrollCancelled { .. } => Action::KeyrollCancel,
+            Event::KeyRetired { .. } => Action::KeyrollRetire,
         }
     }
 
@@ -378,7 +388,8 @@ impl Event {
             | Event::KeyrollStarted { ca, .. }
             | Event::KeyActivated { ca, .. }
             | Event::KeyRevoked { ca, .. }
-            | Event::KeyrollCancelled { ca, .. } => Some(ca),
+            | Event::KeyrollCancelled { ca, .. }
+            | Event::KeyRetired { ca, .. } => Some(ca),
             Event::TokenRevoked { ca, .. } => ca.as_deref(),
             Event::ChildAdded { parent, .. }
             | Event::ChildUpdated { parent, .. }
@@ -490,6 +501,11 @@ impl Event {
             Event::KeyrollStarted { key, due, .. } => {
                 format!("new key {key}, to be activated from {due}")
             }
+            Event::KeyActivated {
+                ca, new, reissued, ..
+            } if ca == TA_HANDLE => format!(
+                "key {new} active, {reissued} products reissued under it; the old key publishes its TAK until retired"
+            ),
             Event::KeyActivated { new, reissued, .. } => {
                 format!("key {new} active, {reissued} products reissued, the old key revoked")
             }
@@ -498,6 +514,11 @@ impl Event {
             }
             Event::KeyrollCancelled { key, .. } => {
                 format!("new key {key} revoked and destroyed in its staging period")
+            }
+            Event::KeyRetired { key, .. } => {
+                format!(
+                    "old key {key} retired: its certificate and files withdrawn, the key destroyed"
+                )
             }
         }
     }
@@ -519,7 +540,8 @@ impl Event {
             Event::TokenRevoked { id, .. } => Some(id.clone()),
             Event::KeyActivated { old, .. }
             | Event::KeyRevoked { key: old, .. }
-            | Event::KeyrollCancelled { key: old, .. } => Some(old.clone()),
+            | Event::KeyrollCancelled { key: old, .. }
+            | Event::KeyRetired { key: old, .. } => Some(old.clone()),
             _ => None,
         }
     }
@@ -655,11 +677,13 @@ pub enum Action {
     KeyrollRevoke,
     /// A key rollover was cancelled in its staging period.
     KeyrollCancel,
+    /// The trust anchor's old key was retired.
+    KeyrollRetire,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Action::Init,
         Action::CaCreate,
         Action::CaUpdate,
@@ -686,6 +710,7 @@ impl Action {
         Action::KeyrollActivate,
         Action::KeyrollRevoke,
         Action::KeyrollCancel,
+        Action::KeyrollRetire,
     ];
 
     /// The action's name as stored in the audit log.
@@ -717,6 +742,7 @@ impl Action {
             Action::KeyrollActivate => "keyroll activate",
             Action::KeyrollRevoke => "keyroll revoke",
             Action::KeyrollCancel => "keyroll cancel",
+            Action::KeyrollRetire => "keyroll retire",
         }
     }
 
@@ -769,7 +795,8 @@ mod tests {
                 "keyroll start",
                 "keyroll activate",
                 "keyroll revoke",
-                "keyroll cancel"
+                "keyroll cancel",
+                "keyroll retire"
             ]
         );
         for a in Action::ALL {

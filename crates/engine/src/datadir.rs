@@ -8,6 +8,7 @@
 //! DIR/rsync/trees/      complete repository states
 //! DIR/rrdp/             RRDP notification, snapshot and delta files
 //! DIR/ta.tal            the trust anchor locator (RFC 8630)
+//! DIR/ta-next.tal       the TAL of a new TA key in its staging period
 //! DIR/publish.lock      held while a process writes the tree and RRDP files
 //! DIR/tls/api.crt       the admin API's self-signed certificate (from init)
 //! DIR/tls/api.key       its private key, mode 0600
@@ -55,6 +56,12 @@ impl DataDir {
     /// The TAL file.
     pub fn tal(&self) -> PathBuf {
         self.root.join("ta.tal")
+    }
+
+    /// The TAL of a new trust anchor key during its staging period, for
+    /// distribution to relying parties.
+    pub fn next_tal(&self) -> PathBuf {
+        self.root.join("ta-next.tal")
     }
 
     /// Takes the data directory's publication lock (an exclusive `flock`

@@ -48,12 +48,14 @@ mod keyroll;
 mod parent;
 mod pool;
 mod pubserver;
+mod ta_keyroll;
 pub use batch::{BatchOptions, BatchOutcome};
 pub use delegation::{ChildCertInfo, ChildInfo, Refusal};
 pub use keyroll::{DEFAULT_STAGING, KeyrollPolicy, MAX_STAGING};
 pub use parent::{ParentInfo, RepositoryInfo, SyncReport};
 pub use pool::{Connection, EnginePool, PoolSettings};
 pub use pubserver::PublisherInfo;
+pub use ta_keyroll::DEFAULT_TA_STAGING;
 
 /// The default handle of the online CA under the trust anchor.
 pub const DEFAULT_ONLINE_HANDLE: &str = "online";
@@ -434,7 +436,7 @@ impl Anchorage {
         this.ctx.put_ta_cert(&tx, &ta, now)?;
         let mut point = PublicationPoint::new();
         let ta_issuer = this.ctx.issuer(&ta)?;
-        this.ctx.put_tak(&mut point, &ta_issuer, now)?;
+        point.publish(this.ctx.ta_tak(&tx, &ta, now)?, now);
         point.refresh(&*this.ctx.keys, &ta_issuer, now, &this.ctx.timing)?;
         tx.save_point(TA_HANDLE, &point, now)?;
         let online = this.ctx.online.clone();
@@ -453,7 +455,7 @@ impl Anchorage {
                 rsync_uri: opts.rsync_uri.clone(),
             },
         )?;
-        this.ctx.write_tal(&ta)?;
+        this.ctx.sync_tals(&tx)?;
         tx.commit()?;
         tracing::info!(rsync = %opts.rsync_uri, online = %online, "initialised trust anchor");
         this.write_tree_after_commit()?;
@@ -464,7 +466,11 @@ impl Anchorage {
     /// Opens an initialised data directory.
     pub fn open(dir: DataDir, clock: Clock) -> Result<Anchorage> {
         let shared = Shared::open(&dir)?;
-        Anchorage::open_shared(dir, clock, &shared)
+        let mut this = Anchorage::open_shared(dir, clock, &shared)?;
+        // A trust anchor rollover that committed but died before its TAL
+        // files were written has them written now.
+        this.ctx.sync_tals(&this.store.read_transaction()?)?;
+        Ok(this)
     }
 
     /// Opens another connection to an initialised data directory, sharing
@@ -1173,7 +1179,7 @@ impl Anchorage {
         let mut report = PublishReport::default();
         // What is due, from a read snapshot: at an RIR's scale this reads
         // tens of thousands of points, and nobody waits for it.
-        let (renew, owed) = {
+        let (renew, owed, renew_taks) = {
             let tx = self.store.read_transaction()?;
             let mut renew = Vec::new();
             let mut owed = Vec::new();
@@ -1193,21 +1199,24 @@ impl Anchorage {
                     owed.push(ca.handle);
                 }
             }
-            // A new key's point holds its manifest and CRL only.
+            // A new key's point holds its manifest and CRL only; a trust
+            // anchor key's its TAK too.
+            let mut renew_taks = Vec::new();
             for key in tx.all_ca_keys()? {
                 let dir = key.dir();
                 let Some(owner) = tx.point_owner(&dir)? else {
                     continue;
                 };
                 let issuer = self.ctx.issuer(&owner)?;
-                if tx
-                    .point(&dir)?
-                    .refresh_due(&issuer, due_at, &self.ctx.timing)
+                let point = tx.point(&dir)?;
+                if key.ca == TA_HANDLE && !due_objects(&point, due_at, &self.ctx.timing).is_empty()
                 {
+                    renew_taks.push(dir);
+                } else if point.refresh_due(&issuer, due_at, &self.ctx.timing) {
                     owed.push(dir);
                 }
             }
-            (renew, owed)
+            (renew, owed, renew_taks)
         };
         // Renewals, one short transaction per point, parents before
         // children (a child is reloaded after its parent renewed its
@@ -1220,7 +1229,8 @@ impl Anchorage {
             if ca.handle == TA_HANDLE
                 && time_diff(ca.cert_not_after, due_at) <= self.ctx.timing.object_reissue_before
             {
-                let renewed = self.ctx.issue_ta(&tx, ca.key, ca.resources.clone(), now)?;
+                let mut renewed = self.ctx.issue_ta(&tx, ca.key, ca.resources.clone(), now)?;
+                renewed.cert_uri = ca.cert_uri.clone();
                 tx.update_ca(&renewed)?;
                 self.ctx.put_ta_cert(&tx, &renewed, now)?;
                 report.reissued_objects += 1;
@@ -1237,21 +1247,34 @@ impl Anchorage {
                         .renew_child(&tx, &mut point, &ca, &issuer, &name, now)?;
                     report.reissued_objects += 1;
                 } else if name.ends_with(".tak") {
-                    self.ctx.put_tak(&mut point, &issuer, now)?;
+                    point.publish(self.ctx.ta_tak(&tx, &ca, now)?, now);
                     report.reissued_objects += 1;
                 }
             }
             if ca.handle == TA_HANDLE && !point.objects.contains_key(&ca::tak_file_name(&ca.key)) {
-                self.ctx.put_tak(&mut point, &issuer, now)?;
+                point.publish(self.ctx.ta_tak(&tx, &ca, now)?, now);
                 report.reissued_objects += 1;
             }
             tx.save_point(handle, &point, now)?;
             tx.mark_pending(handle)?;
             tx.commit()?;
         }
+        // The TAKs of a trust anchor's new or old key.
+        for dir in &renew_taks {
+            let tx = self.store.transaction()?;
+            let Some(owner) = tx.point_owner(dir)? else {
+                continue; // the rollover ended meanwhile
+            };
+            let mut point = tx.point(dir)?;
+            point.publish(self.ctx.ta_tak(&tx, &owner, now)?, now);
+            report.reissued_objects += 1;
+            tx.save_point(dir, &point, now)?;
+            tx.mark_pending(dir)?;
+            tx.commit()?;
+        }
         // Manifests and CRLs due: owed, and signed by the tree write below
         // on all cores, outside the write lock.
-        report.refreshed_points = renew.len() + owed.len();
+        report.refreshed_points = renew.len() + owed.len() + renew_taks.len();
         if report.refreshed_points > 0 {
             let tx = self.store.transaction()?;
             for handle in &owed {
@@ -1696,53 +1719,22 @@ impl Ctx {
         })
     }
 
-    fn put_ta_cert(&self, tx: &Tx<'_>, ta: &CaRecord, now: Time) -> Result<()> {
-        tx.put_object(
-            "",
-            &PublishedObject {
-                name: "ta.cer".into(),
-                bytes: ta.cert.clone(),
-                serial: Some(ta.cert_serial),
-                not_after: ta.cert_not_after,
-            },
-            now,
-        )?;
-        Ok(())
-    }
-
-    /// Publishes the trust anchor's TAK object (RFC 9691) in its point:
-    /// the current key with the TAL's URIs; a rollover adds its successor.
-    fn put_tak(&self, point: &mut PublicationPoint, ta: &Issuer, now: Time) -> Result<()> {
-        let current = anchorage_ca_core::objects::TakKey {
-            comments: Vec::new(),
-            uris: vec![self.ta_https_uri(), self.layout.ta_cert_uri()?.to_string()],
-            key: ta.public_key.clone(),
-        };
-        let tak = ca::issue_tak(&*self.keys, ta, &current, None, None, now, &self.timing)?;
-        point.publish(tak, now);
-        Ok(())
-    }
-
-    /// Writes the TAL (RFC 8630 §2.2): URI lines, an empty line, base64 SPKI.
-    fn ta_https_uri(&self) -> String {
-        format!("{}ta.cer", self.rrdp.base_uri())
-    }
-
-    fn write_tal(&self, ta: &CaRecord) -> Result<()> {
+    /// Writes the TAL of TA key record `ta` to `path` (RFC 8630 §2.2: URI
+    /// lines, an empty line, base64 SPKI), unless it says that already.
+    fn write_tal(&self, path: &std::path::Path, ta: &CaRecord) -> Result<()> {
         let public = self.issuer(ta)?.public_key;
         let spki = base64::engine::general_purpose::STANDARD.encode(public.to_info_bytes());
         // RFC 8630 §2.2: relying parties try the URIs in order; https first,
         // served next to RRDP, with the rsync URI as the fallback.
-        let mut text = format!(
-            "{}\n{}\n\n",
-            self.ta_https_uri(),
-            self.layout.ta_cert_uri()?
-        );
+        let [https, rsync] = self.ta_cert_uris(ta)?;
+        let mut text = format!("{https}\n{rsync}\n\n");
         for chunk in spki.as_bytes().chunks(64) {
             text.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
             text.push('\n');
         }
-        let path = self.dir.tal();
+        if fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
+            return Ok(());
+        }
         let io = |source| AppError::Io {
             what: format!("writing {}", path.display()),
             source,
@@ -1751,7 +1743,7 @@ impl Ctx {
         let mut f = fs::File::create(&tmp).map_err(io)?;
         f.write_all(text.as_bytes()).map_err(io)?;
         f.sync_all().map_err(io)?;
-        fs::rename(&tmp, &path).map_err(io)?;
+        fs::rename(&tmp, path).map_err(io)?;
         Ok(())
     }
 

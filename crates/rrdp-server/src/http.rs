@@ -22,9 +22,9 @@ use tower_http::compression::CompressionLayer;
 pub struct Files {
     /// The RRDP directory (`DIR/rrdp`).
     pub rrdp_dir: PathBuf,
-    /// Extra single files served at the top of the RRDP path, such as the
-    /// TA certificate the TAL names: URL file name and path on disk.
-    pub extra: Vec<(String, PathBuf)>,
+    /// The directory whose top-level `.cer` files (the TA certificates the
+    /// TALs name, one per TA key) are served at the top of the RRDP path.
+    pub certs: Option<PathBuf>,
 }
 
 /// A router serving the RRDP files under `prefix` (e.g. `/rrdp`).
@@ -71,8 +71,12 @@ async fn serve_file(
     let Some(rel) = safe_relative(&path) else {
         return problem(StatusCode::NOT_FOUND, "no such file");
     };
-    let (file, content_type, immutable) = match files.extra.iter().find(|(n, _)| *n == path) {
-        Some((_, p)) => (p.clone(), "application/pkix-cert", false),
+    let cert_dir = files
+        .certs
+        .as_ref()
+        .filter(|_| !path.contains('/') && path.ends_with(".cer"));
+    let (file, content_type, immutable) = match cert_dir {
+        Some(dir) => (dir.join(&rel), "application/pkix-cert", false),
         None => {
             let immutable = path != "notification.xml";
             (files.rrdp_dir.join(rel), "application/xml", immutable)
@@ -158,7 +162,7 @@ mod tests {
             "/rrdp",
             Files {
                 rrdp_dir: dir.to_path_buf(),
-                extra: vec![],
+                certs: None,
             },
         )
     }
@@ -217,6 +221,41 @@ mod tests {
         ] {
             assert_eq!(get(bad, None).await.unwrap().status(), 404, "{bad}");
         }
+    }
+
+    #[tokio::test]
+    async fn top_level_certificates_come_from_the_certificate_directory() {
+        let rrdp = tempfile::tempdir().unwrap();
+        let certs = tempfile::tempdir().unwrap();
+        std::fs::write(certs.path().join("ta.cer"), "A").unwrap();
+        std::fs::write(certs.path().join("ta-ABCD.cer"), "B").unwrap();
+        std::fs::create_dir_all(certs.path().join("online")).unwrap();
+        std::fs::write(certs.path().join("online/x.cer"), "C").unwrap();
+        std::fs::create_dir_all(rrdp.path().join("s")).unwrap();
+        std::fs::write(rrdp.path().join("s/x.cer"), "D").unwrap();
+        let app = router(
+            "/rrdp",
+            Files {
+                rrdp_dir: rrdp.path().to_path_buf(),
+                certs: Some(certs.path().to_path_buf()),
+            },
+        );
+        let get = |uri: &'static str| {
+            app.clone()
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        };
+        for (uri, body) in [
+            ("/rrdp/ta.cer", "A"),
+            ("/rrdp/ta-ABCD.cer", "B"),
+            ("/rrdp/s/x.cer", "D"),
+        ] {
+            let r = get(uri).await.unwrap();
+            assert_eq!(r.status(), 200, "{uri}");
+            let got = axum::body::to_bytes(r.into_body(), 16).await.unwrap();
+            assert_eq!(&got[..], body.as_bytes(), "{uri}");
+        }
+        // Only the top level of the certificate directory is served.
+        assert_eq!(get("/rrdp/online/x.cer").await.unwrap().status(), 404);
     }
 
     #[tokio::test]

@@ -173,9 +173,14 @@ impl Tx<'_> {
         rows.map(|r| key_from_row(r?)).collect()
     }
 
-    /// The earliest due stage of any rollover.
+    /// The earliest due stage of any rollover the scheduler runs (the
+    /// trust anchor's stages are taken by hand).
     pub fn next_key_stage(&self) -> Result<Option<Time>> {
-        let due: Option<i64> = self.row("SELECT min(due) FROM ca_keys", [], |r| r.get(0))?;
+        let due: Option<i64> = self.row(
+            "SELECT min(due) FROM ca_keys WHERE ca <> ?1",
+            [anchorage_ca_core::ca::TA_HANDLE],
+            |r| r.get(0),
+        )?;
         due.map(from_secs).transpose()
     }
 

@@ -195,6 +195,15 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Deletes one published file of `dir` ('' is the module root).
+    pub fn delete_object(&self, dir: &str, name: &str) -> Result<()> {
+        self.exec(
+            "DELETE FROM objects WHERE dir = ?1 AND name = ?2",
+            [dir, name],
+        )?;
+        Ok(())
+    }
+
     /// Every published file, for writing the repository tree, with the
     /// directory it is published in (a key's point beside the active one
     /// shares its CA's directory: [`crate::published_dir`]). Two files of

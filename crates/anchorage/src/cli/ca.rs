@@ -175,7 +175,7 @@ fn keyroll(
 }
 
 /// Prints a CA's keys as `anchorage ca keyroll --status` does for people.
-fn print_keys(s: &KeyrollStatus) {
+pub(super) fn print_keys(s: &KeyrollStatus) {
     println!("{:<42} {:<7} {:<21} MANIFEST", "KEY", "STATE", "SINCE");
     for k in &s.keys {
         println!(

@@ -8,6 +8,7 @@ pub mod init;
 pub mod publish;
 pub mod roa;
 pub mod serve;
+pub mod ta;
 pub mod token;
 pub mod validate;
 

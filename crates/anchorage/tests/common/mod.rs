@@ -195,9 +195,19 @@ pub fn assert_accepted(name: &str, run: &ValidatorRun, expected: &std::collectio
 
 /// Runs `anchorage validate` (the bundled validator) over rsync.
 pub fn anchorage_validate(cli: &Cli, rsyncd: &RsyncDaemon, work: &Path) -> ValidatorRun {
+    anchorage_validate_tal(&cli.tal(), rsyncd, work).0
+}
+
+/// Runs `anchorage validate` from `tal` over rsync; returns its VRPs and
+/// rejections and the JSON output's metadata.
+pub fn anchorage_validate_tal(
+    tal: &Path,
+    rsyncd: &RsyncDaemon,
+    work: &Path,
+) -> (ValidatorRun, serde_json::Value) {
     let mut args: Vec<std::ffi::OsString> = vec!["--rsync-only".into(), "--rsync-program".into()];
     args.push(rsyncd.wrapper().into());
-    anchorage_validate_with(cli, &work.join("anchorage-validate"), &args).0
+    validate_tal_with(tal, &work.join("anchorage-validate"), &args)
 }
 
 /// Runs `anchorage validate` with `extra` arguments and cache `cache`;
@@ -207,9 +217,18 @@ pub fn anchorage_validate_with(
     cache: &Path,
     extra: &[std::ffi::OsString],
 ) -> (ValidatorRun, serde_json::Value) {
+    validate_tal_with(&cli.tal(), cache, extra)
+}
+
+/// [`anchorage_validate_with`] from any TAL.
+fn validate_tal_with(
+    tal: &Path,
+    cache: &Path,
+    extra: &[std::ffi::OsString],
+) -> (ValidatorRun, serde_json::Value) {
     let out = Command::new(bin())
         .args(["validate", "--format", "json", "--tal"])
-        .arg(cli.tal())
+        .arg(tal)
         .arg("--cache")
         .arg(cache)
         .args(extra)
@@ -254,14 +273,26 @@ pub fn validate_everywhere(
     work: &Path,
     expected: &std::collections::BTreeSet<Vrp>,
 ) {
+    validate_everywhere_from(&cli.tal(), rsyncd, work, expected);
+}
+
+/// [`validate_everywhere`] from any TAL; returns rpki-client's run and the
+/// bundled validator's metadata, for more checks.
+pub fn validate_everywhere_from(
+    tal: &Path,
+    rsyncd: &RsyncDaemon,
+    work: &Path,
+    expected: &std::collections::BTreeSet<Vrp>,
+) -> (ValidatorRun, serde_json::Value) {
     require("rpki-client");
-    let run = oracle::rpki_client(&cli.tal(), rsyncd, &work.join("rpki-client")).unwrap();
-    assert_accepted("rpki-client", &run, expected);
+    let client = oracle::rpki_client(tal, rsyncd, &work.join("rpki-client")).unwrap();
+    assert_accepted("rpki-client", &client, expected);
     require("fort");
-    let run = oracle::fort(&cli.tal(), rsyncd, &work.join("fort")).unwrap();
+    let run = oracle::fort(tal, rsyncd, &work.join("fort")).unwrap();
     assert_accepted("FORT", &run, expected);
-    let run = anchorage_validate(cli, rsyncd, work);
+    let (run, metadata) = anchorage_validate_tal(tal, rsyncd, work);
     assert_accepted("anchorage validate", &run, expected);
+    (client, metadata)
 }
 
 /// Reads a file as `Bytes`, for the `rpki` crate's decoders.

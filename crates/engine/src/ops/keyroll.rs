@@ -105,7 +105,7 @@ impl Ctx {
         if handle == TA_HANDLE {
             return Err(refused(
                 handle,
-                "the trust anchor's key is rolled with RFC 9691 TAK objects, not by this command",
+                "the trust anchor's key is rolled with RFC 9691 TAK objects: anchorage ta keyroll",
             ));
         }
         let ca = load_ca(tx, handle)?;
@@ -607,9 +607,13 @@ impl Anchorage {
         let mut next_due = None;
         for k in tx.ca_keys(handle)? {
             keys.push(info(&k.as_record(&ca), k.state.as_str(), k.started)?);
-            let step = match k.state {
-                KeyState::New => "activate",
-                KeyState::Old => "revoke the old key at the parent",
+            let step = match (k.state, handle == TA_HANDLE) {
+                (KeyState::New, false) => "activate",
+                (KeyState::New, true) => "activate (anchorage ta keyroll --activate)",
+                (KeyState::Old, false) => "revoke the old key at the parent",
+                (KeyState::Old, true) => {
+                    "retire the old key once relying parties use the new TAL (anchorage ta keyroll --retire)"
+                }
             };
             next_step = Some(step.to_string());
             next_due = Some(rfc3339(k.due));
@@ -697,7 +701,8 @@ impl Anchorage {
             let tx = self.store.read_transaction()?;
             let mut old = Vec::new();
             for k in tx.all_ca_keys()? {
-                if k.state == KeyState::Old && k.due <= now {
+                // The trust anchor's old key is retired by hand.
+                if k.state == KeyState::Old && k.due <= now && k.ca != TA_HANDLE {
                     let g = tx.activated_generation(&k.ca, &k.key)?.unwrap_or(i64::MAX);
                     old.push((k, g));
                 }
@@ -761,7 +766,9 @@ impl Anchorage {
             .read_transaction()?
             .all_ca_keys()?
             .into_iter()
-            .filter(|k| k.state == KeyState::New && k.due <= now)
+            // The trust anchor's new key is activated by hand: relying
+            // parties must have its TAL first.
+            .filter(|k| k.state == KeyState::New && k.due <= now && k.ca != TA_HANDLE)
             .map(|k| k.ca)
             .collect();
         let mut events = Vec::new();
