@@ -188,6 +188,9 @@ fn the_trust_anchor_rolls_its_key_and_relying_parties_never_lose_a_vrp() {
     ok_at(&cli, t0, &["ta", "keyroll", "--start"]);
     let cancelled = keys(&cli)[1].1.clone();
     assert!(next_tal.exists());
+    let cancelled_key = tal_key(&next_tal);
+    let tak = |key: &str| std::fs::read(cli.tree().join(format!("ta/{key}.tak"))).unwrap();
+    assert!(contains(&tak(&old_key), &cancelled_key), "announced");
     assert!(cli.tree().join(format!("ta-{cancelled}.cer")).exists());
     let err = fails_at(&cli, t1, &["ta", "keyroll", "--activate"]);
     assert!(err.contains("staging period"), "{err}");
@@ -197,6 +200,10 @@ fn the_trust_anchor_rolls_its_key_and_relying_parties_never_lose_a_vrp() {
     assert!(err.contains("no old key"), "{err}");
     ok_at(&cli, t0, &["ta", "keyroll", "--cancel"]);
     assert_eq!(states(&cli), ["active"]);
+    assert!(
+        !contains(&tak(&old_key), &cancelled_key),
+        "no longer announced"
+    );
     assert!(!next_tal.exists());
     assert!(!cli.tree().join(format!("ta-{cancelled}.cer")).exists());
     assert!(!cli.tree().join(format!("ta/{cancelled}.mft")).exists());
@@ -317,6 +324,10 @@ fn the_trust_anchor_rolls_its_key_and_relying_parties_never_lose_a_vrp() {
     // gives every VRP.
     ok_at(&cli, t1, &["ta", "keyroll", "--retire"]);
     assert_eq!(states(&cli), ["active"]);
+    assert!(
+        !contains(&tak(&new_key), &tal_key(&old_tal)),
+        "the retired key is no longer the predecessor"
+    );
     assert!(!tree.join("ta.cer").exists());
     assert!(!tree.join(format!("ta/{old_key}.mft")).exists());
     assert!(!tree.join(format!("ta/{old_key}.tak")).exists());
@@ -362,17 +373,15 @@ fn a_crash_at_every_stage_of_a_trust_anchor_rollover_leaves_it_where_it_was() {
     assert_eq!(state(&cli.dir), before);
     assert_eq!(states(&cli), ["active"]);
     assert!(!next_tal.exists());
-    // Killed after the commit, before the TAL and the tree: the next
-    // command writes the TAL, the next publication the tree.
+    // Killed after the commit, before the tree and the TAL: the next
+    // publication writes both, the TAL after the tree that shows its key.
     crash("after-commit", t0, &start);
     assert_eq!(states(&cli), ["active", "new"]);
-    assert!(
-        next_tal.exists(),
-        "written when the data directory was opened"
-    );
+    assert!(!next_tal.exists(), "not before the tree shows the key");
     let new_key = keys(&cli)[1].1.clone();
     ok_at(&cli, t0, &["publish"]);
     assert!(cli.tree().join(format!("ta-{new_key}.cer")).exists());
+    assert!(next_tal.exists());
 
     let activate = ["ta", "keyroll", "--activate"];
     let before = crash("ta-keyroll-activate-before-commit", t1, &activate);
@@ -380,15 +389,31 @@ fn a_crash_at_every_stage_of_a_trust_anchor_rollover_leaves_it_where_it_was() {
     assert_eq!(states(&cli), ["active", "new"]);
     let new_tal = tmp.path().join("new.tal");
     std::fs::copy(&next_tal, &new_tal).unwrap();
+    let old_tal = tmp.path().join("old.tal");
+    std::fs::copy(cli.tal(), &old_tal).unwrap();
     crash("after-commit", t1, &activate);
     assert_eq!(states(&cli), ["active", "old"]);
-    assert_eq!(
-        std::fs::read(cli.tal()).unwrap(),
-        std::fs::read(&new_tal).unwrap()
-    );
-    assert!(!next_tal.exists());
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    assert_eq!(read(&cli.tal()), read(&old_tal), "not before the tree");
     ok_at(&cli, t1, &["publish"]);
+    assert_eq!(read(&cli.tal()), read(&new_tal));
+    assert!(!next_tal.exists());
     let work = tmp.path().join("work");
     let rsyncd = cli.serve(&work.join("rsyncd"));
     validate_everywhere_from(&new_tal, &rsyncd, &work, &expected());
+
+    // Years later the old key, still published for relying parties on
+    // its TAL, has its certificate renewed like the active key's.
+    let before = read(&cli.tree().join("ta.cer"));
+    ok_at(&cli, t1 + TimeDelta::days(3640), &["publish"]);
+    let after = read(&cli.tree().join("ta.cer"));
+    assert_ne!(before, after, "the old key's certificate was renewed");
+    let not_after = |der: Vec<u8>| {
+        rpki::repository::Cert::decode(bytes::Bytes::from(der))
+            .unwrap()
+            .validity()
+            .not_after()
+    };
+    assert!(not_after(after) > not_after(before));
+    assert_eq!(states(&cli), ["active", "old"]);
 }

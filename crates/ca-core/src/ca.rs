@@ -114,7 +114,8 @@ pub struct CaRecord {
     /// The certificate's notAfter.
     pub cert_not_after: Time,
     /// Where the certificate is published, when a remote parent (RFC 6492)
-    /// issued it; `None` for certificates issued here.
+    /// issued it, or for a trust anchor key made by a rollover
+    /// (`ta-KEYID.cer`); `None` for the default place.
     pub cert_uri: Option<String>,
 }
 

@@ -466,11 +466,7 @@ impl Anchorage {
     /// Opens an initialised data directory.
     pub fn open(dir: DataDir, clock: Clock) -> Result<Anchorage> {
         let shared = Shared::open(&dir)?;
-        let mut this = Anchorage::open_shared(dir, clock, &shared)?;
-        // A trust anchor rollover that committed but died before its TAL
-        // files were written has them written now.
-        this.ctx.sync_tals(&this.store.read_transaction()?)?;
-        Ok(this)
+        Anchorage::open_shared(dir, clock, &shared)
     }
 
     /// Opens another connection to an initialised data directory, sharing
@@ -1209,8 +1205,11 @@ impl Anchorage {
                 };
                 let issuer = self.ctx.issuer(&owner)?;
                 let point = tx.point(&dir)?;
-                if key.ca == TA_HANDLE && !due_objects(&point, due_at, &self.ctx.timing).is_empty()
-                {
+                let ta_due = key.ca == TA_HANDLE
+                    && (time_diff(key.cert_not_after, due_at)
+                        <= self.ctx.timing.object_reissue_before
+                        || !due_objects(&point, due_at, &self.ctx.timing).is_empty());
+                if ta_due {
                     renew_taks.push(dir);
                 } else if point.refresh_due(&issuer, due_at, &self.ctx.timing) {
                     owed.push(dir);
@@ -1259,12 +1258,30 @@ impl Anchorage {
             tx.mark_pending(handle)?;
             tx.commit()?;
         }
-        // The TAKs of a trust anchor's new or old key.
+        // A trust anchor's new or old key: its certificate near expiry,
+        // its TAK (which that certificate caps).
         for dir in &renew_taks {
             let tx = self.store.transaction()?;
-            let Some(owner) = tx.point_owner(dir)? else {
+            let Some(mut owner) = tx.point_owner(dir)? else {
                 continue; // the rollover ended meanwhile
             };
+            if time_diff(owner.cert_not_after, due_at) <= self.ctx.timing.object_reissue_before {
+                let renewed = self
+                    .ctx
+                    .issue_ta(&tx, owner.key, owner.resources.clone(), now)?;
+                let mut key = tx
+                    .ca_keys(TA_HANDLE)?
+                    .into_iter()
+                    .find(|k| k.key == owner.key)
+                    .expect("the point's owner is a key of the trust anchor");
+                key.cert = renewed.cert;
+                key.cert_serial = renewed.cert_serial;
+                key.cert_not_after = renewed.cert_not_after;
+                tx.update_ca_key_cert(&key)?;
+                owner = key.as_record(&load_ca(&tx, TA_HANDLE)?);
+                self.ctx.put_ta_cert(&tx, &owner, now)?;
+                report.reissued_objects += 1;
+            }
             let mut point = tx.point(dir)?;
             point.publish(self.ctx.ta_tak(&tx, &owner, now)?, now);
             report.reissued_objects += 1;
@@ -1475,6 +1492,8 @@ impl Anchorage {
         if let Some(update) = &update {
             self.ctx.rrdp.announce(update)?;
         }
+        // The TALs follow the tree that shows the trust anchor's keys.
+        self.ctx.sync_tals(&self.store.read_transaction()?)?;
         tracing::debug!(
             files = stats.files,
             written = stats.written,
@@ -1739,7 +1758,7 @@ impl Ctx {
             what: format!("writing {}", path.display()),
             source,
         };
-        let tmp = path.with_extension("tal.tmp");
+        let tmp = path.with_extension(format!("tal.{}.tmp", std::process::id()));
         let mut f = fs::File::create(&tmp).map_err(io)?;
         f.write_all(text.as_bytes()).map_err(io)?;
         f.sync_all().map_err(io)?;

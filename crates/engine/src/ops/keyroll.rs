@@ -641,8 +641,14 @@ impl Anchorage {
         let now = self.ctx.clock.now();
         let (in_progress, mut due) = {
             let tx = self.store.read_transaction()?;
-            let rolling: std::collections::BTreeSet<String> =
-                tx.all_ca_keys()?.into_iter().map(|k| k.ca).collect();
+            // The trust anchor's rollover is the operator's, and does not
+            // take a place from the CAs'.
+            let rolling: std::collections::BTreeSet<String> = tx
+                .all_ca_keys()?
+                .into_iter()
+                .map(|k| k.ca)
+                .filter(|ca| ca != TA_HANDLE)
+                .collect();
             let mut due = Vec::new();
             for ca in tx.cas()? {
                 if ca.handle == TA_HANDLE || rolling.contains(&ca.handle) {

@@ -377,7 +377,9 @@ impl Ctx {
         for ca in tx.cas()? {
             // Parents come before children in creation order.
             let under_remote = match &ca.parent {
-                None => ca.cert_uri.is_some(),
+                // A trust anchor key made by a rollover has a URI of its
+                // own (`ta-KEYID.cer`) but no remote parent.
+                None => ca.cert_uri.is_some() && ca.handle != TA_HANDLE,
                 Some(p) => out.contains(p),
             };
             if under_remote {

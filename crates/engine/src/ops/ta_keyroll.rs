@@ -51,6 +51,13 @@ pub const DEFAULT_TA_STAGING: TimeDelta = TimeDelta::days(30);
 /// every data directory made before TA rollovers names it.
 const FIRST_TA_CERT: &str = "ta.cer";
 
+/// Notes, in a transaction that changes the TA's keys, the audit
+/// generation the TALs must wait for (see [`Ctx::sync_tals`]).
+fn mark_ta_change(tx: &Tx<'_>) -> Result<()> {
+    tx.set_meta("ta_generation", &tx.audit_generation()?.to_string())?;
+    Ok(())
+}
+
 fn refused(why: impl Into<String>) -> AppError {
     AppError::Keyroll {
         ca: TA_HANDLE.into(),
@@ -158,10 +165,19 @@ impl Ctx {
 
     /// Writes the TALs the store calls for, where they differ: `ta.tal`
     /// for the active key, and `ta-next.tal` for a new key in its staging
-    /// period (removed otherwise). Run after every commit that changes
-    /// the TA's keys and when a data directory is opened, so a crash
-    /// between the commit and the files is repaired by the next command.
+    /// period (removed otherwise) — once the rsync tree shows the TA's
+    /// last change (`tree_generation` has reached `ta_generation`), so a
+    /// TAL never names a key whose certificate and products the served
+    /// tree does not have yet. Every tree write runs it, under the
+    /// publication locks, so a crash between a TA change's commit and its
+    /// files is repaired by the next publication.
     pub(super) fn sync_tals(&self, tx: &Tx<'_>) -> Result<()> {
+        let generation = |name: &str| -> Result<i64> {
+            Ok(tx.meta(name)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+        };
+        if generation("tree_generation")? < generation("ta_generation")? {
+            return Ok(());
+        }
         let (active, others) = self.ta_keys(tx)?;
         self.write_tal(&self.dir.tal(), &active)?;
         let next = self.dir.next_tal();
@@ -255,6 +271,7 @@ impl Anchorage {
                     due: rfc3339(new.due),
                 },
             )?;
+            mark_ta_change(&tx)?;
             fault::point("ta-keyroll-start-before-commit");
             tx.commit()?;
             Ok(journal)
@@ -341,6 +358,7 @@ impl Anchorage {
                 reissued,
             },
         )?;
+        mark_ta_change(&tx)?;
         fault::point("ta-keyroll-activate-before-commit");
         tx.commit()?;
         fault::point("after-commit");
@@ -394,6 +412,7 @@ impl Anchorage {
             },
         };
         journal.record(&tx, event)?;
+        mark_ta_change(&tx)?;
         tx.commit()?;
         if let Err(e) = self.ctx.keys.destroy_key(&key.key) {
             tracing::warn!(key = %key.key, error = ?e, "the trust anchor's dropped key file could not be removed");
@@ -407,9 +426,9 @@ impl Anchorage {
         self.keyroll_status(TA_HANDLE)
     }
 
-    /// After a commit that changed the TA's keys: the TALs, then the tree.
+    /// After a commit that changed the TA's keys: the tree, and with it
+    /// the TALs ([`Ctx::sync_tals`]).
     fn after_ta_change(&mut self) -> Result<()> {
-        self.ctx.sync_tals(&self.store.read_transaction()?)?;
         if !self.ctx.deferred {
             self.write_tree_after_commit()?;
         }
