@@ -418,6 +418,9 @@ pub async fn run(
     let files = anchorage_rrdp_server::http::Files {
         rrdp_dir: dir.rrdp(),
         certs: Some(dir.rsync().join("current")),
+        fetches: Some(std::sync::Arc::new(
+            anchorage_rrdp_server::fetches::FetchLog::new(&dir.rrdp()),
+        )),
     };
     let app = Router::new()
         .route(

@@ -57,7 +57,9 @@ pub struct TreeFile<'a> {
     pub mtime: i64,
 }
 
-/// How long a superseded tree is kept for clients still reading it.
+/// How long a superseded tree is kept for clients that may still be
+/// reading it, when `/proc` cannot tell whether one is (see
+/// [`RsyncTree::write`]'s pruning rule).
 pub const GRACE: Duration = Duration::from_secs(300);
 
 /// The rsync tree of a data directory: `ROOT/current` and `ROOT/trees/`.
@@ -210,14 +212,24 @@ impl RsyncTree {
         Ok(stats)
     }
 
-    /// Removes partial trees, and superseded ones past the grace period.
+    /// Removes partial trees, and superseded ones no client can still be
+    /// reading.
     ///
-    /// The tree just replaced is always kept, so a client that started
-    /// before the swap can finish.
+    /// An rsync daemon serving a client enters (chdir, or chroot) the tree
+    /// `current` pointed to when the client connected and stays there for
+    /// the whole transfer. So a superseded tree is kept while some process
+    /// has its working or root directory inside it (as `/proc` shows), and
+    /// the tree just replaced is always kept, for a client that resolved
+    /// `current` an instant before the swap and has not entered it yet.
+    /// Every other tree goes at once. Where `/proc` cannot tell (an rsync
+    /// process that cannot be inspected, or no `/proc`), trees younger
+    /// than [`GRACE`] are kept instead.
     fn prune(&self, keep: &Path, previous: Option<&Path>) {
-        let Ok(entries) = fs::read_dir(self.trees()) else {
+        let trees = self.trees();
+        let Ok(entries) = fs::read_dir(&trees) else {
             return;
         };
+        let in_use = trees_in_use(&trees);
         let now = SystemTime::now();
         for entry in entries.flatten() {
             let path = entry.path();
@@ -225,18 +237,60 @@ impl RsyncTree {
                 continue;
             }
             let partial = entry.file_name().to_string_lossy().starts_with(".tmp-");
-            let old = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .map(|m| now.duration_since(m).unwrap_or_default() > GRACE)
-                .unwrap_or(true);
-            if (partial || old)
+            let unused = match &in_use {
+                Some(used) => !used.contains(&entry.file_name()),
+                None => entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .map(|m| now.duration_since(m).unwrap_or_default() > GRACE)
+                    .unwrap_or(true),
+            };
+            if (partial || unused)
                 && let Err(err) = fs::remove_dir_all(&path)
             {
                 tracing::warn!(path = %path.display(), %err, "could not remove old rsync tree");
             }
         }
     }
+}
+
+/// The names of the trees under `trees` that a process has as its
+/// working or root directory; `None` if that cannot be known: no `/proc`,
+/// or an rsync process whose directories cannot be read (another user's,
+/// without the privilege to look).
+fn trees_in_use(trees: &Path) -> Option<HashSet<std::ffi::OsString>> {
+    let trees = fs::canonicalize(trees).ok()?;
+    let mut used = HashSet::new();
+    for proc_entry in fs::read_dir("/proc").ok()?.flatten() {
+        let pid = proc_entry.path();
+        if !proc_entry
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        for link in ["cwd", "root"] {
+            match fs::read_link(pid.join(link)) {
+                Ok(dir) => {
+                    if let Ok(rest) = dir.strip_prefix(&trees)
+                        && let Some(std::path::Component::Normal(tree)) = rest.components().next()
+                    {
+                        used.insert(tree.to_os_string());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                    let comm = fs::read_to_string(pid.join("comm")).unwrap_or_default();
+                    if comm.trim() == "rsync" {
+                        return None;
+                    }
+                }
+                Err(_) => {} // gone meanwhile, or a kernel thread
+            }
+        }
+    }
+    Some(used)
 }
 
 fn sync_fs(dir: &Path) -> Result<(), PublicationError> {
@@ -300,6 +354,36 @@ mod tests {
         assert_eq!(m(&cur.join("ca/a.roa")), 1_000_100);
         // the superseded tree is intact for clients still reading it
         assert_eq!(fs::read(first.join("ca/a.roa")).unwrap(), b"one");
+    }
+
+    #[test]
+    fn superseded_trees_go_unless_the_last_one_or_in_use() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = RsyncTree::new(tmp.path());
+        tree.write([file("", "a.roa", b"1", 1)]).unwrap();
+        let first = tree.current_target().unwrap();
+        // A process inside the first tree, as an rsync daemon serving a
+        // client is.
+        let mut reader = std::process::Command::new("sleep")
+            .arg("30")
+            .current_dir(&first)
+            .spawn()
+            .unwrap();
+        tree.write([file("", "a.roa", b"2", 2)]).unwrap();
+        let second = tree.current_target().unwrap();
+        tree.write([file("", "a.roa", b"3", 3)]).unwrap();
+        let third = tree.current_target().unwrap();
+        tree.write([file("", "a.roa", b"4", 4)]).unwrap();
+        // The second: neither in use nor the last replaced, so gone at once.
+        assert!(!second.exists());
+        assert!(third.exists(), "the tree just replaced stays");
+        assert!(first.exists(), "a tree in use stays");
+        reader.kill().unwrap();
+        reader.wait().unwrap();
+        tree.write([file("", "a.roa", b"5", 5)]).unwrap();
+        assert!(!first.exists(), "and goes once nobody is inside");
+        assert!(!third.exists());
+        assert_eq!(fs::read_dir(tmp.path().join("trees")).unwrap().count(), 2);
     }
 
     #[test]

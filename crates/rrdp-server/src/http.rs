@@ -25,6 +25,8 @@ pub struct Files {
     /// The directory whose top-level `.cer` files (the TA certificates the
     /// TALs name, one per TA key) are served at the top of the RRDP path.
     pub certs: Option<PathBuf>,
+    /// Where the notification files served are recorded, if anywhere.
+    pub fetches: Option<std::sync::Arc<crate::fetches::FetchLog>>,
 }
 
 /// A router serving the RRDP files under `prefix` (e.g. `/rrdp`).
@@ -45,8 +47,10 @@ fn safe_relative(path: &str) -> Option<PathBuf> {
     {
         return None;
     }
+    // No component starting with a dot: RRDP paths never do, and the
+    // fetch record (`.fetched`) and temporary files stay private.
     p.components()
-        .all(|c| matches!(c, Component::Normal(_)))
+        .all(|c| matches!(c, Component::Normal(n) if !n.to_string_lossy().starts_with('.')))
         .then(|| p.to_path_buf())
 }
 
@@ -86,9 +90,31 @@ async fn serve_file(
     // notification file replaced meanwhile cannot mix old headers with
     // new content. The body is streamed: a snapshot of a large
     // repository is gigabytes.
-    let Ok(handle) = tokio::fs::File::open(&file).await else {
+    let Ok(mut handle) = tokio::fs::File::open(&file).await else {
         return problem(StatusCode::NOT_FOUND, "no such file");
     };
+    if path == "notification.xml"
+        && let Some(log) = &files.fetches
+    {
+        // What this client is about to fetch: the serial from the file's
+        // start, the lowest delta from its end.
+        use tokio::io::{AsyncReadExt, AsyncSeekExt, SeekFrom};
+        const PEEK: u64 = 512;
+        let len = handle.metadata().await.map(|m| m.len()).unwrap_or(0);
+        let mut head = vec![0u8; PEEK as usize];
+        let mut tail = vec![0u8; PEEK as usize];
+        let n = handle.read(&mut head).await.unwrap_or(0);
+        let m = match handle.seek(SeekFrom::Start(len.saturating_sub(PEEK))).await {
+            Ok(_) => handle.read(&mut tail).await.unwrap_or(0),
+            Err(_) => 0,
+        };
+        if let Some(served) = crate::fetches::notification_served(&head[..n], &tail[..m]) {
+            log.record(&served, SystemTime::now());
+        }
+        if handle.seek(SeekFrom::Start(0)).await.is_err() {
+            return problem(StatusCode::INTERNAL_SERVER_ERROR, "could not read the file");
+        }
+    }
     let Ok(meta) = handle.metadata().await else {
         return problem(StatusCode::NOT_FOUND, "no such file");
     };
@@ -163,6 +189,7 @@ mod tests {
             Files {
                 rrdp_dir: dir.to_path_buf(),
                 certs: None,
+                fetches: None,
             },
         )
     }
@@ -238,6 +265,7 @@ mod tests {
             Files {
                 rrdp_dir: rrdp.path().to_path_buf(),
                 certs: Some(certs.path().to_path_buf()),
+                fetches: None,
             },
         );
         let get = |uri: &'static str| {
@@ -256,6 +284,45 @@ mod tests {
         }
         // Only the top level of the certificate directory is served.
         assert_eq!(get("/rrdp/online/x.cer").await.unwrap().status(), 404);
+    }
+
+    #[tokio::test]
+    async fn notification_fetches_are_recorded_and_the_record_is_not_served() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("notification.xml"),
+            r#"<notification xmlns="http://www.ripe.net/rpki/rrdp" version="1" session_id="s-1" serial="5"></notification>"#,
+        )
+        .unwrap();
+        let app = router(
+            "/rrdp",
+            Files {
+                rrdp_dir: tmp.path().to_path_buf(),
+                certs: None,
+                fetches: Some(std::sync::Arc::new(crate::fetches::FetchLog::new(
+                    tmp.path(),
+                ))),
+            },
+        );
+        let get = |uri: &'static str| {
+            app.clone()
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        };
+        let r = get("/rrdp/notification.xml").await.unwrap();
+        assert_eq!(r.status(), 200);
+        let body = axum::body::to_bytes(r.into_body(), 4096).await.unwrap();
+        assert!(
+            body.starts_with(b"<notification"),
+            "served whole after the peek"
+        );
+        let seen = crate::fetches::recent(tmp.path(), SystemTime::now());
+        let served = crate::fetches::Served {
+            session: "s-1".into(),
+            serial: 5,
+            lowest: 5,
+        };
+        assert!(seen.contains(&served), "{seen:?}");
+        assert_eq!(get("/rrdp/.fetched").await.unwrap().status(), 404);
     }
 
     #[tokio::test]

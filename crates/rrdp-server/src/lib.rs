@@ -7,9 +7,12 @@
 //!   own: the caller passes the previous state (kept in the store, in the
 //!   same transaction as the rsync tree it mirrors) and stores the result.
 //! * `http` (feature `http`) serves those files with ETag,
-//!   Last-Modified, conditional GET, cache headers and gzip.
+//!   Last-Modified, conditional GET, cache headers and gzip, and records
+//!   which notification files it served ([`fetches`]): what tells the
+//!   next publication which superseded snapshots a client may still need.
 #![forbid(unsafe_code)]
 
+pub mod fetches;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod repository;

@@ -86,15 +86,15 @@ pub struct RrdpUpdate {
     pub published: Vec<(String, [u8; 32])>,
     /// URIs withdrawn.
     pub withdrawn: Vec<String>,
+    /// Deltas the previous notification listed and this one does not.
+    unlisted: Vec<DeltaRecord>,
 }
 
-/// How long files no longer listed in the notification file stay
-/// available, for relying parties that read the previous notification.
+/// How long a client that read a notification file may take to fetch
+/// what it lists: a superseded snapshot, or a delta no longer listed,
+/// stays while a notification that listed it was served within this time
+/// ([`crate::fetches`]); another session's files stay this long.
 pub const GRACE: Duration = Duration::from_secs(600);
-
-/// How long deltas are listed at least, whatever their size (up to
-/// [`MAX_DELTAS`]).
-pub const MIN_DELTA_AGE: i64 = 3600;
 
 /// The most deltas the notification file lists. Group publication makes
 /// up to ten serials a second under load; without a cap, an hour of them
@@ -266,21 +266,27 @@ impl RrdpRepository {
                 .write_xml(&mut buf)
                 .map_err(io_err(&dir))?;
             deltas.push(write_file(&dir, &dir_rel, "delta.xml", &buf, serial, now)?);
-            // Keep older deltas while all listed deltas together are no
-            // larger than the snapshot, and always those under an hour
-            // old; the list must stay contiguous down from the serial.
+            // RFC 8182 §3.3.2: older deltas that would make all listed
+            // deltas together larger than the snapshot MUST be left out;
+            // the list stays contiguous down from the serial.
             let mut total = deltas[0].size;
             for d in &prev.deltas {
                 if deltas.len() >= MAX_DELTAS {
                     break;
                 }
                 total += d.size;
-                if total > snapshot_rec.size && now - d.created >= MIN_DELTA_AGE {
+                if total > snapshot_rec.size {
                     break;
                 }
                 deltas.push(d.clone());
             }
         }
+        let unlisted = prev
+            .deltas
+            .iter()
+            .filter(|d| !new_session && !deltas.iter().any(|n| n.serial == d.serial))
+            .cloned()
+            .collect();
 
         let notification = NotificationFile::new(
             session,
@@ -311,14 +317,30 @@ impl RrdpRepository {
             deltas,
             published,
             withdrawn,
+            unlisted,
         }))
     }
 
     /// Makes a prepared serial visible: replaces the notification file
-    /// atomically, then removes files no longer listed (after [`GRACE`];
-    /// looked for at most every [`PRUNE_EVERY`]).
+    /// atomically, then removes at once what no client can still need
+    /// (see [`Self::prune`]): the snapshot two serials back and the deltas
+    /// that just left the list, unless a notification served within
+    /// [`GRACE`] named them. What stays for that reason goes in a scan at
+    /// most every [`PRUNE_EVERY`].
     pub fn announce(&self, update: &RrdpUpdate) -> Result<(), RrdpError> {
         replace_file(&self.notification_path(), &update.notification)?;
+        let fetched = crate::fetches::recent(&self.dir, SystemTime::now());
+        let session = update.session.to_string();
+        if let Some(older) = update.serial.checked_sub(2)
+            && !fetched.iter().any(|f| f.names_snapshot(&session, older))
+        {
+            self.remove_snapshot(&session, older);
+        }
+        for d in &update.unlisted {
+            if !fetched.iter().any(|f| f.lists_delta(&session, d.serial)) {
+                let _ = fs::remove_file(self.dir.join(&d.path));
+            }
+        }
         let due = match self.last_prune.lock() {
             Ok(mut last) => {
                 let due = last.is_none_or(|t| t.elapsed() >= PRUNE_EVERY);
@@ -342,7 +364,25 @@ impl RrdpRepository {
         Ok(())
     }
 
-    /// Removes files no longer listed, once they are older than [`GRACE`].
+    /// Removes the snapshot file of `serial` of `session`, if still there.
+    fn remove_snapshot(&self, session: &str, serial: u64) {
+        let dir = self.dir.join(session).join(serial.to_string());
+        for rnd in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let _ = fs::remove_file(rnd.path().join("snapshot.xml"));
+        }
+    }
+
+    /// Removes what no client can still need.
+    ///
+    /// A snapshot is needed while it is the current one or the previous
+    /// one (a client may have read the previous notification an instant
+    /// ago), or while its notification file was served within [`GRACE`]
+    /// (a client may still be downloading it; [`crate::fetches`]). A
+    /// delta is needed while it is listed, or while a notification served
+    /// within [`GRACE`] listed it. Other sessions' files go after
+    /// [`GRACE`]. Without an HTTP server recording fetches (CLI commands
+    /// without `serve`, or another server in front of the files), the
+    /// current and previous snapshot and the listed deltas stay.
     fn prune(&self, session: Uuid, snapshot: &DeltaRecord, deltas: &[DeltaRecord]) {
         // A set: with hundreds of deltas listed, comparing every file
         // against a list of paths showed up in profiles.
@@ -350,6 +390,18 @@ impl RrdpRepository {
             deltas.iter().map(|d| self.dir.join(&d.path)).collect();
         keep.insert(self.dir.join(&snapshot.path));
         let now = SystemTime::now();
+        let fetched = crate::fetches::recent(&self.dir, now);
+        let session_id = session.to_string();
+        let needed = |serial: &str, is_snapshot: bool| {
+            serial.parse::<u64>().is_ok_and(|n| {
+                if is_snapshot {
+                    n + 1 >= snapshot.serial
+                        || fetched.iter().any(|f| f.names_snapshot(&session_id, n))
+                } else {
+                    fetched.iter().any(|f| f.lists_delta(&session_id, n))
+                }
+            })
+        };
         let old = |p: &Path| {
             fs::metadata(p)
                 .and_then(|m| m.modified())
@@ -371,6 +423,7 @@ impl RrdpRepository {
                 continue;
             }
             for serial_dir in fs::read_dir(&spath).into_iter().flatten().flatten() {
+                let serial = serial_dir.file_name().to_string_lossy().into_owned();
                 for rnd in fs::read_dir(serial_dir.path())
                     .into_iter()
                     .flatten()
@@ -378,7 +431,8 @@ impl RrdpRepository {
                 {
                     for f in fs::read_dir(rnd.path()).into_iter().flatten().flatten() {
                         let p = f.path();
-                        if !keep.contains(&p) && old(&p) {
+                        let unneeded = !needed(&serial, f.file_name() == "snapshot.xml");
+                        if !keep.contains(&p) && unneeded {
                             let _ = fs::remove_file(&p);
                         }
                     }
@@ -486,6 +540,47 @@ mod tests {
         for (uri, h) in &u.published {
             state.objects.insert(uri.clone(), *h);
         }
+    }
+
+    #[test]
+    fn superseded_snapshots_go_unless_previous_or_fetched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = RrdpRepository::new(tmp.path(), "https://h/rrdp/");
+        let log = crate::fetches::FetchLog::new(tmp.path());
+        let mut state = RrdpState::default();
+        let mut snapshots = Vec::new();
+        for i in 1..=6 {
+            let u = publish(
+                &repo,
+                &state,
+                &objs(&[("a/x.roa", &i.to_string())]),
+                1000 + i,
+            )
+            .unwrap()
+            .unwrap();
+            if i == 2 {
+                // A client read serial 2's notification and is fetching.
+                let served = crate::fetches::Served {
+                    session: u.session.to_string(),
+                    serial: 2,
+                    lowest: 2,
+                };
+                log.record(&served, SystemTime::now());
+            }
+            snapshots.push(tmp.path().join(&u.snapshot.path));
+            apply(&mut state, &u);
+        }
+        let exists: Vec<bool> = snapshots.iter().map(|p| p.exists()).collect();
+        // 1, 3 and 4: superseded, unfetched, gone; 2: fetched; 5: the
+        // previous; 6: current.
+        assert_eq!(exists, [false, true, false, false, true, true]);
+        // Deltas are listed, so kept.
+        assert!(
+            state
+                .deltas
+                .iter()
+                .all(|d| tmp.path().join(&d.path).exists())
+        );
     }
 
     #[test]
@@ -618,7 +713,7 @@ mod tests {
     }
 
     #[test]
-    fn old_large_deltas_are_dropped_recent_ones_kept() {
+    fn deltas_are_listed_while_they_weigh_less_than_the_snapshot() {
         let tmp = tempfile::tempdir().unwrap();
         let repo = RrdpRepository::new(tmp.path(), "https://h/rrdp/");
         let mut state = RrdpState::default();
@@ -640,18 +735,33 @@ mod tests {
             .unwrap();
             apply(&mut state, &u);
         }
-        // All recent: all five deltas kept although they outweigh the snapshot.
-        assert_eq!(state.deltas.len(), 5);
+        // Each delta carries the whole object, as large as the snapshot:
+        // only the newest is listed, and the others' files are gone.
         let serials: Vec<u64> = state.deltas.iter().map(|d| d.serial).collect();
-        assert_eq!(serials, [6, 5, 4, 3, 2]);
-        // Two hours later only what fits in the snapshot's size remains.
-        t += 7200;
-        let u = publish(&repo, &state, &objs(&[("a/x.roa", "small")]), t)
+        assert_eq!(serials, [6], "older deltas outweigh the snapshot");
+        let deltas = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .flat_map(|s| std::fs::read_dir(s.path()).unwrap().flatten())
+            .flat_map(|n| std::fs::read_dir(n.path()).unwrap().flatten())
+            .filter(|r| r.path().join("delta.xml").exists())
+            .count();
+        assert_eq!(deltas, 1, "unlisted deltas nobody fetched are removed");
+        // Small changes: their deltas fit beside each other.
+        for i in 0..3 {
+            t += 10;
+            let u = publish(
+                &repo,
+                &state,
+                &objs(&[("a/x.roa", &format!("5{big}")), ("a/y.roa", &i.to_string())]),
+                t,
+            )
             .unwrap()
             .unwrap();
-        apply(&mut state, &u);
-        let serials: Vec<u64> = state.deltas.iter().map(|d| d.serial).collect();
-        assert_eq!(serials, [7], "older deltas outweigh the snapshot");
+            apply(&mut state, &u);
+        }
+        assert!(state.deltas.len() >= 2, "{:?}", state.deltas);
     }
 
     #[test]

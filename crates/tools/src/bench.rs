@@ -455,6 +455,25 @@ fn issuance(
         "-",
         None,
     ));
+    // After the stream of changes above (each published alone, then in
+    // groups): superseded trees and snapshots must be gone. Files linked
+    // between the two trees kept count twice.
+    let store: u64 = ["anchorage.db", "anchorage.db-wal", "anchorage.db-shm"]
+        .iter()
+        .map(|f| dir_size(&dir.join(f)))
+        .sum();
+    let state = dir_size(&dir.join("rsync/current/"));
+    let whole = dir_size(dir);
+    figures.push(fig(
+        &format!(
+            "data dir after {} changes / (store + 1 repository state)",
+            2 * burst + samples
+        ),
+        whole as f64 / (store + state) as f64,
+        "x",
+        "< 3; ratio = value / 3",
+        Some(whole as f64 / (store + state) as f64 / 3.0),
+    ));
     Ok(())
 }
 
@@ -482,7 +501,8 @@ pub enum Part {
 
 /// Runs the benchmark: the `parts` given (all when empty); `keep` keeps
 /// the data directory, `fixtures` is where the validation repository is
-/// built once and reused.
+/// built once and reused; `scale_cas` sets the CAs of the scale
+/// repository instead of the scale's default.
 pub fn run(
     scale: Scale,
     keep: Option<&Path>,
@@ -490,6 +510,7 @@ pub fn run(
     parts: &[Part],
     burst: Option<usize>,
     build_budget: Option<std::time::Duration>,
+    scale_cas: Option<usize>,
 ) -> anyhow::Result<Report> {
     let wants = |p: Part| parts.is_empty() || parts.contains(&p);
     let (n_cas, roas_per_ca, _) = scale.params();
@@ -591,6 +612,7 @@ pub fn run(
     // 12. The scale repository, built once into `fixtures` and reused.
     if wants(Part::Scale) {
         let (cas, prefixes) = scale.scale();
+        let cas = scale_cas.unwrap_or(cas);
         if let Err(err) = scale_figures(fixtures, cas, prefixes, build_budget, &mut figures) {
             figures.push(fig(
                 &format!("scale: failed: {err:#}"),

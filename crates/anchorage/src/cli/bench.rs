@@ -29,6 +29,10 @@ pub struct BenchArgs {
     /// measure what exists (the next run goes on building).
     #[arg(long, value_name = "MINUTES")]
     build_minutes: Option<f64>,
+    /// CAs of the scale repository [default: 200 small, 50,000 rir], so
+    /// the growth of each scale figure can be measured at small N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    cas: Option<u32>,
 }
 
 /// Runs `anchorage bench`: prints the report's table, writes its JSON if asked.
@@ -43,6 +47,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         &args.only,
         args.burst,
         budget,
+        args.cas.map(|n| n as usize),
     )?;
     print!("{}", anchorage_tools::bench::table(&report));
     if let Some(path) = args.output {

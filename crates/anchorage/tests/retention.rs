@@ -1,0 +1,180 @@
+//! Superseded rsync trees and RRDP snapshots go as soon as no client can
+//! still need them, and a client never loses the state it is reading:
+//! real rsync clients, slowed down, copy the repository from a real
+//! `rsync --daemon` again and again while CLI commands publish change
+//! after change; every copy is a whole state (each manifest's files all
+//! there, with the hashes it lists). After the stream, only the current
+//! tree and the one it replaced remain, the current and previous
+//! snapshots, and the data directory is within three times the store plus
+//! one repository state.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anchorage::audit::Actor;
+use anchorage::clock::Clock;
+use anchorage::datadir::DataDir;
+use anchorage::ops::Anchorage;
+use anchorage_ca_core::RoaPayload;
+use common::{Cli, require};
+
+/// Every manifest under `root` lists files that are there, with its
+/// hashes; returns how many manifests were checked.
+fn whole_state(root: &Path) -> Result<usize, String> {
+    let mut manifests = 0;
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "mft") {
+                continue;
+            }
+            let mft = rpki::repository::Manifest::decode(common::read(&path), true)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let content = mft.content();
+            let alg = content.file_hash_alg();
+            for item in content.iter() {
+                let (file, hash) = item.into_pair();
+                let name = String::from_utf8_lossy(file.as_ref()).into_owned();
+                let bytes = std::fs::read(dir.join(&name))
+                    .map_err(|e| format!("{} lists {name}: {e}", path.display()))?;
+                rpki::repository::manifest::ManifestHash::new(hash, alg)
+                    .verify(&bytes)
+                    .map_err(|_| format!("{} lists {name} with another hash", path.display()))?;
+            }
+            manifests += 1;
+        }
+    }
+    Ok(manifests)
+}
+
+/// The bytes under `path` (files only).
+fn size(path: &Path) -> u64 {
+    let meta = std::fs::symlink_metadata(path).unwrap();
+    if meta.is_dir() {
+        std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| size(&e.unwrap().path()))
+            .sum()
+    } else {
+        meta.len()
+    }
+}
+
+fn count(dir: &Path, pred: &dyn Fn(&Path) -> bool) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if pred(&path) {
+            n += 1;
+        }
+        if path.is_dir() {
+            n += count(&path, pred);
+        }
+    }
+    n
+}
+
+#[test]
+fn clients_keep_whole_states_while_superseded_ones_are_removed() {
+    require("rsync");
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    cli.ca_create("lir", None, "AS64500-AS65500, 10.0.0.0/8");
+    // Large enough (about a megabyte) that the daemon cannot hand a whole
+    // copy to the socket buffers and be done: it reads the tree for as
+    // long as the slowed client takes.
+    let many: Vec<RoaPayload> = (0..500u32)
+        .map(|i| {
+            let prefix = format!("10.{}.{}.0/24", 100 + i / 256, i % 256);
+            RoaPayload::new(65000 - i, prefix.parse().unwrap(), None).unwrap()
+        })
+        .collect();
+    Anchorage::open(DataDir::new(&cli.dir), Clock::System)
+        .unwrap()
+        .roa_batch_analysed(&Actor::operator(), "lir", &many, &[], Default::default())
+        .unwrap();
+    let work = tmp.path().join("work");
+    let rsyncd = cli.serve(&work.join("rsyncd"));
+    let done = AtomicBool::new(false);
+    let copies = std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut copies = Vec::new();
+            let mut k = 0;
+            while !done.load(Ordering::SeqCst) {
+                k += 1;
+                let copy = work.join(format!("copy{k}"));
+                // Slowed to a few kB/s, a copy spans several publications.
+                let out = Command::new("rsync")
+                    .args(["-a", "--bwlimit=300"])
+                    .arg(format!("rsync://127.0.0.1:{}/repo/", rsyncd.port()))
+                    .arg(&copy)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "copy {k}: rsync failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                copies.push(copy);
+            }
+            copies
+        });
+        for i in 0..30 {
+            cli.ok(&[
+                "roa",
+                "add",
+                "lir",
+                "--asn",
+                "64500",
+                "--prefix",
+                &format!("10.0.{i}.0/24"),
+            ]);
+        }
+        done.store(true, Ordering::SeqCst);
+        reader.join().unwrap()
+    });
+    assert!(copies.len() >= 2, "only {} copies", copies.len());
+    for copy in &copies {
+        let manifests = whole_state(copy).unwrap_or_else(|e| panic!("{}: {e}", copy.display()));
+        assert!(manifests >= 3, "{}: {manifests} manifests", copy.display());
+    }
+
+    // Nobody is reading now: one more change leaves the current tree and
+    // the one it replaced, the current snapshot and the previous one.
+    cli.ok(&[
+        "roa",
+        "add",
+        "lir",
+        "--asn",
+        "64500",
+        "--prefix",
+        "10.0.99.0/24",
+    ]);
+    let trees = std::fs::read_dir(cli.dir.join("rsync/trees"))
+        .unwrap()
+        .count();
+    assert_eq!(trees, 2, "rsync trees kept");
+    let snapshots = count(&cli.dir.join("rrdp"), &|p| {
+        p.file_name().is_some_and(|n| n == "snapshot.xml")
+    });
+    assert_eq!(snapshots, 2, "RRDP snapshots kept");
+    let store = size(&cli.dir.join("anchorage.db"))
+        + ["anchorage.db-wal", "anchorage.db-shm"]
+            .iter()
+            .map(|f| std::fs::metadata(cli.dir.join(f)).map_or(0, |m| m.len()))
+            .sum::<u64>();
+    let state = size(&std::fs::canonicalize(cli.tree()).unwrap());
+    let total = size(&cli.dir);
+    assert!(
+        total <= 3 * (store + state),
+        "data directory {total} bytes, store {store}, one repository state {state}"
+    );
+}
