@@ -77,6 +77,12 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("delete", "/api/v1/tokens/{id}", "Revoke a token", "admin"),
     (
         "get",
+        "/api/v1/keys",
+        "The keys inventory: every key, its backend, state, CA, role and creation time",
+        "admin",
+    ),
+    (
+        "get",
         "/api/v1/children",
         "List delegated children (RFC 6492) and their certificates",
         "any (scoped tokens: children of CAs in scope)",

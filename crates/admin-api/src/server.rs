@@ -596,6 +596,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/keys", get(list_keys))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .merge(peers::routes())
         .fallback(|| async { Problem::not_found("no such endpoint under /api/v1") })
@@ -1078,6 +1079,12 @@ async fn list_tokens(Caller(state, p): Caller) -> Result<Response, Problem> {
     p.require(&[Role::Admin])?;
     let tokens = engine(&state, |a| a.list_tokens()).await?;
     Ok(Json(tokens).into_response())
+}
+
+async fn list_keys(Caller(state, p): Caller) -> Result<Response, Problem> {
+    p.require(&[Role::Admin])?;
+    let keys = engine(&state, |a| a.key_inventory()).await?;
+    Ok(Json(keys).into_response())
 }
 
 async fn create_token(Caller(state, p): Caller, req: Request) -> Result<Response, Problem> {

@@ -65,6 +65,9 @@ enum Command {
     /// Manage admin API tokens (locally, on the data directory).
     #[command(subcommand)]
     Token(cli::token::TokenCommand),
+    /// The keys inventory, and encrypting software keys at rest.
+    #[command(subcommand)]
+    Keys(cli::keys::KeysCommand),
     /// BGP announcements for the admin API's RFC 9319 checks.
     #[command(subcommand)]
     Bgp(cli::bgp::BgpCommand),
@@ -133,6 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Roa(cmd) => cli::roa::run(&env, remote.as_ref(), cmd),
         Command::Ta(cmd) => cli::ta::run(&env, cmd),
         Command::Token(cmd) => cli::token::run(&env, cmd),
+        Command::Keys(cmd) => cli::keys::run(&env, cmd),
         Command::Bgp(cmd) => cli::bgp::run(&env, cmd),
         Command::Child(cmd) => anchorage::peers_cli::child(&mut env.open()?, cmd),
         Command::Publisher(cmd) => anchorage::peers_cli::publisher(&mut env.open()?, cmd),

@@ -339,6 +339,22 @@ pub async fn run(
     opts: ServeOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    // One serve per data directory, for as long as it runs; a serve that
+    // is still shutting down gets a few seconds to let go.
+    let mut waited = 0;
+    let _serving = loop {
+        match dir.try_lock_serve()? {
+            Some(lock) => break lock,
+            None if waited < 100 => {
+                waited += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            None => anyhow::bail!(
+                "another `anchorage serve` runs on {} (it holds serve.lock)",
+                dir.root().display()
+            ),
+        }
+    };
     // Requests run side by side on a pool of connections; changes are
     // committed at once and published together, at most GROUP_WINDOW
     // later (group publication), and pushes to a remote repository run

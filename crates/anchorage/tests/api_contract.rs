@@ -41,6 +41,22 @@ fn authorization_matrix() {
     let ro = token(&cli, &["--role", "read-only"]);
     let ro1 = token(&cli, &["--role", "read-only", "--ca", "lir1"]);
     let bad_secret = format!("{}x", &op[..op.len() - 1]);
+    // The keys inventory: what `keys list` says, to admins.
+    let keys = c.get("/api/v1/keys", &admin);
+    assert_eq!(keys.status, 200);
+    assert_eq!(keys.body, cli.json(&["keys", "list"]));
+    let roles: Vec<&str> = keys
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["role"].as_str())
+        .collect();
+    assert_eq!(roles.iter().filter(|r| **r == "CA").count(), 3, "{roles:?}");
+    assert!(
+        roles.contains(&"trust anchor") && roles.contains(&"online CA"),
+        "{roles:?}"
+    );
 
     // No token, a malformed one, a wrong secret: 401 everywhere.
     for t in [None, Some("nonsense"), Some(bad_secret.as_str())] {
@@ -144,6 +160,7 @@ fn authorization_matrix() {
             [0, 422, 403, 403],
         ),
         ("GET", "/api/v1/tokens".into(), None, [200, 403, 403, 403]),
+        ("GET", "/api/v1/keys".into(), None, [200, 403, 403, 403]),
         (
             "POST",
             "/api/v1/tokens".into(),

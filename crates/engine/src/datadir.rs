@@ -78,6 +78,23 @@ impl DataDir {
         Ok(file)
     }
 
+    /// Takes the lock `serve` holds for as long as it runs (an exclusive
+    /// `flock` on `DIR/serve.lock`) without waiting: `None` while another
+    /// process holds it. Commands that must not run beside `serve` (key
+    /// encryption) take it too.
+    pub fn try_lock_serve(&self) -> std::io::Result<Option<std::fs::File>> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join("serve.lock"))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
     /// The store's files: the database and its WAL and shared-memory files.
     fn store_files(&self) -> [PathBuf; 3] {
         let db = self.database();

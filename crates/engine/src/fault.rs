@@ -6,7 +6,10 @@
 //! abort when a rollover stage has written everything but not committed;
 //! `ANCHORAGE_FAIL_AT=roa-batch-before-commit` aborts when a ROA batch has
 //! written everything but not committed; `ANCHORAGE_FAIL_AT=tree:N`
-//! aborts after N files of the next tree are written. An abort ends the
+//! aborts after N files of the next tree are written;
+//! `keys-encrypt-keyring` and `keys-encrypt-sealed` abort `keys encrypt`
+//! once its keyring is written, and once its first key is sealed but the
+//! plain file still there. An abort ends the
 //! process as abruptly as `kill -9`: no destructors, no flushing. These
 //! are the two windows random kills rarely hit; the durability test uses
 //! them. Unset (always, in production) they cost one environment lookup.

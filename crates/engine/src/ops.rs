@@ -44,6 +44,7 @@ pub type Result<T> = std::result::Result<T, AppError>;
 
 mod batch;
 mod delegation;
+mod inventory;
 mod keyroll;
 mod parent;
 mod pool;

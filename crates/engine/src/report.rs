@@ -104,6 +104,28 @@ pub struct KeyInfo {
     pub manifest: String,
 }
 
+/// One key of the data directory, as `keys list` and `GET /api/v1/keys`
+/// show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyEntry {
+    /// The key's subject key identifier (hex).
+    pub key_id: String,
+    /// Where it is kept: `software` (a PKCS#8 file), `software-encrypted`
+    /// (sealed at rest), or `missing` (the store names it, no file has it).
+    pub backend: String,
+    /// `active`, `new` or `old` for a CA key (rollover terms), `in use`
+    /// for the BPKI identity, `unused` for a file nothing names (left by
+    /// an interrupted command).
+    pub state: String,
+    /// The CA that signs with it, if any.
+    pub ca: Option<String>,
+    /// What it is for: `trust anchor`, `online CA`, `CA`, `CA under a
+    /// remote parent`, `BPKI identity`, or `none`.
+    pub role: String,
+    /// When its file was written, RFC 3339 (absent for a missing file).
+    pub created: Option<String>,
+}
+
 /// A CA's keys and the next step of its rollover, as `ca keyroll --status` shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyrollStatus {

@@ -11,9 +11,15 @@
 //!   must never be lost.
 //! * One-time EE keys (RFC 6487 §3: one key per signed object) are never
 //!   persisted: `sign_one_off` creates a key, signs once and drops it.
+//! * With a secret configured, CA keys are sealed at rest ([`atrest`]):
+//!   `KEYID.key` files under a keyring that only the secret opens.
 //!
 //! An HSM implementation (PKCS#11) will implement the same trait.
 #![forbid(unsafe_code)]
+
+pub mod atrest;
+
+pub use atrest::Secret;
 
 use std::collections::HashMap;
 use std::fs;
@@ -51,6 +57,10 @@ pub enum KeysError {
     /// The cryptographic library failed.
     #[error("cryptographic failure: {0}")]
     Crypto(String),
+    /// Encrypted keys without the secret that opens them, or a secret
+    /// that does not fit the key directory.
+    #[error("{0}")]
+    Locked(String),
 }
 
 impl From<KeysError> for io::Error {
@@ -108,6 +118,19 @@ pub struct KeyStore {
     cache: RwLock<HashMap<KeyIdentifier, Arc<RsaKey>>>,
     rng: SystemRandom,
     pool: Arc<EeKeyPool>,
+    /// The data key, for a directory encrypted at rest.
+    keyring: Option<atrest::Keyring>,
+}
+
+/// A CA key file in a key directory, as [`KeyStore::list`] finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredKey {
+    /// The key's identifier (its file name).
+    pub id: KeyIdentifier,
+    /// Whether the file is sealed ([`atrest`]).
+    pub encrypted: bool,
+    /// When the file was written.
+    pub created: std::time::SystemTime,
 }
 
 /// Pre-generated one-time EE keys, so that issuing a signed object does
@@ -150,16 +173,59 @@ impl EeKeyPool {
 }
 
 impl KeyStore {
-    /// Opens (creating if needed, mode 0700) the key directory.
+    /// Opens (creating if needed, mode 0700) the key directory, with the
+    /// secret the environment gives ([`Secret::from_env`]).
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, KeysError> {
+        Self::open_with(dir, Secret::from_env()?)
+    }
+
+    /// Opens the key directory with `secret`: an encrypted directory
+    /// needs the secret that made it; a new directory with a secret is
+    /// encrypted from its first key on; a directory of keys not yet
+    /// encrypted refuses a secret (run [`encrypt_dir`] first), so nobody
+    /// believes keys protected that are not.
+    pub fn open_with(dir: impl AsRef<Path>, secret: Option<Secret>) -> Result<Self, KeysError> {
         let dir = dir.as_ref().to_path_buf();
         create_private_dir(&dir)?;
+        let keyring = match (atrest::is_encrypted(&dir), secret) {
+            (true, Some(secret)) => Some(atrest::Keyring::unlock(&dir, &secret)?),
+            (true, None) => {
+                return Err(KeysError::Locked(format!(
+                    "the keys in {} are encrypted: set {} (or {}, or {} for a key file) to unlock them",
+                    dir.display(),
+                    atrest::ENV_PASSPHRASE_FILE,
+                    atrest::ENV_PASSPHRASE,
+                    atrest::ENV_KEY_FILE
+                )));
+            }
+            (false, Some(secret)) => {
+                if !key_files(&dir)?.is_empty() {
+                    return Err(KeysError::Locked(format!(
+                        "a key secret is set, but the keys in {} are not encrypted: run `anchorage keys encrypt` (with the same secret) to encrypt them",
+                        dir.display()
+                    )));
+                }
+                Some(atrest::Keyring::create(&dir, &secret)?)
+            }
+            (false, None) => None,
+        };
         Ok(KeyStore {
             dir,
             cache: RwLock::new(HashMap::new()),
             rng: SystemRandom::new(),
             pool: Arc::new(EeKeyPool::default()),
+            keyring,
         })
+    }
+
+    /// Whether keys are sealed at rest here.
+    pub fn is_encrypted(&self) -> bool {
+        self.keyring.is_some()
+    }
+
+    /// Every CA key file of the directory.
+    pub fn list(&self) -> Result<Vec<StoredKey>, KeysError> {
+        key_files(&self.dir)
     }
 
     /// The pool of one-time EE keys.
@@ -195,9 +261,14 @@ impl KeyStore {
         }
     }
 
-    /// Returns the path of the file that holds the given key.
+    /// Returns the path of the file that holds (or would hold) the
+    /// given key: `KEYID.key` sealed, or `KEYID.p8` in a directory not
+    /// encrypted.
     pub fn key_path(&self, id: &KeyIdentifier) -> PathBuf {
-        self.dir.join(format!("{id}.p8"))
+        match self.keyring {
+            Some(_) => sealed_path(&self.dir, id),
+            None => plain_path(&self.dir, id),
+        }
     }
 
     /// Returns whether the key exists in this store.
@@ -209,11 +280,7 @@ impl KeyStore {
         if let Some(key) = self.cache.read().expect("key cache lock poisoned").get(id) {
             return Ok(key.clone());
         }
-        let path = self.key_path(id);
-        let der = fs::read(&path).map_err(|source| KeysError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let (path, der) = self.read_der(id)?;
         let pair = rsa::KeyPair::from_pkcs8(&der).map_err(|e| KeysError::BadKey {
             path: path.clone(),
             reason: e.to_string(),
@@ -255,7 +322,10 @@ impl KeyStore {
         let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&key.pair)
             .map_err(|e| KeysError::Crypto(e.to_string()))?;
         let path = self.key_path(&id);
-        write_private_file(&path, der.as_ref())?;
+        match &self.keyring {
+            Some(keyring) => write_private_file(&path, &keyring.seal_key(&id, der.as_ref())?)?,
+            None => write_private_file(&path, der.as_ref())?,
+        }
         fsync_dir(&self.dir)?;
         self.cache
             .write()
@@ -292,11 +362,19 @@ impl Signer for KeyStore {
             .write()
             .expect("key cache lock poisoned")
             .remove(id);
-        let path = self.key_path(id);
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(KeyError::KeyNotFound),
-            Err(source) => Err(KeyError::Signer(KeysError::Io { path, source })),
+        // Either file: a key not yet converted is still a plain one.
+        let mut found = false;
+        for path in [sealed_path(&self.dir, id), plain_path(&self.dir, id)] {
+            match fs::remove_file(&path) {
+                Ok(()) => found = true,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(source) => return Err(KeyError::Signer(KeysError::Io { path, source })),
+            }
+        }
+        if found {
+            Ok(())
+        } else {
+            Err(KeyError::KeyNotFound)
         }
     }
 
@@ -395,6 +473,149 @@ fn sign_once<Alg: SignatureAlgorithm>(
     Ok((sig, key.public))
 }
 
+impl KeyStore {
+    /// The PKCS#8 DER of key `id` and the file it came from: sealed, or
+    /// (in an encrypted directory whose conversion was interrupted) still
+    /// plain.
+    fn read_der(&self, id: &KeyIdentifier) -> Result<(PathBuf, Vec<u8>), KeysError> {
+        let read = |path: PathBuf| -> Result<(PathBuf, Vec<u8>), KeysError> {
+            match fs::read(&path) {
+                Ok(bytes) => Ok((path, bytes)),
+                Err(source) => Err(KeysError::Io { path, source }),
+            }
+        };
+        let Some(keyring) = &self.keyring else {
+            return read(plain_path(&self.dir, id));
+        };
+        match read(sealed_path(&self.dir, id)) {
+            Ok((path, sealed)) => {
+                let der = keyring
+                    .open_key(id, &sealed)
+                    .map_err(|reason| KeysError::BadKey {
+                        path: path.clone(),
+                        reason,
+                    })?;
+                Ok((path, der))
+            }
+            Err(KeysError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                read(plain_path(&self.dir, id))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn plain_path(dir: &Path, id: &KeyIdentifier) -> PathBuf {
+    dir.join(format!("{id}.p8"))
+}
+
+fn sealed_path(dir: &Path, id: &KeyIdentifier) -> PathBuf {
+    dir.join(format!("{id}.key"))
+}
+
+/// The CA key files of `dir` (`KEYID.p8` plain, `KEYID.key` sealed).
+fn key_files(dir: &Path) -> Result<Vec<StoredKey>, KeysError> {
+    let mut out = Vec::new();
+    let entries = fs::read_dir(dir).map_err(|source| KeysError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let (stem, encrypted) = match (name.strip_suffix(".key"), name.strip_suffix(".p8")) {
+            (Some(stem), _) => (stem.to_string(), true),
+            (_, Some(stem)) => (stem.to_string(), false),
+            _ => continue,
+        };
+        let Ok(id) = stem.parse::<KeyIdentifier>() else {
+            continue;
+        };
+        let created = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(std::time::UNIX_EPOCH);
+        out.push(StoredKey {
+            id,
+            encrypted,
+            created,
+        });
+    }
+    out.sort_by_key(|k| k.id.to_string());
+    Ok(out)
+}
+
+/// Encrypts the plain keys of key directory `dir` in place with
+/// `secret`, crash-safely: the keyring first (or the existing one, which
+/// `secret` must open), then per key a sealed file written, fsynced and
+/// renamed into place before the plain one is removed. Interrupted at any
+/// point, every key is still there, sealed or plain, and a second run
+/// finishes the job. Returns how many keys it sealed. `step` is called
+/// with `keyring` once the keyring is there and `sealed` each time a
+/// sealed file is in place and its plain file not yet removed (crash
+/// tests stop there).
+pub fn encrypt_dir(
+    dir: &Path,
+    secret: &Secret,
+    step: &mut dyn FnMut(&str),
+) -> Result<usize, KeysError> {
+    create_private_dir(dir)?;
+    let keyring = if atrest::is_encrypted(dir) {
+        atrest::Keyring::unlock(dir, secret)?
+    } else {
+        atrest::Keyring::create(dir, secret)?
+    };
+    step("keyring");
+    let mut sealed = 0;
+    for key in key_files(dir)? {
+        if key.encrypted {
+            continue;
+        }
+        let plain = plain_path(dir, &key.id);
+        let der = fs::read(&plain).map_err(|source| KeysError::Io {
+            path: plain.clone(),
+            source,
+        })?;
+        // Only a key that loads is sealed: a damaged file stays as it is.
+        let pair = rsa::KeyPair::from_pkcs8(&der).map_err(|e| KeysError::BadKey {
+            path: plain.clone(),
+            reason: e.to_string(),
+        })?;
+        if RsaKey::from_pair(pair)?.public.key_identifier() != key.id {
+            return Err(KeysError::BadKey {
+                path: plain,
+                reason: "file does not hold the key its name says".into(),
+            });
+        }
+        let target = sealed_path(dir, &key.id);
+        let already = fs::read(&target)
+            .ok()
+            .is_some_and(|s| keyring.open_key(&key.id, &s).is_ok_and(|d| d == der));
+        if !already {
+            let tmp = dir.join(format!("{}.key.tmp", key.id));
+            atrest::write_replacing(&tmp, &keyring.seal_key(&key.id, &der)?)?;
+            fs::rename(&tmp, &target).map_err(|source| KeysError::Io {
+                path: target.clone(),
+                source,
+            })?;
+            fsync_dir(dir)?;
+        }
+        step("sealed");
+        fs::remove_file(&plain).map_err(|source| KeysError::Io {
+            path: plain.clone(),
+            source,
+        })?;
+        fsync_dir(dir)?;
+        sealed += 1;
+    }
+    // Leftovers of an interrupted run.
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    Ok(sealed)
+}
+
 /// Creates a directory (and parents) readable only by its owner.
 pub fn create_private_dir(dir: &Path) -> Result<(), KeysError> {
     let io_err = |source| KeysError::Io {
@@ -441,6 +662,121 @@ fn fsync_dir(dir: &Path) -> Result<(), KeysError> {
 mod tests {
     use super::*;
     use rpki::crypto::RpkiSignatureAlgorithm;
+
+    fn pass(p: &str) -> Option<Secret> {
+        Some(Secret::Passphrase(p.as_bytes().to_vec()))
+    }
+
+    fn signs(store: &KeyStore, id: &KeyIdentifier) -> bool {
+        let Ok(sig) = store.sign(id, RpkiSignatureAlgorithm::default(), b"x") else {
+            return false;
+        };
+        store.get_key_info(id).unwrap().verify(b"x", &sig).is_ok()
+    }
+
+    #[test]
+    fn encrypted_keys_open_only_with_their_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = KeyStore::open_with(dir.path(), pass("correct horse")).unwrap();
+        assert!(store.is_encrypted());
+        let id = store.generate().unwrap();
+        assert!(store.key_path(&id).ends_with(format!("{id}.key")));
+        assert!(!dir.path().join(format!("{id}.p8")).exists());
+        // The file holds no PKCS#8 structure in the clear.
+        let sealed = fs::read(store.key_path(&id)).unwrap();
+        assert!(rsa::KeyPair::from_pkcs8(&sealed).is_err());
+        assert!(!sealed.windows(4).any(|w| w == [0x30, 0x82, 0x04, 0xbd]));
+        drop(store);
+
+        let store = KeyStore::open_with(dir.path(), pass("correct horse")).unwrap();
+        assert!(signs(&store, &id));
+        let err = KeyStore::open_with(dir.path(), pass("wrong"))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("does not unlock"), "{err}");
+        let err = KeyStore::open_with(dir.path(), None).err().unwrap();
+        assert!(err.to_string().contains("are encrypted"), "{err}");
+        let err = KeyStore::open_with(dir.path(), Some(Secret::KeyFile(vec![7; 32])))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("with a passphrase"), "{err}");
+        // A sealed file renamed to another key's name does not open.
+        let other = KeyStore::open_with(dir.path(), pass("correct horse"))
+            .unwrap()
+            .generate()
+            .unwrap();
+        fs::copy(store.key_path(&id), store.key_path(&other)).unwrap();
+        let store = KeyStore::open_with(dir.path(), pass("correct horse")).unwrap();
+        assert!(!signs(&store, &other));
+    }
+
+    #[test]
+    fn a_key_file_secret_works_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = || Some(Secret::KeyFile((0u8..48).collect()));
+        let id = KeyStore::open_with(dir.path(), secret())
+            .unwrap()
+            .generate()
+            .unwrap();
+        assert!(signs(
+            &KeyStore::open_with(dir.path(), secret()).unwrap(),
+            &id
+        ));
+        let err = KeyStore::open_with(dir.path(), Some(Secret::KeyFile(vec![1; 48])))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("does not unlock"), "{err}");
+    }
+
+    #[test]
+    fn plain_keys_refuse_a_secret_until_encrypted_and_conversion_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = KeyStore::open_with(dir.path(), None).unwrap();
+        let ids: Vec<KeyIdentifier> = (0..3).map(|_| plain.generate().unwrap()).collect();
+        let err = KeyStore::open_with(dir.path(), pass("pw")).err().unwrap();
+        assert!(err.to_string().contains("anchorage keys encrypt"), "{err}");
+
+        // An interrupted conversion: the keyring and one key sealed, the
+        // others still plain. Every key signs; a second run finishes.
+        let one = tempfile::tempdir().unwrap();
+        fs::copy(
+            plain.key_path(&ids[0]),
+            one.path().join(format!("{}.p8", ids[0])),
+        )
+        .unwrap();
+        assert_eq!(
+            encrypt_dir(one.path(), &pass("pw").unwrap(), &mut |_| {}).unwrap(),
+            1
+        );
+        for id in &ids[1..] {
+            fs::copy(plain.key_path(id), one.path().join(format!("{id}.p8"))).unwrap();
+        }
+        fs::write(one.path().join("junk.key.tmp"), b"half").unwrap();
+        let store = KeyStore::open_with(one.path(), pass("pw")).unwrap();
+        assert!(ids.iter().all(|id| signs(&store, id)));
+        assert_eq!(
+            encrypt_dir(one.path(), &pass("pw").unwrap(), &mut |_| {}).unwrap(),
+            2
+        );
+        assert_eq!(
+            encrypt_dir(one.path(), &pass("pw").unwrap(), &mut |_| {}).unwrap(),
+            0
+        );
+        let listed = KeyStore::open_with(one.path(), pass("pw"))
+            .unwrap()
+            .list()
+            .unwrap();
+        assert_eq!(listed.len(), 3);
+        assert!(listed.iter().all(|k| k.encrypted));
+        assert!(!one.path().join("junk.key.tmp").exists());
+        let store = KeyStore::open_with(one.path(), pass("pw")).unwrap();
+        assert!(ids.iter().all(|id| signs(&store, id)));
+        // A wrong secret converts nothing.
+        let extra = one.path().join(format!("{}.p8", ids[0]));
+        fs::copy(plain.key_path(&ids[0]), &extra).unwrap();
+        assert!(encrypt_dir(one.path(), &pass("wrong").unwrap(), &mut |_| {}).is_err());
+        assert!(extra.exists());
+    }
 
     #[test]
     fn key_survives_reopen_and_signs() {

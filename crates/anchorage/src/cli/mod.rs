@@ -5,6 +5,7 @@ pub mod bgp;
 pub mod ca;
 pub mod demo;
 pub mod init;
+pub mod keys;
 pub mod publish;
 pub mod roa;
 pub mod serve;
