@@ -221,9 +221,9 @@ impl RsyncTree {
     /// has its working or root directory inside it (as `/proc` shows), and
     /// the tree just replaced is always kept, for a client that resolved
     /// `current` an instant before the swap and has not entered it yet.
-    /// Every other tree goes at once. Where `/proc` cannot tell (an rsync
-    /// process that cannot be inspected, or no `/proc`), trees younger
-    /// than [`GRACE`] are kept instead.
+    /// Every other tree goes at once. Where `/proc` cannot tell (no rsync
+    /// process visible, one that cannot be inspected, or no `/proc`),
+    /// trees younger than [`GRACE`] are kept instead.
     fn prune(&self, keep: &Path, previous: Option<&Path>) {
         let trees = self.trees();
         let Ok(entries) = fs::read_dir(&trees) else {
@@ -256,11 +256,14 @@ impl RsyncTree {
 
 /// The names of the trees under `trees` that a process has as its
 /// working or root directory; `None` if that cannot be known: no `/proc`,
+/// no rsync process visible at all (the daemon may run where this process
+/// cannot see it: another PID namespace, `/proc` mounted with `hidepid`),
 /// or an rsync process whose directories cannot be read (another user's,
 /// without the privilege to look).
 fn trees_in_use(trees: &Path) -> Option<HashSet<std::ffi::OsString>> {
     let trees = fs::canonicalize(trees).ok()?;
     let mut used = HashSet::new();
+    let mut rsync_seen = false;
     for proc_entry in fs::read_dir("/proc").ok()?.flatten() {
         let pid = proc_entry.path();
         if !proc_entry
@@ -271,6 +274,10 @@ fn trees_in_use(trees: &Path) -> Option<HashSet<std::ffi::OsString>> {
         {
             continue;
         }
+        let is_rsync = || fs::read_to_string(pid.join("comm")).is_ok_and(|c| c.trim() == "rsync");
+        if is_rsync() {
+            rsync_seen = true;
+        }
         for link in ["cwd", "root"] {
             match fs::read_link(pid.join(link)) {
                 Ok(dir) => {
@@ -280,17 +287,14 @@ fn trees_in_use(trees: &Path) -> Option<HashSet<std::ffi::OsString>> {
                         used.insert(tree.to_os_string());
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-                    let comm = fs::read_to_string(pid.join("comm")).unwrap_or_default();
-                    if comm.trim() == "rsync" {
-                        return None;
-                    }
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied && is_rsync() => {
+                    return None;
                 }
-                Err(_) => {} // gone meanwhile, or a kernel thread
+                Err(_) => {} // gone meanwhile, a kernel thread, or not rsync
             }
         }
     }
-    Some(used)
+    rsync_seen.then_some(used)
 }
 
 fn sync_fs(dir: &Path) -> Result<(), PublicationError> {
@@ -362,11 +366,21 @@ mod tests {
         let tree = RsyncTree::new(tmp.path());
         tree.write([file("", "a.roa", b"1", 1)]).unwrap();
         let first = tree.current_target().unwrap();
-        // A process inside the first tree, as an rsync daemon serving a
-        // client is.
-        let mut reader = std::process::Command::new("sleep")
+        // A process named rsync inside the first tree, as an rsync daemon
+        // serving a client is (`sleep` under that name: the scan trusts
+        // what it sees only once it sees an rsync process).
+        let bin = tempfile::tempdir().unwrap();
+        let fake = bin.path().join("rsync");
+        fs::copy("/bin/sleep", &fake).unwrap();
+        let mut reader = std::process::Command::new(&fake)
             .arg("30")
             .current_dir(&first)
+            .spawn()
+            .unwrap();
+        // And one elsewhere for the whole test, as the daemon's listener.
+        let mut listener = std::process::Command::new(&fake)
+            .arg("30")
+            .current_dir(bin.path())
             .spawn()
             .unwrap();
         tree.write([file("", "a.roa", b"2", 2)]).unwrap();
@@ -384,6 +398,8 @@ mod tests {
         assert!(!first.exists(), "and goes once nobody is inside");
         assert!(!third.exists());
         assert_eq!(fs::read_dir(tmp.path().join("trees")).unwrap().count(), 2);
+        listener.kill().unwrap();
+        listener.wait().unwrap();
     }
 
     #[test]

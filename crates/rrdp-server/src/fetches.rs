@@ -69,11 +69,25 @@ pub struct FetchLog {
 }
 
 impl FetchLog {
-    /// The record of the RRDP files in `rrdp_dir`.
+    /// The record of the RRDP files in `rrdp_dir`, going on from what a
+    /// previous run recorded there.
     pub fn new(rrdp_dir: &Path) -> FetchLog {
+        let path = rrdp_dir.join(FILE);
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        let seen = text
+            .lines()
+            .filter_map(|line| {
+                let mut p = line.split(' ');
+                let session = p.next()?.to_string();
+                let serial = p.next()?.parse().ok()?;
+                let lowest = p.next()?.parse().ok()?;
+                let t = p.next()?.parse().ok()?;
+                Some(((session, serial, lowest), t))
+            })
+            .collect();
         FetchLog {
-            path: rrdp_dir.join(FILE),
-            seen: Mutex::new(BTreeMap::new()),
+            path,
+            seen: Mutex::new(seen),
         }
     }
 
@@ -149,11 +163,13 @@ fn text(bytes: &[u8]) -> &str {
     ""
 }
 
-/// What a notification file lists, from its first and last bytes: the
-/// session id and serial are attributes of its root element, and the
-/// deltas are written newest first, so the last `serial` attribute is the
-/// lowest delta's (or the root's, with no delta).
-pub fn notification_served(head: &[u8], tail: &[u8]) -> Option<Served> {
+/// What a notification file lists, from its first and last bytes (`tail`
+/// holding the whole file when `complete`): the session id and serial are
+/// attributes of its root element, and the deltas are written newest
+/// first, so the last delta element has the lowest serial. Where the tail
+/// shows no delta of a longer file, `lowest` is 0: every delta counts as
+/// listed, which errs on keeping files.
+pub fn notification_served(head: &[u8], tail: &[u8], complete: bool) -> Option<Served> {
     let head = text(head);
     let attr = |name: &str| -> Option<&str> {
         let start = head.find(&format!(" {name}=\""))? + name.len() + 3;
@@ -163,14 +179,18 @@ pub fn notification_served(head: &[u8], tail: &[u8]) -> Option<Served> {
     let session = attr("session_id")?.to_string();
     let serial: u64 = attr("serial")?.parse().ok()?;
     let tail = text(tail);
-    let lowest = tail
-        .rfind(" serial=\"")
-        .and_then(|at| {
-            let rest = &tail[at + 9..];
-            rest[..rest.find('"')?].parse::<u64>().ok()
-        })
-        .unwrap_or(serial)
-        .min(serial);
+    const DELTA: &str = "<delta serial=\"";
+    let lowest = match tail.rfind(DELTA) {
+        Some(at) => {
+            let rest = &tail[at + DELTA.len()..];
+            rest.find('"')
+                .and_then(|end| rest[..end].parse::<u64>().ok())
+                .unwrap_or(0)
+        }
+        None if complete => serial,
+        None => 0,
+    }
+    .min(serial);
     Some(Served {
         session,
         serial,
@@ -214,17 +234,20 @@ mod tests {
   <delta serial="41" uri="https://h/rrdp/s/41/r/delta.xml" hash="00"/>
 </notification>"#;
         let b = file.as_bytes();
-        let got = notification_served(&b[..200], &b[b.len() - 90..]).unwrap();
+        let got = notification_served(&b[..200], &b[b.len() - 90..], false).unwrap();
         assert_eq!(
             (got.session.as_str(), got.serial, got.lowest),
             ("9df4b597-af9e-4dca-bdda-719cce2c4e28", 42, 41)
         );
         // No delta: the tail's last serial is the root's.
         let none = r#"<notification version="1" session_id="s" serial="1"><snapshot uri="u" hash="00"/></notification>"#;
-        let got = notification_served(none.as_bytes(), none.as_bytes()).unwrap();
+        let got = notification_served(none.as_bytes(), none.as_bytes(), true).unwrap();
         assert_eq!((got.serial, got.lowest), (1, 1));
+        // A tail that shows no delta of a longer file: every delta counts.
+        let got = notification_served(&b[..200], b"\"/>\n</notification>", false).unwrap();
+        assert_eq!(got.lowest, 0);
         assert_eq!(
-            notification_served(b"<notification version=\"1\">", b""),
+            notification_served(b"<notification version=\"1\">", b"", true),
             None
         );
     }

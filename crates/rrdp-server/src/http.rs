@@ -108,7 +108,9 @@ async fn serve_file(
             Ok(_) => handle.read(&mut tail).await.unwrap_or(0),
             Err(_) => 0,
         };
-        if let Some(served) = crate::fetches::notification_served(&head[..n], &tail[..m]) {
+        let complete = len <= PEEK;
+        if let Some(served) = crate::fetches::notification_served(&head[..n], &tail[..m], complete)
+        {
             log.record(&served, SystemTime::now());
         }
         if handle.seek(SeekFrom::Start(0)).await.is_err() {

@@ -86,8 +86,6 @@ pub struct RrdpUpdate {
     pub published: Vec<(String, [u8; 32])>,
     /// URIs withdrawn.
     pub withdrawn: Vec<String>,
-    /// Deltas the previous notification listed and this one does not.
-    unlisted: Vec<DeltaRecord>,
 }
 
 /// How long a client that read a notification file may take to fetch
@@ -281,12 +279,6 @@ impl RrdpRepository {
                 deltas.push(d.clone());
             }
         }
-        let unlisted = prev
-            .deltas
-            .iter()
-            .filter(|d| !new_session && !deltas.iter().any(|n| n.serial == d.serial))
-            .cloned()
-            .collect();
 
         let notification = NotificationFile::new(
             session,
@@ -317,16 +309,16 @@ impl RrdpRepository {
             deltas,
             published,
             withdrawn,
-            unlisted,
         }))
     }
 
     /// Makes a prepared serial visible: replaces the notification file
-    /// atomically, then removes at once what no client can still need
-    /// (see [`Self::prune`]): the snapshot two serials back and the deltas
-    /// that just left the list, unless a notification served within
-    /// [`GRACE`] named them. What stays for that reason goes in a scan at
-    /// most every [`PRUNE_EVERY`].
+    /// atomically, then removes at once the snapshot two serials back
+    /// unless a notification served within [`GRACE`] named it; the rest
+    /// of what no client can still need (see [`Self::prune`]) goes in a
+    /// scan at most every [`PRUNE_EVERY`] — deltas that left the list
+    /// only there, so that a fetch of the notification that still listed
+    /// them, recorded an instant after this announcement, is seen first.
     pub fn announce(&self, update: &RrdpUpdate) -> Result<(), RrdpError> {
         replace_file(&self.notification_path(), &update.notification)?;
         let fetched = crate::fetches::recent(&self.dir, SystemTime::now());
@@ -336,11 +328,7 @@ impl RrdpRepository {
         {
             self.remove_snapshot(&session, older);
         }
-        for d in &update.unlisted {
-            if !fetched.iter().any(|f| f.lists_delta(&session, d.serial)) {
-                let _ = fs::remove_file(self.dir.join(&d.path));
-            }
-        }
+
         let due = match self.last_prune.lock() {
             Ok(mut last) => {
                 let due = last.is_none_or(|t| t.elapsed() >= PRUNE_EVERY);
@@ -736,7 +724,13 @@ mod tests {
             apply(&mut state, &u);
         }
         // Each delta carries the whole object, as large as the snapshot:
-        // only the newest is listed, and the others' files are gone.
+        // only the newest is listed, and the others' files go with the
+        // next scan.
+        repo.prune(
+            state.session.unwrap(),
+            state.snapshot.as_ref().unwrap(),
+            &state.deltas,
+        );
         let serials: Vec<u64> = state.deltas.iter().map(|d| d.serial).collect();
         assert_eq!(serials, [6], "older deltas outweigh the snapshot");
         let deltas = std::fs::read_dir(tmp.path())
