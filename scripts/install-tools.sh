@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the independent tools the demo and the tests run against
 # Anchorage's output (rsync, rpki-client, FORT) and the trust store tool the
-# HTTPS tests use (ca-certificates), and faketime, which runs rpki-client at
-# future times in the scheduler test, when they are missing.
+# HTTPS tests use (ca-certificates), faketime, which runs rpki-client at
+# future times in the scheduler test, and SoftHSM2, the PKCS#11 token the
+# key custody tests keep CA keys in, when they are missing.
 set -eu
 missing=""
 command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
@@ -12,6 +13,7 @@ command -v update-ca-certificates >/dev/null 2>&1 || missing="$missing ca-certif
 command -v faketime >/dev/null 2>&1 || missing="$missing faketime"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v rtrclient >/dev/null 2>&1 || missing="$missing rtr-tools"
+command -v softhsm2-util >/dev/null 2>&1 || missing="$missing softhsm2"
 [ -z "$missing" ] && exit 0
 echo "installing:$missing" >&2
 SUDO=""

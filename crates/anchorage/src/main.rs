@@ -97,6 +97,9 @@ enum Command {
     /// The RTR cache side of `bench` (serves synthetic VRPs; internal).
     #[command(hide = true)]
     RtrBenchCache(cli::bench::RtrBenchCacheArgs),
+    /// The PKCS#11 signing side of `bench` (internal).
+    #[command(hide = true)]
+    HsmBenchSign(cli::bench::HsmBenchSignArgs),
     /// Build, publish and validate a small RIR hierarchy in a temporary directory.
     Demo(cli::demo::DemoArgs),
 }
@@ -148,6 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => cli::bench::run(args),
         Command::Soak(args) => cli::bench::soak(args),
         Command::RtrBenchCache(args) => cli::bench::rtr_bench_cache(args),
+        Command::HsmBenchSign(args) => cli::bench::hsm_bench_sign(args),
         Command::Demo(args) => cli::demo::run(args),
     }
 }

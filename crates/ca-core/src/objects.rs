@@ -25,8 +25,8 @@ use crate::roa::RoaPayload;
 pub trait CaSigner: Signer<KeyId = KeyIdentifier> {}
 impl<S: Signer<KeyId = KeyIdentifier>> CaSigner for S {}
 
-fn signing<E: std::fmt::Debug>(err: E) -> CaError {
-    CaError::Signing(format!("{err:?}"))
+fn signing<E: std::fmt::Display>(err: E) -> CaError {
+    CaError::Signing(err.to_string())
 }
 
 /// Parses an rsync URI.

@@ -23,6 +23,7 @@ use anchorage_ca_core::{
     CaRecord, PublicationPoint, RepositoryLayout, ResourceSet, RoaPayload, Time, Timing, time_diff,
     validate_handle,
 };
+use anchorage_keys::KeyClass;
 use anchorage_keys::KeyStore;
 use anchorage_publication::{RsyncTree, TreeFile, WriteStats};
 use anchorage_rrdp_server::RrdpState;
@@ -418,8 +419,8 @@ impl Anchorage {
             },
         };
         let now = this.ctx.clock.now();
-        let ta_key = this.ctx.keys.generate()?;
-        let online_key = this.ctx.keys.generate()?;
+        let ta_key = this.ctx.keys.generate_class(KeyClass::TrustAnchor)?;
+        let online_key = this.ctx.keys.generate_class(KeyClass::Ca)?;
         let tx = this.store.transaction()?;
         tx.set_meta("rsync_base", &opts.rsync_uri)?;
         tx.set_meta("rrdp_base", &opts.rrdp_uri)?;
@@ -608,7 +609,7 @@ impl Anchorage {
             }
             within_parent(handle, &load_ca(&tx, &parent)?, &resources)?;
         }
-        let key = self.ctx.keys.generate()?;
+        let key = self.ctx.keys.generate_class(KeyClass::Ca)?;
         let now = self.ctx.clock.now();
         let keys = self.ctx.keys.clone();
         let unused_key = |e: AppError| {
@@ -1708,7 +1709,7 @@ impl Ctx {
         let public = self
             .keys
             .get_key_info(&ca.key)
-            .map_err(|e| anchorage_ca_core::CaError::Signing(format!("key {}: {e:?}", ca.key)))?;
+            .map_err(|e| anchorage_ca_core::CaError::Signing(format!("key {}: {e}", ca.key)))?;
         Ok(ca.issuer(&self.layout, public)?)
     }
 
@@ -1833,7 +1834,7 @@ impl Ctx {
     pub(crate) fn issuer_key(&self, key: &KeyIdentifier) -> Result<rpki::crypto::PublicKey> {
         self.keys
             .get_key_info(key)
-            .map_err(|e| anchorage_ca_core::CaError::Signing(format!("key {key}: {e:?}")).into())
+            .map_err(|e| anchorage_ca_core::CaError::Signing(format!("key {key}: {e}")).into())
     }
 
     fn roa_ca(&self, tx: &Tx<'_>, handle: &str) -> Result<CaRecord> {

@@ -111,7 +111,8 @@ pub struct KeyEntry {
     /// The key's subject key identifier (hex).
     pub key_id: String,
     /// Where it is kept: `software` (a PKCS#8 file), `software-encrypted`
-    /// (sealed at rest), or `missing` (the store names it, no file has it).
+    /// (sealed at rest), `pkcs11` (in the token), or `missing` (the store
+    /// names it, nothing holds it).
     pub backend: String,
     /// `active`, `new` or `old` for a CA key (rollover terms), `in use`
     /// for the BPKI identity, `unused` for a file nothing names (left by
@@ -122,7 +123,11 @@ pub struct KeyEntry {
     /// What it is for: `trust anchor`, `online CA`, `CA`, `CA under a
     /// remote parent`, `BPKI identity`, or `none`.
     pub role: String,
-    /// When its file was written, RFC 3339 (absent for a missing file).
+    /// Whether the private key can be copied out of where it is kept
+    /// (a file always; a token's key only if extractable or not sensitive).
+    pub exportable: bool,
+    /// When its file was written, RFC 3339 (absent for a token's key or
+    /// a missing one).
     pub created: Option<String>,
 }
 

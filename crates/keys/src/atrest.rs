@@ -89,12 +89,11 @@ impl Secret {
             if bytes.last() == Some(&b'\n') {
                 bytes.pop();
             }
-            return Ok(Some(Secret::Passphrase(bytes)));
+            return Secret::passphrase(bytes).map(Some);
         }
         if let Some(value) = std::env::var_os(ENV_PASSPHRASE) {
-            return Ok(Some(Secret::Passphrase(
-                value.to_string_lossy().into_owned().into_bytes(),
-            )));
+            use std::os::unix::ffi::OsStringExt;
+            return Secret::passphrase(value.into_vec()).map(Some);
         }
         if let Some(path) = std::env::var_os(ENV_KEY_FILE) {
             let path = PathBuf::from(path);
@@ -111,6 +110,16 @@ impl Secret {
         Ok(None)
     }
 
+    /// A passphrase; an empty one is refused.
+    fn passphrase(bytes: Vec<u8>) -> Result<Secret, KeysError> {
+        if bytes.is_empty() {
+            return Err(KeysError::Locked(
+                "the key passphrase is empty; give a real one".into(),
+            ));
+        }
+        Ok(Secret::Passphrase(bytes))
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             Secret::Passphrase(_) => "argon2id",
@@ -118,12 +127,14 @@ impl Secret {
         }
     }
 
-    /// The key-encryption key for `salt`.
-    fn derive(&self, salt: &[u8]) -> Result<[u8; 32], KeysError> {
+    /// The key-encryption key for `salt`, with argon2id costs `cost`
+    /// (memory KiB, passes, lanes) for a passphrase.
+    fn derive(&self, salt: &[u8], cost: (u32, u32, u32)) -> Result<[u8; 32], KeysError> {
         let mut out = [0u8; 32];
         match self {
             Secret::Passphrase(p) => {
-                let params = argon2::Params::new(ARGON2_M_KIB, ARGON2_T, ARGON2_P, Some(32))
+                let (m, t, lanes) = cost;
+                let params = argon2::Params::new(m, t, lanes, Some(32))
                     .map_err(|e| KeysError::Crypto(e.to_string()))?;
                 argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
                     .hash_password_into(p, salt, &mut out)
@@ -170,7 +181,7 @@ impl Keyring {
         rng.fill(&mut salt)
             .and_then(|()| rng.fill(&mut data_key))
             .map_err(|_| KeysError::Crypto("no randomness".into()))?;
-        let kek = aead_key(&secret.derive(&salt)?)?;
+        let kek = aead_key(&secret.derive(&salt, (ARGON2_M_KIB, ARGON2_T, ARGON2_P))?)?;
         let sealed = seal(&kek, &rng, KEYRING_MAGIC.as_bytes(), &data_key)?;
         let text = format!(
             "{KEYRING_MAGIC}\nkdf {} {ARGON2_M_KIB} {ARGON2_T} {ARGON2_P}\nsalt {}\nkey {}\n",
@@ -212,7 +223,17 @@ impl Keyring {
         let kdf = field(lines.next(), "kdf")?;
         let salt = hex::decode(field(lines.next(), "salt")?).map_err(|_| bad("bad salt"))?;
         let sealed = hex::decode(field(lines.next(), "key")?).map_err(|_| bad("bad key"))?;
-        let kind = kdf.split(' ').next().unwrap_or_default();
+        let mut kdf = kdf.split(' ');
+        let kind = kdf.next().unwrap_or_default();
+        // The costs the keyring was made with, so changing the defaults
+        // never locks out an older keyring.
+        let mut cost = kdf.map(|v| v.parse::<u32>());
+        let mut next = || {
+            cost.next()
+                .and_then(Result::ok)
+                .ok_or_else(|| bad("bad kdf costs"))
+        };
+        let cost = (next()?, next()?, next()?);
         if kind != secret.kind() {
             let wanted = match kind {
                 "argon2id" => format!("a passphrase ({ENV_PASSPHRASE_FILE} or {ENV_PASSPHRASE})"),
@@ -223,7 +244,7 @@ impl Keyring {
                 dir.display()
             )));
         }
-        let kek = aead_key(&secret.derive(&salt)?)?;
+        let kek = aead_key(&secret.derive(&salt, cost)?)?;
         let mut data_key = open(&kek, KEYRING_MAGIC.as_bytes(), &sealed).map_err(|_| {
             KeysError::Locked(format!(
                 "the secret given does not unlock the keys in {} (wrong passphrase or key file?)",

@@ -14,12 +14,16 @@
 //! * With a secret configured, CA keys are sealed at rest ([`atrest`]):
 //!   `KEYID.key` files under a keyring that only the secret opens.
 //!
-//! An HSM implementation (PKCS#11) will implement the same trait.
+//! * With a PKCS#11 token configured ([`pkcs11`]), the key classes it is
+//!   given (trust anchor, CA, BPKI) are generated in it and sign there;
+//!   one-time EE keys stay in software.
 #![forbid(unsafe_code)]
 
 pub mod atrest;
+pub mod pkcs11;
 
 pub use atrest::Secret;
+pub use pkcs11::{KeyClass, Pkcs11Config};
 
 use std::collections::HashMap;
 use std::fs;
@@ -61,6 +65,9 @@ pub enum KeysError {
     /// that does not fit the key directory.
     #[error("{0}")]
     Locked(String),
+    /// The PKCS#11 token failed or is not there.
+    #[error("HSM: {0}")]
+    Hsm(String),
 }
 
 impl From<KeysError> for io::Error {
@@ -120,17 +127,47 @@ pub struct KeyStore {
     pool: Arc<EeKeyPool>,
     /// The data key, for a directory encrypted at rest.
     keyring: Option<atrest::Keyring>,
+    /// The PKCS#11 token, if one is configured.
+    hsm: Option<pkcs11::Hsm>,
+    /// Public keys of keys the token holds, once looked up.
+    hsm_keys: RwLock<HashMap<KeyIdentifier, PublicKey>>,
 }
 
-/// A CA key file in a key directory, as [`KeyStore::list`] finds it.
+/// Where a key is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A plain PKCS#8 file.
+    Software,
+    /// A sealed file ([`atrest`]).
+    SoftwareEncrypted,
+    /// A PKCS#11 token ([`pkcs11`]).
+    Pkcs11,
+}
+
+impl Backend {
+    /// The name `keys list` shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Software => "software",
+            Backend::SoftwareEncrypted => "software-encrypted",
+            Backend::Pkcs11 => "pkcs11",
+        }
+    }
+}
+
+/// A persistent key, as [`KeyStore::list`] finds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredKey {
-    /// The key's identifier (its file name).
+    /// The key's identifier.
     pub id: KeyIdentifier,
-    /// Whether the file is sealed ([`atrest`]).
-    pub encrypted: bool,
-    /// When the file was written.
-    pub created: std::time::SystemTime,
+    /// Where it is kept.
+    pub backend: Backend,
+    /// When its file was written (unknown for a token's key).
+    pub created: Option<std::time::SystemTime>,
+    /// Whether the private key can be copied out of where it is kept:
+    /// always for a file; for a token's key, if it is extractable or not
+    /// sensitive.
+    pub exportable: bool,
 }
 
 /// Pre-generated one-time EE keys, so that issuing a signed object does
@@ -176,7 +213,17 @@ impl KeyStore {
     /// Opens (creating if needed, mode 0700) the key directory, with the
     /// secret the environment gives ([`Secret::from_env`]).
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, KeysError> {
-        Self::open_with(dir, Secret::from_env()?)
+        let mut store = Self::open_with(dir, Secret::from_env()?)?;
+        if let Some(cfg) = Pkcs11Config::from_env()? {
+            store.hsm = Some(pkcs11::Hsm::open(&cfg)?);
+        }
+        Ok(store)
+    }
+
+    /// Uses the PKCS#11 token `cfg` names for the key classes it gives.
+    pub fn with_hsm(mut self, cfg: &Pkcs11Config) -> Result<Self, KeysError> {
+        self.hsm = Some(pkcs11::Hsm::open(cfg)?);
+        Ok(self)
     }
 
     /// Opens the key directory with `secret`: an encrypted directory
@@ -215,6 +262,8 @@ impl KeyStore {
             rng: SystemRandom::new(),
             pool: Arc::new(EeKeyPool::default()),
             keyring,
+            hsm: None,
+            hsm_keys: RwLock::new(HashMap::new()),
         })
     }
 
@@ -223,9 +272,58 @@ impl KeyStore {
         self.keyring.is_some()
     }
 
-    /// Every CA key file of the directory.
+    /// Every persistent key: the directory's files, the token's keys.
     pub fn list(&self) -> Result<Vec<StoredKey>, KeysError> {
-        key_files(&self.dir)
+        let mut keys = key_files(&self.dir)?;
+        if let Some(hsm) = &self.hsm {
+            keys.extend(hsm.list()?.into_iter().map(|(id, exportable)| StoredKey {
+                id,
+                backend: Backend::Pkcs11,
+                created: None,
+                exportable,
+            }));
+        }
+        Ok(keys)
+    }
+
+    /// Generates a persistent key of `class`: in the token if one is
+    /// configured for that class, otherwise as [`Self::generate`] does.
+    pub fn generate_class(&self, class: KeyClass) -> Result<KeyIdentifier, KeysError> {
+        match &self.hsm {
+            Some(hsm) if hsm.classes.contains(&class) => {
+                let (id, public) = hsm.generate()?;
+                self.hsm_keys
+                    .write()
+                    .expect("key cache lock poisoned")
+                    .insert(id, public);
+                tracing::debug!(key = %id, ?class, "generated key in the PKCS#11 token");
+                Ok(id)
+            }
+            _ => self.generate(),
+        }
+    }
+
+    /// The token's public key for `id`, if the token holds it.
+    fn hsm_public(&self, id: &KeyIdentifier) -> Result<Option<PublicKey>, KeysError> {
+        let Some(hsm) = &self.hsm else {
+            return Ok(None);
+        };
+        if let Some(k) = self
+            .hsm_keys
+            .read()
+            .expect("key cache lock poisoned")
+            .get(id)
+        {
+            return Ok(Some(k.clone()));
+        }
+        let found = hsm.public_key(id)?;
+        if let Some(k) = &found {
+            self.hsm_keys
+                .write()
+                .expect("key cache lock poisoned")
+                .insert(*id, k.clone());
+        }
+        Ok(found)
     }
 
     /// The pool of one-time EE keys.
@@ -314,6 +412,14 @@ impl KeyStore {
     /// has never signed anything, and this way a bulk creation of CAs
     /// uses the cores that keep the pool filled.
     pub fn generate(&self) -> Result<KeyIdentifier, KeysError> {
+        // `keys encrypt` may have sealed the directory since this store
+        // was opened plain: no plain key may be written into it then.
+        if self.keyring.is_none() && atrest::is_encrypted(&self.dir) {
+            return Err(KeysError::Locked(format!(
+                "the keys in {} were encrypted while this command ran: run it again with the secret",
+                self.dir.display()
+            )));
+        }
         let key = match self.pool.take() {
             Some(key) => key,
             None => RsaKey::generate()?,
@@ -351,7 +457,11 @@ impl Signer for KeyStore {
         match self.load(id) {
             Ok(key) => Ok(key.public.clone()),
             Err(KeysError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                Err(KeyError::KeyNotFound)
+                match self.hsm_public(id) {
+                    Ok(Some(k)) => Ok(k),
+                    Ok(None) => Err(KeyError::KeyNotFound),
+                    Err(err) => Err(KeyError::Signer(err)),
+                }
             }
             Err(err) => Err(KeyError::Signer(err)),
         }
@@ -371,6 +481,13 @@ impl Signer for KeyStore {
                 Err(source) => return Err(KeyError::Signer(KeysError::Io { path, source })),
             }
         }
+        if !found && let Some(hsm) = &self.hsm {
+            found = hsm.destroy(id).map_err(KeyError::Signer)?;
+            self.hsm_keys
+                .write()
+                .expect("key cache lock poisoned")
+                .remove(id);
+        }
         if found {
             Ok(())
         } else {
@@ -384,12 +501,21 @@ impl Signer for KeyStore {
         algorithm: Alg,
         data: &D,
     ) -> Result<Signature<Alg>, SigningError<Self::Error>> {
-        let key = match self.load(id) {
-            Ok(key) => key,
-            Err(KeysError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+        let in_token = self
+            .hsm_keys
+            .read()
+            .expect("key cache lock poisoned")
+            .contains_key(id);
+        let key = match (in_token, self.load(id)) {
+            (false, Ok(key)) => key,
+            (true, _) | (false, Err(KeysError::Io { .. })) if self.hsm.is_some() => {
+                return self.hsm_sign(id, algorithm, data.as_ref());
+            }
+            (_, Err(KeysError::Io { source, .. })) if source.kind() == io::ErrorKind::NotFound => {
                 return Err(SigningError::KeyNotFound);
             }
-            Err(err) => return Err(SigningError::Signer(err)),
+            (_, Err(err)) => return Err(SigningError::Signer(err)),
+            (true, Ok(key)) => key,
         };
         key.sign(algorithm, data.as_ref(), &self.rng)
             .map_err(SigningError::Signer)
@@ -474,6 +600,26 @@ fn sign_once<Alg: SignatureAlgorithm>(
 }
 
 impl KeyStore {
+    /// Signs with a key of the token (RFC 7935 §2: RSA PKCS #1 v1.5 with
+    /// SHA-256, `CKM_SHA256_RSA_PKCS`).
+    fn hsm_sign<Alg: SignatureAlgorithm>(
+        &self,
+        id: &KeyIdentifier,
+        algorithm: Alg,
+        data: &[u8],
+    ) -> Result<Signature<Alg>, SigningError<KeysError>> {
+        if !matches!(algorithm.signing_algorithm(), SigningAlgorithm::RsaSha256) {
+            return Err(SigningError::Signer(KeysError::Crypto(
+                "only RSA-SHA256 is supported".into(),
+            )));
+        }
+        let hsm = self.hsm.as_ref().expect("called with a token");
+        match hsm.sign(id, data).map_err(SigningError::Signer)? {
+            Some(sig) => Ok(Signature::new(algorithm, sig.into())),
+            None => Err(SigningError::KeyNotFound),
+        }
+    }
+
     /// The PKCS#8 DER of key `id` and the file it came from: sealed, or
     /// (in an encrypted directory whose conversion was interrupted) still
     /// plain.
@@ -498,7 +644,9 @@ impl KeyStore {
                 Ok((path, der))
             }
             Err(KeysError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                read(plain_path(&self.dir, id))
+                let plain = read(plain_path(&self.dir, id))?;
+                tracing::warn!(key = %id, dir = %self.dir.display(), "a plain key file in an encrypted key directory: run `anchorage keys encrypt` to seal it");
+                Ok(plain)
             }
             Err(e) => Err(e),
         }
@@ -522,22 +670,20 @@ fn key_files(dir: &Path) -> Result<Vec<StoredKey>, KeysError> {
     })?;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let (stem, encrypted) = match (name.strip_suffix(".key"), name.strip_suffix(".p8")) {
-            (Some(stem), _) => (stem.to_string(), true),
-            (_, Some(stem)) => (stem.to_string(), false),
+        let (stem, backend) = match (name.strip_suffix(".key"), name.strip_suffix(".p8")) {
+            (Some(stem), _) => (stem.to_string(), Backend::SoftwareEncrypted),
+            (_, Some(stem)) => (stem.to_string(), Backend::Software),
             _ => continue,
         };
         let Ok(id) = stem.parse::<KeyIdentifier>() else {
             continue;
         };
-        let created = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .unwrap_or(std::time::UNIX_EPOCH);
+        let created = entry.metadata().and_then(|m| m.modified()).ok();
         out.push(StoredKey {
             id,
-            encrypted,
+            backend,
             created,
+            exportable: true,
         });
     }
     out.sort_by_key(|k| k.id.to_string());
@@ -566,8 +712,9 @@ pub fn encrypt_dir(
     };
     step("keyring");
     let mut sealed = 0;
+    let mut damaged = Vec::new();
     for key in key_files(dir)? {
-        if key.encrypted {
+        if key.backend != Backend::Software {
             continue;
         }
         let plain = plain_path(dir, &key.id);
@@ -575,16 +722,15 @@ pub fn encrypt_dir(
             path: plain.clone(),
             source,
         })?;
-        // Only a key that loads is sealed: a damaged file stays as it is.
-        let pair = rsa::KeyPair::from_pkcs8(&der).map_err(|e| KeysError::BadKey {
-            path: plain.clone(),
-            reason: e.to_string(),
-        })?;
-        if RsaKey::from_pair(pair)?.public.key_identifier() != key.id {
-            return Err(KeysError::BadKey {
-                path: plain,
-                reason: "file does not hold the key its name says".into(),
-            });
+        // Only a key that loads is sealed: a damaged file stays as it is,
+        // the others are sealed, and the run reports it at the end.
+        let holds = rsa::KeyPair::from_pkcs8(&der)
+            .ok()
+            .and_then(|pair| RsaKey::from_pair(pair).ok())
+            .is_some_and(|k| k.public.key_identifier() == key.id);
+        if !holds {
+            damaged.push(plain.display().to_string());
+            continue;
         }
         let target = sealed_path(dir, &key.id);
         let already = fs::read(&target)
@@ -612,6 +758,15 @@ pub fn encrypt_dir(
         if entry.file_name().to_string_lossy().ends_with(".tmp") {
             let _ = fs::remove_file(entry.path());
         }
+    }
+    if !damaged.is_empty() {
+        return Err(KeysError::BadKey {
+            path: dir.to_path_buf(),
+            reason: format!(
+                "{sealed} key(s) sealed, but these files are not usable RSA-2048 keys and stay as they are: {}",
+                damaged.join(", ")
+            ),
+        });
     }
     Ok(sealed)
 }
@@ -685,7 +840,10 @@ mod tests {
         // The file holds no PKCS#8 structure in the clear.
         let sealed = fs::read(store.key_path(&id)).unwrap();
         assert!(rsa::KeyPair::from_pkcs8(&sealed).is_err());
-        assert!(!sealed.windows(4).any(|w| w == [0x30, 0x82, 0x04, 0xbd]));
+        assert!(
+            !sealed.starts_with(&[0x30, 0x82]),
+            "no DER SEQUENCE in the clear"
+        );
         drop(store);
 
         let store = KeyStore::open_with(dir.path(), pass("correct horse")).unwrap();
@@ -708,6 +866,10 @@ mod tests {
         fs::copy(store.key_path(&id), store.key_path(&other)).unwrap();
         let store = KeyStore::open_with(dir.path(), pass("correct horse")).unwrap();
         assert!(!signs(&store, &other));
+        // It fails authentication (the key id is the associated data),
+        // before any check of what key it holds.
+        let err = store.read_der(&other).err().unwrap();
+        assert!(err.to_string().contains("does not open"), "{err}");
     }
 
     #[test]
@@ -767,7 +929,11 @@ mod tests {
             .list()
             .unwrap();
         assert_eq!(listed.len(), 3);
-        assert!(listed.iter().all(|k| k.encrypted));
+        assert!(
+            listed
+                .iter()
+                .all(|k| k.backend == Backend::SoftwareEncrypted)
+        );
         assert!(!one.path().join("junk.key.tmp").exists());
         let store = KeyStore::open_with(one.path(), pass("pw")).unwrap();
         assert!(ids.iter().all(|id| signs(&store, id)));

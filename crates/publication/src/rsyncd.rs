@@ -152,6 +152,16 @@ pub fn lookup_user(name: &str) -> io::Result<(u32, u32)> {
 /// The command line of `rsync --daemon --no-detach` on `listen` with `config`.
 pub fn command(program: &Path, config: &Path, listen: SocketAddr) -> Command {
     let mut cmd = Command::new(program);
+    // The daemon needs none of the secrets that unlock keys.
+    for var in [
+        "ANCHORAGE_KEY_PASSPHRASE",
+        "ANCHORAGE_KEY_PASSPHRASE_FILE",
+        "ANCHORAGE_KEY_FILE",
+        "ANCHORAGE_PKCS11_PIN",
+        "ANCHORAGE_PKCS11_PIN_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
     cmd.arg("--daemon")
         .arg("--no-detach")
         .arg(format!("--config={}", config.display()))

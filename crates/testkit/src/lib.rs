@@ -468,3 +468,89 @@ fn run_fort(tal: &Path, workdir: &Path, extra: &[OsString]) -> io::Result<Valida
     run.log = log;
     Ok(run)
 }
+
+/// A SoftHSM2 token of its own (`softhsm2-util --init-token` in a
+/// temporary token directory), for the PKCS#11 tests and the benchmark:
+/// the environment that points Anchorage at it.
+#[derive(Debug)]
+pub struct SoftHsm {
+    /// The SoftHSM2 configuration file (`SOFTHSM2_CONF`).
+    pub conf: PathBuf,
+    /// The token directory.
+    pub tokens: PathBuf,
+    /// The PKCS#11 module.
+    pub module: PathBuf,
+    /// The token's label.
+    pub label: String,
+    /// A file holding the user PIN.
+    pub pin_file: PathBuf,
+}
+
+impl SoftHsm {
+    /// The SoftHSM2 module, where Debian and others install it.
+    pub fn module() -> Option<PathBuf> {
+        [
+            "/usr/lib/softhsm/libsofthsm2.so",
+            "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+            "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+            "/usr/local/lib/softhsm/libsofthsm2.so",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+    }
+
+    /// Initialises a token labelled `anchorage` under `workdir`.
+    pub fn init(workdir: &Path) -> io::Result<SoftHsm> {
+        let module = Self::module().ok_or_else(|| {
+            io::Error::other("SoftHSM2 is not installed (apt-get install softhsm2)")
+        })?;
+        let tokens = workdir.join("tokens");
+        fs::create_dir_all(&tokens)?;
+        let conf = workdir.join("softhsm2.conf");
+        fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                tokens.display()
+            ),
+        )?;
+        let pin = "anchorage-pin-1234";
+        let pin_file = workdir.join("pin");
+        fs::write(&pin_file, pin)?;
+        let out = Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", &conf)
+            .args(["--init-token", "--free", "--label", "anchorage"])
+            .args(["--so-pin", "so-pin-5678", "--pin", pin])
+            .output()?;
+        if !out.status.success() {
+            return Err(io::Error::other(format!(
+                "softhsm2-util --init-token: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        Ok(SoftHsm {
+            conf,
+            tokens,
+            module,
+            label: "anchorage".into(),
+            pin_file,
+        })
+    }
+
+    /// The environment that makes Anchorage keep its keys in this token.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("SOFTHSM2_CONF".into(), self.conf.display().to_string()),
+            (
+                "ANCHORAGE_PKCS11_MODULE".into(),
+                self.module.display().to_string(),
+            ),
+            ("ANCHORAGE_PKCS11_TOKEN".into(), self.label.clone()),
+            (
+                "ANCHORAGE_PKCS11_PIN_FILE".into(),
+                self.pin_file.display().to_string(),
+            ),
+        ]
+    }
+}

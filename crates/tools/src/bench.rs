@@ -200,6 +200,55 @@ fn signature_time(a: &Anchorage, n: usize) -> anyhow::Result<f64> {
     Ok(start.elapsed().as_secs_f64() / n as f64)
 }
 
+/// The child side of the PKCS#11 figure: with the token in the
+/// environment, a CA key made in it, then `n` signatures; prints the
+/// seconds per signature.
+pub fn hsm_sign_main(n: usize) -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let keys = anchorage_keys::KeyStore::open(tmp.path())?;
+    let key = keys.generate_class(anchorage_keys::KeyClass::Ca)?;
+    anyhow::ensure!(
+        keys.list()?
+            .iter()
+            .any(|k| k.id == key && k.backend == anchorage_keys::Backend::Pkcs11),
+        "the key was not made in the token"
+    );
+    let start = Instant::now();
+    for i in 0..n {
+        keys.sign(
+            &key,
+            RpkiSignatureAlgorithm::default(),
+            format!("data {i}").as_bytes(),
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    println!("{}", start.elapsed().as_secs_f64() / n as f64);
+    Ok(())
+}
+
+/// Seconds per signature with a CA key in a SoftHSM2 token, measured in a
+/// child process (the module reads its configuration from the
+/// environment); `None` without SoftHSM2.
+fn hsm_signature_time(n: usize) -> anyhow::Result<Option<f64>> {
+    if anchorage_testkit::find_program("softhsm2-util").is_none()
+        || anchorage_testkit::SoftHsm::module().is_none()
+    {
+        return Ok(None);
+    }
+    let tmp = tempfile::tempdir()?;
+    let hsm = anchorage_testkit::SoftHsm::init(tmp.path())?;
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .args(["hsm-bench-sign", "--count", &n.to_string()])
+        .envs(hsm.env())
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "hsm-bench-sign: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(Some(String::from_utf8(out.stdout)?.trim().parse()?))
+}
+
 fn payload(asn: u32, v4: u32, len: u8) -> anyhow::Result<RoaPayload> {
     let prefix = format!("{}/{len}", std::net::Ipv4Addr::from(v4));
     Ok(RoaPayload::new(asn, prefix.parse()?, None)?)
@@ -241,6 +290,23 @@ fn issuance(
         "reference",
         None,
     ));
+    match hsm_signature_time(200) {
+        Ok(Some(t)) => figures.push(fig(
+            "RSA-2048 signature with a CA key in SoftHSM2 (PKCS#11)",
+            t * 1000.0,
+            "ms",
+            "ratio = time / software signature",
+            Some(t / sign),
+        )),
+        Ok(None) => {}
+        Err(err) => figures.push(fig(
+            &format!("PKCS#11 signature: failed: {err:#}"),
+            f64::NAN,
+            "ms",
+            "-",
+            None,
+        )),
+    }
 
     // 2. Issuance: CAs, each with its ROAs (distinct ASNs, one object each)
     //    applied as one batch per CA, as the API's batch endpoint does.

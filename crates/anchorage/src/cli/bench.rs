@@ -70,6 +70,20 @@ pub fn rtr_bench_cache(args: RtrBenchCacheArgs) -> anyhow::Result<()> {
     anchorage_tools::bench::rtr_cache_main(args.vrps)
 }
 
+/// The options of the hidden `anchorage hsm-bench-sign`.
+#[derive(clap::Args, Debug)]
+pub struct HsmBenchSignArgs {
+    /// How many signatures.
+    #[arg(long)]
+    count: usize,
+}
+
+/// Runs `anchorage hsm-bench-sign`: the PKCS#11 side of `bench`, in a
+/// process whose environment names the token.
+pub fn hsm_bench_sign(args: HsmBenchSignArgs) -> anyhow::Result<()> {
+    anchorage_tools::bench::hsm_sign_main(args.count)
+}
+
 /// The options of `anchorage soak`.
 #[derive(clap::Args, Debug)]
 pub struct SoakArgs {

@@ -35,14 +35,15 @@ pub fn run(env: &Env, cmd: KeysCommand) -> anyhow::Result<()> {
                 return json(&keys);
             }
             println!(
-                "{:<42} {:<19} {:<7} {:<14} {:<25} CREATED",
-                "KEY", "BACKEND", "STATE", "CA", "ROLE"
+                "{:<42} {:<19} {:<10} {:<7} {:<14} {:<25} CREATED",
+                "KEY", "BACKEND", "EXPORTABLE", "STATE", "CA", "ROLE"
             );
             for k in keys {
                 println!(
-                    "{:<42} {:<19} {:<7} {:<14} {:<25} {}",
+                    "{:<42} {:<19} {:<10} {:<7} {:<14} {:<25} {}",
                     k.key_id,
                     k.backend,
+                    if k.exportable { "yes" } else { "no" },
                     k.state,
                     k.ca.as_deref().unwrap_or("-"),
                     k.role,

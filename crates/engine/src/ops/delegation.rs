@@ -192,7 +192,7 @@ impl Ctx {
                 .map_err(|e| bad_file("stored BPKI certificate", e))?;
             return Ok((key, cert));
         }
-        let key = self.keys.generate()?;
+        let key = self.keys.generate_class(anchorage_keys::KeyClass::Bpki)?;
         let validity = Validity::new(
             now - self.timing.backdate,
             now + TimeDelta::days(365 * IDENTITY_YEARS),

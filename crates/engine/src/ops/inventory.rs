@@ -45,25 +45,19 @@ impl Anchorage {
         if let Some(bpki) = tx.meta("bpki_key")?.and_then(|k| k.parse().ok()) {
             named.push((bpki, "in use", None, "BPKI identity".into()));
         }
-        let backend = |f: &anchorage_keys::StoredKey| {
-            if f.encrypted {
-                "software-encrypted"
-            } else {
-                "software"
-            }
-        };
+        let backend = |f: &anchorage_keys::StoredKey| f.backend.as_str();
         let created = |id: &KeyIdentifier| {
-            files.get(id).map(|f| {
-                super::rfc3339(anchorage_ca_core::Time::new(chrono::DateTime::from(
-                    f.created,
-                )))
-            })
+            let at = files.get(id)?.created?;
+            Some(super::rfc3339(anchorage_ca_core::Time::new(
+                chrono::DateTime::from(at),
+            )))
         };
         let mut out: Vec<KeyEntry> = named
             .iter()
             .map(|(id, state, ca, role)| KeyEntry {
                 key_id: id.to_string(),
                 backend: files.get(id).map_or("missing", backend).into(),
+                exportable: files.get(id).is_some_and(|f| f.exportable),
                 state: (*state).into(),
                 ca: ca.clone(),
                 role: role.clone(),
@@ -77,6 +71,7 @@ impl Anchorage {
             out.push(KeyEntry {
                 key_id: id.to_string(),
                 backend: backend(f).into(),
+                exportable: f.exportable,
                 state: "unused".into(),
                 ca: None,
                 role: "none".into(),

@@ -255,7 +255,7 @@ impl Anchorage {
         // The key is made after a snapshot check, so a refused start
         // leaves none behind; the transaction checks again.
         let (_, parent) = check(&self.ctx, &self.store.read_transaction()?)?;
-        let key = self.ctx.keys.generate()?;
+        let key = self.ctx.keys.generate_class(anchorage_keys::KeyClass::Ca)?;
         let keys = self.ctx.keys.clone();
         let unused_key = |e: AppError| {
             let _ = keys.destroy_key(&key);
@@ -387,6 +387,20 @@ impl Anchorage {
             tx.commit()?;
             drop(held);
             fault::point("after-commit");
+            // Under a local parent the old key's certificate is revoked:
+            // the key is done, and destroyed (under a remote parent, once
+            // the parent revoked it). A crash before this leaves an
+            // unused key that `keys list` shows.
+            let old = plan.ca.key;
+            if !self
+                .store
+                .read_transaction()?
+                .ca_keys(handle)?
+                .iter()
+                .any(|k| k.key == old)
+            {
+                self.destroy_retired_key(handle, &old);
+            }
             let committed = t0.elapsed();
             let events = journal.into_events();
             if !self.ctx.deferred {
@@ -743,6 +757,7 @@ impl Anchorage {
                             },
                         )?;
                         tx.commit()?;
+                        self.destroy_retired_key(&key.ca, &key.key);
                         Ok(journal.into_events())
                     })
             } else {
@@ -762,6 +777,17 @@ impl Anchorage {
             self.write_tree_after_commit()?;
         }
         Ok(events)
+    }
+
+    /// Destroys a key nothing uses any more (its certificate revoked);
+    /// a failure is logged, the key stays as an unused one.
+    fn destroy_retired_key(&self, ca: &str, key: &KeyIdentifier) {
+        match self.ctx.keys.destroy_key(key) {
+            Ok(()) => tracing::info!(ca = %ca, key = %key, "retired key destroyed"),
+            Err(e) => {
+                tracing::warn!(ca = %ca, key = %key, error = ?e, "the retired key could not be destroyed")
+            }
+        }
     }
 
     /// Activates every new key whose staging period has passed.

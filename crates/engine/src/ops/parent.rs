@@ -546,7 +546,7 @@ impl Anchorage {
                 return Err(AppError::DuplicateHandle(handle.into()));
             }
         }
-        let key = self.ctx.keys.generate()?;
+        let key = self.ctx.keys.generate_class(anchorage_keys::KeyClass::Ca)?;
         let tx = self.store.transaction()?;
         if tx.peer(PeerKind::Parent, handle)?.is_some() || handle_in_use(&tx, handle)? {
             drop(tx);

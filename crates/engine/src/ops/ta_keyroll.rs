@@ -231,7 +231,10 @@ impl Anchorage {
         // The key is made after a snapshot check, so a refused start
         // leaves none behind; the transaction checks again.
         check(&self.store.read_transaction()?)?;
-        let key = self.ctx.keys.generate()?;
+        let key = self
+            .ctx
+            .keys
+            .generate_class(anchorage_keys::KeyClass::TrustAnchor)?;
         let now = self.ctx.clock.now();
         let committed = (|| -> Result<Journal<'_>> {
             let tx = self.store.transaction()?;
