@@ -8,38 +8,21 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use anchorage_testkit::SoftHsm;
-use common::{Cli, bin, snapshot, validate_everywhere, vrps};
+use common::{Cli, snapshot, validate_everywhere, vrps};
 
-fn run(cli: &Cli, env: &[(String, String)], args: &[&str]) -> Output {
-    let mut cmd = Command::new(bin());
-    cmd.arg("--data-dir").arg(&cli.dir).args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run anchorage")
+/// The token's environment as `Cli::*_with` takes it.
+fn pairs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 fn ok(cli: &Cli, env: &[(String, String)], args: &[&str]) -> String {
-    let out = run(cli, env, args);
-    assert!(
-        out.status.success(),
-        "anchorage {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    cli.ok_with(&pairs(env), args)
 }
 
 fn fails(cli: &Cli, env: &[(String, String)], args: &[&str]) -> String {
-    let out = run(cli, env, args);
-    assert!(
-        !out.status.success(),
-        "anchorage {args:?} should have failed: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stderr).unwrap()
+    cli.fails_with(&pairs(env), args)
 }
 
 fn key_files(dir: &Path) -> usize {
@@ -62,20 +45,7 @@ fn setup(tmp: &Path) -> (Cli, SoftHsm, Vec<(String, String)>) {
     common::require("softhsm2-util");
     let hsm = SoftHsm::init(&tmp.join("hsm")).expect("a SoftHSM2 token");
     let env = hsm.env();
-    let cli = Cli {
-        dir: tmp.join("data"),
-    };
-    ok(
-        &cli,
-        &env,
-        &[
-            "init",
-            "--rsync-uri",
-            "rsync://127.0.0.1/repo/",
-            "--rrdp-uri",
-            "https://127.0.0.1/rrdp/",
-        ],
-    );
+    let cli = Cli::init_env(&tmp.join("data"), &pairs(&env));
     ok(
         &cli,
         &env,

@@ -9,44 +9,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use common::{Cli, bin, snapshot, validate_everywhere, vrps};
+use common::{Cli, snapshot, validate_everywhere, vrps};
 
 const PASS_FILE: &str = "ANCHORAGE_KEY_PASSPHRASE_FILE";
-
-/// Runs the binary on `cli`'s data directory with `env` set (and the
-/// key variables cleared unless given).
-fn run(cli: &Cli, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut cmd = Command::new(bin());
-    cmd.arg("--data-dir").arg(&cli.dir).args(args);
-    for var in [PASS_FILE, "ANCHORAGE_KEY_PASSPHRASE", "ANCHORAGE_KEY_FILE"] {
-        cmd.env_remove(var);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run anchorage")
-}
-
-fn ok(cli: &Cli, env: &[(&str, &str)], args: &[&str]) -> String {
-    let out = run(cli, env, args);
-    assert!(
-        out.status.success(),
-        "anchorage {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(cli: &Cli, env: &[(&str, &str)], args: &[&str]) -> String {
-    let out = run(cli, env, args);
-    assert!(
-        !out.status.success(),
-        "anchorage {args:?} should have failed"
-    );
-    String::from_utf8(out.stderr).unwrap()
-}
 
 /// The key files of a data directory by kind: (sealed, plain).
 fn key_files(dir: &Path) -> (usize, usize) {
@@ -61,7 +27,7 @@ fn key_files(dir: &Path) -> (usize, usize) {
 }
 
 fn inventory(cli: &Cli, env: &[(&str, &str)]) -> Vec<serde_json::Value> {
-    let text = ok(cli, env, &["keys", "list", "--format", "json"]);
+    let text = cli.ok_with(env, &["keys", "list", "--format", "json"]);
     serde_json::from_str::<Vec<serde_json::Value>>(&text).unwrap()
 }
 
@@ -73,22 +39,8 @@ fn sealed_keys_issue_and_publish_and_nothing_works_without_the_passphrase() {
     let wrong = tmp.path().join("wrong");
     std::fs::write(&wrong, "another one\n").unwrap();
     let with = [(PASS_FILE, pass.to_str().unwrap())];
-    let cli = Cli {
-        dir: tmp.path().join("data"),
-    };
-    ok(
-        &cli,
-        &with,
-        &[
-            "init",
-            "--rsync-uri",
-            "rsync://127.0.0.1/repo/",
-            "--rrdp-uri",
-            "https://127.0.0.1/rrdp/",
-        ],
-    );
-    ok(
-        &cli,
+    let cli = Cli::init_env(&tmp.path().join("data"), &with);
+    cli.ok_with(
         &with,
         &[
             "ca",
@@ -98,8 +50,7 @@ fn sealed_keys_issue_and_publish_and_nothing_works_without_the_passphrase() {
             "AS64500, 192.0.2.0/24",
         ],
     );
-    ok(
-        &cli,
+    cli.ok_with(
         &with,
         &[
             "roa",
@@ -121,7 +72,7 @@ fn sealed_keys_issue_and_publish_and_nothing_works_without_the_passphrase() {
 
     // Without the passphrase, or with a wrong one: a clear refusal, and
     // nothing in the data directory changes. `serve` does not start.
-    let err = fails(&cli, &[], &["serve"]);
+    let err = cli.fails_with(&[], &["serve"]);
     assert!(err.contains("are encrypted"), "{err}");
     let before = snapshot(&cli.dir);
     let add = [
@@ -133,12 +84,12 @@ fn sealed_keys_issue_and_publish_and_nothing_works_without_the_passphrase() {
         "--prefix",
         "192.0.2.0/25",
     ];
-    let err = fails(&cli, &[], &add);
+    let err = cli.fails_with(&[], &add);
     assert!(
         err.contains("are encrypted") && err.contains(PASS_FILE),
         "{err}"
     );
-    let err = fails(&cli, &[(PASS_FILE, wrong.to_str().unwrap())], &add);
+    let err = cli.fails_with(&[(PASS_FILE, wrong.to_str().unwrap())], &add);
     assert!(err.contains("does not unlock"), "{err}");
     assert_eq!(
         snapshot(&cli.dir),
@@ -171,9 +122,9 @@ fn keys_encrypt_seals_in_place_and_survives_being_killed() {
     assert!(keys.iter().all(|k| k["backend"] == "software"), "{keys:?}");
 
     // A secret for keys not sealed yet: refused, nobody is misled.
-    let err = fails(&cli, &with, &["ca", "list"]);
+    let err = cli.fails_with(&with, &["ca", "list"]);
     assert!(err.contains("anchorage keys encrypt"), "{err}");
-    let err = fails(&cli, &[], &["keys", "encrypt"]);
+    let err = cli.fails_with(&[], &["keys", "encrypt"]);
     assert!(err.contains(PASS_FILE), "{err}");
 
     // Killed once the keyring is written: every key still plain, usable
@@ -181,13 +132,12 @@ fn keys_encrypt_seals_in_place_and_survives_being_killed() {
     let kill = |point: &str| {
         let mut env = with.to_vec();
         env.push(("ANCHORAGE_FAIL_AT", point));
-        let out = run(&cli, &env, &["keys", "encrypt"]);
+        let out = cli.run_with(&env, &["keys", "encrypt"]);
         assert!(!out.status.success(), "{point}: the process was to abort");
     };
     kill("keys-encrypt-keyring");
     assert_eq!(key_files(&cli.dir), (0, 3));
-    ok(
-        &cli,
+    cli.ok_with(
         &with,
         &[
             "roa",
@@ -199,13 +149,12 @@ fn keys_encrypt_seals_in_place_and_survives_being_killed() {
             "192.0.2.0/25",
         ],
     );
-    let err = fails(&cli, &[], &["ca", "list"]);
+    let err = cli.fails_with(&[], &["ca", "list"]);
     assert!(err.contains("are encrypted"), "{err}");
     // Killed with a key sealed and its plain file still there.
     kill("keys-encrypt-sealed");
     assert_eq!(key_files(&cli.dir), (1, 3));
-    ok(
-        &cli,
+    cli.ok_with(
         &with,
         &[
             "roa",
@@ -218,7 +167,7 @@ fn keys_encrypt_seals_in_place_and_survives_being_killed() {
         ],
     );
     // A second run finishes.
-    let out = ok(&cli, &with, &["keys", "encrypt"]);
+    let out = cli.ok_with(&with, &["keys", "encrypt"]);
     assert!(out.contains("sealed 3 key(s)"), "{out}");
     assert_eq!(key_files(&cli.dir), (3, 0));
     let keys = inventory(&cli, &with);
@@ -226,7 +175,7 @@ fn keys_encrypt_seals_in_place_and_survives_being_killed() {
         keys.iter().all(|k| k["backend"] == "software-encrypted"),
         "{keys:?}"
     );
-    ok(&cli, &with, &["publish"]);
+    cli.ok_with(&with, &["publish"]);
     let work = tmp.path().join("work");
     let rsyncd = cli.serve(&work.join("rsyncd"));
     validate_everywhere(

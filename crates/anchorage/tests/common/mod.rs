@@ -47,28 +47,39 @@ impl Cli {
 
     /// Runs the binary with `args` on this data dir.
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(bin())
-            .arg("--data-dir")
-            .arg(&self.dir)
-            .args(args)
-            .output()
-            .expect("run anchorage")
+        self.run_with(&[], args)
     }
 
     /// Runs with one extra environment variable (failure injection).
     pub fn run_env(&self, var: &str, value: &str, args: &[&str]) -> Output {
-        Command::new(bin())
-            .arg("--data-dir")
-            .arg(&self.dir)
-            .args(args)
-            .env(var, value)
-            .output()
-            .expect("run anchorage")
+        self.run_with(&[(var, value)], args)
+    }
+
+    /// Runs with these environment variables; the key custody ones the
+    /// test's own environment might hold are cleared unless given.
+    pub fn run_with(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut cmd = Command::new(bin());
+        cmd.arg("--data-dir").arg(&self.dir).args(args);
+        for var in [
+            "ANCHORAGE_KEY_PASSPHRASE_FILE",
+            "ANCHORAGE_KEY_PASSPHRASE",
+            "ANCHORAGE_KEY_FILE",
+            "ANCHORAGE_PKCS11_MODULE",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(env.iter().copied());
+        cmd.output().expect("run anchorage")
     }
 
     /// Runs and expects success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
+        self.ok_with(&[], args)
+    }
+
+    /// [`Self::ok`] with environment variables.
+    pub fn ok_with(&self, env: &[(&str, &str)], args: &[&str]) -> String {
+        let out = self.run_with(env, args);
         assert!(
             out.status.success(),
             "anchorage {args:?} failed: {}",
@@ -79,13 +90,37 @@ impl Cli {
 
     /// Runs and expects failure; returns stderr.
     pub fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
+        self.fails_with(&[], args)
+    }
+
+    /// [`Self::fails`] with environment variables.
+    pub fn fails_with(&self, env: &[(&str, &str)], args: &[&str]) -> String {
+        let out = self.run_with(env, args);
         assert!(
             !out.status.success(),
             "anchorage {args:?} should have failed but printed: {}",
             String::from_utf8_lossy(&out.stdout)
         );
         String::from_utf8(out.stderr).expect("utf-8 output")
+    }
+
+    /// `anchorage init` with the tests' URIs and these environment
+    /// variables (a key secret, a token).
+    pub fn init_env(dir: &Path, env: &[(&str, &str)]) -> Cli {
+        let cli = Cli {
+            dir: dir.to_path_buf(),
+        };
+        cli.ok_with(
+            env,
+            &[
+                "init",
+                "--rsync-uri",
+                "rsync://127.0.0.1/repo/",
+                "--rrdp-uri",
+                "https://127.0.0.1/rrdp/",
+            ],
+        );
+        cli
     }
 
     /// `ca create HANDLE [--parent PARENT] --resources RESOURCES`, expecting success.
