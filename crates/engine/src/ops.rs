@@ -1563,7 +1563,19 @@ impl Anchorage {
             }
         }
         let loaded = t0.elapsed();
-        self.ctx.refresh_all(&mut owed, now)?;
+        if let Err(e) = self.ctx.refresh_all(&mut owed, now) {
+            // A point that changed since the snapshot (a key activated in
+            // another process, whose old key is destroyed) may not sign
+            // from it: its manifest stays owed for the next round, which
+            // reads the new state.
+            let tx = self.store.read_transaction()?;
+            for ((_, _, handle), version) in owed.iter().zip(&versions) {
+                if tx.point_version(handle)? != Some(*version) {
+                    return Ok(0);
+                }
+            }
+            return Err(e);
+        }
         let signed = t0.elapsed();
         let tx = match held {
             Some(held) => self.store.transaction_entered(held)?,

@@ -508,7 +508,14 @@ impl Signer for KeyStore {
             .contains_key(id);
         let key = match (in_token, self.load(id)) {
             (false, Ok(key)) => key,
-            (true, _) | (false, Err(KeysError::Io { .. })) if self.hsm.is_some() => {
+            (true, _) if self.hsm.is_some() => {
+                return self.hsm_sign(id, algorithm, data.as_ref());
+            }
+            // No file: the token may have it. Any other failure to read a
+            // file is that failure, not "no such key".
+            (false, Err(KeysError::Io { source, .. }))
+                if source.kind() == io::ErrorKind::NotFound && self.hsm.is_some() =>
+            {
                 return self.hsm_sign(id, algorithm, data.as_ref());
             }
             (_, Err(KeysError::Io { source, .. })) if source.kind() == io::ErrorKind::NotFound => {

@@ -124,8 +124,7 @@ impl Pkcs11Config {
 /// keeps the thread, so later calls time out too until the process ends.
 pub(crate) struct Hsm {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
-    /// Told when the token's thread has closed its session and finalised
-    /// the module.
+    /// Told when the token's thread has closed its session.
     finished: Mutex<mpsc::Receiver<()>>,
     token: String,
     timeout: Duration,
@@ -273,8 +272,9 @@ impl Hsm {
 
 impl Drop for Hsm {
     /// Closes the queue and waits (at most the timeout) until the token's
-    /// thread has closed its session and finalised the module: a process
-    /// must not exit while that thread is still inside the module.
+    /// thread has closed its session: a process must not exit while that
+    /// thread is still inside the module. The module is not finalised:
+    /// other stores of the process may still use it.
     fn drop(&mut self) {
         drop(self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take());
         let finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
@@ -371,13 +371,23 @@ impl Hsm {
                 _ => {}
             }
         }
-        Ok(n.zip(e)
-            .and_then(|(n, e)| PublicKey::rsa_from_components(&n, &e).ok()))
+        // RFC 7935 §3: RSA-2048 with exponent 65537, as software keys are
+        // checked; anything else is not a key this CA signs with.
+        let strip = |v: Vec<u8>| -> Vec<u8> { v.into_iter().skip_while(|b| *b == 0).collect() };
+        Ok(n.zip(e).and_then(|(n, e)| {
+            let (n, e) = (strip(n), strip(e));
+            (n.len() == 256 && e == [0x01, 0x00, 0x01])
+                .then(|| PublicKey::rsa_from_components(&n, &e).ok())
+                .flatten()
+        }))
     }
 
     /// Generates an RSA-2048 pair in the token; returns its identifier.
     pub(crate) fn generate(&self) -> Result<(KeyIdentifier, PublicKey), KeysError> {
-        let (public, key) = self.with_session(|s| {
+        // The outer result is the key generation's own: retried on a new
+        // session, since nothing was made. Once the pair exists, a failure
+        // destroys it and is not retried (that would make a second pair).
+        let made = self.with_session(|s| {
             let (public, private) = s.generate_key_pair(
                 &Mechanism::RsaPkcsKeyPairGen,
                 &[
@@ -397,22 +407,26 @@ impl Hsm {
                     Attribute::Sign(true),
                 ],
             )?;
-            let key = Self::read_public(s, public)?;
-            if let Some(key) = &key {
+            let named = || -> Result<PublicKey, String> {
+                let key = Self::read_public(s, public)
+                    .map_err(|e| e.to_string())?
+                    .ok_or("the token made a key that is not RSA-2048 with exponent 65537")?;
                 let id = key.key_identifier();
-                let named = [
+                let names = [
                     Attribute::Id(id.as_slice().to_vec()),
                     Attribute::Label(format!("anchorage {id}").into_bytes()),
                 ];
-                s.update_attributes(public, &named)?;
-                s.update_attributes(private, &named)?;
-            }
-            Ok((public, key))
+                s.update_attributes(public, &names)
+                    .and_then(|()| s.update_attributes(private, &names))
+                    .map_err(|e| e.to_string())?;
+                Ok(key)
+            };
+            Ok(named().inspect_err(|_| {
+                let _ = s.destroy_object(private);
+                let _ = s.destroy_object(public);
+            }))
         })?;
-        let _ = public;
-        let key = key.ok_or_else(|| {
-            KeysError::Hsm("the token made a key without a readable RSA public key".into())
-        })?;
+        let key = made.map_err(|e| KeysError::Hsm(format!("token '{}': {e}", self.token)))?;
         Ok((key.key_identifier(), key))
     }
 
@@ -438,6 +452,16 @@ impl Hsm {
         self.with_session(
             move |s| match Self::find(s, &id, ObjectClass::PRIVATE_KEY)? {
                 Some(h) => s.sign(&Mechanism::Sha256RsaPkcs, h, &data).map(Some),
+                // Private objects are hidden from a session that lost its
+                // login (an HSM's idle timeout, a reset): with the public
+                // half there, that is session trouble, tried again on a
+                // new session.
+                None if Self::find(s, &id, ObjectClass::PUBLIC_KEY)?.is_some() => {
+                    Err(CkError::Pkcs11(
+                        RvError::UserNotLoggedIn,
+                        cryptoki::context::Function::FindObjects,
+                    ))
+                }
                 None => Ok(None),
             },
         )

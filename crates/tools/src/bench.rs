@@ -239,6 +239,9 @@ fn hsm_signature_time(n: usize) -> anyhow::Result<Option<f64>> {
     let hsm = anchorage_testkit::SoftHsm::init(tmp.path())?;
     let out = std::process::Command::new(std::env::current_exe()?)
         .args(["hsm-bench-sign", "--count", &n.to_string()])
+        .env_remove("ANCHORAGE_PKCS11_KEYS")
+        .env_remove("ANCHORAGE_HSM_FAIL_AFTER")
+        .env_remove("ANCHORAGE_HSM_HANG_AFTER")
         .envs(hsm.env())
         .output()?;
     anyhow::ensure!(
@@ -578,6 +581,19 @@ pub fn run(
     build_budget: Option<std::time::Duration>,
     scale_cas: Option<usize>,
 ) -> anyhow::Result<Report> {
+    // The bench makes thousands of CA keys: never in an operator's token
+    // or under an operator's secret.
+    for var in [
+        "ANCHORAGE_PKCS11_MODULE",
+        "ANCHORAGE_KEY_PASSPHRASE_FILE",
+        "ANCHORAGE_KEY_PASSPHRASE",
+        "ANCHORAGE_KEY_FILE",
+    ] {
+        anyhow::ensure!(
+            std::env::var_os(var).is_none(),
+            "{var} is set: the bench would make its keys with it; unset it to run the bench"
+        );
+    }
     let wants = |p: Part| parts.is_empty() || parts.contains(&p);
     let (n_cas, roas_per_ca, _) = scale.params();
     let tmp = tempfile::tempdir()?;
