@@ -10,6 +10,7 @@
 //! DIR/ta.tal            the trust anchor locator (RFC 8630)
 //! DIR/ta-next.tal       the TAL of a new TA key in its staging period
 //! DIR/publish.lock      held while a process writes the tree and RRDP files
+//! DIR/serve.lock        held by `serve` for as long as it runs
 //! DIR/tls/api.crt       the admin API's self-signed certificate (from init)
 //! DIR/tls/api.key       its private key, mode 0600
 //! ```
