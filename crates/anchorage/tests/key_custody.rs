@@ -106,6 +106,13 @@ fn sealed_keys_issue_and_publish_and_nothing_works_without_the_passphrase() {
     let roles: Vec<&str> = keys.iter().map(|k| k["role"].as_str().unwrap()).collect();
     assert_eq!(roles, ["trust anchor", "online CA", "CA"]);
     assert!(keys.iter().all(|k| k["state"] == "active"));
+
+    // A deleted CA's key is destroyed with it.
+    cli.ok_with(&with, &["ca", "create", "gone", "--resources", "AS64510"]);
+    assert_eq!(key_files(&cli.dir), (4, 0));
+    cli.ok_with(&with, &["ca", "delete", "gone"]);
+    assert_eq!(key_files(&cli.dir), (3, 0));
+    assert_eq!(inventory(&cli, &with).len(), 3);
 }
 
 #[test]

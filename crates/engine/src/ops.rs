@@ -658,8 +658,10 @@ impl Anchorage {
         let mut parent_point = tx.point(&parent)?;
         // RFC 6487 §5: revoke the CA certificate; its objects go with the point.
         parent_point.withdraw(&ca::cert_file_name(&ca.key), now);
+        let mut keys = vec![ca.key];
         for key in tx.ca_keys(handle)? {
             parent_point.withdraw(&ca::cert_file_name(&key.key), now);
+            keys.push(key.key);
         }
         parent_point.refresh(
             &*self.ctx.keys,
@@ -681,6 +683,13 @@ impl Anchorage {
         )?;
         tx.commit()?;
         tracing::info!(ca = %handle, "deleted CA");
+        // Its keys sign nothing any more. A crash before this leaves them
+        // as unused keys, which `keys list` shows.
+        for key in &keys {
+            if let Err(e) = self.ctx.keys.destroy_key(key) {
+                tracing::warn!(ca = %handle, key = %key, error = ?e, "the deleted CA's key could not be destroyed");
+            }
+        }
         self.write_tree_after_commit()?;
         Ok(journal.into_events())
     }
