@@ -18,7 +18,7 @@ use anchorage_ca_core::RoaPayload;
 use chrono::{SecondsFormat, TimeDelta, Utc};
 use common::api::{Client, serve, state, token};
 use common::external::issued;
-use common::{Cli, validate_everywhere, vrps};
+use common::{Cli, fails_at, ok_at, validate_everywhere, vrps};
 use rpki::ca::provisioning::{Payload, RequestResourceLimit};
 use rpki::ca::publication;
 use rpki::repository::{Cert, Crl};
@@ -27,22 +27,6 @@ use serde_json::{Value, json};
 /// RFC 3339 for `--now`.
 fn at(t: chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// Runs `anchorage --now T ARGS`, expecting success.
-fn ok_at(cli: &Cli, t: chrono::DateTime<Utc>, args: &[&str]) -> String {
-    let mut all = vec!["--now".to_string(), at(t)];
-    all.extend(args.iter().map(|s| s.to_string()));
-    let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    cli.ok(&all)
-}
-
-/// Runs `anchorage --now T ARGS`, expecting failure; returns stderr.
-fn fails_at(cli: &Cli, t: chrono::DateTime<Utc>, args: &[&str]) -> String {
-    let mut all = vec!["--now".to_string(), at(t)];
-    all.extend(args.iter().map(|s| s.to_string()));
-    let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    cli.fails(&all)
 }
 
 /// `ca keyroll HANDLE --status` as JSON.

@@ -14,24 +14,8 @@ use std::path::Path;
 
 use chrono::{SecondsFormat, TimeDelta, Utc};
 use common::api::state;
-use common::{Cli, validate_everywhere_from, vrps};
+use common::{Cli, fails_at, ok_at, validate_everywhere_from, vrps};
 use serde_json::Value;
-
-/// Runs `anchorage --now T ARGS`, expecting success.
-fn ok_at(cli: &Cli, t: chrono::DateTime<Utc>, args: &[&str]) -> String {
-    let now = t.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let mut all = vec!["--now", now.as_str()];
-    all.extend(args);
-    cli.ok(&all)
-}
-
-/// Runs `anchorage --now T ARGS`, expecting failure; returns stderr.
-fn fails_at(cli: &Cli, t: chrono::DateTime<Utc>, args: &[&str]) -> String {
-    let now = t.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let mut all = vec!["--now", now.as_str()];
-    all.extend(args);
-    cli.fails(&all)
-}
 
 /// `ta keyroll --status` as JSON.
 fn status(cli: &Cli) -> Value {

@@ -334,3 +334,19 @@ pub fn validate_everywhere_from(
 pub fn read(path: impl AsRef<Path>) -> bytes::Bytes {
     bytes::Bytes::from(fs::read(path.as_ref()).unwrap())
 }
+
+/// Runs `anchorage --now T ARGS` (an injected clock), expecting success.
+pub fn ok_at(cli: &Cli, t: chrono::DateTime<chrono::Utc>, args: &[&str]) -> String {
+    let now = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut all = vec!["--now", now.as_str()];
+    all.extend(args);
+    cli.ok(&all)
+}
+
+/// Runs `anchorage --now T ARGS`, expecting failure; returns stderr.
+pub fn fails_at(cli: &Cli, t: chrono::DateTime<chrono::Utc>, args: &[&str]) -> String {
+    let now = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut all = vec!["--now", now.as_str()];
+    all.extend(args);
+    cli.fails(&all)
+}
