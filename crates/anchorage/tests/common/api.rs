@@ -301,9 +301,7 @@ pub fn state_now(dir: &Path) -> State {
         rows.sort();
         tables.insert(name, rows);
     }
-    let mut files = super::snapshot(&dir.join("rsync"));
-    files.extend(super::snapshot(&dir.join("rrdp")));
-    (tables, files)
+    (tables, super::published(dir))
 }
 
 /// Waits until serve has published every change committed through the API

@@ -212,6 +212,40 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+/// What a data directory publishes: the files of the rsync tree `current`
+/// points to (by their path under `rsync/current`), and the RRDP
+/// notification file with the snapshot and deltas it lists.
+///
+/// Superseded trees and unlisted RRDP files are left out: serve prunes
+/// them on its own timers, which is not a change a client can see.
+pub fn published(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let link = dir.join("rsync/current");
+    let mut out = BTreeMap::new();
+    if let Ok(target) = fs::read_link(&link) {
+        // Walk the tree the link named when we looked, not whatever it
+        // names after a swap in the middle of the walk.
+        let tree = dir.join("rsync").join(target);
+        for (path, bytes) in snapshot(&tree) {
+            out.insert(link.join(path.strip_prefix(&tree).unwrap()), bytes);
+        }
+    }
+    let notification = dir.join("rrdp/notification.xml");
+    if let Ok(bytes) = fs::read(&notification) {
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        for uri in text.split("uri=\"").skip(1) {
+            let uri = uri.split('"').next().unwrap();
+            // https://HOST/rrdp/SESSION/SERIAL/RANDOM/FILE
+            let parts: Vec<&str> = uri.rsplitn(5, '/').collect();
+            let rel: PathBuf = parts[..4].iter().rev().collect();
+            let path = dir.join("rrdp").join(rel);
+            let bytes = fs::read(&path).unwrap_or_else(|_| b"<listed but missing>".to_vec());
+            out.insert(path, bytes);
+        }
+        out.insert(notification, bytes);
+    }
+    out
+}
+
 /// Builds a VRP set from (asn, prefix, maxLength) triples.
 pub fn vrps(list: &[(u32, &str, u8)]) -> std::collections::BTreeSet<Vrp> {
     list.iter().map(|(a, p, m)| Vrp::new(*a, p, *m)).collect()
