@@ -219,12 +219,12 @@ pub fn issue_cert_with_sia<S: CaSigner>(
         validity,
     )?;
     let not_after = parent.cap(validity.not_after());
-    Ok(PublishedObject {
-        name: cert_file_name(&key),
+    Ok(PublishedObject::new(
+        cert_file_name(&key),
         bytes,
-        serial: Some(serial),
+        Some(serial),
         not_after,
-    })
+    ))
 }
 
 /// Issues the ROA holding all `payloads` of one ASN, with a fresh EE key.
@@ -242,12 +242,7 @@ pub fn issue_roa<S: CaSigner>(
     debug_assert!(payloads.iter().all(|p| p.asn == asn));
     let bytes = objects::roa(signer, issuer, payloads, &name, serial, validity, now)?;
     let not_after = issuer.cap(validity.not_after());
-    Ok(PublishedObject {
-        name,
-        bytes,
-        serial: Some(serial),
-        not_after,
-    })
+    Ok(PublishedObject::new(name, bytes, Some(serial), not_after))
 }
 
 /// The file name of a trust anchor's TAK object (RFC 9691 §5 suggests
@@ -283,12 +278,7 @@ pub fn issue_tak<S: CaSigner>(
         now,
     )?;
     let not_after = issuer.cap(validity.not_after());
-    Ok(PublishedObject {
-        name,
-        bytes,
-        serial: Some(serial),
-        not_after,
-    })
+    Ok(PublishedObject::new(name, bytes, Some(serial), not_after))
 }
 
 #[cfg(test)]

@@ -29,6 +29,32 @@ pub struct PublishedObject {
     /// When the object stops being usable: its certificate's notAfter, or
     /// a CRL's nextUpdate.
     pub not_after: Time,
+    /// The SHA-256 of `bytes`, as a manifest lists it (RFC 9286 §4.2.1):
+    /// computed once when the object is made, then stored with it.
+    pub hash: [u8; 32],
+}
+
+impl PublishedObject {
+    /// A new object, hashed.
+    pub fn new(name: String, bytes: Bytes, serial: Option<Serial>, not_after: Time) -> Self {
+        let hash = sha256(&bytes);
+        PublishedObject {
+            name,
+            bytes,
+            serial,
+            not_after,
+            hash,
+        }
+    }
+}
+
+/// The SHA-256 of an object's bytes.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    rpki::crypto::DigestAlgorithm::sha256()
+        .digest(bytes)
+        .as_ref()
+        .try_into()
+        .expect("a SHA-256 digest is 32 bytes")
 }
 
 /// The state of one CA's publication point.
@@ -246,20 +272,16 @@ impl PublicationPoint {
             next_update,
         )?;
         self.next_crl_number += 1;
-        self.put(PublishedObject {
-            name: crl_name,
-            bytes: crl_bytes,
-            serial: None,
-            not_after: next_update,
-        });
+        self.put(PublishedObject::new(crl_name, crl_bytes, None, next_update));
 
         // RFC 9286 §4.2.1: every file of the point but the manifest itself,
         // the CRL included (RFC 9286 §6.6 rejects a point without it).
-        let files: Vec<(String, Bytes)> = self
+        // Listed by the hashes made with the objects, none read again.
+        let files: Vec<(String, [u8; 32])> = self
             .objects
             .values()
             .filter(|o| o.name != mft_name)
-            .map(|o| (o.name.clone(), o.bytes.clone()))
+            .map(|o| (o.name.clone(), o.hash))
             .collect();
         let mft_bytes = objects::manifest(
             signer,
@@ -271,12 +293,12 @@ impl PublicationPoint {
             next_update,
         )?;
         self.next_manifest_number += 1;
-        self.put(PublishedObject {
-            name: mft_name,
-            bytes: mft_bytes,
-            serial: Some(serial),
-            not_after: next_update,
-        });
+        self.put(PublishedObject::new(
+            mft_name,
+            mft_bytes,
+            Some(serial),
+            next_update,
+        ));
         Ok(())
     }
 

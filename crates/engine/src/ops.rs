@@ -1408,7 +1408,7 @@ impl Anchorage {
         let mut files = tx.files()?;
         // Publishers' objects (RFC 8181), each under its publisher's base.
         let base = self.ctx.layout.rsync_base.clone();
-        for (uri, bytes, mtime) in tx.all_publisher_objects()? {
+        for (uri, bytes, mtime, hash) in tx.all_publisher_objects()? {
             let Some(rel) = uri.strip_prefix(&base) else {
                 continue;
             };
@@ -1418,6 +1418,7 @@ impl Anchorage {
                 name: name.to_string(),
                 bytes,
                 mtime,
+                hash,
             });
         }
         let prev = RrdpState {
@@ -1440,25 +1441,35 @@ impl Anchorage {
                 .collect(),
             objects: tx.rrdp_objects()?.into_iter().collect(),
         };
+        // The generation of the rsync tree that shows the state RRDP last
+        // committed: while the current tree is that one, what changed
+        // since is exactly what differs from the committed RRDP objects.
+        let tree_shown: Option<u64> = tx.meta("rsync_generation")?.and_then(|s| s.parse().ok());
         drop(tx);
         let read = t0.elapsed();
-        let stats = self.ctx.tree.write(files.iter().map(|f| TreeFile {
-            dir: &f.dir,
-            name: &f.name,
-            bytes: &f.bytes,
-            mtime: f.mtime,
-        }))?;
-        let objects: Vec<(String, bytes::Bytes)> = files
+        let objects: Vec<(String, bytes::Bytes, [u8; 32])> = files
             .iter()
             .map(|f| {
-                let uri = if f.dir.is_empty() {
-                    format!("{base}{}", f.name)
-                } else {
-                    format!("{base}{}/{}", f.dir, f.name)
-                };
-                (uri, f.bytes.clone())
+                let uri = format!(
+                    "{base}{}",
+                    anchorage_publication::relative_path(&f.dir, &f.name)
+                );
+                (uri, f.bytes.clone(), f.hash)
             })
             .collect();
+        let changed = (prev.session.is_some()
+            && tree_shown.is_some()
+            && tree_shown == self.ctx.tree.current_generation())
+        .then(|| changed_paths(&base, &prev.objects, &objects));
+        let stats = self.ctx.tree.write(
+            files.iter().map(|f| TreeFile {
+                dir: &f.dir,
+                name: &f.name,
+                bytes: &f.bytes,
+                mtime: f.mtime,
+            }),
+            changed.as_ref(),
+        )?;
         drop(files);
         let tree = t0.elapsed();
         let update = self.ctx.rrdp.prepare(&prev, &objects, to_secs(now))?;
@@ -1497,6 +1508,13 @@ impl Anchorage {
             tx.set_meta("rrdp_serial", &update.serial.to_string())?;
             tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;
             tx.set_meta("tree_generation", &generation.to_string())?;
+            tx.set_meta("rsync_generation", &stats.generation.to_string())?;
+            tx.commit()?;
+        } else if tree_shown != Some(stats.generation) {
+            // The tree was written though RRDP had nothing new (a full
+            // write): record which tree shows the committed state.
+            let tx = self.store.transaction()?;
+            tx.set_meta("rsync_generation", &stats.generation.to_string())?;
             tx.commit()?;
         }
         let committed = t0.elapsed();
@@ -1969,6 +1987,30 @@ fn on_all_cores<T: Send>(
 
 /// The objects of `point` (ROAs and certificates; manifests and CRLs go
 /// with the point) that are due for renewal by `due_at`.
+/// The paths below `base` whose object differs between the committed
+/// RRDP state `old` (URI to hash) and `objects`: new, changed or gone.
+/// A comparison of stored hashes, nothing read or hashed again.
+fn changed_paths(
+    base: &str,
+    old: &std::collections::BTreeMap<String, [u8; 32]>,
+    objects: &[(String, bytes::Bytes, [u8; 32])],
+) -> std::collections::BTreeSet<String> {
+    let rel = |uri: &str| uri.strip_prefix(base).map(str::to_string);
+    let mut changed: std::collections::BTreeSet<String> = objects
+        .iter()
+        .filter(|(uri, _, hash)| old.get(uri) != Some(hash))
+        .filter_map(|(uri, _, _)| rel(uri))
+        .collect();
+    let current: std::collections::HashSet<&str> =
+        objects.iter().map(|(u, _, _)| u.as_str()).collect();
+    changed.extend(
+        old.keys()
+            .filter(|u| !current.contains(u.as_str()))
+            .filter_map(|u| rel(u)),
+    );
+    changed
+}
+
 fn due_objects(point: &PublicationPoint, due_at: Time, timing: &Timing) -> Vec<String> {
     point
         .expiring(due_at, timing.object_reissue_before)

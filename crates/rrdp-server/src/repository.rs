@@ -159,7 +159,8 @@ impl RrdpRepository {
     }
 
     /// Writes the snapshot and delta files of a new serial for the
-    /// repository state `objects` (rsync URI and content).
+    /// repository state `objects` (rsync URI, content, and its SHA-256 as
+    /// stored with it, so that no unchanged object is hashed again).
     ///
     /// The new serial is not visible until [`Self::announce`] replaces the
     /// notification file, which the caller does after storing the update,
@@ -171,7 +172,7 @@ impl RrdpRepository {
     pub fn prepare(
         &self,
         prev: &RrdpState,
-        objects: &[(String, Bytes)],
+        objects: &[(String, Bytes, [u8; 32])],
         now: i64,
     ) -> Result<Option<RrdpUpdate>, RrdpError> {
         fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
@@ -205,8 +206,8 @@ impl RrdpRepository {
         let mut published = Vec::new();
         let mut withdrawn = Vec::new();
         let mut current: BTreeMap<&str, (&Bytes, [u8; 32])> = BTreeMap::new();
-        for (u, data) in objects {
-            current.insert(u.as_str(), (data, sha256(data)));
+        for (u, data, hash) in objects {
+            current.insert(u.as_str(), (data, *hash));
         }
         let old = if new_session {
             BTreeMap::new()
@@ -495,16 +496,22 @@ fn replace_file(path: &Path, data: &[u8]) -> Result<(), RrdpError> {
 mod tests {
     use super::*;
 
-    fn objs(list: &[(&str, &str)]) -> Vec<(String, Bytes)> {
+    fn objs(list: &[(&str, &str)]) -> Vec<(String, Bytes, [u8; 32])> {
         list.iter()
-            .map(|(u, d)| (format!("rsync://h/repo/{u}"), Bytes::from(d.to_string())))
+            .map(|(u, d)| {
+                (
+                    format!("rsync://h/repo/{u}"),
+                    Bytes::from(d.to_string()),
+                    sha256(d.as_bytes()),
+                )
+            })
             .collect()
     }
 
     fn publish(
         repo: &RrdpRepository,
         prev: &RrdpState,
-        objects: &[(String, Bytes)],
+        objects: &[(String, Bytes, [u8; 32])],
         now: i64,
     ) -> Result<Option<RrdpUpdate>, RrdpError> {
         let u = repo.prepare(prev, objects, now)?;

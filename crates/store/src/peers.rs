@@ -129,6 +129,9 @@ fn finish(row: (Peer, Option<String>)) -> Result<Peer> {
     Ok(peer)
 }
 
+/// A publisher's object as stored: URI, bytes, mtime (seconds) and SHA-256.
+pub type PublisherObject = (String, Bytes, i64, [u8; 32]);
+
 impl Tx<'_> {
     /// Adds a peer; fails if one of that kind and handle exists.
     pub fn insert_peer(&self, peer: &Peer) -> Result<()> {
@@ -336,13 +339,15 @@ impl Tx<'_> {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
-    /// Every publisher's objects: URI, bytes and mtime, by URI.
-    pub fn all_publisher_objects(&self) -> Result<Vec<(String, Bytes, i64)>> {
+    /// Every publisher's objects: URI, bytes, mtime and SHA-256, by URI.
+    pub fn all_publisher_objects(&self) -> Result<Vec<PublisherObject>> {
         let mut stmt = self
             .tx
-            .prepare("SELECT uri, bytes, mtime FROM publisher_objects ORDER BY uri")?;
+            .prepare("SELECT uri, bytes, mtime, hash FROM publisher_objects ORDER BY uri")?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get(0)?, Bytes::from(r.get::<_, Vec<u8>>(1)?), r.get(2)?))
+            let bytes = Bytes::from(r.get::<_, Vec<u8>>(1)?);
+            let hash = crate::points::stored_hash(r.get(3)?, &bytes);
+            Ok((r.get(0)?, bytes, r.get(2)?, hash))
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
@@ -357,13 +362,21 @@ impl Tx<'_> {
         now: Time,
     ) -> Result<()> {
         self.exec(
-            "INSERT INTO publisher_objects (uri, publisher, bytes, mtime) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO publisher_objects (uri, publisher, bytes, mtime, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (uri) DO UPDATE SET
                 mtime = CASE WHEN publisher_objects.bytes = excluded.bytes
                              THEN publisher_objects.mtime
                              ELSE max(excluded.mtime, publisher_objects.mtime + 1) END,
-                bytes = excluded.bytes",
-            params![uri, publisher, bytes, to_secs(now)],
+                bytes = excluded.bytes,
+                hash = excluded.hash",
+            params![
+                uri,
+                publisher,
+                bytes,
+                to_secs(now),
+                crate::sha256(bytes).as_slice()
+            ],
         )?;
         Ok(())
     }

@@ -19,6 +19,17 @@ pub struct StoredFile {
     pub bytes: Bytes,
     /// Seconds since the epoch at which the bytes last changed.
     pub mtime: i64,
+    /// The SHA-256 of the bytes, as stored with them.
+    pub hash: [u8; 32],
+}
+
+/// The hash stored with an object, or the object hashed where none is (a
+/// row a migration has not reached cannot exist, so this is a guard
+/// against a damaged column, not a path taken).
+pub(crate) fn stored_hash(stored: Option<Vec<u8>>, bytes: &[u8]) -> [u8; 32] {
+    stored
+        .and_then(|h| <[u8; 32]>::try_from(h.as_slice()).ok())
+        .unwrap_or_else(|| crate::sha256(bytes))
 }
 
 impl Tx<'_> {
@@ -55,20 +66,21 @@ impl Tx<'_> {
                 r.get::<_, Vec<u8>>(1)?,
                 r.get::<_, Option<String>>(2)?,
                 r.get::<_, i64>(3)?,
+                r.get::<_, Option<Vec<u8>>>(4)?,
             ))
         };
         let rows: Vec<_> = match names {
             None => self
                 .tx
                 .prepare_cached(
-                    "SELECT name, bytes, serial, not_after FROM objects WHERE dir = ?1",
+                    "SELECT name, bytes, serial, not_after, hash FROM objects WHERE dir = ?1",
                 )?
                 .query_map([handle], row)?
                 .collect::<std::result::Result<_, _>>()?,
             // One primary-key lookup per name, not a scan of the point.
             Some(names) => {
                 let mut stmt = self.tx.prepare_cached(
-                    "SELECT name, bytes, serial, not_after FROM objects WHERE dir = ?1 AND name = ?2",
+                    "SELECT name, bytes, serial, not_after, hash FROM objects WHERE dir = ?1 AND name = ?2",
                 )?;
                 let mut found = Vec::new();
                 for name in names {
@@ -80,9 +92,10 @@ impl Tx<'_> {
             }
         };
         let mut objects = Vec::new();
-        for (name, bytes, serial, not_after) in rows {
+        for (name, bytes, serial, not_after, hash) in rows {
             objects.push(PublishedObject {
                 name,
+                hash: stored_hash(hash, &bytes),
                 bytes: Bytes::from(bytes),
                 serial: serial.as_deref().map(parse_serial).transpose()?,
                 not_after: from_secs(not_after)?,
@@ -175,21 +188,23 @@ impl Tx<'_> {
     /// Writes one published file into `dir` ('' is the module root).
     pub fn put_object(&self, dir: &str, obj: &PublishedObject, now: Time) -> Result<()> {
         self.exec(
-            "INSERT INTO objects (dir, name, bytes, serial, not_after, mtime)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO objects (dir, name, bytes, serial, not_after, mtime, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (dir, name) DO UPDATE SET
                 mtime = CASE WHEN objects.bytes = excluded.bytes THEN objects.mtime
                              ELSE max(excluded.mtime, objects.mtime + 1) END,
                 bytes = excluded.bytes,
                 serial = excluded.serial,
-                not_after = excluded.not_after",
+                not_after = excluded.not_after,
+                hash = excluded.hash",
             params![
                 dir,
                 obj.name,
                 obj.bytes.as_ref(),
                 obj.serial.map(|s| s.to_string()),
                 to_secs(obj.not_after),
-                to_secs(now)
+                to_secs(now),
+                obj.hash.as_slice()
             ],
         )?;
         Ok(())
@@ -211,12 +226,14 @@ impl Tx<'_> {
     pub fn files(&self) -> Result<Vec<StoredFile>> {
         let mut stmt = self
             .tx
-            .prepare("SELECT dir, name, bytes, mtime FROM objects ORDER BY dir, name")?;
+            .prepare("SELECT dir, name, bytes, mtime, hash FROM objects ORDER BY dir, name")?;
         let rows = stmt.query_map([], |r| {
+            let bytes = Bytes::from(r.get::<_, Vec<u8>>(2)?);
             Ok(StoredFile {
                 dir: r.get(0)?,
                 name: r.get(1)?,
-                bytes: Bytes::from(r.get::<_, Vec<u8>>(2)?),
+                hash: stored_hash(r.get(4)?, &bytes),
+                bytes,
                 mtime: r.get(3)?,
             })
         })?;

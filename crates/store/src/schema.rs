@@ -180,6 +180,15 @@ CREATE TABLE ca_keys (
 );
 ";
 
+/// Schema version 8: the SHA-256 of every published object, stored with
+/// it, so that a tree write finds what changed and a manifest lists a
+/// file without reading and hashing it again. Filled in for existing rows
+/// by [`backfill_hashes`].
+const SCHEMA_V8: &str = "
+ALTER TABLE objects ADD COLUMN hash BLOB;
+ALTER TABLE publisher_objects ADD COLUMN hash BLOB;
+";
+
 /// Version 1 data directories predate the option; 60 is its default.
 const JITTER_DEFAULT: &str = "
 INSERT OR IGNORE INTO meta (key, value) VALUES ('jitter_minutes', '60');
@@ -196,6 +205,7 @@ const MIGRATIONS: &[&[&str]] = &[
     &[SCHEMA_V5],
     &[SCHEMA_V6],
     &[SCHEMA_V7],
+    &[SCHEMA_V8],
 ];
 
 /// The schema version this code writes; `meta.schema_version`.
@@ -231,11 +241,30 @@ pub(crate) fn migrate(tx: &Transaction<'_>) -> Result<bool> {
         return Ok(false);
     }
     run_from(tx, from)?;
+    backfill_hashes(tx)?;
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
         [SCHEMA_VERSION.to_string()],
     )?;
     Ok(true)
+}
+
+/// Stores the hash of every published object that has none (rows
+/// written before schema version 8).
+fn backfill_hashes(tx: &Transaction<'_>) -> Result<()> {
+    for (table, key) in [("objects", "rowid"), ("publisher_objects", "rowid")] {
+        let rows: Vec<(i64, Vec<u8>)> = tx
+            .prepare(&format!(
+                "SELECT {key}, bytes FROM {table} WHERE hash IS NULL"
+            ))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<std::result::Result<_, _>>()?;
+        let mut update = tx.prepare(&format!("UPDATE {table} SET hash = ?2 WHERE {key} = ?1"))?;
+        for (id, bytes) in rows {
+            update.execute(rusqlite::params![id, crate::sha256(&bytes).as_slice()])?;
+        }
+    }
+    Ok(())
 }
 
 fn run_from(tx: &Transaction<'_>, from: usize) -> Result<()> {
@@ -293,5 +322,33 @@ mod tests {
         )
         .unwrap();
         assert!(migrate(&tx).is_err(), "a newer schema is refused");
+    }
+
+    /// Objects stored before version 8 get their hash from the migration.
+    #[test]
+    fn the_migration_to_version_8_hashes_every_stored_object() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for steps in &MIGRATIONS[..7] {
+            for sql in *steps {
+                tx.execute_batch(sql).unwrap();
+            }
+        }
+        tx.execute_batch(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', '7');
+             INSERT INTO objects (dir, name, bytes, not_after, mtime) VALUES ('ca', 'a.roa', x'0102', 0, 0);
+             INSERT INTO publisher_objects (uri, publisher, bytes, mtime) VALUES ('rsync://h/r/p/x.cer', 'p', x'03', 0);",
+        )
+        .unwrap();
+        assert!(migrate(&tx).unwrap());
+        let hash = |sql: &str| -> Vec<u8> { tx.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            hash("SELECT hash FROM objects"),
+            crate::sha256(&[1, 2]).to_vec()
+        );
+        assert_eq!(
+            hash("SELECT hash FROM publisher_objects"),
+            crate::sha256(&[3]).to_vec()
+        );
     }
 }

@@ -188,7 +188,10 @@ impl Faults {
         )
         .unwrap();
         files.insert(issuer.crl_name(), crl);
-        let list: Vec<(String, Bytes)> = files.clone().into_iter().collect();
+        let list: Vec<(String, [u8; 32])> = files
+            .iter()
+            .map(|(name, bytes)| (name.clone(), anchorage_ca_core::point::sha256(bytes)))
+            .collect();
         let mft = objects::manifest(
             &self.keys,
             &issuer,

@@ -1102,7 +1102,7 @@ impl Anchorage {
                 .collect();
             // Our own publishers publish under our base, which is the
             // remote repository's: their objects go there too.
-            for (uri, bytes, _) in tx.all_publisher_objects()? {
+            for (uri, bytes, _, _) in tx.all_publisher_objects()? {
                 desired.insert(uri, bytes);
             }
             (peer, id_key, desired, generation)

@@ -81,12 +81,12 @@ impl Ctx {
     pub(super) fn put_ta_cert(&self, tx: &Tx<'_>, ta: &CaRecord, now: Time) -> Result<()> {
         tx.put_object(
             "",
-            &PublishedObject {
-                name: self.ta_cert_name(ta),
-                bytes: ta.cert.clone(),
-                serial: Some(ta.cert_serial),
-                not_after: ta.cert_not_after,
-            },
+            &PublishedObject::new(
+                self.ta_cert_name(ta),
+                ta.cert.clone(),
+                Some(ta.cert_serial),
+                ta.cert_not_after,
+            ),
             now,
         )?;
         Ok(())
