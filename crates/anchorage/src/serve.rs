@@ -879,6 +879,10 @@ async fn revalidate(
     }
     let mut validated: Option<(String, u64)> = None;
     let mut last_run = Instant::now();
+    // After a publication, only the points that changed (and those under
+    // a CA whose certificate changed) are validated again; the timer's
+    // run validates everything, which is how expiry is seen.
+    let points = Arc::new(anchorage_validator::PointCache::default());
     let mut listener = Some(listener);
     let mut server: Option<tokio::task::JoinHandle<()>> = None;
     loop {
@@ -893,13 +897,17 @@ async fn revalidate(
         let timer = validated.is_some() && last_run.elapsed() >= REVALIDATE_EVERY;
         if serial.is_some() && (serial != validated || timer) {
             last_run = Instant::now();
+            if timer {
+                points.clear();
+            }
             let (tal, cache, rsync) = (tal.clone(), cache.clone(), rsync.clone());
+            let points = points.clone();
             let started = Instant::now();
             let result = tokio::task::spawn_blocking(move || {
                 let mut fetcher = anchorage_validator::fetch::Fetcher::rsync_only(
                     anchorage_validator::fetch::RsyncFetcher::new(cache, rsync),
                 );
-                anchorage_validator::validate(&tal, &mut fetcher, true)
+                anchorage_validator::validate_with(&tal, &mut fetcher, true, Some(&points))
             })
             .await;
             match result {
@@ -935,6 +943,8 @@ async fn revalidate(
                     tracing::info!(
                         vrps = v.vrps.len(),
                         rejected = v.rejected.len(),
+                        points = v.manifests,
+                        points_reused = v.points_reused,
                         ms = started.elapsed().as_millis() as u64,
                         "validated own repository"
                     );

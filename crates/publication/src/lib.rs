@@ -273,6 +273,14 @@ impl RsyncTree {
         let current = self.current();
         fs::rename(&link_tmp, &current).map_err(io_err(&current))?;
         sync_dir(&self.root)?;
+        // A superseded tree's mtime says when it stopped being current:
+        // where `/proc` cannot tell who reads it, that starts its grace.
+        if let Some(previous) = &previous
+            && let Err(err) =
+                fs::File::open(previous).and_then(|d| d.set_modified(SystemTime::now()))
+        {
+            tracing::warn!(path = %previous.display(), %err, "could not stamp the superseded tree");
+        }
 
         self.prune(&fin, previous.as_deref());
         tracing::debug!(
@@ -290,8 +298,8 @@ impl RsyncTree {
     /// A superseded tree to bring forward to `generation`, and the paths
     /// to rewrite in it: the newest tree with a generation that is not
     /// current, not `previous`, and not in use, whose every later
-    /// generation has a journal. `None` when `/proc` cannot tell which
-    /// trees are in use.
+    /// generation has a journal. Where `/proc` cannot tell which trees
+    /// are in use, only a tree superseded more than [`GRACE`] ago is.
     fn reusable(
         &self,
         previous: Option<&Path>,
@@ -299,12 +307,18 @@ impl RsyncTree {
         changed: &BTreeSet<String>,
     ) -> Option<(PathBuf, BTreeSet<String>)> {
         let trees = self.trees();
-        let in_use = trees_in_use(&trees)?;
+        let in_use = trees_in_use(&trees);
+        let now = SystemTime::now();
+        let unread = |e: &fs::DirEntry| match &in_use {
+            Some(used) => !used.contains(&e.file_name()),
+            // Never write into a tree that may be read.
+            None => superseded_before(e, now, false),
+        };
         let current = self.current_target();
         let mut candidates: Vec<(u64, PathBuf)> = fs::read_dir(&trees)
             .ok()?
             .flatten()
-            .filter(|e| !in_use.contains(&e.file_name()))
+            .filter(unread)
             .filter_map(|e| Some((generation_of(&e.file_name().to_string_lossy())?, e.path())))
             .filter(|(_, p)| Some(p) != current.as_ref() && Some(p.as_path()) != previous)
             .collect();
@@ -464,11 +478,7 @@ impl RsyncTree {
             let partial = entry.file_name().to_string_lossy().starts_with(".tmp-");
             let unused = match &in_use {
                 Some(used) => !used.contains(&entry.file_name()),
-                None => entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .map(|m| now.duration_since(m).unwrap_or_default() > GRACE)
-                    .unwrap_or(true),
+                None => superseded_before(&entry, now, true),
             };
             if (partial || unused)
                 && let Err(err) = fs::remove_dir_all(&path)
@@ -558,6 +568,17 @@ fn trees_in_use(trees: &Path) -> Option<HashSet<std::ffi::OsString>> {
         }
     }
     rsync_seen.then_some(used)
+}
+
+/// Whether the tree `entry` stopped being current more than [`GRACE`]
+/// before `now` (its mtime, stamped when it was replaced); `unknown` when
+/// its mtime cannot be read.
+fn superseded_before(entry: &fs::DirEntry, now: SystemTime, unknown: bool) -> bool {
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .map(|m| now.duration_since(m).unwrap_or_default() > GRACE)
+        .unwrap_or(unknown)
 }
 
 /// Creates `path` with a file's bytes and mtime.

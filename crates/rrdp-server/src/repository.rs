@@ -116,6 +116,7 @@ pub struct RrdpRepository {
 /// 130 ms per publication with 2,000 serial directories).
 pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
+#[cfg(test)]
 fn sha256(data: &[u8]) -> [u8; 32] {
     let hash = Hash::from_data(data);
     hash.into()
@@ -254,17 +255,19 @@ impl RrdpRepository {
                 })
                 .collect::<Result<_, _>>()?,
         );
-        let mut buf = Vec::new();
-        snapshot.write_xml(&mut buf).map_err(io_err(&dir))?;
-        let snapshot_rec = write_file(&dir, &dir_rel, "snapshot.xml", &buf, serial, now)?;
+        // Written straight to the file, hashed on the way: the snapshot is
+        // the size of the repository, and is never held in memory whole.
+        let snapshot_rec = write_file(&dir, &dir_rel, "snapshot.xml", serial, now, |w| {
+            snapshot.write_xml(w)
+        })?;
+        drop(snapshot);
 
         let mut deltas = Vec::new();
         if !new_session {
-            let mut buf = Vec::new();
-            rpki::rrdp::Delta::new(session, serial, elements)
-                .write_xml(&mut buf)
-                .map_err(io_err(&dir))?;
-            deltas.push(write_file(&dir, &dir_rel, "delta.xml", &buf, serial, now)?);
+            let delta = rpki::rrdp::Delta::new(session, serial, elements);
+            deltas.push(write_file(&dir, &dir_rel, "delta.xml", serial, now, |w| {
+                delta.write_xml(w)
+            })?);
             // RFC 8182 §3.3.2: older deltas that would make all listed
             // deltas together larger than the snapshot MUST be left out;
             // the list stays contiguous down from the serial.
@@ -437,24 +440,54 @@ fn parse_hash(hex_str: &str) -> Hash {
     hex_str.parse().expect("hashes we wrote are valid hex")
 }
 
-/// Writes an immutable RRDP file and fsyncs it.
+/// A writer that hashes and counts what passes through it.
+struct Hashing<W> {
+    inner: W,
+    digest: rpki::crypto::digest::Context,
+    size: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.digest.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes an immutable RRDP file with `write`, streamed to disk and
+/// hashed as it goes, and fsyncs it.
 fn write_file(
     dir: &Path,
     dir_rel: &str,
     name: &str,
-    data: &[u8],
     serial: u64,
     now: i64,
+    write: impl FnOnce(&mut Hashing<std::io::BufWriter<fs::File>>) -> std::io::Result<()>,
 ) -> Result<DeltaRecord, RrdpError> {
     let path = dir.join(name);
-    let mut f = fs::File::create(&path).map_err(io_err(&path))?;
-    f.write_all(data).map_err(io_err(&path))?;
+    let f = fs::File::create(&path).map_err(io_err(&path))?;
+    let mut w = Hashing {
+        inner: std::io::BufWriter::with_capacity(1 << 20, f),
+        digest: rpki::crypto::DigestAlgorithm::sha256().start(),
+        size: 0,
+    };
+    write(&mut w).map_err(io_err(&path))?;
+    let f = w
+        .inner
+        .into_inner()
+        .map_err(|e| io_err(&path)(e.into_error()))?;
     f.sync_all().map_err(io_err(&path))?;
     Ok(DeltaRecord {
         serial,
         path: format!("{dir_rel}/{name}"),
-        hash: hex::encode(sha256(data)),
-        size: data.len() as u64,
+        hash: hex::encode(w.digest.finish().as_ref()),
+        size: w.size,
         created: now,
     })
 }

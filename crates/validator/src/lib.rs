@@ -33,4 +33,4 @@ pub mod fetch;
 pub mod rrdp;
 pub mod walk;
 
-pub use walk::{Rejection, Validation, Vrp, validate};
+pub use walk::{PointCache, Rejection, Validation, Vrp, validate, validate_with};

@@ -1,9 +1,10 @@
 //! The validation walk from a TAL to VRPs.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::fs;
 use std::path::Path;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::SystemTime;
 
 use bcder::Tag;
 use bcder::decode::{self, DecodeError};
@@ -66,6 +67,78 @@ pub struct Validation {
     pub taks: usize,
     /// What was fetched.
     pub fetch: FetchStats,
+    /// Publication points whose result was taken from the [`PointCache`]
+    /// of the previous run instead of validated again.
+    #[serde(skip)]
+    pub points_reused: usize,
+}
+
+impl Validation {
+    fn merge(&mut self, part: &Validation) {
+        self.vrps.extend(part.vrps.iter().cloned());
+        self.rejected.extend(part.rejected.iter().cloned());
+        self.cas += part.cas;
+        self.roas += part.roas;
+        self.manifests += part.manifests;
+        self.taks += part.taks;
+        self.points_reused += part.points_reused;
+    }
+}
+
+/// The results of publication points from one run, for the next.
+///
+/// A point's result depends on the certificate of its CA, its manifest
+/// and the files the manifest lists (pinned by their hashes), and the
+/// time. An entry is found by the SHA-256 of the CA certificate's bytes
+/// together with the manifest's, and used only if every file the point
+/// read still has the size and mtime it had (a file lost or replaced in
+/// the fetched copy is validated again). The time is not part of it: a
+/// caller that keeps a cache must also validate without it regularly, so
+/// that expiry is seen (`serve` does every 10 minutes).
+#[derive(Default)]
+pub struct PointCache {
+    points: Mutex<HashMap<[u8; 32], Arc<CachedPoint>>>,
+}
+
+impl PointCache {
+    /// Forgets every result: the next run validates everything.
+    pub fn clear(&self) {
+        self.points.lock().expect("cache lock").clear();
+    }
+
+    /// How many points' results are kept.
+    pub fn len(&self) -> usize {
+        self.points.lock().expect("cache lock").len()
+    }
+
+    /// Whether no result is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One point's result: what it added to the run, its valid child CAs
+/// (with the hash of their certificates), and the files it read.
+struct CachedPoint {
+    out: Validation,
+    children: Vec<(ResourceCert, [u8; 32])>,
+    files: Vec<(String, FileStamp)>,
+}
+
+/// Size and mtime of a file as read.
+type FileStamp = (u64, Option<SystemTime>);
+
+fn stamp(path: &Path) -> Option<FileStamp> {
+    let meta = fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()))
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    rpki::crypto::DigestAlgorithm::sha256()
+        .digest(data)
+        .as_ref()
+        .try_into()
+        .expect("a SHA-256 digest is 32 bytes")
 }
 
 /// Why a whole run failed (as opposed to single objects being rejected).
@@ -84,6 +157,10 @@ pub enum WalkError {
     NoTrustAnchor(String),
 }
 
+/// A CA whose point is still to be validated: its certificate, depth,
+/// and the hash of its certificate's bytes.
+type Pending = (ResourceCert, usize, [u8; 32]);
+
 /// What the workers share: the fetcher (fetches are serialised: each
 /// module or notification is fetched once per run), the queue of CAs
 /// whose points are still to be validated, and the keys already seen.
@@ -92,10 +169,15 @@ struct Walker<'a> {
     strict: bool,
     ta: String,
     seen: Mutex<HashSet<Vec<u8>>>,
-    /// Pending CAs, and how many workers are busy (so an empty queue with
-    /// busy workers is not the end).
-    queue: Mutex<(VecDeque<(ResourceCert, usize)>, usize)>,
+    /// Pending CAs (with their depth and the hash of their certificate),
+    /// and how many workers are busy (so an empty queue with busy workers
+    /// is not the end).
+    queue: Mutex<(VecDeque<Pending>, usize)>,
     more: Condvar,
+    /// The previous run's point results, if kept.
+    previous: HashMap<[u8; 32], Arc<CachedPoint>>,
+    /// This run's, for the next.
+    next: Option<Mutex<HashMap<[u8; 32], Arc<CachedPoint>>>>,
 }
 
 /// How many threads validate publication points in parallel.
@@ -167,6 +249,17 @@ pub fn validate(
     fetcher: &mut Fetcher,
     strict: bool,
 ) -> Result<Validation, WalkError> {
+    validate_with(tal_path, fetcher, strict, None)
+}
+
+/// [`validate`], taking unchanged points' results from `cache` (the
+/// previous run's) and leaving this run's in it.
+pub fn validate_with(
+    tal_path: &Path,
+    fetcher: &mut Fetcher,
+    strict: bool,
+    cache: Option<&PointCache>,
+) -> Result<Validation, WalkError> {
     let tal_err = |reason: String| WalkError::Tal {
         path: tal_path.display().to_string(),
         reason,
@@ -181,6 +274,10 @@ pub fn validate(
         seen: Mutex::new(HashSet::new()),
         queue: Mutex::new((VecDeque::new(), 0)),
         more: Condvar::new(),
+        previous: cache
+            .map(|c| std::mem::take(&mut *c.points.lock().expect("cache lock")))
+            .unwrap_or_default(),
+        next: cache.map(|_| Mutex::new(HashMap::new())),
     };
     let mut ta_cert = None;
     // RFC 8630 §3: the URIs in order, until one gives a valid certificate.
@@ -199,11 +296,7 @@ pub fn validate(
     let ta_cert =
         ta_cert.ok_or_else(|| WalkError::NoTrustAnchor(tal_path.display().to_string()))?;
     out.cas += 1;
-    w.queue
-        .lock()
-        .expect("queue lock")
-        .0
-        .push_back((ta_cert, 0));
+    w.queue.lock().expect("queue lock").0.push_back(ta_cert);
     // Publication points in parallel; each worker keeps its own results.
     let parts: Vec<Validation> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers()).map(|_| s.spawn(|| w.work())).collect();
@@ -213,12 +306,10 @@ pub fn validate(
             .collect()
     });
     for part in parts {
-        out.vrps.extend(part.vrps);
-        out.rejected.extend(part.rejected);
-        out.cas += part.cas;
-        out.roas += part.roas;
-        out.manifests += part.manifests;
-        out.taks += part.taks;
+        out.merge(&part);
+    }
+    if let (Some(cache), Some(next)) = (cache, w.next) {
+        *cache.points.lock().expect("cache lock") = next.into_inner().expect("cache lock");
     }
     // Workers finish in any order; the report does not.
     out.rejected
@@ -233,7 +324,7 @@ impl Walker<'_> {
     fn work(&self) -> Validation {
         let mut out = Validation::default();
         loop {
-            let (ca, depth) = {
+            let (ca, depth, cert_hash) = {
                 let mut q = self.queue.lock().expect("queue lock");
                 loop {
                     if let Some(next) = q.0.pop_front() {
@@ -247,34 +338,48 @@ impl Walker<'_> {
                     q = self.more.wait(q).expect("queue lock");
                 }
             };
-            let children = self.ca(&ca, depth, &mut out);
+            let children = self.ca(&ca, depth, cert_hash, &mut out);
             let mut q = self.queue.lock().expect("queue lock");
-            q.0.extend(children.into_iter().map(|c| (c, depth + 1)));
+            q.0.extend(children.into_iter().map(|(c, h)| (c, depth + 1, h)));
             q.1 -= 1;
             self.more.notify_all();
         }
     }
 
-    fn trust_anchor(&self, uri: &TalUri, tal: &Tal) -> Result<ResourceCert, String> {
+    fn trust_anchor(
+        &self,
+        uri: &TalUri,
+        tal: &Tal,
+    ) -> Result<(ResourceCert, usize, [u8; 32]), String> {
         let bytes = self
             .fetcher
             .lock()
             .expect("fetcher lock")
             .trust_anchor(uri)
             .map_err(|e| e.to_string())?;
+        let hash = sha256(&bytes);
         let cert = Cert::decode(bytes).map_err(|e| format!("bad DER: {e}"))?;
         // RFC 8630 §2.3: the certificate's key must be the TAL's.
         if cert.subject_public_key_info() != tal.key_info() {
             return Err("certificate key differs from the TAL's key (RFC 8630 §2.3)".into());
         }
         cert.validate_ta(tal.info().clone(), self.strict)
+            .map(|c| (c, 0, hash))
             .map_err(|e| format!("invalid trust anchor certificate: {e}"))
     }
 
-    /// Validates the publication point of `ca`; returns the valid CA
-    /// certificates found in it, whose points are next.
-    fn ca(&self, ca: &ResourceCert, depth: usize, out: &mut Validation) -> Vec<ResourceCert> {
-        let mut children = Vec::new();
+    /// Validates the publication point of `ca` (whose certificate's bytes
+    /// hash to `cert_hash`), or takes the previous run's result for it;
+    /// returns the valid CA certificates found in it, whose points are
+    /// next.
+    fn ca(
+        &self,
+        ca: &ResourceCert,
+        depth: usize,
+        cert_hash: [u8; 32],
+        out: &mut Validation,
+    ) -> Vec<(ResourceCert, [u8; 32])> {
+        let children = Vec::new();
         let (Some(repo), Some(mft_uri)) = (ca.ca_repository(), ca.rpki_manifest()) else {
             reject(
                 out,
@@ -300,6 +405,26 @@ impl Walker<'_> {
                 return children;
             }
         };
+        let key = self.next.as_ref().and_then(|_| {
+            let rel = mft_uri.as_str().strip_prefix(repo.as_str())?;
+            let mft = fs::read(dir.join(rel)).ok()?;
+            let mut key = cert_hash.to_vec();
+            key.extend_from_slice(&sha256(&mft));
+            Some(sha256(&key))
+        });
+        if let (Some(key), Some(next)) = (key, &self.next)
+            && let Some(cached) = self.previous.get(&key)
+            && cached
+                .files
+                .iter()
+                .all(|(name, was)| stamp(&dir.join(name)).as_ref() == Some(was))
+        {
+            out.merge(&cached.out);
+            out.points_reused += 1;
+            next.lock().expect("cache lock").insert(key, cached.clone());
+            return cached.children.clone();
+        }
+        let mut part = Validation::default();
         let point = match self.point(ca, repo, mft_uri, &dir) {
             Ok(point) => point,
             Err(reason) => {
@@ -307,11 +432,39 @@ impl Walker<'_> {
                 return children;
             }
         };
+        let files = point.read.clone();
+        let children = self.point_objects(ca, depth, repo, point, &mut part);
+        out.merge(&part);
+        if let (Some(key), Some(next)) = (key, &self.next) {
+            let cached = CachedPoint {
+                out: part,
+                children: children.clone(),
+                files,
+            };
+            next.lock()
+                .expect("cache lock")
+                .insert(key, Arc::new(cached));
+        }
+        children
+    }
+
+    /// Validates the objects of a point whose manifest and CRL were
+    /// accepted; returns its valid child CAs.
+    fn point_objects(
+        &self,
+        ca: &ResourceCert,
+        depth: usize,
+        repo: &uri::Rsync,
+        point: Point,
+        out: &mut Validation,
+    ) -> Vec<(ResourceCert, [u8; 32])> {
+        let mut children = Vec::new();
         out.manifests += 1;
         for (name, bytes) in point.files {
             let uri = format!("{repo}{name}");
             match name.rsplit_once('.').map(|(_, e)| e) {
                 Some("cer") => {
+                    let hash = sha256(&bytes);
                     let cert = Cert::decode(bytes)
                         .map_err(|e| format!("bad DER: {e}"))
                         .and_then(|c| {
@@ -324,7 +477,7 @@ impl Walker<'_> {
                     match cert {
                         Ok(child) => {
                             out.cas += 1;
-                            children.push(child);
+                            children.push((child, hash));
                         }
                         Err(reason) => reject(out, &uri, reason),
                     }
@@ -417,7 +570,10 @@ impl Walker<'_> {
             .strip_prefix(repo.as_str())
             .filter(|r| valid_file_name(r))
             .ok_or("manifest is not a file directly in the CA's repository")?;
-        let bytes = fs::read(dir.join(rel)).map_err(|e| format!("manifest missing: {e}"))?;
+        let mut read = Vec::new();
+        let mft_path = dir.join(rel);
+        let bytes = fs::read(&mft_path).map_err(|e| format!("manifest missing: {e}"))?;
+        read.extend(stamp(&mft_path).map(|s| (rel.to_string(), s)));
         let mft = Manifest::decode(Bytes::from(bytes), self.strict)
             .map_err(|e| format!("bad DER: {e}"))?;
         let (mft_ee, content) = mft
@@ -439,8 +595,10 @@ impl Walker<'_> {
                     "manifest lists bad file name {name:?} (RFC 9286 §4.2.2)"
                 ));
             }
-            let data = fs::read(dir.join(&name))
+            let path = dir.join(&name);
+            let data = fs::read(&path)
                 .map_err(|_| format!("{name} listed on the manifest is missing (RFC 9286 §6.4)"))?;
+            read.extend(stamp(&path).map(|s| (name.clone(), s)));
             if alg.digest(&data).as_ref() != item.hash().as_ref() {
                 return Err(format!(
                     "{name} does not match its manifest hash (RFC 9286 §6.5)"
@@ -469,7 +627,7 @@ impl Walker<'_> {
             return Err("manifest EE certificate is revoked".into());
         }
         files.sort();
-        Ok(Point { files, crl })
+        Ok(Point { files, crl, read })
     }
 }
 
@@ -524,6 +682,8 @@ fn take_tak_key<S: decode::Source>(
 struct Point {
     files: Vec<(String, Bytes)>,
     crl: Crl,
+    /// Every file read (the manifest included), as it was when read.
+    read: Vec<(String, FileStamp)>,
 }
 
 #[cfg(test)]
