@@ -883,6 +883,7 @@ async fn revalidate(
     // a CA whose certificate changed) are validated again; the timer's
     // run validates everything, which is how expiry is seen.
     let points = Arc::new(anchorage_validator::PointCache::default());
+    let mut last_full = Instant::now();
     let mut listener = Some(listener);
     let mut server: Option<tokio::task::JoinHandle<()>> = None;
     loop {
@@ -897,8 +898,11 @@ async fn revalidate(
         let timer = validated.is_some() && last_run.elapsed() >= REVALIDATE_EVERY;
         if serial.is_some() && (serial != validated || timer) {
             last_run = Instant::now();
-            if timer {
+            // Everything again every REVALIDATE_EVERY, however often
+            // publications came in between.
+            if last_full.elapsed() >= REVALIDATE_EVERY {
                 points.clear();
+                last_full = Instant::now();
             }
             let (tal, cache, rsync) = (tal.clone(), cache.clone(), rsync.clone());
             let points = points.clone();

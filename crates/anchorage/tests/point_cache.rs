@@ -26,8 +26,10 @@ fn self_validation_revalidates_only_the_points_that_changed() {
     cli.ca_create("nir", None, "AS64500-AS65500, 10.0.0.0/8");
     cli.ca_create("lir", Some("nir"), "AS64500, 10.1.0.0/16");
     cli.ca_create("other", Some("nir"), "AS64501, 10.2.0.0/16");
+    cli.ca_create("sub", Some("lir"), "AS64500, 10.1.2.0/24");
     cli.roa_add("lir", 64500, "10.1.0.0/16");
     cli.roa_add("other", 64501, "10.2.0.0/16");
+    cli.roa_add("sub", 64500, "10.1.2.0/24");
     let work = tmp.path().join("work");
     let rsyncd = cli.serve(&work.join("rsyncd"));
     let wrapper = rsyncd.wrapper();
@@ -49,7 +51,7 @@ fn self_validation_revalidates_only_the_points_that_changed() {
     let first = cached(&points);
     assert_eq!(first.points_reused, 0);
     assert!(first.rejected.is_empty(), "{:?}", first.rejected);
-    assert_eq!(first.vrps.len(), 2);
+    assert_eq!(first.vrps.len(), 3);
     let n = first.manifests;
     assert_eq!(points.len(), n, "every point's result is kept");
 
@@ -62,12 +64,13 @@ fn self_validation_revalidates_only_the_points_that_changed() {
     cli.roa_add("lir", 64500, "10.1.1.0/24");
     let v = cached(&points);
     same(&v, &full(), "one ROA added");
-    assert_eq!(v.vrps.len(), 3);
+    assert_eq!(v.vrps.len(), 4);
     assert_eq!(v.points_reused, n - 1);
 
     // New resources for a CA: its parent's point has a new certificate
-    // for it, and its own point, unchanged, is validated again under
-    // that certificate.
+    // for it, and its own point and its child's, both unchanged, are
+    // validated again under that certificate (a child's resources may be
+    // inherited from it).
     cli.ok(&[
         "ca",
         "update",
@@ -77,7 +80,7 @@ fn self_validation_revalidates_only_the_points_that_changed() {
     ]);
     let v = cached(&points);
     same(&v, &full(), "certificate reissued");
-    assert_eq!(v.points_reused, n - 2);
+    assert_eq!(v.points_reused, n - 3);
 
     // A file of an unchanged point replaced in the served tree behind the
     // manifest's back: the copy no longer matches what the cached result
@@ -96,7 +99,7 @@ fn self_validation_revalidates_only_the_points_that_changed() {
     let v = cached(&points);
     let f = full();
     same(&v, &f, "a file changed behind the manifest");
-    assert_eq!(v.vrps.len(), 2, "the tampered point's VRP is gone");
+    assert_eq!(v.vrps.len(), 3, "the tampered point's VRP is gone");
     assert!(
         v.rejected
             .iter()

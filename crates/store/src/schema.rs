@@ -250,18 +250,24 @@ pub(crate) fn migrate(tx: &Transaction<'_>) -> Result<bool> {
 }
 
 /// Stores the hash of every published object that has none (rows
-/// written before schema version 8).
+/// written before schema version 8), a chunk of rows at a time so that
+/// the repository is never in memory whole.
 fn backfill_hashes(tx: &Transaction<'_>) -> Result<()> {
-    for (table, key) in [("objects", "rowid"), ("publisher_objects", "rowid")] {
-        let rows: Vec<(i64, Vec<u8>)> = tx
-            .prepare(&format!(
-                "SELECT {key}, bytes FROM {table} WHERE hash IS NULL"
-            ))?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<std::result::Result<_, _>>()?;
-        let mut update = tx.prepare(&format!("UPDATE {table} SET hash = ?2 WHERE {key} = ?1"))?;
-        for (id, bytes) in rows {
-            update.execute(rusqlite::params![id, crate::sha256(&bytes).as_slice()])?;
+    for table in ["objects", "publisher_objects"] {
+        let mut select = tx.prepare(&format!(
+            "SELECT rowid, bytes FROM {table} WHERE hash IS NULL LIMIT 1024"
+        ))?;
+        let mut update = tx.prepare(&format!("UPDATE {table} SET hash = ?2 WHERE rowid = ?1"))?;
+        loop {
+            let rows: Vec<(i64, Vec<u8>)> = select
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<std::result::Result<_, _>>()?;
+            if rows.is_empty() {
+                break;
+            }
+            for (id, bytes) in rows {
+                update.execute(rusqlite::params![id, crate::sha256(&bytes).as_slice()])?;
+            }
         }
     }
     Ok(())
@@ -337,13 +343,22 @@ mod tests {
         tx.execute_batch(
             "INSERT INTO meta (key, value) VALUES ('schema_version', '7');
              INSERT INTO objects (dir, name, bytes, not_after, mtime) VALUES ('ca', 'a.roa', x'0102', 0, 0);
-             INSERT INTO publisher_objects (uri, publisher, bytes, mtime) VALUES ('rsync://h/r/p/x.cer', 'p', x'03', 0);",
+             INSERT INTO publisher_objects (uri, publisher, bytes, mtime) VALUES ('rsync://h/r/p/x.cer', 'p', x'03', 0);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+             INSERT INTO objects (dir, name, bytes, not_after, mtime)
+                 SELECT 'big', 'f' || i || '.roa', x'0405', 0, 0 FROM n;",
         )
         .unwrap();
         assert!(migrate(&tx).unwrap());
+        let unhashed: i64 = tx
+            .query_row("SELECT count(*) FROM objects WHERE hash IS NULL", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(unhashed, 0, "every chunk of rows is hashed");
         let hash = |sql: &str| -> Vec<u8> { tx.query_row(sql, [], |r| r.get(0)).unwrap() };
         assert_eq!(
-            hash("SELECT hash FROM objects"),
+            hash("SELECT hash FROM objects WHERE dir = 'ca'"),
             crate::sha256(&[1, 2]).to_vec()
         );
         assert_eq!(

@@ -87,14 +87,17 @@ impl Validation {
 
 /// The results of publication points from one run, for the next.
 ///
-/// A point's result depends on the certificate of its CA, its manifest
-/// and the files the manifest lists (pinned by their hashes), and the
-/// time. An entry is found by the SHA-256 of the CA certificate's bytes
-/// together with the manifest's, and used only if every file the point
-/// read still has the size and mtime it had (a file lost or replaced in
-/// the fetched copy is validated again). The time is not part of it: a
-/// caller that keeps a cache must also validate without it regularly, so
-/// that expiry is seen (`serve` does every 10 minutes).
+/// A point's result depends on the certificates from the trust anchor
+/// down to its CA (resources may be inherited), its manifest and the
+/// files the manifest lists (pinned by their hashes), and the time. An
+/// entry is found by the CA's chain hash (the SHA-256 of the certificate
+/// bytes of every CA from the trust anchor down, with the TAL's name and
+/// the strictness) together with the manifest's hash, and used only if
+/// every file the point read still has the size and mtime it had (a file
+/// lost or replaced in the fetched copy is validated again). So a point
+/// under any reissued certificate is validated again. The time is not
+/// part of it: a caller that keeps a cache must also validate without it
+/// regularly, so that expiry is seen (`serve` does every 10 minutes).
 #[derive(Default)]
 pub struct PointCache {
     points: Mutex<HashMap<[u8; 32], Arc<CachedPoint>>>,
@@ -158,8 +161,16 @@ pub enum WalkError {
 }
 
 /// A CA whose point is still to be validated: its certificate, depth,
-/// and the hash of its certificate's bytes.
+/// and its chain hash (see [`PointCache`]).
 type Pending = (ResourceCert, usize, [u8; 32]);
+
+/// The chain hash of a CA issued by one whose chain hash is `issuer`:
+/// the SHA-256 of that and of the CA certificate's bytes.
+fn chain(issuer: &[u8], cert: &[u8]) -> [u8; 32] {
+    let mut both = issuer.to_vec();
+    both.extend_from_slice(&sha256(cert));
+    sha256(&both)
+}
 
 /// What the workers share: the fetcher (fetches are serialised: each
 /// module or notification is fetched once per run), the queue of CAs
@@ -169,7 +180,7 @@ struct Walker<'a> {
     strict: bool,
     ta: String,
     seen: Mutex<HashSet<Vec<u8>>>,
-    /// Pending CAs (with their depth and the hash of their certificate),
+    /// Pending CAs (with their depth and chain hash),
     /// and how many workers are busy (so an empty queue with busy workers
     /// is not the end).
     queue: Mutex<(VecDeque<Pending>, usize)>,
@@ -324,7 +335,7 @@ impl Walker<'_> {
     fn work(&self) -> Validation {
         let mut out = Validation::default();
         loop {
-            let (ca, depth, cert_hash) = {
+            let (ca, depth, ca_chain) = {
                 let mut q = self.queue.lock().expect("queue lock");
                 loop {
                     if let Some(next) = q.0.pop_front() {
@@ -338,7 +349,7 @@ impl Walker<'_> {
                     q = self.more.wait(q).expect("queue lock");
                 }
             };
-            let children = self.ca(&ca, depth, cert_hash, &mut out);
+            let children = self.ca(&ca, depth, ca_chain, &mut out);
             let mut q = self.queue.lock().expect("queue lock");
             q.0.extend(children.into_iter().map(|(c, h)| (c, depth + 1, h)));
             q.1 -= 1;
@@ -357,26 +368,27 @@ impl Walker<'_> {
             .expect("fetcher lock")
             .trust_anchor(uri)
             .map_err(|e| e.to_string())?;
-        let hash = sha256(&bytes);
+        let root = format!("{}\n{}\n", self.ta, self.strict);
+        let ta_chain = chain(root.as_bytes(), &bytes);
         let cert = Cert::decode(bytes).map_err(|e| format!("bad DER: {e}"))?;
         // RFC 8630 §2.3: the certificate's key must be the TAL's.
         if cert.subject_public_key_info() != tal.key_info() {
             return Err("certificate key differs from the TAL's key (RFC 8630 §2.3)".into());
         }
         cert.validate_ta(tal.info().clone(), self.strict)
-            .map(|c| (c, 0, hash))
+            .map(|c| (c, 0, ta_chain))
             .map_err(|e| format!("invalid trust anchor certificate: {e}"))
     }
 
     /// Validates the publication point of `ca` (whose certificate's bytes
-    /// hash to `cert_hash`), or takes the previous run's result for it;
+    /// chain hash is `ca_chain`), or takes the previous run's result for it;
     /// returns the valid CA certificates found in it, whose points are
     /// next.
     fn ca(
         &self,
         ca: &ResourceCert,
         depth: usize,
-        cert_hash: [u8; 32],
+        ca_chain: [u8; 32],
         out: &mut Validation,
     ) -> Vec<(ResourceCert, [u8; 32])> {
         let children = Vec::new();
@@ -408,7 +420,7 @@ impl Walker<'_> {
         let key = self.next.as_ref().and_then(|_| {
             let rel = mft_uri.as_str().strip_prefix(repo.as_str())?;
             let mft = fs::read(dir.join(rel)).ok()?;
-            let mut key = cert_hash.to_vec();
+            let mut key = ca_chain.to_vec();
             key.extend_from_slice(&sha256(&mft));
             Some(sha256(&key))
         });
@@ -433,7 +445,7 @@ impl Walker<'_> {
             }
         };
         let files = point.read.clone();
-        let children = self.point_objects(ca, depth, repo, point, &mut part);
+        let children = self.point_objects(ca, depth, ca_chain, repo, point, &mut part);
         out.merge(&part);
         if let (Some(key), Some(next)) = (key, &self.next) {
             let cached = CachedPoint {
@@ -454,6 +466,7 @@ impl Walker<'_> {
         &self,
         ca: &ResourceCert,
         depth: usize,
+        ca_chain: [u8; 32],
         repo: &uri::Rsync,
         point: Point,
         out: &mut Validation,
@@ -464,7 +477,7 @@ impl Walker<'_> {
             let uri = format!("{repo}{name}");
             match name.rsplit_once('.').map(|(_, e)| e) {
                 Some("cer") => {
-                    let hash = sha256(&bytes);
+                    let child_chain = chain(&ca_chain, &bytes);
                     let cert = Cert::decode(bytes)
                         .map_err(|e| format!("bad DER: {e}"))
                         .and_then(|c| {
@@ -477,7 +490,7 @@ impl Walker<'_> {
                     match cert {
                         Ok(child) => {
                             out.cas += 1;
-                            children.push((child, hash));
+                            children.push((child, child_chain));
                         }
                         Err(reason) => reject(out, &uri, reason),
                     }
