@@ -752,6 +752,31 @@ mod tests {
             .unwrap()
     }
 
+    /// Path to bytes and mtime: a repository state as the tests keep it.
+    type State = BTreeMap<String, (Vec<u8>, u64)>;
+
+    /// The directory and name of every path of `state`.
+    fn split_paths(state: &State) -> Vec<(String, String)> {
+        state
+            .keys()
+            .map(|p| match p.rsplit_once('/') {
+                Some((d, n)) => (d.to_string(), n.to_string()),
+                None => (String::new(), p.clone()),
+            })
+            .collect()
+    }
+
+    /// The files of `state`, named by `split`.
+    fn tree_files<'a>(
+        split: &'a [(String, String)],
+        state: &'a State,
+    ) -> impl Iterator<Item = TreeFile<'a>> {
+        split.iter().map(|(d, n)| {
+            let (bytes, mtime) = &state[&relative_path(d, n)];
+            file(d, n, bytes, *mtime as i64)
+        })
+    }
+
     #[test]
     fn superseded_trees_are_brought_forward_to_exactly_the_new_state() {
         let tmp = tempfile::tempdir().unwrap();
@@ -760,7 +785,7 @@ mod tests {
         let tree = RsyncTree::new(tmp.path());
         // path -> (bytes, mtime); a deterministic stream of changes over
         // a few points, files added, changed and removed, points emptied.
-        let mut state: BTreeMap<String, (Vec<u8>, u64)> = BTreeMap::new();
+        let mut state = State::new();
         let mut seed = 7u64;
         let mut next = move || {
             seed = seed
@@ -785,17 +810,8 @@ mod tests {
                 }
                 changed.insert(path);
             }
-            let split: Vec<(String, String)> = state
-                .keys()
-                .map(|p| match p.rsplit_once('/') {
-                    Some((d, n)) => (d.to_string(), n.to_string()),
-                    None => (String::new(), p.clone()),
-                })
-                .collect();
-            let files = split.iter().map(|(d, n)| {
-                let (bytes, mtime) = &state[&relative_path(d, n)];
-                file(d, n, bytes, *mtime as i64)
-            });
+            let split = split_paths(&state);
+            let files = tree_files(&split, &state);
             let before = tree.current_target();
             if round == 20 {
                 // A write that failed after naming its tree, before the
@@ -842,17 +858,8 @@ mod tests {
         let mut readers: Vec<_> = trees.iter().map(|t| rsync_in(t, bin.path())).collect();
         let frozen: Vec<_> = trees.iter().map(|t| contents(t)).collect();
         state.insert("a/new.roa".into(), (b"new".to_vec(), 5000));
-        let split: Vec<(String, String)> = state
-            .keys()
-            .map(|p| match p.rsplit_once('/') {
-                Some((d, n)) => (d.to_string(), n.to_string()),
-                None => (String::new(), p.clone()),
-            })
-            .collect();
-        let files = split.iter().map(|(d, n)| {
-            let (bytes, mtime) = &state[&relative_path(d, n)];
-            file(d, n, bytes, *mtime as i64)
-        });
+        let split = split_paths(&state);
+        let files = tree_files(&split, &state);
         let changed = BTreeSet::from(["a/new.roa".to_string()]);
         let stats = tree.write(files, Some(&changed)).unwrap();
         assert!(!stats.reused);
