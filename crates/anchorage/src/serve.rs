@@ -916,6 +916,9 @@ async fn revalidate(
             .await;
             match result {
                 Ok(Ok(v)) => {
+                    // Shared with `/json`, not copied: at a million VRPs a
+                    // copy is a hundred megabytes.
+                    let v = Arc::new(v);
                     let set = v
                         .vrps
                         .iter()
@@ -934,7 +937,7 @@ async fn revalidate(
                     }
                     history.update(set);
                     if let Ok(mut last) = metrics.validated.write() {
-                        *last = Some((Arc::new(v.clone()), SystemTime::now()));
+                        *last = Some((v.clone(), SystemTime::now()));
                     }
                     if let Some((listener, guard)) = listener.take() {
                         server = Some(tokio::spawn(anchorage_rtr::serve(

@@ -35,8 +35,9 @@ pub struct Vrp {
     /// maxLength (the prefix length when the ROA gives none).
     #[serde(rename = "maxLength")]
     pub max_length: u8,
-    /// The trust anchor (the TAL's file name).
-    pub ta: String,
+    /// The trust anchor (the TAL's file name), one copy shared by every
+    /// VRP of a run.
+    pub ta: Arc<str>,
     /// When the ROA's EE certificate expires, seconds since the epoch.
     pub expires: i64,
 }
@@ -178,7 +179,7 @@ fn chain(issuer: &[u8], cert: &[u8]) -> [u8; 32] {
 struct Walker<'a> {
     fetcher: Mutex<&'a mut Fetcher>,
     strict: bool,
-    ta: String,
+    ta: Arc<str>,
     seen: Mutex<HashSet<Vec<u8>>>,
     /// Pending CAs (with their depth and chain hash),
     /// and how many workers are busy (so an empty queue with busy workers
@@ -281,7 +282,7 @@ pub fn validate_with(
     let w = Walker {
         fetcher: Mutex::new(fetcher),
         strict,
-        ta: tal.info().name().to_string(),
+        ta: Arc::from(tal.info().name()),
         seen: Mutex::new(HashSet::new()),
         queue: Mutex::new((VecDeque::new(), 0)),
         more: Condvar::new(),
