@@ -12,6 +12,17 @@ use std::path::Path;
 use anchorage_testkit::SoftHsm;
 use common::{Cli, snapshot, validate_everywhere, vrps};
 
+/// A change to the member CA's ROAs that needs its key.
+const ADD: [&str; 7] = [
+    "roa",
+    "add",
+    "lir",
+    "--asn",
+    "64501",
+    "--prefix",
+    "192.0.2.0/25",
+];
+
 /// The token's environment as `Cli::*_with` takes it.
 fn pairs(env: &[(String, String)]) -> Vec<(&str, &str)> {
     env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
@@ -120,19 +131,7 @@ fn keys_in_the_token_sign_what_validators_accept_and_never_touch_the_disk() {
         &vrps(&[(64500, "192.0.2.0/24", 24)]),
     );
     // Without the token's configuration the keys are simply not there.
-    let err = fails(
-        &cli,
-        &[],
-        &[
-            "roa",
-            "add",
-            "lir",
-            "--asn",
-            "64501",
-            "--prefix",
-            "192.0.2.0/25",
-        ],
-    );
+    let err = fails(&cli, &[], &ADD);
     assert!(err.contains("key"), "{err}");
 }
 
@@ -140,22 +139,13 @@ fn keys_in_the_token_sign_what_validators_accept_and_never_touch_the_disk() {
 fn a_token_failing_mid_change_changes_nothing_and_works_again() {
     let tmp = tempfile::tempdir().unwrap();
     let (cli, hsm, env) = setup(tmp.path());
-    let add = [
-        "roa",
-        "add",
-        "lir",
-        "--asn",
-        "64501",
-        "--prefix",
-        "192.0.2.0/25",
-    ];
     let before = snapshot(&cli.dir);
     // The token fails after 1, 2, 3 calls of the change: at its first
     // signature, or with the ROA signed and its manifest not.
     for n in ["1", "2", "3"] {
         let mut failing = env.clone();
         failing.push(("ANCHORAGE_HSM_FAIL_AFTER".into(), n.into()));
-        let err = fails(&cli, &failing, &add);
+        let err = fails(&cli, &failing, &ADD);
         assert!(err.contains("HSM"), "after {n} calls: {err}");
         assert_eq!(snapshot(&cli.dir), before, "after {n} calls: files changed");
     }
@@ -163,14 +153,14 @@ fn a_token_failing_mid_change_changes_nothing_and_works_again() {
     let mut hanging = env.clone();
     hanging.push(("ANCHORAGE_HSM_HANG_AFTER".into(), "1".into()));
     hanging.push(("ANCHORAGE_PKCS11_TIMEOUT_SECONDS".into(), "1".into()));
-    let err = fails(&cli, &hanging, &add);
+    let err = fails(&cli, &hanging, &ADD);
     assert!(err.contains("did not answer within 1 s"), "{err}");
     assert_eq!(snapshot(&cli.dir), before);
     // The token gone: a clear error, nothing changes; back, the change goes.
     let away = tmp.path().join("tokens-away");
     std::fs::rename(&hsm.tokens, &away).unwrap();
     std::fs::create_dir(&hsm.tokens).unwrap();
-    let err = fails(&cli, &env, &add);
+    let err = fails(&cli, &env, &ADD);
     assert!(
         err.contains("no PKCS#11 token labelled 'anchorage'"),
         "{err}"
@@ -178,7 +168,7 @@ fn a_token_failing_mid_change_changes_nothing_and_works_again() {
     assert_eq!(snapshot(&cli.dir), before);
     std::fs::remove_dir(&hsm.tokens).unwrap();
     std::fs::rename(&away, &hsm.tokens).unwrap();
-    ok(&cli, &env, &add);
+    ok(&cli, &env, &ADD);
     let work = tmp.path().join("work");
     let rsyncd = cli.serve(&work.join("rsyncd"));
     validate_everywhere(

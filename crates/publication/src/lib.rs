@@ -97,7 +97,8 @@ pub struct WriteStats {
     pub files: usize,
     /// Files written because they are new or changed.
     pub written: usize,
-    /// Files hard-linked from the previous tree (a full write).
+    /// Files hard-linked from the tree just replaced, which holds them
+    /// alike.
     pub linked: usize,
     /// Files removed from a reused tree.
     pub removed: usize,
@@ -240,14 +241,20 @@ impl RsyncTree {
             },
         }
 
+        // One look at /proc serves the choice of a spare and the pruning
+        // after the swap: a tree free now stays free (only `current` can
+        // be entered, and the tree it replaces is kept anyway).
+        let in_use = trees_in_use(&trees);
         let reusable = match (current_gen, changed) {
-            (Some(_), Some(changed)) => self.reusable(previous.as_deref(), generation, changed),
+            (Some(_), Some(changed)) => {
+                self.reusable(previous.as_deref(), generation, changed, in_use.as_ref())
+            }
             _ => None,
         };
         let mut stats = match reusable {
             Some((tree, paths)) => {
                 fs::rename(&tree, &tmp).map_err(io_err(&tmp))?;
-                self.bring_forward(&tmp, &files, &paths)?
+                self.bring_forward(&tmp, &files, &paths, previous.as_deref())?
             }
             None => {
                 fs::create_dir(&tmp).map_err(io_err(&tmp))?;
@@ -284,7 +291,7 @@ impl RsyncTree {
         fs::rename(&link_tmp, &current).map_err(io_err(&current))?;
         sync_dir(&self.root)?;
 
-        self.prune(&fin, previous.as_deref());
+        self.prune(&fin, previous.as_deref(), in_use.as_ref());
         tracing::debug!(
             files = stats.files,
             written = stats.written,
@@ -311,9 +318,10 @@ impl RsyncTree {
         previous: Option<&Path>,
         generation: u64,
         changed: &BTreeSet<String>,
+        in_use: Option<&InUse>,
     ) -> Option<(PathBuf, BTreeSet<String>)> {
         let trees = self.trees();
-        let in_use = trees_in_use(&trees)?;
+        let in_use = in_use?;
         let current = self.current_target();
         let mut candidates: Vec<(u64, PathBuf)> = fs::read_dir(&trees)
             .ok()?
@@ -341,6 +349,7 @@ impl RsyncTree {
         tmp: &Path,
         files: &[TreeFile<'_>],
         paths: &BTreeSet<String>,
+        previous: Option<&Path>,
     ) -> Result<WriteStats, PublicationError> {
         let mut stats = WriteStats {
             files: files.len(),
@@ -359,14 +368,22 @@ impl RsyncTree {
                         let d = tmp.join(f.dir);
                         fs::create_dir_all(&d).map_err(io_err(&d))?;
                     }
-                    // A new inode renamed over the name: other trees that
-                    // share the old one by a hard link keep its bytes.
+                    // Another inode renamed over the name: other trees that
+                    // share the old one by a hard link keep its bytes. It
+                    // is the tree just replaced's where that holds the same
+                    // file, so trees keep sharing what they hold alike.
                     // A leading dot: no published name has one.
                     let part = tmp.join(relative_path(f.dir, &format!(".{}.new", f.name)));
-                    write_file(&part, f)?;
+                    if place(&part, Path::new(path), f, previous)? {
+                        stats.linked += 1;
+                    } else {
+                        stats.written += 1;
+                    }
                     fs::rename(&part, &target).map_err(io_err(&target))?;
-                    stats.written += 1;
-                    if self.abort_after.is_some_and(|n| stats.written > n) {
+                    if self
+                        .abort_after
+                        .is_some_and(|n| stats.written + stats.linked > n)
+                    {
                         std::process::abort();
                     }
                 }
@@ -421,21 +438,11 @@ impl RsyncTree {
                 }
                 Path::new(f.dir).join(f.name)
             };
-            let target = tmp.join(&rel);
-            let mtime = UNIX_EPOCH + Duration::from_secs(f.mtime.max(0) as u64);
             stats.files += 1;
-            if let Some(prev) = &previous {
-                let old = prev.join(&rel);
-                if let Ok(meta) = fs::metadata(&old)
-                    && meta.len() == f.bytes.len() as u64
-                    && meta.modified().ok() == Some(mtime)
-                    && fs::hard_link(&old, &target).is_ok()
-                {
-                    stats.linked += 1;
-                    continue;
-                }
+            if place(&tmp.join(&rel), &rel, f, previous)? {
+                stats.linked += 1;
+                continue;
             }
-            write_file(&target, f)?;
             stats.written += 1;
             if self.abort_after.is_some_and(|n| stats.files > n) {
                 std::process::abort();
@@ -458,13 +465,13 @@ impl RsyncTree {
     /// Where `/proc` cannot tell (no rsync process visible, one that
     /// cannot be inspected, or no `/proc`), trees younger than [`GRACE`]
     /// are kept instead. Journals older than every tree left go too.
-    fn prune(&self, keep: &Path, previous: Option<&Path>) {
+    /// `in_use` is what [`trees_in_use`] saw.
+    fn prune(&self, keep: &Path, previous: Option<&Path>, in_use: Option<&InUse>) {
         let trees = self.trees();
         let Ok(entries) = fs::read_dir(&trees) else {
             return;
         };
         let entries: Vec<fs::DirEntry> = entries.flatten().collect();
-        let in_use = trees_in_use(&trees);
         let spare = entries
             .iter()
             .filter(|e| e.path() != keep && Some(e.path().as_path()) != previous)
@@ -531,13 +538,16 @@ impl RsyncTree {
     }
 }
 
+/// The names of the trees some process is inside.
+type InUse = HashSet<std::ffi::OsString>;
+
 /// The names of the trees under `trees` that a process has as its
 /// working or root directory; `None` if that cannot be known: no `/proc`,
 /// no rsync process visible at all (the daemon may run where this process
 /// cannot see it: another PID namespace, `/proc` mounted with `hidepid`),
 /// or an rsync process whose directories cannot be read (another user's,
 /// without the privilege to look).
-fn trees_in_use(trees: &Path) -> Option<HashSet<std::ffi::OsString>> {
+fn trees_in_use(trees: &Path) -> Option<InUse> {
     let trees = fs::canonicalize(trees).ok()?;
     let mut used = HashSet::new();
     let mut rsync_seen = false;
@@ -583,6 +593,31 @@ fn superseded_before(entry: &fs::DirEntry, now: SystemTime) -> bool {
         .and_then(|m| m.modified())
         .map(|m| now.duration_since(m).unwrap_or_default() > GRACE)
         .unwrap_or(true)
+}
+
+/// Creates `target` holding file `f`, which is `rel` in a tree: a hard
+/// link to `previous`'s `rel` where that has the same size and mtime (the
+/// store changes the mtime exactly when the bytes change), else written.
+/// Returns whether it was linked.
+fn place(
+    target: &Path,
+    rel: &Path,
+    f: &TreeFile<'_>,
+    previous: Option<&Path>,
+) -> Result<bool, PublicationError> {
+    let mtime = UNIX_EPOCH + Duration::from_secs(f.mtime.max(0) as u64);
+    if let Some(prev) = previous {
+        let old = prev.join(rel);
+        if let Ok(meta) = fs::metadata(&old)
+            && meta.len() == f.bytes.len() as u64
+            && meta.modified().ok() == Some(mtime)
+            && fs::hard_link(&old, target).is_ok()
+        {
+            return Ok(true);
+        }
+    }
+    write_file(target, f)?;
+    Ok(false)
 }
 
 /// Creates `path` with a file's bytes and mtime.
@@ -841,6 +876,20 @@ mod tests {
                 && before != tree.current_target().unwrap()
             {
                 assert_eq!(&contents(&before), prev, "round {round}: replaced tree");
+                // What the two hold alike is one file on disk, however
+                // the new tree was made.
+                use std::os::unix::fs::MetadataExt;
+                let inode = |p: &Path| fs::metadata(p).unwrap().ino();
+                let current = tree.current_target().unwrap();
+                for (path, held) in &state {
+                    if prev.get(path) == Some(held) {
+                        assert_eq!(
+                            inode(&current.join(path)),
+                            inode(&before.join(path)),
+                            "round {round}: {path} not shared"
+                        );
+                    }
+                }
             }
             previous_state = Some(state.clone());
         }

@@ -1306,7 +1306,7 @@ fn scale_figures(
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
                 if stats.reused {
                     forward.push(ms);
-                    touched += stats.written + stats.removed;
+                    touched += stats.written + stats.linked + stats.removed;
                 } else {
                     full.push(ms);
                 }
@@ -1468,7 +1468,7 @@ fn scale_figures(
     }
     if !forward.is_empty() {
         figures.push(fig(
-            "scale: files written or removed per tree brought forward, mean",
+            "scale: files replaced or removed per tree brought forward, mean",
             touched as f64 / forward.len() as f64,
             "files",
             "-",

@@ -418,12 +418,28 @@ impl Walker<'_> {
                 return children;
             }
         };
-        let key = self.next.as_ref().and_then(|_| {
-            let rel = mft_uri.as_str().strip_prefix(repo.as_str())?;
-            let mft = fs::read(dir.join(rel)).ok()?;
+        // The manifest is read once: for the cache's key and to validate.
+        let manifest = mft_uri
+            .as_str()
+            .strip_prefix(repo.as_str())
+            .filter(|r| valid_file_name(r))
+            .ok_or_else(|| "manifest is not a file directly in the CA's repository".to_string())
+            .and_then(|rel| {
+                fs::read(dir.join(rel))
+                    .map(|bytes| (rel, bytes))
+                    .map_err(|e| format!("manifest missing: {e}"))
+            });
+        let (rel, mft) = match manifest {
+            Ok(found) => found,
+            Err(reason) => {
+                reject(out, mft_uri.as_str(), reason);
+                return children;
+            }
+        };
+        let key = self.next.as_ref().map(|_| {
             let mut key = ca_chain.to_vec();
             key.extend_from_slice(&sha256(&mft));
-            Some(sha256(&key))
+            sha256(&key)
         });
         if let (Some(key), Some(next)) = (key, &self.next)
             && let Some(cached) = self.previous.get(&key)
@@ -438,7 +454,7 @@ impl Walker<'_> {
             return cached.children.clone();
         }
         let mut part = Validation::default();
-        let point = match self.point(ca, repo, mft_uri, &dir) {
+        let point = match self.point(ca, rel, mft, &dir) {
             Ok(point) => point,
             Err(reason) => {
                 reject(out, mft_uri.as_str(), reason);
@@ -571,23 +587,17 @@ impl Walker<'_> {
         Ok(())
     }
 
-    /// Checks the manifest and CRL of a point and returns its files.
+    /// Checks the manifest (`bytes`, read from `rel` in `dir`) and CRL of
+    /// a point and returns its files.
     fn point(
         &self,
         ca: &ResourceCert,
-        repo: &uri::Rsync,
-        mft_uri: &uri::Rsync,
+        rel: &str,
+        bytes: Vec<u8>,
         dir: &Path,
     ) -> Result<Point, String> {
-        let rel = mft_uri
-            .as_str()
-            .strip_prefix(repo.as_str())
-            .filter(|r| valid_file_name(r))
-            .ok_or("manifest is not a file directly in the CA's repository")?;
         let mut read = Vec::new();
-        let mft_path = dir.join(rel);
-        let bytes = fs::read(&mft_path).map_err(|e| format!("manifest missing: {e}"))?;
-        read.extend(stamp(&mft_path).map(|s| (rel.to_string(), s)));
+        read.extend(stamp(&dir.join(rel)).map(|s| (rel.to_string(), s)));
         let mft = Manifest::decode(Bytes::from(bytes), self.strict)
             .map_err(|e| format!("bad DER: {e}"))?;
         let (mft_ee, content) = mft
