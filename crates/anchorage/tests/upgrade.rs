@@ -1,5 +1,6 @@
 //! A data directory written by an earlier release (store schema 5, no
-//! point versions, no key rollover, no stored object hashes) opens with this one: it is migrated on first open,
+//! point versions, no key rollover, no stored object hashes, no change
+//! journal) opens with this one: it is migrated on first open,
 //! keeps every CA, ROA and published object, takes new changes and
 //! validates in rpki-client, FORT and our own validator.
 
@@ -8,12 +9,21 @@ mod common;
 use common::{Cli, validate_everywhere, vrps};
 
 /// Takes a data directory back to what an earlier release wrote:
-/// schema 5, without what schemas 6 (point versions), 7 (key rollover)
-/// and 8 (a hash stored with every object) added.
+/// schema 5, without what schemas 6 (point versions), 7 (key rollover),
+/// 8 (a hash stored with every object) and 9 (the journal of published
+/// paths that changed) added.
 fn as_schema_5(cli: &Cli) {
     let db = rusqlite::Connection::open(cli.dir.join("anchorage.db")).unwrap();
     db.execute_batch(
-        "ALTER TABLE cas DROP COLUMN point_version;
+        "DROP TRIGGER objects_added;
+         DROP TRIGGER objects_removed;
+         DROP TRIGGER objects_changed;
+         DROP TRIGGER publisher_objects_added;
+         DROP TRIGGER publisher_objects_removed;
+         DROP TRIGGER publisher_objects_changed;
+         DROP TABLE publication_changes;
+         DELETE FROM meta WHERE key IN ('rsync_seq', 'rrdp_seq');
+         ALTER TABLE cas DROP COLUMN point_version;
          ALTER TABLE cas DROP COLUMN key_activated;
          DROP TABLE ca_keys;
          ALTER TABLE objects DROP COLUMN hash;

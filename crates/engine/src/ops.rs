@@ -25,7 +25,7 @@ use anchorage_ca_core::{
 };
 use anchorage_keys::KeyClass;
 use anchorage_keys::KeyStore;
-use anchorage_publication::{RsyncTree, TreeFile, WriteStats};
+use anchorage_publication::{RsyncTree, WriteStats};
 use anchorage_rrdp_server::RrdpState;
 use anchorage_rrdp_server::repository::RrdpRepository;
 use anchorage_store::{Store, Tx, to_secs};
@@ -50,6 +50,7 @@ mod keyroll;
 mod parent;
 mod pool;
 mod pubserver;
+mod source;
 mod ta_keyroll;
 pub use batch::{BatchOptions, BatchOutcome};
 pub use delegation::{ChildCertInfo, ChildInfo, Refusal};
@@ -1405,116 +1406,116 @@ impl Anchorage {
         // The state this tree shows, as an audit generation (see
         // `retire_old_keys`): committed with the RRDP serial below.
         let generation = tx.audit_generation()?;
-        let mut files = tx.files()?;
-        // Publishers' objects (RFC 8181), each under its publisher's base.
+        // The newest change this snapshot holds: what the tree and RRDP
+        // show once written.
+        let seq = tx.change_seq()?;
         let base = self.ctx.layout.rsync_base.clone();
-        for (uri, bytes, mtime, hash) in tx.all_publisher_objects()? {
-            let Some(rel) = uri.strip_prefix(&base) else {
-                continue;
-            };
-            let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-            files.push(anchorage_store::StoredFile {
-                dir: dir.to_string(),
-                name: name.to_string(),
-                bytes,
-                mtime,
-                hash,
-            });
-        }
-        let prev = RrdpState {
-            session: tx.meta("rrdp_session")?.and_then(|s| s.parse().ok()),
-            serial: tx
-                .meta("rrdp_serial")?
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0),
-            snapshot: None,
-            deltas: tx
-                .rrdp_deltas()?
-                .into_iter()
-                .map(|d| anchorage_rrdp_server::DeltaRecord {
-                    serial: d.serial,
-                    path: d.path,
-                    hash: d.hash,
-                    size: d.size,
-                    created: d.created,
-                })
-                .collect(),
-            objects: tx.rrdp_objects()?.into_iter().collect(),
+        let meta_num =
+            |key: &str| -> Result<Option<i64>> { Ok(tx.meta(key)?.and_then(|s| s.parse().ok())) };
+        // The generation of the rsync tree that shows the change `tree_seq`:
+        // while the current tree is that one, what changed since is what
+        // the change journal names after it.
+        let tree_shown = meta_num("rsync_generation")?.map(|g| g as u64);
+        let tree_seq = meta_num("rsync_seq")?;
+        let changed = match tree_seq {
+            Some(since)
+                if tree_shown.is_some() && tree_shown == self.ctx.tree.current_generation() =>
+            {
+                Some(source::changed_paths(
+                    &base,
+                    tx.changes_between(since, seq)?,
+                ))
+            }
+            _ => None,
         };
-        // The generation of the rsync tree that shows the state RRDP last
-        // committed: while the current tree is that one, what changed
-        // since is exactly what differs from the committed RRDP objects.
-        let tree_shown: Option<u64> = tx.meta("rsync_generation")?.and_then(|s| s.parse().ok());
-        drop(tx);
         let read = t0.elapsed();
-        let objects: Vec<(String, bytes::Bytes, [u8; 32])> = files
-            .iter()
-            .map(|f| {
-                let uri = format!(
-                    "{base}{}",
-                    anchorage_publication::relative_path(&f.dir, &f.name)
-                );
-                (uri, f.bytes.clone(), f.hash)
-            })
-            .collect();
-        let changed = (prev.session.is_some()
-            && tree_shown.is_some()
-            && tree_shown == self.ctx.tree.current_generation())
-        .then(|| changed_paths(&base, &prev.objects, &objects));
-        let stats = self.ctx.tree.write(
-            files.iter().map(|f| TreeFile {
-                dir: &f.dir,
-                name: &f.name,
-                bytes: &f.bytes,
-                mtime: f.mtime,
-            }),
-            changed.as_ref(),
-        )?;
-        drop(files);
+        let mut files = source::StoreFiles {
+            tx: &tx,
+            base: &base,
+        };
+        let stats = self.ctx.tree.write_from(&mut files, changed.as_ref())?;
         let tree = t0.elapsed();
-        let update = self.ctx.rrdp.prepare(&prev, &objects, to_secs(now))?;
+        let prev_session = tx.meta("rrdp_session")?.and_then(|s| s.parse().ok());
+        let prev_serial: u64 = tx
+            .meta("rrdp_serial")?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        // Nothing changed since the serial the notification file announces:
+        // no serial, and the repository is not read.
+        let rrdp_seq = meta_num("rrdp_seq")?;
+        let unchanged = rrdp_seq == Some(seq)
+            && prev_session.is_some_and(|s| self.ctx.rrdp.announces(s, prev_serial));
+        let update = if unchanged {
+            None
+        } else {
+            let prev = RrdpState {
+                session: prev_session,
+                serial: prev_serial,
+                snapshot: None,
+                deltas: tx
+                    .rrdp_deltas()?
+                    .into_iter()
+                    .map(|d| anchorage_rrdp_server::DeltaRecord {
+                        serial: d.serial,
+                        path: d.path,
+                        hash: d.hash,
+                        size: d.size,
+                        created: d.created,
+                    })
+                    .collect(),
+                objects: tx.rrdp_objects()?.into_iter().collect(),
+            };
+            self.ctx
+                .rrdp
+                .prepare_from(&prev, &mut |f| files.each_object(f), to_secs(now))?
+        };
+        drop(tx);
         let rrdp = t0.elapsed();
-        if let Some(update) = &update {
+        if update.is_some()
+            || tree_shown != Some(stats.generation)
+            || tree_seq != Some(seq)
+            || rrdp_seq != Some(seq)
+        {
             let tx = self.store.transaction()?;
-            // Tree writers take turns, so nobody else moved the serial;
-            // checked all the same, as a serial must never be used twice.
-            let serial: u64 = tx
-                .meta("rrdp_serial")?
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            if serial != prev.serial {
-                return Err(AppError::Busy(format!(
-                    "RRDP serial moved from {} to {serial} during publication",
-                    prev.serial
-                )));
+            if let Some(update) = &update {
+                // Tree writers take turns, so nobody else moved the serial;
+                // checked all the same, as a serial must never be used twice.
+                let serial: u64 = tx
+                    .meta("rrdp_serial")?
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+                if serial != prev_serial {
+                    return Err(AppError::Busy(format!(
+                        "RRDP serial moved from {prev_serial} to {serial} during publication"
+                    )));
+                }
+                if update.new_session {
+                    tx.rrdp_reset()?;
+                }
+                tx.rrdp_apply(&update.published, &update.withdrawn)?;
+                let deltas: Vec<anchorage_store::DeltaRecord> = update
+                    .deltas
+                    .iter()
+                    .map(|d| anchorage_store::DeltaRecord {
+                        serial: d.serial,
+                        path: d.path.clone(),
+                        hash: d.hash.clone(),
+                        size: d.size,
+                        created: d.created,
+                    })
+                    .collect();
+                tx.set_rrdp_deltas(&deltas)?;
+                tx.set_meta("rrdp_session", &update.session.to_string())?;
+                tx.set_meta("rrdp_serial", &update.serial.to_string())?;
+                tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;
+                tx.set_meta("tree_generation", &generation.to_string())?;
             }
-            if update.new_session {
-                tx.rrdp_reset()?;
-            }
-            tx.rrdp_apply(&update.published, &update.withdrawn)?;
-            let deltas: Vec<anchorage_store::DeltaRecord> = update
-                .deltas
-                .iter()
-                .map(|d| anchorage_store::DeltaRecord {
-                    serial: d.serial,
-                    path: d.path.clone(),
-                    hash: d.hash.clone(),
-                    size: d.size,
-                    created: d.created,
-                })
-                .collect();
-            tx.set_rrdp_deltas(&deltas)?;
-            tx.set_meta("rrdp_session", &update.session.to_string())?;
-            tx.set_meta("rrdp_serial", &update.serial.to_string())?;
-            tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;
-            tx.set_meta("tree_generation", &generation.to_string())?;
+            tx.set_meta("rrdp_seq", &seq.to_string())?;
+            // The tree shows every change up to `seq`: the journal's
+            // entries up to it are needed no more.
             tx.set_meta("rsync_generation", &stats.generation.to_string())?;
-            tx.commit()?;
-        } else if tree_shown != Some(stats.generation) {
-            // The tree was written though RRDP had nothing new (a full
-            // write): record which tree shows the committed state.
-            let tx = self.store.transaction()?;
-            tx.set_meta("rsync_generation", &stats.generation.to_string())?;
+            tx.set_meta("rsync_seq", &seq.to_string())?;
+            tx.prune_changes(seq)?;
             tx.commit()?;
         }
         let committed = t0.elapsed();
@@ -1987,30 +1988,6 @@ fn on_all_cores<T: Send>(
 
 /// The objects of `point` (ROAs and certificates; manifests and CRLs go
 /// with the point) that are due for renewal by `due_at`.
-/// The paths below `base` whose object differs between the committed
-/// RRDP state `old` (URI to hash) and `objects`: new, changed or gone.
-/// A comparison of stored hashes, nothing read or hashed again.
-fn changed_paths(
-    base: &str,
-    old: &std::collections::BTreeMap<String, [u8; 32]>,
-    objects: &[(String, bytes::Bytes, [u8; 32])],
-) -> std::collections::BTreeSet<String> {
-    let rel = |uri: &str| uri.strip_prefix(base).map(str::to_string);
-    let mut changed: std::collections::BTreeSet<String> = objects
-        .iter()
-        .filter(|(uri, _, hash)| old.get(uri) != Some(hash))
-        .filter_map(|(uri, _, _)| rel(uri))
-        .collect();
-    let current: std::collections::HashSet<&str> =
-        objects.iter().map(|(u, _, _)| u.as_str()).collect();
-    changed.extend(
-        old.keys()
-            .filter(|u| !current.contains(u.as_str()))
-            .filter_map(|u| rel(u)),
-    );
-    changed
-}
-
 fn due_objects(point: &PublicationPoint, due_at: Time, timing: &Timing) -> Vec<String> {
     point
         .expiring(due_at, timing.object_reissue_before)

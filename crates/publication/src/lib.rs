@@ -56,6 +56,9 @@ pub enum PublicationError {
     /// A file name that must not appear in a repository.
     #[error("refusing to publish '{0}': not a safe relative path")]
     BadPath(String),
+    /// The files of the state could not be read.
+    #[error("reading the files to publish: {0}")]
+    Source(String),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PublicationError + '_ {
@@ -76,6 +79,60 @@ pub struct TreeFile<'a> {
     pub bytes: &'a [u8],
     /// Modification time, seconds since the epoch.
     pub mtime: i64,
+}
+
+/// Where a tree write reads the state it writes, one file at a time, so
+/// that a repository is never in memory whole and bringing a tree forward
+/// reads only the files that changed.
+pub trait TreeSource {
+    /// How many files the state has.
+    fn count(&mut self) -> Result<usize, PublicationError>;
+    /// Calls `f` with the file at `path` ([`relative_path`]); returns
+    /// whether the state has one.
+    fn get(
+        &mut self,
+        path: &str,
+        f: &mut dyn FnMut(TreeFile<'_>) -> Result<(), PublicationError>,
+    ) -> Result<bool, PublicationError>;
+    /// Calls `f` with every file of the state, once each.
+    fn each(
+        &mut self,
+        f: &mut dyn FnMut(TreeFile<'_>) -> Result<(), PublicationError>,
+    ) -> Result<(), PublicationError>;
+}
+
+/// A state held in memory: the files, by path.
+struct InMemory<'a>(HashMap<String, TreeFile<'a>>);
+
+impl TreeSource for InMemory<'_> {
+    fn count(&mut self) -> Result<usize, PublicationError> {
+        Ok(self.0.len())
+    }
+
+    fn get(
+        &mut self,
+        path: &str,
+        f: &mut dyn FnMut(TreeFile<'_>) -> Result<(), PublicationError>,
+    ) -> Result<bool, PublicationError> {
+        match self.0.get(path) {
+            Some(file) => f(*file).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    fn each(
+        &mut self,
+        f: &mut dyn FnMut(TreeFile<'_>) -> Result<(), PublicationError>,
+    ) -> Result<(), PublicationError> {
+        self.0.values().try_for_each(|file| f(*file))
+    }
+}
+
+fn check_path(f: &TreeFile<'_>) -> Result<(), PublicationError> {
+    if !safe_component(f.name) || !(f.dir.is_empty() || f.dir.split('/').all(safe_component)) {
+        return Err(PublicationError::BadPath(format!("{}/{}", f.dir, f.name)));
+    }
+    Ok(())
 }
 
 /// How long a superseded tree is kept for clients that may still be
@@ -189,14 +246,23 @@ impl RsyncTree {
         files: impl IntoIterator<Item = TreeFile<'a>>,
         changed: Option<&BTreeSet<String>>,
     ) -> Result<WriteStats, PublicationError> {
-        let files: Vec<TreeFile<'a>> = files.into_iter().collect();
-        for f in &files {
-            if !safe_component(f.name)
-                || !(f.dir.is_empty() || f.dir.split('/').all(safe_component))
-            {
-                return Err(PublicationError::BadPath(format!("{}/{}", f.dir, f.name)));
-            }
+        let mut by_path = HashMap::new();
+        for f in files {
+            check_path(&f)?;
+            by_path.insert(relative_path(f.dir, f.name), f);
         }
+        self.write_from(&mut InMemory(by_path), changed)
+    }
+
+    /// [`Self::write`] with the state read from `source` as the write
+    /// goes: every file for a full write, only the `changed` ones (and
+    /// those of the journals since the spare's generation) to bring a
+    /// tree forward.
+    pub fn write_from(
+        &self,
+        source: &mut dyn TreeSource,
+        changed: Option<&BTreeSet<String>>,
+    ) -> Result<WriteStats, PublicationError> {
         let trees = self.trees();
         fs::create_dir_all(&trees).map_err(io_err(&trees))?;
         let previous = self.current_target();
@@ -205,7 +271,7 @@ impl RsyncTree {
             && changed.is_empty()
         {
             return Ok(WriteStats {
-                files: files.len(),
+                files: source.count()?,
                 generation,
                 ..WriteStats::default()
             });
@@ -254,11 +320,11 @@ impl RsyncTree {
         let mut stats = match reusable {
             Some((tree, paths)) => {
                 fs::rename(&tree, &tmp).map_err(io_err(&tmp))?;
-                self.bring_forward(&tmp, &files, &paths, previous.as_deref())?
+                self.bring_forward(&tmp, source, &paths, previous.as_deref())?
             }
             None => {
                 fs::create_dir(&tmp).map_err(io_err(&tmp))?;
-                self.write_full(&tmp, &files, previous.as_deref())?
+                self.write_full(&tmp, source, previous.as_deref())?
             }
         };
         stats.generation = generation;
@@ -343,27 +409,27 @@ impl RsyncTree {
     }
 
     /// Rewrites or removes `paths` in the superseded tree `tmp` so that it
-    /// holds exactly `files`.
+    /// holds exactly the state of `source`.
     fn bring_forward(
         &self,
         tmp: &Path,
-        files: &[TreeFile<'_>],
+        source: &mut dyn TreeSource,
         paths: &BTreeSet<String>,
         previous: Option<&Path>,
     ) -> Result<WriteStats, PublicationError> {
         let mut stats = WriteStats {
-            files: files.len(),
+            files: source.count()?,
             reused: true,
             ..WriteStats::default()
         };
-        let by_path: HashMap<String, &TreeFile<'_>> = files
-            .iter()
-            .map(|f| (relative_path(f.dir, f.name), f))
-            .collect();
         for path in paths {
             let target = tmp.join(path);
-            match by_path.get(path) {
-                Some(f) => {
+            let found = source.get(path, &mut |f| {
+                check_path(&f)?;
+                if relative_path(f.dir, f.name) != *path {
+                    return Err(PublicationError::BadPath(path.clone()));
+                }
+                {
                     if !f.dir.is_empty() {
                         let d = tmp.join(f.dir);
                         fs::create_dir_all(&d).map_err(io_err(&d))?;
@@ -374,7 +440,7 @@ impl RsyncTree {
                     // file, so trees keep sharing what they hold alike.
                     // A leading dot: no published name has one.
                     let part = tmp.join(relative_path(f.dir, &format!(".{}.new", f.name)));
-                    if place(&part, Path::new(path), f, previous)? {
+                    if place(&part, Path::new(path), &f, previous)? {
                         stats.linked += 1;
                     } else {
                         stats.written += 1;
@@ -387,7 +453,11 @@ impl RsyncTree {
                         std::process::abort();
                     }
                 }
-                None => {
+                Ok(())
+            })?;
+            match found {
+                true => {}
+                false => {
                     match fs::remove_file(&target) {
                         Ok(()) => stats.removed += 1,
                         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -408,17 +478,18 @@ impl RsyncTree {
         Ok(stats)
     }
 
-    /// Writes every file of `files` into the empty directory `tmp`, hard
+    /// Writes every file of `source` into the empty directory `tmp`, hard
     /// links where `previous` has the same file.
     fn write_full(
         &self,
         tmp: &Path,
-        files: &[TreeFile<'_>],
+        source: &mut dyn TreeSource,
         previous: Option<&Path>,
     ) -> Result<WriteStats, PublicationError> {
         let mut stats = WriteStats::default();
         let mut dirs: HashSet<String> = HashSet::new();
-        for f in files {
+        source.each(&mut |f| {
+            check_path(&f)?;
             let rel = if f.dir.is_empty() {
                 PathBuf::from(f.name)
             } else {
@@ -439,15 +510,16 @@ impl RsyncTree {
                 Path::new(f.dir).join(f.name)
             };
             stats.files += 1;
-            if place(&tmp.join(&rel), &rel, f, previous)? {
+            if place(&tmp.join(&rel), &rel, &f, previous)? {
                 stats.linked += 1;
-                continue;
+                return Ok(());
             }
             stats.written += 1;
             if self.abort_after.is_some_and(|n| stats.files > n) {
                 std::process::abort();
             }
-        }
+            Ok(())
+        })?;
         Ok(stats)
     }
 

@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use rpki::rrdp::{
-    DeltaElement, DeltaInfo, Hash, NotificationFile, PublishElement, Snapshot, UpdateElement,
-    UriAndHash, WithdrawElement,
+    DeltaElement, DeltaInfo, Hash, NotificationFile, PublishElement, UpdateElement, UriAndHash,
+    WithdrawElement,
 };
 use rpki::uri;
 use uuid::Uuid;
@@ -28,6 +28,9 @@ pub enum RrdpError {
     /// A URI could not be formed.
     #[error("invalid URI '{0}' in RRDP")]
     BadUri(String),
+    /// The objects to publish could not be read.
+    #[error("reading the objects to publish: {0}")]
+    Source(String),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RrdpError + '_ {
@@ -116,6 +119,27 @@ pub struct RrdpRepository {
 /// 130 ms per publication with 2,000 serial directories).
 pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
+/// What [`RrdpRepository::prepare_from`] calls with each object of the
+/// state: its rsync URI, content and stored SHA-256.
+pub type EachObject<'a> = dyn FnMut(&str, &[u8], [u8; 32]) -> Result<(), RrdpError> + 'a;
+
+/// The RRDP XML namespace (RFC 8182 §3.5).
+const RRDP_NS: &str = "http://www.ripe.net/rpki/rrdp";
+
+/// Appends `value` to `out` escaped for a double-quoted XML attribute.
+fn escape_attr(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+}
+
 #[cfg(test)]
 fn sha256(data: &[u8]) -> [u8; 32] {
     let hash = Hash::from_data(data);
@@ -159,9 +183,34 @@ impl RrdpRepository {
         uri::Https::from_string(s.clone()).map_err(|_| RrdpError::BadUri(s))
     }
 
+    /// Whether the notification file on disk announces `session` and
+    /// `serial`: then a state that has not changed since needs no serial.
+    pub fn announces(&self, session: Uuid, serial: u64) -> bool {
+        read_notification(&self.notification_path()) == Some((session, serial))
+    }
+
     /// Writes the snapshot and delta files of a new serial for the
     /// repository state `objects` (rsync URI, content, and its SHA-256 as
-    /// stored with it, so that no unchanged object is hashed again).
+    /// stored with it, so that no unchanged object is hashed again); see
+    /// [`Self::prepare_from`].
+    pub fn prepare(
+        &self,
+        prev: &RrdpState,
+        objects: &[(String, Bytes, [u8; 32])],
+        now: i64,
+    ) -> Result<Option<RrdpUpdate>, RrdpError> {
+        self.prepare_from(
+            prev,
+            &mut |f: &mut EachObject<'_>| objects.iter().try_for_each(|(u, b, h)| f(u, b, *h)),
+            now,
+        )
+    }
+
+    /// Writes the snapshot and delta files of a new serial for the
+    /// repository state that `each` calls its argument with, one object
+    /// at a time (rsync URI, content, stored SHA-256): the snapshot is
+    /// streamed to its file as the objects come, and only the objects that
+    /// changed since `prev` are held, for the delta.
     ///
     /// The new serial is not visible until [`Self::announce`] replaces the
     /// notification file, which the caller does after storing the update,
@@ -170,10 +219,10 @@ impl RrdpRepository {
     /// started when there is none, or when the notification file on disk
     /// is ahead of `prev` (the store was restored from a backup, RFC 8182
     /// §3.3.2: the serial must never go back within a session).
-    pub fn prepare(
+    pub fn prepare_from(
         &self,
         prev: &RrdpState,
-        objects: &[(String, Bytes, [u8; 32])],
+        each: &mut dyn FnMut(&mut EachObject<'_>) -> Result<(), RrdpError>,
         now: i64,
     ) -> Result<Option<RrdpUpdate>, RrdpError> {
         fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
@@ -202,65 +251,90 @@ impl RrdpRepository {
             (Uuid::new_v4(), 1, true)
         };
 
-        // The delta against the previous state (RFC 8182 §3.5.3).
-        let mut elements: Vec<DeltaElement> = Vec::new();
-        let mut published = Vec::new();
-        let mut withdrawn = Vec::new();
-        let mut current: BTreeMap<&str, (&Bytes, [u8; 32])> = BTreeMap::new();
-        for (u, data, hash) in objects {
-            current.insert(u.as_str(), (data, *hash));
-        }
-        let old = if new_session {
-            BTreeMap::new()
-        } else {
-            prev.objects.clone()
-        };
-        for (u, (data, hash)) in &current {
-            let rsync = uri::Rsync::from_string(u.to_string())
-                .map_err(|_| RrdpError::BadUri(u.to_string()))?;
-            match old.get(*u) {
-                Some(h) if h == hash => continue,
-                Some(h) => {
-                    elements.push(UpdateElement::new(rsync, Hash::from(*h), (*data).clone()).into())
-                }
-                None => elements.push(PublishElement::new(rsync, (*data).clone()).into()),
-            }
-            published.push((u.to_string(), *hash));
-        }
-        for (u, h) in &old {
-            if !current.contains_key(u.as_str()) {
-                let rsync =
-                    uri::Rsync::from_string(u.clone()).map_err(|_| RrdpError::BadUri(u.clone()))?;
-                elements.push(WithdrawElement::new(rsync, Hash::from(*h)).into());
-                withdrawn.push(u.clone());
-            }
-        }
-        if !new_session && elements.is_empty() {
-            return Ok(None);
-        }
-
         let dir_rel = format!("{session}/{serial}/{}", random_component());
         let dir = self.dir.join(&dir_rel);
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
 
-        let snapshot = Snapshot::new(
-            session,
-            serial,
-            current
-                .iter()
-                .map(|(u, (data, _))| {
-                    uri::Rsync::from_string(u.to_string())
-                        .map(|r| PublishElement::new(r, (*data).clone()))
-                        .map_err(|_| RrdpError::BadUri(u.to_string()))
-                })
-                .collect::<Result<_, _>>()?,
-        );
-        // Written straight to the file, hashed on the way: the snapshot is
-        // the size of the repository, and is never held in memory whole.
-        let snapshot_rec = write_file(&dir, &dir_rel, "snapshot.xml", serial, now, |w| {
-            snapshot.write_xml(w)
-        })?;
-        drop(snapshot);
+        // The snapshot (RFC 8182 §3.5.2) is written as the objects come,
+        // and the delta against the previous state (§3.5.3) collected from
+        // the same pass: what is new or changed, then what is gone.
+        let mut elements: Vec<DeltaElement> = Vec::new();
+        let mut published = Vec::new();
+        let mut withdrawn = Vec::new();
+        let mut old: BTreeMap<&str, [u8; 32]> = if new_session {
+            BTreeMap::new()
+        } else {
+            prev.objects.iter().map(|(u, h)| (u.as_str(), *h)).collect()
+        };
+        // An error of `each` (the store), kept as it is rather than as the
+        // file's I/O error.
+        let mut failed: Option<RrdpError> = None;
+        let written = write_file(&dir, &dir_rel, "snapshot.xml", serial, now, |w| {
+            writeln!(
+                w,
+                "<snapshot xmlns=\"{RRDP_NS}\" version=\"1\" session_id=\"{session}\" serial=\"{serial}\">"
+            )?;
+            let mut text = String::new();
+            let result = each(&mut |u, data, hash| {
+                let rsync = uri::Rsync::from_string(u.to_string())
+                    .map_err(|_| RrdpError::BadUri(u.to_string()))?;
+                text.clear();
+                text.push_str("<publish uri=\"");
+                escape_attr(&mut text, u);
+                text.push_str("\">");
+                base64::Engine::encode_string(
+                    &base64::engine::general_purpose::STANDARD,
+                    data,
+                    &mut text,
+                );
+                text.push_str("</publish>\n");
+                if let Err(source) = w.write_all(text.as_bytes()) {
+                    return Err(RrdpError::Io {
+                        path: PathBuf::from("snapshot.xml"),
+                        source,
+                    });
+                }
+                match old.remove(u) {
+                    Some(h) if h == hash => return Ok(()),
+                    Some(h) => elements.push(
+                        UpdateElement::new(rsync, Hash::from(h), Bytes::copy_from_slice(data))
+                            .into(),
+                    ),
+                    None => elements
+                        .push(PublishElement::new(rsync, Bytes::copy_from_slice(data)).into()),
+                }
+                published.push((u.to_string(), hash));
+                Ok(())
+            });
+            if let Err(e) = result {
+                let message = e.to_string();
+                failed = Some(e);
+                return Err(io::Error::other(message));
+            }
+            w.write_all(b"</snapshot>\n")
+        });
+        let snapshot_rec = match (written, failed) {
+            (Ok(rec), None) => rec,
+            (Err(e), None) | (_, Some(e)) => {
+                let _ = fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
+        for (u, h) in old {
+            let rsync = uri::Rsync::from_string(u.to_string())
+                .map_err(|_| RrdpError::BadUri(u.to_string()))?;
+            elements.push(WithdrawElement::new(rsync, Hash::from(h)).into());
+            withdrawn.push(u.to_string());
+        }
+        published.sort();
+        if !new_session && elements.is_empty() {
+            let _ = fs::remove_dir_all(&dir);
+            // The serial directory too, where this left it empty.
+            if let Some(parent) = dir.parent() {
+                let _ = fs::remove_dir(parent);
+            }
+            return Ok(None);
+        }
 
         let mut deltas = Vec::new();
         if !new_session {
@@ -673,6 +747,29 @@ mod tests {
         let snap_path = tmp.path().join(&u2.snapshot.path);
         assert!(n.snapshot().hash().matches(&fs::read(&snap_path).unwrap()));
         assert!(u2.snapshot.path.starts_with(&format!("{}/2/", u1.session)));
+        // The streamed snapshot is RFC 8182 XML: it parses, with exactly
+        // the state's objects, and its size is the one recorded.
+        let snapshot =
+            rpki::rrdp::Snapshot::parse(io::BufReader::new(fs::File::open(&snap_path).unwrap()))
+                .unwrap();
+        assert_eq!((snapshot.session_id(), snapshot.serial()), (u1.session, 2));
+        let mut got: Vec<(String, Vec<u8>)> = snapshot
+            .into_elements()
+            .into_iter()
+            .map(|e| {
+                let (uri, data) = e.unpack();
+                (uri.to_string(), data.to_vec())
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("rsync://h/repo/a/x.roa".to_string(), b"1b".to_vec()),
+                ("rsync://h/repo/a/z.roa".to_string(), b"3".to_vec())
+            ]
+        );
+        assert_eq!(fs::metadata(&snap_path).unwrap().len(), u2.snapshot.size);
     }
 
     #[test]

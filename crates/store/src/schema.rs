@@ -189,6 +189,53 @@ ALTER TABLE objects ADD COLUMN hash BLOB;
 ALTER TABLE publisher_objects ADD COLUMN hash BLOB;
 ";
 
+/// Schema version 9: a journal of the published paths that changed,
+/// written by triggers whatever statement changes an object, so that a
+/// tree write reads what changed since the tree it brings forward
+/// instead of listing the whole repository. `path` is a hosted object's
+/// path in the repository (the handle of a `HANDLE@KEYID` directory, as
+/// [`crate::published_dir`]); `uri` a publisher's object's rsync URI.
+/// AUTOINCREMENT: a sequence number is never handed out twice, even
+/// after the rows below a reader's mark are pruned.
+const SCHEMA_V9: &str = "
+CREATE TABLE publication_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT,
+    uri TEXT
+);
+CREATE TRIGGER objects_added AFTER INSERT ON objects BEGIN
+    INSERT INTO publication_changes (path) VALUES (
+        CASE WHEN instr(new.dir, '@') > 0 THEN substr(new.dir, 1, instr(new.dir, '@') - 1) || '/'
+             WHEN new.dir = '' THEN '' ELSE new.dir || '/' END || new.name);
+END;
+CREATE TRIGGER objects_removed AFTER DELETE ON objects BEGIN
+    INSERT INTO publication_changes (path) VALUES (
+        CASE WHEN instr(old.dir, '@') > 0 THEN substr(old.dir, 1, instr(old.dir, '@') - 1) || '/'
+             WHEN old.dir = '' THEN '' ELSE old.dir || '/' END || old.name);
+END;
+CREATE TRIGGER objects_changed AFTER UPDATE ON objects
+WHEN old.dir IS NOT new.dir OR old.name IS NOT new.name OR old.hash IS NOT new.hash
+     OR old.mtime IS NOT new.mtime BEGIN
+    INSERT INTO publication_changes (path) VALUES (
+        CASE WHEN instr(old.dir, '@') > 0 THEN substr(old.dir, 1, instr(old.dir, '@') - 1) || '/'
+             WHEN old.dir = '' THEN '' ELSE old.dir || '/' END || old.name);
+    INSERT INTO publication_changes (path) VALUES (
+        CASE WHEN instr(new.dir, '@') > 0 THEN substr(new.dir, 1, instr(new.dir, '@') - 1) || '/'
+             WHEN new.dir = '' THEN '' ELSE new.dir || '/' END || new.name);
+END;
+CREATE TRIGGER publisher_objects_added AFTER INSERT ON publisher_objects BEGIN
+    INSERT INTO publication_changes (uri) VALUES (new.uri);
+END;
+CREATE TRIGGER publisher_objects_removed AFTER DELETE ON publisher_objects BEGIN
+    INSERT INTO publication_changes (uri) VALUES (old.uri);
+END;
+CREATE TRIGGER publisher_objects_changed AFTER UPDATE ON publisher_objects
+WHEN old.uri IS NOT new.uri OR old.hash IS NOT new.hash OR old.mtime IS NOT new.mtime BEGIN
+    INSERT INTO publication_changes (uri) VALUES (old.uri);
+    INSERT INTO publication_changes (uri) VALUES (new.uri);
+END;
+";
+
 /// Version 1 data directories predate the option; 60 is its default.
 const JITTER_DEFAULT: &str = "
 INSERT OR IGNORE INTO meta (key, value) VALUES ('jitter_minutes', '60');
@@ -206,6 +253,7 @@ const MIGRATIONS: &[&[&str]] = &[
     &[SCHEMA_V6],
     &[SCHEMA_V7],
     &[SCHEMA_V8],
+    &[SCHEMA_V9],
 ];
 
 /// The schema version this code writes; `meta.schema_version`.

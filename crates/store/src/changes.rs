@@ -1,0 +1,262 @@
+//! What changed in the published repository, and its files read one at a
+//! time: the rsync tree is brought forward from the journal that schema
+//! version 9's triggers keep, and full writes and RRDP snapshots read the
+//! repository as a stream, never whole into memory.
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use rusqlite::OptionalExtension;
+
+use crate::points::stored_hash;
+use crate::{Result, StoredFile, Tx, corrupt};
+
+/// A published path that changed: a hosted object's path in the
+/// repository, or a publisher's object's rsync URI.
+#[derive(Clone, Debug, Default)]
+pub struct Changes {
+    /// Hosted objects' paths (`DIR/NAME`, or `NAME` at the root).
+    pub paths: BTreeSet<String>,
+    /// Publishers' objects' rsync URIs.
+    pub uris: BTreeSet<String>,
+}
+
+impl Tx<'_> {
+    /// The sequence number of the newest change to a published object
+    /// (0 before the first): what a reader records as seen.
+    pub fn change_seq(&self) -> Result<i64> {
+        Ok(self
+            .row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'publication_changes'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// Every published path changed after `seq` up to `upto` (inclusive):
+    /// added, changed or removed since a reader saw `seq`.
+    pub fn changes_between(&self, seq: i64, upto: i64) -> Result<Changes> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT DISTINCT path, uri FROM publication_changes WHERE seq > ?1 AND seq <= ?2",
+        )?;
+        let mut rows = stmt.query([seq, upto])?;
+        let mut changes = Changes::default();
+        while let Some(r) = rows.next()? {
+            match (
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+            ) {
+                (Some(path), _) => changes.paths.insert(path),
+                (None, Some(uri)) => changes.uris.insert(uri),
+                (None, None) => false,
+            };
+        }
+        Ok(changes)
+    }
+
+    /// Forgets the changes up to `seq`, which every reader has seen.
+    pub fn prune_changes(&self, seq: i64) -> Result<()> {
+        self.exec("DELETE FROM publication_changes WHERE seq <= ?1", [seq])?;
+        Ok(())
+    }
+
+    /// The hosted object published at `path` (`DIR/NAME` or `NAME`), with
+    /// its published directory, if there is one. Objects of a CA's key
+    /// beside the active one are stored under `HANDLE@KEYID` and
+    /// published in `HANDLE`: both are looked at.
+    pub fn file_at(&self, path: &str) -> Result<Option<StoredFile>> {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT dir, bytes, mtime, hash FROM objects
+             WHERE name = ?2 AND (dir = ?1 OR (dir > ?1 || '@' AND dir < ?1 || 'A'))",
+        )?;
+        let mut rows = stmt.query([dir, name])?;
+        let mut found: Option<StoredFile> = None;
+        while let Some(r) = rows.next()? {
+            let stored: String = r.get(0)?;
+            if crate::published_dir(&stored) != dir {
+                continue;
+            }
+            if found.is_some() {
+                return Err(corrupt("published path", path));
+            }
+            let bytes = Bytes::from(r.get::<_, Vec<u8>>(1)?);
+            found = Some(StoredFile {
+                dir: dir.to_string(),
+                name: name.to_string(),
+                hash: stored_hash(r.get(3)?, &bytes),
+                bytes,
+                mtime: r.get(2)?,
+            });
+        }
+        Ok(found)
+    }
+
+    /// A publisher's object at `uri`: bytes, mtime and hash.
+    pub fn publisher_object_at(&self, uri: &str) -> Result<Option<(Bytes, i64, [u8; 32])>> {
+        Ok(self
+            .row(
+                "SELECT bytes, mtime, hash FROM publisher_objects WHERE uri = ?1",
+                [uri],
+                |r| {
+                    let bytes = Bytes::from(r.get::<_, Vec<u8>>(0)?);
+                    let hash = stored_hash(r.get(2)?, &bytes);
+                    Ok((bytes, r.get(1)?, hash))
+                },
+            )
+            .optional()?)
+    }
+
+    /// Calls `f` with every hosted object, one row at a time, in its
+    /// published directory; stops at `f`'s first error.
+    pub fn each_file<E: From<crate::StoreError>>(
+        &self,
+        mut f: impl FnMut(StoredFile) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT dir, name, bytes, mtime, hash FROM objects")
+            .map_err(crate::StoreError::from)?;
+        let mut rows = stmt.query([]).map_err(crate::StoreError::from)?;
+        while let Some(r) = rows.next().map_err(crate::StoreError::from)? {
+            let file = (|| -> rusqlite::Result<StoredFile> {
+                let dir: String = r.get(0)?;
+                let bytes = Bytes::from(r.get::<_, Vec<u8>>(2)?);
+                Ok(StoredFile {
+                    dir: crate::published_dir(&dir).to_string(),
+                    name: r.get(1)?,
+                    hash: stored_hash(r.get(4)?, &bytes),
+                    bytes,
+                    mtime: r.get(3)?,
+                })
+            })()
+            .map_err(crate::StoreError::from)?;
+            f(file)?;
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with every publisher's object (URI, bytes, mtime, hash),
+    /// one row at a time; stops at `f`'s first error.
+    pub fn each_publisher_object<E: From<crate::StoreError>>(
+        &self,
+        mut f: impl FnMut(String, Bytes, i64, [u8; 32]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT uri, bytes, mtime, hash FROM publisher_objects")
+            .map_err(crate::StoreError::from)?;
+        let mut rows = stmt.query([]).map_err(crate::StoreError::from)?;
+        while let Some(r) = rows.next().map_err(crate::StoreError::from)? {
+            let row = (|| -> rusqlite::Result<(String, Bytes, i64, [u8; 32])> {
+                let bytes = Bytes::from(r.get::<_, Vec<u8>>(1)?);
+                let hash = stored_hash(r.get(3)?, &bytes);
+                Ok((r.get(0)?, bytes, r.get(2)?, hash))
+            })()
+            .map_err(crate::StoreError::from)?;
+            f(row.0, row.1, row.2, row.3)?;
+        }
+        Ok(())
+    }
+
+    /// How many hosted and publishers' objects are published.
+    pub fn published_count(&self) -> Result<usize> {
+        let n: i64 = self.row(
+            "SELECT (SELECT count(*) FROM objects) + (SELECT count(*) FROM publisher_objects)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Store;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("s.db")).unwrap();
+        (dir, store)
+    }
+
+    /// Every statement that changes an object is journalled by its
+    /// published path, and the journal's marks only grow, pruned or not.
+    #[test]
+    fn changes_are_journalled_by_published_path() {
+        let (_d, mut store) = store();
+        let tx = store.transaction().unwrap();
+        let seq0 = tx.change_seq().unwrap();
+        let put = |dir: &str, name: &str, bytes: &[u8], mtime: i64| {
+            tx.tx
+                .execute(
+                    "INSERT INTO objects (dir, name, bytes, not_after, mtime, hash)
+                     VALUES (?1, ?2, ?3, 0, ?4, ?5)
+                     ON CONFLICT (dir, name) DO UPDATE SET bytes = excluded.bytes,
+                        mtime = excluded.mtime, hash = excluded.hash",
+                    rusqlite::params![dir, name, bytes, mtime, crate::sha256(bytes).as_slice()],
+                )
+                .unwrap();
+        };
+        put("ca", "a.roa", b"1", 1);
+        put("", "ta.cer", b"t", 1);
+        put("ca@KEY", "k.mft", b"m", 1);
+        let seq1 = tx.change_seq().unwrap();
+        let c = tx.changes_between(seq0, seq1).unwrap();
+        assert_eq!(
+            c.paths.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["ca/a.roa", "ca/k.mft", "ta.cer"]
+        );
+        // The same bytes and mtime again: nothing changed.
+        put("ca", "a.roa", b"1", 1);
+        assert_eq!(tx.change_seq().unwrap(), seq1);
+        put("ca", "a.roa", b"2", 2);
+        tx.tx
+            .execute("UPDATE objects SET dir = 'ca' WHERE dir = 'ca@KEY'", [])
+            .unwrap();
+        tx.tx
+            .execute("DELETE FROM objects WHERE dir = ''", [])
+            .unwrap();
+        let seq2 = tx.change_seq().unwrap();
+        let c = tx.changes_between(seq1, seq2).unwrap();
+        assert_eq!(
+            c.paths.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["ca/a.roa", "ca/k.mft", "ta.cer"]
+        );
+        // The file at a path, whichever key directory stores it.
+        assert_eq!(&tx.file_at("ca/k.mft").unwrap().unwrap().bytes[..], b"m");
+        assert_eq!(&tx.file_at("ca/a.roa").unwrap().unwrap().bytes[..], b"2");
+        assert!(tx.file_at("ta.cer").unwrap().is_none());
+        assert!(tx.file_at("c/a.roa").unwrap().is_none());
+        tx.put_publisher_object(
+            "pub",
+            "rsync://h/repo/pub/x.cer",
+            b"x",
+            rpki::repository::x509::Time::now(),
+        )
+        .unwrap();
+        let seq3 = tx.change_seq().unwrap();
+        let c = tx.changes_between(seq2, seq3).unwrap();
+        assert!(c.paths.is_empty());
+        assert_eq!(
+            c.uris.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["rsync://h/repo/pub/x.cer"]
+        );
+        // Pruned up to the newest: a later change still gets a higher mark.
+        tx.prune_changes(seq3).unwrap();
+        assert!(tx.changes_between(0, seq3).unwrap().paths.is_empty());
+        put("ca", "b.roa", b"b", 3);
+        assert!(tx.change_seq().unwrap() > seq3);
+        assert_eq!(tx.published_count().unwrap(), 4);
+        let mut seen = Vec::new();
+        tx.each_file::<crate::StoreError>(|f| {
+            seen.push(format!("{}/{}", f.dir, f.name));
+            Ok(())
+        })
+        .unwrap();
+        seen.sort();
+        assert_eq!(seen, ["ca/a.roa", "ca/b.roa", "ca/k.mft"]);
+    }
+}
