@@ -357,14 +357,15 @@ pub async fn run(
     };
     // Requests run side by side on a pool of connections; changes are
     // committed at once and published together, at most GROUP_WINDOW
-    // later (group publication), and pushes to a remote repository run
-    // from their own task.
+    // later (group publication); RRDP serials and pushes to a remote
+    // repository run from tasks of their own.
     let anchorage = EnginePool::open(
         dir.clone(),
         crate::clock::Clock::System,
         PoolSettings {
             deferred: true,
             push_inline: false,
+            rrdp_apart: true,
             limits: opts.roa_limits,
             peer_timeout: opts.peer_timeout,
             keyroll_staging: opts.keyroll_staging,
@@ -395,6 +396,12 @@ pub async fn run(
 
     // Publish once at start, so the files served are current.
     publish_once(&anchorage, &metrics).await?;
+    write_rrdp(&anchorage, &metrics).await?;
+    let rrdp_task = tokio::spawn(publish_rrdp(
+        anchorage.clone(),
+        metrics.clone(),
+        stop_rx.clone(),
+    ));
 
     let group_task = tokio::spawn(publish_groups(
         anchorage.clone(),
@@ -614,6 +621,11 @@ pub async fn run(
         let _ = validate.await;
     }
     let _ = group_task.await;
+    let _ = rrdp_task.await;
+    // The last serial holds what the last group published.
+    if let Err(err) = write_rrdp(&anchorage, &metrics).await {
+        tracing::error!(%err, "writing the last RRDP serial failed; written at the next start");
+    }
     let _ = parents_task.await;
     let _ = push_task.await;
     tracing::info!("stopped");
@@ -659,11 +671,12 @@ async fn publish_once(anchorage: &Arc<EnginePool>, metrics: &Arc<Metrics>) -> an
 }
 
 /// How long changes committed with deferred publication wait, at most,
-/// for the tree and RRDP serial that publish them together.
+/// for the tree that publishes them together.
 const GROUP_WINDOW: Duration = Duration::from_millis(100);
 
-/// Publishes what deferred changes owe (manifests, CRLs, tree, RRDP) every
-/// [`GROUP_WINDOW`], and once more when stopping.
+/// Publishes what deferred changes owe (manifests, CRLs, the rsync tree)
+/// every [`GROUP_WINDOW`], and once more when stopping; RRDP serials
+/// follow from [`publish_rrdp`].
 async fn publish_groups(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
@@ -678,7 +691,7 @@ async fn publish_groups(
         let m = metrics.clone();
         let result = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<u64>> {
             let mut a = a.get()?;
-            if !a.has_pending()? {
+            if !a.tree_behind()? {
                 return Ok(None);
             }
             let t = Instant::now();
@@ -708,6 +721,64 @@ async fn publish_groups(
         if stopping {
             return;
         }
+    }
+}
+
+/// How often the RRDP task looks for changes to write a serial for.
+const RRDP_CHECK_EVERY: Duration = Duration::from_millis(100);
+
+/// Writes the next RRDP serial if anything changed; returns how long it
+/// took when it wrote one.
+async fn write_rrdp(
+    anchorage: &Arc<EnginePool>,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<Option<Duration>> {
+    let a = anchorage.clone();
+    let m = metrics.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Duration>> {
+        let mut a = a.get()?;
+        let t = Instant::now();
+        let Some(serial) = a.write_rrdp()? else {
+            return Ok(None);
+        };
+        m.rrdp_serial.store(serial, Ordering::Relaxed);
+        Ok(Some(t.elapsed()))
+    })
+    .await?
+}
+
+/// Writes RRDP serials apart from rsync trees: every
+/// [`RRDP_CHECK_EVERY`], a serial holding every change committed since
+/// the last one (the last when stopping is written after the last
+/// group's tree, by `serve` itself). A snapshot is the size of
+/// the repository, so at scale a serial takes longer than a tree: changes
+/// reach rsync clients and the RTR cache with their tree, and RRDP
+/// clients with the next serial. After a serial that took `d`, the next
+/// waits at least `d` too, so serials take at most half a core however
+/// many changes come in.
+async fn publish_rrdp(
+    anchorage: Arc<EnginePool>,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut pause = RRDP_CHECK_EVERY;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => return,
+        }
+        pause = match write_rrdp(&anchorage, &metrics).await {
+            Ok(Some(took)) => {
+                tracing::debug!(ms = took.as_millis() as u64, "RRDP serial published");
+                took.max(RRDP_CHECK_EVERY)
+            }
+            Ok(None) => RRDP_CHECK_EVERY,
+            Err(err) => {
+                metrics.publication_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(%err, "writing an RRDP serial failed; retrying");
+                Duration::from_secs(1)
+            }
+        };
     }
 }
 
@@ -877,7 +948,7 @@ async fn revalidate(
             _ = stop.changed() => return,
         }
     }
-    let mut validated: Option<(String, u64)> = None;
+    let mut validated: Option<u64> = None;
     let mut last_run = Instant::now();
     // After a publication, only the points that changed (and those under
     // a CA whose certificate changed) are validated again; the timer's
@@ -888,8 +959,9 @@ async fn revalidate(
     let mut server: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         let a = anchorage.clone();
+        // The tree the validator fetches: a new one is a new state.
         let serial =
-            tokio::task::spawn_blocking(move || a.get().ok()?.rrdp_serial().ok().flatten())
+            tokio::task::spawn_blocking(move || a.get().ok()?.rsync_generation().ok().flatten())
                 .await
                 .ok()
                 .flatten();

@@ -12,6 +12,11 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+use anchorage::audit::Actor;
+use anchorage::clock::Clock;
+use anchorage::datadir::DataDir;
+use anchorage::ops::Anchorage;
+use anchorage_ca_core::RoaPayload;
 use common::{Cli, require};
 
 const BASE: &str = "rsync://127.0.0.1/repo/";
@@ -226,4 +231,60 @@ fn trees_brought_forward_and_snapshots_hold_exactly_the_store() {
         "{reused} of {} writes brought a tree forward",
         steps.len()
     );
+}
+
+/// A meta value of the store.
+fn meta(dir: &Path, key: &str) -> Option<String> {
+    let db = rusqlite::Connection::open(dir.join("anchorage.db")).unwrap();
+    db.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .ok()
+}
+
+/// With RRDP apart from the tree (as serve writes them), a change reaches
+/// the rsync tree at once and RRDP with the next serial, which holds
+/// every change since the last one; what key retirement and TALs wait
+/// for (`tree_generation`) follows the slower of the two.
+#[test]
+fn rrdp_serials_apart_from_trees_hold_every_change_since_the_last() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    cli.ca_create("lir", None, "AS64500, 10.1.0.0/16");
+    let mut a = Anchorage::open(DataDir::new(&cli.dir), Clock::System).unwrap();
+    a.set_rrdp_apart(true);
+    let serial = || meta(&cli.dir, "rrdp_serial").unwrap();
+    let shown = || meta(&cli.dir, "tree_generation").unwrap();
+    let (serial0, shown0) = (serial(), shown());
+    assert_eq!(a.write_rrdp().unwrap(), None, "nothing changed");
+    for prefix in ["10.1.0.0/24", "10.1.1.0/24"] {
+        let payload = RoaPayload::new(64500, prefix.parse().unwrap(), None).unwrap();
+        assert!(a.add_roa(&Actor::operator(), "lir", payload).unwrap());
+        // The tree shows it; RRDP and what waits for both do not yet.
+        assert_eq!(tree_state(&cli), store_state(&cli.dir));
+        assert_eq!(serial(), serial0);
+        assert_eq!(shown(), shown0);
+    }
+    assert_ne!(snapshot_state(&cli), store_state(&cli.dir));
+    let next = a.write_rrdp().unwrap().expect("a serial");
+    assert_eq!(
+        next.to_string(),
+        (serial0.parse::<u64>().unwrap() + 1).to_string()
+    );
+    assert_eq!(snapshot_state(&cli), store_state(&cli.dir));
+    assert_eq!(serial(), next.to_string());
+    let generation = a.audit_generation().unwrap();
+    assert_eq!(shown(), generation.to_string(), "both show the last change");
+    // One serial, one delta holding both ROAs' changes.
+    let rrdp = cli.dir.join("rrdp");
+    let notification = rpki::rrdp::NotificationFile::parse(std::io::BufReader::new(
+        fs::File::open(rrdp.join("notification.xml")).unwrap(),
+    ))
+    .unwrap();
+    let delta = &notification.deltas()[0];
+    assert_eq!(delta.serial(), next);
+    let rel = delta.uri().to_string();
+    let rel = rel.strip_prefix("https://127.0.0.1/rrdp/").unwrap();
+    let delta = fs::read_to_string(rrdp.join(rel)).unwrap();
+    assert_eq!(delta.matches("AS64500.roa").count(), 1, "{delta}");
+    assert!(delta.contains(".mft") && delta.contains(".crl"), "{delta}");
+    assert_eq!(a.write_rrdp().unwrap(), None, "nothing changed since");
 }

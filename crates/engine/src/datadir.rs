@@ -70,11 +70,23 @@ impl DataDir {
     /// directory write the tree and RRDP files one at a time. Released
     /// when the returned file is dropped, or when the process dies.
     pub fn lock_publication(&self) -> std::io::Result<std::fs::File> {
+        self.lock_file("publish.lock")
+    }
+
+    /// Takes the data directory's RRDP lock (`DIR/rrdp.lock`), as
+    /// [`Self::lock_publication`]: processes write RRDP serials one at a
+    /// time.
+    pub fn lock_rrdp(&self) -> std::io::Result<std::fs::File> {
+        self.lock_file("rrdp.lock")
+    }
+
+    /// An exclusive `flock` on `DIR/NAME`, waited for.
+    fn lock_file(&self, name: &str) -> std::io::Result<std::fs::File> {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(self.root.join("publish.lock"))?;
+            .open(self.root.join(name))?;
         file.lock()?;
         Ok(file)
     }

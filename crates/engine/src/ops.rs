@@ -186,6 +186,7 @@ pub struct Shared {
     keys: Arc<KeyStore>,
     gate: Arc<anchorage_store::WriteGate>,
     publish_lock: Arc<std::sync::Mutex<()>>,
+    rrdp_lock: Arc<std::sync::Mutex<()>>,
     ca_locks: Arc<CaLocks>,
 }
 
@@ -206,6 +207,7 @@ impl Shared {
             keys: Arc::new(KeyStore::open(dir.keys())?),
             gate: Arc::new(anchorage_store::WriteGate::default()),
             publish_lock: Arc::new(std::sync::Mutex::new(())),
+            rrdp_lock: Arc::new(std::sync::Mutex::new(())),
             ca_locks: Arc::new(CaLocks::default()),
         })
     }
@@ -244,9 +246,15 @@ pub struct Anchorage {
 pub(crate) struct Ctx {
     dir: DataDir,
     keys: Arc<KeyStore>,
-    /// Serialises tree and RRDP writes of this process (other processes
-    /// meet at the data directory's publication lock).
+    /// Serialises tree writes of this process (other processes meet at
+    /// the data directory's publication lock).
     publish_lock: Arc<std::sync::Mutex<()>>,
+    /// Serialises RRDP serials of this process (other processes meet at
+    /// the data directory's RRDP lock).
+    rrdp_lock: Arc<std::sync::Mutex<()>>,
+    /// Whether [`Anchorage::write_tree`] leaves the RRDP serial to
+    /// [`Anchorage::write_rrdp`] (serve writes serials from a task).
+    rrdp_apart: bool,
     /// Per-CA locks of ROA batches.
     ca_locks: Arc<CaLocks>,
     /// Whether a tree write pushes to the remote repository itself;
@@ -408,6 +416,8 @@ impl Anchorage {
                 dir,
                 keys: shared.keys,
                 publish_lock: shared.publish_lock,
+                rrdp_lock: shared.rrdp_lock,
+                rrdp_apart: false,
                 ca_locks: shared.ca_locks,
                 push_inline: true,
                 limits: RoaLimits::default(),
@@ -519,6 +529,8 @@ impl Anchorage {
                 dir,
                 keys: shared.keys.clone(),
                 publish_lock: shared.publish_lock.clone(),
+                rrdp_lock: shared.rrdp_lock.clone(),
+                rrdp_apart: false,
                 ca_locks: shared.ca_locks.clone(),
                 push_inline: true,
                 limits: RoaLimits::default(),
@@ -542,6 +554,13 @@ impl Anchorage {
         self.ctx.deferred = deferred;
     }
 
+    /// With `true`, [`Self::write_tree`] writes the rsync tree only and
+    /// leaves RRDP serials to [`Self::write_rrdp`], which `serve` runs
+    /// from a task of its own.
+    pub fn set_rrdp_apart(&mut self, apart: bool) {
+        self.ctx.rrdp_apart = apart;
+    }
+
     /// With `false`, tree writes leave pushing to a remote repository to
     /// [`Self::push_remote`] (serve runs it from its own task).
     pub fn set_push_inline(&mut self, inline: bool) {
@@ -559,6 +578,15 @@ impl Anchorage {
     pub fn has_pending(&mut self) -> Result<bool> {
         let tx = self.store.read_transaction()?;
         Ok(!tx.pending_points()?.is_empty())
+    }
+
+    /// Whether the rsync tree is behind the store: points owe their
+    /// manifests, or a change was committed (or settled by an RRDP serial
+    /// written apart) after the last tree.
+    pub fn tree_behind(&mut self) -> Result<bool> {
+        let tx = self.store.read_transaction()?;
+        Ok(!tx.pending_points()?.is_empty()
+            || meta_num(&tx, "rsync_seq")? != Some(tx.change_seq()?))
     }
 
     /// The data directory.
@@ -1343,20 +1371,22 @@ impl Anchorage {
             .map_err(|e| AppError::NotPublished(Box::new(e)))
     }
 
-    /// Writes the rsync tree and the next RRDP serial from the committed
-    /// store state.
+    /// Writes the rsync tree from the committed store state, and then the
+    /// next RRDP serial unless serials are written apart
+    /// ([`Self::set_rrdp_apart`], [`Self::write_rrdp`]).
     ///
     /// Tree writes take turns (this process's publication lock, then the
-    /// data directory's, for CLI commands beside `serve`), so trees and
-    /// serials are written one at a time, each exactly one committed
-    /// state: what RRDP serial N describes is a state the rsync tree had.
-    /// Neither the tree nor the RRDP files are written under the store's
-    /// write lock: they are made from a read snapshot that owes no
-    /// manifest, while new changes commit; only the new RRDP state is
-    /// committed under it, briefly, before the notification file
-    /// announces it.
+    /// data directory's, for CLI commands beside `serve`), each showing
+    /// exactly one committed state. Neither the tree nor the RRDP files
+    /// are written under the store's write lock: they are made from a
+    /// read snapshot that owes no manifest, while new changes commit; only
+    /// what they show is committed under it, briefly (for RRDP, before the
+    /// notification file announces it).
     pub fn write_tree(&mut self) -> Result<WriteStats> {
         let stats = self.write_tree_locked()?;
+        if !self.ctx.rrdp_apart {
+            self.write_rrdp()?;
+        }
         // CAs under a remote parent publish at the remote repository. A
         // failure there does not undo the local publication: it is
         // recorded, logged and retried with the next one. It runs after
@@ -1368,55 +1398,59 @@ impl Anchorage {
         Ok(stats)
     }
 
-    /// [`Self::write_tree`] but the push, under the publication locks.
+    /// Settles what deferred changes owe, for a read snapshot of a
+    /// state in which no point owes a manifest: owed manifests and CRLs
+    /// are signed outside the write lock and committed on their own, then,
+    /// with this process's writers held at the gate, whatever is still
+    /// owed (a few points at most) is signed and the snapshot taken before
+    /// they go on. A tree or serial written from it never shows a point
+    /// whose manifest does not match its files, nor a manifest or CRL
+    /// number the store could hand out again.
+    /// The caller opens its snapshot while it holds the returned gate,
+    /// and checks it with [`owes_nothing`].
+    fn settle(&mut self, now: Time) -> Result<anchorage_store::GateGuard> {
+        self.refresh_owed()?;
+        let held = self.store.gate().clone().enter();
+        self.refresh_pending(Some(&held), now)?;
+        Ok(held)
+    }
+
+    /// Takes this process's lock `lock` and then the data directory's
+    /// lock file `take` (for CLI commands beside `serve`).
+    fn publication_turn<'l>(
+        &self,
+        lock: &'l std::sync::Mutex<()>,
+        take: fn(&DataDir) -> std::io::Result<std::fs::File>,
+    ) -> Result<(std::sync::MutexGuard<'l, ()>, std::fs::File)> {
+        let turn = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let across = take(&self.ctx.dir).map_err(|source| AppError::Io {
+            what: "taking the publication lock".into(),
+            source,
+        })?;
+        Ok((turn, across))
+    }
+
+    /// [`Self::write_tree`]'s rsync tree, under the tree's locks.
     fn write_tree_locked(&mut self) -> Result<WriteStats> {
         let publish_lock = self.ctx.publish_lock.clone();
-        let _turn = publish_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let _across = self
-            .ctx
-            .dir
-            .lock_publication()
-            .map_err(|source| AppError::Io {
-                what: "taking the publication lock".into(),
-                source,
-            })?;
+        let _turn = self.publication_turn(&publish_lock, DataDir::lock_publication)?;
         let now = self.ctx.clock.now();
         let t0 = std::time::Instant::now();
-        // Owed manifests and CRLs first, signed outside the write lock
-        // and committed on their own: a tree never shows a point whose
-        // manifest does not match its files, nor a manifest or CRL number
-        // the store could hand out again.
-        self.refresh_owed()?;
-        // Changes may have committed meanwhile and owe manifests again:
-        // with this process's writers held at the gate, whatever is still
-        // owed (a few points at most) is signed, and the snapshot the tree
-        // is written from is taken before they go on.
-        let gate = self.store.gate().clone();
-        let held = gate.enter();
-        self.refresh_pending(Some(&held), now)?;
-        let tx = self.store.read_transaction()?;
-        if !tx.pending_points()?.is_empty() {
-            // Only another process (a CLI command) can have slipped in
-            // between; its own commit refreshed its points. Try again next time.
-            return Err(AppError::Busy(
-                "another process changed the repository during publication".into(),
-            ));
-        }
-        drop(held);
-        // The state this tree shows, as an audit generation (see
-        // `retire_old_keys`): committed with the RRDP serial below.
-        let generation = tx.audit_generation()?;
-        // The newest change this snapshot holds: what the tree and RRDP
-        // show once written.
-        let seq = tx.change_seq()?;
         let base = self.ctx.layout.rsync_base.clone();
-        let meta_num =
-            |key: &str| -> Result<Option<i64>> { Ok(tx.meta(key)?.and_then(|s| s.parse().ok())) };
+        let held = self.settle(now)?;
+        let tx = self.store.read_transaction()?;
+        owes_nothing(&tx)?;
+        drop(held);
+        let settled = t0.elapsed();
+        // The state this tree shows, as an audit generation (see
+        // `retire_old_keys`), and the newest change it holds.
+        let generation = tx.audit_generation()?;
+        let seq = tx.change_seq()?;
         // The generation of the rsync tree that shows the change `tree_seq`:
         // while the current tree is that one, what changed since is what
         // the change journal names after it.
-        let tree_shown = meta_num("rsync_generation")?.map(|g| g as u64);
-        let tree_seq = meta_num("rsync_seq")?;
+        let tree_shown = meta_num(&tx, "rsync_generation")?.map(|g| g as u64);
+        let tree_seq = meta_num(&tx, "rsync_seq")?;
         let changed = match tree_seq {
             Some(since)
                 if tree_shown.is_some() && tree_shown == self.ctx.tree.current_generation() =>
@@ -1434,18 +1468,84 @@ impl Anchorage {
             base: &base,
         };
         let stats = self.ctx.tree.write_from(&mut files, changed.as_ref())?;
+        drop(tx);
         let tree = t0.elapsed();
+        if tree_shown != Some(stats.generation) || tree_seq != Some(seq) {
+            let tx = self.store.transaction()?;
+            tx.set_meta("rsync_generation", &stats.generation.to_string())?;
+            tx.set_meta("rsync_seq", &seq.to_string())?;
+            shown_by(
+                &tx,
+                "rsync_audit_generation",
+                "rrdp_audit_generation",
+                generation,
+            )?;
+            // The tree shows every change up to `seq`: the journal's
+            // entries up to it are needed no more.
+            tx.prune_changes(seq)?;
+            tx.commit()?;
+        }
+        let committed = t0.elapsed();
+        // The TALs follow the trees that show the trust anchor's keys.
+        self.ctx.sync_tals(&self.store.read_transaction()?)?;
+        tracing::debug!(
+            files = stats.files,
+            written = stats.written,
+            settle_us = settled.as_micros() as u64,
+            read_us = (read - settled).as_micros() as u64,
+            tree_us = (tree - read).as_micros() as u64,
+            commit_us = (committed - tree).as_micros() as u64,
+            "tree written"
+        );
+        Ok(stats)
+    }
+
+    /// Writes the next RRDP serial from the committed store state, if it
+    /// changed since the serial the notification file announces; returns
+    /// the serial written.
+    ///
+    /// Serials take turns (this process's RRDP lock, then the data
+    /// directory's `rrdp.lock`), apart from rsync trees: a snapshot is the
+    /// size of the repository (RFC 8182 §3.5.2: every serial has one), so
+    /// `serve` writes serials from a task of its own, each holding every
+    /// change committed since the last, while trees carry single changes
+    /// to rsync clients and its own validator without waiting for them.
+    /// The snapshot is read from a settled store snapshot (see
+    /// [`Self::write_tree`]), taken in turn with tree writes, so that two
+    /// writers never sign the same owed manifests.
+    pub fn write_rrdp(&mut self) -> Result<Option<u64>> {
+        {
+            // Nothing changed since the serial announced: no lock, no read.
+            let tx = self.store.read_transaction()?;
+            let session = tx.meta("rrdp_session")?.and_then(|s| s.parse().ok());
+            let serial = meta_num(&tx, "rrdp_serial")?.unwrap_or(0) as u64;
+            if meta_num(&tx, "rrdp_seq")? == Some(tx.change_seq()?)
+                && session.is_some_and(|s| self.ctx.rrdp.announces(s, serial))
+            {
+                return Ok(None);
+            }
+        }
+        let rrdp_lock = self.ctx.rrdp_lock.clone();
+        let _rrdp_turn = self.publication_turn(&rrdp_lock, DataDir::lock_rrdp)?;
+        let now = self.ctx.clock.now();
+        let t0 = std::time::Instant::now();
+        let base = self.ctx.layout.rsync_base.clone();
+        let publish_lock = self.ctx.publish_lock.clone();
+        let tree_turn = self.publication_turn(&publish_lock, DataDir::lock_publication)?;
+        let held = self.settle(now)?;
+        let tx = self.store.read_transaction()?;
+        owes_nothing(&tx)?;
+        drop(held);
+        drop(tree_turn);
+        let settled = t0.elapsed();
+        let generation = tx.audit_generation()?;
+        let seq = tx.change_seq()?;
         let prev_session = tx.meta("rrdp_session")?.and_then(|s| s.parse().ok());
-        let prev_serial: u64 = tx
-            .meta("rrdp_serial")?
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        // Nothing changed since the serial the notification file announces:
-        // no serial, and the repository is not read.
-        let rrdp_seq = meta_num("rrdp_seq")?;
-        let unchanged = rrdp_seq == Some(seq)
-            && prev_session.is_some_and(|s| self.ctx.rrdp.announces(s, prev_serial));
-        let update = if unchanged {
+        let prev_serial = meta_num(&tx, "rrdp_serial")?.unwrap_or(0) as u64;
+        let rrdp_seq = meta_num(&tx, "rrdp_seq")?;
+        let update = if rrdp_seq == Some(seq)
+            && prev_session.is_some_and(|s| self.ctx.rrdp.announces(s, prev_serial))
+        {
             None
         } else {
             let prev = RrdpState {
@@ -1465,76 +1565,76 @@ impl Anchorage {
                     .collect(),
                 objects: tx.rrdp_objects()?.into_iter().collect(),
             };
+            let files = source::StoreFiles {
+                tx: &tx,
+                base: &base,
+            };
             self.ctx
                 .rrdp
                 .prepare_from(&prev, &mut |f| files.each_object(f), to_secs(now))?
         };
         drop(tx);
-        let rrdp = t0.elapsed();
-        if update.is_some()
-            || tree_shown != Some(stats.generation)
-            || tree_seq != Some(seq)
-            || rrdp_seq != Some(seq)
-        {
-            let tx = self.store.transaction()?;
-            if let Some(update) = &update {
-                // Tree writers take turns, so nobody else moved the serial;
-                // checked all the same, as a serial must never be used twice.
-                let serial: u64 = tx
-                    .meta("rrdp_serial")?
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(0);
-                if serial != prev_serial {
-                    return Err(AppError::Busy(format!(
-                        "RRDP serial moved from {prev_serial} to {serial} during publication"
-                    )));
-                }
-                if update.new_session {
-                    tx.rrdp_reset()?;
-                }
-                tx.rrdp_apply(&update.published, &update.withdrawn)?;
-                let deltas: Vec<anchorage_store::DeltaRecord> = update
-                    .deltas
-                    .iter()
-                    .map(|d| anchorage_store::DeltaRecord {
-                        serial: d.serial,
-                        path: d.path.clone(),
-                        hash: d.hash.clone(),
-                        size: d.size,
-                        created: d.created,
-                    })
-                    .collect();
-                tx.set_rrdp_deltas(&deltas)?;
-                tx.set_meta("rrdp_session", &update.session.to_string())?;
-                tx.set_meta("rrdp_serial", &update.serial.to_string())?;
-                tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;
-                tx.set_meta("tree_generation", &generation.to_string())?;
-            }
-            tx.set_meta("rrdp_seq", &seq.to_string())?;
-            // The tree shows every change up to `seq`: the journal's
-            // entries up to it are needed no more.
-            tx.set_meta("rsync_generation", &stats.generation.to_string())?;
-            tx.set_meta("rsync_seq", &seq.to_string())?;
-            tx.prune_changes(seq)?;
-            tx.commit()?;
+        let written = t0.elapsed();
+        if update.is_none() && rrdp_seq == Some(seq) {
+            return Ok(None);
         }
+        let tx = self.store.transaction()?;
+        if let Some(update) = &update {
+            // Serials take turns, so nobody else moved the serial;
+            // checked all the same, as a serial must never be used twice.
+            let serial = meta_num(&tx, "rrdp_serial")?.unwrap_or(0) as u64;
+            if serial != prev_serial {
+                return Err(AppError::Busy(format!(
+                    "RRDP serial moved from {prev_serial} to {serial} during publication"
+                )));
+            }
+            if update.new_session {
+                tx.rrdp_reset()?;
+            }
+            tx.rrdp_apply(&update.published, &update.withdrawn)?;
+            let deltas: Vec<anchorage_store::DeltaRecord> = update
+                .deltas
+                .iter()
+                .map(|d| anchorage_store::DeltaRecord {
+                    serial: d.serial,
+                    path: d.path.clone(),
+                    hash: d.hash.clone(),
+                    size: d.size,
+                    created: d.created,
+                })
+                .collect();
+            tx.set_rrdp_deltas(&deltas)?;
+            tx.set_meta("rrdp_session", &update.session.to_string())?;
+            tx.set_meta("rrdp_serial", &update.serial.to_string())?;
+            tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;
+        }
+        tx.set_meta("rrdp_seq", &seq.to_string())?;
+        shown_by(
+            &tx,
+            "rrdp_audit_generation",
+            "rsync_audit_generation",
+            generation,
+        )?;
+        tx.commit()?;
         let committed = t0.elapsed();
         if let Some(update) = &update {
             self.ctx.rrdp.announce(update)?;
         }
-        // The TALs follow the tree that shows the trust anchor's keys.
-        self.ctx.sync_tals(&self.store.read_transaction()?)?;
+        // A trust anchor change may be shown by both now: its TALs, in
+        // turn with tree writes.
+        {
+            let _tree_turn = self.publication_turn(&publish_lock, DataDir::lock_publication)?;
+            self.ctx.sync_tals(&self.store.read_transaction()?)?;
+        }
         tracing::debug!(
-            files = stats.files,
-            written = stats.written,
-            read_us = read.as_micros() as u64,
-            tree_us = (tree - read).as_micros() as u64,
-            rrdp_us = (rrdp - tree).as_micros() as u64,
-            commit_us = (committed - rrdp).as_micros() as u64,
+            serial = update.as_ref().map(|u| u.serial),
+            settle_us = settled.as_micros() as u64,
+            write_us = (written - settled).as_micros() as u64,
+            commit_us = (committed - written).as_micros() as u64,
             announce_us = (t0.elapsed() - committed).as_micros() as u64,
-            "tree and RRDP written"
+            "RRDP serial written"
         );
-        Ok(stats)
+        Ok(update.map(|u| u.serial))
     }
 
     /// Issues the manifests and CRLs that changes committed with deferred
@@ -1671,6 +1771,13 @@ impl Anchorage {
     pub fn object_counts(&mut self) -> Result<Vec<(String, u64)>> {
         let tx = self.store.read_transaction()?;
         Ok(tx.object_counts()?)
+    }
+
+    /// The generation of the rsync tree the store last recorded as
+    /// written, if any: it moves with every tree that shows a change.
+    pub fn rsync_generation(&mut self) -> Result<Option<u64>> {
+        let tx = self.store.read_transaction()?;
+        Ok(meta_num(&tx, "rsync_generation")?.map(|g| g as u64))
     }
 
     /// The current RRDP session and serial, if RRDP has published.
@@ -1988,6 +2095,39 @@ fn on_all_cores<T: Send>(
 
 /// The objects of `point` (ROAs and certificates; manifests and CRLs go
 /// with the point) that are due for renewal by `due_at`.
+/// Refuses a snapshot in which a point owes its manifest: only another
+/// process (a CLI command) can have slipped in after the settling, and
+/// its own commit refreshed its points; the next publication tries again.
+fn owes_nothing(tx: &Tx<'_>) -> Result<()> {
+    if !tx.pending_points()?.is_empty() {
+        return Err(AppError::Busy(
+            "another process changed the repository during publication".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A meta value that is a number, if set.
+fn meta_num(tx: &Tx<'_>, key: &str) -> Result<Option<i64>> {
+    Ok(tx.meta(key)?.and_then(|s| s.parse().ok()))
+}
+
+/// Records that one way of publication (`own`: the rsync tree's or
+/// RRDP's audit generation) shows the state of audit generation
+/// `generation`, and sets `tree_generation`, which key retirement and
+/// TALs wait for, to what both show: the smaller of the two (a store
+/// written before they were kept apart counts its last `tree_generation`
+/// for the other).
+fn shown_by(tx: &Tx<'_>, own: &str, other: &str, generation: i64) -> Result<()> {
+    tx.set_meta(own, &generation.to_string())?;
+    let other = match meta_num(tx, other)? {
+        Some(g) => g,
+        None => meta_num(tx, "tree_generation")?.unwrap_or(0),
+    };
+    tx.set_meta("tree_generation", &generation.min(other).to_string())?;
+    Ok(())
+}
+
 fn due_objects(point: &PublicationPoint, due_at: Time, timing: &Timing) -> Vec<String> {
     point
         .expiring(due_at, timing.object_reissue_before)

@@ -304,8 +304,9 @@ pub fn state_now(dir: &Path) -> State {
     (tables, super::published(dir))
 }
 
-/// Waits until serve has published every change committed through the API
-/// (group publication leaves nothing owed in the store).
+/// Waits until serve has published every change committed through the API:
+/// nothing owed in the store, and the rsync tree and the RRDP serial (which
+/// serve writes apart) show the newest change, the serial announced.
 pub fn wait_published(dir: &Path) {
     let conn = rusqlite::Connection::open_with_flags(
         dir.join("anchorage.db"),
@@ -314,13 +315,36 @@ pub fn wait_published(dir: &Path) {
     .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let owed: i64 = conn
-            .query_row("SELECT COUNT(*) FROM pending_points", [], |r| r.get(0))
+        let (owed, seq, tree, rrdp, serial): (
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ) = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM pending_points),
+                        (SELECT coalesce(max(seq), 0) FROM sqlite_sequence
+                         WHERE name = 'publication_changes'),
+                        (SELECT value FROM meta WHERE key = 'rsync_seq'),
+                        (SELECT value FROM meta WHERE key = 'rrdp_seq'),
+                        (SELECT value FROM meta WHERE key = 'rrdp_serial')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
             .unwrap();
-        if owed == 0 {
+        let seq = Some(seq.to_string());
+        let announced = serial.is_some_and(|serial| {
+            std::fs::read_to_string(dir.join("rrdp/notification.xml"))
+                .is_ok_and(|n| n.contains(&format!(" serial=\"{serial}\"")))
+        });
+        if owed == 0 && tree == seq && rrdp == seq && announced {
             return;
         }
-        assert!(Instant::now() < deadline, "{owed} points never published");
+        assert!(
+            Instant::now() < deadline,
+            "never published: {owed} points owed, change {seq:?}, tree at {tree:?}, RRDP at {rrdp:?}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -22,6 +22,8 @@ pub struct PoolSettings {
     pub deferred: bool,
     /// Whether tree writes push to a remote repository themselves.
     pub push_inline: bool,
+    /// RRDP serials apart from trees (see [`Anchorage::set_rrdp_apart`]).
+    pub rrdp_apart: bool,
     /// Per-CA ROA limits.
     pub limits: RoaLimits,
     /// Connections open at most; callers beyond wait for one.
@@ -42,6 +44,7 @@ impl Default for PoolSettings {
         PoolSettings {
             deferred: false,
             push_inline: true,
+            rrdp_apart: false,
             limits: RoaLimits::default(),
             max_connections: 8,
             peer_timeout: crate::transport::PEER_TIMEOUT,
@@ -110,6 +113,7 @@ impl EnginePool {
         let mut a = Anchorage::open_shared(self.dir.clone(), self.clock, &self.shared)?;
         a.set_deferred_publication(self.settings.deferred);
         a.set_push_inline(self.settings.push_inline);
+        a.set_rrdp_apart(self.settings.rrdp_apart);
         a.set_roa_limits(self.settings.limits);
         a.set_keyroll_staging(self.settings.keyroll_staging);
         a.set_keyroll_policy(self.settings.keyroll_policy);
