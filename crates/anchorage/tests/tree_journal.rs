@@ -105,111 +105,25 @@ fn trees_brought_forward_and_snapshots_hold_exactly_the_store() {
     let tmp = tempfile::tempdir().unwrap();
     let cli = Cli::init(&tmp.path().join("data"));
     let _rsyncd = cli.serve(&tmp.path().join("rsyncd"));
-    let steps: Vec<Vec<&str>> = vec![
-        vec![
-            "ca",
-            "create",
-            "nir",
-            "--resources",
-            "AS64500-AS64600, 10.0.0.0/8",
-        ],
-        vec![
-            "ca",
-            "create",
-            "lir",
-            "--parent",
-            "nir",
-            "--resources",
-            "AS64500, 10.1.0.0/16",
-        ],
-        vec![
-            "roa",
-            "add",
-            "lir",
-            "--asn",
-            "64500",
-            "--prefix",
-            "10.1.0.0/16",
-        ],
-        vec![
-            "roa",
-            "add",
-            "lir",
-            "--asn",
-            "64500",
-            "--prefix",
-            "10.1.1.0/24",
-        ],
-        vec![
-            "roa",
-            "add",
-            "nir",
-            "--asn",
-            "64501",
-            "--prefix",
-            "10.2.0.0/16",
-        ],
-        vec![
-            "roa",
-            "remove",
-            "lir",
-            "--asn",
-            "64500",
-            "--prefix",
-            "10.1.1.0/24",
-        ],
-        vec!["ca", "keyroll", "--start", "lir", "--staging-hours", "0"],
-        vec![
-            "roa",
-            "add",
-            "lir",
-            "--asn",
-            "64500",
-            "--prefix",
-            "10.1.2.0/24",
-        ],
-        vec!["ca", "keyroll", "--activate", "lir"],
-        vec![
-            "roa",
-            "remove",
-            "lir",
-            "--asn",
-            "64500",
-            "--prefix",
-            "10.1.0.0/16",
-        ],
-        vec![
-            "roa",
-            "remove",
-            "lir",
-            "--asn",
-            "64500",
-            "--prefix",
-            "10.1.2.0/24",
-        ],
-        vec!["ca", "delete", "lir"],
-        vec![
-            "ca",
-            "create",
-            "lir",
-            "--parent",
-            "nir",
-            "--resources",
-            "AS64502, 10.3.0.0/16",
-        ],
-        vec![
-            "roa",
-            "add",
-            "lir",
-            "--asn",
-            "64502",
-            "--prefix",
-            "10.3.0.0/16",
-        ],
+    let steps = [
+        "ca create nir --resources AS64500-AS64600,10.0.0.0/8",
+        "ca create lir --parent nir --resources AS64500,10.1.0.0/16",
+        "roa add lir --asn 64500 --prefix 10.1.0.0/16",
+        "roa add lir --asn 64500 --prefix 10.1.1.0/24",
+        "roa add nir --asn 64501 --prefix 10.2.0.0/16",
+        "roa remove lir --asn 64500 --prefix 10.1.1.0/24",
+        "ca keyroll --start lir --staging-hours 0",
+        "roa add lir --asn 64500 --prefix 10.1.2.0/24",
+        "ca keyroll --activate lir",
+        "roa remove lir --asn 64500 --prefix 10.1.0.0/16",
+        "roa remove lir --asn 64500 --prefix 10.1.2.0/24",
+        "ca delete lir",
+        "ca create lir --parent nir --resources AS64502,10.3.0.0/16",
+        "roa add lir --asn 64502 --prefix 10.3.0.0/16",
     ];
     let mut reused = 0;
-    for step in &steps {
-        let mut args = step.clone();
+    for step in steps {
+        let mut args: Vec<&str> = step.split(' ').collect();
         args.extend(["--log", "anchorage_publication=debug"]);
         let out = cli.run(&args);
         assert!(
@@ -287,4 +201,57 @@ fn rrdp_serials_apart_from_trees_hold_every_change_since_the_last() {
     assert_eq!(delta.matches("AS64500.roa").count(), 1, "{delta}");
     assert!(delta.contains(".mft") && delta.contains(".crl"), "{delta}");
     assert_eq!(a.write_rrdp().unwrap(), None, "nothing changed since");
+}
+
+/// A crash between an RRDP serial's commit and its announcement: the
+/// next publication announces that serial (from what the store kept of
+/// its snapshot) before anything else, and key retirement and TALs do not
+/// count it until then.
+#[test]
+fn a_serial_committed_but_not_announced_is_announced_next() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    cli.ca_create("lir", None, "AS64500, 10.1.0.0/16");
+    let before = meta(&cli.dir, "rrdp_serial").unwrap();
+    let shown = meta(&cli.dir, "tree_generation").unwrap();
+    let out = cli.run_env(
+        "ANCHORAGE_FAIL_AT",
+        "rrdp-before-announce",
+        &"roa add lir --asn 64500 --prefix 10.1.0.0/16"
+            .split(' ')
+            .collect::<Vec<_>>(),
+    );
+    assert!(!out.status.success(), "the process was aborted");
+    let committed = meta(&cli.dir, "rrdp_serial").unwrap();
+    assert_eq!(
+        committed.parse::<u64>().unwrap(),
+        before.parse::<u64>().unwrap() + 1
+    );
+    let rrdp = cli.dir.join("rrdp");
+    let announced = || {
+        rpki::rrdp::NotificationFile::parse(std::io::BufReader::new(
+            fs::File::open(rrdp.join("notification.xml")).unwrap(),
+        ))
+        .unwrap()
+        .serial()
+        .to_string()
+    };
+    assert_eq!(announced(), before);
+    assert_eq!(
+        meta(&cli.dir, "tree_generation").unwrap(),
+        shown,
+        "not counted yet"
+    );
+    // Nothing changed since: the next publication announces it.
+    cli.ok(&["publish"]);
+    assert_eq!(announced(), committed);
+    assert_eq!(snapshot_state(&cli), store_state(&cli.dir));
+    assert_ne!(meta(&cli.dir, "tree_generation").unwrap(), shown);
+    // And the next change gets the next serial.
+    cli.roa_add("lir", 64500, "10.1.1.0/24");
+    assert_eq!(
+        announced().parse::<u64>().unwrap(),
+        committed.parse::<u64>().unwrap() + 1
+    );
+    assert_eq!(snapshot_state(&cli), store_state(&cli.dir));
 }

@@ -7,6 +7,8 @@
 //! `ANCHORAGE_FAIL_AT=roa-batch-before-commit` aborts when a ROA batch has
 //! written everything but not committed; `ANCHORAGE_FAIL_AT=tree:N`
 //! aborts after N files of the next tree are written;
+//! `rrdp-before-announce` aborts once an RRDP serial is committed, before
+//! the notification file announces it;
 //! `keys-encrypt-keyring` and `keys-encrypt-sealed` abort `keys encrypt`
 //! once its keyring is written, and once its first key is sealed but the
 //! plain file still there. An abort ends the

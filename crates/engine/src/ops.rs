@@ -1500,6 +1500,24 @@ impl Anchorage {
         Ok(stats)
     }
 
+    /// Records that RRDP shows audit generation `generation`, which the
+    /// announced serial was written from (see [`shown_by`]); never moves
+    /// the record back.
+    fn rrdp_shown(&mut self, generation: i64) -> Result<()> {
+        let tx = self.store.transaction()?;
+        if meta_num(&tx, "rrdp_audit_generation")? >= Some(generation) {
+            return Ok(());
+        }
+        shown_by(
+            &tx,
+            "rrdp_audit_generation",
+            "rsync_audit_generation",
+            generation,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Writes the next RRDP serial from the committed store state, if it
     /// changed since the serial the notification file announces; returns
     /// the serial written.
@@ -1519,9 +1537,17 @@ impl Anchorage {
             let tx = self.store.read_transaction()?;
             let session = tx.meta("rrdp_session")?.and_then(|s| s.parse().ok());
             let serial = meta_num(&tx, "rrdp_serial")?.unwrap_or(0) as u64;
-            if meta_num(&tx, "rrdp_seq")? == Some(tx.change_seq()?)
-                && session.is_some_and(|s| self.ctx.rrdp.announces(s, serial))
-            {
+            let announced = session.is_some_and(|s| self.ctx.rrdp.announces(s, serial));
+            // Committed with the serial the file announces.
+            let owed = meta_num(&tx, "rrdp_announced_generation")?
+                .filter(|&g| meta_num(&tx, "rrdp_audit_generation").ok().flatten() < Some(g));
+            let current = meta_num(&tx, "rrdp_seq")? == Some(tx.change_seq()?);
+            drop(tx);
+            if announced && let Some(owed) = owed {
+                // Announced before a crash took the record of it.
+                self.rrdp_shown(owed)?;
+            }
+            if announced && current {
                 return Ok(None);
             }
         }
@@ -1543,6 +1569,23 @@ impl Anchorage {
         let prev_session = tx.meta("rrdp_session")?.and_then(|s| s.parse().ok());
         let prev_serial = meta_num(&tx, "rrdp_serial")?.unwrap_or(0) as u64;
         let rrdp_seq = meta_num(&tx, "rrdp_seq")?;
+        // What the store kept of the current serial's snapshot, to
+        // announce it again should a crash have come between its commit
+        // and its announcement.
+        let snapshot = match (
+            tx.meta("rrdp_snapshot")?,
+            tx.meta("rrdp_snapshot_hash")?,
+            meta_num(&tx, "rrdp_snapshot_size")?,
+        ) {
+            (Some(path), Some(hash), Some(size)) => Some(anchorage_rrdp_server::DeltaRecord {
+                serial: prev_serial,
+                path,
+                hash,
+                size: size as u64,
+                created: 0,
+            }),
+            _ => None,
+        };
         let update = if rrdp_seq == Some(seq)
             && prev_session.is_some_and(|s| self.ctx.rrdp.announces(s, prev_serial))
         {
@@ -1551,7 +1594,7 @@ impl Anchorage {
             let prev = RrdpState {
                 session: prev_session,
                 serial: prev_serial,
-                snapshot: None,
+                snapshot,
                 deltas: tx
                     .rrdp_deltas()?
                     .into_iter()
@@ -1607,19 +1650,21 @@ impl Anchorage {
             tx.set_meta("rrdp_session", &update.session.to_string())?;
             tx.set_meta("rrdp_serial", &update.serial.to_string())?;
             tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;
+            tx.set_meta("rrdp_snapshot_hash", &update.snapshot.hash)?;
+            tx.set_meta("rrdp_snapshot_size", &update.snapshot.size.to_string())?;
         }
         tx.set_meta("rrdp_seq", &seq.to_string())?;
-        shown_by(
-            &tx,
-            "rrdp_audit_generation",
-            "rsync_audit_generation",
-            generation,
-        )?;
+        // What RRDP shows counts once the notification file announces it
+        // (`rrdp_shown`), not before: key retirement and TALs must not
+        // count a serial no client can see.
+        tx.set_meta("rrdp_announced_generation", &generation.to_string())?;
         tx.commit()?;
         let committed = t0.elapsed();
+        fault::point("rrdp-before-announce");
         if let Some(update) = &update {
             self.ctx.rrdp.announce(update)?;
         }
+        self.rrdp_shown(generation)?;
         // A trust anchor change may be shown by both now: its TALs, in
         // turn with tree writes.
         {

@@ -236,6 +236,31 @@ impl RrdpRepository {
             (Some(s), Some((ds, dserial))) => ds == s && dserial <= prev.serial,
             (Some(_), None) | (None, _) => false,
         };
+        // A serial committed but not announced (a crash or a failed write
+        // between the two): announce it now, from what the store kept of
+        // it; the changes since go into the next serial. Where the store
+        // kept no snapshot record (written before it did), a new session.
+        let behind = on_disk.is_some_and(|(_, dserial)| dserial < prev.serial);
+        if continued
+            && behind
+            && let (Some(session), Some(snapshot)) = (prev.session, &prev.snapshot)
+        {
+            tracing::warn!(
+                serial = prev.serial,
+                "RRDP serial committed but not announced: announcing it"
+            );
+            return Ok(Some(RrdpUpdate {
+                session,
+                new_session: false,
+                serial: prev.serial,
+                snapshot: snapshot.clone(),
+                notification: self.notification(session, prev.serial, snapshot, &prev.deltas)?,
+                deltas: prev.deltas.clone(),
+                published: Vec::new(),
+                withdrawn: Vec::new(),
+            }));
+        }
+        let continued = continued && !(behind && prev.snapshot.is_none());
         let (session, serial, new_session) = if continued {
             (
                 prev.session.expect("continued implies a session"),
@@ -293,6 +318,11 @@ impl RrdpRepository {
                         path: PathBuf::from("snapshot.xml"),
                         source,
                     });
+                }
+                // A new session has no delta: nothing is held for one.
+                if new_session {
+                    published.push((u.to_string(), hash));
+                    return Ok(());
                 }
                 match old.remove(u) {
                     Some(h) if h == hash => return Ok(()),
@@ -358,13 +388,32 @@ impl RrdpRepository {
             }
         }
 
+        let notification = self.notification(session, serial, &snapshot_rec, &deltas)?;
+        Ok(Some(RrdpUpdate {
+            session,
+            new_session,
+            serial,
+            snapshot: snapshot_rec,
+            notification,
+            deltas,
+            published,
+            withdrawn,
+        }))
+    }
+
+    /// The notification file (RFC 8182 §3.5.1) of `serial`, listing its
+    /// snapshot and `deltas` (newest first).
+    fn notification(
+        &self,
+        session: Uuid,
+        serial: u64,
+        snapshot: &DeltaRecord,
+        deltas: &[DeltaRecord],
+    ) -> Result<Vec<u8>, RrdpError> {
         let notification = NotificationFile::new(
             session,
             serial,
-            UriAndHash::new(
-                self.https(&snapshot_rec.path)?,
-                parse_hash(&snapshot_rec.hash),
-            ),
+            UriAndHash::new(self.https(&snapshot.path)?, parse_hash(&snapshot.hash)),
             deltas
                 .iter()
                 .map(|d| {
@@ -377,17 +426,10 @@ impl RrdpRepository {
                 .collect::<Result<_, RrdpError>>()?,
         );
         let mut buf = Vec::new();
-        notification.write_xml(&mut buf).map_err(io_err(&dir))?;
-        Ok(Some(RrdpUpdate {
-            session,
-            new_session,
-            serial,
-            snapshot: snapshot_rec,
-            notification: buf,
-            deltas,
-            published,
-            withdrawn,
-        }))
+        notification
+            .write_xml(&mut buf)
+            .map_err(io_err(&self.notification_path()))?;
+        Ok(buf)
     }
 
     /// Makes a prepared serial visible: replaces the notification file
@@ -683,6 +725,47 @@ mod tests {
                 .iter()
                 .all(|d| tmp.path().join(&d.path).exists())
         );
+    }
+
+    /// A serial committed but never announced is announced by the next
+    /// prepare, from the snapshot record kept; without one, a new session
+    /// starts (never a serial the notification file skipped).
+    #[test]
+    fn a_committed_serial_not_announced_is_announced_next() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = RrdpRepository::new(tmp.path(), "https://h/rrdp/");
+        let mut state = RrdpState::default();
+        let u1 = publish(&repo, &state, &objs(&[("a/x.roa", "1")]), 1000)
+            .unwrap()
+            .unwrap();
+        apply(&mut state, &u1);
+        let changed = objs(&[("a/x.roa", "2")]);
+        let u2 = repo.prepare(&state, &changed, 1001).unwrap().unwrap();
+        apply(&mut state, &u2);
+        // The crash: u2 is stored, its notification never written.
+        let again = repo.prepare(&state, &changed, 1002).unwrap().unwrap();
+        assert_eq!((again.serial, again.new_session), (2, false));
+        assert!(again.published.is_empty() && again.withdrawn.is_empty());
+        assert_eq!(again.snapshot, u2.snapshot);
+        repo.announce(&again).unwrap();
+        assert!(repo.announces(u1.session, 2));
+        let n = NotificationFile::parse(io::BufReader::new(
+            fs::File::open(repo.notification_path()).unwrap(),
+        ))
+        .unwrap();
+        let snap = fs::read(tmp.path().join(&u2.snapshot.path)).unwrap();
+        assert!(n.snapshot().hash().matches(&snap));
+        assert_eq!(n.deltas().len(), 1);
+        assert!(repo.prepare(&state, &changed, 1003).unwrap().is_none());
+
+        // The same, with no snapshot record kept: a new session.
+        let changed = objs(&[("a/x.roa", "3")]);
+        let u3 = repo.prepare(&state, &changed, 1004).unwrap().unwrap();
+        apply(&mut state, &u3);
+        state.snapshot = None;
+        let fresh = repo.prepare(&state, &changed, 1005).unwrap().unwrap();
+        assert!(fresh.new_session);
+        assert_eq!(fresh.published.len(), 1);
     }
 
     #[test]

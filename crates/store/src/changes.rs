@@ -110,7 +110,11 @@ impl Tx<'_> {
     }
 
     /// Calls `f` with every hosted object, one row at a time, in its
-    /// published directory; stops at `f`'s first error.
+    /// published directory; stops at `f`'s first error. Two objects of
+    /// one published path (a key's directory beside the CA's: never
+    /// written, as manifests and CRLs are named after their key) are
+    /// refused as corrupt, after the stream, so a full tree or snapshot
+    /// that holds them is never made current.
     pub fn each_file<E: From<crate::StoreError>>(
         &self,
         mut f: impl FnMut(StoredFile) -> std::result::Result<(), E>,
@@ -120,6 +124,9 @@ impl Tx<'_> {
             .prepare_cached("SELECT dir, name, bytes, mtime, hash FROM objects")
             .map_err(crate::StoreError::from)?;
         let mut rows = stmt.query([]).map_err(crate::StoreError::from)?;
+        // The published paths of objects stored under a key's directory:
+        // the only ones that can share a path with another.
+        let mut keyed = Vec::new();
         while let Some(r) = rows.next().map_err(crate::StoreError::from)? {
             let file = (|| -> rusqlite::Result<StoredFile> {
                 let dir: String = r.get(0)?;
@@ -133,7 +140,23 @@ impl Tx<'_> {
                 })
             })()
             .map_err(crate::StoreError::from)?;
+            if r.get_ref(0)
+                .ok()
+                .and_then(|v| v.as_str().ok())
+                .is_some_and(|d| d.contains('@'))
+            {
+                keyed.push(if file.dir.is_empty() {
+                    file.name.clone()
+                } else {
+                    format!("{}/{}", file.dir, file.name)
+                });
+            }
             f(file)?;
+        }
+        drop(rows);
+        for path in keyed {
+            // `file_at` refuses a path two rows publish.
+            self.file_at(&path)?;
         }
         Ok(())
     }
@@ -258,5 +281,9 @@ mod tests {
         .unwrap();
         seen.sort();
         assert_eq!(seen, ["ca/a.roa", "ca/b.roa", "ca/k.mft"]);
+        // Two rows of one published path: refused, by the stream too.
+        put("ca@OTHER", "b.roa", b"x", 4);
+        assert!(tx.file_at("ca/b.roa").is_err());
+        assert!(tx.each_file::<crate::StoreError>(|_| Ok(())).is_err());
     }
 }
