@@ -249,9 +249,27 @@ fn a_serial_committed_but_not_announced_is_announced_next() {
     assert_ne!(meta(&cli.dir, "tree_generation").unwrap(), shown);
     // And the next change gets the next serial.
     cli.roa_add("lir", 64500, "10.1.1.0/24");
-    assert_eq!(
-        announced().parse::<u64>().unwrap(),
-        committed.parse::<u64>().unwrap() + 1
-    );
+    let next = committed.parse::<u64>().unwrap() + 1;
+    assert_eq!(announced(), next.to_string());
     assert_eq!(snapshot_state(&cli), store_state(&cli.dir));
+
+    // Again, and this time a change comes first: the committed serial is
+    // announced, then the change gets a serial of its own at once.
+    let out = cli.run_env(
+        "ANCHORAGE_FAIL_AT",
+        "rrdp-before-announce",
+        &"roa add lir --asn 64500 --prefix 10.1.2.0/24"
+            .split(' ')
+            .collect::<Vec<_>>(),
+    );
+    assert!(!out.status.success(), "the process was aborted");
+    assert_eq!(announced(), next.to_string());
+    cli.roa_add("lir", 64500, "10.1.3.0/24");
+    assert_eq!(announced(), (next + 2).to_string());
+    assert_eq!(snapshot_state(&cli), store_state(&cli.dir));
+    assert_eq!(
+        meta(&cli.dir, "tree_generation"),
+        meta(&cli.dir, "rsync_audit_generation"),
+        "both show the last change"
+    );
 }

@@ -1500,6 +1500,56 @@ impl Anchorage {
         Ok(stats)
     }
 
+    /// Commits serial `update` (or, without one, that nothing changed up
+    /// to change `seq`), written from audit generation `generation`.
+    fn commit_serial(
+        &mut self,
+        update: Option<&anchorage_rrdp_server::repository::RrdpUpdate>,
+        prev_serial: u64,
+        seq: i64,
+        generation: i64,
+    ) -> Result<()> {
+        let tx = self.store.transaction()?;
+        if let Some(update) = update {
+            // Serials take turns, so nobody else moved the serial;
+            // checked all the same, as a serial must never be used twice.
+            let serial = meta_num(&tx, "rrdp_serial")?.unwrap_or(0) as u64;
+            if serial != prev_serial {
+                return Err(AppError::Busy(format!(
+                    "RRDP serial moved from {prev_serial} to {serial} during publication"
+                )));
+            }
+            if update.new_session {
+                tx.rrdp_reset()?;
+            }
+            tx.rrdp_apply(&update.published, &update.withdrawn)?;
+            let deltas: Vec<anchorage_store::DeltaRecord> = update
+                .deltas
+                .iter()
+                .map(|d| anchorage_store::DeltaRecord {
+                    serial: d.serial,
+                    path: d.path.clone(),
+                    hash: d.hash.clone(),
+                    size: d.size,
+                    created: d.created,
+                })
+                .collect();
+            tx.set_rrdp_deltas(&deltas)?;
+            tx.set_meta("rrdp_session", &update.session.to_string())?;
+            tx.set_meta("rrdp_serial", &update.serial.to_string())?;
+            tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;
+            tx.set_meta("rrdp_snapshot_hash", &update.snapshot.hash)?;
+            tx.set_meta("rrdp_snapshot_size", &update.snapshot.size.to_string())?;
+        }
+        tx.set_meta("rrdp_seq", &seq.to_string())?;
+        // What RRDP shows counts once the notification file announces it
+        // (`rrdp_shown`), not before: key retirement and TALs must not
+        // count a serial no client can see.
+        tx.set_meta("rrdp_announced_generation", &generation.to_string())?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Records that RRDP shows audit generation `generation`, which the
     /// announced serial was written from (see [`shown_by`]); never moves
     /// the record back.
@@ -1553,6 +1603,17 @@ impl Anchorage {
         }
         let rrdp_lock = self.ctx.rrdp_lock.clone();
         let _rrdp_turn = self.publication_turn(&rrdp_lock, DataDir::lock_rrdp)?;
+        // A serial announced again (see `prepare_from`) holds none of the
+        // changes since: the next one, at once.
+        match self.write_rrdp_locked()? {
+            (_, true) => Ok(self.write_rrdp_locked()?.0),
+            (serial, false) => Ok(serial),
+        }
+    }
+
+    /// [`Self::write_rrdp`] under the RRDP locks; also says whether it
+    /// only announced again a serial committed before.
+    fn write_rrdp_locked(&mut self) -> Result<(Option<u64>, bool)> {
         let now = self.ctx.clock.now();
         let t0 = std::time::Instant::now();
         let base = self.ctx.layout.rsync_base.clone();
@@ -1569,6 +1630,7 @@ impl Anchorage {
         let prev_session = tx.meta("rrdp_session")?.and_then(|s| s.parse().ok());
         let prev_serial = meta_num(&tx, "rrdp_serial")?.unwrap_or(0) as u64;
         let rrdp_seq = meta_num(&tx, "rrdp_seq")?;
+        let announced_before = meta_num(&tx, "rrdp_announced_generation")?;
         // What the store kept of the current serial's snapshot, to
         // announce it again should a crash have come between its commit
         // and its announcement.
@@ -1619,52 +1681,26 @@ impl Anchorage {
         drop(tx);
         let written = t0.elapsed();
         if update.is_none() && rrdp_seq == Some(seq) {
-            return Ok(None);
+            return Ok((None, false));
         }
-        let tx = self.store.transaction()?;
-        if let Some(update) = &update {
-            // Serials take turns, so nobody else moved the serial;
-            // checked all the same, as a serial must never be used twice.
-            let serial = meta_num(&tx, "rrdp_serial")?.unwrap_or(0) as u64;
-            if serial != prev_serial {
-                return Err(AppError::Busy(format!(
-                    "RRDP serial moved from {prev_serial} to {serial} during publication"
-                )));
-            }
-            if update.new_session {
-                tx.rrdp_reset()?;
-            }
-            tx.rrdp_apply(&update.published, &update.withdrawn)?;
-            let deltas: Vec<anchorage_store::DeltaRecord> = update
-                .deltas
-                .iter()
-                .map(|d| anchorage_store::DeltaRecord {
-                    serial: d.serial,
-                    path: d.path.clone(),
-                    hash: d.hash.clone(),
-                    size: d.size,
-                    created: d.created,
-                })
-                .collect();
-            tx.set_rrdp_deltas(&deltas)?;
-            tx.set_meta("rrdp_session", &update.session.to_string())?;
-            tx.set_meta("rrdp_serial", &update.serial.to_string())?;
-            tx.set_meta("rrdp_snapshot", &update.snapshot.path)?;
-            tx.set_meta("rrdp_snapshot_hash", &update.snapshot.hash)?;
-            tx.set_meta("rrdp_snapshot_size", &update.snapshot.size.to_string())?;
+        // The committed serial, announced again: nothing to commit, and it
+        // shows what it showed when it was committed.
+        let again = update
+            .as_ref()
+            .is_some_and(|u| !u.new_session && u.serial == prev_serial);
+        if !again {
+            self.commit_serial(update.as_ref(), prev_serial, seq, generation)?;
         }
-        tx.set_meta("rrdp_seq", &seq.to_string())?;
-        // What RRDP shows counts once the notification file announces it
-        // (`rrdp_shown`), not before: key retirement and TALs must not
-        // count a serial no client can see.
-        tx.set_meta("rrdp_announced_generation", &generation.to_string())?;
-        tx.commit()?;
         let committed = t0.elapsed();
         fault::point("rrdp-before-announce");
         if let Some(update) = &update {
             self.ctx.rrdp.announce(update)?;
         }
-        self.rrdp_shown(generation)?;
+        match (again, announced_before) {
+            (true, Some(shown)) => self.rrdp_shown(shown)?,
+            (true, None) => {}
+            (false, _) => self.rrdp_shown(generation)?,
+        }
         // A trust anchor change may be shown by both now: its TALs, in
         // turn with tree writes.
         {
@@ -1679,7 +1715,7 @@ impl Anchorage {
             announce_us = (t0.elapsed() - committed).as_micros() as u64,
             "RRDP serial written"
         );
-        Ok(update.map(|u| u.serial))
+        Ok((update.map(|u| u.serial), again))
     }
 
     /// Issues the manifests and CRLs that changes committed with deferred
