@@ -1606,7 +1606,7 @@ impl Anchorage {
         // A serial announced again (see `prepare_from`) holds none of the
         // changes since: the next one, at once.
         match self.write_rrdp_locked()? {
-            (_, true) => Ok(self.write_rrdp_locked()?.0),
+            (again, true) => Ok(self.write_rrdp_locked()?.0.or(again)),
             (serial, false) => Ok(serial),
         }
     }
