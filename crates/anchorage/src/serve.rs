@@ -396,7 +396,11 @@ pub async fn run(
 
     // Publish once at start, so the files served are current.
     publish_once(&anchorage, &metrics).await?;
-    write_rrdp(&anchorage, &metrics).await?;
+    // The RRDP task retries a serial that fails here (another process
+    // publishing at the same moment, say); the tree is current already.
+    if let Err(err) = write_rrdp(&anchorage, &metrics).await {
+        tracing::error!(%err, "writing the RRDP serial at start failed; retrying");
+    }
     let rrdp_task = tokio::spawn(publish_rrdp(
         anchorage.clone(),
         metrics.clone(),
