@@ -97,7 +97,7 @@ struct Metrics {
     files: AtomicU64,
     objects: Mutex<Vec<(String, u64)>>,
     /// The last self-validation and when it finished, for `/json`.
-    validated: std::sync::RwLock<Option<(Arc<anchorage_validator::Validation>, SystemTime)>>,
+    validated: std::sync::RwLock<Option<(Arc<anchorage_validator::Results>, SystemTime)>>,
     /// The listeners' guards: connections open, refused, accept errors.
     listeners: std::sync::OnceLock<crate::listeners::Guards>,
     /// Pushes to the remote repository that failed.
@@ -313,24 +313,34 @@ async fn json_handler(
         )
             .into_response();
     };
-    let body = serde_json::json!({
-        "metadata": {
-            "buildtime": chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "generated": at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
-            "cas": v.cas,
-            "manifests": v.manifests,
-            "roas": v.roas,
-            "taks": v.taks,
-            "vrps": v.vrps.len(),
-            "rejected": v.rejected.len(),
-        },
-        "roas": v.vrps,
-    });
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    // Every point's VRPs gathered and the document written off the async
+    // threads: at a million VRPs that is a fraction of a second.
+    let body = tokio::task::spawn_blocking(move || {
+        let vrps = v.vrps();
+        let s = &v.summary;
+        serde_json::json!({
+            "metadata": {
+                "buildtime": chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "generated": at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+                "cas": s.cas,
+                "manifests": s.manifests,
+                "roas": s.roas,
+                "taks": s.taks,
+                "vrps": vrps.len(),
+                "rejected": s.rejected.len(),
+            },
+            "roas": vrps,
+        })
+        .to_string()
+    })
+    .await;
+    match body {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(err) => {
+            tracing::error!(%err, "/json task failed");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// Runs `serve` until `shutdown` resolves.
@@ -569,8 +579,15 @@ pub async fn run(
             // Connections wait in the listen backlog until the first
             // validation is done, so no router is told "no data".
             let rsync_addr = opts.rsync_listen;
+            let mirror = anchorage_validator::mirror::Mirror::new(
+                anchorage_publication::RsyncTree::new(dir.rsync()),
+                &rsync_base,
+                dir.tal(),
+                run.join("rp-cache"),
+                wrapper,
+            )?;
             let validate = tokio::spawn(revalidate(
-                anchorage.clone(),
+                mirror,
                 (
                     history,
                     (listener, guards.rtr.clone()),
@@ -578,9 +595,6 @@ pub async fn run(
                     opts.rtr,
                     metrics.clone(),
                 ),
-                dir.tal(),
-                run.join("rp-cache"),
-                wrapper,
                 stop_rx.clone(),
             ));
             println!("listening rtr://{bound}");
@@ -913,11 +927,11 @@ async fn rsyncd_greets(addr: SocketAddr) -> bool {
         .unwrap_or(false)
 }
 
-/// Runs the bundled validator on the served repository whenever the RRDP
-/// serial changes (a new state was published, by `serve` or by a CLI
-/// command) and hands the VRPs to the RTR cache.
+/// Runs the bundled validator on the served repository whenever a new
+/// rsync tree is served (a new state was published, by `serve` or by a
+/// CLI command) and hands the VRPs that changed to the RTR cache.
 async fn revalidate(
-    anchorage: Arc<EnginePool>,
+    mirror: anchorage_validator::mirror::Mirror,
     (history, listener, rsync_addr, rtr_config, metrics): (
         anchorage_rtr::VrpHistory,
         (tokio::net::TcpListener, anchorage_netguard::Guard),
@@ -925,9 +939,6 @@ async fn revalidate(
         anchorage_rtr::RtrConfig,
         Arc<Metrics>,
     ),
-    tal: PathBuf,
-    cache: PathBuf,
-    rsync: PathBuf,
     mut stop: watch::Receiver<bool>,
 ) {
     // The first fetch needs rsyncd, started just before: wait until it
@@ -954,66 +965,55 @@ async fn revalidate(
     }
     let mut validated: Option<u64> = None;
     let mut last_run = Instant::now();
-    // After a publication, only the points that changed (and those under
-    // a CA whose certificate changed) are validated again; the timer's
-    // run validates everything, which is how expiry is seen.
-    let points = Arc::new(anchorage_validator::PointCache::default());
+    // After a publication, only the points whose files changed (and those
+    // under a CA whose certificate changed) are fetched and validated
+    // again; the timer's run fetches and validates everything, which is
+    // how expiry is seen.
     let mut last_full = Instant::now();
+    let mirror = Arc::new(Mutex::new(mirror));
     let mut listener = Some(listener);
     let mut server: Option<tokio::task::JoinHandle<()>> = None;
     loop {
-        let a = anchorage.clone();
-        // The tree the validator fetches: a new one is a new state.
-        let serial =
-            tokio::task::spawn_blocking(move || a.get().ok()?.rsync_generation().ok().flatten())
-                .await
-                .ok()
-                .flatten();
+        let generation = mirror.lock().ok().and_then(|m| m.generation());
         // A new repository state, or the timer: objects expire and CRLs
         // go stale without any publication, and routers must see that.
         let timer = validated.is_some() && last_run.elapsed() >= REVALIDATE_EVERY;
-        if serial.is_some() && (serial != validated || timer) {
+        if generation.is_some() && (generation != validated || timer) {
             last_run = Instant::now();
             // Everything again every REVALIDATE_EVERY, however often
             // publications came in between.
-            if last_full.elapsed() >= REVALIDATE_EVERY {
-                points.clear();
+            let everything = validated.is_none() || last_full.elapsed() >= REVALIDATE_EVERY;
+            if everything {
                 last_full = Instant::now();
             }
-            let (tal, cache, rsync) = (tal.clone(), cache.clone(), rsync.clone());
-            let points = points.clone();
+            let m = mirror.clone();
             let started = Instant::now();
             let result = tokio::task::spawn_blocking(move || {
-                let mut fetcher = anchorage_validator::fetch::Fetcher::rsync_only(
-                    anchorage_validator::fetch::RsyncFetcher::new(cache, rsync),
-                );
-                anchorage_validator::validate_with(&tal, &mut fetcher, true, Some(&points))
+                m.lock()
+                    .map_err(|_| anyhow!("self-validation lock poisoned"))?
+                    .run(everything)
+                    .map_err(anyhow::Error::from)
             })
             .await;
             match result {
-                Ok(Ok(v)) => {
-                    // Shared with `/json`, not copied: at a million VRPs a
-                    // copy is a hundred megabytes.
-                    let v = Arc::new(v);
-                    let set = v
-                        .vrps
-                        .iter()
-                        .filter_map(|r| {
-                            let (addr, len) = r.prefix.split_once('/')?;
-                            Some(anchorage_rtr::Origin {
-                                asn: r.asn,
-                                addr: addr.parse().ok()?,
-                                len: len.parse().ok()?,
-                                max_len: r.max_length,
-                            })
-                        })
-                        .collect();
+                Ok(Ok(run)) => {
+                    let update = &run.update;
+                    let origin =
+                        |(asn, p, max_len): &anchorage_validator::Origin| anchorage_rtr::Origin {
+                            asn: *asn,
+                            addr: p.addr,
+                            len: p.len,
+                            max_len: *max_len,
+                        };
+                    let announced: Vec<_> = update.announced.iter().map(origin).collect();
+                    let withdrawn: Vec<_> = update.withdrawn.iter().map(origin).collect();
+                    history.apply(&announced, &withdrawn);
+                    let v = &update.results.summary;
                     for rej in &v.rejected {
                         tracing::error!(uri = %rej.uri, reason = %rej.reason, "own repository: object rejected");
                     }
-                    history.update(set);
                     if let Ok(mut last) = metrics.validated.write() {
-                        *last = Some((v.clone(), SystemTime::now()));
+                        *last = Some((update.results.clone(), SystemTime::now()));
                     }
                     if let Some((listener, guard)) = listener.take() {
                         server = Some(tokio::spawn(anchorage_rtr::serve(
@@ -1024,21 +1024,26 @@ async fn revalidate(
                         )));
                     }
                     tracing::info!(
-                        vrps = v.vrps.len(),
+                        generation = run.generation,
+                        fetched = run
+                            .listed
+                            .map_or("everything".to_string(), |n| format!("{n} paths")),
+                        announced = announced.len(),
+                        withdrawn = withdrawn.len(),
                         rejected = v.rejected.len(),
                         points = v.manifests,
                         points_reused = v.points_reused,
                         ms = started.elapsed().as_millis() as u64,
                         "validated own repository"
                     );
-                    validated = serial;
+                    validated = Some(run.generation);
                 }
                 Ok(Err(err)) => tracing::error!(%err, "validating own repository failed"),
                 Err(err) => tracing::error!(%err, "validator task failed"),
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
             _ = stop.changed() => {
                 if let Some(server) = server {
                     server.abort();

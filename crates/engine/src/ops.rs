@@ -1854,13 +1854,6 @@ impl Anchorage {
         Ok(tx.object_counts()?)
     }
 
-    /// The generation of the rsync tree the store last recorded as
-    /// written, if any: it moves with every tree that shows a change.
-    pub fn rsync_generation(&mut self) -> Result<Option<u64>> {
-        let tx = self.store.read_transaction()?;
-        Ok(meta_num(&tx, "rsync_generation")?.map(|g| g as u64))
-    }
-
     /// The current RRDP session and serial, if RRDP has published.
     pub fn rrdp_serial(&mut self) -> Result<Option<(String, u64)>> {
         let tx = self.store.read_transaction()?;

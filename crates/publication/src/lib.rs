@@ -140,6 +140,11 @@ fn check_path(f: &TreeFile<'_>) -> Result<(), PublicationError> {
 /// [`RsyncTree::write`]'s pruning rule).
 pub const GRACE: Duration = Duration::from_secs(300);
 
+/// How many generations' journals are kept beyond those the trees need:
+/// at one tree per 100 ms, over a minute and a half of changes, and a few
+/// megabytes at most.
+pub const KEEP_JOURNALS: u64 = 1024;
+
 /// The rsync tree of a data directory: `ROOT/current` and `ROOT/trees/`.
 #[derive(Clone, Debug)]
 pub struct RsyncTree {
@@ -231,6 +236,31 @@ impl RsyncTree {
 
     fn journal(&self) -> PathBuf {
         self.root.join("journal")
+    }
+
+    /// Every path that differs between the tree of `generation` and the
+    /// current one, and the current generation: the union of the
+    /// journals after `generation`. `None` when that cannot be known (a
+    /// journal pruned, or a full write in between, which keeps none), so
+    /// a reader that fetched `generation` must fetch everything again.
+    pub fn changed_since(&self, generation: u64) -> Option<(u64, BTreeSet<String>)> {
+        let current = self.current_generation()?;
+        if generation > current {
+            return None;
+        }
+        let mut paths = BTreeSet::new();
+        self.journals(generation, current, &mut paths)?;
+        Some((current, paths))
+    }
+
+    /// Adds to `paths` those the journals of the generations after
+    /// `after` up to `upto` name; `None` if one is missing.
+    fn journals(&self, after: u64, upto: u64, paths: &mut BTreeSet<String>) -> Option<()> {
+        for g in after + 1..=upto {
+            let text = fs::read_to_string(self.journal().join(g.to_string())).ok()?;
+            paths.extend(text.lines().map(str::to_string));
+        }
+        Some(())
     }
 
     /// Makes a tree holding exactly `files` current.
@@ -401,10 +431,7 @@ impl RsyncTree {
         candidates.sort();
         let (old, tree) = candidates.pop()?;
         let mut paths = changed.clone();
-        for g in old + 1..generation {
-            let text = fs::read_to_string(self.journal().join(g.to_string())).ok()?;
-            paths.extend(text.lines().map(str::to_string));
-        }
+        self.journals(old, generation - 1, &mut paths)?;
         Some((tree, paths))
     }
 
@@ -581,8 +608,11 @@ impl RsyncTree {
         (generation + 1..=current).all(|g| self.journal().join(g.to_string()).exists())
     }
 
-    /// Removes the journals no tree left can need: those of generations
-    /// up to the oldest tree's.
+    /// Removes the journals no tree left and no reader can need: those of
+    /// generations up to the oldest tree's that are also older than the
+    /// last [`KEEP_JOURNALS`] (a reader of the served tree, such as
+    /// `serve`'s validator, fetches only what they name since the tree it
+    /// fetched last).
     fn prune_journal(&self) {
         let Ok(trees) = fs::read_dir(self.trees()) else {
             return;
@@ -594,6 +624,11 @@ impl RsyncTree {
         else {
             return;
         };
+        let oldest = oldest.min(
+            self.current_generation()
+                .unwrap_or(0)
+                .saturating_sub(KEEP_JOURNALS),
+        );
         let Ok(entries) = fs::read_dir(self.journal()) else {
             return;
         };
@@ -902,6 +937,9 @@ mod tests {
         };
         let mut reused = 0;
         let mut previous_state = None;
+        // Each generation's state, and the generations written in full.
+        let mut at: HashMap<u64, State> = HashMap::new();
+        let mut full_writes = Vec::new();
         for round in 0..40u64 {
             let mut changed = BTreeSet::new();
             for _ in 0..1 + next() % 6 {
@@ -942,6 +980,27 @@ mod tests {
             let stats = tree.write(files, vouched.then_some(&changed)).unwrap();
             reused += stats.reused as usize;
             assert_eq!(contents(&tree.current()), state, "round {round}");
+            // A reader of any earlier generation learns every path that
+            // differs, unless a full write came in between.
+            if !vouched {
+                full_writes.push(stats.generation);
+            }
+            at.insert(stats.generation, state.clone());
+            for (g, then) in &at {
+                let across_full = full_writes.iter().any(|f| f > g);
+                match tree.changed_since(*g) {
+                    Some((current, paths)) => {
+                        assert!(!across_full, "round {round}: journals across a full write");
+                        assert_eq!(current, stats.generation);
+                        for p in then.keys().chain(state.keys()) {
+                            if then.get(p) != state.get(p) {
+                                assert!(paths.contains(p), "round {round}: {p} since {g}");
+                            }
+                        }
+                    }
+                    None => assert!(across_full, "round {round}: no journals since {g}"),
+                }
+            }
             assert_eq!(stats.files, state.len());
             // The tree just replaced still shows the state before.
             if let (Some(before), Some(prev)) = (before, &previous_state)

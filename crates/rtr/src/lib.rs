@@ -150,7 +150,41 @@ impl VrpHistory {
     /// Replaces the VRP set; if it changed, the serial goes up by one and
     /// connected routers are notified. Returns whether it changed.
     pub fn update(&self, set: BTreeSet<Origin>) -> bool {
-        let new: Vec<Origin> = set.into_iter().collect();
+        self.replace(set.into_iter().collect())
+    }
+
+    /// Changes the VRP set by `withdrawn` and `announced` (each sorted);
+    /// as [`Self::update`] with the set that results. A withdrawn VRP not
+    /// in the set, or an announced one already in it, changes nothing.
+    /// Costs a copy of the set, not a sort of it.
+    pub fn apply(&self, announced: &[Origin], withdrawn: &[Origin]) -> bool {
+        let current = self.current();
+        let old = &current.origins;
+        let mut new = Vec::with_capacity(old.len() + announced.len());
+        let (mut w, mut a) = (0, 0);
+        for o in old {
+            while w < withdrawn.len() && withdrawn[w] < *o {
+                w += 1;
+            }
+            if withdrawn.get(w) == Some(o) {
+                continue;
+            }
+            while a < announced.len() && announced[a] < *o {
+                new.push(announced[a]);
+                a += 1;
+            }
+            if announced.get(a) == Some(o) {
+                a += 1;
+            }
+            new.push(*o);
+        }
+        new.extend_from_slice(&announced[a..]);
+        new.dedup();
+        self.replace(new)
+    }
+
+    /// Replaces the VRP set with `new` (sorted, no duplicates).
+    fn replace(&self, new: Vec<Origin>) -> bool {
         let mut inner = self.inner.write().expect("VRP history lock");
         let first = !inner.ready;
         let old = &inner.current.origins;
@@ -517,6 +551,66 @@ mod tests {
         assert_eq!(snap.len(), 1);
         assert_eq!(snap.encoded(0).len(), 32);
         assert_eq!(snap.encoded(1)[0], 1, "version byte");
+    }
+
+    #[test]
+    fn a_change_applied_gives_the_set_and_serials_of_a_replacement() {
+        // Two histories, one given whole sets, one the changes between
+        // them: the same sets, serials and differences every step.
+        let (whole, changed) = (VrpHistory::new(), VrpHistory::new());
+        let mut seed = 11u64;
+        let mut next = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut set = BTreeSet::new();
+        whole.update(set.clone());
+        changed.apply(&[], &[]);
+        for step in 0..200 {
+            let (mut announced, mut withdrawn) = (BTreeSet::new(), BTreeSet::new());
+            for _ in 0..next(6) {
+                let v = o(
+                    64496 + next(3) as u32,
+                    &format!("10.{}.0.0/16", next(8)),
+                    16,
+                );
+                if announced.contains(&v) || withdrawn.contains(&v) {
+                    continue;
+                }
+                if set.contains(&v) {
+                    set.remove(&v);
+                    withdrawn.insert(v);
+                } else {
+                    set.insert(v);
+                    announced.insert(v);
+                }
+            }
+            let a: Vec<Origin> = announced.into_iter().collect();
+            let w: Vec<Origin> = withdrawn.into_iter().collect();
+            assert_eq!(
+                whole.update(set.clone()),
+                changed.apply(&a, &w),
+                "step {step}"
+            );
+            assert_eq!(
+                whole.current().origins,
+                changed.current().origins,
+                "step {step}"
+            );
+            assert_eq!(whole.state().1, changed.state().1, "step {step}");
+            let back = whole.state().1.wrapping_sub(3);
+            assert_eq!(
+                whole.diff(back).map(|d| d.1),
+                changed.diff(back).map(|d| d.1),
+                "step {step}"
+            );
+        }
+        // Withdrawing what is not there and announcing what is: no change.
+        let held: Vec<Origin> = set.iter().copied().take(1).collect();
+        let absent = [o(1, "192.0.2.0/24", 24)];
+        assert!(!changed.apply(&held, &absent));
     }
 
     #[test]

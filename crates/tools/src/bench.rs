@@ -143,11 +143,16 @@ fn dir_size(path: &Path) -> u64 {
 }
 
 fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+/// A size field of this process's `/proc/self/status`, in MB.
+fn status_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map(|kb| kb / 1024.0)
@@ -1039,20 +1044,27 @@ impl RtrProbe {
         Ok((h[1], u16::from_be_bytes([h[2], h[3]]), body))
     }
 
-    /// Reads to End of Data; returns the IPv4 prefixes (addr, len) announced.
-    fn until_end(&mut self) -> anyhow::Result<Vec<(u32, u8)>> {
+    /// Reads to End of Data; returns the prefixes (address, length)
+    /// announced when `record`, else none.
+    fn until_end(&mut self, record: bool) -> anyhow::Result<Vec<(std::net::IpAddr, u8)>> {
         let mut seen = Vec::new();
         loop {
             let (kind, session, body) = self.pdu()?;
             match kind {
                 3 => self.session = session,
-                6 if body.len() >= 24 && body[0] & 1 == 1 => self.prefixes += 1,
+                6 if body.len() >= 24 && body[0] & 1 == 1 => {
+                    self.prefixes += 1;
+                    if record {
+                        let addr: [u8; 16] = body[4..20].try_into().expect("16 bytes");
+                        seen.push((std::net::Ipv6Addr::from(addr).into(), body[1]));
+                    }
+                }
                 4 if body.len() >= 12 && body[0] & 1 == 1 => {
                     self.prefixes += 1;
-                    seen.push((
-                        u32::from_be_bytes([body[4], body[5], body[6], body[7]]),
-                        body[1],
-                    ));
+                    if record {
+                        let addr: [u8; 4] = body[4..8].try_into().expect("4 bytes");
+                        seen.push((std::net::Ipv4Addr::from(addr).into(), body[1]));
+                    }
                 }
                 7 => {
                     self.serial = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
@@ -1075,12 +1087,12 @@ impl RtrProbe {
             serial: 0,
             prefixes: 0,
         };
-        p.until_end()?;
+        p.until_end(false)?;
         Ok(p)
     }
 
     /// Waits for a Serial Notify, asks for the changes, returns them.
-    fn next_update(&mut self) -> anyhow::Result<Vec<(u32, u8)>> {
+    fn next_update(&mut self) -> anyhow::Result<Vec<(std::net::IpAddr, u8)>> {
         use std::io::Write;
         loop {
             let (kind, _, _) = self.pdu()?;
@@ -1093,7 +1105,7 @@ impl RtrProbe {
         q.extend(12u32.to_be_bytes());
         q.extend(self.serial.to_be_bytes());
         self.sock.write_all(&q)?;
-        self.until_end()
+        self.until_end(true)
     }
 }
 
@@ -1334,34 +1346,83 @@ fn scale_figures(
         )?),
     };
     let rp_cache = tempfile::tempdir()?;
-    let points = anchorage_validator::PointCache::default();
-    let self_validate = || -> anyhow::Result<(f64, anchorage_validator::Validation)> {
-        let mut fetcher = anchorage_validator::fetch::Fetcher::rsync_only(
-            anchorage_validator::fetch::RsyncFetcher::new(rp_cache.path(), served.wrapper()),
-        );
+    let mut mirror = anchorage_validator::mirror::Mirror::new(
+        anchorage_publication::RsyncTree::new(DataDir::new(&dir).rsync()),
+        a.rsync_base(),
+        DataDir::new(&dir).tal(),
+        rp_cache.path(),
+        served.wrapper(),
+    )?;
+    let mut self_validate = |everything| -> anyhow::Result<(f64, _)> {
         let t = Instant::now();
-        let v = anchorage_validator::validate_with(
-            &DataDir::new(&dir).tal(),
-            &mut fetcher,
-            true,
-            Some(&points),
-        )?;
-        Ok((t.elapsed().as_secs_f64() * 1000.0, v))
+        let run = mirror.run(everything)?;
+        Ok((t.elapsed().as_secs_f64() * 1000.0, run))
     };
-    let (full_ms, all) = self_validate()?;
+    // What the kept results take: this process's growth over the first
+    // run (the allocator keeps what the run freed, so this is at most).
+    let rss_before = status_mb("VmRSS:");
+    let (full_ms, all) = self_validate(true)?;
+    let held_mb = status_mb("VmRSS:") - rss_before;
     let extra = scale_payload(0, 0x9000)?;
-    a.apply_roa_changes(&BENCH, "s0", &[extra], &[])?;
-    a.write_tree()?;
-    let (after_ms, after) = self_validate()?;
-    anyhow::ensure!(
-        after.vrps.len() == all.vrps.len() + 1 && after.rejected.is_empty(),
-        "self-validation after one change: {} VRPs (before {}), {} rejected",
-        after.vrps.len(),
-        all.vrps.len(),
-        after.rejected.len()
-    );
-    a.apply_roa_changes(&BENCH, "s0", &[], &[extra])?;
-    a.write_tree()?;
+    let mut after = Vec::new();
+    let mut last = None;
+    for (add, remove) in [(vec![extra], vec![]), (vec![], vec![extra])] {
+        for _ in 0..5 {
+            a.apply_roa_changes(&BENCH, "s0", &add, &remove)?;
+            a.write_tree()?;
+            let (ms, run) = self_validate(false)?;
+            let u = &run.update;
+            let want = (extra.asn, extra.prefix.to_string());
+            let changed: Vec<_> = u
+                .announced
+                .iter()
+                .chain(&u.withdrawn)
+                .map(|(asn, p, _)| (*asn, p.to_string()))
+                .collect();
+            anyhow::ensure!(
+                changed == [want.clone()]
+                    && u.announced.len() == add.len()
+                    && run.listed.is_some()
+                    && u.results.summary.rejected.is_empty(),
+                "self-validation after one change: announced {:?}, withdrawn {:?}, \
+                 {:?} paths fetched, {} rejected",
+                u.announced,
+                u.withdrawn,
+                run.listed,
+                u.results.summary.rejected.len()
+            );
+            after.push(ms);
+            last = Some(run);
+            // The same change again, undone: the next sample is like it.
+            let (undo_add, undo_remove) = (&remove, &add);
+            a.apply_roa_changes(&BENCH, "s0", undo_add, undo_remove)?;
+            a.write_tree()?;
+            self_validate(false)?;
+        }
+        a.apply_roa_changes(&BENCH, "s0", &add, &remove)?;
+        a.write_tree()?;
+        self_validate(false)?;
+    }
+    let last = last.expect("samples taken");
+    // What the RTR cache takes with every VRP, encoded for version 1.
+    let rss_before = status_mb("VmRSS:");
+    let history = anchorage_rtr::VrpHistory::new();
+    let origins: Vec<anchorage_rtr::Origin> = all
+        .update
+        .announced
+        .iter()
+        .map(|(asn, p, max_len)| anchorage_rtr::Origin {
+            asn: *asn,
+            addr: p.addr,
+            len: p.len,
+            max_len: *max_len,
+        })
+        .collect();
+    history.apply(&origins, &[]);
+    drop(origins);
+    let encoded = history.current().encoded(1).len();
+    let rtr_mb = status_mb("VmRSS:") - rss_before;
+    drop(history);
 
     // One ROA changed by the CLI, as an operator runs it beside a served
     // tree: process start, opening the store, the ROA and the manifest
@@ -1416,27 +1477,54 @@ fn scale_figures(
         "<= 1.5 x crypto limit + process start; ratio = / that",
         Some(cli_ms / bound),
     ));
+    let summary = &all.update.results.summary;
     figures.push(fig(
         &format!(
             "scale: self-validation, everything ({} points, {} VRPs)",
-            all.manifests,
-            all.vrps.len()
+            summary.manifests,
+            all.update.announced.len()
         ),
         full_ms,
         "ms",
         "-",
         None,
     ));
-    let ratio = after_ms / full_ms;
     figures.push(fig(
         &format!(
-            "scale: self-validation after one change ({} of {} points reused)",
-            after.points_reused, after.manifests
+            "scale: self-validation results kept ({} points), RSS growth",
+            summary.manifests
+        ),
+        held_mb,
+        "MB",
+        "-",
+        None,
+    ));
+    figures.push(fig(
+        &format!(
+            "scale: RTR cache with {} VRPs and their {} MB of version 1 PDUs, RSS growth",
+            all.update.announced.len(),
+            encoded / 1_000_000
+        ),
+        rtr_mb,
+        "MB",
+        "-",
+        None,
+    ));
+    after.sort_by(f64::total_cmp);
+    let after_ms = percentile(&after, 0.5);
+    let summary = &last.update.results.summary;
+    figures.push(fig(
+        &format!(
+            "scale: self-validation after one change, p50 of {} ({} paths fetched, {} of {} points reused)",
+            after.len(),
+            last.listed.unwrap_or(0),
+            summary.points_reused,
+            summary.manifests
         ),
         after_ms,
         "ms",
         "ratio = / everything",
-        Some(ratio),
+        Some(after_ms / full_ms),
     ));
     work.sort_by(f64::total_cmp);
     figures.push(fig(
@@ -1541,11 +1629,21 @@ fn scale_figures(
         "-",
         None,
     ));
-    drop(a);
 
+    // serve on the repository without validator and RTR cache: what the
+    // rest holds (the figures above add up to the RSS with them).
+    figures.push(fig(
+        "scale: serve RSS without --rtr-listen (publication, RRDP, rsyncd, scheduler)",
+        serve_without_rtr(&dir)?,
+        "MB",
+        "-",
+        None,
+    ));
     // serve on the repository, with its RTR cache: RSS once a router has
-    // every VRP, and how long until it had them.
-    let (rss, hwm, vrps, secs, reset) = serve_at_scale(&dir)?;
+    // every VRP, and how long until it had them; then ROA changes made
+    // beside it until a router has them.
+    let (rss, hwm, vrps, secs, reset, mut to_router) = serve_at_scale(&dir, &mut a, n_cas)?;
+    drop(a);
     figures.push(fig(
         &format!("scale: serve RSS with the RTR cache holding {vrps} VRPs"),
         rss,
@@ -1568,6 +1666,22 @@ fn scale_figures(
         "-",
         None,
     ));
+    to_router.sort_by(f64::total_cmp);
+    figures.push(fig(
+        &format!("scale: ROA change to router, p50 of {}", to_router.len()),
+        percentile(&to_router, 0.5),
+        "ms",
+        "-",
+        None,
+    ));
+    let p99 = percentile(&to_router, 0.99);
+    figures.push(fig(
+        &format!("scale: ROA change to router, p99 of {}", to_router.len()),
+        p99,
+        "ms",
+        "< 1 s; ratio = p99 / 1 s",
+        Some(p99 / 1000.0),
+    ));
     anyhow::ensure!(
         vrps >= n_cas * prefixes,
         "the router got {vrps} VRPs, expected at least {}",
@@ -1576,22 +1690,58 @@ fn scale_figures(
     Ok(())
 }
 
+/// Runs `anchorage serve` on `dir` without an RTR cache until its rsync
+/// daemon is up and it has had ten seconds to publish what it owes;
+/// returns its RSS in MB.
+fn serve_without_rtr(dir: &Path) -> anyhow::Result<f64> {
+    use crate::oracle::free_port;
+    let (http, rsync) = (free_port()?, free_port()?);
+    let mut serve = ServeProcess::start(dir, None, http, rsync, &[])?;
+    // Up once its rsync daemon greets (`@RSYNCD:`).
+    let greets = || -> Option<()> {
+        use std::io::Read;
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", rsync)).ok()?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .ok()?;
+        let mut greeting = [0u8; 8];
+        s.read_exact(&mut greeting).ok()?;
+        (&greeting == b"@RSYNCD:").then_some(())
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(600);
+    while greets().is_none() {
+        anyhow::ensure!(serve.child.try_wait()?.is_none(), "serve exited");
+        anyhow::ensure!(Instant::now() < deadline, "serve did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(10));
+    serve.status_mb("VmRSS:")
+}
+
+/// What [`serve_at_scale`] measured: RSS and peak RSS in MB, the VRPs a
+/// router got, the seconds until it had them, the seconds of a second
+/// full reset, and the milliseconds from each ROA change to a router.
+type ServeScale = (f64, f64, usize, f64, f64, Vec<f64>);
+
 /// Runs `anchorage serve` on `dir` as a child process with an RTR cache,
-/// waits until an RTR client holds the VRPs, and returns serve's RSS and
-/// peak RSS in MB, the number of VRPs, the seconds until then, and the
-/// seconds of the full reset that delivered them.
-fn serve_at_scale(dir: &Path) -> anyhow::Result<(f64, f64, usize, f64, f64)> {
+/// waits until an RTR client holds the VRPs, then makes ROA changes with
+/// `a` beside it (as CLI commands would) and times each until the router
+/// has it.
+fn serve_at_scale(dir: &Path, a: &mut Anchorage, n_cas: usize) -> anyhow::Result<ServeScale> {
     use crate::oracle::free_port;
     let (http, rsync, rtr) = (free_port()?, free_port()?, free_port()?);
     let started = Instant::now();
+    // Without an EE key pool, so that the changes below draw on this
+    // process's and serve's refills do not compete with them.
+    let config = dir.join("bench-router.toml");
+    std::fs::write(&config, "ee_key_pool = 0\n")?;
     let mut serve = ServeProcess::start(
         dir,
-        None,
+        Some(&config),
         http,
         rsync,
         &["--rtr-listen", &format!("127.0.0.1:{rtr}")],
     )?;
-    let result = (|| -> anyhow::Result<(f64, f64, usize, f64, f64)> {
+    let result = (|| -> anyhow::Result<ServeScale> {
         let deadline = Instant::now() + std::time::Duration::from_secs(1800);
         let vrps = loop {
             anyhow::ensure!(serve.child.try_wait()?.is_none(), "serve exited");
@@ -1604,11 +1754,34 @@ fn serve_at_scale(dir: &Path) -> anyhow::Result<(f64, f64, usize, f64, f64)> {
         let secs = started.elapsed().as_secs_f64();
         // A second router, once the cache is ready: the reset alone.
         let t = Instant::now();
-        let again = RtrProbe::connect(rtr)?.prefixes;
+        let mut probe = RtrProbe::connect(rtr)?;
         let reset = t.elapsed().as_secs_f64();
+        let again = probe.prefixes;
         anyhow::ensure!(again == vrps, "second reset: {again} VRPs, first {vrps}");
         let field = |name| serve.status_mb(name).unwrap_or(f64::NAN);
-        Ok((field("VmRSS:"), field("VmHWM:"), vrps, secs, reset))
+        let (rss, hwm) = (field("VmRSS:"), field("VmHWM:"));
+        let samples = 10;
+        a.ee_key_pool().fill(samples)?;
+        let mut to_router = Vec::new();
+        let mut made = Vec::new();
+        for i in 0..samples {
+            let c = (i * 7919 + 17) % n_cas;
+            let p = scale_payload(c, 0xB000 + i as u16)?;
+            let handle = format!("s{c}");
+            let t = Instant::now();
+            a.apply_roa_changes(&BENCH, &handle, &[p], &[])?;
+            made.push((handle, p));
+            let (addr, len) = p.prefix.to_string().split_once('/').map_or_else(
+                || anyhow::bail!("prefix {} without length", p.prefix),
+                |(a, l)| Ok((a.parse::<std::net::IpAddr>()?, l.parse::<u8>()?)),
+            )?;
+            while !probe.next_update()?.contains(&(addr, len)) {}
+            to_router.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        for (handle, p) in made {
+            a.apply_roa_changes(&BENCH, &handle, &[], &[p])?;
+        }
+        Ok((rss, hwm, vrps, secs, reset, to_router))
     })();
     drop(serve);
     result
@@ -1647,7 +1820,8 @@ fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow
             let p = payload(100_000, addr, 30)?;
             let t = Instant::now();
             a.apply_roa_changes(&BENCH, "ca0", &[p], &[])?;
-            while !probe.next_update()?.contains(&(addr, 30)) {}
+            let want = (std::net::Ipv4Addr::from(addr).into(), 30);
+            while !probe.next_update()?.contains(&want) {}
             out.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         Ok(out)

@@ -229,7 +229,7 @@ pub fn run(keep: Option<&Path>) -> anyhow::Result<String> {
     let ours_vrps: BTreeSet<Vrp> = ours
         .vrps
         .iter()
-        .map(|v| Vrp::new(v.asn, &v.prefix, v.max_length))
+        .map(|v| Vrp::new(v.asn, &v.prefix.to_string(), v.max_length))
         .collect();
     if ours_vrps != expected || !ours.rejected.is_empty() {
         bail!(

@@ -1,7 +1,7 @@
 //! Fetching publication points into a local cache: RRDP first, rsync as
 //! the fallback (or only, with `--rsync-only`).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -61,7 +61,7 @@ pub fn cache_path(base: &Path, uri: &uri::Rsync) -> Result<PathBuf, FetchError> 
 }
 
 /// Copies rsync URIs into `cache/rsync/HOST/MODULE/PATH`, each directory once per run.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct RsyncFetcher {
     cache: PathBuf,
     program: PathBuf,
@@ -94,7 +94,7 @@ impl RsyncFetcher {
         cache_path(&self.cache.join("rsync"), uri)
     }
 
-    fn run(&self, src: &str, dest: &Path, dir: bool) -> Result<(), FetchError> {
+    fn run(&self, src: &str, dest: &Path, how: Transfer<'_>) -> Result<(), FetchError> {
         let err = |reason: String| FetchError::Rsync {
             uri: src.to_string(),
             reason,
@@ -109,10 +109,23 @@ impl RsyncFetcher {
             std::fs::create_dir_all(parent).map_err(|e| err(e.to_string()))?;
         }
         let mut cmd = Command::new(&self.program);
-        cmd.args(["-rt", "--timeout=60", "--max-size=16M"]);
-        if dir {
-            cmd.arg("--delete");
-            std::fs::create_dir_all(dest).map_err(|e| err(e.to_string()))?;
+        cmd.args(["-t", "--timeout=60", "--max-size=16M"]);
+        match how {
+            Transfer::File => {
+                cmd.arg("-r");
+            }
+            Transfer::Dir => {
+                cmd.args(["-r", "--delete"]);
+                std::fs::create_dir_all(dest).map_err(|e| err(e.to_string()))?;
+            }
+            Transfer::Listed(list) => {
+                // Each listed path and its directories, not recursing
+                // (`-d`); a listed path the server does not have is
+                // removed from the copy, a directory with what is in it.
+                cmd.args(["-d", "--force", "--delete-missing-args", "--files-from"])
+                    .arg(list);
+                std::fs::create_dir_all(dest).map_err(|e| err(e.to_string()))?;
+            }
         }
         let out = cmd
             .arg(src)
@@ -120,16 +133,24 @@ impl RsyncFetcher {
             .stdin(Stdio::null())
             .output()
             .map_err(|e| err(e.to_string()))?;
-        if !out.status.success() {
+        // Exit 24 ("some files vanished"): for a listed transfer, the
+        // directories of paths the served tree no longer has, which rsync
+        // adds to the list itself; the tree a transfer reads never
+        // changes under it, so nothing else can vanish.
+        let vanished = matches!(how, Transfer::Listed(_)) && out.status.code() == Some(24);
+        if !out.status.success() && !vanished {
             return Err(err(String::from_utf8_lossy(&out.stderr).trim().to_string()));
         }
         Ok(())
     }
 
-    /// Fetches a single file (a TA certificate); returns its local path.
+    /// Fetches a single file (a TA certificate), unless its module was
+    /// fetched already in this run; returns its local path.
     pub fn fetch_file(&mut self, uri: &uri::Rsync) -> Result<PathBuf, FetchError> {
         let dest = self.local_path(uri)?;
-        self.run(uri.as_str(), &dest, false)?;
+        if !self.fetched.contains(&module_of(uri)) {
+            self.run(uri.as_str(), &dest, Transfer::File)?;
+        }
         Ok(dest)
     }
 
@@ -141,16 +162,86 @@ impl RsyncFetcher {
     /// thousands of rsync processes.
     pub fn fetch_dir(&mut self, uri: &uri::Rsync) -> Result<PathBuf, FetchError> {
         let dest = self.local_path(uri)?;
-        let module = format!("rsync://{}/{}/", uri.authority(), uri.module_name());
+        let module = module_of(uri);
         if !self.fetched.contains(&module) {
             let module_uri = uri::Rsync::from_string(module.clone())
                 .map_err(|_| FetchError::UnsafeUri(module.clone()))?;
             let module_dest = self.local_path(&module_uri)?;
-            self.run(&module, &module_dest, true)?;
+            self.run(&module, &module_dest, Transfer::Dir)?;
             self.fetched.insert(module);
         }
         Ok(dest)
     }
+
+    /// Brings the copy of the module `module` (`rsync://HOST/MODULE/`) up
+    /// to date for `paths` (relative to it) only: each is fetched, or
+    /// removed from the copy where the server no longer has it. The
+    /// module then counts as fetched for this run. For a caller that
+    /// knows every path that changed since its copy was fetched: the
+    /// transfer costs in proportion to them, not to the module.
+    pub fn fetch_listed(
+        &mut self,
+        module: &uri::Rsync,
+        paths: &BTreeSet<String>,
+    ) -> Result<(), FetchError> {
+        let module_dest = self.local_path(module)?;
+        let mut listed = BTreeSet::new();
+        for path in paths {
+            let rel = Path::new(path);
+            if path.is_empty()
+                || !rel.components().all(|c| matches!(c, Component::Normal(_)))
+                || path.bytes().any(|b| b == 0 || b == b'\\' || b == b'\n')
+            {
+                return Err(FetchError::UnsafeUri(format!("{module}{path}")));
+            }
+            listed.extend(rel.ancestors().filter(|a| !a.as_os_str().is_empty()));
+        }
+        if !listed.is_empty() {
+            let mut text = String::new();
+            for p in &listed {
+                text.push_str(&p.to_string_lossy());
+                text.push('\n');
+            }
+            let list = self.cache.join(".files-from");
+            std::fs::create_dir_all(&self.cache)
+                .and_then(|()| std::fs::write(&list, text))
+                .map_err(|e| FetchError::Rsync {
+                    uri: module.to_string(),
+                    reason: format!("writing {}: {e}", list.display()),
+                })?;
+            self.run(module.as_str(), &module_dest, Transfer::Listed(&list))?;
+        }
+        self.fetched.insert(module_of(module));
+        Ok(())
+    }
+}
+
+/// The module of `uri`: `rsync://HOST/MODULE/`.
+fn module_of(uri: &uri::Rsync) -> String {
+    format!("rsync://{}/{}/", uri.authority(), uri.module_name())
+}
+
+/// What one rsync run transfers.
+#[derive(Clone, Copy)]
+enum Transfer<'a> {
+    /// A single file.
+    File,
+    /// A directory, made equal to the server's.
+    Dir,
+    /// The paths listed in this file, relative to the source.
+    Listed(&'a Path),
+}
+
+/// The directories (rsync URIs, ending in `/`) of `paths` below `module`:
+/// the publication points whose files they are.
+pub fn point_dirs(module: &uri::Rsync, paths: &BTreeSet<String>) -> HashSet<String> {
+    paths
+        .iter()
+        .map(|p| match p.rsplit_once('/') {
+            Some((dir, _)) => format!("{module}{dir}/"),
+            None => module.to_string(),
+        })
+        .collect()
 }
 
 /// What a [`Fetcher`] did in one run.

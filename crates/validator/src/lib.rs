@@ -14,6 +14,10 @@
 //!   completeness and hashes (RFC 9286 §6: a point with a missing or
 //!   altered file is rejected whole), ROA prefixes within the EE resources.
 //!   Every rejected object is reported with its URI and reason.
+//! * [`Live`] keeps every point's result from run to run and reports the
+//!   VRPs that changed; [`mirror`] follows the rsync tree this machine
+//!   serves by its journals, fetching and validating again only what a
+//!   publication changed (`serve`'s self-validation).
 //!
 //! Publication points are validated in parallel by a pool of threads (one
 //! per core, at most 8) sharing a queue of CAs; fetches are serialised,
@@ -30,7 +34,10 @@
 #![forbid(unsafe_code)]
 
 pub mod fetch;
+pub mod mirror;
 pub mod rrdp;
 pub mod walk;
 
-pub use walk::{PointCache, Rejection, Validation, Vrp, validate, validate_with};
+pub use walk::{
+    Live, Origin, Prefix, Rejection, Results, Reuse, Update, Validation, Vrp, validate,
+};

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::fs;
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::SystemTime;
@@ -25,13 +26,37 @@ use crate::fetch::{FetchStats, Fetcher};
 /// The deepest CA chain followed; deeper (or cyclic) chains are rejected.
 pub const MAX_DEPTH: usize = 32;
 
+/// The IP prefix of a VRP, shown as `ADDRESS/LENGTH`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Prefix {
+    /// The address.
+    pub addr: IpAddr,
+    /// The prefix length.
+    pub len: u8,
+}
+
+impl std::fmt::Display for Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+impl Serialize for Prefix {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A VRP as routers see it: origin AS, prefix, maxLength.
+pub type Origin = (u32, Prefix, u8);
+
 /// A validated ROA payload.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Vrp {
     /// Origin AS.
     pub asn: u32,
     /// Prefix.
-    pub prefix: String,
+    pub prefix: Prefix,
     /// maxLength (the prefix length when the ROA gives none).
     #[serde(rename = "maxLength")]
     pub max_length: u8,
@@ -40,6 +65,13 @@ pub struct Vrp {
     pub ta: Arc<str>,
     /// When the ROA's EE certificate expires, seconds since the epoch.
     pub expires: i64,
+}
+
+impl Vrp {
+    /// What a router is told of it.
+    pub fn origin(&self) -> Origin {
+        (self.asn, self.prefix, self.max_length)
+    }
 }
 
 /// An object or publication point that was rejected, and why.
@@ -68,15 +100,15 @@ pub struct Validation {
     pub taks: usize,
     /// What was fetched.
     pub fetch: FetchStats,
-    /// Publication points whose result was taken from the [`PointCache`]
-    /// of the previous run instead of validated again.
+    /// Publication points whose result was taken from the previous run
+    /// (see [`Live`]) instead of validated again.
     #[serde(skip)]
     pub points_reused: usize,
 }
 
 impl Validation {
-    fn merge(&mut self, part: &Validation) {
-        self.vrps.extend(part.vrps.iter().cloned());
+    /// Adds what `part` counted and rejected, not its VRPs.
+    fn count(&mut self, part: &Validation) {
         self.rejected.extend(part.rejected.iter().cloned());
         self.cas += part.cas;
         self.roas += part.roas;
@@ -86,47 +118,189 @@ impl Validation {
     }
 }
 
-/// The results of publication points from one run, for the next.
+/// When a publication point's result from the previous run is taken
+/// instead of validating the point again.
 ///
 /// A point's result depends on the certificates from the trust anchor
 /// down to its CA (resources may be inherited), its manifest and the
-/// files the manifest lists (pinned by their hashes), and the time. An
-/// entry is found by the CA's chain hash (the SHA-256 of the certificate
-/// bytes of every CA from the trust anchor down, with the TAL's name and
-/// the strictness) together with the manifest's hash, and used only if
-/// every file the point read still has the size and mtime it had (a file
-/// lost or replaced in the fetched copy is validated again). So a point
-/// under any reissued certificate is validated again. The time is not
-/// part of it: a caller that keeps a cache must also validate without it
-/// regularly, so that expiry is seen (`serve` does every 10 minutes).
-#[derive(Default)]
-pub struct PointCache {
-    points: Mutex<HashMap<[u8; 32], Arc<CachedPoint>>>,
+/// files the manifest lists (pinned by their hashes), and the time. A
+/// previous result is found by the CA's chain hash (the SHA-256 of the
+/// certificate bytes of every CA from the trust anchor down, with the
+/// TAL's name and the strictness), so a point under any reissued
+/// certificate is validated again; what else must hold is the variant's.
+/// The time is never part of it: a caller that reuses results must also
+/// validate with [`Reuse::Never`] regularly, so that expiry is seen
+/// (`serve` does every 10 minutes).
+#[derive(Clone, Copy, Debug)]
+pub enum Reuse<'a> {
+    /// Never: every point is validated.
+    Never,
+    /// When the manifest is the same bytes and every file the point read
+    /// still has the size and mtime it had: for a fetched copy that may
+    /// have changed anywhere (a file lost or replaced is validated
+    /// again). Costs a read of every manifest and a stat of every file.
+    Unchanged,
+    /// When the point's directory (an rsync URI ending in `/`) is not one
+    /// of these: for a caller that knows every directory whose files
+    /// changed in the fetched copy since the previous run (see
+    /// [`crate::fetch::RsyncFetcher::fetch_listed`]). Reads nothing of
+    /// the other points.
+    Outside(&'a HashSet<String>),
 }
 
-impl PointCache {
-    /// Forgets every result: the next run validates everything.
-    pub fn clear(&self) {
-        self.points.lock().expect("cache lock").clear();
-    }
-
-    /// How many points' results are kept.
-    pub fn len(&self) -> usize {
-        self.points.lock().expect("cache lock").len()
-    }
-
-    /// Whether no result is kept.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// One point's result: what it added to the run, its valid child CAs
-/// (with the hash of their certificates), and the files it read.
+/// One point's result: what it counted and rejected, its VRPs, its valid
+/// child CAs (with their chain hashes), its manifest's hash, and the
+/// files it read.
 struct CachedPoint {
     out: Validation,
+    vrps: Vec<Vrp>,
     children: Vec<(ResourceCert, [u8; 32])>,
+    manifest: [u8; 32],
     files: Vec<(String, FileStamp)>,
+}
+
+/// Points' results by their CA's chain hash.
+type Points = HashMap<[u8; 32], Arc<CachedPoint>>;
+
+/// `serve`'s self-validation: every point's result kept from run to run;
+/// a run validates again only what its [`Reuse`] asks for, and reports
+/// the VRPs that changed for routers, at a cost in proportion to the
+/// points validated again.
+#[derive(Default)]
+pub struct Live {
+    results: Arc<Results>,
+    /// How many VRPs of the kept results give each route origin.
+    origins: HashMap<Origin, u32>,
+}
+
+/// Every point's result of a [`Live`] run, shared with readers while the
+/// next run goes on.
+#[derive(Default)]
+pub struct Results {
+    points: Points,
+    /// The run's counts and rejections; its `vrps` are left empty (see
+    /// [`Results::vrps`]).
+    pub summary: Validation,
+}
+
+impl std::fmt::Debug for Results {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Results")
+            .field("points", &self.points.len())
+            .field("summary", &self.summary)
+            .finish()
+    }
+}
+
+impl Results {
+    /// Every VRP of the run.
+    pub fn vrps(&self) -> BTreeSet<Vrp> {
+        self.points
+            .values()
+            .flat_map(|p| p.vrps.iter().cloned())
+            .collect()
+    }
+
+    /// How many route origins the run gave (distinct VRPs as routers see them).
+    pub fn origins(&self) -> usize {
+        self.points
+            .values()
+            .flat_map(|p| p.vrps.iter().map(Vrp::origin))
+            .collect::<HashSet<_>>()
+            .len()
+    }
+}
+
+/// What a [`Live`] run changed for routers.
+pub struct Update {
+    /// The run's results.
+    pub results: Arc<Results>,
+    /// Route origins that no VRP gave before and one gives now, sorted.
+    pub announced: Vec<Origin>,
+    /// Route origins that a VRP gave before and none gives now, sorted.
+    pub withdrawn: Vec<Origin>,
+}
+
+impl Live {
+    /// Validates the repository of the TAL at `tal_path`, taking the
+    /// previous run's point results where `reuse` allows.
+    pub fn run(
+        &mut self,
+        tal_path: &Path,
+        fetcher: &mut Fetcher,
+        strict: bool,
+        reuse: Reuse<'_>,
+    ) -> Result<Update, WalkError> {
+        let (summary, points) = walk(
+            tal_path,
+            fetcher,
+            strict,
+            (&self.results.points, reuse),
+            Collect::Points,
+        )?;
+        let previous = &self.results.points;
+        // Whether each route origin touched was given before.
+        let mut touched: HashMap<Origin, bool> = HashMap::new();
+        let origins = &mut self.origins;
+        let mut change = |vrps: &[Vrp], up: bool| {
+            for v in vrps {
+                let o = v.origin();
+                let n = origins.entry(o).or_insert(0);
+                touched.entry(o).or_insert(*n > 0);
+                if up {
+                    *n += 1;
+                } else {
+                    *n -= 1;
+                    if *n == 0 {
+                        origins.remove(&o);
+                    }
+                }
+            }
+        };
+        let same = |a: &Arc<CachedPoint>, b: Option<&Arc<CachedPoint>>| {
+            b.is_some_and(|b| Arc::ptr_eq(a, b) || a.vrps == b.vrps)
+        };
+        for (key, old) in previous {
+            if !same(old, points.get(key)) {
+                change(&old.vrps, false);
+            }
+        }
+        for (key, new) in &points {
+            if !same(new, previous.get(key)) {
+                change(&new.vrps, true);
+            }
+        }
+        let (mut announced, mut withdrawn) = (Vec::new(), Vec::new());
+        for (o, before) in touched {
+            match (before, self.origins.contains_key(&o)) {
+                (false, true) => announced.push(o),
+                (true, false) => withdrawn.push(o),
+                _ => {}
+            }
+        }
+        announced.sort_unstable();
+        withdrawn.sort_unstable();
+        self.results = Arc::new(Results { points, summary });
+        Ok(Update {
+            results: self.results.clone(),
+            announced,
+            withdrawn,
+        })
+    }
+
+    /// The last run's results.
+    pub fn results(&self) -> Arc<Results> {
+        self.results.clone()
+    }
+}
+
+/// What a walk gathers besides counts and rejections.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Collect {
+    /// Every VRP into the run's [`Validation`].
+    Vrps,
+    /// Every point's result, VRPs included, for the next run.
+    Points,
 }
 
 /// Size and mtime of a file as read.
@@ -186,10 +360,14 @@ struct Walker<'a> {
     /// is not the end).
     queue: Mutex<(VecDeque<Pending>, usize)>,
     more: Condvar,
-    /// The previous run's point results, if kept.
-    previous: HashMap<[u8; 32], Arc<CachedPoint>>,
-    /// This run's, for the next.
-    next: Option<Mutex<HashMap<[u8; 32], Arc<CachedPoint>>>>,
+    /// The previous run's point results.
+    previous: &'a Points,
+    /// When one is taken.
+    reuse: Reuse<'a>,
+    /// What the run gathers.
+    collect: Collect,
+    /// This run's point results, for the next (with [`Collect::Points`]).
+    next: Mutex<Points>,
 }
 
 /// How many threads validate publication points in parallel.
@@ -261,17 +439,27 @@ pub fn validate(
     fetcher: &mut Fetcher,
     strict: bool,
 ) -> Result<Validation, WalkError> {
-    validate_with(tal_path, fetcher, strict, None)
+    let none = Points::new();
+    let (out, _) = walk(
+        tal_path,
+        fetcher,
+        strict,
+        (&none, Reuse::Never),
+        Collect::Vrps,
+    )?;
+    Ok(out)
 }
 
-/// [`validate`], taking unchanged points' results from `cache` (the
-/// previous run's) and leaving this run's in it.
-pub fn validate_with(
+/// The walk from the TAL at `tal_path`, taking the `previous` run's point
+/// results where `reuse` allows; returns the run and, with
+/// [`Collect::Points`], its point results.
+fn walk(
     tal_path: &Path,
     fetcher: &mut Fetcher,
     strict: bool,
-    cache: Option<&PointCache>,
-) -> Result<Validation, WalkError> {
+    (previous, reuse): (&Points, Reuse<'_>),
+    collect: Collect,
+) -> Result<(Validation, Points), WalkError> {
     let tal_err = |reason: String| WalkError::Tal {
         path: tal_path.display().to_string(),
         reason,
@@ -286,10 +474,10 @@ pub fn validate_with(
         seen: Mutex::new(HashSet::new()),
         queue: Mutex::new((VecDeque::new(), 0)),
         more: Condvar::new(),
-        previous: cache
-            .map(|c| std::mem::take(&mut *c.points.lock().expect("cache lock")))
-            .unwrap_or_default(),
-        next: cache.map(|_| Mutex::new(HashMap::new())),
+        previous,
+        reuse,
+        collect,
+        next: Mutex::new(Points::new()),
     };
     let mut ta_cert = None;
     // RFC 8630 §3: the URIs in order, until one gives a valid certificate.
@@ -317,17 +505,15 @@ pub fn validate_with(
             .map(|h| h.join().expect("validation worker panicked"))
             .collect()
     });
-    for part in parts {
-        out.merge(&part);
-    }
-    if let (Some(cache), Some(next)) = (cache, w.next) {
-        *cache.points.lock().expect("cache lock") = next.into_inner().expect("cache lock");
+    for mut part in parts {
+        out.count(&part);
+        out.vrps.append(&mut part.vrps);
     }
     // Workers finish in any order; the report does not.
     out.rejected
         .sort_by(|a, b| (&a.uri, &a.reason).cmp(&(&b.uri, &b.reason)));
     out.fetch = w.fetcher.lock().expect("fetcher lock").stats();
-    Ok(out)
+    Ok((out, w.next.into_inner().expect("cache lock")))
 }
 
 impl Walker<'_> {
@@ -418,6 +604,12 @@ impl Walker<'_> {
                 return children;
             }
         };
+        let cached = self.previous.get(&ca_chain);
+        if let (Reuse::Outside(changed), Some(cached)) = (self.reuse, cached)
+            && !changed.contains(repo.as_str())
+        {
+            return self.reused(cached, ca_chain, out);
+        }
         // The manifest is read once: for the cache's key and to validate.
         let manifest = mft_uri
             .as_str()
@@ -436,22 +628,15 @@ impl Walker<'_> {
                 return children;
             }
         };
-        let key = self.next.as_ref().map(|_| {
-            let mut key = ca_chain.to_vec();
-            key.extend_from_slice(&sha256(&mft));
-            sha256(&key)
-        });
-        if let (Some(key), Some(next)) = (key, &self.next)
-            && let Some(cached) = self.previous.get(&key)
+        let manifest_hash = sha256(&mft);
+        if let (Reuse::Unchanged, Some(cached)) = (self.reuse, cached)
+            && cached.manifest == manifest_hash
             && cached
                 .files
                 .iter()
                 .all(|(name, was)| stamp(&dir.join(name)).as_ref() == Some(was))
         {
-            out.merge(&cached.out);
-            out.points_reused += 1;
-            next.lock().expect("cache lock").insert(key, cached.clone());
-            return cached.children.clone();
+            return self.reused(cached, ca_chain, out);
         }
         let mut part = Validation::default();
         let point = match self.point(ca, rel, mft, &dir) {
@@ -463,18 +648,47 @@ impl Walker<'_> {
         };
         let files = point.read.clone();
         let children = self.point_objects(ca, depth, ca_chain, repo, point, &mut part);
-        out.merge(&part);
-        if let (Some(key), Some(next)) = (key, &self.next) {
-            let cached = CachedPoint {
-                out: part,
-                children: children.clone(),
-                files,
-            };
-            next.lock()
-                .expect("cache lock")
-                .insert(key, Arc::new(cached));
+        out.count(&part);
+        match self.collect {
+            Collect::Vrps => out.vrps.append(&mut part.vrps),
+            Collect::Points => {
+                let vrps = std::mem::take(&mut part.vrps).into_iter().collect();
+                let cached = CachedPoint {
+                    out: part,
+                    vrps,
+                    children: children.clone(),
+                    manifest: manifest_hash,
+                    files,
+                };
+                self.next
+                    .lock()
+                    .expect("cache lock")
+                    .insert(ca_chain, Arc::new(cached));
+            }
         }
         children
+    }
+
+    /// Takes `cached` as the result of the point of the CA whose chain
+    /// hash is `ca_chain`; returns its valid child CAs.
+    fn reused(
+        &self,
+        cached: &Arc<CachedPoint>,
+        ca_chain: [u8; 32],
+        out: &mut Validation,
+    ) -> Vec<(ResourceCert, [u8; 32])> {
+        out.count(&cached.out);
+        out.points_reused += 1;
+        match self.collect {
+            Collect::Vrps => out.vrps.extend(cached.vrps.iter().cloned()),
+            Collect::Points => {
+                self.next
+                    .lock()
+                    .expect("cache lock")
+                    .insert(ca_chain, cached.clone());
+            }
+        }
+        cached.children.clone()
     }
 
     /// Validates the objects of a point whose manifest and CRL were
@@ -534,7 +748,10 @@ impl Walker<'_> {
                             for addr in content.iter() {
                                 out.vrps.insert(Vrp {
                                     asn: content.as_id().into_u32(),
-                                    prefix: format!("{}/{}", addr.address(), addr.address_length()),
+                                    prefix: Prefix {
+                                        addr: addr.address(),
+                                        len: addr.address_length(),
+                                    },
                                     max_length: addr.max_length(),
                                     ta: self.ta.clone(),
                                     expires,

@@ -1,0 +1,178 @@
+//! Following a repository that this machine's Anchorage serves, as
+//! `serve`'s own validator does after every publication: the copy is
+//! brought up to date with the paths the served tree's journals name
+//! (see `anchorage_publication`), and only the publication points in
+//! those directories are validated again ([`Reuse::Outside`]), so a run
+//! after one change costs in proportion to the change, not to the
+//! repository.
+//!
+//! Where the journals cannot say what changed (the first run, a full tree
+//! write, journals pruned while the validator was behind), or when the
+//! caller asks for everything, the whole module is fetched; then every
+//! point is validated again ([`Reuse::Never`], which is how expiry is
+//! seen) or, when only the journals were missing, those whose files
+//! changed in the copy ([`Reuse::Unchanged`]).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anchorage_publication::RsyncTree;
+use rpki::uri;
+
+use crate::fetch::{FetchError, Fetcher, RsyncFetcher, point_dirs};
+use crate::walk::{Live, Results, Reuse, Update, WalkError};
+
+/// How often a listed transfer is repeated because the served tree moved
+/// on during it, before the whole module is fetched instead.
+const LISTED_TRIES: usize = 5;
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MirrorError {
+    /// The copy could not be brought up to date.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The validation failed as a whole.
+    #[error(transparent)]
+    Walk(#[from] WalkError),
+    /// The base URI is not an rsync module's.
+    #[error("{0} is not an rsync module (rsync://HOST/MODULE/)")]
+    Base(String),
+    /// Nothing is served yet.
+    #[error("the rsync tree has not been written yet")]
+    NoTree,
+}
+
+/// A listed transfer: the fetcher, the generation, the paths.
+type Listed = (RsyncFetcher, u64, BTreeSet<String>);
+
+/// A validator following the served tree `tree`, published at `module`.
+pub struct Mirror {
+    live: Live,
+    tree: RsyncTree,
+    module: uri::Rsync,
+    tal: PathBuf,
+    cache: PathBuf,
+    rsync: PathBuf,
+    /// The tree generation the copy shows: every change after it is named
+    /// by the tree's journals. `None`: fetch the whole module.
+    copy: Option<u64>,
+}
+
+/// What one [`Mirror::run`] did.
+pub struct MirrorRun {
+    /// What changed for routers, and the results.
+    pub update: Update,
+    /// The generation of the served tree validated.
+    pub generation: u64,
+    /// Paths fetched by name, or `None` when the whole module was.
+    pub listed: Option<usize>,
+}
+
+impl Mirror {
+    /// A validator of the repository of the TAL at `tal`, whose rsync
+    /// module at `base` (`rsync://HOST/MODULE/`) serves `tree`, fetching
+    /// into `cache` with `rsync` (the program, or a wrapper that points it
+    /// at the local daemon).
+    pub fn new(
+        tree: RsyncTree,
+        base: &str,
+        tal: impl Into<PathBuf>,
+        cache: impl Into<PathBuf>,
+        rsync: impl Into<PathBuf>,
+    ) -> Result<Self, MirrorError> {
+        let module = base
+            .parse::<uri::Rsync>()
+            .ok()
+            .filter(|m| m.path().is_empty())
+            .ok_or_else(|| MirrorError::Base(base.to_string()))?;
+        Ok(Mirror {
+            live: Live::default(),
+            tree,
+            module,
+            tal: tal.into(),
+            cache: cache.into(),
+            rsync: rsync.into(),
+            copy: None,
+        })
+    }
+
+    /// The generation of the tree served now.
+    pub fn generation(&self) -> Option<u64> {
+        self.tree.current_generation()
+    }
+
+    /// The last run's results.
+    pub fn results(&self) -> Arc<Results> {
+        self.live.results()
+    }
+
+    /// Brings the copy up to date and validates what changed, or, with
+    /// `everything`, fetches and validates everything.
+    pub fn run(&mut self, everything: bool) -> Result<MirrorRun, MirrorError> {
+        let copy = self.copy.take();
+        let listed = match copy.filter(|_| !everything) {
+            Some(since) => self.fetch_listed(since)?,
+            None => None,
+        };
+        let (rsync, generation, dirs, count) = match listed {
+            Some((rsync, generation, paths)) => (
+                rsync,
+                generation,
+                Some(point_dirs(&self.module, &paths)),
+                Some(paths.len()),
+            ),
+            // What the whole module's transfer will show is this tree or a
+            // later one: the journals after this one name all it changed.
+            None => (
+                RsyncFetcher::new(&self.cache, &self.rsync),
+                self.generation().ok_or(MirrorError::NoTree)?,
+                None,
+                None,
+            ),
+        };
+        let reuse = match (&dirs, everything) {
+            (Some(dirs), _) => Reuse::Outside(dirs),
+            (None, true) => Reuse::Never,
+            (None, false) => Reuse::Unchanged,
+        };
+        let mut fetcher = Fetcher::rsync_only(rsync);
+        // A failed run leaves `copy` unknown: the next fetches everything
+        // and checks every point's files.
+        let update = self.live.run(&self.tal, &mut fetcher, true, reuse)?;
+        self.copy = Some(generation);
+        Ok(MirrorRun {
+            update,
+            generation,
+            listed: count,
+        })
+    }
+
+    /// Fetches the paths changed since generation `since` by name; returns
+    /// the fetcher (the module counts as fetched), the generation the copy
+    /// now shows and the paths, or `None` where the journals cannot say
+    /// (then the whole module is fetched).
+    ///
+    /// A transfer reads the one tree current when it connected. If the
+    /// generation is the same before and after, that was it; otherwise
+    /// the transfer may have read a later tree, so it is repeated with
+    /// what that one changed too.
+    fn fetch_listed(&self, since: u64) -> Result<Option<Listed>, FetchError> {
+        let Some((mut generation, mut paths)) = self.tree.changed_since(since) else {
+            return Ok(None);
+        };
+        let mut rsync = RsyncFetcher::new(&self.cache, &self.rsync);
+        for _ in 0..LISTED_TRIES {
+            rsync.fetch_listed(&self.module, &paths)?;
+            match self.tree.changed_since(since) {
+                Some((now, _)) if now == generation => {
+                    return Ok(Some((rsync, generation, paths)));
+                }
+                Some((now, more)) => (generation, paths) = (now, more),
+                None => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+}
