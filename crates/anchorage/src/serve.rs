@@ -96,6 +96,8 @@ struct Metrics {
     overdue: AtomicBool,
     files: AtomicU64,
     objects: Mutex<Vec<(String, u64)>>,
+    /// One `/json` document built at a time: each gathers every VRP.
+    json_turn: tokio::sync::Mutex<()>,
     /// The last self-validation and when it finished, for `/json`.
     validated: std::sync::RwLock<Option<(Arc<anchorage_validator::Results>, SystemTime)>>,
     /// The listeners' guards: connections open, refused, accept errors.
@@ -314,7 +316,9 @@ async fn json_handler(
             .into_response();
     };
     // Every point's VRPs gathered and the document written off the async
-    // threads: at a million VRPs that is a fraction of a second.
+    // threads, one request at a time: at a million VRPs that is a
+    // fraction of a second and a hundred megabytes.
+    let _turn = m.json_turn.lock().await;
     let body = tokio::task::spawn_blocking(move || {
         let vrps = v.vrps();
         let s = &v.summary;
@@ -968,13 +972,16 @@ async fn revalidate(
     // After a publication, only the points whose files changed (and those
     // under a CA whose certificate changed) are fetched and validated
     // again; the timer's run fetches and validates everything, which is
-    // how expiry is seen.
+    // how expiry is seen. It is owed until one succeeds.
     let mut last_full = Instant::now();
     let mirror = Arc::new(Mutex::new(mirror));
     let mut listener = Some(listener);
     let mut server: Option<tokio::task::JoinHandle<()>> = None;
     loop {
-        let generation = mirror.lock().ok().and_then(|m| m.generation());
+        let generation = mirror
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .generation();
         // A new repository state, or the timer: objects expire and CRLs
         // go stale without any publication, and routers must see that.
         let timer = validated.is_some() && last_run.elapsed() >= REVALIDATE_EVERY;
@@ -983,16 +990,18 @@ async fn revalidate(
             // Everything again every REVALIDATE_EVERY, however often
             // publications came in between.
             let everything = validated.is_none() || last_full.elapsed() >= REVALIDATE_EVERY;
-            if everything {
-                last_full = Instant::now();
-            }
             let m = mirror.clone();
             let started = Instant::now();
             let result = tokio::task::spawn_blocking(move || {
-                m.lock()
-                    .map_err(|_| anyhow!("self-validation lock poisoned"))?
-                    .run(everything)
-                    .map_err(anyhow::Error::from)
+                // A run that panicked left nothing it kept trustworthy:
+                // start again from nothing (a fresh run).
+                let mut m = m.lock().unwrap_or_else(|poisoned| {
+                    let mut m = poisoned.into_inner();
+                    tracing::error!("self-validation panicked before; starting it again");
+                    m.reset();
+                    m
+                });
+                m.run(everything).map_err(anyhow::Error::from)
             })
             .await;
             match result {
@@ -1007,7 +1016,15 @@ async fn revalidate(
                         };
                     let announced: Vec<_> = update.announced.iter().map(origin).collect();
                     let withdrawn: Vec<_> = update.withdrawn.iter().map(origin).collect();
-                    history.apply(&announced, &withdrawn);
+                    if run.fresh {
+                        // Every VRP, whatever routers were told before.
+                        history.update(announced.iter().copied().collect());
+                    } else {
+                        history.apply(&announced, &withdrawn);
+                    }
+                    if everything {
+                        last_full = Instant::now();
+                    }
                     let v = &update.results.summary;
                     for rej in &v.rejected {
                         tracing::error!(uri = %rej.uri, reason = %rej.reason, "own repository: object rejected");

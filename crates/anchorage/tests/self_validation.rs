@@ -179,8 +179,12 @@ fn after_a_publication_only_the_changed_paths_are_fetched_and_validated() {
     )
     .unwrap();
     let mut router = Router::default();
-    let mut run = |everything: bool, what: &str| -> MirrorRun {
+    let mut run = |mirror: &mut Mirror, everything: bool, what: &str| -> MirrorRun {
         let run = mirror.run(everything).unwrap();
+        // A fresh run tells every VRP: the router starts again from it.
+        if run.fresh {
+            router.0.clear();
+        }
         router.apply(&run.update);
         same(
             &run.update,
@@ -192,19 +196,21 @@ fn after_a_publication_only_the_changed_paths_are_fetched_and_validated() {
         run
     };
 
-    let first = run(false, "first");
+    let first = run(&mut mirror, false, "first");
     assert_eq!(first.listed, None, "a first run fetches everything");
+    assert!(first.fresh);
     let n = first.update.results.summary.manifests;
 
     // One ROA: its point's three files (ROA, manifest, CRL), one point.
     cli.roa_add("other", 64501, "10.2.1.0/24");
-    let r = run(false, "one ROA added");
+    let r = run(&mut mirror, false, "one ROA added");
+    assert!(!r.fresh);
     assert_eq!(r.listed, Some(3));
     assert_eq!(r.update.results.summary.points_reused, n - 1);
     assert_eq!(r.update.announced.len(), 1);
 
     // Nothing published: nothing fetched, every point kept.
-    let r = run(false, "nothing new");
+    let r = run(&mut mirror, false, "nothing new");
     assert_eq!(r.listed, Some(0));
     assert_eq!(r.update.results.summary.points_reused, n);
 
@@ -216,19 +222,19 @@ fn after_a_publication_only_the_changed_paths_are_fetched_and_validated() {
         "--resources",
         "AS64500, 10.1.0.0/16, 10.3.0.0/16",
     ]);
-    let r = run(false, "certificate reissued");
+    let r = run(&mut mirror, false, "certificate reissued");
     assert_eq!(r.update.results.summary.points_reused, n - 3);
 
     // A CA with a ROA created, then deleted: its directory comes and goes
     // in the copy with the files the journals name.
     cli.ca_create("new", Some("nir"), "AS64502, 10.4.0.0/16");
     cli.roa_add("new", 64502, "10.4.0.0/16");
-    let r = run(false, "CA created");
+    let r = run(&mut mirror, false, "CA created");
     assert_eq!(r.update.results.summary.manifests, n + 1);
     let copy = work.join("mirror/rsync/127.0.0.1/repo/new");
     assert!(copy.is_dir());
     cli.ok(&["ca", "delete", "new"]);
-    let r = run(false, "CA deleted");
+    let r = run(&mut mirror, false, "CA deleted");
     assert_eq!(r.update.withdrawn.len(), 1);
     assert!(
         fs::read_dir(&copy).map_or(true, |mut d| d.next().is_none()),
@@ -239,11 +245,19 @@ fn after_a_publication_only_the_changed_paths_are_fetched_and_validated() {
     // which keeps none): everything is fetched again.
     cli.roa_add("sub", 64500, "10.1.2.128/25");
     fs::remove_dir_all(cli.dir.join("rsync/journal")).unwrap();
-    let r = run(false, "journals gone");
+    let r = run(&mut mirror, false, "journals gone");
     assert_eq!(r.listed, None);
 
     // And everything on request, as serve's timer asks.
-    let r = run(true, "everything");
+    let r = run(&mut mirror, true, "everything");
+    assert_eq!(r.listed, None);
+    assert_eq!(r.update.results.summary.points_reused, 0);
+    assert!(!r.fresh);
+
+    // Reset (as serve does after a run panicked): a fresh run.
+    mirror.reset();
+    let r = run(&mut mirror, false, "after a reset");
+    assert!(r.fresh);
     assert_eq!(r.listed, None);
     assert_eq!(r.update.results.summary.points_reused, 0);
 }

@@ -173,6 +173,23 @@ impl RsyncFetcher {
         Ok(dest)
     }
 
+    /// The directories of the copy of `module` holding `paths` (relative
+    /// to it): the publication points whose files they are.
+    pub fn local_dirs(
+        &self,
+        module: &uri::Rsync,
+        paths: &BTreeSet<String>,
+    ) -> Result<HashSet<PathBuf>, FetchError> {
+        let root = self.local_path(module)?;
+        Ok(paths
+            .iter()
+            .map(|p| match p.rsplit_once('/') {
+                Some((dir, _)) => root.join(dir),
+                None => root.clone(),
+            })
+            .collect())
+    }
+
     /// Brings the copy of the module `module` (`rsync://HOST/MODULE/`) up
     /// to date for `paths` (relative to it) only: each is fetched, or
     /// removed from the copy where the server no longer has it. The
@@ -230,18 +247,6 @@ enum Transfer<'a> {
     Dir,
     /// The paths listed in this file, relative to the source.
     Listed(&'a Path),
-}
-
-/// The directories (rsync URIs, ending in `/`) of `paths` below `module`:
-/// the publication points whose files they are.
-pub fn point_dirs(module: &uri::Rsync, paths: &BTreeSet<String>) -> HashSet<String> {
-    paths
-        .iter()
-        .map(|p| match p.rsplit_once('/') {
-            Some((dir, _)) => format!("{module}{dir}/"),
-            None => module.to_string(),
-        })
-        .collect()
 }
 
 /// What a [`Fetcher`] did in one run.

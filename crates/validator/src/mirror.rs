@@ -20,7 +20,7 @@ use std::sync::Arc;
 use anchorage_publication::RsyncTree;
 use rpki::uri;
 
-use crate::fetch::{FetchError, Fetcher, RsyncFetcher, point_dirs};
+use crate::fetch::{FetchError, Fetcher, RsyncFetcher};
 use crate::walk::{Live, Results, Reuse, Update, WalkError};
 
 /// How often a listed transfer is repeated because the served tree moved
@@ -58,6 +58,8 @@ pub struct Mirror {
     /// The tree generation the copy shows: every change after it is named
     /// by the tree's journals. `None`: fetch the whole module.
     copy: Option<u64>,
+    /// Whether the next run starts from nothing kept.
+    fresh: bool,
 }
 
 /// What one [`Mirror::run`] did.
@@ -68,6 +70,10 @@ pub struct MirrorRun {
     pub generation: u64,
     /// Paths fetched by name, or `None` when the whole module was.
     pub listed: Option<usize>,
+    /// Whether the run started from nothing kept (the first, or the first
+    /// after [`Mirror::reset`]): its update announces every VRP and
+    /// withdraws none, so a consumer replaces what it holds.
+    pub fresh: bool,
 }
 
 impl Mirror {
@@ -95,7 +101,17 @@ impl Mirror {
             cache: cache.into(),
             rsync: rsync.into(),
             copy: None,
+            fresh: true,
         })
+    }
+
+    /// Forgets everything kept: the next run fetches and validates
+    /// everything and is [`MirrorRun::fresh`]. For a caller that cannot
+    /// trust the state (a run panicked).
+    pub fn reset(&mut self) {
+        self.live = Live::default();
+        self.copy = None;
+        self.fresh = true;
     }
 
     /// The generation of the tree served now.
@@ -117,12 +133,10 @@ impl Mirror {
             None => None,
         };
         let (rsync, generation, dirs, count) = match listed {
-            Some((rsync, generation, paths)) => (
-                rsync,
-                generation,
-                Some(point_dirs(&self.module, &paths)),
-                Some(paths.len()),
-            ),
+            Some((rsync, generation, paths)) => {
+                let dirs = rsync.local_dirs(&self.module, &paths)?;
+                (rsync, generation, Some(dirs), Some(paths.len()))
+            }
             // What the whole module's transfer will show is this tree or a
             // later one: the journals after this one name all it changed.
             None => (
@@ -132,8 +146,12 @@ impl Mirror {
                 None,
             ),
         };
+        let root = rsync.local_path(&self.module)?;
         let reuse = match (&dirs, everything) {
-            (Some(dirs), _) => Reuse::Outside(dirs),
+            (Some(changed), _) => Reuse::Outside {
+                root: &root,
+                changed,
+            },
             (None, true) => Reuse::Never,
             (None, false) => Reuse::Unchanged,
         };
@@ -146,6 +164,7 @@ impl Mirror {
             update,
             generation,
             listed: count,
+            fresh: std::mem::take(&mut self.fresh),
         })
     }
 

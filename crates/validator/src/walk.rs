@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::fs;
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::SystemTime;
 
@@ -140,12 +140,17 @@ pub enum Reuse<'a> {
     /// have changed anywhere (a file lost or replaced is validated
     /// again). Costs a read of every manifest and a stat of every file.
     Unchanged,
-    /// When the point's directory (an rsync URI ending in `/`) is not one
-    /// of these: for a caller that knows every directory whose files
-    /// changed in the fetched copy since the previous run (see
+    /// When the point's directory in the fetched copy is below `root` and
+    /// not one of `changed`: for a caller that knows every directory below
+    /// `root` whose files changed in the copy since the previous run (see
     /// [`crate::fetch::RsyncFetcher::fetch_listed`]). Reads nothing of
-    /// the other points.
-    Outside(&'a HashSet<String>),
+    /// those points. A point elsewhere is taken as with [`Reuse::Unchanged`].
+    Outside {
+        /// The copy of the module the caller fetched.
+        root: &'a Path,
+        /// The directories of the copy whose files changed.
+        changed: &'a HashSet<PathBuf>,
+    },
 }
 
 /// One point's result: what it counted and rejected, its VRPs, its valid
@@ -605,8 +610,14 @@ impl Walker<'_> {
             }
         };
         let cached = self.previous.get(&ca_chain);
-        if let (Reuse::Outside(changed), Some(cached)) = (self.reuse, cached)
-            && !changed.contains(repo.as_str())
+        // The copy's directories are compared, not URIs: a URI may spell
+        // the same directory in more than one way.
+        let known = match self.reuse {
+            Reuse::Outside { root, changed } if dir.starts_with(root) => Some(changed),
+            _ => None,
+        };
+        if let (Some(changed), Some(cached)) = (known, cached)
+            && !changed.contains(&dir)
         {
             return self.reused(cached, ca_chain, out);
         }
@@ -629,7 +640,12 @@ impl Walker<'_> {
             }
         };
         let manifest_hash = sha256(&mft);
-        if let (Reuse::Unchanged, Some(cached)) = (self.reuse, cached)
+        let stamps = match self.reuse {
+            Reuse::Never => false,
+            Reuse::Unchanged => true,
+            Reuse::Outside { .. } => known.is_none(),
+        };
+        if let (true, Some(cached)) = (stamps, cached)
             && cached.manifest == manifest_hash
             && cached
                 .files
