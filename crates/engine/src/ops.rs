@@ -359,18 +359,7 @@ impl Anchorage {
                 "must be rsync://HOST/MODULE/ with a trailing slash",
             ));
         }
-        // The rsync tree is served as the module itself: a path below
-        // it would name files rsync clients cannot find.
-        if !anchorage_ca_core::objects::rsync_uri(&opts.rsync_uri)?
-            .path()
-            .is_empty()
-        {
-            return Err(bad(
-                "--rsync-uri",
-                &opts.rsync_uri,
-                "must be rsync://HOST/MODULE/, the module itself: rsync serves the tree as the module",
-            ));
-        }
+        anchorage_ca_core::objects::rsync_uri(&opts.rsync_uri)?;
         if !opts.rrdp_uri.starts_with("https://") || !opts.rrdp_uri.ends_with('/') {
             return Err(bad(
                 "--rrdp-uri",

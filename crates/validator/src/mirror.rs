@@ -36,8 +36,8 @@ pub enum MirrorError {
     /// The validation failed as a whole.
     #[error(transparent)]
     Walk(#[from] WalkError),
-    /// The base URI is not an rsync module's.
-    #[error("{0} is not an rsync module (rsync://HOST/MODULE/)")]
+    /// The base URI is not an rsync directory.
+    #[error("{0} is not an rsync directory (rsync://HOST/MODULE/…/)")]
     Base(String),
     /// Nothing is served yet.
     #[error("the rsync tree has not been written yet")]
@@ -51,7 +51,10 @@ type Listed = (RsyncFetcher, u64, BTreeSet<String>);
 pub struct Mirror {
     live: Live,
     tree: RsyncTree,
+    /// The rsync module, and the path below it where the tree's files are
+    /// (empty where the tree is the module, as `serve` serves it).
     module: uri::Rsync,
+    below: String,
     tal: PathBuf,
     cache: PathBuf,
     rsync: PathBuf,
@@ -78,7 +81,8 @@ pub struct MirrorRun {
 
 impl Mirror {
     /// A validator of the repository of the TAL at `tal`, whose rsync
-    /// module at `base` (`rsync://HOST/MODULE/`) serves `tree`, fetching
+    /// tree `tree` is published at `base` (`rsync://HOST/MODULE/`, as
+    /// `serve` serves it, or a directory below the module), fetching
     /// into `cache` with `rsync` (the program, or a wrapper that points it
     /// at the local daemon).
     pub fn new(
@@ -88,15 +92,18 @@ impl Mirror {
         cache: impl Into<PathBuf>,
         rsync: impl Into<PathBuf>,
     ) -> Result<Self, MirrorError> {
-        let module = base
+        let base = base
             .parse::<uri::Rsync>()
             .ok()
-            .filter(|m| m.path().is_empty())
+            .filter(|b| b.path().is_empty() || b.path().ends_with('/'))
             .ok_or_else(|| MirrorError::Base(base.to_string()))?;
+        let module = uri::Rsync::from_string(base.module().to_string())
+            .map_err(|_| MirrorError::Base(base.to_string()))?;
         Ok(Mirror {
             live: Live::default(),
             tree,
             module,
+            below: base.path().to_string(),
             tal: tal.into(),
             cache: cache.into(),
             rsync: rsync.into(),
@@ -178,13 +185,22 @@ impl Mirror {
     /// the transfer may have read a later tree, so it is repeated with
     /// what that one changed too.
     fn fetch_listed(&self, since: u64) -> Result<Option<Listed>, FetchError> {
-        let Some((mut generation, mut paths)) = self.tree.changed_since(since) else {
+        // The journals' paths are the tree's; the copy's are the module's.
+        let in_module = |(g, paths): (u64, BTreeSet<String>)| {
+            let paths = paths
+                .into_iter()
+                .map(|p| format!("{}{p}", self.below))
+                .collect();
+            (g, paths)
+        };
+        let Some((mut generation, mut paths)) = self.tree.changed_since(since).map(in_module)
+        else {
             return Ok(None);
         };
         let mut rsync = RsyncFetcher::new(&self.cache, &self.rsync);
         for _ in 0..LISTED_TRIES {
             rsync.fetch_listed(&self.module, &paths)?;
-            match self.tree.changed_since(since) {
+            match self.tree.changed_since(since).map(in_module) {
                 Some((now, _)) if now == generation => {
                     return Ok(Some((rsync, generation, paths)));
                 }

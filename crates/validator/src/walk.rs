@@ -4,13 +4,13 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::fs;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use bcder::Tag;
 use bcder::decode::{self, DecodeError};
 use bytes::Bytes;
-use rpki::crypto::PublicKey;
+use rpki::crypto::{KeyIdentifier, PublicKey};
 use rpki::repository::cert::{Cert, ResourceCert};
 use rpki::repository::crl::Crl;
 use rpki::repository::error::VerificationError;
@@ -154,14 +154,110 @@ pub enum Reuse<'a> {
 }
 
 /// One point's result: what it counted and rejected, its VRPs, its valid
-/// child CAs (with their chain hashes), its manifest's hash, and the
-/// files it read.
+/// child CAs, its manifest's hash, and the files it read.
 struct CachedPoint {
     out: Validation,
-    vrps: Vec<Vrp>,
-    children: Vec<(ResourceCert, [u8; 32])>,
+    /// Each VRP as routers see it, with when its ROA expires (the trust
+    /// anchor is the run's), sorted.
+    vrps: Box<[(Origin, i64)]>,
+    children: Vec<Arc<Child>>,
     manifest: [u8; 32],
     files: Vec<(String, FileStamp)>,
+}
+
+/// A CA as the walk goes to its point: where the point is, and what the
+/// certificate names. Kept for the next run instead of the certificate,
+/// which is validated again from the copy only when its point must be
+/// (the URIs are copies: a URI taken from the certificate would keep its
+/// bytes alive).
+struct Child {
+    /// Its chain hash.
+    chain: [u8; 32],
+    /// The certificate's file name in its issuer's point.
+    file: Box<str>,
+    /// caRepository.
+    repo: uri::Rsync,
+    /// rpkiManifest.
+    manifest: uri::Rsync,
+    /// rpkiNotify.
+    notify: Option<uri::Https>,
+    /// Subject key identifier.
+    ski: KeyIdentifier,
+}
+
+impl Child {
+    /// What the walk keeps of the CA certificate `cert` found as `file`
+    /// with chain hash `chain`.
+    fn of(cert: &Cert, chain: [u8; 32], file: &str) -> Result<Child, String> {
+        let (Some(repo), Some(manifest)) = (cert.ca_repository(), cert.rpki_manifest()) else {
+            return Err(
+                "CA certificate without caRepository or rpkiManifest (RFC 6487 §4.8.8.1)".into(),
+            );
+        };
+        let copy = |u: &uri::Rsync| uri::Rsync::from_string(u.as_str().to_string());
+        Ok(Child {
+            chain,
+            file: file.into(),
+            repo: copy(repo).map_err(|e| e.to_string())?,
+            manifest: copy(manifest).map_err(|e| e.to_string())?,
+            notify: cert
+                .rpki_notify()
+                .map(|u| uri::Https::from_string(u.as_str().to_string()))
+                .transpose()
+                .map_err(|e| e.to_string())?,
+            ski: cert.subject_key_identifier(),
+        })
+    }
+}
+
+/// A CA whose point the walk goes to.
+struct Ca {
+    child: Arc<Child>,
+    depth: usize,
+    /// Its certificate, validated: when found, or when first needed.
+    cert: OnceLock<Result<Arc<ResourceCert>, String>>,
+    /// For a CA kept from the previous run: its issuer, and the issuer's
+    /// point's directory in the copy, which holds the certificate.
+    issuer: Option<(Arc<Ca>, Arc<Path>)>,
+}
+
+impl Ca {
+    /// A CA whose certificate was just validated.
+    fn found(child: Child, depth: usize, cert: ResourceCert) -> Arc<Ca> {
+        Arc::new(Ca {
+            child: Arc::new(child),
+            depth,
+            cert: OnceLock::from(Ok(Arc::new(cert))),
+            issuer: None,
+        })
+    }
+
+    /// The certificate, validated again from the copy if it was kept. Its
+    /// issuer's point was taken from the previous run, so the file is the
+    /// one validated then (its chain hash says so) and no CRL of it
+    /// changed; only the issuer's certificate is needed, validated the
+    /// same way.
+    fn cert(&self, strict: bool) -> Result<Arc<ResourceCert>, String> {
+        self.cert
+            .get_or_init(|| {
+                let (issuer, dir) = self.issuer.as_ref().ok_or("a CA without its certificate")?;
+                let issuer_cert = issuer.cert(strict)?;
+                let bytes = fs::read(dir.join(&*self.child.file))
+                    .map_err(|e| format!("CA certificate {} unreadable: {e}", self.child.file))?;
+                if chain(&issuer.child.chain, &bytes) != self.child.chain {
+                    return Err(format!(
+                        "CA certificate {} changed in the copy since it was validated",
+                        self.child.file
+                    ));
+                }
+                Cert::decode(Bytes::from(bytes))
+                    .map_err(|e| format!("bad DER: {e}"))?
+                    .validate_ca(&issuer_cert, strict)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
 }
 
 /// Points' results by their CA's chain hash.
@@ -174,8 +270,9 @@ type Points = HashMap<[u8; 32], Arc<CachedPoint>>;
 #[derive(Default)]
 pub struct Live {
     results: Arc<Results>,
-    /// How many VRPs of the kept results give each route origin.
-    origins: HashMap<Origin, u32>,
+    /// How many VRPs of the kept results give each route origin, sorted:
+    /// a third of the memory of a hash map, and changed by one merge.
+    origins: Vec<(Origin, u32)>,
 }
 
 /// Every point's result of a [`Live`] run, shared with readers while the
@@ -183,6 +280,8 @@ pub struct Live {
 #[derive(Default)]
 pub struct Results {
     points: Points,
+    /// The trust anchor's name (the TAL's file name).
+    ta: Arc<str>,
     /// The run's counts and rejections; its `vrps` are left empty (see
     /// [`Results::vrps`]).
     pub summary: Validation,
@@ -202,17 +301,15 @@ impl Results {
     pub fn vrps(&self) -> BTreeSet<Vrp> {
         self.points
             .values()
-            .flat_map(|p| p.vrps.iter().cloned())
+            .flat_map(|p| p.vrps.iter())
+            .map(|((asn, prefix, max_length), expires)| Vrp {
+                asn: *asn,
+                prefix: *prefix,
+                max_length: *max_length,
+                ta: self.ta.clone(),
+                expires: *expires,
+            })
             .collect()
-    }
-
-    /// How many route origins the run gave (distinct VRPs as routers see them).
-    pub fn origins(&self) -> usize {
-        self.points
-            .values()
-            .flat_map(|p| p.vrps.iter().map(Vrp::origin))
-            .collect::<HashSet<_>>()
-            .len()
     }
 }
 
@@ -236,7 +333,7 @@ impl Live {
         strict: bool,
         reuse: Reuse<'_>,
     ) -> Result<Update, WalkError> {
-        let (summary, points) = walk(
+        let (summary, points, ta) = walk(
             tal_path,
             fetcher,
             strict,
@@ -244,48 +341,28 @@ impl Live {
             Collect::Points,
         )?;
         let previous = &self.results.points;
-        // Whether each route origin touched was given before.
-        let mut touched: HashMap<Origin, bool> = HashMap::new();
-        let origins = &mut self.origins;
-        let mut change = |vrps: &[Vrp], up: bool| {
-            for v in vrps {
-                let o = v.origin();
-                let n = origins.entry(o).or_insert(0);
-                touched.entry(o).or_insert(*n > 0);
-                if up {
-                    *n += 1;
-                } else {
-                    *n -= 1;
-                    if *n == 0 {
-                        origins.remove(&o);
-                    }
-                }
-            }
-        };
+        // The VRPs of the points not taken from the previous run count
+        // down, those of their replacements up.
         let same = |a: &Arc<CachedPoint>, b: Option<&Arc<CachedPoint>>| {
             b.is_some_and(|b| Arc::ptr_eq(a, b) || a.vrps == b.vrps)
         };
+        let mut delta: Vec<(Origin, i64)> = Vec::new();
         for (key, old) in previous {
             if !same(old, points.get(key)) {
-                change(&old.vrps, false);
+                delta.extend(old.vrps.iter().map(|(o, _)| (*o, -1)));
             }
         }
         for (key, new) in &points {
             if !same(new, previous.get(key)) {
-                change(&new.vrps, true);
+                delta.extend(new.vrps.iter().map(|(o, _)| (*o, 1)));
             }
         }
-        let (mut announced, mut withdrawn) = (Vec::new(), Vec::new());
-        for (o, before) in touched {
-            match (before, self.origins.contains_key(&o)) {
-                (false, true) => announced.push(o),
-                (true, false) => withdrawn.push(o),
-                _ => {}
-            }
-        }
-        announced.sort_unstable();
-        withdrawn.sort_unstable();
-        self.results = Arc::new(Results { points, summary });
+        let (announced, withdrawn) = self.count(delta);
+        self.results = Arc::new(Results {
+            points,
+            ta,
+            summary,
+        });
         Ok(Update {
             results: self.results.clone(),
             announced,
@@ -296,6 +373,43 @@ impl Live {
     /// The last run's results.
     pub fn results(&self) -> Arc<Results> {
         self.results.clone()
+    }
+
+    /// Applies `delta` (route origins, each counted up or down) to the
+    /// counts in one merge; returns the origins announced (no VRP gave
+    /// them before) and withdrawn (none gives them now), sorted.
+    fn count(&mut self, mut delta: Vec<(Origin, i64)>) -> (Vec<Origin>, Vec<Origin>) {
+        let (mut announced, mut withdrawn) = (Vec::new(), Vec::new());
+        if delta.is_empty() {
+            return (announced, withdrawn);
+        }
+        delta.sort_unstable_by_key(|d| d.0);
+        let old = std::mem::take(&mut self.origins);
+        let mut counts = Vec::with_capacity(old.len() + delta.len());
+        let mut old = old.into_iter().peekable();
+        let mut delta = delta.into_iter().peekable();
+        while let Some((o, mut sum)) = delta.next() {
+            while let Some((_, more)) = delta.next_if(|d| d.0 == o) {
+                sum += more;
+            }
+            while let Some(kept) = old.next_if(|k| k.0 < o) {
+                counts.push(kept);
+            }
+            let before = old.next_if(|k| k.0 == o).map_or(0, |k| k.1 as i64);
+            let after = before + sum;
+            debug_assert!(after >= 0, "{o:?} counted below zero");
+            if after > 0 {
+                counts.push((o, after as u32));
+            }
+            match (before > 0, after > 0) {
+                (false, true) => announced.push(o),
+                (true, false) => withdrawn.push(o),
+                _ => {}
+            }
+        }
+        counts.extend(old);
+        self.origins = counts;
+        (announced, withdrawn)
     }
 }
 
@@ -340,10 +454,6 @@ pub enum WalkError {
     NoTrustAnchor(String),
 }
 
-/// A CA whose point is still to be validated: its certificate, depth,
-/// and its chain hash (see [`PointCache`]).
-type Pending = (ResourceCert, usize, [u8; 32]);
-
 /// The chain hash of a CA issued by one whose chain hash is `issuer`:
 /// the SHA-256 of that and of the CA certificate's bytes.
 fn chain(issuer: &[u8], cert: &[u8]) -> [u8; 32] {
@@ -359,11 +469,10 @@ struct Walker<'a> {
     fetcher: Mutex<&'a mut Fetcher>,
     strict: bool,
     ta: Arc<str>,
-    seen: Mutex<HashSet<Vec<u8>>>,
-    /// Pending CAs (with their depth and chain hash),
-    /// and how many workers are busy (so an empty queue with busy workers
-    /// is not the end).
-    queue: Mutex<(VecDeque<Pending>, usize)>,
+    seen: Mutex<HashSet<KeyIdentifier>>,
+    /// CAs whose points are still to be validated, and how many workers
+    /// are busy (so an empty queue with busy workers is not the end).
+    queue: Mutex<(VecDeque<Arc<Ca>>, usize)>,
     more: Condvar,
     /// The previous run's point results.
     previous: &'a Points,
@@ -445,7 +554,7 @@ pub fn validate(
     strict: bool,
 ) -> Result<Validation, WalkError> {
     let none = Points::new();
-    let (out, _) = walk(
+    let (out, _, _) = walk(
         tal_path,
         fetcher,
         strict,
@@ -464,7 +573,7 @@ fn walk(
     strict: bool,
     (previous, reuse): (&Points, Reuse<'_>),
     collect: Collect,
-) -> Result<(Validation, Points), WalkError> {
+) -> Result<(Validation, Points, Arc<str>), WalkError> {
     let tal_err = |reason: String| WalkError::Tal {
         path: tal_path.display().to_string(),
         reason,
@@ -498,10 +607,9 @@ fn walk(
             Err(reason) => reject(&mut out, tal_uri.as_str(), reason),
         }
     }
-    let ta_cert =
-        ta_cert.ok_or_else(|| WalkError::NoTrustAnchor(tal_path.display().to_string()))?;
+    let ta = ta_cert.ok_or_else(|| WalkError::NoTrustAnchor(tal_path.display().to_string()))?;
     out.cas += 1;
-    w.queue.lock().expect("queue lock").0.push_back(ta_cert);
+    w.queue.lock().expect("queue lock").0.push_back(ta);
     // Publication points in parallel; each worker keeps its own results.
     let parts: Vec<Validation> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers()).map(|_| s.spawn(|| w.work())).collect();
@@ -518,7 +626,7 @@ fn walk(
     out.rejected
         .sort_by(|a, b| (&a.uri, &a.reason).cmp(&(&b.uri, &b.reason)));
     out.fetch = w.fetcher.lock().expect("fetcher lock").stats();
-    Ok((out, w.next.into_inner().expect("cache lock")))
+    Ok((out, w.next.into_inner().expect("cache lock"), w.ta))
 }
 
 impl Walker<'_> {
@@ -527,7 +635,7 @@ impl Walker<'_> {
     fn work(&self) -> Validation {
         let mut out = Validation::default();
         loop {
-            let (ca, depth, ca_chain) = {
+            let ca = {
                 let mut q = self.queue.lock().expect("queue lock");
                 loop {
                     if let Some(next) = q.0.pop_front() {
@@ -541,19 +649,15 @@ impl Walker<'_> {
                     q = self.more.wait(q).expect("queue lock");
                 }
             };
-            let children = self.ca(&ca, depth, ca_chain, &mut out);
+            let children = self.ca(&ca, &mut out);
             let mut q = self.queue.lock().expect("queue lock");
-            q.0.extend(children.into_iter().map(|(c, h)| (c, depth + 1, h)));
+            q.0.extend(children);
             q.1 -= 1;
             self.more.notify_all();
         }
     }
 
-    fn trust_anchor(
-        &self,
-        uri: &TalUri,
-        tal: &Tal,
-    ) -> Result<(ResourceCert, usize, [u8; 32]), String> {
+    fn trust_anchor(&self, uri: &TalUri, tal: &Tal) -> Result<Arc<Ca>, String> {
         let bytes = self
             .fetcher
             .lock()
@@ -567,33 +671,21 @@ impl Walker<'_> {
         if cert.subject_public_key_info() != tal.key_info() {
             return Err("certificate key differs from the TAL's key (RFC 8630 §2.3)".into());
         }
-        cert.validate_ta(tal.info().clone(), self.strict)
-            .map(|c| (c, 0, ta_chain))
-            .map_err(|e| format!("invalid trust anchor certificate: {e}"))
+        let cert = cert
+            .validate_ta(tal.info().clone(), self.strict)
+            .map_err(|e| format!("invalid trust anchor certificate: {e}"))?;
+        let child = Child::of(&cert, ta_chain, "")?;
+        Ok(Ca::found(child, 0, cert))
     }
 
-    /// Validates the publication point of `ca` (whose certificate's bytes
-    /// chain hash is `ca_chain`), or takes the previous run's result for it;
-    /// returns the valid CA certificates found in it, whose points are
-    /// next.
-    fn ca(
-        &self,
-        ca: &ResourceCert,
-        depth: usize,
-        ca_chain: [u8; 32],
-        out: &mut Validation,
-    ) -> Vec<(ResourceCert, [u8; 32])> {
+    /// Validates the publication point of `node`, or takes the previous
+    /// run's result for it; returns the valid CAs found in it, whose
+    /// points are next.
+    fn ca(&self, node: &Arc<Ca>, out: &mut Validation) -> Vec<Arc<Ca>> {
         let children = Vec::new();
-        let (Some(repo), Some(mft_uri)) = (ca.ca_repository(), ca.rpki_manifest()) else {
-            reject(
-                out,
-                "?",
-                "CA certificate without caRepository or rpkiManifest (RFC 6487 §4.8.8.1)",
-            );
-            return children;
-        };
-        let ski = ca.subject_key_identifier().as_slice().to_vec();
-        if depth >= MAX_DEPTH || !self.seen.lock().expect("seen lock").insert(ski) {
+        let c = &node.child;
+        let (repo, mft_uri, ca_chain) = (&c.repo, &c.manifest, c.chain);
+        if node.depth >= MAX_DEPTH || !self.seen.lock().expect("seen lock").insert(c.ski) {
             reject(out, repo.as_str(), "CA chain too deep or cyclic");
             return children;
         }
@@ -601,7 +693,7 @@ impl Walker<'_> {
             .fetcher
             .lock()
             .expect("fetcher lock")
-            .point(ca.rpki_notify(), repo);
+            .point(c.notify.as_ref(), repo);
         let dir = match fetched {
             Ok(dir) => dir,
             Err(e) => {
@@ -619,7 +711,7 @@ impl Walker<'_> {
         if let (Some(changed), Some(cached)) = (known, cached)
             && !changed.contains(&dir)
         {
-            return self.reused(cached, ca_chain, out);
+            return self.reused(cached, node, &dir, out);
         }
         // The manifest is read once: for the cache's key and to validate.
         let manifest = mft_uri
@@ -652,10 +744,17 @@ impl Walker<'_> {
                 .iter()
                 .all(|(name, was)| stamp(&dir.join(name)).as_ref() == Some(was))
         {
-            return self.reused(cached, ca_chain, out);
+            return self.reused(cached, node, &dir, out);
         }
+        let ca = match node.cert(self.strict) {
+            Ok(ca) => ca,
+            Err(reason) => {
+                reject(out, repo.as_str(), reason);
+                return children;
+            }
+        };
         let mut part = Validation::default();
-        let point = match self.point(ca, rel, mft, &dir) {
+        let point = match self.point(&ca, rel, mft, &dir) {
             Ok(point) => point,
             Err(reason) => {
                 reject(out, mft_uri.as_str(), reason);
@@ -663,16 +762,23 @@ impl Walker<'_> {
             }
         };
         let files = point.read.clone();
-        let children = self.point_objects(ca, depth, ca_chain, repo, point, &mut part);
+        let children: Vec<Arc<Ca>> = self
+            .point_objects(&ca, node.depth, ca_chain, repo, point, &mut part)
+            .into_iter()
+            .map(|(child, cert)| Ca::found(child, node.depth + 1, cert))
+            .collect();
         out.count(&part);
         match self.collect {
             Collect::Vrps => out.vrps.append(&mut part.vrps),
             Collect::Points => {
-                let vrps = std::mem::take(&mut part.vrps).into_iter().collect();
+                let vrps = std::mem::take(&mut part.vrps)
+                    .into_iter()
+                    .map(|v| (v.origin(), v.expires))
+                    .collect();
                 let cached = CachedPoint {
                     out: part,
                     vrps,
-                    children: children.clone(),
+                    children: children.iter().map(|c| c.child.clone()).collect(),
                     manifest: manifest_hash,
                     files,
                 };
@@ -685,18 +791,20 @@ impl Walker<'_> {
         children
     }
 
-    /// Takes `cached` as the result of the point of the CA whose chain
-    /// hash is `ca_chain`; returns its valid child CAs.
+    /// Takes `cached` as the result of the point of `node`, at `dir` in
+    /// the copy; returns its valid child CAs.
     fn reused(
         &self,
         cached: &Arc<CachedPoint>,
-        ca_chain: [u8; 32],
+        node: &Arc<Ca>,
+        dir: &Path,
         out: &mut Validation,
-    ) -> Vec<(ResourceCert, [u8; 32])> {
+    ) -> Vec<Arc<Ca>> {
+        let ca_chain = node.child.chain;
         out.count(&cached.out);
         out.points_reused += 1;
         match self.collect {
-            Collect::Vrps => out.vrps.extend(cached.vrps.iter().cloned()),
+            Collect::Vrps => unreachable!("no previous results without Collect::Points"),
             Collect::Points => {
                 self.next
                     .lock()
@@ -704,7 +812,19 @@ impl Walker<'_> {
                     .insert(ca_chain, cached.clone());
             }
         }
-        cached.children.clone()
+        let dir: Arc<Path> = Arc::from(dir);
+        cached
+            .children
+            .iter()
+            .map(|child| {
+                Arc::new(Ca {
+                    child: child.clone(),
+                    depth: node.depth + 1,
+                    cert: OnceLock::new(),
+                    issuer: Some((node.clone(), dir.clone())),
+                })
+            })
+            .collect()
     }
 
     /// Validates the objects of a point whose manifest and CRL were
@@ -717,7 +837,7 @@ impl Walker<'_> {
         repo: &uri::Rsync,
         point: Point,
         out: &mut Validation,
-    ) -> Vec<(ResourceCert, [u8; 32])> {
+    ) -> Vec<(Child, ResourceCert)> {
         let mut children = Vec::new();
         out.manifests += 1;
         for (name, bytes) in point.files {
@@ -732,12 +852,13 @@ impl Walker<'_> {
                                 return Err("revoked by the CRL".to_string());
                             }
                             // RFC 6487 §7.2 / RFC 3779: resources within the issuer's.
-                            c.validate_ca(ca, self.strict).map_err(|e| e.to_string())
+                            let cert = c.validate_ca(ca, self.strict).map_err(|e| e.to_string())?;
+                            Ok((Child::of(&cert, child_chain, &name)?, cert))
                         });
                     match cert {
-                        Ok(child) => {
+                        Ok(found) => {
                             out.cas += 1;
-                            children.push((child, child_chain));
+                            children.push(found);
                         }
                         Err(reason) => reject(out, &uri, reason),
                     }
@@ -946,6 +1067,65 @@ struct Point {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origin_counts_announce_and_withdraw_at_zero() {
+        // Counts kept by merge against a map, over random changes in
+        // which an origin is often given by more than one VRP.
+        let mut live = Live::default();
+        let mut model: HashMap<Origin, i64> = HashMap::new();
+        let mut seed = 5u64;
+        let mut next = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let origin = |i: u64| {
+            let addr = IpAddr::from([10, i as u8, 0, 0]);
+            (64496, Prefix { addr, len: 16 }, 16)
+        };
+        for step in 0..300 {
+            let mut delta = Vec::new();
+            for _ in 0..next(8) {
+                let o = origin(next(12));
+                let held = model.get(&o).copied().unwrap_or(0)
+                    + delta
+                        .iter()
+                        .filter(|d: &&(Origin, i64)| d.0 == o)
+                        .map(|d| d.1)
+                        .sum::<i64>();
+                let d = if held > 0 && next(2) == 0 { -1 } else { 1 };
+                delta.push((o, d));
+            }
+            let before = model.clone();
+            for (o, d) in &delta {
+                *model.entry(*o).or_insert(0) += d;
+            }
+            let (announced, withdrawn) = live.count(delta);
+            let held = |m: &HashMap<Origin, i64>, o: &Origin| m.get(o).is_some_and(|n| *n > 0);
+            let mut want_a: Vec<Origin> = model
+                .keys()
+                .filter(|o| held(&model, o) && !held(&before, o))
+                .copied()
+                .collect();
+            let mut want_w: Vec<Origin> = before
+                .keys()
+                .filter(|o| held(&before, o) && !held(&model, o))
+                .copied()
+                .collect();
+            want_a.sort();
+            want_w.sort();
+            assert_eq!((announced, withdrawn), (want_a, want_w), "step {step}");
+            let mut counts: Vec<(Origin, u32)> = model
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(o, n)| (*o, *n as u32))
+                .collect();
+            counts.sort();
+            assert_eq!(live.origins, counts, "step {step}");
+        }
+    }
 
     #[test]
     fn file_names() {
