@@ -322,29 +322,58 @@ async fn json_handler(
     let body = tokio::task::spawn_blocking(move || {
         let vrps = v.vrps();
         let s = &v.summary;
-        serde_json::json!({
-            "metadata": {
-                "buildtime": chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "generated": at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
-                "cas": s.cas,
-                "manifests": s.manifests,
-                "roas": s.roas,
-                "taks": s.taks,
-                "vrps": vrps.len(),
-                "rejected": s.rejected.len(),
+        // Written straight from the VRPs, not through a JSON value tree
+        // (which would take several times their memory).
+        serde_json::to_string(&JsonDocument {
+            metadata: JsonMetadata {
+                buildtime: chrono::DateTime::<chrono::Utc>::from(at)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                cas: s.cas,
+                generated: at
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0),
+                manifests: s.manifests,
+                rejected: s.rejected.len(),
+                roas: s.roas,
+                taks: s.taks,
+                vrps: vrps.len(),
             },
-            "roas": vrps,
+            roas: &vrps,
         })
-        .to_string()
     })
     .await;
     match body {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(Ok(body)) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(Err(err)) => {
+            tracing::error!(%err, "/json not written");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
         Err(err) => {
             tracing::error!(%err, "/json task failed");
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// `/json`'s document: rpki-client's shape.
+#[derive(serde::Serialize)]
+struct JsonDocument<'a> {
+    metadata: JsonMetadata,
+    roas: &'a std::collections::BTreeSet<anchorage_validator::Vrp>,
+}
+
+/// `/json`'s metadata.
+#[derive(serde::Serialize)]
+struct JsonMetadata {
+    buildtime: String,
+    cas: usize,
+    generated: u64,
+    manifests: usize,
+    rejected: usize,
+    roas: usize,
+    taks: usize,
+    vrps: usize,
 }
 
 /// Runs `serve` until `shutdown` resolves.

@@ -53,6 +53,18 @@ fn same(u: &Update, router: &Router, f: &Validation, what: &str) {
     assert_eq!(router.0, origins, "{what}: what routers were told");
 }
 
+/// A mirror of `cli`'s tree, fetching into `work/mirror` with `rsync`.
+fn mirror(cli: &Cli, work: &Path, rsync: &Path) -> Mirror {
+    Mirror::new(
+        RsyncTree::new(cli.dir.join("rsync")),
+        "rsync://127.0.0.1/repo/",
+        cli.tal(),
+        work.join("mirror"),
+        rsync,
+    )
+    .unwrap()
+}
+
 fn repository(tmp: &Path) -> Cli {
     let cli = Cli::init(&tmp.join("data"));
     cli.ca_create("nir", None, "AS64500-AS65500, 10.0.0.0/8");
@@ -170,14 +182,7 @@ fn after_a_publication_only_the_changed_paths_are_fetched_and_validated() {
     let work = tmp.path().join("work");
     let rsyncd = cli.serve(&work.join("rsyncd"));
     let wrapper = rsyncd.wrapper();
-    let mut mirror = Mirror::new(
-        RsyncTree::new(cli.dir.join("rsync")),
-        "rsync://127.0.0.1/repo/",
-        cli.tal(),
-        work.join("mirror"),
-        &wrapper,
-    )
-    .unwrap();
+    let mut mirror = mirror(&cli, &work, &wrapper);
     let mut router = Router::default();
     let mut run = |mirror: &mut Mirror, everything: bool, what: &str| -> MirrorRun {
         let run = mirror.run(everything).unwrap();
@@ -291,14 +296,7 @@ fn a_tree_published_during_the_transfer_is_fetched_too() {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let mut mirror = Mirror::new(
-        RsyncTree::new(cli.dir.join("rsync")),
-        "rsync://127.0.0.1/repo/",
-        cli.tal(),
-        work.join("mirror"),
-        &wrapper,
-    )
-    .unwrap();
+    let mut mirror = mirror(&cli, &work, &wrapper);
     let mut router = Router::default();
     router.apply(&mirror.run(false).unwrap().update);
     cli.roa_add("other", 64501, "10.2.1.0/24");

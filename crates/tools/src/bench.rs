@@ -1345,6 +1345,12 @@ fn scale_figures(
             rsyncd_dir.path(),
         )?),
     };
+    // The payload the samples below add and remove, absent to start
+    // with (a run cut short may have left it).
+    let extra = scale_payload(0, 0x9000)?;
+    if a.apply_roa_changes(&BENCH, "s0", &[], &[extra]).is_ok() {
+        a.write_tree()?;
+    }
     let rp_cache = tempfile::tempdir()?;
     let mut mirror = anchorage_validator::mirror::Mirror::new(
         anchorage_publication::RsyncTree::new(DataDir::new(&dir).rsync()),
@@ -1363,7 +1369,6 @@ fn scale_figures(
     let rss_before = status_mb("VmRSS:");
     let (full_ms, all) = self_validate(true)?;
     let held_mb = status_mb("VmRSS:") - rss_before;
-    let extra = scale_payload(0, 0x9000)?;
     let mut after = Vec::new();
     let mut last = None;
     for (add, remove) in [(vec![extra], vec![]), (vec![], vec![extra])] {
