@@ -39,6 +39,11 @@ pub fn https_uri(s: &str) -> Result<uri::Https, CaError> {
     uri::Https::from_string(s.to_string()).map_err(|_| CaError::BadUri(s.to_string()))
 }
 
+/// The file name of the manifest of the CA key `key`: its hex SKI.
+pub fn manifest_file_name(key: &KeyIdentifier) -> String {
+    format!("{key}.mft")
+}
+
 /// A CA in its role as issuer: its key and where its products live.
 #[derive(Clone, Debug)]
 pub struct Issuer {
@@ -64,7 +69,7 @@ impl Issuer {
 
     /// The file name of the manifest: the hex SKI of the CA key.
     pub fn manifest_name(&self) -> String {
-        format!("{}.mft", self.key)
+        manifest_file_name(&self.key)
     }
 
     /// The rsync URI of a file in the CA's publication point.

@@ -1214,24 +1214,41 @@ impl Anchorage {
         let due_at = now + self.ctx.timing.batch_window;
         let mut report = PublishReport::default();
         // What is due, from a read snapshot: at an RIR's scale this reads
-        // tens of thousands of points, and nobody waits for it.
+        // tens of thousands of points, and nobody waits for it. Only the
+        // expiry times are read, not the objects (an online CA's point
+        // holds a certificate per child).
         let (renew, owed, renew_taks) = {
             let tx = self.store.read_transaction()?;
+            let timing = &self.ctx.timing;
+            // What `due_objects` and `PublicationPoint::refresh_due` say of
+            // the point at `dir`, read from the expiry times alone.
+            let objects_due = |dir: &str| -> Result<bool> {
+                Ok(tx
+                    .point_earliest_expiry(dir)?
+                    .is_some_and(|t| time_diff(t, due_at) <= timing.object_reissue_before))
+            };
+            // The key's manifest by its name: no key is read (loading
+            // every CA's key took seconds at 50,000 CAs).
+            let refresh_due = |dir: &str, key: &KeyIdentifier| -> Result<bool> {
+                let manifest = anchorage_ca_core::objects::manifest_file_name(key);
+                Ok(tx
+                    .object_expiry(dir, &manifest)?
+                    .is_none_or(|next| time_diff(next, due_at) <= timing.mft_crl_reissue_before))
+            };
             let mut renew = Vec::new();
             let mut owed = Vec::new();
             for ca in tx.cas()? {
-                let issuer = self.ctx.issuer(&ca)?;
-                let point = tx.point(&ca.handle)?;
                 // The TA's certificate, or its TAK (published by every
                 // trust anchor since RFC 9691 support; older data
                 // directories get theirs here).
                 let ta_due = ca.handle == TA_HANDLE
-                    && (time_diff(ca.cert_not_after, due_at)
-                        <= self.ctx.timing.object_reissue_before
-                        || !point.objects.contains_key(&ca::tak_file_name(&ca.key)));
-                if ta_due || !due_objects(&point, due_at, &self.ctx.timing).is_empty() {
+                    && (time_diff(ca.cert_not_after, due_at) <= timing.object_reissue_before
+                        || tx
+                            .object_expiry(&ca.handle, &ca::tak_file_name(&ca.key))?
+                            .is_none());
+                if ta_due || objects_due(&ca.handle)? {
                     renew.push(ca.handle);
-                } else if point.refresh_due(&issuer, due_at, &self.ctx.timing) {
+                } else if refresh_due(&ca.handle, &ca.key)? {
                     owed.push(ca.handle);
                 }
             }
@@ -1243,15 +1260,12 @@ impl Anchorage {
                 let Some(owner) = tx.point_owner(&dir)? else {
                     continue;
                 };
-                let issuer = self.ctx.issuer(&owner)?;
-                let point = tx.point(&dir)?;
                 let ta_due = key.ca == TA_HANDLE
-                    && (time_diff(key.cert_not_after, due_at)
-                        <= self.ctx.timing.object_reissue_before
-                        || !due_objects(&point, due_at, &self.ctx.timing).is_empty());
+                    && (time_diff(key.cert_not_after, due_at) <= timing.object_reissue_before
+                        || objects_due(&dir)?);
                 if ta_due {
                     renew_taks.push(dir);
-                } else if point.refresh_due(&issuer, due_at, &self.ctx.timing) {
+                } else if refresh_due(&dir, &owner.key)? {
                     owed.push(dir);
                 }
             }

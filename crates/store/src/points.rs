@@ -256,6 +256,32 @@ impl Tx<'_> {
         Ok(files)
     }
 
+    /// The earliest expiry of the objects in `dir` that carry a
+    /// certificate, the manifest and CRL aside (what a point renews), read
+    /// without the objects' bytes.
+    pub fn point_earliest_expiry(&self, dir: &str) -> Result<Option<Time>> {
+        let secs: Option<i64> = self.row(
+            "SELECT min(not_after) FROM objects WHERE dir = ?1 AND serial IS NOT NULL
+             AND name NOT LIKE '%.mft' AND name NOT LIKE '%.crl'",
+            [dir],
+            |r| r.get(0),
+        )?;
+        secs.map(from_secs).transpose()
+    }
+
+    /// The expiry (a manifest's nextUpdate) of the object `name` in `dir`,
+    /// if it exists, read without its bytes.
+    pub fn object_expiry(&self, dir: &str, name: &str) -> Result<Option<Time>> {
+        let secs: Option<i64> = self
+            .row(
+                "SELECT not_after FROM objects WHERE dir = ?1 AND name = ?2",
+                [dir, name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        secs.map(from_secs).transpose()
+    }
+
     /// The earliest expiry (seconds) of manifests, or of everything else
     /// that carries a certificate (CA certificates, ROAs).
     pub fn earliest_expiry(&self, manifests: bool) -> Result<Option<i64>> {
