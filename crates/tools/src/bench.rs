@@ -1671,9 +1671,16 @@ fn scale_figures(
         "-",
         None,
     ));
+    // In the order taken, to tell a slow start from a slow change (serve's
+    // log of the run is DIR/serve.log).
+    let taken: Vec<String> = to_router.iter().map(|ms| format!("{ms:.0}")).collect();
     to_router.sort_by(f64::total_cmp);
     figures.push(fig(
-        &format!("scale: ROA change to router, p50 of {}", to_router.len()),
+        &format!(
+            "scale: ROA change to router, p50 of {} (ms in order: {})",
+            to_router.len(),
+            taken.join(" ")
+        ),
         percentile(&to_router, 0.5),
         "ms",
         "-",
@@ -1836,7 +1843,8 @@ fn roa_change_to_router(a: &mut Anchorage, dir: &Path, samples: usize) -> anyhow
 }
 
 /// `anchorage serve` as its own process, as operators run it: this very
-/// binary, on loopback ports, its output discarded. Dropping it sends
+/// binary, on loopback ports, its log in `DIR/serve.log` (the last
+/// run's). Dropping it sends
 /// SIGTERM (serve finishes its publication and exits) and waits.
 pub(crate) struct ServeProcess {
     /// The process.
@@ -1863,7 +1871,11 @@ impl ServeProcess {
             .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
             .args(extra)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.join("serve.log"))?)
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .spawn()?;
         Ok(ServeProcess { child })
     }
