@@ -220,16 +220,6 @@ impl PublicationPoint {
             .map(|o| o.not_after)
     }
 
-    /// Whether the manifest and CRL must be reissued at `now`: from the
-    /// moment the remaining time reaches the threshold, inclusive, since
-    /// that moment is what the scheduler wakes up for.
-    pub fn refresh_due(&self, issuer: &Issuer, now: Time, timing: &Timing) -> bool {
-        match self.manifest_next_update(issuer) {
-            Some(next) => crate::time_diff(next, now) <= timing.mft_crl_reissue_before,
-            None => true,
-        }
-    }
-
     /// Issues a new CRL and manifest covering the current objects.
     ///
     /// The previous manifest's one-time EE certificate is revoked on the new
@@ -312,9 +302,22 @@ impl PublicationPoint {
     pub fn expiring(&self, now: Time, before: TimeDelta) -> Vec<&PublishedObject> {
         self.objects
             .values()
-            .filter(|o| o.serial.is_some() && crate::time_diff(o.not_after, now) <= before)
+            .filter(|o| o.serial.is_some() && expires_within(o.not_after, now, before))
             .collect()
     }
+}
+
+/// Whether something expiring at `not_after` is within `before` of `now`,
+/// inclusive: from that moment it is reissued, since that moment is what
+/// the scheduler wakes up for.
+pub fn expires_within(not_after: Time, now: Time, before: TimeDelta) -> bool {
+    crate::time_diff(not_after, now) <= before
+}
+
+/// Whether a point's manifest and CRL must be reissued at `now`, its
+/// manifest's nextUpdate being `next_update` (none: no manifest yet).
+pub fn refresh_due(next_update: Option<Time>, now: Time, timing: &Timing) -> bool {
+    next_update.is_none_or(|next| expires_within(next, now, timing.mft_crl_reissue_before))
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use anchorage_ca_core::ca::{self, ChildCa, TA_HANDLE};
 use anchorage_ca_core::objects::{CaSigner, Issuer};
-use anchorage_ca_core::point::PublishedObject;
+use anchorage_ca_core::point::{self, PublishedObject};
 use anchorage_ca_core::roa::{canonical_payloads, roa_file_asn, roa_file_name};
 use anchorage_ca_core::{
     CaRecord, PublicationPoint, RepositoryLayout, ResourceSet, RoaPayload, Time, Timing, time_diff,
@@ -1220,20 +1220,22 @@ impl Anchorage {
         let (renew, owed, renew_taks) = {
             let tx = self.store.read_transaction()?;
             let timing = &self.ctx.timing;
-            // What `due_objects` and `PublicationPoint::refresh_due` say of
-            // the point at `dir`, read from the expiry times alone.
+            // What `due_objects` says of the point at `dir`, read from its
+            // earliest expiry alone.
             let objects_due = |dir: &str| -> Result<bool> {
-                Ok(tx
-                    .point_earliest_expiry(dir)?
-                    .is_some_and(|t| time_diff(t, due_at) <= timing.object_reissue_before))
+                Ok(tx.point_earliest_expiry(dir)?.is_some_and(|t| {
+                    point::expires_within(t, due_at, timing.object_reissue_before)
+                }))
             };
             // The key's manifest by its name: no key is read (loading
             // every CA's key took seconds at 50,000 CAs).
             let refresh_due = |dir: &str, key: &KeyIdentifier| -> Result<bool> {
                 let manifest = anchorage_ca_core::objects::manifest_file_name(key);
-                Ok(tx
-                    .object_expiry(dir, &manifest)?
-                    .is_none_or(|next| time_diff(next, due_at) <= timing.mft_crl_reissue_before))
+                Ok(point::refresh_due(
+                    tx.object_expiry(dir, &manifest)?,
+                    due_at,
+                    timing,
+                ))
             };
             let mut renew = Vec::new();
             let mut owed = Vec::new();

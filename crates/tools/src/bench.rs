@@ -148,15 +148,17 @@ fn peak_rss_mb() -> f64 {
 
 /// A size field of this process's `/proc/self/status`, in MB.
 fn status_mb(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
+    proc_status_mb("self", field).unwrap_or(f64::NAN)
+}
+
+/// A size field (`VmRSS:`, `VmHWM:`) of `/proc/PROCESS/status`, in MB.
+fn proc_status_mb(process: &str, field: &str) -> Option<f64> {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
 }
 
 /// Seconds for one RSA-2048 key generation plus two signatures, the mean of `n`.
@@ -1883,12 +1885,7 @@ impl ServeProcess {
     /// A size field of the process's `/proc/PID/status` (`VmRSS:`,
     /// `VmHWM:`), in MB.
     pub(crate) fn status_mb(&self, field: &str) -> anyhow::Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        status
-            .lines()
-            .find(|l| l.starts_with(field))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
+        proc_status_mb(&self.child.id().to_string(), field)
             .ok_or_else(|| anyhow::anyhow!("no {field} for serve"))
     }
 }

@@ -15,13 +15,12 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anchorage_publication::RsyncTree;
 use rpki::uri;
 
 use crate::fetch::{FetchError, Fetcher, RsyncFetcher};
-use crate::walk::{Live, Results, Reuse, Update, WalkError};
+use crate::walk::{Live, Reuse, Update, WalkError};
 
 /// How often a listed transfer is repeated because the served tree moved
 /// on during it, before the whole module is fetched instead.
@@ -124,11 +123,6 @@ impl Mirror {
     /// The generation of the tree served now.
     pub fn generation(&self) -> Option<u64> {
         self.tree.current_generation()
-    }
-
-    /// The last run's results.
-    pub fn results(&self) -> Arc<Results> {
-        self.live.results()
     }
 
     /// Brings the copy up to date and validates what changed, or, with

@@ -370,11 +370,6 @@ impl Live {
         })
     }
 
-    /// The last run's results.
-    pub fn results(&self) -> Arc<Results> {
-        self.results.clone()
-    }
-
     /// Applies `delta` (route origins, each counted up or down) to the
     /// counts in one merge; returns the origins announced (no VRP gave
     /// them before) and withdrawn (none gives them now), sorted.
