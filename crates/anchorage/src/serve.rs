@@ -9,7 +9,10 @@
 //! * runs `publish` whenever something is due (manifest and CRL reissue,
 //!   certificate and ROA renewal), and at least every minute, so nothing
 //!   expires while it runs; changes made by CLI commands meanwhile are
-//!   serialised with it by the store's write lock;
+//!   serialised with it by the store's write lock, and get their RRDP
+//!   serial from serve's RRDP task (the command writes only the tree);
+//! * removes superseded rsync trees apart from publication (see
+//!   [`anchorage_publication`]: at scale one takes seconds);
 //! * with `--rtr-listen`, validates its own repository with the bundled
 //!   validator after every publication (fetching from its rsyncd, as a
 //!   relying party would) and serves the VRPs to routers over RTR;
@@ -385,7 +388,7 @@ pub async fn run(
     // One serve per data directory, for as long as it runs; a serve that
     // is still shutting down gets a few seconds to let go.
     let mut waited = 0;
-    let _serving = loop {
+    let serving = loop {
         match dir.try_lock_serve()? {
             Some(lock) => break lock,
             None if waited < 100 => {
@@ -409,6 +412,7 @@ pub async fn run(
             deferred: true,
             push_inline: false,
             rrdp_apart: true,
+            trash_apart: true,
             limits: opts.roa_limits,
             peer_timeout: opts.peer_timeout,
             keyroll_staging: opts.keyroll_staging,
@@ -465,6 +469,10 @@ pub async fn run(
     let push_task = tokio::spawn(push_remote(
         anchorage.clone(),
         metrics.clone(),
+        stop_rx.clone(),
+    ));
+    let trash_task = tokio::spawn(empty_trash(
+        anchorage_publication::RsyncTree::new(dir.rsync()),
         stop_rx.clone(),
     ));
 
@@ -673,14 +681,42 @@ pub async fn run(
     }
     let _ = group_task.await;
     let _ = rrdp_task.await;
-    // The last serial holds what the last group published.
+    let _ = trash_task.await;
+    let _ = parents_task.await;
+    let _ = push_task.await;
+    // The last serial holds what the last group published. A CLI command
+    // leaves the serial of its change to serve while serve holds its
+    // lock: one more after letting go takes what such a command committed
+    // meanwhile (commands after it write their own).
     if let Err(err) = write_rrdp(&anchorage, &metrics).await {
         tracing::error!(%err, "writing the last RRDP serial failed; written at the next start");
     }
-    let _ = parents_task.await;
-    let _ = push_task.await;
+    drop(serving);
+    if let Err(err) = write_rrdp(&anchorage, &metrics).await {
+        tracing::error!(%err, "writing the last RRDP serial failed; written at the next start");
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often `serve` removes the superseded rsync trees its writes set
+/// aside.
+const TRASH_EVERY: Duration = Duration::from_secs(5);
+
+/// Removes superseded rsync trees apart from publication: at scale one
+/// costs seconds of unlinks, which no tree write waits for.
+async fn empty_trash(tree: anchorage_publication::RsyncTree, mut stop: watch::Receiver<bool>) {
+    loop {
+        let stopping = tokio::select! {
+            _ = tokio::time::sleep(TRASH_EVERY) => false,
+            _ = stop.changed() => true,
+        };
+        let tree = tree.clone();
+        let _ = tokio::task::spawn_blocking(move || tree.empty_trash()).await;
+        if stopping {
+            return;
+        }
+    }
 }
 
 fn rrdp_path(base: &str) -> anyhow::Result<String> {

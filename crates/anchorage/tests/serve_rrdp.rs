@@ -101,6 +101,17 @@ fn notification(cli: &Cli) -> (String, u64) {
     (attr("session_id"), attr("serial").parse().unwrap())
 }
 
+/// Waits (up to 10 s) until the notification file announces `want`: a
+/// CLI command beside `serve` writes the tree, and serve's RRDP task the
+/// serial.
+fn serial_from_serve(cli: &Cli, want: (String, u64)) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while notification(cli) != want && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(notification(cli), want);
+}
+
 #[test]
 fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     for tool in [
@@ -161,7 +172,7 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     let (session, serial) = notification(&cli);
     cli.roa_add("lir", 64500, "2001:db8:1::/48");
     expected.extend(vrps(&[(64500, "2001:db8:1::/48", 48)]));
-    assert_eq!(notification(&cli), (session.clone(), serial + 1));
+    serial_from_serve(&cli, (session.clone(), serial + 1));
     let run = oracle::rpki_client_rrdp(&cli.tal(), &work.join("rpki-client")).unwrap();
     assert_accepted("rpki-client (RRDP delta)", &run, &expected);
     assert!(run.log.contains("downloading 1 deltas"), "{}", run.log);
@@ -256,7 +267,7 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     );
     cli.roa_add("lir", 64500, "192.0.2.0/26");
     expected.extend(vrps(&[(64500, "192.0.2.0/26", 26)]));
-    assert_eq!(notification(&cli), (session, serial + 2));
+    serial_from_serve(&cli, (session, serial + 2));
     let run = oracle::rpki_client_rrdp(&cli.tal(), &work.join("rpki-client")).unwrap();
     assert_accepted("rpki-client (after restart)", &run, &expected);
     assert!(run.log.contains("downloading 1 deltas"), "{}", run.log);

@@ -261,6 +261,10 @@ pub(crate) struct Ctx {
     /// `serve` pushes from its own task instead, so a slow repository
     /// never holds up publication.
     push_inline: bool,
+    /// Whether superseded rsync trees are left in the trash for the
+    /// caller to remove (`serve` does it from a task of its own) instead
+    /// of by each tree write, after its locks.
+    trash_apart: bool,
     /// Per-CA limits on ROA configuration.
     limits: RoaLimits,
     /// How long one exchange with a remote parent or repository may take.
@@ -420,6 +424,7 @@ impl Anchorage {
                 rrdp_apart: false,
                 ca_locks: shared.ca_locks,
                 push_inline: true,
+                trash_apart: false,
                 limits: RoaLimits::default(),
                 peer_timeout: crate::transport::PEER_TIMEOUT,
                 transport: Arc::new(crate::transport::NoTransport),
@@ -533,6 +538,7 @@ impl Anchorage {
                 rrdp_apart: false,
                 ca_locks: shared.ca_locks.clone(),
                 push_inline: true,
+                trash_apart: false,
                 limits: RoaLimits::default(),
                 peer_timeout: crate::transport::PEER_TIMEOUT,
                 transport: Arc::new(crate::transport::NoTransport),
@@ -565,6 +571,14 @@ impl Anchorage {
     /// [`Self::push_remote`] (serve runs it from its own task).
     pub fn set_push_inline(&mut self, inline: bool) {
         self.ctx.push_inline = inline;
+    }
+
+    /// With `true`, tree writes leave the superseded trees they set aside
+    /// to [`anchorage_publication::RsyncTree::empty_trash`] (serve runs it
+    /// from its own task); else each write removes them once it has let
+    /// go of the publication's locks.
+    pub fn set_trash_apart(&mut self, apart: bool) {
+        self.ctx.trash_apart = apart;
     }
 
     /// Brings the remote repository (if any) in line with this instance's
@@ -1389,7 +1403,13 @@ impl Anchorage {
 
     /// Writes the rsync tree from the committed store state, and then the
     /// next RRDP serial unless serials are written apart
-    /// ([`Self::set_rrdp_apart`], [`Self::write_rrdp`]).
+    /// ([`Self::set_rrdp_apart`], [`Self::write_rrdp`]) or `serve` runs on
+    /// the data directory: its RRDP task writes the serial within a
+    /// tenth of a second (a snapshot of a large repository takes over a
+    /// second, which a CLI command beside `serve` need not wait for).
+    /// `serve` holds its lock until after it wrote its last serial, and
+    /// writes one more once it let go, so a change committed before this
+    /// check always gets a serial.
     ///
     /// Tree writes take turns (this process's publication lock, then the
     /// data directory's, for CLI commands beside `serve`), each showing
@@ -1400,7 +1420,10 @@ impl Anchorage {
     /// notification file announces it).
     pub fn write_tree(&mut self) -> Result<WriteStats> {
         let stats = self.write_tree_locked()?;
-        if !self.ctx.rrdp_apart {
+        if !self.ctx.trash_apart {
+            self.ctx.tree.empty_trash();
+        }
+        if !self.ctx.rrdp_apart && !self.serve_runs() {
             self.write_rrdp()?;
         }
         // CAs under a remote parent publish at the remote repository. A
@@ -1412,6 +1435,12 @@ impl Anchorage {
             self.push_or_record();
         }
         Ok(stats)
+    }
+
+    /// Whether `serve` runs on this data directory (it holds
+    /// `serve.lock`).
+    fn serve_runs(&self) -> bool {
+        matches!(self.ctx.dir.try_lock_serve(), Ok(None))
     }
 
     /// Settles what deferred changes owe, for a read snapshot of a

@@ -26,6 +26,12 @@
 //! full write, one directory entry per file, is the fallback where no
 //! tree can be reused (the first write, a tree in use, no journal).
 //!
+//! Superseded trees are not removed under the publication's locks:
+//! removing one of a large repository takes seconds (one unlink per
+//! file). [`RsyncTree::write`] renames them into `trash/` (one
+//! `rename(2)` each, outside what rsyncd serves), and the caller empties
+//! it with [`RsyncTree::empty_trash`] once it let go of its locks.
+//!
 //! Why a client never sees a manifest that does not match its files: an
 //! rsync client fetches the whole module in one transfer from the one
 //! tree it entered, and no tree is written while it is current, was
@@ -236,6 +242,52 @@ impl RsyncTree {
 
     fn journal(&self) -> PathBuf {
         self.root.join("journal")
+    }
+
+    /// Where superseded trees wait to be removed: `ROOT/trash`.
+    fn trash(&self) -> PathBuf {
+        self.root.join("trash")
+    }
+
+    /// Moves the tree `path` into the trash; removes it at once only if
+    /// it cannot be moved.
+    fn discard(&self, path: &Path) -> io::Result<()> {
+        let trash = self.trash();
+        fs::create_dir_all(&trash)?;
+        match path.file_name() {
+            Some(name) if fs::rename(path, trash.join(name)).is_ok() => Ok(()),
+            _ => fs::remove_dir_all(path),
+        }
+    }
+
+    /// Removes the superseded trees [`Self::write`] moved aside; returns
+    /// how many. Call it without holding the publication's locks: it
+    /// costs one unlink per file. Processes emptying it at the same time
+    /// each remove what they find; what one leaves (it stopped midway)
+    /// the next call removes.
+    pub fn empty_trash(&self) -> usize {
+        let Ok(entries) = fs::read_dir(self.trash()) else {
+            return 0;
+        };
+        let started = std::time::Instant::now();
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            match fs::remove_dir_all(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(err) => {
+                    tracing::warn!(path = %entry.path().display(), %err, "could not remove an old rsync tree");
+                }
+            }
+        }
+        if removed > 0 {
+            tracing::debug!(
+                removed,
+                ms = started.elapsed().as_millis() as u64,
+                "old rsync trees removed"
+            );
+        }
+        removed
     }
 
     /// Every path that differs between the tree of `generation` and the
@@ -550,8 +602,8 @@ impl RsyncTree {
         Ok(stats)
     }
 
-    /// Removes partial trees, and superseded ones no client can still be
-    /// reading.
+    /// Moves partial trees, and superseded ones no client can still be
+    /// reading, into the trash (see [`Self::empty_trash`]).
     ///
     /// An rsync daemon serving a client enters (chdir, or chroot) the tree
     /// `current` pointed to when the client connected and stays there for
@@ -560,7 +612,7 @@ impl RsyncTree {
     /// the tree just replaced is always kept, for a client that resolved
     /// `current` an instant before the swap and has not entered it yet.
     /// One more, the newest other tree with a generation, is kept to be
-    /// brought forward by the next write. Every other tree goes at once.
+    /// brought forward by the next write. Every other tree goes to the trash at once.
     /// Where `/proc` cannot tell (no rsync process visible, one that
     /// cannot be inspected, or no `/proc`), trees younger than [`GRACE`]
     /// are kept instead. Journals older than every tree left go too.
@@ -591,7 +643,7 @@ impl RsyncTree {
                 None => superseded_before(&entry, now),
             };
             if (partial || unused)
-                && let Err(err) = fs::remove_dir_all(&path)
+                && let Err(err) = self.discard(&path)
             {
                 tracing::warn!(path = %path.display(), %err, "could not remove old rsync tree");
             }
@@ -834,8 +886,13 @@ mod tests {
         tree.write([file("", "a.roa", b"3", 3)], None).unwrap();
         let third = tree.current_target().unwrap();
         tree.write([file("", "a.roa", b"4", 4)], None).unwrap();
-        // The second: neither in use nor the last replaced, so gone at once.
+        // The second: neither in use nor the last replaced, so gone at once,
+        // into the trash until the caller empties it.
         assert!(!second.exists());
+        let trash = tmp.path().join("trash");
+        assert_eq!(fs::read_dir(&trash).unwrap().count(), 1);
+        assert_eq!(tree.empty_trash(), 1);
+        assert_eq!(fs::read_dir(&trash).unwrap().count(), 0);
         assert!(third.exists(), "the tree just replaced stays");
         assert!(first.exists(), "a tree in use stays");
         reader.kill().unwrap();
@@ -843,6 +900,7 @@ mod tests {
         tree.write([file("", "a.roa", b"5", 5)], None).unwrap();
         assert!(!first.exists(), "and goes once nobody is inside");
         assert!(!third.exists());
+        assert_eq!(tree.empty_trash(), 2);
         assert_eq!(fs::read_dir(tmp.path().join("trees")).unwrap().count(), 2);
         listener.kill().unwrap();
         listener.wait().unwrap();

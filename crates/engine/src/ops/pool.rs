@@ -24,6 +24,8 @@ pub struct PoolSettings {
     pub push_inline: bool,
     /// RRDP serials apart from trees (see [`Anchorage::set_rrdp_apart`]).
     pub rrdp_apart: bool,
+    /// Superseded trees removed apart (see [`Anchorage::set_trash_apart`]).
+    pub trash_apart: bool,
     /// Per-CA ROA limits.
     pub limits: RoaLimits,
     /// Connections open at most; callers beyond wait for one.
@@ -45,6 +47,7 @@ impl Default for PoolSettings {
             deferred: false,
             push_inline: true,
             rrdp_apart: false,
+            trash_apart: false,
             limits: RoaLimits::default(),
             max_connections: 8,
             peer_timeout: crate::transport::PEER_TIMEOUT,
@@ -114,6 +117,7 @@ impl EnginePool {
         a.set_deferred_publication(self.settings.deferred);
         a.set_push_inline(self.settings.push_inline);
         a.set_rrdp_apart(self.settings.rrdp_apart);
+        a.set_trash_apart(self.settings.trash_apart);
         a.set_roa_limits(self.settings.limits);
         a.set_keyroll_staging(self.settings.keyroll_staging);
         a.set_keyroll_policy(self.settings.keyroll_policy);
