@@ -8,6 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Anchorage: a hosted-mode RPKI certificate authority.
 #[derive(Parser, Debug)]
 #[command(name = "anchorage", version, about)]

@@ -6,6 +6,7 @@
 //! DIR/keys/             CA private keys, PKCS#8 DER, mode 0600
 //! DIR/rsync/current     symlink to the tree rsyncd serves
 //! DIR/rsync/trees/      complete repository states
+//! DIR/rsync/trash/      superseded states set aside, removed after the write
 //! DIR/rrdp/             RRDP notification, snapshot and delta files
 //! DIR/ta.tal            the trust anchor locator (RFC 8630)
 //! DIR/ta-next.tal       the TAL of a new TA key in its staging period
