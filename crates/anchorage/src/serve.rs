@@ -471,10 +471,7 @@ pub async fn run(
         metrics.clone(),
         stop_rx.clone(),
     ));
-    let trash_task = tokio::spawn(empty_trash(
-        anchorage_publication::RsyncTree::new(dir.rsync()),
-        stop_rx.clone(),
-    ));
+    let trash_stop = empty_trash(anchorage_publication::RsyncTree::new(dir.rsync()))?;
 
     // Token checks for the API and the status endpoints.
     let bgp = opts
@@ -681,7 +678,7 @@ pub async fn run(
     }
     let _ = group_task.await;
     let _ = rrdp_task.await;
-    let _ = trash_task.await;
+    drop(trash_stop);
     let _ = parents_task.await;
     let _ = push_task.await;
     // The last serial holds what the last group published. A CLI command
@@ -703,20 +700,31 @@ pub async fn run(
 /// aside.
 const TRASH_EVERY: Duration = Duration::from_secs(5);
 
-/// Removes superseded rsync trees apart from publication: at scale one
-/// costs seconds of unlinks, which no tree write waits for.
-async fn empty_trash(tree: anchorage_publication::RsyncTree, mut stop: watch::Receiver<bool>) {
-    loop {
-        let stopping = tokio::select! {
-            _ = tokio::time::sleep(TRASH_EVERY) => false,
-            _ = stop.changed() => true,
-        };
-        let tree = tree.clone();
-        let _ = tokio::task::spawn_blocking(move || tree.empty_trash()).await;
-        if stopping {
-            return;
-        }
-    }
+/// Removes superseded rsync trees apart from publication, every
+/// [`TRASH_EVERY`], on a thread of its own at the lowest CPU priority and
+/// paced: at 50,000 CAs one tree is 200,000 unlinks, seconds of the
+/// kernel's time, which neither a tree write nor a router should wait
+/// for. Dropping the returned sender stops it (a removal cut short is
+/// finished by the next one, or by a CLI command when serve is not
+/// running).
+fn empty_trash(
+    tree: anchorage_publication::RsyncTree,
+) -> anyhow::Result<std::sync::mpsc::Sender<()>> {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("rsync-trash".into())
+        .spawn(move || {
+            if let Err(err) = anchorage_publication::lowest_thread_priority() {
+                tracing::debug!(%err, "old trees removed at normal priority");
+            }
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(TRASH_EVERY)
+            {
+                tree.empty_trash(true);
+            }
+        })
+        .context("starting the thread that removes old rsync trees")?;
+    Ok(stop)
 }
 
 fn rrdp_path(base: &str) -> anyhow::Result<String> {

@@ -130,6 +130,10 @@ struct RoaPlan {
 /// every other tenant rely on.
 const POOL_SHARE: usize = 16;
 
+/// Points whose manifests and CRLs are signed together and committed in
+/// one transaction when refreshed: a few seconds of key generation each.
+const REFRESH_CHUNK: usize = 256;
+
 /// The ETag of a CA's ROA list (RFC 9110 §8.8.3): a hash of its sorted
 /// payloads, quoted. It changes exactly when the list does.
 pub fn roa_etag(payloads: &[RoaPayload]) -> String {
@@ -575,8 +579,8 @@ impl Anchorage {
 
     /// With `true`, tree writes leave the superseded trees they set aside
     /// to [`anchorage_publication::RsyncTree::empty_trash`] (serve runs it
-    /// from its own task); else each write removes them once it has let
-    /// go of the publication's locks.
+    /// from a thread of its own); else each write removes them once it
+    /// has let go of the publication's locks, unless serve runs.
     pub fn set_trash_apart(&mut self, apart: bool) {
         self.ctx.trash_apart = apart;
     }
@@ -1359,16 +1363,19 @@ impl Anchorage {
             tx.mark_pending(dir)?;
             tx.commit()?;
         }
-        // Manifests and CRLs due: owed, and signed by the tree write below
-        // on all cores, outside the write lock.
+        // The renewed points' manifests and CRLs, then those due: signed
+        // on all cores in chunks, each committed on its own, outside the
+        // publication's locks. serve's group publisher carries each chunk
+        // out as it commits, so a cycle of tens of thousands of points
+        // (half an hour of key generation) holds up no change's tree and
+        // no publication carries all of it.
+        if !renew.is_empty() || !renew_taks.is_empty() {
+            self.refresh_owed()?;
+        }
+        self.refresh_points(&owed)?;
         report.refreshed_points = renew.len() + owed.len() + renew_taks.len();
         if report.refreshed_points > 0 {
             let tx = self.store.transaction()?;
-            for handle in &owed {
-                if tx.point_owner(handle)?.is_some() {
-                    tx.mark_pending(handle)?;
-                }
-            }
             let mut journal = Journal::new(actor, now);
             journal.record(
                 &tx,
@@ -1420,11 +1427,13 @@ impl Anchorage {
     /// notification file announces it).
     pub fn write_tree(&mut self) -> Result<WriteStats> {
         let stats = self.write_tree_locked()?;
-        if !self.ctx.trash_apart {
-            self.ctx.tree.empty_trash();
-        }
-        if !self.ctx.rrdp_apart && !self.serve_runs() {
+        let serve_runs = self.serve_runs();
+        if !self.ctx.rrdp_apart && !serve_runs {
             self.write_rrdp()?;
+        }
+        // Old trees this write set aside; beside serve, its remover's.
+        if !self.ctx.trash_apart && !serve_runs {
+            self.ctx.tree.empty_trash(false);
         }
         // CAs under a remote parent publish at the remote repository. A
         // failure there does not undo the local publication: it is
@@ -1783,11 +1792,25 @@ impl Anchorage {
         held: Option<&anchorage_store::GateGuard>,
         now: Time,
     ) -> Result<usize> {
-        const CHUNK: usize = 256;
         let pending = self.store.read_transaction()?.pending_points()?;
         let mut saved = 0;
-        for chunk in pending.chunks(CHUNK) {
+        for chunk in pending.chunks(REFRESH_CHUNK) {
             saved += self.refresh_chunk(chunk, held, now)?;
+        }
+        Ok(saved)
+    }
+
+    /// Issues new manifests and CRLs for the points of `handles` now, as
+    /// [`Self::publish`] does for those due: in chunks, each signed
+    /// outside every lock and committed on its own. A point that changed
+    /// while its chunk was signed is left alone (whatever changed it owes
+    /// it a new manifest already); so is one that is gone. Returns how
+    /// many were refreshed.
+    pub fn refresh_points(&mut self, handles: &[String]) -> Result<usize> {
+        let now = self.ctx.clock.now();
+        let mut saved = 0;
+        for chunk in handles.chunks(REFRESH_CHUNK) {
+            saved += self.refresh_chunk(chunk, None, now)?;
         }
         Ok(saved)
     }
@@ -1861,20 +1884,6 @@ impl Anchorage {
             "owed manifests and CRLs issued"
         );
         Ok(saved)
-    }
-
-    /// Marks the publication points of `handles` as owing a new manifest
-    /// and CRL, as a deferred change would; [`Self::refresh_owed`] or the
-    /// next tree write issues them. The benchmark measures a refresh
-    /// cycle with it.
-    pub fn mark_owed(&mut self, handles: &[String]) -> Result<()> {
-        let tx = self.store.transaction()?;
-        for h in handles {
-            load_ca(&tx, h)?;
-            tx.mark_pending(h)?;
-        }
-        tx.commit()?;
-        Ok(())
     }
 
     /// When `publish` next has something to reissue: the earliest manifest

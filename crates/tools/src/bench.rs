@@ -601,6 +601,11 @@ pub enum Part {
     /// A key rollover of a CA with 10,000 ROA payloads, against the
     /// signing floor of what it reissues.
     Keyroll,
+    /// The full manifest/CRL refresh cycle of the scale repository (built
+    /// by `scale` first), every point once, with trees written as serve's
+    /// group publisher writes them: half an hour at 50,000 CAs, so only
+    /// when named.
+    Refresh,
 }
 
 /// Runs the benchmark: the `parts` given (all when empty); `keep` keeps
@@ -629,7 +634,7 @@ pub fn run(
             "{var} is set: the bench would make its keys with it; unset it to run the bench"
         );
     }
-    let wants = |p: Part| parts.is_empty() || parts.contains(&p);
+    let wants = |p: Part| (parts.is_empty() && p != Part::Refresh) || parts.contains(&p);
     let (n_cas, roas_per_ca, _) = scale.params();
     let tmp = tempfile::tempdir()?;
     let dir: PathBuf = keep
@@ -733,6 +738,21 @@ pub fn run(
         if let Err(err) = scale_figures(fixtures, cas, prefixes, build_budget, &mut figures) {
             figures.push(fig(
                 &format!("scale: failed: {err:#}"),
+                f64::NAN,
+                "s",
+                "-",
+                None,
+            ));
+        }
+    }
+
+    // 13. The full refresh cycle of the scale repository.
+    if wants(Part::Refresh) {
+        let (cas, prefixes) = scale.scale();
+        let cas = scale_cas.unwrap_or(cas);
+        if let Err(err) = refresh_cycle(fixtures, cas, prefixes, &mut figures) {
+            figures.push(fig(
+                &format!("refresh cycle: failed: {err:#}"),
                 f64::NAN,
                 "s",
                 "-",
@@ -1605,9 +1625,8 @@ fn scale_figures(
     let handles: Vec<String> = (0..sample)
         .map(|i| format!("s{}", i * (n_cas / sample)))
         .collect();
-    a.mark_owed(&handles)?;
     let t = Instant::now();
-    let refreshed = a.refresh_owed()?;
+    let refreshed = a.refresh_points(&handles)?;
     let per_point = t.elapsed().as_secs_f64() / refreshed.max(1) as f64;
     a.write_tree()?;
     figures.push(fig(
@@ -1735,6 +1754,122 @@ fn serve_without_rtr(dir: &Path) -> anyhow::Result<f64> {
     }
     std::thread::sleep(std::time::Duration::from_secs(10));
     serve.status_mb("VmRSS:")
+}
+
+/// The full manifest/CRL refresh cycle of the scale repository of
+/// `n_cas` CAs: every point's manifest and CRL reissued once, as
+/// `publish` does for the points due, while another connection writes
+/// trees and RRDP serials as serve's group publisher and RRDP task do.
+/// Figures: the cycle's time, per point against the crypto limit, and
+/// how the cycle spread over tree writes.
+fn refresh_cycle(
+    fixtures: &Path,
+    n_cas: usize,
+    prefixes: usize,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = fixtures.join(format!("scale-{n_cas}x{prefixes}"));
+    anyhow::ensure!(
+        dir.join("build.json").exists(),
+        "no scale repository of {n_cas} CAs in {}: build it with --only scale first",
+        dir.display()
+    );
+    let limit_ms = keygen_limit(10)? * 1000.0;
+    let mut a = Anchorage::open(DataDir::new(&dir), Clock::System)?;
+    let handles: Vec<String> = a.list_cas()?.into_iter().map(|c| c.handle).collect();
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    // serve's two publication tasks, each on a connection of its own:
+    // a tree every 100 ms when one is owed, RRDP serials apart (after a
+    // serial that took d, the next waits d). Each returns the times of
+    // its writes (ms) and the files of each tree.
+    let task = |rrdp: bool| {
+        let (dir, done) = (dir.clone(), done.clone());
+        std::thread::spawn(move || -> anyhow::Result<Vec<(f64, usize)>> {
+            let mut p = Anchorage::open(DataDir::new(&dir), Clock::System)?;
+            p.set_deferred_publication(true);
+            p.set_rrdp_apart(true);
+            let mut writes = Vec::new();
+            let mut pause = std::time::Duration::from_millis(100);
+            loop {
+                let last = done.load(Ordering::SeqCst);
+                std::thread::sleep(pause);
+                let t = Instant::now();
+                let wrote = if rrdp {
+                    p.write_rrdp()?.map(|_| 0)
+                } else if p.tree_behind()? {
+                    Some(p.write_tree()?.written)
+                } else {
+                    None
+                };
+                if let Some(files) = wrote {
+                    writes.push((t.elapsed().as_secs_f64() * 1000.0, files));
+                    if rrdp {
+                        pause = t.elapsed().max(std::time::Duration::from_millis(100));
+                    }
+                } else if last {
+                    return Ok(writes);
+                }
+            }
+        })
+    };
+    let (trees, serials) = (task(false), task(true));
+    let t = Instant::now();
+    let refreshed = a.refresh_points(&handles);
+    let secs = t.elapsed().as_secs_f64();
+    done.store(true, Ordering::SeqCst);
+    let trees = trees
+        .join()
+        .map_err(|_| anyhow::anyhow!("tree writer panicked"))??;
+    let serials = serials
+        .join()
+        .map_err(|_| anyhow::anyhow!("RRDP writer panicked"))??;
+    let refreshed = refreshed?;
+    let per_point = secs * 1000.0 / refreshed.max(1) as f64;
+    figures.push(fig(
+        &format!("refresh cycle: every manifest and CRL of {refreshed} points, measured"),
+        secs,
+        "s",
+        "-",
+        None,
+    ));
+    figures.push(fig(
+        "refresh cycle: per point (a manifest key, 3 signatures)",
+        per_point,
+        "ms",
+        "ratio = / crypto limit (keygen + 2 signatures, one core)",
+        Some(per_point / limit_ms),
+    ));
+    let mut tree_ms: Vec<f64> = trees.iter().map(|w| w.0).collect();
+    tree_ms.sort_by(f64::total_cmp);
+    let most = trees.iter().map(|w| w.1).max().unwrap_or(0);
+    figures.push(fig(
+        &format!(
+            "refresh cycle: tree writes during it ({}), p50 / p99 ms of each: {:.0} / {:.0}",
+            trees.len(),
+            percentile(&tree_ms, 0.5),
+            percentile(&tree_ms, 0.99)
+        ),
+        trees.len() as f64,
+        "writes",
+        "-",
+        None,
+    ));
+    figures.push(fig(
+        "refresh cycle: most files written by one tree write",
+        most as f64,
+        "files",
+        "-",
+        None,
+    ));
+    figures.push(fig(
+        "refresh cycle: RRDP serials during it",
+        serials.len() as f64,
+        "serials",
+        "-",
+        None,
+    ));
+    Ok(())
 }
 
 /// What [`serve_at_scale`] measured.
