@@ -453,6 +453,15 @@ pub async fn run(
         metrics.clone(),
         stop_rx.clone(),
     ));
+    let trash_stop = empty_trash(anchorage_publication::RsyncTree::new(dir.rsync()))?;
+    // From here CLI commands leave their RRDP serials and old trees to
+    // serve (a command's probe holds the lock for an instant at most).
+    let publisher = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || dir.lock_publisher())
+            .await?
+            .context("taking publisher.lock")?
+    };
 
     let group_task = tokio::spawn(publish_groups(
         anchorage.clone(),
@@ -471,7 +480,6 @@ pub async fn run(
         metrics.clone(),
         stop_rx.clone(),
     ));
-    let trash_stop = empty_trash(anchorage_publication::RsyncTree::new(dir.rsync()))?;
 
     // Token checks for the API and the status endpoints.
     let bgp = opts
@@ -682,17 +690,18 @@ pub async fn run(
     let _ = parents_task.await;
     let _ = push_task.await;
     // The last serial holds what the last group published. A CLI command
-    // leaves the serial of its change to serve while serve holds its
-    // lock: one more after letting go takes what such a command committed
-    // meanwhile (commands after it write their own).
+    // leaves the serial of its change to serve while serve holds
+    // publisher.lock: one more after letting go takes what such a command
+    // committed meanwhile (commands after it write their own).
     if let Err(err) = write_rrdp(&anchorage, &metrics).await {
         tracing::error!(%err, "writing the last RRDP serial failed; written at the next start");
     }
-    drop(serving);
+    drop(publisher);
     if let Err(err) = write_rrdp(&anchorage, &metrics).await {
         tracing::error!(%err, "writing the last RRDP serial failed; written at the next start");
     }
     tracing::info!("stopped");
+    drop(serving);
     Ok(())
 }
 

@@ -12,6 +12,7 @@
 //! DIR/ta-next.tal       the TAL of a new TA key in its staging period
 //! DIR/publish.lock      held while a process writes the tree and RRDP files
 //! DIR/serve.lock        held by `serve` for as long as it runs
+//! DIR/publisher.lock    held by `serve` while it writes RRDP serials for everyone
 //! DIR/tls/api.crt       the admin API's self-signed certificate (from init)
 //! DIR/tls/api.key       its private key, mode 0600
 //! ```
@@ -79,6 +80,28 @@ impl DataDir {
     /// time.
     pub fn lock_rrdp(&self) -> std::io::Result<std::fs::File> {
         self.lock_file("rrdp.lock")
+    }
+
+    /// Takes the lock `serve` holds while its RRDP task writes the serials
+    /// of every change committed to the directory and its thread removes
+    /// old trees (`DIR/publisher.lock`), waiting for it.
+    pub fn lock_publisher(&self) -> std::io::Result<std::fs::File> {
+        self.lock_file("publisher.lock")
+    }
+
+    /// Whether a `serve` holds [`Self::lock_publisher`]: a CLI command
+    /// then leaves its change's RRDP serial and the removal of old trees
+    /// to it. The probe takes the lock for an instant when free.
+    pub fn publisher_runs(&self) -> bool {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join("publisher.lock"));
+        matches!(
+            file.map(|f| f.try_lock()),
+            Ok(Err(std::fs::TryLockError::WouldBlock))
+        )
     }
 
     /// An exclusive `flock` on `DIR/NAME`, waited for.

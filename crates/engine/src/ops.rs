@@ -1410,13 +1410,15 @@ impl Anchorage {
 
     /// Writes the rsync tree from the committed store state, and then the
     /// next RRDP serial unless serials are written apart
-    /// ([`Self::set_rrdp_apart`], [`Self::write_rrdp`]) or `serve` runs on
-    /// the data directory: its RRDP task writes the serial within a
-    /// tenth of a second (a snapshot of a large repository takes over a
-    /// second, which a CLI command beside `serve` need not wait for).
-    /// `serve` holds its lock until after it wrote its last serial, and
-    /// writes one more once it let go, so a change committed before this
-    /// check always gets a serial.
+    /// ([`Self::set_rrdp_apart`], [`Self::write_rrdp`]) or a `serve` on
+    /// the data directory writes them (it holds `publisher.lock` while
+    /// its RRDP task runs): that task writes the serial with its next
+    /// one, a tenth of a second after the last at the soonest (a snapshot
+    /// of a large repository takes over a second, which a CLI command
+    /// beside `serve` need not wait for). `serve` lets go of the lock
+    /// after its last serial and then writes one more, so a change
+    /// committed before this check gets a serial when serve stops
+    /// cleanly; after a crash, at serve's next start.
     ///
     /// Tree writes take turns (this process's publication lock, then the
     /// data directory's, for CLI commands beside `serve`), each showing
@@ -1446,10 +1448,11 @@ impl Anchorage {
         Ok(stats)
     }
 
-    /// Whether `serve` runs on this data directory (it holds
-    /// `serve.lock`).
+    /// Whether a `serve` on this data directory writes the RRDP serials
+    /// of every change and removes old trees (it holds
+    /// `publisher.lock`).
     fn serve_runs(&self) -> bool {
-        matches!(self.ctx.dir.try_lock_serve(), Ok(None))
+        self.ctx.dir.publisher_runs()
     }
 
     /// Settles what deferred changes owe, for a read snapshot of a

@@ -151,6 +151,10 @@ pub const GRACE: Duration = Duration::from_secs(300);
 /// megabytes at most.
 pub const KEEP_JOURNALS: u64 = 1024;
 
+/// Superseded trees that wait in the trash at most: beyond, the tree
+/// write that sets one more aside removes them all itself.
+pub const MAX_TRASH: usize = 4;
+
 /// The rsync tree of a data directory: `ROOT/current` and `ROOT/trees/`.
 #[derive(Clone, Debug)]
 pub struct RsyncTree {
@@ -656,6 +660,13 @@ impl RsyncTree {
                 tracing::warn!(path = %path.display(), %err, "could not remove old rsync tree");
             }
         }
+        // Writes that set trees aside faster than the remover removes
+        // them (every write a full one, where `/proc` cannot tell what is
+        // in use) wait for the removal, as they did before the trash.
+        let waiting = fs::read_dir(self.trash()).map_or(0, |d| d.count());
+        if waiting > MAX_TRASH {
+            self.empty_trash(false);
+        }
         self.prune_journal();
     }
 
@@ -965,6 +976,24 @@ mod tests {
         assert_eq!(fs::read_dir(tmp.path().join("trees")).unwrap().count(), 2);
         listener.kill().unwrap();
         listener.wait().unwrap();
+    }
+
+    #[test]
+    fn a_full_trash_is_emptied_by_the_write_that_adds_to_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = RsyncTree::new(tmp.path());
+        tree.write([file("", "a.roa", b"1", 1)], None).unwrap();
+        let trash = tmp.path().join("trash");
+        for i in 0..=MAX_TRASH {
+            fs::create_dir_all(trash.join(format!("g{i}-old/ca"))).unwrap();
+            fs::write(trash.join(format!("g{i}-old/ca/a.roa")), b"x").unwrap();
+        }
+        tree.write([file("", "a.roa", b"2", 2)], None).unwrap();
+        assert_eq!(fs::read_dir(&trash).unwrap().count(), 0);
+        // Within the bound, the trash waits for its remover.
+        fs::create_dir_all(trash.join("g9-old")).unwrap();
+        tree.write([file("", "a.roa", b"3", 3)], None).unwrap();
+        assert!(trash.join("g9-old").exists());
     }
 
     /// Every file below `dir`: relative path to bytes and mtime.
