@@ -17,7 +17,8 @@
 //!   validator after every publication (fetching from its rsyncd, as a
 //!   relying party would) and serves the VRPs to routers over RTR;
 //! * stops cleanly on SIGTERM or SIGINT: no new publication starts, the
-//!   current one finishes, rsyncd is stopped, and the process exits 0.
+//!   current one finishes (a refresh cycle after the chunk of points it
+//!   is signing), rsyncd is stopped, and the process exits 0.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -441,8 +442,11 @@ pub async fn run(
     let _ = metrics.listeners.set(guards.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
 
-    // Publish once at start, so the files served are current.
-    publish_once(&anchorage, &metrics).await?;
+    // The tree of what is committed (owed manifests settled) at start, so
+    // the files served are current. What falls due is the scheduler's
+    // first run, at once, while everything else serves: after a long
+    // stop that can be a whole refresh cycle, half an hour at 50,000 CAs.
+    tree_at_start(&anchorage, &metrics).await?;
     // The RRDP task retries a serial that fails here (another process
     // publishing at the same moment, say); the tree is current already.
     if let Err(err) = write_rrdp(&anchorage, &metrics).await {
@@ -744,13 +748,34 @@ fn rrdp_path(base: &str) -> anyhow::Result<String> {
     Ok(path.trim_end_matches('/').to_string())
 }
 
-async fn publish_once(anchorage: &Arc<EnginePool>, metrics: &Arc<Metrics>) -> anyhow::Result<()> {
+/// Writes the tree of the committed state and reads the store into the
+/// metrics (the scheduler's next due time among them).
+async fn tree_at_start(anchorage: &Arc<EnginePool>, metrics: &Arc<Metrics>) -> anyhow::Result<()> {
+    let a = anchorage.clone();
+    let m = metrics.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut a = a.get()?;
+        a.write_tree()?;
+        m.publications.fetch_add(1, Ordering::Relaxed);
+        refresh_from_store(&mut a, &m)
+    })
+    .await?
+}
+
+/// The scheduler's publication: whatever is due, then the key rollover
+/// stages due; it stops early (what is left stays due) once `stop` is
+/// set.
+async fn publish_once(
+    anchorage: &Arc<EnginePool>,
+    metrics: &Arc<Metrics>,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
     let a = anchorage.clone();
     let m = metrics.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut a = a.get()?;
         let started = Instant::now();
-        let result = a.publish(&Actor::scheduler());
+        let result = a.publish_until(&Actor::scheduler(), &stop);
         m.publications.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = result {
             m.publication_failures.fetch_add(1, Ordering::Relaxed);
@@ -1175,6 +1200,9 @@ async fn schedule(
 ) {
     let mut last = Instant::now();
     loop {
+        if *stop.borrow() {
+            return;
+        }
         let now = chrono::Utc::now().timestamp();
         let due = metrics.next_due.load(Ordering::Relaxed);
         let due = (due != 0).then_some(due);
@@ -1195,8 +1223,23 @@ async fn schedule(
             continue;
         }
         last = Instant::now();
-        if let Err(err) = publish_once(&anchorage, &metrics).await {
+        // A refresh cycle takes minutes at scale: told to stop, it stops
+        // after the chunk it is signing.
+        let stopping = Arc::new(AtomicBool::new(false));
+        let run = publish_once(&anchorage, &metrics, stopping.clone());
+        tokio::pin!(run);
+        let result = tokio::select! {
+            result = &mut run => result,
+            _ = stop.changed() => {
+                stopping.store(true, Ordering::Relaxed);
+                run.await
+            }
+        };
+        if let Err(err) = result {
             tracing::error!(%err, "scheduled publication failed");
+            if *stop.borrow() {
+                return;
+            }
             // Do not spin on a persistent failure.
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(10)) => {}

@@ -64,3 +64,31 @@ fn thirty_days_of_scheduled_publication_never_lets_an_object_expire() {
     // CAs created seconds apart batched into one run.
     assert!((85..=95).contains(&wakes), "{wakes} wake-ups in 30 days");
 }
+
+/// `serve` stops a refresh cycle (half an hour at 50,000 CAs) when told
+/// to stop: a publication that sees its stop flag signs no further chunk,
+/// and what it left is still due for the next run.
+#[test]
+fn a_publication_told_to_stop_leaves_what_is_due_to_the_next() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init_with(
+        &tmp.path().join("data"),
+        "https://127.0.0.1/rrdp/",
+        &["--reissue-jitter-minutes", "0"],
+    );
+    cli.ca_create("nir", None, "AS64496-AS64511, 192.0.2.0/24");
+    let mut a = Anchorage::open(DataDir::new(&cli.dir), Clock::System).unwrap();
+    let due = a.next_due().unwrap().expect("manifests fall due");
+    a.set_clock(Clock::Fixed(
+        DateTime::<Utc>::from_timestamp(due.timestamp() + 60, 0).unwrap(),
+    ));
+    let scheduler = anchorage::audit::Actor::scheduler();
+    let stopped = std::sync::atomic::AtomicBool::new(true);
+    let report = a.publish_until(&scheduler, &stopped).unwrap();
+    assert_eq!(report.refreshed_points, 0, "nothing signed once stopped");
+    assert_eq!(a.next_due().unwrap(), Some(due), "still due");
+    let report = a.publish(&scheduler).unwrap();
+    assert_eq!(report.refreshed_points, 3, "ta, online and nir");
+    let next = a.next_due().unwrap().expect("due again later");
+    assert!(next.timestamp() > due.timestamp() + 3600, "reissued");
+}

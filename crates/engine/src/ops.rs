@@ -1226,6 +1226,19 @@ impl Anchorage {
     /// Reissues whatever is due (manifests and CRLs, certificates and ROAs
     /// near expiry) and writes the rsync tree.
     pub fn publish(&mut self, actor: &Actor) -> Result<PublishReport> {
+        self.publish_until(actor, &std::sync::atomic::AtomicBool::new(false))
+    }
+
+    /// [`Self::publish`], stopping early once `stop` is set: the manifests
+    /// and CRLs of a refresh cycle are signed a chunk at a time, and what
+    /// is left when `stop` is seen stays due for the next run (the tree
+    /// shows what was done). `serve` stops a cycle of half an hour this
+    /// way within a chunk's few seconds when told to stop.
+    pub fn publish_until(
+        &mut self,
+        actor: &Actor,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<PublishReport> {
         let started = std::time::Instant::now();
         let now = self.ctx.clock.now();
         // Whatever falls due within the batch window is done in this run.
@@ -1372,8 +1385,19 @@ impl Anchorage {
         if !renew.is_empty() || !renew_taks.is_empty() {
             self.refresh_owed()?;
         }
-        self.refresh_points(&owed)?;
-        report.refreshed_points = renew.len() + owed.len() + renew_taks.len();
+        let (mut done, mut refreshed) = (0, 0);
+        for chunk in owed.chunks(REFRESH_CHUNK) {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                tracing::info!(
+                    left = owed.len() - done,
+                    "publication stopped early; the points left stay due"
+                );
+                break;
+            }
+            refreshed += self.refresh_chunk(chunk, None, now)?;
+            done += chunk.len();
+        }
+        report.refreshed_points = renew.len() + refreshed + renew_taks.len();
         if report.refreshed_points > 0 {
             let tx = self.store.transaction()?;
             let mut journal = Journal::new(actor, now);
@@ -1807,8 +1831,9 @@ impl Anchorage {
     /// [`Self::publish`] does for those due: in chunks, each signed
     /// outside every lock and committed on its own. A point that changed
     /// while its chunk was signed is left alone (whatever changed it owes
-    /// it a new manifest already); so is one that is gone. Returns how
-    /// many were refreshed.
+    /// it a new manifest already), and so is the rest of its chunk when
+    /// that made the signing fail (the next run finds them due again); so
+    /// is one that is gone. Returns how many were refreshed.
     pub fn refresh_points(&mut self, handles: &[String]) -> Result<usize> {
         let now = self.ctx.clock.now();
         let mut saved = 0;
