@@ -17,19 +17,25 @@ use anchorage_testkit as oracle;
 use chrono::{DateTime, Utc};
 use common::{Cli, assert_accepted, require, vrps};
 
+/// A data directory under `tmp` with CA `nir` under the online CA, made
+/// without jitter: all CAs fall due together, and each cycle is one
+/// wake-up (with jitter each CA would be its own, as intended at scale).
+fn without_jitter(tmp: &std::path::Path) -> Cli {
+    let cli = Cli::init_with(
+        &tmp.join("data"),
+        "https://127.0.0.1/rrdp/",
+        &["--reissue-jitter-minutes", "0"],
+    );
+    cli.ca_create("nir", None, "AS64496-AS64511, 192.0.2.0/24");
+    cli
+}
+
 #[test]
 fn thirty_days_of_scheduled_publication_never_lets_an_object_expire() {
     require("rpki-client");
     require("faketime");
     let tmp = tempfile::tempdir().unwrap();
-    // Without jitter, all CAs fall due together and each cycle is one
-    // wake-up (with jitter each CA would be its own, as intended at scale).
-    let cli = Cli::init_with(
-        &tmp.path().join("data"),
-        "https://127.0.0.1/rrdp/",
-        &["--reissue-jitter-minutes", "0"],
-    );
-    cli.ca_create("nir", None, "AS64496-AS64511, 192.0.2.0/24");
+    let cli = without_jitter(tmp.path());
     cli.ca_create("lir", Some("nir"), "AS64500, 192.0.2.0/25");
     cli.roa_add("lir", 64500, "192.0.2.0/25");
     let expected = vrps(&[(64500, "192.0.2.0/25", 25)]);
@@ -71,12 +77,7 @@ fn thirty_days_of_scheduled_publication_never_lets_an_object_expire() {
 #[test]
 fn a_publication_told_to_stop_leaves_what_is_due_to_the_next() {
     let tmp = tempfile::tempdir().unwrap();
-    let cli = Cli::init_with(
-        &tmp.path().join("data"),
-        "https://127.0.0.1/rrdp/",
-        &["--reissue-jitter-minutes", "0"],
-    );
-    cli.ca_create("nir", None, "AS64496-AS64511, 192.0.2.0/24");
+    let cli = without_jitter(tmp.path());
     let mut a = Anchorage::open(DataDir::new(&cli.dir), Clock::System).unwrap();
     let due = a.next_due().unwrap().expect("manifests fall due");
     a.set_clock(Clock::Fixed(

@@ -266,8 +266,8 @@ pub(crate) struct Ctx {
     /// never holds up publication.
     push_inline: bool,
     /// Whether superseded rsync trees are left in the trash for the
-    /// caller to remove (`serve` does it from a task of its own) instead
-    /// of by each tree write, after its locks.
+    /// caller to remove (`serve` does it from a thread of its own)
+    /// instead of by each tree write, after its locks.
     trash_apart: bool,
     /// Per-CA limits on ROA configuration.
     limits: RoaLimits,
