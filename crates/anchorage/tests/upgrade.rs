@@ -10,12 +10,17 @@ use common::{Cli, validate_everywhere, vrps};
 
 /// Takes a data directory back to what an earlier release wrote:
 /// schema 5, without what schemas 6 (point versions), 7 (key rollover),
-/// 8 (a hash stored with every object) and 9 (the journal of published
-/// paths that changed) added.
+/// 8 (a hash stored with every object), 9 (the journal of published
+/// paths that changed) and 10 (the count of published files) added.
 fn as_schema_5(cli: &Cli) {
     let db = rusqlite::Connection::open(cli.dir.join("anchorage.db")).unwrap();
     db.execute_batch(
-        "DROP TRIGGER objects_added;
+        "DROP TRIGGER objects_counted_in;
+         DROP TRIGGER objects_counted_out;
+         DROP TRIGGER publisher_objects_counted_in;
+         DROP TRIGGER publisher_objects_counted_out;
+         DROP TABLE published_count;
+         DROP TRIGGER objects_added;
          DROP TRIGGER objects_removed;
          DROP TRIGGER objects_changed;
          DROP TRIGGER publisher_objects_added;
@@ -61,6 +66,14 @@ fn a_schema_5_data_directory_opens_migrates_and_validates() {
     // It takes changes and publishes them.
     cli.roa_add("lir", 64496, "2001:db8::/32");
     cli.ok(&["publish"]);
+    // The migration counted the published files, and the count follows.
+    let db = rusqlite::Connection::open(cli.dir.join("anchorage.db")).unwrap();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        count("SELECT n FROM published_count"),
+        count("SELECT (SELECT count(*) FROM objects) + (SELECT count(*) FROM publisher_objects)")
+    );
+    drop(db);
 
     let work = tmp.path().join("work");
     std::fs::create_dir_all(&work).unwrap();

@@ -236,6 +236,31 @@ WHEN old.uri IS NOT new.uri OR old.hash IS NOT new.hash OR old.mtime IS NOT new.
 END;
 ";
 
+/// Version 10: the number of published files, kept by triggers, so a tree
+/// write's statistics do not count 200,000 rows (4-6 ms with the pages
+/// cached, 284 ms without, at 50,000 CAs). Upserts update rows in place
+/// (`ON CONFLICT DO UPDATE`), so only inserts and deletes count.
+const SCHEMA_V10: &str = "
+CREATE TABLE published_count (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    n INTEGER NOT NULL
+);
+INSERT INTO published_count (id, n)
+    VALUES (1, (SELECT count(*) FROM objects) + (SELECT count(*) FROM publisher_objects));
+CREATE TRIGGER objects_counted_in AFTER INSERT ON objects BEGIN
+    UPDATE published_count SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER objects_counted_out AFTER DELETE ON objects BEGIN
+    UPDATE published_count SET n = n - 1 WHERE id = 1;
+END;
+CREATE TRIGGER publisher_objects_counted_in AFTER INSERT ON publisher_objects BEGIN
+    UPDATE published_count SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER publisher_objects_counted_out AFTER DELETE ON publisher_objects BEGIN
+    UPDATE published_count SET n = n - 1 WHERE id = 1;
+END;
+";
+
 /// Version 1 data directories predate the option; 60 is its default.
 const JITTER_DEFAULT: &str = "
 INSERT OR IGNORE INTO meta (key, value) VALUES ('jitter_minutes', '60');
@@ -254,6 +279,7 @@ const MIGRATIONS: &[&[&str]] = &[
     &[SCHEMA_V7],
     &[SCHEMA_V8],
     &[SCHEMA_V9],
+    &[SCHEMA_V10],
 ];
 
 /// The schema version this code writes; `meta.schema_version`.
