@@ -35,9 +35,10 @@
 
 pub mod fetch;
 pub mod mirror;
+pub mod profile;
 pub mod rrdp;
 pub mod walk;
 
 pub use walk::{
-    Live, Origin, Prefix, Rejection, Results, Reuse, Update, Validation, Vrp, validate,
+    Live, Origin, Prefix, Rejection, Results, Reuse, Update, Validation, Vrp, validate, validate_at,
 };

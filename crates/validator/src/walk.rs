@@ -13,15 +13,16 @@ use bytes::Bytes;
 use rpki::crypto::{KeyIdentifier, PublicKey};
 use rpki::repository::cert::{Cert, ResourceCert};
 use rpki::repository::crl::Crl;
-use rpki::repository::error::VerificationError;
 use rpki::repository::manifest::Manifest;
 use rpki::repository::roa::Roa;
 use rpki::repository::sigobj::SignedObject;
 use rpki::repository::tal::{Tal, TalUri};
+use rpki::repository::x509::Time;
 use rpki::uri;
 use serde::Serialize;
 
 use crate::fetch::{FetchStats, Fetcher};
+use crate::profile::{self, CertKind};
 
 /// The deepest CA chain followed; deeper (or cyclic) chains are rejected.
 pub const MAX_DEPTH: usize = 32;
@@ -237,11 +238,11 @@ impl Ca {
     /// one validated then (its chain hash says so) and no CRL of it
     /// changed; only the issuer's certificate is needed, validated the
     /// same way.
-    fn cert(&self, strict: bool) -> Result<Arc<ResourceCert>, String> {
+    fn cert(&self, strict: bool, now: Time) -> Result<Arc<ResourceCert>, String> {
         self.cert
             .get_or_init(|| {
                 let (issuer, dir) = self.issuer.as_ref().ok_or("a CA without its certificate")?;
-                let issuer_cert = issuer.cert(strict)?;
+                let issuer_cert = issuer.cert(strict, now)?;
                 let bytes = fs::read(dir.join(&*self.child.file))
                     .map_err(|e| format!("CA certificate {} unreadable: {e}", self.child.file))?;
                 if chain(&issuer.child.chain, &bytes) != self.child.chain {
@@ -250,9 +251,10 @@ impl Ca {
                         self.child.file
                     ));
                 }
+                profile::certificate(&bytes, CertKind::Ca)?;
                 Cert::decode(Bytes::from(bytes))
                     .map_err(|e| format!("bad DER: {e}"))?
-                    .validate_ca(&issuer_cert, strict)
+                    .validate_ca_at(&issuer_cert, strict, now)
                     .map(Arc::new)
                     .map_err(|e| e.to_string())
             })
@@ -336,7 +338,7 @@ impl Live {
         let (summary, points, ta) = walk(
             tal_path,
             fetcher,
-            strict,
+            (strict, Time::now()),
             (&self.results.points, reuse),
             Collect::Points,
         )?;
@@ -463,6 +465,8 @@ fn chain(issuer: &[u8], cert: &[u8]) -> [u8; 32] {
 struct Walker<'a> {
     fetcher: Mutex<&'a mut Fetcher>,
     strict: bool,
+    /// The time the run validates at.
+    now: Time,
     ta: Arc<str>,
     seen: Mutex<HashSet<KeyIdentifier>>,
     /// CAs whose points are still to be validated, and how many workers
@@ -548,11 +552,23 @@ pub fn validate(
     fetcher: &mut Fetcher,
     strict: bool,
 ) -> Result<Validation, WalkError> {
+    validate_at(tal_path, fetcher, strict, Time::now())
+}
+
+/// Validates the repository of the TAL at `tal_path` as of `at`: validity
+/// periods, manifests' and CRLs' nextUpdate are compared with it instead
+/// of the clock (what was fetched is what is there now).
+pub fn validate_at(
+    tal_path: &Path,
+    fetcher: &mut Fetcher,
+    strict: bool,
+    at: Time,
+) -> Result<Validation, WalkError> {
     let none = Points::new();
     let (out, _, _) = walk(
         tal_path,
         fetcher,
-        strict,
+        (strict, at),
         (&none, Reuse::Never),
         Collect::Vrps,
     )?;
@@ -565,7 +581,7 @@ pub fn validate(
 fn walk(
     tal_path: &Path,
     fetcher: &mut Fetcher,
-    strict: bool,
+    (strict, now): (bool, Time),
     (previous, reuse): (&Points, Reuse<'_>),
     collect: Collect,
 ) -> Result<(Validation, Points, Arc<str>), WalkError> {
@@ -579,6 +595,7 @@ fn walk(
     let w = Walker {
         fetcher: Mutex::new(fetcher),
         strict,
+        now,
         ta: Arc::from(tal.info().name()),
         seen: Mutex::new(HashSet::new()),
         queue: Mutex::new((VecDeque::new(), 0)),
@@ -661,13 +678,14 @@ impl Walker<'_> {
             .map_err(|e| e.to_string())?;
         let root = format!("{}\n{}\n", self.ta, self.strict);
         let ta_chain = chain(root.as_bytes(), &bytes);
+        profile::certificate(&bytes, CertKind::TrustAnchor)?;
         let cert = Cert::decode(bytes).map_err(|e| format!("bad DER: {e}"))?;
         // RFC 8630 §2.3: the certificate's key must be the TAL's.
         if cert.subject_public_key_info() != tal.key_info() {
             return Err("certificate key differs from the TAL's key (RFC 8630 §2.3)".into());
         }
         let cert = cert
-            .validate_ta(tal.info().clone(), self.strict)
+            .validate_ta_at(tal.info().clone(), self.strict, self.now)
             .map_err(|e| format!("invalid trust anchor certificate: {e}"))?;
         let child = Child::of(&cert, ta_chain, "")?;
         Ok(Ca::found(child, 0, cert))
@@ -741,7 +759,7 @@ impl Walker<'_> {
         {
             return self.reused(cached, node, &dir, out);
         }
-        let ca = match node.cert(self.strict) {
+        let ca = match node.cert(self.strict, self.now) {
             Ok(ca) => ca,
             Err(reason) => {
                 reject(out, repo.as_str(), reason);
@@ -840,14 +858,16 @@ impl Walker<'_> {
             match name.rsplit_once('.').map(|(_, e)| e) {
                 Some("cer") => {
                     let child_chain = chain(&ca_chain, &bytes);
-                    let cert = Cert::decode(bytes)
-                        .map_err(|e| format!("bad DER: {e}"))
+                    let cert = profile::certificate(&bytes, CertKind::Ca)
+                        .and_then(|()| Cert::decode(bytes).map_err(|e| format!("bad DER: {e}")))
                         .and_then(|c| {
                             if point.crl.contains(c.serial_number()) {
                                 return Err("revoked by the CRL".to_string());
                             }
                             // RFC 6487 §7.2 / RFC 3779: resources within the issuer's.
-                            let cert = c.validate_ca(ca, self.strict).map_err(|e| e.to_string())?;
+                            let cert = c
+                                .validate_ca_at(ca, self.strict, self.now)
+                                .map_err(|e| e.to_string())?;
                             Ok((Child::of(&cert, child_chain, &name)?, cert))
                         });
                     match cert {
@@ -858,41 +878,26 @@ impl Walker<'_> {
                         Err(reason) => reject(out, &uri, reason),
                     }
                 }
-                Some("roa") => {
-                    let crl = &point.crl;
-                    let roa = Roa::decode(bytes, self.strict)
-                        .map_err(|e| format!("bad DER: {e}"))
-                        .and_then(|roa| {
-                            roa.process(ca, self.strict, |ee| {
-                                if crl.contains(ee.serial_number()) {
-                                    Err(VerificationError::new("EE certificate revoked by the CRL")
-                                        .into())
-                                } else {
-                                    Ok(())
-                                }
-                            })
-                            .map_err(|e| e.to_string())
-                        });
-                    match roa {
-                        Ok((ee, content)) => {
-                            out.roas += 1;
-                            let expires = ee.validity().not_after().timestamp();
-                            for addr in content.iter() {
-                                out.vrps.insert(Vrp {
-                                    asn: content.as_id().into_u32(),
-                                    prefix: Prefix {
-                                        addr: addr.address(),
-                                        len: addr.address_length(),
-                                    },
-                                    max_length: addr.max_length(),
-                                    ta: self.ta.clone(),
-                                    expires,
-                                });
-                            }
+                Some("roa") => match self.roa(ca, bytes, &point.crl) {
+                    Ok((ee, roa)) => {
+                        let content = roa.content();
+                        out.roas += 1;
+                        let expires = ee.validity().not_after().timestamp();
+                        for addr in content.iter() {
+                            out.vrps.insert(Vrp {
+                                asn: content.as_id().into_u32(),
+                                prefix: Prefix {
+                                    addr: addr.address(),
+                                    len: addr.address_length(),
+                                },
+                                max_length: addr.max_length(),
+                                ta: self.ta.clone(),
+                                expires,
+                            });
                         }
-                        Err(reason) => reject(out, &uri, reason),
                     }
-                }
+                    Err(reason) => reject(out, &uri, reason),
+                },
                 Some("tak") => match self.tak(ca, depth, bytes, &point.crl) {
                     Ok(()) => out.taks += 1,
                     Err(reason) => reject(out, &uri, reason),
@@ -902,6 +907,40 @@ impl Walker<'_> {
             }
         }
         children
+    }
+
+    /// Validates a ROA of the CA `ca` whose point has the CRL `crl` (RFC
+    /// 6488 §3, RFC 9582 §5); returns its EE certificate and the ROA.
+    fn roa(
+        &self,
+        ca: &ResourceCert,
+        bytes: Bytes,
+        crl: &Crl,
+    ) -> Result<(ResourceCert, Roa), String> {
+        profile::signed_object(&bytes)?;
+        let roa = Roa::decode(bytes.clone(), self.strict).map_err(|e| format!("bad DER: {e}"))?;
+        let ee = SignedObject::decode(bytes, self.strict)
+            .map_err(|e| format!("bad DER: {e}"))?
+            .validate_at(ca, self.strict, self.now)
+            .map_err(|e| e.to_string())?;
+        not_revoked(crl, &ee)?;
+        // RFC 9582 §5: every prefix within the EE certificate's resources.
+        let content = roa.content();
+        let covered = content
+            .v4_addrs()
+            .iter()
+            .all(|a| ee.v4_resources().contains_roa(&a))
+            && content
+                .v6_addrs()
+                .iter()
+                .all(|a| ee.v6_resources().contains_roa(&a));
+        if !covered {
+            return Err(
+                "a ROA prefix is not covered by its EE certificate's resources (RFC 9582 §5)"
+                    .into(),
+            );
+        }
+        Ok((ee, roa))
     }
 
     /// Validates a TAK object (RFC 9691) of the CA `ca` at `depth`: only a
@@ -915,6 +954,7 @@ impl Walker<'_> {
                 "a TAK object issued by a CA that is not a trust anchor (RFC 9691 §3)".into(),
             );
         }
+        profile::signed_object(&bytes)?;
         let obj = SignedObject::decode(bytes, self.strict).map_err(|e| format!("bad DER: {e}"))?;
         if obj.content_type().0.as_ref() != CT_SIGNED_TAL {
             return Err("not a TAK object: its content type is not id-ct-signedTAL".into());
@@ -922,14 +962,10 @@ impl Walker<'_> {
         let current = obj
             .decode_content(take_tak)
             .map_err(|e| format!("bad TAK content (RFC 9691 §3.1): {e}"))?;
-        obj.process(ca, self.strict, |ee| {
-            if crl.contains(ee.serial_number()) {
-                Err(VerificationError::new("EE certificate revoked by the CRL").into())
-            } else {
-                Ok(())
-            }
-        })
-        .map_err(|e| e.to_string())?;
+        let ee = obj
+            .validate_at(ca, self.strict, self.now)
+            .map_err(|e| e.to_string())?;
+        not_revoked(crl, &ee)?;
         if &current != ca.subject_public_key_info() {
             return Err("the TAK's current key is not the trust anchor's (RFC 9691 §3.1)".into());
         }
@@ -947,12 +983,13 @@ impl Walker<'_> {
     ) -> Result<Point, String> {
         let mut read = Vec::new();
         read.extend(stamp(&dir.join(rel)).map(|s| (rel.to_string(), s)));
+        profile::signed_object(&bytes)?;
         let mft = Manifest::decode(Bytes::from(bytes), self.strict)
             .map_err(|e| format!("bad DER: {e}"))?;
         let (mft_ee, content) = mft
-            .validate(ca, self.strict)
+            .validate_at(ca, self.strict, self.now)
             .map_err(|e| format!("invalid manifest: {e}"))?;
-        if content.is_stale() {
+        if content.next_update() < self.now {
             return Err("manifest is stale: nextUpdate has passed (RFC 9286 §6.3)".into());
         }
         // RFC 9286 §6.4/§6.5: every listed file present with its hash, or
@@ -990,10 +1027,17 @@ impl Walker<'_> {
                 c.len()
             )
         })?;
+        profile::crl(&crl_bytes)?;
         let crl = Crl::decode(crl_bytes).map_err(|e| format!("bad CRL: {e}"))?;
+        // RFC 6487 §5 (§4.4): the CRL's issuer is the CA that signs it.
+        if crl.issuer() != ca.subject() {
+            return Err(
+                "CRL issuer differs from the CA's subject (RFC 6487 §5, RFC 5280 §5.1.2.3)".into(),
+            );
+        }
         crl.verify_signature(ca.subject_public_key_info())
             .map_err(|_| "CRL signature does not verify with the CA's key")?;
-        if crl.is_stale() {
+        if crl.next_update() < self.now {
             return Err("CRL nextUpdate has passed (RFC 6487 §5)".into());
         }
         if crl.contains(mft_ee.as_cert().serial_number()) {
@@ -1001,6 +1045,15 @@ impl Walker<'_> {
         }
         files.sort();
         Ok(Point { files, crl, read })
+    }
+}
+
+/// Fails if `crl` revokes the EE certificate `ee` (RFC 6488 §3).
+fn not_revoked(crl: &Crl, ee: &ResourceCert) -> Result<(), String> {
+    if crl.contains(ee.as_cert().serial_number()) {
+        Err("EE certificate revoked by the CRL".into())
+    } else {
+        Ok(())
     }
 }
 

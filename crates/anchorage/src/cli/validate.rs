@@ -6,6 +6,7 @@ use anchorage_validator::Validation;
 use anchorage_validator::fetch::{Fetcher, RsyncFetcher};
 use anyhow::Context;
 use clap::ValueEnum;
+use rpki::repository::x509::Time;
 
 /// VRP output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -45,12 +46,26 @@ pub struct ValidateArgs {
     /// The rsync program (e.g. a wrapper adding --port).
     #[arg(long, value_name = "PATH", default_value = "rsync")]
     rsync_program: PathBuf,
+    /// Validate as of this time (RFC 3339, e.g. 2027-01-31T12:00:00Z)
+    /// instead of now: validity periods and every manifest's and CRL's
+    /// nextUpdate are compared with it. What is fetched is what is
+    /// published now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Reads an RFC 3339 time for `--at`.
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("not an RFC 3339 time such as 2027-01-31T12:00:00Z: {e}"))
 }
 
 /// Runs `anchorage validate`: the VRPs to the output, rejections and counts to standard error.
 pub fn run(args: ValidateArgs) -> anyhow::Result<()> {
     let mut fetcher = fetcher(&args)?;
-    let v = anchorage_validator::validate(&args.tal, &mut fetcher, true)?;
+    let at = args.at.map_or_else(Time::now, Time::new);
+    let v = anchorage_validator::validate_at(&args.tal, &mut fetcher, true, at)?;
     let text = vrp_text(&v, args.format)?;
     match args.output {
         Some(path) => {

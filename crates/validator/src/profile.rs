@@ -1,0 +1,761 @@
+//! Profile rules read from an object's DER before the `rpki` crate decodes
+//! it: the MUSTs of RFC 6487, RFC 7318, RFC 7935 and RFC 5280 that the
+//! crate's decoding and validation let through (extension criticality and
+//! the closed extension list, policy qualifiers, key size, time encodings,
+//! serial numbers, CRL fields).
+//!
+//! Each check returns the rule it found broken, with its RFC section, as
+//! the reason the walk reports. The checks only read: no signature is
+//! verified here. Malformed DER is refused as such; the `rpki` crate would
+//! refuse it too.
+
+/// What a certificate is for, which decides some of its rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertKind {
+    /// A self-signed trust anchor certificate.
+    TrustAnchor,
+    /// A CA certificate issued by another CA.
+    Ca,
+    /// The EE certificate of a signed object (RFC 6488).
+    Ee,
+}
+
+const SEQUENCE: u8 = 0x30;
+const SET: u8 = 0x31;
+const BOOLEAN: u8 = 0x01;
+const INTEGER: u8 = 0x02;
+const BIT_STRING: u8 = 0x03;
+const OCTET_STRING: u8 = 0x04;
+const NULL: u8 = 0x05;
+const OID: u8 = 0x06;
+const PRINTABLE_STRING: u8 = 0x13;
+const UTC_TIME: u8 = 0x17;
+const GENERALIZED_TIME: u8 = 0x18;
+/// `[0]` constructed: a certificate's version, a CRL's extensions, the
+/// certificates of a CMS signed-data, an AS resource set's `asnum`.
+const CTX_0: u8 = 0xa0;
+/// `[1]` constructed: an AS resource set's `rdi`.
+const CTX_1: u8 = 0xa1;
+/// `[1]` and `[2]` primitive: issuerUniqueID and subjectUniqueID.
+const ISSUER_UID: u8 = 0x81;
+const SUBJECT_UID: u8 = 0x82;
+/// `[3]` constructed: a certificate's extensions.
+const CTX_3: u8 = 0xa3;
+
+/// 2.5.4.3, id-at-commonName.
+const AT_COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
+/// 2.5.4.5, id-at-serialNumber.
+const AT_SERIAL_NUMBER: &[u8] = &[0x55, 0x04, 0x05];
+/// 1.2.840.113549.1.1.1, rsaEncryption.
+const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+/// 2.5.29.19, basicConstraints.
+const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+/// 2.5.29.14, subjectKeyIdentifier.
+const SKI: &[u8] = &[0x55, 0x1d, 0x0e];
+/// 2.5.29.35, authorityKeyIdentifier.
+const AKI: &[u8] = &[0x55, 0x1d, 0x23];
+/// 2.5.29.15, keyUsage.
+const KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
+/// 2.5.29.37, extKeyUsage.
+const EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
+/// 2.5.29.31, cRLDistributionPoints.
+const CRL_DP: &[u8] = &[0x55, 0x1d, 0x1f];
+/// 2.5.29.32, certificatePolicies.
+const CERT_POLICIES: &[u8] = &[0x55, 0x1d, 0x20];
+/// 2.5.29.20, cRLNumber.
+const CRL_NUMBER: &[u8] = &[0x55, 0x1d, 0x14];
+/// 1.3.6.1.5.5.7.1.1, authorityInfoAccess.
+const AIA: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
+/// 1.3.6.1.5.5.7.1.11, subjectInfoAccess.
+const SIA: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x0b];
+/// 1.3.6.1.5.5.7.1.7, id-pe-ipAddrBlocks (RFC 3779).
+const IP_RESOURCES: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x07];
+/// 1.3.6.1.5.5.7.1.8, id-pe-autonomousSysIds (RFC 3779).
+const AS_RESOURCES: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x08];
+/// 1.3.6.1.5.5.7.1.28, id-pe-ipAddrBlocks-v2 (RFC 8360).
+const IP_RESOURCES_V2: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x1c];
+/// 1.3.6.1.5.5.7.1.29, id-pe-autonomousSysIds-v2 (RFC 8360).
+const AS_RESOURCES_V2: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x1d];
+/// 1.3.6.1.5.5.7.14.2, id-cp-ipAddr-asNumber (RFC 6484).
+const POLICY_RPKI: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x0e, 0x02];
+/// 1.3.6.1.5.5.7.14.3, id-cp-ipAddr-asNumber-v2 (RFC 8360).
+const POLICY_RPKI_V2: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x0e, 0x03];
+/// 1.3.6.1.5.5.7.2.1, id-qt-cps.
+const QT_CPS: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x02, 0x01];
+
+/// One DER element: its tag byte, its contents, and all its bytes.
+#[derive(Clone, Copy)]
+struct Tlv<'a> {
+    tag: u8,
+    value: &'a [u8],
+    raw: &'a [u8],
+}
+
+/// Reads DER elements one after the other from a slice.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    /// The elements inside `tlv`.
+    fn inside(tlv: Tlv<'a>) -> Reader<'a> {
+        Reader(tlv.value)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The next element's tag, if any.
+    fn peek(&self) -> Option<u8> {
+        self.0.first().copied()
+    }
+
+    /// The next element.
+    fn next(&mut self) -> Result<Tlv<'a>, String> {
+        let bad = |what: &str| format!("malformed DER: {what}");
+        let start = self.0;
+        let (&tag, rest) = self.0.split_first().ok_or_else(|| bad("truncated"))?;
+        if tag & 0x1f == 0x1f {
+            return Err(bad("a multi-byte tag"));
+        }
+        let (&first, mut rest) = rest.split_first().ok_or_else(|| bad("truncated"))?;
+        let len = match first {
+            0..=0x7f => usize::from(first),
+            0x81..=0x84 => {
+                let n = usize::from(first & 0x7f);
+                if rest.len() < n {
+                    return Err(bad("truncated length"));
+                }
+                let (bytes, after) = rest.split_at(n);
+                rest = after;
+                let len = bytes.iter().fold(0usize, |a, b| (a << 8) | usize::from(*b));
+                // X.690 §10.1: the definite form in the fewest octets.
+                if len < 0x80 || bytes[0] == 0 {
+                    return Err(bad("a length not in its shortest form"));
+                }
+                len
+            }
+            _ => return Err(bad("an indefinite or oversized length")),
+        };
+        if rest.len() < len {
+            return Err(bad("truncated"));
+        }
+        let header = start.len() - rest.len();
+        let (value, after) = rest.split_at(len);
+        self.0 = after;
+        Ok(Tlv {
+            tag,
+            value,
+            raw: &start[..header + len],
+        })
+    }
+
+    /// The next element, which must have tag `tag`; `what` names it.
+    fn expect(&mut self, tag: u8, what: &str) -> Result<Tlv<'a>, String> {
+        let tlv = self.next()?;
+        if tlv.tag != tag {
+            return Err(format!("malformed DER: {what} has tag {:#04x}", tlv.tag));
+        }
+        Ok(tlv)
+    }
+
+    /// The next element if it has tag `tag`.
+    fn take_if(&mut self, tag: u8) -> Result<Option<Tlv<'a>>, String> {
+        if self.peek() == Some(tag) {
+            self.next().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Fails unless every element was read.
+    fn end(&self, what: &str) -> Result<(), String> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("malformed DER: unexpected data after {what}"))
+        }
+    }
+}
+
+/// Checks a certificate's profile rules (RFC 6487 §4, RFC 7318 §2,
+/// RFC 7935 §3, RFC 5280 §4.1).
+pub fn certificate(der: &[u8], kind: CertKind) -> Result<(), String> {
+    let mut outer = Reader(der);
+    let cert = outer.expect(SEQUENCE, "the certificate")?;
+    outer.end("the certificate")?;
+    let mut cert = Reader::inside(cert);
+    let mut tbs = Reader::inside(cert.expect(SEQUENCE, "tbsCertificate")?);
+    // RFC 6487 §4.1: the version MUST be 3 (value 2).
+    let version = tbs.take_if(CTX_0)?;
+    let v3 = match version {
+        Some(v) => {
+            let mut v = Reader::inside(v);
+            v.expect(INTEGER, "the version")?.value == [2]
+        }
+        None => false,
+    };
+    if !v3 {
+        return Err("certificate version is not 3 (RFC 6487 §4.1)".into());
+    }
+    serial(
+        tbs.expect(INTEGER, "the serial number")?.value,
+        "certificate",
+    )?;
+    tbs.expect(SEQUENCE, "the signature algorithm")?;
+    let issuer = tbs.expect(SEQUENCE, "the issuer")?;
+    name(issuer, "issuer", "RFC 6487 §4.4")?;
+    let mut validity = Reader::inside(tbs.expect(SEQUENCE, "the validity")?);
+    let not_before = time(validity.next()?, "notBefore", "RFC 5280 §4.1.2.5")?;
+    let not_after = time(validity.next()?, "notAfter", "RFC 5280 §4.1.2.5")?;
+    validity.end("the validity")?;
+    if not_before > not_after {
+        return Err("certificate notBefore is later than its notAfter (RFC 5280 §4.1.2.5)".into());
+    }
+    let subject = tbs.expect(SEQUENCE, "the subject")?;
+    name(subject, "subject", "RFC 6487 §4.5")?;
+    // RFC 6487 §4.4: a trust anchor is self-signed, so it is its own issuer.
+    if kind == CertKind::TrustAnchor && issuer.value != subject.value {
+        return Err(
+            "trust anchor certificate's issuer differs from its subject (RFC 6487 §4.4)".into(),
+        );
+    }
+    rsa_key(tbs.expect(SEQUENCE, "the subject public key info")?)?;
+    if tbs.take_if(ISSUER_UID)?.is_some() || tbs.take_if(SUBJECT_UID)?.is_some() {
+        return Err(
+            "certificate carries issuerUniqueID or subjectUniqueID (RFC 6487 §4, RFC 5280 §4.1.2.8)".into(),
+        );
+    }
+    let Some(extensions) = tbs.take_if(CTX_3)? else {
+        return Err("certificate without extensions (RFC 6487 §4.8)".into());
+    };
+    tbs.end("the extensions")?;
+    let mut wrapped = Reader::inside(extensions);
+    let list = wrapped.expect(SEQUENCE, "the extensions")?;
+    wrapped.end("the extensions")?;
+    certificate_extensions(list, kind)
+}
+
+/// How an extension must be marked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Critical {
+    Yes,
+    No,
+}
+
+/// RFC 6487 §4.8: the extensions a resource certificate may carry (the
+/// list is closed: "Any extensions not explicitly mentioned MUST be
+/// absent", §1), how each must be marked, and the section that says
+/// so. RFC 8360 §4.2.2 and §4.2.3 add the "-v2" resource extensions.
+const CERT_EXTENSIONS: &[(&[u8], &str, Critical, &str)] = &[
+    (
+        BASIC_CONSTRAINTS,
+        "basicConstraints",
+        Critical::Yes,
+        "RFC 6487 §4.8.1",
+    ),
+    (SKI, "subjectKeyIdentifier", Critical::No, "RFC 6487 §4.8.2"),
+    (
+        AKI,
+        "authorityKeyIdentifier",
+        Critical::No,
+        "RFC 6487 §4.8.3",
+    ),
+    (KEY_USAGE, "keyUsage", Critical::Yes, "RFC 6487 §4.8.4"),
+    (
+        CRL_DP,
+        "cRLDistributionPoints",
+        Critical::No,
+        "RFC 6487 §4.8.6",
+    ),
+    (AIA, "authorityInfoAccess", Critical::No, "RFC 6487 §4.8.7"),
+    (SIA, "subjectInfoAccess", Critical::No, "RFC 6487 §4.8.8"),
+    (
+        CERT_POLICIES,
+        "certificatePolicies",
+        Critical::Yes,
+        "RFC 6487 §4.8.9",
+    ),
+    (
+        IP_RESOURCES,
+        "IP resources",
+        Critical::Yes,
+        "RFC 6487 §4.8.10",
+    ),
+    (
+        AS_RESOURCES,
+        "AS resources",
+        Critical::Yes,
+        "RFC 6487 §4.8.11",
+    ),
+    (
+        IP_RESOURCES_V2,
+        "IP resources (v2)",
+        Critical::Yes,
+        "RFC 8360 §4.2.2",
+    ),
+    (
+        AS_RESOURCES_V2,
+        "AS resources (v2)",
+        Critical::Yes,
+        "RFC 8360 §4.2.3",
+    ),
+];
+
+/// Checks a certificate's extensions: each allowed, once, marked as its
+/// section says, and the contents of the policy and resource extensions.
+fn certificate_extensions(list: Tlv<'_>, kind: CertKind) -> Result<(), String> {
+    let mut seen: Vec<&[u8]> = Vec::new();
+    let mut list = Reader::inside(list);
+    while !list.is_empty() {
+        let (oid, critical, value) = extension(list.next()?)?;
+        if seen.contains(&oid) {
+            return Err(format!(
+                "certificate carries extension {} twice (RFC 5280 §4.2)",
+                oid_text(oid)
+            ));
+        }
+        seen.push(oid);
+        if oid == EXT_KEY_USAGE {
+            // RFC 6487 §4.8.5: never in a CA certificate, nor in the EE
+            // certificate of an RPKI signed object.
+            return Err(format!(
+                "extendedKeyUsage in {} (RFC 6487 §4.8.5)",
+                match kind {
+                    CertKind::Ee => "a signed object's EE certificate",
+                    _ => "a CA certificate",
+                }
+            ));
+        }
+        let Some((_, label, marked, section)) = CERT_EXTENSIONS.iter().find(|(id, ..)| *id == oid)
+        else {
+            return Err(format!(
+                "certificate carries extension {} that the profile does not allow (RFC 6487 §1, §4.8)",
+                oid_text(oid)
+            ));
+        };
+        match (marked, critical) {
+            (Critical::Yes, false) => {
+                return Err(format!("{label} extension not marked critical ({section})"));
+            }
+            (Critical::No, true) => {
+                return Err(format!("{label} extension marked critical ({section})"));
+            }
+            _ => {}
+        }
+        match oid {
+            CERT_POLICIES => policies(value)?,
+            IP_RESOURCES | IP_RESOURCES_V2 => ip_resources(value)?,
+            AS_RESOURCES | AS_RESOURCES_V2 => as_resources(value)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Reads one `Extension`: its OID, whether it is critical, its value.
+fn extension(tlv: Tlv<'_>) -> Result<(&[u8], bool, &[u8]), String> {
+    if tlv.tag != SEQUENCE {
+        return Err("malformed DER: an extension is not a SEQUENCE".into());
+    }
+    let mut ext = Reader::inside(tlv);
+    let oid = ext.expect(OID, "an extension's OID")?.value;
+    let critical = match ext.take_if(BOOLEAN)? {
+        // X.690 §11.5: DER leaves out a value equal to its DEFAULT.
+        Some(b) if b.value == [0xff] => true,
+        Some(_) => {
+            return Err(format!(
+                "extension {} encodes critical FALSE, which DER leaves out (X.690 §11.5)",
+                oid_text(oid)
+            ));
+        }
+        None => false,
+    };
+    let value = ext.expect(OCTET_STRING, "an extension's value")?.value;
+    ext.end("an extension")?;
+    Ok((oid, critical, value))
+}
+
+/// RFC 6487 §4.8.9 as RFC 7318 §2 updates it: exactly one policy, the
+/// RPKI's, and at most one qualifier, which is a CPS pointer.
+fn policies(value: &[u8]) -> Result<(), String> {
+    let mut outer = Reader(value);
+    let mut list = Reader::inside(outer.expect(SEQUENCE, "certificatePolicies")?);
+    outer.end("certificatePolicies")?;
+    let info = list.expect(SEQUENCE, "a policy")?;
+    if !list.is_empty() {
+        return Err("certificatePolicies holds more than one policy (RFC 6487 §4.8.9)".into());
+    }
+    let mut info = Reader::inside(info);
+    let policy = info.expect(OID, "the policy identifier")?.value;
+    if policy != POLICY_RPKI && policy != POLICY_RPKI_V2 {
+        return Err(format!(
+            "certificate policy {} is not the RPKI's (RFC 6484 §1.2, RFC 6487 §4.8.9)",
+            oid_text(policy)
+        ));
+    }
+    if let Some(qualifiers) = info.take_if(SEQUENCE)? {
+        let mut qualifiers = Reader::inside(qualifiers);
+        let first = qualifiers.expect(SEQUENCE, "a policy qualifier")?;
+        if !qualifiers.is_empty() {
+            return Err("more than one policy qualifier (RFC 7318 §2)".into());
+        }
+        let mut first = Reader::inside(first);
+        let id = first.expect(OID, "a policy qualifier's identifier")?.value;
+        if id != QT_CPS {
+            return Err(format!(
+                "policy qualifier {} is not a CPS pointer (RFC 7318 §2)",
+                oid_text(id)
+            ));
+        }
+    }
+    info.end("the policy")
+}
+
+/// RFC 6487 §4.8.10: IP resources are "a non-empty set of IP address
+/// records, or ... inherit", in each address family listed.
+fn ip_resources(value: &[u8]) -> Result<(), String> {
+    let mut outer = Reader(value);
+    let mut families = Reader::inside(outer.expect(SEQUENCE, "IPAddrBlocks")?);
+    outer.end("IPAddrBlocks")?;
+    if families.is_empty() {
+        return Err("IP resources extension without an address family (RFC 6487 §4.8.10)".into());
+    }
+    while !families.is_empty() {
+        let mut family = Reader::inside(families.expect(SEQUENCE, "an IPAddressFamily")?);
+        family.expect(OCTET_STRING, "an addressFamily")?;
+        let choice = family.next()?;
+        if choice.tag == SEQUENCE && choice.value.is_empty() {
+            return Err(
+                "IP resources extension with an empty address family (RFC 6487 §4.8.10)".into(),
+            );
+        }
+        family.end("an IPAddressFamily")?;
+    }
+    Ok(())
+}
+
+/// RFC 6487 §4.8.11: AS resources are `asnum` only (RDI "MUST NOT be
+/// used"), either inherited or "a non-empty set of AS number records".
+fn as_resources(value: &[u8]) -> Result<(), String> {
+    let mut outer = Reader(value);
+    let mut ids = Reader::inside(outer.expect(SEQUENCE, "ASIdentifiers")?);
+    outer.end("ASIdentifiers")?;
+    let asnum = ids.take_if(CTX_0)?;
+    if ids.take_if(CTX_1)?.is_some() {
+        return Err("AS resources extension carries rdi (RFC 6487 §4.8.11)".into());
+    }
+    ids.end("ASIdentifiers")?;
+    let Some(asnum) = asnum else {
+        return Err("AS resources extension without asnum (RFC 6487 §4.8.11)".into());
+    };
+    let mut choice = Reader::inside(asnum);
+    let set = choice.next()?;
+    choice.end("asnum")?;
+    match set.tag {
+        NULL => Ok(()),
+        SEQUENCE if set.value.is_empty() => {
+            Err("AS resources extension with an empty AS set (RFC 6487 §4.8.11)".into())
+        }
+        SEQUENCE => Ok(()),
+        _ => Err("malformed DER: asnum is neither inherit nor a set".into()),
+    }
+}
+
+/// RFC 5280 §4.1.2.2 (RFC 6487 §4.2): a serial number is a positive
+/// integer of at most 20 octets.
+fn serial(value: &[u8], what: &str) -> Result<(), String> {
+    match value {
+        [] => Err("malformed DER: an empty INTEGER".into()),
+        [first, ..] if first & 0x80 != 0 => Err(format!(
+            "{what} serial number is negative (RFC 5280 §4.1.2.2)"
+        )),
+        _ if value.iter().all(|b| *b == 0) => Err(format!(
+            "{what} serial number is 0 (RFC 5280 §4.1.2.2, RFC 6487 §4.2)"
+        )),
+        _ if value.len() > 20 => Err(format!(
+            "{what} serial number is longer than 20 octets (RFC 5280 §4.1.2.2)"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// RFC 6487 §4.4 and §4.5: a name holds one CommonName and at most one
+/// serialNumber, each a PrintableString, and nothing else.
+fn name(tlv: Tlv<'_>, what: &str, section: &str) -> Result<(), String> {
+    let (mut cn, mut sn) = (0, 0);
+    let mut rdns = Reader::inside(tlv);
+    while !rdns.is_empty() {
+        let mut set = Reader::inside(rdns.expect(SET, "a relative distinguished name")?);
+        while !set.is_empty() {
+            let mut attr = Reader::inside(set.expect(SEQUENCE, "a name attribute")?);
+            let id = attr.expect(OID, "a name attribute's type")?.value;
+            let value = attr.next()?;
+            attr.end("a name attribute")?;
+            let count = match id {
+                AT_COMMON_NAME => &mut cn,
+                AT_SERIAL_NUMBER => &mut sn,
+                other => {
+                    return Err(format!(
+                        "{what} name holds attribute {} other than CommonName and serialNumber ({section})",
+                        oid_text(other)
+                    ));
+                }
+            };
+            *count += 1;
+            if value.tag != PRINTABLE_STRING {
+                return Err(format!(
+                    "{what} name attribute is not a PrintableString ({section})"
+                ));
+            }
+        }
+    }
+    if cn != 1 || sn > 1 {
+        return Err(format!(
+            "{what} name needs one CommonName and at most one serialNumber ({section})"
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 5280 §4.1.2.5 (and §5.1.2.4, §5.1.2.6 for CRLs): dates through
+/// 2049 are UTCTime, dates from 2050 GeneralizedTime. Returns the time
+/// as `YYYYMMDDHHMMSS` digits, which compare in time order.
+fn time(tlv: Tlv<'_>, what: &str, section: &str) -> Result<String, String> {
+    let text = std::str::from_utf8(tlv.value)
+        .ok()
+        .and_then(|t| t.strip_suffix('Z'))
+        .filter(|t| t.bytes().all(|b| b.is_ascii_digit()));
+    let bad = || format!("{what} is not a valid time in the profile's form ({section})");
+    let full = match (tlv.tag, text) {
+        (UTC_TIME, Some(t)) if t.len() == 12 => {
+            let century = if t < "50" { "20" } else { "19" };
+            format!("{century}{t}")
+        }
+        (GENERALIZED_TIME, Some(t)) if t.len() == 14 => {
+            if t < "2050" {
+                return Err(format!(
+                    "{what} before 2050 encoded as GeneralizedTime ({section})"
+                ));
+            }
+            t.to_string()
+        }
+        _ => return Err(bad()),
+    };
+    Ok(full)
+}
+
+/// RFC 7935 §3: an RSA key with a 2048-bit modulus and exponent 65,537.
+fn rsa_key(spki: Tlv<'_>) -> Result<(), String> {
+    let mut spki = Reader::inside(spki);
+    let mut alg = Reader::inside(spki.expect(SEQUENCE, "the key's algorithm")?);
+    if alg.expect(OID, "the key's algorithm")?.value != RSA_ENCRYPTION {
+        return Err("subject public key is not an RSA key (RFC 7935 §3)".into());
+    }
+    let bits = spki.expect(BIT_STRING, "the public key")?.value;
+    spki.end("the subject public key info")?;
+    let Some((&0, key)) = bits.split_first() else {
+        return Err("malformed DER: the public key has unused bits".into());
+    };
+    let mut outer = Reader(key);
+    let mut rsa = Reader::inside(outer.expect(SEQUENCE, "the RSA public key")?);
+    let modulus = rsa.expect(INTEGER, "the modulus")?.value;
+    let exponent = rsa.expect(INTEGER, "the exponent")?.value;
+    rsa.end("the RSA public key")?;
+    let modulus = match modulus {
+        [0, rest @ ..] => rest,
+        all => all,
+    };
+    if modulus.len() != 256 || modulus[0] & 0x80 == 0 {
+        return Err(format!(
+            "RSA modulus of {} bits, not 2048 (RFC 7935 §3)",
+            modulus.len() * 8 - modulus.first().map_or(0, |b| b.leading_zeros() as usize)
+        ));
+    }
+    if exponent != [0x01, 0x00, 0x01] {
+        return Err("RSA public exponent is not 65,537 (RFC 7935 §3)".into());
+    }
+    Ok(())
+}
+
+/// Checks a CRL's profile rules (RFC 6487 §5, RFC 5280 §5).
+pub fn crl(der: &[u8]) -> Result<(), String> {
+    let mut outer = Reader(der);
+    let list = outer.expect(SEQUENCE, "the CRL")?;
+    outer.end("the CRL")?;
+    let mut list = Reader::inside(list);
+    let mut tbs = Reader::inside(list.expect(SEQUENCE, "tbsCertList")?);
+    // RFC 6487 §5: version 2 CRLs (value 1).
+    if tbs.take_if(INTEGER)?.map(|v| v.value) != Some(&[1]) {
+        return Err("CRL version is not 2 (RFC 6487 §5)".into());
+    }
+    tbs.expect(SEQUENCE, "the signature algorithm")?;
+    name(
+        tbs.expect(SEQUENCE, "the issuer")?,
+        "CRL issuer",
+        "RFC 6487 §5, §4.4",
+    )?;
+    let this_update = time(tbs.next()?, "CRL thisUpdate", "RFC 5280 §5.1.2.4")?;
+    let next_update = match tbs.peek() {
+        Some(UTC_TIME | GENERALIZED_TIME) => {
+            time(tbs.next()?, "CRL nextUpdate", "RFC 5280 §5.1.2.5")?
+        }
+        _ => return Err("CRL without nextUpdate (RFC 5280 §5.1.2.5)".into()),
+    };
+    if this_update > next_update {
+        return Err("CRL thisUpdate is later than its nextUpdate (RFC 5280 §5.1.2.5)".into());
+    }
+    if let Some(revoked) = tbs.take_if(SEQUENCE)? {
+        let mut revoked = Reader::inside(revoked);
+        while !revoked.is_empty() {
+            let mut entry = Reader::inside(revoked.expect(SEQUENCE, "a revoked entry")?);
+            serial(entry.expect(INTEGER, "a revoked serial")?.value, "revoked")?;
+            time(entry.next()?, "revocationDate", "RFC 5280 §5.1.2.6")?;
+            if !entry.is_empty() {
+                return Err("CRL entry carries extensions (RFC 6487 §5)".into());
+            }
+        }
+    }
+    let Some(extensions) = tbs.take_if(CTX_0)? else {
+        return Err("CRL without extensions (RFC 6487 §5)".into());
+    };
+    tbs.end("the CRL's extensions")?;
+    let mut wrapped = Reader::inside(extensions);
+    let mut exts = Reader::inside(wrapped.expect(SEQUENCE, "the CRL's extensions")?);
+    wrapped.end("the CRL's extensions")?;
+    let (mut aki, mut number) = (false, false);
+    while !exts.is_empty() {
+        let (oid, critical, _) = extension(exts.next()?)?;
+        let flag = match oid {
+            AKI => &mut aki,
+            CRL_NUMBER => &mut number,
+            other => {
+                return Err(format!(
+                    "CRL carries extension {} other than authorityKeyIdentifier and cRLNumber (RFC 6487 §5)",
+                    oid_text(other)
+                ));
+            }
+        };
+        if std::mem::replace(flag, true) {
+            return Err("CRL carries an extension twice (RFC 5280 §5.2)".into());
+        }
+        if critical {
+            return Err(format!(
+                "CRL extension {} marked critical (RFC 5280 §5.2.1, §5.2.3)",
+                oid_text(oid)
+            ));
+        }
+    }
+    if !(aki && number) {
+        return Err("CRL lacks authorityKeyIdentifier or cRLNumber (RFC 6487 §5)".into());
+    }
+    Ok(())
+}
+
+/// Checks the EE certificate of a signed object (RFC 6488 §2.1.4: the
+/// CMS carries exactly one certificate) against the certificate rules.
+pub fn signed_object(der: &[u8]) -> Result<(), String> {
+    let mut outer = Reader(der);
+    let mut info = Reader::inside(outer.expect(SEQUENCE, "the ContentInfo")?);
+    outer.end("the ContentInfo")?;
+    info.expect(OID, "the content type")?;
+    let mut explicit = Reader::inside(info.expect(CTX_0, "the content")?);
+    let mut signed = Reader::inside(explicit.expect(SEQUENCE, "the SignedData")?);
+    signed.expect(INTEGER, "the SignedData version")?;
+    signed.expect(SET, "the digest algorithms")?;
+    signed.expect(SEQUENCE, "the encapsulated content")?;
+    let Some(certs) = signed.take_if(CTX_0)? else {
+        return Err("signed object without its EE certificate (RFC 6488 §2.1.4)".into());
+    };
+    let mut certs = Reader::inside(certs);
+    let ee = certs.expect(SEQUENCE, "the EE certificate")?;
+    if !certs.is_empty() {
+        return Err("signed object carries more than one certificate (RFC 6488 §2.1.4)".into());
+    }
+    certificate(ee.raw, CertKind::Ee)
+}
+
+/// An OID's dotted form, for reasons.
+fn oid_text(oid: &[u8]) -> String {
+    let mut arcs: Vec<u64> = Vec::new();
+    let mut acc = 0u64;
+    for b in oid {
+        acc = (acc << 7) | u64::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            if arcs.is_empty() {
+                let first = acc.min(80) / 40;
+                arcs.push(first);
+                arcs.push(acc - first * 40);
+            } else {
+                arcs.push(acc);
+            }
+            acc = 0;
+        }
+    }
+    arcs.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oids_read_as_dotted_text() {
+        assert_eq!(oid_text(IP_RESOURCES), "1.3.6.1.5.5.7.1.7");
+        assert_eq!(oid_text(RSA_ENCRYPTION), "1.2.840.113549.1.1.1");
+        assert_eq!(oid_text(KEY_USAGE), "2.5.29.15");
+    }
+
+    #[test]
+    fn times_follow_the_2050_rule() {
+        let t = |tag, s: &'static str| {
+            let value = s.as_bytes();
+            time(
+                Tlv {
+                    tag,
+                    value,
+                    raw: value,
+                },
+                "t",
+                "§",
+            )
+        };
+        assert_eq!(t(UTC_TIME, "491231235959Z").unwrap(), "20491231235959");
+        assert_eq!(t(UTC_TIME, "500101000000Z").unwrap(), "19500101000000");
+        assert_eq!(
+            t(GENERALIZED_TIME, "20500101000000Z").unwrap(),
+            "20500101000000"
+        );
+        assert!(
+            t(GENERALIZED_TIME, "20491231235959Z")
+                .unwrap_err()
+                .contains("GeneralizedTime")
+        );
+        assert!(t(UTC_TIME, "4912312359Z").is_err());
+        assert!(t(GENERALIZED_TIME, "20500101000000.5Z").is_err());
+    }
+
+    #[test]
+    fn serials_are_positive_and_short() {
+        assert!(serial(&[1], "x").is_ok());
+        assert!(serial(&[0, 0x80], "x").is_ok());
+        assert!(serial(&[0], "x").unwrap_err().contains("is 0"));
+        assert!(serial(&[0x80], "x").unwrap_err().contains("negative"));
+        assert!(serial(&[1; 21], "x").unwrap_err().contains("20 octets"));
+    }
+
+    #[test]
+    fn hostile_lengths_are_refused() {
+        for der in [
+            &[0x30, 0x80, 0, 0][..],
+            &[0x30, 0x81, 0x05, 0, 0][..],
+            &[0x30, 0x85, 1, 1, 1, 1, 1][..],
+            &[0x30, 0x03, 0][..],
+            &[0x1f, 0x01, 0][..],
+        ] {
+            assert!(Reader(der).next().is_err(), "{der:?}");
+        }
+    }
+}
