@@ -13,11 +13,12 @@ use anchorage_ca_core::objects::{self, Issuer, SubjectInfoAccess};
 use anchorage_ca_core::{ResourceSet, RoaPayload, Serial, Time};
 use anchorage_keys::KeyStore;
 use bytes::Bytes;
-use rpki::crypto::{KeyIdentifier, Signer};
+use rpki::crypto::{KeyIdentifier, RpkiSignatureAlgorithm, Signer};
 use rpki::repository::cert::Cert;
 use rpki::repository::x509::Validity;
 
 use super::Cli;
+use super::der::Node;
 
 /// A copy of a data directory's tree, signed with its keys.
 pub struct Faults {
@@ -164,6 +165,19 @@ impl Faults {
         edit: impl FnOnce(&Issuer, &mut BTreeMap<String, Bytes>),
         crl_validity: (Time, Time),
     ) {
+        self.resign_with_crl(handle, parent, edit, crl_validity, |crl| crl);
+    }
+
+    /// [`Faults::resign`], with the new CRL passed through `crl_edit`
+    /// before the manifest lists it.
+    pub fn resign_with_crl(
+        &self,
+        handle: &str,
+        parent: &str,
+        edit: impl FnOnce(&Issuer, &mut BTreeMap<String, Bytes>),
+        crl_validity: (Time, Time),
+        crl_edit: impl FnOnce(Bytes) -> Bytes,
+    ) {
         let issuer = self.issuer(handle, parent);
         let dir = self.tree.join(handle);
         let mut files = BTreeMap::new();
@@ -187,7 +201,7 @@ impl Faults {
             crl_validity.1,
         )
         .unwrap();
-        files.insert(issuer.crl_name(), crl);
+        files.insert(issuer.crl_name(), crl_edit(crl));
         let list: Vec<(String, [u8; 32])> = files
             .iter()
             .map(|(name, bytes)| (name.clone(), anchorage_ca_core::point::sha256(bytes)))
@@ -210,6 +224,51 @@ impl Faults {
 }
 
 impl Faults {
+    /// The key of CA `handle`, to sign with.
+    pub fn key_of(&self, handle: &str) -> KeyIdentifier {
+        self.key(handle)
+    }
+
+    /// A certificate or CRL (`SEQUENCE { tbs, algorithm, signature }`)
+    /// with its to-be-signed part changed by `edit` and signed again with
+    /// `key`.
+    pub fn resign_der(
+        &self,
+        key: &KeyIdentifier,
+        der: &[u8],
+        edit: impl FnOnce(&mut Node),
+    ) -> Bytes {
+        let mut signed = Node::parse(der);
+        let kids = signed.kids();
+        edit(&mut kids[0]);
+        let tbs = kids[0].encode();
+        let signature = self
+            .keys
+            .sign(key, RpkiSignatureAlgorithm::default(), &tbs)
+            .unwrap();
+        let mut bits = vec![0u8];
+        bits.extend_from_slice(signature.value());
+        *kids[2].bytes() = bits;
+        Bytes::from(signed.encode())
+    }
+
+    /// A signed object (`der`) whose EE certificate's to-be-signed part is
+    /// changed by `edit` and signed again with the issuing CA's `key`; the
+    /// CMS signature, made with the EE key, still verifies.
+    pub fn resign_ee(
+        &self,
+        key: &KeyIdentifier,
+        der: &[u8],
+        edit: impl FnOnce(&mut Node),
+    ) -> Bytes {
+        let mut object = Node::parse(der);
+        // ContentInfo / [0] / SignedData / certificates [0] / the EE.
+        let ee = object.at(&[1, 0, 3, 0]);
+        let resigned = self.resign_der(key, &ee.encode(), edit);
+        *ee = Node::parse(&resigned);
+        Bytes::from(object.encode())
+    }
+
     /// A TAK object (RFC 9691) signed by `issuer` naming its own key
     /// with `uri`: valid in form, wrong when the issuer is no trust anchor.
     pub fn tak(&self, issuer: &Issuer, uri: &str) -> Bytes {

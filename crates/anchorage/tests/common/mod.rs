@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod der;
 pub mod external;
 pub mod faults;
 pub mod tls;

@@ -1,0 +1,522 @@
+//! The bundled validator's profile rules, one test per rule.
+//!
+//! Each test signs one object wrong on purpose in test code: it takes an
+//! object the CA made, changes one field in its DER and signs it again
+//! with the CA's real key. The broken object goes into member CA `m1`;
+//! its valid twin, re-signed through the same steps without the change,
+//! into member CA `m2`. `anchorage validate` must reject `m1`'s object
+//! naming the rule and accept `m2`'s. rpki-client and FORT run on the same
+//! repository; what each does with the broken object is asserted too, as
+//! measured with the Debian packages `.ci/run` installs, and listed in
+//! docs/conformance.md. Set `CONFORMANCE_RECORD=1` to print their
+//! verdicts instead of asserting them (after an upgrade of either).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use anchorage_testkit::{self as oracle, RsyncDaemon, ValidatorRun};
+use common::der::{self, Node};
+use common::faults::{self, Faults};
+use common::{Cli, anchorage_validate, bin, require, vrps};
+
+/// What a relying party did with the broken object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Its VRP was derived: the broken object was accepted.
+    Accepts,
+    /// Its VRP was not derived.
+    Rejects,
+}
+
+/// Where the broken object goes.
+#[derive(Clone, Copy)]
+enum Target {
+    /// `m1`'s CA certificate, issued by the online CA.
+    CaCert,
+    /// `m1`'s CRL.
+    Crl,
+    /// The EE certificate of `m1`'s ROA.
+    RoaEe,
+}
+
+const IP_RESOURCES: &str = "1.3.6.1.5.5.7.1.7";
+const AS_RESOURCES: &str = "1.3.6.1.5.5.7.1.8";
+const CERT_POLICIES: &str = "2.5.29.32";
+const SKI: &str = "2.5.29.14";
+const EXT_KEY_USAGE: &str = "2.5.29.37";
+const AT_ORGANIZATION: &str = "2.5.4.10";
+
+/// A repository with two member CAs and one ROA each; returns it and the
+/// fault builder working on a copy of its tree under `tmp`.
+fn repository(tmp: &Path) -> (Cli, Faults) {
+    let cli = Cli::init(&tmp.join("data"));
+    cli.ca_create("m1", None, "AS64500, 192.0.2.0/24");
+    cli.ca_create("m2", None, "AS64501, 198.51.100.0/24");
+    cli.roa_add("m1", 64500, "192.0.2.0/24");
+    cli.roa_add("m2", 64501, "198.51.100.0/24");
+    let f = Faults::new(&cli, &tmp.join("bad"));
+    (cli, f)
+}
+
+/// Leaves the to-be-signed part as it is: the valid twin.
+fn unchanged(_: &mut Node) {}
+
+/// Puts `edit` into `m1`'s object of kind `target` and the unchanged
+/// twin into `m2`'s.
+fn break_object(f: &Faults, target: Target, edit: fn(&mut Node)) {
+    let cases: [(&str, u32, fn(&mut Node)); 2] = [("m1", 64500, edit), ("m2", 64501, unchanged)];
+    match target {
+        Target::CaCert => {
+            let online = f.key_of("online");
+            f.resign(
+                "online",
+                "ta",
+                |_, files| {
+                    for (handle, _, edit) in cases {
+                        let name = format!("{}.cer", f.key_of(handle));
+                        let der = files[&name].clone();
+                        files.insert(name, f.resign_der(&online, &der, edit));
+                    }
+                },
+                faults::current(),
+            );
+        }
+        Target::Crl => {
+            for (handle, _, edit) in cases {
+                let key = f.key_of(handle);
+                f.resign_with_crl(
+                    handle,
+                    "online",
+                    |_, _| {},
+                    faults::current(),
+                    |crl| f.resign_der(&key, &crl, edit),
+                );
+            }
+        }
+        Target::RoaEe => {
+            for (handle, asn, edit) in cases {
+                let key = f.key_of(handle);
+                f.resign(
+                    handle,
+                    "online",
+                    |_, files| {
+                        let name = format!("AS{asn}.roa");
+                        let der = files[&name].clone();
+                        files.insert(name, f.resign_ee(&key, &der, edit));
+                    },
+                    faults::current(),
+                );
+            }
+        }
+    }
+}
+
+/// The verdict of a run on `m1`'s object, from its VRPs (`m2`'s must be
+/// there: the twin is valid for every validator).
+fn verdict(who: &str, run: &ValidatorRun) -> Verdict {
+    let twin = vrps(&[(64501, "198.51.100.0/24", 24)]);
+    let both = vrps(&[(64500, "192.0.2.0/24", 24), (64501, "198.51.100.0/24", 24)]);
+    if run.vrps == both {
+        Verdict::Accepts
+    } else if run.vrps == twin {
+        Verdict::Rejects
+    } else {
+        panic!("{who} derived {:?}\n{}", run.vrps, run.log)
+    }
+}
+
+/// One rule: `m1`'s object of kind `target` changed by `edit` must be
+/// rejected by `anchorage validate` with a reason containing `rule`, its
+/// twin accepted, and rpki-client and FORT must do as measured.
+fn check(target: Target, edit: fn(&mut Node), rule: &str, rpki_client: Verdict, fort: Verdict) {
+    require("rpki-client");
+    require("fort");
+    require("rsync");
+    let tmp = tempfile::tempdir().unwrap();
+    let (cli, f) = repository(tmp.path());
+    break_object(&f, target, edit);
+    let rsyncd = RsyncDaemon::start(&f.tree, "repo", &tmp.path().join("rsyncd")).unwrap();
+    let work = tmp.path().join("work");
+    let ours = anchorage_validate(&cli, &rsyncd, &work);
+    assert_eq!(
+        verdict("anchorage", &ours),
+        Verdict::Rejects,
+        "{:#?}",
+        ours.problems
+    );
+    let named = ours
+        .problems
+        .iter()
+        .any(|p| (p.contains("/m1/") || p.contains("/online/")) && p.contains(rule));
+    assert!(named, "no rejection naming {rule:?}: {:#?}", ours.problems);
+    let theirs = oracle::rpki_client(&cli.tal(), &rsyncd, &work.join("rpki-client")).unwrap();
+    let fort_run = oracle::fort(&cli.tal(), &rsyncd, &work.join("fort")).unwrap();
+    let seen = (verdict("rpki-client", &theirs), verdict("FORT", &fort_run));
+    if std::env::var_os("CONFORMANCE_RECORD").is_some() {
+        eprintln!(
+            "CONFORMANCE {rule}: rpki-client {:?}, FORT {:?}",
+            seen.0, seen.1
+        );
+        return;
+    }
+    assert_eq!(
+        seen,
+        (rpki_client, fort),
+        "(rpki-client, FORT) changed their verdicts\nrpki-client: {}\nFORT: {}",
+        theirs.log,
+        fort_run.log
+    );
+}
+
+/// The extension list of a certificate's to-be-signed part.
+fn extensions(tbs: &mut Node) -> &mut Node {
+    tbs.kids().last_mut().unwrap().at(&[0])
+}
+
+/// A new non-critical extension `dotted` holding `value`.
+fn new_extension(dotted: &str, value: Node) -> Node {
+    der::seq(vec![
+        der::oid(dotted),
+        Node::Prim(der::OCTET_STRING, value.encode()),
+    ])
+}
+
+/// The RSA public key (`SEQUENCE { n, e }`) of a certificate's
+/// to-be-signed part, edited by `edit`.
+fn edit_rsa_key(tbs: &mut Node, edit: impl FnOnce(&mut Node)) {
+    let bits = tbs.at(&[6, 1]).bytes();
+    let mut key = Node::parse(&bits[1..]);
+    edit(&mut key);
+    *bits = [vec![0], key.encode()].concat();
+}
+
+/// The CRL's revoked list, made if the CRL has none.
+fn revoked(tbs: &mut Node) -> &mut Vec<Node> {
+    let kids = tbs.kids();
+    if kids[5].tag() != der::SEQUENCE {
+        kids.insert(5, der::seq(Vec::new()));
+    }
+    kids[5].kids()
+}
+
+/// Declares one test per rule: where the fault goes, the change, the
+/// rule named in the reason, and what rpki-client and FORT do.
+macro_rules! rules {
+    ($($(#[$doc:meta])* $name:ident: $target:ident, $edit:expr, $rule:literal,
+       rpki_client $rc:ident, fort $fort:ident;)*) => {$(
+        $(#[$doc])*
+        #[test]
+        fn $name() {
+            check(Target::$target, $edit, $rule, Verdict::$rc, Verdict::$fort);
+        }
+    )*};
+}
+
+rules! {
+    /// A user notice instead of a CPS pointer (RFC 7318 §2).
+    policy_qualifier_other_than_cps: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), CERT_POLICIES), |policies| {
+            let info = policies.at(&[0]).kids();
+            info.truncate(1);
+            let notice = der::seq(vec![Node::Prim(der::UTF8_STRING, b"a notice".to_vec())]);
+            info.push(der::seq(vec![der::seq(vec![der::oid("1.3.6.1.5.5.7.2.2"), notice])]));
+        });
+    }, "is not a CPS pointer (RFC 7318 §2)", rpki_client Rejects, fort Rejects;
+
+    /// A policy other than the RPKI's (RFC 6487 §4.8.9).
+    policy_not_the_rpkis: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), CERT_POLICIES), |policies| {
+            policies.at(&[0]).kids()[0] = der::oid("2.23.140.1.2.1");
+        });
+    }, "is not the RPKI's (RFC 6484 §1.2, RFC 6487 §4.8.9)", rpki_client Rejects, fort Rejects;
+
+    /// IP resources not marked critical (RFC 6487 §4.8.10).
+    ip_resources_not_critical: CaCert, |tbs| {
+        der::set_critical(der::extension(extensions(tbs), IP_RESOURCES), false);
+    }, "IP resources extension not marked critical (RFC 6487 §4.8.10)", rpki_client Rejects, fort Rejects;
+
+    /// AS resources not marked critical (RFC 6487 §4.8.11).
+    as_resources_not_critical: CaCert, |tbs| {
+        der::set_critical(der::extension(extensions(tbs), AS_RESOURCES), false);
+    }, "AS resources extension not marked critical (RFC 6487 §4.8.11)", rpki_client Rejects, fort Rejects;
+
+    /// An AS resource set with no AS numbers (RFC 6487 §4.8.11).
+    empty_as_resource_set: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), AS_RESOURCES), |ids| {
+            ids.at(&[0, 0]).kids().clear();
+        });
+    }, "with an empty AS set (RFC 6487 §4.8.11)", rpki_client Rejects, fort Rejects;
+
+    /// AS resources with routing domain identifiers (RFC 6487 §4.8.11).
+    as_resources_with_rdi: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), AS_RESOURCES), |ids| {
+            let mut asnum = ids.kids()[0].clone();
+            let choice = asnum.kids().clone();
+            ids.kids().push(Node::Cons(0xa1, choice));
+        });
+    }, "carries rdi (RFC 6487 §4.8.11)", rpki_client Rejects, fort Rejects;
+
+    /// An IP address family with no addresses (RFC 6487 §4.8.10).
+    empty_ip_address_family: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), IP_RESOURCES), |blocks| {
+            blocks.at(&[0, 1]).kids().clear();
+        });
+    }, "with an empty address family (RFC 6487 §4.8.10)", rpki_client Rejects, fort Rejects;
+
+    /// subjectAltName, which the closed list of RFC 6487 §4.8 leaves out.
+    extension_outside_the_profile: CaCert, |tbs| {
+        let name = der::seq(vec![Node::Prim(0x82, b"ca.example".to_vec())]);
+        extensions(tbs).kids().push(new_extension("2.5.29.17", name));
+    }, "that the profile does not allow (RFC 6487 §1, §4.8)", rpki_client Accepts, fort Accepts;
+
+    /// extendedKeyUsage in a CA certificate (RFC 6487 §4.8.5).
+    extended_key_usage_in_a_ca_certificate: CaCert, |tbs| {
+        let usage = der::seq(vec![der::oid("1.3.6.1.5.5.7.3.30")]);
+        extensions(tbs).kids().push(new_extension(EXT_KEY_USAGE, usage));
+    }, "extendedKeyUsage in a CA certificate (RFC 6487 §4.8.5)", rpki_client Rejects, fort Accepts;
+
+    /// The same extension twice (RFC 5280 §4.2).
+    extension_twice: CaCert, |tbs| {
+        let ski = der::extension(extensions(tbs), SKI).clone();
+        extensions(tbs).kids().push(ski);
+    }, "twice (RFC 5280 §4.2)", rpki_client Rejects, fort Rejects;
+
+    /// subjectKeyIdentifier marked critical (RFC 6487 §4.8.2).
+    key_identifier_marked_critical: CaCert, |tbs| {
+        der::set_critical(der::extension(extensions(tbs), SKI), true);
+    }, "subjectKeyIdentifier extension marked critical (RFC 6487 §4.8.2)", rpki_client Rejects, fort Rejects;
+
+    /// Serial number 0 (RFC 5280 §4.1.2.2: positive).
+    certificate_serial_zero: CaCert, |tbs| {
+        tbs.kids()[1] = Node::Prim(der::INTEGER, vec![0]);
+    }, "certificate serial number is 0", rpki_client Accepts, fort Accepts;
+
+    /// notAfter before 2050 as GeneralizedTime (RFC 5280 §4.1.2.5).
+    validity_generalized_time_before_2050: CaCert, |tbs| {
+        let validity = tbs.at(&[4]).kids();
+        validity[1] = der::generalized(&validity[1]);
+    }, "notAfter before 2050 encoded as GeneralizedTime (RFC 5280 §4.1.2.5)", rpki_client Accepts, fort Accepts;
+
+    /// An RSA exponent of 3 (RFC 7935 §3).
+    rsa_exponent_not_65537: CaCert, |tbs| {
+        edit_rsa_key(tbs, |key| key.kids()[1] = Node::Prim(der::INTEGER, vec![3]));
+    }, "RSA public exponent is not 65,537 (RFC 7935 §3)", rpki_client Rejects, fort Rejects;
+
+    /// A 1024-bit RSA modulus (RFC 7935 §3).
+    rsa_modulus_not_2048_bits: CaCert, |tbs| {
+        edit_rsa_key(tbs, |key| {
+            let n = key.kids()[0].bytes();
+            let short: Vec<u8> = n[n.len() - 128..].to_vec();
+            *n = [vec![0], short].concat();
+            n[1] |= 0x80;
+        });
+    }, "RSA modulus of 1024 bits, not 2048 (RFC 7935 §3)", rpki_client Rejects, fort Rejects;
+
+    /// A subjectUniqueID (RFC 6487 §4, RFC 5280 §4.1.2.8).
+    unique_identifier: CaCert, |tbs| {
+        let at = tbs.kids().len() - 1;
+        tbs.kids().insert(at, Node::Prim(0x82, vec![0, 0x2a]));
+    }, "issuerUniqueID or subjectUniqueID (RFC 6487 §4, RFC 5280 §4.1.2.8)", rpki_client Accepts, fort Accepts;
+
+    /// An organisation in the subject name (RFC 6487 §4.5).
+    subject_name_with_other_attribute: CaCert, |tbs| {
+        let org = der::attribute(AT_ORGANIZATION, der::PRINTABLE_STRING, "Example");
+        tbs.at(&[5]).kids().push(org);
+    }, "subject name holds attribute 2.5.4.10 other than CommonName and serialNumber (RFC 6487 §4.5)", rpki_client Rejects, fort Rejects;
+
+    /// A CommonName as UTF8String (RFC 6487 §4.4, §4.5).
+    subject_common_name_not_printable: CaCert, |tbs| {
+        let cn = tbs.at(&[5, 0, 0, 1]);
+        *cn = Node::Prim(der::UTF8_STRING, cn.bytes().clone());
+    }, "subject name attribute is not a PrintableString (RFC 6487 §4.5)", rpki_client Accepts, fort Accepts;
+
+    /// A version 1 CRL (RFC 6487 §5).
+    crl_version_1: Crl, |tbs| {
+        tbs.kids().remove(0);
+    }, "CRL version is not 2 (RFC 6487 §5)", rpki_client Accepts, fort Rejects;
+
+    /// An organisation in the CRL's issuer name (RFC 6487 §5, §4.4).
+    crl_issuer_name_outside_the_profile: Crl, |tbs| {
+        let org = der::attribute(AT_ORGANIZATION, der::PRINTABLE_STRING, "Example");
+        tbs.at(&[2]).kids().push(org);
+    }, "CRL issuer name holds attribute 2.5.4.10", rpki_client Rejects, fort Rejects;
+
+    /// A CRL whose issuer is not the CA that signed it (RFC 6487 §5).
+    crl_issuer_not_the_ca: Crl, |tbs| {
+        *tbs.at(&[2, 0, 0, 1]).bytes() = b"another CA".to_vec();
+    }, "CRL issuer differs from the CA's subject", rpki_client Rejects, fort Rejects;
+
+    /// thisUpdate before 2050 as GeneralizedTime (RFC 5280 §5.1.2.4).
+    crl_this_update_generalized_time: Crl, |tbs| {
+        let kids = tbs.kids();
+        kids[3] = der::generalized(&kids[3]);
+    }, "CRL thisUpdate before 2050 encoded as GeneralizedTime (RFC 5280 §5.1.2.4)", rpki_client Accepts, fort Accepts;
+
+    /// nextUpdate before 2050 as GeneralizedTime (RFC 5280 §5.1.2.5).
+    crl_next_update_generalized_time: Crl, |tbs| {
+        let kids = tbs.kids();
+        kids[4] = der::generalized(&kids[4]);
+    }, "CRL nextUpdate before 2050 encoded as GeneralizedTime (RFC 5280 §5.1.2.5)", rpki_client Accepts, fort Accepts;
+
+    /// thisUpdate later than nextUpdate (RFC 5280 §5.1.2.5).
+    crl_this_update_after_next_update: Crl, |tbs| {
+        tbs.kids()[3] = der::utc_time(2);
+    }, "CRL thisUpdate is later than its nextUpdate", rpki_client Rejects, fort Rejects;
+
+    /// A revoked entry with serial number 0 (RFC 5280 §5.1.2.6, §4.1.2.2).
+    crl_revoked_serial_zero: Crl, |tbs| {
+        let entry = der::seq(vec![Node::Prim(der::INTEGER, vec![0]), der::utc_time(-1)]);
+        revoked(tbs).push(entry);
+    }, "revoked serial number is 0", rpki_client Accepts, fort Accepts;
+
+    /// A revoked entry with a reason code (RFC 6487 §5).
+    crl_entry_extension: Crl, |tbs| {
+        let reason = new_extension("2.5.29.21", Node::Prim(0x0a, vec![1]));
+        let entry = der::seq(vec![
+            Node::Prim(der::INTEGER, vec![0x2a]),
+            der::utc_time(-1),
+            der::seq(vec![reason]),
+        ]);
+        revoked(tbs).push(entry);
+    }, "CRL entry carries extensions (RFC 6487 §5)", rpki_client Accepts, fort Rejects;
+
+    /// A CRL extension other than AKI and CRL number (RFC 6487 §5).
+    crl_extension_outside_the_profile: Crl, |tbs| {
+        let delta = new_extension("2.5.29.27", Node::Prim(der::INTEGER, vec![1]));
+        tbs.kids().last_mut().unwrap().at(&[0]).kids().push(delta);
+    }, "other than authorityKeyIdentifier and cRLNumber (RFC 6487 §5)", rpki_client Accepts, fort Accepts;
+
+    /// extendedKeyUsage in a ROA's EE certificate (RFC 6487 §4.8.5).
+    extended_key_usage_in_an_ee_certificate: RoaEe, |tbs| {
+        let usage = der::seq(vec![der::oid("1.3.6.1.5.5.7.3.30")]);
+        extensions(tbs).kids().push(new_extension(EXT_KEY_USAGE, usage));
+    }, "extendedKeyUsage in a signed object's EE certificate (RFC 6487 §4.8.5)", rpki_client Rejects, fort Accepts;
+
+    /// IP resources of a ROA's EE certificate not marked critical.
+    ee_ip_resources_not_critical: RoaEe, |tbs| {
+        der::set_critical(der::extension(extensions(tbs), IP_RESOURCES), false);
+    }, "IP resources extension not marked critical (RFC 6487 §4.8.10)", rpki_client Rejects, fort Rejects;
+}
+
+/// `anchorage validate` on the TAL of `cli` against `rsyncd`: its exit
+/// status and standard error.
+fn validate_raw(cli: &Cli, rsyncd: &RsyncDaemon, cache: &Path, extra: &[&str]) -> (bool, String) {
+    let out = Command::new(bin())
+        .args(["validate", "--rsync-only", "--tal"])
+        .arg(cli.tal())
+        .arg("--cache")
+        .arg(cache)
+        .arg("--rsync-program")
+        .arg(rsyncd.wrapper())
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn trust_anchor_named_differently_as_issuer_and_subject() {
+    // RFC 6487 §4.4: a self-signed certificate is its own issuer. The TAL
+    // holds only the key, so the certificate re-signed with it still
+    // matches; the twin (re-signed unchanged) is accepted.
+    require("rpki-client");
+    require("rsync");
+    for broken in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (cli, f) = repository(tmp.path());
+        let path = f.tree.join("ta.cer");
+        let der = std::fs::read(&path).unwrap();
+        let ta = f.key_of("ta");
+        let cert = f.resign_der(&ta, &der, |tbs| {
+            if broken {
+                *tbs.at(&[3, 0, 0, 1]).bytes() = b"another trust anchor".to_vec();
+            }
+        });
+        std::fs::write(&path, cert).unwrap();
+        let rsyncd = RsyncDaemon::start(&f.tree, "repo", &tmp.path().join("rsyncd")).unwrap();
+        let work = tmp.path().join("work");
+        let (ok, log) = validate_raw(&cli, &rsyncd, &work.join("ours"), &[]);
+        let theirs = oracle::rpki_client(&cli.tal(), &rsyncd, &work.join("rpki-client")).unwrap();
+        if broken {
+            assert!(!ok, "accepted a trust anchor named twice:\n{log}");
+            assert!(
+                log.contains(
+                    "trust anchor certificate's issuer differs from its subject (RFC 6487 §4.4)"
+                ),
+                "{log}"
+            );
+            assert!(
+                theirs.vrps.is_empty(),
+                "rpki-client accepts it:\n{}",
+                theirs.log
+            );
+        } else {
+            assert!(ok, "{log}");
+            assert_eq!(theirs.vrps.len(), 2, "{}", theirs.log);
+        }
+    }
+}
+
+#[test]
+fn validation_at_a_later_time_finds_the_manifests_stale_as_rpki_client_does() {
+    require("rpki-client");
+    require("faketime");
+    require("rsync");
+    let tmp = tempfile::tempdir().unwrap();
+    let (cli, f) = repository(tmp.path());
+    let rsyncd = RsyncDaemon::start(&f.tree, "repo", &tmp.path().join("rsyncd")).unwrap();
+    let work = tmp.path().join("work");
+    let now = chrono::Utc::now();
+    // Now and an hour ahead: everything valid.
+    let soon = (now + chrono::TimeDelta::hours(1)).to_rfc3339();
+    let (ok, log) = validate_raw(&cli, &rsyncd, &work.join("ours"), &["--at", &soon]);
+    assert!(ok && log.contains("2 VRPs, 0 rejected"), "{log}");
+    // A week ahead: every manifest's nextUpdate has passed (the CA would
+    // have reissued them by then; this copy is frozen).
+    let later = now + chrono::TimeDelta::days(7);
+    let (ok, log) = validate_raw(
+        &cli,
+        &rsyncd,
+        &work.join("ours"),
+        &["--at", &later.to_rfc3339()],
+    );
+    assert!(ok, "{log}");
+    assert!(log.contains("0 VRPs"), "{log}");
+    // The manifest's EE certificate ends with its nextUpdate: either
+    // reason names the time.
+    assert!(
+        log.contains("certificate has expired") || log.contains("nextUpdate has passed"),
+        "nothing reported out of date:\n{log}"
+    );
+    let theirs = oracle::rpki_client_at(
+        &cli.tal(),
+        &rsyncd,
+        &work.join("rpki-client"),
+        Some(later.timestamp()),
+    )
+    .unwrap();
+    assert!(
+        theirs.vrps.is_empty(),
+        "rpki-client at the same time: {}",
+        theirs.log
+    );
+}
+
+#[test]
+fn a_time_that_is_not_rfc_3339_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args(["validate", "--tal"])
+        .arg(tmp.path().join("none.tal"))
+        .args(["--at", "tomorrow"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("not an RFC 3339 time"), "{err}");
+}
