@@ -396,7 +396,7 @@ fn problem(err: AppError) -> Problem {
             .with(serde_json::json!({ "limit": limit, "max": max })),
         AppError::Busy(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Busy", err.to_string()),
         AppError::PreconditionFailed { .. } => Problem::precondition_failed(err.to_string()),
-        AppError::Ca(CaError::Signing(_)) => {
+        AppError::Ca(CaError::Signing(_) | CaError::Profile(_)) => {
             tracing::error!(%err, "API request failed");
             Problem::internal()
         }

@@ -63,10 +63,13 @@ fn repository(tmp: &Path) -> (Cli, Faults) {
 /// Leaves the to-be-signed part as it is: the valid twin.
 fn unchanged(_: &mut Node) {}
 
+/// A member CA, its ROA's ASN, and the change to its object.
+type Case = (&'static str, u32, fn(&mut Node));
+
 /// Puts `edit` into `m1`'s object of kind `target` and the unchanged
 /// twin into `m2`'s.
 fn break_object(f: &Faults, target: Target, edit: fn(&mut Node)) {
-    let cases: [(&str, u32, fn(&mut Node)); 2] = [("m1", 64500, edit), ("m2", 64501, unchanged)];
+    let cases: [Case; 2] = [("m1", 64500, edit), ("m2", 64501, unchanged)];
     match target {
         Target::CaCert => {
             let online = f.key_of("online");

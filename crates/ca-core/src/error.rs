@@ -75,4 +75,8 @@ pub enum CaError {
     /// The signer failed.
     #[error("signing failed: {0}")]
     Signing(String),
+    /// An object just signed breaks the RPKI profile, so it is neither
+    /// stored nor published.
+    #[error("refusing to publish an object that breaks the RPKI profile: {0}")]
+    Profile(String),
 }

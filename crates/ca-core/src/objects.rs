@@ -17,6 +17,8 @@ use rpki::repository::x509::{Serial, Time, Validity};
 use rpki::resources::Asn;
 use rpki::uri;
 
+use anchorage_profile::{self as profile, CertKind};
+
 use crate::error::CaError;
 use crate::resources::ResourceSet;
 use crate::roa::RoaPayload;
@@ -27,6 +29,18 @@ impl<S: Signer<KeyId = KeyIdentifier>> CaSigner for S {}
 
 fn signing<E: std::fmt::Display>(err: E) -> CaError {
     CaError::Signing(err.to_string())
+}
+
+/// `bytes` if they pass `check`, the profile rules a relying party reads
+/// from the DER: every object is checked as it is made, before it is
+/// stored or published, so that a fault of ours or a child's key the
+/// profile forbids (RFC 7935 §3) never reaches a repository.
+fn checked(
+    bytes: Bytes,
+    check: impl FnOnce(&[u8]) -> Result<(), String>,
+) -> Result<Bytes, CaError> {
+    check(&bytes).map_err(CaError::Profile)?;
+    Ok(bytes)
 }
 
 /// Parses an rsync URI.
@@ -152,7 +166,9 @@ pub fn ta_certificate<S: CaSigner>(
     tbs.set_rpki_notify(sia.notify.clone());
     resources.apply_to(&mut tbs);
     let cert = tbs.into_cert(signer, key).map_err(signing)?;
-    Ok(cert.to_captured().into_bytes())
+    checked(cert.to_captured().into_bytes(), |der| {
+        profile::certificate(der, CertKind::TrustAnchor)
+    })
 }
 
 /// Builds a CA certificate for a child's key.
@@ -185,7 +201,9 @@ pub fn ca_certificate<S: CaSigner>(
     tbs.set_rpki_notify(sia.notify.clone());
     resources.apply_to(&mut tbs);
     let cert = tbs.into_cert(signer, &issuer.key).map_err(signing)?;
-    Ok(cert.to_captured().into_bytes())
+    checked(cert.to_captured().into_bytes(), |der| {
+        profile::certificate(der, CertKind::Ca)
+    })
 }
 
 /// Builds a ROA for one ASN with a fresh one-time EE key.
@@ -216,7 +234,7 @@ pub fn roa<S: CaSigner>(
     let roa = builder
         .finalize(sigobj, signer, &issuer.key)
         .map_err(signing)?;
-    Ok(roa.to_captured().into_bytes())
+    checked(roa.to_captured().into_bytes(), profile::signed_object)
 }
 
 /// RFC 9691 §3: the content type of a TAK object, id-ct-signedTAL
@@ -301,7 +319,10 @@ pub fn tak<S: CaSigner>(
             &issuer.key,
         )
         .map_err(signing)?;
-    Ok(signed.encode_ref().to_captured(Mode::Der).into_bytes())
+    checked(
+        signed.encode_ref().to_captured(Mode::Der).into_bytes(),
+        profile::signed_object,
+    )
 }
 
 /// A revoked certificate, kept on the CRL until it expires.
@@ -339,7 +360,7 @@ pub fn crl<S: CaSigner>(
     )
     .into_crl(signer, &issuer.key)
     .map_err(signing)?;
-    Ok(crl.to_captured().into_bytes())
+    checked(crl.to_captured().into_bytes(), profile::crl)
 }
 
 /// Builds a manifest (RFC 9286) listing `files`: name and SHA-256.
@@ -375,5 +396,5 @@ pub fn manifest<S: CaSigner>(
     let mft = content
         .into_manifest(sigobj, signer, &issuer.key)
         .map_err(signing)?;
-    Ok(mft.to_captured().into_bytes())
+    checked(mft.to_captured().into_bytes(), profile::signed_object)
 }

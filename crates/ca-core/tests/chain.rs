@@ -12,6 +12,40 @@ use rpki::crypto::{DigestAlgorithm, Signer};
 use rpki::repository::tal::TalInfo;
 use rpki::repository::{Cert, Crl, Manifest, Roa};
 
+/// An RSA public key with a modulus of `bytes` bytes (top bit set) and
+/// exponent 65,537, as a child could send it.
+fn rsa_public_key(bytes: usize) -> rpki::crypto::PublicKey {
+    fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        match value.len() {
+            n if n < 0x80 => out.push(n as u8),
+            n if n < 0x100 => out.extend([0x81, n as u8]),
+            n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+        }
+        out.extend_from_slice(value);
+        out
+    }
+    let mut modulus = vec![0u8, 0xc3];
+    modulus.extend(std::iter::repeat_n(0x5a, bytes - 1));
+    let key = tlv(0x30, &[tlv(0x02, &modulus), tlv(0x02, &[1, 0, 1])].concat());
+    let algorithm = tlv(
+        0x30,
+        &[
+            tlv(
+                0x06,
+                &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01],
+            ),
+            vec![0x05, 0x00],
+        ]
+        .concat(),
+    );
+    let spki = tlv(
+        0x30,
+        &[algorithm, tlv(0x03, &[vec![0], key].concat())].concat(),
+    );
+    rpki::crypto::PublicKey::decode(bytes::Bytes::from(spki)).expect("an RSA key")
+}
+
 fn payload(asn: u32, prefix: &str, max: Option<u8>) -> RoaPayload {
     RoaPayload::new(asn, prefix.parse().unwrap(), max).unwrap()
 }
@@ -78,6 +112,19 @@ fn issued_chain_validates_with_the_rpki_crate() {
     let err =
         ca::issue_ca_cert(&keys, &layout, &narrow_issuer, child_ca, now, &timing).unwrap_err();
     assert!(matches!(err, CaError::Overclaim { .. }), "{err}");
+
+    // A child key the algorithm profile forbids (RFC 7935 §3: 2048 bits)
+    // is signed but refused before the certificate leaves the engine.
+    let short_key = rsa_public_key(128);
+    let weak_child = ca::ChildCa {
+        key: &short_key,
+        ..child_ca
+    };
+    let err = ca::issue_ca_cert(&keys, &layout, &ta_issuer, weak_child, now, &timing).unwrap_err();
+    assert!(
+        matches!(&err, CaError::Profile(why) if why.contains("RSA modulus of 1024 bits, not 2048 (RFC 7935 §3)")),
+        "{err}"
+    );
 
     let child = anchorage_ca_core::CaRecord {
         handle: "child".into(),

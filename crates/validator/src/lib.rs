@@ -35,7 +35,7 @@
 
 pub mod fetch;
 pub mod mirror;
-pub mod profile;
+pub use anchorage_profile as profile;
 pub mod rrdp;
 pub mod walk;
 

@@ -1,5 +1,6 @@
 //! Profile rules read from an object's DER before the `rpki` crate decodes
-//! it: the MUSTs of RFC 6487, RFC 7318, RFC 7935 and RFC 5280 that the
+//! it, by the validator for what it fetches and by the CA engine for what
+//! it just signed: the MUSTs of RFC 6487, RFC 7318, RFC 7935 and RFC 5280 that the
 //! crate's decoding and validation let through (extension criticality and
 //! the closed extension list, policy qualifiers, key size, time encodings,
 //! serial numbers, CRL fields).
@@ -8,6 +9,7 @@
 //! the reason the walk reports. The checks only read: no signature is
 //! verified here. Malformed DER is refused as such; the `rpki` crate would
 //! refuse it too.
+#![forbid(unsafe_code)]
 
 /// What a certificate is for, which decides some of its rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
