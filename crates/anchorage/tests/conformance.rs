@@ -39,6 +39,9 @@ enum Target {
     Crl,
     /// The EE certificate of `m1`'s ROA.
     RoaEe,
+    /// The CMS wrapping of `m1`'s ROA (its SignedData), signed again with
+    /// a new EE key.
+    RoaCms,
 }
 
 const IP_RESOURCES: &str = "1.3.6.1.5.5.7.1.7";
@@ -98,7 +101,7 @@ fn break_object(f: &Faults, target: Target, edit: fn(&mut Node)) {
                 );
             }
         }
-        Target::RoaEe => {
+        Target::RoaEe | Target::RoaCms => {
             for (handle, asn, edit) in cases {
                 let key = f.key_of(handle);
                 f.resign(
@@ -107,7 +110,11 @@ fn break_object(f: &Faults, target: Target, edit: fn(&mut Node)) {
                     |_, files| {
                         let name = format!("AS{asn}.roa");
                         let der = files[&name].clone();
-                        files.insert(name, f.resign_ee(&key, &der, edit));
+                        let roa = match target {
+                            Target::RoaEe => f.resign_ee(&key, &der, edit),
+                            _ => f.resign_cms(&key, &der, edit),
+                        };
+                        files.insert(name, roa);
                     },
                     faults::current(),
                 );
@@ -401,6 +408,59 @@ rules! {
     ee_ip_resources_not_critical: RoaEe, |tbs| {
         der::set_critical(der::extension(extensions(tbs), IP_RESOURCES), false);
     }, "IP resources extension not marked critical (RFC 6487 §4.8.10)", rpki_client Rejects, fort Rejects;
+
+    /// sha384WithRSAEncryption named inside the signed part, SHA-256
+    /// outside (RFC 5280 §4.1.1.2, RFC 7935 §2).
+    certificate_signature_algorithms_differ: CaCert, |tbs| {
+        *tbs.at(&[2, 0]) = der::oid("1.2.840.113549.1.1.12");
+    }, "certificate's two signature algorithm fields differ (RFC 5280 §4.1.1.2, §5.1.1.2)", rpki_client Rejects, fort Rejects;
+
+    /// binary-signing-time among the signed attributes (RFC 9589 §4).
+    cms_binary_signing_time: RoaCms, |signed| {
+        let time = Node::Prim(der::INTEGER, vec![0x65, 0x00, 0x00, 0x00]);
+        let attr = der::seq(vec![
+            der::oid("1.2.840.113549.1.9.16.2.46"),
+            Node::Cons(der::SET, vec![time]),
+        ]);
+        signer_info(signed).at(&[3]).kids().push(attr);
+    }, "signed attribute 1.2.840.113549.1.9.16.2.46 other than content-type, message-digest and signing-time (RFC 9589 §4)", rpki_client Accepts, fort Accepts;
+
+    /// No signing-time among the signed attributes (RFC 9589 §4).
+    cms_without_signing_time: RoaCms, |signed| {
+        let time = der::oid("1.2.840.113549.1.9.5");
+        signer_info(signed).at(&[3]).kids().retain(|a| !matches!(a, Node::Cons(_, k) if k[0] == time));
+    }, "lack content-type, message-digest or signing-time (RFC 9589 §4)", rpki_client Accepts, fort Accepts;
+
+    /// An unsigned attribute (RFC 6488 §2.1.6.7).
+    cms_unsigned_attribute: RoaCms, |signed| {
+        let time = der::seq(vec![
+            der::oid("1.2.840.113549.1.9.5"),
+            Node::Cons(der::SET, vec![der::utc_time(0)]),
+        ]);
+        signer_info(signed).kids().push(Node::Cons(0xa1, vec![time]));
+    }, "SignerInfo carries unsigned attributes (RFC 6488 §2.1.6.7)", rpki_client Rejects, fort Rejects;
+
+    /// A CRL in the SignedData (RFC 6488 §2.1.5).
+    cms_with_crls: RoaCms, |signed| {
+        let crl = der::seq(vec![der::seq(Vec::new()), der::seq(Vec::new()), Node::Prim(0x03, vec![0])]);
+        signed.kids().insert(4, Node::Cons(0xa1, vec![crl]));
+    }, "signed object carries CRLs (RFC 6488 §2.1.5)", rpki_client Rejects, fort Rejects;
+
+    /// A second certificate beside the EE certificate (RFC 6488 §2.1.4).
+    cms_two_certificates: RoaCms, |signed| {
+        let ee = signed.at(&[3, 0]).clone();
+        signed.at(&[3]).kids().push(ee);
+    }, "signed object carries more than one certificate (RFC 6488 §2.1.4)", rpki_client Accepts, fort Rejects;
+
+    /// SignedData version 1 (RFC 6488 §2.1.1).
+    cms_signed_data_version_1: RoaCms, |signed| {
+        *signed.at(&[0]).bytes() = vec![1];
+    }, "SignedData version is not 3 (RFC 6488 §2.1.1)", rpki_client Accepts, fort Rejects;
+}
+
+/// The SignerInfo of a SignedData.
+fn signer_info(signed: &mut Node) -> &mut Node {
+    signed.kids().last_mut().unwrap().at(&[0])
 }
 
 /// `anchorage validate` on the TAL of `cli` against `rsyncd`: its exit

@@ -36,11 +36,13 @@ const GENERALIZED_TIME: u8 = 0x18;
 /// `[0]` constructed: a certificate's version, a CRL's extensions, the
 /// certificates of a CMS signed-data, an AS resource set's `asnum`.
 const CTX_0: u8 = 0xa0;
-/// `[1]` constructed: an AS resource set's `rdi`.
+/// `[1]` constructed: an AS resource set's `rdi`, a SignedData's `crls`.
 const CTX_1: u8 = 0xa1;
 /// `[1]` and `[2]` primitive: issuerUniqueID and subjectUniqueID.
 const ISSUER_UID: u8 = 0x81;
 const SUBJECT_UID: u8 = 0x82;
+/// `[0]` primitive: a SignerInfo's `sid` as a subjectKeyIdentifier.
+const SID_KEY_IDENTIFIER: u8 = 0x80;
 /// `[3]` constructed: a certificate's extensions.
 const CTX_3: u8 = 0xa3;
 
@@ -48,6 +50,18 @@ const CTX_3: u8 = 0xa3;
 const AT_COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
 /// 2.5.4.5, id-at-serialNumber.
 const AT_SERIAL_NUMBER: &[u8] = &[0x55, 0x04, 0x05];
+/// 1.2.840.113549.1.7.2, id-signedData.
+const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+/// 1.2.840.113549.1.9.3, id-contentType.
+const CONTENT_TYPE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03];
+/// 1.2.840.113549.1.9.4, id-messageDigest.
+const MESSAGE_DIGEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04];
+/// 1.2.840.113549.1.9.5, id-signingTime.
+const SIGNING_TIME: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05];
+/// 2.16.840.1.101.3.4.2.1, id-sha256.
+const SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+/// 1.2.840.113549.1.1.11, sha256WithRSAEncryption.
+const SHA256_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
 /// 1.2.840.113549.1.1.1, rsaEncryption.
 const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 /// 2.5.29.19, basicConstraints.
@@ -187,6 +201,7 @@ pub fn certificate(der: &[u8], kind: CertKind) -> Result<(), String> {
     outer.end("the certificate")?;
     let mut cert = Reader::inside(cert);
     let mut tbs = Reader::inside(cert.expect(SEQUENCE, "tbsCertificate")?);
+    let outer_algorithm = cert.expect(SEQUENCE, "the signature algorithm")?;
     // RFC 6487 §4.1: the version MUST be 3 (value 2).
     let version = tbs.take_if(CTX_0)?;
     let v3 = match version {
@@ -203,7 +218,11 @@ pub fn certificate(der: &[u8], kind: CertKind) -> Result<(), String> {
         tbs.expect(INTEGER, "the serial number")?.value,
         "certificate",
     )?;
-    tbs.expect(SEQUENCE, "the signature algorithm")?;
+    signature_algorithm(
+        tbs.expect(SEQUENCE, "the signature algorithm")?,
+        outer_algorithm,
+        "certificate",
+    )?;
     let issuer = tbs.expect(SEQUENCE, "the issuer")?;
     name(issuer, "issuer", "RFC 6487 §4.4")?;
     let mut validity = Reader::inside(tbs.expect(SEQUENCE, "the validity")?);
@@ -586,11 +605,16 @@ pub fn crl(der: &[u8]) -> Result<(), String> {
     outer.end("the CRL")?;
     let mut list = Reader::inside(list);
     let mut tbs = Reader::inside(list.expect(SEQUENCE, "tbsCertList")?);
+    let outer_algorithm = list.expect(SEQUENCE, "the signature algorithm")?;
     // RFC 6487 §5: version 2 CRLs (value 1).
     if tbs.take_if(INTEGER)?.map(|v| v.value) != Some(&[1]) {
         return Err("CRL version is not 2 (RFC 6487 §5)".into());
     }
-    tbs.expect(SEQUENCE, "the signature algorithm")?;
+    signature_algorithm(
+        tbs.expect(SEQUENCE, "the signature algorithm")?,
+        outer_algorithm,
+        "CRL",
+    )?;
     name(
         tbs.expect(SEQUENCE, "the issuer")?,
         "CRL issuer",
@@ -653,17 +677,33 @@ pub fn crl(der: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks the EE certificate of a signed object (RFC 6488 §2.1.4: the
-/// CMS carries exactly one certificate) against the certificate rules.
+/// Checks a signed object's CMS wrapping (RFC 6488 §2.1 as RFC 9589 §4
+/// updates it, RFC 7935 §2) and its EE certificate against the
+/// certificate rules.
 pub fn signed_object(der: &[u8]) -> Result<(), String> {
     let mut outer = Reader(der);
     let mut info = Reader::inside(outer.expect(SEQUENCE, "the ContentInfo")?);
     outer.end("the ContentInfo")?;
-    info.expect(OID, "the content type")?;
+    if info.expect(OID, "the content type")?.value != SIGNED_DATA {
+        return Err("signed object's content type is not signed-data (RFC 6488 §2.1)".into());
+    }
     let mut explicit = Reader::inside(info.expect(CTX_0, "the content")?);
     let mut signed = Reader::inside(explicit.expect(SEQUENCE, "the SignedData")?);
-    signed.expect(INTEGER, "the SignedData version")?;
-    signed.expect(SET, "the digest algorithms")?;
+    explicit.end("the content")?;
+    info.end("the ContentInfo")?;
+    if signed.expect(INTEGER, "the SignedData version")?.value != [3] {
+        return Err("SignedData version is not 3 (RFC 6488 §2.1.1)".into());
+    }
+    let mut digests = Reader::inside(signed.expect(SET, "the digest algorithms")?);
+    let digest = digests.expect(SEQUENCE, "a digest algorithm")?;
+    if !digests.is_empty() {
+        return Err("SignedData lists more than one digest algorithm (RFC 6488 §2.1.2)".into());
+    }
+    sha256(
+        digest,
+        "SignedData digest algorithm",
+        "RFC 6488 §2.1.2, RFC 7935 §2",
+    )?;
     signed.expect(SEQUENCE, "the encapsulated content")?;
     let Some(certs) = signed.take_if(CTX_0)? else {
         return Err("signed object without its EE certificate (RFC 6488 §2.1.4)".into());
@@ -673,7 +713,110 @@ pub fn signed_object(der: &[u8]) -> Result<(), String> {
     if !certs.is_empty() {
         return Err("signed object carries more than one certificate (RFC 6488 §2.1.4)".into());
     }
+    if signed.take_if(CTX_1)?.is_some() {
+        return Err("signed object carries CRLs (RFC 6488 §2.1.5)".into());
+    }
+    let mut signers = Reader::inside(signed.expect(SET, "the SignerInfos")?);
+    signed.end("the SignedData")?;
+    let signer = signers.expect(SEQUENCE, "a SignerInfo")?;
+    if !signers.is_empty() {
+        return Err("signed object has more than one SignerInfo (RFC 6488 §2.1.6)".into());
+    }
+    signer_info(signer)?;
     certificate(ee.raw, CertKind::Ee)
+}
+
+/// RFC 6488 §2.1.6 (RFC 9589 §4 for the signed attributes): the one
+/// SignerInfo of a signed object.
+fn signer_info(tlv: Tlv<'_>) -> Result<(), String> {
+    let mut signer = Reader::inside(tlv);
+    if signer.expect(INTEGER, "the SignerInfo version")?.value != [3] {
+        return Err("SignerInfo version is not 3 (RFC 6488 §2.1.6.1)".into());
+    }
+    if signer.next()?.tag != SID_KEY_IDENTIFIER {
+        return Err("SignerInfo sid is not a subjectKeyIdentifier (RFC 6488 §2.1.6.2)".into());
+    }
+    sha256(
+        signer.expect(SEQUENCE, "the SignerInfo digest algorithm")?,
+        "SignerInfo digest algorithm",
+        "RFC 6488 §2.1.6.3, RFC 7935 §2",
+    )?;
+    let Some(attrs) = signer.take_if(CTX_0)? else {
+        return Err("SignerInfo without signed attributes (RFC 6488 §2.1.6.4)".into());
+    };
+    let mut seen: Vec<&[u8]> = Vec::new();
+    let mut attrs = Reader::inside(attrs);
+    while !attrs.is_empty() {
+        let mut attr = Reader::inside(attrs.expect(SEQUENCE, "a signed attribute")?);
+        let id = attr.expect(OID, "a signed attribute's type")?.value;
+        let mut values = Reader::inside(attr.expect(SET, "a signed attribute's values")?);
+        if ![CONTENT_TYPE, MESSAGE_DIGEST, SIGNING_TIME].contains(&id) {
+            return Err(format!(
+                "signed attribute {} other than content-type, message-digest and signing-time (RFC 9589 §4)",
+                oid_text(id)
+            ));
+        }
+        values.next()?;
+        if !values.is_empty() || seen.contains(&id) {
+            return Err(format!(
+                "signed attribute {} has more than one value (RFC 5652 §11, RFC 9589 §4)",
+                oid_text(id)
+            ));
+        }
+        seen.push(id);
+    }
+    if seen.len() != 3 {
+        return Err(
+            "signed attributes lack content-type, message-digest or signing-time (RFC 9589 §4)"
+                .into(),
+        );
+    }
+    let mut alg = Reader::inside(signer.expect(SEQUENCE, "the signature algorithm")?);
+    let alg = alg.expect(OID, "the signature algorithm")?.value;
+    if alg != RSA_ENCRYPTION && alg != SHA256_WITH_RSA {
+        return Err(format!(
+            "SignerInfo signature algorithm {} is neither rsaEncryption nor sha256WithRSAEncryption (RFC 7935 §2)",
+            oid_text(alg)
+        ));
+    }
+    signer.expect(OCTET_STRING, "the signature")?;
+    if !signer.is_empty() {
+        return Err("SignerInfo carries unsigned attributes (RFC 6488 §2.1.6.7)".into());
+    }
+    Ok(())
+}
+
+/// Fails unless `alg` is the AlgorithmIdentifier of SHA-256.
+fn sha256(alg: Tlv<'_>, what: &str, section: &str) -> Result<(), String> {
+    let mut alg = Reader::inside(alg);
+    let id = alg.expect(OID, what)?.value;
+    if id != SHA256 {
+        return Err(format!(
+            "{what} {} is not SHA-256 ({section})",
+            oid_text(id)
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 7935 §2 and RFC 5280 §4.1.1.2 (§5.1.1.2 for CRLs): an object is
+/// signed with sha256WithRSAEncryption, named the same inside and
+/// outside what is signed.
+fn signature_algorithm(inner: Tlv<'_>, outer: Tlv<'_>, what: &str) -> Result<(), String> {
+    if inner.raw != outer.raw {
+        return Err(format!(
+            "{what}'s two signature algorithm fields differ (RFC 5280 §4.1.1.2, §5.1.1.2)"
+        ));
+    }
+    let mut alg = Reader::inside(inner);
+    let id = alg.expect(OID, "the signature algorithm")?.value;
+    if id != SHA256_WITH_RSA {
+        return Err(format!(
+            "{what} signed with {}, not sha256WithRSAEncryption (RFC 7935 §2)",
+            oid_text(id)
+        ));
+    }
+    Ok(())
 }
 
 /// An OID's dotted form, for reasons.

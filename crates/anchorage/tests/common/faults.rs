@@ -18,7 +18,7 @@ use rpki::repository::cert::Cert;
 use rpki::repository::x509::Validity;
 
 use super::Cli;
-use super::der::Node;
+use super::der::{self, Node};
 
 /// A copy of a data directory's tree, signed with its keys.
 pub struct Faults {
@@ -266,6 +266,46 @@ impl Faults {
         let ee = object.at(&[1, 0, 3, 0]);
         let resigned = self.resign_der(key, &ee.encode(), edit);
         *ee = Node::parse(&resigned);
+        Bytes::from(object.encode())
+    }
+
+    /// A signed object (`der`) given a new EE key: its EE certificate
+    /// certifies a key made here (signed again with the issuing CA's
+    /// `key`), `edit` changes its SignedData, and the SignerInfo's signed
+    /// attributes, sorted as DER sorts a SET, are signed with the new key.
+    /// With an `edit` that changes nothing, the object stays valid.
+    pub fn resign_cms(
+        &self,
+        key: &KeyIdentifier,
+        der: &[u8],
+        edit: impl FnOnce(&mut Node),
+    ) -> Bytes {
+        let ee_key = self.keys.generate().unwrap();
+        let ee_public = self.keys.get_key_info(&ee_key).unwrap();
+        let id = ee_key.as_slice().to_vec();
+        let mut object = Node::parse(der);
+        let signed = object.at(&[1, 0]);
+        let ee = signed.at(&[3, 0]);
+        let resigned = self.resign_der(key, &ee.encode(), |tbs| {
+            tbs.kids()[6] = Node::parse(&ee_public.to_info_bytes());
+            let exts = tbs.kids().last_mut().unwrap().at(&[0]);
+            der::edit_value(der::extension(exts, "2.5.29.14"), |ski| {
+                *ski = Node::Prim(der::OCTET_STRING, id.clone());
+            });
+        });
+        *ee = Node::parse(&resigned);
+        let signer = signed.kids().last_mut().unwrap().at(&[0]);
+        *signer.at(&[1]).bytes() = id;
+        edit(signed);
+        let signer = signed.kids().last_mut().unwrap().at(&[0]);
+        let attrs = signer.at(&[3]).kids();
+        attrs.sort_by_key(Node::encode);
+        let to_sign = Node::Cons(der::SET, attrs.clone()).encode();
+        let signature = self
+            .keys
+            .sign(&ee_key, RpkiSignatureAlgorithm::default(), &to_sign)
+            .unwrap();
+        *signer.at(&[5]).bytes() = signature.value().to_vec();
         Bytes::from(object.encode())
     }
 
