@@ -181,6 +181,15 @@ pub struct UpdateCa {
     pub resources: String,
 }
 
+/// `PUT /cas/{handle}/contact`, and what `GET` answers.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// The contact as a vCard (RFC 6493 §5), published as the CA's
+    /// Ghostbusters record; `null` in a `GET` when there is none.
+    pub vcard: Option<String>,
+}
+
 /// `POST /cas/{handle}/keyroll`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -63,6 +63,24 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/v1/cas/{handle}/contact",
+        "Show a CA's contact, published as its Ghostbusters record (RFC 6493)",
+        "any in scope",
+    ),
+    (
+        "put",
+        "/api/v1/cas/{handle}/contact",
+        "Set a CA's contact vCard (RFC 6493 §5); its Ghostbusters record is signed and published",
+        "admin, ca-operator",
+    ),
+    (
+        "delete",
+        "/api/v1/cas/{handle}/contact",
+        "Remove a CA's contact and withdraw its Ghostbusters record",
+        "admin, ca-operator",
+    ),
+    (
+        "get",
         "/api/v1/audit",
         "Read the audit log",
         "any (scoped tokens: their CAs)",
@@ -214,6 +232,10 @@ fn schemas() -> Value {
             "type": "object", "additionalProperties": false, "required": ["resources"],
             "properties": {"resources": {"type": "string"}}
         },
+        "Contact": {
+            "type": "object", "additionalProperties": false, "required": ["vcard"],
+            "properties": {"vcard": {"type": "string", "description": "a vCard 4.0 with CRLF line ends: BEGIN, VERSION, FN, at least one of ADR, TEL, EMAIL, optionally ORG, END (RFC 6493 §5)"}}
+        },
         "Keyroll": {
             "type": "object", "additionalProperties": false, "required": ["action"],
             "properties": {
@@ -278,6 +300,7 @@ fn body_of(method: &str, path: &str) -> Option<&'static str> {
         ("post", p) if p.ends_with("/roas") || p.ends_with("/dry-run") => Some("RoaBatch"),
         ("post", "/api/v1/tokens") => Some("CreateToken"),
         ("post", "/api/v1/cas/{handle}/keyroll") => Some("Keyroll"),
+        ("put", "/api/v1/cas/{handle}/contact") => Some("Contact"),
         ("post", "/api/v1/cas/{handle}/children") => Some("AddChild"),
         ("patch", "/api/v1/children/{handle}") => Some("UpdateChild"),
         ("post", "/api/v1/publishers") => Some("AddPublisher"),

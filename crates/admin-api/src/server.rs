@@ -22,8 +22,8 @@ use std::time::SystemTime;
 use crate::Problem;
 use crate::bgp::{BgpTable, VrpIndex};
 use crate::model::{
-    CreateCa, CreateToken, Keyroll, KeyrollAction, RoaBatch, RoaBatchResult, RoaSpec, UpdateCa,
-    parse_body,
+    Contact, CreateCa, CreateToken, Keyroll, KeyrollAction, RoaBatch, RoaBatchResult, RoaSpec,
+    UpdateCa, parse_body,
 };
 use crate::ratelimit::RateLimiter;
 use crate::warnings::Severity;
@@ -404,7 +404,8 @@ fn problem(err: AppError) -> Problem {
         | AppError::ReservedHandle(_)
         | AppError::TaOffLimits { .. }
         | AppError::NoSuchRoa { .. }
-        | AppError::BadArgument { .. } => Problem::invalid(err.to_string()),
+        | AppError::BadArgument { .. }
+        | AppError::BadContact(_) => Problem::invalid(err.to_string()),
         AppError::NotPublished(_) => {
             tracing::error!(%err, "API change committed but not published");
             Problem::new(
@@ -594,6 +595,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/api/v1/cas/{handle}/keyroll",
             get(keyroll_status).post(keyroll),
         )
+        .route(
+            "/api/v1/cas/{handle}/contact",
+            get(show_contact).put(set_contact).delete(remove_contact),
+        )
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/keys", get(list_keys))
@@ -769,6 +774,57 @@ async fn delete_ca(
     change(&state, &p, move |a, actor| {
         authorise(a, &who, &handle, true)?;
         a.delete_ca(actor, &handle)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn show_contact(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+) -> Result<Response, Problem> {
+    let vcard = engine(&state, move |a| {
+        authorise(a, &p, &handle, false)?;
+        a.contact(&handle)
+    })
+    .await?;
+    Ok(Json(Contact { vcard }).into_response())
+}
+
+async fn set_contact(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+    req: Request,
+) -> Result<Response, Problem> {
+    // The CA's own operators set its contact, as they change its ROAs.
+    p.require(&[Role::Admin, Role::CaOperator])?;
+    let bytes = body(req).await?;
+    let req: Contact = parse_body(&bytes)?;
+    let Some(vcard) = req.vcard else {
+        return Err(
+            Problem::invalid("vcard: a vCard is required; DELETE removes the contact")
+                .field("vcard"),
+        );
+    };
+    let who = p.clone();
+    let vcard = change(&state, &p, move |a, actor| {
+        authorise(a, &who, &handle, false)?;
+        a.set_contact(actor, &handle, Some(vcard))?;
+        a.contact(&handle)
+    })
+    .await?;
+    Ok(Json(Contact { vcard }).into_response())
+}
+
+async fn remove_contact(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+) -> Result<Response, Problem> {
+    p.require(&[Role::Admin, Role::CaOperator])?;
+    let who = p.clone();
+    change(&state, &p, move |a, actor| {
+        authorise(a, &who, &handle, false)?;
+        a.set_contact(actor, &handle, None)
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())

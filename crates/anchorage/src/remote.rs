@@ -131,6 +131,22 @@ impl Remote {
         )?)?)
     }
 
+    /// `GET /cas/{handle}/contact`: the CA's contact vCard, if any.
+    pub fn contact(&self, handle: &str) -> anyhow::Result<Option<String>> {
+        let doc: serde_json::Value = self.get(&format!("/cas/{handle}/contact"))?;
+        Ok(doc["vcard"].as_str().map(str::to_string))
+    }
+
+    /// `PUT /cas/{handle}/contact`, or `DELETE` with `None`.
+    pub fn set_contact(&self, handle: &str, vcard: Option<&str>) -> anyhow::Result<()> {
+        let path = format!("/cas/{handle}/contact");
+        match vcard {
+            Some(v) => self.call("PUT", &path, Some(&json!({"vcard": v})))?,
+            None => self.call("DELETE", &path, None)?,
+        };
+        Ok(())
+    }
+
     /// `GET /cas/{handle}/keyroll`.
     pub fn keyroll_status(&self, handle: &str) -> anyhow::Result<KeyrollStatus> {
         self.get(&format!("/cas/{handle}/keyroll"))

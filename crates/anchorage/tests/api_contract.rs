@@ -421,6 +421,11 @@ fn bad_input_changes_nothing() {
         ("POST", "/api/v1/tokens", r#"{"role": "ca-operator"}"#.into(), 422, "--ca"),
         ("POST", "/api/v1/tokens", r#"{"role": "ca-operator", "cas": ["ghost"]}"#.into(), 404, "ghost"),
         ("GET", "/api/v1/audit?since=yesterday", String::new(), 400, "since"),
+        // A contact outside the Ghostbusters profile (RFC 6493 §5).
+        ("PUT", "/api/v1/cas/lir1/contact", r#"{"vcard": "BEGIN:VCARD\r\nVERSION:4.0\r\nEMAIL:a@b.example\r\nEND:VCARD\r\n"}"#.into(), 422, "lacks FN"),
+        ("PUT", "/api/v1/cas/lir1/contact", "{}".into(), 422, "vcard"),
+        ("PUT", "/api/v1/cas/lir1/contact", r#"{"vcard": "x", "note": 1}"#.into(), 400, "note"),
+        ("PUT", "/api/v1/cas/ghost/contact", r#"{"vcard": "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\nEMAIL:a@b.example\r\nEND:VCARD\r\n"}"#.into(), 404, "ghost"),
         ("GET", "/api/v1/nope", String::new(), 404, "endpoint"),
     ];
     for (method, path, body, status, mention) in &cases {

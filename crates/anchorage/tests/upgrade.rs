@@ -11,11 +11,13 @@ use common::{Cli, validate_everywhere, vrps};
 /// Takes a data directory back to what an earlier release wrote:
 /// schema 5, without what schemas 6 (point versions), 7 (key rollover),
 /// 8 (a hash stored with every object), 9 (the journal of published
-/// paths that changed) and 10 (the count of published files) added.
+/// paths that changed), 10 (the count of published files) and 11 (CA
+/// contacts) added.
 fn as_schema_5(cli: &Cli) {
     let db = rusqlite::Connection::open(cli.dir.join("anchorage.db")).unwrap();
     db.execute_batch(
-        "DROP TRIGGER objects_counted_in;
+        "DROP TABLE contacts;
+         DROP TRIGGER objects_counted_in;
          DROP TRIGGER objects_counted_out;
          DROP TRIGGER publisher_objects_counted_in;
          DROP TRIGGER publisher_objects_counted_out;

@@ -251,6 +251,28 @@ pub fn tak_file_name(key: &KeyIdentifier) -> String {
     format!("{key}.tak")
 }
 
+/// The file name of a CA key's Ghostbusters record (RFC 6493).
+pub fn ghostbusters_file_name(key: &KeyIdentifier) -> String {
+    format!("{key}.gbr")
+}
+
+/// Issues the Ghostbusters record (RFC 6493) of CA `issuer` with the
+/// contact `vcard`.
+pub fn issue_ghostbusters<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    vcard: &str,
+    now: Time,
+    timing: &Timing,
+) -> Result<PublishedObject, CaError> {
+    let name = ghostbusters_file_name(&issuer.key);
+    let serial = random_serial(signer)?;
+    let validity = Validity::new(now - timing.backdate, now + timing.object_validity);
+    let bytes = objects::ghostbusters(signer, issuer, vcard, &name, serial, validity, now)?;
+    let not_after = issuer.cap(validity.not_after());
+    Ok(PublishedObject::new(name, bytes, Some(serial), not_after))
+}
+
 /// Issues the TAK object of trust anchor `issuer` (RFC 9691) naming its
 /// current key `current` (and, in a rollover, the predecessor or
 /// successor), with a fresh EE key, valid like a ROA.

@@ -325,6 +325,47 @@ pub fn tak<S: CaSigner>(
     )
 }
 
+/// RFC 6493 §6: the content type of a Ghostbusters record,
+/// id-ct-rpkiGhostbusters (1.2.840.113549.1.9.16.1.35).
+pub const CT_GHOSTBUSTERS: &[u8] = &[42, 134, 72, 134, 247, 13, 1, 9, 16, 1, 35];
+
+/// Checks a contact vCard against the Ghostbusters profile (RFC 6493 §5);
+/// the reason names the rule it breaks.
+pub fn check_vcard(vcard: &str) -> Result<(), String> {
+    profile::vcard(vcard.as_bytes()).map(drop)
+}
+
+/// Builds a Ghostbusters record (RFC 6493): the vCard `vcard` (checked
+/// against the §5 profile first) signed with a one-time EE certificate
+/// whose resources are all inherited (§6).
+pub fn ghostbusters<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    vcard: &str,
+    name: &str,
+    serial: Serial,
+    validity: Validity,
+    now: Time,
+) -> Result<Bytes, CaError> {
+    profile::vcard(vcard.as_bytes()).map_err(CaError::Profile)?;
+    let mut sigobj = issuer.sigobj(serial, validity, name, now)?;
+    sigobj.set_v4_resources_inherit();
+    sigobj.set_v6_resources_inherit();
+    sigobj.set_as_resources_inherit();
+    let signed = sigobj
+        .finalize(
+            Oid(Bytes::from_static(CT_GHOSTBUSTERS)),
+            Bytes::copy_from_slice(vcard.as_bytes()),
+            signer,
+            &issuer.key,
+        )
+        .map_err(signing)?;
+    checked(
+        signed.encode_ref().to_captured(Mode::Der).into_bytes(),
+        |der| profile::ghostbusters(der).map(drop),
+    )
+}
+
 /// A revoked certificate, kept on the CRL until it expires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Revocation {

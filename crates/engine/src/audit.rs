@@ -114,6 +114,13 @@ pub enum Event {
         /// The resources it held.
         resources: ResourceSet,
     },
+    /// A CA's contact (its Ghostbusters record) was set or removed.
+    ContactChanged {
+        /// The CA.
+        ca: String,
+        /// The vCard, or `None` when removed.
+        vcard: Option<String>,
+    },
     /// A ROA payload was added.
     RoaAdded {
         /// The CA.
@@ -342,7 +349,7 @@ impl Event {
         match self {
             Event::Init { .. } => Action::Init,
             Event::CaCreated { .. } => Action::CaCreate,
-            Event::CaResourcesChanged { .. } => Action::CaUpdate,
+            Event::CaResourcesChanged { .. } | Event::ContactChanged { .. } => Action::CaUpdate,
             Event::CaDeleted { .. } => Action::CaDelete,
             Event::RoaAdded { .. } => Action::RoaAdd,
             Event::RoaRemoved { .. } => Action::RoaRemove,
@@ -377,6 +384,7 @@ impl Event {
         match self {
             Event::CaCreated { ca, .. }
             | Event::CaResourcesChanged { ca, .. }
+            | Event::ContactChanged { ca, .. }
             | Event::CaDeleted { ca, .. }
             | Event::RoaAdded { ca, .. }
             | Event::RoaRemoved { ca, .. }
@@ -425,6 +433,8 @@ impl Event {
                 ..
             } => format!("resources '{after}' ({why})"),
             Event::CaDeleted { parent, .. } => format!("parent {parent}"),
+            Event::ContactChanged { vcard: Some(_), .. } => "contact set".into(),
+            Event::ContactChanged { vcard: None, .. } => "contact removed".into(),
             Event::RoaAdded { payload, .. } => payload.to_string(),
             Event::RoaRemoved {
                 payload,
@@ -566,6 +576,7 @@ impl Event {
             }
             Event::KeyrollStarted { key, .. } => Some(key.clone()),
             Event::KeyActivated { new, .. } => Some(new.clone()),
+            Event::ContactChanged { vcard, .. } => vcard.clone(),
             _ => None,
         }
     }

@@ -43,6 +43,9 @@ pub enum AppError {
         /// The payload.
         payload: String,
     },
+    /// A contact vCard that the Ghostbusters profile refuses.
+    #[error("invalid contact vCard: {0}")]
+    BadContact(String),
     /// An init argument is unusable.
     #[error("invalid {what} '{value}': {rule}")]
     BadArgument {

@@ -1166,6 +1166,54 @@ impl Anchorage {
         Ok((ca, journal.into_events()))
     }
 
+    /// Sets CA `handle`'s contact to `vcard`, or with `None` removes it:
+    /// its point publishes the contact as a Ghostbusters record (RFC
+    /// 6493), reissued with the point's other objects. A vCard outside
+    /// the profile of RFC 6493 §5 is refused and changes nothing.
+    pub fn set_contact(
+        &mut self,
+        actor: &Actor,
+        handle: &str,
+        vcard: Option<String>,
+    ) -> Result<Vec<Event>> {
+        if handle == TA_HANDLE {
+            return Err(AppError::TaOffLimits {
+                online: self.ctx.online.clone(),
+                what: "a contact for the trust anchor".into(),
+            });
+        }
+        if let Some(vcard) = &vcard {
+            anchorage_ca_core::objects::check_vcard(vcard).map_err(AppError::BadContact)?;
+        }
+        let now = self.ctx.clock.now();
+        let tx = self.store.transaction()?;
+        let ca = load_ca(&tx, handle)?;
+        tx.set_contact(handle, vcard.as_deref())?;
+        let issuer = self.ctx.issuer(&ca)?;
+        let mut point = tx.point(handle)?;
+        self.ctx.put_contact(&tx, &mut point, &ca, &issuer, now)?;
+        point.refresh(&*self.ctx.keys, &issuer, now, &self.ctx.timing)?;
+        tx.save_point(handle, &point, now)?;
+        let mut journal = Journal::new(actor, now);
+        journal.record(
+            &tx,
+            Event::ContactChanged {
+                ca: handle.into(),
+                vcard,
+            },
+        )?;
+        tx.commit()?;
+        self.write_tree_after_commit()?;
+        Ok(journal.into_events())
+    }
+
+    /// CA `handle`'s contact vCard, if it has one.
+    pub fn contact(&mut self, handle: &str) -> Result<Option<String>> {
+        let tx = self.store.read_transaction()?;
+        load_ca(&tx, handle)?;
+        Ok(tx.contact(handle)?)
+    }
+
     /// Every CA's ROA payloads, and the audit generation they belong to
     /// (it changes whenever anything changes).
     pub fn all_roas(&mut self) -> Result<(i64, Vec<RoaPayload>)> {
@@ -1334,6 +1382,9 @@ impl Anchorage {
                     report.reissued_objects += 1;
                 } else if name.ends_with(".tak") {
                     point.publish(self.ctx.ta_tak(&tx, &ca, now)?, now);
+                    report.reissued_objects += 1;
+                } else if name.ends_with(".gbr") {
+                    self.ctx.put_contact(&tx, &mut point, &ca, &issuer, now)?;
                     report.reissued_objects += 1;
                 }
             }
@@ -2148,6 +2199,28 @@ impl Ctx {
             });
         }
         load_ca(tx, handle)
+    }
+
+    /// Publishes CA `ca`'s contact in its `point` as a Ghostbusters
+    /// record signed by `issuer`, or withdraws the record if it has none.
+    fn put_contact(
+        &self,
+        tx: &Tx<'_>,
+        point: &mut PublicationPoint,
+        ca: &CaRecord,
+        issuer: &Issuer,
+        now: Time,
+    ) -> Result<()> {
+        match tx.contact(&ca.handle)? {
+            Some(vcard) => point.publish(
+                ca::issue_ghostbusters(&*self.keys, issuer, &vcard, now, &self.timing)?,
+                now,
+            ),
+            None => {
+                point.withdraw(&ca::ghostbusters_file_name(&issuer.key), now);
+            }
+        }
+        Ok(())
     }
 
     fn put_roa(

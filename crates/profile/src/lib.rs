@@ -52,6 +52,10 @@ const AT_COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
 const AT_SERIAL_NUMBER: &[u8] = &[0x55, 0x04, 0x05];
 /// 1.2.840.113549.1.7.2, id-signedData.
 const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+/// 1.2.840.113549.1.9.16.1.35, id-ct-rpkiGhostbusters (RFC 6493 §6).
+const CT_GHOSTBUSTERS: &[u8] = &[
+    0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x23,
+];
 /// 1.2.840.113549.1.9.3, id-contentType.
 const CONTENT_TYPE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03];
 /// 1.2.840.113549.1.9.4, id-messageDigest.
@@ -819,6 +823,153 @@ fn signature_algorithm(inner: Tlv<'_>, outer: Tlv<'_>, what: &str) -> Result<(),
     Ok(())
 }
 
+/// Checks a Ghostbusters record (RFC 6493): the signed object rules, the
+/// content type (§6), an EE certificate whose resources are all
+/// inherited (§6), and its vCard (§5); returns the vCard's properties.
+pub fn ghostbusters(der: &[u8]) -> Result<Vec<(String, String)>, String> {
+    signed_object(der)?;
+    // ContentInfo / [0] / SignedData: version, digests, encapContentInfo.
+    let mut outer = Reader(der);
+    let mut info = Reader::inside(outer.expect(SEQUENCE, "the ContentInfo")?);
+    info.expect(OID, "the content type")?;
+    let mut explicit = Reader::inside(info.expect(CTX_0, "the content")?);
+    let mut signed = Reader::inside(explicit.expect(SEQUENCE, "the SignedData")?);
+    signed.expect(INTEGER, "the SignedData version")?;
+    signed.expect(SET, "the digest algorithms")?;
+    let mut encap = Reader::inside(signed.expect(SEQUENCE, "the encapsulated content")?);
+    if encap.expect(OID, "the eContentType")?.value != CT_GHOSTBUSTERS {
+        return Err("not a Ghostbusters record: its content type is not id-ct-rpkiGhostbusters (RFC 6493 §6)".into());
+    }
+    let mut content = Reader::inside(encap.expect(CTX_0, "the eContent")?);
+    let text = content.expect(OCTET_STRING, "the eContent")?.value;
+    let mut certs = Reader::inside(signed.expect(CTX_0, "the certificates")?);
+    let mut ee = Reader::inside(certs.expect(SEQUENCE, "the EE certificate")?);
+    let mut tbs = Reader::inside(ee.expect(SEQUENCE, "tbsCertificate")?);
+    let mut extensions = None;
+    while !tbs.is_empty() {
+        extensions = Some(tbs.next()?);
+    }
+    let mut wrapped = Reader::inside(extensions.ok_or("malformed DER: no extensions")?);
+    let mut list = Reader::inside(wrapped.expect(SEQUENCE, "the extensions")?);
+    while !list.is_empty() {
+        let (oid, _, value) = extension(list.next()?)?;
+        let inherits = match oid {
+            IP_RESOURCES => {
+                let mut outer = Reader(value);
+                let mut families = Reader::inside(outer.expect(SEQUENCE, "IPAddrBlocks")?);
+                let mut all = true;
+                while !families.is_empty() {
+                    let mut family = Reader::inside(families.expect(SEQUENCE, "a family")?);
+                    family.expect(OCTET_STRING, "an addressFamily")?;
+                    all &= family.next()?.tag == NULL;
+                }
+                all
+            }
+            AS_RESOURCES => {
+                let mut outer = Reader(value);
+                let mut ids = Reader::inside(outer.expect(SEQUENCE, "ASIdentifiers")?);
+                let mut asnum = Reader::inside(ids.expect(CTX_0, "asnum")?);
+                asnum.next()?.tag == NULL
+            }
+            _ => true,
+        };
+        if !inherits {
+            return Err("Ghostbusters record's EE certificate lists resources instead of inheriting them (RFC 6493 §6)".into());
+        }
+    }
+    vcard(text)
+}
+
+/// RFC 6493 §5: the properties a Ghostbusters vCard may hold, with
+/// whether each must be there. At least one of ADR, TEL and EMAIL must
+/// be; nothing else may.
+const VCARD_PROPERTIES: &[(&str, bool)] = &[
+    ("BEGIN", true),
+    ("VERSION", true),
+    ("FN", true),
+    ("ORG", false),
+    ("ADR", false),
+    ("TEL", false),
+    ("EMAIL", false),
+    ("END", true),
+];
+
+/// Checks a Ghostbusters record's vCard against the profile of RFC 6493
+/// §4 (vCard 4.0 of RFC 6350, lines ending in CRLF and unfolded first);
+/// returns the properties as `(NAME, value)` in order, the name in upper
+/// case and the value as written (parameters dropped).
+pub fn vcard(text: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let text = std::str::from_utf8(text)
+        .map_err(|_| "Ghostbusters vCard is not UTF-8 (RFC 6350 §3.1)".to_string())?;
+    let Some(body) = text.strip_suffix("\r\n") else {
+        return Err("Ghostbusters vCard does not end with CRLF (RFC 6350 §3.2)".into());
+    };
+    // RFC 6350 §3.2: a line that starts with a space or tab continues the
+    // one before it.
+    let mut lines: Vec<String> = Vec::new();
+    for line in body.split("\r\n") {
+        if line.contains('\n') || line.contains('\r') {
+            return Err("Ghostbusters vCard has a line not ended by CRLF (RFC 6350 §3.2)".into());
+        }
+        match (line.strip_prefix([' ', '\t']), lines.last_mut()) {
+            (Some(more), Some(last)) => last.push_str(more),
+            _ => lines.push(line.to_string()),
+        }
+    }
+    let mut properties = Vec::new();
+    for line in &lines {
+        let Some((head, value)) = line.split_once(':') else {
+            return Err(format!(
+                "Ghostbusters vCard line {line:?} has no value (RFC 6350 §3.3)"
+            ));
+        };
+        let name = head
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        if !VCARD_PROPERTIES.iter().any(|(known, _)| *known == name) {
+            return Err(format!(
+                "Ghostbusters vCard holds property {name}, which RFC 6493 §5 does not allow"
+            ));
+        }
+        if properties
+            .iter()
+            .any(|(seen, _): &(String, String)| *seen == name)
+            && !matches!(name.as_str(), "ADR" | "TEL" | "EMAIL")
+        {
+            return Err(format!(
+                "Ghostbusters vCard holds {name} twice (RFC 6493 §5)"
+            ));
+        }
+        properties.push((name, value.to_string()));
+    }
+    for (name, required) in VCARD_PROPERTIES {
+        if *required && !properties.iter().any(|(seen, _)| seen == name) {
+            return Err(format!("Ghostbusters vCard lacks {name} (RFC 6493 §5)"));
+        }
+    }
+    let first = properties.first().map(|(n, v)| (n.as_str(), v.as_str()));
+    let last = properties.last().map(|(n, v)| (n.as_str(), v.as_str()));
+    if first.map(|(n, v)| (n, v.to_ascii_uppercase())) != Some(("BEGIN", "VCARD".into()))
+        || last.map(|(n, v)| (n, v.to_ascii_uppercase())) != Some(("END", "VCARD".into()))
+    {
+        return Err(
+            "Ghostbusters vCard does not begin with BEGIN:VCARD and end with END:VCARD (RFC 6350 §6.1.1, §6.1.2)".into(),
+        );
+    }
+    if properties.get(1).map(|(n, v)| (n.as_str(), v.as_str())) != Some(("VERSION", "4.0")) {
+        return Err("Ghostbusters vCard is not VERSION:4.0 right after BEGIN (RFC 6493 §5, RFC 6350 §6.7.9)".into());
+    }
+    if !properties
+        .iter()
+        .any(|(n, _)| matches!(n.as_str(), "ADR" | "TEL" | "EMAIL"))
+    {
+        return Err("Ghostbusters vCard has none of ADR, TEL and EMAIL (RFC 6493 §5)".into());
+    }
+    Ok(properties)
+}
+
 /// An OID's dotted form, for reasons.
 fn oid_text(oid: &[u8]) -> String {
     let mut arcs: Vec<u64> = Vec::new();
@@ -889,6 +1040,31 @@ mod tests {
         assert!(serial(&[0], "x").unwrap_err().contains("is 0"));
         assert!(serial(&[0x80], "x").unwrap_err().contains("negative"));
         assert!(serial(&[1; 21], "x").unwrap_err().contains("20 octets"));
+    }
+
+    #[test]
+    fn ghostbusters_vcards_follow_rfc_6493() {
+        let good = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:RPKI Team\r\nORG:Example\r\nEMAIL:rpki@example.net\r\nTEL;TYPE=work:+1-555\r\n 0100\r\nEND:VCARD\r\n";
+        let props = vcard(good.as_bytes()).unwrap();
+        assert_eq!(props[5], ("TEL".into(), "+1-5550100".into()));
+        for (bad, why) in [
+            (good.replace("\r\n", "\n"), "CRLF"),
+            (good.replace("FN:RPKI Team\r\n", ""), "lacks FN"),
+            (good.replace("VERSION:4.0", "VERSION:3.0"), "VERSION:4.0"),
+            (good.replace("ORG:Example", "NOTE:hello"), "property NOTE"),
+            (
+                good.replace(
+                    "EMAIL:rpki@example.net\r\nTEL;TYPE=work:+1-555\r\n 0100\r\n",
+                    "",
+                ),
+                "none of ADR, TEL and EMAIL",
+            ),
+            (good.replace("FN:RPKI Team", "FN:a\r\nFN:b"), "FN twice"),
+            (good.replace("END:VCARD\r\n", ""), "lacks END"),
+        ] {
+            let err = vcard(bad.as_bytes()).unwrap_err();
+            assert!(err.contains(why), "{why}: {err}");
+        }
     }
 
     #[test]

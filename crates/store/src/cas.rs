@@ -146,6 +146,8 @@ impl Tx<'_> {
         self.tx
             .execute("DELETE FROM roas WHERE ca = ?1", [handle])?;
         self.tx
+            .execute("DELETE FROM contacts WHERE ca = ?1", [handle])?;
+        self.tx
             .execute("DELETE FROM revocations WHERE ca = ?1", [handle])?;
         self.tx
             .execute("DELETE FROM objects WHERE dir = ?1", [handle])?;

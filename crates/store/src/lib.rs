@@ -25,6 +25,7 @@ mod audit;
 mod cakeys;
 mod cas;
 mod changes;
+mod contacts;
 mod gate;
 mod peers;
 mod points;

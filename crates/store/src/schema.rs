@@ -261,6 +261,15 @@ CREATE TRIGGER publisher_objects_counted_out AFTER DELETE ON publisher_objects B
 END;
 ";
 
+/// Version 11: each CA's contact, published as its Ghostbusters record
+/// (RFC 6493). Deleted with the CA.
+const SCHEMA_V11: &str = "
+CREATE TABLE contacts (
+    ca TEXT PRIMARY KEY REFERENCES cas(handle) ON DELETE CASCADE,
+    vcard TEXT NOT NULL
+);
+";
+
 /// Version 1 data directories predate the option; 60 is its default.
 const JITTER_DEFAULT: &str = "
 INSERT OR IGNORE INTO meta (key, value) VALUES ('jitter_minutes', '60');
@@ -280,6 +289,7 @@ const MIGRATIONS: &[&[&str]] = &[
     &[SCHEMA_V8],
     &[SCHEMA_V9],
     &[SCHEMA_V10],
+    &[SCHEMA_V11],
 ];
 
 /// The schema version this code writes; `meta.schema_version`.

@@ -40,5 +40,6 @@ pub mod rrdp;
 pub mod walk;
 
 pub use walk::{
-    Live, Origin, Prefix, Rejection, Results, Reuse, Update, Validation, Vrp, validate, validate_at,
+    Contact, Live, Origin, Prefix, Rejection, Results, Reuse, Update, Validation, Vrp, validate,
+    validate_at,
 };

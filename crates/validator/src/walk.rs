@@ -84,6 +84,16 @@ pub struct Rejection {
     pub reason: String,
 }
 
+/// A validated Ghostbusters record (RFC 6493): where it is and its
+/// vCard's properties.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    /// Its URI.
+    pub uri: String,
+    /// The vCard's properties in order, as `[NAME, value]`.
+    pub vcard: Vec<(String, String)>,
+}
+
 /// The result of validating one TAL.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Validation {
@@ -99,6 +109,8 @@ pub struct Validation {
     pub manifests: usize,
     /// TAK objects accepted (RFC 9691).
     pub taks: usize,
+    /// Ghostbusters records accepted (RFC 6493), with their contacts.
+    pub gbrs: Vec<Contact>,
     /// What was fetched.
     pub fetch: FetchStats,
     /// Publication points whose result was taken from the previous run
@@ -115,6 +127,7 @@ impl Validation {
         self.roas += part.roas;
         self.manifests += part.manifests;
         self.taks += part.taks;
+        self.gbrs.extend(part.gbrs.iter().cloned());
         self.points_reused += part.points_reused;
     }
 }
@@ -902,7 +915,12 @@ impl Walker<'_> {
                     Ok(()) => out.taks += 1,
                     Err(reason) => reject(out, &uri, reason),
                 },
-                // The CRL is checked with the manifest; other types ignored.
+                Some("gbr") => match self.ghostbusters(ca, bytes, &point.crl) {
+                    Ok(vcard) => out.gbrs.push(Contact { uri, vcard }),
+                    Err(reason) => reject(out, &uri, reason),
+                },
+                // The CRL is checked with the manifest; ASPA objects are
+                // not validated yet.
                 _ => {}
             }
         }
@@ -941,6 +959,23 @@ impl Walker<'_> {
             );
         }
         Ok((ee, roa))
+    }
+
+    /// Validates a Ghostbusters record (RFC 6493 §7) of the CA `ca`
+    /// whose point has the CRL `crl`; returns its vCard's properties.
+    fn ghostbusters(
+        &self,
+        ca: &ResourceCert,
+        bytes: Bytes,
+        crl: &Crl,
+    ) -> Result<Vec<(String, String)>, String> {
+        let vcard = profile::ghostbusters(&bytes)?;
+        let ee = SignedObject::decode(bytes, self.strict)
+            .map_err(|e| format!("bad DER: {e}"))?
+            .validate_at(ca, self.strict, self.now)
+            .map_err(|e| e.to_string())?;
+        not_revoked(crl, &ee)?;
+        Ok(vcard)
     }
 
     /// Validates a TAK object (RFC 9691) of the CA `ca` at `depth`: only a

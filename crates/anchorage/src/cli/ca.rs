@@ -1,11 +1,15 @@
 //! `anchorage ca ...`: create, list, show, update and delete hosted CAs,
-//! locally or against a `--server`.
+//! roll their keys and set their contacts, locally or against a
+//! `--server`.
+
+use std::path::PathBuf;
 
 use anchorage::audit::Actor;
 use anchorage::format::Format;
 use anchorage::remote::Remote;
 use anchorage::report::{CaDetails, KeyrollStatus};
 use anchorage_ca_core::ResourceSet;
+use anyhow::Context;
 use clap::Subcommand;
 
 use super::{Env, json};
@@ -72,6 +76,20 @@ pub enum CaCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Set, show or remove a CA's contact: a vCard published as its
+    /// Ghostbusters record (RFC 6493), reissued with its other objects.
+    Contact {
+        /// The CA's handle.
+        handle: String,
+        /// The contact: a vCard 4.0 with BEGIN, VERSION, FN, at least one
+        /// of ADR, TEL and EMAIL, optionally ORG, and END (RFC 6493 §5);
+        /// line ends are made CRLF. `-` reads standard input.
+        #[arg(long, value_name = "FILE", conflicts_with = "remove")]
+        vcard: Option<PathBuf>,
+        /// Remove the contact and withdraw its Ghostbusters record.
+        #[arg(long)]
+        remove: bool,
+    },
     /// Change a CA's resources: its parent reissues its certificate.
     Update {
         /// The CA's handle.
@@ -95,6 +113,11 @@ pub fn run(env: &Env, remote: Option<&Remote>, cmd: CaCommand) -> anyhow::Result
         CaCommand::List { format } => list(env, remote, format),
         CaCommand::Show { handle, format } => show(env, remote, &handle, format),
         CaCommand::Delete { handle } => delete(env, remote, &handle),
+        CaCommand::Contact {
+            handle,
+            vcard,
+            remove,
+        } => contact(env, remote, &handle, vcard, remove),
         CaCommand::Keyroll {
             handle,
             start,
@@ -187,6 +210,66 @@ pub(super) fn print_keys(s: &KeyrollStatus) {
         (Some(step), Some(due)) => println!("next: {step} from {due}"),
         _ => println!("next: nothing (no rollover in progress)"),
     }
+}
+
+/// `anchorage ca contact`: sets the contact from a file (`-`: standard
+/// input), removes it, or prints it.
+fn contact(
+    env: &Env,
+    remote: Option<&Remote>,
+    handle: &str,
+    vcard: Option<PathBuf>,
+    remove: bool,
+) -> anyhow::Result<()> {
+    if vcard.is_none() && !remove {
+        let card = match remote {
+            Some(r) => r.contact(handle)?,
+            None => env.open()?.contact(handle)?,
+        };
+        match card {
+            Some(card) => print!("{}", card.replace("\r\n", "\n")),
+            None => println!("CA '{handle}' has no contact"),
+        }
+        return Ok(());
+    }
+    let card = match vcard {
+        Some(path) => {
+            let text = if path.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).context("reading standard input")?
+            } else {
+                std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?
+            };
+            Some(crlf(&text))
+        }
+        None => None,
+    };
+    match remote {
+        Some(r) => r.set_contact(handle, card.as_deref())?,
+        None => {
+            let mut a = env.open()?;
+            a.set_contact(&Actor::operator(), handle, card.clone())?;
+            anchorage::peers_cli::warn_if_not_pushed(&mut a);
+        }
+    }
+    match card {
+        Some(_) => println!("CA '{handle}' publishes its contact as a Ghostbusters record"),
+        None => {
+            println!("CA '{handle}' has no contact any more; its Ghostbusters record is withdrawn")
+        }
+    }
+    Ok(())
+}
+
+/// `text` with every line ended by CRLF (RFC 6350 §3.2), as editors
+/// rarely write it.
+fn crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.lines() {
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out
 }
 
 /// `anchorage ca create`.

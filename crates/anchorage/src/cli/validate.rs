@@ -116,11 +116,13 @@ fn vrp_text(v: &Validation, format: VrpFormat) -> anyhow::Result<String> {
                     "manifests": v.manifests,
                     "roas": v.roas,
                     "taks": v.taks,
+                    "gbrs": v.gbrs.len(),
                     "vrps": v.vrps.len(),
                     "rejected": v.rejected.len(),
                     "fetch": v.fetch,
                 },
                 "roas": v.vrps,
+                "gbrs": v.gbrs,
                 "rejected": v.rejected,
             }))? + "\n"
         }
@@ -143,11 +145,12 @@ fn print_summary(v: &Validation) {
         f.rsync_fallbacks
     );
     eprintln!(
-        "validated {} CAs, {} manifests, {} ROAs, {} TAKs: {} VRPs, {} rejected",
+        "validated {} CAs, {} manifests, {} ROAs, {} TAKs, {} Ghostbusters records: {} VRPs, {} rejected",
         v.cas,
         v.manifests,
         v.roas,
         v.taks,
+        v.gbrs.len(),
         v.vrps.len(),
         v.rejected.len()
     );

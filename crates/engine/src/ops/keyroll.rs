@@ -60,6 +60,8 @@ enum Product {
     Child(CaRecord),
     /// A hosted child's certificate for another of its keys.
     ChildKey(CaRecord, CaKey),
+    /// The CA's Ghostbusters record (RFC 6493), with its vCard.
+    Contact(String),
     /// A delegated child's certificate (RFC 6492), with the key and SIA
     /// it asked for.
     Delegated {
@@ -462,6 +464,11 @@ impl Anchorage {
                     continue; // configured away: not carried over
                 }
                 Product::Roa { asn, payloads }
+            } else if name.ends_with(".gbr") {
+                match tx.contact(handle)? {
+                    Some(vcard) => Product::Contact(vcard),
+                    None => continue, // removed: not carried over
+                }
             } else if name.ends_with(".cer") {
                 match self.ctx.product_of_cert(&tx, &ca, name, &point)? {
                     Some(p) => p,
@@ -502,6 +509,9 @@ impl Anchorage {
                 }
                 Product::Roa { asn, payloads } => {
                     ca::issue_roa(&*ctx.keys, &issuer, *asn, payloads, now, &ctx.timing)?
+                }
+                Product::Contact(vcard) => {
+                    ca::issue_ghostbusters(&*ctx.keys, &issuer, vcard, now, &ctx.timing)?
                 }
                 Product::Child(child) => ctx.child_key_cert(&issuer, child, &child.key, now)?,
                 Product::ChildKey(child, key) => {
@@ -917,7 +927,7 @@ impl Ctx {
                         req_limit: req_limit.clone(),
                     },
                 )?,
-                Product::Roa { .. } => {}
+                Product::Roa { .. } | Product::Contact(_) => {}
             }
             point.publish(obj, now);
         }

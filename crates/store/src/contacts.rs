@@ -1,0 +1,29 @@
+//! CA contacts, published as Ghostbusters records: the `contacts` table.
+
+use rusqlite::OptionalExtension;
+
+use crate::{Result, Tx};
+
+impl Tx<'_> {
+    /// The contact vCard of CA `handle`, if it has one.
+    pub fn contact(&self, handle: &str) -> Result<Option<String>> {
+        Ok(self
+            .row("SELECT vcard FROM contacts WHERE ca = ?1", [handle], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Sets (or with `None` removes) the contact vCard of CA `handle`.
+    pub fn set_contact(&self, handle: &str, vcard: Option<&str>) -> Result<()> {
+        match vcard {
+            Some(vcard) => self.exec(
+                "INSERT INTO contacts (ca, vcard) VALUES (?1, ?2)
+                 ON CONFLICT (ca) DO UPDATE SET vcard = excluded.vcard",
+                [handle, vcard],
+            )?,
+            None => self.exec("DELETE FROM contacts WHERE ca = ?1", [handle])?,
+        };
+        Ok(())
+    }
+}
