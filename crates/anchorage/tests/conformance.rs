@@ -463,6 +463,169 @@ fn signer_info(signed: &mut Node) -> &mut Node {
     signed.kids().last_mut().unwrap().at(&[0])
 }
 
+/// A contact for the Ghostbusters cases, as the CLI reads it.
+const CARD: &str = "BEGIN:VCARD\nVERSION:4.0\nFN:RPKI Team\nEMAIL:rpki@member.example\nEND:VCARD\n";
+
+/// Where a Ghostbusters fault goes: the EE certificate of `m1`'s record
+/// (signed again by `m1`), or its SignedData (signed again with a new EE
+/// key).
+#[derive(Clone, Copy)]
+enum GbrPart {
+    Ee,
+    Cms,
+}
+
+/// One Ghostbusters rule (RFC 6493): `m1`'s record changed by `edit`
+/// must be rejected by `anchorage validate` naming `rule`, `m2`'s twin
+/// accepted, and rpki-client must count the records as measured (records
+/// carry no VRPs; FORT reports none, so it is not compared).
+fn check_gbr(part: GbrPart, edit: fn(&mut Node), rule: &str, rpki_client: Verdict) {
+    require("rpki-client");
+    require("rsync");
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    let card = tmp.path().join("contact.vcf");
+    std::fs::write(&card, CARD).unwrap();
+    for (handle, resources) in [
+        ("m1", "AS64500, 192.0.2.0/24"),
+        ("m2", "AS64501, 198.51.100.0/24"),
+    ] {
+        cli.ca_create(handle, None, resources);
+        cli.ok(&["ca", "contact", handle, "--vcard", card.to_str().unwrap()]);
+    }
+    let f = Faults::new(&cli, &tmp.path().join("bad"));
+    let cases: [(&str, fn(&mut Node)); 2] = [("m1", edit), ("m2", unchanged)];
+    for (handle, edit) in cases {
+        let key = f.key_of(handle);
+        f.resign(
+            handle,
+            "online",
+            |_, files| {
+                let name = format!("{key}.gbr");
+                let der = files[&name].clone();
+                let record = match part {
+                    GbrPart::Ee => f.resign_ee(&key, &der, edit),
+                    GbrPart::Cms => f.resign_cms(&key, &der, edit),
+                };
+                files.insert(name, record);
+            },
+            faults::current(),
+        );
+    }
+    let rsyncd = RsyncDaemon::start(&f.tree, "repo", &tmp.path().join("rsyncd")).unwrap();
+    let work = tmp.path().join("work");
+    let (ours, metadata) = common::anchorage_validate_tal(&cli.tal(), &rsyncd, &work);
+    assert_eq!(
+        metadata["gbrs"], 1,
+        "the twin alone is accepted: {:#?}",
+        ours.problems
+    );
+    assert!(
+        ours.problems
+            .iter()
+            .any(|p| p.contains("/m1/") && p.contains(".gbr") && p.contains(rule)),
+        "no rejection naming {rule:?}: {:#?}",
+        ours.problems
+    );
+    let theirs = oracle::rpki_client(&cli.tal(), &rsyncd, &work.join("rpki-client")).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join("rpki-client/out/json")).unwrap())
+            .unwrap();
+    let seen = match doc["metadata"]["gbrs"].as_u64() {
+        Some(2) => Verdict::Accepts,
+        Some(1) => Verdict::Rejects,
+        other => panic!("rpki-client counted {other:?} records\n{}", theirs.log),
+    };
+    if std::env::var_os("CONFORMANCE_RECORD").is_some() {
+        eprintln!("CONFORMANCE {rule}: rpki-client {seen:?}");
+        return;
+    }
+    assert_eq!(
+        seen, rpki_client,
+        "rpki-client changed its verdict\n{}",
+        theirs.log
+    );
+}
+
+/// Replaces a SignedData's content with `text`, and its message-digest
+/// attribute with the text's SHA-256 (the signed attributes are signed
+/// again afterwards).
+fn set_content(signed: &mut Node, text: &str) {
+    *signed.at(&[2, 1, 0]).bytes() = text.as_bytes().to_vec();
+    let digest = der::oid("1.2.840.113549.1.9.4");
+    let attrs = signer_info(signed).at(&[3]).kids();
+    let attr = attrs
+        .iter_mut()
+        .find(|a| matches!(a, Node::Cons(_, k) if k[0] == digest))
+        .unwrap();
+    *attr.at(&[1, 0]).bytes() = anchorage_ca_core::point::sha256(text.as_bytes()).to_vec();
+}
+
+#[test]
+fn ghostbusters_ee_certificate_listing_resources() {
+    // RFC 6493 §6: the EE certificate inherits its resources.
+    check_gbr(
+        GbrPart::Ee,
+        |tbs| {
+            der::edit_value(der::extension(extensions(tbs), IP_RESOURCES), |blocks| {
+                let prefix = Node::Prim(0x03, vec![0, 192, 0, 2]);
+                let family = der::seq(vec![
+                    Node::Prim(der::OCTET_STRING, vec![0, 1]),
+                    der::seq(vec![prefix]),
+                ]);
+                *blocks = der::seq(vec![family]);
+            });
+        },
+        "lists resources instead of inheriting them (RFC 6493 §6)",
+        Verdict::Accepts,
+    );
+}
+
+#[test]
+fn ghostbusters_vcard_without_a_name() {
+    check_gbr(
+        GbrPart::Cms,
+        |signed| {
+            set_content(
+                signed,
+                "BEGIN:VCARD\r\nVERSION:4.0\r\nEMAIL:rpki@member.example\r\nEND:VCARD\r\n",
+            )
+        },
+        "Ghostbusters vCard lacks FN (RFC 6493 §5)",
+        Verdict::Accepts,
+    );
+}
+
+#[test]
+fn ghostbusters_vcard_with_another_property() {
+    check_gbr(
+        GbrPart::Cms,
+        |signed| {
+            set_content(
+                signed,
+                "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\nEMAIL:a@b.example\r\nNOTE:hi\r\nEND:VCARD\r\n",
+            )
+        },
+        "holds property NOTE, which RFC 6493 §5 does not allow",
+        Verdict::Accepts,
+    );
+}
+
+#[test]
+fn ghostbusters_vcard_version_3() {
+    check_gbr(
+        GbrPart::Cms,
+        |signed| {
+            set_content(
+                signed,
+                "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nEMAIL:a@b.example\r\nEND:VCARD\r\n",
+            )
+        },
+        "is not VERSION:4.0 right after BEGIN",
+        Verdict::Accepts,
+    );
+}
+
 /// `anchorage validate` on the TAL of `cli` against `rsyncd`: its exit
 /// status and standard error.
 fn validate_raw(cli: &Cli, rsyncd: &RsyncDaemon, cache: &Path, extra: &[&str]) -> (bool, String) {
