@@ -42,6 +42,10 @@ enum Target {
     /// The CMS wrapping of `m1`'s ROA (its SignedData), signed again with
     /// a new EE key.
     RoaCms,
+    /// The EE certificate of `m1`'s manifest.
+    ManifestEe,
+    /// The SignedData of `m1`'s manifest, signed again with a new EE key.
+    ManifestCms,
 }
 
 const IP_RESOURCES: &str = "1.3.6.1.5.5.7.1.7";
@@ -99,6 +103,19 @@ fn break_object(f: &Faults, target: Target, edit: fn(&mut Node)) {
                     faults::current(),
                     |crl| f.resign_der(&key, &crl, edit),
                 );
+            }
+        }
+        Target::ManifestEe | Target::ManifestCms => {
+            // The manifest is not on itself: it is changed in place.
+            for (handle, _, edit) in cases {
+                let key = f.key_of(handle);
+                let path = f.tree.join(handle).join(format!("{key}.mft"));
+                let der = std::fs::read(&path).unwrap();
+                let mft = match target {
+                    Target::ManifestEe => f.resign_ee(&key, &der, edit),
+                    _ => f.resign_cms(&key, &der, edit),
+                };
+                std::fs::write(&path, mft).unwrap();
             }
         }
         Target::RoaEe | Target::RoaCms => {
@@ -415,6 +432,81 @@ rules! {
         *tbs.at(&[2, 0]) = der::oid("1.2.840.113549.1.1.12");
     }, "certificate's two signature algorithm fields differ (RFC 5280 §4.1.1.2, §5.1.1.2)", rpki_client Rejects, fort Rejects;
 
+    /// A ROA of version 1 (RFC 9582 §4.1).
+    roa_version_1: RoaCms, |signed| edit_content(signed, |roa| {
+        roa.kids().insert(0, Node::Cons(0xa0, vec![Node::Prim(der::INTEGER, vec![1])]));
+    }), "ROA version is not 0 (RFC 9582 §4.1)", rpki_client Rejects, fort Rejects;
+
+    /// A maxLength shorter than the prefix (RFC 9582 §4.3.2.2).
+    roa_max_length_below_the_prefix: RoaCms, |signed| edit_content(signed, |roa| {
+        roa.at(&[1, 0, 1, 0]).kids().push(Node::Prim(der::INTEGER, vec![16]));
+    }), "ROA maxLength 16 outside the prefix length 24 ..= 32 (RFC 9582 §4.3.2.2)", rpki_client Rejects, fort Rejects;
+
+    /// An address family other than IPv4 and IPv6 (RFC 9582 §4.3.1).
+    roa_address_family_3: RoaCms, |signed| edit_content(signed, |roa| {
+        *roa.at(&[1, 0, 0]).bytes() = vec![0, 3];
+    }), "ROA address family is neither 0001 nor 0002 (RFC 9582 §4.3.1)", rpki_client Rejects, fort Rejects;
+
+    /// The IPv4 family twice (RFC 9582 §4.3.1).
+    roa_address_family_twice: RoaCms, |signed| edit_content(signed, |roa| {
+        let family = roa.at(&[1, 0]).clone();
+        roa.at(&[1]).kids().push(family);
+    }), "ROA lists an address family twice (RFC 9582 §4.3.1)", rpki_client Accepts, fort Accepts;
+
+    /// AS resources in a ROA's EE certificate (RFC 9582 §5).
+    roa_ee_with_as_resources: RoaEe, |tbs| {
+        let inherit = der::seq(vec![Node::Cons(0xa0, vec![Node::Prim(0x05, Vec::new())])]);
+        let mut ext = new_extension(AS_RESOURCES, inherit);
+        der::set_critical(&mut ext, true);
+        extensions(tbs).kids().push(ext);
+    }, "ROA's EE certificate carries AS resources (RFC 9582 §5)", rpki_client Rejects, fort Accepts;
+
+    /// Inherited IP resources in a ROA's EE certificate (RFC 9582 §5).
+    roa_ee_inheriting_ip_resources: RoaEe, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), IP_RESOURCES), |blocks| {
+            let family = der::seq(vec![Node::Prim(der::OCTET_STRING, vec![0, 1]), Node::Prim(0x05, Vec::new())]);
+            *blocks = der::seq(vec![family]);
+        });
+    }, "ROA's EE certificate inherits IP resources (RFC 9582 §5)", rpki_client Rejects, fort Accepts;
+
+    /// A manifest of version 1 (RFC 9286 §4.2.1).
+    manifest_version_1: ManifestCms, |signed| edit_content(signed, |mft| {
+        mft.kids().insert(0, Node::Cons(0xa0, vec![Node::Prim(der::INTEGER, vec![1])]));
+    }), "manifest version is not 0 (RFC 9286 §4.2.1)", rpki_client Rejects, fort Rejects;
+
+    /// A manifest number of 21 octets (RFC 9286 §4.2.1).
+    manifest_number_longer_than_20_octets: ManifestCms, |signed| edit_content(signed, |mft| {
+        mft.kids()[0] = Node::Prim(der::INTEGER, vec![1; 21]);
+    }), "manifestNumber is longer than 20 octets (RFC 9286 §4.2.1)", rpki_client Rejects, fort Rejects;
+
+    /// nextUpdate equal to thisUpdate (RFC 9286 §4.2.1).
+    manifest_next_update_not_after_this_update: ManifestCms, |signed| edit_content(signed, |mft| {
+        let this = mft.kids()[1].clone();
+        mft.kids()[2] = this;
+    }), "manifest nextUpdate is not later than its thisUpdate (RFC 9286 §4.2.1, §4.4)", rpki_client Rejects, fort Rejects;
+
+    /// thisUpdate as UTCTime (RFC 9286 §4.2).
+    manifest_time_as_utc_time: ManifestCms, |signed| edit_content(signed, |mft| {
+        let Node::Prim(_, text) = mft.kids()[1].clone() else { panic!("a time") };
+        mft.kids()[1] = Node::Prim(der::UTC_TIME, text[2..].to_vec());
+    }), "manifest thisUpdate is not a GeneralizedTime", rpki_client Rejects, fort Rejects;
+
+    /// SHA-1 as the file hash algorithm (RFC 9286 §4.2.1, RFC 7935 §2).
+    manifest_hash_algorithm_sha1: ManifestCms, |signed| edit_content(signed, |mft| {
+        mft.kids()[3] = der::oid("1.3.14.3.2.26");
+    }), "manifest fileHashAlg 1.3.14.3.2.26 is not SHA-256", rpki_client Rejects, fort Rejects;
+
+    /// A manifest EE certificate listing resources (RFC 9286 §5.1).
+    manifest_ee_listing_resources: ManifestEe, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), IP_RESOURCES), |blocks| {
+            let family = der::seq(vec![
+                Node::Prim(der::OCTET_STRING, vec![0, 1]),
+                der::seq(vec![Node::Prim(0x03, vec![0, 192, 0, 2])]),
+            ]);
+            *blocks = der::seq(vec![family]);
+        });
+    }, "manifest's EE certificate lists resources instead of inheriting them (RFC 9286 §5.1)", rpki_client Rejects, fort Accepts;
+
     /// binary-signing-time among the signed attributes (RFC 9589 §4).
     cms_binary_signing_time: RoaCms, |signed| {
         let time = Node::Prim(der::INTEGER, vec![0x65, 0x00, 0x00, 0x00]);
@@ -494,8 +586,8 @@ fn check_gbr(part: GbrPart, edit: fn(&mut Node), rule: &str, rpki_client: Verdic
         cli.ok(&["ca", "contact", handle, "--vcard", card.to_str().unwrap()]);
     }
     let f = Faults::new(&cli, &tmp.path().join("bad"));
-    let cases: [(&str, fn(&mut Node)); 2] = [("m1", edit), ("m2", unchanged)];
-    for (handle, edit) in cases {
+    let cases: [Case; 2] = [("m1", 64500, edit), ("m2", 64501, unchanged)];
+    for (handle, _, edit) in cases {
         let key = f.key_of(handle);
         f.resign(
             handle,
@@ -551,14 +643,27 @@ fn check_gbr(part: GbrPart, edit: fn(&mut Node), rule: &str, rpki_client: Verdic
 /// attribute with the text's SHA-256 (the signed attributes are signed
 /// again afterwards).
 fn set_content(signed: &mut Node, text: &str) {
-    *signed.at(&[2, 1, 0]).bytes() = text.as_bytes().to_vec();
+    set_content_bytes(signed, text.as_bytes());
+}
+
+/// A SignedData's DER content changed by `edit` (see [`set_content`]).
+fn edit_content(signed: &mut Node, edit: impl FnOnce(&mut Node)) {
+    let mut content = Node::parse(signed.at(&[2, 1, 0]).bytes());
+    edit(&mut content);
+    set_content_bytes(signed, &content.encode());
+}
+
+/// [`set_content`] for any bytes.
+fn set_content_bytes(signed: &mut Node, bytes: &[u8]) {
+    let text = bytes;
+    *signed.at(&[2, 1, 0]).bytes() = text.to_vec();
     let digest = der::oid("1.2.840.113549.1.9.4");
     let attrs = signer_info(signed).at(&[3]).kids();
     let attr = attrs
         .iter_mut()
         .find(|a| matches!(a, Node::Cons(_, k) if k[0] == digest))
         .unwrap();
-    *attr.at(&[1, 0]).bytes() = anchorage_ca_core::point::sha256(text.as_bytes()).to_vec();
+    *attr.at(&[1, 0]).bytes() = anchorage_ca_core::point::sha256(text).to_vec();
 }
 
 #[test]

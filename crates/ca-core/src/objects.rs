@@ -234,7 +234,7 @@ pub fn roa<S: CaSigner>(
     let roa = builder
         .finalize(sigobj, signer, &issuer.key)
         .map_err(signing)?;
-    checked(roa.to_captured().into_bytes(), profile::signed_object)
+    checked(roa.to_captured().into_bytes(), profile::roa)
 }
 
 /// RFC 9691 §3: the content type of a TAK object, id-ct-signedTAL
@@ -347,7 +347,7 @@ pub fn ghostbusters<S: CaSigner>(
     validity: Validity,
     now: Time,
 ) -> Result<Bytes, CaError> {
-    profile::vcard(vcard.as_bytes()).map_err(CaError::Profile)?;
+    check_vcard(vcard).map_err(CaError::Profile)?;
     let mut sigobj = issuer.sigobj(serial, validity, name, now)?;
     sigobj.set_v4_resources_inherit();
     sigobj.set_v6_resources_inherit();
@@ -437,5 +437,5 @@ pub fn manifest<S: CaSigner>(
     let mft = content
         .into_manifest(sigobj, signer, &issuer.key)
         .map_err(signing)?;
-    checked(mft.to_captured().into_bytes(), profile::signed_object)
+    checked(mft.to_captured().into_bytes(), profile::manifest)
 }

@@ -31,6 +31,7 @@ const OCTET_STRING: u8 = 0x04;
 const NULL: u8 = 0x05;
 const OID: u8 = 0x06;
 const PRINTABLE_STRING: u8 = 0x13;
+const IA5_STRING: u8 = 0x16;
 const UTC_TIME: u8 = 0x17;
 const GENERALIZED_TIME: u8 = 0x18;
 /// `[0]` constructed: a certificate's version, a CRL's extensions, the
@@ -55,6 +56,14 @@ const SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x0
 /// 1.2.840.113549.1.9.16.1.35, id-ct-rpkiGhostbusters (RFC 6493 §6).
 const CT_GHOSTBUSTERS: &[u8] = &[
     0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x23,
+];
+/// 1.2.840.113549.1.9.16.1.26, id-ct-rpkiManifest (RFC 9286 §4.1).
+const CT_MANIFEST: &[u8] = &[
+    0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x1a,
+];
+/// 1.2.840.113549.1.9.16.1.24, id-ct-routeOriginAuthz (RFC 9582 §3).
+const CT_ROA: &[u8] = &[
+    0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x18,
 ];
 /// 1.2.840.113549.1.9.3, id-contentType.
 const CONTENT_TYPE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03];
@@ -497,11 +506,22 @@ fn serial(value: &[u8], what: &str) -> Result<(), String> {
         _ if value.iter().all(|b| *b == 0) => Err(format!(
             "{what} serial number is 0 (RFC 5280 §4.1.2.2, RFC 6487 §4.2)"
         )),
-        _ if value.len() > 20 => Err(format!(
+        _ if too_long(value) => Err(format!(
             "{what} serial number is longer than 20 octets (RFC 5280 §4.1.2.2)"
         )),
         _ => Ok(()),
     }
+}
+
+/// Whether the non-negative INTEGER contents `value` are a number of more
+/// than 20 octets (a 20-octet number with its top bit set takes a 21st,
+/// leading zero octet in DER).
+fn too_long(value: &[u8]) -> bool {
+    let digits = match value {
+        [0, rest @ ..] if !rest.is_empty() => rest,
+        all => all,
+    };
+    digits.len() > 20
 }
 
 /// RFC 6487 §4.4 and §4.5: a name holds one CommonName and at most one
@@ -823,61 +843,283 @@ fn signature_algorithm(inner: Tlv<'_>, outer: Tlv<'_>, what: &str) -> Result<(),
     Ok(())
 }
 
+/// What a signed object carries: its eContentType, its eContent, and
+/// the extensions of its EE certificate as `(OID, value)`. Only for an
+/// object that passed [`signed_object`].
+struct Signed<'a> {
+    content_type: &'a [u8],
+    content: &'a [u8],
+    ee_extensions: Vec<(&'a [u8], &'a [u8])>,
+}
+
+impl<'a> Signed<'a> {
+    /// Checks `der` as a signed object and takes it apart.
+    fn read(der: &'a [u8]) -> Result<Signed<'a>, String> {
+        signed_object(der)?;
+        let mut outer = Reader(der);
+        let mut info = Reader::inside(outer.expect(SEQUENCE, "the ContentInfo")?);
+        info.expect(OID, "the content type")?;
+        let mut explicit = Reader::inside(info.expect(CTX_0, "the content")?);
+        let mut signed = Reader::inside(explicit.expect(SEQUENCE, "the SignedData")?);
+        signed.expect(INTEGER, "the SignedData version")?;
+        signed.expect(SET, "the digest algorithms")?;
+        let mut encap = Reader::inside(signed.expect(SEQUENCE, "the encapsulated content")?);
+        let content_type = encap.expect(OID, "the eContentType")?.value;
+        let mut wrapped = Reader::inside(encap.expect(CTX_0, "the eContent")?);
+        let content = wrapped.expect(OCTET_STRING, "the eContent")?.value;
+        let mut certs = Reader::inside(signed.expect(CTX_0, "the certificates")?);
+        let mut ee = Reader::inside(certs.expect(SEQUENCE, "the EE certificate")?);
+        let mut tbs = Reader::inside(ee.expect(SEQUENCE, "tbsCertificate")?);
+        let mut last = None;
+        while !tbs.is_empty() {
+            last = Some(tbs.next()?);
+        }
+        let mut wrapped = Reader::inside(last.ok_or("malformed DER: no extensions")?);
+        let mut list = Reader::inside(wrapped.expect(SEQUENCE, "the extensions")?);
+        let mut ee_extensions = Vec::new();
+        while !list.is_empty() {
+            let (oid, _, value) = extension(list.next()?)?;
+            ee_extensions.push((oid, value));
+        }
+        Ok(Signed {
+            content_type,
+            content,
+            ee_extensions,
+        })
+    }
+
+    /// The value of the EE certificate's extension `oid`, if present.
+    fn ee_extension(&self, oid: &[u8]) -> Option<&'a [u8]> {
+        self.ee_extensions
+            .iter()
+            .find(|(id, _)| *id == oid)
+            .map(|(_, v)| *v)
+    }
+
+    /// Whether every resource of the EE certificate is inherited (RFC
+    /// 3779 `inherit` in each IP family and for AS numbers).
+    fn ee_inherits_all(&self) -> Result<bool, String> {
+        let mut all = true;
+        if let Some(value) = self.ee_extension(IP_RESOURCES) {
+            all &= ip_inherit(value)? == (true, true);
+        }
+        if let Some(value) = self.ee_extension(AS_RESOURCES) {
+            let mut outer = Reader(value);
+            let mut ids = Reader::inside(outer.expect(SEQUENCE, "ASIdentifiers")?);
+            let mut asnum = Reader::inside(ids.expect(CTX_0, "asnum")?);
+            all &= asnum.next()?.tag == NULL;
+        }
+        Ok(all)
+    }
+}
+
+/// Whether the IP resources extension `value` inherits (any family,
+/// every family).
+fn ip_inherit(value: &[u8]) -> Result<(bool, bool), String> {
+    let mut outer = Reader(value);
+    let mut families = Reader::inside(outer.expect(SEQUENCE, "IPAddrBlocks")?);
+    let (mut any, mut every) = (false, true);
+    while !families.is_empty() {
+        let mut family = Reader::inside(families.expect(SEQUENCE, "an IPAddressFamily")?);
+        family.expect(OCTET_STRING, "an addressFamily")?;
+        let inherit = family.next()?.tag == NULL;
+        any |= inherit;
+        every &= inherit;
+    }
+    Ok((any, every))
+}
+
 /// Checks a Ghostbusters record (RFC 6493): the signed object rules, the
 /// content type (§6), an EE certificate whose resources are all
 /// inherited (§6), and its vCard (§5); returns the vCard's properties.
 pub fn ghostbusters(der: &[u8]) -> Result<Vec<(String, String)>, String> {
-    signed_object(der)?;
-    // ContentInfo / [0] / SignedData: version, digests, encapContentInfo.
-    let mut outer = Reader(der);
-    let mut info = Reader::inside(outer.expect(SEQUENCE, "the ContentInfo")?);
-    info.expect(OID, "the content type")?;
-    let mut explicit = Reader::inside(info.expect(CTX_0, "the content")?);
-    let mut signed = Reader::inside(explicit.expect(SEQUENCE, "the SignedData")?);
-    signed.expect(INTEGER, "the SignedData version")?;
-    signed.expect(SET, "the digest algorithms")?;
-    let mut encap = Reader::inside(signed.expect(SEQUENCE, "the encapsulated content")?);
-    if encap.expect(OID, "the eContentType")?.value != CT_GHOSTBUSTERS {
+    let signed = Signed::read(der)?;
+    if signed.content_type != CT_GHOSTBUSTERS {
         return Err("not a Ghostbusters record: its content type is not id-ct-rpkiGhostbusters (RFC 6493 §6)".into());
     }
-    let mut content = Reader::inside(encap.expect(CTX_0, "the eContent")?);
-    let text = content.expect(OCTET_STRING, "the eContent")?.value;
-    let mut certs = Reader::inside(signed.expect(CTX_0, "the certificates")?);
-    let mut ee = Reader::inside(certs.expect(SEQUENCE, "the EE certificate")?);
-    let mut tbs = Reader::inside(ee.expect(SEQUENCE, "tbsCertificate")?);
-    let mut extensions = None;
-    while !tbs.is_empty() {
-        extensions = Some(tbs.next()?);
+    if !signed.ee_inherits_all()? {
+        return Err("Ghostbusters record's EE certificate lists resources instead of inheriting them (RFC 6493 §6)".into());
     }
-    let mut wrapped = Reader::inside(extensions.ok_or("malformed DER: no extensions")?);
-    let mut list = Reader::inside(wrapped.expect(SEQUENCE, "the extensions")?);
-    while !list.is_empty() {
-        let (oid, _, value) = extension(list.next()?)?;
-        let inherits = match oid {
-            IP_RESOURCES => {
-                let mut outer = Reader(value);
-                let mut families = Reader::inside(outer.expect(SEQUENCE, "IPAddrBlocks")?);
-                let mut all = true;
-                while !families.is_empty() {
-                    let mut family = Reader::inside(families.expect(SEQUENCE, "a family")?);
-                    family.expect(OCTET_STRING, "an addressFamily")?;
-                    all &= family.next()?.tag == NULL;
-                }
-                all
-            }
-            AS_RESOURCES => {
-                let mut outer = Reader(value);
-                let mut ids = Reader::inside(outer.expect(SEQUENCE, "ASIdentifiers")?);
-                let mut asnum = Reader::inside(ids.expect(CTX_0, "asnum")?);
-                asnum.next()?.tag == NULL
-            }
-            _ => true,
-        };
-        if !inherits {
-            return Err("Ghostbusters record's EE certificate lists resources instead of inheriting them (RFC 6493 §6)".into());
+    vcard(signed.content)
+}
+
+/// Checks a manifest (RFC 9286 §4): the signed object rules, the content
+/// type, an EE certificate inheriting every resource (§5.1, which RPs
+/// verify), and the eContent's fields (§4.2.1, §4.4).
+pub fn manifest(der: &[u8]) -> Result<(), String> {
+    let signed = Signed::read(der)?;
+    if signed.content_type != CT_MANIFEST {
+        return Err(
+            "not a manifest: its content type is not id-ct-rpkiManifest (RFC 9286 §4.4)".into(),
+        );
+    }
+    if !signed.ee_inherits_all()? {
+        return Err(
+            "manifest's EE certificate lists resources instead of inheriting them (RFC 9286 §5.1)"
+                .into(),
+        );
+    }
+    let mut outer = Reader(signed.content);
+    let mut mft = Reader::inside(outer.expect(SEQUENCE, "the manifest")?);
+    outer.end("the manifest")?;
+    if let Some(version) = mft.take_if(CTX_0)? {
+        let mut version = Reader::inside(version);
+        if version.expect(INTEGER, "the manifest version")?.value != [0] {
+            return Err("manifest version is not 0 (RFC 9286 §4.2.1)".into());
         }
     }
-    vcard(text)
+    let number = mft.expect(INTEGER, "the manifestNumber")?.value;
+    match number {
+        [] => return Err("malformed DER: an empty INTEGER".into()),
+        [first, ..] if first & 0x80 != 0 => {
+            return Err("manifestNumber is negative (RFC 9286 §4.2)".into());
+        }
+        _ if too_long(number) => {
+            return Err("manifestNumber is longer than 20 octets (RFC 9286 §4.2.1)".into());
+        }
+        _ => {}
+    }
+    let this_update = manifest_time(mft.next()?, "thisUpdate")?;
+    let next_update = manifest_time(mft.next()?, "nextUpdate")?;
+    if next_update <= this_update {
+        return Err(
+            "manifest nextUpdate is not later than its thisUpdate (RFC 9286 §4.2.1, §4.4)".into(),
+        );
+    }
+    let hash_alg = mft.expect(OID, "the fileHashAlg")?.value;
+    if hash_alg != SHA256 {
+        return Err(format!(
+            "manifest fileHashAlg {} is not SHA-256 (RFC 9286 §4.2.1, RFC 7935 §2)",
+            oid_text(hash_alg)
+        ));
+    }
+    let mut list = Reader::inside(mft.expect(SEQUENCE, "the fileList")?);
+    mft.end("the manifest")?;
+    while !list.is_empty() {
+        let mut entry = Reader::inside(list.expect(SEQUENCE, "a FileAndHash")?);
+        entry.expect(IA5_STRING, "a file name")?;
+        let hash = entry.expect(BIT_STRING, "a file hash")?.value;
+        entry.end("a FileAndHash")?;
+        if hash.len() != 33 || hash[0] != 0 {
+            return Err(
+                "manifest lists a hash that is not 256 bits (RFC 9286 §4.2.1, RFC 7935 §2)".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A manifest's thisUpdate or nextUpdate: GeneralizedTime in UTC with
+/// seconds and no fraction (RFC 9286 §4.2.1, RFC 5280 §4.1.2.5.2).
+fn manifest_time(tlv: Tlv<'_>, what: &str) -> Result<String, String> {
+    let text = std::str::from_utf8(tlv.value)
+        .ok()
+        .and_then(|t| t.strip_suffix('Z'))
+        .filter(|t| t.len() == 14 && t.bytes().all(|b| b.is_ascii_digit()));
+    match (tlv.tag, text) {
+        (GENERALIZED_TIME, Some(t)) => Ok(t.to_string()),
+        _ => Err(format!(
+            "manifest {what} is not a GeneralizedTime in UTC with seconds (RFC 9286 §4.2.1, RFC 5280 §4.1.2.5.2)"
+        )),
+    }
+}
+
+/// Checks a ROA (RFC 9582): the signed object rules, the content type
+/// (§3), the eContent's fields (§4), and an EE certificate with IP
+/// resources that are not inherited and no AS resources (§5).
+pub fn roa(der: &[u8]) -> Result<(), String> {
+    let signed = Signed::read(der)?;
+    if signed.content_type != CT_ROA {
+        return Err(
+            "not a ROA: its content type is not id-ct-routeOriginAuthz (RFC 9582 §3)".into(),
+        );
+    }
+    match signed.ee_extension(IP_RESOURCES) {
+        None => {
+            return Err("ROA's EE certificate has no IP resources extension (RFC 9582 §5)".into());
+        }
+        Some(value) if ip_inherit(value)?.0 => {
+            return Err("ROA's EE certificate inherits IP resources (RFC 9582 §5)".into());
+        }
+        Some(_) => {}
+    }
+    if signed.ee_extension(AS_RESOURCES).is_some() {
+        return Err("ROA's EE certificate carries AS resources (RFC 9582 §5)".into());
+    }
+    let mut outer = Reader(signed.content);
+    let mut attestation = Reader::inside(outer.expect(SEQUENCE, "the ROA")?);
+    outer.end("the ROA")?;
+    if let Some(version) = attestation.take_if(CTX_0)? {
+        let mut version = Reader::inside(version);
+        if version.expect(INTEGER, "the ROA version")?.value != [0] {
+            return Err("ROA version is not 0 (RFC 9582 §4.1)".into());
+        }
+    }
+    let asid = attestation.expect(INTEGER, "the asID")?.value;
+    let asid_ok = match asid {
+        [first, ..] if first & 0x80 != 0 => false,
+        [0, rest @ ..] => rest.len() <= 4,
+        other => !other.is_empty() && other.len() <= 4,
+    };
+    if !asid_ok {
+        return Err("ROA asID is outside 0..4294967295 (RFC 9582 §4.2)".into());
+    }
+    let mut blocks = Reader::inside(attestation.expect(SEQUENCE, "the ipAddrBlocks")?);
+    attestation.end("the ROA")?;
+    let mut seen: Vec<&[u8]> = Vec::new();
+    while !blocks.is_empty() {
+        let mut family = Reader::inside(blocks.expect(SEQUENCE, "a ROAIPAddressFamily")?);
+        let afi = family.expect(OCTET_STRING, "an addressFamily")?.value;
+        let bits: u32 = match afi {
+            [0, 1] => 32,
+            [0, 2] => 128,
+            _ => {
+                return Err("ROA address family is neither 0001 nor 0002 (RFC 9582 §4.3.1)".into());
+            }
+        };
+        if seen.contains(&afi) {
+            return Err("ROA lists an address family twice (RFC 9582 §4.3.1)".into());
+        }
+        seen.push(afi);
+        let mut addresses = Reader::inside(family.expect(SEQUENCE, "the addresses")?);
+        family.end("a ROAIPAddressFamily")?;
+        if addresses.is_empty() {
+            return Err("ROA address family without prefixes (RFC 9582 §4)".into());
+        }
+        while !addresses.is_empty() {
+            let mut address = Reader::inside(addresses.expect(SEQUENCE, "a ROAIPAddress")?);
+            let prefix = address.expect(BIT_STRING, "a prefix")?.value;
+            let len = match prefix {
+                [0] => 0,
+                [unused, rest @ ..] if *unused < 8 && !rest.is_empty() => {
+                    rest.len() as u32 * 8 - u32::from(*unused)
+                }
+                _ => return Err("malformed DER: a ROA prefix".into()),
+            };
+            if len > bits {
+                return Err(format!(
+                    "ROA prefix of {len} bits in a family of {bits} (RFC 9582 §4.3.2.1)"
+                ));
+            }
+            if let Some(max) = address.take_if(INTEGER)? {
+                let max = match max.value {
+                    [m] if m & 0x80 == 0 => u32::from(*m),
+                    [0, m] => u32::from(*m),
+                    _ => u32::MAX,
+                };
+                if max < len || max > bits {
+                    return Err(format!(
+                        "ROA maxLength {max} outside the prefix length {len} ..= {bits} (RFC 9582 §4.3.2.2)"
+                    ));
+                }
+            }
+            address.end("a ROAIPAddress")?;
+        }
+    }
+    if seen.is_empty() {
+        return Err("ROA without prefixes (RFC 9582 §4)".into());
+    }
+    Ok(())
 }
 
 /// RFC 6493 §5: the properties a Ghostbusters vCard may hold, with
@@ -1040,6 +1282,7 @@ mod tests {
         assert!(serial(&[0], "x").unwrap_err().contains("is 0"));
         assert!(serial(&[0x80], "x").unwrap_err().contains("negative"));
         assert!(serial(&[1; 21], "x").unwrap_err().contains("20 octets"));
+        assert!(serial(&[[0].as_slice(), &[0xff; 20]].concat(), "x").is_ok());
     }
 
     #[test]

@@ -935,7 +935,7 @@ impl Walker<'_> {
         bytes: Bytes,
         crl: &Crl,
     ) -> Result<(ResourceCert, Roa), String> {
-        profile::signed_object(&bytes)?;
+        profile::roa(&bytes)?;
         let roa = Roa::decode(bytes.clone(), self.strict).map_err(|e| format!("bad DER: {e}"))?;
         let ee = SignedObject::decode(bytes, self.strict)
             .map_err(|e| format!("bad DER: {e}"))?
@@ -1018,7 +1018,7 @@ impl Walker<'_> {
     ) -> Result<Point, String> {
         let mut read = Vec::new();
         read.extend(stamp(&dir.join(rel)).map(|s| (rel.to_string(), s)));
-        profile::signed_object(&bytes)?;
+        profile::manifest(&bytes)?;
         let mft = Manifest::decode(Bytes::from(bytes), self.strict)
             .map_err(|e| format!("bad DER: {e}"))?;
         let (mft_ee, content) = mft
