@@ -315,6 +315,40 @@ rules! {
         der::set_critical(der::extension(extensions(tbs), SKI), true);
     }, "subjectKeyIdentifier extension marked critical (RFC 6487 §4.8.2)", rpki_client Rejects, fort Rejects;
 
+    /// digitalSignature beside keyCertSign and cRLSign (RFC 6487 §4.8.4).
+    key_usage_beyond_the_profile: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), "2.5.29.15"), |usage| {
+            *usage = Node::Prim(0x03, vec![1, 0x86]);
+        });
+    }, "keyUsage is not keyCertSign and cRLSign alone in a CA certificate (RFC 6487 §4.8.4)", rpki_client Rejects, fort Rejects;
+
+    /// A path length constraint (RFC 6487 §4.8.1).
+    basic_constraints_with_a_path_length: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), "2.5.29.19"), |bc| {
+            bc.kids().push(Node::Prim(der::INTEGER, vec![0]));
+        });
+    }, "basicConstraints carries a pathLenConstraint (RFC 6487 §4.8.1)", rpki_client Rejects, fort Rejects;
+
+    /// authorityCertSerialNumber beside the key identifier (RFC 6487 §4.8.3).
+    authority_key_identifier_with_a_serial: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), "2.5.29.35"), |aki| {
+            aki.kids().push(Node::Prim(0x82, vec![1]));
+        });
+    }, "authorityKeyIdentifier is not a key identifier alone (RFC 6487 §4.8.3)", rpki_client Rejects, fort Rejects;
+
+    /// No CRL distribution point (RFC 6487 §4.8.6).
+    crl_distribution_points_missing: CaCert, |tbs| {
+        let crldp = der::extension(extensions(tbs), "2.5.29.31").clone();
+        extensions(tbs).kids().retain(|e| *e != crldp);
+    }, "certificate without cRLDistributionPoints (RFC 6487 §4.8.6)", rpki_client Rejects, fort Rejects;
+
+    /// basicConstraints in a ROA's EE certificate (RFC 6487 §4.8.1).
+    ee_certificate_with_basic_constraints: RoaEe, |tbs| {
+        let mut bc = new_extension("2.5.29.19", der::seq(Vec::new()));
+        der::set_critical(&mut bc, true);
+        extensions(tbs).kids().push(bc);
+    }, "EE certificate with basicConstraints (RFC 6487 §4.8.1)", rpki_client Accepts, fort Rejects;
+
     /// Serial number 0 (RFC 5280 §4.1.2.2: positive).
     certificate_serial_zero: CaCert, |tbs| {
         tbs.kids()[1] = Node::Prim(der::INTEGER, vec![0]);

@@ -380,8 +380,154 @@ fn certificate_extensions(list: Tlv<'_>, kind: CertKind) -> Result<(), String> {
             CERT_POLICIES => policies(value)?,
             IP_RESOURCES | IP_RESOURCES_V2 => ip_resources(value)?,
             AS_RESOURCES | AS_RESOURCES_V2 => as_resources(value)?,
+            BASIC_CONSTRAINTS => basic_constraints(value, kind)?,
+            KEY_USAGE => key_usage(value, kind)?,
+            AKI => authority_key_identifier(value)?,
+            SKI => subject_key_identifier(value)?,
             _ => {}
         }
+    }
+    presence(&seen, kind)
+}
+
+/// RFC 6487 §4.8: which extensions a certificate of `kind` must carry
+/// and which it must not.
+fn presence(seen: &[&[u8]], kind: CertKind) -> Result<(), String> {
+    let has = |oid: &[u8]| seen.contains(&oid);
+    let ca = kind != CertKind::Ee;
+    let self_signed = kind == CertKind::TrustAnchor;
+    let rules: [(bool, &str, &str); 9] = [
+        (
+            has(BASIC_CONSTRAINTS) == ca,
+            if ca {
+                "CA certificate without basicConstraints"
+            } else {
+                "EE certificate with basicConstraints"
+            },
+            "RFC 6487 §4.8.1",
+        ),
+        (
+            has(SKI),
+            "certificate without subjectKeyIdentifier",
+            "RFC 6487 §4.8.2",
+        ),
+        (
+            has(AKI) || self_signed,
+            "certificate without authorityKeyIdentifier",
+            "RFC 6487 §4.8.3",
+        ),
+        (
+            has(KEY_USAGE),
+            "certificate without keyUsage",
+            "RFC 6487 §4.8.4",
+        ),
+        (
+            has(CRL_DP) != self_signed,
+            if self_signed {
+                "self-signed certificate with cRLDistributionPoints"
+            } else {
+                "certificate without cRLDistributionPoints"
+            },
+            "RFC 6487 §4.8.6",
+        ),
+        (
+            has(AIA) != self_signed,
+            if self_signed {
+                "self-signed certificate with authorityInfoAccess"
+            } else {
+                "certificate without authorityInfoAccess"
+            },
+            "RFC 6487 §4.8.7",
+        ),
+        (
+            has(SIA),
+            "certificate without subjectInfoAccess",
+            "RFC 6487 §4.8.8",
+        ),
+        (
+            has(CERT_POLICIES),
+            "certificate without certificatePolicies",
+            "RFC 6487 §4.8.9",
+        ),
+        (
+            [IP_RESOURCES, AS_RESOURCES, IP_RESOURCES_V2, AS_RESOURCES_V2]
+                .iter()
+                .any(|o| has(o)),
+            "certificate with neither IP nor AS resources",
+            "RFC 6487 §4.8.10, §4.8.11",
+        ),
+    ];
+    match rules.iter().find(|(ok, ..)| !ok) {
+        Some((_, what, section)) => Err(format!("{what} ({section})")),
+        None => Ok(()),
+    }
+}
+
+/// RFC 6487 §4.8.1: a CA's basicConstraints has cA TRUE and no path
+/// length constraint. (An EE certificate has none; see [`presence`].)
+fn basic_constraints(value: &[u8], kind: CertKind) -> Result<(), String> {
+    let mut outer = Reader(value);
+    let mut bc = Reader::inside(outer.expect(SEQUENCE, "basicConstraints")?);
+    let ca = bc.take_if(BOOLEAN)?.is_some_and(|b| b.value == [0xff]);
+    if !bc.is_empty() {
+        return Err("basicConstraints carries a pathLenConstraint (RFC 6487 §4.8.1)".into());
+    }
+    if kind != CertKind::Ee && !ca {
+        return Err("CA certificate's basicConstraints does not set cA (RFC 6487 §4.8.1)".into());
+    }
+    Ok(())
+}
+
+/// RFC 6487 §4.8.4: keyCertSign and cRLSign alone for a CA,
+/// digitalSignature alone for an EE certificate.
+fn key_usage(value: &[u8], kind: CertKind) -> Result<(), String> {
+    let mut outer = Reader(value);
+    let bits = outer.expect(BIT_STRING, "keyUsage")?.value;
+    let Some((_, bytes)) = bits.split_first() else {
+        return Err("malformed DER: an empty keyUsage".into());
+    };
+    let set: Vec<usize> = bytes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, b)| {
+            (0..8)
+                .filter(move |j| b & (0x80 >> j) != 0)
+                .map(move |j| i * 8 + j)
+        })
+        .collect();
+    let (want, names): (&[usize], &str) = match kind {
+        CertKind::Ee => (&[0], "digitalSignature alone in an EE certificate"),
+        _ => (&[5, 6], "keyCertSign and cRLSign alone in a CA certificate"),
+    };
+    if set != want {
+        return Err(format!("keyUsage is not {names} (RFC 6487 §4.8.4)"));
+    }
+    Ok(())
+}
+
+/// RFC 6487 §4.8.3: the key identifier alone, without
+/// authorityCertIssuer or authorityCertSerialNumber.
+fn authority_key_identifier(value: &[u8]) -> Result<(), String> {
+    let mut outer = Reader(value);
+    let mut aki = Reader::inside(outer.expect(SEQUENCE, "authorityKeyIdentifier")?);
+    if aki.take_if(0x80)?.is_none() || !aki.is_empty() {
+        return Err(
+            "authorityKeyIdentifier is not a key identifier alone (RFC 6487 §4.8.3)".into(),
+        );
+    }
+    Ok(())
+}
+
+/// RFC 6487 §4.8.2: the 160-bit SHA-1 hash of the subject's key.
+fn subject_key_identifier(value: &[u8]) -> Result<(), String> {
+    let mut outer = Reader(value);
+    if outer
+        .expect(OCTET_STRING, "subjectKeyIdentifier")?
+        .value
+        .len()
+        != 20
+    {
+        return Err("subjectKeyIdentifier is not 160 bits (RFC 6487 §4.8.2)".into());
     }
     Ok(())
 }
