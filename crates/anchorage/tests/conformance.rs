@@ -834,9 +834,25 @@ fn validation_at_a_later_time_finds_the_manifests_stale_as_rpki_client_does() {
     require("rsync");
     let tmp = tempfile::tempdir().unwrap();
     let (cli, f) = repository(tmp.path());
+    // m1's CRL ends in two hours, well before its manifest (a day): the
+    // time given decides whether the CRL is current.
+    let now = chrono::Utc::now();
+    let crl_ends = faults::days(0) + chrono::TimeDelta::hours(2);
+    f.resign("m1", "online", |_, _| {}, (faults::days(-1), crl_ends));
     let rsyncd = RsyncDaemon::start(&f.tree, "repo", &tmp.path().join("rsyncd")).unwrap();
     let work = tmp.path().join("work");
-    let now = chrono::Utc::now();
+    let in_three_hours = (now + chrono::TimeDelta::hours(3)).to_rfc3339();
+    let (ok, log) = validate_raw(
+        &cli,
+        &rsyncd,
+        &work.join("ours"),
+        &["--at", &in_three_hours],
+    );
+    assert!(ok && log.contains("1 VRPs, 1 rejected"), "{log}");
+    assert!(
+        log.contains("/m1/") && log.contains("CRL nextUpdate has passed (RFC 6487 §5)"),
+        "{log}"
+    );
     // Now and an hour ahead: everything valid.
     let soon = (now + chrono::TimeDelta::hours(1)).to_rfc3339();
     let (ok, log) = validate_raw(&cli, &rsyncd, &work.join("ours"), &["--at", &soon]);

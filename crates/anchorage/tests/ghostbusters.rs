@@ -139,10 +139,25 @@ fn the_api_and_the_cli_over_it_set_show_and_remove_a_contact() {
     // token of the member may read but not change it.
     let m2 = api::token(&cli, &["--role", "ca-operator", "--ca", "m2"]);
     assert_eq!(c.get(path, &m2).status, 404);
-    assert_eq!(c.json("PUT", path, &m2, json!({"vcard": card})).status, 404);
     let ro = api::token(&cli, &["--role", "read-only", "--ca", "m1"]);
     assert_eq!(c.get(path, &ro).status, 200);
+    api::wait_published(&cli.dir);
+    let before = api::state(&cli.dir);
+    let other = card.replace("RPKI Team", "Someone Else");
+    assert_eq!(
+        c.json("PUT", path, &ro, json!({"vcard": other})).status,
+        403
+    );
     assert_eq!(c.call("DELETE", path, Some(&ro), None, &[]).status, 403);
+    assert_eq!(
+        c.json("PUT", path, &m2, json!({"vcard": other})).status,
+        404
+    );
+    assert_eq!(
+        api::state(&cli.dir),
+        before,
+        "a refused request changed something"
+    );
     api::wait_published(&cli.dir);
     assert_eq!(records(&cli, "m1").len(), 1);
 

@@ -78,3 +78,45 @@ fn publish_reissues_what_is_due_and_nothing_else() {
         (Some(0), Some(0))
     );
 }
+
+#[test]
+fn a_point_that_cannot_be_renewed_does_not_hold_up_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t0 = Utc::now();
+    let cli = Cli::init(&tmp.path().join("data"));
+    cli.ca_create("m1", None, "AS64496, 192.0.2.0/24");
+    cli.ca_create("m2", None, "AS64497, 198.51.100.0/24");
+    cli.roa_add("m1", 64496, "192.0.2.0/24");
+    cli.roa_add("m2", 64497, "198.51.100.0/24");
+    let roa = |ca: &str, asn: u32| {
+        std::fs::read(cli.tree().join(ca).join(format!("AS{asn}.roa"))).unwrap()
+    };
+    let (m1_roa, m2_roa) = (roa("m1", 64496), roa("m2", 64497));
+    let m1_before = show(&cli, "m1");
+
+    // 11 months on, both ROAs are due; m1's renewal fails (injected).
+    let t = t0 + Duration::days(340);
+    let now = t.to_rfc3339();
+    let out = cli.run_env("ANCHORAGE_FAIL_AT", "renew:m1", &["--now", &now, "publish"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a failed renewal is reported");
+    assert!(
+        err.contains("renewing the objects of 1 publication point(s) failed, first of CA 'm1'"),
+        "{err}"
+    );
+    // m2 was renewed, m1's ROA was not, but m1's manifest and CRL (long
+    // past their nextUpdate) were signed again.
+    assert_ne!(roa("m2", 64497), m2_roa);
+    assert_eq!(roa("m1", 64496), m1_roa);
+    let m1_after = show(&cli, "m1");
+    assert!(
+        m1_after["next_manifest_number"].as_u64() > m1_before["next_manifest_number"].as_u64(),
+        "{m1_after}"
+    );
+
+    // Once renewal works again, the next run renews m1 and nothing else.
+    let r = publish_at(&cli, t + Duration::minutes(1));
+    assert_ne!(roa("m1", 64496), m1_roa);
+    // Its certificate is in the online CA's point, renewed the first time.
+    assert_eq!(r["reissued_objects"], 1, "m1's ROA alone: {r}");
+}

@@ -329,6 +329,13 @@ pub fn tak<S: CaSigner>(
 /// id-ct-rpkiGhostbusters (1.2.840.113549.1.9.16.1.35).
 pub const CT_GHOSTBUSTERS: &[u8] = &[42, 134, 72, 134, 247, 13, 1, 9, 16, 1, 35];
 
+/// Checks a key a CA is asked to certify against the algorithm profile
+/// (RFC 7935 §3: RSA, 2048 bits, exponent 65,537); the reason names the
+/// rule it breaks.
+pub fn check_subject_key(key: &PublicKey) -> Result<(), String> {
+    profile::subject_public_key(&key.to_info_bytes())
+}
+
 /// Checks a contact vCard against the Ghostbusters profile (RFC 6493 §5);
 /// the reason names the rule it breaks.
 pub fn check_vcard(vcard: &str) -> Result<(), String> {

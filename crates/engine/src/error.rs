@@ -43,6 +43,18 @@ pub enum AppError {
         /// The payload.
         payload: String,
     },
+    /// Publication went on, but some points' objects could not be renewed.
+    #[error(
+        "renewing the objects of {failed} publication point(s) failed, first of CA '{first}': {error}; every other point was published"
+    )]
+    RenewalFailed {
+        /// How many points failed.
+        failed: usize,
+        /// The first of them.
+        first: String,
+        /// Why it failed.
+        error: String,
+    },
     /// A contact vCard that the Ghostbusters profile refuses.
     #[error("invalid contact vCard: {0}")]
     BadContact(String),

@@ -11,7 +11,8 @@
 //! the notification file announces it;
 //! `keys-encrypt-keyring` and `keys-encrypt-sealed` abort `keys encrypt`
 //! once its keyring is written, and once its first key is sealed but the
-//! plain file still there. An abort ends the
+//! plain file still there; `renew:HANDLE` makes renewing CA HANDLE's
+//! objects fail with an error (not an abort). An abort ends the
 //! process as abruptly as `kill -9`: no destructors, no flushing. These
 //! are the two windows random kills rarely hit; the durability test uses
 //! them. Unset (always, in production) they cost one environment lookup.
@@ -23,6 +24,13 @@ pub fn point(name: &str) {
     if std::env::var(VAR).is_ok_and(|v| v == name) {
         std::process::abort();
     }
+}
+
+/// Whether `ANCHORAGE_FAIL_AT` names this point, for failures that are
+/// returned as errors rather than aborts (`renew:HANDLE`: renewing CA
+/// HANDLE's objects fails).
+pub fn fails(name: &str) -> bool {
+    std::env::var(VAR).is_ok_and(|v| v == name)
 }
 
 /// The number of tree files after which to abort, from `ANCHORAGE_FAIL_AT=tree:N`.

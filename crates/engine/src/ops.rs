@@ -1188,6 +1188,9 @@ impl Anchorage {
         let now = self.ctx.clock.now();
         let tx = self.store.transaction()?;
         let ca = load_ca(&tx, handle)?;
+        if vcard.is_none() && tx.contact(handle)?.is_none() {
+            return Ok(Vec::new()); // nothing to remove: nothing changes
+        }
         tx.set_contact(handle, vcard.as_deref())?;
         let issuer = self.ctx.issuer(&ca)?;
         let mut point = tx.point(handle)?;
@@ -1277,6 +1280,64 @@ impl Anchorage {
         self.publish_until(actor, &std::sync::atomic::AtomicBool::new(false))
     }
 
+    /// Renews what is due in CA `handle`'s point in one transaction:
+    /// the TA's certificate and TAK, certificates of children and ROAs
+    /// close to expiry, its Ghostbusters record; its manifest and CRL are
+    /// then owed.
+    fn renew_point(
+        &mut self,
+        handle: &str,
+        due_at: Time,
+        now: Time,
+        report: &mut PublishReport,
+    ) -> Result<()> {
+        if fault::fails(&format!("renew:{handle}")) {
+            return Err(anchorage_ca_core::CaError::Signing("injected failure".into()).into());
+        }
+        let mut reissued = 0;
+        let tx = self.store.transaction()?;
+        let Some(mut ca) = tx.ca(handle)? else {
+            return Ok(()); // deleted meanwhile
+        };
+        if ca.handle == TA_HANDLE
+            && time_diff(ca.cert_not_after, due_at) <= self.ctx.timing.object_reissue_before
+        {
+            let mut renewed = self.ctx.issue_ta(&tx, ca.key, ca.resources.clone(), now)?;
+            renewed.cert_uri = ca.cert_uri.clone();
+            tx.update_ca(&renewed)?;
+            self.ctx.put_ta_cert(&tx, &renewed, now)?;
+            reissued += 1;
+            ca = renewed;
+        }
+        let issuer = self.ctx.issuer(&ca)?;
+        let mut point = tx.point(handle)?;
+        for name in due_objects(&point, due_at, &self.ctx.timing) {
+            if let Some(asn) = roa_file_asn(&name) {
+                self.ctx.put_roa(&tx, &mut point, &ca, &issuer, asn, now)?;
+                reissued += 1;
+            } else if name.ends_with(".cer") {
+                self.ctx
+                    .renew_child(&tx, &mut point, &ca, &issuer, &name, now)?;
+                reissued += 1;
+            } else if name.ends_with(".tak") {
+                point.publish(self.ctx.ta_tak(&tx, &ca, now)?, now);
+                reissued += 1;
+            } else if name.ends_with(".gbr") {
+                self.ctx.put_contact(&tx, &mut point, &ca, &issuer, now)?;
+                reissued += 1;
+            }
+        }
+        if ca.handle == TA_HANDLE && !point.objects.contains_key(&ca::tak_file_name(&ca.key)) {
+            point.publish(self.ctx.ta_tak(&tx, &ca, now)?, now);
+            reissued += 1;
+        }
+        tx.save_point(handle, &point, now)?;
+        tx.mark_pending(handle)?;
+        tx.commit()?;
+        report.reissued_objects += reissued;
+        Ok(())
+    }
+
     /// [`Self::publish`], stopping early once `stop` is set: the manifests
     /// and CRLs of a refresh cycle are signed a chunk at a time, and what
     /// is left when `stop` is seen stays due for the next run (the tree
@@ -1296,7 +1357,7 @@ impl Anchorage {
         // tens of thousands of points, and nobody waits for it. Only the
         // expiry times are read, not the objects (an online CA's point
         // holds a certificate per child).
-        let (renew, owed, renew_taks) = {
+        let (renew, mut owed, renew_taks) = {
             let tx = self.store.read_transaction()?;
             let timing = &self.ctx.timing;
             // What `due_objects` says of the point at `dir`, read from its
@@ -1328,7 +1389,8 @@ impl Anchorage {
                             .object_expiry(&ca.handle, &ca::tak_file_name(&ca.key))?
                             .is_none());
                 if ta_due || objects_due(&ca.handle)? {
-                    renew.push(ca.handle);
+                    let refresh = refresh_due(&ca.handle, &ca.key)?;
+                    renew.push((ca.handle, refresh));
                 } else if refresh_due(&ca.handle, &ca.key)? {
                     owed.push(ca.handle);
                 }
@@ -1355,46 +1417,20 @@ impl Anchorage {
         // Renewals, one short transaction per point, parents before
         // children (a child is reloaded after its parent renewed its
         // certificate). Each point's manifest and CRL are then owed.
-        for handle in &renew {
-            let tx = self.store.transaction()?;
-            let Some(mut ca) = tx.ca(handle)? else {
-                continue; // deleted meanwhile
-            };
-            if ca.handle == TA_HANDLE
-                && time_diff(ca.cert_not_after, due_at) <= self.ctx.timing.object_reissue_before
-            {
-                let mut renewed = self.ctx.issue_ta(&tx, ca.key, ca.resources.clone(), now)?;
-                renewed.cert_uri = ca.cert_uri.clone();
-                tx.update_ca(&renewed)?;
-                self.ctx.put_ta_cert(&tx, &renewed, now)?;
-                report.reissued_objects += 1;
-                ca = renewed;
-            }
-            let issuer = self.ctx.issuer(&ca)?;
-            let mut point = tx.point(handle)?;
-            for name in due_objects(&point, due_at, &self.ctx.timing) {
-                if let Some(asn) = roa_file_asn(&name) {
-                    self.ctx.put_roa(&tx, &mut point, &ca, &issuer, asn, now)?;
-                    report.reissued_objects += 1;
-                } else if name.ends_with(".cer") {
-                    self.ctx
-                        .renew_child(&tx, &mut point, &ca, &issuer, &name, now)?;
-                    report.reissued_objects += 1;
-                } else if name.ends_with(".tak") {
-                    point.publish(self.ctx.ta_tak(&tx, &ca, now)?, now);
-                    report.reissued_objects += 1;
-                } else if name.ends_with(".gbr") {
-                    self.ctx.put_contact(&tx, &mut point, &ca, &issuer, now)?;
-                    report.reissued_objects += 1;
+        // A point whose objects cannot be renewed (a delegated child's key
+        // the profile refuses, say) does not keep the others from theirs:
+        // it is logged, its manifest and CRL are still refreshed when due,
+        // and the run ends with an error naming it after everything else
+        // was published (so `serve` retries it after a pause).
+        let mut failed = Vec::new();
+        for (handle, refresh) in &renew {
+            if let Err(e) = self.renew_point(handle, due_at, now, &mut report) {
+                tracing::error!(ca = %handle, error = %e, "renewing the point's objects failed; the other points go on");
+                if *refresh {
+                    owed.push(handle.clone());
                 }
+                failed.push((handle.clone(), e.to_string()));
             }
-            if ca.handle == TA_HANDLE && !point.objects.contains_key(&ca::tak_file_name(&ca.key)) {
-                point.publish(self.ctx.ta_tak(&tx, &ca, now)?, now);
-                report.reissued_objects += 1;
-            }
-            tx.save_point(handle, &point, now)?;
-            tx.mark_pending(handle)?;
-            tx.commit()?;
         }
         // A trust anchor's new or old key: its certificate near expiry,
         // its TAK (which that certificate caps).
@@ -1448,7 +1484,7 @@ impl Anchorage {
             refreshed += self.refresh_chunk(chunk, None, now)?;
             done += chunk.len();
         }
-        report.refreshed_points = renew.len() + refreshed + renew_taks.len();
+        report.refreshed_points = renew.len() - failed.len() + refreshed + renew_taks.len();
         if report.refreshed_points > 0 {
             let tx = self.store.transaction()?;
             let mut journal = Journal::new(actor, now);
@@ -1465,6 +1501,13 @@ impl Anchorage {
         let stats = self.write_tree()?;
         report.files = stats.files;
         report.written = stats.written;
+        if let Some((first, error)) = failed.first() {
+            return Err(AppError::RenewalFailed {
+                failed: failed.len(),
+                first: first.clone(),
+                error: error.clone(),
+            });
+        }
         tracing::info!(
             refreshed = report.refreshed_points,
             reissued = report.reissued_objects,

@@ -659,6 +659,34 @@ fn serial(value: &[u8], what: &str) -> Result<(), String> {
     }
 }
 
+/// Whether two DER names are the same name as RFC 5280 §7.1 compares
+/// them: the same attribute types in the same order, with values equal
+/// after RFC 4518's basic preparation (case folded, surrounding spaces
+/// dropped, inner runs of spaces made one), whatever their string type.
+/// Names that do not parse are compared byte for byte.
+pub fn same_name(a: &[u8], b: &[u8]) -> bool {
+    fn prepared(der: &[u8]) -> Option<Vec<(Vec<u8>, String)>> {
+        let mut outer = Reader(der);
+        let mut rdns = Reader::inside(outer.expect(SEQUENCE, "a name").ok()?);
+        let mut out = Vec::new();
+        while !rdns.is_empty() {
+            let mut set = Reader::inside(rdns.expect(SET, "an RDN").ok()?);
+            while !set.is_empty() {
+                let mut attr = Reader::inside(set.expect(SEQUENCE, "an attribute").ok()?);
+                let id = attr.expect(OID, "a type").ok()?.value.to_vec();
+                let value = String::from_utf8_lossy(attr.next().ok()?.value);
+                let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+                out.push((id, value.to_lowercase()));
+            }
+        }
+        Some(out)
+    }
+    match (prepared(a), prepared(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 /// Whether the non-negative INTEGER contents `value` are a number of more
 /// than 20 octets (a 20-octet number with its top bit set takes a 21st,
 /// leading zero octet in DER).
@@ -733,6 +761,15 @@ fn time(tlv: Tlv<'_>, what: &str, section: &str) -> Result<String, String> {
         _ => return Err(bad()),
     };
     Ok(full)
+}
+
+/// Checks a SubjectPublicKeyInfo against RFC 7935 §3: what a child's
+/// certificate request must carry before the CA certifies it.
+pub fn subject_public_key(der: &[u8]) -> Result<(), String> {
+    let mut outer = Reader(der);
+    let spki = outer.expect(SEQUENCE, "the subject public key info")?;
+    outer.end("the subject public key info")?;
+    rsa_key(spki)
 }
 
 /// RFC 7935 §3: an RSA key with a 2048-bit modulus and exponent 65,537.
@@ -1034,11 +1071,17 @@ impl<'a> Signed<'a> {
         })
     }
 
-    /// The value of the EE certificate's extension `oid`, if present.
+    /// The value of the EE certificate's extension `oid`, or of its RFC
+    /// 8360 "-v2" form, if present.
     fn ee_extension(&self, oid: &[u8]) -> Option<&'a [u8]> {
+        let v2 = match oid {
+            IP_RESOURCES => IP_RESOURCES_V2,
+            AS_RESOURCES => AS_RESOURCES_V2,
+            other => other,
+        };
         self.ee_extensions
             .iter()
-            .find(|(id, _)| *id == oid)
+            .find(|(id, _)| *id == oid || *id == v2)
             .map(|(_, v)| *v)
     }
 
@@ -1306,13 +1349,26 @@ pub fn vcard(text: &[u8]) -> Result<Vec<(String, String)>, String> {
     }
     let mut properties = Vec::new();
     for line in &lines {
-        let Some((head, value)) = line.split_once(':') else {
+        // RFC 6350 §3.3: [group "."] name *(";" param) ":" value, where
+        // a quoted parameter value may hold a colon.
+        let mut quoted = false;
+        let colon = line.char_indices().find_map(|(i, c)| {
+            match c {
+                '"' => quoted = !quoted,
+                ':' if !quoted => return Some(i),
+                _ => {}
+            }
+            None
+        });
+        let Some(colon) = colon else {
             return Err(format!(
                 "Ghostbusters vCard line {line:?} has no value (RFC 6350 §3.3)"
             ));
         };
-        let name = head
-            .split(';')
+        let (head, value) = (&line[..colon], &line[colon + 1..]);
+        let name = head.split(';').next().unwrap_or_default();
+        let name = name
+            .rsplit('.')
             .next()
             .unwrap_or_default()
             .to_ascii_uppercase();
@@ -1324,7 +1380,7 @@ pub fn vcard(text: &[u8]) -> Result<Vec<(String, String)>, String> {
         if properties
             .iter()
             .any(|(seen, _): &(String, String)| *seen == name)
-            && !matches!(name.as_str(), "ADR" | "TEL" | "EMAIL")
+            && matches!(name.as_str(), "BEGIN" | "VERSION" | "END")
         {
             return Err(format!(
                 "Ghostbusters vCard holds {name} twice (RFC 6493 §5)"
@@ -1436,6 +1492,13 @@ mod tests {
         let good = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:RPKI Team\r\nORG:Example\r\nEMAIL:rpki@example.net\r\nTEL;TYPE=work:+1-555\r\n 0100\r\nEND:VCARD\r\n";
         let props = vcard(good.as_bytes()).unwrap();
         assert_eq!(props[5], ("TEL".into(), "+1-5550100".into()));
+        // Groups, a colon in a quoted parameter, a second FN (RFC 6350).
+        let more = good.replace(
+            "ORG:Example",
+            "item1.ORG;X-NOTE=\"a:b\":Example\r\nFN:Second Name",
+        );
+        let props = vcard(more.as_bytes()).unwrap();
+        assert_eq!(props[3], ("ORG".into(), "Example".into()));
         for (bad, why) in [
             (good.replace("\r\n", "\n"), "CRLF"),
             (good.replace("FN:RPKI Team\r\n", ""), "lacks FN"),
@@ -1448,12 +1511,30 @@ mod tests {
                 ),
                 "none of ADR, TEL and EMAIL",
             ),
-            (good.replace("FN:RPKI Team", "FN:a\r\nFN:b"), "FN twice"),
+            (
+                good.replace("VERSION:4.0", "VERSION:4.0\r\nVERSION:4.0"),
+                "VERSION twice",
+            ),
             (good.replace("END:VCARD\r\n", ""), "lacks END"),
         ] {
             let err = vcard(bad.as_bytes()).unwrap_err();
             assert!(err.contains(why), "{why}: {err}");
         }
+    }
+
+    #[test]
+    fn names_compare_as_rfc_5280_says() {
+        let name = |tag: u8, cn: &str| {
+            let value = [vec![tag, cn.len() as u8], cn.as_bytes().to_vec()].concat();
+            let attr = [vec![0x06, 3], AT_COMMON_NAME.to_vec(), value].concat();
+            let seq = [vec![SEQUENCE, attr.len() as u8], attr].concat();
+            let set = [vec![SET, seq.len() as u8], seq].concat();
+            [vec![SEQUENCE, set.len() as u8], set].concat()
+        };
+        assert!(same_name(&name(0x13, "ABC12"), &name(0x13, "ABC12")));
+        assert!(same_name(&name(0x13, "ABC12"), &name(0x0c, "abc12")));
+        assert!(same_name(&name(0x13, " a  b "), &name(0x13, "a b")));
+        assert!(!same_name(&name(0x13, "ABC12"), &name(0x13, "ABC13")));
     }
 
     #[test]

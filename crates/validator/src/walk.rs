@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use bcder::Tag;
 use bcder::decode::{self, DecodeError};
+use bcder::encode::Values;
 use bytes::Bytes;
 use rpki::crypto::{KeyIdentifier, PublicKey};
 use rpki::repository::cert::{Cert, ResourceCert};
@@ -550,6 +551,14 @@ pub fn decode_untrusted(data: &[u8]) -> usize {
     if Crl::decode(b()).is_ok() {
         accepted += 1;
     }
+    // The profile rules read every fetched object before it is decoded.
+    for kind in [CertKind::TrustAnchor, CertKind::Ca, CertKind::Ee] {
+        let _ = profile::certificate(data, kind);
+    }
+    let _ = (profile::crl(data), profile::signed_object(data));
+    let _ = (profile::roa(data), profile::manifest(data));
+    let _ = (profile::ghostbusters(data), profile::vcard(data));
+    let _ = profile::same_name(data, data);
     // A TAK's content is read before its signature is checked.
     if let Ok(obj) = SignedObject::decode(b(), true)
         && obj.decode_content(take_tak).is_ok()
@@ -650,6 +659,7 @@ fn walk(
     // Workers finish in any order; the report does not.
     out.rejected
         .sort_by(|a, b| (&a.uri, &a.reason).cmp(&(&b.uri, &b.reason)));
+    out.gbrs.sort_by(|a, b| a.uri.cmp(&b.uri));
     out.fetch = w.fetcher.lock().expect("fetcher lock").stats();
     Ok((out, w.next.into_inner().expect("cache lock"), w.ta))
 }
@@ -1064,8 +1074,11 @@ impl Walker<'_> {
         })?;
         profile::crl(&crl_bytes)?;
         let crl = Crl::decode(crl_bytes).map_err(|e| format!("bad CRL: {e}"))?;
-        // RFC 6487 §5 (§4.4): the CRL's issuer is the CA that signs it.
-        if crl.issuer() != ca.subject() {
+        // RFC 6487 §5 (§4.4): the CRL's issuer is the CA that signs it,
+        // names compared as RFC 5280 §7.1 compares them.
+        let issuer = crl.issuer().encode_ref().to_captured(bcder::Mode::Der);
+        let subject = ca.subject().encode_ref().to_captured(bcder::Mode::Der);
+        if !profile::same_name(issuer.as_slice(), subject.as_slice()) {
             return Err(
                 "CRL issuer differs from the CA's subject (RFC 6487 §5, RFC 5280 §5.1.2.3)".into(),
             );

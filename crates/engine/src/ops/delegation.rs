@@ -725,6 +725,13 @@ impl Ctx {
             return Ok(Err(NotPerformedResponse::err_1203()));
         };
         let key = csr.public_key().clone();
+        // RFC 7935 §3: a key the profile forbids is refused before any
+        // certificate for it is signed (the engine would refuse to publish
+        // the certificate anyway).
+        if let Err(why) = anchorage_ca_core::objects::check_subject_key(&key) {
+            tracing::warn!(child = %child.handle, %why, "issue refused: the requested key breaks the algorithm profile");
+            return Ok(Err(NotPerformedResponse::err_1203()));
+        }
         let ski = key.key_identifier();
         // RFC 6492 §3.6 code 1204: a key must not serve two CAs.
         let owner = tx.child_of_key(&ski.to_string())?;
