@@ -69,7 +69,8 @@ fn a_contact_is_published_validated_rolled_and_withdrawn() {
         serde_json::from_str(&fs::read_to_string(work.join("1/rpki-client/out/json")).unwrap())
             .unwrap();
     assert_eq!(theirs["metadata"]["gbrs"], 1, "{}", client.log);
-    let doc = anchorage_json(&cli, &rsyncd, &work.join("1j"));
+    let (doc, _) =
+        common::validate_json(&cli.tal(), &work.join("1j"), &common::over_rsync(&rsyncd));
     let contact = &doc["gbrs"][0];
     assert!(
         contact["uri"]
@@ -94,29 +95,6 @@ fn a_contact_is_published_validated_rolled_and_withdrawn() {
     assert!(records(&cli, "m1").is_empty());
     let (_, ours) = validate_everywhere_from(&cli.tal(), &rsyncd, &work.join("3"), &expected);
     assert_eq!(ours["gbrs"], 0, "{ours}");
-}
-
-/// `anchorage validate --format json` over rsync: its whole document.
-fn anchorage_json(
-    cli: &Cli,
-    rsyncd: &anchorage_testkit::RsyncDaemon,
-    work: &std::path::Path,
-) -> serde_json::Value {
-    let out = std::process::Command::new(common::bin())
-        .args(["validate", "--format", "json", "--rsync-only", "--tal"])
-        .arg(cli.tal())
-        .arg("--cache")
-        .arg(work)
-        .arg("--rsync-program")
-        .arg(rsyncd.wrapper())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
@@ -210,17 +188,12 @@ fn a_contact_is_signed_again_before_it_expires() {
     // The repository as it is then validates, the contact included.
     let work = tmp.path().join("work");
     let rsyncd = cli.serve(&work.join("rsyncd"));
-    let out = std::process::Command::new(common::bin())
-        .args(["validate", "--format", "json", "--rsync-only", "--tal"])
-        .arg(cli.tal())
-        .arg("--cache")
-        .arg(work.join("ours"))
-        .arg("--rsync-program")
-        .arg(rsyncd.wrapper())
-        .args(["--at", &(t + chrono::TimeDelta::minutes(5)).to_rfc3339()])
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut args = common::over_rsync(&rsyncd);
+    args.extend([
+        "--at".into(),
+        (t + chrono::TimeDelta::minutes(5)).to_rfc3339().into(),
+    ]);
+    let (doc, _) = common::validate_json(&cli.tal(), &work.join("ours"), &args);
     assert_eq!(doc["metadata"]["gbrs"], 1, "{doc}");
     assert_eq!(doc["metadata"]["rejected"], 0, "{doc}");
 }

@@ -12,7 +12,7 @@ use rpki::repository::cert::{KeyUsage, Overclaim, TbsCert};
 use rpki::repository::crl::{CrlEntry, TbsCertList};
 use rpki::repository::manifest::{FileAndHash, ManifestContent};
 use rpki::repository::roa::RoaBuilder;
-use rpki::repository::sigobj::SignedObjectBuilder;
+use rpki::repository::sigobj::{SignedObject, SignedObjectBuilder};
 use rpki::repository::x509::{Serial, Time, Validity};
 use rpki::resources::Asn;
 use rpki::uri;
@@ -104,6 +104,30 @@ impl Issuer {
         } else {
             not_after
         }
+    }
+
+    /// Signs `content` of type `content_type` as a signed object named
+    /// `name`, whose one-time EE certificate inherits every resource (a
+    /// TAK, RFC 9691 §3; a Ghostbusters record, RFC 6493 §6).
+    fn inheriting<S: CaSigner>(
+        &self,
+        signer: &S,
+        content_type: &'static [u8],
+        content: Bytes,
+        (name, serial, validity, now): (&str, Serial, Validity, Time),
+    ) -> Result<SignedObject, CaError> {
+        let mut sigobj = self.sigobj(serial, validity, name, now)?;
+        sigobj.set_v4_resources_inherit();
+        sigobj.set_v6_resources_inherit();
+        sigobj.set_as_resources_inherit();
+        sigobj
+            .finalize(
+                Oid(Bytes::from_static(content_type)),
+                content,
+                signer,
+                &self.key,
+            )
+            .map_err(signing)
     }
 
     fn sigobj(
@@ -307,18 +331,12 @@ pub fn tak<S: CaSigner>(
     ))
     .to_captured(Mode::Der)
     .into_bytes();
-    let mut sigobj = issuer.sigobj(serial, validity, name, now)?;
-    sigobj.set_v4_resources_inherit();
-    sigobj.set_v6_resources_inherit();
-    sigobj.set_as_resources_inherit();
-    let signed = sigobj
-        .finalize(
-            Oid(Bytes::from_static(CT_SIGNED_TAL)),
-            content,
-            signer,
-            &issuer.key,
-        )
-        .map_err(signing)?;
+    let signed = issuer.inheriting(
+        signer,
+        CT_SIGNED_TAL,
+        content,
+        (name, serial, validity, now),
+    )?;
     checked(
         signed.encode_ref().to_captured(Mode::Der).into_bytes(),
         profile::signed_object,
@@ -355,18 +373,13 @@ pub fn ghostbusters<S: CaSigner>(
     now: Time,
 ) -> Result<Bytes, CaError> {
     check_vcard(vcard).map_err(CaError::Profile)?;
-    let mut sigobj = issuer.sigobj(serial, validity, name, now)?;
-    sigobj.set_v4_resources_inherit();
-    sigobj.set_v6_resources_inherit();
-    sigobj.set_as_resources_inherit();
-    let signed = sigobj
-        .finalize(
-            Oid(Bytes::from_static(CT_GHOSTBUSTERS)),
-            Bytes::copy_from_slice(vcard.as_bytes()),
-            signer,
-            &issuer.key,
-        )
-        .map_err(signing)?;
+    let content = Bytes::copy_from_slice(vcard.as_bytes());
+    let signed = issuer.inheriting(
+        signer,
+        CT_GHOSTBUSTERS,
+        content,
+        (name, serial, validity, now),
+    )?;
     checked(
         signed.encode_ref().to_captured(Mode::Der).into_bytes(),
         |der| profile::ghostbusters(der).map(drop),

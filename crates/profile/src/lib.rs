@@ -1148,15 +1148,7 @@ pub fn manifest(der: &[u8]) -> Result<(), String> {
                 .into(),
         );
     }
-    let mut outer = Reader(signed.content);
-    let mut mft = Reader::inside(outer.expect(SEQUENCE, "the manifest")?);
-    outer.end("the manifest")?;
-    if let Some(version) = mft.take_if(CTX_0)? {
-        let mut version = Reader::inside(version);
-        if version.expect(INTEGER, "the manifest version")?.value != [0] {
-            return Err("manifest version is not 0 (RFC 9286 §4.2.1)".into());
-        }
-    }
+    let mut mft = versioned(signed.content, "manifest", "RFC 9286 §4.2.1")?;
     let number = mft.expect(INTEGER, "the manifestNumber")?.value;
     match number {
         [] => return Err("malformed DER: an empty INTEGER".into()),
@@ -1198,6 +1190,22 @@ pub fn manifest(der: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// The fields of a signed object's eContent (`what`: "ROA",
+/// "manifest"), a SEQUENCE whose `version [0] INTEGER DEFAULT 0` must be
+/// 0 where present (`section`), read past the version.
+fn versioned<'a>(content: &'a [u8], what: &str, section: &str) -> Result<Reader<'a>, String> {
+    let mut outer = Reader(content);
+    let mut fields = Reader::inside(outer.expect(SEQUENCE, what)?);
+    outer.end(what)?;
+    if let Some(version) = fields.take_if(CTX_0)? {
+        let mut version = Reader::inside(version);
+        if version.expect(INTEGER, "the version")?.value != [0] {
+            return Err(format!("{what} version is not 0 ({section})"));
+        }
+    }
+    Ok(fields)
+}
+
 /// A manifest's thisUpdate or nextUpdate: GeneralizedTime in UTC with
 /// seconds and no fraction (RFC 9286 §4.2.1, RFC 5280 §4.1.2.5.2).
 fn manifest_time(tlv: Tlv<'_>, what: &str) -> Result<String, String> {
@@ -1235,15 +1243,7 @@ pub fn roa(der: &[u8]) -> Result<(), String> {
     if signed.ee_extension(AS_RESOURCES).is_some() {
         return Err("ROA's EE certificate carries AS resources (RFC 9582 §5)".into());
     }
-    let mut outer = Reader(signed.content);
-    let mut attestation = Reader::inside(outer.expect(SEQUENCE, "the ROA")?);
-    outer.end("the ROA")?;
-    if let Some(version) = attestation.take_if(CTX_0)? {
-        let mut version = Reader::inside(version);
-        if version.expect(INTEGER, "the ROA version")?.value != [0] {
-            return Err("ROA version is not 0 (RFC 9582 §4.1)".into());
-        }
-    }
+    let mut attestation = versioned(signed.content, "ROA", "RFC 9582 §4.1")?;
     let asid = attestation.expect(INTEGER, "the asID")?.value;
     let asid_ok = match asid {
         [first, ..] if first & 0x80 != 0 => false,

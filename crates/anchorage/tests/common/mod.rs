@@ -275,9 +275,7 @@ pub fn anchorage_validate_tal(
     rsyncd: &RsyncDaemon,
     work: &Path,
 ) -> (ValidatorRun, serde_json::Value) {
-    let mut args: Vec<std::ffi::OsString> = vec!["--rsync-only".into(), "--rsync-program".into()];
-    args.push(rsyncd.wrapper().into());
-    validate_tal_with(tal, &work.join("anchorage-validate"), &args)
+    validate_tal_with(tal, &work.join("anchorage-validate"), &over_rsync(rsyncd))
 }
 
 /// Runs `anchorage validate` with `extra` arguments and cache `cache`;
@@ -290,12 +288,14 @@ pub fn anchorage_validate_with(
     validate_tal_with(&cli.tal(), cache, extra)
 }
 
-/// [`anchorage_validate_with`] from any TAL.
-fn validate_tal_with(
+/// Runs `anchorage validate --format json` from `tal` with cache `cache`
+/// and `extra` arguments, expecting success; returns its whole document
+/// and its standard error.
+pub fn validate_json(
     tal: &Path,
     cache: &Path,
     extra: &[std::ffi::OsString],
-) -> (ValidatorRun, serde_json::Value) {
+) -> (serde_json::Value, String) {
     let out = Command::new(bin())
         .args(["validate", "--format", "json", "--tal"])
         .arg(tal)
@@ -306,7 +306,27 @@ fn validate_tal_with(
         .expect("run anchorage validate");
     let log = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "anchorage validate failed: {log}");
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    let doc = serde_json::from_slice(&out.stdout).expect("json output");
+    (doc, log)
+}
+
+/// The arguments that make `anchorage validate` fetch over rsync only,
+/// through `rsyncd`'s wrapper.
+pub fn over_rsync(rsyncd: &RsyncDaemon) -> Vec<std::ffi::OsString> {
+    vec![
+        "--rsync-only".into(),
+        "--rsync-program".into(),
+        rsyncd.wrapper().into(),
+    ]
+}
+
+/// [`anchorage_validate_with`] from any TAL.
+fn validate_tal_with(
+    tal: &Path,
+    cache: &Path,
+    extra: &[std::ffi::OsString],
+) -> (ValidatorRun, serde_json::Value) {
+    let (doc, log) = validate_json(tal, cache, extra);
     let mut run = ValidatorRun {
         log,
         ..Default::default()
