@@ -315,3 +315,54 @@ fn a_tree_published_during_the_transfer_is_fetched_too() {
     );
     assert_eq!(r.update.announced.len(), 2);
 }
+
+/// RFC 9286 §4.2.1: a manifest whose number does not go up from the one
+/// validated before is rejected, and the point's previous result stands
+/// (routers are told nothing), until a manifest with a higher number
+/// comes.
+#[test]
+fn a_manifest_number_that_does_not_go_up_keeps_the_previous_result() {
+    require("rsync");
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = repository(tmp.path());
+    let f = common::faults::Faults::new(&cli, &tmp.path().join("bad"));
+    let work = tmp.path().join("work");
+    let rsyncd =
+        anchorage_testkit::RsyncDaemon::start(&f.tree, "repo", &work.join("rsyncd")).unwrap();
+    let mut live = Live::default();
+    let mut run = || {
+        let mut fetcher =
+            Fetcher::rsync_only(RsyncFetcher::new(work.join("cached"), rsyncd.wrapper()));
+        live.run(&cli.tal(), &mut fetcher, true, Reuse::Unchanged)
+            .unwrap()
+    };
+    let first = run();
+    assert!(first.results.summary.rejected.is_empty());
+    let n = first.results.summary.manifests;
+
+    // lir's point signed again with manifest number 1,000,000: it goes up.
+    f.resign("lir", "nir", |_, _| {}, common::faults::current());
+    let up = run();
+    assert!(
+        up.results.summary.rejected.is_empty(),
+        "{:?}",
+        up.results.summary.rejected
+    );
+    assert_eq!(up.results.summary.points_reused, n - 1);
+
+    // Signed again with the same number: a new manifest that does not go
+    // forward. Rejected, and lir's previous result (its VRP) stands.
+    f.resign("lir", "nir", |_, _| {}, common::faults::current());
+    let same = run();
+    let rejected = &same.results.summary.rejected;
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(
+        rejected[0].uri.contains("/lir/")
+            && rejected[0]
+                .reason
+                .contains("manifestNumber is not above the one validated before (RFC 9286 §4.2.1)"),
+        "{rejected:?}"
+    );
+    assert!(same.announced.is_empty() && same.withdrawn.is_empty());
+    assert_eq!(same.results.vrps(), up.results.vrps());
+}

@@ -18,7 +18,7 @@ use rpki::repository::manifest::Manifest;
 use rpki::repository::roa::Roa;
 use rpki::repository::sigobj::SignedObject;
 use rpki::repository::tal::{Tal, TalUri};
-use rpki::repository::x509::Time;
+use rpki::repository::x509::{Serial, Time};
 use rpki::uri;
 use serde::Serialize;
 
@@ -177,6 +177,8 @@ struct CachedPoint {
     vrps: Box<[(Origin, i64)]>,
     children: Vec<Arc<Child>>,
     manifest: [u8; 32],
+    /// The manifest's number.
+    number: Serial,
     files: Vec<(String, FileStamp)>,
 }
 
@@ -797,6 +799,23 @@ impl Walker<'_> {
                 return children;
             }
         };
+        // RFC 9286 §4.2.1: a manifest that replaces one validated before
+        // carries a higher manifestNumber; if not, the objects validated
+        // before stand (§6.6). (thisUpdate is not compared: manifests
+        // signed within one second share it, as GeneralizedTime has no
+        // fractions here.)
+        if let Some(cached) = cached
+            && cached.manifest != manifest_hash
+            && point.number <= cached.number
+        {
+            reject(
+                out,
+                mft_uri.as_str(),
+                "manifest does not go forward: its manifestNumber is not above the one validated before (RFC 9286 §4.2.1); the previous result stands",
+            );
+            return self.reused(cached, node, &dir, out);
+        }
+        let number = point.number;
         let files = point.read.clone();
         let children: Vec<Arc<Ca>> = self
             .point_objects(&ca, node.depth, ca_chain, repo, point, &mut part)
@@ -816,6 +835,7 @@ impl Walker<'_> {
                     vrps,
                     children: children.iter().map(|c| c.child.clone()).collect(),
                     manifest: manifest_hash,
+                    number,
                     files,
                 };
                 self.next
@@ -1092,7 +1112,13 @@ impl Walker<'_> {
             return Err("manifest EE certificate is revoked".into());
         }
         files.sort();
-        Ok(Point { files, crl, read })
+        let number = content.manifest_number();
+        Ok(Point {
+            files,
+            crl,
+            number,
+            read,
+        })
     }
 }
 
@@ -1156,6 +1182,8 @@ fn take_tak_key<S: decode::Source>(
 struct Point {
     files: Vec<(String, Bytes)>,
     crl: Crl,
+    /// The manifest's number.
+    number: Serial,
     /// Every file read (the manifest included), as it was when read.
     read: Vec<(String, FileStamp)>,
 }
