@@ -342,6 +342,7 @@ fn a_manifest_number_that_does_not_go_up_keeps_the_previous_result() {
 
     // lir's point signed again with manifest number 1,000,000: it goes up.
     f.resign("lir", "nir", |_, _| {}, common::faults::current());
+    newer(&f.tree.join("lir"), 10);
     let up = run();
     assert!(
         up.results.summary.rejected.is_empty(),
@@ -353,6 +354,7 @@ fn a_manifest_number_that_does_not_go_up_keeps_the_previous_result() {
     // Signed again with the same number: a new manifest that does not go
     // forward. Rejected, and lir's previous result (its VRP) stands.
     f.resign("lir", "nir", |_, _| {}, common::faults::current());
+    newer(&f.tree.join("lir"), 20);
     let same = run();
     let rejected = &same.results.summary.rejected;
     assert_eq!(rejected.len(), 1, "{rejected:?}");
@@ -365,4 +367,19 @@ fn a_manifest_number_that_does_not_go_up_keeps_the_previous_result() {
     );
     assert!(same.announced.is_empty() && same.withdrawn.is_empty());
     assert_eq!(same.results.vrps(), up.results.vrps());
+}
+
+/// Gives every file in `dir` an mtime `secs` seconds ahead: rsync skips a
+/// file whose size and mtime are unchanged, and a manifest signed again
+/// within the same second may have the size of the last, so the files
+/// get a later mtime, as a new version would.
+fn newer(dir: &Path, secs: u64) {
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(secs);
+    for entry in fs::read_dir(dir).unwrap() {
+        let file = fs::File::options()
+            .write(true)
+            .open(entry.unwrap().path())
+            .unwrap();
+        file.set_modified(later).unwrap();
+    }
 }
