@@ -1,7 +1,7 @@
 //! The audit log: the `audit` table.
 
+use crate::sql::{Value, args};
 use rpki::repository::x509::Time;
-use rusqlite::params;
 
 use crate::{Result, Tx, to_secs};
 
@@ -55,9 +55,9 @@ pub struct AuditFilter {
 impl Tx<'_> {
     /// The newest audit entry's id: it changes whenever anything does.
     pub fn audit_generation(&self) -> Result<i64> {
-        Ok(self
-            .tx
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM audit", [], |r| r.get(0))?)
+        self.row("SELECT COALESCE(MAX(id), 0) FROM audit", args![], |r| {
+            r.get(0)
+        })
     }
 
     /// Appends to the audit log.
@@ -87,7 +87,7 @@ impl Tx<'_> {
         self.exec(
             "INSERT INTO audit (time, actor, request_id, action, ca, detail, before, after) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
+            args![
                 to_secs(now),
                 who.actor,
                 who.request_id,
@@ -106,29 +106,35 @@ impl Tx<'_> {
         let mut sql = String::from(
             "SELECT id, time, actor, request_id, action, ca, detail, before, after FROM audit WHERE 1=1",
         );
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut args: Vec<Value> = Vec::new();
+        let mut arg = |v: Value| {
+            args.push(v);
+            format!("?{}", args.len())
+        };
         if let Some(cas) = &filter.cas {
-            sql.push_str(" AND ca IN (SELECT value FROM json_each(?))");
-            args.push(serde_json::to_string(cas).unwrap_or_default().into());
+            if cas.is_empty() {
+                return Ok(Vec::new());
+            }
+            let list: Vec<String> = cas.iter().map(|c| arg(Value::Text(c.clone()))).collect();
+            sql.push_str(&format!(" AND ca IN ({})", list.join(", ")));
         }
         if let Some(actor) = &filter.actor {
-            sql.push_str(" AND actor = ?");
-            args.push(actor.clone().into());
+            let p = arg(Value::Text(actor.clone()));
+            sql.push_str(&format!(" AND actor = {p}"));
         }
         if let Some(since) = filter.since {
-            sql.push_str(" AND time >= ?");
-            args.push(since.into());
+            let p = arg(Value::Int(since));
+            sql.push_str(&format!(" AND time >= {p}"));
         }
         if let Some(until) = filter.until {
-            sql.push_str(" AND time <= ?");
-            args.push(until.into());
+            let p = arg(Value::Int(until));
+            sql.push_str(&format!(" AND time <= {p}"));
         }
         sql.push_str(" ORDER BY id DESC");
         if filter.limit > 0 {
             sql.push_str(&format!(" LIMIT {}", filter.limit));
         }
-        let mut stmt = self.tx.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+        let mut out = self.rows(&sql, &args, |r| {
             Ok(AuditEntry {
                 id: r.get(0)?,
                 time: r.get(1)?,
@@ -141,7 +147,6 @@ impl Tx<'_> {
                 after: r.get(8)?,
             })
         })?;
-        let mut out: Vec<AuditEntry> = rows.collect::<std::result::Result<_, _>>()?;
         out.reverse();
         Ok(out)
     }

@@ -11,11 +11,11 @@
 //! after their key, and each manifest lists only its own key's files.
 //! Activation moves the new key's rows to the handle ([`Tx::promote_key`]).
 
+use crate::sql::{Row, args};
 use anchorage_ca_core::CaRecord;
 use bytes::Bytes;
 use rpki::crypto::KeyIdentifier;
 use rpki::repository::x509::{Serial, Time};
-use rusqlite::{OptionalExtension, params};
 
 use crate::{Result, Tx, corrupt, from_secs, parse_serial, to_secs};
 
@@ -109,20 +109,12 @@ impl CaKey {
 const KEY_COLUMNS: &str =
     "ca, key_id, state, cert, cert_serial, cert_not_after, cert_uri, started, due";
 
-type KeyRow = (
-    String,
-    String,
-    String,
-    Vec<u8>,
-    String,
-    i64,
-    Option<String>,
-    i64,
-    i64,
-);
-
-fn key_from_row(row: KeyRow) -> Result<CaKey> {
-    let (ca, key, state, cert, serial, not_after, cert_uri, started, due) = row;
+fn key_from_row(r: &mut Row) -> Result<CaKey> {
+    let (ca, key, state, cert): (String, String, String, Vec<u8>) =
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+    let (serial, not_after, cert_uri): (String, i64, Option<String>) =
+        (r.get(4)?, r.get(5)?, r.get(6)?);
+    let (started, due): (i64, i64) = (r.get(7)?, r.get(8)?);
     Ok(CaKey {
         ca,
         key: key
@@ -138,39 +130,27 @@ fn key_from_row(row: KeyRow) -> Result<CaKey> {
     })
 }
 
-fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-    ))
-}
-
 impl Tx<'_> {
     /// The keys of CA `handle` beside its active one.
     pub fn ca_keys(&self, handle: &str) -> Result<Vec<CaKey>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {KEY_COLUMNS} FROM ca_keys WHERE ca = ?1 ORDER BY started, key_id"
-        ))?;
-        let rows = stmt.query_map([handle], read_row)?;
-        rows.map(|r| key_from_row(r?)).collect()
+        self.rows(
+            &format!("SELECT {KEY_COLUMNS} FROM ca_keys WHERE ca = ?1 ORDER BY started, key_id"),
+            args![handle],
+            key_from_row,
+        )
     }
 
     /// Every CA's keys beside the active ones, soonest due first; on the
     /// same due time parents before children (creation order).
     pub fn all_ca_keys(&self) -> Result<Vec<CaKey>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {KEY_COLUMNS} FROM ca_keys
-             ORDER BY due, (SELECT rowid FROM cas WHERE handle = ca), key_id"
-        ))?;
-        let rows = stmt.query_map([], read_row)?;
-        rows.map(|r| key_from_row(r?)).collect()
+        self.rows(
+            &format!(
+                "SELECT {KEY_COLUMNS} FROM ca_keys
+                 ORDER BY due, (SELECT rowid FROM cas WHERE handle = ca), key_id"
+            ),
+            args![],
+            key_from_row,
+        )
     }
 
     /// The earliest due stage of any rollover the scheduler runs (the
@@ -178,7 +158,7 @@ impl Tx<'_> {
     pub fn next_key_stage(&self) -> Result<Option<Time>> {
         let due: Option<i64> = self.row(
             "SELECT min(due) FROM ca_keys WHERE ca <> ?1",
-            [anchorage_ca_core::ca::TA_HANDLE],
+            args![anchorage_ca_core::ca::TA_HANDLE],
             |r| r.get(0),
         )?;
         due.map(from_secs).transpose()
@@ -190,7 +170,7 @@ impl Tx<'_> {
             "INSERT INTO ca_keys (ca, key_id, state, cert, cert_serial, cert_not_after,
                                   cert_uri, started, due, next_manifest_number, next_crl_number)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, 1)",
-            params![
+            args![
                 key.ca,
                 key.key.to_string(),
                 key.state.as_str(),
@@ -210,7 +190,7 @@ impl Tx<'_> {
         self.exec(
             "UPDATE ca_keys SET cert = ?3, cert_serial = ?4, cert_not_after = ?5
              WHERE ca = ?1 AND key_id = ?2",
-            params![
+            args![
                 key.ca,
                 key.key.to_string(),
                 key.cert.as_ref(),
@@ -232,7 +212,7 @@ impl Tx<'_> {
     ) -> Result<()> {
         self.exec(
             "UPDATE ca_keys SET activated_generation = ?3 WHERE ca = ?1 AND key_id = ?2",
-            params![handle, key.to_string(), generation],
+            args![handle, key.to_string(), generation],
         )?;
         Ok(())
     }
@@ -240,12 +220,11 @@ impl Tx<'_> {
     /// The audit generation of the activation that made `key` old, if set.
     pub fn activated_generation(&self, handle: &str, key: &KeyIdentifier) -> Result<Option<i64>> {
         Ok(self
-            .row(
+            .opt_row(
                 "SELECT activated_generation FROM ca_keys WHERE ca = ?1 AND key_id = ?2",
-                params![handle, key.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?
+                args![handle, key.to_string()],
+                |r| r.get::<Option<i64>>(0),
+            )?
             .flatten())
     }
 
@@ -254,12 +233,12 @@ impl Tx<'_> {
     /// points get later mtimes than this, so rsync never takes a changed
     /// file for an unchanged one.
     pub fn dir_mtime(&self, handle: &str) -> Result<Option<i64>> {
-        Ok(self.row(
+        self.row(
             "SELECT max(mtime) FROM objects
              WHERE dir = ?1 OR substr(dir, 1, length(?1) + 1) = ?1 || '@'",
-            [handle],
+            args![handle],
             |r| r.get(0),
-        )?)
+        )
     }
 
     /// Sets when a key's next stage is due (an old key whose revocation
@@ -267,7 +246,7 @@ impl Tx<'_> {
     pub fn set_ca_key_due(&self, handle: &str, key: &KeyIdentifier, due: Time) -> Result<()> {
         self.exec(
             "UPDATE ca_keys SET due = ?3 WHERE ca = ?1 AND key_id = ?2",
-            params![handle, key.to_string(), to_secs(due)],
+            args![handle, key.to_string(), to_secs(due)],
         )?;
         Ok(())
     }
@@ -277,22 +256,27 @@ impl Tx<'_> {
     /// its certificate and numbers go to a `ca_keys` row due for
     /// revocation at `due`, its point moves to [`key_dir`].
     pub fn demote_active(&self, handle: &str, now: Time, due: Time) -> Result<()> {
-        let key: String = self.row("SELECT key_id FROM cas WHERE handle = ?1", [handle], |r| {
-            r.get(0)
-        })?;
+        let key: String = self.row(
+            "SELECT key_id FROM cas WHERE handle = ?1",
+            args![handle],
+            |r| r.get(0),
+        )?;
         self.exec(
             "INSERT INTO ca_keys (ca, key_id, state, cert, cert_serial, cert_not_after, cert_uri,
                                   started, due, next_manifest_number, next_crl_number)
              SELECT handle, key_id, 'old', cert, cert_serial, cert_not_after, cert_uri,
                     ?2, ?3, next_manifest_number, next_crl_number
              FROM cas WHERE handle = ?1",
-            params![handle, to_secs(now), to_secs(due)],
+            args![handle, to_secs(now), to_secs(due)],
         )?;
         let dir = format!("{handle}@{key}");
-        self.exec("UPDATE objects SET dir = ?1 WHERE dir = ?2", [&dir, handle])?;
+        self.exec(
+            "UPDATE objects SET dir = ?1 WHERE dir = ?2",
+            args![dir, handle],
+        )?;
         self.exec(
             "UPDATE revocations SET ca = ?1 WHERE ca = ?2",
-            [&dir, handle],
+            args![dir, handle],
         )?;
         Ok(())
     }
@@ -300,12 +284,12 @@ impl Tx<'_> {
     /// Deletes a key beside the active one, with its publication point.
     pub fn delete_ca_key(&self, handle: &str, key: &KeyIdentifier) -> Result<()> {
         let dir = key_dir(handle, key);
-        self.exec("DELETE FROM objects WHERE dir = ?1", [&dir])?;
-        self.exec("DELETE FROM revocations WHERE ca = ?1", [&dir])?;
-        self.exec("DELETE FROM pending_points WHERE handle = ?1", [&dir])?;
+        self.exec("DELETE FROM objects WHERE dir = ?1", args![dir])?;
+        self.exec("DELETE FROM revocations WHERE ca = ?1", args![dir])?;
+        self.exec("DELETE FROM pending_points WHERE handle = ?1", args![dir])?;
         self.exec(
             "DELETE FROM ca_keys WHERE ca = ?1 AND key_id = ?2",
-            [handle, &key.to_string()],
+            args![handle, key.to_string()],
         )?;
         Ok(())
     }
@@ -321,17 +305,20 @@ impl Tx<'_> {
         let (cert, serial, not_after, mft, crl): (Vec<u8>, String, i64, i64, i64) = self.row(
             "SELECT cert, cert_serial, cert_not_after, next_manifest_number, next_crl_number
              FROM ca_keys WHERE ca = ?1 AND key_id = ?2",
-            [handle, &key_id],
+            args![handle, key_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )?;
-        self.exec("DELETE FROM objects WHERE dir = ?1", [handle])?;
-        self.exec("DELETE FROM revocations WHERE ca = ?1", [handle])?;
-        self.exec("UPDATE objects SET dir = ?1 WHERE dir = ?2", [handle, &dir])?;
+        self.exec("DELETE FROM objects WHERE dir = ?1", args![handle])?;
+        self.exec("DELETE FROM revocations WHERE ca = ?1", args![handle])?;
+        self.exec(
+            "UPDATE objects SET dir = ?1 WHERE dir = ?2",
+            args![handle, dir],
+        )?;
         self.exec(
             "UPDATE revocations SET ca = ?1 WHERE ca = ?2",
-            [handle, &dir],
+            args![handle, dir],
         )?;
-        self.exec("DELETE FROM pending_points WHERE handle = ?1", [&dir])?;
+        self.exec("DELETE FROM pending_points WHERE handle = ?1", args![dir])?;
         self.exec(
             "UPDATE cas SET key_id = ?2, cert = ?3, cert_serial = ?4, cert_not_after = ?5,
                             next_manifest_number = ?6, next_crl_number = ?7,
@@ -339,7 +326,7 @@ impl Tx<'_> {
                             cert_uri = (SELECT cert_uri FROM ca_keys
                                         WHERE ca = ?1 AND key_id = ?2)
              WHERE handle = ?1",
-            params![
+            args![
                 handle,
                 key_id,
                 cert,
@@ -352,7 +339,7 @@ impl Tx<'_> {
         )?;
         self.exec(
             "DELETE FROM ca_keys WHERE ca = ?1 AND key_id = ?2",
-            [handle, &key_id],
+            args![handle, key_id],
         )?;
         Ok(())
     }
@@ -360,13 +347,11 @@ impl Tx<'_> {
     /// When CA `handle`'s active key became active: its activation, or
     /// the CA's creation for a key never rolled.
     pub fn key_activated(&self, handle: &str) -> Result<Option<Time>> {
-        let t: Option<i64> = self
-            .row(
-                "SELECT coalesce(key_activated, created_at) FROM cas WHERE handle = ?1",
-                [handle],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let t: Option<i64> = self.opt_row(
+            "SELECT coalesce(key_activated, created_at) FROM cas WHERE handle = ?1",
+            args![handle],
+            |r| r.get(0),
+        )?;
         t.map(from_secs).transpose()
     }
 
@@ -379,13 +364,11 @@ impl Tx<'_> {
         let Some(ca) = self.ca(handle)? else {
             return Ok(None);
         };
-        let row: Option<KeyRow> = self
-            .tx
-            .prepare_cached(&format!(
-                "SELECT {KEY_COLUMNS} FROM ca_keys WHERE ca = ?1 AND key_id = ?2"
-            ))?
-            .query_row([handle, key], read_row)
-            .optional()?;
-        Ok(row.map(key_from_row).transpose()?.map(|k| k.as_record(&ca)))
+        let key = self.opt_row(
+            &format!("SELECT {KEY_COLUMNS} FROM ca_keys WHERE ca = ?1 AND key_id = ?2"),
+            args![handle, key],
+            key_from_row,
+        )?;
+        Ok(key.map(|k| k.as_record(&ca)))
     }
 }

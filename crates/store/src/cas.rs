@@ -1,26 +1,18 @@
 //! CAs: the `cas` table's rows, with their certificates and resources.
 
+use crate::sql::{Row, args};
 use anchorage_ca_core::CaRecord;
 use bytes::Bytes;
 use rpki::crypto::KeyIdentifier;
 use rpki::repository::x509::Time;
-use rusqlite::{OptionalExtension, params};
 
 use crate::{Result, Tx, corrupt, from_secs, parse_resources, parse_serial, to_secs};
 
-type CaRow = (
-    String,
-    Option<String>,
-    String,
-    String,
-    Vec<u8>,
-    String,
-    i64,
-    Option<String>,
-);
-
-fn ca_from_row(row: CaRow) -> Result<CaRecord> {
-    let (handle, parent, resources, key, cert, serial, not_after, cert_uri) = row;
+fn ca_from_row(r: &mut Row) -> Result<CaRecord> {
+    let (handle, parent, resources, key): (String, Option<String>, String, String) =
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+    let (cert, serial, not_after, cert_uri): (Vec<u8>, String, i64, Option<String>) =
+        (r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?);
     Ok(CaRecord {
         resources: parse_resources("resources", &resources)?,
         key: key
@@ -41,59 +33,29 @@ const CA_COLUMNS: &str =
 impl Tx<'_> {
     /// Loads a CA by handle.
     pub fn ca(&self, handle: &str) -> Result<Option<CaRecord>> {
-        let row: Option<CaRow> = self
-            .tx
-            .query_row(
-                &format!("SELECT {CA_COLUMNS} FROM cas WHERE handle = ?1"),
-                [handle],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                    ))
-                },
-            )
-            .optional()?;
-        row.map(ca_from_row).transpose()
+        self.opt_row(
+            &format!("SELECT {CA_COLUMNS} FROM cas WHERE handle = ?1"),
+            args![handle],
+            ca_from_row,
+        )
     }
 
     /// Loads all CAs in creation order, so parents come before children.
     pub fn cas(&self) -> Result<Vec<CaRecord>> {
-        let mut stmt = self
-            .tx
-            .prepare(&format!("SELECT {CA_COLUMNS} FROM cas ORDER BY rowid"))?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(ca_from_row(row?)?);
-        }
-        Ok(out)
+        self.rows(
+            &format!("SELECT {CA_COLUMNS} FROM cas ORDER BY rowid"),
+            args![],
+            ca_from_row,
+        )
     }
 
     /// Handles of the CAs whose parent is `handle`.
     pub fn children(&self, handle: &str) -> Result<Vec<String>> {
-        let mut stmt = self
-            .tx
-            .prepare("SELECT handle FROM cas WHERE parent = ?1 ORDER BY handle")?;
-        let rows = stmt.query_map([handle], |r| r.get(0))?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        self.rows(
+            "SELECT handle FROM cas WHERE parent = ?1 ORDER BY handle",
+            args![handle],
+            |r| r.get(0),
+        )
     }
 
     /// Inserts a new CA with an empty publication point state.
@@ -103,7 +65,7 @@ impl Tx<'_> {
                               cert_not_after, next_manifest_number, next_crl_number, created_at,
                               cert_uri)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, 1, ?8, ?9)",
-            params![
+            args![
                 ca.handle,
                 ca.parent,
                 ca.resources.to_string(),
@@ -123,7 +85,7 @@ impl Tx<'_> {
         self.exec(
             "UPDATE cas SET resources = ?2, key_id = ?3, cert = ?4, cert_serial = ?5,
                             cert_not_after = ?6, cert_uri = ?7 WHERE handle = ?1",
-            params![
+            args![
                 ca.handle,
                 ca.resources.to_string(),
                 ca.key.to_string(),
@@ -143,16 +105,15 @@ impl Tx<'_> {
         for key in self.ca_keys(handle)? {
             self.delete_ca_key(handle, &key.key)?;
         }
-        self.tx
-            .execute("DELETE FROM roas WHERE ca = ?1", [handle])?;
-        self.tx
-            .execute("DELETE FROM contacts WHERE ca = ?1", [handle])?;
-        self.tx
-            .execute("DELETE FROM revocations WHERE ca = ?1", [handle])?;
-        self.tx
-            .execute("DELETE FROM objects WHERE dir = ?1", [handle])?;
-        self.tx
-            .execute("DELETE FROM cas WHERE handle = ?1", [handle])?;
+        for sql in [
+            "DELETE FROM roas WHERE ca = ?1",
+            "DELETE FROM contacts WHERE ca = ?1",
+            "DELETE FROM revocations WHERE ca = ?1",
+            "DELETE FROM objects WHERE dir = ?1",
+            "DELETE FROM cas WHERE handle = ?1",
+        ] {
+            self.exec(sql, args![handle])?;
+        }
         Ok(())
     }
 }

@@ -6,9 +6,9 @@
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
-use rusqlite::OptionalExtension;
 
 use crate::points::stored_hash;
+use crate::sql::args;
 use crate::{Result, StoredFile, Tx, corrupt};
 
 /// A published path that changed: a hosted object's path in the
@@ -23,42 +23,45 @@ pub struct Changes {
 
 impl Tx<'_> {
     /// The sequence number of the newest change to a published object
-    /// (0 before the first): what a reader records as seen.
+    /// (0 before the first): what a reader records as seen. Read from
+    /// the journal itself, which [`Self::prune_changes`] never empties,
+    /// so it is what this transaction sees committed (a sequence's own
+    /// counter would also count another session's uncommitted rows).
     pub fn change_seq(&self) -> Result<i64> {
-        Ok(self
-            .row(
-                "SELECT seq FROM sqlite_sequence WHERE name = 'publication_changes'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(0))
+        self.row(
+            "SELECT COALESCE(MAX(seq), 0) FROM publication_changes",
+            args![],
+            |r| r.get(0),
+        )
     }
 
     /// Every published path changed after `seq` up to `upto` (inclusive):
     /// added, changed or removed since a reader saw `seq`.
     pub fn changes_between(&self, seq: i64, upto: i64) -> Result<Changes> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT DISTINCT path, uri FROM publication_changes WHERE seq > ?1 AND seq <= ?2",
-        )?;
-        let mut rows = stmt.query([seq, upto])?;
         let mut changes = Changes::default();
-        while let Some(r) = rows.next()? {
-            match (
-                r.get::<_, Option<String>>(0)?,
-                r.get::<_, Option<String>>(1)?,
-            ) {
-                (Some(path), _) => changes.paths.insert(path),
-                (None, Some(uri)) => changes.uris.insert(uri),
-                (None, None) => false,
-            };
-        }
+        self.each(
+            "SELECT DISTINCT path, uri FROM publication_changes WHERE seq > ?1 AND seq <= ?2",
+            args![seq, upto],
+            |r| {
+                match (r.get::<Option<String>>(0)?, r.get::<Option<String>>(1)?) {
+                    (Some(path), _) => changes.paths.insert(path),
+                    (None, Some(uri)) => changes.uris.insert(uri),
+                    (None, None) => false,
+                };
+                Ok::<(), crate::StoreError>(())
+            },
+        )?;
         Ok(changes)
     }
 
-    /// Forgets the changes up to `seq`, which every reader has seen.
+    /// Forgets the changes up to `seq`, which every reader has seen,
+    /// but for the newest: it keeps [`Self::change_seq`] from going back.
     pub fn prune_changes(&self, seq: i64) -> Result<()> {
-        self.exec("DELETE FROM publication_changes WHERE seq <= ?1", [seq])?;
+        self.exec(
+            "DELETE FROM publication_changes WHERE seq <= ?1
+             AND seq < (SELECT MAX(seq) FROM publication_changes)",
+            args![seq],
+        )?;
         Ok(())
     }
 
@@ -68,45 +71,44 @@ impl Tx<'_> {
     /// published in `HANDLE`: both are looked at.
     pub fn file_at(&self, path: &str) -> Result<Option<StoredFile>> {
         let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-        let mut stmt = self.tx.prepare_cached(
+        let mut found: Option<StoredFile> = None;
+        self.each(
             "SELECT dir, bytes, mtime, hash FROM objects
              WHERE name = ?2 AND (dir = ?1 OR (dir > ?1 || '@' AND dir < ?1 || 'A'))",
+            args![dir, name],
+            |r| {
+                let stored: String = r.get(0)?;
+                if crate::published_dir(&stored) != dir {
+                    return Ok(());
+                }
+                if found.is_some() {
+                    return Err(corrupt("published path", path));
+                }
+                let bytes = Bytes::from(r.get::<Vec<u8>>(1)?);
+                found = Some(StoredFile {
+                    dir: dir.to_string(),
+                    name: name.to_string(),
+                    hash: stored_hash(r.get(3)?, &bytes),
+                    bytes,
+                    mtime: r.get(2)?,
+                });
+                Ok(())
+            },
         )?;
-        let mut rows = stmt.query([dir, name])?;
-        let mut found: Option<StoredFile> = None;
-        while let Some(r) = rows.next()? {
-            let stored: String = r.get(0)?;
-            if crate::published_dir(&stored) != dir {
-                continue;
-            }
-            if found.is_some() {
-                return Err(corrupt("published path", path));
-            }
-            let bytes = Bytes::from(r.get::<_, Vec<u8>>(1)?);
-            found = Some(StoredFile {
-                dir: dir.to_string(),
-                name: name.to_string(),
-                hash: stored_hash(r.get(3)?, &bytes),
-                bytes,
-                mtime: r.get(2)?,
-            });
-        }
         Ok(found)
     }
 
     /// A publisher's object at `uri`: bytes, mtime and hash.
     pub fn publisher_object_at(&self, uri: &str) -> Result<Option<(Bytes, i64, [u8; 32])>> {
-        Ok(self
-            .row(
-                "SELECT bytes, mtime, hash FROM publisher_objects WHERE uri = ?1",
-                [uri],
-                |r| {
-                    let bytes = Bytes::from(r.get::<_, Vec<u8>>(0)?);
-                    let hash = stored_hash(r.get(2)?, &bytes);
-                    Ok((bytes, r.get(1)?, hash))
-                },
-            )
-            .optional()?)
+        self.opt_row(
+            "SELECT bytes, mtime, hash FROM publisher_objects WHERE uri = ?1",
+            args![uri],
+            |r| {
+                let bytes = Bytes::from(r.get::<Vec<u8>>(0)?);
+                let hash = stored_hash(r.get(2)?, &bytes);
+                Ok((bytes, r.get(1)?, hash))
+            },
+        )
     }
 
     /// Calls `f` with every hosted object, one row at a time, in its
@@ -119,41 +121,32 @@ impl Tx<'_> {
         &self,
         mut f: impl FnMut(StoredFile) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT dir, name, bytes, mtime, hash FROM objects")
-            .map_err(crate::StoreError::from)?;
-        let mut rows = stmt.query([]).map_err(crate::StoreError::from)?;
         // The published paths of objects stored under a key's directory:
         // the only ones that can share a path with another.
         let mut keyed = Vec::new();
-        while let Some(r) = rows.next().map_err(crate::StoreError::from)? {
-            let file = (|| -> rusqlite::Result<StoredFile> {
+        self.each(
+            "SELECT dir, name, bytes, mtime, hash FROM objects",
+            args![],
+            |r| {
                 let dir: String = r.get(0)?;
-                let bytes = Bytes::from(r.get::<_, Vec<u8>>(2)?);
-                Ok(StoredFile {
+                let bytes = Bytes::from(r.get::<Vec<u8>>(2)?);
+                let file = StoredFile {
                     dir: crate::published_dir(&dir).to_string(),
                     name: r.get(1)?,
                     hash: stored_hash(r.get(4)?, &bytes),
                     bytes,
                     mtime: r.get(3)?,
-                })
-            })()
-            .map_err(crate::StoreError::from)?;
-            if r.get_ref(0)
-                .ok()
-                .and_then(|v| v.as_str().ok())
-                .is_some_and(|d| d.contains('@'))
-            {
-                keyed.push(if file.dir.is_empty() {
-                    file.name.clone()
-                } else {
-                    format!("{}/{}", file.dir, file.name)
-                });
-            }
-            f(file)?;
-        }
-        drop(rows);
+                };
+                if dir.contains('@') {
+                    keyed.push(if file.dir.is_empty() {
+                        file.name.clone()
+                    } else {
+                        format!("{}/{}", file.dir, file.name)
+                    });
+                }
+                f(file)
+            },
+        )?;
         for path in keyed {
             // `file_at` refuses a path two rows publish.
             self.file_at(&path)?;
@@ -167,26 +160,21 @@ impl Tx<'_> {
         &self,
         mut f: impl FnMut(String, Bytes, i64, [u8; 32]) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT uri, bytes, mtime, hash FROM publisher_objects")
-            .map_err(crate::StoreError::from)?;
-        let mut rows = stmt.query([]).map_err(crate::StoreError::from)?;
-        while let Some(r) = rows.next().map_err(crate::StoreError::from)? {
-            let row = (|| -> rusqlite::Result<(String, Bytes, i64, [u8; 32])> {
-                let bytes = Bytes::from(r.get::<_, Vec<u8>>(1)?);
+        self.each(
+            "SELECT uri, bytes, mtime, hash FROM publisher_objects",
+            args![],
+            |r| {
+                let bytes = Bytes::from(r.get::<Vec<u8>>(1)?);
                 let hash = stored_hash(r.get(3)?, &bytes);
-                Ok((r.get(0)?, bytes, r.get(2)?, hash))
-            })()
-            .map_err(crate::StoreError::from)?;
-            f(row.0, row.1, row.2, row.3)?;
-        }
-        Ok(())
+                let (uri, mtime) = (r.get(0)?, r.get(2)?);
+                f(uri, bytes, mtime, hash)
+            },
+        )
     }
 
     /// How many hosted and publishers' objects are published.
     pub fn published_count(&self) -> Result<usize> {
-        let n: i64 = self.row("SELECT n FROM published_count WHERE id = 1", [], |r| {
+        let n: i64 = self.row("SELECT n FROM published_count WHERE id = 1", args![], |r| {
             r.get(0)
         })?;
         Ok(n as usize)
@@ -196,6 +184,7 @@ impl Tx<'_> {
 #[cfg(test)]
 mod tests {
     use crate::Store;
+    use crate::sql::args;
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
@@ -211,15 +200,14 @@ mod tests {
         let tx = store.transaction().unwrap();
         let seq0 = tx.change_seq().unwrap();
         let put = |dir: &str, name: &str, bytes: &[u8], mtime: i64| {
-            tx.tx
-                .execute(
-                    "INSERT INTO objects (dir, name, bytes, not_after, mtime, hash)
-                     VALUES (?1, ?2, ?3, 0, ?4, ?5)
-                     ON CONFLICT (dir, name) DO UPDATE SET bytes = excluded.bytes,
-                        mtime = excluded.mtime, hash = excluded.hash",
-                    rusqlite::params![dir, name, bytes, mtime, crate::sha256(bytes).as_slice()],
-                )
-                .unwrap();
+            tx.exec(
+                "INSERT INTO objects (dir, name, bytes, not_after, mtime, hash)
+                 VALUES (?1, ?2, ?3, 0, ?4, ?5)
+                 ON CONFLICT (dir, name) DO UPDATE SET bytes = excluded.bytes,
+                    mtime = excluded.mtime, hash = excluded.hash",
+                args![dir, name, bytes, mtime, crate::sha256(bytes).as_slice()],
+            )
+            .unwrap();
         };
         put("ca", "a.roa", b"1", 1);
         put("", "ta.cer", b"t", 1);
@@ -234,11 +222,12 @@ mod tests {
         put("ca", "a.roa", b"1", 1);
         assert_eq!(tx.change_seq().unwrap(), seq1);
         put("ca", "a.roa", b"2", 2);
-        tx.tx
-            .execute("UPDATE objects SET dir = 'ca' WHERE dir = 'ca@KEY'", [])
-            .unwrap();
-        tx.tx
-            .execute("DELETE FROM objects WHERE dir = ''", [])
+        tx.exec(
+            "UPDATE objects SET dir = 'ca' WHERE dir = 'ca@KEY'",
+            args![],
+        )
+        .unwrap();
+        tx.exec("DELETE FROM objects WHERE dir = ''", args![])
             .unwrap();
         let seq2 = tx.change_seq().unwrap();
         let c = tx.changes_between(seq1, seq2).unwrap();
@@ -252,7 +241,7 @@ mod tests {
             let all: i64 = tx
                 .row(
                     "SELECT (SELECT count(*) FROM objects) + (SELECT count(*) FROM publisher_objects)",
-                    [],
+                    args![],
                     |r| r.get(0),
                 )
                 .unwrap();

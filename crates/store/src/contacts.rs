@@ -1,17 +1,17 @@
 //! CA contacts, published as Ghostbusters records: the `contacts` table.
 
-use rusqlite::OptionalExtension;
+use crate::sql::args;
 
 use crate::{Result, Tx};
 
 impl Tx<'_> {
     /// The contact vCard of CA `handle`, if it has one.
     pub fn contact(&self, handle: &str) -> Result<Option<String>> {
-        Ok(self
-            .row("SELECT vcard FROM contacts WHERE ca = ?1", [handle], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        self.opt_row(
+            "SELECT vcard FROM contacts WHERE ca = ?1",
+            args![handle],
+            |r| r.get(0),
+        )
     }
 
     /// Sets (or with `None` removes) the contact vCard of CA `handle`.
@@ -20,9 +20,9 @@ impl Tx<'_> {
             Some(vcard) => self.exec(
                 "INSERT INTO contacts (ca, vcard) VALUES (?1, ?2)
                  ON CONFLICT (ca) DO UPDATE SET vcard = excluded.vcard",
-                [handle, vcard],
+                args![handle, vcard],
             )?,
-            None => self.exec("DELETE FROM contacts WHERE ca = ?1", [handle])?,
+            None => self.exec("DELETE FROM contacts WHERE ca = ?1", args![handle])?,
         };
         Ok(())
     }

@@ -1,11 +1,15 @@
 //! Durable state of Anchorage: CAs, ROA configurations, published objects,
-//! revocations and the audit log, in SQLite.
+//! revocations and the audit log, in SQLite (the embedded default) or in
+//! PostgreSQL ([`Location`]).
 //!
-//! Every state-changing command runs in one [`Tx`] opened with
-//! `BEGIN IMMEDIATE` (one writer at a time, across processes) and commits
-//! before the command reports success. The database runs in WAL mode with
-//! `synchronous=FULL`, so a committed transaction survives a crash or
-//! `kill -9`, and an uncommitted one leaves no trace.
+//! Every state-changing command runs in one [`Tx`] that holds the
+//! database's write lock (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's
+//! advisory lock [`pg::WRITE_LOCK`]: one writer at a time, across
+//! processes) and commits before the command reports success. SQLite runs
+//! in WAL mode with `synchronous=FULL`, so a committed transaction
+//! survives a crash or `kill -9`, and an uncommitted one leaves no trace;
+//! PostgreSQL gives the same with its default `synchronous_commit`.
+//! The queries are written once for both ([`sql`]).
 //!
 //! Published objects are stored with the exact bytes and an mtime: the
 //! mtime changes exactly when the bytes do and strictly increases, so the
@@ -13,13 +17,13 @@
 //! nor re-send an unchanged one.
 #![forbid(unsafe_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anchorage_ca_core::ResourceSet;
 use chrono::DateTime;
 use rpki::repository::x509::{Serial, Time};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 mod audit;
 mod cakeys;
@@ -28,10 +32,12 @@ mod changes;
 mod contacts;
 mod gate;
 mod peers;
+pub mod pg;
 mod points;
 mod roas;
 mod rrdp;
 mod schema;
+pub mod sql;
 mod tokens;
 pub use anchorage_ca_core::point::sha256;
 pub use audit::{AuditEntry, AuditFilter, Who};
@@ -50,6 +56,30 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed, or could not be reached.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// The PostgreSQL session ended.
+    #[error("PostgreSQL session lost: {0}")]
+    Disconnected(String),
+    /// A statement of the transaction failed, so PostgreSQL rolled it
+    /// back: nothing of it was stored.
+    #[error("the transaction was rolled back after a failed statement; nothing was stored")]
+    RolledBack,
+    /// A query that must find a row found none.
+    #[error("no row for: {0}")]
+    NoRow(String),
+    /// The database was written by a newer Anchorage.
+    #[error(
+        "the database has schema version {found}, newer than this Anchorage supports \
+         ({supported}): run the newer version, or restore a backup taken before the upgrade"
+    )]
+    NewerSchema {
+        /// The database's schema version.
+        found: usize,
+        /// The newest this binary knows.
+        supported: usize,
+    },
     /// `init` on a data dir that already has a database.
     #[error("a database already exists at {0}; refusing to initialise twice")]
     AlreadyExists(String),
@@ -69,9 +99,75 @@ pub enum StoreError {
 /// Shorthand for store results.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Where the store lives: a SQLite file, or a PostgreSQL database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database: a `postgres://` URL or a `key=value`
+    /// connection string.
+    Postgres(String),
+}
+
+impl Location {
+    /// A location as given on the command line: `postgres://…` or
+    /// `postgresql://…` (or a `host=… dbname=…` string) is PostgreSQL,
+    /// anything else a SQLite file path.
+    pub fn parse(s: &str) -> Location {
+        let is_pg = s.starts_with("postgres://")
+            || s.starts_with("postgresql://")
+            || s.contains("host=")
+            || s.contains("dbname=");
+        if is_pg {
+            Location::Postgres(s.to_string())
+        } else {
+            Location::Sqlite(PathBuf::from(s))
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    /// The location without a password, for messages and logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Sqlite(p) => write!(f, "{}", p.display()),
+            Location::Postgres(url) => f.write_str(&without_password(url)),
+        }
+    }
+}
+
+/// A connection string with its password replaced by `***`.
+fn without_password(url: &str) -> String {
+    if let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    {
+        let scheme = &url[..url.len() - rest.len()];
+        if let Some((userinfo, host)) = rest.split_once('@')
+            && let Some((user, _)) = userinfo.split_once(':')
+        {
+            return format!("{scheme}{user}:***@{host}");
+        }
+        return url.to_string();
+    }
+    url.split_whitespace()
+        .map(|kv| match kv.split_once('=') {
+            Some(("password", _)) => "password=***".to_string(),
+            _ => kv.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The connection of an open store.
+enum Db {
+    Lite(Connection),
+    Pg(pg::PgConn),
+}
+
 /// An open Anchorage database.
 pub struct Store {
-    conn: Connection,
+    conn: Db,
     gate: Arc<WriteGate>,
 }
 
@@ -86,20 +182,32 @@ fn configure(conn: &Connection) -> Result<()> {
 }
 
 impl Store {
-    /// Creates a new database; fails if one exists at `path`.
+    /// Creates a new SQLite database; fails if one exists at `path`.
     pub fn create(path: &Path) -> Result<Store> {
-        if path.exists() {
-            return Err(StoreError::AlreadyExists(path.display().to_string()));
-        }
-        let conn = Connection::open(path)?;
-        configure(&conn)?;
+        Store::create_at(&Location::Sqlite(path.to_path_buf()))
+    }
+
+    /// Creates a new database at `location`; fails if one exists there.
+    pub fn create_at(location: &Location) -> Result<Store> {
+        let conn = match location {
+            Location::Sqlite(path) => {
+                if path.exists() {
+                    return Err(StoreError::AlreadyExists(path.display().to_string()));
+                }
+                let conn = Connection::open(path)?;
+                configure(&conn)?;
+                Db::Lite(conn)
+            }
+            Location::Postgres(url) => Db::Pg(pg::PgConn::connect(url)?),
+        };
         let mut store = Store {
             conn,
             gate: Arc::new(WriteGate::default()),
         };
-        let tx = store
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = store.transaction()?;
+        if tx.is_pg() && schema::pg_exists(&tx)? {
+            return Err(StoreError::AlreadyExists(location.to_string()));
+        }
         schema::create(&tx)?;
         tx.commit()?;
         Ok(store)
@@ -115,15 +223,33 @@ impl Store {
     /// transactions take turns in this process without polling SQLite's
     /// busy handler.
     pub fn open_shared(path: &Path, gate: Arc<WriteGate>) -> Result<Store> {
-        if !path.exists() {
-            return Err(StoreError::Missing(path.display().to_string()));
-        }
-        let conn = Connection::open_with_flags(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        configure(&conn)?;
+        Store::open_at(&Location::Sqlite(path.to_path_buf()), gate)
+    }
+
+    /// Opens the existing database at `location` (see [`Self::open_shared`]).
+    pub fn open_at(location: &Location, gate: Arc<WriteGate>) -> Result<Store> {
+        let conn = match location {
+            Location::Sqlite(path) => {
+                if !path.exists() {
+                    return Err(StoreError::Missing(path.display().to_string()));
+                }
+                let conn = Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&conn)?;
+                Db::Lite(conn)
+            }
+            Location::Postgres(url) => Db::Pg(pg::PgConn::connect(url)?),
+        };
         let mut store = Store { conn, gate };
+        if let Db::Pg(_) = store.conn {
+            let tx = store.read_transaction()?;
+            if !schema::pg_exists(&tx)? {
+                return Err(StoreError::Missing(location.to_string()));
+            }
+        }
         store.migrate()?;
         Ok(store)
     }
@@ -135,22 +261,29 @@ impl Store {
 
     /// Brings an older database to the current schema, in one transaction.
     fn migrate(&mut self) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self.transaction()?;
         if schema::migrate(&tx)? {
             tx.commit()?;
         }
         Ok(())
     }
 
+    fn begin(&mut self, write: bool) -> Result<sql::Conn<'_>> {
+        Ok(match &mut self.conn {
+            Db::Lite(conn) => sql::Conn::Lite(conn.transaction_with_behavior(if write {
+                rusqlite::TransactionBehavior::Immediate
+            } else {
+                rusqlite::TransactionBehavior::Deferred
+            })?),
+            Db::Pg(conn) => sql::Conn::Pg(conn.begin(write)?),
+        })
+    }
+
     /// Starts a write transaction; it holds the database's write lock
     /// (and this process's [`WriteGate`]) until it ends.
     pub fn transaction(&mut self) -> Result<Tx<'_>> {
         let guard = self.gate.enter();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self.begin(true)?;
         Ok(Tx {
             tx,
             _gate: Some(guard),
@@ -160,33 +293,37 @@ impl Store {
     /// Starts a write transaction under a gate the caller already holds
     /// (see [`WriteGate::enter`]).
     pub fn transaction_entered(&mut self, _held: &GateGuard) -> Result<Tx<'_>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self.begin(true)?;
         Ok(Tx { tx, _gate: None })
     }
 
     /// Starts a read transaction: a consistent view without taking the
     /// write lock.
     pub fn read_transaction(&mut self) -> Result<Tx<'_>> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+        let tx = self.begin(false)?;
         Ok(Tx { tx, _gate: None })
     }
 
-    /// Checks the database's integrity (SQLite `PRAGMA integrity_check`).
+    /// Checks the database's integrity: SQLite's `PRAGMA integrity_check`
+    /// ("ok" when sound); PostgreSQL checks its own pages, and answers
+    /// "ok" when the session works.
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        match &self.conn {
+            Db::Lite(conn) => Ok(conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?),
+            Db::Pg(conn) => conn.ping().map(|()| "ok".to_string()),
+        }
+    }
+
+    /// Whether the store is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.conn, Db::Pg(_))
     }
 }
 
 /// A write transaction; dropped without [`Tx::commit`] it rolls back.
 pub struct Tx<'a> {
     // Declared first, so the transaction ends before the gate opens.
-    tx: rusqlite::Transaction<'a>,
+    tx: sql::Conn<'a>,
     _gate: Option<GateGuard>,
 }
 
@@ -254,37 +391,21 @@ pub(crate) fn parse_resources(what: &'static str, s: &str) -> Result<ResourceSet
 }
 
 impl Tx<'_> {
-    /// Runs one statement through the connection's statement cache: the
-    /// hot paths run the same few statements thousands of times, and
-    /// preparing each anew showed up in profiles.
-    pub(crate) fn exec<P: rusqlite::Params>(
-        &self,
-        sql: &str,
-        params: P,
-    ) -> rusqlite::Result<usize> {
-        self.tx.prepare_cached(sql)?.execute(params)
-    }
-
-    /// [`Self::exec`] for a query of one row.
-    pub(crate) fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
-    where
-        P: rusqlite::Params,
-        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    {
-        self.tx.prepare_cached(sql)?.query_row(params, f)
-    }
-
     /// Commits the transaction durably.
     pub fn commit(self) -> Result<()> {
-        Ok(self.tx.commit()?)
+        match self.tx {
+            sql::Conn::Lite(tx) => Ok(tx.commit()?),
+            sql::Conn::Pg(tx) => tx.commit(),
+        }
     }
 
     /// Reads a configuration value.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .tx
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
+        self.opt_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            sql::args![key],
+            |r| r.get(0),
+        )
     }
 
     /// Writes a configuration value.
@@ -292,7 +413,7 @@ impl Tx<'_> {
         self.exec(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, value],
+            sql::args![key, value],
         )?;
         Ok(())
     }
@@ -301,6 +422,26 @@ impl Tx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locations_and_their_display_without_password() {
+        assert_eq!(
+            Location::parse("/var/lib/anchorage/anchorage.db"),
+            Location::Sqlite("/var/lib/anchorage/anchorage.db".into())
+        );
+        let url = "postgres://ca:s3cret@db.example.net:5432/anchorage";
+        assert_eq!(Location::parse(url), Location::Postgres(url.into()));
+        assert_eq!(
+            Location::parse(url).to_string(),
+            "postgres://ca:***@db.example.net:5432/anchorage"
+        );
+        let kv = "host=/run/postgresql dbname=anchorage password=s3cret";
+        assert_eq!(Location::parse(kv), Location::Postgres(kv.into()));
+        assert_eq!(
+            Location::parse(kv).to_string(),
+            "host=/run/postgresql dbname=anchorage password=***"
+        );
+    }
 
     #[test]
     fn serials_parse_back_from_their_display() {

@@ -1,10 +1,10 @@
 //! RFC 8183 peers: delegated child CAs (RFC 6492) and publishers
 //! (RFC 8181), with what was issued to and published by them.
 
+use crate::sql::{Row, args};
 use anchorage_ca_core::ResourceSet;
 use bytes::Bytes;
 use rpki::repository::x509::Time;
-use rusqlite::{OptionalExtension, params};
 
 use crate::{Result, Tx, parse_resources, to_secs};
 
@@ -87,10 +87,11 @@ const PEER_COLUMNS: &str = "kind, handle, parent, id_cert, resources, base_uri, 
      last_signing_time, last_digests, created, service_uri, their_handle, our_handle, key_id, \
      last_sync, last_error";
 
-fn peer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Peer, Option<String>)> {
+fn peer_from_row(r: &mut Row) -> Result<Peer> {
     let kind: String = r.get(0)?;
     let digests: String = r.get(7)?;
-    Ok((
+    let resources: Option<String> = r.get(4)?;
+    finish((
         Peer {
             kind: match kind.as_str() {
                 "child" => PeerKind::Child,
@@ -100,7 +101,7 @@ fn peer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Peer, Option<String
             },
             handle: r.get(1)?,
             parent: r.get(2)?,
-            id_cert: Bytes::from(r.get::<_, Vec<u8>>(3)?),
+            id_cert: Bytes::from(r.get::<Vec<u8>>(3)?),
             resources: None,
             base_uri: r.get(5)?,
             last_signing_time: r.get(6)?,
@@ -117,7 +118,7 @@ fn peer_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Peer, Option<String
             last_sync: r.get(13)?,
             last_error: r.get(14)?,
         },
-        r.get(4)?,
+        resources,
     ))
 }
 
@@ -140,7 +141,7 @@ impl Tx<'_> {
                 "INSERT INTO peers ({PEER_COLUMNS}) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
             ),
-            params![
+            args![
                 peer.kind.as_str(),
                 peer.handle,
                 peer.parent,
@@ -163,26 +164,20 @@ impl Tx<'_> {
 
     /// The peer of this kind and handle.
     pub fn peer(&self, kind: PeerKind, handle: &str) -> Result<Option<Peer>> {
-        let row = self
-            .tx
-            .query_row(
-                &format!("SELECT {PEER_COLUMNS} FROM peers WHERE kind = ?1 AND handle = ?2"),
-                params![kind.as_str(), handle],
-                peer_from_row,
-            )
-            .optional()?;
-        row.map(finish).transpose()
+        self.opt_row(
+            &format!("SELECT {PEER_COLUMNS} FROM peers WHERE kind = ?1 AND handle = ?2"),
+            args![kind.as_str(), handle],
+            peer_from_row,
+        )
     }
 
     /// Every peer of this kind, by handle.
     pub fn peers(&self, kind: PeerKind) -> Result<Vec<Peer>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT {PEER_COLUMNS} FROM peers WHERE kind = ?1 ORDER BY handle"
-        ))?;
-        let rows = stmt
-            .query_map([kind.as_str()], peer_from_row)?
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        rows.into_iter().map(finish).collect()
+        self.rows(
+            &format!("SELECT {PEER_COLUMNS} FROM peers WHERE kind = ?1 ORDER BY handle"),
+            args![kind.as_str()],
+            peer_from_row,
+        )
     }
 
     /// The delegated children of a local CA.
@@ -204,7 +199,7 @@ impl Tx<'_> {
     ) -> Result<()> {
         self.exec(
             "UPDATE peers SET resources = ?3 WHERE kind = ?1 AND handle = ?2",
-            params![kind.as_str(), handle, resources.to_string()],
+            args![kind.as_str(), handle, resources.to_string()],
         )?;
         Ok(())
     }
@@ -221,7 +216,7 @@ impl Tx<'_> {
         self.exec(
             "UPDATE peers SET last_signing_time = ?3, last_digests = ?4 \
              WHERE kind = ?1 AND handle = ?2",
-            params![kind.as_str(), handle, signing_time, digests.join(",")],
+            args![kind.as_str(), handle, signing_time, digests.join(",")],
         )?;
         Ok(())
     }
@@ -237,7 +232,7 @@ impl Tx<'_> {
         self.exec(
             "UPDATE peers SET last_sync = coalesce(?3, last_sync), last_error = ?4 \
              WHERE kind = ?1 AND handle = ?2",
-            params![kind.as_str(), handle, when, error],
+            args![kind.as_str(), handle, when, error],
         )?;
         Ok(())
     }
@@ -247,17 +242,16 @@ impl Tx<'_> {
     pub fn delete_peer(&self, kind: PeerKind, handle: &str) -> Result<bool> {
         let n = self.exec(
             "DELETE FROM peers WHERE kind = ?1 AND handle = ?2",
-            params![kind.as_str(), handle],
+            args![kind.as_str(), handle],
         )?;
         match kind {
             PeerKind::Child => {
-                self.tx
-                    .execute("DELETE FROM child_certs WHERE child = ?1", [handle])?;
+                self.exec("DELETE FROM child_certs WHERE child = ?1", args![handle])?;
             }
             PeerKind::Publisher => {
                 self.exec(
                     "DELETE FROM publisher_objects WHERE publisher = ?1",
-                    [handle],
+                    args![handle],
                 )?;
             }
             PeerKind::Parent | PeerKind::Repository => {}
@@ -267,39 +261,30 @@ impl Tx<'_> {
 
     /// The certificates issued to a delegated child.
     pub fn child_certs(&self, child: &str) -> Result<Vec<ChildCert>> {
-        let mut stmt = self.tx.prepare_cached(
+        self.rows(
             "SELECT ski, name, resources, req_limit FROM child_certs WHERE child = ?1 ORDER BY ski",
-        )?;
-        let rows = stmt
-            .query_map([child], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })?
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        rows.into_iter()
-            .map(|(ski, name, resources, req_limit)| {
+            args![child],
+            |r| {
                 Ok(ChildCert {
-                    ski,
-                    name,
-                    resources: parse_resources("child certificate resources", &resources)?,
-                    req_limit,
+                    ski: r.get(0)?,
+                    name: r.get(1)?,
+                    resources: parse_resources(
+                        "child certificate resources",
+                        &r.get::<String>(2)?,
+                    )?,
+                    req_limit: r.get(3)?,
                 })
-            })
-            .collect()
+            },
+        )
     }
 
     /// The child that holds a certificate for this key, if any.
     pub fn child_of_key(&self, ski: &str) -> Result<Option<String>> {
-        Ok(self
-            .tx
-            .query_row("SELECT child FROM child_certs WHERE ski = ?1", [ski], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        self.opt_row(
+            "SELECT child FROM child_certs WHERE ski = ?1",
+            args![ski],
+            |r| r.get(0),
+        )
     }
 
     /// Records (or replaces) a certificate issued to a child.
@@ -309,7 +294,7 @@ impl Tx<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (child, ski) DO UPDATE SET name = excluded.name,
                  resources = excluded.resources, req_limit = excluded.req_limit",
-            params![
+            args![
                 child,
                 cert.ski,
                 cert.name,
@@ -324,32 +309,30 @@ impl Tx<'_> {
     pub fn delete_child_cert(&self, child: &str, ski: &str) -> Result<bool> {
         Ok(self.exec(
             "DELETE FROM child_certs WHERE child = ?1 AND ski = ?2",
-            params![child, ski],
+            args![child, ski],
         )? == 1)
     }
 
     /// A publisher's objects: URI and bytes, by URI.
     pub fn publisher_objects(&self, publisher: &str) -> Result<Vec<(String, Bytes)>> {
-        let mut stmt = self.tx.prepare_cached(
+        self.rows(
             "SELECT uri, bytes FROM publisher_objects WHERE publisher = ?1 ORDER BY uri",
-        )?;
-        let rows = stmt.query_map([publisher], |r| {
-            Ok((r.get(0)?, Bytes::from(r.get::<_, Vec<u8>>(1)?)))
-        })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+            args![publisher],
+            |r| Ok((r.get(0)?, Bytes::from(r.get::<Vec<u8>>(1)?))),
+        )
     }
 
     /// Every publisher's objects: URI, bytes, mtime and SHA-256, by URI.
     pub fn all_publisher_objects(&self) -> Result<Vec<PublisherObject>> {
-        let mut stmt = self
-            .tx
-            .prepare("SELECT uri, bytes, mtime, hash FROM publisher_objects ORDER BY uri")?;
-        let rows = stmt.query_map([], |r| {
-            let bytes = Bytes::from(r.get::<_, Vec<u8>>(1)?);
-            let hash = crate::points::stored_hash(r.get(3)?, &bytes);
-            Ok((r.get(0)?, bytes, r.get(2)?, hash))
-        })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        self.rows(
+            "SELECT uri, bytes, mtime, hash FROM publisher_objects ORDER BY uri",
+            args![],
+            |r| {
+                let bytes = Bytes::from(r.get::<Vec<u8>>(1)?);
+                let hash = crate::points::stored_hash(r.get(3)?, &bytes);
+                Ok((r.get(0)?, bytes, r.get(2)?, hash))
+            },
+        )
     }
 
     /// Publishes or replaces a publisher's object. The mtime follows the
@@ -367,10 +350,11 @@ impl Tx<'_> {
              ON CONFLICT (uri) DO UPDATE SET
                 mtime = CASE WHEN publisher_objects.bytes = excluded.bytes
                              THEN publisher_objects.mtime
-                             ELSE max(excluded.mtime, publisher_objects.mtime + 1) END,
+                             WHEN excluded.mtime > publisher_objects.mtime THEN excluded.mtime
+                             ELSE publisher_objects.mtime + 1 END,
                 bytes = excluded.bytes,
                 hash = excluded.hash",
-            params![
+            args![
                 uri,
                 publisher,
                 bytes,
@@ -385,7 +369,7 @@ impl Tx<'_> {
     pub fn delete_publisher_object(&self, publisher: &str, uri: &str) -> Result<bool> {
         Ok(self.exec(
             "DELETE FROM publisher_objects WHERE publisher = ?1 AND uri = ?2",
-            params![publisher, uri],
+            args![publisher, uri],
         )? == 1)
     }
 }

@@ -1,10 +1,10 @@
 //! Publication points: published objects, revocations and pending marks.
 
+use crate::sql::{Row, args};
 use anchorage_ca_core::point::PublishedObject;
 use anchorage_ca_core::{PublicationPoint, Revocation};
 use bytes::Bytes;
 use rpki::repository::x509::Time;
-use rusqlite::{OptionalExtension, params};
 
 use crate::{Result, Tx, corrupt, from_secs, parse_serial, to_secs};
 
@@ -50,41 +50,40 @@ impl Tx<'_> {
         let (mft, crl): (i64, i64) = match handle.split_once('@') {
             None => self.row(
                 "SELECT next_manifest_number, next_crl_number FROM cas WHERE handle = ?1",
-                [handle],
+                args![handle],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?,
             Some((ca, key)) => self.row(
                 "SELECT next_manifest_number, next_crl_number FROM ca_keys
                  WHERE ca = ?1 AND key_id = ?2",
-                [ca, key],
+                args![ca, key],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?,
         };
-        let row = |r: &rusqlite::Row<'_>| {
+        let row = |r: &mut Row| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, Option<Vec<u8>>>(4)?,
+                r.get::<String>(0)?,
+                r.get::<Vec<u8>>(1)?,
+                r.get::<Option<String>>(2)?,
+                r.get::<i64>(3)?,
+                r.get::<Option<Vec<u8>>>(4)?,
             ))
         };
         let rows: Vec<_> = match names {
-            None => self
-                .tx
-                .prepare_cached(
-                    "SELECT name, bytes, serial, not_after, hash FROM objects WHERE dir = ?1",
-                )?
-                .query_map([handle], row)?
-                .collect::<std::result::Result<_, _>>()?,
+            None => self.rows(
+                "SELECT name, bytes, serial, not_after, hash FROM objects WHERE dir = ?1",
+                args![handle],
+                row,
+            )?,
             // One primary-key lookup per name, not a scan of the point.
             Some(names) => {
-                let mut stmt = self.tx.prepare_cached(
-                    "SELECT name, bytes, serial, not_after, hash FROM objects WHERE dir = ?1 AND name = ?2",
-                )?;
                 let mut found = Vec::new();
                 for name in names {
-                    if let Some(r) = stmt.query_row([handle, name], row).optional()? {
+                    if let Some(r) = self.opt_row(
+                        "SELECT name, bytes, serial, not_after, hash FROM objects WHERE dir = ?1 AND name = ?2",
+                        args![handle, name],
+                        row,
+                    )? {
                         found.push(r);
                     }
                 }
@@ -108,25 +107,17 @@ impl Tx<'_> {
             // are inserted one by one (`save_point`): it needs none loaded.
             return Ok(PublicationPoint::restore_partial(objects, mft, crl));
         }
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT serial, revoked_at, expires FROM revocations WHERE ca = ?1")?;
-        let rows = stmt.query_map([handle], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        let mut revocations = Vec::new();
-        for row in rows {
-            let (serial, revoked_at, expires) = row?;
-            revocations.push(Revocation {
-                serial: parse_serial(&serial)?,
-                revoked_at: from_secs(revoked_at)?,
-                expires: from_secs(expires)?,
-            });
-        }
+        let revocations = self.rows(
+            "SELECT serial, revoked_at, expires FROM revocations WHERE ca = ?1",
+            args![handle],
+            |r| {
+                Ok(Revocation {
+                    serial: parse_serial(&r.get::<String>(0)?)?,
+                    revoked_at: from_secs(r.get(1)?)?,
+                    expires: from_secs(r.get(2)?)?,
+                })
+            },
+        )?;
         Ok(PublicationPoint::restore(objects, revocations, mft, crl))
     }
 
@@ -138,7 +129,7 @@ impl Tx<'_> {
         for name in point.removed() {
             self.exec(
                 "DELETE FROM objects WHERE dir = ?1 AND name = ?2",
-                [handle, name],
+                args![handle, name],
             )?;
         }
         for obj in point.changed() {
@@ -147,23 +138,23 @@ impl Tx<'_> {
         // Revocations mostly only grow: insert what is new, and rewrite
         // the list only when expired entries were dropped from it.
         let (added, dropped) = point.revocation_changes();
-        let mut insert = self.tx.prepare_cached(
-            "INSERT OR IGNORE INTO revocations (ca, serial, revoked_at, expires) VALUES (?1, ?2, ?3, ?4)",
-        )?;
         let rows: Vec<&Revocation> = if dropped {
-            self.tx
-                .execute("DELETE FROM revocations WHERE ca = ?1", [handle])?;
+            self.exec("DELETE FROM revocations WHERE ca = ?1", args![handle])?;
             point.revocations.iter().collect()
         } else {
             added.collect()
         };
         for r in rows {
-            insert.execute(params![
-                handle,
-                r.serial.to_string(),
-                to_secs(r.revoked_at),
-                to_secs(r.expires)
-            ])?;
+            self.exec(
+                "INSERT INTO revocations (ca, serial, revoked_at, expires) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+                args![
+                    handle,
+                    r.serial.to_string(),
+                    to_secs(r.revoked_at),
+                    to_secs(r.expires)
+                ],
+            )?;
         }
         let number = |n: u64| i64::try_from(n).map_err(|_| corrupt("number", n));
         let (mft, crl) = (
@@ -174,12 +165,12 @@ impl Tx<'_> {
             None => self.exec(
                 "UPDATE cas SET next_manifest_number = ?2, next_crl_number = ?3,
                     point_version = point_version + 1 WHERE handle = ?1",
-                params![handle, mft, crl],
+                args![handle, mft, crl],
             )?,
             Some((ca, key)) => self.exec(
                 "UPDATE ca_keys SET next_manifest_number = ?3, next_crl_number = ?4,
                     point_version = point_version + 1 WHERE ca = ?1 AND key_id = ?2",
-                params![ca, key, mft, crl],
+                args![ca, key, mft, crl],
             )?,
         };
         Ok(())
@@ -192,12 +183,13 @@ impl Tx<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (dir, name) DO UPDATE SET
                 mtime = CASE WHEN objects.bytes = excluded.bytes THEN objects.mtime
-                             ELSE max(excluded.mtime, objects.mtime + 1) END,
+                             WHEN excluded.mtime > objects.mtime THEN excluded.mtime
+                             ELSE objects.mtime + 1 END,
                 bytes = excluded.bytes,
                 serial = excluded.serial,
                 not_after = excluded.not_after,
                 hash = excluded.hash",
-            params![
+            args![
                 dir,
                 obj.name,
                 obj.bytes.as_ref(),
@@ -214,7 +206,7 @@ impl Tx<'_> {
     pub fn delete_object(&self, dir: &str, name: &str) -> Result<()> {
         self.exec(
             "DELETE FROM objects WHERE dir = ?1 AND name = ?2",
-            [dir, name],
+            args![dir, name],
         )?;
         Ok(())
     }
@@ -224,20 +216,20 @@ impl Tx<'_> {
     /// shares its CA's directory: [`crate::published_dir`]). Two files of
     /// one path would be a broken invariant, and are refused.
     pub fn files(&self) -> Result<Vec<StoredFile>> {
-        let mut stmt = self
-            .tx
-            .prepare("SELECT dir, name, bytes, mtime, hash FROM objects ORDER BY dir, name")?;
-        let rows = stmt.query_map([], |r| {
-            let bytes = Bytes::from(r.get::<_, Vec<u8>>(2)?);
-            Ok(StoredFile {
-                dir: r.get(0)?,
-                name: r.get(1)?,
-                hash: stored_hash(r.get(4)?, &bytes),
-                bytes,
-                mtime: r.get(3)?,
-            })
-        })?;
-        let mut files: Vec<StoredFile> = rows.collect::<std::result::Result<_, _>>()?;
+        let mut files = self.rows(
+            "SELECT dir, name, bytes, mtime, hash FROM objects ORDER BY dir, name",
+            args![],
+            |r| {
+                let bytes = Bytes::from(r.get::<Vec<u8>>(2)?);
+                Ok(StoredFile {
+                    dir: r.get(0)?,
+                    name: r.get(1)?,
+                    hash: stored_hash(r.get(4)?, &bytes),
+                    bytes,
+                    mtime: r.get(3)?,
+                })
+            },
+        )?;
         if files.iter().any(|f| f.dir.contains('@')) {
             for f in &mut files {
                 f.dir = crate::published_dir(&f.dir).to_string();
@@ -263,7 +255,7 @@ impl Tx<'_> {
         let secs: Option<i64> = self.row(
             "SELECT min(not_after) FROM objects WHERE dir = ?1 AND serial IS NOT NULL
              AND name NOT LIKE '%.mft' AND name NOT LIKE '%.crl'",
-            [dir],
+            args![dir],
             |r| r.get(0),
         )?;
         secs.map(from_secs).transpose()
@@ -272,13 +264,11 @@ impl Tx<'_> {
     /// The expiry (a manifest's nextUpdate) of the object `name` in `dir`,
     /// if it exists, read without its bytes.
     pub fn object_expiry(&self, dir: &str, name: &str) -> Result<Option<Time>> {
-        let secs: Option<i64> = self
-            .row(
-                "SELECT not_after FROM objects WHERE dir = ?1 AND name = ?2",
-                [dir, name],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let secs: Option<i64> = self.opt_row(
+            "SELECT not_after FROM objects WHERE dir = ?1 AND name = ?2",
+            args![dir, name],
+            |r| r.get(0),
+        )?;
         secs.map(from_secs).transpose()
     }
 
@@ -290,42 +280,44 @@ impl Tx<'_> {
         } else {
             "SELECT min(not_after) FROM objects WHERE serial IS NOT NULL AND name NOT LIKE '%.mft'"
         };
-        Ok(self.row(sql, [], |r| r.get(0))?)
+        self.row(sql, args![], |r| r.get(0))
     }
 
     /// The number of published objects by file extension.
     pub fn object_counts(&self) -> Result<Vec<(String, u64)>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT substr(name, -3), count(*) FROM objects GROUP BY substr(name, -3) ORDER BY 1",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-        })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        self.rows(
+            "SELECT substr(name, length(name) - 2), count(*) FROM objects
+             GROUP BY substr(name, length(name) - 2) ORDER BY 1",
+            args![],
+            |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)? as u64)),
+        )
     }
 
     /// Notes that `handle`'s manifest and CRL must be reissued before the
     /// next tree is written.
     pub fn mark_pending(&self, handle: &str) -> Result<()> {
         self.exec(
-            "INSERT OR IGNORE INTO pending_points (handle) VALUES (?1)",
-            [handle],
+            "INSERT INTO pending_points (handle) VALUES (?1) ON CONFLICT DO NOTHING",
+            args![handle],
         )?;
         Ok(())
     }
 
     /// The points whose manifest and CRL are owed.
     pub fn pending_points(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .tx
-            .prepare("SELECT handle FROM pending_points ORDER BY handle")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        self.rows(
+            "SELECT handle FROM pending_points ORDER BY handle",
+            args![],
+            |r| r.get(0),
+        )
     }
 
     /// Clears the pending mark of one point.
     pub fn clear_pending_of(&self, handle: &str) -> Result<()> {
-        self.exec("DELETE FROM pending_points WHERE handle = ?1", [handle])?;
+        self.exec(
+            "DELETE FROM pending_points WHERE handle = ?1",
+            args![handle],
+        )?;
         Ok(())
     }
 
@@ -333,27 +325,23 @@ impl Tx<'_> {
     /// [`Self::save_point`], so work done on a point outside the write
     /// lock can check that nobody saved it meanwhile. `None`: no such CA.
     pub fn point_version(&self, handle: &str) -> Result<Option<i64>> {
-        Ok(match handle.split_once('@') {
-            None => self
-                .row(
-                    "SELECT point_version FROM cas WHERE handle = ?1",
-                    [handle],
-                    |r| r.get(0),
-                )
-                .optional()?,
-            Some((ca, key)) => self
-                .row(
-                    "SELECT point_version FROM ca_keys WHERE ca = ?1 AND key_id = ?2",
-                    [ca, key],
-                    |r| r.get(0),
-                )
-                .optional()?,
-        })
+        match handle.split_once('@') {
+            None => self.opt_row(
+                "SELECT point_version FROM cas WHERE handle = ?1",
+                args![handle],
+                |r| r.get(0),
+            ),
+            Some((ca, key)) => self.opt_row(
+                "SELECT point_version FROM ca_keys WHERE ca = ?1 AND key_id = ?2",
+                args![ca, key],
+                |r| r.get(0),
+            ),
+        }
     }
 
     /// Clears every pending mark.
     pub fn clear_pending(&self) -> Result<()> {
-        self.exec("DELETE FROM pending_points", [])?;
+        self.exec("DELETE FROM pending_points", args![])?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! RRDP state: the objects last published and the deltas listed.
 
-use rusqlite::params;
+use crate::sql::args;
 
 use crate::{Result, Tx, corrupt};
 
@@ -23,32 +23,23 @@ pub struct DeltaRecord {
 impl Tx<'_> {
     /// The URIs and hashes RRDP last published.
     pub fn rrdp_objects(&self) -> Result<Vec<(String, [u8; 32])>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT uri, hash FROM rrdp_objects")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (uri, hash) = row?;
+        self.rows("SELECT uri, hash FROM rrdp_objects", args![], |r| {
+            let (uri, hash): (String, Vec<u8>) = (r.get(0)?, r.get(1)?);
             let hash: [u8; 32] = hash.try_into().map_err(|_| corrupt("RRDP hash", &uri))?;
-            out.push((uri, hash));
-        }
-        Ok(out)
+            Ok((uri, hash))
+        })
     }
 
     /// Records what a new RRDP serial publishes and withdraws.
     pub fn rrdp_apply(&self, published: &[(String, [u8; 32])], withdrawn: &[String]) -> Result<()> {
         for uri in withdrawn {
-            self.tx
-                .execute("DELETE FROM rrdp_objects WHERE uri = ?1", [uri])?;
+            self.exec("DELETE FROM rrdp_objects WHERE uri = ?1", args![uri])?;
         }
         for (uri, hash) in published {
             self.exec(
                 "INSERT INTO rrdp_objects (uri, hash) VALUES (?1, ?2)
                  ON CONFLICT (uri) DO UPDATE SET hash = excluded.hash",
-                params![uri, hash.as_slice()],
+                args![uri, hash.as_slice()],
             )?;
         }
         Ok(())
@@ -56,35 +47,35 @@ impl Tx<'_> {
 
     /// Forgets all RRDP state, for a new session.
     pub fn rrdp_reset(&self) -> Result<()> {
-        self.exec("DELETE FROM rrdp_objects", [])?;
-        self.exec("DELETE FROM rrdp_deltas", [])?;
+        self.exec("DELETE FROM rrdp_objects", args![])?;
+        self.exec("DELETE FROM rrdp_deltas", args![])?;
         Ok(())
     }
 
     /// The deltas listed in the notification file, newest first.
     pub fn rrdp_deltas(&self) -> Result<Vec<DeltaRecord>> {
-        let mut stmt = self.tx.prepare_cached(
+        self.rows(
             "SELECT serial, path, hash, size, created FROM rrdp_deltas ORDER BY serial DESC",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(DeltaRecord {
-                serial: r.get::<_, i64>(0)? as u64,
-                path: r.get(1)?,
-                hash: r.get(2)?,
-                size: r.get::<_, i64>(3)? as u64,
-                created: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+            args![],
+            |r| {
+                Ok(DeltaRecord {
+                    serial: r.get::<i64>(0)? as u64,
+                    path: r.get(1)?,
+                    hash: r.get(2)?,
+                    size: r.get::<i64>(3)? as u64,
+                    created: r.get(4)?,
+                })
+            },
+        )
     }
 
     /// Replaces the list of deltas.
     pub fn set_rrdp_deltas(&self, deltas: &[DeltaRecord]) -> Result<()> {
-        self.exec("DELETE FROM rrdp_deltas", [])?;
+        self.exec("DELETE FROM rrdp_deltas", args![])?;
         for d in deltas {
             self.exec(
                 "INSERT INTO rrdp_deltas (serial, path, hash, size, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![d.serial as i64, d.path, d.hash, d.size as i64, d.created],
+                args![d.serial as i64, d.path, d.hash, d.size as i64, d.created],
             )?;
         }
         Ok(())

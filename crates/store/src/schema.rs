@@ -1,14 +1,19 @@
-//! The database schema as an ordered list of migrations.
+//! The database schema as an ordered list of migrations, for each backend.
 //!
-//! Migration `i` brings a database from schema version `i` to `i + 1`
-//! (version 0: empty). A new database runs them all; an existing one runs
-//! those after its `meta.schema_version`, in one transaction. A migration
-//! only adds: an older data directory opens unchanged but for what is
-//! added, and nothing is ever rewritten in place.
+//! SQLite: migration `i` brings a database from schema version `i` to
+//! `i + 1` (version 0: empty). A new database runs them all; an existing
+//! one runs those after its `meta.schema_version`, in one transaction. A
+//! migration only adds: an older data directory opens unchanged but for
+//! what is added, and nothing is ever rewritten in place.
+//!
+//! PostgreSQL databases start at version [`PG_FIRST`], created whole by
+//! [`PG_SCHEMA`]; later versions add a migration to both lists, so one
+//! version number means the same tables on both backends (checked by the
+//! store's tests, which compare the two schemas' columns). A database of
+//! a newer version than this binary knows is refused on either backend.
 
-use rusqlite::{OptionalExtension, Transaction};
-
-use crate::{Result, corrupt};
+use crate::sql::args;
+use crate::{Result, StoreError, Tx, corrupt};
 
 /// Schema version 1: configuration, CAs, ROAs, published objects,
 /// revocations, the audit log and RRDP state.
@@ -295,72 +300,433 @@ const MIGRATIONS: &[&[&str]] = &[
 /// The schema version this code writes; `meta.schema_version`.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
+/// The schema version a new PostgreSQL database starts at.
+pub const PG_FIRST: usize = 11;
+
+/// A text column that sorts and compares bytewise, as SQLite's do.
+macro_rules! text {
+    () => {
+        "TEXT COLLATE \"C\""
+    };
+}
+
+/// Schema version [`PG_FIRST`] on PostgreSQL: the tables of SQLite's
+/// versions 1 to 11, with BIGINT for INTEGER, BYTEA for BLOB and bytewise
+/// text. `cas.rowid` stands for SQLite's implicit rowid (creation order);
+/// the triggers are those of SQLite's versions 3, 9 and 10.
+pub const PG_SCHEMA: &str = concat!(
+    "CREATE TABLE meta (key ",
+    text!(),
+    " PRIMARY KEY, value ",
+    text!(),
+    " NOT NULL);
+CREATE TABLE cas (
+    rowid BIGSERIAL UNIQUE NOT NULL,
+    handle ",
+    text!(),
+    " PRIMARY KEY,
+    parent ",
+    text!(),
+    " REFERENCES cas(handle),
+    resources ",
+    text!(),
+    " NOT NULL,
+    key_id ",
+    text!(),
+    " NOT NULL,
+    cert BYTEA NOT NULL,
+    cert_serial ",
+    text!(),
+    " NOT NULL,
+    cert_not_after BIGINT NOT NULL,
+    next_manifest_number BIGINT NOT NULL,
+    next_crl_number BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    cert_uri ",
+    text!(),
+    ",
+    point_version BIGINT NOT NULL DEFAULT 0,
+    key_activated BIGINT
+);
+CREATE TABLE roas (
+    ca ",
+    text!(),
+    " NOT NULL REFERENCES cas(handle) ON DELETE CASCADE,
+    asn BIGINT NOT NULL,
+    prefix ",
+    text!(),
+    " NOT NULL,
+    max_length BIGINT NOT NULL,
+    PRIMARY KEY (ca, asn, prefix, max_length)
+);
+CREATE TABLE objects (
+    dir ",
+    text!(),
+    " NOT NULL,
+    name ",
+    text!(),
+    " NOT NULL,
+    bytes BYTEA NOT NULL,
+    serial ",
+    text!(),
+    ",
+    not_after BIGINT NOT NULL,
+    mtime BIGINT NOT NULL,
+    hash BYTEA,
+    PRIMARY KEY (dir, name)
+);
+CREATE TABLE revocations (
+    ca ",
+    text!(),
+    " NOT NULL,
+    serial ",
+    text!(),
+    " NOT NULL,
+    revoked_at BIGINT NOT NULL,
+    expires BIGINT NOT NULL,
+    PRIMARY KEY (ca, serial)
+);
+CREATE TABLE audit (
+    id BIGSERIAL PRIMARY KEY,
+    time BIGINT NOT NULL,
+    actor ",
+    text!(),
+    " NOT NULL,
+    action ",
+    text!(),
+    " NOT NULL,
+    ca ",
+    text!(),
+    ",
+    detail ",
+    text!(),
+    " NOT NULL,
+    request_id ",
+    text!(),
+    ",
+    before ",
+    text!(),
+    ",
+    after ",
+    text!(),
+    "
+);
+CREATE INDEX audit_ca ON audit (ca, id);
+CREATE FUNCTION anchorage_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION anchorage_audit_append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION anchorage_audit_append_only();
+CREATE TABLE rrdp_objects (uri ",
+    text!(),
+    " PRIMARY KEY, hash BYTEA NOT NULL);
+CREATE TABLE rrdp_deltas (
+    serial BIGINT PRIMARY KEY,
+    path ",
+    text!(),
+    " NOT NULL,
+    hash ",
+    text!(),
+    " NOT NULL,
+    size BIGINT NOT NULL,
+    created BIGINT NOT NULL
+);
+CREATE TABLE tokens (
+    id ",
+    text!(),
+    " PRIMARY KEY,
+    hash ",
+    text!(),
+    " NOT NULL,
+    role ",
+    text!(),
+    " NOT NULL,
+    cas ",
+    text!(),
+    " NOT NULL,
+    description ",
+    text!(),
+    " NOT NULL,
+    created BIGINT NOT NULL,
+    created_by ",
+    text!(),
+    " NOT NULL,
+    revoked BIGINT
+);
+CREATE TABLE pending_points (handle ",
+    text!(),
+    " PRIMARY KEY);
+CREATE TABLE peers (
+    kind ",
+    text!(),
+    " NOT NULL,
+    handle ",
+    text!(),
+    " NOT NULL,
+    parent ",
+    text!(),
+    " REFERENCES cas(handle),
+    id_cert BYTEA NOT NULL,
+    resources ",
+    text!(),
+    ",
+    base_uri ",
+    text!(),
+    ",
+    service_uri ",
+    text!(),
+    ",
+    their_handle ",
+    text!(),
+    ",
+    our_handle ",
+    text!(),
+    ",
+    key_id ",
+    text!(),
+    ",
+    last_sync BIGINT,
+    last_error ",
+    text!(),
+    ",
+    last_signing_time BIGINT,
+    last_digests ",
+    text!(),
+    " NOT NULL DEFAULT '',
+    created BIGINT NOT NULL,
+    PRIMARY KEY (kind, handle)
+);
+CREATE TABLE child_certs (
+    child ",
+    text!(),
+    " NOT NULL,
+    ski ",
+    text!(),
+    " NOT NULL,
+    name ",
+    text!(),
+    " NOT NULL,
+    resources ",
+    text!(),
+    " NOT NULL,
+    req_limit ",
+    text!(),
+    " NOT NULL,
+    PRIMARY KEY (child, ski)
+);
+CREATE TABLE publisher_objects (
+    uri ",
+    text!(),
+    " PRIMARY KEY,
+    publisher ",
+    text!(),
+    " NOT NULL,
+    bytes BYTEA NOT NULL,
+    mtime BIGINT NOT NULL,
+    hash BYTEA
+);
+CREATE INDEX publisher_objects_by ON publisher_objects (publisher, uri);
+CREATE TABLE ca_keys (
+    ca ",
+    text!(),
+    " NOT NULL REFERENCES cas(handle),
+    key_id ",
+    text!(),
+    " NOT NULL,
+    state ",
+    text!(),
+    " NOT NULL,
+    cert BYTEA NOT NULL,
+    cert_serial ",
+    text!(),
+    " NOT NULL,
+    cert_not_after BIGINT NOT NULL,
+    cert_uri ",
+    text!(),
+    ",
+    activated_generation BIGINT,
+    started BIGINT NOT NULL,
+    due BIGINT NOT NULL,
+    next_manifest_number BIGINT NOT NULL,
+    next_crl_number BIGINT NOT NULL,
+    point_version BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (ca, key_id)
+);
+CREATE TABLE publication_changes (
+    seq BIGSERIAL PRIMARY KEY,
+    path ",
+    text!(),
+    ",
+    uri ",
+    text!(),
+    "
+);
+CREATE FUNCTION anchorage_published_path(dir TEXT, name TEXT) RETURNS TEXT
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN position('@' in dir) > 0 THEN split_part(dir, '@', 1) || '/'
+                WHEN dir = '' THEN '' ELSE dir || '/' END || name $$;
+CREATE FUNCTION anchorage_objects_journal() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO publication_changes (path) VALUES (anchorage_published_path(OLD.dir, OLD.name));
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        INSERT INTO publication_changes (path) VALUES (anchorage_published_path(NEW.dir, NEW.name));
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER objects_journal AFTER INSERT OR DELETE ON objects
+    FOR EACH ROW EXECUTE FUNCTION anchorage_objects_journal();
+CREATE TRIGGER objects_journal_changed AFTER UPDATE ON objects FOR EACH ROW
+    WHEN (OLD.dir IS DISTINCT FROM NEW.dir OR OLD.name IS DISTINCT FROM NEW.name
+          OR OLD.hash IS DISTINCT FROM NEW.hash OR OLD.mtime IS DISTINCT FROM NEW.mtime)
+    EXECUTE FUNCTION anchorage_objects_journal();
+CREATE FUNCTION anchorage_publisher_objects_journal() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO publication_changes (uri) VALUES (OLD.uri);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        INSERT INTO publication_changes (uri) VALUES (NEW.uri);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER publisher_objects_journal AFTER INSERT OR DELETE ON publisher_objects
+    FOR EACH ROW EXECUTE FUNCTION anchorage_publisher_objects_journal();
+CREATE TRIGGER publisher_objects_journal_changed AFTER UPDATE ON publisher_objects FOR EACH ROW
+    WHEN (OLD.uri IS DISTINCT FROM NEW.uri OR OLD.hash IS DISTINCT FROM NEW.hash
+          OR OLD.mtime IS DISTINCT FROM NEW.mtime)
+    EXECUTE FUNCTION anchorage_publisher_objects_journal();
+CREATE TABLE published_count (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    n BIGINT NOT NULL
+);
+INSERT INTO published_count (id, n) VALUES (1, 0);
+CREATE FUNCTION anchorage_count_published() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE published_count SET n = n + CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END
+        WHERE id = 1;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER objects_counted AFTER INSERT OR DELETE ON objects
+    FOR EACH ROW EXECUTE FUNCTION anchorage_count_published();
+CREATE TRIGGER publisher_objects_counted AFTER INSERT OR DELETE ON publisher_objects
+    FOR EACH ROW EXECUTE FUNCTION anchorage_count_published();
+CREATE TABLE contacts (
+    ca ",
+    text!(),
+    " PRIMARY KEY REFERENCES cas(handle) ON DELETE CASCADE,
+    vcard ",
+    text!(),
+    " NOT NULL
+);
+"
+);
+
+/// The PostgreSQL migrations after [`PG_FIRST`]: entry `i` takes version
+/// `PG_FIRST + i` to `PG_FIRST + i + 1`, as SQLite's entry of that version.
+const PG_MIGRATIONS: &[&str] = &[];
+
+const _: () = assert!(PG_FIRST + PG_MIGRATIONS.len() == SCHEMA_VERSION);
+
+/// Whether an Anchorage schema exists in a PostgreSQL database.
+pub(crate) fn pg_exists(tx: &Tx<'_>) -> Result<bool> {
+    Ok(tx.row(
+        "SELECT CASE WHEN to_regclass('meta') IS NULL THEN 0 ELSE 1 END",
+        args![],
+        |r| r.get::<i64>(0),
+    )? == 1)
+}
+
 /// Creates the whole schema in an empty database.
-pub(crate) fn create(tx: &Transaction<'_>) -> Result<()> {
-    run_from(tx, 0)?;
-    tx.execute(
+pub(crate) fn create(tx: &Tx<'_>) -> Result<()> {
+    if tx.is_pg() {
+        tx.batch(PG_SCHEMA)?;
+        for sql in PG_MIGRATIONS {
+            tx.batch(sql)?;
+        }
+    } else {
+        run_from(tx, 0)?;
+    }
+    tx.exec(
         "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
-        [SCHEMA_VERSION.to_string()],
+        args![SCHEMA_VERSION.to_string()],
     )?;
     Ok(())
 }
 
 /// Brings an existing database to [`SCHEMA_VERSION`]; refuses one written
 /// by a newer Anchorage.
-pub(crate) fn migrate(tx: &Transaction<'_>) -> Result<bool> {
+pub(crate) fn migrate(tx: &Tx<'_>) -> Result<bool> {
     let version: String = tx
-        .query_row(
+        .opt_row(
             "SELECT value FROM meta WHERE key = 'schema_version'",
-            [],
+            args![],
             |r| r.get(0),
-        )
-        .optional()?
+        )?
         .ok_or_else(|| corrupt("schema version", "missing"))?;
     let from = version
         .parse::<usize>()
         .ok()
-        .filter(|v| (1..=SCHEMA_VERSION).contains(v))
+        .filter(|v| *v >= 1)
         .ok_or_else(|| corrupt("schema version", &version))?;
+    if from > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found: from,
+            supported: SCHEMA_VERSION,
+        });
+    }
     if from == SCHEMA_VERSION {
         return Ok(false);
     }
-    run_from(tx, from)?;
-    backfill_hashes(tx)?;
-    tx.execute(
+    if tx.is_pg() {
+        let start = from
+            .checked_sub(PG_FIRST)
+            .ok_or_else(|| corrupt("schema version", &version))?;
+        for sql in &PG_MIGRATIONS[start..] {
+            tx.batch(sql)?;
+        }
+    } else {
+        run_from(tx, from)?;
+        backfill_hashes(tx)?;
+    }
+    tx.exec(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
-        [SCHEMA_VERSION.to_string()],
+        args![SCHEMA_VERSION.to_string()],
     )?;
     Ok(true)
 }
 
-/// Stores the hash of every published object that has none (rows
+/// Stores the hash of every published object that has none (SQLite rows
 /// written before schema version 8), a chunk of rows at a time so that
 /// the repository is never in memory whole.
-fn backfill_hashes(tx: &Transaction<'_>) -> Result<()> {
+fn backfill_hashes(tx: &Tx<'_>) -> Result<()> {
     for table in ["objects", "publisher_objects"] {
-        let mut select = tx.prepare(&format!(
-            "SELECT rowid, bytes FROM {table} WHERE hash IS NULL LIMIT 1024"
-        ))?;
-        let mut update = tx.prepare(&format!("UPDATE {table} SET hash = ?2 WHERE rowid = ?1"))?;
         loop {
-            let rows: Vec<(i64, Vec<u8>)> = select
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<std::result::Result<_, _>>()?;
+            let rows: Vec<(i64, Vec<u8>)> = tx.rows(
+                &format!("SELECT rowid, bytes FROM {table} WHERE hash IS NULL LIMIT 1024"),
+                args![],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             if rows.is_empty() {
                 break;
             }
             for (id, bytes) in rows {
-                update.execute(rusqlite::params![id, crate::sha256(&bytes).as_slice()])?;
+                tx.exec(
+                    &format!("UPDATE {table} SET hash = ?2 WHERE rowid = ?1"),
+                    args![id, crate::sha256(&bytes).as_slice()],
+                )?;
             }
         }
     }
     Ok(())
 }
 
-fn run_from(tx: &Transaction<'_>, from: usize) -> Result<()> {
+fn run_from(tx: &Tx<'_>, from: usize) -> Result<()> {
     for steps in &MIGRATIONS[from..] {
         for sql in *steps {
-            tx.execute_batch(sql)?;
+            tx.batch(sql)?;
         }
     }
     Ok(())
@@ -369,78 +735,89 @@ fn run_from(tx: &Transaction<'_>, from: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Store;
+
+    /// A SQLite database at schema version `old`, made by running the
+    /// migrations up to it; `extra` runs after them.
+    fn old_database(path: &std::path::Path, old: usize, extra: &str) {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        for steps in &MIGRATIONS[..old] {
+            for sql in *steps {
+                conn.execute_batch(sql).unwrap();
+            }
+        }
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+            [old.to_string()],
+        )
+        .unwrap();
+        conn.execute_batch(extra).unwrap();
+    }
+
+    fn shape(path: &std::path::Path) -> Vec<String> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
 
     /// Every older schema version migrates to the same tables, columns
     /// and indexes as a new database.
     #[test]
     fn every_version_migrates_to_the_current_schema() {
-        let shape = |conn: &rusqlite::Connection| -> Vec<String> {
-            let mut stmt = conn
-                .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
-                .unwrap();
-            stmt.query_map([], |r| r.get(0))
-                .unwrap()
-                .map(|r| r.unwrap())
-                .collect()
-        };
-        let mut fresh = rusqlite::Connection::open_in_memory().unwrap();
-        let tx = fresh.transaction().unwrap();
-        create(&tx).unwrap();
-        tx.commit().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("fresh.db");
+        drop(Store::create(&fresh).unwrap());
         for old in 1..SCHEMA_VERSION {
-            let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-            let tx = conn.transaction().unwrap();
-            for steps in &MIGRATIONS[..old] {
-                for sql in *steps {
-                    tx.execute_batch(sql).unwrap();
-                }
-            }
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
-                [old.to_string()],
-            )
-            .unwrap();
-            assert!(migrate(&tx).unwrap());
-            assert!(!migrate(&tx).unwrap(), "a second run changes nothing");
-            tx.commit().unwrap();
-            assert_eq!(shape(&conn), shape(&fresh), "from version {old}");
+            let path = dir.path().join(format!("v{old}.db"));
+            old_database(&path, old, "");
+            drop(Store::open(&path).unwrap());
+            drop(Store::open(&path).unwrap());
+            assert_eq!(shape(&path), shape(&fresh), "from version {old}");
         }
-        let tx = fresh.transaction().unwrap();
-        tx.execute(
+        let conn = rusqlite::Connection::open(&fresh).unwrap();
+        conn.execute(
             "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
             [],
         )
         .unwrap();
-        assert!(migrate(&tx).is_err(), "a newer schema is refused");
+        drop(conn);
+        let err = Store::open(&fresh)
+            .err()
+            .expect("a newer schema is refused");
+        assert!(
+            matches!(err, StoreError::NewerSchema { found: 99, .. }),
+            "{err}"
+        );
     }
 
     /// Objects stored before version 8 get their hash from the migration.
     #[test]
     fn the_migration_to_version_8_hashes_every_stored_object() {
-        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        let tx = conn.transaction().unwrap();
-        for steps in &MIGRATIONS[..7] {
-            for sql in *steps {
-                tx.execute_batch(sql).unwrap();
-            }
-        }
-        tx.execute_batch(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', '7');
-             INSERT INTO objects (dir, name, bytes, not_after, mtime) VALUES ('ca', 'a.roa', x'0102', 0, 0);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v7.db");
+        old_database(
+            &path,
+            7,
+            "INSERT INTO objects (dir, name, bytes, not_after, mtime) VALUES ('ca', 'a.roa', x'0102', 0, 0);
              INSERT INTO publisher_objects (uri, publisher, bytes, mtime) VALUES ('rsync://h/r/p/x.cer', 'p', x'03', 0);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
              INSERT INTO objects (dir, name, bytes, not_after, mtime)
                  SELECT 'big', 'f' || i || '.roa', x'0405', 0, 0 FROM n;",
-        )
-        .unwrap();
-        assert!(migrate(&tx).unwrap());
-        let unhashed: i64 = tx
+        );
+        drop(Store::open(&path).unwrap());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let unhashed: i64 = conn
             .query_row("SELECT count(*) FROM objects WHERE hash IS NULL", [], |r| {
                 r.get(0)
             })
             .unwrap();
         assert_eq!(unhashed, 0, "every chunk of rows is hashed");
-        let hash = |sql: &str| -> Vec<u8> { tx.query_row(sql, [], |r| r.get(0)).unwrap() };
+        let hash = |sql: &str| -> Vec<u8> { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
         assert_eq!(
             hash("SELECT hash FROM objects WHERE dir = 'ca'"),
             crate::sha256(&[1, 2]).to_vec()

@@ -1,7 +1,7 @@
 //! Admin API tokens: the `tokens` table.
 
+use crate::sql::{Row, args};
 use rpki::repository::x509::Time;
-use rusqlite::params;
 
 use crate::{Result, Tx, to_secs};
 
@@ -32,7 +32,7 @@ impl Tx<'_> {
         self.exec(
             "INSERT INTO tokens (id, hash, role, cas, description, created, created_by, revoked) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
+            args![
                 t.id,
                 t.hash,
                 t.role,
@@ -57,11 +57,11 @@ impl Tx<'_> {
     }
 
     fn tokens_where(&self, cond: &str, arg: Option<&str>) -> Result<Vec<StoredToken>> {
-        let mut stmt = self.tx.prepare_cached(&format!(
+        let sql = format!(
             "SELECT id, hash, role, cas, description, created, created_by, revoked \
              FROM tokens WHERE {cond} ORDER BY created, id"
-        ))?;
-        let map = |r: &rusqlite::Row<'_>| {
+        );
+        let map = |r: &mut Row| {
             let cas: String = r.get(3)?;
             Ok(StoredToken {
                 id: r.get(0)?,
@@ -78,22 +78,17 @@ impl Tx<'_> {
                 revoked: r.get(7)?,
             })
         };
-        let rows = match arg {
-            Some(a) => stmt
-                .query_map([a], map)?
-                .collect::<std::result::Result<_, _>>()?,
-            None => stmt
-                .query_map([], map)?
-                .collect::<std::result::Result<_, _>>()?,
-        };
-        Ok(rows)
+        match arg {
+            Some(a) => self.rows(&sql, args![a], map),
+            None => self.rows(&sql, args![], map),
+        }
     }
 
     /// Marks a token revoked; false if there is no such unrevoked token.
     pub fn revoke_token(&self, id: &str, now: Time) -> Result<bool> {
         Ok(self.exec(
             "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
-            params![id, to_secs(now)],
+            args![id, to_secs(now)],
         )? == 1)
     }
 }

@@ -8,6 +8,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod postgres;
+
 use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::fs;

@@ -1,0 +1,346 @@
+//! The PostgreSQL backend: one session per [`crate::Store`], run on a
+//! thread of its own.
+//!
+//! The store is synchronous and is called from any thread, some of them
+//! driving asynchronous tasks; the synchronous PostgreSQL client must not
+//! block such a thread on its own runtime. Each session therefore lives
+//! on a dedicated thread that runs the statements sent to it, in order.
+//!
+//! Write transactions take a transaction-level advisory lock first
+//! ([`WRITE_LOCK`]): writers take turns, exactly as SQLite's
+//! `BEGIN IMMEDIATE` makes them, so every write sees the state the
+//! previous one committed, manifest numbers and serials are handed out
+//! in commit order, and the change journal's sequence commits in order.
+//! Read transactions are `REPEATABLE READ READ ONLY`: one consistent
+//! snapshot, never waiting for a writer.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::mpsc;
+
+use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+
+use crate::sql::{Row, Value, dollar_placeholders};
+use crate::{Result, StoreError};
+
+/// The advisory lock key every write transaction takes ("ANCHOR").
+pub const WRITE_LOCK: i64 = 0x414e_4348_4f52;
+
+/// How long a statement (or a wait for the write lock) may take, as
+/// SQLite's busy timeout: a stuck writer turns into an error, not a hang.
+const STATEMENT_TIMEOUT: &str = "60s";
+
+/// Prepared statements kept per session before the cache starts over.
+const STATEMENT_CACHE: usize = 512;
+
+/// Rows sent from the session's thread at a time by a streaming query.
+const CHUNK: usize = 256;
+
+type Job = Box<dyn FnOnce(&mut Session) + Send>;
+
+/// A PostgreSQL session on its own thread.
+pub(crate) struct PgConn {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// What the session's thread holds.
+struct Session {
+    config: postgres::Config,
+    client: postgres::Client,
+    statements: HashMap<String, postgres::Statement>,
+    /// A statement of the open transaction failed: PostgreSQL has rolled
+    /// the transaction back, and its COMMIT must not report success.
+    failed: bool,
+}
+
+fn connect(config: &postgres::Config) -> Result<postgres::Client> {
+    let mut client = config.connect(postgres::NoTls)?;
+    client.batch_execute(&format!(
+        "SET statement_timeout = '{STATEMENT_TIMEOUT}'; SET client_min_messages = warning"
+    ))?;
+    Ok(client)
+}
+
+impl Session {
+    fn statement(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<postgres::Statement, postgres::Error> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(&dollar_placeholders(sql))?;
+        if self.statements.len() >= STATEMENT_CACHE {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+
+    /// Runs `f`, noting a failure so that the transaction cannot commit.
+    fn guarded<R>(&mut self, f: impl FnOnce(&mut Session) -> Result<R>) -> Result<R> {
+        let r = f(self);
+        if r.is_err() {
+            self.failed = true;
+        }
+        r
+    }
+}
+
+/// A statement argument as PostgreSQL wants it: converted to the type
+/// the server inferred for its placeholder.
+#[derive(Debug)]
+struct Arg<'a>(&'a Value);
+
+impl ToSql for Arg<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match (self.0, ty) {
+            (Value::Null, _) => Ok(IsNull::Yes),
+            (Value::Int(i), &Type::INT8) => i.to_sql(ty, out),
+            (Value::Int(i), &Type::INT4) => i32::try_from(*i)?.to_sql(ty, out),
+            (Value::Int(i), &Type::INT2) => i16::try_from(*i)?.to_sql(ty, out),
+            (Value::Int(i), &Type::BOOL) => (*i != 0).to_sql(ty, out),
+            (Value::Int(i), t) if <&str as ToSql>::accepts(t) => {
+                i.to_string().as_str().to_sql(ty, out)
+            }
+            (Value::Text(s), t) if <&str as ToSql>::accepts(t) => s.as_str().to_sql(ty, out),
+            (Value::Blob(b), &Type::BYTEA) => b.as_slice().to_sql(ty, out),
+            (v, t) => Err(format!("cannot pass {v:?} as {t}").into()),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// A column's value read from PostgreSQL.
+struct Col(Value);
+
+impl<'a> FromSql<'a> for Col {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(Col(match *ty {
+            Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
+            Type::INT4 => Value::Int(i32::from_sql(ty, raw)?.into()),
+            Type::INT2 => Value::Int(i16::from_sql(ty, raw)?.into()),
+            Type::BOOL => Value::Int(bool::from_sql(ty, raw)?.into()),
+            Type::BYTEA => Value::Blob(<Vec<u8>>::from_sql(ty, raw)?),
+            ref t if <String as FromSql>::accepts(t) => Value::Text(String::from_sql(ty, raw)?),
+            ref t => return Err(format!("column of type {t} not read by the store").into()),
+        }))
+    }
+
+    fn from_sql_null(
+        _: &Type,
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(Col(Value::Null))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+fn read_row(r: &postgres::Row) -> std::result::Result<Row, postgres::Error> {
+    (0..r.len())
+        .map(|i| r.try_get::<_, Col>(i).map(|c| c.0))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map(Row)
+}
+
+impl PgConn {
+    /// Connects to the database of `url` (a `postgres://` URL or a
+    /// `key=value` connection string).
+    pub(crate) fn connect(url: &str) -> Result<PgConn> {
+        let config: postgres::Config = url.parse()?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let (ready, started) = mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("anchorage-pg".into())
+            .spawn(move || {
+                let client = match connect(&config) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(()));
+                let mut session = Session {
+                    config,
+                    client,
+                    statements: HashMap::new(),
+                    failed: false,
+                };
+                for job in queue {
+                    job(&mut session);
+                }
+            })
+            .map_err(|e| StoreError::Disconnected(e.to_string()))?;
+        started
+            .recv()
+            .map_err(|_| StoreError::Disconnected("the session's thread ended".into()))??;
+        Ok(PgConn { jobs })
+    }
+
+    /// Runs `f` on the session's thread and waits for its result.
+    fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Session) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let (done, result) = mpsc::sync_channel(1);
+        self.jobs
+            .send(Box::new(move |s| {
+                let _ = done.send(f(s));
+            }))
+            .map_err(|_| StoreError::Disconnected("the session's thread ended".into()))?;
+        result
+            .recv()
+            .map_err(|_| StoreError::Disconnected("the session's thread ended".into()))?
+    }
+
+    /// Checks that the session answers.
+    pub(crate) fn ping(&self) -> Result<()> {
+        self.call(|s| Ok(s.client.simple_query("SELECT 1").map(|_| ())?))
+    }
+
+    /// Begins a transaction: a write transaction waits for the write lock.
+    pub(crate) fn begin(&mut self, write: bool) -> Result<PgTx<'_>> {
+        self.call(move |s| {
+            if s.client.is_closed() {
+                // The server went away since the last transaction: a new
+                // session, so that service resumes by itself.
+                s.client = connect(&s.config)?;
+                s.statements.clear();
+            }
+            s.failed = false;
+            if write {
+                s.client.batch_execute(&format!(
+                    "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+                ))?;
+            } else {
+                s.client
+                    .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+            }
+            Ok(())
+        })?;
+        Ok(PgTx {
+            conn: self,
+            open: Cell::new(true),
+        })
+    }
+}
+
+/// An open PostgreSQL transaction; rolled back when dropped uncommitted.
+pub(crate) struct PgTx<'a> {
+    conn: &'a PgConn,
+    open: Cell<bool>,
+}
+
+impl PgTx<'_> {
+    fn owned(args: &[Value]) -> Vec<Value> {
+        args.to_vec()
+    }
+
+    /// Runs one statement; the number of rows it changed.
+    pub(crate) fn exec(&self, sql: &str, args: &[Value]) -> Result<usize> {
+        let (sql, args) = (sql.to_string(), Self::owned(args));
+        self.conn.call(move |s| {
+            s.guarded(|s| {
+                let stmt = s.statement(&sql)?;
+                let params: Vec<Arg<'_>> = args.iter().map(Arg).collect();
+                let refs: Vec<&(dyn ToSql + Sync)> =
+                    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                Ok(s.client.execute(&stmt, &refs)? as usize)
+            })
+        })
+    }
+
+    /// Runs a query, calling `f` with the rows as they arrive in chunks.
+    pub(crate) fn each<E: From<StoreError>>(
+        &self,
+        sql: &str,
+        args: &[Value],
+        mut f: impl FnMut(&mut Row) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let (sql, args) = (sql.to_string(), Self::owned(args));
+        let (send, chunks) = mpsc::sync_channel::<Result<Vec<Row>>>(2);
+        self.conn
+            .jobs
+            .send(Box::new(move |s: &mut Session| {
+                let run = |s: &mut Session| -> Result<()> {
+                    let stmt = s.statement(&sql)?;
+                    let params: Vec<Arg<'_>> = args.iter().map(Arg).collect();
+                    let mut rows = s.client.query_raw(&stmt, params.iter())?;
+                    let mut chunk = Vec::with_capacity(CHUNK);
+                    while let Some(r) =
+                        postgres::fallible_iterator::FallibleIterator::next(&mut rows)?
+                    {
+                        chunk.push(read_row(&r)?);
+                        if chunk.len() == CHUNK
+                            && send.send(Ok(std::mem::take(&mut chunk))).is_err()
+                        {
+                            // The reader stopped: leave the rest unread.
+                            return Ok(());
+                        }
+                    }
+                    if !chunk.is_empty() {
+                        let _ = send.send(Ok(chunk));
+                    }
+                    Ok(())
+                };
+                if let Err(e) = s.guarded(run) {
+                    let _ = send.send(Err(e));
+                }
+            }))
+            .map_err(|_| StoreError::Disconnected("the session's thread ended".into()))?;
+        for chunk in chunks {
+            for mut row in chunk? {
+                f(&mut row)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs several statements without arguments.
+    pub(crate) fn batch(&self, sql: &str) -> Result<()> {
+        let sql = sql.to_string();
+        self.conn
+            .call(move |s| s.guarded(|s| Ok(s.client.batch_execute(&sql)?)))
+    }
+
+    /// Commits; fails if any statement of the transaction failed (which
+    /// made PostgreSQL roll it back).
+    pub(crate) fn commit(self) -> Result<()> {
+        self.open.set(false);
+        self.conn.call(|s| {
+            if s.failed {
+                let _ = s.client.batch_execute("ROLLBACK");
+                s.failed = false;
+                return Err(StoreError::RolledBack);
+            }
+            Ok(s.client.batch_execute("COMMIT")?)
+        })
+    }
+}
+
+impl Drop for PgTx<'_> {
+    fn drop(&mut self) {
+        if self.open.get() {
+            // Queued before any later statement of this session.
+            let _ = self.conn.jobs.send(Box::new(|s: &mut Session| {
+                let _ = s.client.batch_execute("ROLLBACK");
+                s.failed = false;
+            }));
+        }
+    }
+}
