@@ -395,6 +395,15 @@ fn problem(err: AppError) -> Problem {
         AppError::LimitExceeded { limit, max, .. } => Problem::invalid(err.to_string())
             .with(serde_json::json!({ "limit": limit, "max": max })),
         AppError::Busy(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Busy", err.to_string()),
+        AppError::Store(e) if e.is_unavailable() => {
+            tracing::warn!(err = %e, "database unavailable");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Database unavailable",
+                "the database could not be reached or did not answer in time; retry the \
+                 request (a change is stored whole or not at all)",
+            )
+        }
         AppError::PreconditionFailed { .. } => Problem::precondition_failed(err.to_string()),
         AppError::Ca(CaError::Signing(_) | CaError::Profile(_)) => {
             tracing::error!(%err, "API request failed");

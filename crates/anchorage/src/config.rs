@@ -58,6 +58,9 @@ pub const DEFAULT_EE_KEY_POOL: usize = 64;
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// The store: a PostgreSQL connection string, as `--database`, which
+    /// overrides it (default: DIR/database.url, else the SQLite file).
+    pub database: Option<String>,
     /// Address and port of the HTTP(S) server.
     pub http_listen: Option<SocketAddr>,
     /// Address and port of rsyncd.

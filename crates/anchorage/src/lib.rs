@@ -37,4 +37,6 @@ pub use anchorage_engine::{Anchorage, AppError};
 // The admin API, under the paths `serve` and the tests use.
 pub use anchorage_admin_api::{openapi, server as api};
 // The engine's modules, under the paths the binary's modules use.
-pub use anchorage_engine::{audit, bpki, clock, datadir, error, fault, ops, report, tokens};
+pub use anchorage_engine::{
+    audit, bpki, clock, datadir, error, fault, migrate, ops, report, tokens,
+};

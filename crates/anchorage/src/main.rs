@@ -19,6 +19,18 @@ struct Cli {
     #[arg(long, global = true, env = "ANCHORAGE_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
 
+    /// The store: a PostgreSQL connection string (`postgres://USER@HOST/DB`
+    /// or `host=… dbname=…`) instead of the SQLite file in the data
+    /// directory. `init` records it in DIR/database.url for later commands.
+    #[arg(
+        long,
+        global = true,
+        env = "ANCHORAGE_DATABASE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    database: Option<String>,
+
     /// Pretend the current time is this RFC 3339 time (for rehearsing
     /// reissue schedules on a copy of a data dir; never in production).
     #[arg(long, global = true, hide = true, value_name = "TIME")]
@@ -86,6 +98,9 @@ enum Command {
     /// The remote RFC 8181 repository this instance publishes at.
     #[command(subcommand)]
     Repository(anchorage::peers_cli::RepositoryCommand),
+    /// Move a data directory's SQLite store into an empty PostgreSQL
+    /// database, unchanged; later commands and serve use PostgreSQL.
+    Migrate(cli::migrate::MigrateArgs),
     /// Reissue whatever is due and write the rsync tree.
     Publish(cli::publish::PublishArgs),
     /// Run the service: RRDP over HTTP(S), rsyncd, and the reissue scheduler.
@@ -135,7 +150,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         cli.server_ca.as_deref(),
         matches!(cli.command, Command::Ca(_) | Command::Roa(_)),
     )?;
-    let env = cli::Env::new(cli.data_dir, cli.now);
+    let env = cli::Env::new(cli.data_dir, cli.database, cli.now);
     match cli.command {
         Command::Init(args) => cli::init::run(&env, args),
         Command::Ca(cmd) => cli::ca::run(&env, remote.as_ref(), cmd),
@@ -143,6 +158,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ta(cmd) => cli::ta::run(&env, cmd),
         Command::Token(cmd) => cli::token::run(&env, cmd),
         Command::Keys(cmd) => cli::keys::run(&env, cmd),
+        Command::Migrate(args) => cli::migrate::run(&env, args),
         Command::Bgp(cmd) => cli::bgp::run(&env, cmd),
         Command::Child(cmd) => anchorage::peers_cli::child(&mut env.open()?, cmd),
         Command::Publisher(cmd) => anchorage::peers_cli::publisher(&mut env.open()?, cmd),

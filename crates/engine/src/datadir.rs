@@ -3,6 +3,8 @@
 //! ```text
 //! DIR/                  mode 0700: the store and keys can sign
 //! DIR/anchorage.db      SQLite store (WAL: also -wal and -shm files), mode 0600
+//! DIR/database.url      the PostgreSQL store's connection string, mode 0600,
+//!                       when `init --database postgres://…` made one
 //! DIR/keys/             CA private keys, PKCS#8 DER, mode 0600
 //! DIR/rsync/current     symlink to the tree rsyncd serves
 //! DIR/rsync/trees/      complete repository states
@@ -19,16 +21,51 @@
 
 use std::path::{Path, PathBuf};
 
+use anchorage_store::Location;
+
 /// Paths within a data directory.
 #[derive(Clone, Debug)]
 pub struct DataDir {
     root: PathBuf,
+    /// The store given on the command line (`--database`), if any.
+    database: Option<String>,
 }
 
 impl DataDir {
     /// The data directory at `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        DataDir { root: root.into() }
+        DataDir {
+            root: root.into(),
+            database: None,
+        }
+    }
+
+    /// The same directory with its store elsewhere: a PostgreSQL
+    /// connection string or a SQLite file (`--database`).
+    pub fn with_database(mut self, database: Option<String>) -> Self {
+        self.database = database;
+        self
+    }
+
+    /// Where the store is: `--database` if given, else the connection
+    /// string `init` recorded in `DIR/database.url`, else the SQLite
+    /// file `DIR/anchorage.db`.
+    pub fn store_location(&self) -> std::io::Result<Location> {
+        if let Some(db) = &self.database {
+            return Ok(Location::parse(db));
+        }
+        match std::fs::read_to_string(self.database_url()) {
+            Ok(url) => Ok(Location::parse(url.trim())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Location::Sqlite(self.database()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The file that records a PostgreSQL store's connection string.
+    pub fn database_url(&self) -> PathBuf {
+        self.root.join("database.url")
     }
 
     /// The data directory itself.
@@ -132,15 +169,40 @@ impl DataDir {
         }
     }
 
-    /// The store's files: the database and its WAL and shared-memory files.
-    fn store_files(&self) -> [PathBuf; 3] {
+    /// The store's files: the database and its WAL and shared-memory
+    /// files, and the file naming a PostgreSQL store (its connection
+    /// string may hold a password).
+    fn store_files(&self) -> [PathBuf; 4] {
         let db = self.database();
         let with = |suffix: &str| {
             let mut name = db.clone().into_os_string();
             name.push(suffix);
             PathBuf::from(name)
         };
-        [db.clone(), with("-wal"), with("-shm")]
+        [db.clone(), with("-wal"), with("-shm"), self.database_url()]
+    }
+
+    /// Records where the store is in [`Self::database_url`] (mode 0600,
+    /// replaced atomically and synced), for later commands.
+    pub fn record_database_url(&self, url: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let tmp = self.root.join("database.url.tmp");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(format!("{url}\n").as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, self.database_url())?;
+        std::fs::File::open(&self.root)?.sync_all()
+    }
+
+    /// The store given on the command line, if any.
+    pub fn given_database(&self) -> Option<&str> {
+        self.database.as_deref()
     }
 
     /// Makes the directory private to its owner (0700) and the store's

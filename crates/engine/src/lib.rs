@@ -13,7 +13,8 @@
 //!   ROAs, routes it makes invalid); [`ops::Anchorage::roa_batch_analysed`]
 //!   is the batch with its analysis, for the API and the CLI alike.
 //! * [`tokens`] — admin API tokens: roles, scopes, argon2 hashes.
-//! * [`datadir`] — the files of a data directory.
+//! * [`datadir`] — the files of a data directory; [`migrate`] — moving
+//!   its SQLite store into PostgreSQL.
 //! * [`clock`] — the time source, fixed in tests.
 //! * [`report`] — what operations return, serialisable for output.
 //! * [`error`] — why an operation was refused or failed; [`audit`] — who
@@ -21,7 +22,7 @@
 //!   each operation records and returns.
 //! * [`fault`] — failure injection for the crash tests.
 //!
-//! Data moves one way: the store (SQLite) holds the configuration and
+//! Data moves one way: the store (SQLite or PostgreSQL) holds the configuration and
 //! every signed object; the keys crate signs; the tree and RRDP files are
 //! written from the store, never the other way round.
 #![forbid(unsafe_code)]
@@ -32,6 +33,7 @@ pub mod clock;
 pub mod datadir;
 pub mod error;
 pub mod fault;
+pub mod migrate;
 pub mod ops;
 pub mod report;
 pub mod rfc9319;

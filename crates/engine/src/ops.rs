@@ -399,7 +399,28 @@ impl Anchorage {
             what: format!("creating {}", dir.root().display()),
             source,
         })?;
-        let store = Store::create(&dir.database())?;
+        let location = dir.store_location().map_err(|source| AppError::Io {
+            what: format!("reading {}", dir.database_url().display()),
+            source,
+        })?;
+        // One store per data directory, whichever backend: its keys, TAL
+        // and trees belong to that store.
+        for existing in [dir.database_url(), dir.database()] {
+            if existing.exists() {
+                return Err(AppError::Store(anchorage_store::StoreError::AlreadyExists(
+                    existing.display().to_string(),
+                )));
+            }
+        }
+        let store = Store::create_at(&location)?;
+        if let Some(given) = dir.given_database() {
+            // Later commands on this directory find the database here.
+            dir.record_database_url(given)
+                .map_err(|source| AppError::Io {
+                    what: format!("writing {}", dir.database_url().display()),
+                    source,
+                })?;
+        }
         dir.make_private().map_err(|source| AppError::Io {
             what: format!("making {} private", dir.root().display()),
             source,
@@ -494,7 +515,11 @@ impl Anchorage {
     /// Opens another connection to an initialised data directory, sharing
     /// keys, write gate and publication lock with the others of `shared`.
     pub fn open_shared(dir: DataDir, clock: Clock, shared: &Shared) -> Result<Anchorage> {
-        let mut store = Store::open_shared(&dir.database(), shared.gate.clone())?;
+        let location = dir.store_location().map_err(|source| AppError::Io {
+            what: format!("reading {}", dir.database_url().display()),
+            source,
+        })?;
+        let mut store = Store::open_at(&location, shared.gate.clone())?;
         let (rsync_base, rrdp_base, online, next_update, reissue, jitter) = {
             let tx = store.transaction()?;
             (

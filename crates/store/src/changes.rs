@@ -23,16 +23,19 @@ pub struct Changes {
 
 impl Tx<'_> {
     /// The sequence number of the newest change to a published object
-    /// (0 before the first): what a reader records as seen. Read from
-    /// the journal itself, which [`Self::prune_changes`] never empties,
-    /// so it is what this transaction sees committed (a sequence's own
-    /// counter would also count another session's uncommitted rows).
+    /// (0 before the first): what a reader records as seen. SQLite keeps
+    /// the highest number handed out in `sqlite_sequence`, a table like
+    /// any other, so it is what this transaction sees. PostgreSQL's
+    /// sequences are not transactional (they count other sessions'
+    /// uncommitted rows too): there it is read from the journal itself,
+    /// which [`Self::prune_changes`] never empties.
     pub fn change_seq(&self) -> Result<i64> {
-        self.row(
-            "SELECT COALESCE(MAX(seq), 0) FROM publication_changes",
-            args![],
-            |r| r.get(0),
-        )
+        let sql = if self.is_pg() {
+            "SELECT COALESCE(MAX(seq), 0) FROM publication_changes"
+        } else {
+            "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'publication_changes'"
+        };
+        self.row(sql, args![], |r| r.get(0))
     }
 
     /// Every published path changed after `seq` up to `upto` (inclusive):

@@ -30,6 +30,7 @@ mod cakeys;
 mod cas;
 mod changes;
 mod contacts;
+mod copy;
 mod gate;
 mod peers;
 pub mod pg;
@@ -43,6 +44,7 @@ pub use anchorage_ca_core::point::sha256;
 pub use audit::{AuditEntry, AuditFilter, Who};
 pub use cakeys::{CaKey, KeyState, key_dir, published_dir};
 pub use changes::Changes;
+pub use copy::{CopyReport, DERIVED, TABLES};
 pub use gate::{GateGuard, WriteGate};
 pub use peers::{ChildCert, Peer, PeerKind, PublisherObject};
 pub use points::StoredFile;
@@ -66,9 +68,19 @@ pub enum StoreError {
     /// back: nothing of it was stored.
     #[error("the transaction was rolled back after a failed statement; nothing was stored")]
     RolledBack,
+    /// A statement was run from inside a streaming query's callback on
+    /// the same PostgreSQL session, which is busy with that query.
+    #[error("a statement inside a streaming query of the same transaction (a bug)")]
+    NestedQuery,
     /// A query that must find a row found none.
     #[error("no row for: {0}")]
     NoRow(String),
+    /// The SQLite store was moved into another database by `migrate`.
+    #[error(
+        "this SQLite store was moved to {0} by `anchorage migrate`: use that database \
+         (the data directory's database.url names it)"
+    )]
+    Moved(String),
     /// The database was written by a newer Anchorage.
     #[error(
         "the database has schema version {found}, newer than this Anchorage supports \
@@ -94,6 +106,33 @@ pub enum StoreError {
         /// The offending value.
         value: String,
     },
+}
+
+impl StoreError {
+    /// Whether the database could not be reached, went away, or did not
+    /// answer in time: a state to retry after (HTTP 503), not a fault of
+    /// the request or of the store's contents.
+    pub fn is_unavailable(&self) -> bool {
+        use std::error::Error as _;
+        match self {
+            StoreError::Disconnected(_) => true,
+            StoreError::Postgres(e) => {
+                let class = e.code().map(|c| c.code().to_string()).unwrap_or_default();
+                e.is_closed()
+                    || e.source().is_some_and(|s| s.is::<std::io::Error>())
+                    // connection exceptions, operator intervention (a
+                    // shutdown, a statement timeout), too many connections
+                    || class.starts_with("08")
+                    || class.starts_with("57")
+                    || class == "53300"
+            }
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            _ => false,
+        }
+    }
 }
 
 /// Shorthand for store results.
@@ -159,6 +198,10 @@ fn without_password(url: &str) -> String {
         .join(" ")
 }
 
+/// The `meta` key that marks a store `migrate` copied elsewhere: it is
+/// refused from then on, so nothing is ever written to the old copy.
+pub const MOVED_TO: &str = "moved_to";
+
 /// The connection of an open store.
 enum Db {
     Lite(Connection),
@@ -189,6 +232,25 @@ impl Store {
 
     /// Creates a new database at `location`; fails if one exists there.
     pub fn create_at(location: &Location) -> Result<Store> {
+        let mut store = Store::connect_new(location)?;
+        let tx = store.transaction()?;
+        Store::check_absent(&tx, location)?;
+        schema::create(&tx)?;
+        tx.commit()?;
+        Ok(store)
+    }
+
+    /// Refuses a PostgreSQL database that already holds a store.
+    fn check_absent(tx: &Tx<'_>, location: &Location) -> Result<()> {
+        if tx.is_pg() && schema::pg_exists(tx)? {
+            return Err(StoreError::AlreadyExists(location.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Connects to where a new database is to be made (a SQLite file
+    /// must not exist yet), without making its schema.
+    fn connect_new(location: &Location) -> Result<Store> {
         let conn = match location {
             Location::Sqlite(path) => {
                 if path.exists() {
@@ -200,17 +262,10 @@ impl Store {
             }
             Location::Postgres(url) => Db::Pg(pg::PgConn::connect(url)?),
         };
-        let mut store = Store {
+        Ok(Store {
             conn,
             gate: Arc::new(WriteGate::default()),
-        };
-        let tx = store.transaction()?;
-        if tx.is_pg() && schema::pg_exists(&tx)? {
-            return Err(StoreError::AlreadyExists(location.to_string()));
-        }
-        schema::create(&tx)?;
-        tx.commit()?;
-        Ok(store)
+        })
     }
 
     /// Opens an existing database, bringing an older schema up to date.
@@ -251,6 +306,10 @@ impl Store {
             }
         }
         store.migrate()?;
+        let moved = store.read_transaction()?.meta(MOVED_TO)?;
+        if let Some(to) = moved {
+            return Err(StoreError::Moved(to));
+        }
         Ok(store)
     }
 

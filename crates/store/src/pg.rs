@@ -236,6 +236,7 @@ impl PgConn {
         Ok(PgTx {
             conn: self,
             open: Cell::new(true),
+            streaming: Cell::new(false),
         })
     }
 }
@@ -244,16 +245,22 @@ impl PgConn {
 pub(crate) struct PgTx<'a> {
     conn: &'a PgConn,
     open: Cell<bool>,
+    /// A streaming query is being read: the session's thread is busy
+    /// with it, so a statement sent now would wait for ever.
+    streaming: Cell<bool>,
 }
 
 impl PgTx<'_> {
-    fn owned(args: &[Value]) -> Vec<Value> {
-        args.to_vec()
+    fn owned(&self, args: &[Value]) -> Result<Vec<Value>> {
+        if self.streaming.get() {
+            return Err(StoreError::NestedQuery);
+        }
+        Ok(args.to_vec())
     }
 
     /// Runs one statement; the number of rows it changed.
     pub(crate) fn exec(&self, sql: &str, args: &[Value]) -> Result<usize> {
-        let (sql, args) = (sql.to_string(), Self::owned(args));
+        let (sql, args) = (sql.to_string(), self.owned(args)?);
         self.conn.call(move |s| {
             s.guarded(|s| {
                 let stmt = s.statement(&sql)?;
@@ -266,13 +273,14 @@ impl PgTx<'_> {
     }
 
     /// Runs a query, calling `f` with the rows as they arrive in chunks.
+    /// `f` must not use this transaction (it gets [`StoreError::NestedQuery`]).
     pub(crate) fn each<E: From<StoreError>>(
         &self,
         sql: &str,
         args: &[Value],
         mut f: impl FnMut(&mut Row) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let (sql, args) = (sql.to_string(), Self::owned(args));
+        let (sql, args) = (sql.to_string(), self.owned(args)?);
         let (send, chunks) = mpsc::sync_channel::<Result<Vec<Row>>>(2);
         self.conn
             .jobs
@@ -303,16 +311,22 @@ impl PgTx<'_> {
                 }
             }))
             .map_err(|_| StoreError::Disconnected("the session's thread ended".into()))?;
-        for chunk in chunks {
-            for mut row in chunk? {
-                f(&mut row)?;
+        self.streaming.set(true);
+        let read = (|| {
+            for chunk in chunks {
+                for mut row in chunk? {
+                    f(&mut row)?;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })();
+        self.streaming.set(false);
+        read
     }
 
     /// Runs several statements without arguments.
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
+        self.owned(&[])?;
         let sql = sql.to_string();
         self.conn
             .call(move |s| s.guarded(|s| Ok(s.client.batch_execute(&sql)?)))

@@ -763,5 +763,187 @@ fn both_schemas_have_the_same_columns() {
         .collect();
     pg_cols.sort();
     assert_eq!(pg_cols, lite_cols);
+    // A migration copies every column but those made again (`cas.rowid`,
+    // by creation order) or kept by triggers.
+    let mut copied: Vec<String> = anchorage_store::TABLES
+        .iter()
+        .flat_map(|(t, cols, _)| cols.split(',').map(move |c| format!("{t}.{}", c.trim())))
+        .collect();
+    copied.push("cas.rowid".into());
+    for t in anchorage_store::DERIVED {
+        copied.extend(
+            lite_cols
+                .iter()
+                .filter(|c| c.starts_with(&format!("{t}.")))
+                .cloned(),
+        );
+    }
+    copied.sort();
+    assert_eq!(copied, lite_cols, "the copy's column list is the schema's");
     let _ = &pg.dir;
+}
+
+/// Everything the store holds, read through its API, as text.
+fn fingerprint(store: &mut Store) -> String {
+    let tx = store.read_transaction().unwrap();
+    let mut out = String::new();
+    let cas = tx.cas().unwrap();
+    out += &format!("{cas:?}\n");
+    for ca in &cas {
+        let point = tx.point(&ca.handle).unwrap();
+        out += &format!(
+            "{} {:?} {:?} {} {} {:?} {:?} {:?}\n",
+            ca.handle,
+            tx.roas(&ca.handle, None).unwrap(),
+            point.objects,
+            point.next_manifest_number,
+            point.next_crl_number,
+            point.revocations,
+            tx.ca_keys(&ca.handle).unwrap(),
+            tx.contact(&ca.handle).unwrap(),
+        );
+        out += &format!("{:?}\n", tx.point_version(&ca.handle).unwrap());
+    }
+    out += &format!(
+        "{:?}\n",
+        tx.files()
+            .unwrap()
+            .iter()
+            .map(|f| (&f.dir, &f.name, f.mtime, f.hash))
+            .collect::<Vec<_>>()
+    );
+    out += &format!("{:?}\n", tx.audit_log(&AuditFilter::default()).unwrap());
+    out += &format!("{:?}\n", tx.tokens().unwrap());
+    for kind in [
+        PeerKind::Child,
+        PeerKind::Publisher,
+        PeerKind::Parent,
+        PeerKind::Repository,
+    ] {
+        for p in tx.peers(kind).unwrap() {
+            out += &format!("{p:?} {:?}\n", tx.child_certs(&p.handle).unwrap());
+        }
+    }
+    out += &format!("{:?}\n", tx.all_publisher_objects().unwrap());
+    out += &format!(
+        "{:?} {:?}\n",
+        tx.rrdp_objects().unwrap(),
+        tx.rrdp_deltas().unwrap()
+    );
+    out += &format!("{:?}\n", tx.pending_points().unwrap());
+    let seq = tx.change_seq().unwrap();
+    let changes = tx.changes_between(0, seq).unwrap();
+    out += &format!(
+        "{seq} {:?} {:?} {}\n",
+        changes.paths,
+        changes.uris,
+        tx.published_count().unwrap()
+    );
+    out += &format!(
+        "{:?} {:?}\n",
+        tx.audit_generation().unwrap(),
+        tx.meta("rsync_base").unwrap()
+    );
+    out
+}
+
+/// A SQLite store copied into PostgreSQL holds exactly what it held,
+/// numbers and journal included, and goes on where it stopped.
+#[test]
+fn a_sqlite_store_copies_into_postgresql_unchanged() {
+    let lite = Db::sqlite();
+    let mut source = lite.create();
+    {
+        let tx = source.transaction().unwrap();
+        tx.set_meta("rsync_base", "rsync://example.net/repo/")
+            .unwrap();
+        tx.insert_ca(&ca("zz", None), t(1)).unwrap();
+        tx.insert_ca(&ca("a", Some("zz")), t(2)).unwrap();
+        tx.insert_roa(
+            "a",
+            &RoaPayload::new(64496, "192.0.2.0/24".parse().unwrap(), Some(24)).unwrap(),
+        )
+        .unwrap();
+        let mut point = PublicationPoint::new();
+        point.publish(object("a.roa", b"roa", Some(1), 1_900_000_000), t(10));
+        point.publish(object("k.mft", b"mft", Some(2), 1_900_000_000), t(10));
+        point.next_manifest_number = 41;
+        tx.save_point("a", &point, t(10)).unwrap();
+        let mut point = tx.point("a").unwrap();
+        point.publish(object("a.roa", b"roa 2", Some(3), 1_900_000_000), t(11));
+        tx.save_point("a", &point, t(11)).unwrap();
+        tx.audit(
+            t(12),
+            Who {
+                actor: "op",
+                request_id: None,
+            },
+            "roa add",
+            Some("a"),
+            "x",
+        )
+        .unwrap();
+        tx.put_publisher_object("p", "rsync://h/r/p/x.cer", b"x", t(13))
+            .unwrap();
+        tx.set_contact("a", Some("BEGIN:VCARD\r\nEND:VCARD\r\n"))
+            .unwrap();
+        tx.rrdp_apply(&[("rsync://h/r/x".into(), [7; 32])], &[])
+            .unwrap();
+        tx.mark_pending("a").unwrap();
+        tx.insert_ca_key(&CaKey {
+            ca: "a".into(),
+            key: KeyIdentifier::from([5u8; 20]),
+            state: KeyState::New,
+            cert: Bytes::from_static(b"c"),
+            cert_serial: serial(9),
+            cert_not_after: t(2_000_000_000),
+            cert_uri: None,
+            started: t(1),
+            due: t(2),
+        })
+        .unwrap();
+        // Pruned journal: the copy keeps the highest number anyway.
+        let seq = tx.change_seq().unwrap();
+        tx.prune_changes(seq).unwrap();
+        tx.commit().unwrap();
+    }
+    let before = fingerprint(&mut source);
+    let pg = Db::postgres();
+    let (mut copy, report) = Store::create_from(&pg.location, &mut source).unwrap();
+    assert!(
+        report.rows.iter().any(|(t, n)| t == "objects" && *n == 2),
+        "{report:?}"
+    );
+    assert_eq!(fingerprint(&mut copy), before);
+    // Numbers go on from where they were.
+    let tx = copy.transaction().unwrap();
+    let seq = tx.change_seq().unwrap();
+    let generation = tx.audit_generation().unwrap();
+    tx.put_object("a", &object("b.roa", b"b", None, 0), t(20))
+        .unwrap();
+    tx.audit(
+        t(20),
+        Who {
+            actor: "op",
+            request_id: None,
+        },
+        "roa add",
+        Some("a"),
+        "y",
+    )
+    .unwrap();
+    tx.insert_ca(&ca("b", Some("zz")), t(21)).unwrap();
+    assert!(tx.change_seq().unwrap() > seq);
+    assert!(tx.audit_generation().unwrap() > generation);
+    assert_eq!(
+        tx.cas().unwrap().last().unwrap().handle,
+        "b",
+        "creation order goes on"
+    );
+    tx.commit().unwrap();
+    // A second copy into the same database is refused, and leaves it be.
+    assert!(matches!(
+        Store::create_from(&pg.location, &mut source),
+        Err(StoreError::AlreadyExists(_))
+    ));
 }

@@ -25,6 +25,7 @@ use crate::ops::{Anchorage, InitOptions};
 static BENCH: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(|| Actor::named("bench"));
 
 mod concurrent;
+mod database;
 mod keyroll;
 
 /// How big a repository to build.
@@ -601,6 +602,9 @@ pub enum Part {
     /// A key rollover of a CA with 10,000 ROA payloads, against the
     /// signing floor of what it reissues.
     Keyroll,
+    /// The same ROA-change workload on SQLite and on PostgreSQL (a
+    /// server the bench starts), side by side.
+    Database,
     /// The full manifest/CRL refresh cycle of the scale repository (built
     /// by `scale` first), every point once, with trees and RRDP serials
     /// written and old trees removed as serve does beside an rsync
@@ -724,6 +728,19 @@ pub fn run(
     {
         figures.push(fig(
             &format!("key rollover: failed: {err:#}"),
+            f64::NAN,
+            "s",
+            "-",
+            None,
+        ));
+    }
+
+    // 11b. ROA changes on SQLite and on PostgreSQL.
+    if wants(Part::Database)
+        && let Err(err) = database::figures(tmp.path(), &mut figures)
+    {
+        figures.push(fig(
+            &format!("database: failed: {err:#}"),
             f64::NAN,
             "s",
             "-",

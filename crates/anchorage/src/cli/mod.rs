@@ -6,6 +6,7 @@ pub mod ca;
 pub mod demo;
 pub mod init;
 pub mod keys;
+pub mod migrate;
 pub mod publish;
 pub mod roa;
 pub mod serve;
@@ -25,17 +26,29 @@ use anyhow::bail;
 pub struct Env {
     /// `--data-dir` (or `ANCHORAGE_DATA_DIR`), if given.
     data_dir: Option<PathBuf>,
+    /// `--database` (or `ANCHORAGE_DATABASE`), if given.
+    database: Option<String>,
     /// The system clock, or the fixed time of `--now`.
     clock: Clock,
 }
 
 impl Env {
-    /// The environment of `--data-dir` and `--now`.
-    pub fn new(data_dir: Option<PathBuf>, now: Option<chrono::DateTime<chrono::Utc>>) -> Self {
+    /// The environment of `--data-dir`, `--database` and `--now`.
+    pub fn new(
+        data_dir: Option<PathBuf>,
+        database: Option<String>,
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Self {
         Env {
             data_dir,
+            database,
             clock: clock(now),
         }
+    }
+
+    /// Whether `--database` was given.
+    pub fn has_database(&self) -> bool {
+        self.database.is_some()
     }
 
     /// The clock the engine runs on.
@@ -46,7 +59,7 @@ impl Env {
     /// The data directory, or an error if none was given.
     pub fn data_dir(&self) -> anyhow::Result<DataDir> {
         match &self.data_dir {
-            Some(dir) => Ok(DataDir::new(dir)),
+            Some(dir) => Ok(DataDir::new(dir).with_database(self.database.clone())),
             None => bail!("no data directory: give --data-dir DIR or set ANCHORAGE_DATA_DIR"),
         }
     }

@@ -38,11 +38,14 @@ pub struct ServeArgs {
 
 /// Runs `anchorage serve` until SIGTERM or SIGINT.
 pub fn run(env: &Env, args: ServeArgs) -> anyhow::Result<()> {
-    let dir = env.data_dir()?;
+    let mut dir = env.data_dir()?;
     let config = match &args.config {
         Some(path) => anchorage::config::Config::load(path)?,
         None => anchorage::config::Config::default(),
     };
+    if !env.has_database() && config.database.is_some() {
+        dir = dir.with_database(config.database.clone());
+    }
     let opts = config.serve_options(anchorage::config::Overrides {
         http_listen: args.http_listen,
         rsync_listen: args.rsync_listen,

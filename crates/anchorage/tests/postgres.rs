@@ -1,0 +1,363 @@
+//! Anchorage on PostgreSQL: `--database postgres://…` for `init`, the
+//! commands after it, and `serve`; the repository it publishes validated
+//! by rpki-client, FORT and the bundled validator, as on SQLite.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use anchorage_testkit::postgres::PostgresServer;
+use common::api::{Client, serve, token};
+use common::{Cli, validate_everywhere, vrps};
+use serde_json::json;
+
+/// `init` on a database: the data directory records it, and every later
+/// command finds it there.
+fn init_on(dir: &std::path::Path, url: &str) -> Cli {
+    Cli::init_with(dir, "https://127.0.0.1/rrdp/", &["--database", url])
+}
+
+/// Waits until `serve` has published every change the database holds.
+fn wait_published(server: &PostgresServer, cli: &Cli) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let row = server
+            .psql(
+                "anchorage",
+                "SELECT (SELECT count(*) FROM pending_points) || ' ' ||
+                        (SELECT coalesce(max(seq), 0) FROM publication_changes) || ' ' ||
+                        coalesce((SELECT value FROM meta WHERE key = 'rsync_seq'), '-') || ' ' ||
+                        coalesce((SELECT value FROM meta WHERE key = 'rrdp_seq'), '-') || ' ' ||
+                        coalesce((SELECT value FROM meta WHERE key = 'rrdp_serial'), '-')",
+            )
+            .unwrap();
+        let f: Vec<&str> = row.split(' ').collect();
+        let announced = std::fs::read_to_string(cli.dir.join("rrdp/notification.xml"))
+            .is_ok_and(|n| n.contains(&format!(" serial=\"{}\"", f[4])));
+        if f[0] == "0" && f[2] == f[1] && f[3] == f[1] && announced {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never published: {row}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_ca_on_postgresql_publishes_what_validators_accept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = PostgresServer::start(tmp.path()).unwrap();
+    let url = server.create_database("anchorage").unwrap();
+    let cli = init_on(&tmp.path().join("data"), &url);
+
+    // The data directory names the database, privately, and holds no
+    // SQLite store.
+    use std::os::unix::fs::PermissionsExt;
+    let recorded = cli.dir.join("database.url");
+    assert_eq!(std::fs::read_to_string(&recorded).unwrap().trim(), url);
+    assert_eq!(
+        std::fs::metadata(&recorded).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(!cli.dir.join("anchorage.db").exists());
+
+    // Later commands need no --database.
+    cli.ca_create("member", None, "AS64496, 192.0.2.0/24, 2001:db8::/32");
+    cli.roa_add("member", 64496, "192.0.2.0/24");
+    cli.ok(&[
+        "roa",
+        "add",
+        "member",
+        "--asn",
+        "64496",
+        "--prefix",
+        "2001:db8::/32",
+        "--max-length",
+        "48",
+    ]);
+    cli.ok(&["publish"]);
+    let listed = cli.json(&["roa", "list", "member"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    let rsyncd = cli.serve(&tmp.path().join("rsyncd1"));
+    validate_everywhere(
+        &cli,
+        &rsyncd,
+        &tmp.path().join("v1"),
+        &vrps(&[(64496, "192.0.2.0/24", 24), (64496, "2001:db8::/32", 48)]),
+    );
+    drop(rsyncd);
+
+    // The same CA state is in the database, not in any file.
+    assert_eq!(
+        server
+            .psql("anchorage", "SELECT count(*) FROM roas WHERE ca = 'member'")
+            .unwrap(),
+        "2"
+    );
+
+    // serve on the database: a ROA through the admin API reaches the
+    // repository, and validators see it.
+    let admin = token(&cli, &["--role", "admin"]);
+    let s = serve(&cli, "");
+    let c = Client::new(&cli, &s.api);
+    let r = c.json(
+        "POST",
+        "/api/v1/cas/member/roas",
+        &admin,
+        json!({"add": [{"asn": 64497, "prefix": "192.0.2.128/25"}]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    wait_published(&server, &cli);
+    let rsyncd = cli.serve(&tmp.path().join("rsyncd2"));
+    validate_everywhere(
+        &cli,
+        &rsyncd,
+        &tmp.path().join("v2"),
+        &vrps(&[
+            (64496, "192.0.2.0/24", 24),
+            (64496, "2001:db8::/32", 48),
+            (64497, "192.0.2.128/25", 25),
+        ]),
+    );
+    // Bad input is refused and changes nothing, on this backend too.
+    let before = server
+        .psql("anchorage", "SELECT count(*) FROM audit")
+        .unwrap();
+    let r = c.json(
+        "POST",
+        "/api/v1/cas/member/roas",
+        &admin,
+        json!({"add": [{"asn": 64497, "prefix": "198.51.100.0/24"}]}),
+    );
+    assert!((400..500).contains(&r.status), "{} {}", r.status, r.body);
+    assert_eq!(r.body["status"], r.status, "a JSON problem body");
+    assert_eq!(
+        server
+            .psql("anchorage", "SELECT count(*) FROM audit")
+            .unwrap(),
+        before
+    );
+}
+
+#[test]
+fn database_errors_are_clear_and_change_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = PostgresServer::start(tmp.path()).unwrap();
+    let url = server.create_database("anchorage").unwrap();
+    let cli = init_on(&tmp.path().join("one"), &url);
+
+    // A second installation on the same database: refused, nothing written.
+    let other = Cli {
+        dir: tmp.path().join("two"),
+    };
+    let err = other.fails(&[
+        "--database",
+        &url,
+        "init",
+        "--rsync-uri",
+        "rsync://127.0.0.1/repo/",
+        "--rrdp-uri",
+        "https://127.0.0.1/rrdp/",
+    ]);
+    assert!(err.contains("already exists"), "{err}");
+    assert!(!other.dir.join("database.url").exists());
+
+    // No database there: the command says so, naming where it looked
+    // (without a password).
+    let empty = server.create_database("empty").unwrap();
+    let with_password = empty.replace("anchorage@", "anchorage:hunter2@");
+    let err = cli.fails(&["--database", &with_password, "ca", "list"]);
+    assert!(
+        err.contains("no database") && err.contains("/empty"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+
+    // No server at all: an error, not a hang.
+    let nowhere = format!(
+        "postgres://anchorage@127.0.0.1:{}/anchorage",
+        anchorage_testkit::free_port().unwrap()
+    );
+    let err = cli.fails(&["--database", &nowhere, "ca", "list"]);
+    assert!(err.contains("PostgreSQL"), "{err}");
+
+    // A database written by a newer Anchorage is refused with the versions.
+    server
+        .psql(
+            "anchorage",
+            "UPDATE meta SET value = '999' WHERE key = 'schema_version'",
+        )
+        .unwrap();
+    let err = cli.fails(&["ca", "list"]);
+    assert!(err.contains("999") && err.contains("newer"), "{err}");
+}
+
+/// `anchorage migrate` moves a SQLite installation into PostgreSQL
+/// without changing a published byte; the installation goes on from
+/// there (numbers continue) and its old SQLite store no longer opens.
+#[test]
+fn migrate_moves_a_sqlite_installation_without_changing_a_published_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    cli.ca_create("member", None, "AS64496, 192.0.2.0/24, 2001:db8::/32");
+    cli.ca_create("sub", Some("member"), "AS64496, 192.0.2.0/25");
+    cli.roa_add("member", 64496, "192.0.2.0/24");
+    cli.roa_add("sub", 64496, "192.0.2.0/25");
+    cli.ok(&["publish"]);
+    let cas_before = cli.json(&["ca", "list"]);
+    let server = PostgresServer::start(tmp.path()).unwrap();
+    let url = server.create_database("anchorage").unwrap();
+
+    // Not while serve runs on the directory.
+    {
+        let _s = serve(&cli, "");
+        let err = cli.fails(&["migrate", "--to", &url]);
+        assert!(err.contains("serve is running"), "{err}");
+    }
+    assert_eq!(
+        server
+            .psql("anchorage", "SELECT to_regclass('meta') IS NULL")
+            .unwrap(),
+        "t"
+    );
+    // Not into something that is not PostgreSQL.
+    let err = cli.fails(&["migrate", "--to", "/tmp/elsewhere.db"]);
+    assert!(err.contains("--to"), "{err}");
+    let published_after_serve = common::published(&cli.dir);
+
+    let out = cli.ok(&["migrate", "--to", &url]);
+    assert!(out.contains("objects"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(cli.dir.join("database.url"))
+            .unwrap()
+            .trim(),
+        url
+    );
+    // The same CAs, read from PostgreSQL now, and not a byte of the
+    // repository changed; a publication finds nothing to do.
+    assert_eq!(cli.json(&["ca", "list"]), cas_before);
+    cli.ok(&["publish"]);
+    assert_eq!(common::published(&cli.dir), published_after_serve);
+    let rsyncd = cli.serve(&tmp.path().join("rsyncd"));
+    validate_everywhere(
+        &cli,
+        &rsyncd,
+        &tmp.path().join("v1"),
+        &vrps(&[(64496, "192.0.2.0/24", 24), (64496, "192.0.2.0/25", 25)]),
+    );
+    drop(rsyncd);
+
+    // It goes on from there: a change re-signs with the next manifest
+    // number, and validators follow.
+    let number = |db: &str| {
+        server
+            .psql(
+                db,
+                "SELECT next_manifest_number FROM cas WHERE handle = 'sub'",
+            )
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let before = number("anchorage");
+    cli.roa_add("sub", 64497, "192.0.2.0/26");
+    cli.ok(&["publish"]);
+    assert_eq!(number("anchorage"), before + 1);
+    let rsyncd = cli.serve(&tmp.path().join("rsyncd2"));
+    validate_everywhere(
+        &cli,
+        &rsyncd,
+        &tmp.path().join("v2"),
+        &vrps(&[
+            (64496, "192.0.2.0/24", 24),
+            (64496, "192.0.2.0/25", 25),
+            (64497, "192.0.2.0/26", 26),
+        ]),
+    );
+    // The old store refuses to open, naming where it went.
+    let old = cli.dir.join("anchorage.db");
+    let err = cli.fails(&["--database", old.to_str().unwrap(), "ca", "list"]);
+    assert!(err.contains("moved") && err.contains("127.0.0.1"), "{err}");
+    // And a second migration is refused.
+    let err = cli.fails(&["migrate", "--to", &url]);
+    assert!(err.contains("already exists"), "{err}");
+}
+
+/// PostgreSQL stopped under a stream of ROA additions through the API:
+/// every request is answered, with 200 or a 503 problem (never a 500,
+/// never a hang); service resumes by itself when the database is back,
+/// and every acknowledged change is there and published.
+#[test]
+fn a_database_outage_is_a_503_and_service_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = PostgresServer::start(tmp.path()).unwrap();
+    let url = server.create_database("anchorage").unwrap();
+    let cli = init_on(&tmp.path().join("data"), &url);
+    cli.ca_create("member", None, "AS64496, 10.0.0.0/16");
+    let admin = token(&cli, &["--role", "admin"]);
+    let s = serve(&cli, "");
+    let c = Client::new(&cli, &s.api);
+    let mut acknowledged = Vec::new();
+    let mut unavailable = 0;
+    let add = |i: u32, acknowledged: &mut Vec<String>, unavailable: &mut i32| {
+        let prefix = format!("10.0.{i}.0/24");
+        let started = Instant::now();
+        let r = c.json(
+            "POST",
+            "/api/v1/cas/member/roas",
+            &admin,
+            json!({"add": [{"asn": 64496, "prefix": prefix}]}),
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "answered in {:?}",
+            started.elapsed()
+        );
+        match r.status {
+            200 => acknowledged.push(prefix),
+            503 => {
+                assert_eq!(r.body["status"], 503, "{}", r.body);
+                *unavailable += 1;
+            }
+            other => panic!("{other}: {}", r.body),
+        }
+    };
+    for i in 0..5 {
+        add(i, &mut acknowledged, &mut unavailable);
+    }
+    server.stop().unwrap();
+    for i in 5..10 {
+        add(i, &mut acknowledged, &mut unavailable);
+    }
+    assert_eq!(unavailable, 5, "no database: every change refused with 503");
+    std::thread::sleep(Duration::from_secs(3));
+    server.start_again().unwrap();
+    // Service resumes by itself: the first request after the restart may
+    // still meet a session that has not noticed yet.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut i = 10;
+    while acknowledged.len() < 10 {
+        assert!(Instant::now() < deadline, "service did not resume");
+        add(i, &mut acknowledged, &mut unavailable);
+        i += 1;
+    }
+    wait_published(&server, &cli);
+    drop(s);
+    let stored = server
+        .psql(
+            "anchorage",
+            "SELECT prefix FROM roas WHERE ca = 'member' ORDER BY prefix",
+        )
+        .unwrap();
+    for prefix in &acknowledged {
+        assert!(
+            stored.lines().any(|l| l == prefix),
+            "{prefix} lost: {stored}"
+        );
+    }
+    let rsyncd = cli.serve(&tmp.path().join("rsyncd"));
+    let expected: std::collections::BTreeSet<_> = stored
+        .lines()
+        .map(|p| anchorage_testkit::Vrp::new(64496, p, 24))
+        .collect();
+    validate_everywhere(&cli, &rsyncd, &tmp.path().join("v"), &expected);
+}
