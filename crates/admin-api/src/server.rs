@@ -400,8 +400,9 @@ fn problem(err: AppError) -> Problem {
             Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Database unavailable",
-                "the database could not be reached or did not answer in time; retry the \
-                 request (a change is stored whole or not at all)",
+                "the database could not be reached or did not answer in time; a change is \
+                 stored whole or not at all, but one in flight when the connection broke may \
+                 have been stored: read the state before repeating it",
             )
         }
         AppError::PreconditionFailed { .. } => Problem::precondition_failed(err.to_string()),

@@ -161,11 +161,33 @@ fn database_errors_are_clear_and_change_nothing() {
     assert!(err.contains("already exists"), "{err}");
     assert!(!other.dir.join("database.url").exists());
 
-    // No database there: the command says so, naming where it looked
-    // (without a password).
+    // A data directory belongs to its store: another database given
+    // (a stray ANCHORAGE_DATABASE) is refused, without its password.
     let empty = server.create_database("empty").unwrap();
     let with_password = empty.replace("anchorage@", "anchorage:hunter2@");
-    let err = cli.fails(&["--database", &with_password, "ca", "list"]);
+    let err = cli.fails_with(
+        &[("ANCHORAGE_DATABASE", with_password.as_str())],
+        &["ca", "list"],
+    );
+    assert!(
+        err.contains("belongs to one store") && err.contains("/empty"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    // An unknown scheme is refused, not taken for a file name.
+    let err = other.fails(&[
+        "--database",
+        "postgress://anchorage:hunter2@127.0.0.1/x",
+        "ca",
+        "list",
+    ]);
+    assert!(
+        err.contains("postgres://") && !err.contains("hunter2"),
+        "{err}"
+    );
+
+    // No database there: the command says so, naming where it looked.
+    let err = other.fails(&["--database", &with_password, "ca", "list"]);
     assert!(
         err.contains("no database") && err.contains("/empty"),
         "{err}"
@@ -177,7 +199,7 @@ fn database_errors_are_clear_and_change_nothing() {
         "postgres://anchorage@127.0.0.1:{}/anchorage",
         anchorage_testkit::free_port().unwrap()
     );
-    let err = cli.fails(&["--database", &nowhere, "ca", "list"]);
+    let err = other.fails(&["--database", &nowhere, "ca", "list"]);
     assert!(err.contains("PostgreSQL"), "{err}");
 
     // A database written by a newer Anchorage is refused with the versions.
@@ -273,9 +295,17 @@ fn migrate_moves_a_sqlite_installation_without_changing_a_published_byte() {
             (64497, "192.0.2.0/26", 26),
         ]),
     );
-    // The old store refuses to open, naming where it went.
+    // The data directory is tied to its store now: another one given is
+    // refused, the old SQLite file among them.
     let old = cli.dir.join("anchorage.db");
     let err = cli.fails(&["--database", old.to_str().unwrap(), "ca", "list"]);
+    assert!(err.contains("belongs to one store"), "{err}");
+    // The old store refuses to open from anywhere, naming where it went.
+    let elsewhere = Cli {
+        dir: tmp.path().join("elsewhere"),
+    };
+    std::fs::create_dir_all(&elsewhere.dir).unwrap();
+    let err = elsewhere.fails(&["--database", old.to_str().unwrap(), "ca", "list"]);
     assert!(err.contains("moved") && err.contains("127.0.0.1"), "{err}");
     // And a second migration is refused.
     let err = cli.fails(&["migrate", "--to", &url]);

@@ -47,19 +47,55 @@ impl DataDir {
         self
     }
 
-    /// Where the store is: `--database` if given, else the connection
-    /// string `init` recorded in `DIR/database.url`, else the SQLite
-    /// file `DIR/anchorage.db`.
-    pub fn store_location(&self) -> std::io::Result<Location> {
-        if let Some(db) = &self.database {
-            return Ok(Location::parse(db));
-        }
-        match std::fs::read_to_string(self.database_url()) {
-            Ok(url) => Ok(Location::parse(url.trim())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Ok(Location::Sqlite(self.database()))
+    /// Where the store is: the location `init` (or `migrate`) recorded
+    /// in `DIR/database.url`, else the SQLite file `DIR/anchorage.db`.
+    /// `--database` names it for `init`; given later, it must name the
+    /// same store: one data directory (its keys, TAL and trees) belongs
+    /// to one store, and a stray `ANCHORAGE_DATABASE` must not make its
+    /// keys sign into another.
+    pub fn store_location(&self) -> Result<Location, crate::error::AppError> {
+        use crate::error::AppError;
+        let invalid = AppError::StoreLocation;
+        let recorded = match std::fs::read_to_string(self.database_url()) {
+            Ok(url) => Some(url.trim().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(AppError::Io {
+                    what: format!("reading {}", self.database_url().display()),
+                    source,
+                });
             }
-            Err(e) => Err(e),
+        };
+        let given = self
+            .database
+            .as_deref()
+            .map(|g| Location::parse(g).map_err(invalid))
+            .transpose()?;
+        match (given, recorded) {
+            (Some(given), Some(recorded)) => {
+                let recorded = Location::parse(&recorded).map_err(invalid)?;
+                if given != recorded {
+                    return Err(invalid(format!(
+                        "{} keeps its store in {recorded}, not in {given}: a data directory \
+                         belongs to one store",
+                        self.root.display()
+                    )));
+                }
+                Ok(given)
+            }
+            (Some(given), None) => {
+                let own = Location::Sqlite(self.database());
+                if given != own && self.database().exists() {
+                    return Err(invalid(format!(
+                        "{} keeps its store in {}, not in {given}: `anchorage migrate` moves it",
+                        self.root.display(),
+                        self.database().display()
+                    )));
+                }
+                Ok(given)
+            }
+            (None, Some(recorded)) => Location::parse(&recorded).map_err(invalid),
+            (None, None) => Ok(Location::Sqlite(self.database())),
         }
     }
 

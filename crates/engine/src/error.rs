@@ -163,6 +163,10 @@ pub enum AppError {
         /// The configured limit.
         max: usize,
     },
+    /// The store a command was given is not the data directory's, or
+    /// cannot be a store.
+    #[error("{0}")]
+    StoreLocation(String),
     /// Another I/O failure.
     #[error("{what}: {source}")]
     Io {

@@ -16,18 +16,17 @@ use crate::ops::Result;
 /// stays where it is, marked as moved: it refuses to open from then on,
 /// so a stale copy can never sign again.
 pub fn migrate_store(dir: &DataDir, to: &str) -> Result<CopyReport> {
-    let target = Location::parse(to);
-    if !matches!(target, Location::Postgres(_)) {
-        return Err(AppError::BadArgument {
-            what: "--to",
-            value: target.to_string(),
-            rule: "must be a PostgreSQL connection string (postgres://USER@HOST/DB)",
-        });
-    }
-    let source_path = match dir.store_location().map_err(|source| AppError::Io {
-        what: format!("reading {}", dir.database_url().display()),
-        source,
-    })? {
+    let target = match Location::parse(to) {
+        Ok(target @ Location::Postgres(_)) => target,
+        _ => {
+            return Err(AppError::BadArgument {
+                what: "--to",
+                value: anchorage_store::masked(to),
+                rule: "must be a PostgreSQL connection string (postgres://USER@HOST/DB)",
+            });
+        }
+    };
+    let source_path = match dir.store_location()? {
         Location::Sqlite(path) => path,
         Location::Postgres(_) => {
             return Err(AppError::Store(StoreError::AlreadyExists(
@@ -48,13 +47,11 @@ pub fn migrate_store(dir: &DataDir, to: &str) -> Result<CopyReport> {
             ))
         })?;
     let mut source = Store::open(&source_path)?;
-    let (_, report) = Store::create_from(&target, &mut source)?;
-    if let Location::Postgres(url) = &target {
-        dir.record_database_url(url)
-            .map_err(|source| AppError::Io {
-                what: format!("writing {}", dir.database_url().display()),
-                source,
-            })?;
-    }
+    let (_, report) = Store::create_from(&target, &mut source, || {
+        dir.record_database_url(to).map_err(|source| AppError::Io {
+            what: format!("writing {}", dir.database_url().display()),
+            source,
+        })
+    })?;
     Ok(report)
 }

@@ -399,10 +399,7 @@ impl Anchorage {
             what: format!("creating {}", dir.root().display()),
             source,
         })?;
-        let location = dir.store_location().map_err(|source| AppError::Io {
-            what: format!("reading {}", dir.database_url().display()),
-            source,
-        })?;
+        let location = dir.store_location()?;
         // One store per data directory, whichever backend: its keys, TAL
         // and trees belong to that store.
         for existing in [dir.database_url(), dir.database()] {
@@ -515,10 +512,7 @@ impl Anchorage {
     /// Opens another connection to an initialised data directory, sharing
     /// keys, write gate and publication lock with the others of `shared`.
     pub fn open_shared(dir: DataDir, clock: Clock, shared: &Shared) -> Result<Anchorage> {
-        let location = dir.store_location().map_err(|source| AppError::Io {
-            what: format!("reading {}", dir.database_url().display()),
-            source,
-        })?;
+        let location = dir.store_location()?;
         let mut store = Store::open_at(&location, shared.gate.clone())?;
         let (rsync_base, rrdp_base, online, next_update, reissue, jitter) = {
             let tx = store.transaction()?;

@@ -96,15 +96,22 @@ impl Store {
     /// where the source stopped.
     ///
     /// The source's write lock is held throughout, so nothing commits to
-    /// it during the copy; once the copy is committed, the source is
-    /// marked moved ([`crate::MOVED_TO`]) in that same transaction, and
-    /// refuses to open from then on.
-    pub fn create_from(location: &Location, source: &mut Store) -> Result<(Store, CopyReport)> {
+    /// it during the copy. Once the copy is committed, `committed` runs
+    /// (`migrate` records the new location there), and only if it
+    /// succeeds is the source marked moved ([`crate::MOVED_TO`]) in that
+    /// same transaction: from then on it refuses to open or write. A
+    /// crash in between leaves the source unmarked and the location
+    /// recorded, both usable.
+    pub fn create_from<E: From<crate::StoreError>>(
+        location: &Location,
+        source: &mut Store,
+        committed: impl FnOnce() -> std::result::Result<(), E>,
+    ) -> std::result::Result<(Store, CopyReport), E> {
         let mut target = Store::connect_new(location)?;
         let mut report = CopyReport::default();
         {
             let from = source.transaction()?;
-            let to = target.transaction()?;
+            let to = target.transaction_of_new()?;
             Store::check_absent(&to, location)?;
             crate::schema::create(&to)?;
             // The copy's own journal rows (from the triggers) give way
@@ -159,21 +166,22 @@ impl Store {
                 let (a, b) = (count(&from, table)?, count(&to, table)?);
                 // The journal may have gained the marker row above.
                 if a != b && *table != "publication_changes" {
-                    return Err(corrupt(
+                    return Err(E::from(corrupt(
                         "copied rows",
                         format!("{table}: {a} read, {b} written"),
-                    ));
+                    )));
                 }
             }
             if from.change_seq()? != to.change_seq()?
                 || from.published_count()? != to.published_count()?
             {
-                return Err(corrupt(
+                return Err(E::from(corrupt(
                     "copied journal",
                     "the change journal or the published count differs",
-                ));
+                )));
             }
             to.commit()?;
+            committed()?;
             from.set_meta(crate::MOVED_TO, &location.to_string())?;
             from.commit()?;
         }

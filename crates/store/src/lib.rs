@@ -125,6 +125,8 @@ impl StoreError {
                     || class.starts_with("08")
                     || class.starts_with("57")
                     || class == "53300"
+                    // lock_not_available: the write lock stayed taken
+                    || class == "55P03"
             }
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
                 f.code,
@@ -150,17 +152,24 @@ pub enum Location {
 
 impl Location {
     /// A location as given on the command line: `postgres://…` or
-    /// `postgresql://…` (or a `host=… dbname=…` string) is PostgreSQL,
-    /// anything else a SQLite file path.
-    pub fn parse(s: &str) -> Location {
-        let is_pg = s.starts_with("postgres://")
-            || s.starts_with("postgresql://")
-            || s.contains("host=")
-            || s.contains("dbname=");
-        if is_pg {
-            Location::Postgres(s.to_string())
+    /// `postgresql://…`, or a `key=value` connection string, is
+    /// PostgreSQL; another `scheme://` is refused; anything else is a
+    /// SQLite file path. The error shows the value without its password.
+    pub fn parse(s: &str) -> std::result::Result<Location, String> {
+        let t = s.trim();
+        if t.starts_with("postgres://") || t.starts_with("postgresql://") {
+            Ok(Location::Postgres(t.to_string()))
+        } else if t.contains("://") {
+            Err(format!(
+                "'{}': only postgres:// and postgresql:// URLs (or a SQLite file path) are supported",
+                masked(t)
+            ))
+        } else if t.contains('=') {
+            Ok(Location::Postgres(t.to_string()))
+        } else if t.is_empty() {
+            Err("an empty database location".to_string())
         } else {
-            Location::Sqlite(PathBuf::from(s))
+            Ok(Location::Sqlite(PathBuf::from(t)))
         }
     }
 }
@@ -170,32 +179,100 @@ impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Location::Sqlite(p) => write!(f, "{}", p.display()),
-            Location::Postgres(url) => f.write_str(&without_password(url)),
+            Location::Postgres(url) => f.write_str(&masked(url)),
         }
     }
 }
 
-/// A connection string with its password replaced by `***`.
-fn without_password(url: &str) -> String {
-    if let Some(rest) = url
-        .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"))
-    {
-        let scheme = &url[..url.len() - rest.len()];
-        if let Some((userinfo, host)) = rest.split_once('@')
-            && let Some((user, _)) = userinfo.split_once(':')
-        {
-            return format!("{scheme}{user}:***@{host}");
-        }
-        return url.to_string();
+/// A connection string with its password replaced by `***`: in a URL's
+/// user information or query (`?password=`), or as the `password` key of
+/// a `key=value` string (spaces around `=` and quoted values included).
+pub fn masked(url: &str) -> String {
+    if let Some(at) = url.find("://") {
+        let (scheme, rest) = url.split_at(at + 3);
+        let (authority, tail) = rest
+            .find(['/', '?'])
+            .map_or((rest, ""), |i| rest.split_at(i));
+        let authority = match authority.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***@{host}"),
+                None => authority.to_string(),
+            },
+            None => authority.to_string(),
+        };
+        let tail = match tail.split_once('?') {
+            Some((path, query)) => {
+                let query: Vec<String> = query
+                    .split('&')
+                    .map(|kv| match kv.split_once('=') {
+                        Some(("password", _)) => "password=***".to_string(),
+                        _ => kv.to_string(),
+                    })
+                    .collect();
+                format!("{path}?{}", query.join("&"))
+            }
+            None => tail.to_string(),
+        };
+        return format!("{scheme}{authority}{tail}");
     }
-    url.split_whitespace()
-        .map(|kv| match kv.split_once('=') {
-            Some(("password", _)) => "password=***".to_string(),
-            _ => kv.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    // key = value pairs; a value may be 'quoted', with \ escapes.
+    let mut out = String::new();
+    let mut chars = url.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            out.push(c);
+            chars.next();
+            continue;
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek().filter(|c| **c != '=' && !c.is_whitespace()) {
+            key.push(c);
+            chars.next();
+        }
+        // Spaces, one '=', spaces.
+        let mut sep = String::new();
+        while let Some(&c) = chars.peek().filter(|c| c.is_whitespace()) {
+            sep.push(c);
+            chars.next();
+        }
+        let has_value = chars.peek() == Some(&'=');
+        if has_value {
+            sep.push('=');
+            chars.next();
+            while let Some(&c) = chars.peek().filter(|c| c.is_whitespace()) {
+                sep.push(c);
+                chars.next();
+            }
+        }
+        let mut value = String::new();
+        if has_value && chars.peek() == Some(&'\'') {
+            value.push('\'');
+            chars.next();
+            while let Some(c) = chars.next() {
+                value.push(c);
+                if c == '\\' {
+                    if let Some(n) = chars.next() {
+                        value.push(n);
+                    }
+                } else if c == '\'' {
+                    break;
+                }
+            }
+        } else if has_value {
+            while let Some(&c) = chars.peek().filter(|c| !c.is_whitespace()) {
+                value.push(c);
+                chars.next();
+            }
+        }
+        out.push_str(&key);
+        out.push_str(&sep);
+        out.push_str(if key == "password" && has_value {
+            "***"
+        } else {
+            &value
+        });
+    }
+    out
 }
 
 /// The `meta` key that marks a store `migrate` copied elsewhere: it is
@@ -233,7 +310,7 @@ impl Store {
     /// Creates a new database at `location`; fails if one exists there.
     pub fn create_at(location: &Location) -> Result<Store> {
         let mut store = Store::connect_new(location)?;
-        let tx = store.transaction()?;
+        let tx = store.transaction_of_new()?;
         Store::check_absent(&tx, location)?;
         schema::create(&tx)?;
         tx.commit()?;
@@ -305,11 +382,8 @@ impl Store {
                 return Err(StoreError::Missing(location.to_string()));
             }
         }
+        // A store `migrate` moved refuses here (its write transactions do).
         store.migrate()?;
-        let moved = store.read_transaction()?.meta(MOVED_TO)?;
-        if let Some(to) = moved {
-            return Err(StoreError::Moved(to));
-        }
         Ok(store)
     }
 
@@ -343,6 +417,17 @@ impl Store {
     pub fn transaction(&mut self) -> Result<Tx<'_>> {
         let guard = self.gate.enter();
         let tx = self.begin(true)?;
+        Tx {
+            tx,
+            _gate: Some(guard),
+        }
+        .not_moved()
+    }
+
+    /// A write transaction in a database whose schema is yet to be made.
+    fn transaction_of_new(&mut self) -> Result<Tx<'_>> {
+        let guard = self.gate.enter();
+        let tx = self.begin(true)?;
         Ok(Tx {
             tx,
             _gate: Some(guard),
@@ -353,7 +438,7 @@ impl Store {
     /// (see [`WriteGate::enter`]).
     pub fn transaction_entered(&mut self, _held: &GateGuard) -> Result<Tx<'_>> {
         let tx = self.begin(true)?;
-        Ok(Tx { tx, _gate: None })
+        Tx { tx, _gate: None }.not_moved()
     }
 
     /// Starts a read transaction: a consistent view without taking the
@@ -450,6 +535,17 @@ pub(crate) fn parse_resources(what: &'static str, s: &str) -> Result<ResourceSet
 }
 
 impl Tx<'_> {
+    /// Refuses a write to a SQLite store `migrate` moved, also in a
+    /// process that opened it before the move and waited for its lock.
+    fn not_moved(self) -> Result<Self> {
+        if !self.is_pg()
+            && let Some(to) = self.meta(MOVED_TO)?
+        {
+            return Err(StoreError::Moved(to));
+        }
+        Ok(self)
+    }
+
     /// Commits the transaction durably.
     pub fn commit(self) -> Result<()> {
         match self.tx {
@@ -486,20 +582,33 @@ mod tests {
     fn locations_and_their_display_without_password() {
         assert_eq!(
             Location::parse("/var/lib/anchorage/anchorage.db"),
-            Location::Sqlite("/var/lib/anchorage/anchorage.db".into())
+            Ok(Location::Sqlite("/var/lib/anchorage/anchorage.db".into()))
         );
         let url = "postgres://ca:s3cret@db.example.net:5432/anchorage";
-        assert_eq!(Location::parse(url), Location::Postgres(url.into()));
+        assert_eq!(Location::parse(url), Ok(Location::Postgres(url.into())));
+        let shown = |s: &str| Location::parse(s).unwrap().to_string();
         assert_eq!(
-            Location::parse(url).to_string(),
+            shown(url),
             "postgres://ca:***@db.example.net:5432/anchorage"
         );
-        let kv = "host=/run/postgresql dbname=anchorage password=s3cret";
-        assert_eq!(Location::parse(kv), Location::Postgres(kv.into()));
         assert_eq!(
-            Location::parse(kv).to_string(),
+            shown("postgresql://ca@db/anchorage?sslmode=disable&password=s3cret"),
+            "postgresql://ca@db/anchorage?sslmode=disable&password=***"
+        );
+        assert_eq!(
+            shown("host=/run/postgresql dbname=anchorage password=s3cret"),
             "host=/run/postgresql dbname=anchorage password=***"
         );
+        assert_eq!(
+            shown(r"user=ca password = 's3 cr\'et' dbname=a"),
+            "user=ca password = *** dbname=a"
+        );
+        let err = Location::parse("postgress://ca:s3cret@db/anchorage").unwrap_err();
+        assert!(
+            err.contains("postgres://") && !err.contains("s3cret"),
+            "{err}"
+        );
+        assert!(Location::parse("  ").is_err());
     }
 
     #[test]

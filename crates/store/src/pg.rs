@@ -16,7 +16,9 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
+use std::time::Duration;
 
 use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
@@ -26,9 +28,18 @@ use crate::{Result, StoreError};
 /// The advisory lock key every write transaction takes ("ANCHOR").
 pub const WRITE_LOCK: i64 = 0x414e_4348_4f52;
 
-/// How long a statement (or a wait for the write lock) may take, as
-/// SQLite's busy timeout: a stuck writer turns into an error, not a hang.
-const STATEMENT_TIMEOUT: &str = "60s";
+/// How long a wait for a lock (the write lock among them) may take, as
+/// SQLite's busy timeout: a stuck writer turns into an error, not a
+/// hang. Statements themselves have no time limit: a streaming read of
+/// the whole repository runs as long as its reader takes.
+const LOCK_TIMEOUT: &str = "60s";
+
+/// Defaults for a connection string that does not set them: a server
+/// that cannot be reached, or stops answering (a half-open connection),
+/// is an error within these, not a wait of the kernel's 15 minutes.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const KEEPALIVES_IDLE: Duration = Duration::from_secs(30);
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Prepared statements kept per session before the cache starts over.
 const STATEMENT_CACHE: usize = 512;
@@ -51,14 +62,32 @@ struct Session {
     /// A statement of the open transaction failed: PostgreSQL has rolled
     /// the transaction back, and its COMMIT must not report success.
     failed: bool,
+    /// A job panicked: the session's state is unknown, so the next
+    /// transaction starts on a new one.
+    broken: bool,
 }
 
 fn connect(config: &postgres::Config) -> Result<postgres::Client> {
     let mut client = config.connect(postgres::NoTls)?;
     client.batch_execute(&format!(
-        "SET statement_timeout = '{STATEMENT_TIMEOUT}'; SET client_min_messages = warning"
+        "SET lock_timeout = '{LOCK_TIMEOUT}'; SET client_min_messages = warning"
     ))?;
     Ok(client)
+}
+
+/// Parses a connection string, with the timeouts it leaves unset.
+fn config(url: &str) -> Result<postgres::Config> {
+    let mut config: postgres::Config = url.parse()?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(TCP_USER_TIMEOUT);
+    }
+    if !url.contains("keepalives_idle") {
+        config.keepalives_idle(KEEPALIVES_IDLE);
+    }
+    Ok(config)
 }
 
 impl Session {
@@ -161,7 +190,7 @@ impl PgConn {
     /// Connects to the database of `url` (a `postgres://` URL or a
     /// `key=value` connection string).
     pub(crate) fn connect(url: &str) -> Result<PgConn> {
-        let config: postgres::Config = url.parse()?;
+        let config = config(url)?;
         let (jobs, queue) = mpsc::channel::<Job>();
         let (ready, started) = mpsc::sync_channel(1);
         std::thread::Builder::new()
@@ -180,9 +209,16 @@ impl PgConn {
                     client,
                     statements: HashMap::new(),
                     failed: false,
+                    broken: false,
                 };
                 for job in queue {
-                    job(&mut session);
+                    // A panic drops the job's reply (its caller gets an
+                    // error) and leaves the thread serving the others.
+                    let run = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut session)));
+                    if run.is_err() {
+                        session.broken = true;
+                        session.failed = true;
+                    }
                 }
             })
             .map_err(|e| StoreError::Disconnected(e.to_string()))?;
@@ -216,20 +252,32 @@ impl PgConn {
     /// Begins a transaction: a write transaction waits for the write lock.
     pub(crate) fn begin(&mut self, write: bool) -> Result<PgTx<'_>> {
         self.call(move |s| {
-            if s.client.is_closed() {
-                // The server went away since the last transaction: a new
-                // session, so that service resumes by itself.
+            if s.client.is_closed() || s.broken {
+                // The server went away since the last transaction (or the
+                // session's state is unknown): a new session, so that
+                // service resumes by itself.
                 s.client = connect(&s.config)?;
                 s.statements.clear();
+                s.broken = false;
             }
             s.failed = false;
-            if write {
-                s.client.batch_execute(&format!(
-                    "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-                ))?;
+            let begun = if write {
+                s.client
+                    .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+                    .and_then(|()| {
+                        s.client
+                            .batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
+                    })
             } else {
                 s.client
-                    .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+                    .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            };
+            if let Err(e) = begun {
+                // A lock wait that timed out or was cancelled leaves the
+                // transaction open and aborted: end it, or every later
+                // transaction of this session would fail.
+                let _ = s.client.batch_execute("ROLLBACK");
+                return Err(e.into());
             }
             Ok(())
         })?;
@@ -237,6 +285,7 @@ impl PgConn {
             conn: self,
             open: Cell::new(true),
             streaming: Cell::new(false),
+            write,
         })
     }
 }
@@ -248,6 +297,8 @@ pub(crate) struct PgTx<'a> {
     /// A streaming query is being read: the session's thread is busy
     /// with it, so a statement sent now would wait for ever.
     streaming: Cell<bool>,
+    /// A write transaction.
+    write: bool,
 }
 
 impl PgTx<'_> {
@@ -321,6 +372,14 @@ impl PgTx<'_> {
             Ok(())
         })();
         self.streaming.set(false);
+        if read.is_err() && self.write {
+            // The rest of the stream went unread, and an error in it with
+            // it: this transaction must not commit as if all went well.
+            let _ = self
+                .conn
+                .jobs
+                .send(Box::new(|s: &mut Session| s.failed = true));
+        }
         read
     }
 

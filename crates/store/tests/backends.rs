@@ -909,7 +909,8 @@ fn a_sqlite_store_copies_into_postgresql_unchanged() {
     }
     let before = fingerprint(&mut source);
     let pg = Db::postgres();
-    let (mut copy, report) = Store::create_from(&pg.location, &mut source).unwrap();
+    let (mut copy, report) =
+        Store::create_from(&pg.location, &mut source, || Ok::<(), StoreError>(())).unwrap();
     assert!(
         report.rows.iter().any(|(t, n)| t == "objects" && *n == 2),
         "{report:?}"
@@ -941,9 +942,81 @@ fn a_sqlite_store_copies_into_postgresql_unchanged() {
         "creation order goes on"
     );
     tx.commit().unwrap();
-    // A second copy into the same database is refused, and leaves it be.
+    // The source is marked moved: no write reaches it any more, not even
+    // from a connection opened before the move.
+    assert!(matches!(source.transaction(), Err(StoreError::Moved(_))));
+    let reopened = Store::open_at(&lite.location, Arc::new(WriteGate::default()));
+    assert!(matches!(reopened, Err(StoreError::Moved(to)) if to.contains("127.0.0.1")));
+    // A second copy into the same database is refused.
+    let other = Db::sqlite();
+    let mut fresh = other.create();
     assert!(matches!(
-        Store::create_from(&pg.location, &mut source),
+        Store::create_from(&pg.location, &mut fresh, || Ok::<(), StoreError>(())),
         Err(StoreError::AlreadyExists(_))
     ));
+    // A copy whose last step fails leaves its source unmarked.
+    let third = Db::postgres();
+    let failed = Store::create_from(&third.location, &mut fresh, || {
+        Err(StoreError::Disconnected("injected".into()))
+    });
+    assert!(failed.is_err());
+    assert!(fresh.transaction().is_ok(), "the source still works");
+}
+
+/// A wait for the write lock that ends in an error (cancelled here, as a
+/// lock timeout would end it) leaves the session usable.
+#[test]
+fn postgres_a_failed_wait_for_the_write_lock_leaves_the_session_usable() {
+    let db = Db::postgres();
+    let mut store = db.create();
+    let url = match &db.location {
+        Location::Postgres(u) => u.clone(),
+        _ => unreachable!(),
+    };
+    let mut holder = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    holder
+        .batch_execute(&format!(
+            "SELECT pg_advisory_lock({})",
+            anchorage_store::pg::WRITE_LOCK
+        ))
+        .unwrap();
+    let waiter = std::thread::spawn(move || {
+        let failed = store.transaction().err().expect("cancelled");
+        (store, failed)
+    });
+    // Cancel the wait once the store's session is seen waiting for it.
+    let mut watcher = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let cancelled: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM (SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+                 WHERE wait_event_type = 'Lock' AND wait_event = 'advisory') c",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if cancelled > 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never waited");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (mut store, failed) = waiter.join().unwrap();
+    assert!(failed.is_unavailable(), "{failed}");
+    holder
+        .batch_execute("SELECT pg_advisory_unlock_all()")
+        .unwrap();
+    let tx = store.transaction().unwrap();
+    tx.set_meta("after", "yes").unwrap();
+    tx.commit().unwrap();
+    assert_eq!(
+        store
+            .read_transaction()
+            .unwrap()
+            .meta("after")
+            .unwrap()
+            .as_deref(),
+        Some("yes")
+    );
 }

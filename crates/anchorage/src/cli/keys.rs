@@ -63,7 +63,7 @@ pub fn run(env: &Env, cmd: KeysCommand) -> anyhow::Result<()> {
             };
             let dir = env.data_dir()?;
             anyhow::ensure!(
-                dir.database().exists(),
+                dir.database().exists() || dir.database_url().exists(),
                 "{} is not an Anchorage data directory",
                 dir.root().display()
             );

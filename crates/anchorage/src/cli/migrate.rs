@@ -25,7 +25,7 @@ pub fn run(env: &Env, args: MigrateArgs) -> anyhow::Result<()> {
         None => env.data_dir()?,
     };
     let report = anchorage::migrate::migrate_store(&dir, &args.to)?;
-    let target = anchorage_store::Location::parse(&args.to);
+    let target = anchorage_store::masked(&args.to);
     for (table, rows) in &report.rows {
         println!("{table:<20} {rows:>9} rows");
     }
