@@ -303,85 +303,49 @@ pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 /// The schema version a new PostgreSQL database starts at.
 pub const PG_FIRST: usize = 11;
 
-/// A text column that sorts and compares bytewise, as SQLite's do.
-macro_rules! text {
-    () => {
-        "TEXT COLLATE \"C\""
-    };
-}
-
 /// Schema version [`PG_FIRST`] on PostgreSQL: the tables of SQLite's
-/// versions 1 to 11, with BIGINT for INTEGER, BYTEA for BLOB and bytewise
-/// text. `cas.rowid` stands for SQLite's implicit rowid (creation order);
-/// the triggers are those of SQLite's versions 3, 9 and 10.
-pub const PG_SCHEMA: &str = concat!(
-    "CREATE TABLE meta (key ",
-    text!(),
-    " PRIMARY KEY, value ",
-    text!(),
-    " NOT NULL);
+/// versions 1 to 11, with BIGINT for INTEGER, BYTEA for BLOB and text
+/// that sorts and compares bytewise (`COLLATE "C"`), as SQLite's does.
+/// `cas.rowid` stands for SQLite's implicit rowid (creation order); the
+/// triggers are those of SQLite's versions 3, 9 and 10.
+pub const PG_SCHEMA: &str = r#"
+CREATE TABLE meta (key TEXT COLLATE "C" PRIMARY KEY, value TEXT COLLATE "C" NOT NULL);
 CREATE TABLE cas (
     rowid BIGSERIAL UNIQUE NOT NULL,
-    handle ",
-    text!(),
-    " PRIMARY KEY,
-    parent ",
-    text!(),
-    " REFERENCES cas(handle),
-    resources ",
-    text!(),
-    " NOT NULL,
-    key_id ",
-    text!(),
-    " NOT NULL,
+    handle TEXT COLLATE "C" PRIMARY KEY,
+    parent TEXT COLLATE "C" REFERENCES cas(handle),
+    resources TEXT COLLATE "C" NOT NULL,
+    key_id TEXT COLLATE "C" NOT NULL,
     cert BYTEA NOT NULL,
-    cert_serial ",
-    text!(),
-    " NOT NULL,
+    cert_serial TEXT COLLATE "C" NOT NULL,
     cert_not_after BIGINT NOT NULL,
     next_manifest_number BIGINT NOT NULL,
     next_crl_number BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
-    cert_uri ",
-    text!(),
-    ",
+    cert_uri TEXT COLLATE "C",
     point_version BIGINT NOT NULL DEFAULT 0,
     key_activated BIGINT
 );
 CREATE TABLE roas (
-    ca ",
-    text!(),
-    " NOT NULL REFERENCES cas(handle) ON DELETE CASCADE,
+    ca TEXT COLLATE "C" NOT NULL REFERENCES cas(handle) ON DELETE CASCADE,
     asn BIGINT NOT NULL,
-    prefix ",
-    text!(),
-    " NOT NULL,
+    prefix TEXT COLLATE "C" NOT NULL,
     max_length BIGINT NOT NULL,
     PRIMARY KEY (ca, asn, prefix, max_length)
 );
 CREATE TABLE objects (
-    dir ",
-    text!(),
-    " NOT NULL,
-    name ",
-    text!(),
-    " NOT NULL,
+    dir TEXT COLLATE "C" NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
     bytes BYTEA NOT NULL,
-    serial ",
-    text!(),
-    ",
+    serial TEXT COLLATE "C",
     not_after BIGINT NOT NULL,
     mtime BIGINT NOT NULL,
     hash BYTEA,
     PRIMARY KEY (dir, name)
 );
 CREATE TABLE revocations (
-    ca ",
-    text!(),
-    " NOT NULL,
-    serial ",
-    text!(),
-    " NOT NULL,
+    ca TEXT COLLATE "C" NOT NULL,
+    serial TEXT COLLATE "C" NOT NULL,
     revoked_at BIGINT NOT NULL,
     expires BIGINT NOT NULL,
     PRIMARY KEY (ca, serial)
@@ -389,27 +353,13 @@ CREATE TABLE revocations (
 CREATE TABLE audit (
     id BIGSERIAL PRIMARY KEY,
     time BIGINT NOT NULL,
-    actor ",
-    text!(),
-    " NOT NULL,
-    action ",
-    text!(),
-    " NOT NULL,
-    ca ",
-    text!(),
-    ",
-    detail ",
-    text!(),
-    " NOT NULL,
-    request_id ",
-    text!(),
-    ",
-    before ",
-    text!(),
-    ",
-    after ",
-    text!(),
-    "
+    actor TEXT COLLATE "C" NOT NULL,
+    action TEXT COLLATE "C" NOT NULL,
+    ca TEXT COLLATE "C",
+    detail TEXT COLLATE "C" NOT NULL,
+    request_id TEXT COLLATE "C",
+    before TEXT COLLATE "C",
+    after TEXT COLLATE "C"
 );
 CREATE INDEX audit_ca ON audit (ca, id);
 CREATE FUNCTION anchorage_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -418,133 +368,67 @@ CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
     FOR EACH ROW EXECUTE FUNCTION anchorage_audit_append_only();
 CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
     FOR EACH STATEMENT EXECUTE FUNCTION anchorage_audit_append_only();
-CREATE TABLE rrdp_objects (uri ",
-    text!(),
-    " PRIMARY KEY, hash BYTEA NOT NULL);
+CREATE TABLE rrdp_objects (uri TEXT COLLATE "C" PRIMARY KEY, hash BYTEA NOT NULL);
 CREATE TABLE rrdp_deltas (
     serial BIGINT PRIMARY KEY,
-    path ",
-    text!(),
-    " NOT NULL,
-    hash ",
-    text!(),
-    " NOT NULL,
+    path TEXT COLLATE "C" NOT NULL,
+    hash TEXT COLLATE "C" NOT NULL,
     size BIGINT NOT NULL,
     created BIGINT NOT NULL
 );
 CREATE TABLE tokens (
-    id ",
-    text!(),
-    " PRIMARY KEY,
-    hash ",
-    text!(),
-    " NOT NULL,
-    role ",
-    text!(),
-    " NOT NULL,
-    cas ",
-    text!(),
-    " NOT NULL,
-    description ",
-    text!(),
-    " NOT NULL,
+    id TEXT COLLATE "C" PRIMARY KEY,
+    hash TEXT COLLATE "C" NOT NULL,
+    role TEXT COLLATE "C" NOT NULL,
+    cas TEXT COLLATE "C" NOT NULL,
+    description TEXT COLLATE "C" NOT NULL,
     created BIGINT NOT NULL,
-    created_by ",
-    text!(),
-    " NOT NULL,
+    created_by TEXT COLLATE "C" NOT NULL,
     revoked BIGINT
 );
-CREATE TABLE pending_points (handle ",
-    text!(),
-    " PRIMARY KEY);
+CREATE TABLE pending_points (handle TEXT COLLATE "C" PRIMARY KEY);
 CREATE TABLE peers (
-    kind ",
-    text!(),
-    " NOT NULL,
-    handle ",
-    text!(),
-    " NOT NULL,
-    parent ",
-    text!(),
-    " REFERENCES cas(handle),
+    kind TEXT COLLATE "C" NOT NULL,
+    handle TEXT COLLATE "C" NOT NULL,
+    parent TEXT COLLATE "C" REFERENCES cas(handle),
     id_cert BYTEA NOT NULL,
-    resources ",
-    text!(),
-    ",
-    base_uri ",
-    text!(),
-    ",
-    service_uri ",
-    text!(),
-    ",
-    their_handle ",
-    text!(),
-    ",
-    our_handle ",
-    text!(),
-    ",
-    key_id ",
-    text!(),
-    ",
+    resources TEXT COLLATE "C",
+    base_uri TEXT COLLATE "C",
+    service_uri TEXT COLLATE "C",
+    their_handle TEXT COLLATE "C",
+    our_handle TEXT COLLATE "C",
+    key_id TEXT COLLATE "C",
     last_sync BIGINT,
-    last_error ",
-    text!(),
-    ",
+    last_error TEXT COLLATE "C",
     last_signing_time BIGINT,
-    last_digests ",
-    text!(),
-    " NOT NULL DEFAULT '',
+    last_digests TEXT COLLATE "C" NOT NULL DEFAULT '',
     created BIGINT NOT NULL,
     PRIMARY KEY (kind, handle)
 );
 CREATE TABLE child_certs (
-    child ",
-    text!(),
-    " NOT NULL,
-    ski ",
-    text!(),
-    " NOT NULL,
-    name ",
-    text!(),
-    " NOT NULL,
-    resources ",
-    text!(),
-    " NOT NULL,
-    req_limit ",
-    text!(),
-    " NOT NULL,
+    child TEXT COLLATE "C" NOT NULL,
+    ski TEXT COLLATE "C" NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
+    resources TEXT COLLATE "C" NOT NULL,
+    req_limit TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (child, ski)
 );
 CREATE TABLE publisher_objects (
-    uri ",
-    text!(),
-    " PRIMARY KEY,
-    publisher ",
-    text!(),
-    " NOT NULL,
+    uri TEXT COLLATE "C" PRIMARY KEY,
+    publisher TEXT COLLATE "C" NOT NULL,
     bytes BYTEA NOT NULL,
     mtime BIGINT NOT NULL,
     hash BYTEA
 );
 CREATE INDEX publisher_objects_by ON publisher_objects (publisher, uri);
 CREATE TABLE ca_keys (
-    ca ",
-    text!(),
-    " NOT NULL REFERENCES cas(handle),
-    key_id ",
-    text!(),
-    " NOT NULL,
-    state ",
-    text!(),
-    " NOT NULL,
+    ca TEXT COLLATE "C" NOT NULL REFERENCES cas(handle),
+    key_id TEXT COLLATE "C" NOT NULL,
+    state TEXT COLLATE "C" NOT NULL,
     cert BYTEA NOT NULL,
-    cert_serial ",
-    text!(),
-    " NOT NULL,
+    cert_serial TEXT COLLATE "C" NOT NULL,
     cert_not_after BIGINT NOT NULL,
-    cert_uri ",
-    text!(),
-    ",
+    cert_uri TEXT COLLATE "C",
     activated_generation BIGINT,
     started BIGINT NOT NULL,
     due BIGINT NOT NULL,
@@ -555,12 +439,8 @@ CREATE TABLE ca_keys (
 );
 CREATE TABLE publication_changes (
     seq BIGSERIAL PRIMARY KEY,
-    path ",
-    text!(),
-    ",
-    uri ",
-    text!(),
-    "
+    path TEXT COLLATE "C",
+    uri TEXT COLLATE "C"
 );
 CREATE FUNCTION anchorage_published_path(dir TEXT, name TEXT) RETURNS TEXT
     LANGUAGE sql IMMUTABLE AS $$
@@ -614,15 +494,10 @@ CREATE TRIGGER objects_counted AFTER INSERT OR DELETE ON objects
 CREATE TRIGGER publisher_objects_counted AFTER INSERT OR DELETE ON publisher_objects
     FOR EACH ROW EXECUTE FUNCTION anchorage_count_published();
 CREATE TABLE contacts (
-    ca ",
-    text!(),
-    " PRIMARY KEY REFERENCES cas(handle) ON DELETE CASCADE,
-    vcard ",
-    text!(),
-    " NOT NULL
+    ca TEXT COLLATE "C" PRIMARY KEY REFERENCES cas(handle) ON DELETE CASCADE,
+    vcard TEXT COLLATE "C" NOT NULL
 );
-"
-);
+"#;
 
 /// The PostgreSQL migrations after [`PG_FIRST`]: entry `i` takes version
 /// `PG_FIRST + i` to `PG_FIRST + i + 1`, as SQLite's entry of that version.

@@ -380,7 +380,15 @@ fn the_change_journal(db: Db) {
     tx.put_object("ca", &object("b.roa", b"b", None, 0), t(4))
         .unwrap();
     assert!(tx.change_seq().unwrap() > seq3);
-    tx.commit().unwrap();
+    // Two rows of one published path (a key's directory beside the
+    // CA's): refused, by the stream too.
+    tx.put_object("ca@OTHER", &object("b.roa", b"x", None, 0), t(5))
+        .unwrap();
+    assert!(tx.file_at("ca/b.roa").is_err());
+    assert!(tx.each_file::<StoreError>(|_| Ok(())).is_err());
+    // (A write transaction whose read stopped on an error does not
+    // commit on PostgreSQL: what it did not read might have failed.)
+    drop(tx);
 }
 
 fn audit_tokens_peers_rrdp_contacts(db: Db) {
