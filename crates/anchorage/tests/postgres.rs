@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use anchorage_testkit::postgres::PostgresServer;
-use common::api::{Client, serve, token};
+use common::api::{Client, serve, token, wait_published};
 use common::{Cli, validate_everywhere, vrps};
 use serde_json::json;
 
@@ -15,31 +15,6 @@ use serde_json::json;
 /// command finds it there.
 fn init_on(dir: &std::path::Path, url: &str) -> Cli {
     Cli::init_with(dir, "https://127.0.0.1/rrdp/", &["--database", url])
-}
-
-/// Waits until `serve` has published every change the database holds.
-fn wait_published(server: &PostgresServer, cli: &Cli) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let row = server
-            .psql(
-                "anchorage",
-                "SELECT (SELECT count(*) FROM pending_points) || ' ' ||
-                        (SELECT coalesce(max(seq), 0) FROM publication_changes) || ' ' ||
-                        coalesce((SELECT value FROM meta WHERE key = 'rsync_seq'), '-') || ' ' ||
-                        coalesce((SELECT value FROM meta WHERE key = 'rrdp_seq'), '-') || ' ' ||
-                        coalesce((SELECT value FROM meta WHERE key = 'rrdp_serial'), '-')",
-            )
-            .unwrap();
-        let f: Vec<&str> = row.split(' ').collect();
-        let announced = std::fs::read_to_string(cli.dir.join("rrdp/notification.xml"))
-            .is_ok_and(|n| n.contains(&format!(" serial=\"{}\"", f[4])));
-        if f[0] == "0" && f[2] == f[1] && f[3] == f[1] && announced {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never published: {row}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -106,7 +81,7 @@ fn a_ca_on_postgresql_publishes_what_validators_accept() {
         json!({"add": [{"asn": 64497, "prefix": "192.0.2.128/25"}]}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    wait_published(&server, &cli);
+    wait_published(&cli.dir);
     let rsyncd = cli.serve(&tmp.path().join("rsyncd2"));
     validate_everywhere(
         &cli,
@@ -370,7 +345,7 @@ fn a_database_outage_is_a_503_and_service_resumes() {
         add(i, &mut acknowledged, &mut unavailable);
         i += 1;
     }
-    wait_published(&server, &cli);
+    wait_published(&cli.dir);
     drop(s);
     let stored = server
         .psql(

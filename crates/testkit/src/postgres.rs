@@ -154,6 +154,31 @@ impl PostgresServer {
         Ok(())
     }
 
+    /// Stops the server (and removes `dir`) once this process has
+    /// exited, for a server kept in a static that is never dropped: a
+    /// detached shell waits for the process to end.
+    pub fn stop_after_this_process(&self, dir: &Path) -> io::Result<()> {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let stop = match &self.user {
+            Some(user) => format!("runuser -u {user} -- {}", pg_ctl.display()),
+            None => pg_ctl.display().to_string(),
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {stop} -D '{data}' -m immediate -w stop >/dev/null 2>&1; rm -rf '{dir}'",
+            pid = std::process::id(),
+            data = self.data.display(),
+            dir = dir.display(),
+        );
+        Command::new("setsid")
+            .args(["sh", "-c", &script])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        Ok(())
+    }
+
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port

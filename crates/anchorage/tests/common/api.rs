@@ -270,14 +270,43 @@ pub fn state(dir: &Path) -> (BTreeMap<String, Vec<String>>, BTreeMap<PathBuf, Ve
 /// The store's rows and the published files.
 pub type State = (BTreeMap<String, Vec<String>>, BTreeMap<PathBuf, Vec<u8>>);
 
+/// The PostgreSQL store of a data directory, if it has one.
+fn postgres_of(dir: &Path) -> Option<postgres::Client> {
+    let url = std::fs::read_to_string(dir.join("database.url")).ok()?;
+    Some(postgres::Client::connect(url.trim(), postgres::NoTls).unwrap())
+}
+
 /// [`state`] as it is now, without waiting for publication to settle.
 pub fn state_now(dir: &Path) -> State {
+    let mut tables = BTreeMap::new();
+    if let Some(mut db) = postgres_of(dir) {
+        let names: Vec<String> = db
+            .query(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for name in names {
+            let mut rows: Vec<String> = db
+                .query(&format!("SELECT t::text FROM {name} t"), &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            rows.sort();
+            tables.insert(name, rows);
+        }
+        return (tables, super::published(dir));
+    }
     let conn = rusqlite::Connection::open_with_flags(
         dir.join("anchorage.db"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .unwrap();
-    let mut tables = BTreeMap::new();
     let names: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
         .unwrap()
@@ -304,35 +333,51 @@ pub fn state_now(dir: &Path) -> State {
     (tables, super::published(dir))
 }
 
-/// Waits until serve has published every change committed through the API:
-/// nothing owed in the store, and the rsync tree and the RRDP serial (which
-/// serve writes apart) show the newest change, the serial announced.
-pub fn wait_published(dir: &Path) {
+/// What [`wait_published`] compares: points owed, the newest change, the
+/// changes the tree and RRDP show, and the RRDP serial.
+type Progress = (i64, i64, Option<String>, Option<String>, Option<String>);
+
+/// Reads [`Progress`] from the data directory's store, either backend.
+fn progress(dir: &Path) -> Progress {
+    const META: &str = "(SELECT value FROM meta WHERE key = 'rsync_seq'),
+                        (SELECT value FROM meta WHERE key = 'rrdp_seq'),
+                        (SELECT value FROM meta WHERE key = 'rrdp_serial')";
+    if let Some(mut db) = postgres_of(dir) {
+        let r = db
+            .query_one(
+                &format!(
+                    "SELECT (SELECT COUNT(*) FROM pending_points),
+                            (SELECT coalesce(max(seq), 0) FROM publication_changes), {META}"
+                ),
+                &[],
+            )
+            .unwrap();
+        return (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
+    }
     let conn = rusqlite::Connection::open_with_flags(
         dir.join("anchorage.db"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .unwrap();
+    conn.query_row(
+        &format!(
+            "SELECT (SELECT COUNT(*) FROM pending_points),
+                    (SELECT coalesce(max(seq), 0) FROM sqlite_sequence
+                     WHERE name = 'publication_changes'), {META}"
+        ),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )
+    .unwrap()
+}
+
+/// Waits until serve has published every change committed through the API:
+/// nothing owed in the store, and the rsync tree and the RRDP serial (which
+/// serve writes apart) show the newest change, the serial announced.
+pub fn wait_published(dir: &Path) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (owed, seq, tree, rrdp, serial): (
-            i64,
-            i64,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        ) = conn
-            .query_row(
-                "SELECT (SELECT COUNT(*) FROM pending_points),
-                        (SELECT coalesce(max(seq), 0) FROM sqlite_sequence
-                         WHERE name = 'publication_changes'),
-                        (SELECT value FROM meta WHERE key = 'rsync_seq'),
-                        (SELECT value FROM meta WHERE key = 'rrdp_seq'),
-                        (SELECT value FROM meta WHERE key = 'rrdp_serial')",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-            )
-            .unwrap();
+        let (owed, seq, tree, rrdp, serial) = progress(dir);
         let seq = Some(seq.to_string());
         let announced = serial.is_some_and(|serial| {
             std::fs::read_to_string(dir.join("rrdp/notification.xml"))

@@ -24,6 +24,29 @@ pub struct Cli {
     pub dir: PathBuf,
 }
 
+/// A fresh PostgreSQL database when `ANCHORAGE_TEST_DATABASE=postgres`:
+/// one server per test process, kept until it exits.
+fn test_database() -> Option<String> {
+    use std::sync::{Mutex, OnceLock};
+    if std::env::var("ANCHORAGE_TEST_DATABASE").as_deref() != Ok("postgres") {
+        return None;
+    }
+    type Server = (anchorage_testkit::postgres::PostgresServer, u32);
+    static SERVER: OnceLock<Mutex<Server>> = OnceLock::new();
+    let server = SERVER.get_or_init(|| {
+        // The server outlives every test of the process, and is stopped
+        // (its directory removed) once the process has exited.
+        let dir = tempfile::tempdir().unwrap().keep();
+        let server = anchorage_testkit::postgres::PostgresServer::start(&dir).unwrap();
+        server.stop_after_this_process(&dir).unwrap();
+        Mutex::new((server, 0))
+    });
+    let mut guard = server.lock().unwrap_or_else(|p| p.into_inner());
+    guard.1 += 1;
+    let name = format!("test{}", guard.1);
+    Some(guard.0.create_database(&name).unwrap())
+}
+
 impl Cli {
     /// Runs `anchorage init` in `dir` for rsync://127.0.0.1/repo/.
     pub fn init(dir: &Path) -> Cli {
@@ -35,13 +58,23 @@ impl Cli {
         Self::init_at(dir, "rsync://127.0.0.1/repo/", rrdp_uri, extra)
     }
 
-    /// Runs `anchorage init` with these URIs and extra options.
+    /// Runs `anchorage init` with these URIs and extra options. With
+    /// `ANCHORAGE_TEST_DATABASE=postgres` in the environment, the store
+    /// is a database of a PostgreSQL server started for the test process
+    /// (for running a suite on PostgreSQL by hand; tests that read
+    /// `anchorage.db` directly need SQLite).
     pub fn init_at(dir: &Path, rsync_uri: &str, rrdp_uri: &str, extra: &[&str]) -> Cli {
         let cli = Cli {
             dir: dir.to_path_buf(),
         };
         let mut args = vec!["init", "--rsync-uri", rsync_uri, "--rrdp-uri", rrdp_uri];
         args.extend(extra);
+        let url = test_database();
+        if let Some(url) = &url
+            && !extra.contains(&"--database")
+        {
+            args.extend(["--database", url.as_str()]);
+        }
         cli.ok(&args);
         cli
     }
