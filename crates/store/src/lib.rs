@@ -415,13 +415,7 @@ impl Store {
     /// Starts a write transaction; it holds the database's write lock
     /// (and this process's [`WriteGate`]) until it ends.
     pub fn transaction(&mut self) -> Result<Tx<'_>> {
-        let guard = self.gate.enter();
-        let tx = self.begin(true)?;
-        Tx {
-            tx,
-            _gate: Some(guard),
-        }
-        .not_moved()
+        self.transaction_of_new()?.not_moved()
     }
 
     /// A write transaction in a database whose schema is yet to be made.
@@ -456,11 +450,6 @@ impl Store {
             Db::Lite(conn) => Ok(conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?),
             Db::Pg(conn) => conn.ping().map(|()| "ok".to_string()),
         }
-    }
-
-    /// Whether the store is a PostgreSQL database.
-    pub fn is_postgres(&self) -> bool {
-        matches!(self.conn, Db::Pg(_))
     }
 }
 

@@ -186,6 +186,11 @@ fn read_row(r: &postgres::Row) -> std::result::Result<Row, postgres::Error> {
         .map(Row)
 }
 
+/// The error of a session whose thread is gone.
+fn ended() -> StoreError {
+    StoreError::Disconnected("the session's thread ended".into())
+}
+
 impl PgConn {
     /// Connects to the database of `url` (a `postgres://` URL or a
     /// `key=value` connection string).
@@ -222,10 +227,13 @@ impl PgConn {
                 }
             })
             .map_err(|e| StoreError::Disconnected(e.to_string()))?;
-        started
-            .recv()
-            .map_err(|_| StoreError::Disconnected("the session's thread ended".into()))??;
+        started.recv().map_err(|_| ended())??;
         Ok(PgConn { jobs })
+    }
+
+    /// Queues `job` on the session's thread, after the jobs sent before.
+    fn post(&self, job: impl FnOnce(&mut Session) + Send + 'static) -> Result<()> {
+        self.jobs.send(Box::new(job)).map_err(|_| ended())
     }
 
     /// Runs `f` on the session's thread and waits for its result.
@@ -234,14 +242,10 @@ impl PgConn {
         f: impl FnOnce(&mut Session) -> Result<R> + Send + 'static,
     ) -> Result<R> {
         let (done, result) = mpsc::sync_channel(1);
-        self.jobs
-            .send(Box::new(move |s| {
-                let _ = done.send(f(s));
-            }))
-            .map_err(|_| StoreError::Disconnected("the session's thread ended".into()))?;
-        result
-            .recv()
-            .map_err(|_| StoreError::Disconnected("the session's thread ended".into()))?
+        self.post(move |s| {
+            let _ = done.send(f(s));
+        })?;
+        result.recv().map_err(|_| ended())?
     }
 
     /// Checks that the session answers.
@@ -302,16 +306,19 @@ pub(crate) struct PgTx<'a> {
 }
 
 impl PgTx<'_> {
-    fn owned(&self, args: &[Value]) -> Result<Vec<Value>> {
+    /// Refuses a statement while a streaming query of this transaction
+    /// is being read.
+    fn check_idle(&self) -> Result<()> {
         if self.streaming.get() {
             return Err(StoreError::NestedQuery);
         }
-        Ok(args.to_vec())
+        Ok(())
     }
 
     /// Runs one statement; the number of rows it changed.
     pub(crate) fn exec(&self, sql: &str, args: &[Value]) -> Result<usize> {
-        let (sql, args) = (sql.to_string(), self.owned(args)?);
+        self.check_idle()?;
+        let (sql, args) = (sql.to_string(), args.to_vec());
         self.conn.call(move |s| {
             s.guarded(|s| {
                 let stmt = s.statement(&sql)?;
@@ -331,37 +338,32 @@ impl PgTx<'_> {
         args: &[Value],
         mut f: impl FnMut(&mut Row) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let (sql, args) = (sql.to_string(), self.owned(args)?);
+        self.check_idle()?;
+        let (sql, args) = (sql.to_string(), args.to_vec());
         let (send, chunks) = mpsc::sync_channel::<Result<Vec<Row>>>(2);
-        self.conn
-            .jobs
-            .send(Box::new(move |s: &mut Session| {
-                let run = |s: &mut Session| -> Result<()> {
-                    let stmt = s.statement(&sql)?;
-                    let params: Vec<Arg<'_>> = args.iter().map(Arg).collect();
-                    let mut rows = s.client.query_raw(&stmt, params.iter())?;
-                    let mut chunk = Vec::with_capacity(CHUNK);
-                    while let Some(r) =
-                        postgres::fallible_iterator::FallibleIterator::next(&mut rows)?
-                    {
-                        chunk.push(read_row(&r)?);
-                        if chunk.len() == CHUNK
-                            && send.send(Ok(std::mem::take(&mut chunk))).is_err()
-                        {
-                            // The reader stopped: leave the rest unread.
-                            return Ok(());
-                        }
+        self.conn.post(move |s: &mut Session| {
+            let run = |s: &mut Session| -> Result<()> {
+                let stmt = s.statement(&sql)?;
+                let params: Vec<Arg<'_>> = args.iter().map(Arg).collect();
+                let mut rows = s.client.query_raw(&stmt, params.iter())?;
+                let mut chunk = Vec::with_capacity(CHUNK);
+                while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)?
+                {
+                    chunk.push(read_row(&r)?);
+                    if chunk.len() == CHUNK && send.send(Ok(std::mem::take(&mut chunk))).is_err() {
+                        // The reader stopped: leave the rest unread.
+                        return Ok(());
                     }
-                    if !chunk.is_empty() {
-                        let _ = send.send(Ok(chunk));
-                    }
-                    Ok(())
-                };
-                if let Err(e) = s.guarded(run) {
-                    let _ = send.send(Err(e));
                 }
-            }))
-            .map_err(|_| StoreError::Disconnected("the session's thread ended".into()))?;
+                if !chunk.is_empty() {
+                    let _ = send.send(Ok(chunk));
+                }
+                Ok(())
+            };
+            if let Err(e) = s.guarded(run) {
+                let _ = send.send(Err(e));
+            }
+        })?;
         self.streaming.set(true);
         let read = (|| {
             for chunk in chunks {
@@ -375,17 +377,14 @@ impl PgTx<'_> {
         if read.is_err() && self.write {
             // The rest of the stream went unread, and an error in it with
             // it: this transaction must not commit as if all went well.
-            let _ = self
-                .conn
-                .jobs
-                .send(Box::new(|s: &mut Session| s.failed = true));
+            let _ = self.conn.post(|s: &mut Session| s.failed = true);
         }
         read
     }
 
     /// Runs several statements without arguments.
     pub(crate) fn batch(&self, sql: &str) -> Result<()> {
-        self.owned(&[])?;
+        self.check_idle()?;
         let sql = sql.to_string();
         self.conn
             .call(move |s| s.guarded(|s| Ok(s.client.batch_execute(&sql)?)))
@@ -410,10 +409,10 @@ impl Drop for PgTx<'_> {
     fn drop(&mut self) {
         if self.open.get() {
             // Queued before any later statement of this session.
-            let _ = self.conn.jobs.send(Box::new(|s: &mut Session| {
+            let _ = self.conn.post(|s: &mut Session| {
                 let _ = s.client.batch_execute("ROLLBACK");
                 s.failed = false;
-            }));
+            });
         }
     }
 }

@@ -96,15 +96,16 @@ pub(crate) use args;
 
 /// Converts a column's value into a Rust value.
 pub trait FromValue: Sized {
-    /// The Rust value of a column, or `None` if it has another type.
-    fn from_value(v: Value) -> Option<Self>;
+    /// The Rust value of a column, or the value back if it has another
+    /// type (for the error to show).
+    fn from_value(v: Value) -> std::result::Result<Self, Value>;
 }
 
 impl FromValue for i64 {
-    fn from_value(v: Value) -> Option<Self> {
+    fn from_value(v: Value) -> std::result::Result<Self, Value> {
         match v {
-            Value::Int(i) => Some(i),
-            _ => None,
+            Value::Int(i) => Ok(i),
+            v => Err(v),
         }
     }
 }
@@ -112,8 +113,9 @@ impl FromValue for i64 {
 macro_rules! int_from_value {
     ($($t:ty),*) => {$(
         impl FromValue for $t {
-            fn from_value(v: Value) -> Option<Self> {
-                i64::from_value(v).and_then(|i| <$t>::try_from(i).ok())
+            fn from_value(v: Value) -> std::result::Result<Self, Value> {
+                let i = i64::from_value(v)?;
+                <$t>::try_from(i).map_err(|_| Value::Int(i))
             }
         }
     )*};
@@ -121,27 +123,27 @@ macro_rules! int_from_value {
 int_from_value!(i32, u32, u8, u64, usize);
 
 impl FromValue for String {
-    fn from_value(v: Value) -> Option<Self> {
+    fn from_value(v: Value) -> std::result::Result<Self, Value> {
         match v {
-            Value::Text(s) => Some(s),
-            _ => None,
+            Value::Text(s) => Ok(s),
+            v => Err(v),
         }
     }
 }
 
 impl FromValue for Vec<u8> {
-    fn from_value(v: Value) -> Option<Self> {
+    fn from_value(v: Value) -> std::result::Result<Self, Value> {
         match v {
-            Value::Blob(b) => Some(b),
-            _ => None,
+            Value::Blob(b) => Ok(b),
+            v => Err(v),
         }
     }
 }
 
 impl<T: FromValue> FromValue for Option<T> {
-    fn from_value(v: Value) -> Option<Self> {
+    fn from_value(v: Value) -> std::result::Result<Self, Value> {
         match v {
-            Value::Null => Some(None),
+            Value::Null => Ok(None),
             v => T::from_value(v).map(Some),
         }
     }
@@ -159,13 +161,13 @@ impl Row {
             .get_mut(i)
             .map(|v| std::mem::replace(v, Value::Null))
             .ok_or_else(|| corrupt("column", i))?;
-        let shown = match &v {
-            Value::Null => "NULL".to_string(),
-            Value::Int(i) => i.to_string(),
-            Value::Text(s) => format!("{s:?}"),
-            Value::Blob(b) => format!("{} bytes", b.len()),
-        };
-        T::from_value(v).ok_or_else(|| {
+        T::from_value(v).map_err(|v| {
+            let shown = match &v {
+                Value::Null => "NULL".to_string(),
+                Value::Int(i) => i.to_string(),
+                Value::Text(s) => format!("{s:?}"),
+                Value::Blob(b) => format!("{} bytes", b.len()),
+            };
             corrupt(
                 "column",
                 format!(
