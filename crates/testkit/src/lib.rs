@@ -171,7 +171,7 @@ impl Drop for RsyncDaemon {
 }
 
 /// Looks up a user's uid and gid in /etc/passwd.
-fn user_ids(name: &str) -> Option<(u32, u32)> {
+pub(crate) fn user_ids(name: &str) -> Option<(u32, u32)> {
     let passwd = fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|line| {
         let f: Vec<&str> = line.split(':').collect();
@@ -179,7 +179,7 @@ fn user_ids(name: &str) -> Option<(u32, u32)> {
     })
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     use std::os::unix::fs::MetadataExt;
     // /proc/self is owned by the effective user.
     fs::metadata("/proc/self")

@@ -42,14 +42,6 @@ pub fn bin_dir() -> Option<PathBuf> {
         .or_else(|| crate::find_program("initdb").and_then(|p| Some(p.parent()?.to_path_buf())))
 }
 
-fn is_root() -> bool {
-    // The owner of /proc/self is the effective user.
-    use std::os::unix::fs::MetadataExt;
-    fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
-}
-
 fn checked(what: &str, out: io::Result<Output>) -> io::Result<Output> {
     let out = out?;
     if !out.status.success() {
@@ -70,18 +62,16 @@ impl PostgresServer {
         let bin = bin_dir().ok_or_else(|| {
             io::Error::other("PostgreSQL is not installed (apt-get install postgresql)")
         })?;
-        let user = is_root().then(|| "postgres".to_string());
+        let user = crate::is_root().then(|| "postgres".to_string());
         let root = workdir.join("postgres");
         fs::create_dir_all(&root)?;
         if user.is_some() {
             // The server's user must reach its directory.
             fs::set_permissions(workdir, fs::Permissions::from_mode(0o711))?;
-            checked(
-                "chown",
-                Command::new("chown")
-                    .args(["postgres:", &root.display().to_string()])
-                    .output(),
-            )?;
+            let (uid, gid) = crate::user_ids("postgres").ok_or_else(|| {
+                io::Error::other("no postgres user (the postgresql package makes it)")
+            })?;
+            std::os::unix::fs::chown(&root, Some(uid), Some(gid))?;
         }
         let data = root.join("data");
         let mut server = PostgresServer {

@@ -337,47 +337,68 @@ pub fn state_now(dir: &Path) -> State {
 /// changes the tree and RRDP show, and the RRDP serial.
 type Progress = (i64, i64, Option<String>, Option<String>, Option<String>);
 
-/// Reads [`Progress`] from the data directory's store, either backend.
-fn progress(dir: &Path) -> Progress {
-    const META: &str = "(SELECT value FROM meta WHERE key = 'rsync_seq'),
-                        (SELECT value FROM meta WHERE key = 'rrdp_seq'),
-                        (SELECT value FROM meta WHERE key = 'rrdp_serial')";
-    if let Some(mut db) = postgres_of(dir) {
-        let r = db
-            .query_one(
-                &format!(
-                    "SELECT (SELECT COUNT(*) FROM pending_points),
-                            (SELECT coalesce(max(seq), 0) FROM publication_changes), {META}"
-                ),
-                &[],
-            )
-            .unwrap();
-        return (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
+/// A data directory's store, opened once for polling.
+enum Store {
+    Lite(rusqlite::Connection),
+    Pg(Box<postgres::Client>),
+}
+
+impl Store {
+    fn open(dir: &Path) -> Store {
+        match postgres_of(dir) {
+            Some(client) => Store::Pg(Box::new(client)),
+            None => Store::Lite(
+                rusqlite::Connection::open_with_flags(
+                    dir.join("anchorage.db"),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap(),
+            ),
+        }
     }
-    let conn = rusqlite::Connection::open_with_flags(
-        dir.join("anchorage.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    conn.query_row(
-        &format!(
-            "SELECT (SELECT COUNT(*) FROM pending_points),
-                    (SELECT coalesce(max(seq), 0) FROM sqlite_sequence
-                     WHERE name = 'publication_changes'), {META}"
-        ),
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-    )
-    .unwrap()
+
+    /// Reads [`Progress`].
+    fn progress(&mut self) -> Progress {
+        const META: &str = "(SELECT value FROM meta WHERE key = 'rsync_seq'),
+                            (SELECT value FROM meta WHERE key = 'rrdp_seq'),
+                            (SELECT value FROM meta WHERE key = 'rrdp_serial')";
+        match self {
+            Store::Pg(db) => {
+                let r = db
+                    .query_one(
+                        &format!(
+                            "SELECT (SELECT COUNT(*) FROM pending_points),
+                                    (SELECT coalesce(max(seq), 0) FROM publication_changes),
+                                    {META}"
+                        ),
+                        &[],
+                    )
+                    .unwrap();
+                (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))
+            }
+            Store::Lite(conn) => conn
+                .query_row(
+                    &format!(
+                        "SELECT (SELECT COUNT(*) FROM pending_points),
+                                (SELECT coalesce(max(seq), 0) FROM sqlite_sequence
+                                 WHERE name = 'publication_changes'), {META}"
+                    ),
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
+                .unwrap(),
+        }
+    }
 }
 
 /// Waits until serve has published every change committed through the API:
 /// nothing owed in the store, and the rsync tree and the RRDP serial (which
 /// serve writes apart) show the newest change, the serial announced.
 pub fn wait_published(dir: &Path) {
+    let mut store = Store::open(dir);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (owed, seq, tree, rrdp, serial) = progress(dir);
+        let (owed, seq, tree, rrdp, serial) = store.progress();
         let seq = Some(seq.to_string());
         let announced = serial.is_some_and(|serial| {
             std::fs::read_to_string(dir.join("rrdp/notification.xml"))
