@@ -711,7 +711,7 @@ pub fn run(
 
     // 10. serve under concurrent tenants, a large batch and a hanging parent.
     if wants(Part::Concurrency)
-        && let Err(err) = concurrent::figures(tmp.path(), &mut figures)
+        && let Err(err) = concurrent::figures(tmp.path(), scale, &mut figures)
     {
         figures.push(fig(
             &format!("concurrency: failed: {err:#}"),

@@ -25,7 +25,7 @@ use rpki::ca::idexchange::{ChildHandle, ParentHandle, ParentResponse, ServiceUri
 use rpki::ca::publication::Base64;
 use rpki::repository::x509::{Time, Validity};
 
-use super::{BENCH, Figure, ServeProcess, crypto_limit, fig, percentile};
+use super::{BENCH, Figure, Scale, ServeProcess, crypto_limit, fig, percentile};
 use crate::clock::Clock;
 use crate::datadir::DataDir;
 use crate::ops::{Anchorage, InitOptions};
@@ -33,8 +33,14 @@ use crate::tokens::Role;
 
 /// Concurrent clients of phase 2.
 const CLIENTS: usize = 20;
-/// Origins in the batch of phase 3.
-const BATCH_ASNS: u32 = 1_000;
+/// Origins in the batch of phase 3: long enough to overlap many other
+/// changes at either scale, short enough that CI's small run stays quick.
+fn batch_asns(scale: Scale) -> u32 {
+    match scale {
+        Scale::Small => 200,
+        Scale::Rir => 1_000,
+    }
+}
 
 /// One tenant: its CA, its token, the origin AS it adds ROAs for.
 #[derive(Clone)]
@@ -209,7 +215,8 @@ impl Serve {
 }
 
 /// Runs the three phases on a fresh data directory under `work`.
-pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+pub(super) fn figures(work: &Path, scale: Scale, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+    let batch_asns = batch_asns(scale);
     let dir = work.join("concurrent");
     let mut a = Anchorage::init(
         &BENCH,
@@ -248,12 +255,12 @@ pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
             added: Arc::new(AtomicUsize::new(0)),
         });
     }
-    // The batch tenant: 1,000 origins, a /24 of 11.0.0.0/8 each.
+    // The batch tenant: its origins, a /24 of 11.0.0.0/8 each.
     let bulk_asn = 100_000;
     a.create_ca(
         &BENCH,
         "bulk",
-        format!("AS{bulk_asn}-AS{}, 11.0.0.0/8", bulk_asn + BATCH_ASNS - 1).parse()?,
+        format!("AS{bulk_asn}-AS{}, 11.0.0.0/8", bulk_asn + batch_asns - 1).parse()?,
         None,
     )?;
     let bulk = Tenant {
@@ -418,8 +425,8 @@ pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
         Some(p99 / 250.0),
     ));
 
-    // 3. A 1,000-origin batch, and another tenant's single changes meanwhile.
-    let add: Vec<serde_json::Value> = (0..BATCH_ASNS)
+    // 3. A batch of distinct origins, and another tenant's single changes meanwhile.
+    let add: Vec<serde_json::Value> = (0..batch_asns)
         .map(|i| {
             serde_json::json!({
                 "asn": bulk_asn + i,
@@ -458,7 +465,7 @@ pub(super) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
         "the batch ended before another change was made"
     );
     figures.push(fig(
-        &format!("batch of {BATCH_ASNS} ROAs, distinct origins (fresh keys)"),
+        &format!("batch of {batch_asns} ROAs, distinct origins (fresh keys)"),
         batch_secs,
         "s",
         "reference",
