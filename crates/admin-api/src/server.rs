@@ -395,6 +395,11 @@ fn problem(err: AppError) -> Problem {
         AppError::LimitExceeded { limit, max, .. } => Problem::invalid(err.to_string())
             .with(serde_json::json!({ "limit": limit, "max": max })),
         AppError::Busy(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Busy", err.to_string()),
+        AppError::Store(e) if e.is_not_leader() => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Not the leader",
+            e.to_string(),
+        ),
         AppError::Store(e) if e.is_unavailable() => {
             tracing::warn!(err = %e, "database unavailable");
             Problem::new(

@@ -27,6 +27,7 @@
 //! rsync_max_connections = 512
 //! rsync_timeout_seconds = 300
 //! rsyncd_user = "nobody"
+//! instance_name = "ca1"
 //! max_connections_per_address = 64
 //! connection_cap_exempt = ["127.0.0.1", "::1"]
 //! fd_reserve = 256
@@ -119,6 +120,9 @@ pub struct Config {
     /// The unprivileged user rsyncd serves as when `serve` runs as root,
     /// chrooted into the tree (default `nobody`).
     pub rsyncd_user: Option<String>,
+    /// This instance's name among several `serve` instances on one
+    /// PostgreSQL database (default: the host name).
+    pub instance_name: Option<String>,
     /// Open connections from one address on each listener (default 64).
     pub max_connections_per_address: Option<usize>,
     /// Addresses with no per-address cap, e.g. a reverse proxy in front
@@ -250,6 +254,10 @@ impl Config {
                 .unwrap_or(crate::serve::PARENT_SYNC_EVERY),
             listen: self.listen_limits(),
             rsyncd_user: self.rsyncd_user.clone().unwrap_or_else(|| "nobody".into()),
+            instance_name: match &self.instance_name {
+                Some(name) => name.clone(),
+                None => host_name(),
+            },
             keyroll_staging: self.keyroll_staging()?,
             keyroll_policy: self.keyroll_policy()?,
         })
@@ -306,6 +314,16 @@ impl Config {
             body_timeout: secs(self.body_timeout_seconds, d.body_timeout),
         }
     }
+}
+
+/// The host's name (the default instance name), or `anchorage` where it
+/// cannot be read.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "anchorage".into())
 }
 
 #[cfg(test)]

@@ -127,6 +127,22 @@ async fn answer(
             Refusal::NotFound(d) => Problem::not_found(d).into_response(),
             Refusal::BadMessage(d) => Problem::bad_request(d).into_response(),
             Refusal::Forbidden(d) => Problem::forbidden(d).into_response(),
+            // A standby, or a store out of reach: the peer retries later
+            // (at the leader, when something in front routes it there).
+            Refusal::Internal(crate::error::AppError::Store(e))
+                if e.is_unavailable() || e.is_not_leader() =>
+            {
+                tracing::warn!(error = %e, "protocol request refused for now");
+                let mut r = Problem::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "Unavailable",
+                    e.to_string(),
+                )
+                .into_response();
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+                r
+            }
             Refusal::Internal(e) => {
                 // Logged in full; the peer is not told our internals.
                 tracing::error!(error = %e, "protocol request failed");

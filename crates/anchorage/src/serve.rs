@@ -84,6 +84,10 @@ pub struct ServeOptions {
     pub listen: crate::listeners::ListenLimits,
     /// The user rsyncd serves as, chrooted, when `serve` runs as root.
     pub rsyncd_user: String,
+    /// This instance's name among the `serve` instances of one
+    /// PostgreSQL database: what standbys name as the leader, and its
+    /// directory under `DIR/run/`.
+    pub instance_name: String,
 }
 
 /// What `/metrics` reports.
@@ -111,6 +115,9 @@ struct Metrics {
     /// Whether a remote repository is configured and its last push
     /// failed (-1: no remote repository).
     push_failing: AtomicI64,
+    /// The epoch this instance leads in; 0 while it stands by (always 1
+    /// on SQLite, where there is no election).
+    leader_epoch: AtomicI64,
 }
 
 fn render_metrics(m: &Metrics) -> String {
@@ -186,6 +193,17 @@ fn render_metrics(m: &Metrics) -> String {
             m.push_failures.load(Ordering::Relaxed).to_string(),
         );
     }
+    let epoch = m.leader_epoch.load(Ordering::Relaxed);
+    g(
+        "anchorage_leader",
+        "1 while this instance signs and publishes; 0 while it stands by.",
+        u8::from(epoch > 0).to_string(),
+    );
+    g(
+        "anchorage_leader_epoch",
+        "The election epoch this instance leads in (0: standing by).",
+        epoch.to_string(),
+    );
     if let Some(guards) = m.listeners.get() {
         render_listeners(&mut s, guards);
     }
@@ -386,20 +404,32 @@ pub async fn run(
     opts: ServeOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    // One serve per data directory, for as long as it runs; a serve that
-    // is still shutting down gets a few seconds to let go.
+    // On SQLite one serve per data directory; on PostgreSQL one per
+    // instance name, the instances electing a leader (see `lead`). A
+    // serve that is still shutting down gets a few seconds to let go.
+    let instance = match dir.store_location()? {
+        anchorage_store::Location::Postgres(_) => Some(opts.instance_name.as_str()),
+        anchorage_store::Location::Sqlite(_) => None,
+    };
     let mut waited = 0;
     let serving = loop {
-        match dir.try_lock_serve()? {
+        match dir.try_lock_serve_as(instance)? {
             Some(lock) => break lock,
             None if waited < 100 => {
                 waited += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
-            None => anyhow::bail!(
-                "another `anchorage serve` runs on {} (it holds serve.lock)",
-                dir.root().display()
-            ),
+            None => match instance {
+                Some(name) => anyhow::bail!(
+                    "another `anchorage serve` named {name} runs on {} (it holds \
+                     run/{name}/serve.lock); give each instance its own instance_name",
+                    dir.root().display()
+                ),
+                None => anyhow::bail!(
+                    "another `anchorage serve` runs on {} (it holds serve.lock)",
+                    dir.root().display()
+                ),
+            },
         }
     };
     // Requests run side by side on a pool of connections; changes are
@@ -418,6 +448,7 @@ pub async fn run(
             peer_timeout: opts.peer_timeout,
             keyroll_staging: opts.keyroll_staging,
             keyroll_policy: opts.keyroll_policy,
+            fenced: true,
             ..PoolSettings::default()
         },
         crate::transport::http(),
@@ -442,48 +473,38 @@ pub async fn run(
     let _ = metrics.listeners.set(guards.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
 
-    // The tree of what is committed (owed manifests settled) at start, so
-    // the files served are current. What falls due is the scheduler's
-    // first run, at once, while everything else serves: after a long
-    // stop that can be a whole refresh cycle, half an hour at 50,000 CAs.
-    tree_at_start(&anchorage, &metrics).await?;
-    // The RRDP task retries a serial that fails here (another process
-    // publishing at the same moment, say); the tree is current already.
-    if let Err(err) = write_rrdp(&anchorage, &metrics).await {
-        tracing::error!(%err, "writing the RRDP serial at start failed; retrying");
-    }
-    let rrdp_task = tokio::spawn(publish_rrdp(
-        anchorage.clone(),
-        metrics.clone(),
-        stop_rx.clone(),
-    ));
-    let trash_stop = empty_trash(anchorage_publication::RsyncTree::new(dir.rsync()))?;
-    // From here CLI commands leave their RRDP serials and old trees to
-    // serve (a command's probe holds the lock for an instant at most).
-    let publisher = {
-        let dir = dir.clone();
-        tokio::task::spawn_blocking(move || dir.lock_publisher())
-            .await?
-            .context("taking publisher.lock")?
+    // Who signs and publishes. On SQLite this process, from now on (the
+    // tree at start failing stops serve, as before there were terms). On
+    // PostgreSQL the instance that wins the election, for as long as it
+    // holds the leadership; the others stand by and serve what is
+    // published.
+    let work = Term {
+        anchorage: anchorage.clone(),
+        metrics: metrics.clone(),
+        dir: dir.clone(),
+        parent_sync: opts.parent_sync,
+        max_sleep: opts.max_sleep,
     };
-
-    let group_task = tokio::spawn(publish_groups(
-        anchorage.clone(),
-        metrics.clone(),
-        stop_rx.clone(),
-    ));
-    // Remote parents (RFC 6492): entitlements and certificates kept in sync.
-    let parents_task = tokio::spawn(sync_parents(
-        anchorage.clone(),
-        opts.parent_sync,
-        stop_rx.clone(),
-    ));
-    // The remote repository (RFC 8181), if any: pushed to after publications.
-    let push_task = tokio::spawn(push_remote(
-        anchorage.clone(),
-        metrics.clone(),
-        stop_rx.clone(),
-    ));
+    let (leads_tx, leads_rx) = watch::channel(None::<i64>);
+    let election = match (anchorage.fence(), dir.store_location()?) {
+        (Some(fence), anchorage_store::Location::Postgres(url)) => {
+            tracing::info!(instance = %opts.instance_name, "standing for leader");
+            Some(anchorage_store::leader::Election::start(
+                &url,
+                &opts.instance_name,
+                fence,
+                move |epoch| {
+                    let _ = leads_tx.send(epoch);
+                },
+            )?)
+        }
+        _ => {
+            tree_at_start(&anchorage, &metrics).await?;
+            let _ = leads_tx.send(Some(1));
+            None
+        }
+    };
+    let leader_task = tokio::spawn(lead(work, leads_rx, stop_rx.clone()));
 
     // Token checks for the API and the status endpoints.
     let bgp = opts
@@ -505,9 +526,10 @@ pub async fn run(
     let files = anchorage_rrdp_server::http::Files {
         rrdp_dir: dir.rrdp(),
         certs: Some(dir.rsync().join("current")),
-        fetches: Some(std::sync::Arc::new(
-            anchorage_rrdp_server::fetches::FetchLog::new(&dir.rrdp()),
-        )),
+        fetches: Some(std::sync::Arc::new(match instance {
+            Some(name) => anchorage_rrdp_server::fetches::FetchLog::of_instance(&dir.rrdp(), name),
+            None => anchorage_rrdp_server::fetches::FetchLog::new(&dir.rrdp()),
+        })),
     };
     let app = Router::new()
         .route(
@@ -571,7 +593,10 @@ pub async fn run(
     };
 
     // rsyncd, supervised.
-    let run = rsyncd::run_dir(dir.root());
+    let run = match instance {
+        Some(name) => rsyncd::run_dir(dir.root()).join(name),
+        None => rsyncd::run_dir(dir.root()),
+    };
     std::fs::create_dir_all(&run)?;
     let config = run.join("rsyncd.conf");
     let pid_file = run.join("rsyncd.pid");
@@ -595,6 +620,15 @@ pub async fn run(
             timeout: opts.listen.rsync_timeout.as_secs() as u32,
         },
     )?;
+    // Beside other instances, which may write the tree from another
+    // machine: which trees this machine's rsyncd is inside.
+    let readers_task = instance.map(|name| {
+        tokio::spawn(report_readers(
+            anchorage_publication::RsyncTree::new(dir.rsync()),
+            name.to_string(),
+            stop_rx.clone(),
+        ))
+    });
     let rsync_task = tokio::spawn(supervise_rsyncd(
         rsyncd::command(&opts.rsync_program, &config, opts.rsync_listen),
         (pid_file, config.clone()),
@@ -654,14 +688,6 @@ pub async fn run(
         None => None,
     };
 
-    // The scheduler.
-    let scheduler = tokio::spawn(schedule(
-        anchorage.clone(),
-        metrics.clone(),
-        opts.max_sleep,
-        stop_rx.clone(),
-    ));
-
     tokio::select! {
         _ = shutdown => tracing::info!("shutting down"),
         res = &mut server => {
@@ -683,20 +709,163 @@ pub async fn run(
         let _ = tokio::time::timeout(Duration::from_secs(10), api).await;
     }
     // Let the current publication finish; its transaction commits or rolls back whole.
-    let _ = scheduler.await;
+    if let Err(err) = leader_task.await {
+        tracing::error!(%err, "the leader's work ended abnormally");
+    }
     let _ = rsync_task.await;
+    if let Some(readers) = readers_task {
+        let _ = readers.await;
+    }
     if let Some(validate) = rtr_task {
         let _ = validate.await;
     }
+    // Standing down: another instance can lead at once.
+    drop(election);
+    tracing::info!("stopped");
+    drop(serving);
+    Ok(())
+}
+
+/// What the leader runs: publication, the scheduler, peers.
+struct Term {
+    anchorage: Arc<EnginePool>,
+    metrics: Arc<Metrics>,
+    dir: DataDir,
+    parent_sync: Duration,
+    max_sleep: Duration,
+}
+
+/// Runs the leader's work for each term this instance leads, until
+/// `stop`: started when `leads` names an epoch, stopped when it no longer
+/// does (the election lost its session; whatever the work was doing then
+/// is refused by the store's fence).
+async fn lead(
+    work: Term,
+    mut leads: watch::Receiver<Option<i64>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let epoch = tokio::select! {
+            led = leads.wait_for(Option::is_some) => match led {
+                Ok(epoch) => epoch.unwrap_or_default(),
+                Err(_) => return,
+            },
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        work.metrics.leader_epoch.store(epoch, Ordering::Relaxed);
+        let (term_tx, term_rx) = watch::channel(false);
+        let term = tokio::spawn(run_term(
+            Term {
+                anchorage: work.anchorage.clone(),
+                metrics: work.metrics.clone(),
+                dir: work.dir.clone(),
+                ..work
+            },
+            epoch,
+            term_rx,
+        ));
+        let stopping = tokio::select! {
+            _ = leads.wait_for(|e| *e != Some(epoch)) => false,
+            _ = stop.wait_for(|s| *s) => true,
+        };
+        let _ = term_tx.send(true);
+        match term.await {
+            Ok(Err(err)) => tracing::error!(%err, epoch, "the leader's work failed"),
+            Err(err) => tracing::error!(%err, epoch, "the leader's work panicked"),
+            Ok(Ok(())) => {}
+        }
+        work.metrics.leader_epoch.store(0, Ordering::Relaxed);
+        if stopping {
+            return;
+        }
+    }
+}
+
+/// One term of leadership: everything that signs and publishes by
+/// itself, until `stop`. On PostgreSQL it begins with the tree of the
+/// committed state (on SQLite `run` wrote it before listening), so the
+/// files served are current whoever published last.
+async fn run_term(term: Term, epoch: i64, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let Term {
+        anchorage,
+        metrics,
+        dir,
+        parent_sync,
+        max_sleep,
+    } = term;
+    let fenced = anchorage.fence().is_some();
+    if fenced {
+        tracing::info!(epoch, "leading: publishing and scheduling");
+        // What falls due is the scheduler's first run, at once, while
+        // everything else serves: after a long stop that can be a whole
+        // refresh cycle, half an hour at 50,000 CAs.
+        while let Err(err) = tree_at_start(&anchorage, &metrics).await {
+            tracing::error!(%err, "writing the tree failed; retrying");
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => return Ok(()),
+            }
+        }
+    }
+    // The RRDP task retries a serial that fails here (another process
+    // publishing at the same moment, say); the tree is current already.
+    if let Err(err) = write_rrdp(&anchorage, &metrics).await {
+        tracing::error!(%err, "writing the RRDP serial at start failed; retrying");
+    }
+    let rrdp_task = tokio::spawn(publish_rrdp(
+        anchorage.clone(),
+        metrics.clone(),
+        stop.clone(),
+    ));
+    let trash_stop = empty_trash(anchorage_publication::RsyncTree::new(dir.rsync()))?;
+    // From here CLI commands leave their RRDP serials and old trees to
+    // serve (a command's probe holds the lock for an instant at most). On
+    // PostgreSQL they ask whether an instance leads instead.
+    let publisher = if fenced {
+        None
+    } else {
+        let dir = dir.clone();
+        Some(
+            tokio::task::spawn_blocking(move || dir.lock_publisher())
+                .await?
+                .context("taking publisher.lock")?,
+        )
+    };
+    let group_task = tokio::spawn(publish_groups(
+        anchorage.clone(),
+        metrics.clone(),
+        stop.clone(),
+    ));
+    // Remote parents (RFC 6492): entitlements and certificates kept in sync.
+    let parents_task = tokio::spawn(sync_parents(anchorage.clone(), parent_sync, stop.clone()));
+    // The remote repository (RFC 8181), if any: pushed to after publications.
+    let push_task = tokio::spawn(push_remote(
+        anchorage.clone(),
+        metrics.clone(),
+        stop.clone(),
+    ));
+    let scheduler = tokio::spawn(schedule(
+        anchorage.clone(),
+        metrics.clone(),
+        max_sleep,
+        stop.clone(),
+    ));
+    let _ = stop.wait_for(|s| *s).await;
+    let _ = scheduler.await;
     let _ = group_task.await;
     let _ = rrdp_task.await;
     drop(trash_stop);
     let _ = parents_task.await;
     let _ = push_task.await;
+    if anchorage.fence().is_some_and(|f| f.epoch() != Some(epoch)) {
+        // The leadership is gone: the next leader writes the serials.
+        return Ok(());
+    }
     // The last serial holds what the last group published. A CLI command
     // leaves the serial of its change to serve while serve holds
-    // publisher.lock: one more after letting go takes what such a command
-    // committed meanwhile (commands after it write their own).
+    // publisher.lock (or leads): one more after letting go takes what
+    // such a command committed meanwhile (commands after it write their
+    // own).
     if let Err(err) = write_rrdp(&anchorage, &metrics).await {
         tracing::error!(%err, "writing the last RRDP serial failed; written at the next start");
     }
@@ -704,9 +873,36 @@ pub async fn run(
     if let Err(err) = write_rrdp(&anchorage, &metrics).await {
         tracing::error!(%err, "writing the last RRDP serial failed; written at the next start");
     }
-    tracing::info!("stopped");
-    drop(serving);
     Ok(())
+}
+
+/// Reports the trees this machine's rsyncd is inside, every
+/// [`anchorage_publication::READERS_EVERY`], for the leader (on this
+/// machine or another) that writes and prunes the shared tree; withdraws
+/// the report when stopping.
+async fn report_readers(
+    tree: anchorage_publication::RsyncTree,
+    name: String,
+    mut stop: watch::Receiver<bool>,
+) {
+    let tree = Arc::new(tree);
+    let mut failing = false;
+    loop {
+        let (t, n) = (tree.clone(), name.clone());
+        match tokio::task::spawn_blocking(move || t.report_readers(&n)).await {
+            Ok(Err(err)) if !failing => {
+                tracing::warn!(%err, "could not report the rsync trees in use");
+                failing = true;
+            }
+            Ok(Ok(())) => failing = false,
+            _ => {}
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(anchorage_publication::READERS_EVERY) => {}
+            _ = stop.changed() => break,
+        }
+    }
+    tree.withdraw_readers(&name);
 }
 
 /// How often `serve` removes the superseded rsync trees its writes set

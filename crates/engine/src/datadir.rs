@@ -31,6 +31,12 @@ pub struct DataDir {
     database: Option<String>,
 }
 
+/// The locks a running `serve` holds (see [`DataDir::try_lock_serve_as`]),
+/// released when dropped.
+pub struct ServeLock {
+    _files: Vec<std::fs::File>,
+}
+
 impl DataDir {
     /// The data directory at `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -203,6 +209,53 @@ impl DataDir {
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => Err(e),
         }
+    }
+
+    /// Takes what `serve` holds for as long as it runs, without waiting:
+    /// for a SQLite store, [`Self::try_lock_serve`]; for one of several
+    /// instances on a PostgreSQL store, an exclusive `flock` on
+    /// `DIR/run/NAME/serve.lock` (one `serve` per instance name) and a
+    /// shared one on `DIR/serve.lock`, so that commands that must not run
+    /// beside any `serve` still find it taken. `None` while another
+    /// process holds what this one needs.
+    pub fn try_lock_serve_as(&self, instance: Option<&str>) -> std::io::Result<Option<ServeLock>> {
+        let Some(name) = instance else {
+            return Ok(self
+                .try_lock_serve()?
+                .map(|f| ServeLock { _files: vec![f] }));
+        };
+        if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("instance name {name:?}: not a plain file name"),
+            ));
+        }
+        let run = self.root.join("run").join(name);
+        std::fs::create_dir_all(&run)?;
+        let open = |path: PathBuf| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)
+        };
+        let own = open(run.join("serve.lock"))?;
+        let all = open(self.root.join("serve.lock"))?;
+        for (file, shared) in [(&own, false), (&all, true)] {
+            let taken = if shared {
+                file.try_lock_shared()
+            } else {
+                file.try_lock()
+            };
+            match taken {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
+        }
+        Ok(Some(ServeLock {
+            _files: vec![own, all],
+        }))
     }
 
     /// The store's files: the database and its WAL and shared-memory

@@ -192,6 +192,8 @@ pub struct Shared {
     publish_lock: Arc<std::sync::Mutex<()>>,
     rrdp_lock: Arc<std::sync::Mutex<()>>,
     ca_locks: Arc<CaLocks>,
+    /// Set for `serve` on PostgreSQL: writes need the leadership.
+    fence: Option<Arc<anchorage_store::leader::Fence>>,
 }
 
 impl Shared {
@@ -213,8 +215,28 @@ impl Shared {
             publish_lock: Arc::new(std::sync::Mutex::new(())),
             rrdp_lock: Arc::new(std::sync::Mutex::new(())),
             ca_locks: Arc::new(CaLocks::default()),
+            fence: None,
         })
     }
+}
+
+/// The locks across processes of tree writes: the file on SQLite, the
+/// advisory lock on PostgreSQL.
+const TREE_LOCKS: (fn(&DataDir) -> std::io::Result<std::fs::File>, i64) =
+    (DataDir::lock_publication, anchorage_store::pg::PUBLISH_LOCK);
+
+/// The locks across processes of RRDP serial writes.
+const RRDP_LOCKS: (fn(&DataDir) -> std::io::Result<std::fs::File>, i64) =
+    (DataDir::lock_rrdp, anchorage_store::pg::RRDP_LOCK);
+
+/// A publication lock across processes, held until dropped.
+enum Across {
+    /// An exclusive `flock` of a lock file (SQLite).
+    File { _lock: std::fs::File },
+    /// A session-level advisory lock (PostgreSQL).
+    Session {
+        _lock: anchorage_store::pg::SessionLock,
+    },
 }
 
 /// One lock per CA for ROA batches: a batch holds its CA's from planning
@@ -1586,10 +1608,15 @@ impl Anchorage {
     }
 
     /// Whether a `serve` on this data directory writes the RRDP serials
-    /// of every change and removes old trees (it holds
-    /// `publisher.lock`).
+    /// of every change and removes old trees: it holds `publisher.lock`,
+    /// or on PostgreSQL it leads (any instance's leader does).
     fn serve_runs(&self) -> bool {
-        self.ctx.dir.publisher_runs()
+        match self.store.lock_held(anchorage_store::leader::LEADER_LOCK) {
+            Ok(Some(leads)) => leads,
+            Ok(None) => self.ctx.dir.publisher_runs(),
+            // Unknown: write the serial; the leader's next one follows it.
+            Err(_) => false,
+        }
     }
 
     /// Settles what deferred changes owe, for a read snapshot of a
@@ -1609,25 +1636,31 @@ impl Anchorage {
         Ok(held)
     }
 
-    /// Takes this process's lock `lock` and then the data directory's
-    /// lock file `take` (for CLI commands beside `serve`).
+    /// Takes this process's lock `lock` and then the lock across
+    /// processes (CLI commands beside `serve`, other `serve` instances):
+    /// on PostgreSQL the advisory lock `key`, which ends with its
+    /// session, so a machine that died holds nothing up; on SQLite the
+    /// data directory's lock file `take`.
     fn publication_turn<'l>(
         &self,
         lock: &'l std::sync::Mutex<()>,
-        take: fn(&DataDir) -> std::io::Result<std::fs::File>,
-    ) -> Result<(std::sync::MutexGuard<'l, ()>, std::fs::File)> {
+        (take, key): (fn(&DataDir) -> std::io::Result<std::fs::File>, i64),
+    ) -> Result<(std::sync::MutexGuard<'l, ()>, Across)> {
         let turn = lock.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(held) = self.store.session_lock(key)? {
+            return Ok((turn, Across::Session { _lock: held }));
+        }
         let across = take(&self.ctx.dir).map_err(|source| AppError::Io {
             what: "taking the publication lock".into(),
             source,
         })?;
-        Ok((turn, across))
+        Ok((turn, Across::File { _lock: across }))
     }
 
     /// [`Self::write_tree`]'s rsync tree, under the tree's locks.
     fn write_tree_locked(&mut self) -> Result<WriteStats> {
         let publish_lock = self.ctx.publish_lock.clone();
-        let _turn = self.publication_turn(&publish_lock, DataDir::lock_publication)?;
+        let _turn = self.publication_turn(&publish_lock, TREE_LOCKS)?;
         let now = self.ctx.clock.now();
         let t0 = std::time::Instant::now();
         let base = self.ctx.layout.rsync_base.clone();
@@ -1796,7 +1829,7 @@ impl Anchorage {
             }
         }
         let rrdp_lock = self.ctx.rrdp_lock.clone();
-        let _rrdp_turn = self.publication_turn(&rrdp_lock, DataDir::lock_rrdp)?;
+        let _rrdp_turn = self.publication_turn(&rrdp_lock, RRDP_LOCKS)?;
         // A serial announced again (see `prepare_from`) holds none of the
         // changes since: the next one, at once.
         match self.write_rrdp_locked()? {
@@ -1812,7 +1845,7 @@ impl Anchorage {
         let t0 = std::time::Instant::now();
         let base = self.ctx.layout.rsync_base.clone();
         let publish_lock = self.ctx.publish_lock.clone();
-        let tree_turn = self.publication_turn(&publish_lock, DataDir::lock_publication)?;
+        let tree_turn = self.publication_turn(&publish_lock, TREE_LOCKS)?;
         let held = self.settle(now)?;
         let tx = self.store.read_transaction()?;
         owes_nothing(&tx)?;
@@ -1898,7 +1931,7 @@ impl Anchorage {
         // A trust anchor change may be shown by both now: its TALs, in
         // turn with tree writes.
         {
-            let _tree_turn = self.publication_turn(&publish_lock, DataDir::lock_publication)?;
+            let _tree_turn = self.publication_turn(&publish_lock, TREE_LOCKS)?;
             self.ctx.sync_tals(&self.store.read_transaction()?)?;
         }
         tracing::debug!(

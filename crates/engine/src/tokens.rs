@@ -221,7 +221,7 @@ impl Anchorage {
             return Ok(None);
         };
         let stored = {
-            let tx = self.store.transaction()?;
+            let tx = self.store.read_transaction()?;
             tx.token(id)?
         };
         let Some(stored) = stored.filter(|t| t.revoked.is_none()) else {

@@ -151,6 +151,19 @@ pub const GRACE: Duration = Duration::from_secs(300);
 /// megabytes at most.
 pub const KEEP_JOURNALS: u64 = 1024;
 
+/// How often each `serve` instance that serves a shared tree reports the
+/// trees its rsync daemon is inside ([`RsyncTree::report_readers`]).
+pub const READERS_EVERY: Duration = Duration::from_millis(250);
+
+/// How long a report counts: an instance that stopped reporting for this
+/// long (it died) reads nothing any more.
+const READERS_FRESH: Duration = Duration::from_secs(30);
+
+/// While other instances serve the tree, a tree superseded less than this
+/// ago counts as read: a daemon there may have entered it after its
+/// instance's last report (four reports, so a slow one is covered).
+const READERS_RECENT: Duration = Duration::from_secs(1);
+
 /// Superseded trees that wait in the trash at most: beyond, the tree
 /// write that sets one more aside removes them all itself.
 pub const MAX_TRASH: usize = 4;
@@ -246,6 +259,84 @@ impl RsyncTree {
 
     fn journal(&self) -> PathBuf {
         self.root.join("journal")
+    }
+
+    /// Where the instances serving this tree report their readers.
+    fn readers(&self) -> PathBuf {
+        self.root.join("readers")
+    }
+
+    /// Reports, as instance `name`, which trees the rsync daemons of this
+    /// machine are inside (`ROOT/readers/NAME`; `*` where `/proc` cannot
+    /// tell), for the instance that writes the tree, which may run on
+    /// another machine sharing the directory and cannot see them.
+    /// `serve` on PostgreSQL reports every [`READERS_EVERY`].
+    pub fn report_readers(&self, name: &str) -> io::Result<()> {
+        let dir = self.readers();
+        fs::create_dir_all(&dir)?;
+        let text = match trees_in_use(&self.trees()) {
+            Some(used) => used
+                .iter()
+                .map(|t| format!("{}\n", t.to_string_lossy()))
+                .collect(),
+            None => "*\n".to_string(),
+        };
+        let tmp = dir.join(format!(".{name}.tmp"));
+        fs::write(&tmp, text)?;
+        fs::rename(&tmp, dir.join(name))
+    }
+
+    /// Withdraws instance `name`'s report (it stops serving).
+    pub fn withdraw_readers(&self, name: &str) {
+        let _ = fs::remove_file(self.readers().join(name));
+    }
+
+    /// The trees in use, as [`trees_in_use`] sees them on this machine
+    /// and as the other instances serving the tree reported them; where
+    /// any instance reports, trees superseded within [`READERS_RECENT`]
+    /// too. `None` where some reader cannot tell.
+    fn in_use(&self) -> Option<InUse> {
+        let trees = self.trees();
+        let mut used = trees_in_use(&trees);
+        let now = SystemTime::now();
+        let fresh = |e: &fs::DirEntry| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|m| now.duration_since(m).unwrap_or_default() < READERS_FRESH)
+        };
+        let reports: Vec<String> = fs::read_dir(self.readers())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.') && fresh(e))
+            .filter_map(|e| fs::read_to_string(e.path()).ok())
+            .collect();
+        if reports.is_empty() {
+            return used;
+        }
+        for report in reports {
+            for line in report.lines() {
+                match (&mut used, line) {
+                    (_, "*") => return None,
+                    (Some(set), name) if !name.is_empty() => {
+                        set.insert(name.into());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(set) = &mut used {
+            for e in fs::read_dir(&trees).into_iter().flatten().flatten() {
+                let recent = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|m| now.duration_since(m).unwrap_or_default() < READERS_RECENT);
+                if recent {
+                    set.insert(e.file_name());
+                }
+            }
+        }
+        used
     }
 
     /// Where superseded trees wait to be removed: `ROOT/trash`.
@@ -404,7 +495,7 @@ impl RsyncTree {
         // One look at /proc serves the choice of a spare and the pruning
         // after the swap: a tree free now stays free (only `current` can
         // be entered, and the tree it replaces is kept anyway).
-        let in_use = trees_in_use(&trees);
+        let in_use = self.in_use();
         let reusable = match (current_gen, changed) {
             (Some(_), Some(changed)) => {
                 self.reusable(previous.as_deref(), generation, changed, in_use.as_ref())
@@ -974,6 +1065,70 @@ mod tests {
         assert!(!third.exists());
         assert_eq!(tree.empty_trash(false), 2);
         assert_eq!(fs::read_dir(tmp.path().join("trees")).unwrap().count(), 2);
+        listener.kill().unwrap();
+        listener.wait().unwrap();
+    }
+
+    /// Another `serve` instance serving the tree from another machine
+    /// reports the trees its daemon is inside: those stay, and while it
+    /// reports, so do the trees superseded in the last seconds (its
+    /// daemon may have entered one since its last report).
+    #[test]
+    fn trees_other_instances_report_are_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = RsyncTree::new(tmp.path());
+        let bin = tempfile::tempdir().unwrap();
+        let fake = bin.path().join("rsync");
+        fs::copy("/bin/sleep", &fake).unwrap();
+        // This machine's daemon, inside no tree.
+        let mut listener = std::process::Command::new(&fake)
+            .arg("30")
+            .current_dir(bin.path())
+            .spawn()
+            .unwrap();
+        let backdate = || {
+            let long_ago = SystemTime::now() - Duration::from_secs(60);
+            for e in fs::read_dir(tmp.path().join("trees")).unwrap().flatten() {
+                fs::File::open(e.path())
+                    .unwrap()
+                    .set_modified(long_ago)
+                    .unwrap();
+            }
+        };
+        tree.write([file("", "a.roa", b"1", 1)], None).unwrap();
+        let first = tree.current_target().unwrap();
+        let readers = tmp.path().join("readers");
+        fs::create_dir_all(&readers).unwrap();
+        let name = first.file_name().unwrap().to_string_lossy().into_owned();
+        fs::write(readers.join("b"), format!("{name}\n")).unwrap();
+        // Superseded within the last seconds: kept while someone reports.
+        for n in 2..5u8 {
+            tree.write([file("", "a.roa", &[b'0' + n], i64::from(n))], None)
+                .unwrap();
+        }
+        assert_eq!(fs::read_dir(tmp.path().join("trees")).unwrap().count(), 4);
+        // Long superseded: only the reported one stays (with the current
+        // and the one it replaced).
+        backdate();
+        tree.write([file("", "a.roa", b"5", 5)], None).unwrap();
+        assert!(first.exists(), "a tree another instance reports stays");
+        assert_eq!(fs::read_dir(tmp.path().join("trees")).unwrap().count(), 3);
+        // An instance that cannot tell: nothing is brought forward.
+        fs::write(readers.join("c"), "*\n").unwrap();
+        backdate();
+        let stats = tree
+            .write(
+                [file("", "a.roa", b"6", 6)],
+                Some(&BTreeSet::from(["a.roa".to_string()])),
+            )
+            .unwrap();
+        assert!(!stats.reused, "{stats:?}");
+        // Reports withdrawn: the tree goes.
+        tree.withdraw_readers("b");
+        tree.withdraw_readers("c");
+        backdate();
+        tree.write([file("", "a.roa", b"7", 7)], None).unwrap();
+        assert!(!first.exists());
         listener.kill().unwrap();
         listener.wait().unwrap();
     }

@@ -72,7 +72,17 @@ impl FetchLog {
     /// The record of the RRDP files in `rrdp_dir`, going on from what a
     /// previous run recorded there.
     pub fn new(rrdp_dir: &Path) -> FetchLog {
-        let path = rrdp_dir.join(FILE);
+        FetchLog::at(rrdp_dir.join(FILE))
+    }
+
+    /// The record of one of several `serve` instances that serve one
+    /// RRDP directory (`.fetched-NAME`): each writes its own, and
+    /// [`recent`] reads them all.
+    pub fn of_instance(rrdp_dir: &Path, name: &str) -> FetchLog {
+        FetchLog::at(rrdp_dir.join(format!("{FILE}-{name}")))
+    }
+
+    fn at(path: PathBuf) -> FetchLog {
         let text = fs::read_to_string(&path).unwrap_or_default();
         let seen = text
             .lines()
@@ -115,7 +125,9 @@ impl FetchLog {
         for ((session, serial, lowest), t) in seen.iter() {
             text.push_str(&format!("{session} {serial} {lowest} {t}\n"));
         }
-        let tmp = self.path.with_extension("tmp");
+        let mut tmp = self.path.clone().into_os_string();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
         let written = fs::File::create(&tmp)
             .and_then(|mut f| f.write_all(text.as_bytes()))
             .and_then(|()| fs::rename(&tmp, &self.path));
@@ -126,11 +138,21 @@ impl FetchLog {
 }
 
 /// The notifications served within the grace period before `now`, as
-/// recorded in `rrdp_dir`.
+/// recorded in `rrdp_dir` (by every instance that serves it).
 pub fn recent(rrdp_dir: &Path, now: SystemTime) -> HashSet<Served> {
     let now = unix(now);
     let grace = crate::repository::GRACE.as_secs();
-    let text = fs::read_to_string(rrdp_dir.join(FILE)).unwrap_or_default();
+    let records = fs::read_dir(rrdp_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name == FILE || name.starts_with(&format!("{FILE}-"))) && !name.ends_with(".tmp")
+        });
+    let text: String = records
+        .filter_map(|e| fs::read_to_string(e.path()).ok())
+        .collect();
     text.lines()
         .filter_map(|line| {
             let mut parts = line.split(' ');

@@ -32,6 +32,7 @@ mod changes;
 mod contacts;
 mod copy;
 mod gate;
+pub mod leader;
 mod peers;
 pub mod pg;
 mod points;
@@ -81,6 +82,19 @@ pub enum StoreError {
          (the data directory's database.url names it)"
     )]
     Moved(String),
+    /// A standby `serve` instance: changes are made by the leader.
+    #[error(
+        "this instance is a standby: changes are made by the leader{}, \
+         nothing was stored",
+        leader.as_ref().map(|l| format!(" ({l})")).unwrap_or_default()
+    )]
+    NotLeader {
+        /// The leader's name, as it recorded it.
+        leader: Option<String>,
+    },
+    /// The instance lost the leadership to another one while it worked.
+    #[error("another instance became the leader meanwhile; nothing was stored")]
+    Fenced,
     /// The database was written by a newer Anchorage.
     #[error(
         "the database has schema version {found}, newer than this Anchorage supports \
@@ -109,6 +123,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether this process may not write because another `serve`
+    /// instance leads (HTTP 503: the leader takes the request).
+    pub fn is_not_leader(&self) -> bool {
+        matches!(self, StoreError::NotLeader { .. } | StoreError::Fenced)
+    }
+
     /// Whether the database could not be reached, went away, or did not
     /// answer in time: a state to retry after (HTTP 503), not a fault of
     /// the request or of the store's contents.
@@ -289,6 +309,9 @@ enum Db {
 pub struct Store {
     conn: Db,
     gate: Arc<WriteGate>,
+    /// Where writes need this process's leadership (`serve` on
+    /// PostgreSQL): the election's fence.
+    fence: Option<Arc<leader::Fence>>,
 }
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -342,6 +365,7 @@ impl Store {
         Ok(Store {
             conn,
             gate: Arc::new(WriteGate::default()),
+            fence: None,
         })
     }
 
@@ -375,7 +399,11 @@ impl Store {
             }
             Location::Postgres(url) => Db::Pg(pg::PgConn::connect(url)?),
         };
-        let mut store = Store { conn, gate };
+        let mut store = Store {
+            conn,
+            gate,
+            fence: None,
+        };
         if let Db::Pg(_) = store.conn {
             let tx = store.read_transaction()?;
             if !schema::pg_exists(&tx)? {
@@ -385,6 +413,31 @@ impl Store {
         // A store `migrate` moved refuses here (its write transactions do).
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Makes every later write transaction check `fence`: refused while
+    /// this process does not lead, and once another leads.
+    pub fn set_fence(&mut self, fence: Arc<leader::Fence>) {
+        self.fence = Some(fence);
+    }
+
+    /// Takes the advisory lock `key` for this session on PostgreSQL (see
+    /// [`pg::PUBLISH_LOCK`]); `None` on SQLite, where the data directory's
+    /// lock files serve.
+    pub fn session_lock(&self, key: i64) -> Result<Option<pg::SessionLock>> {
+        match &self.conn {
+            Db::Lite(_) => Ok(None),
+            Db::Pg(conn) => conn.session_lock(key).map(Some),
+        }
+    }
+
+    /// Whether a session holds the advisory lock `key` on PostgreSQL;
+    /// `None` on SQLite.
+    pub fn lock_held(&self, key: i64) -> Result<Option<bool>> {
+        match &self.conn {
+            Db::Lite(_) => Ok(None),
+            Db::Pg(conn) => conn.lock_held(key).map(Some),
+        }
     }
 
     /// The gate this connection's write transactions pass.
@@ -415,7 +468,8 @@ impl Store {
     /// Starts a write transaction; it holds the database's write lock
     /// (and this process's [`WriteGate`]) until it ends.
     pub fn transaction(&mut self) -> Result<Tx<'_>> {
-        self.transaction_of_new()?.not_moved()
+        let fence = self.fence.clone();
+        self.transaction_of_new()?.allowed(fence.as_deref())
     }
 
     /// A write transaction in a database whose schema is yet to be made.
@@ -431,8 +485,9 @@ impl Store {
     /// Starts a write transaction under a gate the caller already holds
     /// (see [`WriteGate::enter`]).
     pub fn transaction_entered(&mut self, _held: &GateGuard) -> Result<Tx<'_>> {
+        let fence = self.fence.clone();
         let tx = self.begin(true)?;
-        Tx { tx, _gate: None }.not_moved()
+        Tx { tx, _gate: None }.allowed(fence.as_deref())
     }
 
     /// Starts a read transaction: a consistent view without taking the
@@ -525,12 +580,25 @@ pub(crate) fn parse_resources(what: &'static str, s: &str) -> Result<ResourceSet
 
 impl Tx<'_> {
     /// Refuses a write to a SQLite store `migrate` moved, also in a
-    /// process that opened it before the move and waited for its lock.
-    fn not_moved(self) -> Result<Self> {
+    /// process that opened it before the move and waited for its lock;
+    /// and, under a `fence`, a write of a process that does not lead, or
+    /// no longer: the epoch is read under the write lock, which the next
+    /// leader's took too (see [`leader`]).
+    fn allowed(self, fence: Option<&leader::Fence>) -> Result<Self> {
         if !self.is_pg()
             && let Some(to) = self.meta(MOVED_TO)?
         {
             return Err(StoreError::Moved(to));
+        }
+        if let Some(fence) = fence {
+            let Some(epoch) = fence.epoch() else {
+                return Err(StoreError::NotLeader {
+                    leader: self.meta(leader::NAME_KEY)?,
+                });
+            };
+            if self.meta(leader::EPOCH_KEY)? != Some(epoch.to_string()) {
+                return Err(StoreError::Fenced);
+            }
         }
         Ok(self)
     }

@@ -28,6 +28,15 @@ use crate::{Result, StoreError};
 /// The advisory lock key every write transaction takes ("ANCHOR").
 pub const WRITE_LOCK: i64 = 0x414e_4348_4f52;
 
+/// The advisory lock a process holds while it writes the rsync tree, as
+/// `DIR/publish.lock` on SQLite: on PostgreSQL it goes with its session,
+/// so a dead machine's lock ends with its session instead of waiting for
+/// a network file system's lease.
+pub const PUBLISH_LOCK: i64 = 0x414e_4348_5055;
+
+/// The advisory lock of RRDP serial writes, as `DIR/rrdp.lock`.
+pub const RRDP_LOCK: i64 = 0x414e_4348_5252;
+
 /// How long a wait for a lock (the write lock among them) may take, as
 /// SQLite's busy timeout: a stuck writer turns into an error, not a
 /// hang. Statements themselves have no time limit: a streaming read of
@@ -67,7 +76,7 @@ struct Session {
     broken: bool,
 }
 
-fn connect(config: &postgres::Config) -> Result<postgres::Client> {
+pub(crate) fn connect(config: &postgres::Config) -> Result<postgres::Client> {
     let mut client = config.connect(postgres::NoTls)?;
     client.batch_execute(&format!(
         "SET lock_timeout = '{LOCK_TIMEOUT}'; SET client_min_messages = warning"
@@ -76,7 +85,7 @@ fn connect(config: &postgres::Config) -> Result<postgres::Client> {
 }
 
 /// Parses a connection string, with the timeouts it leaves unset.
-fn config(url: &str) -> Result<postgres::Config> {
+pub(crate) fn config(url: &str) -> Result<postgres::Config> {
     let mut config: postgres::Config = url.parse()?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
@@ -91,6 +100,18 @@ fn config(url: &str) -> Result<postgres::Config> {
 }
 
 impl Session {
+    /// Opens a new session where the server went away since the last
+    /// transaction (or the session's state is unknown), so that service
+    /// resumes by itself.
+    fn ready(&mut self) -> Result<()> {
+        if self.client.is_closed() || self.broken {
+            self.client = connect(&self.config)?;
+            self.statements.clear();
+            self.broken = false;
+        }
+        Ok(())
+    }
+
     fn statement(
         &mut self,
         sql: &str,
@@ -248,6 +269,39 @@ impl PgConn {
         result.recv().map_err(|_| ended())?
     }
 
+    /// Takes the session-level advisory lock `key`, waiting for it (up
+    /// to the lock timeout); released when the guard is dropped or the
+    /// session ends.
+    pub(crate) fn session_lock(&self, key: i64) -> Result<SessionLock> {
+        self.call(move |s| {
+            s.ready()?;
+            s.client.query_one("SELECT pg_advisory_lock($1)", &[&key])?;
+            Ok(())
+        })?;
+        Ok(SessionLock {
+            jobs: self.jobs.clone(),
+            key,
+        })
+    }
+
+    /// Whether some session of this database holds the advisory lock
+    /// `key` (read from `pg_locks`, taking nothing).
+    pub(crate) fn lock_held(&self, key: i64) -> Result<bool> {
+        self.call(move |s| {
+            s.ready()?;
+            let row = s.client.query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks
+                   WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                     AND classid = ($1::BIGINT >> 32)::OID
+                     AND objid = ($1::BIGINT & 4294967295)::OID
+                     AND database = (SELECT oid FROM pg_database
+                                     WHERE datname = current_database()))",
+                &[&key],
+            )?;
+            Ok(row.get(0))
+        })
+    }
+
     /// Checks that the session answers.
     pub(crate) fn ping(&self) -> Result<()> {
         self.call(|s| Ok(s.client.simple_query("SELECT 1").map(|_| ())?))
@@ -256,14 +310,7 @@ impl PgConn {
     /// Begins a transaction: a write transaction waits for the write lock.
     pub(crate) fn begin(&mut self, write: bool) -> Result<PgTx<'_>> {
         self.call(move |s| {
-            if s.client.is_closed() || s.broken {
-                // The server went away since the last transaction (or the
-                // session's state is unknown): a new session, so that
-                // service resumes by itself.
-                s.client = connect(&s.config)?;
-                s.statements.clear();
-                s.broken = false;
-            }
+            s.ready()?;
             s.failed = false;
             let begun = if write {
                 s.client
@@ -291,6 +338,23 @@ impl PgConn {
             streaming: Cell::new(false),
             write,
         })
+    }
+}
+
+/// A session-level advisory lock of a [`crate::Store`]'s session.
+pub struct SessionLock {
+    jobs: mpsc::Sender<Job>,
+    key: i64,
+}
+
+impl Drop for SessionLock {
+    fn drop(&mut self) {
+        let key = self.key;
+        // Queued after the session's other jobs; a session opened again
+        // meanwhile holds no lock, and the unlock finds none.
+        let _ = self.jobs.send(Box::new(move |s: &mut Session| {
+            let _ = s.client.query_one("SELECT pg_advisory_unlock($1)", &[&key]);
+        }));
     }
 }
 

@@ -2099,6 +2099,18 @@ impl ServeProcess {
         rsync: u16,
         extra: &[&str],
     ) -> anyhow::Result<ServeProcess> {
+        ServeProcess::start_logging(dir, config, http, rsync, extra, &dir.join("serve.log"))
+    }
+
+    /// [`Self::start`] with its log in `log`.
+    pub(crate) fn start_logging(
+        dir: &Path,
+        config: Option<&Path>,
+        http: u16,
+        rsync: u16,
+        extra: &[&str],
+        log: &Path,
+    ) -> anyhow::Result<ServeProcess> {
         let mut cmd = std::process::Command::new(std::env::current_exe()?);
         cmd.arg("--data-dir").arg(dir).arg("serve");
         if let Some(config) = config {
@@ -2109,7 +2121,7 @@ impl ServeProcess {
             .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
             .args(extra)
             .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(dir.join("serve.log"))?)
+            .stderr(std::fs::File::create(log)?)
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),

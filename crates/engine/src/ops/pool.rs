@@ -36,6 +36,10 @@ pub struct PoolSettings {
     pub keyroll_staging: chrono::TimeDelta,
     /// Which keys are rolled on a schedule.
     pub keyroll_policy: Option<super::KeyrollPolicy>,
+    /// Whether writes need this process's leadership, on PostgreSQL: the
+    /// pool's connections share one fence ([`EnginePool::fence`]) that
+    /// refuses them until an election is won (`serve`).
+    pub fenced: bool,
 }
 
 /// What carries the messages of a pool's connections to peers.
@@ -53,6 +57,7 @@ impl Default for PoolSettings {
             peer_timeout: crate::transport::PEER_TIMEOUT,
             keyroll_staging: super::DEFAULT_STAGING,
             keyroll_policy: None,
+            fenced: false,
         }
     }
 }
@@ -87,7 +92,15 @@ impl EnginePool {
         settings: PoolSettings,
         transport: Transport,
     ) -> Result<EnginePool> {
-        let shared = Shared::open(&dir)?;
+        let mut shared = Shared::open(&dir)?;
+        if settings.fenced
+            && matches!(
+                dir.store_location()?,
+                anchorage_store::Location::Postgres(_)
+            )
+        {
+            shared.fence = Some(anchorage_store::leader::Fence::standby());
+        }
         let pool = EnginePool {
             dir,
             clock,
@@ -123,7 +136,16 @@ impl EnginePool {
         a.set_keyroll_policy(self.settings.keyroll_policy);
         a.set_peer_timeout(self.settings.peer_timeout);
         a.set_transport(self.transport.clone());
+        if let Some(fence) = &self.shared.fence {
+            a.store.set_fence(fence.clone());
+        }
         Ok(a)
+    }
+
+    /// The fence of the pool's connections, when their writes need this
+    /// process's leadership: what an election on the store sets.
+    pub fn fence(&self) -> Option<std::sync::Arc<anchorage_store::leader::Fence>> {
+        self.shared.fence.clone()
     }
 
     /// Takes a connection: an idle one, a new one, or (with

@@ -6,13 +6,17 @@
 //! Per backend: 10 CAs of 10 ROA payloads, then 50 single ROA changes
 //! (a one-time key, the ROA and the manifest and CRL signed, one write
 //! transaction, the rsync tree), then one batch of 200 payloads on one CA.
+//!
+//! Then failover: two `serve` instances on the PostgreSQL store, the
+//! leader killed (SIGKILL) [`KILLS`] times, each time timed from the kill
+//! to the standby's metrics showing that it leads.
 
 use std::path::Path;
 use std::time::Instant;
 
 use anchorage_testkit::postgres::PostgresServer;
 
-use super::{BENCH, Figure, crypto_limit, fig, payload, percentile};
+use super::{BENCH, Figure, ServeProcess, crypto_limit, fig, payload, percentile};
 use crate::clock::Clock;
 use crate::datadir::DataDir;
 use crate::ops::{Anchorage, InitOptions};
@@ -21,6 +25,12 @@ use crate::ops::{Anchorage, InitOptions};
 const CHANGES: u32 = 50;
 /// Payloads of the batch.
 const BATCH: u32 = 200;
+
+/// Leaders killed by the failover measurement.
+const KILLS: usize = 5;
+
+/// Failover target: the standby leads within this after the leader died.
+const FAILOVER_TARGET_S: f64 = 10.0;
 
 /// What one backend measured.
 struct Run {
@@ -146,7 +156,110 @@ pub(crate) fn figures(work: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<
     push(figures, "SQLite", &lite, floor, None);
     let server = PostgresServer::start(&work.join("db-postgres-server"))?;
     let url = server.create_database("anchorage")?;
-    let (pg, _) = workload(DataDir::new(work.join("db-postgres")).with_database(Some(url)))?;
+    let dir = work.join("db-postgres");
+    let (pg, _) = workload(DataDir::new(&dir).with_database(Some(url)))?;
     push(figures, "PostgreSQL", &pg, floor, Some(&lite));
+    let times = failover(&dir)?;
+    let worst = times.iter().copied().fold(0.0, f64::max);
+    figures.push(fig(
+        &format!(
+            "PostgreSQL failover: SIGKILL of the leader to the standby leading, p50 of {KILLS}"
+        ),
+        percentile(&times, 0.5),
+        "s",
+        "reference",
+        None,
+    ));
+    figures.push(fig(
+        &format!("PostgreSQL failover: slowest of {KILLS}"),
+        worst,
+        "s",
+        "< 10 s; ratio = slowest / 10 s",
+        Some(worst / FAILOVER_TARGET_S),
+    ));
     Ok(())
+}
+
+/// One `serve` instance of the failover measurement.
+struct Instance {
+    process: ServeProcess,
+    http: u16,
+}
+
+impl Instance {
+    /// Starts instance `name` on `dir`, waiting until its metrics answer.
+    fn start(dir: &Path, name: &str) -> anyhow::Result<Instance> {
+        let config = dir.join(format!("serve-{name}.toml"));
+        std::fs::write(
+            &config,
+            format!("instance_name = \"{name}\"\nmetrics_public = true\n"),
+        )?;
+        let (http, rsync) = (crate::oracle::free_port()?, crate::oracle::free_port()?);
+        let process = ServeProcess::start_logging(
+            dir,
+            Some(&config),
+            http,
+            rsync,
+            &[],
+            &dir.join(format!("serve-{name}.log")),
+        )?;
+        let instance = Instance { process, http };
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        while instance.epoch().is_none() {
+            anyhow::ensure!(Instant::now() < deadline, "serve {name} did not answer");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Ok(instance)
+    }
+
+    /// The epoch the instance leads in (0: standing by), from its
+    /// metrics; `None` while it does not answer.
+    fn epoch(&self) -> Option<i64> {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(2)))
+            .build()
+            .new_agent();
+        let text = agent
+            .get(format!("http://127.0.0.1:{}/metrics", self.http))
+            .call()
+            .ok()?
+            .body_mut()
+            .read_to_string()
+            .ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("anchorage_leader_epoch "))
+            .and_then(|v| v.trim().parse().ok())
+    }
+}
+
+/// Waits until one of `instances` leads; its index.
+fn leader(instances: &[&Instance]) -> anyhow::Result<usize> {
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(i) = instances.iter().position(|s| s.epoch().unwrap_or(0) > 0) {
+            return Ok(i);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "no leader within 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Kills the leader of two instances on `dir` [`KILLS`] times; the
+/// seconds from each kill to the other instance leading.
+fn failover(dir: &Path) -> anyhow::Result<Vec<f64>> {
+    let mut instances = [Instance::start(dir, "a")?, Instance::start(dir, "b")?];
+    let mut leader = self::leader(&[&instances[0], &instances[1]])?;
+    let mut times = Vec::new();
+    for _ in 0..KILLS {
+        let killed = Instant::now();
+        instances[leader].process.child.kill()?;
+        instances[leader].process.child.wait()?;
+        self::leader(&[&instances[1 - leader]])?;
+        times.push(killed.elapsed().as_secs_f64());
+        let name = ["a", "b"][leader];
+        instances[leader] = Instance::start(dir, name)?;
+        leader = 1 - leader;
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times)
 }
