@@ -2,7 +2,8 @@
 //! directory: one leads (signs and publishes), the other stands by,
 //! serving reads and refusing writes with a 503 that names the leader.
 //! Under a stream of ROA additions through the API, the leader is killed
-//! (SIGKILL) at random points, three times: the standby takes over within
+//! (SIGKILL) at random points, three times, then paused while the server
+//! ends its session: the standby takes over within
 //! the target, every acknowledged change is kept and published, RRDP
 //! serials and manifest numbers never go back, no manifest number is
 //! ever published with two contents, and rpki-client, FORT and the
@@ -290,6 +291,54 @@ fn the_standby_takes_over_when_the_leader_is_killed_and_nothing_acknowledged_is_
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+    // A leader paused (a stalled machine) whose session the server ends
+    // meanwhile (as keepalives do): the standby takes over, and when the
+    // old leader wakes up it publishes nothing more (its writes meet the
+    // new epoch) and stands by.
+    let before = acknowledged.lock().unwrap().len();
+    let paused = instances[leading].child.id().to_string();
+    let signal = |sig: &str| {
+        assert!(
+            std::process::Command::new("kill")
+                .args([sig, &paused])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    signal("-STOP");
+    let name = ["a", "b"][leading];
+    server
+        .psql(
+            "anchorage",
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE application_name = 'anchorage-election {name}'"
+            ),
+        )
+        .unwrap();
+    let cut = Instant::now();
+    let other = 1 - leading;
+    leader(&[&instances[other]], TAKEOVER_TARGET);
+    takeovers.push(cut.elapsed());
+    std::thread::sleep(Duration::from_millis(500));
+    signal("-CONT");
+    let deadline = Instant::now() + TAKEOVER_TARGET;
+    while epoch(&instances[leading]) != Some(0) {
+        assert!(Instant::now() < deadline, "the old leader never stood by");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (now, _) = leader(&[&instances[0], &instances[1]], TAKEOVER_TARGET);
+    assert_eq!(now, other);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while acknowledged.lock().unwrap().len() < before + 3 {
+        assert!(
+            Instant::now() < deadline,
+            "no change acknowledged after the pause"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
     done.store(true, Ordering::SeqCst);
     let refused = stream.join().unwrap();
     let (samples, rrdp) = sampling.join().unwrap();

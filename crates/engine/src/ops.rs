@@ -1642,12 +1642,16 @@ impl Anchorage {
     /// session, so a machine that died holds nothing up; on SQLite the
     /// data directory's lock file `take`.
     fn publication_turn<'l>(
-        &self,
+        &mut self,
         lock: &'l std::sync::Mutex<()>,
         (take, key): (fn(&DataDir) -> std::io::Result<std::fs::File>, i64),
     ) -> Result<(std::sync::MutexGuard<'l, ()>, Across)> {
         let turn = lock.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(held) = self.store.session_lock(key)? {
+            // `serve` publishes only while it leads: checked once the lock
+            // is held, which a later leader takes from this session by
+            // ending it.
+            self.store.check_fence()?;
             return Ok((turn, Across::Session { _lock: held }));
         }
         let across = take(&self.ctx.dir).map_err(|source| AppError::Io {
@@ -1921,6 +1925,9 @@ impl Anchorage {
         let committed = t0.elapsed();
         fault::point("rrdp-before-announce");
         if let Some(update) = &update {
+            // The RRDP lock is still this session's: a new leader has not
+            // ended it (a paused instance announces nothing older).
+            self.store.confirm_session()?;
             self.ctx.rrdp.announce(update)?;
         }
         match (again, announced_before) {

@@ -105,6 +105,11 @@ pub trait TreeSource {
         &mut self,
         f: &mut dyn FnMut(TreeFile<'_>) -> Result<(), PublicationError>,
     ) -> Result<(), PublicationError>;
+    /// Called just before the new tree becomes current: an error keeps
+    /// the current one (the writer lost its right to publish meanwhile).
+    fn confirm(&mut self) -> Result<(), PublicationError> {
+        Ok(())
+    }
 }
 
 /// A state held in memory: the files, by path.
@@ -521,6 +526,8 @@ impl RsyncTree {
         // an fsync per file and directory (measured: a third of the time
         // of a small tree write went to those fsyncs).
         sync_fs(&tmp)?;
+        // The partial tree stays for the next write to remove.
+        source.confirm()?;
         fs::rename(&tmp, &fin).map_err(io_err(&fin))?;
         sync_dir(&trees)?;
 

@@ -17,8 +17,9 @@
 //!
 //! PostgreSQL releases a session's advisory locks when the session ends:
 //! at once when the leader's process dies (its kernel closes the
-//! connection), and within the keepalive settings this session asks the
-//! server for (about 6 s) when its machine or network goes away.
+//! connection), and within the keepalive settings every session asks the
+//! server for (about 6 s, `pg::connect`) when its machine or network goes
+//! away.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -37,14 +38,21 @@ pub const EPOCH_KEY: &str = "leader_epoch";
 /// The `meta` key naming the current leader, for standbys' answers.
 pub const NAME_KEY: &str = "leader";
 
+/// The `application_name` of the sessions of `serve` instances' stores
+/// (those under a [`Fence`]): a new leader ends those of them that hold
+/// one of Anchorage's advisory locks.
+pub const SERVE_SESSIONS: &str = "anchorage serve";
+
+/// The high 32 bits every Anchorage advisory lock key shares ("AN"), as
+/// `pg_locks.classid` shows them.
+const LOCK_CLASS: i64 = crate::pg::WRITE_LOCK >> 32;
+
+/// How long taking office waits for the write lock before ending the
+/// sessions that hold it again.
+const OFFICE_WAIT: &str = "2s";
+
 /// How often a standby tries the lock, and the leader checks its session.
 const POLL: Duration = Duration::from_millis(500);
-
-/// Server-side keepalives of the election session: PostgreSQL drops the
-/// session, and with it the leadership, about this long after the
-/// leader's machine stops answering.
-const SERVER_KEEPALIVES: &str = "SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; \
-     SET tcp_keepalives_count = 3; SET tcp_user_timeout = 6000";
 
 /// What the stores of one process may write: shared by the process's
 /// stores and its [`Election`]. No epoch: a standby, every write refused.
@@ -87,7 +95,10 @@ impl Election {
         fence: Arc<Fence>,
         changed: impl Fn(Option<i64>) + Send + 'static,
     ) -> Result<Election> {
-        let config = crate::pg::config(url)?;
+        let mut config = crate::pg::config(url)?;
+        // The session an operator ends (`pg_terminate_backend`) to hand
+        // the leadership over by force.
+        config.application_name(&format!("anchorage-election {name}"));
         let stop = Arc::new(AtomicBool::new(false));
         let name = name.to_string();
         let thread = std::thread::Builder::new()
@@ -151,7 +162,6 @@ fn session(
     stop: &AtomicBool,
 ) -> Result<()> {
     let mut client = crate::pg::connect(config)?;
-    client.batch_execute(SERVER_KEEPALIVES)?;
     while !stop.load(Ordering::SeqCst) {
         if fence.epoch().is_some() {
             // A session that no longer answers may have lost the lock.
@@ -173,7 +183,54 @@ fn session(
 
 /// Raises the stored epoch and names this instance, under the write lock:
 /// every write of an earlier leader that commits after this is refused.
+///
+/// A deposed leader that stopped mid-work (paused, or cut off from the
+/// server while its other sessions live on) may hold the write lock, or
+/// the tree's or RRDP's lock, for as long as its sessions last: those
+/// sessions are ended first (its transactions roll back; a tree or
+/// serial it was writing never becomes current, `TreeSource::confirm`),
+/// and again if the write lock stays taken.
 fn take_office(client: &mut postgres::Client, name: &str) -> Result<i64> {
+    client.batch_execute(&format!("SET lock_timeout = '{OFFICE_WAIT}'"))?;
+    let mut tries = 0;
+    let epoch = loop {
+        depose(client)?;
+        match raise_epoch(client, name) {
+            Err(StoreError::Postgres(e))
+                if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+                    && tries < 30 =>
+            {
+                tries += 1;
+            }
+            other => break other?,
+        }
+    };
+    client.batch_execute("RESET lock_timeout")?;
+    Ok(epoch)
+}
+
+/// Ends the sessions of other `serve` instances that hold or wait for an
+/// Anchorage advisory lock; a standby's only ever wait to be refused.
+fn depose(client: &mut postgres::Client) -> Result<()> {
+    let ended = client.query(
+        "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
+          WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+            AND a.application_name = $1
+            AND a.pid IN (SELECT pid FROM pg_locks
+                           WHERE locktype = 'advisory' AND classid = $2::BIGINT::OID)",
+        &[&SERVE_SESSIONS, &LOCK_CLASS],
+    )?;
+    if !ended.is_empty() {
+        tracing::warn!(
+            sessions = ended.len(),
+            "ended sessions of another instance that held Anchorage's locks"
+        );
+    }
+    Ok(())
+}
+
+/// The epoch's raise, in one transaction under the write lock.
+fn raise_epoch(client: &mut postgres::Client, name: &str) -> Result<i64> {
     let mut tx = client.transaction()?;
     tx.batch_execute(&format!(
         "SELECT pg_advisory_xact_lock({})",

@@ -417,8 +417,31 @@ impl Store {
 
     /// Makes every later write transaction check `fence`: refused while
     /// this process does not lead, and once another leads.
-    pub fn set_fence(&mut self, fence: Arc<leader::Fence>) {
+    pub fn set_fence(&mut self, fence: Arc<leader::Fence>) -> Result<()> {
+        if let Db::Pg(conn) = &self.conn {
+            // What a new leader looks for among a deposed one's sessions.
+            conn.rename(leader::SERVE_SESSIONS)?;
+        }
         self.fence = Some(fence);
+        Ok(())
+    }
+
+    /// Under a fence, fails unless this process leads (a write
+    /// transaction begun and rolled back); nothing without one.
+    pub fn check_fence(&mut self) -> Result<()> {
+        if self.fence.is_some() {
+            self.transaction()?;
+        }
+        Ok(())
+    }
+
+    /// On PostgreSQL, checks that the session answers (and so still holds
+    /// its session-level locks); nothing on SQLite.
+    pub fn confirm_session(&self) -> Result<()> {
+        match &self.conn {
+            Db::Lite(_) => Ok(()),
+            Db::Pg(conn) => conn.ping(),
+        }
     }
 
     /// Takes the advisory lock `key` for this session on PostgreSQL (see
@@ -601,6 +624,12 @@ impl Tx<'_> {
             }
         }
         Ok(self)
+    }
+
+    /// Checks that the transaction's session still answers.
+    pub fn alive(&self) -> Result<()> {
+        self.opt_row("SELECT 1", sql::args![], |r| r.get::<i64>(0))
+            .map(|_| ())
     }
 
     /// Commits the transaction durably.

@@ -76,10 +76,21 @@ struct Session {
     broken: bool,
 }
 
+/// The server's side of every session: it notices a client machine
+/// that died or was cut off within about 6 s (keepalives after 2 s idle,
+/// every second, three lost; unacknowledged data after 6 s), and ends a
+/// transaction left open for a minute by a client that stopped (a paused
+/// process), so that neither holds the write lock, or the leadership
+/// (see [`crate::leader`]), for longer. Ignored on a Unix socket, whose
+/// peer cannot vanish that way.
+const SERVER_SIDE: &str = "SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; \
+     SET tcp_keepalives_count = 3; SET tcp_user_timeout = 6000; \
+     SET idle_in_transaction_session_timeout = '60s'";
+
 pub(crate) fn connect(config: &postgres::Config) -> Result<postgres::Client> {
     let mut client = config.connect(postgres::NoTls)?;
     client.batch_execute(&format!(
-        "SET lock_timeout = '{LOCK_TIMEOUT}'; SET client_min_messages = warning"
+        "SET lock_timeout = '{LOCK_TIMEOUT}'; SET client_min_messages = warning; {SERVER_SIDE}"
     ))?;
     Ok(client)
 }
@@ -95,6 +106,10 @@ pub(crate) fn config(url: &str) -> Result<postgres::Config> {
     }
     if !url.contains("keepalives_idle") {
         config.keepalives_idle(KEEPALIVES_IDLE);
+    }
+    if config.get_application_name().is_none() {
+        // What `pg_stat_activity` shows an operator.
+        config.application_name("anchorage");
     }
     Ok(config)
 }
@@ -299,6 +314,17 @@ impl PgConn {
                 &[&key],
             )?;
             Ok(row.get(0))
+        })
+    }
+
+    /// Names the session `name` in `pg_stat_activity`, now and after
+    /// every reconnection.
+    pub(crate) fn rename(&self, name: &'static str) -> Result<()> {
+        self.call(move |s| {
+            s.config.application_name(name);
+            s.ready()?;
+            Ok(s.client
+                .batch_execute(&format!("SET application_name = '{name}'"))?)
         })
     }
 

@@ -1028,3 +1028,103 @@ fn postgres_a_failed_wait_for_the_write_lock_leaves_the_session_usable() {
         Some("yes")
     );
 }
+
+/// Waits until `fence` leads (or stands by, with `leads` false).
+fn wait_fence(fence: &anchorage_store::leader::Fence, leads: bool) -> Option<i64> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while fence.epoch().is_some() != leads {
+        assert!(std::time::Instant::now() < deadline, "election stuck");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    fence.epoch()
+}
+
+/// Leadership on PostgreSQL: one of two elections wins; the other's
+/// stores refuse writes naming the leader; a write made after another
+/// leader's epoch was committed is refused (the fence) and stores
+/// nothing; when the leader's session ends, the other wins a higher
+/// epoch.
+#[test]
+fn postgres_one_leader_and_its_fence() {
+    use anchorage_store::leader::{Election, Fence};
+    let db = Db::postgres();
+    let Location::Postgres(url) = &db.location else {
+        unreachable!()
+    };
+    db.create();
+    let write = |store: &mut Store, key: &str| -> Result<(), StoreError> {
+        let tx = store.transaction()?;
+        tx.set_meta(key, "1")?;
+        tx.commit()
+    };
+    let (fence_a, fence_b) = (Fence::standby(), Fence::standby());
+    let mut a = db.open();
+    a.set_fence(fence_a.clone()).unwrap();
+    let mut b = db.open();
+    b.set_fence(fence_b.clone()).unwrap();
+    // Before any election: a fenced store writes nothing.
+    assert!(matches!(
+        write(&mut a, "x"),
+        Err(StoreError::NotLeader { leader: None })
+    ));
+
+    let election_a = Election::start(url, "a", fence_a.clone(), |_| {}).unwrap();
+    let first = wait_fence(&fence_a, true).unwrap();
+    let election_b = Election::start(url, "b", fence_b.clone(), |_| {}).unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(fence_b.epoch(), None, "one leader at a time");
+    write(&mut a, "by_a").unwrap();
+    match write(&mut b, "by_b") {
+        Err(e @ StoreError::NotLeader { .. }) => {
+            assert!(e.to_string().contains("(a)"), "{e}");
+            assert!(e.is_not_leader());
+        }
+        other => panic!("{other:?}"),
+    }
+    // Another leader's term began (as when a's sessions were cut off and
+    // b won while a was paused): a's next write is refused whole.
+    db.raw(&format!(
+        "UPDATE meta SET value = '{}' WHERE key = 'leader_epoch'",
+        first + 10
+    ))
+    .unwrap();
+    assert!(matches!(write(&mut a, "late"), Err(StoreError::Fenced)));
+    assert_eq!(a.read_transaction().unwrap().meta("late").unwrap(), None);
+    db.raw(&format!(
+        "UPDATE meta SET value = '{first}' WHERE key = 'leader_epoch'"
+    ))
+    .unwrap();
+
+    // The leader's session ends: b leads, in a later epoch, and a's
+    // stores refuse writes again.
+    drop(election_a);
+    let second = wait_fence(&fence_b, true).unwrap();
+    assert!(second > first, "{first} then {second}");
+    assert_eq!(fence_a.epoch(), None);
+    write(&mut b, "by_b").unwrap();
+    assert!(matches!(
+        write(&mut a, "x"),
+        Err(StoreError::NotLeader { .. })
+    ));
+    // Terminating the leader's session from the server (what its death or
+    // a cut-off network does) hands over too.
+    let (fence_c, election_c) = {
+        let f = Fence::standby();
+        let e = Election::start(url, "c", f.clone(), |_| {}).unwrap();
+        (f, e)
+    };
+    db.raw(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = 'anchorage-election b'",
+    )
+    .unwrap();
+    wait_fence(&fence_b, false);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while fence_b.epoch().is_none() && fence_c.epoch().is_none() {
+        assert!(std::time::Instant::now() < deadline, "nobody leads");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let third = fence_b.epoch().or(fence_c.epoch()).unwrap();
+    assert!(third > second, "{second} then {third}");
+    drop((election_b, election_c));
+}

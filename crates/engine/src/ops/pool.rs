@@ -137,7 +137,7 @@ impl EnginePool {
         a.set_peer_timeout(self.settings.peer_timeout);
         a.set_transport(self.transport.clone());
         if let Some(fence) = &self.shared.fence {
-            a.store.set_fence(fence.clone());
+            a.store.set_fence(fence.clone())?;
         }
         Ok(a)
     }

@@ -88,6 +88,14 @@ fn source_error(e: StoreError) -> PublicationError {
 }
 
 impl TreeSource for StoreFiles<'_, '_> {
+    /// The snapshot's session still answers: on PostgreSQL it holds the
+    /// tree's lock, which a new leader takes from a deposed one by ending
+    /// its sessions (`anchorage_store::leader`), so a tree written by an
+    /// instance that was paused meanwhile never becomes current.
+    fn confirm(&mut self) -> Result<(), PublicationError> {
+        self.tx.alive().map_err(source_error)
+    }
+
     fn count(&mut self) -> Result<usize, PublicationError> {
         self.tx.published_count().map_err(source_error)
     }
