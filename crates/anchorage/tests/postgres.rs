@@ -287,64 +287,93 @@ fn migrate_moves_a_sqlite_installation_without_changing_a_published_byte() {
     assert!(err.contains("already exists"), "{err}");
 }
 
-/// PostgreSQL stopped under a stream of ROA additions through the API:
-/// every request is answered, with 200 or a 503 problem (never a 500,
-/// never a hang); service resumes by itself when the database is back,
-/// and every acknowledged change is there and published.
+/// PostgreSQL stopped for 30 s under a stream of ROA additions through
+/// the API: every request is answered, with 200 or a 503 problem (never
+/// a 500, never a hang); service resumes by itself when the database is
+/// back (the instance stood by meanwhile, and leads again), and every
+/// acknowledged change is there and published.
 #[test]
 fn a_database_outage_is_a_503_and_service_resumes() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
     let tmp = tempfile::tempdir().unwrap();
     let mut server = PostgresServer::start(tmp.path()).unwrap();
     let url = server.create_database("anchorage").unwrap();
     let cli = init_on(&tmp.path().join("data"), &url);
-    cli.ca_create("member", None, "AS64496, 10.0.0.0/16");
+    cli.ca_create("member", None, "AS64496, 10.0.0.0/8");
     let admin = token(&cli, &["--role", "admin"]);
     let s = serve(&cli, "");
-    let c = Client::new(&cli, &s.api);
-    let mut acknowledged = Vec::new();
-    let mut unavailable = 0;
-    let add = |i: u32, acknowledged: &mut Vec<String>, unavailable: &mut i32| {
-        let prefix = format!("10.0.{i}.0/24");
-        let started = Instant::now();
-        let r = c.json(
-            "POST",
-            "/api/v1/cas/member/roas",
-            &admin,
-            json!({"add": [{"asn": 64496, "prefix": prefix}]}),
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "answered in {:?}",
-            started.elapsed()
-        );
-        match r.status {
-            200 => acknowledged.push(prefix),
-            503 => {
-                assert_eq!(r.body["status"], 503, "{}", r.body);
-                *unavailable += 1;
+    let done = Arc::new(AtomicBool::new(false));
+    // (acknowledged prefixes, 503s, when the last change was acknowledged)
+    let seen = Arc::new(Mutex::new((Vec::<String>::new(), 0u32, Instant::now())));
+    let stream = std::thread::spawn({
+        let (c, admin) = (Client::new(&cli, &s.api), admin.clone());
+        let (done, seen) = (done.clone(), seen.clone());
+        move || {
+            let mut i = 0u32;
+            while !done.load(Ordering::SeqCst) {
+                let prefix = format!("10.{}.{}.0/24", i / 256, i % 256);
+                i += 1;
+                let started = Instant::now();
+                let r = c.json(
+                    "POST",
+                    "/api/v1/cas/member/roas",
+                    &admin,
+                    json!({"add": [{"asn": 64496, "prefix": prefix}]}),
+                );
+                assert!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "answered in {:?}",
+                    started.elapsed()
+                );
+                let mut seen = seen.lock().unwrap();
+                match r.status {
+                    200 => {
+                        seen.0.push(prefix);
+                        seen.2 = Instant::now();
+                    }
+                    503 => {
+                        assert_eq!(r.body["status"], 503, "{}", r.body);
+                        seen.1 += 1;
+                        drop(seen);
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    other => panic!("{other}: {}", r.body),
+                }
             }
-            other => panic!("{other}: {}", r.body),
         }
-    };
-    for i in 0..5 {
-        add(i, &mut acknowledged, &mut unavailable);
+    });
+    let acknowledged = || seen.lock().unwrap().0.len();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while acknowledged() < 5 {
+        assert!(Instant::now() < deadline, "no change acknowledged");
+        std::thread::sleep(Duration::from_millis(50));
     }
     server.stop().unwrap();
-    for i in 5..10 {
-        add(i, &mut acknowledged, &mut unavailable);
-    }
-    assert_eq!(unavailable, 5, "no database: every change refused with 503");
-    std::thread::sleep(Duration::from_secs(3));
+    let stopped = Instant::now();
+    std::thread::sleep(Duration::from_secs(30));
+    let during = seen.lock().unwrap().clone();
+    assert!(
+        during.1 >= 10,
+        "changes refused during the outage: {}",
+        during.1
+    );
+    assert!(
+        during.2 < stopped + Duration::from_secs(1),
+        "a change acknowledged {:?} into the outage",
+        during.2 - stopped
+    );
     server.start_again().unwrap();
-    // Service resumes by itself: the first request after the restart may
-    // still meet a session that has not noticed yet.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut i = 10;
-    while acknowledged.len() < 10 {
+    // Service resumes by itself.
+    let before = during.0.len();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while acknowledged() < before + 5 {
         assert!(Instant::now() < deadline, "service did not resume");
-        add(i, &mut acknowledged, &mut unavailable);
-        i += 1;
+        std::thread::sleep(Duration::from_millis(50));
     }
+    done.store(true, Ordering::SeqCst);
+    stream.join().unwrap();
+    let acknowledged = seen.lock().unwrap().0.clone();
     wait_published(&cli.dir);
     drop(s);
     let stored = server
