@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anchorage_testkit::postgres::PostgresServer;
-use common::api::{Client, Serve, serve, token, wait_published};
+use common::api::{Client, Serve, add_member_roa, serve, token, wait_published};
 use common::{Cli, validate_everywhere};
 use serde_json::json;
 
@@ -36,20 +36,7 @@ fn config(name: &str) -> String {
 /// The epoch instance `s` leads in (0: standing by), from its metrics;
 /// `None` when it does not answer.
 fn epoch(s: &Serve) -> Option<i64> {
-    let agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(2)))
-        .build()
-        .new_agent();
-    let text = agent
-        .get(format!("{}/metrics", s.http))
-        .call()
-        .ok()?
-        .body_mut()
-        .read_to_string()
-        .ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("anchorage_leader_epoch "))
-        .and_then(|v| v.trim().parse().ok())
+    anchorage_tools::leader_epoch(&s.http)
 }
 
 /// Waits until one of `instances` leads; its index and epoch.
@@ -180,18 +167,7 @@ fn the_standby_takes_over_when_the_leader_is_killed_and_nothing_acknowledged_is_
             while !done.load(Ordering::SeqCst) {
                 let prefix = format!("10.{}.{}.0/24", i / 256, i % 256);
                 let api = apis.lock().unwrap()[at].clone();
-                let started = Instant::now();
-                let answer = Client::new(&cli, &api).try_json(
-                    "/api/v1/cas/member/roas",
-                    &admin,
-                    json!({"add": [{"asn": 64496, "prefix": prefix}]}),
-                );
-                assert!(
-                    started.elapsed() < Duration::from_secs(30),
-                    "answered in {:?}",
-                    started.elapsed()
-                );
-                match answer {
+                match add_member_roa(&Client::new(&cli, &api), &admin, &prefix) {
                     Ok(r) if r.status == 200 => {
                         acknowledged.lock().unwrap().push(prefix);
                         i += 1;

@@ -238,6 +238,24 @@ impl Client {
     }
 }
 
+/// Adds a ROA of AS64496 for `prefix` to the CA `member` through the
+/// API, asserting that it is answered within 30 s (never a hang); a
+/// transport failure (the server died) is returned.
+pub fn add_member_roa(c: &Client, token: &str, prefix: &str) -> Result<Reply, String> {
+    let started = Instant::now();
+    let answer = c.try_json(
+        "/api/v1/cas/member/roas",
+        token,
+        serde_json::json!({"add": [{"asn": 64496, "prefix": prefix}]}),
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "answered in {:?}",
+        started.elapsed()
+    );
+    answer
+}
+
 pub fn token(cli: &Cli, args: &[&str]) -> String {
     let mut all = vec!["token", "create"];
     all.extend(args);

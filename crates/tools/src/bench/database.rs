@@ -215,20 +215,7 @@ impl Instance {
     /// The epoch the instance leads in (0: standing by), from its
     /// metrics; `None` while it does not answer.
     fn epoch(&self) -> Option<i64> {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(std::time::Duration::from_secs(2)))
-            .build()
-            .new_agent();
-        let text = agent
-            .get(format!("http://127.0.0.1:{}/metrics", self.http))
-            .call()
-            .ok()?
-            .body_mut()
-            .read_to_string()
-            .ok()?;
-        text.lines()
-            .find_map(|l| l.strip_prefix("anchorage_leader_epoch "))
-            .and_then(|v| v.trim().parse().ok())
+        crate::leader_epoch(&format!("http://127.0.0.1:{}", self.http))
     }
 }
 
