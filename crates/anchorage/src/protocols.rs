@@ -133,9 +133,14 @@ async fn answer(
                 if e.is_unavailable() || e.is_not_leader() =>
             {
                 tracing::warn!(error = %e, "protocol request refused for now");
+                let title = if e.is_not_leader() {
+                    "Not the leader"
+                } else {
+                    "Database unavailable"
+                };
                 let mut r = Problem::new(
                     axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    "Unavailable",
+                    title,
                     e.to_string(),
                 )
                 .into_response();

@@ -422,7 +422,8 @@ pub async fn run(
             None => match instance {
                 Some(name) => anyhow::bail!(
                     "another `anchorage serve` named {name} runs on {} (it holds \
-                     run/{name}/serve.lock); give each instance its own instance_name",
+                     run/{name}/serve.lock: give each instance its own instance_name), \
+                     or a command that must run alone holds serve.lock",
                     dir.root().display()
                 ),
                 None => anyhow::bail!(
@@ -489,22 +490,29 @@ pub async fn run(
     let election = match (anchorage.fence(), dir.store_location()?) {
         (Some(fence), anchorage_store::Location::Postgres(url)) => {
             tracing::info!(instance = %opts.instance_name, "standing for leader");
+            // The metric follows the election itself, not the work's
+            // term, which may take a while to wind down: a load balancer
+            // never sees two leaders.
+            let m = metrics.clone();
             Some(anchorage_store::leader::Election::start(
                 &url,
                 &opts.instance_name,
                 fence,
                 move |epoch| {
+                    m.leader_epoch.store(epoch.unwrap_or(0), Ordering::Relaxed);
                     let _ = leads_tx.send(epoch);
                 },
             )?)
         }
         _ => {
             tree_at_start(&anchorage, &metrics).await?;
+            metrics.leader_epoch.store(1, Ordering::Relaxed);
             let _ = leads_tx.send(Some(1));
             None
         }
     };
-    let leader_task = tokio::spawn(lead(work, leads_rx, stop_rx.clone()));
+    let resign = election.as_ref().map(|e| e.resigner());
+    let mut leader_task = tokio::spawn(lead(work, leads_rx, stop_rx.clone(), resign));
 
     // Token checks for the API and the status endpoints.
     let bgp = opts
@@ -698,6 +706,16 @@ pub async fn run(
                 Err(e) => Err(e.into()),
             };
         }
+        // On SQLite the leader's work failing stops serve, as its start
+        // failing always did (on PostgreSQL the instance resigns instead).
+        res = &mut leader_task => {
+            let _ = stop_tx.send(true);
+            return match res {
+                Ok(Ok(())) => Err(anyhow!("the publication and scheduling stopped")),
+                Ok(Err(e)) => Err(e),
+                Err(e) => Err(e.into()),
+            };
+        }
     }
     let _ = stop_tx.send(true);
     handle.graceful_shutdown(Some(Duration::from_secs(5)));
@@ -709,9 +727,14 @@ pub async fn run(
         let _ = tokio::time::timeout(Duration::from_secs(10), api).await;
     }
     // Let the current publication finish; its transaction commits or rolls back whole.
-    if let Err(err) = leader_task.await {
-        tracing::error!(%err, "the leader's work ended abnormally");
+    match leader_task.await {
+        Ok(Err(err)) => tracing::error!(%err, "the leader's work failed"),
+        Err(err) => tracing::error!(%err, "the leader's work ended abnormally"),
+        Ok(Ok(())) => {}
     }
+    // Standing down: another instance can lead at once (the election's
+    // thread may take a moment to end its session).
+    let _ = tokio::task::spawn_blocking(move || drop(election)).await;
     let _ = rsync_task.await;
     if let Some(readers) = readers_task {
         let _ = readers.await;
@@ -719,8 +742,6 @@ pub async fn run(
     if let Some(validate) = rtr_task {
         let _ = validate.await;
     }
-    // Standing down: another instance can lead at once.
-    drop(election);
     tracing::info!("stopped");
     drop(serving);
     Ok(())
@@ -739,22 +760,26 @@ struct Term {
 /// `stop`: started when `leads` names an epoch, stopped when it no longer
 /// does (the election lost its session; whatever the work was doing then
 /// is refused by the store's fence).
+///
+/// A term whose work fails by itself (its start, the trash thread, the
+/// publisher lock) ends serve on SQLite; on PostgreSQL the instance
+/// resigns, so that a standby that can do the work takes over.
 async fn lead(
     work: Term,
     mut leads: watch::Receiver<Option<i64>>,
     mut stop: watch::Receiver<bool>,
-) {
+    resign: Option<anchorage_store::leader::Resign>,
+) -> anyhow::Result<()> {
     loop {
         let epoch = tokio::select! {
             led = leads.wait_for(Option::is_some) => match led {
                 Ok(epoch) => epoch.unwrap_or_default(),
-                Err(_) => return,
+                Err(_) => return Ok(()),
             },
-            _ = stop.wait_for(|s| *s) => return,
+            _ = stop.wait_for(|s| *s) => return Ok(()),
         };
-        work.metrics.leader_epoch.store(epoch, Ordering::Relaxed);
         let (term_tx, term_rx) = watch::channel(false);
-        let term = tokio::spawn(run_term(
+        let mut term = tokio::spawn(run_term(
             Term {
                 anchorage: work.anchorage.clone(),
                 metrics: work.metrics.clone(),
@@ -764,22 +789,38 @@ async fn lead(
             epoch,
             term_rx,
         ));
-        let stopping = tokio::select! {
-            _ = leads.wait_for(|e| *e != Some(epoch)) => false,
-            _ = stop.wait_for(|s| *s) => true,
+        let ended = tokio::select! {
+            _ = leads.wait_for(|e| *e != Some(epoch)) => None,
+            _ = stop.wait_for(|s| *s) => Some(Ok(())),
+            done = &mut term => Some(match done {
+                Ok(Ok(())) => Err(anyhow!("the leader's work ended by itself")),
+                Ok(Err(err)) => Err(err),
+                Err(err) => Err(anyhow!("the leader's work panicked: {err}")),
+            }),
         };
         let _ = term_tx.send(true);
-        match term.await {
-            Ok(Err(err)) => tracing::error!(%err, epoch, "the leader's work failed"),
-            Err(err) => tracing::error!(%err, epoch, "the leader's work panicked"),
-            Ok(Ok(())) => {}
+        if !term.is_finished() {
+            match term.await {
+                Ok(Err(err)) => tracing::error!(%err, epoch, "the leader's work failed"),
+                Err(err) => tracing::error!(%err, epoch, "the leader's work panicked"),
+                Ok(Ok(())) => {}
+            }
         }
-        work.metrics.leader_epoch.store(0, Ordering::Relaxed);
-        if stopping {
-            return;
+        match (ended, &resign) {
+            (None, _) => {}
+            (Some(Ok(())), _) => return Ok(()),
+            (Some(Err(err)), None) => return Err(err),
+            (Some(Err(err)), Some(resign)) => {
+                tracing::error!(%err, epoch, "the leader's work failed; resigning");
+                resign.resign();
+                let _ = leads.wait_for(|e| *e != Some(epoch)).await;
+            }
         }
     }
 }
+
+/// How often a new leader tries to write the tree before it resigns.
+const TERM_START_TRIES: u32 = 10;
 
 /// One term of leadership: everything that signs and publishes by
 /// itself, until `stop`. On PostgreSQL it begins with the tree of the
@@ -799,7 +840,14 @@ async fn run_term(term: Term, epoch: i64, mut stop: watch::Receiver<bool>) -> an
         // What falls due is the scheduler's first run, at once, while
         // everything else serves: after a long stop that can be a whole
         // refresh cycle, half an hour at 50,000 CAs.
+        // A leader that cannot write the tree (its directory unwritable,
+        // its keys out of reach) gives the office up to one that can.
+        let mut failures = 0;
         while let Err(err) = tree_at_start(&anchorage, &metrics).await {
+            failures += 1;
+            if failures == TERM_START_TRIES {
+                return Err(err.context("writing the tree at the start of the term"));
+            }
             tracing::error!(%err, "writing the tree failed; retrying");
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}

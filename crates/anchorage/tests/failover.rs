@@ -136,6 +136,8 @@ fn the_standby_takes_over_when_the_leader_is_killed_and_nothing_acknowledged_is_
     );
     assert_eq!(r.status, 503, "{}", r.body);
     assert_eq!(r.body["title"], "Not the leader", "{}", r.body);
+    let listed = cli.json(&["roa", "list", "member"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
     let leader_name = ["a", "b"][first];
     assert!(
         r.body["detail"]
@@ -255,6 +257,7 @@ fn the_standby_takes_over_when_the_leader_is_killed_and_nothing_acknowledged_is_
         let name = ["a", "b"][leading];
         instances[leading] = serve(&cli, &config(name));
         apis.lock().unwrap()[leading] = instances[leading].api.clone();
+        std::thread::sleep(Duration::from_millis(1500));
         assert_eq!(epoch(&instances[leading]), Some(0), "round {round}");
         leading = other;
         // Changes go on being acknowledged under the new leader.
@@ -283,6 +286,16 @@ fn the_standby_takes_over_when_the_leader_is_killed_and_nothing_acknowledged_is_
         );
     };
     signal("-STOP");
+    // The trees the paused instance wrote (their names end in its pid).
+    let trees_of_paused = || -> std::collections::BTreeSet<String> {
+        std::fs::read_dir(cli.dir.join("rsync/trees"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(&format!("-{paused}")))
+            .collect()
+    };
+    let before_pause = trees_of_paused();
     let name = ["a", "b"][leading];
     server
         .psql(
@@ -299,6 +312,16 @@ fn the_standby_takes_over_when_the_leader_is_killed_and_nothing_acknowledged_is_
     takeovers.push(cut.elapsed());
     std::thread::sleep(Duration::from_millis(500));
     signal("-CONT");
+    // Awake, it writes no tree: none of its trees is newer than the pause.
+    let watch_until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < watch_until {
+        let new: Vec<_> = trees_of_paused()
+            .difference(&before_pause)
+            .cloned()
+            .collect();
+        assert!(new.is_empty(), "the deposed leader wrote {new:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let deadline = Instant::now() + TAKEOVER_TARGET;
     while epoch(&instances[leading]) != Some(0) {
         assert!(Instant::now() < deadline, "the old leader never stood by");

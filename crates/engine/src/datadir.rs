@@ -232,10 +232,13 @@ impl DataDir {
         }
         let run = self.root.join("run").join(name);
         std::fs::create_dir_all(&run)?;
+        // Read and write: NFSv4 refuses a shared lock on a file not
+        // open for reading.
         let open = |path: PathBuf| {
             std::fs::OpenOptions::new()
                 .create(true)
                 .truncate(false)
+                .read(true)
                 .write(true)
                 .open(path)
         };

@@ -183,7 +183,7 @@ impl Anchorage {
 
     /// Every token, revoked ones included.
     pub fn list_tokens(&mut self) -> Result<Vec<TokenInfo>, AppError> {
-        let tx = self.store.transaction()?;
+        let tx = self.store.read_transaction()?;
         Ok(tx.tokens()?.iter().map(info).collect())
     }
 

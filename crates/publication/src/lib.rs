@@ -541,15 +541,32 @@ impl RsyncTree {
         {
             tracing::warn!(path = %previous.display(), %err, "could not stamp the superseded tree");
         }
-        // Swap `current` atomically: a new symlink renamed over the old one.
+        // Swap `current` atomically: a new symlink renamed over the old one,
+        // unless another writer swapped it meanwhile (a writer that was
+        // paused while the next took over), or the source withdrew its
+        // consent since.
         let link_tmp = self.root.join(format!(".current-{name}"));
         std::os::unix::fs::symlink(Path::new("trees").join(&name), &link_tmp)
             .map_err(io_err(&link_tmp))?;
+        if self.current_target() != previous {
+            let _ = fs::remove_file(&link_tmp);
+            return Err(PublicationError::Source(
+                "another writer replaced the current tree meanwhile".into(),
+            ));
+        }
+        if let Err(err) = source.confirm() {
+            let _ = fs::remove_file(&link_tmp);
+            return Err(err);
+        }
         let current = self.current();
         fs::rename(&link_tmp, &current).map_err(io_err(&current))?;
         sync_dir(&self.root)?;
 
-        self.prune(&fin, previous.as_deref(), in_use.as_ref());
+        // Pruning removes what no reader needs: only while the source
+        // still vouches that this writer is the one.
+        if source.confirm().is_ok() {
+            self.prune(&fin, previous.as_deref(), in_use.as_ref());
+        }
         tracing::debug!(
             files = stats.files,
             written = stats.written,

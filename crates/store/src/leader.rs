@@ -78,11 +78,29 @@ impl Fence {
     }
 }
 
+/// How long an instance that resigned waits before it stands again, so
+/// that a healthy standby takes over.
+const RESIGNED_FOR: Duration = Duration::from_secs(10);
+
 /// The election of one instance, on a thread of its own; dropping it
 /// ends the session (and the leadership, if held).
 pub struct Election {
     stop: Arc<AtomicBool>,
+    resign: Resign,
     thread: Option<JoinHandle<()>>,
+}
+
+/// Gives up an [`Election`]'s leadership, for a leader that cannot do
+/// its work: the lock is released, and the instance stands again only
+/// after [`RESIGNED_FOR`].
+#[derive(Clone, Debug, Default)]
+pub struct Resign(Arc<AtomicBool>);
+
+impl Resign {
+    /// Asks the election to give up the leadership.
+    pub fn resign(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 impl Election {
@@ -95,23 +113,32 @@ impl Election {
         fence: Arc<Fence>,
         changed: impl Fn(Option<i64>) + Send + 'static,
     ) -> Result<Election> {
-        let mut config = crate::pg::config(url)?;
+        let mut target = crate::pg::config(url)?;
         // The session an operator ends (`pg_terminate_backend`) to hand
         // the leadership over by force.
-        config.application_name(&format!("anchorage-election {name}"));
+        target
+            .config
+            .application_name(&format!("anchorage-election {name}"));
         let stop = Arc::new(AtomicBool::new(false));
+        let resign = Resign::default();
         let name = name.to_string();
         let thread = std::thread::Builder::new()
             .name("anchorage-election".into())
             .spawn({
-                let stop = stop.clone();
-                move || stand(&config, &name, &fence, &changed, &stop)
+                let (stop, resign) = (stop.clone(), resign.clone());
+                move || stand(&target, &name, &fence, &changed, &stop, &resign)
             })
             .map_err(|e| StoreError::Disconnected(e.to_string()))?;
         Ok(Election {
             stop,
+            resign,
             thread: Some(thread),
         })
+    }
+
+    /// What gives this election's leadership up.
+    pub fn resigner(&self) -> Resign {
+        self.resign.clone()
     }
 }
 
@@ -127,42 +154,66 @@ impl Drop for Election {
 /// The election loop: connect, try the lock until it is ours, lead while
 /// the session answers; start over on any failure.
 fn stand(
-    config: &postgres::Config,
+    target: &crate::pg::Target,
     name: &str,
     fence: &Fence,
     changed: &dyn Fn(Option<i64>),
     stop: &AtomicBool,
+    resign: &Resign,
 ) {
     let mut logged_failure = false;
     while !stop.load(Ordering::SeqCst) {
-        let result = session(config, name, fence, changed, stop);
+        let result = session(target, name, fence, changed, stop, resign);
         if fence.epoch().is_some() {
             fence.set(0);
             changed(None);
             tracing::error!("lost the leadership; standing by");
         }
+        let mut pause = POLL;
         match result {
             Err(err) if !logged_failure => {
                 tracing::warn!(%err, "leader election: no session; retrying");
                 logged_failure = true;
             }
             Err(_) => {}
-            Ok(()) => logged_failure = false,
+            Ok(resigned) => {
+                logged_failure = false;
+                if resigned {
+                    tracing::error!(
+                        seconds = RESIGNED_FOR.as_secs(),
+                        "resigned the leadership; standing again after a pause"
+                    );
+                    pause = RESIGNED_FOR;
+                }
+            }
         }
-        std::thread::sleep(POLL);
+        let until = std::time::Instant::now() + pause;
+        while std::time::Instant::now() < until && !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(POLL.min(until - std::time::Instant::now()));
+        }
     }
 }
 
-/// One election session: returns when it fails or `stop` is set.
+/// One election session: returns when it fails, when `stop` is set, or
+/// (with `true`) when the leader resigned.
 fn session(
-    config: &postgres::Config,
+    target: &crate::pg::Target,
     name: &str,
     fence: &Fence,
     changed: &dyn Fn(Option<i64>),
     stop: &AtomicBool,
-) -> Result<()> {
-    let mut client = crate::pg::connect(config)?;
+    resign: &Resign,
+) -> Result<bool> {
+    let mut client = crate::pg::connect(target)?;
+    resign.0.store(false, Ordering::SeqCst);
     while !stop.load(Ordering::SeqCst) {
+        if resign.0.swap(false, Ordering::SeqCst) {
+            // Fenced first: nothing of this process writes from now on,
+            // and the lock goes with the session.
+            fence.set(0);
+            changed(None);
+            return Ok(true);
+        }
         if fence.epoch().is_some() {
             // A session that no longer answers may have lost the lock.
             client.simple_query("SELECT 1")?;
@@ -178,7 +229,7 @@ fn session(
         }
         std::thread::sleep(POLL);
     }
-    Ok(())
+    Ok(false)
 }
 
 /// Raises the stored epoch and names this instance, under the write lock:
@@ -205,17 +256,19 @@ fn take_office(client: &mut postgres::Client, name: &str) -> Result<i64> {
             other => break other?,
         }
     };
-    client.batch_execute("RESET lock_timeout")?;
+    client.batch_execute(&format!("SET lock_timeout = '{}'", crate::pg::LOCK_TIMEOUT))?;
     Ok(epoch)
 }
 
 /// Ends the sessions of other `serve` instances that hold or wait for an
 /// Anchorage advisory lock; a standby's only ever wait to be refused.
+/// Only sessions of this role: every instance connects as the same one
+/// (another role's could not be ended without privileges).
 fn depose(client: &mut postgres::Client) -> Result<()> {
     let ended = client.query(
         "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
           WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-            AND a.application_name = $1
+            AND a.application_name = $1 AND a.usename = current_user
             AND a.pid IN (SELECT pid FROM pg_locks
                            WHERE locktype = 'advisory' AND classid = $2::BIGINT::OID)",
         &[&SERVE_SESSIONS, &LOCK_CLASS],

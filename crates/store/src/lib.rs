@@ -60,8 +60,11 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL failed, or could not be reached.
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", with_causes(.0))]
     Postgres(#[from] postgres::Error),
+    /// The PostgreSQL connection settings cannot be used.
+    #[error("PostgreSQL connection settings: {0}")]
+    BadConnection(String),
     /// The PostgreSQL session ended.
     #[error("PostgreSQL session lost: {0}")]
     Disconnected(String),
@@ -120,6 +123,22 @@ pub enum StoreError {
         /// The offending value.
         value: String,
     },
+}
+
+/// An error with the errors that caused it (a TLS handshake's names the
+/// certificate it refused).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 impl StoreError {
@@ -492,7 +511,18 @@ impl Store {
     /// (and this process's [`WriteGate`]) until it ends.
     pub fn transaction(&mut self) -> Result<Tx<'_>> {
         let fence = self.fence.clone();
+        self.standing_by(fence.as_deref())?;
         self.transaction_of_new()?.allowed(fence.as_deref())
+    }
+
+    /// Refuses at once, without waiting for the write lock, a write of a
+    /// process that stands by.
+    fn standing_by(&mut self, fence: Option<&leader::Fence>) -> Result<()> {
+        if fence.is_some_and(|f| f.epoch().is_none()) {
+            let leader = self.read_transaction()?.meta(leader::NAME_KEY)?;
+            return Err(StoreError::NotLeader { leader });
+        }
+        Ok(())
     }
 
     /// A write transaction in a database whose schema is yet to be made.
@@ -509,6 +539,7 @@ impl Store {
     /// (see [`WriteGate::enter`]).
     pub fn transaction_entered(&mut self, _held: &GateGuard) -> Result<Tx<'_>> {
         let fence = self.fence.clone();
+        self.standing_by(fence.as_deref())?;
         let tx = self.begin(true)?;
         Tx { tx, _gate: None }.allowed(fence.as_deref())
     }

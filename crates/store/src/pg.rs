@@ -41,7 +41,7 @@ pub const RRDP_LOCK: i64 = 0x414e_4348_5252;
 /// SQLite's busy timeout: a stuck writer turns into an error, not a
 /// hang. Statements themselves have no time limit: a streaming read of
 /// the whole repository runs as long as its reader takes.
-const LOCK_TIMEOUT: &str = "60s";
+pub(crate) const LOCK_TIMEOUT: &str = "60s";
 
 /// Defaults for a connection string that does not set them: a server
 /// that cannot be reached, or stops answering (a half-open connection),
@@ -63,9 +63,17 @@ pub(crate) struct PgConn {
     jobs: mpsc::Sender<Job>,
 }
 
+/// Where and how a session connects: the parsed connection string and,
+/// with `sslmode=require`, the TLS client that verifies the server.
+#[derive(Clone)]
+pub(crate) struct Target {
+    pub(crate) config: postgres::Config,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+}
+
 /// What the session's thread holds.
 struct Session {
-    config: postgres::Config,
+    target: Target,
     client: postgres::Client,
     statements: HashMap<String, postgres::Statement>,
     /// A statement of the open transaction failed: PostgreSQL has rolled
@@ -74,21 +82,30 @@ struct Session {
     /// A job panicked: the session's state is unknown, so the next
     /// transaction starts on a new one.
     broken: bool,
+    /// Session-level locks taken and not yet released: while there are
+    /// any, a lost session is an error, not silently replaced by a new one
+    /// that holds no lock (its holder must give up and take it again).
+    locks: usize,
 }
 
 /// The server's side of every session: it notices a client machine
 /// that died or was cut off within about 6 s (keepalives after 2 s idle,
-/// every second, three lost; unacknowledged data after 6 s), and ends a
-/// transaction left open for a minute by a client that stopped (a paused
-/// process), so that neither holds the write lock, or the leadership
-/// (see [`crate::leader`]), for longer. Ignored on a Unix socket, whose
-/// peer cannot vanish that way.
+/// every second, three lost; unacknowledged data after 6 s), so that it
+/// holds the write lock, or the leadership (see [`crate::leader`]), no
+/// longer. Ignored on a Unix socket, whose peer cannot vanish that way.
 const SERVER_SIDE: &str = "SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; \
-     SET tcp_keepalives_count = 3; SET tcp_user_timeout = 6000; \
-     SET idle_in_transaction_session_timeout = '60s'";
+     SET tcp_keepalives_count = 3; SET tcp_user_timeout = 6000";
 
-pub(crate) fn connect(config: &postgres::Config) -> Result<postgres::Client> {
-    let mut client = config.connect(postgres::NoTls)?;
+/// How long a write transaction may sit idle (its client stopped) before
+/// the server ends it and its session; read transactions have no limit
+/// (a tree write reads its snapshot while it writes files).
+const WRITE_IDLE: &str = "60s";
+
+pub(crate) fn connect(target: &Target) -> Result<postgres::Client> {
+    let mut client = match &target.tls {
+        Some(tls) => target.config.connect(tls.clone())?,
+        None => target.config.connect(postgres::NoTls)?,
+    };
     client.batch_execute(&format!(
         "SET lock_timeout = '{LOCK_TIMEOUT}'; SET client_min_messages = warning; {SERVER_SIDE}"
     ))?;
@@ -96,8 +113,21 @@ pub(crate) fn connect(config: &postgres::Config) -> Result<postgres::Client> {
 }
 
 /// Parses a connection string, with the timeouts it leaves unset.
-pub(crate) fn config(url: &str) -> Result<postgres::Config> {
+///
+/// `sslmode=require` encrypts the connection with TLS and verifies the
+/// server's certificate and name (what libpq calls `verify-full`)
+/// against the CA certificates of `sslrootcert` (a PEM file), or the
+/// system's roots without it. Any other mode connects without TLS, as
+/// before TLS was supported: a server's self-signed certificate (Debian
+/// enables one by default) is never half-trusted.
+pub(crate) fn config(url: &str) -> Result<Target> {
+    let (url, root) = take_param(url, "sslrootcert");
+    let url = url.as_str();
     let mut config: postgres::Config = url.parse()?;
+    let tls = match config.get_ssl_mode() {
+        postgres::config::SslMode::Require => Some(tls_client(root.as_deref())?),
+        _ => None,
+    };
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
@@ -111,7 +141,112 @@ pub(crate) fn config(url: &str) -> Result<postgres::Config> {
         // What `pg_stat_activity` shows an operator.
         config.application_name("anchorage");
     }
-    Ok(config)
+    Ok(Target { config, tls })
+}
+
+/// The TLS client of `sslmode=require`: the roots of `root` (a PEM
+/// file), or the system's.
+fn tls_client(root: Option<&str>) -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let bad = |what: String| StoreError::BadConnection(what);
+    let mut roots = rustls::RootCertStore::empty();
+    match root {
+        Some(path) => {
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect())
+                .map_err(|e| bad(format!("sslrootcert {path}: {e}")))?;
+            if certs.is_empty() {
+                return Err(bad(format!("sslrootcert {path}: no certificate")));
+            }
+            for cert in certs {
+                roots
+                    .add(cert)
+                    .map_err(|e| bad(format!("sslrootcert {path}: {e}")))?;
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+            if roots.is_empty() {
+                return Err(bad(
+                    "sslmode=require: no system CA certificates; name one with sslrootcert".into(),
+                ));
+            }
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// `url` without the parameter `key` (which the PostgreSQL client does
+/// not know), and the parameter's value: from a URL's query
+/// (percent-decoded), or a `key=value` connection string.
+fn take_param(url: &str, key: &str) -> (String, Option<String>) {
+    let prefix = format!("{key}=");
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let Some((base, query)) = url.split_once('?') else {
+            return (url.to_string(), None);
+        };
+        let mut value = None;
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|p| match p.strip_prefix(&prefix) {
+                Some(v) => {
+                    value = Some(percent_decode(v));
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        let rest = if kept.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        return (rest, value);
+    }
+    let mut value = None;
+    let kept: Vec<&str> = url
+        .split_whitespace()
+        .filter(|p| match p.strip_prefix(&prefix) {
+            Some(v) => {
+                value = Some(v.trim_matches('\'').to_string());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    (kept.join(" "), value)
+}
+
+/// Decodes `%XX` escapes (a path in a URL's query).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Session {
@@ -120,7 +255,12 @@ impl Session {
     /// resumes by itself.
     fn ready(&mut self) -> Result<()> {
         if self.client.is_closed() || self.broken {
-            self.client = connect(&self.config)?;
+            if self.locks > 0 {
+                return Err(StoreError::Disconnected(
+                    "the session ended, and with it the locks it held".into(),
+                ));
+            }
+            self.client = connect(&self.target)?;
             self.statements.clear();
             self.broken = false;
         }
@@ -231,13 +371,13 @@ impl PgConn {
     /// Connects to the database of `url` (a `postgres://` URL or a
     /// `key=value` connection string).
     pub(crate) fn connect(url: &str) -> Result<PgConn> {
-        let config = config(url)?;
+        let target = config(url)?;
         let (jobs, queue) = mpsc::channel::<Job>();
         let (ready, started) = mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("anchorage-pg".into())
             .spawn(move || {
-                let client = match connect(&config) {
+                let client = match connect(&target) {
                     Ok(c) => c,
                     Err(e) => {
                         let _ = ready.send(Err(e));
@@ -246,11 +386,12 @@ impl PgConn {
                 };
                 let _ = ready.send(Ok(()));
                 let mut session = Session {
-                    config,
+                    target,
                     client,
                     statements: HashMap::new(),
                     failed: false,
                     broken: false,
+                    locks: 0,
                 };
                 for job in queue {
                     // A panic drops the job's reply (its caller gets an
@@ -291,6 +432,7 @@ impl PgConn {
         self.call(move |s| {
             s.ready()?;
             s.client.query_one("SELECT pg_advisory_lock($1)", &[&key])?;
+            s.locks += 1;
             Ok(())
         })?;
         Ok(SessionLock {
@@ -321,7 +463,7 @@ impl PgConn {
     /// every reconnection.
     pub(crate) fn rename(&self, name: &'static str) -> Result<()> {
         self.call(move |s| {
-            s.config.application_name(name);
+            s.target.config.application_name(name);
             s.ready()?;
             Ok(s.client
                 .batch_execute(&format!("SET application_name = '{name}'"))?)
@@ -340,7 +482,10 @@ impl PgConn {
             s.failed = false;
             let begun = if write {
                 s.client
-                    .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+                    .batch_execute(&format!(
+                        "BEGIN ISOLATION LEVEL READ COMMITTED; \
+                         SET LOCAL idle_in_transaction_session_timeout = '{WRITE_IDLE}'"
+                    ))
                     .and_then(|()| {
                         s.client
                             .batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
@@ -379,6 +524,7 @@ impl Drop for SessionLock {
         // Queued after the session's other jobs; a session opened again
         // meanwhile holds no lock, and the unlock finds none.
         let _ = self.jobs.send(Box::new(move |s: &mut Session| {
+            s.locks = s.locks.saturating_sub(1);
             let _ = s.client.query_one("SELECT pg_advisory_unlock($1)", &[&key]);
         }));
     }

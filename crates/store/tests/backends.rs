@@ -1124,7 +1124,156 @@ fn postgres_one_leader_and_its_fence() {
         assert!(std::time::Instant::now() < deadline, "nobody leads");
         std::thread::sleep(Duration::from_millis(20));
     }
+    for _ in 0..50 {
+        assert!(
+            fence_b.epoch().is_none() || fence_c.epoch().is_none(),
+            "two leaders"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let third = fence_b.epoch().or(fence_c.epoch()).unwrap();
     assert!(third > second, "{second} then {third}");
     drop((election_b, election_c));
+}
+
+/// A deposed leader's session that still holds the write lock (a paused
+/// process) does not hold up the next leader: its sessions are ended
+/// when the election is won, and the new epoch is committed at once.
+#[test]
+fn postgres_a_new_leader_ends_a_deposed_leaders_sessions() {
+    use anchorage_store::leader::{Election, Fence, SERVE_SESSIONS};
+    let db = Db::postgres();
+    let Location::Postgres(url) = &db.location else {
+        unreachable!()
+    };
+    db.create();
+    let mut stuck = ::postgres::Client::connect(url, ::postgres::NoTls).unwrap();
+    stuck
+        .batch_execute(&format!(
+            "SET application_name = '{SERVE_SESSIONS}'; BEGIN; \
+             SELECT pg_advisory_xact_lock({})",
+            anchorage_store::pg::WRITE_LOCK
+        ))
+        .unwrap();
+    // A CLI command's session holding it would be left alone (it is not
+    // another instance's): only the deposed instance's is ended.
+    let fence = Fence::standby();
+    let started = std::time::Instant::now();
+    let _election = Election::start(url, "next", fence.clone(), |_| {}).unwrap();
+    wait_fence(&fence, true);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took office after {:?}",
+        started.elapsed()
+    );
+    assert!(
+        stuck.simple_query("SELECT 1").is_err(),
+        "the deposed session lives on"
+    );
+    // The lock checks: the leader's lock is seen held, and a session
+    // lock goes with its guard.
+    let store = db.open();
+    assert_eq!(
+        store
+            .lock_held(anchorage_store::leader::LEADER_LOCK)
+            .unwrap(),
+        Some(true)
+    );
+    let held = store
+        .session_lock(anchorage_store::pg::PUBLISH_LOCK)
+        .unwrap();
+    assert_eq!(
+        store.lock_held(anchorage_store::pg::PUBLISH_LOCK).unwrap(),
+        Some(true)
+    );
+    drop(held);
+    store.confirm_session().unwrap();
+    assert_eq!(
+        store.lock_held(anchorage_store::pg::PUBLISH_LOCK).unwrap(),
+        Some(false)
+    );
+}
+
+/// `sslmode=require` encrypts the connection and verifies the server's
+/// certificate against `sslrootcert`: a server whose certificate another
+/// CA signed is refused, naming the problem; without it the connection
+/// is as before.
+#[test]
+fn postgres_tls_verifies_the_server() {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
+    let ca = |name: &str| {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
+    };
+    let (ours, other) = (ca("database CA"), ca("another CA"));
+    let mut server_params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    server_params
+        .subject_alt_names
+        .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    let key = KeyPair::generate().unwrap();
+    let cert = server_params.signed_by(&key, &ours).unwrap();
+
+    let mut db = Db::postgres();
+    let server = db.server.as_mut().unwrap();
+    server
+        .enable_tls(&cert.pem(), &key.serialize_pem())
+        .unwrap();
+    let Location::Postgres(url) = db.location.clone() else {
+        unreachable!()
+    };
+    let (ours_pem, other_pem) = (
+        db.dir.path().join("ours.pem"),
+        db.dir.path().join("other.pem"),
+    );
+    std::fs::write(&ours_pem, ours.pem()).unwrap();
+    std::fs::write(&other_pem, other.pem()).unwrap();
+    let with = |root: &std::path::Path| {
+        Location::Postgres(format!(
+            "{url}?sslmode=require&sslrootcert={}",
+            root.display()
+        ))
+    };
+
+    // Verified: the store is made over TLS, and the server says so.
+    Store::create_at(&with(&ours_pem)).unwrap();
+    let encrypted = db.server.as_ref().unwrap().psql(
+        "anchorage",
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+         WHERE s.ssl AND a.application_name = 'anchorage'",
+    );
+    let store = Store::open_at(&with(&ours_pem), Arc::new(WriteGate::default())).unwrap();
+    store.integrity_check().unwrap();
+    let encrypted_now = db.server.as_ref().unwrap().psql(
+        "anchorage",
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+         WHERE s.ssl AND a.application_name = 'anchorage'",
+    );
+    assert_eq!(encrypted.unwrap(), "0");
+    assert_eq!(encrypted_now.unwrap(), "1", "the store's session uses TLS");
+    drop(store);
+
+    // Another CA's certificate: refused, naming the certificate.
+    let err = Store::open_at(&with(&other_pem), Arc::new(WriteGate::default()))
+        .err()
+        .expect("an unverified server is refused")
+        .to_string();
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    // No such root file: a clear error, not a connection without TLS.
+    let err = Store::open_at(
+        &with(&db.dir.path().join("missing.pem")),
+        Arc::new(WriteGate::default()),
+    )
+    .err()
+    .expect("a missing root file is refused")
+    .to_string();
+    assert!(
+        err.contains("sslrootcert") && err.contains("missing.pem"),
+        "{err}"
+    );
+    // Without sslmode=require: as before, no TLS.
+    db.open().integrity_check().unwrap();
 }

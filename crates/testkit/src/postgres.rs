@@ -20,6 +20,8 @@ pub struct PostgresServer {
     /// Set when running as root: the server runs as this user.
     user: Option<String>,
     running: bool,
+    /// Whether the server offers TLS (its certificate in the data directory).
+    tls: bool,
 }
 
 /// Where the server programs are: Debian's `/usr/lib/postgresql/N/bin`
@@ -80,6 +82,7 @@ impl PostgresServer {
             port: crate::free_port()?,
             user,
             running: false,
+            tls: false,
         };
         let initdb = server.bin.join("initdb");
         checked(
@@ -109,11 +112,14 @@ impl PostgresServer {
     /// Starts the server (again, after [`Self::stop`]) on the same port.
     pub fn start_again(&mut self) -> io::Result<()> {
         let pg_ctl = self.bin.join("pg_ctl");
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1",
             self.port,
             self.data.display()
         );
+        if self.tls {
+            options.push_str(" -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key");
+        }
         checked(
             "pg_ctl start",
             self.command(&pg_ctl)
@@ -126,6 +132,24 @@ impl PostgresServer {
         )?;
         self.running = true;
         Ok(())
+    }
+
+    /// Restarts the server offering TLS with the certificate chain and key
+    /// given (PEM).
+    pub fn enable_tls(&mut self, cert_pem: &str, key_pem: &str) -> io::Result<()> {
+        for (name, text) in [("server.crt", cert_pem), ("server.key", key_pem)] {
+            let path = self.data.join(name);
+            fs::write(&path, text)?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
+            if self.user.is_some() {
+                let (uid, gid) = crate::user_ids("postgres")
+                    .ok_or_else(|| io::Error::other("no postgres user"))?;
+                std::os::unix::fs::chown(&path, Some(uid), Some(gid))?;
+            }
+        }
+        self.stop()?;
+        self.tls = true;
+        self.start_again()
     }
 
     /// Stops the server at once (`pg_ctl stop -m immediate`: as if it

@@ -1149,6 +1149,9 @@ impl Anchorage {
         }
         let changes = delta.len();
         if changes > 0 {
+            // A deposed leader's push, read from an older state, must not
+            // land after the new leader's.
+            self.store.check_fence()?;
             match self.ctx.publication_query(
                 &*agent,
                 &peer,
