@@ -119,15 +119,18 @@ impl Election {
         target
             .config
             .application_name(&format!("anchorage-election {name}"));
-        let stop = Arc::new(AtomicBool::new(false));
-        let resign = Resign::default();
-        let name = name.to_string();
+        let candidate = Candidate {
+            target,
+            name: name.to_string(),
+            fence,
+            changed: Box::new(changed),
+            stop: Arc::new(AtomicBool::new(false)),
+            resign: Resign::default(),
+        };
+        let (stop, resign) = (candidate.stop.clone(), candidate.resign.clone());
         let thread = std::thread::Builder::new()
             .name("anchorage-election".into())
-            .spawn({
-                let (stop, resign) = (stop.clone(), resign.clone());
-                move || stand(&target, &name, &fence, &changed, &stop, &resign)
-            })
+            .spawn(move || candidate.stand())
             .map_err(|e| StoreError::Disconnected(e.to_string()))?;
         Ok(Election {
             stop,
@@ -151,85 +154,92 @@ impl Drop for Election {
     }
 }
 
-/// The election loop: connect, try the lock until it is ours, lead while
-/// the session answers; start over on any failure.
-fn stand(
-    target: &crate::pg::Target,
-    name: &str,
-    fence: &Fence,
-    changed: &dyn Fn(Option<i64>),
-    stop: &AtomicBool,
-    resign: &Resign,
-) {
-    let mut logged_failure = false;
-    while !stop.load(Ordering::SeqCst) {
-        let result = session(target, name, fence, changed, stop, resign);
-        if fence.epoch().is_some() {
-            fence.set(0);
-            changed(None);
-            tracing::error!("lost the leadership; standing by");
-        }
-        let mut pause = POLL;
-        match result {
-            Err(err) if !logged_failure => {
-                tracing::warn!(%err, "leader election: no session; retrying");
-                logged_failure = true;
-            }
-            Err(_) => {}
-            Ok(resigned) => {
-                logged_failure = false;
-                if resigned {
-                    tracing::error!(
-                        seconds = RESIGNED_FOR.as_secs(),
-                        "resigned the leadership; standing again after a pause"
-                    );
-                    pause = RESIGNED_FOR;
-                }
-            }
-        }
-        let until = std::time::Instant::now() + pause;
-        while std::time::Instant::now() < until && !stop.load(Ordering::SeqCst) {
-            std::thread::sleep(POLL.min(until - std::time::Instant::now()));
-        }
-    }
+/// What an election's thread works with.
+struct Candidate {
+    target: crate::pg::Target,
+    name: String,
+    fence: Arc<Fence>,
+    /// Told the epoch on winning, `None` on losing.
+    changed: Box<dyn Fn(Option<i64>) + Send>,
+    stop: Arc<AtomicBool>,
+    resign: Resign,
 }
 
-/// One election session: returns when it fails, when `stop` is set, or
-/// (with `true`) when the leader resigned.
-fn session(
-    target: &crate::pg::Target,
-    name: &str,
-    fence: &Fence,
-    changed: &dyn Fn(Option<i64>),
-    stop: &AtomicBool,
-    resign: &Resign,
-) -> Result<bool> {
-    let mut client = crate::pg::connect(target)?;
-    resign.0.store(false, Ordering::SeqCst);
-    while !stop.load(Ordering::SeqCst) {
-        if resign.0.swap(false, Ordering::SeqCst) {
-            // Fenced first: nothing of this process writes from now on,
-            // and the lock goes with the session.
-            fence.set(0);
-            changed(None);
-            return Ok(true);
-        }
-        if fence.epoch().is_some() {
-            // A session that no longer answers may have lost the lock.
-            client.simple_query("SELECT 1")?;
-        } else {
-            let row = client.query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_LOCK])?;
-            if row.get::<_, bool>(0) {
-                let epoch = take_office(&mut client, name)?;
-                fence.set(epoch);
-                changed(Some(epoch));
-                tracing::info!(epoch, name, "elected leader");
-                continue;
+impl Candidate {
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// The election loop: connect, try the lock until it is ours, lead
+    /// while the session answers; start over on any failure.
+    fn stand(&self) {
+        let mut logged_failure = false;
+        while !self.stopping() {
+            let result = self.session();
+            if self.fence.epoch().is_some() {
+                self.fence.set(0);
+                (self.changed)(None);
+                tracing::error!("lost the leadership; standing by");
+            }
+            let mut pause = POLL;
+            match result {
+                Err(err) if !logged_failure => {
+                    tracing::warn!(%err, "leader election: no session; retrying");
+                    logged_failure = true;
+                }
+                Err(_) => {}
+                Ok(resigned) => {
+                    logged_failure = false;
+                    if resigned {
+                        tracing::error!(
+                            seconds = RESIGNED_FOR.as_secs(),
+                            "resigned the leadership; standing again after a pause"
+                        );
+                        pause = RESIGNED_FOR;
+                    }
+                }
+            }
+            let until = std::time::Instant::now() + pause;
+            while !self.stopping() {
+                let left = until.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                std::thread::sleep(POLL.min(left));
             }
         }
-        std::thread::sleep(POLL);
     }
-    Ok(false)
+
+    /// One election session: returns when it fails, when stopping, or
+    /// (with `true`) when the leader resigned.
+    fn session(&self) -> Result<bool> {
+        let mut client = crate::pg::connect(&self.target)?;
+        self.resign.0.store(false, Ordering::SeqCst);
+        while !self.stopping() {
+            if self.resign.0.swap(false, Ordering::SeqCst) {
+                // Fenced first: nothing of this process writes from now
+                // on, and the lock goes with the session.
+                self.fence.set(0);
+                (self.changed)(None);
+                return Ok(true);
+            }
+            if self.fence.epoch().is_some() {
+                // A session that no longer answers may have lost the lock.
+                client.simple_query("SELECT 1")?;
+            } else {
+                let row = client.query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_LOCK])?;
+                if row.get::<_, bool>(0) {
+                    let epoch = take_office(&mut client, &self.name)?;
+                    self.fence.set(epoch);
+                    (self.changed)(Some(epoch));
+                    tracing::info!(epoch, name = %self.name, "elected leader");
+                    continue;
+                }
+            }
+            std::thread::sleep(POLL);
+        }
+        Ok(false)
+    }
 }
 
 /// Raises the stored epoch and names this instance, under the write lock:
