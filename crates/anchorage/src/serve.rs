@@ -789,17 +789,17 @@ async fn lead(
             epoch,
             term_rx,
         ));
-        let ended = tokio::select! {
-            _ = leads.wait_for(|e| *e != Some(epoch)) => None,
-            _ = stop.wait_for(|s| *s) => Some(Ok(())),
-            done = &mut term => Some(match done {
+        let (ended, joined) = tokio::select! {
+            _ = leads.wait_for(|e| *e != Some(epoch)) => (None, false),
+            _ = stop.wait_for(|s| *s) => (Some(Ok(())), false),
+            done = &mut term => (Some(match done {
                 Ok(Ok(())) => Err(anyhow!("the leader's work ended by itself")),
                 Ok(Err(err)) => Err(err),
                 Err(err) => Err(anyhow!("the leader's work panicked: {err}")),
-            }),
+            }), true),
         };
         let _ = term_tx.send(true);
-        if !term.is_finished() {
+        if !joined {
             match term.await {
                 Ok(Err(err)) => tracing::error!(%err, epoch, "the leader's work failed"),
                 Err(err) => tracing::error!(%err, epoch, "the leader's work panicked"),
@@ -812,7 +812,7 @@ async fn lead(
             (Some(Err(err)), None) => return Err(err),
             (Some(Err(err)), Some(resign)) => {
                 tracing::error!(%err, epoch, "the leader's work failed; resigning");
-                resign.resign();
+                resign.resign(epoch);
                 let _ = leads.wait_for(|e| *e != Some(epoch)).await;
             }
         }
@@ -860,12 +860,12 @@ async fn run_term(term: Term, epoch: i64, mut stop: watch::Receiver<bool>) -> an
     if let Err(err) = write_rrdp(&anchorage, &metrics).await {
         tracing::error!(%err, "writing the RRDP serial at start failed; retrying");
     }
+    let trash_stop = empty_trash(anchorage_publication::RsyncTree::new(dir.rsync()))?;
     let rrdp_task = tokio::spawn(publish_rrdp(
         anchorage.clone(),
         metrics.clone(),
         stop.clone(),
     ));
-    let trash_stop = empty_trash(anchorage_publication::RsyncTree::new(dir.rsync()))?;
     // From here CLI commands leave their RRDP serials and old trees to
     // serve (a command's probe holds the lock for an instant at most). On
     // PostgreSQL they ask whether an instance leads instead.

@@ -548,14 +548,18 @@ impl RsyncTree {
         let link_tmp = self.root.join(format!(".current-{name}"));
         std::os::unix::fs::symlink(Path::new("trees").join(&name), &link_tmp)
             .map_err(io_err(&link_tmp))?;
-        if self.current_target() != previous {
-            let _ = fs::remove_file(&link_tmp);
-            return Err(PublicationError::Source(
+        let refused = if self.current_target() != previous {
+            Some(PublicationError::Source(
                 "another writer replaced the current tree meanwhile".into(),
-            ));
-        }
-        if let Err(err) = source.confirm() {
+            ))
+        } else {
+            source.confirm().err()
+        };
+        if let Some(err) = refused {
+            // Named as a partial tree again, so that no write takes it
+            // for a generation's.
             let _ = fs::remove_file(&link_tmp);
+            let _ = fs::rename(&fin, &tmp);
             return Err(err);
         }
         let current = self.current();

@@ -94,12 +94,13 @@ pub struct Election {
 /// its work: the lock is released, and the instance stands again only
 /// after [`RESIGNED_FOR`].
 #[derive(Clone, Debug, Default)]
-pub struct Resign(Arc<AtomicBool>);
+pub struct Resign(Arc<AtomicI64>);
 
 impl Resign {
-    /// Asks the election to give up the leadership.
-    pub fn resign(&self) {
-        self.0.store(true, Ordering::SeqCst);
+    /// Asks the election to give up the leadership of `epoch` (not a
+    /// later term's, should it have been won again meanwhile).
+    pub fn resign(&self, epoch: i64) {
+        self.0.store(epoch, Ordering::SeqCst);
     }
 }
 
@@ -214,9 +215,10 @@ impl Candidate {
     /// (with `true`) when the leader resigned.
     fn session(&self) -> Result<bool> {
         let mut client = crate::pg::connect(&self.target)?;
-        self.resign.0.store(false, Ordering::SeqCst);
+        self.resign.0.store(0, Ordering::SeqCst);
         while !self.stopping() {
-            if self.resign.0.swap(false, Ordering::SeqCst) {
+            let resigned = self.resign.0.swap(0, Ordering::SeqCst);
+            if resigned != 0 && self.fence.epoch() == Some(resigned) {
                 // Fenced first: nothing of this process writes from now
                 // on, and the lock goes with the session.
                 self.fence.set(0);

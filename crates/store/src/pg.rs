@@ -94,11 +94,13 @@ struct Session {
 /// holds the write lock, or the leadership (see [`crate::leader`]), no
 /// longer. Ignored on a Unix socket, whose peer cannot vanish that way.
 const SERVER_SIDE: &str = "SET tcp_keepalives_idle = 2; SET tcp_keepalives_interval = 1; \
-     SET tcp_keepalives_count = 3; SET tcp_user_timeout = 6000";
+     SET tcp_keepalives_count = 3; SET tcp_user_timeout = 6000; \
+     SET idle_in_transaction_session_timeout = 0";
 
 /// How long a write transaction may sit idle (its client stopped) before
 /// the server ends it and its session; read transactions have no limit
-/// (a tree write reads its snapshot while it writes files).
+/// (a tree write reads its snapshot while it writes files), whatever the
+/// server's default.
 const WRITE_IDLE: &str = "60s";
 
 pub(crate) fn connect(target: &Target) -> Result<postgres::Client> {
@@ -186,8 +188,13 @@ fn tls_client(root: Option<&str>) -> Result<tokio_postgres_rustls::MakeRustlsCon
 
 /// `url` without the parameter `key` (which the PostgreSQL client does
 /// not know), and the parameter's value: from a URL's query
-/// (percent-decoded), or a `key=value` connection string.
+/// (percent-decoded), or a `key=value` connection string (quoted values
+/// and backslash escapes as libpq reads them). A string without the
+/// parameter comes back unchanged.
 fn take_param(url: &str, key: &str) -> (String, Option<String>) {
+    if !url.contains(key) {
+        return (url.to_string(), None);
+    }
     let prefix = format!("{key}=");
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let Some((base, query)) = url.split_once('?') else {
@@ -211,18 +218,70 @@ fn take_param(url: &str, key: &str) -> (String, Option<String>) {
         };
         return (rest, value);
     }
-    let mut value = None;
-    let kept: Vec<&str> = url
-        .split_whitespace()
-        .filter(|p| match p.strip_prefix(&prefix) {
-            Some(v) => {
-                value = Some(v.trim_matches('\'').to_string());
-                false
+    // key=value pairs: each found with its span, the other pairs kept
+    // exactly as written.
+    let chars: Vec<(usize, char)> = url.char_indices().collect();
+    let at = |i: usize| chars.get(i).map(|c| c.1);
+    let offset = |i: usize| chars.get(i).map_or(url.len(), |c| c.0);
+    let (mut i, mut found, mut spans) = (0, None, Vec::new());
+    while i < chars.len() {
+        while at(i).is_some_and(char::is_whitespace) {
+            i += 1;
+        }
+        let start = i;
+        while at(i).is_some_and(|c| c != '=' && !c.is_whitespace()) {
+            i += 1;
+        }
+        let name = &url[offset(start)..offset(i)];
+        while at(i).is_some_and(char::is_whitespace) {
+            i += 1;
+        }
+        if at(i) != Some('=') {
+            break; // not a pair: left to the client's parser as it is
+        }
+        i += 1;
+        while at(i).is_some_and(char::is_whitespace) {
+            i += 1;
+        }
+        let mut value = String::new();
+        if at(i) == Some('\'') {
+            i += 1;
+            while let Some(c) = at(i) {
+                i += 1;
+                match c {
+                    '\'' => break,
+                    '\\' => {
+                        if let Some(next) = at(i) {
+                            value.push(next);
+                            i += 1;
+                        }
+                    }
+                    c => value.push(c),
+                }
             }
-            None => true,
-        })
-        .collect();
-    (kept.join(" "), value)
+        } else {
+            while let Some(c) = at(i).filter(|c| !c.is_whitespace()) {
+                i += 1;
+                if c == '\\' {
+                    if let Some(next) = at(i) {
+                        value.push(next);
+                        i += 1;
+                    }
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        if name == key {
+            found = Some(value);
+            spans.push((offset(start), offset(i)));
+        }
+    }
+    let mut rest = url.to_string();
+    for (start, end) in spans.into_iter().rev() {
+        rest.replace_range(start..end, "");
+    }
+    (rest, found)
 }
 
 /// Decodes `%XX` escapes (a path in a URL's query).
@@ -257,7 +316,7 @@ impl Session {
         if self.client.is_closed() || self.broken {
             if self.locks > 0 {
                 return Err(StoreError::Disconnected(
-                    "the session ended, and with it the locks it held".into(),
+                    "the session ended or failed while it held locks; they are gone".into(),
                 ));
             }
             self.client = connect(&self.target)?;
@@ -650,5 +709,53 @@ impl Drop for PgTx<'_> {
                 s.failed = false;
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_certificate_parameter_is_taken_out_of_either_form() {
+        let url = "postgres://u:p@db/anchorage?sslmode=require&sslrootcert=%2Fetc%2Fca%20x.pem&application_name=a";
+        assert_eq!(
+            take_param(url, "sslrootcert"),
+            (
+                "postgres://u:p@db/anchorage?sslmode=require&application_name=a".to_string(),
+                Some("/etc/ca x.pem".to_string())
+            )
+        );
+        let only = "postgresql://db/a?sslrootcert=/ca.pem";
+        assert_eq!(
+            take_param(only, "sslrootcert"),
+            ("postgresql://db/a".to_string(), Some("/ca.pem".to_string()))
+        );
+        // Without it, any form comes back exactly as written.
+        for unchanged in [
+            "postgres://db/a?sslmode=require",
+            "host=db password='a  b\\'c'\tuser=u",
+        ] {
+            assert_eq!(
+                take_param(unchanged, "sslrootcert"),
+                (unchanged.to_string(), None)
+            );
+        }
+        let kv = "host=db password='a  b' sslrootcert = '/etc/my ca\\'s.pem' sslmode=require";
+        let (rest, root) = take_param(kv, "sslrootcert");
+        assert_eq!(root.as_deref(), Some("/etc/my ca's.pem"));
+        assert_eq!(rest, "host=db password='a  b'  sslmode=require");
+        let config: postgres::Config = rest.parse().unwrap();
+        assert_eq!(config.get_password(), Some(&b"a  b"[..]));
+        let (rest, root) = take_param("sslrootcert=/ca.pem host=db", "sslrootcert");
+        assert_eq!(
+            (rest.as_str(), root.as_deref()),
+            (" host=db", Some("/ca.pem"))
+        );
+    }
+
+    #[test]
+    fn percent_escapes_decode() {
+        assert_eq!(percent_decode("%2Fa%20b%zz%"), "/a b%zz%");
     }
 }

@@ -1233,27 +1233,34 @@ fn postgres_tls_verifies_the_server() {
     std::fs::write(&other_pem, other.pem()).unwrap();
     let with = |root: &std::path::Path| {
         Location::Postgres(format!(
-            "{url}?sslmode=require&sslrootcert={}",
+            "{url}?sslmode=require&sslrootcert={}&application_name=tls-check",
             root.display()
         ))
+    };
+    // Whether the sessions named `name` use TLS, as the server sees them.
+    let tls_of = |name: &str| {
+        db.server
+            .as_ref()
+            .unwrap()
+            .psql(
+                "anchorage",
+                &format!(
+                    "SELECT string_agg(s.ssl::text, ',') FROM pg_stat_ssl s \
+                     JOIN pg_stat_activity a USING (pid) WHERE a.application_name = '{name}'"
+                ),
+            )
+            .unwrap()
     };
 
     // Verified: the store is made over TLS, and the server says so.
     Store::create_at(&with(&ours_pem)).unwrap();
-    let encrypted = db.server.as_ref().unwrap().psql(
-        "anchorage",
-        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
-         WHERE s.ssl AND a.application_name = 'anchorage'",
-    );
     let store = Store::open_at(&with(&ours_pem), Arc::new(WriteGate::default())).unwrap();
     store.integrity_check().unwrap();
-    let encrypted_now = db.server.as_ref().unwrap().psql(
-        "anchorage",
-        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
-         WHERE s.ssl AND a.application_name = 'anchorage'",
+    assert!(
+        tls_of("tls-check").split(',').all(|s| s == "true"),
+        "{}",
+        tls_of("tls-check")
     );
-    assert_eq!(encrypted.unwrap(), "0");
-    assert_eq!(encrypted_now.unwrap(), "1", "the store's session uses TLS");
     drop(store);
 
     // Another CA's certificate: refused, naming the certificate.
@@ -1275,5 +1282,45 @@ fn postgres_tls_verifies_the_server() {
         "{err}"
     );
     // Without sslmode=require: as before, no TLS.
-    db.open().integrity_check().unwrap();
+    let plain = Store::open_at(
+        &Location::Postgres(format!("{url}?application_name=plain-check")),
+        Arc::new(WriteGate::default()),
+    )
+    .unwrap();
+    plain.integrity_check().unwrap();
+    assert_eq!(tls_of("plain-check"), "false");
+}
+
+/// A session whose advisory lock went with it (ended by a new leader, or
+/// a server restart) is not silently replaced while the lock's guard
+/// lives: its holder learns that it lost the lock; once the guard is
+/// dropped, the store connects again by itself.
+#[test]
+fn postgres_a_lost_session_lock_is_an_error_until_given_up() {
+    let db = Db::postgres();
+    db.create();
+    let mut store = db.open();
+    let held = store
+        .session_lock(anchorage_store::pg::PUBLISH_LOCK)
+        .unwrap();
+    db.raw(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)",
+    )
+    .unwrap();
+    assert!(store.confirm_session().is_err(), "the session is gone");
+    match store.read_transaction() {
+        Err(StoreError::Disconnected(why)) => assert!(why.contains("locks"), "{why}"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    drop(held);
+    store
+        .read_transaction()
+        .unwrap()
+        .meta("schema_version")
+        .unwrap();
+    assert_eq!(
+        store.lock_held(anchorage_store::pg::PUBLISH_LOCK).unwrap(),
+        Some(false)
+    );
 }
