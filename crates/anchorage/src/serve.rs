@@ -700,21 +700,13 @@ pub async fn run(
         _ = shutdown => tracing::info!("shutting down"),
         res = &mut server => {
             let _ = stop_tx.send(true);
-            return match res {
-                Ok(Ok(())) => Err(anyhow!("HTTP server stopped")),
-                Ok(Err(e)) => Err(e),
-                Err(e) => Err(e.into()),
-            };
+            return Err(ended(res, "HTTP server stopped"));
         }
         // On SQLite the leader's work failing stops serve, as its start
         // failing always did (on PostgreSQL the instance resigns instead).
         res = &mut leader_task => {
             let _ = stop_tx.send(true);
-            return match res {
-                Ok(Ok(())) => Err(anyhow!("the publication and scheduling stopped")),
-                Ok(Err(e)) => Err(e),
-                Err(e) => Err(e.into()),
-            };
+            return Err(ended(res, "the publication and scheduling stopped"));
         }
     }
     let _ = stop_tx.send(true);
@@ -745,6 +737,19 @@ pub async fn run(
     tracing::info!("stopped");
     drop(serving);
     Ok(())
+}
+
+/// The error of a task that should have run until `serve` stopped: its
+/// own, or `what` when it ended without one.
+fn ended(
+    res: Result<anyhow::Result<()>, tokio::task::JoinError>,
+    what: &'static str,
+) -> anyhow::Error {
+    match res {
+        Ok(Ok(())) => anyhow!(what),
+        Ok(Err(e)) => e,
+        Err(e) => e.into(),
+    }
 }
 
 /// What the leader runs: publication, the scheduler, peers.

@@ -54,6 +54,19 @@ fn leader(instances: &[&Serve], within: Duration) -> (usize, i64) {
     }
 }
 
+/// Waits until three changes more than `before` are acknowledged, within
+/// 20 s of `after`.
+fn three_more(acknowledged: &Mutex<Vec<String>>, before: usize, after: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while acknowledged.lock().unwrap().len() < before + 3 {
+        assert!(
+            Instant::now() < deadline,
+            "no change acknowledged after {after}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A small random number generator: the kill points differ between runs
 /// (the seed is printed, to repeat a run).
 struct Lcg(u64);
@@ -261,14 +274,7 @@ fn the_standby_takes_over_when_the_leader_is_killed_and_nothing_acknowledged_is_
         assert_eq!(epoch(&instances[leading]), Some(0), "round {round}");
         leading = other;
         // Changes go on being acknowledged under the new leader.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while acknowledged.lock().unwrap().len() < before + 3 {
-            assert!(
-                Instant::now() < deadline,
-                "no change acknowledged after round {round}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        three_more(&acknowledged, before, &format!("round {round}"));
     }
     // A leader paused (a stalled machine) whose session the server ends
     // meanwhile (as keepalives do): the standby takes over, and when the
@@ -329,14 +335,7 @@ fn the_standby_takes_over_when_the_leader_is_killed_and_nothing_acknowledged_is_
     }
     let (now, _) = leader(&[&instances[0], &instances[1]], TAKEOVER_TARGET);
     assert_eq!(now, other);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while acknowledged.lock().unwrap().len() < before + 3 {
-        assert!(
-            Instant::now() < deadline,
-            "no change acknowledged after the pause"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    three_more(&acknowledged, before, "the pause");
 
     done.store(true, Ordering::SeqCst);
     let refused = stream.join().unwrap();

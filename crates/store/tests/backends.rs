@@ -44,6 +44,14 @@ impl Db {
         }
     }
 
+    /// The PostgreSQL database's connection string.
+    fn url(&self) -> &str {
+        match &self.location {
+            Location::Postgres(url) => url,
+            Location::Sqlite(_) => panic!("a PostgreSQL test on SQLite"),
+        }
+    }
+
     fn create(&self) -> Store {
         Store::create_at(&self.location).unwrap()
     }
@@ -1048,9 +1056,7 @@ fn wait_fence(fence: &anchorage_store::leader::Fence, leads: bool) -> Option<i64
 fn postgres_one_leader_and_its_fence() {
     use anchorage_store::leader::{Election, Fence};
     let db = Db::postgres();
-    let Location::Postgres(url) = &db.location else {
-        unreachable!()
-    };
+    let url = db.url();
     db.create();
     let write = |store: &mut Store, key: &str| -> Result<(), StoreError> {
         let tx = store.transaction()?;
@@ -1143,9 +1149,7 @@ fn postgres_one_leader_and_its_fence() {
 fn postgres_a_new_leader_ends_a_deposed_leaders_sessions() {
     use anchorage_store::leader::{Election, Fence, SERVE_SESSIONS};
     let db = Db::postgres();
-    let Location::Postgres(url) = &db.location else {
-        unreachable!()
-    };
+    let url = db.url();
     db.create();
     let mut stuck = ::postgres::Client::connect(url, ::postgres::NoTls).unwrap();
     stuck
@@ -1222,9 +1226,7 @@ fn postgres_tls_verifies_the_server() {
     server
         .enable_tls(&cert.pem(), &key.serialize_pem())
         .unwrap();
-    let Location::Postgres(url) = db.location.clone() else {
-        unreachable!()
-    };
+    let url = db.url().to_string();
     let (ours_pem, other_pem) = (
         db.dir.path().join("ours.pem"),
         db.dir.path().join("other.pem"),
