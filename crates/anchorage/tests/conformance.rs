@@ -54,6 +54,10 @@ const CERT_POLICIES: &str = "2.5.29.32";
 const SKI: &str = "2.5.29.14";
 const EXT_KEY_USAGE: &str = "2.5.29.37";
 const AT_ORGANIZATION: &str = "2.5.4.10";
+const CRL_DP: &str = "2.5.29.31";
+const AIA: &str = "1.3.6.1.5.5.7.1.1";
+const SIA: &str = "1.3.6.1.5.5.7.1.11";
+const AD_RPKI_NOTIFY: &str = "1.3.6.1.5.5.7.48.13";
 
 /// A repository with two member CAs and one ROA each; returns it and the
 /// fault builder working on a copy of its tree under `tmp`.
@@ -217,6 +221,22 @@ fn edit_rsa_key(tbs: &mut Node, edit: impl FnOnce(&mut Node)) {
     let mut key = Node::parse(&bits[1..]);
     edit(&mut key);
     *bits = [vec![0], key.encode()].concat();
+}
+
+/// The URI `uri` (a GeneralName) with its `rsync` scheme replaced.
+fn rescheme(uri: &mut Node, scheme: &str) {
+    let bytes = uri.bytes();
+    let rest = bytes.strip_prefix(b"rsync").expect("an rsync URI").to_vec();
+    *bytes = [scheme.as_bytes(), &rest].concat();
+}
+
+/// The AccessDescription for `method` in an AIA or SIA value.
+fn access<'a>(info: &'a mut Node, method: &str) -> &'a mut Node {
+    let want = der::oid(method);
+    info.kids()
+        .iter_mut()
+        .find(|d| matches!(d, Node::Cons(_, kids) if kids[0] == want))
+        .unwrap_or_else(|| panic!("no access method {method}"))
 }
 
 /// The CRL's revoked list, made if the CRL has none.
@@ -582,6 +602,81 @@ rules! {
     cms_signed_data_version_1: RoaCms, |signed| {
         *signed.at(&[0]).bytes() = vec![1];
     }, "SignedData version is not 3 (RFC 6488 §2.1.1)", rpki_client Accepts, fort Rejects;
+    /// A CRL distribution point that is an HTTPS URI alone (RFC 6487 §4.8.6).
+    crl_distribution_point_without_rsync: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), CRL_DP), |points| {
+            rescheme(points.at(&[0, 0, 0, 0]), "https");
+        });
+    }, "cRLDistributionPoints lacks an rsync URI (RFC 6487 §4.8.6)", rpki_client Rejects, fort Rejects;
+
+    /// Reasons in the CRL distribution point (RFC 6487 §4.8.6).
+    crl_distribution_point_with_reasons: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), CRL_DP), |points| {
+            points.at(&[0]).kids().push(Node::Prim(0x81, vec![7, 0x80]));
+        });
+    }, "CRL DistributionPoint carries reasons or cRLIssuer (RFC 6487 §4.8.6)", rpki_client Rejects, fort Rejects;
+
+    /// Two CRL distribution points (RFC 6487 §4.8.6).
+    two_crl_distribution_points: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), CRL_DP), |points| {
+            let again = points.kids()[0].clone();
+            points.kids().push(again);
+        });
+    }, "cRLDistributionPoints holds more than one DistributionPoint (RFC 6487 §4.8.6)", rpki_client Rejects, fort Rejects;
+
+    /// An OCSP responder beside the issuer's certificate (RFC 6487 §4.8.7).
+    authority_info_access_with_ocsp: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), AIA), |info| {
+            let ocsp = Node::Prim(0x86, b"http://127.0.0.1/ocsp".to_vec());
+            info.kids().push(der::seq(vec![der::oid("1.3.6.1.5.5.7.48.1"), ocsp]));
+        });
+    }, "authorityInfoAccess has access method 1.3.6.1.5.5.7.48.1, not id-ad-caIssuers (RFC 6487 §4.8.7)", rpki_client Rejects, fort Accepts;
+
+    /// The issuer's certificate at an HTTPS URI alone (RFC 6487 §4.8.7).
+    authority_info_access_without_rsync: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), AIA), |info| {
+            rescheme(info.at(&[0, 1]), "https");
+        });
+    }, "authorityInfoAccess lacks an rsync URI for id-ad-caIssuers (RFC 6487 §4.8.7)", rpki_client Accepts, fort Rejects;
+
+    /// The issuer's certificate named by a DNS name, not a URI.
+    authority_info_access_not_a_uri: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), AIA), |info| {
+            *info.at(&[0, 1]) = Node::Prim(0x82, b"ca.example".to_vec());
+        });
+    }, "accessLocation for 1.3.6.1.5.5.7.48.2 is not a URI (RFC 6487 §4.8.7)", rpki_client Rejects, fort Rejects;
+
+    /// The CA's repository at an HTTPS URI alone (RFC 6487 §4.8.8.1).
+    ca_repository_without_rsync: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), SIA), |info| {
+            rescheme(access(info, "1.3.6.1.5.5.7.48.5").at(&[1]), "https");
+        });
+    }, "lacks an rsync URI for id-ad-caRepository (RFC 6487 §4.8.8.1)", rpki_client Rejects, fort Rejects;
+
+    /// The CA's RRDP notification at a plain HTTP URI (RFC 8182 §3.2).
+    rrdp_notification_not_https: CaCert, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), SIA), |info| {
+            let notify = access(info, AD_RPKI_NOTIFY).at(&[1]).bytes();
+            let rest = notify.strip_prefix(b"https").expect("an HTTPS URI").to_vec();
+            *notify = [b"http".as_slice(), &rest].concat();
+        });
+    }, "id-ad-rpkiNotify is not an HTTPS URI (RFC 8182 §3.2)", rpki_client Rejects, fort Accepts;
+
+    /// An RRDP notification URI in a ROA's EE certificate, where only
+    /// id-ad-signedObject may be (RFC 6487 §4.8.8.2).
+    ee_certificate_with_rrdp_notification: RoaEe, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), SIA), |info| {
+            let notify = Node::Prim(0x86, b"https://127.0.0.1/rrdp/notification.xml".to_vec());
+            info.kids().push(der::seq(vec![der::oid(AD_RPKI_NOTIFY), notify]));
+        });
+    }, "access method 1.3.6.1.5.5.7.48.13 besides id-ad-signedObject (RFC 6487 §4.8.8.2)", rpki_client Accepts, fort Accepts;
+
+    /// A ROA's signed object at an HTTPS URI alone (RFC 6487 §4.8.8.2).
+    ee_signed_object_without_rsync: RoaEe, |tbs| {
+        der::edit_value(der::extension(extensions(tbs), SIA), |info| {
+            rescheme(info.at(&[0, 1]), "https");
+        });
+    }, "lacks an rsync URI for id-ad-signedObject (RFC 6487 §4.8.8.2)", rpki_client Rejects, fort Rejects;
 }
 
 /// The SignerInfo of a SignedData.
@@ -825,6 +920,61 @@ fn trust_anchor_named_differently_as_issuer_and_subject() {
             assert_eq!(theirs.vrps.len(), 2, "{}", theirs.log);
         }
     }
+}
+
+/// RFC 9286 §4.2.1 across one-shot runs: `anchorage validate` records
+/// the manifests it validated in its cache, and rejects one that replaces
+/// a recorded manifest without a higher number or a later thisUpdate.
+#[test]
+fn a_one_shot_run_rejects_a_manifest_that_goes_back() {
+    require("rsync");
+    let tmp = tempfile::tempdir().unwrap();
+    let (cli, f) = repository(tmp.path());
+    let rsyncd = RsyncDaemon::start(&f.tree, "repo", &tmp.path().join("rsyncd")).unwrap();
+    let cache = tmp.path().join("cache");
+    let run = || validate_raw(&cli, &rsyncd, &cache, &[]);
+    let (ok, log) = run();
+    assert!(ok && log.contains("2 VRPs, 0 rejected"), "{log}");
+    let record = std::fs::read_to_string(cache.join("validated-manifests")).unwrap();
+    assert_eq!(record.lines().count(), 4, "ta, online, m1, m2:\n{record}");
+
+    // m1 signed again with manifest number 1,000,000: it goes forward.
+    f.resign("m1", "online", |_, _| {}, faults::current());
+    faults::newer(&f.tree.join("m1"), 10);
+    let (ok, log) = run();
+    assert!(ok && log.contains("2 VRPs, 0 rejected"), "{log}");
+
+    // The same number again, in a new manifest: rejected with its point.
+    f.resign("m1", "online", |_, _| {}, faults::current());
+    faults::newer(&f.tree.join("m1"), 20);
+    let (ok, log) = run();
+    assert!(ok && log.contains("1 VRPs, 1 rejected"), "{log}");
+    assert!(
+        log.contains("/m1/")
+            && log
+                .contains("manifestNumber is not above the one validated before (RFC 9286 §4.2.1)"),
+        "{log}"
+    );
+
+    // A higher number with a thisUpdate before the recorded one.
+    f.resign_as(
+        "m1",
+        "online",
+        |_, _| {},
+        (faults::current(), |crl| crl),
+        (1_000_001, faults::days(-1)),
+    );
+    faults::newer(&f.tree.join("m1"), 30);
+    let (ok, log) = run();
+    assert!(ok && log.contains("1 VRPs, 1 rejected"), "{log}");
+    assert!(
+        log.contains("thisUpdate is not later than the one validated before (RFC 9286 §4.2.1)"),
+        "{log}"
+    );
+
+    // A new cache knows nothing before: the same manifest is accepted.
+    let (ok, log) = validate_raw(&cli, &rsyncd, &tmp.path().join("fresh"), &[]);
+    assert!(ok && log.contains("2 VRPs, 0 rejected"), "{log}");
 }
 
 #[test]

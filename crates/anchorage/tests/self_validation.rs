@@ -317,7 +317,7 @@ fn a_tree_published_during_the_transfer_is_fetched_too() {
 }
 
 /// RFC 9286 §4.2.1: a manifest whose number does not go up from the one
-/// validated before is rejected, and the point's previous result stands
+/// validated before, or whose thisUpdate does not, is rejected, and the point's previous result stands
 /// (routers are told nothing), until a manifest with a higher number
 /// comes.
 #[test]
@@ -342,7 +342,7 @@ fn a_manifest_number_that_does_not_go_up_keeps_the_previous_result() {
 
     // lir's point signed again with manifest number 1,000,000: it goes up.
     f.resign("lir", "nir", |_, _| {}, common::faults::current());
-    newer(&f.tree.join("lir"), 10);
+    common::faults::newer(&f.tree.join("lir"), 10);
     let up = run();
     assert!(
         up.results.summary.rejected.is_empty(),
@@ -354,7 +354,7 @@ fn a_manifest_number_that_does_not_go_up_keeps_the_previous_result() {
     // Signed again with the same number: a new manifest that does not go
     // forward. Rejected, and lir's previous result (its VRP) stands.
     f.resign("lir", "nir", |_, _| {}, common::faults::current());
-    newer(&f.tree.join("lir"), 20);
+    common::faults::newer(&f.tree.join("lir"), 20);
     let same = run();
     let rejected = &same.results.summary.rejected;
     assert_eq!(rejected.len(), 1, "{rejected:?}");
@@ -367,19 +367,26 @@ fn a_manifest_number_that_does_not_go_up_keeps_the_previous_result() {
     );
     assert!(same.announced.is_empty() && same.withdrawn.is_empty());
     assert_eq!(same.results.vrps(), up.results.vrps());
-}
 
-/// Gives every file in `dir` an mtime `secs` seconds ahead: rsync skips a
-/// file whose size and mtime are unchanged, and a manifest signed again
-/// within the same second may have the size of the last, so the files
-/// get a later mtime, as a new version would.
-fn newer(dir: &Path, secs: u64) {
-    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(secs);
-    for entry in fs::read_dir(dir).unwrap() {
-        let file = fs::File::options()
-            .write(true)
-            .open(entry.unwrap().path())
-            .unwrap();
-        file.set_modified(later).unwrap();
-    }
+    // A higher number, but a thisUpdate before the one validated (RFC
+    // 9286 §4.2.1: "Each RP MUST verify that this field value is greater
+    // (more recent) than the most recent manifest it has validated").
+    f.resign_as(
+        "lir",
+        "nir",
+        |_, _| {},
+        (common::faults::current(), |crl| crl),
+        (1_000_001, common::faults::days(-1)),
+    );
+    common::faults::newer(&f.tree.join("lir"), 30);
+    let earlier = run();
+    let rejected = &earlier.results.summary.rejected;
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(
+        rejected[0]
+            .reason
+            .contains("thisUpdate is not later than the one validated before (RFC 9286 §4.2.1)"),
+        "{rejected:?}"
+    );
+    assert_eq!(earlier.results.vrps(), up.results.vrps());
 }

@@ -236,11 +236,15 @@ impl PublicationPoint {
                 "a manifest cannot be signed for a partly loaded publication point".into(),
             ));
         }
-        let this_update = now - timing.backdate;
-        let serial = Serial::random(signer).map_err(|e| CaError::Signing(e.to_string()))?;
-        let next_update = now + timing.mft_crl_next_update - jitter(serial, timing);
         let mft_name = issuer.manifest_name();
         let crl_name = issuer.crl_name();
+        let previous = self
+            .objects
+            .get(&mft_name)
+            .and_then(|old| previous_this_update(&old.bytes));
+        let this_update = manifest_this_update(now, timing.backdate, previous);
+        let serial = Serial::random(signer).map_err(|e| CaError::Signing(e.to_string()))?;
+        let next_update = now + timing.mft_crl_next_update - jitter(serial, timing);
 
         if let Some(old) = self.objects.get(&mft_name).cloned() {
             self.revoke(&old, now);
@@ -307,6 +311,50 @@ impl PublicationPoint {
     }
 }
 
+/// The thisUpdate of the manifest `bytes`, if it can be read.
+fn previous_this_update(bytes: &[u8]) -> Option<Time> {
+    let text = anchorage_profile::manifest_this_update(bytes).ok()?;
+    let at = chrono::NaiveDateTime::parse_from_str(&text, "%Y%m%d%H%M%S").ok()?;
+    Some(Time::new(at.and_utc()))
+}
+
+/// The thisUpdate of a point's next manifest (also its CRL's thisUpdate
+/// and its EE certificate's notBefore): `now` less the backdate, in whole
+/// seconds, as the encoding has no fractions.
+///
+/// RFC 9286 §4.2.1: "The issuer MUST ensure that the value of this field
+/// is more recent than any previously generated manifest." Two manifests
+/// of one point signed within a second, or within the backdate of each
+/// other after a burst, would share it or go back: the next one is then
+/// one second after the `previous` manifest's. That runs ahead of the
+/// clock's backdated time only while a point gets more than one manifest
+/// a second, and never past `now` itself: a later time would make the
+/// EE certificate not yet valid for every validator. If it would (the
+/// backdate used up by a burst of more than one manifest a second for
+/// minutes, or the clock set back), `now` is used and a warning logged;
+/// validators then keep the previous manifest of that point (§6.6) until
+/// the next one.
+pub fn manifest_this_update(now: Time, backdate: TimeDelta, previous: Option<Time>) -> Time {
+    let whole =
+        |t: Time| Time::new(chrono::DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(*t));
+    let usual = whole(now - backdate);
+    let Some(previous) = previous.map(whole) else {
+        return usual;
+    };
+    if previous < usual {
+        return usual;
+    }
+    let next = previous + TimeDelta::seconds(1);
+    if next <= now {
+        return next;
+    }
+    tracing::warn!(
+        previous = %previous.to_rfc3339(),
+        "a manifest's thisUpdate cannot be later than the previous manifest's without being in the future: signed with the current time"
+    );
+    whole(now)
+}
+
 /// Whether something expiring at `not_after` is within `before` of `now`,
 /// inclusive: from that moment it is reissued, since that moment is what
 /// the scheduler wakes up for.
@@ -323,6 +371,45 @@ pub fn refresh_due(next_update: Option<Time>, now: Time, timing: &Timing) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(text: &str) -> Time {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn manifest_this_update_goes_forward_and_never_past_now() {
+        let backdate = TimeDelta::minutes(5);
+        let now = at("2026-12-02T12:00:00.700Z");
+        // No manifest before, or one signed long ago: the backdated time,
+        // in whole seconds.
+        assert_eq!(
+            manifest_this_update(now, backdate, None),
+            at("2026-12-02T11:55:00Z")
+        );
+        assert_eq!(
+            manifest_this_update(now, backdate, Some(at("2026-12-02T11:00:00Z"))),
+            at("2026-12-02T11:55:00Z")
+        );
+        // One signed within the same second, or a burst that already ran
+        // ahead of the backdate: one second after it.
+        assert_eq!(
+            manifest_this_update(now, backdate, Some(at("2026-12-02T11:55:00Z"))),
+            at("2026-12-02T11:55:01Z")
+        );
+        assert_eq!(
+            manifest_this_update(now, backdate, Some(at("2026-12-02T11:59:59Z"))),
+            at("2026-12-02T12:00:00Z")
+        );
+        // Never later than now: the backdate used up, or the clock set back.
+        assert_eq!(
+            manifest_this_update(now, backdate, Some(at("2026-12-02T12:00:00Z"))),
+            at("2026-12-02T12:00:00Z")
+        );
+        assert_eq!(
+            manifest_this_update(now, backdate, Some(at("2026-12-02T13:00:00Z"))),
+            at("2026-12-02T12:00:00Z")
+        );
+    }
 
     #[test]
     fn jitter_stays_below_the_bound_and_spreads() {

@@ -187,12 +187,18 @@ fn issued_chain_validates_with_the_rpki_crate() {
         v
     });
     let first_mft_serial = point.objects[&mft_name].serial.unwrap();
+    let this_update = |point: &PublicationPoint| {
+        let mft = Manifest::decode(point.objects[&mft_name].bytes.clone(), true).unwrap();
+        mft.content().this_update()
+    };
+    let mut this_updates = vec![this_update(&point)];
 
     // Replacing the ROA revokes the old EE certificate and the old manifest's.
     let replacement = ca::issue_roa(&keys, &issuer, 64496, &payloads[..1], now, &timing).unwrap();
     point.publish(replacement, now);
     point.refresh(&keys, &issuer, now, &timing).unwrap();
     check_manifest(&point, 2);
+    this_updates.push(this_update(&point));
     let crl = Crl::decode(point.objects[&crl_name].bytes.clone()).unwrap();
     crl.verify_signature(&child_pub)
         .expect("CRL signed by the CA");
@@ -203,4 +209,10 @@ fn issued_chain_validates_with_the_rpki_crate() {
     point.withdraw(&roa_obj.name, now);
     point.refresh(&keys, &issuer, now, &timing).unwrap();
     assert_eq!(check_manifest(&point, 3), vec![crl_name]);
+    this_updates.push(this_update(&point));
+
+    // RFC 9286 §4.2.1: three manifests signed at the same instant still
+    // carry thisUpdates that go forward, a second apart.
+    let seconds: Vec<i64> = this_updates.iter().map(|t| t.timestamp()).collect();
+    assert_eq!(seconds, [seconds[0], seconds[0] + 1, seconds[0] + 2]);
 }

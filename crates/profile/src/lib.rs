@@ -46,6 +46,12 @@ const SUBJECT_UID: u8 = 0x82;
 const SID_KEY_IDENTIFIER: u8 = 0x80;
 /// `[3]` constructed: a certificate's extensions.
 const CTX_3: u8 = 0xa3;
+/// `[2]` constructed: a DistributionPoint's cRLIssuer.
+const CTX_2: u8 = 0xa2;
+/// `[1]` primitive: a DistributionPoint's reasons.
+const DP_REASONS: u8 = 0x81;
+/// `[6]` primitive: a GeneralName that is a URI (an IA5String).
+const GENERAL_NAME_URI: u8 = 0x86;
 
 /// 2.5.4.3, id-at-commonName.
 const AT_COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
@@ -109,6 +115,16 @@ const AS_RESOURCES_V2: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x1d]
 const POLICY_RPKI: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x0e, 0x02];
 /// 1.3.6.1.5.5.7.14.3, id-cp-ipAddr-asNumber-v2 (RFC 8360).
 const POLICY_RPKI_V2: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x0e, 0x03];
+/// 1.3.6.1.5.5.7.48.2, id-ad-caIssuers.
+const AD_CA_ISSUERS: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+/// 1.3.6.1.5.5.7.48.5, id-ad-caRepository.
+const AD_CA_REPOSITORY: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x05];
+/// 1.3.6.1.5.5.7.48.10, id-ad-rpkiManifest.
+const AD_RPKI_MANIFEST: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x0a];
+/// 1.3.6.1.5.5.7.48.11, id-ad-signedObject.
+const AD_SIGNED_OBJECT: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x0b];
+/// 1.3.6.1.5.5.7.48.13, id-ad-rpkiNotify (RFC 8182 §3.2).
+const AD_RPKI_NOTIFY: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x0d];
 /// 1.3.6.1.5.5.7.2.1, id-qt-cps.
 const QT_CPS: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x02, 0x01];
 
@@ -384,6 +400,9 @@ fn certificate_extensions(list: Tlv<'_>, kind: CertKind) -> Result<(), String> {
             KEY_USAGE => key_usage(value, kind)?,
             AKI => authority_key_identifier(value)?,
             SKI => subject_key_identifier(value)?,
+            CRL_DP => crl_distribution_points(value)?,
+            AIA => authority_info_access(value)?,
+            SIA => subject_info_access(value, kind)?,
             _ => {}
         }
     }
@@ -528,6 +547,162 @@ fn subject_key_identifier(value: &[u8]) -> Result<(), String> {
         != 20
     {
         return Err("subjectKeyIdentifier is not 160 bits (RFC 6487 §4.8.2)".into());
+    }
+    Ok(())
+}
+
+/// Whether `uri` (a GeneralName's bytes) starts with `scheme` ("rsync",
+/// "https"), compared without case as RFC 3986 §3.1 compares schemes.
+fn has_scheme(uri: &[u8], scheme: &str) -> bool {
+    uri.len() > scheme.len() + 3
+        && uri[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
+        && &uri[scheme.len()..scheme.len() + 3] == b"://"
+}
+
+/// A GeneralName that must be a URI (`what` names where it is, `section`
+/// the rule); returns the URI's bytes.
+fn uri_name<'a>(tlv: Tlv<'a>, what: &str, section: &str) -> Result<&'a [u8], String> {
+    if tlv.tag != GENERAL_NAME_URI {
+        return Err(format!("{what} is not a URI ({section})"));
+    }
+    if !tlv.value.iter().all(|b| (0x21..0x7f).contains(b)) {
+        return Err(format!(
+            "{what} is not a URI of printable ASCII without spaces ({section}, RFC 5280 §4.2.1.6)"
+        ));
+    }
+    Ok(tlv.value)
+}
+
+/// RFC 6487 §4.8.6: one DistributionPoint, whose distributionPoint is a
+/// fullName of URIs, an rsync one among them, with neither reasons nor
+/// cRLIssuer.
+fn crl_distribution_points(value: &[u8]) -> Result<(), String> {
+    const RULE: &str = "RFC 6487 §4.8.6";
+    let mut outer = Reader(value);
+    let mut points = Reader::inside(outer.expect(SEQUENCE, "cRLDistributionPoints")?);
+    outer.end("cRLDistributionPoints")?;
+    let point = points.expect(SEQUENCE, "a DistributionPoint")?;
+    if !points.is_empty() {
+        return Err(format!(
+            "cRLDistributionPoints holds more than one DistributionPoint ({RULE})"
+        ));
+    }
+    let mut point = Reader::inside(point);
+    let Some(name) = point.take_if(CTX_0)? else {
+        return Err(format!(
+            "CRL DistributionPoint without a distributionPoint ({RULE})"
+        ));
+    };
+    if point.take_if(DP_REASONS)?.is_some() || point.take_if(CTX_2)?.is_some() {
+        return Err(format!(
+            "CRL DistributionPoint carries reasons or cRLIssuer ({RULE})"
+        ));
+    }
+    point.end("a DistributionPoint")?;
+    let mut name = Reader::inside(name);
+    let Some(full) = name.take_if(CTX_0)? else {
+        return Err(format!("CRL distributionPoint is not a fullName ({RULE})"));
+    };
+    name.end("a distributionPoint")?;
+    let mut names = Reader::inside(full);
+    let mut rsync = false;
+    while !names.is_empty() {
+        let uri = uri_name(names.next()?, "a CRL distribution point", RULE)?;
+        rsync |= has_scheme(uri, "rsync");
+    }
+    if !rsync {
+        return Err(format!("cRLDistributionPoints lacks an rsync URI ({RULE})"));
+    }
+    Ok(())
+}
+
+/// An AccessDescription's accessMethod (the OID's contents) and URI.
+type Access<'a> = (&'a [u8], &'a [u8]);
+
+/// The AccessDescriptions of an AIA or SIA extension `value` (`what`
+/// names it).
+fn access_descriptions<'a>(
+    value: &'a [u8],
+    what: &str,
+    section: &str,
+) -> Result<Vec<Access<'a>>, String> {
+    let mut outer = Reader(value);
+    let mut list = Reader::inside(outer.expect(SEQUENCE, what)?);
+    outer.end(what)?;
+    let mut out = Vec::new();
+    while !list.is_empty() {
+        let mut desc = Reader::inside(list.expect(SEQUENCE, "an AccessDescription")?);
+        let method = desc.expect(OID, "an accessMethod")?.value;
+        let location = format!("{what} accessLocation for {}", oid_text(method));
+        let uri = uri_name(desc.next()?, &location, section)?;
+        desc.end("an AccessDescription")?;
+        out.push((method, uri));
+    }
+    Ok(out)
+}
+
+/// RFC 6487 §4.8.7: id-ad-caIssuers with an rsync URI, the issuer's
+/// certificate.
+fn authority_info_access(value: &[u8]) -> Result<(), String> {
+    const RULE: &str = "RFC 6487 §4.8.7";
+    let list = access_descriptions(value, "authorityInfoAccess", RULE)?;
+    if let Some((method, _)) = list.iter().find(|(m, _)| *m != AD_CA_ISSUERS) {
+        return Err(format!(
+            "authorityInfoAccess has access method {}, not id-ad-caIssuers ({RULE})",
+            oid_text(method)
+        ));
+    }
+    if !list.iter().any(|(_, uri)| has_scheme(uri, "rsync")) {
+        return Err(format!(
+            "authorityInfoAccess lacks an rsync URI for id-ad-caIssuers ({RULE})"
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 6487 §4.8.8.1 for a CA (id-ad-caRepository and id-ad-rpkiManifest,
+/// each with an rsync URI; RFC 8182 §3.2 id-ad-rpkiNotify, an HTTPS URI),
+/// §4.8.8.2 for an EE certificate (id-ad-signedObject alone, with an
+/// rsync URI).
+fn subject_info_access(value: &[u8], kind: CertKind) -> Result<(), String> {
+    let section = match kind {
+        CertKind::Ee => "RFC 6487 §4.8.8.2",
+        _ => "RFC 6487 §4.8.8.1",
+    };
+    let list = access_descriptions(value, "subjectInfoAccess", section)?;
+    let rsync_for = |method: &[u8]| {
+        list.iter()
+            .any(|(m, uri)| *m == method && has_scheme(uri, "rsync"))
+    };
+    if kind == CertKind::Ee {
+        if let Some((method, _)) = list.iter().find(|(m, _)| *m != AD_SIGNED_OBJECT) {
+            return Err(format!(
+                "EE certificate's subjectInfoAccess has access method {} besides id-ad-signedObject ({section})",
+                oid_text(method)
+            ));
+        }
+        if !rsync_for(AD_SIGNED_OBJECT) {
+            return Err(format!(
+                "EE certificate's subjectInfoAccess lacks an rsync URI for id-ad-signedObject ({section})"
+            ));
+        }
+        return Ok(());
+    }
+    for (method, name) in [
+        (AD_CA_REPOSITORY, "id-ad-caRepository"),
+        (AD_RPKI_MANIFEST, "id-ad-rpkiManifest"),
+    ] {
+        if !rsync_for(method) {
+            return Err(format!(
+                "CA certificate's subjectInfoAccess lacks an rsync URI for {name} ({section})"
+            ));
+        }
+    }
+    if list
+        .iter()
+        .any(|(m, uri)| *m == AD_RPKI_NOTIFY && !has_scheme(uri, "https"))
+    {
+        return Err("CA certificate's id-ad-rpkiNotify is not an HTTPS URI (RFC 8182 §3.2)".into());
     }
     Ok(())
 }
@@ -1188,6 +1363,28 @@ pub fn manifest(der: &[u8]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A manifest's thisUpdate (`YYYYMMDDHHMMSS`, UTC), read without walking
+/// its file list or checking anything else: for the CA engine, which
+/// keeps each manifest's thisUpdate later than its predecessor's (RFC
+/// 9286 §4.2.1), and for a validator comparing a manifest with the one
+/// it validated before.
+pub fn manifest_this_update(der: &[u8]) -> Result<String, String> {
+    let mut outer = Reader(der);
+    let mut info = Reader::inside(outer.expect(SEQUENCE, "the ContentInfo")?);
+    info.expect(OID, "the content type")?;
+    let mut explicit = Reader::inside(info.expect(CTX_0, "the content")?);
+    let mut signed = Reader::inside(explicit.expect(SEQUENCE, "the SignedData")?);
+    signed.expect(INTEGER, "the SignedData version")?;
+    signed.expect(SET, "the digest algorithms")?;
+    let mut encap = Reader::inside(signed.expect(SEQUENCE, "the encapsulated content")?);
+    encap.expect(OID, "the eContentType")?;
+    let mut wrapped = Reader::inside(encap.expect(CTX_0, "the eContent")?);
+    let content = wrapped.expect(OCTET_STRING, "the eContent")?.value;
+    let mut mft = versioned(content, "manifest", "RFC 9286 §4.2.1")?;
+    mft.expect(INTEGER, "the manifestNumber")?;
+    manifest_time(mft.next()?, "thisUpdate")
 }
 
 /// The fields of a signed object's eContent (`what`: "ROA",

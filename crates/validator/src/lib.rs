@@ -37,9 +37,10 @@ pub mod fetch;
 pub mod mirror;
 pub use anchorage_profile as profile;
 pub mod rrdp;
+pub mod seen;
 pub mod walk;
 
 pub use walk::{
     Contact, Live, Origin, Prefix, Rejection, Results, Reuse, Update, Validation, Vrp, validate,
-    validate_at,
+    validate_at, validate_once,
 };

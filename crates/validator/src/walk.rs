@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use crate::fetch::{FetchStats, Fetcher};
 use crate::profile::{self, CertKind};
+use crate::seen::{Seen, SeenManifest};
 
 /// The deepest CA chain followed; deeper (or cyclic) chains are rejected.
 pub const MAX_DEPTH: usize = 32;
@@ -179,6 +180,8 @@ struct CachedPoint {
     manifest: [u8; 32],
     /// The manifest's number.
     number: Serial,
+    /// The manifest's thisUpdate.
+    this_update: Time,
     files: Vec<(String, FileStamp)>,
 }
 
@@ -355,7 +358,7 @@ impl Live {
             tal_path,
             fetcher,
             (strict, Time::now()),
-            (&self.results.points, reuse),
+            (&self.results.points, reuse, None),
             Collect::Points,
         )?;
         let previous = &self.results.points;
@@ -497,6 +500,8 @@ struct Walker<'a> {
     collect: Collect,
     /// This run's point results, for the next (with [`Collect::Points`]).
     next: Mutex<Points>,
+    /// The manifests a one-shot run validated before, updated as it goes.
+    manifests: Option<&'a Mutex<Seen>>,
 }
 
 /// How many threads validate publication points in parallel.
@@ -593,10 +598,32 @@ pub fn validate_at(
         tal_path,
         fetcher,
         (strict, at),
-        (&none, Reuse::Never),
+        (&none, Reuse::Never, None),
         Collect::Vrps,
     )?;
     Ok(out)
+}
+
+/// [`validate_at`] for a run that keeps `seen`, the manifests validated
+/// by runs before it (see [`crate::seen`]): a manifest that replaces one
+/// of them without going forward is rejected with its point; `seen` is
+/// updated with every manifest validated.
+pub fn validate_once(
+    tal_path: &Path,
+    fetcher: &mut Fetcher,
+    (strict, at): (bool, Time),
+    seen: Seen,
+) -> Result<(Validation, Seen), WalkError> {
+    let none = Points::new();
+    let seen = Mutex::new(seen);
+    let (out, _, _) = walk(
+        tal_path,
+        fetcher,
+        (strict, at),
+        (&none, Reuse::Never, Some(&seen)),
+        Collect::Vrps,
+    )?;
+    Ok((out, seen.into_inner().expect("manifest record lock")))
 }
 
 /// The walk from the TAL at `tal_path`, taking the `previous` run's point
@@ -606,7 +633,7 @@ fn walk(
     tal_path: &Path,
     fetcher: &mut Fetcher,
     (strict, now): (bool, Time),
-    (previous, reuse): (&Points, Reuse<'_>),
+    (previous, reuse, manifests): (&Points, Reuse<'_>, Option<&Mutex<Seen>>),
     collect: Collect,
 ) -> Result<(Validation, Points, Arc<str>), WalkError> {
     let tal_err = |reason: String| WalkError::Tal {
@@ -628,6 +655,7 @@ fn walk(
         reuse,
         collect,
         next: Mutex::new(Points::new()),
+        manifests,
     };
     let mut ta_cert = None;
     // RFC 8630 §3: the URIs in order, until one gives a valid certificate.
@@ -800,22 +828,45 @@ impl Walker<'_> {
             }
         };
         // RFC 9286 §4.2.1: a manifest that replaces one validated before
-        // carries a higher manifestNumber; if not, the objects validated
-        // before stand (§6.6). (thisUpdate is not compared: manifests
-        // signed within one second share it, as GeneralizedTime has no
-        // fractions here.)
+        // carries a higher manifestNumber and a later thisUpdate ("Each RP
+        // MUST verify that this field value is greater (more recent) than
+        // the most recent manifest it has validated"); if not, the
+        // objects validated before stand (§6.6).
         if let Some(cached) = cached
             && cached.manifest != manifest_hash
-            && point.number <= cached.number
+            && let Some(reason) = goes_back(&point, (cached.number, cached.this_update))
         {
             reject(
                 out,
                 mft_uri.as_str(),
-                "manifest does not go forward: its manifestNumber is not above the one validated before (RFC 9286 §4.2.1); the previous result stands",
+                format!("{reason}; the previous result stands"),
             );
             return self.reused(cached, node, &dir, out);
         }
-        let number = point.number;
+        if let Some(seen) = self.manifests {
+            let mut seen = seen.lock().expect("manifest record lock");
+            if let Some(known) = seen.get(mft_uri.as_str())
+                && known.hash != manifest_hash
+                && let Some(reason) = goes_back(&point, (known.number, known.this_update))
+            {
+                reject(
+                    out,
+                    mft_uri.as_str(),
+                    format!(
+                        "{reason}; no earlier result is kept, so the point is rejected (RFC 9286 §6.6)"
+                    ),
+                );
+                return children;
+            }
+            let manifest = SeenManifest {
+                number: point.number,
+                this_update: point.this_update,
+                next_update: point.next_update,
+                hash: manifest_hash,
+            };
+            seen.insert(mft_uri.as_str(), manifest);
+        }
+        let (number, this_update) = (point.number, point.this_update);
         let files = point.read.clone();
         let children: Vec<Arc<Ca>> = self
             .point_objects(&ca, node.depth, ca_chain, repo, point, &mut part)
@@ -836,6 +887,7 @@ impl Walker<'_> {
                     children: children.iter().map(|c| c.child.clone()).collect(),
                     manifest: manifest_hash,
                     number,
+                    this_update,
                     files,
                 };
                 self.next
@@ -1112,13 +1164,30 @@ impl Walker<'_> {
             return Err("manifest EE certificate is revoked".into());
         }
         files.sort();
-        let number = content.manifest_number();
         Ok(Point {
             files,
             crl,
-            number,
+            number: content.manifest_number(),
+            this_update: content.this_update(),
+            next_update: content.next_update(),
             read,
         })
+    }
+}
+
+/// Why the manifest of `point` cannot replace the one validated before,
+/// with its number and thisUpdate (RFC 9286 §4.2.1), if it cannot.
+fn goes_back(point: &Point, (number, this_update): (Serial, Time)) -> Option<&'static str> {
+    if point.number <= number {
+        Some(
+            "manifest does not go forward: its manifestNumber is not above the one validated before (RFC 9286 §4.2.1)",
+        )
+    } else if point.this_update <= this_update {
+        Some(
+            "manifest does not go forward: its thisUpdate is not later than the one validated before (RFC 9286 §4.2.1)",
+        )
+    } else {
+        None
     }
 }
 
@@ -1184,6 +1253,10 @@ struct Point {
     crl: Crl,
     /// The manifest's number.
     number: Serial,
+    /// The manifest's thisUpdate.
+    this_update: Time,
+    /// The manifest's nextUpdate.
+    next_update: Time,
     /// Every file read (the manifest included), as it was when read.
     read: Vec<(String, FileStamp)>,
 }

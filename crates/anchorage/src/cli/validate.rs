@@ -4,9 +4,13 @@ use std::path::PathBuf;
 
 use anchorage_validator::Validation;
 use anchorage_validator::fetch::{Fetcher, RsyncFetcher};
+use anchorage_validator::seen::Seen;
 use anyhow::Context;
 use clap::ValueEnum;
 use rpki::repository::x509::Time;
+
+/// The file in the cache that records the manifests validated before.
+pub const SEEN_MANIFESTS: &str = "validated-manifests";
 
 /// VRP output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -65,7 +69,14 @@ fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 pub fn run(args: ValidateArgs) -> anyhow::Result<()> {
     let mut fetcher = fetcher(&args)?;
     let at = args.at.map_or_else(Time::now, Time::new);
-    let v = anchorage_validator::validate_at(&args.tal, &mut fetcher, true, at)?;
+    // RFC 9286 §4.2.1: the manifests validated by earlier runs, so that
+    // one that goes back is seen.
+    let record = args.cache.join(SEEN_MANIFESTS);
+    let seen = Seen::load(&record).with_context(|| format!("reading {}", record.display()))?;
+    let (v, seen) = anchorage_validator::validate_once(&args.tal, &mut fetcher, (true, at), seen)?;
+    std::fs::create_dir_all(&args.cache)
+        .and_then(|()| seen.save(&record, at))
+        .with_context(|| format!("writing {}", record.display()))?;
     let text = vrp_text(&v, args.format)?;
     match args.output {
         Some(path) => {

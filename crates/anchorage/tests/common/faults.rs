@@ -178,6 +178,23 @@ impl Faults {
         crl_validity: (Time, Time),
         crl_edit: impl FnOnce(Bytes) -> Bytes,
     ) {
+        // Numbers above anything the CA issued, and a thisUpdate later
+        // than its manifest's (now less five minutes): a relying party
+        // with a cache would otherwise refuse them as going backwards.
+        let manifest = (1_000_000, Time::now() - chrono::TimeDelta::minutes(1));
+        self.resign_as(handle, parent, edit, (crl_validity, crl_edit), manifest);
+    }
+
+    /// [`Faults::resign_with_crl`] with the manifest's number and
+    /// thisUpdate given (its nextUpdate is a day ahead).
+    pub fn resign_as(
+        &self,
+        handle: &str,
+        parent: &str,
+        edit: impl FnOnce(&Issuer, &mut BTreeMap<String, Bytes>),
+        (crl_validity, crl_edit): ((Time, Time), impl FnOnce(Bytes) -> Bytes),
+        (number, this_update): (u64, Time),
+    ) {
         let issuer = self.issuer(handle, parent);
         let dir = self.tree.join(handle);
         let mut files = BTreeMap::new();
@@ -190,8 +207,6 @@ impl Faults {
             fs::remove_file(&path).unwrap();
         }
         edit(&issuer, &mut files);
-        // Numbers above anything the CA issued: a relying party with a
-        // cache would otherwise refuse them as going backwards.
         let crl = objects::crl(
             &self.keys,
             &issuer,
@@ -210,9 +225,9 @@ impl Faults {
             &self.keys,
             &issuer,
             &list,
-            1_000_000,
+            number,
             Serial::random(&self.keys).unwrap(),
-            days(-1),
+            this_update,
             days(1),
         )
         .unwrap();
@@ -335,4 +350,19 @@ impl Faults {
 /// A current CRL validity: from a day ago to a day ahead.
 pub fn current() -> (Time, Time) {
     (days(-1), days(1))
+}
+
+/// Gives every file in `dir` an mtime `secs` seconds ahead: rsync skips a
+/// file whose size and mtime are unchanged, and a manifest signed again
+/// within the same second may have the size of the last, so the files
+/// get a later mtime, as a new version would.
+pub fn newer(dir: &Path, secs: u64) {
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(secs);
+    for entry in fs::read_dir(dir).unwrap() {
+        let file = fs::File::options()
+            .write(true)
+            .open(entry.unwrap().path())
+            .unwrap();
+        file.set_modified(later).unwrap();
+    }
 }
