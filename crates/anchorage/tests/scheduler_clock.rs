@@ -1,7 +1,8 @@
 //! The scheduler over 30 days with an injected clock: at each time the
 //! scheduler wakes, `publish` runs; just before the following wake-up the
 //! repository must still validate in rpki-client (run at that time with
-//! faketime) with no expired or stale object. The scheduler is given an
+//! faketime) and in `anchorage validate --at` that time, with no expired
+//! or stale object. The scheduler is given an
 //! unbounded sleep, so it wakes only when something is due: the due time
 //! alone must keep everything fresh.
 
@@ -61,6 +62,16 @@ fn thirty_days_of_scheduled_publication_never_lets_an_object_expire() {
         assert_accepted(
             &format!("rpki-client at {at} (wake {wakes})"),
             &run,
+            &expected,
+        );
+        // The bundled validator as of the same moment (`validate --at`).
+        let mut extra = common::over_rsync(&rsyncd);
+        let when = DateTime::<Utc>::from_timestamp(at, 0).unwrap().to_rfc3339();
+        extra.extend(["--at".into(), when.into()]);
+        let (ours, _) = common::anchorage_validate_with(&cli, &work.join("ours"), &extra);
+        assert_accepted(
+            &format!("anchorage validate --at {at} (wake {wakes})"),
+            &ours,
             &expected,
         );
         now = wake;

@@ -953,18 +953,8 @@ impl Walker<'_> {
             match name.rsplit_once('.').map(|(_, e)| e) {
                 Some("cer") => {
                     let child_chain = chain(&ca_chain, &bytes);
-                    let cert = profile::certificate(&bytes, CertKind::Ca)
-                        .and_then(|()| Cert::decode(bytes).map_err(|e| format!("bad DER: {e}")))
-                        .and_then(|c| {
-                            if point.crl.contains(c.serial_number()) {
-                                return Err("revoked by the CRL".to_string());
-                            }
-                            // RFC 6487 §7.2 / RFC 3779: resources within the issuer's.
-                            let cert = c
-                                .validate_ca_at(ca, self.strict, self.now)
-                                .map_err(|e| e.to_string())?;
-                            Ok((Child::of(&cert, child_chain, &name)?, cert))
-                        });
+                    let cert = check_ca_certificate(bytes, (ca, &point.crl), self.strict, self.now)
+                        .and_then(|cert| Ok((Child::of(&cert, child_chain, &name)?, cert)));
                     match cert {
                         Ok(found) => {
                             out.cas += 1;
@@ -1144,22 +1134,7 @@ impl Walker<'_> {
                 c.len()
             )
         })?;
-        profile::crl(&crl_bytes)?;
-        let crl = Crl::decode(crl_bytes).map_err(|e| format!("bad CRL: {e}"))?;
-        // RFC 6487 §5 (§4.4): the CRL's issuer is the CA that signs it,
-        // names compared as RFC 5280 §7.1 compares them.
-        let issuer = crl.issuer().encode_ref().to_captured(bcder::Mode::Der);
-        let subject = ca.subject().encode_ref().to_captured(bcder::Mode::Der);
-        if !profile::same_name(issuer.as_slice(), subject.as_slice()) {
-            return Err(
-                "CRL issuer differs from the CA's subject (RFC 6487 §5, RFC 5280 §5.1.2.3)".into(),
-            );
-        }
-        crl.verify_signature(ca.subject_public_key_info())
-            .map_err(|_| "CRL signature does not verify with the CA's key")?;
-        if crl.next_update() < self.now {
-            return Err("CRL nextUpdate has passed (RFC 6487 §5)".into());
-        }
+        let crl = check_crl(crl_bytes, ca, self.now)?;
         if crl.contains(mft_ee.as_cert().serial_number()) {
             return Err("manifest EE certificate is revoked".into());
         }
@@ -1173,6 +1148,47 @@ impl Walker<'_> {
             read,
         })
     }
+}
+
+/// Checks a CA certificate found in the point of `issuer` whose CRL is
+/// `crl`, as the walk does: the profile rules, then the `rpki` crate's
+/// decoding and validation (signature, validity at `now`, RFC 3779
+/// containment in the issuer's resources, RFC 6487 §7.2), and revocation.
+pub fn check_ca_certificate(
+    bytes: Bytes,
+    (issuer, crl): (&ResourceCert, &Crl),
+    strict: bool,
+    now: Time,
+) -> Result<ResourceCert, String> {
+    profile::certificate(&bytes, CertKind::Ca)?;
+    let cert = Cert::decode(bytes).map_err(|e| format!("bad DER: {e}"))?;
+    if crl.contains(cert.serial_number()) {
+        return Err("revoked by the CRL".to_string());
+    }
+    cert.validate_ca_at(issuer, strict, now)
+        .map_err(|e| e.to_string())
+}
+
+/// Checks the CRL of the point of `ca` as the walk does: the profile
+/// rules, the `rpki` crate's decoding, the issuer (RFC 6487 §5, names
+/// compared as RFC 5280 §7.1 compares them), the signature, and a
+/// nextUpdate not passed at `now`.
+pub fn check_crl(bytes: Bytes, ca: &ResourceCert, now: Time) -> Result<Crl, String> {
+    profile::crl(&bytes)?;
+    let crl = Crl::decode(bytes).map_err(|e| format!("bad CRL: {e}"))?;
+    let issuer = crl.issuer().encode_ref().to_captured(bcder::Mode::Der);
+    let subject = ca.subject().encode_ref().to_captured(bcder::Mode::Der);
+    if !profile::same_name(issuer.as_slice(), subject.as_slice()) {
+        return Err(
+            "CRL issuer differs from the CA's subject (RFC 6487 §5, RFC 5280 §5.1.2.3)".into(),
+        );
+    }
+    crl.verify_signature(ca.subject_public_key_info())
+        .map_err(|_| "CRL signature does not verify with the CA's key")?;
+    if crl.next_update() < now {
+        return Err("CRL nextUpdate has passed (RFC 6487 §5)".into());
+    }
+    Ok(crl)
 }
 
 /// Why the manifest of `point` cannot replace the one validated before,

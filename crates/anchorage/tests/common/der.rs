@@ -38,36 +38,50 @@ pub const GENERALIZED_TIME: u8 = 0x18;
 impl Node {
     /// Parses one element that is all of `der`.
     pub fn parse(der: &[u8]) -> Node {
-        let (node, rest) = Node::parse_one(der);
-        assert!(rest.is_empty(), "data after the element");
-        node
+        Node::try_parse(der).expect("one well-formed DER element")
     }
 
-    fn parse_one(der: &[u8]) -> (Node, &[u8]) {
-        let tag = der[0];
-        let (len, header) = match der[1] {
-            n if n < 0x80 => (usize::from(n), 2),
-            n => {
-                let k = usize::from(n & 0x7f);
-                let len = der[2..2 + k]
+    /// Parses one element that is all of `der`, if it is one (definite
+    /// lengths of up to four octets, single-byte tags).
+    pub fn try_parse(der: &[u8]) -> Option<Node> {
+        match Node::parse_one(der)? {
+            (node, []) => Some(node),
+            _ => None,
+        }
+    }
+
+    /// Parses the elements one after the other that are all of `der`.
+    pub fn try_parse_all(mut der: &[u8]) -> Option<Vec<Node>> {
+        let mut out = Vec::new();
+        while !der.is_empty() {
+            let (node, rest) = Node::parse_one(der)?;
+            out.push(node);
+            der = rest;
+        }
+        Some(out)
+    }
+
+    fn parse_one(der: &[u8]) -> Option<(Node, &[u8])> {
+        let (&tag, rest) = der.split_first()?;
+        let (&first, rest) = rest.split_first()?;
+        let (len, rest) = match first {
+            n if n < 0x80 => (usize::from(n), rest),
+            0x81..=0x84 => {
+                let k = usize::from(first & 0x7f);
+                let len = rest
+                    .get(..k)?
                     .iter()
                     .fold(0usize, |a, b| (a << 8) | usize::from(*b));
-                (len, 2 + k)
+                (len, &rest[k..])
             }
+            _ => return None,
         };
-        let value = &der[header..header + len];
-        let rest = &der[header + len..];
+        let value = rest.get(..len)?;
+        let rest = &rest[len..];
         if tag & 0x20 != 0 {
-            let mut kids = Vec::new();
-            let mut inner = value;
-            while !inner.is_empty() {
-                let (kid, after) = Node::parse_one(inner);
-                kids.push(kid);
-                inner = after;
-            }
-            (Node::Cons(tag, kids), rest)
+            Some((Node::Cons(tag, Node::try_parse_all(value)?), rest))
         } else {
-            (Node::Prim(tag, value.to_vec()), rest)
+            Some((Node::Prim(tag, value.to_vec()), rest))
         }
     }
 
