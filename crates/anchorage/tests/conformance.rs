@@ -602,6 +602,23 @@ rules! {
     cms_signed_data_version_1: RoaCms, |signed| {
         *signed.at(&[0]).bytes() = vec![1];
     }, "SignedData version is not 3 (RFC 6488 §2.1.1)", rpki_client Accepts, fort Rejects;
+
+    /// A content-type attribute naming a manifest in a ROA (RFC 6488
+    /// §2.1.6.4.1).
+    cms_content_type_attribute_differs: RoaCms, |signed| {
+        let attrs = signer_info(signed).at(&[3]).kids();
+        let content_type = attrs
+            .iter_mut()
+            .find(|a| matches!(a, Node::Cons(_, kids) if kids[0] == der::oid("1.2.840.113549.1.9.3")))
+            .unwrap();
+        *content_type.at(&[1, 0]) = der::oid("1.2.840.113549.1.9.16.1.26");
+    }, "content-type attribute differs from the eContentType (RFC 6488 §2.1.6.4.1)", rpki_client Rejects, fort Rejects;
+
+    /// A sid that is not the EE certificate's key (RFC 6488 §2.1.6.2).
+    cms_sid_not_the_ee_key: RoaCms, |signed| {
+        *signer_info(signed).at(&[1]).bytes() = vec![0x5a; 20];
+    }, "SignerInfo sid is not the EE certificate's subjectKeyIdentifier (RFC 6488 §2.1.6.2)", rpki_client Rejects, fort Rejects;
+
     /// A CRL distribution point that is an HTTPS URI alone (RFC 6487 §4.8.6).
     crl_distribution_point_without_rsync: CaCert, |tbs| {
         der::edit_value(der::extension(extensions(tbs), CRL_DP), |points| {

@@ -1086,7 +1086,8 @@ pub fn signed_object(der: &[u8]) -> Result<(), String> {
         "SignedData digest algorithm",
         "RFC 6488 §2.1.2, RFC 7935 §2",
     )?;
-    signed.expect(SEQUENCE, "the encapsulated content")?;
+    let mut encap = Reader::inside(signed.expect(SEQUENCE, "the encapsulated content")?);
+    let content_type = encap.expect(OID, "the eContentType")?.raw;
     let Some(certs) = signed.take_if(CTX_0)? else {
         return Err("signed object without its EE certificate (RFC 6488 §2.1.4)".into());
     };
@@ -1104,20 +1105,59 @@ pub fn signed_object(der: &[u8]) -> Result<(), String> {
     if !signers.is_empty() {
         return Err("signed object has more than one SignerInfo (RFC 6488 §2.1.6)".into());
     }
-    signer_info(signer)?;
-    certificate(ee.raw, CertKind::Ee)
+    let (sid, attributed_type) = signer_info(signer)?;
+    certificate(ee.raw, CertKind::Ee)?;
+    if attributed_type != content_type {
+        return Err(
+            "content-type attribute differs from the eContentType (RFC 6488 §2.1.6.4.1)".into(),
+        );
+    }
+    if Some(sid) != subject_key_id(ee)? {
+        return Err(
+            "SignerInfo sid is not the EE certificate's subjectKeyIdentifier (RFC 6488 §2.1.6.2)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// The subjectKeyIdentifier of the certificate `cert` (already checked),
+/// if it has one.
+fn subject_key_id<'a>(cert: Tlv<'a>) -> Result<Option<&'a [u8]>, String> {
+    let mut cert = Reader::inside(cert);
+    let mut tbs = Reader::inside(cert.expect(SEQUENCE, "tbsCertificate")?);
+    let mut last = None;
+    while !tbs.is_empty() {
+        last = Some(tbs.next()?);
+    }
+    let mut wrapped = Reader::inside(last.ok_or("malformed DER: no extensions")?);
+    let mut list = Reader::inside(wrapped.expect(SEQUENCE, "the extensions")?);
+    while !list.is_empty() {
+        let (oid, _, value) = extension(list.next()?)?;
+        if oid == SKI {
+            return Ok(Some(
+                Reader(value)
+                    .expect(OCTET_STRING, "subjectKeyIdentifier")?
+                    .value,
+            ));
+        }
+    }
+    Ok(None)
 }
 
 /// RFC 6488 §2.1.6 (RFC 9589 §4 for the signed attributes): the one
-/// SignerInfo of a signed object.
-fn signer_info(tlv: Tlv<'_>) -> Result<(), String> {
+/// SignerInfo of a signed object. Returns its sid (a key identifier) and
+/// the value of its content-type attribute (the whole element).
+fn signer_info(tlv: Tlv<'_>) -> Result<(&[u8], &[u8]), String> {
     let mut signer = Reader::inside(tlv);
     if signer.expect(INTEGER, "the SignerInfo version")?.value != [3] {
         return Err("SignerInfo version is not 3 (RFC 6488 §2.1.6.1)".into());
     }
-    if signer.next()?.tag != SID_KEY_IDENTIFIER {
+    let sid = signer.next()?;
+    if sid.tag != SID_KEY_IDENTIFIER {
         return Err("SignerInfo sid is not a subjectKeyIdentifier (RFC 6488 §2.1.6.2)".into());
     }
+    let mut content_type: &[u8] = &[];
     sha256(
         signer.expect(SEQUENCE, "the SignerInfo digest algorithm")?,
         "SignerInfo digest algorithm",
@@ -1138,7 +1178,10 @@ fn signer_info(tlv: Tlv<'_>) -> Result<(), String> {
                 oid_text(id)
             ));
         }
-        values.next()?;
+        let value = values.next()?;
+        if id == CONTENT_TYPE {
+            content_type = value.raw;
+        }
         if !values.is_empty() || seen.contains(&id) {
             return Err(format!(
                 "signed attribute {} has more than one value (RFC 5652 §11, RFC 9589 §4)",
@@ -1165,7 +1208,7 @@ fn signer_info(tlv: Tlv<'_>) -> Result<(), String> {
     if !signer.is_empty() {
         return Err("SignerInfo carries unsigned attributes (RFC 6488 §2.1.6.7)".into());
     }
-    Ok(())
+    Ok((sid.value, content_type))
 }
 
 /// Fails unless `alg` is the AlgorithmIdentifier of SHA-256.
