@@ -496,12 +496,7 @@ fn rfc6487_ca_certificate(der: &[u8]) -> Result<(), String> {
     if tbs.version() != X509Version::V3 {
         return Err("§4.1: version is not 3".into());
     }
-    let serial = cert.raw_serial();
-    let magnitude = serial.strip_prefix(&[0]).unwrap_or(serial);
-    if serial.first().is_none_or(|b| b & 0x80 != 0)
-        || magnitude.iter().all(|b| *b == 0)
-        || magnitude.len() > 20
-    {
+    if !positive_serial(cert.raw_serial()) {
         return Err("§4.2: serial is not a positive integer of at most 20 octets".into());
     }
     let inner = &tbs.signature;
@@ -530,6 +525,15 @@ fn rfc6487_ca_certificate(der: &[u8]) -> Result<(), String> {
         return Err("§4: unique identifiers".into());
     }
     extensions(tbs.extensions())
+}
+
+/// Whether the INTEGER contents `serial` are a positive number of at
+/// most 20 octets (RFC 5280 §4.1.2.2, RFC 6487 §4.2).
+fn positive_serial(serial: &[u8]) -> bool {
+    let magnitude = serial.strip_prefix(&[0]).unwrap_or(serial);
+    serial.first().is_some_and(|b| b & 0x80 == 0)
+        && magnitude.iter().any(|b| *b != 0)
+        && magnitude.len() <= 20
 }
 
 /// RFC 6487 §4.4 and §4.5: a name of one-attribute RDNs, a CommonName
@@ -602,12 +606,7 @@ fn rfc6487_crl(der: &[u8]) -> Result<(), String> {
         _ => return Err("§5: no nextUpdate, or one before thisUpdate".into()),
     }
     for entry in &tbs.revoked_certificates {
-        let serial = entry.raw_serial();
-        let magnitude = serial.strip_prefix(&[0]).unwrap_or(serial);
-        if serial.first().is_none_or(|b| b & 0x80 != 0)
-            || magnitude.iter().all(|b| *b == 0)
-            || magnitude.len() > 20
-        {
+        if !positive_serial(entry.raw_serial()) {
             return Err("RFC 5280 §5.1.2.6: a revoked serial that is not positive".into());
         }
         if !entry.extensions().is_empty() {

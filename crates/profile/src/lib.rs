@@ -1244,6 +1244,24 @@ fn signature_algorithm(inner: Tlv<'_>, outer: Tlv<'_>, what: &str) -> Result<(),
     Ok(())
 }
 
+/// A signed object's eContentType (the OID's contents) and eContent, and
+/// the SignedData's elements after them (certificates on), read without
+/// checking the rest.
+fn encapsulated(der: &[u8]) -> Result<(&[u8], &[u8], Reader<'_>), String> {
+    let mut outer = Reader(der);
+    let mut info = Reader::inside(outer.expect(SEQUENCE, "the ContentInfo")?);
+    info.expect(OID, "the content type")?;
+    let mut explicit = Reader::inside(info.expect(CTX_0, "the content")?);
+    let mut signed = Reader::inside(explicit.expect(SEQUENCE, "the SignedData")?);
+    signed.expect(INTEGER, "the SignedData version")?;
+    signed.expect(SET, "the digest algorithms")?;
+    let mut encap = Reader::inside(signed.expect(SEQUENCE, "the encapsulated content")?);
+    let content_type = encap.expect(OID, "the eContentType")?.value;
+    let mut wrapped = Reader::inside(encap.expect(CTX_0, "the eContent")?);
+    let content = wrapped.expect(OCTET_STRING, "the eContent")?.value;
+    Ok((content_type, content, signed))
+}
+
 /// What a signed object carries: its eContentType, its eContent, and
 /// the extensions of its EE certificate as `(OID, value)`. Only for an
 /// object that passed [`signed_object`].
@@ -1257,17 +1275,7 @@ impl<'a> Signed<'a> {
     /// Checks `der` as a signed object and takes it apart.
     fn read(der: &'a [u8]) -> Result<Signed<'a>, String> {
         signed_object(der)?;
-        let mut outer = Reader(der);
-        let mut info = Reader::inside(outer.expect(SEQUENCE, "the ContentInfo")?);
-        info.expect(OID, "the content type")?;
-        let mut explicit = Reader::inside(info.expect(CTX_0, "the content")?);
-        let mut signed = Reader::inside(explicit.expect(SEQUENCE, "the SignedData")?);
-        signed.expect(INTEGER, "the SignedData version")?;
-        signed.expect(SET, "the digest algorithms")?;
-        let mut encap = Reader::inside(signed.expect(SEQUENCE, "the encapsulated content")?);
-        let content_type = encap.expect(OID, "the eContentType")?.value;
-        let mut wrapped = Reader::inside(encap.expect(CTX_0, "the eContent")?);
-        let content = wrapped.expect(OCTET_STRING, "the eContent")?.value;
+        let (content_type, content, mut signed) = encapsulated(der)?;
         let mut certs = Reader::inside(signed.expect(CTX_0, "the certificates")?);
         let mut ee = Reader::inside(certs.expect(SEQUENCE, "the EE certificate")?);
         let mut tbs = Reader::inside(ee.expect(SEQUENCE, "tbsCertificate")?);
@@ -1414,17 +1422,7 @@ pub fn manifest(der: &[u8]) -> Result<(), String> {
 /// 9286 §4.2.1), and for a validator comparing a manifest with the one
 /// it validated before.
 pub fn manifest_this_update(der: &[u8]) -> Result<String, String> {
-    let mut outer = Reader(der);
-    let mut info = Reader::inside(outer.expect(SEQUENCE, "the ContentInfo")?);
-    info.expect(OID, "the content type")?;
-    let mut explicit = Reader::inside(info.expect(CTX_0, "the content")?);
-    let mut signed = Reader::inside(explicit.expect(SEQUENCE, "the SignedData")?);
-    signed.expect(INTEGER, "the SignedData version")?;
-    signed.expect(SET, "the digest algorithms")?;
-    let mut encap = Reader::inside(signed.expect(SEQUENCE, "the encapsulated content")?);
-    encap.expect(OID, "the eContentType")?;
-    let mut wrapped = Reader::inside(encap.expect(CTX_0, "the eContent")?);
-    let content = wrapped.expect(OCTET_STRING, "the eContent")?.value;
+    let (_, content, _) = encapsulated(der)?;
     let mut mft = versioned(content, "manifest", "RFC 9286 §4.2.1")?;
     mft.expect(INTEGER, "the manifestNumber")?;
     manifest_time(mft.next()?, "thisUpdate")
