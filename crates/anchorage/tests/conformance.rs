@@ -1055,6 +1055,50 @@ fn validation_at_a_later_time_finds_the_manifests_stale_as_rpki_client_does() {
     );
 }
 
+/// Without `--cache`, the cache is the user's (XDG base directories),
+/// not the current directory: a second run from elsewhere finds the
+/// manifests the first validated.
+#[test]
+fn the_cache_is_the_users_by_default() {
+    require("rsync");
+    let tmp = tempfile::tempdir().unwrap();
+    let (cli, f) = repository(tmp.path());
+    let rsyncd = RsyncDaemon::start(&f.tree, "repo", &tmp.path().join("rsyncd")).unwrap();
+    let home = tmp.path().join("home");
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let run = |env: &[(&str, &Path)]| {
+        let mut cmd = Command::new(bin());
+        cmd.args(["validate", "--rsync-only", "--tal"])
+            .arg(cli.tal())
+            .arg("--rsync-program")
+            .arg(rsyncd.wrapper())
+            .current_dir(&elsewhere)
+            .env_remove("XDG_CACHE_HOME")
+            .env("HOME", &home);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            out.status.success() && log.contains("2 VRPs, 0 rejected"),
+            "{log}"
+        );
+    };
+    run(&[]);
+    let record = "anchorage/validate/validated-manifests";
+    assert!(home.join(".cache").join(record).is_file());
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "nothing in the current directory"
+    );
+    let xdg = tmp.path().join("xdg");
+    run(&[("XDG_CACHE_HOME", &xdg)]);
+    assert!(xdg.join(record).is_file());
+}
+
 #[test]
 fn a_time_that_is_not_rfc_3339_is_refused() {
     let tmp = tempfile::tempdir().unwrap();

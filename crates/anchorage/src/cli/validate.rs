@@ -44,9 +44,11 @@ pub struct ValidateArgs {
     /// Write the VRPs here instead of standard output.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// The local cache of fetched files.
-    #[arg(long, value_name = "DIR", default_value = "anchorage-rp-cache")]
-    cache: PathBuf,
+    /// The local cache of fetched files and of the manifests validated
+    /// before [default: $XDG_CACHE_HOME/anchorage/validate, or
+    /// ~/.cache/anchorage/validate].
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
     /// The rsync program (e.g. a wrapper adding --port).
     #[arg(long, value_name = "PATH", default_value = "rsync")]
     rsync_program: PathBuf,
@@ -65,16 +67,39 @@ fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
         .map_err(|e| format!("not an RFC 3339 time such as 2027-01-31T12:00:00Z: {e}"))
 }
 
+/// The cache when `--cache` is not given, as the XDG base directory
+/// specification places a user's caches: `$XDG_CACHE_HOME` if set to an
+/// absolute path, else `~/.cache`, then `anchorage/validate`. A fixed
+/// place, unlike the current directory, so that every run finds what
+/// the last one fetched and validated.
+fn default_cache() -> anyhow::Result<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .map(|home| home.join(".cache"))
+        })
+        .context("no cache directory: neither XDG_CACHE_HOME nor HOME is set; give --cache DIR")?;
+    Ok(base.join("anchorage").join("validate"))
+}
+
 /// Runs `anchorage validate`: the VRPs to the output, rejections and counts to standard error.
 pub fn run(args: ValidateArgs) -> anyhow::Result<()> {
-    let mut fetcher = fetcher(&args)?;
+    let cache = match &args.cache {
+        Some(dir) => dir.clone(),
+        None => default_cache()?,
+    };
+    let mut fetcher = fetcher(&args, &cache)?;
     let at = args.at.map_or_else(Time::now, Time::new);
     // RFC 9286 §4.2.1: the manifests validated by earlier runs, so that
     // one that goes back is seen.
-    let record = args.cache.join(SEEN_MANIFESTS);
+    let record = cache.join(SEEN_MANIFESTS);
     let seen = Seen::load(&record).with_context(|| format!("reading {}", record.display()))?;
     let (v, seen) = anchorage_validator::validate_once(&args.tal, &mut fetcher, (true, at), seen)?;
-    std::fs::create_dir_all(&args.cache)
+    std::fs::create_dir_all(&cache)
         .and_then(|()| seen.save(&record, at))
         .with_context(|| format!("writing {}", record.display()))?;
     let text = vrp_text(&v, args.format)?;
@@ -89,10 +114,10 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<()> {
 }
 
 /// The fetcher the options ask for: offline, rsync only, or RRDP with rsync fallback.
-fn fetcher(args: &ValidateArgs) -> anyhow::Result<Fetcher> {
-    let rsync = RsyncFetcher::new(&args.cache, &args.rsync_program);
+fn fetcher(args: &ValidateArgs, cache: &std::path::Path) -> anyhow::Result<Fetcher> {
+    let rsync = RsyncFetcher::new(cache, &args.rsync_program);
     Ok(if args.no_fetch {
-        Fetcher::rsync_only(RsyncFetcher::offline(&args.cache))
+        Fetcher::rsync_only(RsyncFetcher::offline(cache))
     } else if args.rsync_only {
         Fetcher::rsync_only(rsync)
     } else {
@@ -102,7 +127,7 @@ fn fetcher(args: &ValidateArgs) -> anyhow::Result<Fetcher> {
             }
             None => Vec::new(),
         };
-        let rrdp = anchorage_validator::rrdp::RrdpFetcher::new(&args.cache, &pem)?;
+        let rrdp = anchorage_validator::rrdp::RrdpFetcher::new(cache, &pem)?;
         Fetcher::with_rrdp(rsync, rrdp)
     })
 }
