@@ -25,7 +25,7 @@ use std::cell::Cell;
 use std::fs;
 use std::sync::OnceLock;
 
-use anchorage_validator::walk::{check_ca_certificate, check_crl};
+use anchorage_validator::walk::{check_ca_certificate, check_crl, check_roa};
 use bytes::Bytes;
 use common::Cli;
 use common::der::{self, Node};
@@ -213,7 +213,7 @@ fn apply_to_a_field(root: &mut Node, edit: &Edit) -> bool {
                 let node = root.at(&path);
                 *node = match node.clone() {
                     Node::Prim(der::UTC_TIME, _) if byte(0) % 2 == 0 => der::generalized(node),
-                    Node::Prim(der::UTC_TIME, t) => Node::Prim(
+                    Node::Prim(der::UTC_TIME, t) if t.len() > 2 => Node::Prim(
                         der::GENERALIZED_TIME,
                         [b"2051".as_slice(), &t[2..]].concat(),
                     ),
@@ -331,6 +331,8 @@ struct Setup {
     m1: ResourceCert,
     cert: Vec<u8>,
     crl: Vec<u8>,
+    /// `m1`'s ROA for AS64501 (an IPv4 and an IPv6 prefix).
+    roa: Vec<u8>,
     _tmp: tempfile::TempDir,
 }
 
@@ -348,6 +350,18 @@ fn setup() -> Setup {
         "--prefix",
         "192.0.2.0/24",
     ]);
+    cli.ok(&[
+        "roa",
+        "add",
+        "m1",
+        "--asn",
+        "64501",
+        "--prefix",
+        "2001:db8::/32",
+        "--max-length",
+        "48",
+    ]);
+    cli.roa_add("m1", 64501, "192.0.2.0/25");
     let faults = Faults::new(&cli, &tmp.path().join("tree"));
     let now = Time::now();
     let tal_path = cli.tal();
@@ -367,6 +381,7 @@ fn setup() -> Setup {
     let cert = read(format!("online/{m1_key}.cer"));
     let m1 = check_ca_certificate(cert.clone(), (&online, &online_crl), true, now).unwrap();
     let crl = read(format!("m1/{m1_key}.crl")).to_vec();
+    let roa = read("m1/AS64501.roa".into()).to_vec();
     Setup {
         faults,
         online,
@@ -374,6 +389,7 @@ fn setup() -> Setup {
         m1,
         cert: cert.to_vec(),
         crl,
+        roa,
         _tmp: tmp,
     }
 }
@@ -471,6 +487,135 @@ fn mutated_crls_are_accepted_only_within_the_profile() {
         |der| check_crl(der, &s.m1, Time::now()).is_ok(),
         rfc6487_crl,
     );
+}
+
+#[test]
+fn mutated_roas_are_accepted_only_within_the_profile() {
+    let s = setup();
+    let m1_crl = Crl::decode(Bytes::from(s.crl.clone())).unwrap();
+    // One EE key for every case: the EE certificate is signed again for
+    // it, and the signed attributes (their message digest made again for
+    // the edited content) with it.
+    let ee_key = s.faults.new_key();
+    let m1_key = s.faults.key_of("m1");
+    property(
+        "ROA",
+        |edits| {
+            s.faults.resign_cms_with(
+                &m1_key,
+                &ee_key,
+                &s.roa,
+                |signed| {
+                    let content = signed.at(&[2, 1, 0]).bytes();
+                    let mut tree = open(Node::parse(content));
+                    for edit in edits {
+                        apply(&mut tree, edit);
+                    }
+                    *content = close(tree).encode();
+                },
+                true,
+            )
+        },
+        |der| check_roa(der, (&s.m1, &m1_crl), true, Time::now()).is_ok(),
+        rfc9582_roa,
+    );
+}
+
+/// RFC 9582 §4 for a ROA's content, read from the DER with the test's
+/// own tree (`x509-parser` reads no CMS). Returns the rule broken.
+fn rfc9582_roa(der: &[u8]) -> Result<(), String> {
+    let mut object = Node::try_parse(der).ok_or("not DER")?;
+    let content = object.at(&[1, 0, 2, 1, 0]).bytes().clone();
+    let Some(Node::Cons(der::SEQUENCE, fields)) = Node::try_parse(&content) else {
+        return Err("§4: the content is not a SEQUENCE".into());
+    };
+    if fields.first().is_some_and(|f| f.tag() == 0xa0) {
+        // DER leaves out a DEFAULT value, and the version MUST be 0.
+        return Err("§4.1: a version present (0 is left out in DER; no other is allowed)".into());
+    }
+    let [
+        Node::Prim(der::INTEGER, asid),
+        Node::Cons(der::SEQUENCE, families),
+    ] = fields.as_slice()
+    else {
+        return Err("§4: not asID and ipAddrBlocks".into());
+    };
+    let magnitude = asid.strip_prefix(&[0]).unwrap_or(asid);
+    if asid.first().is_none_or(|b| b & 0x80 != 0) || magnitude.len() > 4 {
+        return Err("§4.2: asID not within 0 ..= 4294967295".into());
+    }
+    if families.is_empty() || families.len() > 2 {
+        return Err("§4.3: not one or two address families".into());
+    }
+    let mut seen = Vec::new();
+    for family in families {
+        let Node::Cons(der::SEQUENCE, parts) = family else {
+            return Err("§4.3: a family is not a SEQUENCE".into());
+        };
+        let [
+            Node::Prim(der::OCTET_STRING, afi),
+            Node::Cons(der::SEQUENCE, addresses),
+        ] = parts.as_slice()
+        else {
+            return Err("§4.3: a family is not addressFamily and addresses".into());
+        };
+        let bits = match afi.as_slice() {
+            [0, 1] => 32,
+            [0, 2] => 128,
+            _ => return Err("§4.3.1: an address family other than IPv4 and IPv6".into()),
+        };
+        if seen.contains(afi) {
+            return Err("§4.3.1: an address family twice".into());
+        }
+        seen.push(afi.clone());
+        if addresses.is_empty() {
+            return Err("§4.3.2: a family without addresses".into());
+        }
+        for address in addresses {
+            roa_address(address, bits)?;
+        }
+    }
+    Ok(())
+}
+
+/// RFC 9582 §4.3.2: one ROAIPAddress of a family of `bits`-bit addresses.
+fn roa_address(address: &Node, bits: usize) -> Result<(), String> {
+    let Node::Cons(der::SEQUENCE, parts) = address else {
+        return Err("§4.3.2: an address is not a SEQUENCE".into());
+    };
+    let (prefix, max) = match parts.as_slice() {
+        [Node::Prim(0x03, p)] => (p, None),
+        [Node::Prim(0x03, p), Node::Prim(der::INTEGER, m)] => (p, Some(m)),
+        _ => return Err("§4.3.2: an address is not a prefix and a maxLength".into()),
+    };
+    let Some((&unused, octets)) = prefix.split_first() else {
+        return Err("§4.3.2.1: an empty BIT STRING".into());
+    };
+    if unused > 7 || (octets.is_empty() && unused != 0) {
+        return Err("§4.3.2.1: a malformed BIT STRING".into());
+    }
+    // DER (X.690 §11.2.1): the unused bits are zero.
+    if octets
+        .last()
+        .is_some_and(|b| b & ((1u16 << unused) - 1) as u8 != 0)
+    {
+        return Err("§4.3.2.1: unused bits set".into());
+    }
+    let length = octets.len() * 8 - usize::from(unused);
+    if length > bits {
+        return Err("§4.3.2.1: a prefix longer than its family".into());
+    }
+    if let Some(max) = max {
+        let max = match max.as_slice() {
+            [m] if m & 0x80 == 0 => usize::from(*m),
+            [0, m] if m & 0x80 != 0 => usize::from(*m),
+            _ => return Err("§4.3.2.2: maxLength not a small non-negative INTEGER".into()),
+        };
+        if max < length || max > bits {
+            return Err("§4.3.2.2: maxLength outside prefix length ..= family size".into());
+        }
+    }
+    Ok(())
 }
 
 /// The subject of the CA whose CRL the CRL test mutates.

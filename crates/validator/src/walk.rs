@@ -963,7 +963,7 @@ impl Walker<'_> {
                         Err(reason) => reject(out, &uri, reason),
                     }
                 }
-                Some("roa") => match self.roa(ca, bytes, &point.crl) {
+                Some("roa") => match check_roa(bytes, (ca, &point.crl), self.strict, self.now) {
                     Ok((ee, roa)) => {
                         let content = roa.content();
                         out.roas += 1;
@@ -997,40 +997,6 @@ impl Walker<'_> {
             }
         }
         children
-    }
-
-    /// Validates a ROA of the CA `ca` whose point has the CRL `crl` (RFC
-    /// 6488 §3, RFC 9582 §5); returns its EE certificate and the ROA.
-    fn roa(
-        &self,
-        ca: &ResourceCert,
-        bytes: Bytes,
-        crl: &Crl,
-    ) -> Result<(ResourceCert, Roa), String> {
-        profile::roa(&bytes)?;
-        let roa = Roa::decode(bytes.clone(), self.strict).map_err(|e| format!("bad DER: {e}"))?;
-        let ee = SignedObject::decode(bytes, self.strict)
-            .map_err(|e| format!("bad DER: {e}"))?
-            .validate_at(ca, self.strict, self.now)
-            .map_err(|e| e.to_string())?;
-        not_revoked(crl, &ee)?;
-        // RFC 9582 §5: every prefix within the EE certificate's resources.
-        let content = roa.content();
-        let covered = content
-            .v4_addrs()
-            .iter()
-            .all(|a| ee.v4_resources().contains_roa(&a))
-            && content
-                .v6_addrs()
-                .iter()
-                .all(|a| ee.v6_resources().contains_roa(&a));
-        if !covered {
-            return Err(
-                "a ROA prefix is not covered by its EE certificate's resources (RFC 9582 §5)"
-                    .into(),
-            );
-        }
-        Ok((ee, roa))
     }
 
     /// Validates a Ghostbusters record (RFC 6493 §7) of the CA `ca`
@@ -1167,6 +1133,42 @@ pub fn check_ca_certificate(
     }
     cert.validate_ca_at(issuer, strict, now)
         .map_err(|e| e.to_string())
+}
+
+/// Checks a ROA of the CA `issuer` whose point has the CRL `crl`, as the
+/// walk does (RFC 6488 §3, RFC 9582 §5): the profile rules, the `rpki`
+/// crate's decoding and validation at `now`, revocation, and every
+/// prefix within the EE certificate's resources. Returns the EE
+/// certificate and the ROA.
+pub fn check_roa(
+    bytes: Bytes,
+    (issuer, crl): (&ResourceCert, &Crl),
+    strict: bool,
+    now: Time,
+) -> Result<(ResourceCert, Roa), String> {
+    profile::roa(&bytes)?;
+    let roa = Roa::decode(bytes.clone(), strict).map_err(|e| format!("bad DER: {e}"))?;
+    let ee = SignedObject::decode(bytes, strict)
+        .map_err(|e| format!("bad DER: {e}"))?
+        .validate_at(issuer, strict, now)
+        .map_err(|e| e.to_string())?;
+    not_revoked(crl, &ee)?;
+    // RFC 9582 §5: every prefix within the EE certificate's resources.
+    let content = roa.content();
+    let covered = content
+        .v4_addrs()
+        .iter()
+        .all(|a| ee.v4_resources().contains_roa(&a))
+        && content
+            .v6_addrs()
+            .iter()
+            .all(|a| ee.v6_resources().contains_roa(&a));
+    if !covered {
+        return Err(
+            "a ROA prefix is not covered by its EE certificate's resources (RFC 9582 §5)".into(),
+        );
+    }
+    Ok((ee, roa))
 }
 
 /// Checks the CRL of the point of `ca` as the walk does: the profile

@@ -296,6 +296,21 @@ impl Faults {
         edit: impl FnOnce(&mut Node),
     ) -> Bytes {
         let ee_key = self.keys.generate().unwrap();
+        self.resign_cms_with(key, &ee_key, der, edit, false)
+    }
+
+    /// [`Faults::resign_cms`] with the EE key `ee_key` made before (from
+    /// [`Faults::new_key`]); with `digest`, the message-digest attribute
+    /// is made again for the eContent as `edit` left it.
+    pub fn resign_cms_with(
+        &self,
+        key: &KeyIdentifier,
+        ee_key: &KeyIdentifier,
+        der: &[u8],
+        edit: impl FnOnce(&mut Node),
+        digest: bool,
+    ) -> Bytes {
+        let ee_key = *ee_key;
         let ee_public = self.keys.get_key_info(&ee_key).unwrap();
         let id = ee_key.as_slice().to_vec();
         let mut object = Node::parse(der);
@@ -312,8 +327,18 @@ impl Faults {
         let signer = signed.kids().last_mut().unwrap().at(&[0]);
         *signer.at(&[1]).bytes() = id;
         edit(signed);
+        let content =
+            digest.then(|| anchorage_ca_core::point::sha256(signed.at(&[2, 1, 0]).bytes()));
         let signer = signed.kids().last_mut().unwrap().at(&[0]);
         let attrs = signer.at(&[3]).kids();
+        if let Some(content) = content {
+            let message_digest = der::oid("1.2.840.113549.1.9.4");
+            for attr in attrs.iter_mut() {
+                if matches!(attr, Node::Cons(_, kids) if kids[0] == message_digest) {
+                    *attr.at(&[1, 0]) = Node::Prim(der::OCTET_STRING, content.to_vec());
+                }
+            }
+        }
         attrs.sort_by_key(Node::encode);
         let to_sign = Node::Cons(der::SET, attrs.clone()).encode();
         let signature = self
@@ -322,6 +347,11 @@ impl Faults {
             .unwrap();
         *signer.at(&[5]).bytes() = signature.value().to_vec();
         Bytes::from(object.encode())
+    }
+
+    /// A new key in the data directory's key store, for an EE certificate.
+    pub fn new_key(&self) -> KeyIdentifier {
+        self.keys.generate().unwrap()
     }
 
     /// A TAK object (RFC 9691) signed by `issuer` naming its own key
