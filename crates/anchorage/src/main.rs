@@ -40,6 +40,17 @@ struct Cli {
     #[arg(long, global = true, default_value = "warn", env = "RUST_LOG")]
     log: String,
 
+    /// Log lines as text, or as JSON objects one per line (timestamp,
+    /// level, target, fields) for a log collector.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = LogFormat::Text,
+        env = "ANCHORAGE_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
+
     /// Run `ca` and `roa` commands against this `serve` admin API
     /// (https://HOST:PORT) instead of a local data directory.
     #[arg(long, global = true, env = "ANCHORAGE_SERVER", value_name = "URL")]
@@ -61,6 +72,15 @@ struct Cli {
 
     #[command(subcommand)]
     command: Command,
+}
+
+/// How log lines are written to standard error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The `anchorage` subcommands.
@@ -125,13 +145,16 @@ enum Command {
 /// Parses the command line, sets up logging, runs the command; exit code 1 on error.
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(&cli.log)
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -399,3 +399,36 @@ fn the_data_directory_is_private_and_loosening_it_is_reported() {
     let err = cli.fails(&["ca", "create", "--resources", "AS64511", "--", "-x"]);
     assert!(err.contains("invalid CA handle"), "{err}");
 }
+
+/// `--log-format json` (or `ANCHORAGE_LOG_FORMAT=json`) writes every log
+/// line as one JSON object with its level, target and fields; a format
+/// that does not exist is refused.
+#[test]
+fn log_lines_can_be_json_objects() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    for (env, flag) in [
+        (None, true),
+        (Some(("ANCHORAGE_LOG_FORMAT", "json")), false),
+    ] {
+        let mut args = vec!["--log", "info"];
+        if flag {
+            args.extend(["--log-format", "json"]);
+        }
+        args.push("publish");
+        let out = cli.run_with(env.as_slice(), &args);
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = err.lines().collect();
+        assert!(!lines.is_empty(), "no log line at info");
+        for line in lines {
+            let v: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            assert!(v["level"].is_string() && v["target"].is_string(), "{line}");
+            assert!(v["fields"]["message"].is_string(), "{line}");
+        }
+    }
+    let out = cli.run(&["--log-format", "xml", "publish"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("xml"));
+}
