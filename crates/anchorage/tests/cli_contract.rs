@@ -432,3 +432,25 @@ fn log_lines_can_be_json_objects() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("xml"));
 }
+
+/// With `--log-format json`, a command's failure is a JSON log line too.
+#[test]
+fn a_failure_is_a_json_line_in_json_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    let out = cli.run(&["--log-format", "json", "roa", "list", "nosuch"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|v| v["level"] == "ERROR"
+            && v["fields"]["message"] == "command failed"
+            && v["fields"]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("nosuch"))),
+        "{err}"
+    );
+}

@@ -679,14 +679,14 @@ rules! {
         });
     }, "id-ad-rpkiNotify is not an HTTPS URI (RFC 8182 §3.2)", rpki_client Rejects, fort Accepts;
 
-    /// An RRDP notification URI in a ROA's EE certificate, where only
+    /// A repository URI in a ROA's EE certificate, where only
     /// id-ad-signedObject may be (RFC 6487 §4.8.8.2).
-    ee_certificate_with_rrdp_notification: RoaEe, |tbs| {
+    ee_certificate_with_a_repository: RoaEe, |tbs| {
         der::edit_value(der::extension(extensions(tbs), SIA), |info| {
-            let notify = Node::Prim(0x86, b"https://127.0.0.1/rrdp/notification.xml".to_vec());
-            info.kids().push(der::seq(vec![der::oid(AD_RPKI_NOTIFY), notify]));
+            let repo = Node::Prim(0x86, b"rsync://127.0.0.1/repo/m1/".to_vec());
+            info.kids().push(der::seq(vec![der::oid("1.3.6.1.5.5.7.48.5"), repo]));
         });
-    }, "access method 1.3.6.1.5.5.7.48.13 besides id-ad-signedObject (RFC 6487 §4.8.8.2)", rpki_client Accepts, fort Accepts;
+    }, "access method 1.3.6.1.5.5.7.48.5 besides id-ad-signedObject (RFC 6487 §4.8.8.2)", rpki_client Rejects, fort Accepts;
 
     /// A ROA's signed object at an HTTPS URI alone (RFC 6487 §4.8.8.2).
     ee_signed_object_without_rsync: RoaEe, |tbs| {
@@ -940,10 +940,12 @@ fn trust_anchor_named_differently_as_issuer_and_subject() {
 }
 
 /// RFC 9286 §4.2.1 across one-shot runs: `anchorage validate` records
-/// the manifests it validated in its cache, and rejects one that replaces
-/// a recorded manifest without a higher number or a later thisUpdate.
+/// the manifests it validated in its cache, and warns of one that
+/// replaces a recorded manifest with a number that does not go up or a
+/// thisUpdate that goes back. It has no earlier objects to use instead
+/// (§6.6), so it uses these: the VRPs stay.
 #[test]
-fn a_one_shot_run_rejects_a_manifest_that_goes_back() {
+fn a_one_shot_run_warns_of_a_manifest_that_goes_back() {
     require("rsync");
     let tmp = tempfile::tempdir().unwrap();
     let (cli, f) = repository(tmp.path());
@@ -961,17 +963,21 @@ fn a_one_shot_run_rejects_a_manifest_that_goes_back() {
     let (ok, log) = run();
     assert!(ok && log.contains("2 VRPs, 0 rejected"), "{log}");
 
-    // The same number again, in a new manifest: rejected with its point.
+    // The same number again, in a new manifest: a warning, twice (the
+    // record keeps the manifest it had).
     f.resign("m1", "online", |_, _| {}, faults::current());
     faults::newer(&f.tree.join("m1"), 20);
-    let (ok, log) = run();
-    assert!(ok && log.contains("1 VRPs, 1 rejected"), "{log}");
-    assert!(
-        log.contains("/m1/")
-            && log
-                .contains("manifestNumber is not above the one validated before (RFC 9286 §4.2.1)"),
-        "{log}"
-    );
+    for _ in 0..2 {
+        let (ok, log) = run();
+        assert!(ok && log.contains("2 VRPs, 0 rejected"), "{log}");
+        assert!(
+            log.contains("warning rsync://127.0.0.1/repo/m1/")
+                && log.contains(
+                    "manifestNumber is not above the one validated before (RFC 9286 §4.2.1)"
+                ),
+            "{log}"
+        );
+    }
 
     // A higher number with a thisUpdate before the recorded one.
     f.resign_as(
@@ -983,15 +989,16 @@ fn a_one_shot_run_rejects_a_manifest_that_goes_back() {
     );
     faults::newer(&f.tree.join("m1"), 30);
     let (ok, log) = run();
-    assert!(ok && log.contains("1 VRPs, 1 rejected"), "{log}");
+    assert!(ok && log.contains("2 VRPs, 0 rejected"), "{log}");
     assert!(
-        log.contains("thisUpdate is not later than the one validated before (RFC 9286 §4.2.1)"),
+        log.contains("thisUpdate is earlier than the one validated before (RFC 9286 §4.2.1)"),
         "{log}"
     );
 
-    // A new cache knows nothing before: the same manifest is accepted.
+    // A new cache knows nothing before: no warning.
     let (ok, log) = validate_raw(&cli, &rsyncd, &tmp.path().join("fresh"), &[]);
     assert!(ok && log.contains("2 VRPs, 0 rejected"), "{log}");
+    assert!(!log.contains("warning"), "{log}");
 }
 
 #[test]
@@ -1055,9 +1062,8 @@ fn validation_at_a_later_time_finds_the_manifests_stale_as_rpki_client_does() {
     );
 }
 
-/// Without `--cache`, the cache is the user's (XDG base directories),
-/// not the current directory: a second run from elsewhere finds the
-/// manifests the first validated.
+/// Without `--cache`, the cache is the user's (XDG base directories:
+/// `$XDG_CACHE_HOME`, else `~/.cache`), never the current directory.
 #[test]
 fn the_cache_is_the_users_by_default() {
     require("rsync");

@@ -123,4 +123,19 @@ fn ten_thousand_payloads_import_whole_or_not_at_all() {
         "{out}"
     );
     assert_eq!(roa_count(&cli), 2);
+
+    // A file with a header and nothing else (a failed export) is refused,
+    // --replace or not: it would have removed every ROA.
+    fs::write(&file, "ASN,IP Prefix,Max Length,Trust Anchor,Expires\n").unwrap();
+    let out = cli.run(&[
+        "roa",
+        "import",
+        "m1",
+        "--file",
+        file.to_str().unwrap(),
+        "--replace",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no ROA payloads"));
+    assert_eq!(roa_count(&cli), 2);
 }

@@ -317,7 +317,7 @@ fn a_tree_published_during_the_transfer_is_fetched_too() {
 }
 
 /// RFC 9286 §4.2.1: a manifest whose number does not go up from the one
-/// validated before, or whose thisUpdate does not, is rejected, and the point's previous result stands
+/// validated before, or whose thisUpdate goes back, is rejected, and the point's previous result stands
 /// (routers are told nothing), until a manifest with a higher number
 /// comes.
 #[test]
@@ -341,7 +341,17 @@ fn a_manifest_number_that_does_not_go_up_keeps_the_previous_result() {
     let n = first.results.summary.manifests;
 
     // lir's point signed again with manifest number 1,000,000: it goes up.
-    f.resign("lir", "nir", |_, _| {}, common::faults::current());
+    let this_update = anchorage_ca_core::Time::now() - chrono::TimeDelta::minutes(1);
+    let resign = |number: u64, this_update| {
+        f.resign_as(
+            "lir",
+            "nir",
+            |_, _| {},
+            (common::faults::current(), |crl| crl),
+            (number, this_update),
+        )
+    };
+    resign(1_000_000, this_update);
     common::faults::newer(&f.tree.join("lir"), 10);
     let up = run();
     assert!(
@@ -353,7 +363,7 @@ fn a_manifest_number_that_does_not_go_up_keeps_the_previous_result() {
 
     // Signed again with the same number: a new manifest that does not go
     // forward. Rejected, and lir's previous result (its VRP) stands.
-    f.resign("lir", "nir", |_, _| {}, common::faults::current());
+    resign(1_000_000, this_update);
     common::faults::newer(&f.tree.join("lir"), 20);
     let same = run();
     let rejected = &same.results.summary.rejected;
@@ -371,13 +381,7 @@ fn a_manifest_number_that_does_not_go_up_keeps_the_previous_result() {
     // A higher number, but a thisUpdate before the one validated (RFC
     // 9286 §4.2.1: "Each RP MUST verify that this field value is greater
     // (more recent) than the most recent manifest it has validated").
-    f.resign_as(
-        "lir",
-        "nir",
-        |_, _| {},
-        (common::faults::current(), |crl| crl),
-        (1_000_001, common::faults::days(-1)),
-    );
+    resign(1_000_001, common::faults::days(-1));
     common::faults::newer(&f.tree.join("lir"), 30);
     let earlier = run();
     let rejected = &earlier.results.summary.rejected;
@@ -385,8 +389,20 @@ fn a_manifest_number_that_does_not_go_up_keeps_the_previous_result() {
     assert!(
         rejected[0]
             .reason
-            .contains("thisUpdate is not later than the one validated before (RFC 9286 §4.2.1)"),
+            .contains("thisUpdate is earlier than the one validated before (RFC 9286 §4.2.1)"),
         "{rejected:?}"
     );
     assert_eq!(earlier.results.vrps(), up.results.vrps());
+
+    // A higher number with the same thisUpdate (two manifests signed in
+    // one second, as CAs sign whole seconds): accepted.
+    resign(1_000_002, this_update);
+    common::faults::newer(&f.tree.join("lir"), 40);
+    let equal = run();
+    assert!(
+        equal.results.summary.rejected.is_empty(),
+        "{:?}",
+        equal.results.summary.rejected
+    );
+    assert_eq!(equal.results.summary.points_reused, n - 1);
 }

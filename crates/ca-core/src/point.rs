@@ -318,6 +318,11 @@ fn previous_this_update(bytes: &[u8]) -> Option<Time> {
     Some(Time::new(at.and_utc()))
 }
 
+/// How close to the clock a manifest's thisUpdate may come when it runs
+/// ahead of the backdated time: relying parties whose clocks are slow by
+/// less than this still find its EE certificate valid.
+const CLOCK_MARGIN: TimeDelta = TimeDelta::seconds(60);
+
 /// The thisUpdate of a point's next manifest (also its CRL's thisUpdate
 /// and its EE certificate's notBefore): `now` less the backdate, in whole
 /// seconds, as the encoding has no fractions.
@@ -327,13 +332,16 @@ fn previous_this_update(bytes: &[u8]) -> Option<Time> {
 /// of one point signed within a second, or within the backdate of each
 /// other after a burst, would share it or go back: the next one is then
 /// one second after the `previous` manifest's. That runs ahead of the
-/// clock's backdated time only while a point gets more than one manifest
-/// a second, and never past `now` itself: a later time would make the
-/// EE certificate not yet valid for every validator. If it would (the
-/// backdate used up by a burst of more than one manifest a second for
-/// minutes, or the clock set back), `now` is used and a warning logged;
-/// validators then keep the previous manifest of that point (§6.6) until
-/// the next one.
+/// backdated time only while a point gets more than one manifest a
+/// second, and never closer to the clock than [`CLOCK_MARGIN`]: a later
+/// time would make the EE certificate not yet valid for relying parties
+/// whose clocks are a little slow. A burst that reaches the margin keeps
+/// the previous manifest's thisUpdate (equal, which rpki-client and
+/// Anchorage's validator accept, and reported erratum 7243 allows) until
+/// the clock catches up. If the clock was set back behind the previous
+/// manifest, the backdated time is used and a warning logged: that
+/// manifest goes back, and strict validators keep the point's previous
+/// one (§6.6) until the clock passes it.
 pub fn manifest_this_update(now: Time, backdate: TimeDelta, previous: Option<Time>) -> Time {
     let whole =
         |t: Time| Time::new(chrono::DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(*t));
@@ -341,18 +349,20 @@ pub fn manifest_this_update(now: Time, backdate: TimeDelta, previous: Option<Tim
     let Some(previous) = previous.map(whole) else {
         return usual;
     };
+    let limit = now - CLOCK_MARGIN;
     if previous < usual {
-        return usual;
+        usual
+    } else if previous + TimeDelta::seconds(1) <= limit {
+        previous + TimeDelta::seconds(1)
+    } else if previous <= limit {
+        previous
+    } else {
+        tracing::warn!(
+            previous = %previous.to_rfc3339(),
+            "the previous manifest's thisUpdate is later than the clock allows: the clock was set back; this manifest's goes back"
+        );
+        usual
     }
-    let next = previous + TimeDelta::seconds(1);
-    if next <= now {
-        return next;
-    }
-    tracing::warn!(
-        previous = %previous.to_rfc3339(),
-        "a manifest's thisUpdate cannot be later than the previous manifest's without being in the future: signed with the current time"
-    );
-    whole(now)
 }
 
 /// Whether something expiring at `not_after` is within `before` of `now`,
@@ -377,38 +387,25 @@ mod tests {
     }
 
     #[test]
-    fn manifest_this_update_goes_forward_and_never_past_now() {
+    fn manifest_this_update_goes_forward_and_keeps_off_the_clock() {
         let backdate = TimeDelta::minutes(5);
         let now = at("2026-12-02T12:00:00.700Z");
+        let next = |previous: &str| manifest_this_update(now, backdate, Some(at(previous)));
         // No manifest before, or one signed long ago: the backdated time,
         // in whole seconds.
         assert_eq!(
             manifest_this_update(now, backdate, None),
             at("2026-12-02T11:55:00Z")
         );
-        assert_eq!(
-            manifest_this_update(now, backdate, Some(at("2026-12-02T11:00:00Z"))),
-            at("2026-12-02T11:55:00Z")
-        );
+        assert_eq!(next("2026-12-02T11:00:00Z"), at("2026-12-02T11:55:00Z"));
         // One signed within the same second, or a burst that already ran
         // ahead of the backdate: one second after it.
-        assert_eq!(
-            manifest_this_update(now, backdate, Some(at("2026-12-02T11:55:00Z"))),
-            at("2026-12-02T11:55:01Z")
-        );
-        assert_eq!(
-            manifest_this_update(now, backdate, Some(at("2026-12-02T11:59:59Z"))),
-            at("2026-12-02T12:00:00Z")
-        );
-        // Never later than now: the backdate used up, or the clock set back.
-        assert_eq!(
-            manifest_this_update(now, backdate, Some(at("2026-12-02T12:00:00Z"))),
-            at("2026-12-02T12:00:00Z")
-        );
-        assert_eq!(
-            manifest_this_update(now, backdate, Some(at("2026-12-02T13:00:00Z"))),
-            at("2026-12-02T12:00:00Z")
-        );
+        assert_eq!(next("2026-12-02T11:55:00Z"), at("2026-12-02T11:55:01Z"));
+        assert_eq!(next("2026-12-02T11:58:59Z"), at("2026-12-02T11:59:00Z"));
+        // A minute from the clock: the same thisUpdate again, never later.
+        assert_eq!(next("2026-12-02T11:59:00Z"), at("2026-12-02T11:59:00Z"));
+        // The clock set back behind the previous manifest.
+        assert_eq!(next("2026-12-02T13:00:00Z"), at("2026-12-02T11:55:00Z"));
     }
 
     #[test]

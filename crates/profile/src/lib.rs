@@ -662,8 +662,8 @@ fn authority_info_access(value: &[u8]) -> Result<(), String> {
 
 /// RFC 6487 §4.8.8.1 for a CA (id-ad-caRepository and id-ad-rpkiManifest,
 /// each with an rsync URI; RFC 8182 §3.2 id-ad-rpkiNotify, an HTTPS URI),
-/// §4.8.8.2 for an EE certificate (id-ad-signedObject alone, with an
-/// rsync URI).
+/// §4.8.8.2 for an EE certificate (id-ad-signedObject with an rsync URI,
+/// and no other access method but a stray id-ad-rpkiNotify).
 fn subject_info_access(value: &[u8], kind: CertKind) -> Result<(), String> {
     let section = match kind {
         CertKind::Ee => "RFC 6487 §4.8.8.2",
@@ -675,7 +675,15 @@ fn subject_info_access(value: &[u8], kind: CertKind) -> Result<(), String> {
             .any(|(m, uri)| *m == method && has_scheme(uri, "rsync"))
     };
     if kind == CertKind::Ee {
-        if let Some((method, _)) = list.iter().find(|(m, _)| *m != AD_SIGNED_OBJECT) {
+        // id-ad-rpkiNotify is let through: RFC 8182 §3.2 asks for it in
+        // "resource certificates", which one RIR read as every EE
+        // certificate; reported erratum 7239 says CA certificates, and
+        // rpki-client skips it here too. It means nothing in an EE
+        // certificate, and refusing it would drop that RIR's objects.
+        let other = list
+            .iter()
+            .find(|(m, _)| *m != AD_SIGNED_OBJECT && *m != AD_RPKI_NOTIFY);
+        if let Some((method, _)) = other {
             return Err(format!(
                 "EE certificate's subjectInfoAccess has access method {} besides id-ad-signedObject ({section})",
                 oid_text(method)

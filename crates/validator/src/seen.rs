@@ -55,8 +55,8 @@ impl Seen {
         Ok(Seen { manifests })
     }
 
-    /// Writes the record to `path` (through a temporary file and a
-    /// rename), leaving out manifests whose nextUpdate passed more than a
+    /// Writes the record to `path` (through a temporary file of its own
+    /// and a rename), leaving out manifests whose nextUpdate passed more than a
     /// day before `now`.
     pub fn save(&self, path: &Path, now: Time) -> io::Result<()> {
         let mut lines: Vec<String> = self
@@ -74,9 +74,13 @@ impl Seen {
             })
             .collect();
         lines.sort();
-        let tmp = path.with_extension("tmp");
-        fs::write(&tmp, lines.concat())?;
-        fs::rename(&tmp, path)
+        // A temporary file of its own, so that runs sharing a cache never
+        // write into one another's; the last to finish is kept.
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        io::Write::write_all(&mut tmp, lines.concat().as_bytes())?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map(drop).map_err(|e| e.error)
     }
 
     /// The manifest validated before at `uri`, if any.

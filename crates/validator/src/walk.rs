@@ -103,6 +103,9 @@ pub struct Validation {
     pub vrps: BTreeSet<Vrp>,
     /// Rejected objects and points.
     pub rejected: Vec<Rejection>,
+    /// Objects accepted with a warning: a manifest that goes back, in a
+    /// run that keeps no earlier objects to use instead.
+    pub warnings: Vec<Rejection>,
     /// CA certificates accepted (the TA included).
     pub cas: usize,
     /// ROAs accepted.
@@ -125,6 +128,7 @@ impl Validation {
     /// Adds what `part` counted and rejected, not its VRPs.
     fn count(&mut self, part: &Validation) {
         self.rejected.extend(part.rejected.iter().cloned());
+        self.warnings.extend(part.warnings.iter().cloned());
         self.cas += part.cas;
         self.roas += part.roas;
         self.manifests += part.manifests;
@@ -689,6 +693,8 @@ fn walk(
     // Workers finish in any order; the report does not.
     out.rejected
         .sort_by(|a, b| (&a.uri, &a.reason).cmp(&(&b.uri, &b.reason)));
+    out.warnings
+        .sort_by(|a, b| (&a.uri, &a.reason).cmp(&(&b.uri, &b.reason)));
     out.gbrs.sort_by(|a, b| a.uri.cmp(&b.uri));
     out.fetch = w.fetcher.lock().expect("fetcher lock").stats();
     Ok((out, w.next.into_inner().expect("cache lock"), w.ta))
@@ -828,10 +834,8 @@ impl Walker<'_> {
             }
         };
         // RFC 9286 §4.2.1: a manifest that replaces one validated before
-        // carries a higher manifestNumber and a later thisUpdate ("Each RP
-        // MUST verify that this field value is greater (more recent) than
-        // the most recent manifest it has validated"); if not, the
-        // objects validated before stand (§6.6).
+        // carries a higher manifestNumber and a thisUpdate that is not
+        // earlier; if not, the objects validated before stand (§6.6).
         if let Some(cached) = cached
             && cached.manifest != manifest_hash
             && let Some(reason) = goes_back(&point, (cached.number, cached.this_update))
@@ -843,28 +847,32 @@ impl Walker<'_> {
             );
             return self.reused(cached, node, &dir, out);
         }
+        // A one-shot run keeps no objects from the runs before it to use
+        // instead (§6.6): it uses these, warns, and keeps the record of
+        // the later manifest, so that the next run warns too.
         if let Some(seen) = self.manifests {
             let mut seen = seen.lock().expect("manifest record lock");
-            if let Some(known) = seen.get(mft_uri.as_str())
-                && known.hash != manifest_hash
-                && let Some(reason) = goes_back(&point, (known.number, known.this_update))
-            {
-                reject(
-                    out,
-                    mft_uri.as_str(),
-                    format!(
-                        "{reason}; no earlier result is kept, so the point is rejected (RFC 9286 §6.6)"
+            let back = seen
+                .get(mft_uri.as_str())
+                .filter(|known| known.hash != manifest_hash)
+                .and_then(|known| goes_back(&point, (known.number, known.this_update)));
+            match back {
+                Some(reason) => out.warnings.push(Rejection {
+                    uri: mft_uri.to_string(),
+                    reason: format!(
+                        "{reason}; used all the same, as this run keeps no earlier objects (RFC 9286 §6.6): the repository may have been rolled back or replayed"
                     ),
-                );
-                return children;
+                }),
+                None => seen.insert(
+                    mft_uri.as_str(),
+                    SeenManifest {
+                        number: point.number,
+                        this_update: point.this_update,
+                        next_update: point.next_update,
+                        hash: manifest_hash,
+                    },
+                ),
             }
-            let manifest = SeenManifest {
-                number: point.number,
-                this_update: point.this_update,
-                next_update: point.next_update,
-                hash: manifest_hash,
-            };
-            seen.insert(mft_uri.as_str(), manifest);
         }
         let (number, this_update) = (point.number, point.this_update);
         let files = point.read.clone();
@@ -875,7 +883,9 @@ impl Walker<'_> {
             .collect();
         out.count(&part);
         match self.collect {
-            Collect::Vrps => out.vrps.append(&mut part.vrps),
+            // One point's few VRPs into the worker's many: `append` would
+            // rebuild the whole set for each point (quadratic in points).
+            Collect::Vrps => out.vrps.extend(std::mem::take(&mut part.vrps)),
             Collect::Points => {
                 let vrps = std::mem::take(&mut part.vrps)
                     .into_iter()
@@ -1195,14 +1205,21 @@ pub fn check_crl(bytes: Bytes, ca: &ResourceCert, now: Time) -> Result<Crl, Stri
 
 /// Why the manifest of `point` cannot replace the one validated before,
 /// with its number and thisUpdate (RFC 9286 §4.2.1), if it cannot.
+///
+/// The number must go up. The thisUpdate must not go back: "If this
+/// field in a purported "new" manifest is smaller (less recent) than
+/// previously validated manifests, the RP SHOULD use locally cached
+/// versions". An equal one is accepted, as rpki-client does and erratum
+/// 7243 proposes: CAs sign thisUpdate in whole seconds, and two
+/// manifests of one point within a second share it.
 fn goes_back(point: &Point, (number, this_update): (Serial, Time)) -> Option<&'static str> {
     if point.number <= number {
         Some(
             "manifest does not go forward: its manifestNumber is not above the one validated before (RFC 9286 §4.2.1)",
         )
-    } else if point.this_update <= this_update {
+    } else if point.this_update < this_update {
         Some(
-            "manifest does not go forward: its thisUpdate is not later than the one validated before (RFC 9286 §4.2.1)",
+            "manifest goes back: its thisUpdate is earlier than the one validated before (RFC 9286 §4.2.1)",
         )
     } else {
         None

@@ -205,20 +205,31 @@ pub fn local_roa_batch(
 
 /// Reads a ROA CSV file: rpki-client's or Routinator's VRP CSV (`ASN,IP
 /// Prefix,Max Length,Trust Anchor,Expires`, the columns after the third
-/// ignored) or `ASN,prefix[,maxLength]`. A header line (its first field
-/// not an AS number), blank lines and `#` comments are skipped. Returns
+/// ignored) or `ASN,prefix[,maxLength]`. A header line (letters only in
+/// its first field), blank lines and `#` comments are skipped, as are a
+/// byte order mark and double quotes around a field. Returns
 /// each payload with the number of the line it came from, or the first
 /// bad line's number and why.
 pub fn read_roa_csv(text: &str) -> Result<Vec<(usize, RoaPayload)>, String> {
     let mut out = Vec::new();
     let mut first = true;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let fields: Vec<&str> = line
+            .split(',')
+            .map(|f| {
+                let f = f.trim();
+                f.strip_prefix('"')
+                    .and_then(|f| f.strip_suffix('"'))
+                    .unwrap_or(f)
+                    .trim()
+            })
+            .collect();
         // A header names its columns: letters only in the first field.
         let header = !fields[0].is_empty()
             && fields[0]
@@ -254,6 +265,13 @@ fn import(env: &Env, remote: Option<&Remote>, args: &ImportArgs) -> anyhow::Resu
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("reading {}", args.file.display()))?;
     let lines = read_roa_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    // An empty file is more likely a failed export than an intent (with
+    // --replace it would remove every ROA).
+    anyhow::ensure!(
+        !lines.is_empty(),
+        "{}: no ROA payloads in the file; nothing imported",
+        args.file.display()
+    );
     // A payload listed twice is imported once.
     let mut first_line = std::collections::BTreeMap::new();
     for (n, payload) in &lines {
@@ -307,9 +325,10 @@ fn import(env: &Env, remote: Option<&Remote>, args: &ImportArgs) -> anyhow::Resu
     let ((added, removed, unchanged), warnings) = result.map_err(|e| {
         // Name the line of a payload the CA refuses.
         let text = format!("{e:#}");
-        let named = |p: &RoaPayload| {
-            text.contains(&p.to_string()) || text.contains(&format!("prefix {} ", p.prefix))
-        };
+        // The engine names the prefix it refuses ("prefix P is not
+        // within..."), followed by a space: no prefix is taken for a
+        // longer one.
+        let named = |p: &RoaPayload| text.contains(&format!("prefix {} ", p.prefix));
         match first_line.iter().find(|(p, _)| named(p)) {
             Some((_, n)) => e.context(format!("{}: line {n}", args.file.display())),
             None => e,
@@ -346,7 +365,7 @@ mod tests {
         let read = read_roa_csv(rpki_client).unwrap();
         assert_eq!(read.len(), 1);
         assert_eq!(read[0].0, 2);
-        let plain = "# imported\n64500,192.0.2.0/24\n\nAS64501, 2001:db8::/32, 48\n";
+        let plain = "\u{feff}# imported\r\n64500,192.0.2.0/24\r\n\r\n\"AS64501\", \"2001:db8::/32\", 48\r\n";
         let read = read_roa_csv(plain).unwrap();
         assert_eq!(read.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [2, 4]);
         assert_eq!(read[1].1.max_length, 48);

@@ -99,9 +99,6 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<()> {
     let record = cache.join(SEEN_MANIFESTS);
     let seen = Seen::load(&record).with_context(|| format!("reading {}", record.display()))?;
     let (v, seen) = anchorage_validator::validate_once(&args.tal, &mut fetcher, (true, at), seen)?;
-    std::fs::create_dir_all(&cache)
-        .and_then(|()| seen.save(&record, at))
-        .with_context(|| format!("writing {}", record.display()))?;
     let text = vrp_text(&v, args.format)?;
     match args.output {
         Some(path) => {
@@ -110,6 +107,14 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<()> {
         None => print!("{text}"),
     }
     print_summary(&v);
+    // The VRPs are out; a record that cannot be kept only weakens the
+    // next run's check.
+    if let Err(e) = std::fs::create_dir_all(&cache).and_then(|()| seen.save(&record, at)) {
+        eprintln!(
+            "warning: cannot keep the record of validated manifests in {}: {e}; the next run cannot tell a manifest that goes back",
+            record.display()
+        );
+    }
     Ok(())
 }
 
@@ -155,11 +160,13 @@ fn vrp_text(v: &Validation, format: VrpFormat) -> anyhow::Result<String> {
                     "gbrs": v.gbrs.len(),
                     "vrps": v.vrps.len(),
                     "rejected": v.rejected.len(),
+                    "warnings": v.warnings.len(),
                     "fetch": v.fetch,
                 },
                 "roas": v.vrps,
                 "gbrs": v.gbrs,
                 "rejected": v.rejected,
+                "warnings": v.warnings,
             }))? + "\n"
         }
     })
@@ -169,6 +176,9 @@ fn vrp_text(v: &Validation, format: VrpFormat) -> anyhow::Result<String> {
 fn print_summary(v: &Validation) {
     for r in &v.rejected {
         eprintln!("rejected {}: {}", r.uri, r.reason);
+    }
+    for w in &v.warnings {
+        eprintln!("warning {}: {}", w.uri, w.reason);
     }
     let f = &v.fetch;
     eprintln!(
