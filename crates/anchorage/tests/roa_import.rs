@@ -40,6 +40,25 @@ fn roa_count(cli: &Cli) -> usize {
         .len()
 }
 
+/// Runs `roa import m1 --file FILE` with `extra` options.
+fn import(cli: &Cli, file: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["roa", "import", "m1", "--file", file.to_str().unwrap()];
+    args.extend(extra);
+    cli.run(&args)
+}
+
+/// [`import`], which must succeed; returns its standard output.
+fn imported(cli: &Cli, file: &std::path::Path, extra: &[&str]) -> String {
+    let out = import(cli, file, extra);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 #[test]
 fn ten_thousand_payloads_import_whole_or_not_at_all() {
     require("rpki-client");
@@ -66,7 +85,7 @@ fn ten_thousand_payloads_import_whole_or_not_at_all() {
     ] {
         let (text, _) = csv(Some((line, bad)));
         fs::write(&file, text).unwrap();
-        let out = cli.run(&["roa", "import", "m1", "--file", file.to_str().unwrap()]);
+        let out = import(&cli, &file, &[]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "a bad line was accepted");
         assert!(err.contains(says), "{says} not named: {err}");
@@ -77,20 +96,13 @@ fn ten_thousand_payloads_import_whole_or_not_at_all() {
     // Fixed: a dry run says what would change, and changes nothing.
     let (text, expected) = csv(None);
     fs::write(&file, text).unwrap();
-    let out = cli.ok(&[
-        "roa",
-        "import",
-        "m1",
-        "--file",
-        file.to_str().unwrap(),
-        "--dry-run",
-    ]);
+    let out = imported(&cli, &file, &["--dry-run"]);
     assert!(out.contains("would add 10000, remove 0"), "{out}");
     assert_eq!(roa_count(&cli), 0);
     assert_eq!(manifest(), before);
 
     // Imported, and validated by rpki-client.
-    let out = cli.ok(&["roa", "import", "m1", "--file", file.to_str().unwrap()]);
+    let out = imported(&cli, &file, &[]);
     assert!(out.contains("added 10000, removed 0"), "{out}");
     assert_eq!(roa_count(&cli), 10_000);
     let rsyncd = cli.serve(&tmp.path().join("rsyncd"));
@@ -99,7 +111,7 @@ fn ten_thousand_payloads_import_whole_or_not_at_all() {
 
     // Imported again: nothing new. With --replace, a shorter file is the
     // CA's whole list.
-    let out = cli.ok(&["roa", "import", "m1", "--file", file.to_str().unwrap()]);
+    let out = imported(&cli, &file, &[]);
     assert!(
         out.contains("added 0, removed 0, 10000 already present"),
         "{out}"
@@ -109,14 +121,7 @@ fn ten_thousand_payloads_import_whole_or_not_at_all() {
         "64500,10.0.0.0/24,24\n64502,10.0.1.0/24\n64502,10.0.1.0/24\n",
     )
     .unwrap();
-    let out = cli.ok(&[
-        "roa",
-        "import",
-        "m1",
-        "--file",
-        file.to_str().unwrap(),
-        "--replace",
-    ]);
+    let out = imported(&cli, &file, &["--replace"]);
     assert!(
         out.contains("added 1, removed 9999, 1 already present")
             && out.contains("1 lines repeated a payload"),
@@ -127,14 +132,7 @@ fn ten_thousand_payloads_import_whole_or_not_at_all() {
     // A file with a header and nothing else (a failed export) is refused,
     // --replace or not: it would have removed every ROA.
     fs::write(&file, "ASN,IP Prefix,Max Length,Trust Anchor,Expires\n").unwrap();
-    let out = cli.run(&[
-        "roa",
-        "import",
-        "m1",
-        "--file",
-        file.to_str().unwrap(),
-        "--replace",
-    ]);
+    let out = import(&cli, &file, &["--replace"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no ROA payloads"));
     assert_eq!(roa_count(&cli), 2);
