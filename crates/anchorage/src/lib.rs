@@ -17,6 +17,8 @@
 //!   output formats.
 //! * [`remote`] — the CLI's client for a running `serve`.
 //! * [`bgp`] — BGP tables for the RFC 9319 checks.
+//! * [`self_check`] — `serve`'s self-validation compared with the ROA
+//!   configuration, for `anchorage status` and `/metrics`.
 //!
 //! The demo, the benchmark and its fixture are in `anchorage-tools`; the
 //! independent validators the demo and the tests run, in
@@ -30,6 +32,7 @@ pub mod listeners;
 pub mod peers_cli;
 pub mod protocols;
 pub mod remote;
+pub mod self_check;
 pub mod serve;
 pub mod transport;
 

@@ -123,6 +123,9 @@ enum Command {
     Migrate(cli::migrate::MigrateArgs),
     /// Reissue whatever is due and write the rsync tree.
     Publish(cli::publish::PublishArgs),
+    /// The data directory's health: publication, overdue and expired
+    /// objects, serve's last self-validation; exit status 1 on a problem.
+    Status(cli::status::StatusArgs),
     /// Run the service: RRDP over HTTP(S), rsyncd, and the reissue scheduler.
     Serve(cli::serve::ServeArgs),
     /// Fetch and validate a repository from its TAL, as a relying party does.
@@ -193,6 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Parent(cmd) => anchorage::peers_cli::parent(&mut env.open()?, cmd),
         Command::Repository(cmd) => anchorage::peers_cli::repository(&mut env.open()?, cmd),
         Command::Publish(args) => cli::publish::run(&env, args),
+        Command::Status(args) => cli::status::run(&env, args),
         Command::Serve(args) => cli::serve::run(&env, args),
         Command::Validate(args) => cli::validate::run(args),
         Command::Bench(args) => cli::bench::run(args),

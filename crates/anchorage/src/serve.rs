@@ -118,6 +118,8 @@ struct Metrics {
     /// The epoch this instance leads in; 0 while it stands by (always 1
     /// on SQLite, where there is no election).
     leader_epoch: AtomicI64,
+    /// The last self-validation compared with the ROA configuration.
+    self_validation: std::sync::RwLock<Option<crate::report::SelfValidation>>,
 }
 
 fn render_metrics(m: &Metrics) -> String {
@@ -204,6 +206,40 @@ fn render_metrics(m: &Metrics) -> String {
         "The election epoch this instance leads in (0: standing by).",
         epoch.to_string(),
     );
+    if let Some(v) = m.self_validation.read().ok().and_then(|v| v.clone()) {
+        let finished =
+            chrono::DateTime::parse_from_rfc3339(&v.finished).map_or(0, |t| t.timestamp());
+        g(
+            "anchorage_self_validation_timestamp_seconds",
+            "When the last validation of the repository as relying parties fetch it finished.",
+            finished.to_string(),
+        );
+        g(
+            "anchorage_self_validation_vrps",
+            "VRPs the last self-validation gave (what routers get).",
+            v.vrps_validated.to_string(),
+        );
+        g(
+            "anchorage_self_validation_vrps_configured",
+            "VRPs the ROA configuration asked for at the last comparison.",
+            v.vrps_configured.to_string(),
+        );
+        g(
+            "anchorage_self_validation_vrps_missing",
+            "Configured VRPs the last comparison did not find validated (an error).",
+            v.missing_count.to_string(),
+        );
+        g(
+            "anchorage_self_validation_rejected",
+            "Objects the last self-validation rejected (an error).",
+            v.rejected_count.to_string(),
+        );
+        g(
+            "anchorage_self_validation_ok",
+            "1 if the last self-validation rejected nothing and every configured VRP validated.",
+            u8::from(v.healthy()).to_string(),
+        );
+    }
     if let Some(guards) = m.listeners.get() {
         render_listeners(&mut s, guards);
     }
@@ -678,6 +714,13 @@ pub async fn run(
                 run.join("rp-cache"),
                 wrapper,
             )?;
+            let (checks, checked) = watch::channel(None);
+            tokio::spawn(check_own_output(
+                anchorage.clone(),
+                metrics.clone(),
+                opts.instance_name.clone(),
+                checked,
+            ));
             let validate = tokio::spawn(revalidate(
                 mirror,
                 (
@@ -687,6 +730,7 @@ pub async fn run(
                     opts.rtr,
                     metrics.clone(),
                 ),
+                checks,
                 stop_rx.clone(),
             ));
             println!("listening rtr://{bound}");
@@ -1299,6 +1343,7 @@ async fn revalidate(
         anchorage_rtr::RtrConfig,
         Arc<Metrics>,
     ),
+    checks: watch::Sender<Option<Validated>>,
     mut stop: watch::Receiver<bool>,
 ) {
     // The first fetch needs rsyncd, started just before: wait until it
@@ -1385,9 +1430,11 @@ async fn revalidate(
                     for rej in &v.rejected {
                         tracing::error!(uri = %rej.uri, reason = %rej.reason, "own repository: object rejected");
                     }
+                    let finished = SystemTime::now();
                     if let Ok(mut last) = metrics.validated.write() {
-                        *last = Some((update.results.clone(), SystemTime::now()));
+                        *last = Some((update.results.clone(), finished));
                     }
+                    checks.send_replace(Some((update.results.clone(), run.generation, finished)));
                     if let Some((listener, guard)) = listener.take() {
                         server = Some(tokio::spawn(anchorage_rtr::serve(
                             listener,
@@ -1423,6 +1470,67 @@ async fn revalidate(
                 }
                 return;
             }
+        }
+    }
+}
+
+/// A finished self-validation: its results, the tree generation it
+/// validated, and when it finished.
+type Validated = (Arc<anchorage_validator::Results>, u64, SystemTime);
+
+/// Compares each self-validation (the newest, when they come faster than
+/// comparisons) with the ROA configuration its tree shows, and records
+/// the outcome for `/metrics` and `anchorage status` (see
+/// [`crate::self_check`]). Runs beside the validation loop, so routers
+/// never wait for it.
+async fn check_own_output(
+    anchorage: Arc<EnginePool>,
+    metrics: Arc<Metrics>,
+    instance: String,
+    mut validated: watch::Receiver<Option<Validated>>,
+) {
+    while validated.changed().await.is_ok() {
+        let Some((results, generation, finished)) = validated.borrow_and_update().clone() else {
+            continue;
+        };
+        let (a, m, instance) = (anchorage.clone(), metrics.clone(), instance.clone());
+        let checked = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut a = a.get()?;
+            let previous = match m.self_validation.read().ok().and_then(|v| v.clone()) {
+                Some(v) => Some(v),
+                // After a restart, the comparison serve recorded before.
+                None => a.self_validation()?,
+            };
+            let configured = a
+                .roas_shown_by(generation)?
+                .map(|roas| crate::self_check::configured(&roas));
+            let record = crate::self_check::record(
+                &results,
+                configured.as_ref(),
+                previous.as_ref(),
+                (&instance, finished),
+            );
+            if configured.is_some() && record.missing_count > 0 {
+                tracing::error!(
+                    missing = record.missing_count,
+                    first = record.missing.first().map_or("", String::as_str),
+                    configured = record.vrps_configured,
+                    "own repository: configured VRPs did not validate"
+                );
+            }
+            if let Ok(mut last) = m.self_validation.write() {
+                *last = Some(record.clone());
+            }
+            // A standby's record is refused (the leader's stands); any
+            // other failure leaves the last record in place.
+            if let Err(err) = a.record_self_validation(&record) {
+                tracing::debug!(%err, "self-validation not recorded in the store");
+            }
+            Ok(())
+        })
+        .await;
+        if let Ok(Err(err)) | Err(err) = checked.map_err(anyhow::Error::from) {
+            tracing::warn!(%err, "comparing the self-validation with the configuration failed");
         }
     }
 }

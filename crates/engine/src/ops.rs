@@ -51,6 +51,7 @@ mod parent;
 mod pool;
 mod pubserver;
 mod source;
+pub mod status;
 mod ta_keyroll;
 pub use batch::{BatchOptions, BatchOutcome};
 pub use delegation::{ChildCertInfo, ChildInfo, Refusal};
@@ -643,9 +644,7 @@ impl Anchorage {
     /// manifests, or a change was committed (or settled by an RRDP serial
     /// written apart) after the last tree.
     pub fn tree_behind(&mut self) -> Result<bool> {
-        let tx = self.store.read_transaction()?;
-        Ok(!tx.pending_points()?.is_empty()
-            || meta_num(&tx, "rsync_seq")? != Some(tx.change_seq()?))
+        tree_is_behind(&self.store.read_transaction()?)
     }
 
     /// The data directory.
@@ -1705,6 +1704,7 @@ impl Anchorage {
             let tx = self.store.transaction()?;
             tx.set_meta("rsync_generation", &stats.generation.to_string())?;
             tx.set_meta("rsync_seq", &seq.to_string())?;
+            tx.set_meta(status::RSYNC_WRITTEN, &now.timestamp().to_string())?;
             shown_by(
                 &tx,
                 "rsync_audit_generation",
@@ -2439,6 +2439,11 @@ fn owes_nothing(tx: &Tx<'_>) -> Result<()> {
 }
 
 /// A meta value that is a number, if set.
+/// [`Anchorage::tree_behind`] in `tx`.
+fn tree_is_behind(tx: &Tx<'_>) -> Result<bool> {
+    Ok(!tx.pending_points()?.is_empty() || meta_num(tx, "rsync_seq")? != Some(tx.change_seq()?))
+}
+
 fn meta_num(tx: &Tx<'_>, key: &str) -> Result<Option<i64>> {
     Ok(tx.meta(key)?.and_then(|s| s.parse().ok()))
 }

@@ -143,3 +143,108 @@ pub struct KeyrollStatus {
     /// When the next step is due, RFC 3339 (`serve` takes it then by itself).
     pub next_due: Option<String>,
 }
+
+/// An object the validator rejected, with the rule it broke.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RejectedObject {
+    /// Its URI.
+    pub uri: String,
+    /// The reason, naming the rule.
+    pub reason: String,
+}
+
+/// `serve`'s last validation of its own repository, compared with the
+/// ROA configuration: what `anchorage status` and `/metrics` report.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SelfValidation {
+    /// When it finished (RFC 3339).
+    pub finished: String,
+    /// The `serve` instance that ran it.
+    pub instance: String,
+    /// Publication points validated.
+    pub points: u64,
+    /// VRPs validated: what routers get.
+    pub vrps_validated: u64,
+    /// When the configuration was last compared with what validated (RFC
+    /// 3339); none before the first comparison. A comparison is made only
+    /// when the repository served showed every committed change as the
+    /// validation started.
+    pub compared: Option<String>,
+    /// VRPs the CAs' ROA configuration asks for, at that comparison.
+    pub vrps_configured: u64,
+    /// How many configured VRPs validation did not give, at that comparison.
+    pub missing_count: u64,
+    /// The first of them, as `AS64496 192.0.2.0/24-24`.
+    pub missing: Vec<String>,
+    /// How many validated VRPs no CA of this instance configures: those of
+    /// delegated CAs and publishers, at that comparison.
+    pub not_configured: u64,
+    /// How many objects the validator rejected.
+    pub rejected_count: u64,
+    /// The first of them.
+    pub rejected: Vec<RejectedObject>,
+}
+
+impl SelfValidation {
+    /// Whether everything configured validated and nothing was rejected.
+    pub fn healthy(&self) -> bool {
+        self.missing_count == 0 && self.rejected_count == 0
+    }
+}
+
+/// A published object whose planned reissue time has passed.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OverdueObject {
+    /// Its rsync URI.
+    pub uri: String,
+    /// When it expires (a manifest's nextUpdate), RFC 3339.
+    pub not_after: String,
+}
+
+/// What `anchorage status` reports: the data directory's health.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Status {
+    /// The data directory.
+    pub data_dir: String,
+    /// Where the store is (a PostgreSQL URL without its password).
+    pub store: String,
+    /// The store's schema version.
+    pub schema_version: Option<String>,
+    /// Whether a `serve` runs on this data directory on this machine.
+    pub serve_running: bool,
+    /// CAs in the store, the trust anchor and online CA included.
+    pub cas: u64,
+    /// Configured ROA payloads, over every CA.
+    pub roa_payloads: u64,
+    /// Published objects by file type (`cer`, `crl`, `mft`, `roa`, ...).
+    pub objects: std::collections::BTreeMap<String, u64>,
+    /// When the rsync tree was last written (RFC 3339).
+    pub last_publication: Option<String>,
+    /// The RRDP session and serial.
+    pub rrdp_serial: Option<(String, u64)>,
+    /// Whether committed changes are not in the rsync tree yet (for a
+    /// moment during any publication; for longer, a failed one).
+    pub tree_behind: bool,
+    /// When the next reissue is due (RFC 3339).
+    pub next_due: Option<String>,
+    /// How many objects are past their planned reissue by more than
+    /// [`Status::OVERDUE_AFTER_SECS`].
+    pub overdue_count: u64,
+    /// The first of them, earliest expiry first.
+    pub overdue: Vec<OverdueObject>,
+    /// How many published objects have expired.
+    pub expired_count: u64,
+    /// The remote repository's last push error, if one is configured and
+    /// its last push failed.
+    pub push_error: Option<String>,
+    /// `serve`'s last self-validation; none if none was recorded.
+    pub self_validation: Option<SelfValidation>,
+    /// What needs an operator, one line each; empty when healthy.
+    pub problems: Vec<String>,
+}
+
+impl Status {
+    /// How long past its planned reissue an object counts as overdue:
+    /// longer than `serve`'s scheduler ever sleeps.
+    pub const OVERDUE_AFTER_SECS: i64 = 600;
+}

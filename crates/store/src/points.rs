@@ -32,6 +32,10 @@ pub(crate) fn stored_hash(stored: Option<Vec<u8>>, bytes: &[u8]) -> [u8; 32] {
         .unwrap_or_else(|| crate::sha256(bytes))
 }
 
+
+/// A published object as (directory, name, notAfter in seconds).
+pub type DueObject = (String, String, i64);
+
 impl Tx<'_> {
     /// Loads the publication point of a CA's active key (`handle`), or
     /// of another of its keys ([`crate::key_dir`]).
@@ -281,6 +285,42 @@ impl Tx<'_> {
             "SELECT min(not_after) FROM objects WHERE serial IS NOT NULL AND name NOT LIKE '%.mft'"
         };
         self.row(sql, args![], |r| r.get(0))
+    }
+
+    /// Published objects whose reissue time has passed: manifests whose
+    /// nextUpdate is before `mft_before`, or other objects with a
+    /// certificate whose notAfter is before `other_before` (seconds). The
+    /// count of them, and the first `limit` as (directory, name, notAfter),
+    /// earliest first.
+    pub fn objects_due(
+        &self,
+        mft_before: i64,
+        other_before: i64,
+        limit: i64,
+    ) -> Result<(u64, Vec<DueObject>)> {
+        const DUE: &str = "(name LIKE '%.mft' AND not_after < ?1)
+             OR (serial IS NOT NULL AND name NOT LIKE '%.mft' AND not_after < ?2)";
+        let count: i64 = self.row(
+            &format!("SELECT count(*) FROM objects WHERE {DUE}"),
+            args![mft_before, other_before],
+            |r| r.get(0),
+        )?;
+        let first = self.rows(
+            &format!("SELECT dir, name, not_after FROM objects WHERE {DUE} ORDER BY not_after, dir, name LIMIT ?3"),
+            args![mft_before, other_before, limit],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        Ok((count as u64, first))
+    }
+
+    /// The number of published objects that expired before `at` (seconds).
+    pub fn objects_expired(&self, at: i64) -> Result<u64> {
+        let n: i64 = self.row(
+            "SELECT count(*) FROM objects WHERE not_after < ?1",
+            args![at],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
     }
 
     /// The number of published objects by file extension.

@@ -336,6 +336,19 @@ impl Results {
             })
             .collect()
     }
+
+    /// Every route origin of the run (a VRP without its trust anchor and
+    /// expiry), once per ROA that gives it.
+    pub fn origins(&self) -> impl Iterator<Item = Origin> + '_ {
+        self.points
+            .values()
+            .flat_map(|p| p.vrps.iter().map(|(origin, _)| *origin))
+    }
+
+    /// Publication points validated.
+    pub fn points(&self) -> usize {
+        self.points.len()
+    }
 }
 
 /// What a [`Live`] run changed for routers.

@@ -10,6 +10,7 @@ pub mod migrate;
 pub mod publish;
 pub mod roa;
 pub mod serve;
+pub mod status;
 pub mod ta;
 pub mod token;
 pub mod validate;
