@@ -123,6 +123,11 @@ enum Command {
     Migrate(cli::migrate::MigrateArgs),
     /// Reissue whatever is due and write the rsync tree.
     Publish(cli::publish::PublishArgs),
+    /// Write the data directory's state to one file, while it runs.
+    Backup(cli::backup::BackupArgs),
+    /// Make a new data directory (--data-dir) from a backup file and
+    /// publish it, never reusing a manifest, CRL or RRDP number.
+    Restore(cli::backup::RestoreArgs),
     /// The data directory's health: publication, overdue and expired
     /// objects, serve's last self-validation; exit status 1 on a problem.
     Status(cli::status::StatusArgs),
@@ -197,6 +202,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Repository(cmd) => anchorage::peers_cli::repository(&mut env.open()?, cmd),
         Command::Publish(args) => cli::publish::run(&env, args),
         Command::Status(args) => cli::status::run(&env, args),
+        Command::Backup(args) => cli::backup::backup(&env, args),
+        Command::Restore(args) => cli::backup::restore(&env, args),
         Command::Serve(args) => cli::serve::run(&env, args),
         Command::Validate(args) => cli::validate::run(args),
         Command::Bench(args) => cli::bench::run(args),

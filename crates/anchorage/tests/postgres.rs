@@ -384,3 +384,38 @@ fn a_database_outage_is_a_503_and_service_resumes() {
         .collect();
     validate_everywhere(&cli, &rsyncd, &tmp.path().join("v"), &expected);
 }
+
+#[test]
+fn a_postgresql_store_backs_up_and_restores_as_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = PostgresServer::start(tmp.path()).unwrap();
+    let url = server.create_database("anchorage").unwrap();
+    let cli = init_on(&tmp.path().join("data"), &url);
+    cli.ca_create("member", None, "AS64496, 192.0.2.0/24");
+    cli.roa_add("member", 64496, "192.0.2.0/24");
+    let file = tmp.path().join("backup.tar.gz");
+    let out = cli.ok(&["backup", "--output", file.to_str().unwrap()]);
+    assert!(out.contains("postgres"), "the store it came from: {out}");
+
+    // Restored as a SQLite data directory that publishes the same VRPs.
+    let restored = Cli {
+        dir: tmp.path().join("restored"),
+    };
+    restored.ok(&["restore", file.to_str().unwrap()]);
+    assert!(restored.dir.join("anchorage.db").exists());
+    assert!(!restored.dir.join("database.url").exists());
+    assert_eq!(
+        restored
+            .json(&["roa", "list", "member"])
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let rsyncd = restored.serve(&tmp.path().join("rsyncd"));
+    validate_everywhere(
+        &restored,
+        &rsyncd,
+        &tmp.path().join("v"),
+        &vrps(&[(64496, "192.0.2.0/24", 24)]),
+    );
+}

@@ -68,7 +68,7 @@ impl Actor {
         self.request_id.as_deref()
     }
 
-    fn who(&self) -> Who<'_> {
+    pub(crate) fn who(&self) -> Who<'_> {
         Who {
             actor: &self.name,
             request_id: self.request_id.as_deref(),

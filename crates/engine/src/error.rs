@@ -167,6 +167,9 @@ pub enum AppError {
     /// cannot be a store.
     #[error("{0}")]
     StoreLocation(String),
+    /// A backup file that cannot be written or restored as it is.
+    #[error("backup: {0}")]
+    Backup(String),
     /// Another I/O failure.
     #[error("{what}: {source}")]
     Io {

@@ -43,6 +43,7 @@ use crate::report::{CaDetails, CaSummary, ObjectInfo, PublishReport, RoaInfo};
 /// Shorthand for operation results.
 pub type Result<T> = std::result::Result<T, AppError>;
 
+pub mod backup;
 mod batch;
 mod delegation;
 mod inventory;

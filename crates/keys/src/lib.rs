@@ -668,8 +668,8 @@ fn sealed_path(dir: &Path, id: &KeyIdentifier) -> PathBuf {
     dir.join(format!("{id}.key"))
 }
 
-/// The CA key files of `dir` (`KEYID.p8` plain, `KEYID.key` sealed).
-fn key_files(dir: &Path) -> Result<Vec<StoredKey>, KeysError> {
+/// The CA key files of `dir` (`KEYID.p8` plain, `KEYID.key` sealed), by id.
+pub fn key_files(dir: &Path) -> Result<Vec<StoredKey>, KeysError> {
     let mut out = Vec::new();
     let entries = fs::read_dir(dir).map_err(|source| KeysError::Io {
         path: dir.to_path_buf(),

@@ -281,6 +281,48 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Every key the store names: each CA's active key, the keys beside
+    /// them, and the BPKI identity's key (as the text of their ids).
+    pub fn named_keys(&self) -> Result<Vec<String>> {
+        self.rows(
+            "SELECT key_id FROM cas UNION SELECT key_id FROM ca_keys
+             UNION SELECT value FROM meta WHERE key = 'bpki_key' ORDER BY 1",
+            args![],
+            |r| r.get(0),
+        )
+    }
+
+    /// Makes a store restored from a backup safe to publish from (`anchorage
+    /// restore`): every CA key's next manifest and CRL number is at least
+    /// `floor`, every publication point owes a new manifest and CRL, and
+    /// the RRDP session and `serve`'s self-validation record are
+    /// forgotten, so the next RRDP serial starts a new session.
+    pub fn prepare_restored(&self, floor: i64) -> Result<()> {
+        for table in ["cas", "ca_keys"] {
+            self.exec(
+                &format!(
+                    "UPDATE {table} SET
+                     next_manifest_number = CASE WHEN next_manifest_number < ?1
+                                            THEN ?1 ELSE next_manifest_number END,
+                     next_crl_number = CASE WHEN next_crl_number < ?1
+                                       THEN ?1 ELSE next_crl_number END"
+                ),
+                args![floor],
+            )?;
+        }
+        self.exec(
+            "INSERT INTO pending_points (handle)
+             SELECT DISTINCT dir FROM objects WHERE name LIKE '%.mft'
+             ON CONFLICT DO NOTHING",
+            args![],
+        )?;
+        self.exec(
+            "DELETE FROM meta WHERE key IN ('rrdp_session', 'self_validation')",
+            args![],
+        )?;
+        Ok(())
+    }
+
     /// Deletes a key beside the active one, with its publication point.
     pub fn delete_ca_key(&self, handle: &str, key: &KeyIdentifier) -> Result<()> {
         let dir = key_dir(handle, key);

@@ -3,7 +3,7 @@
 //! database holds exactly the old one's state or nothing.
 
 use crate::sql::args;
-use crate::{Location, Result, Store, Tx, corrupt};
+use crate::{Location, Result, Store, StoreError, Tx, corrupt};
 
 /// The tables in the order a copy inserts them (a row after the rows it
 /// references), with their columns and the order rows are read in. The
@@ -108,78 +108,11 @@ impl Store {
         committed: impl FnOnce() -> std::result::Result<(), E>,
     ) -> std::result::Result<(Store, CopyReport), E> {
         let mut target = Store::connect_new(location)?;
-        let mut report = CopyReport::default();
+        let report;
         {
             let from = source.transaction()?;
             let to = target.transaction_of_new()?;
-            Store::check_absent(&to, location)?;
-            crate::schema::create(&to)?;
-            // The copy's own journal rows (from the triggers) give way
-            // to the source's journal, copied last.
-            for (table, columns, order) in TABLES {
-                if *table == "publication_changes" {
-                    to.exec("DELETE FROM publication_changes", args![])?;
-                }
-                let filter = if *table == "meta" {
-                    " WHERE key <> 'schema_version'"
-                } else {
-                    ""
-                };
-                let n = columns.split(',').count();
-                let placeholders: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
-                let insert = format!(
-                    "INSERT INTO {table} ({columns}) VALUES ({})",
-                    placeholders.join(", ")
-                );
-                let mut copied = 0u64;
-                from.each(
-                    &format!("SELECT {columns} FROM {table}{filter} ORDER BY {order}"),
-                    args![],
-                    |row| {
-                        to.exec(&insert, &row.0)?;
-                        copied += 1;
-                        Ok::<(), crate::StoreError>(())
-                    },
-                )?;
-                report.rows.push((table.to_string(), copied));
-            }
-            // The journal's highest number, even if its rows were pruned.
-            let seq = from.change_seq()?;
-            to.exec(
-                "INSERT INTO publication_changes (seq, path, uri)
-                 SELECT ?1, NULL, NULL
-                 WHERE ?1 > (SELECT COALESCE(MAX(seq), 0) FROM publication_changes)",
-                args![seq],
-            )?;
-            if to.is_pg() {
-                to.batch(
-                    "SELECT setval(pg_get_serial_sequence('audit', 'id'),
-                                   (SELECT COALESCE(MAX(id), 0) + 1 FROM audit), false);
-                     SELECT setval(pg_get_serial_sequence('publication_changes', 'seq'),
-                                   (SELECT COALESCE(MAX(seq), 0) + 1 FROM publication_changes), false);
-                     SELECT setval(pg_get_serial_sequence('cas', 'rowid'),
-                                   (SELECT COALESCE(MAX(rowid), 0) + 1 FROM cas), false);",
-                )?;
-            }
-            // What the copy holds is what the source holds.
-            for (table, _, _) in TABLES {
-                let (a, b) = (count(&from, table)?, count(&to, table)?);
-                // The journal may have gained the marker row above.
-                if a != b && *table != "publication_changes" {
-                    return Err(E::from(corrupt(
-                        "copied rows",
-                        format!("{table}: {a} read, {b} written"),
-                    )));
-                }
-            }
-            if from.change_seq()? != to.change_seq()?
-                || from.published_count()? != to.published_count()?
-            {
-                return Err(E::from(corrupt(
-                    "copied journal",
-                    "the change journal or the published count differs",
-                )));
-            }
+            report = copy_rows(&from, &to, location)?;
             to.commit()?;
             committed()?;
             from.set_meta(crate::MOVED_TO, &location.to_string())?;
@@ -187,4 +120,97 @@ impl Store {
         }
         Ok((target, report))
     }
+
+    /// Creates a new database at `location` holding every row of
+    /// `source` as one read transaction sees them (`anchorage backup`): a
+    /// consistent state, taken without the write lock, so writers go on
+    /// meanwhile. Numbers and RRDP state are carried over as they are.
+    pub fn snapshot_into(location: &Location, source: &mut Store) -> Result<CopyReport> {
+        let mut target = Store::connect_new(location)?;
+        let from = source.read_transaction()?;
+        let to = target.transaction_of_new()?;
+        let report = copy_rows(&from, &to, location)?;
+        to.commit()?;
+        Ok(report)
+    }
+}
+
+/// Copies every row of `from` into `to`, a new database at `location`
+/// whose schema this makes, and checks that both hold the same.
+fn copy_rows(from: &Tx<'_>, to: &Tx<'_>, location: &Location) -> Result<CopyReport> {
+    let mut report = CopyReport::default();
+    Store::check_absent(to, location)?;
+    crate::schema::create(to)?;
+    // The copy's own journal rows (from the triggers) give way
+    // to the source's journal, copied last.
+    for (table, columns, order) in TABLES {
+        if *table == "publication_changes" {
+            to.exec("DELETE FROM publication_changes", args![])?;
+        }
+        let filter = if *table == "meta" {
+            " WHERE key <> 'schema_version'"
+        } else {
+            ""
+        };
+        let n = columns.split(',').count();
+        let placeholders: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
+        // A SQLite schema is made by its migrations, one of which
+        // writes a default into `meta`: the source's value wins.
+        let upsert = if *table == "meta" {
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        } else {
+            ""
+        };
+        let insert = format!(
+            "INSERT INTO {table} ({columns}) VALUES ({}){upsert}",
+            placeholders.join(", ")
+        );
+        let mut copied = 0u64;
+        from.each(
+            &format!("SELECT {columns} FROM {table}{filter} ORDER BY {order}"),
+            args![],
+            |row| {
+                to.exec(&insert, &row.0)?;
+                copied += 1;
+                Ok::<(), StoreError>(())
+            },
+        )?;
+        report.rows.push((table.to_string(), copied));
+    }
+    // The journal's highest number, even if its rows were pruned.
+    let seq = from.change_seq()?;
+    to.exec(
+        "INSERT INTO publication_changes (seq, path, uri)
+         SELECT ?1, NULL, NULL
+         WHERE ?1 > (SELECT COALESCE(MAX(seq), 0) FROM publication_changes)",
+        args![seq],
+    )?;
+    if to.is_pg() {
+        to.batch(
+            "SELECT setval(pg_get_serial_sequence('audit', 'id'),
+                           (SELECT COALESCE(MAX(id), 0) + 1 FROM audit), false);
+             SELECT setval(pg_get_serial_sequence('publication_changes', 'seq'),
+                           (SELECT COALESCE(MAX(seq), 0) + 1 FROM publication_changes), false);
+             SELECT setval(pg_get_serial_sequence('cas', 'rowid'),
+                           (SELECT COALESCE(MAX(rowid), 0) + 1 FROM cas), false);",
+        )?;
+    }
+    // What the copy holds is what the source holds.
+    for (table, _, _) in TABLES {
+        let (a, b) = (count(from, table)?, count(to, table)?);
+        // The journal may have gained the marker row above.
+        if a != b && *table != "publication_changes" {
+            return Err(corrupt(
+                "copied rows",
+                format!("{table}: {a} read, {b} written"),
+            ));
+        }
+    }
+    if from.change_seq()? != to.change_seq()? || from.published_count()? != to.published_count()? {
+        return Err(corrupt(
+            "copied journal",
+            "the change journal or the published count differs",
+        ));
+    }
+    Ok(report)
 }

@@ -32,7 +32,6 @@ pub(crate) fn stored_hash(stored: Option<Vec<u8>>, bytes: &[u8]) -> [u8; 32] {
         .unwrap_or_else(|| crate::sha256(bytes))
 }
 
-
 /// A published object as (directory, name, notAfter in seconds).
 pub type DueObject = (String, String, i64);
 
