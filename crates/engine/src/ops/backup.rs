@@ -22,8 +22,10 @@
 //! in milliseconds since 1970 (above any count from an earlier start, as
 //! no CA issues a manifest a millisecond; RFC 9286 §4.2.1 allows 20
 //! octets), every point is reissued by the first publication, and RRDP
-//! starts a new session (RFC 8182 §3.3.1: relying parties then fetch the
-//! snapshot). Restoring the same file twice, or an older one, is as safe.
+//! starts a new session (RFC 8182: a session_id relying parties have not
+//! seen makes them fetch its snapshot, so no serial of the lost instance
+//! is ever announced again). Restoring the same file twice, or an older
+//! one, is as safe.
 
 use std::collections::BTreeMap;
 use std::fs;
