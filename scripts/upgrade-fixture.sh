@@ -9,6 +9,7 @@
 set -eu
 out=${1:?usage: scripts/upgrade-fixture.sh OUT.tar.gz}
 bin=${ANCHORAGE_BIN:-target/debug/anchorage}
+[ -n "${ANCHORAGE_BIN:-}" ] || cargo build --locked -q -p anchorage
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 d=$work/data

@@ -6,7 +6,7 @@ mod cli;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -148,6 +148,17 @@ enum Command {
     HsmBenchSign(cli::bench::HsmBenchSignArgs),
     /// Build, publish and validate a small RIR hierarchy in a temporary directory.
     Demo(cli::demo::DemoArgs),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages, one per command, into DIR (for packaging).
+    #[command(hide = true)]
+    Manpages {
+        /// Where the pages go.
+        dir: PathBuf,
+    },
 }
 
 /// Parses the command line, sets up logging, runs the command; exit code 1 on error.
@@ -211,5 +222,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::RtrBenchCache(args) => cli::bench::rtr_bench_cache(args),
         Command::HsmBenchSign(args) => cli::bench::hsm_bench_sign(args),
         Command::Demo(args) => cli::demo::run(args),
+        Command::Completions { shell } => cli::assets::completions(Cli::command(), shell),
+        Command::Manpages { dir } => {
+            let n = cli::assets::manpages(Cli::command(), &dir)?;
+            println!("wrote {n} man pages to {}", dir.display());
+            Ok(())
+        }
     }
 }

@@ -100,9 +100,16 @@ fn write(
     let pid = pid_file
         .map(|p| format!("pid file = {}\n", p.display()))
         .unwrap_or_default();
-    let (uid, gid, chroot) = match how.and_then(|h| h.run_as) {
-        Some((uid, gid)) => (uid, gid, "yes"),
-        None => (meta.uid(), meta.gid(), "no"),
+    // A daemon that is not root serves as itself: naming a user or group
+    // makes it call setgroups(), which only root may, and it refuses
+    // every client ("@ERROR: setgroups failed").
+    let (ids, chroot) = match how.and_then(|h| h.run_as) {
+        Some((uid, gid)) => (format!("uid = {uid}\ngid = {gid}\n"), "yes"),
+        None if running_as_root() => (
+            format!("uid = {}\ngid = {}\n", meta.uid(), meta.gid()),
+            "no",
+        ),
+        None => (String::new(), "no"),
     };
     let limits = how
         .map(|h| {
@@ -118,7 +125,7 @@ fn write(
         config,
         format!(
             "# Written by anchorage; regenerated at every start.\n\
-             use chroot = {chroot}\nuid = {uid}\ngid = {gid}\nlog file = {}\n{pid}\n\
+             use chroot = {chroot}\n{ids}log file = {}\n{pid}\n\
              [{module}]\npath = {}\nread only = yes\nlist = yes\n{limits}",
             log.display(),
             tree.display()

@@ -1,5 +1,6 @@
 //! The `anchorage` subcommands, one module per command group, and what they share.
 
+pub mod assets;
 pub mod backup;
 pub mod bench;
 pub mod bgp;
