@@ -276,3 +276,60 @@ fn restore_refuses_a_damaged_file_and_a_directory_in_use_and_leaves_nothing() {
     assert!(err.contains("is not empty"), "{err}");
     assert_eq!(cli.json(&["ca", "list"]).as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn sealed_keys_stay_sealed_in_the_backup_and_need_their_passphrase_after_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pass = tmp.path().join("passphrase");
+    fs::write(&pass, "a long and correct passphrase\n").unwrap();
+    let with = [("ANCHORAGE_KEY_PASSPHRASE_FILE", pass.to_str().unwrap())];
+    let cli = Cli::init_env(&tmp.path().join("original"), &with);
+    cli.ok_with(
+        &with,
+        &["ca", "create", "lir", "--resources", "AS64496, 10.0.0.0/8"],
+    );
+    cli.ok_with(
+        &with,
+        &[
+            "roa",
+            "add",
+            "lir",
+            "--asn",
+            "64496",
+            "--prefix",
+            "10.0.0.0/16",
+        ],
+    );
+    let file = tmp.path().join("b.tar.gz");
+    cli.ok_with(&with, &["backup", "--output", file.to_str().unwrap()]);
+
+    // Only sealed key files and the keyring are in the file.
+    let listing = std::process::Command::new("tar")
+        .args(["-tzf", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let names = String::from_utf8(listing.stdout).unwrap();
+    let keys: Vec<&str> = names.lines().filter(|l| l.starts_with("keys/")).collect();
+    assert!(keys.contains(&"keys/keyring"), "{names}");
+    assert!(
+        keys.iter().filter(|k| k.ends_with(".key")).count() >= 3,
+        "{names}"
+    );
+    assert!(!names.contains(".p8"), "a plain key in the backup: {names}");
+
+    // Without the passphrase the restored directory cannot publish, and
+    // says so; with it, it does.
+    let without = Cli {
+        dir: tmp.path().join("without"),
+    };
+    let err = without.fails(&["restore", file.to_str().unwrap()]);
+    assert!(err.contains("its first publication failed"), "{err}");
+    let restored = Cli {
+        dir: tmp.path().join("restored"),
+    };
+    restored.ok_with(&with, &["restore", file.to_str().unwrap()]);
+    let list = restored.ok_with(&with, &["roa", "list", "lir", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    restored.ok_with(&with, &["status"]);
+}
