@@ -14,14 +14,25 @@ if ! command -v cargo-deb >/dev/null 2>&1; then
     cargo install cargo-deb --version 3.8.0 --locked -q
 fi
 command -v systemd-analyze >/dev/null 2>&1 || {
-    apt-get install -y -qq systemd >/dev/null
+    apt-get update -qq && apt-get install -y -qq systemd >/dev/null
 }
 # The tests' debug binary, stripped by cargo-deb: no second (release) build.
 cargo build --locked -q -p anchorage
 deb=target/anchorage.deb
-cargo deb -p anchorage --profile dev --no-build --fast -o "$deb" 2>/dev/null
+cargo deb -p anchorage --profile dev --no-build --fast -o "$deb"
 dpkg-deb --info "$deb" | grep -q "Depends:.*rsync"
-dpkg -i "$deb"
+# Whatever a failed check leaves is removed, so the script can run again.
+cleanup() {
+    [ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null || true
+    dpkg --purge anchorage >/dev/null 2>&1 || true
+    rm -rf /var/lib/anchorage
+    deluser --system --quiet anchorage >/dev/null 2>&1 || true
+    delgroup --system --quiet anchorage >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+cleanup
+# apt, not dpkg -i, so the dependencies come too, as for an operator.
+apt-get install -y -qq "./$deb" >/dev/null
 
 fail() { echo "package-test: $*" >&2; exit 1; }
 mode() { stat -c '%U:%G %a' "$1"; }
@@ -63,8 +74,6 @@ exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 # shellcheck disable=SC2086
 (as_service $exec_start) >/tmp/anchorage-package-test.log 2>&1 &
 pid=$!
-# A failed check must not leave the service running.
-trap 'kill -TERM "$pid" 2>/dev/null || true' EXIT
 ok=""
 for _ in $(seq 1 100); do
     if curl -fsS http://127.0.0.1:8080/health >/dev/null 2>&1; then ok=1; break; fi
@@ -73,17 +82,27 @@ done
 [ -n "$ok" ] || { cat /tmp/anchorage-package-test.log >&2; fail "serve did not answer /health"; }
 curl -fsS http://127.0.0.1:8080/rrdp/notification.xml | grep -q "<notification" || fail "no RRDP notification"
 rsync --list-only rsync://127.0.0.1/repo/member/ | grep -q "AS64496.roa" || fail "rsync on port 873 does not serve the ROA"
-(as_service /usr/bin/anchorage status) | grep -q "serve            running" || fail "status does not see serve"
+status=$( (as_service /usr/bin/anchorage status) 2>&1) || fail "status is not healthy: $status"
+echo "$status" | grep -q "serve            running" || fail "status does not see serve: $status"
 kill -TERM "$pid"
 wait "$pid" || fail "serve did not exit 0 on SIGTERM"
-trap - EXIT
+pid=""
 # The files serve made belong to the service's user.
 [ -z "$(find /var/lib/anchorage ! -user anchorage)" ] || fail "files not owned by anchorage: $(find /var/lib/anchorage ! -user anchorage)"
 
+# Purge keeps the CA's data, and the user that owns it.
 dpkg --purge anchorage
 [ ! -e /usr/bin/anchorage ] || fail "the binary stayed"
 [ ! -e /etc/anchorage ] || fail "/etc/anchorage stayed"
-! getent passwd anchorage >/dev/null || fail "the user stayed"
 [ -f /var/lib/anchorage/anchorage.db ] || fail "purge removed the CA's store"
-rm -rf /var/lib/anchorage
+getent passwd anchorage >/dev/null || fail "purge removed the user that owns the CA's keys"
+# Installed again, it serves the same data; purged with nothing in the
+# data directory, the user goes too.
+apt-get install -y -qq "./$deb" >/dev/null
+[ "$(mode /var/lib/anchorage/anchorage.db)" = "anchorage:anchorage 600" ] || fail "the kept store is $(mode /var/lib/anchorage/anchorage.db)"
+rm -rf /var/lib/anchorage/* /var/lib/anchorage/.[!.]*
+dpkg --purge anchorage
+[ ! -e /var/lib/anchorage ] || fail "an empty data directory stayed"
+! getent passwd anchorage >/dev/null || fail "the user stayed with no data"
+trap - EXIT
 echo "package-test: the package installs, serves from its unit's command line, and purges"

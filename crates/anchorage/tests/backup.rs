@@ -176,9 +176,12 @@ fn the_same_backup_restored_twice_goes_on_above_the_first_restore() {
     }
     let first_numbers = manifest_numbers(&first);
     // The second, from the same file a second later, goes on above it.
+    // Its directory exists and is empty, as a service's or a container
+    // volume's is: restored in place.
     let second = Cli {
         dir: tmp.path().join("second"),
     };
+    fs::create_dir(&second.dir).unwrap();
     let later = (t0 + chrono::TimeDelta::hours(1) + chrono::TimeDelta::seconds(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     second.ok(&["--now", &later, "restore", file.to_str().unwrap()]);
@@ -186,6 +189,23 @@ fn the_same_backup_restored_twice_goes_on_above_the_first_restore() {
     for (name, n) in manifest_numbers(&second) {
         assert!(n > *highest, "{name}: {n} not above {highest}");
     }
+    let left: Vec<_> = fs::read_dir(&second.dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".anchorage-restore"))
+        .collect();
+    assert!(left.is_empty(), "staging left behind: {left:?}");
+
+    // A clock behind the backup's own time is refused: numbers from it
+    // could repeat the lost instance's.
+    let early =
+        (t0 - chrono::TimeDelta::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let third = Cli {
+        dir: tmp.path().join("third"),
+    };
+    let err = third.fails(&["--now", &early, "restore", file.to_str().unwrap()]);
+    assert!(err.contains("after this machine's clock"), "{err}");
+    assert!(!third.dir.exists());
 }
 
 /// Every entry of the directory `parent` (names only).

@@ -170,11 +170,11 @@ impl DataDir {
 
     /// Whether a `serve` holds [`Self::lock_publisher`]: a CLI command
     /// then leaves its change's RRDP serial and the removal of old trees
-    /// to it. The probe takes the lock for an instant when free.
+    /// to it. The probe takes the lock for an instant when free, and
+    /// never makes the file (one made by another user, `status` run as
+    /// root, say, would keep `serve` from opening it).
     pub fn publisher_runs(&self) -> bool {
         let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
             .write(true)
             .open(self.root.join("publisher.lock"));
         matches!(

@@ -2439,12 +2439,12 @@ fn owes_nothing(tx: &Tx<'_>) -> Result<()> {
     Ok(())
 }
 
-/// A meta value that is a number, if set.
 /// [`Anchorage::tree_behind`] in `tx`.
 fn tree_is_behind(tx: &Tx<'_>) -> Result<bool> {
     Ok(!tx.pending_points()?.is_empty() || meta_num(tx, "rsync_seq")? != Some(tx.change_seq()?))
 }
 
+/// A meta value that is a number, if set.
 fn meta_num(tx: &Tx<'_>, key: &str) -> Result<Option<i64>> {
     Ok(tx.meta(key)?.and_then(|s| s.parse().ok()))
 }

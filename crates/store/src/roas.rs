@@ -19,6 +19,19 @@ impl Tx<'_> {
         self.roas_where("", args![])
     }
 
+    /// The ROA payloads of CA `root` and of every CA below it, however
+    /// deep (not those of CAs under a remote parent, which another trust
+    /// anchor reaches).
+    pub fn roas_under(&self, root: &str) -> Result<Vec<RoaPayload>> {
+        self.roas_where(
+            "WHERE ca IN (WITH RECURSIVE below(h) AS (
+                 SELECT handle FROM cas WHERE handle = ?1
+                 UNION ALL SELECT c.handle FROM cas c JOIN below ON c.parent = below.h)
+             SELECT h FROM below)",
+            args![root],
+        )
+    }
+
     fn roas_where(&self, cond: &str, args: &[Value]) -> Result<Vec<RoaPayload>> {
         let rows = self.rows(
             &format!(

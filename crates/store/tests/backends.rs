@@ -229,11 +229,30 @@ fn cas_and_roas(db: Db) {
     assert!(tx.delete_roa("a", &roa(64496, "192.0.2.0/24", 24)).unwrap());
     assert!(!tx.delete_roa("a", &roa(64496, "192.0.2.0/24", 24)).unwrap());
     assert_eq!(tx.all_roas().unwrap().len(), 2);
+    // A CA under a remote parent (no parent here) and one below it: not
+    // under "zz", whose tree a validation from its TAL reaches.
+    tx.insert_ca(&ca("remote", None), t(103)).unwrap();
+    tx.insert_ca(&ca("deep", Some("remote")), t(104)).unwrap();
+    tx.insert_ca(&ca("grandchild", Some("a")), t(105)).unwrap();
+    assert!(tx.insert_roa("deep", &roa(64500, "10.0.0.0/8", 8)).unwrap());
+    assert!(
+        tx.insert_roa("grandchild", &roa(64501, "10.1.0.0/16", 16))
+            .unwrap()
+    );
+    let under = |root| {
+        let mut v: Vec<u32> = tx.roas_under(root).unwrap().iter().map(|r| r.asn).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(under("zz"), [64496, 64497, 64501]);
+    assert_eq!(under("remote"), [64500]);
+    assert_eq!(tx.all_roas().unwrap().len(), 4);
     tx.set_contact("a", Some("BEGIN:VCARD\r\nEND:VCARD\r\n"))
         .unwrap();
     tx.commit().unwrap();
 
     let tx = store.transaction().unwrap();
+    tx.delete_ca("grandchild").unwrap();
     tx.delete_ca("a").unwrap();
     assert!(tx.ca("a").unwrap().is_none());
     assert!(tx.roas("a", None).unwrap().is_empty());

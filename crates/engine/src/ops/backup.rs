@@ -103,8 +103,20 @@ fn bad(detail: impl Into<String>) -> AppError {
     AppError::Backup(detail.into())
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    hex::encode(rpki::crypto::DigestAlgorithm::sha256().digest(bytes))
+/// SHA-256 (hex) of everything `reader` gives, read in pieces (a store
+/// can be gigabytes); each piece also goes to `sink`.
+fn sha256_of(mut reader: impl Read, mut sink: impl Write) -> std::io::Result<String> {
+    let mut ctx = rpki::crypto::DigestAlgorithm::sha256().start();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+        sink.write_all(&buf[..n])?;
+    }
+    Ok(hex::encode(ctx.finish()))
 }
 
 /// The regular files under `root`, as paths relative to it, sorted.
@@ -128,8 +140,8 @@ fn files_under(root: &Path) -> Result<Vec<PathBuf>, AppError> {
     Ok(out)
 }
 
-/// Makes `root` and everything under it private to its owner: keys and
-/// the store can sign.
+/// Makes `root` and everything under it private to its owner (keys and
+/// the store can sign), and the directories under it durable.
 fn private(root: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(root, fs::Permissions::from_mode(0o700))?;
@@ -137,6 +149,7 @@ fn private(root: &Path) -> std::io::Result<()> {
         let entry = entry?;
         if entry.file_type()?.is_dir() {
             private(&entry.path())?;
+            sync_dir(&entry.path())?;
         } else {
             fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o600))?;
         }
@@ -183,6 +196,7 @@ impl Anchorage {
             )))?;
         let root = staging.path();
         let mut taken = None;
+        let mut missing_before: Option<Vec<String>> = None;
         for attempt in 1..=ATTEMPTS {
             let created = self.ctx.clock.now();
             let db = root.join(STORE);
@@ -195,7 +209,14 @@ impl Anchorage {
                 fs::remove_dir_all(&keys).map_err(io("removing an earlier attempt"))?;
             }
             copy_files(&self.ctx.dir.keys(), &keys)?;
-            let named = Store::open(&db)?.read_transaction()?.named_keys()?;
+            let (named, schema_version) = {
+                let mut snapshot = Store::open(&db)?;
+                let tx = snapshot.read_transaction()?;
+                (
+                    tx.named_keys()?,
+                    tx.meta("schema_version")?.unwrap_or_default(),
+                )
+            };
             let in_files: std::collections::BTreeSet<String> = if keys.is_dir() {
                 anchorage_keys::key_files(&keys)?
                     .into_iter()
@@ -212,26 +233,37 @@ impl Anchorage {
                 .filter(|k| k.backend == anchorage_keys::Backend::Pkcs11)
                 .map(|k| k.id.to_string())
                 .collect();
-            let missing: Vec<&String> = named
+            let missing: Vec<String> = named
                 .iter()
                 .filter(|k| !in_files.contains(*k) && !in_token.contains(*k))
+                .cloned()
                 .collect();
             if missing.is_empty() {
                 let token: Vec<String> =
                     named.into_iter().filter(|k| in_token.contains(k)).collect();
-                taken = Some((created, token));
+                taken = Some((created, token, schema_version));
                 break;
+            }
+            // The same keys missing again: no rollover took them, they are
+            // not here (or in a token this process was not told of).
+            if missing_before.as_ref() == Some(&missing) || attempt == ATTEMPTS {
+                return Err(bad(format!(
+                    "the store names keys that are neither in {} nor in a PKCS#11 token: {}; \
+                     if they are in a token, give the backup the token's settings as serve has them \
+                     (ANCHORAGE_PKCS11_MODULE and its PIN)",
+                    self.ctx.dir.keys().display(),
+                    missing.join(", ")
+                )));
             }
             tracing::warn!(
                 attempt,
                 ?missing,
                 "a key the store names went before it was copied; backing up again"
             );
+            missing_before = Some(missing);
         }
-        let Some((created, keys_in_token)) = taken else {
-            return Err(bad(format!(
-                "keys the store names kept disappearing while they were copied, {ATTEMPTS} times: is a key rollover running in a loop?"
-            )));
+        let Some((created, keys_in_token, schema_version)) = taken else {
+            unreachable!("every attempt either takes the backup or returns");
         };
         for (from, to) in [
             (self.ctx.dir.tal(), "ta.tal"),
@@ -245,9 +277,11 @@ impl Anchorage {
         copy_files(&self.ctx.dir.root().join("tls"), &root.join("tls"))?;
         let mut files = BTreeMap::new();
         for rel in files_under(root)? {
-            let bytes =
-                fs::read(root.join(&rel)).map_err(io(format!("reading {}", rel.display())))?;
-            files.insert(rel.to_string_lossy().into_owned(), sha256(&bytes));
+            let file = fs::File::open(root.join(&rel))
+                .map_err(io(format!("reading {}", rel.display())))?;
+            let hash = sha256_of(file, std::io::sink())
+                .map_err(io(format!("reading {}", rel.display())))?;
+            files.insert(rel.to_string_lossy().into_owned(), hash);
         }
         let manifest = BackupManifest {
             format: FORMAT,
@@ -258,11 +292,7 @@ impl Anchorage {
                 .dir
                 .store_location()
                 .map_or_else(|e| e.to_string(), |l| l.to_string()),
-            schema_version: self
-                .store
-                .read_transaction()?
-                .meta("schema_version")?
-                .unwrap_or_default(),
+            schema_version,
             keys_in_token,
             files,
         };
@@ -313,12 +343,13 @@ impl Anchorage {
     }
 }
 
-/// Makes data directory `dir` (absent, or an empty directory) from the
-/// backup `file` (see the module), checking every file against the
-/// manifest first; nothing is left at `dir` when it fails. The restored
-/// directory is not published yet: open it and publish.
+/// Makes data directory `dir` (absent, or an empty directory, such as the
+/// service's own or a container's volume) from the backup `file` (see the
+/// module), checking every file against the manifest first; `dir` is left
+/// as it was when that fails. The restored directory is not published
+/// yet: open it and publish.
 pub fn restore(file: &Path, dir: &Path, clock: Clock) -> Result<RestoreReport, AppError> {
-    match fs::read_dir(dir) {
+    let in_place = match fs::read_dir(dir) {
         Ok(mut entries) => {
             if entries.next().is_some() {
                 return Err(bad(format!(
@@ -326,11 +357,15 @@ pub fn restore(file: &Path, dir: &Path, clock: Clock) -> Result<RestoreReport, A
                     dir.display()
                 )));
             }
+            true
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
         Err(e) => return Err(io(format!("reading {}", dir.display()))(e)),
-    }
+    };
+    // An empty directory is restored from inside (its parent may not be
+    // writable, or it may be a mount point); a new one is made beside.
     let parent = match dir.parent() {
+        _ if in_place => dir.to_path_buf(),
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
@@ -343,6 +378,95 @@ pub fn restore(file: &Path, dir: &Path, clock: Clock) -> Result<RestoreReport, A
             parent.display()
         )))?;
     let root = staging.path();
+    let (manifest, seen) = unpack(file, root)?;
+    if manifest.format != FORMAT {
+        return Err(bad(format!(
+            "backup format {} (written by Anchorage {}); this release reads format {FORMAT}",
+            manifest.format, manifest.anchorage
+        )));
+    }
+    if seen != manifest.files {
+        let differ: Vec<&String> = manifest
+            .files
+            .keys()
+            .chain(seen.keys())
+            .filter(|k| manifest.files.get(*k) != seen.get(*k))
+            .collect();
+        return Err(bad(format!(
+            "{} is damaged: these files are missing, extra or changed: {differ:?}",
+            file.display()
+        )));
+    }
+    let now = clock.now();
+    // The numbers go on from the clock: one behind the backup's own time
+    // could repeat what the lost instance issued.
+    if chrono::DateTime::parse_from_rfc3339(&manifest.created)
+        .is_ok_and(|created| created.timestamp() > now.timestamp())
+    {
+        return Err(bad(format!(
+            "the backup was taken at {}, after this machine's clock ({}): set the clock right first",
+            manifest.created,
+            super::rfc3339(now)
+        )));
+    }
+    let floor = now.timestamp() * 1000;
+    {
+        // Opening migrates a store of an earlier schema.
+        let mut store = Store::open(&root.join(STORE))?;
+        let integrity = store.integrity_check()?;
+        if integrity != "ok" {
+            return Err(bad(format!(
+                "the backup's store fails its integrity check: {integrity}"
+            )));
+        }
+        let tx = store.transaction()?;
+        tx.prepare_restored(floor)?;
+        tx.audit(
+            now,
+            Actor::operator().who(),
+            "restore",
+            None,
+            &format!(
+                "from the backup of {} taken {}; manifest and CRL numbers from {floor}",
+                manifest.store, manifest.created
+            ),
+        )?;
+        tx.commit()?;
+    }
+    private(root).map_err(io(format!("setting the modes of {}", root.display())))?;
+    let kept = staging.keep();
+    let moved = if in_place {
+        move_into(&kept, dir)
+    } else {
+        fs::rename(&kept, dir).and_then(|()| sync_dir(&parent))
+    };
+    if let Err(e) = moved {
+        let _ = fs::remove_dir_all(&kept);
+        if in_place {
+            // It was empty: empty it again.
+            for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+                let _ = fs::remove_dir_all(entry.path()).or_else(|_| fs::remove_file(entry.path()));
+            }
+        }
+        return Err(io(format!(
+            "moving the restored files into {}",
+            dir.display()
+        ))(e));
+    }
+    Ok(RestoreReport {
+        data_dir: dir.to_path_buf(),
+        backup_created: manifest.created,
+        number_floor: floor,
+        keys_in_token: manifest.keys_in_token,
+    })
+}
+
+/// Unpacks backup `file` into `root`, each file hashed as it is written
+/// and synced; returns its manifest and the hash of every other file.
+fn unpack(
+    file: &Path,
+    root: &Path,
+) -> Result<(BackupManifest, BTreeMap<String, String>), AppError> {
     let reader = fs::File::open(file).map_err(io(format!("opening {}", file.display())))?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader));
     let mut manifest: Option<BackupManifest> = None;
@@ -350,12 +474,13 @@ pub fn restore(file: &Path, dir: &Path, clock: Clock) -> Result<RestoreReport, A
     let entries = archive
         .entries()
         .map_err(|e| bad(format!("{} is not a backup file: {e}", file.display())))?;
+    let damaged = |e: std::io::Error| bad(format!("{} is damaged: {e}", file.display()));
     for (n, entry) in entries.enumerate() {
         let mut entry = entry.map_err(|e| {
             if n == 0 {
                 bad(format!("{} is not a backup file: {e}", file.display()))
             } else {
-                bad(format!("{} is damaged: {e}", file.display()))
+                damaged(e)
             }
         })?;
         let name = entry
@@ -385,24 +510,26 @@ pub fn restore(file: &Path, dir: &Path, clock: Clock) -> Result<RestoreReport, A
                 name.display()
             )));
         }
-        let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| bad(format!("{} is damaged: {e}", file.display())))?;
         let name = rel.to_string_lossy().into_owned();
         if name == MANIFEST {
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).map_err(damaged)?;
             manifest = Some(
                 serde_json::from_slice(&bytes)
                     .map_err(|e| bad(format!("the backup's manifest: {e}")))?,
             );
             continue;
         }
-        seen.insert(name, sha256(&bytes));
         let target = root.join(&rel);
         if let Some(p) = target.parent() {
             fs::create_dir_all(p).map_err(io(format!("creating {}", p.display())))?;
         }
-        fs::write(&target, bytes).map_err(io(format!("writing {}", target.display())))?;
+        let mut out =
+            fs::File::create(&target).map_err(io(format!("writing {}", target.display())))?;
+        let hash = sha256_of(&mut entry, &mut out).map_err(damaged)?;
+        out.sync_all()
+            .map_err(io(format!("syncing {}", target.display())))?;
+        seen.insert(name, hash);
     }
     let manifest = manifest.ok_or_else(|| {
         bad(format!(
@@ -410,62 +537,21 @@ pub fn restore(file: &Path, dir: &Path, clock: Clock) -> Result<RestoreReport, A
             file.display()
         ))
     })?;
-    if manifest.format != FORMAT {
-        return Err(bad(format!(
-            "backup format {} (written by Anchorage {}); this release reads format {FORMAT}",
-            manifest.format, manifest.anchorage
-        )));
+    Ok((manifest, seen))
+}
+
+/// Moves every entry of `from` into `to`, then removes `from` (inside
+/// `to`) and syncs `to`.
+fn move_into(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        fs::rename(entry.path(), to.join(entry.file_name()))?;
     }
-    if seen != manifest.files {
-        let differ: Vec<&String> = manifest
-            .files
-            .keys()
-            .chain(seen.keys())
-            .filter(|k| manifest.files.get(*k) != seen.get(*k))
-            .collect();
-        return Err(bad(format!(
-            "{} is damaged: these files are missing, extra or changed: {differ:?}",
-            file.display()
-        )));
-    }
-    let now = clock.now();
-    let floor = now.timestamp() * 1000;
-    {
-        // Opening migrates a store of an earlier schema.
-        let mut store = Store::open(&root.join(STORE))?;
-        let integrity = store.integrity_check()?;
-        if integrity != "ok" {
-            return Err(bad(format!(
-                "the backup's store fails its integrity check: {integrity}"
-            )));
-        }
-        let tx = store.transaction()?;
-        tx.prepare_restored(floor)?;
-        tx.audit(
-            now,
-            Actor::operator().who(),
-            "restore",
-            None,
-            &format!(
-                "from the backup of {} taken {}; manifest and CRL numbers from {floor}",
-                manifest.store, manifest.created
-            ),
-        )?;
-        tx.commit()?;
-    }
-    private(root).map_err(io(format!("setting the modes of {}", root.display())))?;
-    let kept = staging.keep();
-    fs::rename(&kept, dir).map_err(|e| {
-        let _ = fs::remove_dir_all(&kept);
-        io(format!(
-            "moving the restored directory to {}",
-            dir.display()
-        ))(e)
-    })?;
-    Ok(RestoreReport {
-        data_dir: dir.to_path_buf(),
-        backup_created: manifest.created,
-        number_floor: floor,
-        keys_in_token: manifest.keys_in_token,
-    })
+    fs::remove_dir(from)?;
+    sync_dir(to)
+}
+
+/// Makes a directory's entries durable.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir)?.sync_all()
 }

@@ -23,7 +23,9 @@ impl Anchorage {
         Ok(())
     }
 
-    /// Every CA's ROA payloads, if the rsync tree of `generation` is the
+    /// The ROA payloads of every CA under this data directory's trust
+    /// anchor (what a validation from its TAL reaches; CAs under a remote
+    /// parent are left out), if the rsync tree of `generation` is the
     /// newest and shows every committed change; none otherwise (read in
     /// one transaction, so a validation of that tree can be compared with
     /// the configuration it shows).
@@ -31,7 +33,11 @@ impl Anchorage {
         let tx = self.store.read_transaction()?;
         let shown =
             meta_num(&tx, "rsync_generation")? == Some(generation as i64) && !tree_is_behind(&tx)?;
-        Ok(if shown { Some(tx.all_roas()?) } else { None })
+        Ok(if shown {
+            Some(tx.roas_under(anchorage_ca_core::ca::TA_HANDLE)?)
+        } else {
+            None
+        })
     }
 
     /// The last self-validation `serve` recorded, if any.
@@ -70,10 +76,16 @@ impl Anchorage {
             })
             .collect::<Result<_>>()?;
         let expired_count = tx.objects_expired(secs)?;
-        let last_publication = meta_num(&tx, RSYNC_WRITTEN)?
-            .map(anchorage_store::from_secs)
-            .transpose()?
-            .map(rfc3339);
+        // Stores written before the time was kept: the time of the tree
+        // `current` names on this machine.
+        let written = match meta_num(&tx, RSYNC_WRITTEN)? {
+            Some(secs) => Some(anchorage_store::from_secs(secs)?),
+            None => std::fs::symlink_metadata(self.ctx.dir.rsync().join("current"))
+                .and_then(|m| m.modified())
+                .ok()
+                .map(|t| anchorage_ca_core::Time::new(chrono::DateTime::from(t))),
+        };
+        let last_publication = written.map(rfc3339);
         let schema_version = tx.meta("schema_version")?;
         let cas = tx.cas()?.len() as u64;
         let roa_payloads = tx.all_roas()?.len() as u64;
