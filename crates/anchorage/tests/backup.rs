@@ -6,33 +6,12 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::{Cli, require, validate_everywhere, vrps};
-use rpki::repository::Manifest;
-
-/// Manifest numbers of every manifest in `cli`'s tree, by file name.
-fn manifest_numbers(cli: &Cli) -> BTreeMap<String, u128> {
-    let mut out = BTreeMap::new();
-    for dir in fs::read_dir(cli.tree()).unwrap() {
-        let dir = dir.unwrap().path();
-        if !dir.is_dir() {
-            continue;
-        }
-        for f in fs::read_dir(&dir).unwrap() {
-            let f = f.unwrap().path();
-            if f.extension().is_some_and(|e| e == "mft") {
-                let mft = Manifest::decode(common::read(&f), true).expect("manifest decodes");
-                let n = mft.content().manifest_number().to_string().parse().unwrap();
-                out.insert(f.file_name().unwrap().to_string_lossy().into_owned(), n);
-            }
-        }
-    }
-    out
-}
 
 /// The RRDP session of `cli`'s notification file.
 fn rrdp_session(cli: &Cli) -> String {
@@ -90,7 +69,7 @@ fn a_backup_taken_under_load_restores_validates_and_never_repeats_a_number() {
         stop.store(true, Ordering::Relaxed);
         load.join().unwrap()
     });
-    let original_numbers = manifest_numbers(&cli);
+    let original_numbers = common::manifest_numbers(&cli);
     let original_session = rrdp_session(&cli);
     for b in &backups {
         let mode = std::os::unix::fs::PermissionsExt::mode(&fs::metadata(b).unwrap().permissions());
@@ -132,7 +111,7 @@ fn a_backup_taken_under_load_restores_validates_and_never_repeats_a_number() {
     // Every manifest's number is above every number the original used,
     // though the backup was taken before the original's last ones; RRDP
     // is a new session.
-    let restored_numbers = manifest_numbers(&restored);
+    let restored_numbers = common::manifest_numbers(&restored);
     assert_eq!(
         restored_numbers.keys().collect::<BTreeSet<_>>(),
         original_numbers.keys().collect::<BTreeSet<_>>()
@@ -174,7 +153,7 @@ fn the_same_backup_restored_twice_goes_on_above_the_first_restore() {
             &nth(i),
         ]);
     }
-    let first_numbers = manifest_numbers(&first);
+    let first_numbers = common::manifest_numbers(&first);
     // The second, from the same file a second later, goes on above it.
     // Its directory exists and is empty, as a service's or a container
     // volume's is: restored in place.
@@ -186,7 +165,7 @@ fn the_same_backup_restored_twice_goes_on_above_the_first_restore() {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     second.ok(&["--now", &later, "restore", file.to_str().unwrap()]);
     let highest = first_numbers.values().max().unwrap();
-    for (name, n) in manifest_numbers(&second) {
+    for (name, n) in common::manifest_numbers(&second) {
         assert!(n > *highest, "{name}: {n} not above {highest}");
     }
     let left: Vec<_> = fs::read_dir(&second.dir)

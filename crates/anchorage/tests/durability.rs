@@ -8,14 +8,13 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anchorage_testkit::{self as oracle, Vrp};
 use common::{Cli, require};
-use rpki::repository::Manifest;
 
 const ROUNDS: u32 = 24;
 
@@ -29,26 +28,6 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-}
-
-/// Manifest numbers of every manifest in the tree, by file.
-fn manifest_numbers(cli: &Cli) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for dir in fs::read_dir(cli.tree()).unwrap() {
-        let dir = dir.unwrap().path();
-        if !dir.is_dir() {
-            continue;
-        }
-        for f in fs::read_dir(&dir).unwrap() {
-            let f = f.unwrap().path();
-            if f.extension().is_some_and(|e| e == "mft") {
-                let mft = Manifest::decode(common::read(&f), true).expect("manifest decodes");
-                let n: u64 = mft.content().manifest_number().to_string().parse().unwrap();
-                out.insert(f.file_name().unwrap().to_string_lossy().into_owned(), n);
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -97,7 +76,7 @@ fn kill_nine_never_loses_acknowledged_state_nor_rewinds_manifests() {
     let (asn, prefix) = payload(0);
     acknowledged.insert(Vrp::new(asn, &prefix, 16));
     attempted.insert(Vrp::new(asn, &prefix, 16));
-    let mut last_numbers = manifest_numbers(&cli);
+    let mut last_numbers = common::manifest_numbers(&cli);
     let mut killed_mid_way = 0;
 
     for i in 1..=ROUNDS {
@@ -149,7 +128,7 @@ fn kill_nine_never_loses_acknowledged_state_nor_rewinds_manifests() {
         );
 
         // 3. Manifest numbers never go backwards.
-        let numbers = manifest_numbers(&cli);
+        let numbers = common::manifest_numbers(&cli);
         for (name, n) in &numbers {
             if let Some(old) = last_numbers.get(name) {
                 assert!(
@@ -187,7 +166,7 @@ fn kill_nine_never_loses_acknowledged_state_nor_rewinds_manifests() {
     let run = oracle::rpki_client(&cli.tal(), &rsyncd, &tmp.path().join("rp")).unwrap();
     assert!(run.problems.is_empty(), "{:?}", run.problems);
     assert_eq!(run.vrps, configured);
-    for (name, n) in manifest_numbers(&cli) {
+    for (name, n) in common::manifest_numbers(&cli) {
         if let Some(old) = last_numbers.get(&name) {
             assert!(n >= *old, "{name} went from {old} to {n} after the restart");
         }

@@ -438,3 +438,24 @@ pub fn fails_at(cli: &Cli, t: chrono::DateTime<chrono::Utc>, args: &[&str]) -> S
     all.extend(args);
     cli.fails(&all)
 }
+
+/// Manifest numbers of every manifest in the tree, by file.
+pub fn manifest_numbers(cli: &Cli) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for dir in fs::read_dir(cli.tree()).unwrap() {
+        let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for f in fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|e| e == "mft") {
+                let mft =
+                    rpki::repository::Manifest::decode(read(&f), true).expect("manifest decodes");
+                let n: u64 = mft.content().manifest_number().to_string().parse().unwrap();
+                out.insert(f.file_name().unwrap().to_string_lossy().into_owned(), n);
+            }
+        }
+    }
+    out
+}

@@ -183,17 +183,8 @@ impl Anchorage {
     /// module): atomically, mode 0600, replacing a file there only once
     /// the new one is complete.
     pub fn backup(&mut self, output: &Path) -> Result<BackupReport, AppError> {
-        let parent = match output.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let staging = tempfile::Builder::new()
-            .prefix(".anchorage-backup-")
-            .tempdir_in(&parent)
-            .map_err(io(format!(
-                "making a staging directory in {}",
-                parent.display()
-            )))?;
+        let parent = parent_of(output);
+        let staging = staging_in(&parent, ".anchorage-backup-")?;
         let root = staging.path();
         let mut taken = None;
         let mut missing_before: Option<Vec<String>> = None;
@@ -364,19 +355,13 @@ pub fn restore(file: &Path, dir: &Path, clock: Clock) -> Result<RestoreReport, A
     };
     // An empty directory is restored from inside (its parent may not be
     // writable, or it may be a mount point); a new one is made beside.
-    let parent = match dir.parent() {
-        _ if in_place => dir.to_path_buf(),
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+    let parent = if in_place {
+        dir.to_path_buf()
+    } else {
+        parent_of(dir)
     };
     fs::create_dir_all(&parent).map_err(io(format!("creating {}", parent.display())))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".anchorage-restore-")
-        .tempdir_in(&parent)
-        .map_err(io(format!(
-            "making a staging directory in {}",
-            parent.display()
-        )))?;
+    let staging = staging_in(&parent, ".anchorage-restore-")?;
     let root = staging.path();
     let (manifest, seen) = unpack(file, root)?;
     if manifest.format != FORMAT {
@@ -549,6 +534,27 @@ fn move_into(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     fs::remove_dir(from)?;
     sync_dir(to)
+}
+
+/// The directory `path` is in (`.` for a bare name).
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A private staging directory named `prefix…` in `parent` (on the same
+/// file system as where its contents go, so they move by rename),
+/// removed when dropped.
+fn staging_in(parent: &Path, prefix: &str) -> Result<tempfile::TempDir, AppError> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(parent)
+        .map_err(io(format!(
+            "making a staging directory in {}",
+            parent.display()
+        )))
 }
 
 /// Makes a directory's entries durable.
