@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{Cli, require, validate_everywhere, vrps};
+use common::{Cli, fails_at, ok_at, require, validate_everywhere, vrps};
 
 /// The RRDP session of `cli`'s notification file.
 fn rrdp_session(cli: &Cli) -> String {
@@ -136,22 +136,14 @@ fn the_same_backup_restored_twice_goes_on_above_the_first_restore() {
     let first = Cli {
         dir: tmp.path().join("first"),
     };
-    let at = |h: i64| {
-        (t0 + chrono::TimeDelta::hours(h)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    };
-    first.ok(&["--now", &at(1), "restore", file.to_str().unwrap()]);
+    let t1 = t0 + chrono::TimeDelta::hours(1);
+    ok_at(&first, t1, &["restore", file.to_str().unwrap()]);
     for i in 1..=20 {
-        first.ok(&[
-            "--now",
-            &at(1),
-            "roa",
-            "add",
-            "lir",
-            "--asn",
-            "64496",
-            "--prefix",
-            &nth(i),
-        ]);
+        ok_at(
+            &first,
+            t1,
+            &["roa", "add", "lir", "--asn", "64496", "--prefix", &nth(i)],
+        );
     }
     let first_numbers = common::manifest_numbers(&first);
     // The second, from the same file a second later, goes on above it.
@@ -161,9 +153,8 @@ fn the_same_backup_restored_twice_goes_on_above_the_first_restore() {
         dir: tmp.path().join("second"),
     };
     fs::create_dir(&second.dir).unwrap();
-    let later = (t0 + chrono::TimeDelta::hours(1) + chrono::TimeDelta::seconds(1))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    second.ok(&["--now", &later, "restore", file.to_str().unwrap()]);
+    let later = t1 + chrono::TimeDelta::seconds(1);
+    ok_at(&second, later, &["restore", file.to_str().unwrap()]);
     let highest = first_numbers.values().max().unwrap();
     for (name, n) in common::manifest_numbers(&second) {
         assert!(n > *highest, "{name}: {n} not above {highest}");
@@ -177,12 +168,11 @@ fn the_same_backup_restored_twice_goes_on_above_the_first_restore() {
 
     // A clock behind the backup's own time is refused: numbers from it
     // could repeat the lost instance's.
-    let early =
-        (t0 - chrono::TimeDelta::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let third = Cli {
         dir: tmp.path().join("third"),
     };
-    let err = third.fails(&["--now", &early, "restore", file.to_str().unwrap()]);
+    let early = t0 - chrono::TimeDelta::hours(1);
+    let err = fails_at(&third, early, &["restore", file.to_str().unwrap()]);
     assert!(err.contains("after this machine's clock"), "{err}");
     assert!(!third.dir.exists());
 }

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use std::str::FromStr;
 
@@ -74,14 +74,6 @@ fn hang_on(listener: TcpListener) -> Arc<Mutex<Seen>> {
         }
     });
     seen
-}
-
-fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// `count` ROA payloads with distinct origin ASNs within 10.0.0.0/8.
@@ -175,7 +167,7 @@ fn a_hanging_parent_and_repository_stall_nothing_else() {
     };
     let given_up = || seen.lock().unwrap().closed;
     // serve's sync with the parent and push to the repository both hang.
-    wait_until("the parent and repository are asked", 20, || {
+    common::wait_until("the parent and repository are asked", 20, || {
         sent("/rfc6492/") >= 1 && sent("/rfc8181/") >= 1
     });
 
@@ -192,11 +184,11 @@ fn a_hanging_parent_and_repository_stall_nothing_else() {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(api.get("/api/v1/cas", &admin).status, 200);
     wait_published(&cli.dir);
-    wait_until("the ROA is in the served tree", 20, || {
+    common::wait_until("the ROA is in the served tree", 20, || {
         cli.tree().join("member/AS64510.roa").exists()
     });
     let http = s.http.clone();
-    wait_until("self-validation has the VRP", 60, || {
+    common::wait_until("self-validation has the VRP", 60, || {
         ureq::get(&format!("{http}/json"))
             .call()
             .ok()
@@ -213,8 +205,8 @@ fn a_hanging_parent_and_repository_stall_nothing_else() {
     assert_eq!(given_up(), 0, "something waited for the hanging peers");
 
     // The hanging sync times out, is recorded, and is retried.
-    wait_until("the timeout is recorded", 60, || last_error() != refused);
-    wait_until("the sync is retried", 60, || sent("/rfc6492/") >= 2);
+    common::wait_until("the timeout is recorded", 60, || last_error() != refused);
+    common::wait_until("the sync is retried", 60, || sent("/rfc6492/") >= 2);
     assert!(given_up() >= 1);
     // Anchorage names itself to its peers.
     let agents = seen.lock().unwrap().agents.clone();
@@ -262,7 +254,7 @@ fn one_tenants_huge_batch_does_not_hold_up_another() {
         json!({"add": [{"asn": 64496, "prefix": "192.0.2.0/24"}]}),
     );
     assert_eq!(reply.status, 200, "{}", reply.body);
-    wait_until("the small tenant's ROA is served", 30, || {
+    common::wait_until("the small tenant's ROA is served", 30, || {
         cli.tree().join("small/AS64496.roa").exists()
     });
     assert!(

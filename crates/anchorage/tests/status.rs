@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::api::{Launch, serve_with};
 use common::{Cli, require};
@@ -25,14 +25,6 @@ fn status(cli: &Cli, now: Option<&str>) -> (Value, bool) {
         )
     });
     (json, out.status.success())
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// `/metrics` as served without a token.
@@ -114,7 +106,7 @@ fn status_names_objects_past_their_reissue_and_expired_ones() {
 /// (RFC 3339) and satisfies `done`.
 fn record_after(cli: &Cli, since: &str, done: impl Fn(&Value) -> bool) -> (Value, bool) {
     let mut last = (Value::Null, false);
-    wait_until("serve records a self-validation", || {
+    common::wait_until("serve records a self-validation", 60, || {
         last = status(cli, None);
         let v = &last.0["self_validation"];
         v["finished"].as_str().is_some_and(|f| f > since) && done(v)

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use anchorage_testkit::{self as oracle, RsyncDaemon, ValidatorRun, Vrp};
 
@@ -458,4 +459,13 @@ pub fn manifest_numbers(cli: &Cli) -> BTreeMap<String, u64> {
         }
     }
     out
+}
+
+/// Waits until `done`, failing the test after `secs` seconds.
+pub fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

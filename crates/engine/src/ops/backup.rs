@@ -299,14 +299,11 @@ impl Anchorage {
                 flate2::write::GzEncoder::new(out.as_file_mut(), flate2::Compression::default());
             let mut tar = tar::Builder::new(gz);
             tar.mode(tar::HeaderMode::Complete);
-            // The manifest first, so a reader meets it before the files.
-            for rel in std::iter::once(PathBuf::from(MANIFEST)).chain(
-                files_under(root)?
-                    .into_iter()
-                    .filter(|p| p != Path::new(MANIFEST)),
-            ) {
-                tar.append_path_with_name(root.join(&rel), &rel)
-                    .map_err(io(format!("writing {}", rel.display())))?;
+            // The manifest first, so a reader meets it before the files
+            // it lists.
+            for rel in std::iter::once(MANIFEST).chain(manifest.files.keys().map(String::as_str)) {
+                tar.append_path_with_name(root.join(rel), rel)
+                    .map_err(io(format!("writing {rel}")))?;
             }
             tar.into_inner()
                 .and_then(|gz| gz.finish())
@@ -323,9 +320,8 @@ impl Anchorage {
             .len();
         out.persist(output)
             .map_err(|e| io(format!("writing {}", output.display()))(e.error))?;
-        if let Ok(d) = fs::File::open(&parent) {
-            let _ = d.sync_all();
-        }
+        // The file is complete either way; its name is durable with this.
+        let _ = sync_dir(&parent);
         Ok(BackupReport {
             file: output.to_path_buf(),
             bytes,
