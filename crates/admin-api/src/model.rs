@@ -1,7 +1,9 @@
 //! Request and response bodies of `/api/v1`. Requests refuse unknown
 //! fields; errors name the field (`add[2].prefix`) and the rule.
 
-use anchorage_ca_core::{IpPrefix, RoaPayload};
+use anchorage_ca_core::aspa::AspaWarning;
+use anchorage_ca_core::{AspaDefinition, IpPrefix, RoaPayload};
+use anchorage_engine::ops::AspaRequest;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -158,6 +160,107 @@ pub struct RoaBatchResult {
     pub vrps_withdrawn: Vec<RoaSpec>,
     /// RFC 9319 warnings about the result.
     pub warnings: Vec<Warning>,
+}
+
+/// One ASPA as the API takes and shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AspaSpec {
+    /// The customer AS (1 to 4294967295).
+    pub customer_as: u32,
+    /// Its provider ASes; empty (or `[0]`) for "no transit provider".
+    pub providers: Vec<u32>,
+}
+
+impl AspaSpec {
+    /// The API form of a definition.
+    pub fn from_definition(a: &AspaDefinition) -> AspaSpec {
+        AspaSpec {
+            customer_as: a.customer,
+            providers: a.providers.clone(),
+        }
+    }
+}
+
+/// `POST /cas/{handle}/aspas` and its dry run: all or nothing.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AspaBatch {
+    /// ASPAs to set: added, or replacing the providers of the customer
+    /// AS's ASPA.
+    #[serde(default)]
+    pub add: Vec<AspaSpec>,
+    /// Customer ASes whose ASPA is removed (each must exist).
+    #[serde(default)]
+    pub remove: Vec<u32>,
+}
+
+impl AspaBatch {
+    /// The engine's requests, or a problem when the batch is too large.
+    pub fn requests(&self) -> Result<Vec<AspaRequest>, Problem> {
+        if self.add.len() + self.remove.len() > MAX_BATCH {
+            return Err(Problem::invalid(format!(
+                "a batch carries at most {MAX_BATCH} ASPAs"
+            )));
+        }
+        Ok(self
+            .add
+            .iter()
+            .map(|a| AspaRequest {
+                customer: a.customer_as,
+                providers: a.providers.clone(),
+            })
+            .collect())
+    }
+}
+
+/// One ASPA warning: what looks wrong, though the ASPA is valid.
+#[derive(Clone, Debug, Serialize)]
+pub struct AspaWarningView {
+    /// `no-providers`, `as0-with-others` or `unlisted-neighbour`.
+    pub code: &'static str,
+    /// Always `warning`: the ASPA is valid, but may not say what is meant.
+    pub severity: &'static str,
+    /// The explanation.
+    pub message: String,
+    /// The customer AS.
+    pub customer_as: u32,
+}
+
+impl AspaWarningView {
+    /// The API form of a warning.
+    pub fn from_warning(w: &AspaWarning) -> AspaWarningView {
+        let (code, customer_as) = match w {
+            AspaWarning::NoProviders { customer } => ("no-providers", *customer),
+            AspaWarning::As0WithOthers { customer } => ("as0-with-others", *customer),
+            AspaWarning::UnlistedNeighbour { customer, .. } => ("unlisted-neighbour", *customer),
+        };
+        AspaWarningView {
+            code,
+            severity: "warning",
+            message: w.to_string(),
+            customer_as,
+        }
+    }
+}
+
+/// The answer to an ASPA batch or its dry run.
+#[derive(Clone, Debug, Serialize)]
+pub struct AspaBatchResult {
+    /// Whether anything was published (false for a dry run).
+    pub applied: bool,
+    /// ASPAs of customer ASes that had none.
+    pub added: usize,
+    /// ASPAs whose providers changed.
+    pub replaced: usize,
+    /// ASPAs removed.
+    pub removed: usize,
+    /// ASPAs set as they already were.
+    pub unchanged: usize,
+    /// The CA's ASPAs after the batch.
+    pub aspas: Vec<AspaSpec>,
+    /// What looks wrong in the ASPAs set.
+    pub warnings: Vec<AspaWarningView>,
 }
 
 /// `POST /cas`.

@@ -51,6 +51,24 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/v1/cas/{handle}/aspas",
+        "List a CA's ASPAs, one per customer AS, with an ETag",
+        "any in scope",
+    ),
+    (
+        "post",
+        "/api/v1/cas/{handle}/aspas",
+        "Set (add or replace) and remove ASPAs, all or nothing",
+        "admin, ca-operator",
+    ),
+    (
+        "post",
+        "/api/v1/cas/{handle}/aspas/dry-run",
+        "Check an ASPA batch and show its warnings without changing anything",
+        "any in scope",
+    ),
+    (
+        "get",
         "/api/v1/cas/{handle}/keyroll",
         "Show a CA's keys, their rollover states and the next step",
         "any in scope",
@@ -199,6 +217,38 @@ fn schemas() -> Value {
                 "remove": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}}
             }
         },
+        "AspaSpec": {
+            "type": "object", "additionalProperties": false,
+            "required": ["customer_as", "providers"],
+            "properties": {
+                "customer_as": {"type": "integer", "minimum": 1, "maximum": 4294967295u32},
+                "providers": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 4294967295u32}}
+            }
+        },
+        "AspaBatch": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "add": {"type": "array", "items": {"$ref": "#/components/schemas/AspaSpec"}},
+                "remove": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 4294967295u32}}
+            }
+        },
+        "AspaBatchResult": {
+            "type": "object",
+            "properties": {
+                "applied": {"type": "boolean"},
+                "added": {"type": "integer"},
+                "replaced": {"type": "integer"},
+                "removed": {"type": "integer"},
+                "unchanged": {"type": "integer"},
+                "aspas": {"type": "array", "items": {"$ref": "#/components/schemas/AspaSpec"}},
+                "warnings": {"type": "array", "items": {"type": "object", "properties": {
+                    "code": {"type": "string", "enum": ["no-providers", "as0-with-others", "unlisted-neighbour"]},
+                    "severity": {"type": "string", "enum": ["warning"]},
+                    "message": {"type": "string"},
+                    "customer_as": {"type": "integer"}
+                }}}
+            }
+        },
         "Warning": {
             "type": "object",
             "properties": {
@@ -297,7 +347,8 @@ fn body_of(method: &str, path: &str) -> Option<&'static str> {
     match (method, path) {
         ("post", "/api/v1/cas") => Some("CreateCa"),
         ("patch", "/api/v1/cas/{handle}") => Some("UpdateCa"),
-        ("post", p) if p.ends_with("/roas") || p.ends_with("/dry-run") => Some("RoaBatch"),
+        ("post", p) if p.ends_with("/aspas") || p.ends_with("/aspas/dry-run") => Some("AspaBatch"),
+        ("post", p) if p.ends_with("/roas") || p.ends_with("/roas/dry-run") => Some("RoaBatch"),
         ("post", "/api/v1/tokens") => Some("CreateToken"),
         ("post", "/api/v1/cas/{handle}/keyroll") => Some("Keyroll"),
         ("put", "/api/v1/cas/{handle}/contact") => Some("Contact"),
@@ -335,7 +386,7 @@ pub fn document() -> Value {
                 params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
             }
         }
-        if path.ends_with("/roas") && *method == "post" || path.ends_with("/dry-run") {
+        if path.ends_with("/roas") && *method == "post" || path.ends_with("/roas/dry-run") {
             params.push(
                 json!({"name": "strict", "in": "query", "schema": {"type": "boolean"},
                 "description": "critical warnings block the change"}),
@@ -345,6 +396,12 @@ pub fn document() -> Value {
             params.push(
                 json!({"name": "If-Match", "in": "header", "schema": {"type": "string"},
                 "description": "the ETag of the ROA list read before; 412 if it changed"}),
+            );
+        }
+        if path.ends_with("/aspas") && *method == "post" {
+            params.push(
+                json!({"name": "If-Match", "in": "header", "schema": {"type": "string"},
+                "description": "the ETag of the ASPA list read before; 412 if it changed"}),
             );
         }
         if *path == "/api/v1/audit" {

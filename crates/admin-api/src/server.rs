@@ -22,8 +22,8 @@ use std::time::SystemTime;
 use crate::Problem;
 use crate::bgp::{BgpTable, VrpIndex};
 use crate::model::{
-    Contact, CreateCa, CreateToken, Keyroll, KeyrollAction, RoaBatch, RoaBatchResult, RoaSpec,
-    UpdateCa, parse_body,
+    AspaBatch, AspaBatchResult, AspaSpec, AspaWarningView, Contact, CreateCa, CreateToken, Keyroll,
+    KeyrollAction, RoaBatch, RoaBatchResult, RoaSpec, UpdateCa, parse_body,
 };
 use crate::ratelimit::RateLimiter;
 use crate::warnings::Severity;
@@ -419,6 +419,7 @@ fn problem(err: AppError) -> Problem {
         | AppError::ReservedHandle(_)
         | AppError::TaOffLimits { .. }
         | AppError::NoSuchRoa { .. }
+        | AppError::NoSuchAspa { .. }
         | AppError::BadArgument { .. }
         | AppError::BadContact(_) => Problem::invalid(err.to_string()),
         AppError::NotPublished(_) => {
@@ -606,6 +607,11 @@ pub fn router(state: Arc<ApiState>) -> Router {
         )
         .route("/api/v1/cas/{handle}/roas", get(list_roas).post(apply_roas))
         .route("/api/v1/cas/{handle}/roas/dry-run", post(dry_run_roas))
+        .route(
+            "/api/v1/cas/{handle}/aspas",
+            get(list_aspas).post(apply_aspas),
+        )
+        .route("/api/v1/cas/{handle}/aspas/dry-run", post(dry_run_aspas))
         .route(
             "/api/v1/cas/{handle}/keyroll",
             get(keyroll_status).post(keyroll),
@@ -1030,6 +1036,87 @@ async fn dry_run_roas(
     let bytes = body(req).await?;
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     roa_batch(Caller(state, p), &headers, handle, query, bytes, true).await
+}
+
+async fn list_aspas(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+) -> Result<Response, Problem> {
+    let (aspas, etag) = engine(&state, move |a| {
+        authorise(a, &p, &handle, false)?;
+        a.list_aspas(&handle)
+    })
+    .await?;
+    let list: Vec<AspaSpec> = aspas.iter().map(AspaSpec::from_definition).collect();
+    Ok(with_etag(Json(list).into_response(), &etag))
+}
+
+/// An ASPA batch (draft-ietf-sidrops-aspa-profile), applied or dry: the
+/// same roles, If-Match and problems as a ROA batch.
+async fn aspa_batch(
+    Caller(state, p): Caller,
+    headers: &HeaderMap,
+    handle: String,
+    bytes: Bytes,
+    dry: bool,
+) -> Result<Response, Problem> {
+    let if_match = headers
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().map(str::to_string))
+        .transpose()
+        .map_err(|_| Problem::bad_request("If-Match is not a valid ETag"))?;
+    if dry {
+        p.require(&[Role::Admin, Role::CaOperator, Role::ReadOnly])?;
+    } else {
+        p.require(&[Role::Admin, Role::CaOperator])?;
+    }
+    let batch: AspaBatch = parse_body(&bytes)?;
+    let set = batch.requests()?;
+    let remove = batch.remove.clone();
+    let who = p.clone();
+    let changes = change(&state, &p, move |a, actor| {
+        authorise(a, &who, &handle, false)?;
+        a.aspa_batch(actor, &handle, &set, &remove, if_match.as_deref(), dry)
+    })
+    .await?;
+    let result = AspaBatchResult {
+        applied: !dry && !changes.events.is_empty(),
+        added: changes.added,
+        replaced: changes.replaced,
+        removed: changes.removed,
+        unchanged: changes.unchanged,
+        aspas: changes
+            .after
+            .iter()
+            .map(AspaSpec::from_definition)
+            .collect(),
+        warnings: changes
+            .warnings
+            .iter()
+            .map(AspaWarningView::from_warning)
+            .collect(),
+    };
+    Ok(with_etag(Json(result).into_response(), &changes.etag))
+}
+
+async fn apply_aspas(
+    Caller(state, p): Caller,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+    req: Request,
+) -> Result<Response, Problem> {
+    let bytes = body(req).await?;
+    aspa_batch(Caller(state, p), &headers, handle, bytes, false).await
+}
+
+async fn dry_run_aspas(
+    Caller(state, p): Caller,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+    req: Request,
+) -> Result<Response, Problem> {
+    let bytes = body(req).await?;
+    aspa_batch(Caller(state, p), &headers, handle, bytes, true).await
 }
 
 /// `GET /audit` filters.

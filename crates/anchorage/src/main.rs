@@ -94,6 +94,9 @@ enum Command {
     /// Manage ROAs.
     #[command(subcommand)]
     Roa(cli::roa::RoaCommand),
+    /// Manage ASPAs (draft-ietf-sidrops-aspa-profile): one per customer AS.
+    #[command(subcommand)]
+    Aspa(cli::aspa::AspaCommand),
     /// The trust anchor's key rollover (RFC 9691).
     #[command(subcommand)]
     Ta(cli::ta::TaCommand),
@@ -195,13 +198,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         cli.server.as_deref(),
         cli.token.as_deref(),
         cli.server_ca.as_deref(),
-        matches!(cli.command, Command::Ca(_) | Command::Roa(_)),
+        matches!(
+            cli.command,
+            Command::Ca(_) | Command::Roa(_) | Command::Aspa(_)
+        ),
     )?;
     let env = cli::Env::new(cli.data_dir, cli.database, cli.now);
     match cli.command {
         Command::Init(args) => cli::init::run(&env, args),
         Command::Ca(cmd) => cli::ca::run(&env, remote.as_ref(), cmd),
         Command::Roa(cmd) => cli::roa::run(&env, remote.as_ref(), cmd),
+        Command::Aspa(cmd) => cli::aspa::run(&env, remote.as_ref(), cmd),
         Command::Ta(cmd) => cli::ta::run(&env, cmd),
         Command::Token(cmd) => cli::token::run(&env, cmd),
         Command::Keys(cmd) => cli::keys::run(&env, cmd),

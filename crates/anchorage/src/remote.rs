@@ -181,6 +181,22 @@ impl Remote {
         self.get(&format!("/cas/{handle}/roas"))
     }
 
+    /// `GET /cas/{handle}/aspas`: `[{customer_as, providers}]`.
+    pub fn list_aspas(&self, handle: &str) -> anyhow::Result<Value> {
+        self.call("GET", &format!("/cas/{handle}/aspas"), None)
+    }
+
+    /// `POST /cas/{handle}/aspas` (or its dry run) with an `AspaBatch`
+    /// body; the `AspaBatchResult`.
+    pub fn aspa_batch(&self, handle: &str, body: &Value, dry: bool) -> anyhow::Result<Value> {
+        let path = if dry {
+            format!("/cas/{handle}/aspas/dry-run")
+        } else {
+            format!("/cas/{handle}/aspas")
+        };
+        self.call("POST", &path, Some(body))
+    }
+
     /// `POST /cas/{handle}/roas` (or its dry run).
     pub fn roa_batch(
         &self,

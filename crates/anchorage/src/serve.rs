@@ -386,6 +386,7 @@ async fn json_handler(
             metadata: JsonMetadata {
                 buildtime: chrono::DateTime::<chrono::Utc>::from(at)
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                aspas: s.aspas.len(),
                 cas: s.cas,
                 generated: at
                     .duration_since(SystemTime::UNIX_EPOCH)
@@ -398,6 +399,7 @@ async fn json_handler(
                 vrps: vrps.len(),
             },
             roas: &vrps,
+            aspas: &s.aspas,
         })
     })
     .await;
@@ -419,11 +421,13 @@ async fn json_handler(
 struct JsonDocument<'a> {
     metadata: JsonMetadata,
     roas: &'a std::collections::BTreeSet<anchorage_validator::Vrp>,
+    aspas: &'a [anchorage_validator::ValidatedAspa],
 }
 
 /// `/json`'s metadata.
 #[derive(serde::Serialize)]
 struct JsonMetadata {
+    aspas: usize,
     buildtime: String,
     cas: usize,
     generated: u64,

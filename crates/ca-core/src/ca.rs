@@ -6,6 +6,7 @@ use rpki::repository::x509::{Serial, Time, Validity};
 use rpki::uri;
 
 use crate::Timing;
+use crate::aspa::{AspaDefinition, aspa_file_name};
 use crate::error::CaError;
 use crate::objects::{self, CaSigner, Issuer, SubjectInfoAccess, https_uri, rsync_uri};
 use crate::point::PublishedObject;
@@ -241,6 +242,22 @@ pub fn issue_roa<S: CaSigner>(
     let validity = Validity::new(now - timing.backdate, now + timing.object_validity);
     debug_assert!(payloads.iter().all(|p| p.asn == asn));
     let bytes = objects::roa(signer, issuer, payloads, &name, serial, validity, now)?;
+    let not_after = issuer.cap(validity.not_after());
+    Ok(PublishedObject::new(name, bytes, Some(serial), not_after))
+}
+
+/// Issues the ASPA of `aspa`'s customer AS, with a fresh EE key.
+pub fn issue_aspa<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    aspa: &AspaDefinition,
+    now: Time,
+    timing: &Timing,
+) -> Result<PublishedObject, CaError> {
+    let name = aspa_file_name(aspa.customer);
+    let serial = random_serial(signer)?;
+    let validity = Validity::new(now - timing.backdate, now + timing.object_validity);
+    let bytes = objects::aspa(signer, issuer, aspa, &name, serial, validity, now)?;
     let not_after = issuer.cap(validity.not_after());
     Ok(PublishedObject::new(name, bytes, Some(serial), not_after))
 }

@@ -57,6 +57,26 @@ pub enum CaError {
         /// The CA's resources.
         resources: String,
     },
+    /// An ASPA customer AS that the CA does not hold.
+    #[error(
+        "AS{asn} is not within the resources of CA '{ca}' ({resources}); an ASPA may only be issued for a held customer AS (draft-ietf-sidrops-aspa-profile §4)"
+    )]
+    AsnNotHeld {
+        /// The CA.
+        ca: String,
+        /// The customer AS.
+        asn: u32,
+        /// The CA's resources.
+        resources: String,
+    },
+    /// An ASPA definition that the profile does not allow.
+    #[error("ASPA of AS{customer}: {reason}")]
+    BadAspa {
+        /// The customer AS.
+        customer: u32,
+        /// What is wrong.
+        reason: String,
+    },
     /// A child CA would hold resources its parent does not.
     #[error(
         "resources {excess} requested for CA '{child}' are not held by its parent '{parent}' (RFC 6487 §7.1: a certificate's resources must be contained in its issuer's)"

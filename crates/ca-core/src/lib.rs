@@ -4,6 +4,8 @@
 //!
 //! * [`resources`] — RFC 3779 resource sets in canonical form, parsing of
 //!   the operator's `RESOURCES` syntax, containment checks.
+//! * [`aspa`] — ASPA definitions (customer AS, provider ASes) in the
+//!   canonical form of the ASPA profile, and their warnings.
 //! * [`roa`] — ROA payloads (ASN, prefix, maxLength), their validation and
 //!   canonical order (RFC 9582).
 //! * [`objects`] — builds the signed objects (TA and CA certificates, ROAs,
@@ -17,6 +19,7 @@
 //! fix the clock; persistence is the `anchorage-store` crate's job.
 #![forbid(unsafe_code)]
 
+pub mod aspa;
 pub mod ca;
 pub mod error;
 pub mod objects;
@@ -26,6 +29,7 @@ pub mod roa;
 
 use chrono::TimeDelta;
 
+pub use aspa::AspaDefinition;
 pub use ca::{CaRecord, RepositoryLayout, validate_handle};
 pub use error::{CaError, ResourceError};
 pub use objects::{CaSigner, Issuer, Revocation};

@@ -8,6 +8,7 @@ use bcder::encode::{self, PrimitiveContent, Values};
 use bcder::{Mode, Oid, Tag};
 use bytes::Bytes;
 use rpki::crypto::{DigestAlgorithm, KeyIdentifier, PublicKey, RpkiSignatureAlgorithm, Signer};
+use rpki::repository::aspa::AspaBuilder;
 use rpki::repository::cert::{KeyUsage, Overclaim, TbsCert};
 use rpki::repository::crl::{CrlEntry, TbsCertList};
 use rpki::repository::manifest::{FileAndHash, ManifestContent};
@@ -19,6 +20,7 @@ use rpki::uri;
 
 use anchorage_profile::{self as profile, CertKind};
 
+use crate::aspa::AspaDefinition;
 use crate::error::CaError;
 use crate::resources::ResourceSet;
 use crate::roa::RoaPayload;
@@ -259,6 +261,38 @@ pub fn roa<S: CaSigner>(
         .finalize(sigobj, signer, &issuer.key)
         .map_err(signing)?;
     checked(roa.to_captured().into_bytes(), profile::roa)
+}
+
+/// Builds the ASPA of `aspa`'s customer AS with a fresh one-time EE key
+/// whose AS resources are exactly the customer AS and which has no IP
+/// resources (draft-ietf-sidrops-aspa-profile §4).
+pub fn aspa<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    aspa: &AspaDefinition,
+    name: &str,
+    serial: Serial,
+    validity: Validity,
+    now: Time,
+) -> Result<Bytes, CaError> {
+    let providers: Vec<Asn> = aspa.providers.iter().map(|p| Asn::from_u32(*p)).collect();
+    let builder = AspaBuilder::new(Asn::from_u32(aspa.customer), providers).map_err(|e| {
+        CaError::BadAspa {
+            customer: aspa.customer,
+            reason: e.to_string(),
+        }
+    })?;
+    let sigobj = issuer.sigobj(serial, validity, name, now)?;
+    let object = builder
+        .finalize(sigobj, signer, &issuer.key)
+        .map_err(signing)?;
+    checked(object.to_captured().into_bytes(), |der| {
+        let content = profile::aspa(der)?;
+        if content != (aspa.customer, aspa.providers.clone()) {
+            return Err("the ASPA's content is not the definition it was made from".into());
+        }
+        Ok(())
+    })
 }
 
 /// RFC 9691 §3: the content type of a TAK object, id-ct-signedTAL

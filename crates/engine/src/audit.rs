@@ -7,7 +7,7 @@
 //! and filters).
 
 use anchorage_ca_core::ca::TA_HANDLE;
-use anchorage_ca_core::{ResourceSet, RoaPayload, Time};
+use anchorage_ca_core::{AspaDefinition, ResourceSet, RoaPayload, Time};
 use anchorage_store::{Tx, Who};
 
 use crate::tokens::Role;
@@ -135,6 +135,25 @@ pub enum Event {
         ca: String,
         /// The payload.
         payload: RoaPayload,
+        /// Removed because the CA's resources shrank.
+        out_of_resources: bool,
+    },
+    /// An ASPA was set: added, or its providers replaced.
+    AspaSet {
+        /// The CA.
+        ca: String,
+        /// The ASPA after the change.
+        aspa: AspaDefinition,
+        /// The providers before, if it replaced one.
+        before: Option<AspaDefinition>,
+    },
+    /// An ASPA was removed (by an operator, or because the CA no longer
+    /// holds its customer AS: `out_of_resources`).
+    AspaRemoved {
+        /// The CA.
+        ca: String,
+        /// The ASPA removed.
+        aspa: AspaDefinition,
         /// Removed because the CA's resources shrank.
         out_of_resources: bool,
     },
@@ -353,6 +372,8 @@ impl Event {
             Event::CaDeleted { .. } => Action::CaDelete,
             Event::RoaAdded { .. } => Action::RoaAdd,
             Event::RoaRemoved { .. } => Action::RoaRemove,
+            Event::AspaSet { .. } => Action::AspaSet,
+            Event::AspaRemoved { .. } => Action::AspaRemove,
             Event::Published { .. } => Action::Publish,
             Event::TokenCreated { .. } => Action::TokenCreate,
             Event::TokenRevoked { .. } => Action::TokenRevoke,
@@ -388,6 +409,8 @@ impl Event {
             | Event::CaDeleted { ca, .. }
             | Event::RoaAdded { ca, .. }
             | Event::RoaRemoved { ca, .. }
+            | Event::AspaSet { ca, .. }
+            | Event::AspaRemoved { ca, .. }
             | Event::ParentAdded { ca, .. }
             | Event::ParentCertified { ca, .. }
             | Event::ParentRecertified { ca, .. }
@@ -445,6 +468,18 @@ impl Event {
                     format!("{payload} (no longer within the CA's resources)")
                 } else {
                     payload.to_string()
+                }
+            }
+            Event::AspaSet { aspa, .. } => aspa.to_string(),
+            Event::AspaRemoved {
+                aspa,
+                out_of_resources,
+                ..
+            } => {
+                if *out_of_resources {
+                    format!("{aspa} (the customer AS is no longer within the CA's resources)")
+                } else {
+                    aspa.to_string()
                 }
             }
             Event::Published { points, objects } => {
@@ -547,6 +582,8 @@ impl Event {
                 resources.as_ref().map(|r| r.to_string())
             }
             Event::RoaRemoved { payload, .. } => Some(payload.to_string()),
+            Event::AspaSet { before, .. } => before.as_ref().map(|a| a.to_string()),
+            Event::AspaRemoved { aspa, .. } => Some(aspa.to_string()),
             Event::TokenRevoked { id, .. } => Some(id.clone()),
             Event::KeyActivated { old, .. }
             | Event::KeyRevoked { key: old, .. }
@@ -568,6 +605,7 @@ impl Event {
             | Event::ParentRecertified { after, .. } => Some(after.to_string()),
             Event::ParentWithdrew { .. } => Some(String::new()),
             Event::RoaAdded { payload, .. } => Some(payload.to_string()),
+            Event::AspaSet { aspa, .. } => Some(aspa.to_string()),
             Event::TokenCreated { id, role, cas } => {
                 Some(format!("{id} {} [{}]", role.as_str(), cas.join(",")))
             }
@@ -690,11 +728,15 @@ pub enum Action {
     KeyrollCancel,
     /// The trust anchor's old key was retired.
     KeyrollRetire,
+    /// An ASPA was added or its providers replaced.
+    AspaSet,
+    /// An ASPA was removed.
+    AspaRemove,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 29] = [
         Action::Init,
         Action::CaCreate,
         Action::CaUpdate,
@@ -722,6 +764,8 @@ impl Action {
         Action::KeyrollRevoke,
         Action::KeyrollCancel,
         Action::KeyrollRetire,
+        Action::AspaSet,
+        Action::AspaRemove,
     ];
 
     /// The action's name as stored in the audit log.
@@ -754,6 +798,8 @@ impl Action {
             Action::KeyrollRevoke => "keyroll revoke",
             Action::KeyrollCancel => "keyroll cancel",
             Action::KeyrollRetire => "keyroll retire",
+            Action::AspaSet => "aspa set",
+            Action::AspaRemove => "aspa remove",
         }
     }
 
@@ -807,7 +853,9 @@ mod tests {
                 "keyroll activate",
                 "keyroll revoke",
                 "keyroll cancel",
-                "keyroll retire"
+                "keyroll retire",
+                "aspa set",
+                "aspa remove"
             ]
         );
         for a in Action::ALL {

@@ -43,6 +43,16 @@ pub enum AppError {
         /// The payload.
         payload: String,
     },
+    /// Removing an ASPA that is not configured.
+    #[error(
+        "CA '{ca}' has no ASPA for customer AS{customer}; nothing removed (see `anchorage aspa list {ca}`)"
+    )]
+    NoSuchAspa {
+        /// The CA.
+        ca: String,
+        /// The customer AS.
+        customer: u32,
+    },
     /// Publication went on, but some points' objects could not be renewed.
     #[error(
         "renewing the objects of {failed} publication point(s) failed, first of CA '{first}': {error}; every other point was published"

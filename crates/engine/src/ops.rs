@@ -15,6 +15,7 @@ use std::fs;
 use std::io::Write;
 use std::sync::Arc;
 
+use anchorage_ca_core::aspa::aspa_file_asn;
 use anchorage_ca_core::ca::{self, ChildCa, TA_HANDLE};
 use anchorage_ca_core::objects::{CaSigner, Issuer};
 use anchorage_ca_core::point::{self, PublishedObject};
@@ -43,6 +44,7 @@ use crate::report::{CaDetails, CaSummary, ObjectInfo, PublishReport, RoaInfo};
 /// Shorthand for operation results.
 pub type Result<T> = std::result::Result<T, AppError>;
 
+mod aspa;
 pub mod backup;
 mod batch;
 mod delegation;
@@ -54,6 +56,7 @@ mod pubserver;
 mod source;
 pub mod status;
 mod ta_keyroll;
+pub use aspa::{AspaChanges, AspaRequest, aspa_etag};
 pub use batch::{BatchOptions, BatchOutcome};
 pub use delegation::{ChildCertInfo, ChildInfo, Refusal};
 pub use keyroll::{DEFAULT_STAGING, KeyrollPolicy, MAX_STAGING};
@@ -1157,6 +1160,14 @@ impl Anchorage {
                 });
             }
         }
+        for aspa in tx.aspas(handle, None)? {
+            if !resources.asns.contains_value(aspa.customer) {
+                return Err(AppError::ResourcesInUse {
+                    handle: handle.into(),
+                    user: format!("its ASPA {aspa}"),
+                });
+            }
+        }
         for child in tx.children(handle)? {
             let c = load_ca(&tx, &child)?;
             if !resources.contains(&c.resources) {
@@ -1355,6 +1366,10 @@ impl Anchorage {
         for name in due_objects(&point, due_at, &self.ctx.timing) {
             if let Some(asn) = roa_file_asn(&name) {
                 self.ctx.put_roa(&tx, &mut point, &ca, &issuer, asn, now)?;
+                reissued += 1;
+            } else if let Some(customer) = aspa_file_asn(&name) {
+                self.ctx
+                    .put_aspa(&tx, &mut point, &ca, &issuer, customer, now)?;
                 reissued += 1;
             } else if name.ends_with(".cer") {
                 self.ctx

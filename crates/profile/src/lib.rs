@@ -71,6 +71,10 @@ const CT_MANIFEST: &[u8] = &[
 const CT_ROA: &[u8] = &[
     0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x18,
 ];
+/// 1.2.840.113549.1.9.16.1.49, id-ct-ASPA (draft-ietf-sidrops-aspa-profile §3).
+const CT_ASPA: &[u8] = &[
+    0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x31,
+];
 /// 1.2.840.113549.1.9.3, id-contentType.
 const CONTENT_TYPE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03];
 /// 1.2.840.113549.1.9.4, id-messageDigest.
@@ -1555,6 +1559,99 @@ pub fn roa(der: &[u8]) -> Result<(), String> {
         return Err("ROA without prefixes (RFC 9582 §4)".into());
     }
     Ok(())
+}
+
+/// An ASID (`INTEGER (0..4294967295)`) as DER encodes it, or `None`
+/// when it is negative, too long or not minimal.
+fn asid(value: &[u8]) -> Option<u32> {
+    match value {
+        [] => None,
+        [first, ..] if first & 0x80 != 0 => None,
+        [0, next, ..] if next & 0x80 == 0 => None,
+        [0, rest @ ..] if rest.len() == 4 => Some(u32::from_be_bytes(rest.try_into().ok()?)),
+        _ if value.len() <= 4 => Some(value.iter().fold(0u32, |a, b| (a << 8) | u32::from(*b))),
+        _ => None,
+    }
+}
+
+/// Checks an ASPA (draft-ietf-sidrops-aspa-profile): the signed object
+/// rules, the content type (§3), the ASProviderAttestation (§3: version
+/// 1, a customer AS other than AS0, providers ascending, unique, not
+/// the customer, at least one), and an EE certificate whose AS resources
+/// are exactly the customer AS and that has no IP resources (§4).
+/// Returns the customer AS and the providers.
+pub fn aspa(der: &[u8]) -> Result<(u32, Vec<u32>), String> {
+    const PROFILE: &str = "draft-ietf-sidrops-aspa-profile";
+    let signed = Signed::read(der)?;
+    if signed.content_type != CT_ASPA {
+        return Err(format!(
+            "not an ASPA: its content type is not id-ct-ASPA ({PROFILE} §3)"
+        ));
+    }
+    let mut outer = Reader(signed.content);
+    let mut fields = Reader::inside(outer.expect(SEQUENCE, "ASProviderAttestation")?);
+    outer.end("ASProviderAttestation")?;
+    let version = match fields.take_if(CTX_0)? {
+        Some(v) => Reader::inside(v).expect(INTEGER, "the version")?.value,
+        None => &[0],
+    };
+    if version != [1] {
+        return Err(format!("ASPA version is not 1 ({PROFILE} §3.1)"));
+    }
+    let customer = asid(fields.expect(INTEGER, "the customerASID")?.value)
+        .filter(|c| *c != 0)
+        .ok_or_else(|| format!("ASPA customerASID is outside 1..4294967295 ({PROFILE} §3.2)"))?;
+    let mut list = Reader::inside(fields.expect(SEQUENCE, "the providers")?);
+    fields.end("ASProviderAttestation")?;
+    let mut providers: Vec<u32> = Vec::new();
+    while !list.is_empty() {
+        let p = asid(list.expect(INTEGER, "a provider ASID")?.value)
+            .ok_or_else(|| format!("ASPA provider is outside 0..4294967295 ({PROFILE} §3.3)"))?;
+        if providers.last().is_some_and(|last| *last >= p) {
+            return Err(format!(
+                "ASPA providers are not in ascending order without duplicates ({PROFILE} §3.3)"
+            ));
+        }
+        if p == customer {
+            return Err(format!(
+                "ASPA lists the customer as a provider ({PROFILE} §3.3)"
+            ));
+        }
+        providers.push(p);
+    }
+    if providers.is_empty() {
+        return Err(format!("ASPA without providers ({PROFILE} §3.3)"));
+    }
+    if signed.ee_extension(IP_RESOURCES).is_some() {
+        return Err(format!(
+            "ASPA's EE certificate carries IP resources ({PROFILE} §4)"
+        ));
+    }
+    let Some(ases) = signed.ee_extension(AS_RESOURCES) else {
+        return Err(format!(
+            "ASPA's EE certificate has no AS resources ({PROFILE} §4)"
+        ));
+    };
+    let mut outer = Reader(ases);
+    let mut ids = Reader::inside(outer.expect(SEQUENCE, "ASIdentifiers")?);
+    let mut choice = Reader::inside(ids.expect(CTX_0, "asnum")?);
+    let set = choice.next()?;
+    let held = match set.tag {
+        SEQUENCE => {
+            let mut entries = Reader::inside(set);
+            let first = entries.next()?;
+            (first.tag == INTEGER && entries.is_empty())
+                .then(|| asid(first.value))
+                .flatten()
+        }
+        _ => None,
+    };
+    if held != Some(customer) {
+        return Err(format!(
+            "ASPA's EE certificate AS resources are not exactly the customer AS{customer} ({PROFILE} §4)"
+        ));
+    }
+    Ok((customer, providers))
 }
 
 /// RFC 6493 §5: the properties a Ghostbusters vCard may hold, with

@@ -98,7 +98,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Deletes a CA, its ROA configuration and its revocations.
+    /// Deletes a CA, its ROA and ASPA configuration and its revocations.
     ///
     /// Its published objects must have been withdrawn by saving its point.
     pub fn delete_ca(&self, handle: &str) -> Result<()> {
@@ -108,6 +108,7 @@ impl Tx<'_> {
         for sql in [
             "DELETE FROM roas WHERE ca = ?1",
             "DELETE FROM contacts WHERE ca = ?1",
+            "DELETE FROM aspas WHERE ca = ?1",
             "DELETE FROM revocations WHERE ca = ?1",
             "DELETE FROM objects WHERE dir = ?1",
             "DELETE FROM cas WHERE handle = ?1",

@@ -68,6 +68,7 @@ pub const TABLES: &[(&str, &str, &str)] = &[
         "ca, key_id",
     ),
     ("contacts", "ca, vcard", "ca"),
+    ("aspas", "ca, customer, providers", "ca, customer"),
     ("publication_changes", "seq, path, uri", "seq"),
 ];
 

@@ -25,6 +25,7 @@ use chrono::DateTime;
 use rpki::repository::x509::{Serial, Time};
 use rusqlite::Connection;
 
+mod aspas;
 mod audit;
 mod cakeys;
 mod cas;

@@ -275,6 +275,18 @@ CREATE TABLE contacts (
 );
 ";
 
+/// Version 12: each CA's ASPAs (draft-ietf-sidrops-aspa-profile), one
+/// per customer AS, the providers as canonical text (`0` or `64500,64501`,
+/// ascending). Deleted with the CA.
+const SCHEMA_V12: &str = "
+CREATE TABLE aspas (
+    ca TEXT NOT NULL REFERENCES cas(handle) ON DELETE CASCADE,
+    customer INTEGER NOT NULL,
+    providers TEXT NOT NULL,
+    PRIMARY KEY (ca, customer)
+);
+";
+
 /// Version 1 data directories predate the option; 60 is its default.
 const JITTER_DEFAULT: &str = "
 INSERT OR IGNORE INTO meta (key, value) VALUES ('jitter_minutes', '60');
@@ -295,6 +307,7 @@ const MIGRATIONS: &[&[&str]] = &[
     &[SCHEMA_V9],
     &[SCHEMA_V10],
     &[SCHEMA_V11],
+    &[SCHEMA_V12],
 ];
 
 /// The schema version this code writes; `meta.schema_version`.
@@ -501,7 +514,14 @@ CREATE TABLE contacts (
 
 /// The PostgreSQL migrations after [`PG_FIRST`]: entry `i` takes version
 /// `PG_FIRST + i` to `PG_FIRST + i + 1`, as SQLite's entry of that version.
-const PG_MIGRATIONS: &[&str] = &[];
+const PG_MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE aspas (
+    ca TEXT COLLATE "C" NOT NULL REFERENCES cas(handle) ON DELETE CASCADE,
+    customer BIGINT NOT NULL,
+    providers TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (ca, customer)
+);
+"#];
 
 const _: () = assert!(PG_FIRST + PG_MIGRATIONS.len() == SCHEMA_VERSION);
 

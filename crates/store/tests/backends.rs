@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anchorage_ca_core::point::PublishedObject;
-use anchorage_ca_core::{CaRecord, IpPrefix, PublicationPoint, RoaPayload};
+use anchorage_ca_core::{AspaDefinition, CaRecord, IpPrefix, PublicationPoint, RoaPayload};
 use anchorage_store::{
     AuditFilter, CaKey, KeyState, Location, Peer, PeerKind, Store, StoreError, StoredToken, Who,
     WriteGate,
@@ -249,6 +249,21 @@ fn cas_and_roas(db: Db) {
     assert_eq!(tx.all_roas().unwrap().len(), 4);
     tx.set_contact("a", Some("BEGIN:VCARD\r\nEND:VCARD\r\n"))
         .unwrap();
+    // ASPAs: one per customer AS, replaced whole, listed by customer.
+    let aspa = |c, p: &[u32]| AspaDefinition::new(c, p).unwrap();
+    assert!(tx.put_aspa("a", &aspa(64497, &[64511, 64510])).unwrap());
+    assert!(!tx.put_aspa("a", &aspa(64497, &[64510, 64511])).unwrap());
+    assert!(tx.put_aspa("a", &aspa(64496, &[])).unwrap());
+    assert!(tx.put_aspa("b", &aspa(64499, &[64510])).unwrap());
+    assert!(tx.put_aspa("a", &aspa(64497, &[64512])).unwrap());
+    assert_eq!(
+        tx.aspas("a", None).unwrap(),
+        [aspa(64496, &[0]), aspa(64497, &[64512])]
+    );
+    assert_eq!(tx.aspas("a", Some(64497)).unwrap(), [aspa(64497, &[64512])]);
+    assert_eq!(tx.aspas_under("zz").unwrap().len(), 3);
+    assert!(tx.delete_aspa("b", 64499).unwrap());
+    assert!(!tx.delete_aspa("b", 64499).unwrap());
     tx.commit().unwrap();
 
     let tx = store.transaction().unwrap();
@@ -257,6 +272,7 @@ fn cas_and_roas(db: Db) {
     assert!(tx.ca("a").unwrap().is_none());
     assert!(tx.roas("a", None).unwrap().is_empty());
     assert!(tx.contact("a").unwrap().is_none());
+    assert!(tx.aspas("a", None).unwrap().is_empty());
     tx.commit().unwrap();
 }
 
@@ -837,6 +853,7 @@ fn fingerprint(store: &mut Store) -> String {
             tx.ca_keys(&ca.handle).unwrap(),
             tx.contact(&ca.handle).unwrap(),
         );
+        out += &format!("{:?}\n", tx.aspas(&ca.handle, None).unwrap());
         out += &format!("{:?}\n", tx.point_version(&ca.handle).unwrap());
     }
     out += &format!(
@@ -921,6 +938,8 @@ fn a_sqlite_store_copies_into_postgresql_unchanged() {
         tx.put_publisher_object("p", "rsync://h/r/p/x.cer", b"x", t(13))
             .unwrap();
         tx.set_contact("a", Some("BEGIN:VCARD\r\nEND:VCARD\r\n"))
+            .unwrap();
+        tx.put_aspa("a", &AspaDefinition::new(64496, &[64500]).unwrap())
             .unwrap();
         tx.rrdp_apply(&[("rsync://h/r/x".into(), [7; 32])], &[])
             .unwrap();

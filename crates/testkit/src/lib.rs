@@ -55,6 +55,8 @@ impl std::fmt::Display for Vrp {
 pub struct ValidatorRun {
     /// The VRPs it derived.
     pub vrps: BTreeSet<Vrp>,
+    /// The ASPAs it validated: customer AS and providers, ascending.
+    pub aspas: BTreeSet<(u32, Vec<u32>)>,
     /// Its complaints: non-zero failure counters and warning lines. Empty
     /// means it accepted everything without a word.
     pub problems: Vec<String>,
@@ -236,6 +238,121 @@ pub fn rpki_client_at(
     }
 }
 
+/// Where the validators that know the current ASPA profile are
+/// installed (`scripts/install-oracles.sh`): Debian's bookworm-backports
+/// rpki-client and StayRTR unpacked, and Routinator built by cargo.
+pub const NEWER_ORACLES: &str = "/opt/anchorage-oracles";
+
+/// The path of `program` among the [`NEWER_ORACLES`] (`usr/sbin`,
+/// `usr/bin` or `bin` below it), if it is installed.
+pub fn newer_oracle(program: &str) -> Option<PathBuf> {
+    ["usr/sbin", "usr/bin", "bin"]
+        .iter()
+        .map(|d| Path::new(NEWER_ORACLES).join(d).join(program))
+        .find(|p| p.is_file())
+}
+
+/// Runs the rpki-client at `program` over rsync from `tal` against
+/// `rsyncd` (as [`rpki_client`] does Debian's), for a version that
+/// validates ASPAs.
+pub fn rpki_client_program(
+    program: &Path,
+    tal: &Path,
+    rsyncd: &RsyncDaemon,
+    workdir: &Path,
+) -> io::Result<ValidatorRun> {
+    let wrapper = rsyncd.wrapper();
+    let fetch = [OsStr::new("-R"), OsStr::new("-e"), wrapper.as_os_str()];
+    run_rpki_client_with(program.as_os_str(), tal, workdir, &fetch, None)
+}
+
+/// Runs Routinator (`program`) over rsync from `tal` against `rsyncd`
+/// with ASPA validation on; `workdir` holds its cache. Its VRPs and
+/// ASPAs come from its JSON output; every warning or error it logs is a
+/// complaint.
+pub fn routinator(
+    program: &Path,
+    tal: &Path,
+    rsyncd: &RsyncDaemon,
+    workdir: &Path,
+) -> io::Result<ValidatorRun> {
+    let tals = workdir.join("tals");
+    fs::create_dir_all(&tals)?;
+    // Routinator probes its rsync with `-h` alone, which the wrapper's
+    // --port would make a usage error.
+    let probe_safe = workdir.join("rsync");
+    fs::write(
+        &probe_safe,
+        format!(
+            "#!/bin/sh\n[ \"$#\" -eq 1 ] && [ \"$1\" = -h ] && exec rsync -h\nexec {} \"$@\"\n",
+            rsyncd.wrapper().display()
+        ),
+    )?;
+    fs::set_permissions(&probe_safe, fs::Permissions::from_mode(0o755))?;
+    fs::copy(tal, tals.join("ta.tal"))?;
+    // A configuration of its own: a user's ~/.routinator.conf is not read.
+    let config = workdir.join("routinator.conf");
+    fs::write(
+        &config,
+        format!("repository-dir = {:?}\n", workdir.join("cache").display().to_string()),
+    )?;
+    let output = Command::new(program)
+        .arg("--config")
+        .arg(&config)
+        .arg("--no-rir-tals")
+        .arg("--extra-tals-dir")
+        .arg(&tals)
+        .args(["--disable-rrdp", "--allow-dubious-hosts", "--enable-aspa"])
+        .arg("--rsync-command")
+        .arg(&probe_safe)
+        .args(["--logfile", "-", "vrps", "--format", "json"])
+        .stdin(Stdio::null())
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut run = ValidatorRun {
+        log: stderr.to_string(),
+        ..Default::default()
+    };
+    if !output.status.success() {
+        run.problems
+            .push(format!("routinator exited with {}", output.status));
+    }
+    run.problems.extend(
+        stderr
+            .lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+            // Printed at every start, naming the configuration file.
+            .filter(|l| !l.contains("Using config file"))
+            .map(str::to_string),
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout)
+        .map_err(|e| io::Error::other(format!("routinator json: {e}: {stdout}\n{stderr}")))?;
+    let asn = |v: &serde_json::Value| -> u32 {
+        v.as_str()
+            .and_then(|s| s.strip_prefix("AS"))
+            .and_then(|s| s.parse().ok())
+            .or_else(|| v.as_u64().map(|n| n as u32))
+            .unwrap_or(u32::MAX)
+    };
+    for roa in doc["roas"].as_array().into_iter().flatten() {
+        let prefix = roa["prefix"].as_str().unwrap_or("?");
+        let max = roa["maxLength"].as_u64().unwrap_or(0);
+        run.vrps
+            .insert(Vrp::new(asn(&roa["asn"]), prefix, max as u8));
+    }
+    for aspa in doc["aspas"].as_array().into_iter().flatten() {
+        let providers = aspa["providers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(asn)
+            .collect();
+        run.aspas.insert((asn(&aspa["customer"]), providers));
+    }
+    Ok(run)
+}
+
 /// Runs rpki-client with `-n`: no fetching, validating what an earlier
 /// run left in `workdir`'s cache.
 pub fn rpki_client_no_fetch(tal: &Path, workdir: &Path) -> io::Result<ValidatorRun> {
@@ -303,6 +420,16 @@ fn run_rpki_client_at(
     extra: &[&OsStr],
     at: Option<i64>,
 ) -> io::Result<ValidatorRun> {
+    run_rpki_client_with(OsStr::new("rpki-client"), tal, workdir, extra, at)
+}
+
+fn run_rpki_client_with(
+    program: &OsStr,
+    tal: &Path,
+    workdir: &Path,
+    extra: &[&OsStr],
+    at: Option<i64>,
+) -> io::Result<ValidatorRun> {
     // Run as root, rpki-client drops to _rpki-client, which must be able
     // to write its cache and output directories and read the TAL.
     let owner = if is_root() {
@@ -319,7 +446,7 @@ fn run_rpki_client_at(
     let tal_copy = workdir.join("ta.tal");
     fs::copy(tal, &tal_copy)?;
     fs::set_permissions(&tal_copy, fs::Permissions::from_mode(0o644))?;
-    let mut cmd = Command::new("rpki-client");
+    let mut cmd = Command::new(program);
     if let Some(t) = at {
         // libfaketime preloaded directly, without its shared memory: the
         // `faketime` wrapper leaves a semaphore and a segment in /dev/shm
@@ -383,6 +510,8 @@ fn run_rpki_client_at(
         "invalidtals",
         "failedmanifests",
         "stalemanifests",
+        "failedaspas",
+        "invalidaspas",
     ] {
         let n = doc["metadata"][key].as_u64().unwrap_or(0);
         if n != 0 {
@@ -395,6 +524,17 @@ fn run_rpki_client_at(
         let prefix = roa["prefix"].as_str().unwrap_or("?");
         let max = roa["maxLength"].as_u64().unwrap_or(0);
         run.vrps.insert(Vrp::new(asn as u32, prefix, max as u8));
+    }
+    // rpki-client 9's shape; 8.2 wrote an older profile's, not read here.
+    for aspa in doc["aspas"].as_array().into_iter().flatten() {
+        let customer = aspa["customer_asid"].as_u64().unwrap_or(u64::MAX) as u32;
+        let providers = aspa["providers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| p.as_u64().unwrap_or(u64::MAX) as u32)
+            .collect();
+        run.aspas.insert((customer, providers));
     }
     Ok(run)
 }

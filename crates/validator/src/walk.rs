@@ -12,6 +12,7 @@ use bcder::decode::{self, DecodeError};
 use bcder::encode::Values;
 use bytes::Bytes;
 use rpki::crypto::{KeyIdentifier, PublicKey};
+use rpki::repository::aspa::Aspa;
 use rpki::repository::cert::{Cert, ResourceCert};
 use rpki::repository::crl::Crl;
 use rpki::repository::manifest::Manifest;
@@ -96,6 +97,19 @@ pub struct Contact {
     pub vcard: Vec<(String, String)>,
 }
 
+/// A validated ASPA (draft-ietf-sidrops-aspa-profile), as rpki-client's
+/// JSON lists it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ValidatedAspa {
+    /// The customer AS.
+    #[serde(rename = "customer_asid")]
+    pub customer: u32,
+    /// When the ASPA's EE certificate expires, seconds since the epoch.
+    pub expires: i64,
+    /// The provider ASes, ascending.
+    pub providers: Vec<u32>,
+}
+
 /// The result of validating one TAL.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Validation {
@@ -116,6 +130,8 @@ pub struct Validation {
     pub taks: usize,
     /// Ghostbusters records accepted (RFC 6493), with their contacts.
     pub gbrs: Vec<Contact>,
+    /// ASPAs accepted, by customer AS.
+    pub aspas: Vec<ValidatedAspa>,
     /// What was fetched.
     pub fetch: FetchStats,
     /// Publication points whose result was taken from the previous run
@@ -134,6 +150,7 @@ impl Validation {
         self.manifests += part.manifests;
         self.taks += part.taks;
         self.gbrs.extend(part.gbrs.iter().cloned());
+        self.aspas.extend(part.aspas.iter().cloned());
         self.points_reused += part.points_reused;
     }
 }
@@ -566,6 +583,10 @@ pub fn decode_untrusted(data: &[u8]) -> usize {
         accepted += 1;
         let _ = roa.content().iter().count();
     }
+    if let Ok(aspa) = Aspa::decode(b(), true) {
+        accepted += 1;
+        let _ = aspa.content().provider_as_set().iter().count();
+    }
     if let Ok(mft) = Manifest::decode(b(), true) {
         accepted += 1;
         for item in mft.content().iter() {
@@ -709,6 +730,7 @@ fn walk(
     out.warnings
         .sort_by(|a, b| (&a.uri, &a.reason).cmp(&(&b.uri, &b.reason)));
     out.gbrs.sort_by(|a, b| a.uri.cmp(&b.uri));
+    out.aspas.sort();
     out.fetch = w.fetcher.lock().expect("fetcher lock").stats();
     Ok((out, w.next.into_inner().expect("cache lock"), w.ta))
 }
@@ -1014,8 +1036,11 @@ impl Walker<'_> {
                     Ok(vcard) => out.gbrs.push(Contact { uri, vcard }),
                     Err(reason) => reject(out, &uri, reason),
                 },
-                // The CRL is checked with the manifest; ASPA objects are
-                // not validated yet.
+                Some("asa") => match check_aspa(bytes, (ca, &point.crl), self.strict, self.now) {
+                    Ok(aspa) => out.aspas.push(aspa),
+                    Err(reason) => reject(out, &uri, reason),
+                },
+                // The CRL is checked with the manifest.
                 _ => {}
             }
         }
@@ -1192,6 +1217,41 @@ pub fn check_roa(
         );
     }
     Ok((ee, roa))
+}
+
+/// Checks an ASPA of the CA `issuer` whose point has the CRL `crl`, as
+/// the walk does (RFC 6488 §3, draft-ietf-sidrops-aspa-profile §4): the
+/// profile rules (which also check that the EE certificate's AS
+/// resources are exactly the customer AS and that it has no IP
+/// resources), the `rpki` crate's decoding and validation at `now`
+/// (the EE certificate's resources within its issuer's), and revocation.
+pub fn check_aspa(
+    bytes: Bytes,
+    (issuer, crl): (&ResourceCert, &Crl),
+    strict: bool,
+    now: Time,
+) -> Result<ValidatedAspa, String> {
+    let (customer, providers) = profile::aspa(&bytes)?;
+    let aspa = Aspa::decode(bytes.clone(), strict).map_err(|e| format!("bad DER: {e}"))?;
+    let decoded: Vec<u32> = aspa
+        .content()
+        .provider_as_set()
+        .iter()
+        .map(|p| p.into_u32())
+        .collect();
+    if aspa.content().customer_as().into_u32() != customer || decoded != providers {
+        return Err("ASPA content reads differently twice".into());
+    }
+    let ee = SignedObject::decode(bytes, strict)
+        .map_err(|e| format!("bad DER: {e}"))?
+        .validate_at(issuer, strict, now)
+        .map_err(|e| e.to_string())?;
+    not_revoked(crl, &ee)?;
+    Ok(ValidatedAspa {
+        customer,
+        expires: ee.validity().not_after().timestamp(),
+        providers,
+    })
 }
 
 /// Checks the CRL of the point of `ca` as the walk does: the profile

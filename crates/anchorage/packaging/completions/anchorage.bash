@@ -16,6 +16,9 @@ _anchorage() {
             ",$1")
                 cmd="anchorage"
                 ;;
+            anchorage,aspa)
+                cmd="anchorage__subcmd__aspa"
+                ;;
             anchorage,backup)
                 cmd="anchorage__subcmd__backup"
                 ;;
@@ -93,6 +96,30 @@ _anchorage() {
                 ;;
             anchorage,validate)
                 cmd="anchorage__subcmd__validate"
+                ;;
+            anchorage__subcmd__aspa,add)
+                cmd="anchorage__subcmd__aspa__subcmd__add"
+                ;;
+            anchorage__subcmd__aspa,help)
+                cmd="anchorage__subcmd__aspa__subcmd__help"
+                ;;
+            anchorage__subcmd__aspa,list)
+                cmd="anchorage__subcmd__aspa__subcmd__list"
+                ;;
+            anchorage__subcmd__aspa,remove)
+                cmd="anchorage__subcmd__aspa__subcmd__remove"
+                ;;
+            anchorage__subcmd__aspa__subcmd__help,add)
+                cmd="anchorage__subcmd__aspa__subcmd__help__subcmd__add"
+                ;;
+            anchorage__subcmd__aspa__subcmd__help,help)
+                cmd="anchorage__subcmd__aspa__subcmd__help__subcmd__help"
+                ;;
+            anchorage__subcmd__aspa__subcmd__help,list)
+                cmd="anchorage__subcmd__aspa__subcmd__help__subcmd__list"
+                ;;
+            anchorage__subcmd__aspa__subcmd__help,remove)
+                cmd="anchorage__subcmd__aspa__subcmd__help__subcmd__remove"
                 ;;
             anchorage__subcmd__bgp,help)
                 cmd="anchorage__subcmd__bgp__subcmd__help"
@@ -184,6 +211,9 @@ _anchorage() {
             anchorage__subcmd__child__subcmd__help,update)
                 cmd="anchorage__subcmd__child__subcmd__help__subcmd__update"
                 ;;
+            anchorage__subcmd__help,aspa)
+                cmd="anchorage__subcmd__help__subcmd__aspa"
+                ;;
             anchorage__subcmd__help,backup)
                 cmd="anchorage__subcmd__help__subcmd__backup"
                 ;;
@@ -261,6 +291,15 @@ _anchorage() {
                 ;;
             anchorage__subcmd__help,validate)
                 cmd="anchorage__subcmd__help__subcmd__validate"
+                ;;
+            anchorage__subcmd__help__subcmd__aspa,add)
+                cmd="anchorage__subcmd__help__subcmd__aspa__subcmd__add"
+                ;;
+            anchorage__subcmd__help__subcmd__aspa,list)
+                cmd="anchorage__subcmd__help__subcmd__aspa__subcmd__list"
+                ;;
+            anchorage__subcmd__help__subcmd__aspa,remove)
+                cmd="anchorage__subcmd__help__subcmd__aspa__subcmd__remove"
                 ;;
             anchorage__subcmd__help__subcmd__bgp,load)
                 cmd="anchorage__subcmd__help__subcmd__bgp__subcmd__load"
@@ -545,12 +584,282 @@ _anchorage() {
 
     case "${cmd}" in
         anchorage)
-            opts="-h -V --data-dir --database --now --log --log-format --server --token --server-ca --help --version init ca roa ta token keys bgp child publisher parent repository migrate publish backup restore status serve validate bench soak rtr-bench-cache hsm-bench-sign demo completions manpages help"
+            opts="-h -V --data-dir --database --now --log --log-format --server --token --server-ca --help --version init ca roa aspa ta token keys bgp child publisher parent repository migrate publish backup restore status serve validate bench soak rtr-bench-cache hsm-bench-sign demo completions manpages help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__aspa)
+            opts="-h --data-dir --database --now --log --log-format --server --token --server-ca --help add remove list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__aspa__subcmd__add)
+            opts="-h --customer-as --providers --dry-run --data-dir --database --now --log --log-format --server --token --server-ca --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --customer-as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --providers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__aspa__subcmd__help)
+            opts="add remove list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__aspa__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__aspa__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__aspa__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__aspa__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__aspa__subcmd__list)
+            opts="-h --format --data-dir --database --now --log --log-format --server --token --server-ca --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__aspa__subcmd__remove)
+            opts="-h --customer-as --data-dir --database --now --log --log-format --server --token --server-ca --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --customer-as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1825,8 +2134,64 @@ _anchorage() {
             return 0
             ;;
         anchorage__subcmd__help)
-            opts="init ca roa ta token keys bgp child publisher parent repository migrate publish backup restore status serve validate bench soak rtr-bench-cache hsm-bench-sign demo completions manpages help"
+            opts="init ca roa aspa ta token keys bgp child publisher parent repository migrate publish backup restore status serve validate bench soak rtr-bench-cache hsm-bench-sign demo completions manpages help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__help__subcmd__aspa)
+            opts="add remove list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__help__subcmd__aspa__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__help__subcmd__aspa__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__help__subcmd__aspa__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -1,5 +1,6 @@
 //! The `anchorage` subcommands, one module per command group, and what they share.
 
+pub mod aspa;
 pub mod assets;
 pub mod backup;
 pub mod bench;
@@ -81,7 +82,7 @@ pub fn clock(now: Option<chrono::DateTime<chrono::Utc>>) -> Clock {
 }
 
 /// The admin API client of `--server`, if given; `remote_ok` says whether
-/// the command may run against a server (only `ca` and `roa` may).
+/// the command may run against a server (only `ca`, `roa` and `aspa` may).
 pub fn remote(
     server: Option<&str>,
     token: Option<&str>,
@@ -92,7 +93,7 @@ pub fn remote(
         return Ok(None);
     };
     if !remote_ok {
-        bail!("--server: only the ca and roa commands run against a server");
+        bail!("--server: only the ca, roa and aspa commands run against a server");
     }
     let token =
         token.ok_or_else(|| anyhow::anyhow!("--server needs --token (or ANCHORAGE_TOKEN)"))?;

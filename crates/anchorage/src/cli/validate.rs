@@ -158,6 +158,7 @@ fn vrp_text(v: &Validation, format: VrpFormat) -> anyhow::Result<String> {
                     "roas": v.roas,
                     "taks": v.taks,
                     "gbrs": v.gbrs.len(),
+                    "aspas": v.aspas.len(),
                     "vrps": v.vrps.len(),
                     "rejected": v.rejected.len(),
                     "warnings": v.warnings.len(),
@@ -165,6 +166,7 @@ fn vrp_text(v: &Validation, format: VrpFormat) -> anyhow::Result<String> {
                 },
                 "roas": v.vrps,
                 "gbrs": v.gbrs,
+                "aspas": v.aspas,
                 "rejected": v.rejected,
                 "warnings": v.warnings,
             }))? + "\n"
@@ -191,10 +193,11 @@ fn print_summary(v: &Validation) {
         f.rsync_fallbacks
     );
     eprintln!(
-        "validated {} CAs, {} manifests, {} ROAs, {} TAKs, {} Ghostbusters records: {} VRPs, {} rejected",
+        "validated {} CAs, {} manifests, {} ROAs, {} ASPAs, {} TAKs, {} Ghostbusters records: {} VRPs, {} rejected",
         v.cas,
         v.manifests,
         v.roas,
+        v.aspas.len(),
         v.taks,
         v.gbrs.len(),
         v.vrps.len(),

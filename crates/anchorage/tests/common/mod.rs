@@ -389,6 +389,26 @@ pub fn json_vrps(doc: &serde_json::Value) -> std::collections::BTreeSet<Vrp> {
         .collect()
 }
 
+/// The ASPAs of a document in rpki-client's JSON shape (`aspas` with
+/// `customer_asid` and `providers`), as `validate` and `/json` write it.
+pub fn json_aspas(doc: &serde_json::Value) -> std::collections::BTreeSet<(u32, Vec<u32>)> {
+    doc["aspas"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            let providers = a["providers"].as_array().unwrap();
+            (
+                a["customer_asid"].as_u64().unwrap() as u32,
+                providers
+                    .iter()
+                    .map(|p| p.as_u64().unwrap() as u32)
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
 /// Runs rpki-client, FORT and the bundled validator on the served tree
 /// and checks all three.
 pub fn validate_everywhere(

@@ -18,11 +18,12 @@
 //! * **Status**: every key, its state, and the next step with its due
 //!   time; `serve` activates due rollovers by itself.
 
+use anchorage_ca_core::aspa::aspa_file_asn;
 use anchorage_ca_core::ca::{self, ChildCa, TA_HANDLE};
 use anchorage_ca_core::objects::{Issuer, SubjectInfoAccess};
 use anchorage_ca_core::point::PublishedObject;
 use anchorage_ca_core::roa::{canonical_payloads, roa_file_asn};
-use anchorage_ca_core::{CaRecord, ResourceSet, RoaPayload, Time};
+use anchorage_ca_core::{AspaDefinition, CaRecord, ResourceSet, RoaPayload, Time};
 use anchorage_store::{CaKey, KeyState, Tx, key_dir};
 use chrono::TimeDelta;
 use rpki::crypto::{KeyIdentifier, PublicKey, Signer};
@@ -62,6 +63,8 @@ enum Product {
     ChildKey(CaRecord, CaKey),
     /// The CA's Ghostbusters record (RFC 6493), with its vCard.
     Contact(String),
+    /// The ASPA of one customer AS.
+    Aspa(AspaDefinition),
     /// A delegated child's certificate (RFC 6492), with the key and SIA
     /// it asked for.
     Delegated {
@@ -464,6 +467,11 @@ impl Anchorage {
                     continue; // configured away: not carried over
                 }
                 Product::Roa { asn, payloads }
+            } else if let Some(customer) = aspa_file_asn(name) {
+                match tx.aspas(handle, Some(customer))?.pop() {
+                    Some(aspa) => Product::Aspa(aspa),
+                    None => continue, // removed: not carried over
+                }
             } else if name.ends_with(".gbr") {
                 match tx.contact(handle)? {
                     Some(vcard) => Product::Contact(vcard),
@@ -513,6 +521,7 @@ impl Anchorage {
                 Product::Contact(vcard) => {
                     ca::issue_ghostbusters(&*ctx.keys, &issuer, vcard, now, &ctx.timing)?
                 }
+                Product::Aspa(aspa) => ctx.sign_aspa(&issuer, aspa, now)?,
                 Product::Child(child) => ctx.child_key_cert(&issuer, child, &child.key, now)?,
                 Product::ChildKey(child, key) => {
                     ctx.child_key_cert(&issuer, child, &key.key, now)?
@@ -927,7 +936,7 @@ impl Ctx {
                         req_limit: req_limit.clone(),
                     },
                 )?,
-                Product::Roa { .. } | Product::Contact(_) => {}
+                Product::Roa { .. } | Product::Contact(_) | Product::Aspa(_) => {}
             }
             point.publish(obj, now);
         }

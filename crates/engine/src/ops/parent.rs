@@ -322,6 +322,7 @@ impl Ctx {
         for asn in &asns {
             self.put_roa(tx, &mut point, ca, &issuer, *asn, now)?;
         }
+        self.shrink_aspas(tx, journal, &mut point, ca, now)?;
         for child_handle in tx.children(&ca.handle)? {
             let mut child = load_ca(tx, &child_handle)?;
             if ca.resources.contains(&child.resources) {

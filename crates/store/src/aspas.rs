@@ -1,0 +1,74 @@
+//! ASPA configuration: the `aspas` table.
+
+use crate::sql::{Value, args};
+use anchorage_ca_core::AspaDefinition;
+
+use crate::{Result, Tx, corrupt};
+
+impl Tx<'_> {
+    /// The ASPAs of a CA, optionally only that of one customer AS, by
+    /// customer AS.
+    pub fn aspas(&self, handle: &str, customer: Option<u32>) -> Result<Vec<AspaDefinition>> {
+        self.aspas_where(
+            "WHERE ca = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR customer = ?2)",
+            args![handle, customer],
+        )
+    }
+
+    /// The ASPAs of CA `root` and of every CA below it, however deep (as
+    /// [`Tx::roas_under`]).
+    pub fn aspas_under(&self, root: &str) -> Result<Vec<AspaDefinition>> {
+        self.aspas_where(
+            "WHERE ca IN (WITH RECURSIVE below(h) AS (
+                 SELECT handle FROM cas WHERE handle = ?1
+                 UNION ALL SELECT c.handle FROM cas c JOIN below ON c.parent = below.h)
+             SELECT h FROM below)",
+            args![root],
+        )
+    }
+
+    fn aspas_where(&self, cond: &str, args: &[Value]) -> Result<Vec<AspaDefinition>> {
+        let rows = self.rows(
+            &format!("SELECT customer, providers FROM aspas {cond} ORDER BY customer, ca"),
+            args,
+            |r| Ok((r.get::<u32>(0)?, r.get::<String>(1)?)),
+        )?;
+        rows.into_iter()
+            .map(|(customer, text)| {
+                let providers = text
+                    .split(',')
+                    .map(|p| p.parse::<u32>())
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|_| corrupt("ASPA providers", &text))?;
+                let aspa = AspaDefinition::new(customer, &providers)
+                    .map_err(|_| corrupt("ASPA providers", &text))?;
+                if aspa.providers != providers {
+                    return Err(corrupt("ASPA providers", &text));
+                }
+                Ok(aspa)
+            })
+            .collect()
+    }
+
+    /// Sets the ASPA of its customer AS (replacing the one there was);
+    /// false if exactly this one was already configured.
+    pub fn put_aspa(&self, handle: &str, aspa: &AspaDefinition) -> Result<bool> {
+        let text: Vec<String> = aspa.providers.iter().map(u32::to_string).collect();
+        let n = self.exec(
+            "INSERT INTO aspas (ca, customer, providers) VALUES (?1, ?2, ?3)
+             ON CONFLICT (ca, customer) DO UPDATE SET providers = excluded.providers
+             WHERE aspas.providers <> excluded.providers",
+            args![handle, aspa.customer, text.join(",")],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Removes the ASPA of `customer`; false if there was none.
+    pub fn delete_aspa(&self, handle: &str, customer: u32) -> Result<bool> {
+        let n = self.exec(
+            "DELETE FROM aspas WHERE ca = ?1 AND customer = ?2",
+            args![handle, customer],
+        )?;
+        Ok(n == 1)
+    }
+}
