@@ -9,7 +9,7 @@
 //! max_sleep_seconds = 60
 //! ee_key_pool = 64
 //! rtr_listen = "127.0.0.1:8323"
-//! rtr_max_version = 1
+//! rtr_max_version = 2
 //! api_listen = "127.0.0.1:8443"
 //! api_tls_cert = "/etc/anchorage/tls/api.pem"
 //! api_tls_key = "/etc/anchorage/tls/api.key"
@@ -200,7 +200,7 @@ impl Config {
             .unwrap_or(anchorage_rtr::pdu::MAX_VERSION);
         if max_version > anchorage_rtr::pdu::MAX_VERSION {
             bail!(
-                "rtr_max_version {max_version}: versions 0 (RFC 6810) and 1 (RFC 8210) are supported"
+                "rtr_max_version {max_version}: versions 0 (RFC 6810), 1 (RFC 8210) and 2 (draft-ietf-sidrops-8210bis, with ASPA) are supported"
             );
         }
         let tls = match tls {
@@ -353,7 +353,7 @@ mod tests {
         assert!(toml::from_str::<Config>("http_listn = \"1.2.3.4:5\"").is_err());
         let c: Config = toml::from_str("tls_cert = \"/x\"").unwrap();
         assert!(c.serve_options(Overrides::default()).is_err());
-        let c: Config = toml::from_str("rtr_max_version = 2").unwrap();
+        let c: Config = toml::from_str("rtr_max_version = 3").unwrap();
         assert!(c.serve_options(Overrides::default()).is_err());
     }
 }

@@ -1421,11 +1421,21 @@ async fn revalidate(
                         };
                     let announced: Vec<_> = update.announced.iter().map(origin).collect();
                     let withdrawn: Vec<_> = update.withdrawn.iter().map(origin).collect();
+                    let aspas: Vec<anchorage_rtr::Aspa> = update
+                        .results
+                        .summary
+                        .aspas
+                        .iter()
+                        .map(|a| anchorage_rtr::Aspa {
+                            customer: a.customer,
+                            providers: a.providers.clone(),
+                        })
+                        .collect();
                     if run.fresh {
                         // Every VRP, whatever routers were told before.
-                        history.update(announced.iter().copied().collect());
+                        history.update_all(announced.iter().copied().collect(), aspas);
                     } else {
-                        history.apply(&announced, &withdrawn);
+                        history.apply_all(&announced, &withdrawn, Some(aspas));
                     }
                     if everything {
                         last_full = Instant::now();

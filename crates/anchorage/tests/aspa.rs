@@ -12,7 +12,7 @@ use std::fs;
 use std::path::Path;
 
 use anchorage_testkit::{self as oracle, RsyncDaemon, ValidatorRun, newer_oracle};
-use common::{Cli, api, published, vrps};
+use common::{Cli, published, vrps};
 use serde_json::json;
 
 type Aspas = BTreeSet<(u32, Vec<u32>)>;
@@ -201,4 +201,169 @@ fn aspas_are_published_validated_replaced_rolled_and_removed() {
     assert!(err.contains("ASPA AS64496"), "{err}");
     let expected = aspas(&[(64496, &[64502])]);
     validate_all(&cli, &rsyncd, &work.join("3"), &expected_vrps, &expected);
+}
+
+/// An RTR response read: the prefix PDUs' origin ASes, the ASPA PDUs
+/// (flags, customer, providers) and End of Data's serial.
+type RtrResponse = (Vec<u32>, Vec<(u8, u32, Vec<u32>)>, u32);
+
+/// Reads one RTR response (to End of Data) from `c`, skipping Serial
+/// Notify PDUs.
+fn rtr_response(c: &mut std::net::TcpStream, version: u8) -> RtrResponse {
+    use std::io::Read;
+    let word = |b: &[u8], at: usize| u32::from_be_bytes(b[at..at + 4].try_into().unwrap());
+    let (mut origins, mut aspas) = (Vec::new(), Vec::new());
+    loop {
+        let mut pdu = vec![0u8; 8];
+        c.read_exact(&mut pdu).unwrap();
+        let len = word(&pdu, 4) as usize;
+        pdu.resize(len, 0);
+        c.read_exact(&mut pdu[8..]).unwrap();
+        assert_eq!(pdu[0], version, "PDU version");
+        match pdu[1] {
+            0 | 3 => {}
+            4 | 6 => origins.push(word(&pdu, len - 4)),
+            11 => aspas.push((
+                pdu[2],
+                word(&pdu, 8),
+                (12..len).step_by(4).map(|i| word(&pdu, i)).collect(),
+            )),
+            7 => return (origins, aspas, word(&pdu, 8)),
+            t => panic!("unexpected PDU type {t}: {pdu:?}"),
+        }
+    }
+}
+
+#[test]
+fn routers_get_aspas_over_rtr_version_2_and_version_1_routers_only_vrps() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let rtrdump = newer_oracle("rtrdump").expect("scripts/install-oracles.sh installs StayRTR");
+    let tmp = tempfile::tempdir().unwrap();
+    let port = || oracle::free_port().unwrap();
+    let (http, rsync, rtr) = (port(), port(), port());
+    let cli = Cli::init_with(
+        &tmp.path().join("data"),
+        &format!("https://127.0.0.1:{http}/rrdp/"),
+        &[],
+    );
+    cli.ca_create("lir", None, "AS64496-AS64497, 192.0.2.0/24");
+    cli.roa_add("lir", 64496, "192.0.2.0/24");
+    cli.ok(&[
+        "aspa",
+        "add",
+        "lir",
+        "--customer-as",
+        "64496",
+        "--providers",
+        "AS64500, AS64501",
+    ]);
+    let mut serve = Command::new(common::bin())
+        .arg("--data-dir")
+        .arg(&cli.dir)
+        .args(["serve", "--http-listen", &format!("127.0.0.1:{http}")])
+        .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
+        .args(["--rtr-listen", &format!("127.0.0.1:{rtr}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let connect = |version: u8| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            // Until the first validation: no data (error 2) or no port.
+            if let Ok(mut c) = TcpStream::connect(("127.0.0.1", rtr)) {
+                c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                c.write_all(&[version, 2, 0, 0, 0, 0, 0, 8]).unwrap();
+                let mut head = [0u8; 8];
+                use std::io::Read;
+                if c.read_exact(&mut head).is_ok() && head[1] == 3 {
+                    let session = u16::from_be_bytes([head[2], head[3]]);
+                    return (c, session);
+                }
+            }
+            assert!(Instant::now() < deadline, "no RTR data from serve");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let (mut v2, session) = connect(2);
+    let (origins, aspas, serial) = rtr_response(&mut v2, 2);
+    assert_eq!(origins, [64496]);
+    assert_eq!(aspas, [(1, 64496, vec![64500, 64501])]);
+    let (mut v1, _) = connect(1);
+    let (origins, aspas, _) = rtr_response(&mut v1, 1);
+    assert_eq!((origins, aspas.len()), (vec![64496], 0));
+
+    // StayRTR's rtrdump speaks versions 0 and 1 only (0.6.2): it
+    // negotiates down and gets the VRPs, and nothing it cannot read.
+    let dump = tmp.path().join("rtrdump.json");
+    let out = Command::new(&rtrdump)
+        .args([
+            "-connect",
+            &format!("127.0.0.1:{rtr}"),
+            "-rtr.version",
+            "1",
+            "-file",
+        ])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "rtrdump: {log}");
+    let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&dump).unwrap()).unwrap();
+    assert_eq!(doc["roas"].as_array().map(Vec::len), Some(1), "{doc}");
+    assert_eq!(doc["roas"][0]["asn"], 64496, "{doc}");
+
+    // Changes: Serial Notify, then the net delta over a serial query
+    // (asked again until both changes are validated and served).
+    let delta = |c: &mut TcpStream, from: u32, want: &[(u8, u32, Vec<u32>)]| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut q = vec![2, 1];
+            q.extend(session.to_be_bytes());
+            q.extend(12u32.to_be_bytes());
+            q.extend(from.to_be_bytes());
+            c.write_all(&q).unwrap();
+            let (origins, aspas, serial) = rtr_response(c, 2);
+            assert!(origins.is_empty(), "no VRP changed: {origins:?}");
+            if aspas == want {
+                return serial;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "ASPA delta never came: {aspas:?}"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    };
+    cli.ok(&[
+        "aspa",
+        "add",
+        "lir",
+        "--customer-as",
+        "64496",
+        "--providers",
+        "AS64502",
+    ]);
+    cli.ok(&[
+        "aspa",
+        "add",
+        "lir",
+        "--customer-as",
+        "64497",
+        "--providers",
+        "",
+    ]);
+    let serial = delta(
+        &mut v2,
+        serial,
+        &[(1, 64496, vec![64502]), (1, 64497, vec![0])],
+    );
+    // Removed: withdrawn in the next delta.
+    cli.ok(&["aspa", "remove", "lir", "--customer-as", "64497"]);
+    delta(&mut v2, serial, &[(0, 64497, vec![])]);
+    serve.kill().unwrap();
+    serve.wait().unwrap();
 }

@@ -1,7 +1,8 @@
 //! The RTR cache: serves routers the VRPs of the bundled validator.
 //!
-//! * [`pdu`] encodes and decodes the PDUs of RFC 6810 (version 0) and
-//!   RFC 8210 (version 1).
+//! * [`pdu`] encodes and decodes the PDUs of RFC 6810 (version 0),
+//!   RFC 8210 (version 1) and draft-ietf-sidrops-8210bis (version 2, with
+//!   ASPA PDUs).
 //! * [`VrpHistory`] keeps the current VRP set, pre-encoded once per
 //!   protocol version so that a Reset Query is answered with one buffered
 //!   write of ready bytes, and the differences of the last [`HISTORY`]
@@ -11,8 +12,11 @@
 //!   router when the set changes, and Error Reports for bad PDUs, after
 //!   which the connection is closed (RFC 8210 §5.11).
 //!
-//! ASPA (version 2) is not here yet: a new payload kind would be another
-//! pre-encoded section of the snapshot and another PDU type in [`pdu`].
+//! ASPAs are a second payload kind of each serial: sent, after the
+//! prefixes, only to routers that negotiated version 2. A serial query is
+//! answered with the ASPAs of every customer AS whose providers changed
+//! since (the new set announced, replacing the old) or that has none any
+//! more (withdrawn).
 #![forbid(unsafe_code)]
 
 pub mod pdu;
@@ -44,11 +48,22 @@ pub struct Origin {
     pub max_len: u8,
 }
 
+/// One ASPA as routers get it: a customer AS and its providers, ascending.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Aspa {
+    /// The customer AS.
+    pub customer: u32,
+    /// The provider ASes, ascending.
+    pub providers: Vec<u32>,
+}
+
 /// One serial's VRP set, with its PDUs encoded on first use per version.
 pub struct Snapshot {
     session: u16,
     serial: u32,
     origins: Vec<Origin>,
+    /// The ASPAs, by customer AS, one each.
+    aspas: Arc<Vec<Aspa>>,
     encoded: [OnceLock<Bytes>; (pdu::MAX_VERSION + 1) as usize],
 }
 
@@ -68,13 +83,24 @@ impl Snapshot {
         self.origins.is_empty()
     }
 
-    /// The announcing Prefix PDUs of every VRP in `version`.
+    /// The ASPAs, by customer AS.
+    pub fn aspas(&self) -> &[Aspa] {
+        &self.aspas
+    }
+
+    /// The announcing Prefix PDUs of every VRP in `version`, then, from
+    /// version 2 on, the ASPA PDU of every ASPA.
     pub fn encoded(&self, version: u8) -> Bytes {
         self.encoded[version as usize]
             .get_or_init(|| {
                 let mut out = Vec::with_capacity(self.origins.len() * 24);
                 for o in &self.origins {
                     pdu::prefix(&mut out, version, true, o);
+                }
+                if version >= pdu::ASPA_VERSION {
+                    for a in self.aspas.iter() {
+                        pdu::aspa(&mut out, version, true, a);
+                    }
                 }
                 Bytes::from(out)
             })
@@ -91,8 +117,9 @@ type Diff = Arc<Changes>;
 struct Inner {
     ready: bool,
     current: Arc<Snapshot>,
-    /// (serial after the change, the change), oldest first.
-    diffs: VecDeque<(u32, Diff)>,
+    /// (serial after the change, the change, the ASPAs before it), oldest
+    /// first.
+    diffs: VecDeque<(u32, Diff, Arc<Vec<Aspa>>)>,
 }
 
 /// The VRP set and its recent history, shared with the RTR server.
@@ -108,11 +135,17 @@ impl Default for VrpHistory {
     }
 }
 
-fn snapshot(session: u16, serial: u32, origins: Vec<Origin>) -> Arc<Snapshot> {
+fn snapshot(
+    session: u16,
+    serial: u32,
+    origins: Vec<Origin>,
+    aspas: Arc<Vec<Aspa>>,
+) -> Arc<Snapshot> {
     Arc::new(Snapshot {
         session,
         serial,
         origins,
+        aspas,
         encoded: Default::default(),
     })
 }
@@ -125,7 +158,7 @@ impl VrpHistory {
         VrpHistory {
             inner: Arc::new(RwLock::new(Inner {
                 ready: false,
-                current: snapshot(session, 0, Vec::new()),
+                current: snapshot(session, 0, Vec::new(), Arc::default()),
                 diffs: VecDeque::new(),
             })),
             notify: watch::channel(0).0,
@@ -150,7 +183,14 @@ impl VrpHistory {
     /// Replaces the VRP set; if it changed, the serial goes up by one and
     /// connected routers are notified. Returns whether it changed.
     pub fn update(&self, set: BTreeSet<Origin>) -> bool {
-        self.replace(set.into_iter().collect())
+        self.replace(set.into_iter().collect(), None)
+    }
+
+    /// As [`Self::update`], replacing the ASPAs too. Several ASPAs of one
+    /// customer AS (from different CAs) are sent as one with the union of
+    /// their providers, as draft-ietf-sidrops-8210bis §5.12 asks.
+    pub fn update_all(&self, set: BTreeSet<Origin>, aspas: Vec<Aspa>) -> bool {
+        self.replace(set.into_iter().collect(), Some(aspas))
     }
 
     /// Changes the VRP set by `withdrawn` and `announced` (each sorted);
@@ -158,6 +198,16 @@ impl VrpHistory {
     /// in the set, or an announced one already in it, changes nothing.
     /// Costs a copy of the set, not a sort of it.
     pub fn apply(&self, announced: &[Origin], withdrawn: &[Origin]) -> bool {
+        self.apply_all(announced, withdrawn, None)
+    }
+
+    /// As [`Self::apply`], and with `aspas` the ASPAs replaced by them.
+    pub fn apply_all(
+        &self,
+        announced: &[Origin],
+        withdrawn: &[Origin],
+        aspas: Option<Vec<Aspa>>,
+    ) -> bool {
         let current = self.current();
         let old = &current.origins;
         let mut new = Vec::with_capacity(old.len() + announced.len());
@@ -180,12 +230,31 @@ impl VrpHistory {
         }
         new.extend_from_slice(&announced[a..]);
         new.dedup();
-        self.replace(new)
+        self.replace(new, aspas)
     }
 
-    /// Replaces the VRP set with `new` (sorted, no duplicates).
-    fn replace(&self, new: Vec<Origin>) -> bool {
+    /// Replaces the VRP set with `new` (sorted, no duplicates) and, if
+    /// given, the ASPAs.
+    fn replace(&self, new: Vec<Origin>, aspas: Option<Vec<Aspa>>) -> bool {
+        let aspas = aspas.map(|mut list| {
+            list.sort();
+            // One per customer AS, with the union of the providers.
+            let mut one: Vec<Aspa> = Vec::with_capacity(list.len());
+            for a in list {
+                match one.last_mut() {
+                    Some(last) if last.customer == a.customer => {
+                        last.providers.extend(a.providers);
+                        last.providers.sort_unstable();
+                        last.providers.dedup();
+                    }
+                    _ => one.push(a),
+                }
+            }
+            Arc::new(one)
+        });
         let mut inner = self.inner.write().expect("VRP history lock");
+        let old_aspas = inner.current.aspas.clone();
+        let aspas = aspas.unwrap_or_else(|| old_aspas.clone());
         let first = !inner.ready;
         let old = &inner.current.origins;
         // Both sorted: one merge walk gives the difference.
@@ -213,39 +282,58 @@ impl VrpHistory {
             }
         }
         inner.ready = true;
-        if diff.is_empty() && !first {
+        if diff.is_empty() && aspas == old_aspas && !first {
             return false;
         }
         let (session, mut serial) = inner.current.state();
         if !first {
             // RFC 1982 serial arithmetic: wraps around.
             serial = serial.wrapping_add(1);
-            inner.diffs.push_back((serial, Arc::new(diff)));
+            inner.diffs.push_back((serial, Arc::new(diff), old_aspas));
             while inner.diffs.len() > HISTORY {
                 inner.diffs.pop_front();
             }
         }
-        inner.current = snapshot(session, serial, new);
+        inner.current = snapshot(session, serial, new, aspas);
         drop(inner);
         tracing::info!(session, serial, "RTR data updated");
         self.notify.send_replace(serial);
         true
     }
 
-    /// The net change from `serial` to the current serial, sorted, or
-    /// `None` when it is not known (too old, or from the future).
-    pub fn diff(&self, serial: u32) -> Option<(Arc<Snapshot>, Changes)> {
+    /// The net change from `serial` to the current serial, sorted: of
+    /// the VRPs, and of the ASPAs (the current one of every customer AS
+    /// whose ASPA changed, announced; the old one of every customer AS
+    /// that has none any more, withdrawn). `None` when it is not known
+    /// (too old, or from the future).
+    #[allow(clippy::type_complexity)]
+    pub fn diff(&self, serial: u32) -> Option<(Arc<Snapshot>, Changes, Vec<(Aspa, bool)>)> {
         let inner = self.inner.read().expect("VRP history lock");
         let current = inner.current.clone();
         if serial == current.serial {
-            return Some((current, Vec::new()));
+            return Some((current, Vec::new(), Vec::new()));
         }
         let start = inner
             .diffs
             .iter()
-            .position(|(s, _)| *s == serial.wrapping_add(1))?;
+            .position(|(s, _, _)| *s == serial.wrapping_add(1))?;
+        let then = &inner.diffs[start].2;
+        let now: std::collections::BTreeMap<u32, &Aspa> =
+            current.aspas.iter().map(|a| (a.customer, a)).collect();
+        let mut aspas: Vec<(Aspa, bool)> = Vec::new();
+        for old in then.iter() {
+            if !now.contains_key(&old.customer) {
+                aspas.push((old.clone(), false));
+            }
+        }
+        for new in current.aspas.iter() {
+            if !then.contains(new) {
+                aspas.push((new.clone(), true));
+            }
+        }
+        aspas.sort();
         let mut net: std::collections::BTreeMap<Origin, bool> = Default::default();
-        for (_, diff) in inner.diffs.iter().skip(start) {
+        for (_, diff, _) in inner.diffs.iter().skip(start) {
             for (o, announce) in diff.iter() {
                 // Announced and withdrawn again since: nothing to say.
                 match net.get(o) {
@@ -258,15 +346,15 @@ impl VrpHistory {
                 }
             }
         }
-        Some((current, net.into_iter().collect()))
+        Some((current, net.into_iter().collect(), aspas))
     }
 }
 
 /// Settings of the RTR server.
 #[derive(Clone, Copy, Debug)]
 pub struct RtrConfig {
-    /// The highest protocol version offered: 1 (RFC 8210) or 0 (RFC 6810
-    /// only, for old routers).
+    /// The highest protocol version offered: 2 (with ASPA), 1 (RFC 8210)
+    /// or 0 (RFC 6810 only, for old routers).
     pub max_version: u8,
     /// The timers sent in version 1 End of Data PDUs.
     pub timing: Timing,
@@ -497,11 +585,16 @@ impl Conn {
                 match diff {
                     // RFC 8210 §5.9: cannot say what changed; the router resets.
                     None => self.send(&pdu::cache_reset(version)).await?,
-                    Some((snap, changes)) => {
+                    Some((snap, changes, aspas)) => {
                         let (session, serial) = snap.state();
                         let mut out = pdu::cache_response(version, session);
                         for (o, announce) in &changes {
                             pdu::prefix(&mut out, version, *announce, o);
+                        }
+                        if version >= pdu::ASPA_VERSION {
+                            for (a, announce) in &aspas {
+                                pdu::aspa(&mut out, version, *announce, a);
+                            }
                         }
                         out.extend(pdu::end_of_data(version, session, serial, timing));
                         self.send(&out).await?;
@@ -540,7 +633,7 @@ mod tests {
         assert!(h.update(BTreeSet::from([b])));
         assert_eq!(h.state().1, s0 + 2);
         // From s0: b announced, a withdrawn.
-        let (_, d) = h.diff(s0).unwrap();
+        let (_, d, _) = h.diff(s0).unwrap();
         assert_eq!(d, vec![(a, false), (b, true)]);
         // From s0 + 1: only a withdrawn.
         assert_eq!(h.diff(s0 + 1).unwrap().1, vec![(a, false)]);

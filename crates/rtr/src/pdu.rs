@@ -1,5 +1,6 @@
-//! RTR PDUs (RFC 6810 §5, RFC 8210 §5): encoding of what the cache sends,
-//! decoding of what a router sends.
+//! RTR PDUs (RFC 6810 §5, RFC 8210 §5, and version 2 of
+//! draft-ietf-sidrops-8210bis): encoding of what the cache sends, decoding
+//! of what a router sends.
 //!
 //! Every PDU starts with the same 8-byte header: protocol version, PDU
 //! type, a 16-bit field (session id, error code or zero) and the total
@@ -29,9 +30,15 @@ pub const CACHE_RESET: u8 = 8;
 pub const ROUTER_KEY: u8 = 9;
 /// Error Report (both directions).
 pub const ERROR_REPORT: u8 = 10;
+/// ASPA (cache to router, version 2; draft-ietf-sidrops-8210bis §5.12).
+pub const ASPA: u8 = 11;
 
-/// The highest protocol version implemented (RFC 8210).
-pub const MAX_VERSION: u8 = 1;
+/// The highest protocol version implemented (version 2 of
+/// draft-ietf-sidrops-8210bis, as Routinator, StayRTR and rpki-client
+/// deploy it).
+pub const MAX_VERSION: u8 = 2;
+/// The first version with ASPA PDUs.
+pub const ASPA_VERSION: u8 = 2;
 /// The longest PDU accepted from a router: queries are 8 or 12 octets;
 /// an Error Report may carry a PDU and text, but not more than this.
 pub const MAX_ROUTER_PDU: u32 = 64 * 1024;
@@ -128,7 +135,7 @@ pub fn parse_query(header: &Header, body: &[u8]) -> Result<Query, Refusal> {
             refuse(ErrorCode::CorruptData, "PDU length is wrong for its type")
         }
         SERIAL_NOTIFY | CACHE_RESPONSE | IPV4_PREFIX | IPV6_PREFIX | END_OF_DATA | CACHE_RESET
-        | ROUTER_KEY => refuse(
+        | ROUTER_KEY | ASPA => refuse(
             ErrorCode::InvalidRequest,
             "a cache takes only Serial Query and Reset Query",
         ),
@@ -222,9 +229,44 @@ pub fn prefix(out: &mut Vec<u8>, version: u8, announce: bool, origin: &Origin) {
     out.extend_from_slice(&origin.asn.to_be_bytes());
 }
 
+/// Appends the ASPA PDU of `aspa` (draft-ietf-sidrops-8210bis §5.12):
+/// flags 1 announces it (replacing any earlier one of its customer AS),
+/// 0 withdraws it and lists no providers.
+pub fn aspa(out: &mut Vec<u8>, version: u8, announce: bool, aspa: &crate::Aspa) {
+    let providers: &[u32] = if announce { &aspa.providers } else { &[] };
+    let len = HEADER_LEN + 4 + 4 * providers.len();
+    out.push(version);
+    out.push(ASPA);
+    out.extend_from_slice(&[u8::from(announce), 0]);
+    out.extend_from_slice(&(len as u32).to_be_bytes());
+    out.extend_from_slice(&aspa.customer.to_be_bytes());
+    for p in providers {
+        out.extend_from_slice(&p.to_be_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aspa_pdus_have_the_drafts_layout() {
+        let a = crate::Aspa {
+            customer: 64496,
+            providers: vec![64500, 64501],
+        };
+        let mut out = Vec::new();
+        aspa(&mut out, 2, true, &a);
+        assert_eq!(
+            out,
+            [
+                2, 11, 1, 0, 0, 0, 0, 20, 0, 0, 0xfb, 0xf0, 0, 0, 0xfb, 0xf4, 0, 0, 0xfb, 0xf5
+            ]
+        );
+        out.clear();
+        aspa(&mut out, 2, false, &a);
+        assert_eq!(out, [2, 11, 0, 0, 0, 0, 0, 12, 0, 0, 0xfb, 0xf0]);
+    }
 
     fn header(b: &[u8]) -> Header {
         Header::parse(b[..8].try_into().unwrap())
@@ -312,6 +354,7 @@ mod tests {
             END_OF_DATA,
             CACHE_RESET,
             ROUTER_KEY,
+            ASPA,
         ] {
             assert_eq!(
                 code(parse_query(&h(t, 0, 8), &[])),
@@ -319,7 +362,7 @@ mod tests {
                 "type {t}"
             );
         }
-        for t in [5, 11, 99, 255] {
+        for t in [5, 12, 99, 255] {
             assert_eq!(
                 code(parse_query(&h(t, 0, 8), &[])),
                 ErrorCode::UnsupportedPduType,

@@ -1,5 +1,6 @@
 //! The RTR server over a real TCP socket: reset and serial queries in
-//! versions 0 and 1, Serial Notify on change, version negotiation, and
+//! versions 0, 1 and 2 (with ASPA PDUs), Serial Notify on change, version
+//! negotiation, and
 //! every kind of bad PDU answered with the right Error Report and a
 //! closed connection, never a crash.
 
@@ -9,7 +10,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use anchorage_rtr::pdu::{self, Header};
-use anchorage_rtr::{Origin, RtrConfig, VrpHistory, serve};
+use anchorage_rtr::{Aspa, Origin, RtrConfig, VrpHistory, serve};
 
 fn o(asn: u32, p: &str, max: u8) -> Origin {
     let (a, l) = p.split_once('/').unwrap();
@@ -82,20 +83,45 @@ fn read_pdu(c: &mut TcpStream) -> (Header, Vec<u8>) {
     (h, all)
 }
 
-/// Reads until End of Data; returns the prefix PDUs' (flags, asn) and the EOD header.
+/// One ASPA PDU as read: flags, customer AS, providers.
+type AspaPdu = (u8, u32, Vec<u32>);
+
+/// Reads until End of Data; returns the prefix PDUs' (flags, asn) and the
+/// EOD header, and fails on any ASPA PDU.
 fn read_response(c: &mut TcpStream, version: u8) -> (Vec<(u8, u32)>, Header, Vec<u8>) {
+    let (prefixes, aspas, h, bytes) = read_all(c, version);
+    assert!(
+        aspas.is_empty(),
+        "ASPA PDUs in version {version}: {aspas:?}"
+    );
+    (prefixes, h, bytes)
+}
+
+/// Reads until End of Data; returns the prefix PDUs' (flags, asn), the
+/// ASPA PDUs, and the EOD header and bytes.
+fn read_all(c: &mut TcpStream, version: u8) -> (Vec<(u8, u32)>, Vec<AspaPdu>, Header, Vec<u8>) {
     let (h, _) = read_pdu(c);
     assert_eq!((h.version, h.pdu_type), (version, pdu::CACHE_RESPONSE));
     let mut prefixes = Vec::new();
+    let mut aspas = Vec::new();
+    let word = |b: &[u8], at: usize| u32::from_be_bytes(b[at..at + 4].try_into().unwrap());
     loop {
         let (h, bytes) = read_pdu(c);
         assert_eq!(h.version, version);
         match h.pdu_type {
             pdu::IPV4_PREFIX | pdu::IPV6_PREFIX => {
-                let asn = u32::from_be_bytes(bytes[bytes.len() - 4..].try_into().unwrap());
-                prefixes.push((bytes[8], asn));
+                assert!(aspas.is_empty(), "a prefix after an ASPA");
+                prefixes.push((bytes[8], word(&bytes, bytes.len() - 4)));
             }
-            pdu::END_OF_DATA => return (prefixes, h, bytes),
+            pdu::ASPA => {
+                assert_eq!(bytes[3], 0, "the reserved octet");
+                let providers = (12..bytes.len())
+                    .step_by(4)
+                    .map(|i| word(&bytes, i))
+                    .collect();
+                aspas.push((bytes[2], word(&bytes, 8), providers));
+            }
+            pdu::END_OF_DATA => return (prefixes, aspas, h, bytes),
             t => panic!("unexpected PDU type {t}"),
         }
     }
@@ -180,7 +206,16 @@ fn reset_and_serial_queries_in_both_versions() {
 fn version_negotiation() {
     // RFC 8210 §7: a version above ours gets error 4 in our version.
     let s = start(RtrConfig::default(), true);
-    assert_refused(&s, &reset_query(2), 1, 4);
+    assert_refused(&s, &reset_query(3), 2, 4);
+    // A cache limited to version 1 tells a version 2 router so.
+    let s1 = start(
+        RtrConfig {
+            max_version: 1,
+            ..RtrConfig::default()
+        },
+        true,
+    );
+    assert_refused(&s1, &reset_query(2), 1, 4);
     // A cache limited to version 0 tells a version 1 router so.
     let s0 = start(
         RtrConfig {
@@ -229,7 +264,9 @@ fn bad_pdus_get_error_reports_and_the_connection_closes() {
     assert_refused(&s, &pdu::cache_reset(1), 1, 3);
     // Unknown types: Unsupported PDU Type (5).
     assert_refused(&s, &[1, 99, 0, 0, 0, 0, 0, 8], 1, 5);
-    assert_refused(&s, &[1, 11, 0, 0, 0, 0, 0, 12, 0, 0, 0, 0], 1, 5);
+    assert_refused(&s, &[1, 12, 0, 0, 0, 0, 0, 12, 0, 0, 0, 0], 1, 5);
+    // An ASPA PDU goes from cache to router only: Invalid Request (3).
+    assert_refused(&s, &[2, 11, 1, 0, 0, 0, 0, 12, 0, 0, 0, 1], 2, 3);
     // An Error Report from the router is never answered: just closed.
     let mut c = connect(&s);
     c.write_all(&pdu::error_report(
@@ -261,4 +298,61 @@ fn no_data_yet_is_not_fatal() {
     assert_eq!(h.pdu_type, pdu::SERIAL_NOTIFY);
     c.write_all(&reset_query(1)).unwrap();
     assert_eq!(read_response(&mut c, 1).0, vec![(1, 64496)]);
+}
+
+#[test]
+fn version_2_routers_get_aspas_and_their_changes_and_version_1_routers_do_not() {
+    let s = start(RtrConfig::default(), true);
+    let vrps = || BTreeSet::from([o(64496, "192.0.2.0/24", 24)]);
+    let aspa = |customer, providers: &[u32]| Aspa {
+        customer,
+        providers: providers.to_vec(),
+    };
+    s.history.update_all(
+        vrps(),
+        vec![aspa(64497, &[0]), aspa(64496, &[64500, 64501])],
+    );
+    let (session, serial) = s.history.state();
+    let mut v2 = connect(&s);
+    v2.write_all(&reset_query(2)).unwrap();
+    let (prefixes, aspas, eod, _) = read_all(&mut v2, 2);
+    assert_eq!(prefixes, vec![(1, 64496)]);
+    assert_eq!(
+        aspas,
+        vec![(1, 64496, vec![64500, 64501]), (1, 64497, vec![0])],
+        "sorted by customer, after the prefixes"
+    );
+    assert_eq!(eod.length, 24);
+    let mut v1 = connect(&s);
+    v1.write_all(&reset_query(1)).unwrap();
+    assert_eq!(read_response(&mut v1, 1).0, vec![(1, 64496)]);
+
+    // An ASPA change alone is a new serial: version 2 routers get the
+    // replaced ASPA announced and the removed one withdrawn; version 1
+    // routers an empty delta.
+    assert!(s.history.update_all(vrps(), vec![aspa(64496, &[64502])]));
+    assert!(!s.history.update_all(vrps(), vec![aspa(64496, &[64502])]));
+    for c in [&mut v1, &mut v2] {
+        let (h, _) = read_pdu(c);
+        assert_eq!(h.pdu_type, pdu::SERIAL_NOTIFY);
+    }
+    v2.write_all(&serial_query(2, session, serial)).unwrap();
+    let (prefixes, aspas, _, _) = read_all(&mut v2, 2);
+    assert!(prefixes.is_empty());
+    assert_eq!(aspas, vec![(1, 64496, vec![64502]), (0, 64497, vec![])]);
+    v1.write_all(&serial_query(1, session, serial)).unwrap();
+    assert!(read_response(&mut v1, 1).0.is_empty());
+    // A VRP change keeps the ASPAs: none in the next delta.
+    s.history
+        .update(BTreeSet::from([o(64499, "198.51.100.0/24", 24)]));
+    read_pdu(&mut v2);
+    v2.write_all(&serial_query(2, session, serial + 1)).unwrap();
+    let (prefixes, aspas, _, _) = read_all(&mut v2, 2);
+    assert_eq!(prefixes, vec![(0, 64496), (1, 64499)]);
+    assert!(aspas.is_empty());
+    // From the first serial: the net change of both.
+    v2.write_all(&serial_query(2, session, serial)).unwrap();
+    let (prefixes, aspas, _, _) = read_all(&mut v2, 2);
+    assert_eq!(prefixes.len(), 2);
+    assert_eq!(aspas.len(), 2);
 }

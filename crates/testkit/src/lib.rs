@@ -294,7 +294,10 @@ pub fn routinator(
     let config = workdir.join("routinator.conf");
     fs::write(
         &config,
-        format!("repository-dir = {:?}\n", workdir.join("cache").display().to_string()),
+        format!(
+            "repository-dir = {:?}\n",
+            workdir.join("cache").display().to_string()
+        ),
     )?;
     let output = Command::new(program)
         .arg("--config")

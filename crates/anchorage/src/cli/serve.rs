@@ -28,7 +28,8 @@ pub struct ServeArgs {
     /// Address and port of the RTR cache [default: none, no RTR].
     #[arg(long, value_name = "ADDR:PORT")]
     rtr_listen: Option<std::net::SocketAddr>,
-    /// The highest RTR version offered: 1 (RFC 8210) or 0 (RFC 6810) [default: 1].
+    /// The highest RTR version offered: 2 (draft-ietf-sidrops-8210bis, with
+    /// ASPA), 1 (RFC 8210) or 0 (RFC 6810) [default: 2].
     #[arg(long, value_name = "N")]
     rtr_max_version: Option<u8>,
     /// Address and port of the admin API, over TLS [default: none, no API].
