@@ -672,7 +672,7 @@ fn the_cli_runs_ca_and_roa_commands_over_the_api() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 401"));
     let out = remote(&op, &["publish"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("only the ca and roa commands"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only the ca, roa and aspa commands"));
 }
 
 /// A Reset Query (RFC 8210 §5.4) to the RTR cache on `port`: the

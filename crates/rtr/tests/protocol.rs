@@ -97,9 +97,12 @@ fn read_response(c: &mut TcpStream, version: u8) -> (Vec<(u8, u32)>, Header, Vec
     (prefixes, h, bytes)
 }
 
-/// Reads until End of Data; returns the prefix PDUs' (flags, asn), the
-/// ASPA PDUs, and the EOD header and bytes.
-fn read_all(c: &mut TcpStream, version: u8) -> (Vec<(u8, u32)>, Vec<AspaPdu>, Header, Vec<u8>) {
+/// A whole response: the prefix PDUs' (flags, asn), the ASPA PDUs, and
+/// the End of Data header and bytes.
+type Response = (Vec<(u8, u32)>, Vec<AspaPdu>, Header, Vec<u8>);
+
+/// Reads until End of Data.
+fn read_all(c: &mut TcpStream, version: u8) -> Response {
     let (h, _) = read_pdu(c);
     assert_eq!((h.version, h.pdu_type), (version, pdu::CACHE_RESPONSE));
     let mut prefixes = Vec::new();
