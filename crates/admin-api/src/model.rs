@@ -263,6 +263,31 @@ pub struct AspaBatchResult {
     pub warnings: Vec<AspaWarningView>,
 }
 
+/// `POST /cas/{handle}/router-certs`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddRouterCert {
+    /// The AS the router speaks for.
+    pub asn: u32,
+    /// The router's PKCS#10 request: PEM, or DER in base64.
+    pub csr: String,
+}
+
+impl AddRouterCert {
+    /// The request's bytes (PEM as given, base64 decoded), or a 422.
+    pub fn csr_bytes(&self) -> Result<Vec<u8>, Problem> {
+        if self.csr.contains("-----BEGIN") {
+            return Ok(self.csr.as_bytes().to_vec());
+        }
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(self.csr.trim())
+            .map_err(|_| {
+                Problem::invalid("csr: neither PEM nor base64 DER").field("csr".to_string())
+            })
+    }
+}
+
 /// `POST /cas`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -69,6 +69,24 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/v1/cas/{handle}/router-certs",
+        "List a CA's BGPsec router certificates (RFC 8209)",
+        "any in scope",
+    ),
+    (
+        "post",
+        "/api/v1/cas/{handle}/router-certs",
+        "Certify a router key from its PKCS#10 request (ECDSA P-256)",
+        "admin, ca-operator",
+    ),
+    (
+        "delete",
+        "/api/v1/cas/{handle}/router-certs/{asn}/{ski}",
+        "Revoke and withdraw a router certificate",
+        "admin, ca-operator",
+    ),
+    (
+        "get",
         "/api/v1/cas/{handle}/keyroll",
         "Show a CA's keys, their rollover states and the next step",
         "any in scope",
@@ -217,6 +235,13 @@ fn schemas() -> Value {
                 "remove": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}}
             }
         },
+        "AddRouterCert": {
+            "type": "object", "additionalProperties": false, "required": ["asn", "csr"],
+            "properties": {
+                "asn": {"type": "integer", "minimum": 0, "maximum": 4294967295u32},
+                "csr": {"type": "string", "description": "PKCS#10 request with an ECDSA P-256 key: PEM, or DER in base64"}
+            }
+        },
         "AspaSpec": {
             "type": "object", "additionalProperties": false,
             "required": ["customer_as", "providers"],
@@ -352,6 +377,7 @@ fn body_of(method: &str, path: &str) -> Option<&'static str> {
         ("post", "/api/v1/tokens") => Some("CreateToken"),
         ("post", "/api/v1/cas/{handle}/keyroll") => Some("Keyroll"),
         ("put", "/api/v1/cas/{handle}/contact") => Some("Contact"),
+        ("post", "/api/v1/cas/{handle}/router-certs") => Some("AddRouterCert"),
         ("post", "/api/v1/cas/{handle}/children") => Some("AddChild"),
         ("patch", "/api/v1/children/{handle}") => Some("UpdateChild"),
         ("post", "/api/v1/publishers") => Some("AddPublisher"),
@@ -381,7 +407,7 @@ pub fn document() -> Value {
             op["security"] = json!([]);
         }
         let mut params = vec![];
-        for name in ["handle", "id"] {
+        for name in ["handle", "id", "asn", "ski"] {
             if path.contains(&format!("{{{name}}}")) {
                 params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
             }

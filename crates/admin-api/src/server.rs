@@ -22,8 +22,8 @@ use std::time::SystemTime;
 use crate::Problem;
 use crate::bgp::{BgpTable, VrpIndex};
 use crate::model::{
-    AspaBatch, AspaBatchResult, AspaSpec, AspaWarningView, Contact, CreateCa, CreateToken, Keyroll,
-    KeyrollAction, RoaBatch, RoaBatchResult, RoaSpec, UpdateCa, parse_body,
+    AddRouterCert, AspaBatch, AspaBatchResult, AspaSpec, AspaWarningView, Contact, CreateCa,
+    CreateToken, Keyroll, KeyrollAction, RoaBatch, RoaBatchResult, RoaSpec, UpdateCa, parse_body,
 };
 use crate::ratelimit::RateLimiter;
 use crate::warnings::Severity;
@@ -420,6 +420,7 @@ fn problem(err: AppError) -> Problem {
         | AppError::TaOffLimits { .. }
         | AppError::NoSuchRoa { .. }
         | AppError::NoSuchAspa { .. }
+        | AppError::NoSuchRouterCert { .. }
         | AppError::BadArgument { .. }
         | AppError::BadContact(_) => Problem::invalid(err.to_string()),
         AppError::NotPublished(_) => {
@@ -612,6 +613,14 @@ pub fn router(state: Arc<ApiState>) -> Router {
             get(list_aspas).post(apply_aspas),
         )
         .route("/api/v1/cas/{handle}/aspas/dry-run", post(dry_run_aspas))
+        .route(
+            "/api/v1/cas/{handle}/router-certs",
+            get(list_router_certs).post(add_router_cert),
+        )
+        .route(
+            "/api/v1/cas/{handle}/router-certs/{asn}/{ski}",
+            delete(revoke_router_cert),
+        )
         .route(
             "/api/v1/cas/{handle}/keyroll",
             get(keyroll_status).post(keyroll),
@@ -1117,6 +1126,60 @@ async fn dry_run_aspas(
 ) -> Result<Response, Problem> {
     let bytes = body(req).await?;
     aspa_batch(Caller(state, p), &headers, handle, bytes, true).await
+}
+
+async fn list_router_certs(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+) -> Result<Response, Problem> {
+    let list = engine(&state, move |a| {
+        authorise(a, &p, &handle, false)?;
+        a.router_certs(&handle)
+    })
+    .await?;
+    Ok(Json(list).into_response())
+}
+
+/// Certifies a router key (RFC 8209) from its PKCS#10 request (PEM, or
+/// base64 DER): 201 with the certificate; a request that is not ECDSA
+/// P-256 or whose signature does not verify is a 422.
+async fn add_router_cert(
+    Caller(state, p): Caller,
+    Path(handle): Path<String>,
+    req: Request,
+) -> Result<Response, Problem> {
+    p.require(&[Role::Admin, Role::CaOperator])?;
+    let bytes = body(req).await?;
+    let add: AddRouterCert = parse_body(&bytes)?;
+    let csr = add.csr_bytes()?;
+    let who = p.clone();
+    let (info, events) = change(&state, &p, move |a, actor| {
+        authorise(a, &who, &handle, false)?;
+        a.router_cert_add(actor, &handle, add.asn, &csr)
+    })
+    .await?;
+    let status = if events.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(info)).into_response())
+}
+
+async fn revoke_router_cert(
+    Caller(state, p): Caller,
+    Path((handle, asn, ski)): Path<(String, String, String)>,
+) -> Result<Response, Problem> {
+    p.require(&[Role::Admin, Role::CaOperator])?;
+    let asn = anchorage_ca_core::roa::parse_asn(&asn)
+        .map_err(|e| Problem::bad_request(format!("asn: {e}")))?;
+    let who = p.clone();
+    change(&state, &p, move |a, actor| {
+        authorise(a, &who, &handle, false)?;
+        a.router_cert_revoke(actor, &handle, asn, &ski)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `GET /audit` filters.

@@ -97,6 +97,9 @@ enum Command {
     /// Manage ASPAs (draft-ietf-sidrops-aspa-profile): one per customer AS.
     #[command(subcommand)]
     Aspa(cli::aspa::AspaCommand),
+    /// BGPsec router certificates (RFC 8209): certify router keys of a CA.
+    #[command(subcommand)]
+    RouterCert(cli::router_cert::RouterCertCommand),
     /// The trust anchor's key rollover (RFC 9691).
     #[command(subcommand)]
     Ta(cli::ta::TaCommand),
@@ -209,6 +212,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ca(cmd) => cli::ca::run(&env, remote.as_ref(), cmd),
         Command::Roa(cmd) => cli::roa::run(&env, remote.as_ref(), cmd),
         Command::Aspa(cmd) => cli::aspa::run(&env, remote.as_ref(), cmd),
+        Command::RouterCert(cmd) => cli::router_cert::run(&env, cmd),
         Command::Ta(cmd) => cli::ta::run(&env, cmd),
         Command::Token(cmd) => cli::token::run(&env, cmd),
         Command::Keys(cmd) => cli::keys::run(&env, cmd),

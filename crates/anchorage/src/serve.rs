@@ -387,6 +387,7 @@ async fn json_handler(
                 buildtime: chrono::DateTime::<chrono::Utc>::from(at)
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 aspas: s.aspas.len(),
+                bgpsec_pubkeys: s.router_keys.len(),
                 cas: s.cas,
                 generated: at
                     .duration_since(SystemTime::UNIX_EPOCH)
@@ -400,6 +401,7 @@ async fn json_handler(
             },
             roas: &vrps,
             aspas: &s.aspas,
+            bgpsec_keys: &s.router_keys,
         })
     })
     .await;
@@ -416,18 +418,35 @@ async fn json_handler(
     }
 }
 
+/// A validated router key as RTR sends it; `None` if its SKI or key do
+/// not decode (they were made from the certificate, so never).
+fn rtr_router_key(k: &anchorage_validator::ValidatedRouterKey) -> Option<anchorage_rtr::RouterKey> {
+    use base64::Engine as _;
+    let ski: [u8; 20] = hex::decode(&k.ski).ok()?.try_into().ok()?;
+    let spki = base64::engine::general_purpose::STANDARD
+        .decode(&k.pubkey)
+        .ok()?;
+    Some(anchorage_rtr::RouterKey {
+        asn: k.asn,
+        ski,
+        spki,
+    })
+}
+
 /// `/json`'s document: rpki-client's shape.
 #[derive(serde::Serialize)]
 struct JsonDocument<'a> {
     metadata: JsonMetadata,
     roas: &'a std::collections::BTreeSet<anchorage_validator::Vrp>,
     aspas: &'a [anchorage_validator::ValidatedAspa],
+    bgpsec_keys: &'a [anchorage_validator::ValidatedRouterKey],
 }
 
 /// `/json`'s metadata.
 #[derive(serde::Serialize)]
 struct JsonMetadata {
     aspas: usize,
+    bgpsec_pubkeys: usize,
     buildtime: String,
     cas: usize,
     generated: u64,
@@ -1431,11 +1450,18 @@ async fn revalidate(
                             providers: a.providers.clone(),
                         })
                         .collect();
+                    let keys: Vec<anchorage_rtr::RouterKey> = update
+                        .results
+                        .summary
+                        .router_keys
+                        .iter()
+                        .filter_map(rtr_router_key)
+                        .collect();
                     if run.fresh {
                         // Every VRP, whatever routers were told before.
-                        history.update_all(announced.iter().copied().collect(), aspas);
+                        history.update_all(announced.iter().copied().collect(), aspas, keys);
                     } else {
-                        history.apply_all(&announced, &withdrawn, Some(aspas));
+                        history.apply_all(&announced, &withdrawn, Some((aspas, keys)));
                     }
                     if everything {
                         last_full = Instant::now();

@@ -12,8 +12,8 @@ use std::fs;
 use std::path::Path;
 
 use anchorage_testkit::{self as oracle, RsyncDaemon, ValidatorRun, newer_oracle};
-use common::{Cli, published, vrps};
-use serde_json::json;
+use common::{Cli, api, published, vrps};
+use serde_json::{Value, json};
 
 type Aspas = BTreeSet<(u32, Vec<u32>)>;
 
@@ -204,15 +204,21 @@ fn aspas_are_published_validated_replaced_rolled_and_removed() {
 }
 
 /// An RTR response read: the prefix PDUs' origin ASes, the ASPA PDUs
-/// (flags, customer, providers) and End of Data's serial.
-type RtrResponse = (Vec<u32>, Vec<(u8, u32, Vec<u32>)>, u32);
+/// (flags, customer, providers), End of Data's serial, and the Router Key
+/// PDUs (flags, AS, SKI in hex).
+type RtrResponse = (
+    Vec<u32>,
+    Vec<(u8, u32, Vec<u32>)>,
+    u32,
+    Vec<(u8, u32, String)>,
+);
 
 /// Reads one RTR response (to End of Data) from `c`, skipping Serial
 /// Notify PDUs.
 fn rtr_response(c: &mut std::net::TcpStream, version: u8) -> RtrResponse {
     use std::io::Read;
     let word = |b: &[u8], at: usize| u32::from_be_bytes(b[at..at + 4].try_into().unwrap());
-    let (mut origins, mut aspas) = (Vec::new(), Vec::new());
+    let (mut origins, mut aspas, mut keys) = (Vec::new(), Vec::new(), Vec::new());
     loop {
         let mut pdu = vec![0u8; 8];
         c.read_exact(&mut pdu).unwrap();
@@ -228,14 +234,15 @@ fn rtr_response(c: &mut std::net::TcpStream, version: u8) -> RtrResponse {
                 word(&pdu, 8),
                 (12..len).step_by(4).map(|i| word(&pdu, i)).collect(),
             )),
-            7 => return (origins, aspas, word(&pdu, 8)),
+            9 => keys.push((pdu[2], word(&pdu, 28), hex::encode_upper(&pdu[8..28]))),
+            7 => return (origins, aspas, word(&pdu, 8), keys),
             t => panic!("unexpected PDU type {t}: {pdu:?}"),
         }
     }
 }
 
 #[test]
-fn routers_get_aspas_over_rtr_version_2_and_version_1_routers_only_vrps() {
+fn routers_get_aspas_over_rtr_version_2_router_keys_from_version_1_and_vrps_in_all() {
     use std::io::Write;
     use std::net::TcpStream;
     use std::process::{Command, Stdio};
@@ -260,6 +267,29 @@ fn routers_get_aspas_over_rtr_version_2_and_version_1_routers_only_vrps() {
         "--providers",
         "AS64500, AS64501",
     ]);
+    // A router key too: Router Key PDUs in versions 1 and 2.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let csr = rcgen::CertificateParams::default()
+        .serialize_request(&key)
+        .unwrap();
+    let csr_file = tmp.path().join("router.csr");
+    fs::write(&csr_file, csr.der().as_ref()).unwrap();
+    cli.ok(&[
+        "router-cert",
+        "add",
+        "lir",
+        "--asn",
+        "64497",
+        "--csr",
+        csr_file.to_str().unwrap(),
+    ]);
+    let router_ski = rpki::crypto::PublicKey::decode(
+        rcgen::PublicKeyData::subject_public_key_info(&key).as_slice(),
+    )
+    .unwrap()
+    .key_identifier()
+    .to_string()
+    .to_ascii_uppercase();
     let mut serve = Command::new(common::bin())
         .arg("--data-dir")
         .arg(&cli.dir)
@@ -289,12 +319,18 @@ fn routers_get_aspas_over_rtr_version_2_and_version_1_routers_only_vrps() {
         }
     };
     let (mut v2, session) = connect(2);
-    let (origins, aspas, serial) = rtr_response(&mut v2, 2);
+    let (origins, aspas, serial, keys) = rtr_response(&mut v2, 2);
     assert_eq!(origins, [64496]);
     assert_eq!(aspas, [(1, 64496, vec![64500, 64501])]);
+    assert_eq!(keys, [(1, 64497, router_ski.clone())]);
     let (mut v1, _) = connect(1);
-    let (origins, aspas, _) = rtr_response(&mut v1, 1);
+    let (origins, aspas, _, keys) = rtr_response(&mut v1, 1);
     assert_eq!((origins, aspas.len()), (vec![64496], 0));
+    assert_eq!(
+        keys,
+        [(1, 64497, router_ski.clone())],
+        "Router Key PDUs from version 1 on"
+    );
 
     // StayRTR's rtrdump speaks versions 0 and 1 only (0.6.2): it
     // negotiates down and gets the VRPs, and nothing it cannot read.
@@ -326,7 +362,7 @@ fn routers_get_aspas_over_rtr_version_2_and_version_1_routers_only_vrps() {
             q.extend(12u32.to_be_bytes());
             q.extend(from.to_be_bytes());
             c.write_all(&q).unwrap();
-            let (origins, aspas, serial) = rtr_response(c, 2);
+            let (origins, aspas, serial, _) = rtr_response(c, 2);
             assert!(origins.is_empty(), "no VRP changed: {origins:?}");
             if aspas == want {
                 return serial;
@@ -366,4 +402,153 @@ fn routers_get_aspas_over_rtr_version_2_and_version_1_routers_only_vrps() {
     delta(&mut v2, serial, &[(0, 64497, vec![])]);
     serve.kill().unwrap();
     serve.wait().unwrap();
+}
+
+#[test]
+fn the_api_sets_lists_and_removes_aspas_with_roles_etags_problems_and_audit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    cli.ca_create("m1", None, "AS64496-AS64497, 192.0.2.0/24");
+    cli.ca_create("m2", None, "AS64498, 198.51.100.0/24");
+    let s = api::serve(&cli, "");
+    let c = api::Client::new(&cli, &s.api);
+    let m1 = api::token(&cli, &["--role", "ca-operator", "--ca", "m1"]);
+    let m2 = api::token(&cli, &["--role", "ca-operator", "--ca", "m2"]);
+    let ro = api::token(&cli, &["--role", "read-only", "--ca", "m1"]);
+    let path = "/api/v1/cas/m1/aspas";
+
+    // A dry run (read-only may) shows the warning and changes nothing.
+    let batch = json!({"add": [{"customer_as": 64496, "providers": [64501, 64500]},
+                               {"customer_as": 64497, "providers": []}]});
+    let r = c.json("POST", &format!("{path}/dry-run"), &ro, batch.clone());
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (r.body["applied"].clone(), r.body["added"].clone()),
+        (json!(false), json!(2))
+    );
+    assert_eq!(r.body["warnings"][0]["code"], "no-providers", "{}", r.body);
+    assert_eq!(c.get(path, &m1).body, json!([]));
+    api::wait_published(&cli.dir);
+    let before = api::state(&cli.dir);
+
+    // Refused: the wrong role or scope, bad input; nothing changes.
+    assert_eq!(c.json("POST", path, &ro, batch.clone()).status, 403);
+    assert_eq!(c.json("POST", path, &m2, batch.clone()).status, 404);
+    for (body, says) in [
+        (
+            json!({"add": [{"customer_as": 64498, "providers": [1]}]}),
+            "not within the resources",
+        ),
+        (
+            json!({"add": [{"customer_as": 64496, "providers": [1, 1]}]}),
+            "listed twice",
+        ),
+        (
+            json!({"add": [{"customer_as": 64496, "providers": [64496]}]}),
+            "its own provider",
+        ),
+        (
+            json!({"add": [{"customer_as": 0, "providers": [1]}]}),
+            "must not be AS0",
+        ),
+        (json!({"remove": [64496]}), "has no ASPA"),
+        (
+            json!({"add": [{"customer_as": 64496, "providers": [1]}], "remove": [64496]}),
+            "twice",
+        ),
+    ] {
+        let r = c.json("POST", path, &m1, body.clone());
+        assert_eq!(r.status, 422, "{body}: {}", r.body);
+        assert!(
+            r.body["detail"].as_str().unwrap().contains(says),
+            "{body}: {}",
+            r.body
+        );
+    }
+    let r = c.json("POST", path, &m1, json!({"add": [{"customer_as": "x"}]}));
+    assert!(r.status == 400 || r.status == 422, "{}", r.body);
+    assert_eq!(
+        api::state(&cli.dir),
+        before,
+        "a refused request changed something"
+    );
+
+    // Applied, with an ETag; a stale If-Match is 412.
+    let r = c.json("POST", path, &m1, batch);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["applied"], true);
+    let etag = r.headers.get("etag").unwrap().to_str().unwrap().to_string();
+    let listed = c.get(path, &ro);
+    assert_eq!(listed.headers.get("etag").unwrap().to_str().unwrap(), etag);
+    assert_eq!(
+        listed.body,
+        json!([{"customer_as": 64496, "providers": [64500, 64501]},
+               {"customer_as": 64497, "providers": [0]}])
+    );
+    let replace = json!({"add": [{"customer_as": 64496, "providers": [64502]}], "remove": [64497]});
+    let bytes = replace.to_string();
+    let stale = c.call(
+        "POST",
+        path,
+        Some(&m1),
+        Some(bytes.as_bytes()),
+        &[("If-Match", "\"x\"")],
+    );
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    let r = c.call(
+        "POST",
+        path,
+        Some(&m1),
+        Some(bytes.as_bytes()),
+        &[("If-Match", &etag)],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (r.body["replaced"].clone(), r.body["removed"].clone()),
+        (json!(1), json!(1))
+    );
+    api::wait_published(&cli.dir);
+    assert_eq!(files(&cli, "m1"), ["AS64496.asa"]);
+
+    // The audit log names the token and what changed.
+    let log = c.get("/api/v1/audit?ca=m1", &m1).body;
+    let entries = log.as_array().unwrap();
+    let has = |action: &str, before: Value, after: Value| {
+        entries.iter().any(|e| {
+            e["action"] == action
+                && e["before"] == before
+                && e["after"] == after
+                && e["actor"].as_str().unwrap().starts_with("token:")
+        })
+    };
+    assert!(
+        has(
+            "aspa set",
+            Value::Null,
+            json!("AS64496 => AS64500, AS64501")
+        ),
+        "{log}"
+    );
+    assert!(
+        has(
+            "aspa set",
+            json!("AS64496 => AS64500, AS64501"),
+            json!("AS64496 => AS64502")
+        ),
+        "{log}"
+    );
+    assert!(
+        has("aspa remove", json!("AS64497 => AS0"), Value::Null),
+        "{log}"
+    );
+
+    // The CLI over the API.
+    let out = std::process::Command::new(common::bin())
+        .args(["--server", &s.api, "--token", &m1, "--server-ca"])
+        .arg(cli.dir.join("tls/api.crt"))
+        .args(["aspa", "list", "m1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("AS64496      AS64502"), "{text}");
 }

@@ -19,12 +19,14 @@ use common::{
 /// Takes a data directory back to what an earlier release wrote:
 /// schema 5, without what schemas 6 (point versions), 7 (key rollover),
 /// 8 (a hash stored with every object), 9 (the journal of published
-/// paths that changed), 10 (the count of published files) and 11 (CA
-/// contacts) added.
+/// paths that changed), 10 (the count of published files), 11 (CA
+/// contacts) and 12 (ASPAs and router keys) added.
 fn as_schema_5(cli: &Cli) {
     let db = rusqlite::Connection::open(cli.dir.join("anchorage.db")).unwrap();
     db.execute_batch(
-        "DROP TABLE contacts;
+        "DROP TABLE router_keys;
+         DROP TABLE aspas;
+         DROP TABLE contacts;
          DROP TRIGGER objects_counted_in;
          DROP TRIGGER objects_counted_out;
          DROP TRIGGER publisher_objects_counted_in;

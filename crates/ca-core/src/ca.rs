@@ -262,6 +262,34 @@ pub fn issue_aspa<S: CaSigner>(
     Ok(PublishedObject::new(name, bytes, Some(serial), not_after))
 }
 
+/// Issues the BGPsec router certificate of `router` (RFC 8209), valid as
+/// long as a ROA; the issuer must hold its AS.
+pub fn issue_router_cert<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    router: &crate::router::RouterKey,
+    now: Time,
+    timing: &Timing,
+) -> Result<PublishedObject, CaError> {
+    if !issuer.resources.asns.contains_value(router.asn) {
+        return Err(CaError::AsnNotHeld {
+            ca: issuer.repo_uri.to_string(),
+            asn: router.asn,
+            resources: issuer.resources.to_string(),
+        });
+    }
+    let serial = random_serial(signer)?;
+    let validity = Validity::new(now - timing.backdate, now + timing.object_validity);
+    let bytes = objects::router_certificate(signer, issuer, router, serial, validity)?;
+    let not_after = issuer.cap(validity.not_after());
+    Ok(PublishedObject::new(
+        router.file_name(),
+        bytes,
+        Some(serial),
+        not_after,
+    ))
+}
+
 /// The file name of a trust anchor's TAK object (RFC 9691 §5 suggests
 /// naming it after the key, as the CRL is).
 pub fn tak_file_name(key: &KeyIdentifier) -> String {

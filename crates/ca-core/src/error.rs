@@ -69,6 +69,9 @@ pub enum CaError {
         /// The CA's resources.
         resources: String,
     },
+    /// A router's certificate request that cannot be certified.
+    #[error("router certificate request refused: {0}")]
+    BadCsr(String),
     /// An ASPA definition that the profile does not allow.
     #[error("ASPA of AS{customer}: {reason}")]
     BadAspa {

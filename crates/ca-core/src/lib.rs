@@ -8,6 +8,8 @@
 //!   canonical form of the ASPA profile, and their warnings.
 //! * [`roa`] — ROA payloads (ASN, prefix, maxLength), their validation and
 //!   canonical order (RFC 9582).
+//! * [`router`] — BGPsec router keys from their PKCS#10 requests
+//!   (RFC 8209, RFC 8608) and their certificates' file names.
 //! * [`objects`] — builds the signed objects (TA and CA certificates, ROAs,
 //!   CRLs, manifests) through the `rpki` crate under the RFC 6487 profile.
 //! * [`point`] — a CA's publication point: replacing or withdrawing objects
@@ -26,6 +28,7 @@ pub mod objects;
 pub mod point;
 pub mod resources;
 pub mod roa;
+pub mod router;
 
 use chrono::TimeDelta;
 

@@ -9,7 +9,7 @@ use bcder::{Mode, Oid, Tag};
 use bytes::Bytes;
 use rpki::crypto::{DigestAlgorithm, KeyIdentifier, PublicKey, RpkiSignatureAlgorithm, Signer};
 use rpki::repository::aspa::AspaBuilder;
-use rpki::repository::cert::{KeyUsage, Overclaim, TbsCert};
+use rpki::repository::cert::{ExtendedKeyUsage, KeyUsage, Overclaim, TbsCert};
 use rpki::repository::crl::{CrlEntry, TbsCertList};
 use rpki::repository::manifest::{FileAndHash, ManifestContent};
 use rpki::repository::roa::RoaBuilder;
@@ -229,6 +229,39 @@ pub fn ca_certificate<S: CaSigner>(
     let cert = tbs.into_cert(signer, &issuer.key).map_err(signing)?;
     checked(cert.to_captured().into_bytes(), |der| {
         profile::certificate(der, CertKind::Ca)
+    })
+}
+
+/// Builds a BGPsec router certificate (RFC 8209 §3.1) for `router`'s
+/// key: an EE certificate with the router's ECDSA P-256 key, the
+/// id-kp-bgpsec-router extended key usage, the one AS as its only
+/// resource, and no SIA.
+pub fn router_certificate<S: CaSigner>(
+    signer: &S,
+    issuer: &Issuer,
+    router: &crate::router::RouterKey,
+    serial: Serial,
+    validity: Validity,
+) -> Result<Bytes, CaError> {
+    let mut tbs = TbsCert::new(
+        serial,
+        issuer.public_key.to_subject_name(),
+        Validity::new(validity.not_before(), issuer.cap(validity.not_after())),
+        None,
+        router.key.clone(),
+        KeyUsage::Ee,
+        Overclaim::Refuse,
+    );
+    tbs.set_authority_key_identifier(Some(issuer.key));
+    tbs.set_crl_uri(Some(issuer.crl_uri()?));
+    tbs.set_ca_issuer(Some(issuer.cert_uri.clone()));
+    // RFC 8209 §3.1.3.2: the EKU, not critical, with id-kp-bgpsec-router.
+    tbs.set_extended_key_usage(Some(ExtendedKeyUsage::create_router()));
+    // RFC 8209 §3.1.3.5: AS resources, not inherited; §3.1.3.4: no IP.
+    tbs.build_as_resource_blocks(|b| b.push(Asn::from_u32(router.asn)));
+    let cert = tbs.into_cert(signer, &issuer.key).map_err(signing)?;
+    checked(cert.to_captured().into_bytes(), |der| {
+        profile::certificate(der, CertKind::Router)
     })
 }
 

@@ -157,6 +157,27 @@ pub enum Event {
         /// Removed because the CA's resources shrank.
         out_of_resources: bool,
     },
+    /// A BGPsec router key was certified (RFC 8209).
+    RouterCertAdded {
+        /// The CA.
+        ca: String,
+        /// The AS.
+        asn: u32,
+        /// The key's SKI.
+        ski: String,
+    },
+    /// A router certificate was revoked (by an operator, or because the
+    /// CA no longer holds its AS: `out_of_resources`).
+    RouterCertRevoked {
+        /// The CA.
+        ca: String,
+        /// The AS.
+        asn: u32,
+        /// The key's SKI.
+        ski: String,
+        /// Revoked because the CA's resources shrank.
+        out_of_resources: bool,
+    },
     /// Due manifests, CRLs and objects were reissued.
     Published {
         /// Points whose manifest and CRL were reissued.
@@ -374,6 +395,8 @@ impl Event {
             Event::RoaRemoved { .. } => Action::RoaRemove,
             Event::AspaSet { .. } => Action::AspaSet,
             Event::AspaRemoved { .. } => Action::AspaRemove,
+            Event::RouterCertAdded { .. } => Action::RouterCertAdd,
+            Event::RouterCertRevoked { .. } => Action::RouterCertRevoke,
             Event::Published { .. } => Action::Publish,
             Event::TokenCreated { .. } => Action::TokenCreate,
             Event::TokenRevoked { .. } => Action::TokenRevoke,
@@ -411,6 +434,8 @@ impl Event {
             | Event::RoaRemoved { ca, .. }
             | Event::AspaSet { ca, .. }
             | Event::AspaRemoved { ca, .. }
+            | Event::RouterCertAdded { ca, .. }
+            | Event::RouterCertRevoked { ca, .. }
             | Event::ParentAdded { ca, .. }
             | Event::ParentCertified { ca, .. }
             | Event::ParentRecertified { ca, .. }
@@ -471,6 +496,19 @@ impl Event {
                 }
             }
             Event::AspaSet { aspa, .. } => aspa.to_string(),
+            Event::RouterCertAdded { asn, ski, .. } => format!("AS{asn} key {ski}"),
+            Event::RouterCertRevoked {
+                asn,
+                ski,
+                out_of_resources,
+                ..
+            } => {
+                if *out_of_resources {
+                    format!("AS{asn} key {ski} (the AS is no longer within the CA's resources)")
+                } else {
+                    format!("AS{asn} key {ski}")
+                }
+            }
             Event::AspaRemoved {
                 aspa,
                 out_of_resources,
@@ -584,6 +622,7 @@ impl Event {
             Event::RoaRemoved { payload, .. } => Some(payload.to_string()),
             Event::AspaSet { before, .. } => before.as_ref().map(|a| a.to_string()),
             Event::AspaRemoved { aspa, .. } => Some(aspa.to_string()),
+            Event::RouterCertRevoked { asn, ski, .. } => Some(format!("AS{asn} key {ski}")),
             Event::TokenRevoked { id, .. } => Some(id.clone()),
             Event::KeyActivated { old, .. }
             | Event::KeyRevoked { key: old, .. }
@@ -606,6 +645,7 @@ impl Event {
             Event::ParentWithdrew { .. } => Some(String::new()),
             Event::RoaAdded { payload, .. } => Some(payload.to_string()),
             Event::AspaSet { aspa, .. } => Some(aspa.to_string()),
+            Event::RouterCertAdded { asn, ski, .. } => Some(format!("AS{asn} key {ski}")),
             Event::TokenCreated { id, role, cas } => {
                 Some(format!("{id} {} [{}]", role.as_str(), cas.join(",")))
             }
@@ -732,11 +772,15 @@ pub enum Action {
     AspaSet,
     /// An ASPA was removed.
     AspaRemove,
+    /// A router key was certified.
+    RouterCertAdd,
+    /// A router certificate was revoked.
+    RouterCertRevoke,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::Init,
         Action::CaCreate,
         Action::CaUpdate,
@@ -766,6 +810,8 @@ impl Action {
         Action::KeyrollRetire,
         Action::AspaSet,
         Action::AspaRemove,
+        Action::RouterCertAdd,
+        Action::RouterCertRevoke,
     ];
 
     /// The action's name as stored in the audit log.
@@ -800,6 +846,8 @@ impl Action {
             Action::KeyrollRetire => "keyroll retire",
             Action::AspaSet => "aspa set",
             Action::AspaRemove => "aspa remove",
+            Action::RouterCertAdd => "router-cert add",
+            Action::RouterCertRevoke => "router-cert revoke",
         }
     }
 
@@ -855,7 +903,9 @@ mod tests {
                 "keyroll cancel",
                 "keyroll retire",
                 "aspa set",
-                "aspa remove"
+                "aspa remove",
+                "router-cert add",
+                "router-cert revoke"
             ]
         );
         for a in Action::ALL {

@@ -53,6 +53,18 @@ pub enum AppError {
         /// The customer AS.
         customer: u32,
     },
+    /// Revoking a router certificate that does not exist.
+    #[error(
+        "CA '{ca}' has no router certificate for AS{asn} and key {ski}; nothing revoked (see `anchorage router-cert list {ca}`)"
+    )]
+    NoSuchRouterCert {
+        /// The CA.
+        ca: String,
+        /// The AS.
+        asn: u32,
+        /// The key's SKI.
+        ski: String,
+    },
     /// Publication went on, but some points' objects could not be renewed.
     #[error(
         "renewing the objects of {failed} publication point(s) failed, first of CA '{first}': {error}; every other point was published"

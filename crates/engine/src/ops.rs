@@ -53,6 +53,7 @@ mod keyroll;
 mod parent;
 mod pool;
 mod pubserver;
+mod router;
 mod source;
 pub mod status;
 mod ta_keyroll;
@@ -63,6 +64,7 @@ pub use keyroll::{DEFAULT_STAGING, KeyrollPolicy, MAX_STAGING};
 pub use parent::{ParentInfo, RepositoryInfo, SyncReport};
 pub use pool::{Connection, EnginePool, PoolSettings};
 pub use pubserver::PublisherInfo;
+pub use router::RouterCertInfo;
 pub use ta_keyroll::DEFAULT_TA_STAGING;
 
 /// The default handle of the online CA under the trust anchor.
@@ -1168,6 +1170,14 @@ impl Anchorage {
                 });
             }
         }
+        for router in tx.router_keys(handle)? {
+            if !resources.asns.contains_value(router.asn) {
+                return Err(AppError::ResourcesInUse {
+                    handle: handle.into(),
+                    user: format!("its router certificate {}", router.file_name()),
+                });
+            }
+        }
         for child in tx.children(handle)? {
             let c = load_ca(&tx, &child)?;
             if !resources.contains(&c.resources) {
@@ -1370,6 +1380,10 @@ impl Anchorage {
             } else if let Some(customer) = aspa_file_asn(&name) {
                 self.ctx
                     .put_aspa(&tx, &mut point, &ca, &issuer, customer, now)?;
+                reissued += 1;
+            } else if router::is_router_file(&name) {
+                self.ctx
+                    .put_router(&tx, &mut point, &ca, &issuer, &name, now)?;
                 reissued += 1;
             } else if name.ends_with(".cer") {
                 self.ctx

@@ -20,6 +20,17 @@ pub enum CertKind {
     Ca,
     /// The EE certificate of a signed object (RFC 6488).
     Ee,
+    /// A BGPsec router certificate (RFC 8209): an EE certificate with
+    /// an ECDSA P-256 key, the id-kp-bgpsec-router extended key usage,
+    /// AS resources only and no SIA.
+    Router,
+}
+
+impl CertKind {
+    /// Whether certificates of this kind are CA certificates.
+    fn is_ca(self) -> bool {
+        matches!(self, CertKind::TrustAnchor | CertKind::Ca)
+    }
 }
 
 const SEQUENCE: u8 = 0x30;
@@ -97,6 +108,12 @@ const AKI: &[u8] = &[0x55, 0x1d, 0x23];
 const KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x0f];
 /// 2.5.29.37, extKeyUsage.
 const EXT_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
+/// 1.3.6.1.5.5.7.3.30, id-kp-bgpsec-router (RFC 8209 §3.1.3.2).
+const KP_BGPSEC_ROUTER: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x1e];
+/// 1.2.840.10045.2.1, id-ecPublicKey (RFC 8608 §3.1).
+const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+/// 1.2.840.10045.3.1.7, secp256r1 (RFC 8608 §3.1).
+const SECP256R1: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 /// 2.5.29.31, cRLDistributionPoints.
 const CRL_DP: &[u8] = &[0x55, 0x1d, 0x1f];
 /// 2.5.29.32, certificatePolicies.
@@ -273,7 +290,12 @@ pub fn certificate(der: &[u8], kind: CertKind) -> Result<(), String> {
             "trust anchor certificate's issuer differs from its subject (RFC 6487 §4.4)".into(),
         );
     }
-    rsa_key(tbs.expect(SEQUENCE, "the subject public key info")?)?;
+    let spki = tbs.expect(SEQUENCE, "the subject public key info")?;
+    if kind == CertKind::Router {
+        ec_p256_key(spki)?;
+    } else {
+        rsa_key(spki)?;
+    }
     if tbs.take_if(ISSUER_UID)?.is_some() || tbs.take_if(SUBJECT_UID)?.is_some() {
         return Err(
             "certificate carries issuerUniqueID or subjectUniqueID (RFC 6487 §4, RFC 5280 §4.1.2.8)".into(),
@@ -369,6 +391,29 @@ fn certificate_extensions(list: Tlv<'_>, kind: CertKind) -> Result<(), String> {
             ));
         }
         seen.push(oid);
+        if oid == EXT_KEY_USAGE && kind == CertKind::Router {
+            // RFC 8209 §3.1.3.2: present, not critical, with
+            // id-kp-bgpsec-router among its purposes.
+            if critical {
+                return Err(
+                    "router certificate's extendedKeyUsage marked critical (RFC 8209 §3.1.3.2)"
+                        .into(),
+                );
+            }
+            let mut outer = Reader(value);
+            let mut purposes = Reader::inside(outer.expect(SEQUENCE, "extendedKeyUsage")?);
+            let mut router = false;
+            while !purposes.is_empty() {
+                router |= purposes.expect(OID, "a key purpose")?.value == KP_BGPSEC_ROUTER;
+            }
+            if !router {
+                return Err(
+                    "router certificate's extendedKeyUsage lacks id-kp-bgpsec-router (RFC 8209 §3.1.3.2)"
+                        .into(),
+                );
+            }
+            continue;
+        }
         if oid == EXT_KEY_USAGE {
             // RFC 6487 §4.8.5: never in a CA certificate, nor in the EE
             // certificate of an RPKI signed object.
@@ -399,7 +444,14 @@ fn certificate_extensions(list: Tlv<'_>, kind: CertKind) -> Result<(), String> {
         match oid {
             CERT_POLICIES => policies(value)?,
             IP_RESOURCES | IP_RESOURCES_V2 => ip_resources(value)?,
-            AS_RESOURCES | AS_RESOURCES_V2 => as_resources(value)?,
+            AS_RESOURCES | AS_RESOURCES_V2 => {
+                as_resources(value)?;
+                if kind == CertKind::Router && as_inherit(value)? {
+                    return Err(
+                        "router certificate inherits its AS resources (RFC 8209 §3.1.3.5)".into(),
+                    );
+                }
+            }
             BASIC_CONSTRAINTS => basic_constraints(value, kind)?,
             KEY_USAGE => key_usage(value, kind)?,
             AKI => authority_key_identifier(value)?,
@@ -417,8 +469,37 @@ fn certificate_extensions(list: Tlv<'_>, kind: CertKind) -> Result<(), String> {
 /// and which it must not.
 fn presence(seen: &[&[u8]], kind: CertKind) -> Result<(), String> {
     let has = |oid: &[u8]| seen.contains(&oid);
-    let ca = kind != CertKind::Ee;
+    let ca = kind.is_ca();
     let self_signed = kind == CertKind::TrustAnchor;
+    if kind == CertKind::Router {
+        // RFC 8209 §3.1.3: the extended key usage, no SIA, no IP
+        // resources, AS resources; the rest as any EE certificate.
+        let rules: [(bool, &str, &str); 4] = [
+            (
+                has(EXT_KEY_USAGE),
+                "router certificate without extendedKeyUsage",
+                "RFC 8209 §3.1.3.2",
+            ),
+            (
+                !has(SIA),
+                "router certificate with subjectInfoAccess",
+                "RFC 8209 §3.1.3.3",
+            ),
+            (
+                !has(IP_RESOURCES) && !has(IP_RESOURCES_V2),
+                "router certificate with IP resources",
+                "RFC 8209 §3.1.3.4",
+            ),
+            (
+                has(AS_RESOURCES),
+                "router certificate without AS resources",
+                "RFC 8209 §3.1.3.5",
+            ),
+        ];
+        if let Some((_, what, section)) = rules.iter().find(|(ok, ..)| !ok) {
+            return Err(format!("{what} ({section})"));
+        }
+    }
     let rules: [(bool, &str, &str); 9] = [
         (
             has(BASIC_CONSTRAINTS) == ca,
@@ -463,7 +544,7 @@ fn presence(seen: &[&[u8]], kind: CertKind) -> Result<(), String> {
             "RFC 6487 §4.8.7",
         ),
         (
-            has(SIA),
+            has(SIA) || kind == CertKind::Router,
             "certificate without subjectInfoAccess",
             "RFC 6487 §4.8.8",
         ),
@@ -495,7 +576,7 @@ fn basic_constraints(value: &[u8], kind: CertKind) -> Result<(), String> {
     if !bc.is_empty() {
         return Err("basicConstraints carries a pathLenConstraint (RFC 6487 §4.8.1)".into());
     }
-    if kind != CertKind::Ee && !ca {
+    if kind.is_ca() && !ca {
         return Err("CA certificate's basicConstraints does not set cA (RFC 6487 §4.8.1)".into());
     }
     Ok(())
@@ -519,7 +600,7 @@ fn key_usage(value: &[u8], kind: CertKind) -> Result<(), String> {
         })
         .collect();
     let (want, names): (&[usize], &str) = match kind {
-        CertKind::Ee => (&[0], "digitalSignature alone in an EE certificate"),
+        CertKind::Ee | CertKind::Router => (&[0], "digitalSignature alone in an EE certificate"),
         _ => (&[5, 6], "keyCertSign and cRLSign alone in a CA certificate"),
     };
     if set != want {
@@ -801,6 +882,14 @@ fn ip_resources(value: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether AS resources (checked by [`as_resources`]) are inherited.
+fn as_inherit(value: &[u8]) -> Result<bool, String> {
+    let mut outer = Reader(value);
+    let mut ids = Reader::inside(outer.expect(SEQUENCE, "ASIdentifiers")?);
+    let mut choice = Reader::inside(ids.expect(CTX_0, "asnum")?);
+    Ok(choice.next()?.tag == NULL)
+}
+
 /// RFC 6487 §4.8.11: AS resources are `asnum` only (RDI "MUST NOT be
 /// used"), either inherited or "a non-empty set of AS number records".
 fn as_resources(value: &[u8]) -> Result<(), String> {
@@ -957,6 +1046,24 @@ pub fn subject_public_key(der: &[u8]) -> Result<(), String> {
     let spki = outer.expect(SEQUENCE, "the subject public key info")?;
     outer.end("the subject public key info")?;
     rsa_key(spki)
+}
+
+/// RFC 8608 §3.1: a router's key is id-ecPublicKey on the P-256 curve
+/// (secp256r1), an uncompressed point of 65 octets.
+fn ec_p256_key(spki: Tlv<'_>) -> Result<(), String> {
+    let mut spki = Reader::inside(spki);
+    let mut alg = Reader::inside(spki.expect(SEQUENCE, "the key's algorithm")?);
+    let is_ec = alg.expect(OID, "the key's algorithm")?.value == EC_PUBLIC_KEY;
+    if !is_ec || alg.expect(OID, "the named curve")?.value != SECP256R1 {
+        return Err("router key is not an ECDSA P-256 key (RFC 8608 §3.1)".into());
+    }
+    alg.end("the key's algorithm")?;
+    let bits = spki.expect(BIT_STRING, "the public key")?.value;
+    spki.end("the subject public key info")?;
+    if bits.len() != 66 || bits[..2] != [0, 4] {
+        return Err("router key is not an uncompressed P-256 point (RFC 8608 §3.1)".into());
+    }
+    Ok(())
 }
 
 /// RFC 7935 §3: an RSA key with a 2048-bit modulus and exponent 65,537.

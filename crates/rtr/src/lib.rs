@@ -57,6 +57,18 @@ pub struct Aspa {
     pub providers: Vec<u32>,
 }
 
+/// One BGPsec router key as routers get it (RFC 8210 §5.10): the AS,
+/// the key's SKI and its SubjectPublicKeyInfo DER.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RouterKey {
+    /// The AS.
+    pub asn: u32,
+    /// The key's SKI.
+    pub ski: [u8; 20],
+    /// The key, as SubjectPublicKeyInfo DER.
+    pub spki: Vec<u8>,
+}
+
 /// One serial's VRP set, with its PDUs encoded on first use per version.
 pub struct Snapshot {
     session: u16,
@@ -64,6 +76,8 @@ pub struct Snapshot {
     origins: Vec<Origin>,
     /// The ASPAs, by customer AS, one each.
     aspas: Arc<Vec<Aspa>>,
+    /// The router keys, sorted.
+    keys: Arc<Vec<RouterKey>>,
     encoded: [OnceLock<Bytes>; (pdu::MAX_VERSION + 1) as usize],
 }
 
@@ -88,7 +102,13 @@ impl Snapshot {
         &self.aspas
     }
 
+    /// The router keys, sorted.
+    pub fn router_keys(&self) -> &[RouterKey] {
+        &self.keys
+    }
+
     /// The announcing Prefix PDUs of every VRP in `version`, then, from
+    /// version 1 on, the Router Key PDU of every router key and, from
     /// version 2 on, the ASPA PDU of every ASPA.
     pub fn encoded(&self, version: u8) -> Bytes {
         self.encoded[version as usize]
@@ -96,6 +116,11 @@ impl Snapshot {
                 let mut out = Vec::with_capacity(self.origins.len() * 24);
                 for o in &self.origins {
                     pdu::prefix(&mut out, version, true, o);
+                }
+                if version >= 1 {
+                    for k in self.keys.iter() {
+                        pdu::router_key(&mut out, version, true, k);
+                    }
                 }
                 if version >= pdu::ASPA_VERSION {
                     for a in self.aspas.iter() {
@@ -114,12 +139,15 @@ pub type Changes = Vec<(Origin, bool)>;
 /// One serial's change.
 type Diff = Arc<Changes>;
 
+/// One serial's ASPAs and router keys.
+type Others = (Arc<Vec<Aspa>>, Arc<Vec<RouterKey>>);
+
 struct Inner {
     ready: bool,
     current: Arc<Snapshot>,
     /// (serial after the change, the change, the ASPAs before it), oldest
     /// first.
-    diffs: VecDeque<(u32, Diff, Arc<Vec<Aspa>>)>,
+    diffs: VecDeque<(u32, Diff, Others)>,
 }
 
 /// The VRP set and its recent history, shared with the RTR server.
@@ -139,13 +167,14 @@ fn snapshot(
     session: u16,
     serial: u32,
     origins: Vec<Origin>,
-    aspas: Arc<Vec<Aspa>>,
+    (aspas, keys): Others,
 ) -> Arc<Snapshot> {
     Arc::new(Snapshot {
         session,
         serial,
         origins,
         aspas,
+        keys,
         encoded: Default::default(),
     })
 }
@@ -158,7 +187,7 @@ impl VrpHistory {
         VrpHistory {
             inner: Arc::new(RwLock::new(Inner {
                 ready: false,
-                current: snapshot(session, 0, Vec::new(), Arc::default()),
+                current: snapshot(session, 0, Vec::new(), Default::default()),
                 diffs: VecDeque::new(),
             })),
             notify: watch::channel(0).0,
@@ -189,8 +218,14 @@ impl VrpHistory {
     /// As [`Self::update`], replacing the ASPAs too. Several ASPAs of one
     /// customer AS (from different CAs) are sent as one with the union of
     /// their providers, as draft-ietf-sidrops-8210bis §5.12 asks.
-    pub fn update_all(&self, set: BTreeSet<Origin>, aspas: Vec<Aspa>) -> bool {
-        self.replace(set.into_iter().collect(), Some(aspas))
+    /// The router keys are replaced too.
+    pub fn update_all(
+        &self,
+        set: BTreeSet<Origin>,
+        aspas: Vec<Aspa>,
+        router_keys: Vec<RouterKey>,
+    ) -> bool {
+        self.replace(set.into_iter().collect(), Some((aspas, router_keys)))
     }
 
     /// Changes the VRP set by `withdrawn` and `announced` (each sorted);
@@ -201,12 +236,13 @@ impl VrpHistory {
         self.apply_all(announced, withdrawn, None)
     }
 
-    /// As [`Self::apply`], and with `aspas` the ASPAs replaced by them.
+    /// As [`Self::apply`], and with `others` the ASPAs and router keys
+    /// replaced by them.
     pub fn apply_all(
         &self,
         announced: &[Origin],
         withdrawn: &[Origin],
-        aspas: Option<Vec<Aspa>>,
+        others: Option<(Vec<Aspa>, Vec<RouterKey>)>,
     ) -> bool {
         let current = self.current();
         let old = &current.origins;
@@ -230,12 +266,20 @@ impl VrpHistory {
         }
         new.extend_from_slice(&announced[a..]);
         new.dedup();
-        self.replace(new, aspas)
+        self.replace(new, others)
     }
 
     /// Replaces the VRP set with `new` (sorted, no duplicates) and, if
     /// given, the ASPAs.
-    fn replace(&self, new: Vec<Origin>, aspas: Option<Vec<Aspa>>) -> bool {
+    fn replace(&self, new: Vec<Origin>, others: Option<(Vec<Aspa>, Vec<RouterKey>)>) -> bool {
+        let (aspas, keys) = match others {
+            Some((aspas, mut keys)) => {
+                keys.sort();
+                keys.dedup();
+                (Some(aspas), Some(Arc::new(keys)))
+            }
+            None => (None, None),
+        };
         let aspas = aspas.map(|mut list| {
             list.sort();
             // One per customer AS, with the union of the providers.
@@ -255,6 +299,8 @@ impl VrpHistory {
         let mut inner = self.inner.write().expect("VRP history lock");
         let old_aspas = inner.current.aspas.clone();
         let aspas = aspas.unwrap_or_else(|| old_aspas.clone());
+        let old_keys = inner.current.keys.clone();
+        let keys = keys.unwrap_or_else(|| old_keys.clone());
         let first = !inner.ready;
         let old = &inner.current.origins;
         // Both sorted: one merge walk gives the difference.
@@ -282,19 +328,21 @@ impl VrpHistory {
             }
         }
         inner.ready = true;
-        if diff.is_empty() && aspas == old_aspas && !first {
+        if diff.is_empty() && aspas == old_aspas && keys == old_keys && !first {
             return false;
         }
         let (session, mut serial) = inner.current.state();
         if !first {
             // RFC 1982 serial arithmetic: wraps around.
             serial = serial.wrapping_add(1);
-            inner.diffs.push_back((serial, Arc::new(diff), old_aspas));
+            inner
+                .diffs
+                .push_back((serial, Arc::new(diff), (old_aspas, old_keys)));
             while inner.diffs.len() > HISTORY {
                 inner.diffs.pop_front();
             }
         }
-        inner.current = snapshot(session, serial, new, aspas);
+        inner.current = snapshot(session, serial, new, (aspas, keys));
         drop(inner);
         tracing::info!(session, serial, "RTR data updated");
         self.notify.send_replace(serial);
@@ -306,18 +354,35 @@ impl VrpHistory {
     /// whose ASPA changed, announced; the old one of every customer AS
     /// that has none any more, withdrawn). `None` when it is not known
     /// (too old, or from the future).
-    #[allow(clippy::type_complexity)]
-    pub fn diff(&self, serial: u32) -> Option<(Arc<Snapshot>, Changes, Vec<(Aspa, bool)>)> {
+    pub fn diff(&self, serial: u32) -> Option<Delta> {
         let inner = self.inner.read().expect("VRP history lock");
         let current = inner.current.clone();
         if serial == current.serial {
-            return Some((current, Vec::new(), Vec::new()));
+            return Some(Delta {
+                snapshot: current,
+                origins: Vec::new(),
+                aspas: Vec::new(),
+                router_keys: Vec::new(),
+            });
         }
         let start = inner
             .diffs
             .iter()
-            .position(|(s, _, _)| *s == serial.wrapping_add(1))?;
-        let then = &inner.diffs[start].2;
+            .position(|(s, ..)| *s == serial.wrapping_add(1))?;
+        let (then, keys_then) = &inner.diffs[start].2;
+        let mut router_keys: Vec<(RouterKey, bool)> = keys_then
+            .iter()
+            .filter(|k| current.keys.binary_search(k).is_err())
+            .map(|k| (k.clone(), false))
+            .collect();
+        router_keys.extend(
+            current
+                .keys
+                .iter()
+                .filter(|k| keys_then.binary_search(k).is_err())
+                .map(|k| (k.clone(), true)),
+        );
+        router_keys.sort();
         let now: std::collections::BTreeMap<u32, &Aspa> =
             current.aspas.iter().map(|a| (a.customer, a)).collect();
         let mut aspas: Vec<(Aspa, bool)> = Vec::new();
@@ -333,7 +398,7 @@ impl VrpHistory {
         }
         aspas.sort();
         let mut net: std::collections::BTreeMap<Origin, bool> = Default::default();
-        for (_, diff, _) in inner.diffs.iter().skip(start) {
+        for (_, diff, ..) in inner.diffs.iter().skip(start) {
             for (o, announce) in diff.iter() {
                 // Announced and withdrawn again since: nothing to say.
                 match net.get(o) {
@@ -346,8 +411,25 @@ impl VrpHistory {
                 }
             }
         }
-        Some((current, net.into_iter().collect(), aspas))
+        Some(Delta {
+            snapshot: current,
+            origins: net.into_iter().collect(),
+            aspas,
+            router_keys,
+        })
     }
+}
+
+/// The net change from a router's serial to the current one.
+pub struct Delta {
+    /// The current set.
+    pub snapshot: Arc<Snapshot>,
+    /// VRPs announced (true) and withdrawn, sorted.
+    pub origins: Changes,
+    /// ASPAs announced (the current one of a customer AS) and withdrawn.
+    pub aspas: Vec<(Aspa, bool)>,
+    /// Router keys announced and withdrawn.
+    pub router_keys: Vec<(RouterKey, bool)>,
 }
 
 /// Settings of the RTR server.
@@ -585,14 +667,19 @@ impl Conn {
                 match diff {
                     // RFC 8210 §5.9: cannot say what changed; the router resets.
                     None => self.send(&pdu::cache_reset(version)).await?,
-                    Some((snap, changes, aspas)) => {
-                        let (session, serial) = snap.state();
+                    Some(delta) => {
+                        let (session, serial) = delta.snapshot.state();
                         let mut out = pdu::cache_response(version, session);
-                        for (o, announce) in &changes {
+                        for (o, announce) in &delta.origins {
                             pdu::prefix(&mut out, version, *announce, o);
                         }
+                        if version >= 1 {
+                            for (k, announce) in &delta.router_keys {
+                                pdu::router_key(&mut out, version, *announce, k);
+                            }
+                        }
                         if version >= pdu::ASPA_VERSION {
-                            for (a, announce) in &aspas {
+                            for (a, announce) in &delta.aspas {
                                 pdu::aspa(&mut out, version, *announce, a);
                             }
                         }
@@ -633,12 +720,12 @@ mod tests {
         assert!(h.update(BTreeSet::from([b])));
         assert_eq!(h.state().1, s0 + 2);
         // From s0: b announced, a withdrawn.
-        let (_, d, _) = h.diff(s0).unwrap();
+        let d = h.diff(s0).unwrap().origins;
         assert_eq!(d, vec![(a, false), (b, true)]);
         // From s0 + 1: only a withdrawn.
-        assert_eq!(h.diff(s0 + 1).unwrap().1, vec![(a, false)]);
+        assert_eq!(h.diff(s0 + 1).unwrap().origins, vec![(a, false)]);
         // Up to date: empty. Unknown serial: None (the router resets).
-        assert!(h.diff(h.state().1).unwrap().1.is_empty());
+        assert!(h.diff(h.state().1).unwrap().origins.is_empty());
         assert!(h.diff(s0 + 100).is_none());
         let snap = h.current();
         assert_eq!(snap.len(), 1);
@@ -695,8 +782,8 @@ mod tests {
             assert_eq!(whole.state().1, changed.state().1, "step {step}");
             let back = whole.state().1.wrapping_sub(3);
             assert_eq!(
-                whole.diff(back).map(|d| d.1),
-                changed.diff(back).map(|d| d.1),
+                whole.diff(back).map(|d| d.origins),
+                changed.diff(back).map(|d| d.origins),
                 "step {step}"
             );
         }

@@ -229,6 +229,20 @@ pub fn prefix(out: &mut Vec<u8>, version: u8, announce: bool, origin: &Origin) {
     out.extend_from_slice(&origin.asn.to_be_bytes());
 }
 
+/// Appends the Router Key PDU of `key` (RFC 8210 §5.10): flags 1
+/// announces, 0 withdraws; then the SKI, the AS and the key's
+/// SubjectPublicKeyInfo.
+pub fn router_key(out: &mut Vec<u8>, version: u8, announce: bool, key: &crate::RouterKey) {
+    let len = HEADER_LEN + 20 + 4 + key.spki.len();
+    out.push(version);
+    out.push(ROUTER_KEY);
+    out.extend_from_slice(&[u8::from(announce), 0]);
+    out.extend_from_slice(&(len as u32).to_be_bytes());
+    out.extend_from_slice(&key.ski);
+    out.extend_from_slice(&key.asn.to_be_bytes());
+    out.extend_from_slice(&key.spki);
+}
+
 /// Appends the ASPA PDU of `aspa` (draft-ietf-sidrops-8210bis §5.12):
 /// flags 1 announces it (replacing any earlier one of its customer AS),
 /// 0 withdraws it and lists no providers.
@@ -248,6 +262,24 @@ pub fn aspa(out: &mut Vec<u8>, version: u8, announce: bool, aspa: &crate::Aspa) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn router_key_pdus_have_the_rfc_layout() {
+        let k = crate::RouterKey {
+            asn: 64496,
+            ski: [7; 20],
+            spki: vec![0x30, 0x03, 1, 2, 3],
+        };
+        let mut out = Vec::new();
+        router_key(&mut out, 1, true, &k);
+        let mut want = vec![1, 9, 1, 0, 0, 0, 0, 37];
+        want.extend([7; 20]);
+        want.extend([0, 0, 0xfb, 0xf0, 0x30, 0x03, 1, 2, 3]);
+        assert_eq!(out, want);
+        out.clear();
+        router_key(&mut out, 2, false, &k);
+        assert_eq!(&out[..4], [2, 9, 0, 0], "withdrawn, with the same fields");
+    }
 
     #[test]
     fn aspa_pdus_have_the_drafts_layout() {

@@ -314,6 +314,7 @@ fn version_2_routers_get_aspas_and_their_changes_and_version_1_routers_do_not() 
     s.history.update_all(
         vrps(),
         vec![aspa(64497, &[0]), aspa(64496, &[64500, 64501])],
+        vec![],
     );
     let (session, serial) = s.history.state();
     let mut v2 = connect(&s);
@@ -333,8 +334,14 @@ fn version_2_routers_get_aspas_and_their_changes_and_version_1_routers_do_not() 
     // An ASPA change alone is a new serial: version 2 routers get the
     // replaced ASPA announced and the removed one withdrawn; version 1
     // routers an empty delta.
-    assert!(s.history.update_all(vrps(), vec![aspa(64496, &[64502])]));
-    assert!(!s.history.update_all(vrps(), vec![aspa(64496, &[64502])]));
+    assert!(
+        s.history
+            .update_all(vrps(), vec![aspa(64496, &[64502])], vec![])
+    );
+    assert!(
+        !s.history
+            .update_all(vrps(), vec![aspa(64496, &[64502])], vec![])
+    );
     for c in [&mut v1, &mut v2] {
         let (h, _) = read_pdu(c);
         assert_eq!(h.pdu_type, pdu::SERIAL_NOTIFY);

@@ -1,7 +1,9 @@
-//! ASPA configuration: the `aspas` table.
+//! ASPA configuration and certified router keys: the `aspas` and
+//! `router_keys` tables.
 
 use crate::sql::{Value, args};
 use anchorage_ca_core::AspaDefinition;
+use anchorage_ca_core::router::RouterKey;
 
 use crate::{Result, Tx, corrupt};
 
@@ -68,6 +70,46 @@ impl Tx<'_> {
         let n = self.exec(
             "DELETE FROM aspas WHERE ca = ?1 AND customer = ?2",
             args![handle, customer],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// The router keys CA `handle` certifies, by AS and SKI.
+    pub fn router_keys(&self, handle: &str) -> Result<Vec<RouterKey>> {
+        let rows = self.rows(
+            "SELECT asn, spki FROM router_keys WHERE ca = ?1 ORDER BY asn, ski",
+            args![handle],
+            |r| Ok((r.get::<u32>(0)?, r.get::<Vec<u8>>(1)?)),
+        )?;
+        rows.into_iter()
+            .map(|(asn, spki)| {
+                let key = rpki::crypto::PublicKey::decode(spki.as_slice())
+                    .map_err(|_| corrupt("router key", asn))?;
+                Ok(RouterKey { asn, key })
+            })
+            .collect()
+    }
+
+    /// Records a router key as certified; false if it already was.
+    pub fn put_router_key(&self, handle: &str, router: &RouterKey) -> Result<bool> {
+        let n = self.exec(
+            "INSERT INTO router_keys (ca, asn, ski, spki) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+            args![
+                handle,
+                router.asn,
+                router.ski(),
+                router.key.to_info_bytes().to_vec()
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Removes a certified router key; false if there was none.
+    pub fn delete_router_key(&self, handle: &str, asn: u32, ski: &str) -> Result<bool> {
+        let n = self.exec(
+            "DELETE FROM router_keys WHERE ca = ?1 AND asn = ?2 AND ski = ?3",
+            args![handle, asn, ski.to_ascii_uppercase()],
         )?;
         Ok(n == 1)
     }

@@ -98,7 +98,8 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Deletes a CA, its ROA and ASPA configuration and its revocations.
+    /// Deletes a CA, its ROA, ASPA and router key configuration and its
+    /// revocations.
     ///
     /// Its published objects must have been withdrawn by saving its point.
     pub fn delete_ca(&self, handle: &str) -> Result<()> {
@@ -109,6 +110,7 @@ impl Tx<'_> {
             "DELETE FROM roas WHERE ca = ?1",
             "DELETE FROM contacts WHERE ca = ?1",
             "DELETE FROM aspas WHERE ca = ?1",
+            "DELETE FROM router_keys WHERE ca = ?1",
             "DELETE FROM revocations WHERE ca = ?1",
             "DELETE FROM objects WHERE dir = ?1",
             "DELETE FROM cas WHERE handle = ?1",

@@ -69,6 +69,7 @@ pub const TABLES: &[(&str, &str, &str)] = &[
     ),
     ("contacts", "ca, vcard", "ca"),
     ("aspas", "ca, customer, providers", "ca, customer"),
+    ("router_keys", "ca, asn, ski, spki", "ca, asn, ski"),
     ("publication_changes", "seq, path, uri", "seq"),
 ];
 

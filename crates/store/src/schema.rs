@@ -277,13 +277,21 @@ CREATE TABLE contacts (
 
 /// Version 12: each CA's ASPAs (draft-ietf-sidrops-aspa-profile), one
 /// per customer AS, the providers as canonical text (`0` or `64500,64501`,
-/// ascending). Deleted with the CA.
+/// ascending), and the BGPsec router keys it certifies (RFC 8209), by AS
+/// and SKI, with the key (SubjectPublicKeyInfo DER). Deleted with the CA.
 const SCHEMA_V12: &str = "
 CREATE TABLE aspas (
     ca TEXT NOT NULL REFERENCES cas(handle) ON DELETE CASCADE,
     customer INTEGER NOT NULL,
     providers TEXT NOT NULL,
     PRIMARY KEY (ca, customer)
+);
+CREATE TABLE router_keys (
+    ca TEXT NOT NULL REFERENCES cas(handle) ON DELETE CASCADE,
+    asn INTEGER NOT NULL,
+    ski TEXT NOT NULL,
+    spki BLOB NOT NULL,
+    PRIMARY KEY (ca, asn, ski)
 );
 ";
 
@@ -520,6 +528,13 @@ CREATE TABLE aspas (
     customer BIGINT NOT NULL,
     providers TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (ca, customer)
+);
+CREATE TABLE router_keys (
+    ca TEXT COLLATE "C" NOT NULL REFERENCES cas(handle) ON DELETE CASCADE,
+    asn BIGINT NOT NULL,
+    ski TEXT COLLATE "C" NOT NULL,
+    spki BYTEA NOT NULL,
+    PRIMARY KEY (ca, asn, ski)
 );
 "#];
 

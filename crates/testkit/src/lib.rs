@@ -57,6 +57,9 @@ pub struct ValidatorRun {
     pub vrps: BTreeSet<Vrp>,
     /// The ASPAs it validated: customer AS and providers, ascending.
     pub aspas: BTreeSet<(u32, Vec<u32>)>,
+    /// The BGPsec router keys it validated: AS, SKI in upper-case hex,
+    /// and the SubjectPublicKeyInfo in standard base64.
+    pub router_keys: BTreeSet<(u32, String, String)>,
     /// Its complaints: non-zero failure counters and warning lines. Empty
     /// means it accepted everything without a word.
     pub problems: Vec<String>,
@@ -305,7 +308,12 @@ pub fn routinator(
         .arg("--no-rir-tals")
         .arg("--extra-tals-dir")
         .arg(&tals)
-        .args(["--disable-rrdp", "--allow-dubious-hosts", "--enable-aspa"])
+        .args([
+            "--disable-rrdp",
+            "--allow-dubious-hosts",
+            "--enable-aspa",
+            "--enable-bgpsec",
+        ])
         .arg("--rsync-command")
         .arg(&probe_safe)
         .args(["--logfile", "-", "vrps", "--format", "json"])
@@ -353,7 +361,29 @@ pub fn routinator(
             .collect();
         run.aspas.insert((asn(&aspa["customer"]), providers));
     }
+    for key in doc["routerKeys"].as_array().into_iter().flatten() {
+        let ski = key["SKI"].as_str().unwrap_or("?").to_ascii_uppercase();
+        let spki = rebase64(key["routerPublicKey"].as_str().unwrap_or("?"));
+        run.router_keys.insert((asn(&key["asn"]), ski, spki));
+    }
     Ok(run)
+}
+
+/// A key in any base64 alphabet, padded or not, in standard padded
+/// base64 (as rpki-client writes it), to compare validators' outputs.
+fn rebase64(text: &str) -> String {
+    use base64::Engine as _;
+    let engines = [
+        base64::engine::general_purpose::STANDARD,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        base64::engine::general_purpose::STANDARD_NO_PAD,
+        base64::engine::general_purpose::URL_SAFE,
+    ];
+    engines
+        .iter()
+        .find_map(|e| e.decode(text).ok())
+        .map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes))
+        .unwrap_or_else(|| text.to_string())
 }
 
 /// Runs rpki-client with `-n`: no fetching, validating what an earlier
@@ -528,6 +558,13 @@ fn run_rpki_client_with(
         let max = roa["maxLength"].as_u64().unwrap_or(0);
         run.vrps.insert(Vrp::new(asn as u32, prefix, max as u8));
     }
+    for key in doc["bgpsec_keys"].as_array().into_iter().flatten() {
+        run.router_keys.insert((
+            key["asn"].as_u64().unwrap_or(u64::MAX) as u32,
+            key["ski"].as_str().unwrap_or("?").to_ascii_uppercase(),
+            rebase64(key["pubkey"].as_str().unwrap_or("?")),
+        ));
+    }
     // rpki-client 9's shape; 8.2 wrote an older profile's, not read here.
     for aspa in doc["aspas"].as_array().into_iter().flatten() {
         let customer = aspa["customer_asid"].as_u64().unwrap_or(u64::MAX) as u32;
@@ -575,12 +612,14 @@ fn run_fort(tal: &Path, workdir: &Path, extra: &[OsString]) -> io::Result<Valida
     let cache = workdir.join("cache");
     rp_dir(&cache, None)?;
     let csv = workdir.join("vrps.csv");
+    let bgpsec = workdir.join("bgpsec.csv");
     let output = Command::new("fort")
         .arg("--mode=standalone")
         .arg(format!("--tal={}", tal.display()))
         .arg(format!("--local-repository={}", cache.display()))
         .args(extra)
         .arg(format!("--output.roa={}", csv.display()))
+        .arg(format!("--output.bgpsec={}", bgpsec.display()))
         .arg("--validation-log.enabled=true")
         .arg("--validation-log.level=warning")
         .stdin(Stdio::null())
@@ -610,7 +649,22 @@ fn run_fort(tal: &Path, workdir: &Path, extra: &[OsString]) -> io::Result<Valida
         let max = f[2].trim().parse().unwrap_or(0);
         run.vrps.insert(Vrp::new(asn, f[1], max));
     }
-    run.log = log;
+    // `AS64496,<SKI>,<SPKI>`, both in unpadded base64url.
+    let keys = fs::read_to_string(&bgpsec)?;
+    for line in keys.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() < 3 {
+            continue;
+        }
+        use base64::Engine as _;
+        let ski = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(f[1].trim())
+            .map(hex::encode_upper)
+            .unwrap_or_else(|_| f[1].to_string());
+        let asn = f[0].trim_start_matches("AS").parse().unwrap_or(u32::MAX);
+        run.router_keys.insert((asn, ski, rebase64(f[2].trim())));
+    }
+    run.log = format!("{log}\n{}:\n{keys}", bgpsec.display());
     Ok(run)
 }
 

@@ -41,6 +41,6 @@ pub mod seen;
 pub mod walk;
 
 pub use walk::{
-    Contact, Live, Origin, Prefix, Rejection, Results, Reuse, Update, ValidatedAspa, Validation,
-    Vrp, validate, validate_at, validate_once,
+    Contact, Live, Origin, Prefix, Rejection, Results, Reuse, Update, ValidatedAspa,
+    ValidatedRouterKey, Validation, Vrp, validate, validate_at, validate_once,
 };

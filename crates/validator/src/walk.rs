@@ -110,6 +110,20 @@ pub struct ValidatedAspa {
     pub providers: Vec<u32>,
 }
 
+/// A validated BGPsec router key (RFC 8209), as rpki-client's JSON lists
+/// it under `bgpsec_keys`: one per AS its certificate holds.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ValidatedRouterKey {
+    /// The AS.
+    pub asn: u32,
+    /// The key's SKI, upper-case hex.
+    pub ski: String,
+    /// The key: its SubjectPublicKeyInfo DER in base64.
+    pub pubkey: String,
+    /// When the certificate expires, seconds since the epoch.
+    pub expires: i64,
+}
+
 /// The result of validating one TAL.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Validation {
@@ -132,6 +146,8 @@ pub struct Validation {
     pub gbrs: Vec<Contact>,
     /// ASPAs accepted, by customer AS.
     pub aspas: Vec<ValidatedAspa>,
+    /// Router keys accepted, by AS and SKI.
+    pub router_keys: Vec<ValidatedRouterKey>,
     /// What was fetched.
     pub fetch: FetchStats,
     /// Publication points whose result was taken from the previous run
@@ -151,6 +167,7 @@ impl Validation {
         self.taks += part.taks;
         self.gbrs.extend(part.gbrs.iter().cloned());
         self.aspas.extend(part.aspas.iter().cloned());
+        self.router_keys.extend(part.router_keys.iter().cloned());
         self.points_reused += part.points_reused;
     }
 }
@@ -597,7 +614,12 @@ pub fn decode_untrusted(data: &[u8]) -> usize {
         accepted += 1;
     }
     // The profile rules read every fetched object before it is decoded.
-    for kind in [CertKind::TrustAnchor, CertKind::Ca, CertKind::Ee] {
+    for kind in [
+        CertKind::TrustAnchor,
+        CertKind::Ca,
+        CertKind::Ee,
+        CertKind::Router,
+    ] {
         let _ = profile::certificate(data, kind);
     }
     let _ = (profile::crl(data), profile::signed_object(data));
@@ -731,6 +753,7 @@ fn walk(
         .sort_by(|a, b| (&a.uri, &a.reason).cmp(&(&b.uri, &b.reason)));
     out.gbrs.sort_by(|a, b| a.uri.cmp(&b.uri));
     out.aspas.sort();
+    out.router_keys.sort();
     out.fetch = w.fetcher.lock().expect("fetcher lock").stats();
     Ok((out, w.next.into_inner().expect("cache lock"), w.ta))
 }
@@ -996,6 +1019,12 @@ impl Walker<'_> {
         for (name, bytes) in point.files {
             let uri = format!("{repo}{name}");
             match name.rsplit_once('.').map(|(_, e)| e) {
+                Some("cer") if is_router_certificate(&bytes) => {
+                    match check_router_certificate(bytes, (ca, &point.crl), self.strict, self.now) {
+                        Ok(keys) => out.router_keys.extend(keys),
+                        Err(reason) => reject(out, &uri, reason),
+                    }
+                }
                 Some("cer") => {
                     let child_chain = chain(&ca_chain, &bytes);
                     let cert = check_ca_certificate(bytes, (ca, &point.crl), self.strict, self.now)
@@ -1181,6 +1210,58 @@ pub fn check_ca_certificate(
     }
     cert.validate_ca_at(issuer, strict, now)
         .map_err(|e| e.to_string())
+}
+
+/// Whether a `.cer` file in a point is an end-entity certificate, which
+/// is a BGPsec router certificate or nothing valid (RFC 8209 §3.1.3.1:
+/// no basicConstraints), rather than a CA certificate, which always has
+/// one (RFC 6487 §4.8.1). Told by the extension's OID in the DER, without
+/// decoding: a CA certificate is decoded once, by its own check, and a
+/// file taken for the wrong kind is rejected by that kind's rules.
+fn is_router_certificate(bytes: &Bytes) -> bool {
+    // OBJECT IDENTIFIER 2.5.29.19, id-ce-basicConstraints.
+    const BASIC_CONSTRAINTS_OID: [u8; 5] = [0x06, 0x03, 0x55, 0x1d, 0x13];
+    !bytes.windows(5).any(|w| w == BASIC_CONSTRAINTS_OID)
+}
+
+/// Checks a BGPsec router certificate of the CA `issuer` whose point has
+/// the CRL `crl` (RFC 8209 §3.1, RFC 8608 §3.1): the profile rules, the
+/// `rpki` crate's router validation at `now` (its resources within the
+/// issuer's), and revocation. Returns one key per AS it holds.
+pub fn check_router_certificate(
+    bytes: Bytes,
+    (issuer, crl): (&ResourceCert, &Crl),
+    strict: bool,
+    now: Time,
+) -> Result<Vec<ValidatedRouterKey>, String> {
+    use base64::Engine as _;
+    profile::certificate(&bytes, CertKind::Router)?;
+    let cert = Cert::decode(bytes).map_err(|e| format!("bad DER: {e}"))?;
+    if crl.contains(cert.serial_number()) {
+        return Err("revoked by the CRL".to_string());
+    }
+    cert.validate_router_at(issuer, strict, now)
+        .map_err(|e| e.to_string())?;
+    let ski = cert
+        .subject_key_identifier()
+        .to_string()
+        .to_ascii_uppercase();
+    let pubkey = base64::engine::general_purpose::STANDARD
+        .encode(cert.subject_public_key_info().to_info_bytes());
+    let expires = cert.validity().not_after().timestamp();
+    let blocks = cert
+        .as_resources()
+        .to_blocks()
+        .map_err(|_| "router certificate inherits its AS resources (RFC 8209 §3.1.3.5)")?;
+    Ok(blocks
+        .iter_asns()
+        .map(|asn| ValidatedRouterKey {
+            asn: asn.into_u32(),
+            ski: ski.clone(),
+            pubkey: pubkey.clone(),
+            expires,
+        })
+        .collect())
 }
 
 /// Checks a ROA of the CA `issuer` whose point has the CRL `crl`, as the

@@ -76,6 +76,9 @@ _anchorage() {
             anchorage,roa)
                 cmd="anchorage__subcmd__roa"
                 ;;
+            anchorage,router-cert)
+                cmd="anchorage__subcmd__router__subcmd__cert"
+                ;;
             anchorage,rtr-bench-cache)
                 cmd="anchorage__subcmd__rtr__subcmd__bench__subcmd__cache"
                 ;;
@@ -271,6 +274,9 @@ _anchorage() {
             anchorage__subcmd__help,roa)
                 cmd="anchorage__subcmd__help__subcmd__roa"
                 ;;
+            anchorage__subcmd__help,router-cert)
+                cmd="anchorage__subcmd__help__subcmd__router__subcmd__cert"
+                ;;
             anchorage__subcmd__help,rtr-bench-cache)
                 cmd="anchorage__subcmd__help__subcmd__rtr__subcmd__bench__subcmd__cache"
                 ;;
@@ -390,6 +396,15 @@ _anchorage() {
                 ;;
             anchorage__subcmd__help__subcmd__roa,remove)
                 cmd="anchorage__subcmd__help__subcmd__roa__subcmd__remove"
+                ;;
+            anchorage__subcmd__help__subcmd__router__subcmd__cert,add)
+                cmd="anchorage__subcmd__help__subcmd__router__subcmd__cert__subcmd__add"
+                ;;
+            anchorage__subcmd__help__subcmd__router__subcmd__cert,list)
+                cmd="anchorage__subcmd__help__subcmd__router__subcmd__cert__subcmd__list"
+                ;;
+            anchorage__subcmd__help__subcmd__router__subcmd__cert,revoke)
+                cmd="anchorage__subcmd__help__subcmd__router__subcmd__cert__subcmd__revoke"
                 ;;
             anchorage__subcmd__help__subcmd__ta,keyroll)
                 cmd="anchorage__subcmd__help__subcmd__ta__subcmd__keyroll"
@@ -541,6 +556,30 @@ _anchorage() {
             anchorage__subcmd__roa__subcmd__help,remove)
                 cmd="anchorage__subcmd__roa__subcmd__help__subcmd__remove"
                 ;;
+            anchorage__subcmd__router__subcmd__cert,add)
+                cmd="anchorage__subcmd__router__subcmd__cert__subcmd__add"
+                ;;
+            anchorage__subcmd__router__subcmd__cert,help)
+                cmd="anchorage__subcmd__router__subcmd__cert__subcmd__help"
+                ;;
+            anchorage__subcmd__router__subcmd__cert,list)
+                cmd="anchorage__subcmd__router__subcmd__cert__subcmd__list"
+                ;;
+            anchorage__subcmd__router__subcmd__cert,revoke)
+                cmd="anchorage__subcmd__router__subcmd__cert__subcmd__revoke"
+                ;;
+            anchorage__subcmd__router__subcmd__cert__subcmd__help,add)
+                cmd="anchorage__subcmd__router__subcmd__cert__subcmd__help__subcmd__add"
+                ;;
+            anchorage__subcmd__router__subcmd__cert__subcmd__help,help)
+                cmd="anchorage__subcmd__router__subcmd__cert__subcmd__help__subcmd__help"
+                ;;
+            anchorage__subcmd__router__subcmd__cert__subcmd__help,list)
+                cmd="anchorage__subcmd__router__subcmd__cert__subcmd__help__subcmd__list"
+                ;;
+            anchorage__subcmd__router__subcmd__cert__subcmd__help,revoke)
+                cmd="anchorage__subcmd__router__subcmd__cert__subcmd__help__subcmd__revoke"
+                ;;
             anchorage__subcmd__ta,help)
                 cmd="anchorage__subcmd__ta__subcmd__help"
                 ;;
@@ -584,7 +623,7 @@ _anchorage() {
 
     case "${cmd}" in
         anchorage)
-            opts="-h -V --data-dir --database --now --log --log-format --server --token --server-ca --help --version init ca roa aspa ta token keys bgp child publisher parent repository migrate publish backup restore status serve validate bench soak rtr-bench-cache hsm-bench-sign demo completions manpages help"
+            opts="-h -V --data-dir --database --now --log --log-format --server --token --server-ca --help --version init ca roa aspa router-cert ta token keys bgp child publisher parent repository migrate publish backup restore status serve validate bench soak rtr-bench-cache hsm-bench-sign demo completions manpages help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2134,7 +2173,7 @@ _anchorage() {
             return 0
             ;;
         anchorage__subcmd__help)
-            opts="init ca roa aspa ta token keys bgp child publisher parent repository migrate publish backup restore status serve validate bench soak rtr-bench-cache hsm-bench-sign demo completions manpages help"
+            opts="init ca roa aspa router-cert ta token keys bgp child publisher parent repository migrate publish backup restore status serve validate bench soak rtr-bench-cache hsm-bench-sign demo completions manpages help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2876,6 +2915,62 @@ _anchorage() {
             return 0
             ;;
         anchorage__subcmd__help__subcmd__roa__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__help__subcmd__router__subcmd__cert)
+            opts="add revoke list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__help__subcmd__router__subcmd__cert__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__help__subcmd__router__subcmd__cert__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__help__subcmd__router__subcmd__cert__subcmd__revoke)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -4851,6 +4946,280 @@ _anchorage() {
                     return 0
                     ;;
                 --max-length)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__router__subcmd__cert)
+            opts="-h --data-dir --database --now --log --log-format --server --token --server-ca --help add revoke list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__router__subcmd__cert__subcmd__add)
+            opts="-h --asn --csr --data-dir --database --now --log --log-format --server --token --server-ca --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --asn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --csr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__router__subcmd__cert__subcmd__help)
+            opts="add revoke list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__router__subcmd__cert__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__router__subcmd__cert__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__router__subcmd__cert__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__router__subcmd__cert__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__router__subcmd__cert__subcmd__list)
+            opts="-h --format --data-dir --database --now --log --log-format --server --token --server-ca --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__router__subcmd__cert__subcmd__revoke)
+            opts="-h --asn --ski --data-dir --database --now --log --log-format --server --token --server-ca --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --asn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ski)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

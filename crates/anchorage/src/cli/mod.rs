@@ -12,6 +12,7 @@ pub mod keys;
 pub mod migrate;
 pub mod publish;
 pub mod roa;
+pub mod router_cert;
 pub mod serve;
 pub mod status;
 pub mod ta;

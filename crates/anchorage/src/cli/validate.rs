@@ -159,6 +159,7 @@ fn vrp_text(v: &Validation, format: VrpFormat) -> anyhow::Result<String> {
                     "taks": v.taks,
                     "gbrs": v.gbrs.len(),
                     "aspas": v.aspas.len(),
+                    "bgpsec_pubkeys": v.router_keys.len(),
                     "vrps": v.vrps.len(),
                     "rejected": v.rejected.len(),
                     "warnings": v.warnings.len(),
@@ -167,6 +168,7 @@ fn vrp_text(v: &Validation, format: VrpFormat) -> anyhow::Result<String> {
                 "roas": v.vrps,
                 "gbrs": v.gbrs,
                 "aspas": v.aspas,
+                "bgpsec_keys": v.router_keys,
                 "rejected": v.rejected,
                 "warnings": v.warnings,
             }))? + "\n"
@@ -193,11 +195,12 @@ fn print_summary(v: &Validation) {
         f.rsync_fallbacks
     );
     eprintln!(
-        "validated {} CAs, {} manifests, {} ROAs, {} ASPAs, {} TAKs, {} Ghostbusters records: {} VRPs, {} rejected",
+        "validated {} CAs, {} manifests, {} ROAs, {} ASPAs, {} router keys, {} TAKs, {} Ghostbusters records: {} VRPs, {} rejected",
         v.cas,
         v.manifests,
         v.roas,
         v.aspas.len(),
+        v.router_keys.len(),
         v.taks,
         v.gbrs.len(),
         v.vrps.len(),

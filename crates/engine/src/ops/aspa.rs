@@ -179,10 +179,15 @@ impl Anchorage {
                 reason: "the batch names this customer AS twice; one ASPA per customer AS".into(),
             })
         };
-        for customer in remove {
+        // One ASPA per customer AS: a batch naming one twice is refused
+        // before anything else is looked at.
+        let named = remove.iter().chain(set.iter().map(|r| &r.customer));
+        for customer in named {
             if !seen.insert(*customer) {
                 return Err(twice(*customer));
             }
+        }
+        for customer in remove {
             let Some(old) = current.remove(customer) else {
                 return Err(AppError::NoSuchAspa {
                     ca: handle.into(),
@@ -193,9 +198,6 @@ impl Anchorage {
             changed.insert(*customer, (None, Some(old)));
         }
         for request in set {
-            if !seen.insert(request.customer) {
-                return Err(twice(request.customer));
-            }
             let aspa = AspaDefinition::new(request.customer, &request.providers)?;
             aspa.check_held(handle, &ca.resources)?;
             changes

@@ -23,6 +23,7 @@ use anchorage_ca_core::ca::{self, ChildCa, TA_HANDLE};
 use anchorage_ca_core::objects::{Issuer, SubjectInfoAccess};
 use anchorage_ca_core::point::PublishedObject;
 use anchorage_ca_core::roa::{canonical_payloads, roa_file_asn};
+use anchorage_ca_core::router::{RouterKey, router_file_key};
 use anchorage_ca_core::{AspaDefinition, CaRecord, ResourceSet, RoaPayload, Time};
 use anchorage_store::{CaKey, KeyState, Tx, key_dir};
 use chrono::TimeDelta;
@@ -65,6 +66,8 @@ enum Product {
     Contact(String),
     /// The ASPA of one customer AS.
     Aspa(AspaDefinition),
+    /// A BGPsec router certificate (RFC 8209).
+    Router(RouterKey),
     /// A delegated child's certificate (RFC 6492), with the key and SIA
     /// it asked for.
     Delegated {
@@ -467,6 +470,15 @@ impl Anchorage {
                     continue; // configured away: not carried over
                 }
                 Product::Roa { asn, payloads }
+            } else if router_file_key(name).is_some() {
+                match tx
+                    .router_keys(handle)?
+                    .into_iter()
+                    .find(|r| r.file_name() == *name)
+                {
+                    Some(router) => Product::Router(router),
+                    None => continue, // revoked: not carried over
+                }
             } else if let Some(customer) = aspa_file_asn(name) {
                 match tx.aspas(handle, Some(customer))?.pop() {
                     Some(aspa) => Product::Aspa(aspa),
@@ -522,6 +534,7 @@ impl Anchorage {
                     ca::issue_ghostbusters(&*ctx.keys, &issuer, vcard, now, &ctx.timing)?
                 }
                 Product::Aspa(aspa) => ctx.sign_aspa(&issuer, aspa, now)?,
+                Product::Router(router) => ctx.sign_router(&issuer, router, now)?,
                 Product::Child(child) => ctx.child_key_cert(&issuer, child, &child.key, now)?,
                 Product::ChildKey(child, key) => {
                     ctx.child_key_cert(&issuer, child, &key.key, now)?
@@ -936,7 +949,10 @@ impl Ctx {
                         req_limit: req_limit.clone(),
                     },
                 )?,
-                Product::Roa { .. } | Product::Contact(_) | Product::Aspa(_) => {}
+                Product::Roa { .. }
+                | Product::Contact(_)
+                | Product::Aspa(_)
+                | Product::Router(_) => {}
             }
             point.publish(obj, now);
         }

@@ -323,6 +323,7 @@ impl Ctx {
             self.put_roa(tx, &mut point, ca, &issuer, *asn, now)?;
         }
         self.shrink_aspas(tx, journal, &mut point, ca, now)?;
+        self.shrink_router_keys(tx, journal, &mut point, ca, now)?;
         for child_handle in tx.children(&ca.handle)? {
             let mut child = load_ca(tx, &child_handle)?;
             if ca.resources.contains(&child.resources) {
