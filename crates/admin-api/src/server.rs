@@ -39,7 +39,7 @@ use serde::Deserialize;
 
 use anchorage_engine::audit::Actor;
 use anchorage_engine::error::AppError;
-use anchorage_engine::ops::{Anchorage, BatchOptions, BatchOutcome};
+use anchorage_engine::ops::{Anchorage, AspaOptions, BatchOptions, BatchOutcome};
 use anchorage_engine::tokens::{Role, TokenInfo, split};
 
 /// The largest request body accepted.
@@ -1082,10 +1082,21 @@ async fn aspa_batch(
     let batch: AspaBatch = parse_body(&bytes)?;
     let set = batch.requests()?;
     let remove = batch.remove.clone();
+    let table = {
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || state.bgp_table())
+            .await
+            .map_err(|_| Problem::internal())??
+    };
     let who = p.clone();
     let changes = change(&state, &p, move |a, actor| {
         authorise(a, &who, &handle, false)?;
-        a.aspa_batch(actor, &handle, &set, &remove, if_match.as_deref(), dry)
+        let opts = AspaOptions {
+            if_match: if_match.as_deref(),
+            dry,
+            bgp: table.as_deref(),
+        };
+        a.aspa_batch(actor, &handle, &set, &remove, opts)
     })
     .await?;
     let result = AspaBatchResult {

@@ -7,7 +7,7 @@ use std::fs;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use anchorage_admin_api::bgp::{BgpTable, Net, Route};
+use anchorage_admin_api::bgp::{Adjacency, BgpTable, Net, Route};
 use anyhow::{Context, bail};
 
 use crate::datadir::DataDir;
@@ -65,7 +65,17 @@ pub fn read(path: &Path, format: Option<BgpFormat>) -> anyhow::Result<BgpTable> 
 fn read_mrt(input: Box<dyn Read>) -> anyhow::Result<BgpTable> {
     let parser = bgpkit_parser::BgpkitParser::from_reader(input);
     let mut routes = Vec::new();
+    // (customer, upstream) -> routes: the ASes next to each other in AS
+    // paths (prepends removed), for the ASPA warnings.
+    let mut adjacent: std::collections::HashMap<(u32, u32), u32> = Default::default();
     for elem in parser.into_elem_iter() {
+        if let Some(path) = elem.as_path.as_ref().and_then(|p| p.to_u32_vec_opt(true)) {
+            for pair in path.windows(2) {
+                if pair[0] != pair[1] {
+                    *adjacent.entry((pair[1], pair[0])).or_default() += 1;
+                }
+            }
+        }
         let Some(origins) = elem.origin_asns else {
             continue;
         };
@@ -93,7 +103,24 @@ fn read_mrt(input: Box<dyn Read>) -> anyhow::Result<BgpTable> {
     if routes.is_empty() {
         bail!("no announcements found: not an MRT RIB dump?");
     }
-    Ok(BgpTable::new(routes))
+    let adjacencies = adjacent
+        .into_iter()
+        .map(|((customer, upstream), routes)| Adjacency {
+            customer,
+            upstream,
+            routes,
+        })
+        .collect();
+    Ok(BgpTable::with_adjacencies(routes, adjacencies))
+}
+
+/// The data directory's loaded table, if one was loaded.
+pub fn load(dir: &DataDir) -> anyhow::Result<Option<BgpTable>> {
+    let path = table_path(dir);
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(read(&path, Some(BgpFormat::Csv))?))
 }
 
 /// Writes `table` as the data directory's table, atomically.

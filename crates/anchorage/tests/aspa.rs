@@ -417,7 +417,20 @@ fn the_api_sets_lists_and_removes_aspas_with_roles_etags_problems_and_audit() {
     let ro = api::token(&cli, &["--role", "read-only", "--ca", "m1"]);
     let path = "/api/v1/cas/m1/aspas";
 
-    // A dry run (read-only may) shows the warning and changes nothing.
+    // A BGP table whose AS paths show AS64510 upstream of AS64496.
+    let table = tmp.path().join("table.csv");
+    fs::write(
+        &table,
+        "prefix,origin-asn\n192.0.2.0/24,64496\nadjacency,64500,64496,3\nadjacency,64510,64496,2\n",
+    )
+    .unwrap();
+    let out = cli.ok(&["bgp", "load", table.to_str().unwrap()]);
+    assert!(
+        out.contains("1 announcements and 2 AS adjacencies"),
+        "{out}"
+    );
+
+    // A dry run (read-only may) shows the warnings and changes nothing.
     let batch = json!({"add": [{"customer_as": 64496, "providers": [64501, 64500]},
                                {"customer_as": 64497, "providers": []}]});
     let r = c.json("POST", &format!("{path}/dry-run"), &ro, batch.clone());
@@ -426,7 +439,37 @@ fn the_api_sets_lists_and_removes_aspas_with_roles_etags_problems_and_audit() {
         (r.body["applied"].clone(), r.body["added"].clone()),
         (json!(false), json!(2))
     );
-    assert_eq!(r.body["warnings"][0]["code"], "no-providers", "{}", r.body);
+    let warnings = r.body["warnings"].as_array().unwrap();
+    let codes: Vec<&str> = warnings
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["unlisted-neighbour", "no-providers"], "{}", r.body);
+    let unlisted = warnings[0]["message"].as_str().unwrap();
+    assert!(
+        unlisted.contains("AS64510 appears upstream of AS64496 in 2"),
+        "{unlisted}"
+    );
+    // The CLI's dry run on the data directory says the same.
+    let o = cli.run_with(
+        &[],
+        &[
+            "aspa",
+            "add",
+            "m1",
+            "--customer-as",
+            "64496",
+            "--providers",
+            "AS64500",
+            "--dry-run",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success() && err.contains("[unlisted-neighbour]") && err.contains("AS64510"),
+        "{err}"
+    );
+    assert!(!err.contains("AS64500 appears"), "{err}");
     assert_eq!(c.get(path, &m1).body, json!([]));
     api::wait_published(&cli.dir);
     let before = api::state(&cli.dir);

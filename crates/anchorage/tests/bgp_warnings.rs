@@ -94,8 +94,17 @@ fn warnings_from_a_loaded_bgp_table() {
     // Both formats give the same table; bad input is refused.
     let csv = tmp.path().join("table.csv");
     let mut text = String::from("prefix,origin-asn\n");
+    // The AS adjacencies the MRT dump's paths show, which a CSV gives as
+    // `adjacency,upstream,customer,routes` lines.
+    let mut adjacent = std::collections::BTreeMap::<(u32, u32), u32>::new();
     for (p, path) in announcements() {
         text.push_str(&format!("{p},{}\n", path.last().unwrap()));
+        for pair in path.windows(2) {
+            *adjacent.entry((pair[1], pair[0])).or_default() += 1;
+        }
+    }
+    for ((customer, upstream), n) in &adjacent {
+        text.push_str(&format!("adjacency,{upstream},{customer},{n}\n"));
     }
     std::fs::write(&csv, text).unwrap();
     let dump = tmp.path().join("bview.20261125.0000.gz");

@@ -57,7 +57,7 @@ mod router;
 mod source;
 pub mod status;
 mod ta_keyroll;
-pub use aspa::{AspaChanges, AspaRequest, aspa_etag};
+pub use aspa::{AspaChanges, AspaOptions, AspaRequest, aspa_etag};
 pub use batch::{BatchOptions, BatchOutcome};
 pub use delegation::{ChildCertInfo, ChildInfo, Refusal};
 pub use keyroll::{DEFAULT_STAGING, KeyrollPolicy, MAX_STAGING};

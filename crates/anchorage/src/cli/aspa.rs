@@ -164,7 +164,13 @@ fn batch(
             let mut a = env.open()?;
             let set: Vec<AspaRequest> = set.into_iter().collect();
             let remove: Vec<u32> = remove.into_iter().collect();
-            let c = a.aspa_batch(&Actor::operator(), handle, &set, &remove, None, dry)?;
+            let table = anchorage::bgp::load(&env.data_dir()?)?;
+            let opts = anchorage::ops::AspaOptions {
+                dry,
+                bgp: table.as_ref(),
+                ..Default::default()
+            };
+            let c = a.aspa_batch(&Actor::operator(), handle, &set, &remove, opts)?;
             if !dry && !c.events.is_empty() {
                 anchorage::peers_cli::warn_if_not_pushed(&mut a);
             }

@@ -29,8 +29,9 @@ pub fn run(env: &Env, cmd: BgpCommand) -> anyhow::Result<()> {
             let table = anchorage::bgp::read(&file, format)?;
             let path = anchorage::bgp::store(&dir, &table)?;
             println!(
-                "loaded {} announcements into {}",
+                "loaded {} announcements and {} AS adjacencies into {}",
                 table.len(),
+                table.adjacencies(),
                 path.display()
             );
         }

@@ -167,15 +167,7 @@ pub fn local_roa_batch(
     (add, remove): (&[RoaPayload], &[RoaPayload]),
     dry: bool,
 ) -> anyhow::Result<(RoaChanges, Vec<Printed>)> {
-    let table_path = anchorage::bgp::table_path(dir);
-    let table = if table_path.exists() {
-        Some(anchorage::bgp::read(
-            &table_path,
-            Some(anchorage::bgp::BgpFormat::Csv),
-        )?)
-    } else {
-        None
-    };
+    let table = anchorage::bgp::load(dir)?;
     let index = match &table {
         Some(_) => Some(a.vrp_index()?.1),
         None => None,

@@ -14,6 +14,7 @@ use super::{Anchorage, Ctx, Result, load_ca};
 use crate::audit::{Actor, Event, Journal};
 use crate::error::AppError;
 use crate::fault;
+use crate::rfc9319::bgp::BgpTable;
 
 /// What a batch of ASPA changes did (or, dry, would do).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -47,6 +48,18 @@ pub struct AspaRequest {
     /// The providers, in any order; none means "no transit provider"
     /// (published as AS0, with a warning).
     pub providers: Vec<u32>,
+}
+
+/// How an ASPA batch runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AspaOptions<'a> {
+    /// The ETag the caller read (RFC 9110 §13.1.1); `*` or none for any.
+    pub if_match: Option<&'a str>,
+    /// Only report what would change.
+    pub dry: bool,
+    /// The loaded BGP table, whose AS adjacencies the providers are
+    /// compared with.
+    pub bgp: Option<&'a BgpTable>,
 }
 
 /// An ASPA batch as planned from a read snapshot.
@@ -83,8 +96,7 @@ impl Anchorage {
         handle: &str,
         set: &[AspaRequest],
         remove: &[u32],
-        if_match: Option<&str>,
-        dry: bool,
+        opts: AspaOptions<'_>,
     ) -> Result<AspaChanges> {
         const OPTIMISTIC_ROUNDS: usize = 3;
         let ca_lock = self.ctx.ca_locks.of(handle);
@@ -93,8 +105,8 @@ impl Anchorage {
         for round in 0..=OPTIMISTIC_ROUNDS {
             let held = (round == OPTIMISTIC_ROUNDS).then(|| gate.enter());
             let now = self.ctx.clock.now();
-            let plan = self.plan_aspas(handle, set, remove, if_match)?;
-            if plan.changed.is_empty() || dry {
+            let plan = self.plan_aspas(handle, set, remove, opts)?;
+            if plan.changed.is_empty() || opts.dry {
                 return Ok(plan.changes);
             }
             let issuer = self.ctx.issuer(&plan.ca)?;
@@ -149,7 +161,7 @@ impl Anchorage {
         handle: &str,
         set: &[AspaRequest],
         remove: &[u32],
-        if_match: Option<&str>,
+        opts: AspaOptions<'_>,
     ) -> Result<AspaPlan> {
         let tx = self.store.read_transaction()?;
         if handle == TA_HANDLE {
@@ -162,7 +174,7 @@ impl Anchorage {
         let before = tx.aspas(handle, None)?;
         drop(tx);
         let etag = aspa_etag(&before);
-        if let Some(expected) = if_match
+        if let Some(expected) = opts.if_match
             && expected != "*"
             && expected != etag
         {
@@ -203,6 +215,21 @@ impl Anchorage {
             changes
                 .warnings
                 .extend(aspa.warnings(request.providers.is_empty()));
+            // An AS seen upstream of the customer in AS paths is a
+            // provider or a peer: if a provider, its routes go invalid.
+            for seen in opts
+                .bgp
+                .map(|t| t.upstreams_of(aspa.customer))
+                .unwrap_or_default()
+            {
+                if !aspa.providers.contains(&seen.upstream) {
+                    changes.warnings.push(AspaWarning::UnlistedNeighbour {
+                        customer: aspa.customer,
+                        neighbour: seen.upstream,
+                        routes: seen.routes as usize,
+                    });
+                }
+            }
             match current.insert(aspa.customer, aspa.clone()) {
                 Some(old) if old == aspa => changes.unchanged += 1,
                 old => {

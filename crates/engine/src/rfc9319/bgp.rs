@@ -4,6 +4,10 @@
 //! validation (RFC 6811) before and after a change, to find the announced
 //! routes a change makes invalid.
 //!
+//! It also keeps the AS adjacencies seen in the routes' AS paths (from an
+//! MRT dump), for the ASPA warnings: an AS seen upstream of a customer
+//! AS that its ASPA does not list.
+//!
 //! The table is a sorted vector: the routes within a prefix are one
 //! contiguous run, found by binary search, so a change is analysed in
 //! time proportional to the routes it touches, not to the table.
@@ -120,10 +124,24 @@ pub struct Route {
     pub origin: u32,
 }
 
-/// The announcements, sorted, without duplicates.
+/// An AS adjacency seen in AS paths: `upstream` received routes from
+/// `customer` (the AS after it in the path), in `routes` routes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Adjacency {
+    /// The AS that sent the routes on (first in the path of the two).
+    pub customer: u32,
+    /// The AS that received them.
+    pub upstream: u32,
+    /// In how many routes.
+    pub routes: u32,
+}
+
+/// The announcements, sorted, without duplicates, and the adjacencies
+/// by customer AS.
 #[derive(Clone, Debug, Default)]
 pub struct BgpTable {
     routes: Vec<Route>,
+    adjacencies: Vec<Adjacency>,
 }
 
 /// The route origin validation state of a route (RFC 6811 §2).
@@ -139,16 +157,50 @@ pub enum Validity {
 
 impl BgpTable {
     /// A table of these routes.
-    pub fn new(mut routes: Vec<Route>) -> BgpTable {
+    pub fn new(routes: Vec<Route>) -> BgpTable {
+        BgpTable::with_adjacencies(routes, Vec::new())
+    }
+
+    /// A table of these routes and AS adjacencies (one per pair; the
+    /// counts of a pair given twice are added).
+    pub fn with_adjacencies(mut routes: Vec<Route>, mut adjacencies: Vec<Adjacency>) -> BgpTable {
         routes.sort_unstable();
         routes.dedup();
-        BgpTable { routes }
+        adjacencies.sort_unstable();
+        let mut merged: Vec<Adjacency> = Vec::with_capacity(adjacencies.len());
+        for a in adjacencies {
+            match merged.last_mut() {
+                Some(m) if (m.customer, m.upstream) == (a.customer, a.upstream) => {
+                    m.routes = m.routes.saturating_add(a.routes);
+                }
+                _ => merged.push(a),
+            }
+        }
+        BgpTable {
+            routes,
+            adjacencies: merged,
+        }
+    }
+
+    /// The ASes seen upstream of `customer` in AS paths, with in how many
+    /// routes.
+    pub fn upstreams_of(&self, customer: u32) -> &[Adjacency] {
+        let start = self.adjacencies.partition_point(|a| a.customer < customer);
+        let end = self.adjacencies.partition_point(|a| a.customer <= customer);
+        &self.adjacencies[start..end]
+    }
+
+    /// How many AS adjacencies.
+    pub fn adjacencies(&self) -> usize {
+        self.adjacencies.len()
     }
 
     /// Reads `prefix,origin-asn` lines (an optional header, `#` comments
-    /// and blank lines allowed); an error names the line.
+    /// and blank lines allowed), and `adjacency,UPSTREAM,CUSTOMER,ROUTES`
+    /// lines (as [`Self::write_csv`] writes them); an error names the line.
     pub fn from_csv(reader: impl BufRead) -> Result<BgpTable, String> {
         let mut routes = Vec::new();
+        let mut adjacencies = Vec::new();
         for (i, line) in reader.lines().enumerate() {
             let line = line.map_err(|e| format!("line {}: {e}", i + 1))?;
             let line = line.trim();
@@ -156,6 +208,32 @@ impl BgpTable {
                 continue;
             }
             let bad = |why: String| format!("line {}: '{line}': {why}", i + 1);
+            if let Some(rest) = line.strip_prefix("adjacency,") {
+                let f: Vec<&str> = rest.split(',').map(str::trim).collect();
+                let num = |s: &str| s.strip_prefix("AS").unwrap_or(s).parse::<u32>().ok();
+                match f.as_slice() {
+                    [up, cust, n] => match (num(up), num(cust), n.parse::<u32>().ok()) {
+                        (Some(upstream), Some(customer), Some(routes)) => {
+                            adjacencies.push(Adjacency {
+                                customer,
+                                upstream,
+                                routes,
+                            });
+                            continue;
+                        }
+                        _ => {
+                            return Err(bad(
+                                "expected adjacency,upstream-asn,customer-asn,routes".into()
+                            ));
+                        }
+                    },
+                    _ => {
+                        return Err(bad(
+                            "expected adjacency,upstream-asn,customer-asn,routes".into()
+                        ));
+                    }
+                }
+            }
             let (prefix, asn) = line
                 .split_once(',')
                 .ok_or_else(|| bad("expected prefix,origin-asn".into()))?;
@@ -171,14 +249,24 @@ impl BgpTable {
                 origin: asn,
             });
         }
-        Ok(BgpTable::new(routes))
+        Ok(BgpTable::with_adjacencies(routes, adjacencies))
     }
 
-    /// Writes the table as `prefix,origin-asn` lines.
+    /// Writes the table as `prefix,origin-asn` lines, then the
+    /// adjacencies as `adjacency,upstream-asn,customer-asn,routes` lines.
     pub fn write_csv(&self, mut w: impl std::io::Write) -> std::io::Result<()> {
         writeln!(w, "prefix,origin-asn")?;
         for r in &self.routes {
             writeln!(w, "{},{}", r.net, r.origin)?;
+        }
+        if !self.adjacencies.is_empty() {
+            writeln!(
+                w,
+                "# AS adjacencies seen in the AS paths: adjacency,upstream-asn,customer-asn,routes"
+            )?;
+        }
+        for a in &self.adjacencies {
+            writeln!(w, "adjacency,{},{},{}", a.upstream, a.customer, a.routes)?;
         }
         Ok(())
     }
