@@ -411,6 +411,8 @@ fn problem(err: AppError) -> Problem {
             )
         }
         AppError::PreconditionFailed { .. } => Problem::precondition_failed(err.to_string()),
+        // The resource a DELETE names does not exist.
+        AppError::NoSuchRouterCert { .. } => Problem::not_found(err.to_string()),
         AppError::Ca(CaError::Signing(_) | CaError::Profile(_)) => {
             tracing::error!(%err, "API request failed");
             Problem::internal()
@@ -420,7 +422,6 @@ fn problem(err: AppError) -> Problem {
         | AppError::TaOffLimits { .. }
         | AppError::NoSuchRoa { .. }
         | AppError::NoSuchAspa { .. }
-        | AppError::NoSuchRouterCert { .. }
         | AppError::BadArgument { .. }
         | AppError::BadContact(_) => Problem::invalid(err.to_string()),
         AppError::NotPublished(_) => {

@@ -9,7 +9,7 @@
 //! max_sleep_seconds = 60
 //! ee_key_pool = 64
 //! rtr_listen = "127.0.0.1:8323"
-//! rtr_max_version = 2
+//! rtr_max_version = 1
 //! api_listen = "127.0.0.1:8443"
 //! api_tls_cert = "/etc/anchorage/tls/api.pem"
 //! api_tls_key = "/etc/anchorage/tls/api.key"
@@ -197,7 +197,7 @@ impl Config {
         };
         let max_version = rtr_max_version
             .or(self.rtr_max_version)
-            .unwrap_or(anchorage_rtr::pdu::MAX_VERSION);
+            .unwrap_or(anchorage_rtr::DEFAULT_VERSION);
         if max_version > anchorage_rtr::pdu::MAX_VERSION {
             bail!(
                 "rtr_max_version {max_version}: versions 0 (RFC 6810), 1 (RFC 8210) and 2 (draft-ietf-sidrops-8210bis, with ASPA) are supported"

@@ -296,6 +296,7 @@ fn routers_get_aspas_over_rtr_version_2_router_keys_from_version_1_and_vrps_in_a
         .args(["serve", "--http-listen", &format!("127.0.0.1:{http}")])
         .args(["--rsync-listen", &format!("127.0.0.1:{rsync}")])
         .args(["--rtr-listen", &format!("127.0.0.1:{rtr}")])
+        .args(["--rtr-max-version", "2"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

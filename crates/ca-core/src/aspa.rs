@@ -120,9 +120,9 @@ impl AspaDefinition {
     }
 
     /// What looks wrong in this definition on its own.
-    pub fn warnings(&self, given_empty: bool) -> Vec<AspaWarning> {
+    pub fn warnings(&self) -> Vec<AspaWarning> {
         let customer = self.customer;
-        if given_empty {
+        if self.providers == [0] {
             vec![AspaWarning::NoProviders { customer }]
         } else if self.providers.len() > 1 && self.providers[0] == 0 {
             vec![AspaWarning::As0WithOthers { customer }]
@@ -165,15 +165,15 @@ mod tests {
         assert_eq!(a.providers, vec![64500, 64502]);
         assert_eq!(a.to_string(), "AS64496 => AS64500, AS64502");
         assert_eq!(AspaDefinition::new(64496, &[]).unwrap().providers, vec![0]);
-        assert!(a.warnings(false).is_empty());
+        assert!(a.warnings().is_empty());
+        for none in [&[][..], &[0][..]] {
+            assert_eq!(
+                AspaDefinition::new(64496, none).unwrap().warnings(),
+                vec![AspaWarning::NoProviders { customer: 64496 }]
+            );
+        }
         assert_eq!(
-            AspaDefinition::new(64496, &[]).unwrap().warnings(true),
-            vec![AspaWarning::NoProviders { customer: 64496 }]
-        );
-        assert_eq!(
-            AspaDefinition::new(64496, &[0, 64500])
-                .unwrap()
-                .warnings(false),
+            AspaDefinition::new(64496, &[0, 64500]).unwrap().warnings(),
             vec![AspaWarning::As0WithOthers { customer: 64496 }]
         );
     }

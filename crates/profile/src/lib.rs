@@ -311,6 +311,36 @@ pub fn certificate(der: &[u8], kind: CertKind) -> Result<(), String> {
     certificate_extensions(list, kind)
 }
 
+/// Whether a certificate's DER carries the basicConstraints extension,
+/// read from its extension list without checking anything else: a CA
+/// certificate always does (RFC 6487 §4.8.1), a BGPsec router
+/// certificate never (RFC 8209 §3.1.3.1). `None` when the DER does not
+/// parse as far as the extensions.
+pub fn has_basic_constraints(der: &[u8]) -> Option<bool> {
+    let mut outer = Reader(der);
+    let mut cert = Reader::inside(outer.expect(SEQUENCE, "the certificate").ok()?);
+    let mut tbs = Reader::inside(cert.expect(SEQUENCE, "tbsCertificate").ok()?);
+    tbs.take_if(CTX_0).ok()?;
+    for _ in 0..6 {
+        // serial, signature, issuer, validity, subject, key
+        tbs.next().ok()?;
+    }
+    tbs.take_if(ISSUER_UID).ok()?;
+    tbs.take_if(SUBJECT_UID).ok()?;
+    let Some(extensions) = tbs.take_if(CTX_3).ok()? else {
+        return Some(false);
+    };
+    let mut wrapped = Reader::inside(extensions);
+    let mut list = Reader::inside(wrapped.expect(SEQUENCE, "the extensions").ok()?);
+    while !list.is_empty() {
+        let mut ext = Reader::inside(list.expect(SEQUENCE, "an extension").ok()?);
+        if ext.expect(OID, "the extension's id").ok()?.value == BASIC_CONSTRAINTS {
+            return Some(true);
+        }
+    }
+    Some(false)
+}
+
 /// How an extension must be marked.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Critical {
@@ -458,7 +488,8 @@ fn certificate_extensions(list: Tlv<'_>, kind: CertKind) -> Result<(), String> {
             SKI => subject_key_identifier(value)?,
             CRL_DP => crl_distribution_points(value)?,
             AIA => authority_info_access(value)?,
-            SIA => subject_info_access(value, kind)?,
+            // A router certificate has none (RFC 8209 §3.1.3.3; `presence`).
+            SIA if kind != CertKind::Router => subject_info_access(value, kind)?,
             _ => {}
         }
     }
@@ -1681,21 +1712,12 @@ fn asid(value: &[u8]) -> Option<u32> {
     }
 }
 
-/// Checks an ASPA (draft-ietf-sidrops-aspa-profile): the signed object
-/// rules, the content type (§3), the ASProviderAttestation (§3: version
-/// 1, a customer AS other than AS0, providers ascending, unique, not
-/// the customer, at least one), and an EE certificate whose AS resources
-/// are exactly the customer AS and that has no IP resources (§4).
-/// Returns the customer AS and the providers.
-pub fn aspa(der: &[u8]) -> Result<(u32, Vec<u32>), String> {
+/// The ASProviderAttestation of an ASPA (draft-ietf-sidrops-aspa-profile
+/// §3): version 1, a customer AS other than AS0, and at least one
+/// provider, ascending, unique and never the customer.
+fn aspa_content(content: &[u8]) -> Result<(u32, Vec<u32>), String> {
     const PROFILE: &str = "draft-ietf-sidrops-aspa-profile";
-    let signed = Signed::read(der)?;
-    if signed.content_type != CT_ASPA {
-        return Err(format!(
-            "not an ASPA: its content type is not id-ct-ASPA ({PROFILE} §3)"
-        ));
-    }
-    let mut outer = Reader(signed.content);
+    let mut outer = Reader(content);
     let mut fields = Reader::inside(outer.expect(SEQUENCE, "ASProviderAttestation")?);
     outer.end("ASProviderAttestation")?;
     let version = match fields.take_if(CTX_0)? {
@@ -1729,6 +1751,24 @@ pub fn aspa(der: &[u8]) -> Result<(u32, Vec<u32>), String> {
     if providers.is_empty() {
         return Err(format!("ASPA without providers ({PROFILE} §3.3)"));
     }
+    Ok((customer, providers))
+}
+
+/// Checks an ASPA (draft-ietf-sidrops-aspa-profile): the signed object
+/// rules, the content type (§3), the ASProviderAttestation (§3: version
+/// 1, a customer AS other than AS0, providers ascending, unique, not
+/// the customer, at least one), and an EE certificate whose AS resources
+/// are exactly the customer AS and that has no IP resources (§4).
+/// Returns the customer AS and the providers.
+pub fn aspa(der: &[u8]) -> Result<(u32, Vec<u32>), String> {
+    const PROFILE: &str = "draft-ietf-sidrops-aspa-profile";
+    let signed = Signed::read(der)?;
+    if signed.content_type != CT_ASPA {
+        return Err(format!(
+            "not an ASPA: its content type is not id-ct-ASPA ({PROFILE} §3)"
+        ));
+    }
+    let (customer, providers) = aspa_content(signed.content)?;
     if signed.ee_extension(IP_RESOURCES).is_some() {
         return Err(format!(
             "ASPA's EE certificate carries IP resources ({PROFILE} §4)"
@@ -1890,6 +1930,81 @@ fn oid_text(oid: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// DER of `tag` around `content`, short lengths only.
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        assert!(content.len() < 128);
+        let mut out = vec![tag, content.len() as u8];
+        out.extend_from_slice(content);
+        out
+    }
+
+    /// A DER INTEGER of `n` (non-negative, minimal).
+    fn int(n: u32) -> Vec<u8> {
+        let mut bytes: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        if bytes.first().is_none_or(|b| b & 0x80 != 0) {
+            bytes.insert(0, 0);
+        }
+        tlv(INTEGER, &bytes)
+    }
+
+    /// An ASProviderAttestation with `version` (none: absent).
+    fn attestation(version: Option<u32>, customer: u32, providers: &[u32]) -> Vec<u8> {
+        let mut fields = Vec::new();
+        if let Some(v) = version {
+            fields.extend(tlv(CTX_0, &int(v)));
+        }
+        fields.extend(int(customer));
+        let list: Vec<u8> = providers.iter().flat_map(|p| int(*p)).collect();
+        fields.extend(tlv(SEQUENCE, &list));
+        tlv(SEQUENCE, &fields)
+    }
+
+    #[test]
+    fn aspa_content_rules() {
+        assert_eq!(
+            aspa_content(&attestation(Some(1), 64496, &[0, 64500, 4_200_000_000])),
+            Ok((64496, vec![0, 64500, 4_200_000_000]))
+        );
+        for (der, says) in [
+            (attestation(None, 64496, &[64500]), "version is not 1"),
+            (attestation(Some(0), 64496, &[64500]), "version is not 1"),
+            (attestation(Some(2), 64496, &[64500]), "version is not 1"),
+            (attestation(Some(1), 0, &[64500]), "customerASID"),
+            (attestation(Some(1), 64496, &[]), "without providers"),
+            (attestation(Some(1), 64496, &[64501, 64500]), "ascending"),
+            (attestation(Some(1), 64496, &[64500, 64500]), "ascending"),
+            (
+                attestation(Some(1), 64496, &[64496]),
+                "customer as a provider",
+            ),
+        ] {
+            let e = aspa_content(&der).unwrap_err();
+            assert!(e.contains(says), "{e}");
+        }
+        // A provider ASID that is not minimal DER (00 00 F4) is refused.
+        let mut bad = attestation(Some(1), 64496, &[64500]);
+        let at = bad.len() - 2; // 00 FB F4: the FB
+        bad[at] = 0x00;
+        let e = aspa_content(&bad).unwrap_err();
+        assert!(e.contains("provider is outside"), "{e}");
+    }
+
+    #[test]
+    fn asids_are_read_as_der_writes_them() {
+        assert_eq!(asid(&[0]), Some(0));
+        assert_eq!(asid(&[0x7f]), Some(127));
+        assert_eq!(asid(&[0, 0x80]), Some(128));
+        assert_eq!(asid(&[0, 0xff, 0xff, 0xff, 0xff]), Some(u32::MAX));
+        assert_eq!(asid(&[0x80]), None, "negative");
+        assert_eq!(asid(&[0, 0x7f]), None, "not minimal");
+        assert_eq!(asid(&[1, 0, 0, 0, 0]), None, "too large");
+        assert_eq!(asid(&[]), None);
+    }
 
     #[test]
     fn oids_read_as_dotted_text() {

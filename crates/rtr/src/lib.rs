@@ -32,6 +32,9 @@ use tokio::sync::{mpsc, watch};
 
 use pdu::{ErrorCode, Header, Query, Timing};
 
+/// The highest version offered unless configured otherwise.
+pub const DEFAULT_VERSION: u8 = 1;
+
 /// How many serials of differences are kept for serial queries.
 pub const HISTORY: usize = 100;
 
@@ -290,6 +293,10 @@ impl VrpHistory {
                         last.providers.extend(a.providers);
                         last.providers.sort_unstable();
                         last.providers.dedup();
+                        // AS0 ("no provider") means nothing next to one.
+                        if last.providers.len() > 1 && last.providers[0] == 0 {
+                            last.providers.remove(0);
+                        }
                     }
                     _ => one.push(a),
                 }
@@ -443,9 +450,12 @@ pub struct RtrConfig {
 }
 
 impl Default for RtrConfig {
+    /// Version 1 by default: version 2 is still a draft
+    /// (draft-ietf-sidrops-8210bis), and a router built to an earlier
+    /// draft's ASPA PDU would misread this one's; an operator opts in.
     fn default() -> Self {
         RtrConfig {
-            max_version: pdu::MAX_VERSION,
+            max_version: DEFAULT_VERSION,
             timing: Timing::default(),
         }
     }

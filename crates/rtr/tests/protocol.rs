@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use anchorage_rtr::pdu::{self, Header};
-use anchorage_rtr::{Aspa, Origin, RtrConfig, VrpHistory, serve};
+use anchorage_rtr::{Aspa, Origin, RouterKey, RtrConfig, VrpHistory, serve};
 
 fn o(asn: u32, p: &str, max: u8) -> Origin {
     let (a, l) = p.split_once('/').unwrap();
@@ -62,6 +62,14 @@ fn start(config: RtrConfig, ready: bool) -> Server {
         addr,
         history,
         _rt: rt,
+    }
+}
+
+/// A cache that offers version 2 (the default is 1).
+fn version_2() -> RtrConfig {
+    RtrConfig {
+        max_version: 2,
+        ..RtrConfig::default()
     }
 }
 
@@ -208,16 +216,10 @@ fn reset_and_serial_queries_in_both_versions() {
 #[test]
 fn version_negotiation() {
     // RFC 8210 §7: a version above ours gets error 4 in our version.
-    let s = start(RtrConfig::default(), true);
+    let s = start(version_2(), true);
     assert_refused(&s, &reset_query(3), 2, 4);
-    // A cache limited to version 1 tells a version 2 router so.
-    let s1 = start(
-        RtrConfig {
-            max_version: 1,
-            ..RtrConfig::default()
-        },
-        true,
-    );
+    // The default, version 1, tells a version 2 router so.
+    let s1 = start(RtrConfig::default(), true);
     assert_refused(&s1, &reset_query(2), 1, 4);
     // A cache limited to version 0 tells a version 1 router so.
     let s0 = start(
@@ -269,7 +271,8 @@ fn bad_pdus_get_error_reports_and_the_connection_closes() {
     assert_refused(&s, &[1, 99, 0, 0, 0, 0, 0, 8], 1, 5);
     assert_refused(&s, &[1, 12, 0, 0, 0, 0, 0, 12, 0, 0, 0, 0], 1, 5);
     // An ASPA PDU goes from cache to router only: Invalid Request (3).
-    assert_refused(&s, &[2, 11, 1, 0, 0, 0, 0, 12, 0, 0, 0, 1], 2, 3);
+    let s2 = start(version_2(), true);
+    assert_refused(&s2, &[2, 11, 1, 0, 0, 0, 0, 12, 0, 0, 0, 1], 2, 3);
     // An Error Report from the router is never answered: just closed.
     let mut c = connect(&s);
     c.write_all(&pdu::error_report(
@@ -305,7 +308,7 @@ fn no_data_yet_is_not_fatal() {
 
 #[test]
 fn version_2_routers_get_aspas_and_their_changes_and_version_1_routers_do_not() {
-    let s = start(RtrConfig::default(), true);
+    let s = start(version_2(), true);
     let vrps = || BTreeSet::from([o(64496, "192.0.2.0/24", 24)]);
     let aspa = |customer, providers: &[u32]| Aspa {
         customer,
@@ -365,4 +368,59 @@ fn version_2_routers_get_aspas_and_their_changes_and_version_1_routers_do_not() 
     let (prefixes, aspas, _, _) = read_all(&mut v2, 2);
     assert_eq!(prefixes.len(), 2);
     assert_eq!(aspas.len(), 2);
+}
+
+#[test]
+fn router_keys_go_to_version_1_routers_and_are_withdrawn_in_deltas() {
+    let s = start(RtrConfig::default(), true);
+    let vrps = || BTreeSet::from([o(64496, "192.0.2.0/24", 24)]);
+    let key = |asn, b| RouterKey {
+        asn,
+        ski: [b; 20],
+        spki: vec![0x30, 0x01, b],
+    };
+    // Two ASPAs of one customer AS from two CAs: one, with the union of
+    // the providers, and AS0 gone next to a real provider.
+    let aspa = |p: &[u32]| Aspa {
+        customer: 64496,
+        providers: p.to_vec(),
+    };
+    s.history.update_all(
+        vrps(),
+        vec![aspa(&[0]), aspa(&[64501, 64500])],
+        vec![key(64496, 1), key(64497, 2)],
+    );
+    assert_eq!(s.history.current().aspas(), [aspa(&[64500, 64501])]);
+    let (session, serial) = s.history.state();
+    let router_keys = |c: &mut TcpStream| -> Vec<(u8, u32, u8)> {
+        let mut out = Vec::new();
+        loop {
+            let (h, bytes) = read_pdu(c);
+            match h.pdu_type {
+                pdu::CACHE_RESPONSE | pdu::IPV4_PREFIX | pdu::IPV6_PREFIX => {}
+                pdu::ROUTER_KEY => {
+                    let asn = u32::from_be_bytes(bytes[28..32].try_into().unwrap());
+                    out.push((bytes[2], asn, bytes[8]));
+                }
+                pdu::END_OF_DATA => return out,
+                t => panic!("unexpected PDU type {t}"),
+            }
+        }
+    };
+    let mut v1 = connect(&s);
+    v1.write_all(&reset_query(1)).unwrap();
+    assert_eq!(router_keys(&mut v1), [(1, 64496, 1), (1, 64497, 2)]);
+    let mut v0 = connect(&s);
+    v0.write_all(&reset_query(0)).unwrap();
+    assert!(
+        read_response(&mut v0, 0).0.len() == 1,
+        "version 0: prefixes only"
+    );
+    // One key revoked: withdrawn in the next delta, nothing else.
+    s.history
+        .update_all(vrps(), vec![aspa(&[64500, 64501])], vec![key(64496, 1)]);
+    let (h, _) = read_pdu(&mut v1);
+    assert_eq!(h.pdu_type, pdu::SERIAL_NOTIFY);
+    v1.write_all(&serial_query(1, session, serial)).unwrap();
+    assert_eq!(router_keys(&mut v1), [(0, 64497, 2)]);
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anchorage_ca_core::point::PublishedObject;
+use anchorage_ca_core::router::RouterKey;
 use anchorage_ca_core::{AspaDefinition, CaRecord, IpPrefix, PublicationPoint, RoaPayload};
 use anchorage_store::{
     AuditFilter, CaKey, KeyState, Location, Peer, PeerKind, Store, StoreError, StoredToken, Who,
@@ -98,6 +99,16 @@ on_both!(
     writers_take_turns,
     a_read_transaction_is_one_snapshot,
 );
+
+/// An ECDSA P-256 router key, as SubjectPublicKeyInfo DER.
+const ROUTER_SPKI: &[u8] = &[
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04, 0x60, 0xe2, 0x47, 0x82, 0x33,
+    0xb1, 0x79, 0xec, 0x3f, 0x63, 0x9d, 0x67, 0x15, 0x66, 0x04, 0xe9, 0xd9, 0xfc, 0x18, 0x69, 0x11,
+    0xbf, 0x37, 0xc2, 0x31, 0x85, 0x4d, 0xb4, 0x75, 0x27, 0xba, 0x8b, 0xb3, 0x26, 0x73, 0xd0, 0x88,
+    0xdc, 0xda, 0xf1, 0x0e, 0xd6, 0x3f, 0x0c, 0xf9, 0x65, 0x81, 0x84, 0xe0, 0xff, 0xce, 0xd5, 0xb1,
+    0x95, 0x4e, 0x2b, 0x49, 0xcd, 0x48, 0x4d, 0xa0, 0x57, 0x8a, 0xfb,
+];
 
 fn t(secs: i64) -> Time {
     anchorage_store::from_secs(secs).unwrap()
@@ -854,6 +865,7 @@ fn fingerprint(store: &mut Store) -> String {
             tx.contact(&ca.handle).unwrap(),
         );
         out += &format!("{:?}\n", tx.aspas(&ca.handle, None).unwrap());
+        out += &format!("{:?}\n", tx.router_keys(&ca.handle).unwrap());
         out += &format!("{:?}\n", tx.point_version(&ca.handle).unwrap());
     }
     out += &format!(
@@ -940,6 +952,9 @@ fn a_sqlite_store_copies_into_postgresql_unchanged() {
         tx.set_contact("a", Some("BEGIN:VCARD\r\nEND:VCARD\r\n"))
             .unwrap();
         tx.put_aspa("a", &AspaDefinition::new(64496, &[64500]).unwrap())
+            .unwrap();
+        let key = rpki::crypto::PublicKey::decode(ROUTER_SPKI).unwrap();
+        tx.put_router_key("a", &RouterKey { asn: 64496, key })
             .unwrap();
         tx.rrdp_apply(&[("rsync://h/r/x".into(), [7; 32])], &[])
             .unwrap();

@@ -1215,13 +1215,11 @@ pub fn check_ca_certificate(
 /// Whether a `.cer` file in a point is an end-entity certificate, which
 /// is a BGPsec router certificate or nothing valid (RFC 8209 §3.1.3.1:
 /// no basicConstraints), rather than a CA certificate, which always has
-/// one (RFC 6487 §4.8.1). Told by the extension's OID in the DER, without
-/// decoding: a CA certificate is decoded once, by its own check, and a
-/// file taken for the wrong kind is rejected by that kind's rules.
+/// one (RFC 6487 §4.8.1): told from its extension list, as rpki-client
+/// does, without decoding it twice. A file that does not parse that far
+/// goes to the CA check, which rejects it.
 fn is_router_certificate(bytes: &Bytes) -> bool {
-    // OBJECT IDENTIFIER 2.5.29.19, id-ce-basicConstraints.
-    const BASIC_CONSTRAINTS_OID: [u8; 5] = [0x06, 0x03, 0x55, 0x1d, 0x13];
-    !bytes.windows(5).any(|w| w == BASIC_CONSTRAINTS_OID)
+    profile::has_basic_constraints(bytes) == Some(false)
 }
 
 /// Checks a BGPsec router certificate of the CA `issuer` whose point has

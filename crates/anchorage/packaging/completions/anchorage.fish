@@ -853,7 +853,7 @@ complete -c anchorage -n "__fish_anchorage_using_subcommand serve" -l tls-cert -
 complete -c anchorage -n "__fish_anchorage_using_subcommand serve" -l tls-key -d 'TLS private key (PEM)' -r -F
 complete -c anchorage -n "__fish_anchorage_using_subcommand serve" -l rsync-program -d 'The rsync program [default: rsync]' -r -F
 complete -c anchorage -n "__fish_anchorage_using_subcommand serve" -l rtr-listen -d 'Address and port of the RTR cache [default: none, no RTR]' -r
-complete -c anchorage -n "__fish_anchorage_using_subcommand serve" -l rtr-max-version -d 'The highest RTR version offered: 2 (draft-ietf-sidrops-8210bis, with ASPA), 1 (RFC 8210) or 0 (RFC 6810) [default: 2]' -r
+complete -c anchorage -n "__fish_anchorage_using_subcommand serve" -l rtr-max-version -d 'The highest RTR version offered: 2 (draft-ietf-sidrops-8210bis, with ASPA), 1 (RFC 8210) or 0 (RFC 6810) [default: 1]' -r
 complete -c anchorage -n "__fish_anchorage_using_subcommand serve" -l api-listen -d 'Address and port of the admin API, over TLS [default: none, no API]' -r
 complete -c anchorage -n "__fish_anchorage_using_subcommand serve" -l data-dir -d 'The data directory (database, keys, rsync tree, TAL)' -r -F
 complete -c anchorage -n "__fish_anchorage_using_subcommand serve" -l database -d 'The store: a PostgreSQL connection string (`postgres://USER@HOST/DB` or `host=… dbname=…`) instead of the SQLite file in the data directory. `init` records it in DIR/database.url for later commands' -r

@@ -29,7 +29,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR:PORT")]
     rtr_listen: Option<std::net::SocketAddr>,
     /// The highest RTR version offered: 2 (draft-ietf-sidrops-8210bis, with
-    /// ASPA), 1 (RFC 8210) or 0 (RFC 6810) [default: 2].
+    /// ASPA), 1 (RFC 8210) or 0 (RFC 6810) [default: 1].
     #[arg(long, value_name = "N")]
     rtr_max_version: Option<u8>,
     /// Address and port of the admin API, over TLS [default: none, no API].

@@ -212,9 +212,7 @@ impl Anchorage {
         for request in set {
             let aspa = AspaDefinition::new(request.customer, &request.providers)?;
             aspa.check_held(handle, &ca.resources)?;
-            changes
-                .warnings
-                .extend(aspa.warnings(request.providers.is_empty()));
+            changes.warnings.extend(aspa.warnings());
             // An AS seen upstream of the customer in AS paths is a
             // provider or a peer: if a provider, its routes go invalid.
             for seen in opts

@@ -70,7 +70,12 @@ impl Anchorage {
                 "the certificate of CA '{handle}' changed meanwhile; try again"
             )));
         }
-        tx.put_router_key(handle, &router)?;
+        if !tx.put_router_key(handle, &router)? {
+            // Certified by another process meanwhile: that one stands.
+            drop(tx);
+            let tx = self.store.read_transaction()?;
+            return Ok((router_info(&tx, handle, &router)?, Vec::new()));
+        }
         let mut point = if self.ctx.deferred {
             tx.point_partial(handle, &[router.file_name().as_str()])?
         } else {
