@@ -272,6 +272,22 @@ impl Principal {
         Actor::named(format!("token:{}", self.token.id)).in_request(self.request_id.clone())
     }
 
+    /// Checks the role for a ROA or ASPA batch (a dry run is open to
+    /// read-only tokens too) and returns its If-Match ETag, if any.
+    fn batch_access(&self, headers: &HeaderMap, dry: bool) -> Result<Option<String>, Problem> {
+        let if_match = headers
+            .get(header::IF_MATCH)
+            .map(|v| v.to_str().map(str::to_string))
+            .transpose()
+            .map_err(|_| Problem::bad_request("If-Match is not a valid ETag"))?;
+        if dry {
+            self.require(&[Role::Admin, Role::CaOperator, Role::ReadOnly])?;
+        } else {
+            self.require(&[Role::Admin, Role::CaOperator])?;
+        }
+        Ok(if_match)
+    }
+
     fn require(&self, roles: &[Role]) -> Result<(), Problem> {
         if roles.contains(&self.token.role) {
             Ok(())
@@ -950,16 +966,7 @@ async fn roa_batch(
     bytes: Bytes,
     dry: bool,
 ) -> Result<Response, Problem> {
-    let if_match = headers
-        .get(header::IF_MATCH)
-        .map(|v| v.to_str().map(str::to_string))
-        .transpose()
-        .map_err(|_| Problem::bad_request("If-Match is not a valid ETag"))?;
-    if dry {
-        p.require(&[Role::Admin, Role::CaOperator, Role::ReadOnly])?;
-    } else {
-        p.require(&[Role::Admin, Role::CaOperator])?;
-    }
+    let if_match = p.batch_access(headers, dry)?;
     let batch: RoaBatch = parse_body(&bytes)?;
     let (add, remove) = batch.payloads()?;
     let strict = query.strict;
@@ -1070,16 +1077,7 @@ async fn aspa_batch(
     bytes: Bytes,
     dry: bool,
 ) -> Result<Response, Problem> {
-    let if_match = headers
-        .get(header::IF_MATCH)
-        .map(|v| v.to_str().map(str::to_string))
-        .transpose()
-        .map_err(|_| Problem::bad_request("If-Match is not a valid ETag"))?;
-    if dry {
-        p.require(&[Role::Admin, Role::CaOperator, Role::ReadOnly])?;
-    } else {
-        p.require(&[Role::Admin, Role::CaOperator])?;
-    }
+    let if_match = p.batch_access(headers, dry)?;
     let batch: AspaBatch = parse_body(&bytes)?;
     let set = batch.requests()?;
     let remove = batch.remove.clone();

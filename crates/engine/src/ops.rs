@@ -1075,30 +1075,13 @@ impl Anchorage {
                 )?;
             }
         }
-        let mut point = if self.ctx.deferred {
-            // The manifest and CRL are owed: only the ROAs replaced here
-            // are loaded.
-            let names: Vec<String> = signed.iter().map(|(a, _)| roa_file_name(*a)).collect();
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            tx.point_partial(handle, &names)?
-        } else {
-            tx.point(handle)?
-        };
-        for (asn, obj) in signed {
-            match obj {
-                Some(obj) => point.publish(obj, now),
-                None => {
-                    point.withdraw(&roa_file_name(asn), now);
-                }
-            }
-        }
-        if self.ctx.deferred {
-            tx.mark_pending(handle)?;
-        } else {
-            let issuer = self.ctx.issuer(&ca)?;
-            point.refresh(&*self.ctx.keys, &issuer, now, &self.ctx.timing)?;
-        }
-        tx.save_point(handle, &point, now)?;
+        // With the manifest and CRL owed, only the ROAs replaced here are
+        // loaded.
+        let files = signed
+            .into_iter()
+            .map(|(asn, obj)| (roa_file_name(asn), obj))
+            .collect();
+        self.ctx.replace_in_point(&tx, &ca, files, now)?;
         fault::point("roa-batch-before-commit");
         tx.commit()?;
         let mut changes = plan.changes;

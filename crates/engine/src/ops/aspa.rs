@@ -297,30 +297,11 @@ impl Anchorage {
             };
             journal.record(&tx, event)?;
         }
-        let mut point = if self.ctx.deferred {
-            // The manifest and CRL are owed: only the ASPAs replaced here
-            // are loaded.
-            let names: Vec<String> = signed.iter().map(|(c, _)| aspa_file_name(*c)).collect();
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            tx.point_partial(handle, &names)?
-        } else {
-            tx.point(handle)?
-        };
-        for (customer, obj) in signed {
-            match obj {
-                Some(obj) => point.publish(obj, now),
-                None => {
-                    point.withdraw(&aspa_file_name(customer), now);
-                }
-            }
-        }
-        if self.ctx.deferred {
-            tx.mark_pending(handle)?;
-        } else {
-            let issuer = self.ctx.issuer(&ca)?;
-            point.refresh(&*self.ctx.keys, &issuer, now, &self.ctx.timing)?;
-        }
-        tx.save_point(handle, &point, now)?;
+        let files = signed
+            .into_iter()
+            .map(|(customer, obj)| (aspa_file_name(customer), obj))
+            .collect();
+        self.ctx.replace_in_point(&tx, &ca, files, now)?;
         fault::point("aspa-batch-before-commit");
         tx.commit()?;
         let mut changes = plan.changes;

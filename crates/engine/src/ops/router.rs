@@ -76,13 +76,8 @@ impl Anchorage {
             let tx = self.store.read_transaction()?;
             return Ok((router_info(&tx, handle, &router)?, Vec::new()));
         }
-        let mut point = if self.ctx.deferred {
-            tx.point_partial(handle, &[router.file_name().as_str()])?
-        } else {
-            tx.point(handle)?
-        };
-        point.publish(obj, now);
-        self.ctx.settle_point(&tx, &ca, &mut point, now)?;
+        self.ctx
+            .replace_in_point(&tx, &ca, vec![(router.file_name(), Some(obj))], now)?;
         let mut journal = Journal::new(actor, now);
         journal.record(
             &tx,
@@ -121,14 +116,8 @@ impl Anchorage {
                 ski: ski.to_ascii_uppercase(),
             });
         }
-        let name = router_file_name(asn, ski);
-        let mut point = if self.ctx.deferred {
-            tx.point_partial(handle, &[name.as_str()])?
-        } else {
-            tx.point(handle)?
-        };
-        point.withdraw(&name, now);
-        self.ctx.settle_point(&tx, &ca, &mut point, now)?;
+        self.ctx
+            .replace_in_point(&tx, &ca, vec![(router_file_name(asn, ski), None)], now)?;
         let mut journal = Journal::new(actor, now);
         journal.record(
             &tx,
@@ -169,22 +158,38 @@ fn router_ca(ctx: &Ctx, tx: &Tx<'_>, handle: &str) -> Result<CaRecord> {
 }
 
 impl Ctx {
-    /// Makes a changed point visible: its manifest and CRL reissued now,
-    /// or owed to `serve`'s next group publication; then saved.
-    fn settle_point(
+    /// Replaces (with `Some`) or withdraws (with `None`) the named files
+    /// of CA `ca`'s point and makes the change visible: its manifest and
+    /// CRL reissued now, or owed to `serve`'s next group publication (then
+    /// only those files are loaded); then saves the point.
+    pub(super) fn replace_in_point(
         &self,
         tx: &Tx<'_>,
         ca: &CaRecord,
-        point: &mut PublicationPoint,
+        files: Vec<(String, Option<PublishedObject>)>,
         now: Time,
     ) -> Result<()> {
+        let mut point = if self.deferred {
+            let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+            tx.point_partial(&ca.handle, &names)?
+        } else {
+            tx.point(&ca.handle)?
+        };
+        for (name, obj) in files {
+            match obj {
+                Some(obj) => point.publish(obj, now),
+                None => {
+                    point.withdraw(&name, now);
+                }
+            }
+        }
         if self.deferred {
             tx.mark_pending(&ca.handle)?;
         } else {
             let issuer = self.issuer(ca)?;
             point.refresh(&*self.keys, &issuer, now, &self.timing)?;
         }
-        tx.save_point(&ca.handle, point, now)?;
+        tx.save_point(&ca.handle, &point, now)?;
         Ok(())
     }
 
