@@ -752,7 +752,7 @@ fn walk(
     out.warnings
         .sort_by(|a, b| (&a.uri, &a.reason).cmp(&(&b.uri, &b.reason)));
     out.gbrs.sort_by(|a, b| a.uri.cmp(&b.uri));
-    out.aspas.sort();
+    out.aspas = merge_aspas(std::mem::take(&mut out.aspas));
     out.router_keys.sort();
     out.fetch = w.fetcher.lock().expect("fetcher lock").stats();
     Ok((out, w.next.into_inner().expect("cache lock"), w.ta))
@@ -1333,6 +1333,30 @@ pub fn check_aspa(
     })
 }
 
+/// The validated ASPAs one per customer AS, as rpki-client reports them
+/// and routers get them (draft-ietf-sidrops-8210bis §5.12): the union of
+/// the providers of every ASPA of a customer (AS0 dropped next to real
+/// providers), expiring with the first of them.
+fn merge_aspas(mut aspas: Vec<ValidatedAspa>) -> Vec<ValidatedAspa> {
+    aspas.sort();
+    let mut merged: Vec<ValidatedAspa> = Vec::with_capacity(aspas.len());
+    for a in aspas {
+        match merged.last_mut() {
+            Some(m) if m.customer == a.customer => {
+                m.expires = m.expires.min(a.expires);
+                m.providers.extend(a.providers);
+                m.providers.sort_unstable();
+                m.providers.dedup();
+                if m.providers.len() > 1 && m.providers[0] == 0 {
+                    m.providers.remove(0);
+                }
+            }
+            _ => merged.push(a),
+        }
+    }
+    merged
+}
+
 /// Checks the CRL of the point of `ca` as the walk does: the profile
 /// rules, the `rpki` crate's decoding, the issuer (RFC 6487 §5, names
 /// compared as RFC 5280 §7.1 compares them), the signature, and a
@@ -1451,6 +1475,24 @@ struct Point {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aspas_of_one_customer_are_reported_as_one() {
+        let a = |customer, expires, providers: &[u32]| ValidatedAspa {
+            customer,
+            expires,
+            providers: providers.to_vec(),
+        };
+        assert_eq!(
+            merge_aspas(vec![
+                a(64497, 9, &[64500]),
+                a(64496, 7, &[0]),
+                a(64496, 5, &[64502, 64501]),
+                a(64496, 6, &[64501]),
+            ]),
+            [a(64496, 5, &[64501, 64502]), a(64497, 9, &[64500])]
+        );
+    }
 
     #[test]
     fn origin_counts_announce_and_withdraw_at_zero() {
