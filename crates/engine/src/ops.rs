@@ -150,8 +150,35 @@ pub fn roa_etag(payloads: &[RoaPayload]) -> String {
     for p in &sorted {
         text.push_str(&format!("{} {} {}\n", p.asn, p.prefix, p.max_length));
     }
-    let digest = rpki::crypto::DigestAlgorithm::sha256().digest(text.as_bytes());
-    format!("\"{}\"", hex::encode(&digest.as_ref()[..16]))
+    quoted_etag(&text)
+}
+
+/// An ETag for a list written as `text`: the first 128 bits of its
+/// SHA-256, in hex, quoted (RFC 9110 §8.8.3).
+fn quoted_etag(text: &str) -> String {
+    let digest = point::sha256(text.as_bytes());
+    format!("\"{}\"", hex::encode(&digest[..16]))
+}
+
+/// Opens the write transaction that commits a change planned from a read
+/// snapshot (entered through `held` when this process's writers are held
+/// back), with the CA record as it is now; `None` when the CA's key or
+/// certificate changed since `planned` was read, so the change must be
+/// planned and signed again.
+fn planned_tx<'a>(
+    store: &'a mut Store,
+    held: Option<&anchorage_store::GateGuard>,
+    planned: &CaRecord,
+) -> Result<Option<(Tx<'a>, CaRecord)>> {
+    let tx = match held {
+        Some(held) => store.transaction_entered(held)?,
+        None => store.transaction()?,
+    };
+    let ca = load_ca(&tx, &planned.handle)?;
+    if ca.key != planned.key || ca.cert_serial != planned.cert_serial {
+        return Ok(None);
+    }
+    Ok(Some((tx, ca)))
 }
 
 /// Arguments of `init`.
@@ -1039,15 +1066,10 @@ impl Anchorage {
         now: Time,
     ) -> Result<Option<RoaChanges>> {
         let handle = plan.ca.handle.as_str();
-        let tx = match held {
-            Some(held) => self.store.transaction_entered(held)?,
-            None => self.store.transaction()?,
+        let Some((tx, ca)) = planned_tx(&mut self.store, held, &plan.ca)? else {
+            return Ok(None);
         };
-        let ca = load_ca(&tx, handle)?;
-        if ca.key != plan.ca.key
-            || ca.cert_serial != plan.ca.cert_serial
-            || roa_etag(&tx.roas(handle, None)?) != plan.etag_before
-        {
+        if roa_etag(&tx.roas(handle, None)?) != plan.etag_before {
             return Ok(None);
         }
         let mut journal = Journal::new(actor, now);

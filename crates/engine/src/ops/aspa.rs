@@ -10,7 +10,7 @@ use anchorage_ca_core::objects::Issuer;
 use anchorage_ca_core::{AspaDefinition, CaRecord, PublicationPoint, PublishedObject, Time};
 use anchorage_store::Tx;
 
-use super::{Anchorage, Ctx, Result, load_ca};
+use super::{Anchorage, Ctx, Result, load_ca, planned_tx, quoted_etag};
 use crate::audit::{Actor, Event, Journal};
 use crate::error::AppError;
 use crate::fault;
@@ -78,8 +78,7 @@ pub fn aspa_etag(aspas: &[AspaDefinition]) -> String {
     let mut sorted = aspas.to_vec();
     sorted.sort();
     let text: Vec<String> = sorted.iter().map(AspaDefinition::to_string).collect();
-    let digest = anchorage_ca_core::point::sha256(text.join("\n").as_bytes());
-    format!("\"{}\"", hex::encode(&digest[..16]))
+    quoted_etag(&text.join("\n"))
 }
 
 impl Anchorage {
@@ -263,15 +262,10 @@ impl Anchorage {
         now: Time,
     ) -> Result<Option<AspaChanges>> {
         let handle = plan.ca.handle.as_str();
-        let tx = match held {
-            Some(held) => self.store.transaction_entered(held)?,
-            None => self.store.transaction()?,
+        let Some((tx, ca)) = planned_tx(&mut self.store, held, &plan.ca)? else {
+            return Ok(None);
         };
-        let ca = load_ca(&tx, handle)?;
-        if ca.key != plan.ca.key
-            || ca.cert_serial != plan.ca.cert_serial
-            || aspa_etag(&tx.aspas(handle, None)?) != plan.etag_before
-        {
+        if aspa_etag(&tx.aspas(handle, None)?) != plan.etag_before {
             return Ok(None);
         }
         let mut journal = Journal::new(actor, now);

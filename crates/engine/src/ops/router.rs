@@ -11,7 +11,7 @@ use anchorage_ca_core::router::{
 use anchorage_ca_core::{CaError, CaRecord, PublicationPoint, PublishedObject, Time};
 use anchorage_store::Tx;
 
-use super::{Anchorage, Ctx, Result, load_ca, rfc3339};
+use super::{Anchorage, Ctx, Result, load_ca, planned_tx, rfc3339};
 use crate::audit::{Actor, Event, Journal};
 use crate::error::AppError;
 
@@ -63,13 +63,11 @@ impl Anchorage {
         let obj = self
             .ctx
             .sign_router(&self.ctx.issuer(&planned)?, &router, now)?;
-        let tx = self.store.transaction()?;
-        let ca = load_ca(&tx, handle)?;
-        if ca.key != planned.key || ca.cert_serial != planned.cert_serial {
+        let Some((tx, ca)) = planned_tx(&mut self.store, None, &planned)? else {
             return Err(AppError::Busy(format!(
                 "the certificate of CA '{handle}' changed meanwhile; try again"
             )));
-        }
+        };
         if !tx.put_router_key(handle, &router)? {
             // Certified by another process meanwhile: that one stands.
             drop(tx);
