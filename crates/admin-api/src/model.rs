@@ -160,6 +160,57 @@ pub struct RoaBatchResult {
     pub vrps_withdrawn: Vec<RoaSpec>,
     /// RFC 9319 warnings about the result.
     pub warnings: Vec<Warning>,
+    /// With a BGP table loaded: the announced routes whose RFC 6811
+    /// validity the change moves.
+    pub route_changes: Vec<RouteChangeView>,
+    /// With a BGP table loaded: for each ROA added whose maxLength
+    /// authorises unannounced prefixes, the minimal ROAs that replace it
+    /// (RFC 9319 §5).
+    pub minimal_roas: Vec<MinimalRoasView>,
+}
+
+/// An announced route whose validity a change moves.
+#[derive(Clone, Debug, Serialize)]
+pub struct RouteChangeView {
+    /// The announced prefix.
+    pub prefix: String,
+    /// Its origin AS.
+    pub origin: u32,
+    /// `valid`, `invalid` or `not-found` before the change.
+    pub before: &'static str,
+    /// The same after the change.
+    pub after: &'static str,
+}
+
+/// A non-minimal ROA and the minimal ROAs that replace it.
+#[derive(Clone, Debug, Serialize)]
+pub struct MinimalRoasView {
+    /// The ROA as given.
+    pub replaces: RoaSpec,
+    /// One ROA per announced prefix it covers.
+    pub with: Vec<RoaSpec>,
+}
+
+impl RouteChangeView {
+    /// The API form of a route change.
+    pub fn from_change(c: &anchorage_engine::rfc9319::bgp::RouteChange) -> RouteChangeView {
+        RouteChangeView {
+            prefix: c.route.net.to_string(),
+            origin: c.route.origin,
+            before: c.before.as_str(),
+            after: c.after.as_str(),
+        }
+    }
+}
+
+impl MinimalRoasView {
+    /// The API form of a minimal replacement.
+    pub fn from_minimal(m: &anchorage_engine::rfc9319::bgp::MinimalRoas) -> MinimalRoasView {
+        MinimalRoasView {
+            replaces: RoaSpec::from_payload(&m.replaces),
+            with: m.with.iter().map(RoaSpec::from_payload).collect(),
+        }
+    }
 }
 
 /// One ASPA as the API takes and shows it.

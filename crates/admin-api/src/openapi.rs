@@ -292,7 +292,25 @@ fn schemas() -> Value {
                 "unchanged": {"type": "integer"},
                 "vrps_announced": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}},
                 "vrps_withdrawn": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}},
-                "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}}
+                "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}},
+                "route_changes": {"type": "array", "description": "With a BGP table loaded: the announced routes whose RFC 6811 validity the change moves", "items": {"$ref": "#/components/schemas/RouteChange"}},
+                "minimal_roas": {"type": "array", "description": "With a BGP table loaded: the minimal ROAs replacing each non-minimal ROA added (RFC 9319 §5)", "items": {"$ref": "#/components/schemas/MinimalRoas"}}
+            }
+        },
+        "RouteChange": {
+            "type": "object",
+            "properties": {
+                "prefix": {"type": "string"},
+                "origin": {"type": "integer"},
+                "before": {"type": "string", "enum": ["valid", "invalid", "not-found"]},
+                "after": {"type": "string", "enum": ["valid", "invalid", "not-found"]}
+            }
+        },
+        "MinimalRoas": {
+            "type": "object",
+            "properties": {
+                "replaces": {"$ref": "#/components/schemas/RoaSpec"},
+                "with": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}}
             }
         },
         "CreateCa": {

@@ -14,16 +14,19 @@
 #![allow(clippy::result_large_err)]
 
 mod peers;
+mod ui;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
+pub use ui::{SessionPolicy, Sessions};
 
 use crate::Problem;
 use crate::bgp::{BgpTable, VrpIndex};
 use crate::model::{
     AddRouterCert, AspaBatch, AspaBatchResult, AspaSpec, AspaWarningView, Contact, CreateCa,
-    CreateToken, Keyroll, KeyrollAction, RoaBatch, RoaBatchResult, RoaSpec, UpdateCa, parse_body,
+    CreateToken, Keyroll, KeyrollAction, MinimalRoasView, RoaBatch, RoaBatchResult, RoaSpec,
+    RouteChangeView, UpdateCa, parse_body,
 };
 use crate::ratelimit::RateLimiter;
 use crate::warnings::Severity;
@@ -176,6 +179,8 @@ pub struct ApiState {
     failures: RateLimiter,
     /// Addresses without a per-address limit (a reverse proxy in front).
     exempt: Vec<std::net::IpAddr>,
+    /// The web interface's signed-in sessions.
+    sessions: Sessions,
 }
 
 /// How the API limits its callers.
@@ -188,6 +193,8 @@ pub struct ApiSettings {
     /// Addresses whose failed token checks are not limited per address
     /// (a reverse proxy forwards every client from its own address).
     pub exempt: Vec<std::net::IpAddr>,
+    /// How long the web interface's sessions last.
+    pub sessions: SessionPolicy,
 }
 
 /// Failed token checks one address may make at once, and per second
@@ -213,6 +220,7 @@ impl ApiState {
             body_timeout: settings.body_timeout,
             failures: RateLimiter::new(AUTH_FAILURES.0, AUTH_FAILURES.1),
             exempt: settings.exempt,
+            sessions: Sessions::new(settings.sessions),
         })
     }
 
@@ -609,7 +617,14 @@ impl axum::extract::FromRequestParts<Arc<ApiState>> for Caller {
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip());
-        let p = authenticate(state, peer, &parts.headers, &rid).await?;
+        // The web interface's session cookie, unless a bearer token is
+        // given (a token is never combined with someone's cookie).
+        let p = match ui::session_cookie(&parts.headers) {
+            Some(cookie) if !parts.headers.contains_key(header::AUTHORIZATION) => {
+                ui::session_principal(state, cookie, &parts.headers, &rid).await?
+            }
+            _ => authenticate(state, peer, &parts.headers, &rid).await?,
+        };
         Ok(Caller(state.clone(), p))
     }
 }
@@ -651,6 +666,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/keys", get(list_keys))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .merge(peers::routes())
+        .merge(ui::routes())
         .fallback(|| async { Problem::not_found("no such endpoint under /api/v1") })
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -998,6 +1014,8 @@ async fn roa_batch(
     let BatchOutcome {
         changes,
         warnings,
+        routes,
+        minimal,
         applied,
     } = outcome;
     let result = RoaBatchResult {
@@ -1016,6 +1034,8 @@ async fn roa_batch(
             .map(RoaSpec::from_payload)
             .collect(),
         warnings,
+        route_changes: routes.iter().map(RouteChangeView::from_change).collect(),
+        minimal_roas: minimal.iter().map(MinimalRoasView::from_minimal).collect(),
     };
     if !dry && !applied {
         let critical = result
@@ -1464,6 +1484,7 @@ mod tests {
                     rate: (50, 20.0),
                     body_timeout: std::time::Duration::from_secs(30),
                     exempt: Vec::new(),
+                    sessions: SessionPolicy::default(),
                 },
             );
             Fixture {

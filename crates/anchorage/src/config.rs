@@ -36,6 +36,8 @@
 //! keyroll_staging_hours = 24
 //! keyroll_every_days = 365
 //! keyroll_max_in_progress = 10
+//! ui_session_idle_seconds = 1800
+//! ui_session_max_seconds = 43200
 //! ```
 
 use std::net::SocketAddr;
@@ -145,6 +147,12 @@ pub struct Config {
     /// Rollovers in progress at once under `keyroll_every_days`, at most
     /// (default 10).
     pub keyroll_max_in_progress: Option<usize>,
+    /// Seconds without a request after which a web interface session
+    /// ends (default 1800).
+    pub ui_session_idle_seconds: Option<u64>,
+    /// Seconds after sign-in after which a web interface session ends in
+    /// any case (default 43200, 12 hours).
+    pub ui_session_max_seconds: Option<u64>,
 }
 
 /// What `serve`'s command-line options set; each overrides the file.
@@ -254,6 +262,16 @@ impl Config {
                 .unwrap_or(crate::serve::PARENT_SYNC_EVERY),
             listen: self.listen_limits(),
             rsyncd_user: self.rsyncd_user.clone().unwrap_or_else(|| "nobody".into()),
+            ui_sessions: {
+                let d = crate::api::SessionPolicy::default();
+                let secs = |v: Option<u64>, d: Duration| {
+                    v.map(|s| Duration::from_secs(s.max(1))).unwrap_or(d)
+                };
+                crate::api::SessionPolicy {
+                    idle: secs(self.ui_session_idle_seconds, d.idle),
+                    max: secs(self.ui_session_max_seconds, d.max),
+                }
+            },
             instance_name: match &self.instance_name {
                 Some(name) => name.clone(),
                 None => host_name(),

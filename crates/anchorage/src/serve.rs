@@ -88,6 +88,8 @@ pub struct ServeOptions {
     /// PostgreSQL database: what standbys name as the leader, and its
     /// directory under `DIR/run/`.
     pub instance_name: String,
+    /// How long the web interface's sessions last.
+    pub ui_sessions: crate::api::SessionPolicy,
 }
 
 /// What `/metrics` reports.
@@ -585,6 +587,7 @@ pub async fn run(
             rate: opts.api_rate,
             body_timeout: opts.listen.body_timeout,
             exempt: opts.listen.exempt.clone(),
+            sessions: opts.ui_sessions,
         },
     );
 

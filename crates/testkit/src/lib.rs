@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod browser;
 pub mod postgres;
 
 use std::collections::BTreeSet;

@@ -29,6 +29,11 @@ pub struct BatchOutcome {
     pub changes: RoaChanges,
     /// RFC 9319 warnings.
     pub warnings: Vec<Warning>,
+    /// With a BGP table: the announced routes whose validity the change
+    /// moves.
+    pub routes: Vec<bgp::RouteChange>,
+    /// With a BGP table: the minimal ROAs for each non-minimal ROA added.
+    pub minimal: Vec<bgp::MinimalRoas>,
     /// Whether the change was committed.
     pub applied: bool,
 }
@@ -56,22 +61,21 @@ impl Anchorage {
             opts.dry || opts.strict,
         )?;
         let mut found = warnings::analyse(&first.after, &first.announced);
+        let mut routes = bgp::Analysis::default();
         if let Some((table, index)) = opts.routes {
             // With announcements to compare, `non-minimal` says precisely
             // what the generic maxLength warning can only suspect.
             found.retain(|w| w.code != "max-length");
-            found.extend(bgp::analyse(
-                table,
-                index,
-                &first.announced,
-                &first.withdrawn,
-            ));
+            routes = bgp::analyse_routes(table, index, &first.announced, &first.withdrawn);
+            found.append(&mut routes.warnings);
         }
         let blocked = opts.strict && found.iter().any(|w| w.severity == Severity::Critical);
         if opts.dry || !opts.strict || blocked {
             return Ok(BatchOutcome {
                 changes: first,
                 warnings: found,
+                routes: routes.routes,
+                minimal: routes.minimal,
                 applied: !opts.dry && !blocked,
             });
         }
@@ -79,6 +83,8 @@ impl Anchorage {
         Ok(BatchOutcome {
             changes: done,
             warnings: found,
+            routes: routes.routes,
+            minimal: routes.minimal,
             applied: true,
         })
     }

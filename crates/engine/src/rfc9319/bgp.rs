@@ -155,6 +155,17 @@ pub enum Validity {
     NotFound,
 }
 
+impl Validity {
+    /// Its name in RFC 6811's words, as the API and the UI show it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Validity::Valid => "valid",
+            Validity::Invalid => "invalid",
+            Validity::NotFound => "not-found",
+        }
+    }
+}
+
 impl BgpTable {
     /// A table of these routes.
     pub fn new(routes: Vec<Route>) -> BgpTable {
@@ -412,6 +423,39 @@ fn list(routes: &[Route]) -> String {
     s.join(", ")
 }
 
+/// An announced route whose RFC 6811 validity a change moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RouteChange {
+    /// The route.
+    pub route: Route,
+    /// Its validity before the change.
+    pub before: Validity,
+    /// Its validity after the change.
+    pub after: Validity,
+}
+
+/// A ROA whose maxLength authorises prefixes its origin does not
+/// announce, and the minimal ROAs that replace it (RFC 9319 §5): one per
+/// announced prefix, each without a maxLength beyond its own length.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MinimalRoas {
+    /// The ROA as given.
+    pub replaces: RoaPayload,
+    /// The announced prefixes it covers, as ROAs.
+    pub with: Vec<RoaPayload>,
+}
+
+/// What a change does to the routes of a BGP table.
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    /// The RFC 9319 warnings.
+    pub warnings: Vec<Warning>,
+    /// Every announced route whose validity changes.
+    pub routes: Vec<RouteChange>,
+    /// The minimal replacements of the non-minimal ROAs added.
+    pub minimal: Vec<MinimalRoas>,
+}
+
 /// The checks against BGP for a change: `before` indexes every VRP the
 /// repository authorises (all CAs) before it; `added`/`removed` are the
 /// payloads the change adds and removes.
@@ -421,6 +465,17 @@ pub fn analyse(
     added: &[RoaPayload],
     removed: &[RoaPayload],
 ) -> Vec<Warning> {
+    analyse_routes(table, before, added, removed).warnings
+}
+
+/// [`analyse`], with the routes whose validity moves and the minimal
+/// ROAs for each non-minimal ROA added.
+pub fn analyse_routes(
+    table: &BgpTable,
+    before: &VrpIndex,
+    added: &[RoaPayload],
+    removed: &[RoaPayload],
+) -> Analysis {
     let after = Changed::new(before, added, removed);
     let mut out = Vec::new();
     // Routes whose validity the change can move: those within a changed prefix.
@@ -428,11 +483,20 @@ pub fn analyse(
     for p in added.iter().chain(removed) {
         affected.extend(table.within(&Net::of(&p.prefix)).copied());
     }
+    let mut routes = Vec::new();
     let mut invalid = Vec::new();
     let mut unprotected = Vec::new();
     let mut fixed = Vec::new();
     for r in &affected {
-        match (before.validity(r), after.validity(r)) {
+        let (was, will) = (before.validity(r), after.validity(r));
+        if was != will {
+            routes.push(RouteChange {
+                route: *r,
+                before: was,
+                after: will,
+            });
+        }
+        match (was, will) {
             (Validity::Valid | Validity::NotFound, Validity::Invalid) => invalid.push(*r),
             (Validity::Valid, Validity::NotFound) => unprotected.push(*r),
             (Validity::Invalid, Validity::Valid | Validity::NotFound) => fixed.push(*r),
@@ -486,6 +550,7 @@ pub fn analyse(
             prefixes: fixed.iter().map(|r| r.net.to_string()).collect(),
         });
     }
+    let mut minimal = Vec::new();
     for p in added {
         if p.asn == 0 {
             continue;
@@ -537,6 +602,14 @@ pub fn analyse(
         if unannounced.is_empty() {
             continue; // every authorised prefix is announced: minimal after all
         }
+        let with: Vec<RoaPayload> = announced
+            .iter()
+            .filter_map(|n| {
+                let prefix = n.to_string().parse().ok()?;
+                RoaPayload::new(p.asn, prefix, None).ok()
+            })
+            .collect();
+        minimal.push(MinimalRoas { replaces: *p, with });
         out.push(Warning {
             code: "non-minimal",
             severity: Severity::Warning,
@@ -564,7 +637,11 @@ pub fn analyse(
             prefixes: unannounced.iter().map(|n| n.to_string()).collect(),
         });
     }
-    out
+    Analysis {
+        warnings: out,
+        routes,
+        minimal,
+    }
 }
 
 #[cfg(test)]
@@ -708,5 +785,58 @@ mod tests {
         // Removing a ROA that made another origin invalid fixes it.
         let t = table("192.0.2.0/24,64497\n");
         assert_eq!(codes(&run(&t, &[roa], &[], &[roa])), ["fixes-invalid"]);
+    }
+
+    /// The routes a change moves, each with both states, and the minimal
+    /// ROAs offered for a non-minimal one.
+    #[test]
+    fn route_changes_and_minimal_roas() {
+        let t = table(
+            "192.0.2.0/24,64496\n192.0.2.0/25,64496\n192.0.2.128/25,64510\n198.51.100.0/24,64497\n",
+        );
+        let wide = p(64496, "192.0.2.0/24", Some(26));
+        let a = analyse_routes(&t, &VrpIndex::new(&[]), &[wide], &[]);
+        let moved: Vec<(String, u32, &str, &str)> = a
+            .routes
+            .iter()
+            .map(|c| {
+                (
+                    c.route.net.to_string(),
+                    c.route.origin,
+                    c.before.as_str(),
+                    c.after.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            moved,
+            [
+                ("192.0.2.0/24".into(), 64496, "not-found", "valid"),
+                ("192.0.2.0/25".into(), 64496, "not-found", "valid"),
+                ("192.0.2.128/25".into(), 64510, "not-found", "invalid"),
+            ]
+        );
+        // Unrelated routes are not listed.
+        assert!(moved.iter().all(|m| m.0 != "198.51.100.0/24"));
+        assert_eq!(
+            a.minimal,
+            [MinimalRoas {
+                replaces: wide,
+                with: vec![
+                    p(64496, "192.0.2.0/24", None),
+                    p(64496, "192.0.2.0/25", None)
+                ],
+            }]
+        );
+        // The minimal ROAs themselves draw no offer, nor does a ROA
+        // whose origin announces nothing.
+        let a = analyse_routes(&t, &VrpIndex::new(&[]), &a.minimal[0].with, &[]);
+        assert!(a.minimal.is_empty());
+        let none = p(64499, "203.0.113.0/24", Some(25));
+        assert!(
+            analyse_routes(&t, &VrpIndex::new(&[]), &[none], &[])
+                .minimal
+                .is_empty()
+        );
     }
 }
