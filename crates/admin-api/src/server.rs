@@ -1636,5 +1636,148 @@ mod tests {
             .await;
             assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
         }
+
+        /// The web interface's sessions: signed in with a token, then the
+        /// cookie works only with its CSRF token, with the token's scope,
+        /// until signed out or the token is revoked.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sessions_need_their_csrf_token_and_end() {
+            let f = fixture();
+            let sign_in = format!(r#"{{"token": "{}"}}"#, f.operator);
+            // A form post (not JSON) cannot sign in; a wrong token neither.
+            let req = axum::http::Request::builder()
+                .method("POST")
+                .uri("/ui/session")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(sign_in.clone()))
+                .unwrap();
+            let resp = f.app.clone().oneshot(req).await.unwrap();
+            assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+            let wrong = format!(r#"{{"token": "{}x"}}"#, f.operator);
+            let (status, headers, _) = send(&f.app, "POST", "/ui/session", None, &wrong).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+            assert!(headers.get(header::SET_COOKIE).is_none());
+
+            let (status, headers, body) = send(&f.app, "POST", "/ui/session", None, &sign_in).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let set = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+            for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+                assert!(set.contains(attribute), "{set}");
+            }
+            let cookie = set.split(';').next().unwrap().to_string();
+            assert!(cookie.starts_with("__Host-anchorage-session="), "{cookie}");
+            let csrf = body["csrf"].as_str().unwrap().to_string();
+            assert_eq!(body["role"], "ca-operator");
+            assert_eq!(body["cas"], serde_json::json!(["lir"]));
+            fn with_cookie<'a>(
+                cookie: &'a str,
+                csrf: Option<&'a str>,
+            ) -> Vec<(header::HeaderName, &'a str)> {
+                let mut h = vec![(header::COOKIE, cookie)];
+                if let Some(c) = csrf {
+                    h.push((header::HeaderName::from_static("x-csrf-token"), c));
+                }
+                h
+            }
+            let with = |csrf| with_cookie(&cookie, csrf);
+
+            // No or a wrong CSRF token: refused before anything is read.
+            for csrf in [None, Some("forged")] {
+                let (status, _, body) =
+                    send_with(&f.app, "GET", "/api/v1/cas", None, "", &with(csrf)).await;
+                assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+                assert!(body["detail"].as_str().unwrap().contains("CSRF"), "{body}");
+            }
+            // With it: the operator's scope, exactly as its bearer token.
+            let (status, _, body) =
+                send_with(&f.app, "GET", "/api/v1/cas", None, "", &with(Some(&csrf))).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let (_, _, bearer) = send(&f.app, "GET", "/api/v1/cas", Some(&f.operator), "").await;
+            assert_eq!(body, bearer);
+            let (status, _, _) = send_with(
+                &f.app,
+                "GET",
+                "/api/v1/cas/other",
+                None,
+                "",
+                &with(Some(&csrf)),
+            )
+            .await;
+            assert_eq!(status, StatusCode::NOT_FOUND);
+            // A bearer token is never combined with the cookie.
+            let (status, _, body) = send_with(
+                &f.app,
+                "GET",
+                "/api/v1/tokens",
+                Some(&f.admin),
+                "",
+                &with(None),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            // The page learns its CSRF token again after a reload.
+            let (status, _, body) =
+                send_with(&f.app, "GET", "/ui/session", None, "", &with(None)).await;
+            assert_eq!(
+                (status, body["csrf"].as_str()),
+                (StatusCode::OK, Some(csrf.as_str()))
+            );
+
+            // Signing out needs the CSRF token; then the cookie is dead.
+            let (status, _, _) =
+                send_with(&f.app, "DELETE", "/ui/session", None, "", &with(None)).await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            let (status, headers, _) = send_with(
+                &f.app,
+                "DELETE",
+                "/ui/session",
+                None,
+                "",
+                &with(Some(&csrf)),
+            )
+            .await;
+            assert_eq!(status, StatusCode::NO_CONTENT);
+            assert!(
+                headers[header::SET_COOKIE]
+                    .to_str()
+                    .unwrap()
+                    .contains("Max-Age=0")
+            );
+            let (status, _, _) =
+                send_with(&f.app, "GET", "/api/v1/cas", None, "", &with(Some(&csrf))).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+            // Revoking the token ends its sessions.
+            let (_, headers, body) = send(&f.app, "POST", "/ui/session", None, &sign_in).await;
+            let cookie = headers[header::SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string();
+            let csrf = body["csrf"].as_str().unwrap().to_string();
+            let h = [
+                (header::COOKIE, cookie.as_str()),
+                (
+                    header::HeaderName::from_static("x-csrf-token"),
+                    csrf.as_str(),
+                ),
+            ];
+            let (status, _, _) = send_with(&f.app, "GET", "/api/v1/cas", None, "", &h).await;
+            assert_eq!(status, StatusCode::OK);
+            let id = split(&f.operator).unwrap().0.to_string();
+            let (status, _, _) = send(
+                &f.app,
+                "DELETE",
+                &format!("/api/v1/tokens/{id}"),
+                Some(&f.admin),
+                "",
+            )
+            .await;
+            assert!(status.is_success(), "{status}");
+            let (status, _, _) = send_with(&f.app, "GET", "/api/v1/cas", None, "", &h).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
     }
 }

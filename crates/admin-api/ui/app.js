@@ -191,13 +191,16 @@ async function caView(handle) {
   const enc = encodeURIComponent(handle);
   const { json: ca } = await api('GET', `cas/${enc}`);
   const optional = async (path) => { try { return (await api('GET', path)).json; } catch (err) { if (err.status === 401) throw err; return null; } };
-  const [keys, children, parents, publishers] = await Promise.all([
-    optional(`cas/${enc}/keyroll`), optional('children'), optional('parents'), optional('publishers')]);
+  const [keys, children, parents, publishers, visible, aspas, routers] = await Promise.all([
+    optional(`cas/${enc}/keyroll`), optional('children'), optional('parents'), optional('publishers'),
+    optional('cas'), optional(`cas/${enc}/aspas`), optional(`cas/${enc}/router-certs`)]);
+  const seen = new Set((visible || []).map((c) => c.handle));
+  const caLink = (c) => (seen.has(c) ? h('a', { href: `#/ca/${encodeURIComponent(c)}` }, c) : c);
   const delegated = (children || []).filter((c) => c.parent === handle);
   const remoteParents = (parents || []).filter((p) => p.handle === handle || p.ca === handle);
   const facts = [
     ['Resources', ca.resources || 'none'],
-    ['Parent', ca.parent ? h('a', { href: `#/ca/${encodeURIComponent(ca.parent)}` }, ca.parent) : (remoteParents.length ? 'remote (RFC 6492)' : 'none: trust anchor')],
+    ['Parent', ca.parent ? caLink(ca.parent) : (remoteParents.length ? 'remote (RFC 6492)' : 'none: trust anchor')],
     ['Certificate', h('span', { class: 'mono' }, ca.cert_uri)],
     ['Certificate valid until', ca.cert_not_after],
     ['Certificate serial', h('span', { class: 'mono' }, ca.cert_serial)],
@@ -217,12 +220,16 @@ async function caView(handle) {
     keys && keys.next_step ? h('p', {}, `Rollover in progress: ${keys.next_step} due ${keys.next_due}.`) : null,
     h('h2', {}, 'Children'),
     ca.children.length || delegated.length
-      ? h('ul', {}, ca.children.map((c) => h('li', {}, h('a', { href: `#/ca/${encodeURIComponent(c)}` }, c), ' (hosted)')),
+      ? h('ul', {}, ca.children.map((c) => h('li', {}, caLink(c), ' (hosted)')),
         delegated.map((c) => h('li', {}, c.handle, ` (delegated, RFC 6492): ${c.resources}`)))
       : h('p', { class: 'muted' }, 'None.'),
     remoteParents.length ? [h('h2', {}, 'Remote parents'), h('ul', {}, remoteParents.map((p) => h('li', {}, JSON.stringify(p))))] : null,
     publishers && publishers.length ? [h('h2', {}, 'Publishers of this repository'),
       h('ul', {}, publishers.map((p) => h('li', {}, p.handle || JSON.stringify(p))))] : null,
+    aspas && aspas.length ? [h('h2', {}, 'ASPAs'), table(['Customer AS', 'Providers'], aspas.map((a) => h('tr', {},
+      h('td', {}, `AS${a.customer_as}`), h('td', {}, a.providers.map((p) => `AS${p}`).join(', ') || 'none (AS0)'))), 'aspas')] : null,
+    routers && routers.length ? [h('h2', {}, 'BGPsec router certificates'), table(['AS', 'Key (SKI)', 'Valid until'], routers.map((r) => h('tr', {},
+      h('td', {}, `AS${r.asn}`), h('td', { class: 'mono' }, r.ski), h('td', {}, r.not_after || ''))), 'router-certs')] : null,
     h('h2', {}, 'ROAs'),
     ca.roas.length ? table(['Origin', 'Prefix', 'maxLength'], ca.roas.map((r) => h('tr', {},
       h('td', {}, `AS${r.asn}`), h('td', { class: 'mono' }, r.prefix), h('td', {}, r.max_length))))

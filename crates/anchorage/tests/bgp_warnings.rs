@@ -158,6 +158,18 @@ fn warnings_from_a_loaded_bgp_table() {
     assert_eq!(w["severity"], "critical");
     assert_eq!(w["prefixes"], json!(["192.0.2.0/25", "192.0.2.128/25"]));
     assert!(w["message"].as_str().unwrap().contains("AS64520"), "{w}");
+    // Each announced route it moves, with both states (RFC 6811).
+    assert_eq!(
+        r.body["route_changes"],
+        json!([
+            {"prefix": "192.0.2.0/24", "origin": 64496, "before": "not-found", "after": "valid"},
+            {"prefix": "192.0.2.0/25", "origin": 64510, "before": "not-found", "after": "invalid"},
+            {"prefix": "192.0.2.128/25", "origin": 64520, "before": "not-found", "after": "invalid"},
+        ]),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["minimal_roas"], json!([]), "{}", r.body);
     // Strict: blocked, nothing changed.
     let before = state(&cli.dir);
     let r = c.json(
@@ -214,6 +226,20 @@ fn warnings_from_a_loaded_bgp_table() {
     let w = warning(&r.body, "non-minimal");
     assert!(w["message"].as_str().unwrap().contains("4 of the 7"), "{w}");
     assert_eq!(w["prefixes"][0], "198.51.100.0/26");
+    // The minimal ROAs offered instead: the announced prefixes (RFC 9319 §5).
+    assert_eq!(
+        r.body["minimal_roas"],
+        json!([{
+            "replaces": {"asn": 64497, "prefix": "198.51.100.0/24", "max_length": 26},
+            "with": [
+                {"asn": 64497, "prefix": "198.51.100.0/24", "max_length": 24},
+                {"asn": 64497, "prefix": "198.51.100.0/25", "max_length": 25},
+                {"asn": 64497, "prefix": "198.51.100.128/25", "max_length": 25},
+            ],
+        }]),
+        "{}",
+        r.body
+    );
     // IPv6 with maxLength: the /48 is announced, the rest are not.
     let r = c.json(
         "POST",
