@@ -86,6 +86,14 @@ function asn(text) {
   return Number(t);
 }
 
+/** Whether `p` looks like a prefix; the API checks it in full. */
+function prefixShape(p) {
+  const m = /^([0-9a-fA-F.:]+)\/(\d{1,3})$/.exec(String(p));
+  if (!m) return false;
+  const v6 = m[1].includes(':');
+  return Number(m[2]) <= (v6 ? 128 : 32) && (v6 || /^\d{1,3}(\.\d{1,3}){3}$/.test(m[1]));
+}
+
 function prefixLength(prefix) {
   return Number(String(prefix).split('/')[1]);
 }
@@ -251,7 +259,10 @@ function readCsv(text) {
     if (first && header) { first = false; return; }
     first = false;
     if (f.length < 2) throw new Error(`line ${i + 1}: expected ASN,prefix[,maxLength]: ${line}`);
-    const roa = { asn: asn(f[0]), prefix: f[1] };
+    let number;
+    try { number = asn(f[0]); } catch (err) { throw new Error(`line ${i + 1}: ${err.message}: ${line}`); }
+    if (!prefixShape(f[1])) throw new Error(`line ${i + 1}: "${f[1]}" is not an IPv4 or IPv6 prefix: ${line}`);
+    const roa = { asn: number, prefix: f[1] };
     if (f[2]) {
       if (!/^\d+$/.test(f[2])) throw new Error(`line ${i + 1}: maxLength "${f[2]}" is not a number: ${line}`);
       roa.max_length = Number(f[2]);

@@ -159,6 +159,15 @@ fn a_member_edits_roas_in_a_real_browser() {
     );
     shot(&b, "roa-editor-warnings");
 
+    // A CSV with a bad line stages nothing and names the line.
+    b.type_into(
+        &b.wait_for("#csv", WAIT),
+        "ASN,IP Prefix,Max Length\nAS64496,192.0.2.0/33,24\n",
+    );
+    b.click(&b.wait_for("#stage-csv", WAIT));
+    b.wait_text("#csv-form .problem", "line 2", WAIT);
+    assert_eq!(b.all("#staged-table tbody tr").len(), 1);
+
     // One click: the minimal ROAs instead of the maxLength.
     b.click(&b.wait_for("#replace-minimal", WAIT));
     b.wait_text("#staged-table", "AS64496 192.0.2.0/25", WAIT);
