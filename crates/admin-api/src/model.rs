@@ -161,13 +161,19 @@ pub struct RoaBatchResult {
     /// RFC 9319 warnings about the result.
     pub warnings: Vec<Warning>,
     /// With a BGP table loaded: the announced routes whose RFC 6811
-    /// validity the change moves.
+    /// validity the change moves (against the VRPs of this repository),
+    /// the first [`ROUTE_CHANGES_SHOWN`] of them.
     pub route_changes: Vec<RouteChangeView>,
+    /// How many announced routes the change moves in all.
+    pub route_changes_total: usize,
     /// With a BGP table loaded: for each ROA added whose maxLength
     /// authorises unannounced prefixes, the minimal ROAs that replace it
     /// (RFC 9319 §5).
     pub minimal_roas: Vec<MinimalRoasView>,
 }
+
+/// The most route changes a batch answer lists; the warnings count them all.
+pub const ROUTE_CHANGES_SHOWN: usize = 1000;
 
 /// An announced route whose validity a change moves.
 #[derive(Clone, Debug, Serialize)]

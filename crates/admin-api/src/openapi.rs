@@ -293,24 +293,25 @@ fn schemas() -> Value {
                 "vrps_announced": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}},
                 "vrps_withdrawn": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}},
                 "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}},
-                "route_changes": {"type": "array", "description": "With a BGP table loaded: the announced routes whose RFC 6811 validity the change moves", "items": {"$ref": "#/components/schemas/RouteChange"}},
+                "route_changes": {"type": "array", "description": "With a BGP table loaded: the announced routes whose RFC 6811 validity the change moves, judged against every VRP of this repository (not other repositories'); the first 1000", "items": {"$ref": "#/components/schemas/RouteChange"}},
+                "route_changes_total": {"type": "integer", "description": "How many announced routes the change moves in all"},
                 "minimal_roas": {"type": "array", "description": "With a BGP table loaded: the minimal ROAs replacing each non-minimal ROA added (RFC 9319 §5)", "items": {"$ref": "#/components/schemas/MinimalRoas"}}
             }
         },
         "RouteChange": {
-            "type": "object",
+            "type": "object", "required": ["prefix", "origin", "before", "after"],
             "properties": {
-                "prefix": {"type": "string"},
-                "origin": {"type": "integer"},
-                "before": {"type": "string", "enum": ["valid", "invalid", "not-found"]},
-                "after": {"type": "string", "enum": ["valid", "invalid", "not-found"]}
+                "prefix": {"type": "string", "description": "the announced prefix"},
+                "origin": {"type": "integer", "description": "its origin AS"},
+                "before": {"type": "string", "enum": ["valid", "invalid", "not-found"], "description": "RFC 6811 validity before the change"},
+                "after": {"type": "string", "enum": ["valid", "invalid", "not-found"], "description": "RFC 6811 validity after it"}
             }
         },
         "MinimalRoas": {
-            "type": "object",
+            "type": "object", "required": ["replaces", "with"],
             "properties": {
-                "replaces": {"$ref": "#/components/schemas/RoaSpec"},
-                "with": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}}
+                "replaces": {"$ref": "#/components/schemas/RoaSpec", "description": "a payload added whose maxLength authorises prefixes its origin does not announce"},
+                "with": {"type": "array", "items": {"$ref": "#/components/schemas/RoaSpec"}, "description": "the announced prefixes it covers, one payload each without a maxLength (RFC 9319 §5)"}
             }
         },
         "CreateCa": {
@@ -420,7 +421,7 @@ pub fn document() -> Value {
             }
         });
         if *path != "/api/v1/openapi.json" {
-            op["security"] = json!([{"bearer": []}]);
+            op["security"] = json!([{"bearer": []}, {"session": []}]);
         } else {
             op["security"] = json!([]);
         }
@@ -478,7 +479,10 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "schemas": schemas(),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "anc_<id>_<secret>, from `anchorage init` or `anchorage token create`"}}
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "anc_<id>_<secret>, from `anchorage init` or `anchorage token create`"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "__Host-anchorage-session", "description": "the web interface's session, opened by POST /ui/session with {\"token\": \"anc_...\"}; every request made with it must also send the session's CSRF token in X-CSRF-Token (403 otherwise). Ignored when an Authorization header is sent."}
+            }
         }
     })
 }

@@ -1034,7 +1034,12 @@ async fn roa_batch(
             .map(RoaSpec::from_payload)
             .collect(),
         warnings,
-        route_changes: routes.iter().map(RouteChangeView::from_change).collect(),
+        route_changes: routes
+            .iter()
+            .take(crate::model::ROUTE_CHANGES_SHOWN)
+            .map(RouteChangeView::from_change)
+            .collect(),
+        route_changes_total: routes.len(),
         minimal_roas: minimal.iter().map(MinimalRoasView::from_minimal).collect(),
     };
     if !dry && !applied {

@@ -56,7 +56,12 @@ async function api(method, path, body, headers) {
   }
   const resp = await fetch(path.startsWith('/') ? path : `${API}/${path}`, init);
   const text = await resp.text();
-  const json = text ? JSON.parse(text) : null;
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch (err) {
+    json = { title: `HTTP ${resp.status}`, detail: text.slice(0, 200) };
+  }
   if (resp.status === 401 && session) {
     session = null;
     signIn(json && json.detail);
@@ -156,7 +161,12 @@ document.getElementById('sign-out').addEventListener('click', async () => {
 function route() {
   if (!session) return;
   const [path, query] = location.hash.replace(/^#/, '').split('?');
-  const parts = (path || '/').split('/').filter(Boolean).map(decodeURIComponent);
+  let parts;
+  try {
+    parts = (path || '/').split('/').filter(Boolean).map(decodeURIComponent);
+  } catch (err) {
+    parts = ['?'];
+  }
   for (const a of document.querySelectorAll('nav a')) {
     const here = a.getAttribute('href') === `#/${parts[0] || ''}` || (parts[0] === 'ca' && a.getAttribute('href') === '#/');
     if (here) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
@@ -205,7 +215,7 @@ async function caView(handle) {
   const seen = new Set((visible || []).map((c) => c.handle));
   const caLink = (c) => (seen.has(c) ? h('a', { href: `#/ca/${encodeURIComponent(c)}` }, c) : c);
   const delegated = (children || []).filter((c) => c.parent === handle);
-  const remoteParents = (parents || []).filter((p) => p.handle === handle || p.ca === handle);
+  const remoteParents = (parents || []).filter((p) => p.ca === handle);
   const facts = [
     ['Resources', ca.resources || 'none'],
     ['Parent', ca.parent ? caLink(ca.parent) : (remoteParents.length ? 'remote (RFC 6492)' : 'none: trust anchor')],
@@ -231,7 +241,7 @@ async function caView(handle) {
       ? h('ul', {}, ca.children.map((c) => h('li', {}, caLink(c), ' (hosted)')),
         delegated.map((c) => h('li', {}, c.handle, ` (delegated, RFC 6492): ${c.resources}`)))
       : h('p', { class: 'muted' }, 'None.'),
-    remoteParents.length ? [h('h2', {}, 'Remote parents'), h('ul', {}, remoteParents.map((p) => h('li', {}, JSON.stringify(p))))] : null,
+    remoteParents.length ? [h('h2', {}, 'Remote parents'), h('ul', {}, remoteParents.map((p) => h('li', {}, `${p.parent} (RFC 6492, ${p.service_uri})`, p.resources ? `: ${p.resources}` : '')))] : null,
     publishers && publishers.length ? [h('h2', {}, 'Publishers of this repository'),
       h('ul', {}, publishers.map((p) => h('li', {}, p.handle || JSON.stringify(p))))] : null,
     aspas && aspas.length ? [h('h2', {}, 'ASPAs'), table(['Customer AS', 'Providers'], aspas.map((a) => h('tr', {},
@@ -315,7 +325,8 @@ async function roaEditor(handle) {
 
   function renderPreview() {
     if (!preview) { fill(previewBox); return; }
-    const w = preview.warnings;
+    const rank = { critical: 0, warning: 1, info: 2 };
+    const w = [...preview.warnings].sort((a, b) => rank[a.severity] - rank[b.severity]);
     const minimal = preview.minimal_roas;
     fill(previewBox, 
       h('h2', {}, 'What this change does'),
@@ -386,7 +397,9 @@ async function roaEditor(handle) {
     e.preventDefault();
     try {
       const roa = { asn: asn(fAsn.value), prefix: fPrefix.value.trim() };
-      if (fMax.value.trim()) roa.max_length = Number(fMax.value.trim());
+      const max = fMax.value.trim();
+      if (max && !/^\d+$/.test(max)) throw new Error(`maxLength "${max}" is not a number`);
+      if (max) roa.max_length = Number(max);
       stage(roa);
       fill(addOut);
       fPrefix.value = ''; fMax.value = '';
@@ -414,21 +427,46 @@ async function roaEditor(handle) {
   h('label', {}, 'Paste CSV', csv), h('div', { class: 'actions' }, h('label', {}, 'or read a file', file),
     h('button', { type: 'submit', id: 'stage-csv' }, 'Stage all')), csvOut);
 
+  // Apply sends what the preview showed, with the ETag of the list it was
+  // computed from; unless the user confirmed the routes it makes invalid,
+  // strictly, so a critical warning that arose since (another CA's ROAs,
+  // a new BGP table) blocks it instead of passing unseen.
   apply.addEventListener('click', async () => {
+    if (!etag) {
+      fill(resultBox, h('div', { class: 'problem', role: 'alert' }, 'The ROA list has no ETag; reload the page.'));
+      return;
+    }
+    const sent = { add: [...staged.add], remove: [...staged.remove] };
+    const confirmed = confirm.checked;
+    previewSeq += 1; // a dry run still in flight is stale now
+    editor.disabled = true;
     apply.disabled = true;
     try {
-      const headers = etag ? { 'If-Match': etag } : {};
-      const r = await api('POST', `cas/${enc}/roas`, staged, headers);
-      etag = r.headers.get('ETag');
+      const r = await api('POST', `cas/${enc}/roas${confirmed ? '' : '?strict=true'}`, sent, { 'If-Match': etag });
       const done = r.json;
-      staged.add = []; staged.remove = [];
+      staged.add = staged.add.filter((x) => !sent.add.some((y) => sameRoa(x, y)));
+      staged.remove = staged.remove.filter((x) => !sent.remove.some((y) => sameRoa(x, y)));
       preview = null;
       await reloadCurrent();
-      renderStaged(); renderPreview();
+      renderStaged();
+      renderPreview();
       fill(resultBox, h('div', { class: 'notice', id: 'applied', role: 'status' },
         `Applied: ${done.added} added, ${done.removed} removed. Routers see the change after the next publication and validation.`));
     } catch (err) {
-      fill(resultBox, problemBox(err));
+      if (err.status === 412) {
+        await reloadCurrent();
+        fill(resultBox, problemBox(err), h('p', {}, 'The ROAs of this CA changed meanwhile: the list above is current again and the preview is being recomputed. Apply again if the change still stands.'));
+        dryRun();
+      } else if (err.status === 422 && err.problem.warnings) {
+        // Blocked by a critical warning the preview did not show.
+        preview = err.problem;
+        renderPreview();
+        fill(resultBox, problemBox(err));
+      } else {
+        fill(resultBox, problemBox(err));
+      }
+    } finally {
+      editor.disabled = false;
       refreshApply();
     }
   });
@@ -451,16 +489,20 @@ async function roaEditor(handle) {
   renderCurrent();
   renderStaged();
 
-  show(`ROAs of ${handle}`,
-    h('p', {}, h('a', { href: `#/ca/${enc}` }, `← CA ${handle}`)),
-    h('p', {}, 'Changes are staged here and checked as you stage them (a dry run: nothing is stored until you apply). ',
-      'Warnings follow RFC 9319: prefer ROAs that list exactly the announced prefixes over a maxLength.'),
+  // Every control of the editor, disabled as one while a change is applied.
+  const editor = h('fieldset', { class: 'editor' },
+    h('legend', { class: 'skip' }, `ROA changes for ${handle}`),
     h('h2', {}, 'Current ROAs'), currentBox,
     h('h2', {}, 'Stage a ROA'), addForm, addOut,
     h('h2', {}, 'Bulk: CSV'), csvForm,
     h('h2', {}, 'Staged changes'), stagedBox,
     previewBox,
-    h('div', { class: 'actions' }, confirmLabel, apply), resultBox);
+    h('div', { class: 'actions' }, confirmLabel, apply));
+  show(`ROAs of ${handle}`,
+    h('p', {}, h('a', { href: `#/ca/${enc}` }, `← CA ${handle}`)),
+    h('p', {}, 'Changes are staged here and checked as you stage them (a dry run: nothing is stored until you apply). ',
+      'Warnings follow RFC 9319: prefer ROAs that list exactly the announced prefixes over a maxLength.'),
+    editor, resultBox);
 }
 
 // ---------------------------------------------------------------- audit

@@ -731,6 +731,12 @@ fn children_and_publishers_through_the_api_follow_roles_and_audit() {
         "lirx"
     );
     assert_eq!(c.get("/api/v1/publishers", &member_op).status, 403);
+    // A read-only token limited to some CAs sees no repository-wide
+    // publishers, and only its CAs' remote parents (none here).
+    let scoped_reader = common::api::token(&cli, &["--role", "read-only", "--ca", "other"]);
+    assert_eq!(c.get("/api/v1/publishers", &scoped_reader).status, 403);
+    let parents = c.get("/api/v1/parents", &scoped_reader);
+    assert_eq!((parents.status, parents.body.clone()), (200, json!([])));
     assert_eq!(
         c.json(
             "POST",

@@ -39,10 +39,10 @@ fn shot(b: &Browser, name: &str) {
 fn sign_in(b: &Browser, base: &str, token: &str) {
     b.goto(&format!("{base}/"));
     let field = b.wait_for("#signin-token", WAIT);
-    b.type_into(&field, token);
-    b.click(&b.wait_for("#signin-submit", WAIT));
-    b.wait_for("ul.tree, main p", WAIT);
+    // By keyboard: the token, then Enter.
+    b.type_into(&field, &format!("{token}\u{E007}"));
     b.wait_text("#who", "·", WAIT);
+    b.wait_text("h1", "Certificate authorities", WAIT);
 }
 
 /// The page's session, read as the page reads it.
@@ -120,6 +120,9 @@ fn a_member_edits_roas_in_a_real_browser() {
 
     // Another member's CA by URL: not found, nothing of it shown.
     for url in ["#/ca/member2", "#/ca/member2/roas"] {
+        // From the tree, so that "Not found" is this URL's answer.
+        b.goto(&format!("{base}/#/"));
+        b.wait_text("h1", "Certificate authorities", WAIT);
         b.goto(&format!("{base}/{url}"));
         b.wait_text("h1", "Not found", WAIT);
         let page = b.page_text();
@@ -190,6 +193,33 @@ fn a_member_edits_roas_in_a_real_browser() {
     b.wait_text("#applied", "2 added", WAIT);
     shot(&b, "roa-editor-applied");
 
+    // Someone else changes the CA's ROAs while a change is staged here:
+    // Apply gets 412, changes nothing, and the page shows the list anew.
+    b.click(&b.wait_for("#current-roas tbody tr:nth-child(2) button", WAIT));
+    b.wait_text("#staged-table", "remove", WAIT);
+    b.wait_for(
+        ".warning[data-code='makes-invalid'], .warning[data-code='makes-not-found']",
+        WAIT,
+    );
+    let customer = client.json(
+        "POST",
+        "/api/v1/cas/member1/roas",
+        &member,
+        json!({"add": [{"asn": 64510, "prefix": "192.0.2.128/25"}]}),
+    );
+    assert_eq!(customer.status, 200, "{}", customer.body);
+    let confirm = b.wait_for("#confirm-invalid", WAIT);
+    if b.property(&confirm, "checked") != json!(true)
+        && b.property(&b.wait_for("#apply", WAIT), "disabled") == json!(true)
+    {
+        b.click(&confirm);
+    }
+    b.click(&b.wait_for("#apply", WAIT));
+    b.wait_text("#result", "changed meanwhile", WAIT);
+    b.wait_text("#current-roas", "AS64510", WAIT);
+    b.click(&b.wait_for("#staged-table button", WAIT));
+    b.wait_text("#staged", "Nothing staged", WAIT);
+
     // CSRF: the cookie alone is refused, for reads and for changes,
     // from the page itself and from anywhere else; nothing changes.
     let csrf = page_session(&b)["csrf"].as_str().unwrap().to_string();
@@ -235,7 +265,10 @@ fn a_member_edits_roas_in_a_real_browser() {
         .map(|r| format!("{}-{}", r["prefix"].as_str().unwrap(), r["max_length"]))
         .collect();
     roas.sort();
-    assert_eq!(roas, ["192.0.2.0/24-24", "192.0.2.0/25-25"]);
+    assert_eq!(
+        roas,
+        ["192.0.2.0/24-24", "192.0.2.0/25-25", "192.0.2.128/25-25"]
+    );
     // The session is the member's: another CA is not found through it.
     let other = client.call(
         "GET",
@@ -316,6 +349,24 @@ fn a_member_edits_roas_in_a_real_browser() {
     assert!(tree.contains("member1"), "{tree}");
     b.goto(&format!("{base}/#/tokens"));
     b.wait_text("#tokens", "ca-operator", WAIT);
+    // A new token is shown once and works; revoking it ends it.
+    b.type_into(&b.wait_for("#token-description", WAIT), "portal reader");
+    b.click(&b.wait_for("#token-create button[type=submit]", WAIT));
+    let created = b.wait_text("#new-token", "anc_", WAIT);
+    assert_eq!(client.get("/api/v1/cas", created.trim()).status, 200);
     shot(&b, "tokens");
+    let row = b.wait_text("#tokens tbody tr:last-child", "portal reader", WAIT);
+    assert!(row.contains("read-only"), "{row}");
+    b.click(&b.wait_for("#tokens tbody tr:last-child button", WAIT));
+    b.accept_dialog();
+    b.wait_for("#tokens tbody tr:last-child", WAIT);
+    let deadline = std::time::Instant::now() + WAIT;
+    while client.get("/api/v1/cas", created.trim()).status != 401 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revoked token still works"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     drop(s);
 }

@@ -240,6 +240,15 @@ impl Browser {
         );
     }
 
+    /// Accepts the page's open `confirm()` dialog.
+    pub fn accept_dialog(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.call("POST", "/alert/accept", Some(json!({}))).is_err() {
+            assert!(Instant::now() < deadline, "no dialog opened");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The rendered text of `e`.
     pub fn text(&self, e: &Element) -> String {
         self.must("GET", &format!("/element/{}/text", e.0), None)

@@ -135,6 +135,13 @@ async fn remove_child(
 
 async fn list_publishers(Caller(state, p): Caller) -> Result<Response, Problem> {
     p.require(&[Role::Admin, Role::ReadOnly])?;
+    // The repository's publishers belong to no CA: a token limited to
+    // some CAs does not see them.
+    if !p.token.cas.is_empty() {
+        return Err(Problem::forbidden(
+            "the repository's publishers are visible to tokens without a CA scope only",
+        ));
+    }
     let list = engine(&state, |a| a.list_publishers()).await?;
     Ok(Json(list).into_response())
 }
@@ -171,7 +178,17 @@ async fn remove_publisher(
 
 async fn list_parents(Caller(state, p): Caller) -> Result<Response, Problem> {
     p.require(&[Role::Admin, Role::ReadOnly])?;
-    let list = engine(&state, |a| a.list_parents()).await?;
+    // A scoped token sees the remote parents of its CAs only.
+    let list = engine(&state, move |a| {
+        let mut seen = Vec::new();
+        for parent in a.list_parents()? {
+            if p.token.cas.is_empty() || authorise(a, &p, &parent.ca, false).is_ok() {
+                seen.push(parent);
+            }
+        }
+        Ok(seen)
+    })
+    .await?;
     Ok(Json(list).into_response())
 }
 

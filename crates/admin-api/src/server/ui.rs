@@ -39,7 +39,10 @@ pub const COOKIE: &str = "__Host-anchorage-session";
 /// The header that carries a session's CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// Sessions kept at most; beyond, the one idle longest is ended.
+/// Sessions kept at most; beyond, the one idle longest is ended. Only
+/// holders of valid tokens open sessions, and each token at most
+/// [`MAX_PER_TOKEN`], so crowding others out takes over 300 tokens; the
+/// bound is on memory, not on who may sign in.
 const MAX_SESSIONS: usize = 10_000;
 
 /// Sessions one token may hold at once; beyond, its oldest is ended.
@@ -389,6 +392,8 @@ async fn sign_in(
         .get::<RequestId>()
         .cloned()
         .ok_or_else(Problem::internal)?;
+    // A session the browser already had ends: one browser, one session.
+    let previous = session_cookie(req.headers()).map(str::to_string);
     let peer = req
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
@@ -402,6 +407,9 @@ async fn sign_in(
             .map_err(|_| Problem::unauthorized())?,
     );
     let p = authenticate(&state, peer, &headers, &rid).await?;
+    if let Some(previous) = previous {
+        state.sessions.end(&previous);
+    }
     let (cookie, csrf) = state.sessions.open(&p.token.id);
     tracing::info!(token = %p.token.id, request = %rid.0, "UI session opened");
     let mut resp = (StatusCode::CREATED, Json(view(&state, &p, csrf))).into_response();

@@ -362,7 +362,9 @@ impl VrpIndex {
 pub struct Changed<'a> {
     base: &'a VrpIndex,
     added: VrpIndex,
-    removed: std::collections::HashSet<(Net, u32, u8)>,
+    /// How many copies of each VRP are removed: the base holds a VRP once
+    /// per CA that authorises it, and a change removes only its own CA's.
+    removed: HashMap<(Net, u32, u8), usize>,
 }
 
 impl<'a> Changed<'a> {
@@ -371,10 +373,11 @@ impl<'a> Changed<'a> {
         Changed {
             base,
             added: VrpIndex::new(added),
-            removed: removed
-                .iter()
-                .map(|v| (Net::of(&v.prefix), v.asn, v.max_length))
-                .collect(),
+            removed: removed.iter().fold(HashMap::new(), |mut m, v| {
+                *m.entry((Net::of(&v.prefix), v.asn, v.max_length))
+                    .or_default() += 1;
+                m
+            }),
         }
     }
 
@@ -385,13 +388,24 @@ impl<'a> Changed<'a> {
         lens.extend(&self.added.lens[usize::from(route.net.v6)]);
         for len in lens.range(..=route.net.len) {
             let net = route.net.truncate(*len);
+            // Skip as many copies of each VRP as the change removes.
+            let mut skipped: HashMap<(u32, u8), usize> = HashMap::new();
             let kept = self
                 .base
                 .by_net
                 .get(&net)
                 .into_iter()
                 .flatten()
-                .filter(|(asn, max)| !self.removed.contains(&(net, *asn, *max)));
+                .filter(|(asn, max)| {
+                    let gone = self.removed.get(&(net, *asn, *max)).copied().unwrap_or(0);
+                    let n = skipped.entry((*asn, *max)).or_default();
+                    if *n < gone {
+                        *n += 1;
+                        false
+                    } else {
+                        true
+                    }
+                });
             let new = self.added.by_net.get(&net).into_iter().flatten();
             for &(asn, max) in kept.chain(new) {
                 covered = true;
@@ -785,6 +799,20 @@ mod tests {
         // Removing a ROA that made another origin invalid fixes it.
         let t = table("192.0.2.0/24,64497\n");
         assert_eq!(codes(&run(&t, &[roa], &[], &[roa])), ["fixes-invalid"]);
+    }
+
+    /// A VRP that another CA also authorises stays: removing it from one
+    /// CA moves no route.
+    #[test]
+    fn a_vrp_held_twice_survives_one_removal() {
+        let t = table("192.0.2.0/24,64496\n");
+        let roa = p(64496, "192.0.2.0/24", None);
+        let a = analyse_routes(&t, &VrpIndex::new(&[roa, roa]), &[], &[roa]);
+        assert!(a.routes.is_empty(), "{:?}", a.routes);
+        assert!(a.warnings.is_empty(), "{:?}", a.warnings);
+        let a = analyse_routes(&t, &VrpIndex::new(&[roa]), &[], &[roa]);
+        assert_eq!(a.routes.len(), 1);
+        assert_eq!(a.routes[0].after, Validity::NotFound);
     }
 
     /// The routes a change moves, each with both states, and the minimal
