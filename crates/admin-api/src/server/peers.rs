@@ -5,8 +5,9 @@
 //! Children are issued to by a CA, so they follow that CA's scope: an
 //! admin, or a CA operator whose scope holds the parent CA, may add,
 //! change and remove them; read-only tokens see them. Publishers and
-//! remote parents concern the whole instance: admins only (read-only
-//! tokens may list them).
+//! remote parents concern the whole instance: admins only; read-only
+//! tokens may list them (a token limited to some CAs: no publishers,
+//! and only its CAs' remote parents).
 
 use super::*;
 use crate::model::{AddChild, AddParent, AddPublisher, UpdateChild};
@@ -56,15 +57,17 @@ fn child_parent(a: &mut Anchorage, p: &Principal, handle: &str) -> Result<String
     Ok(parent)
 }
 
+/// The entries of `all` whose CA (`ca` of each) the principal sees.
+fn visible<T>(a: &mut Anchorage, p: &Principal, all: Vec<T>, ca: impl Fn(&T) -> &str) -> Vec<T> {
+    all.into_iter()
+        .filter(|t| p.token.cas.is_empty() || authorise(a, p, ca(t), false).is_ok())
+        .collect()
+}
+
 async fn list_children(Caller(state, p): Caller) -> Result<Response, Problem> {
     let children = engine(&state, move |a| {
-        let mut seen = Vec::new();
-        for c in a.list_children()? {
-            if p.token.cas.is_empty() || authorise(a, &p, &c.parent, false).is_ok() {
-                seen.push(c);
-            }
-        }
-        Ok(seen)
+        let all = a.list_children()?;
+        Ok(visible(a, &p, all, |c| &c.parent))
     })
     .await?;
     Ok(Json(children).into_response())
@@ -180,13 +183,8 @@ async fn list_parents(Caller(state, p): Caller) -> Result<Response, Problem> {
     p.require(&[Role::Admin, Role::ReadOnly])?;
     // A scoped token sees the remote parents of its CAs only.
     let list = engine(&state, move |a| {
-        let mut seen = Vec::new();
-        for parent in a.list_parents()? {
-            if p.token.cas.is_empty() || authorise(a, &p, &parent.ca, false).is_ok() {
-                seen.push(parent);
-            }
-        }
-        Ok(seen)
+        let all = a.list_parents()?;
+        Ok(visible(a, &p, all, |parent| &parent.ca))
     })
     .await?;
     Ok(Json(list).into_response())

@@ -349,6 +349,13 @@ async fn style() -> Response {
     asset("text/css; charset=utf-8", include_str!("../../ui/app.css"))
 }
 
+/// `resp`, not to be cached: it carries a CSRF token.
+fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
 /// The cookie that opens (`value`, lasting `max`) or ends (none) a session.
 fn set_cookie(value: Option<(&str, Duration)>) -> HeaderValue {
     let text = match value {
@@ -373,6 +380,7 @@ fn view(state: &ApiState, p: &Principal, csrf: String) -> SessionView {
 
 async fn sign_in(
     axum::extract::State(state): axum::extract::State<Arc<ApiState>>,
+    axum::Extension(rid): axum::Extension<RequestId>,
     req: Request,
 ) -> Result<Response, Problem> {
     let json = req
@@ -387,11 +395,6 @@ async fn sign_in(
             "sign in with a JSON body: {\"token\": \"anc_...\"}",
         ));
     }
-    let rid = req
-        .extensions()
-        .get::<RequestId>()
-        .cloned()
-        .ok_or_else(Problem::internal)?;
     // A session the browser already had ends: one browser, one session.
     let previous = session_cookie(req.headers()).map(str::to_string);
     let peer = req
@@ -412,13 +415,11 @@ async fn sign_in(
     }
     let (cookie, csrf) = state.sessions.open(&p.token.id);
     tracing::info!(token = %p.token.id, request = %rid.0, "UI session opened");
-    let mut resp = (StatusCode::CREATED, Json(view(&state, &p, csrf))).into_response();
+    let mut resp = no_store((StatusCode::CREATED, Json(view(&state, &p, csrf))).into_response());
     resp.headers_mut().insert(
         header::SET_COOKIE,
         set_cookie(Some((&cookie, state.sessions.policy().max))),
     );
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
 }
 
@@ -427,14 +428,9 @@ async fn sign_in(
 /// origin cannot read the answer).
 async fn show_session(
     axum::extract::State(state): axum::extract::State<Arc<ApiState>>,
+    axum::Extension(rid): axum::Extension<RequestId>,
     headers: HeaderMap,
-    req: Request,
 ) -> Result<Response, Problem> {
-    let rid = req
-        .extensions()
-        .get::<RequestId>()
-        .cloned()
-        .ok_or_else(Problem::internal)?;
     let cookie = session_cookie(&headers).ok_or_else(expired_problem)?;
     let session = state
         .sessions
@@ -446,10 +442,9 @@ async fn show_session(
         HeaderValue::from_str(&session.csrf).map_err(|_| Problem::internal())?,
     );
     let p = session_principal(&state, cookie, &with_csrf, &rid).await?;
-    let mut resp = Json(view(&state, &p, session.csrf)).into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
+    Ok(no_store(
+        Json(view(&state, &p, session.csrf)).into_response(),
+    ))
 }
 
 /// Signs out: needs the CSRF token, so another site cannot sign a user out.
