@@ -1,14 +1,15 @@
-//! `serve`'s self-validation compared with the ROA configuration: the
-//! record that `anchorage status` prints and `/metrics` exports.
+//! `serve`'s self-validation compared with the configuration (ROAs,
+//! ASPAs, router keys): the record that `anchorage status` prints and
+//! `/metrics` exports.
 //!
 //! A comparison is exact or not made: it is made only when the tree that
 //! was validated is the newest and shows every committed change (read in
 //! one transaction after the run, see
-//! [`crate::ops::Anchorage::roas_shown_by`]), so a change committed
-//! while a validation runs never shows as a missing VRP. Without one,
+//! [`crate::ops::Anchorage::configured_shown_by`]), so a change
+//! committed while a validation runs never shows as missing. Without one,
 //! the record keeps the last comparison's figures and time.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
 use anchorage_validator::{Origin, Prefix, Results};
@@ -21,9 +22,30 @@ fn show((asn, prefix, max_len): &Origin) -> String {
     format!("AS{asn} {prefix}-{max_len}")
 }
 
-/// The route origins the ROA configuration `roas` asks for.
-pub fn configured(roas: &[anchorage_ca_core::RoaPayload]) -> BTreeSet<Origin> {
-    roas.iter()
+/// One ASPA as a person reads it: `AS64496 -> AS64500, AS64501`.
+fn show_aspa(customer: u32, providers: &[u32]) -> String {
+    let list: Vec<String> = providers.iter().map(|p| format!("AS{p}")).collect();
+    format!("AS{customer} -> {}", list.join(", "))
+}
+
+/// What the configuration asks a validation from the TAL to give, in the
+/// validator's terms.
+#[derive(Clone, Debug, Default)]
+pub struct Expected {
+    /// Route origins.
+    pub origins: BTreeSet<Origin>,
+    /// Providers by customer AS, merged over the CAs as validators merge
+    /// them (AS0 dropped next to real providers).
+    pub aspas: BTreeMap<u32, Vec<u32>>,
+    /// Router keys: AS and SKI, upper-case hex.
+    pub router_keys: BTreeSet<(u32, String)>,
+}
+
+/// What `configured` asks a validation to give.
+pub fn expected(configured: &crate::ops::status::Configured) -> Expected {
+    let origins = configured
+        .roas
+        .iter()
         .map(|r| {
             let prefix = Prefix {
                 addr: r.prefix.addr(),
@@ -31,15 +53,35 @@ pub fn configured(roas: &[anchorage_ca_core::RoaPayload]) -> BTreeSet<Origin> {
             };
             (r.asn, prefix, r.max_length)
         })
-        .collect()
+        .collect();
+    let mut aspas: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for a in &configured.aspas {
+        let providers = aspas.entry(a.customer).or_default();
+        providers.extend(&a.providers);
+        providers.sort_unstable();
+        providers.dedup();
+        if providers.len() > 1 && providers[0] == 0 {
+            providers.remove(0);
+        }
+    }
+    let router_keys = configured
+        .router_keys
+        .iter()
+        .map(|k| (k.asn, k.ski()))
+        .collect();
+    Expected {
+        origins,
+        aspas,
+        router_keys,
+    }
 }
 
 /// The record of a validation that finished at `finished` with `results`:
-/// compared with `configured` when given (the configuration the
-/// validated tree shows), otherwise carrying `previous`'s comparison.
+/// compared with `expected` when given (the configuration the validated
+/// tree shows), otherwise carrying `previous`'s comparison.
 pub fn record(
     results: &Results,
-    configured: Option<&BTreeSet<Origin>>,
+    expected: Option<&Expected>,
     previous: Option<&SelfValidation>,
     (instance, finished): (&str, SystemTime),
 ) -> SelfValidation {
@@ -63,14 +105,44 @@ pub fn record(
             .collect(),
         ..SelfValidation::default()
     };
-    match configured {
-        Some(configured) => {
-            let missing: Vec<&Origin> = configured.difference(&validated).collect();
+    match expected {
+        Some(expected) => {
+            let missing: Vec<&Origin> = expected.origins.difference(&validated).collect();
             out.compared = Some(finished);
-            out.vrps_configured = configured.len() as u64;
+            out.vrps_configured = expected.origins.len() as u64;
             out.missing_count = missing.len() as u64;
             out.missing = missing.into_iter().take(LISTED).map(show).collect();
-            out.not_configured = validated.difference(configured).count() as u64;
+            out.not_configured = validated.difference(&expected.origins).count() as u64;
+            // The validator reports one ASPA per customer AS already merged.
+            let aspas: BTreeMap<u32, &Vec<u32>> = results
+                .summary
+                .aspas
+                .iter()
+                .map(|a| (a.customer, &a.providers))
+                .collect();
+            let missing: Vec<String> = expected
+                .aspas
+                .iter()
+                .filter(|(customer, providers)| aspas.get(*customer) != Some(providers))
+                .map(|(customer, providers)| show_aspa(*customer, providers))
+                .collect();
+            out.aspas_configured = expected.aspas.len() as u64;
+            out.aspas_missing_count = missing.len() as u64;
+            out.aspas_missing = missing.into_iter().take(LISTED).collect();
+            let keys: BTreeSet<(u32, String)> = results
+                .summary
+                .router_keys
+                .iter()
+                .map(|k| (k.asn, k.ski.clone()))
+                .collect();
+            let missing: Vec<String> = expected
+                .router_keys
+                .difference(&keys)
+                .map(|(asn, ski)| format!("AS{asn} {ski}"))
+                .collect();
+            out.router_keys_configured = expected.router_keys.len() as u64;
+            out.router_keys_missing_count = missing.len() as u64;
+            out.router_keys_missing = missing.into_iter().take(LISTED).collect();
         }
         None => {
             if let Some(p) = previous {
@@ -79,6 +151,12 @@ pub fn record(
                 out.missing_count = p.missing_count;
                 out.missing = p.missing.clone();
                 out.not_configured = p.not_configured;
+                out.aspas_configured = p.aspas_configured;
+                out.aspas_missing_count = p.aspas_missing_count;
+                out.aspas_missing = p.aspas_missing.clone();
+                out.router_keys_configured = p.router_keys_configured;
+                out.router_keys_missing_count = p.router_keys_missing_count;
+                out.router_keys_missing = p.router_keys_missing.clone();
             }
         }
     }

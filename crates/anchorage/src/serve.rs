@@ -232,6 +232,16 @@ fn render_metrics(m: &Metrics) -> String {
             v.missing_count.to_string(),
         );
         g(
+            "anchorage_self_validation_aspas_missing",
+            "Configured ASPAs the last comparison did not find validated with their providers (an error).",
+            v.aspas_missing_count.to_string(),
+        );
+        g(
+            "anchorage_self_validation_router_keys_missing",
+            "Certified router keys the last comparison did not find validated (an error).",
+            v.router_keys_missing_count.to_string(),
+        );
+        g(
             "anchorage_self_validation_rejected",
             "Objects the last self-validation rejected (an error).",
             v.rejected_count.to_string(),
@@ -1544,22 +1554,45 @@ async fn check_own_output(
                 // After a restart, the comparison serve recorded before.
                 None => a.self_validation()?,
             };
-            let configured = a
-                .roas_shown_by(generation)?
-                .map(|roas| crate::self_check::configured(&roas));
+            let expected = a
+                .configured_shown_by(generation)?
+                .map(|c| crate::self_check::expected(&c));
             let record = crate::self_check::record(
                 &results,
-                configured.as_ref(),
+                expected.as_ref(),
                 previous.as_ref(),
                 (&instance, finished),
             );
-            if configured.is_some() && record.missing_count > 0 {
-                tracing::error!(
-                    missing = record.missing_count,
-                    first = record.missing.first().map_or("", String::as_str),
-                    configured = record.vrps_configured,
-                    "own repository: configured VRPs did not validate"
-                );
+            if expected.is_some() {
+                for (count, first, configured, what) in [
+                    (
+                        record.missing_count,
+                        &record.missing,
+                        record.vrps_configured,
+                        "VRPs",
+                    ),
+                    (
+                        record.aspas_missing_count,
+                        &record.aspas_missing,
+                        record.aspas_configured,
+                        "ASPAs",
+                    ),
+                    (
+                        record.router_keys_missing_count,
+                        &record.router_keys_missing,
+                        record.router_keys_configured,
+                        "router keys",
+                    ),
+                ] {
+                    if count > 0 {
+                        tracing::error!(
+                            missing = count,
+                            first = first.first().map_or("", String::as_str),
+                            configured,
+                            "own repository: configured {what} did not validate"
+                        );
+                    }
+                }
             }
             if let Ok(mut last) = m.self_validation.write() {
                 *last = Some(record.clone());

@@ -233,7 +233,15 @@ fn the_api_certifies_lists_and_revokes_router_keys() {
     let cli = Cli::init(&tmp.path().join("data"));
     cli.ca_create("m1", None, "AS64496, 192.0.2.0/24");
     cli.ca_create("m2", None, "AS64498, 198.51.100.0/24");
-    let s = api::serve(&cli, "");
+    // With RTR, so that serve validates its own repository.
+    let s = api::serve_with(
+        &cli,
+        "",
+        api::Launch {
+            rtr: true,
+            ..api::Launch::default()
+        },
+    );
     let c = api::Client::new(&cli, &s.api);
     let m1 = api::token(&cli, &["--role", "ca-operator", "--ca", "m1"]);
     let m2 = api::token(&cli, &["--role", "ca-operator", "--ca", "m2"]);
@@ -282,6 +290,15 @@ fn the_api_certifies_lists_and_revokes_router_keys() {
     );
     let list = c.get(path, &ro).body;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    // serve's self-validation finds the certified key.
+    let mut last = serde_json::Value::Null;
+    common::wait_until("the self-validation compares the router key", 60, || {
+        let out = cli.run(&["status", "--format", "json"]);
+        last = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        last["self_validation"]["router_keys_configured"] == 1
+    });
+    let v = &last["self_validation"];
+    assert_eq!(v["router_keys_missing_count"], 0, "{v:#}");
     let gone = format!("{path}/AS64496/{ski}");
     assert_eq!(c.call("DELETE", &gone, Some(&ro), None, &[]).status, 403);
     assert_eq!(c.call("DELETE", &gone, Some(&m1), None, &[]).status, 204);

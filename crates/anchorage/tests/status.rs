@@ -122,6 +122,15 @@ fn serve_compares_its_self_validation_with_the_configuration() {
     cli.ca_create("lir", None, "AS64496, 192.0.2.0/24, 198.51.100.0/24");
     cli.roa_add("lir", 64496, "192.0.2.0/24");
     cli.roa_add("lir", 64496, "198.51.100.0/24");
+    cli.ok(&[
+        "aspa",
+        "add",
+        "lir",
+        "--customer-as",
+        "AS64496",
+        "--providers",
+        "AS64500, AS64501",
+    ]);
     let log = tmp.path().join("serve.log");
     let launch = || Launch {
         rtr: true,
@@ -135,6 +144,16 @@ fn serve_compares_its_self_validation_with_the_configuration() {
     assert!(healthy, "{s:#}");
     assert_eq!(v["vrps_configured"], 2, "{v:#}");
     assert_eq!(v["vrps_validated"], 2);
+    // The ASPA is compared too, providers and all.
+    assert_eq!(
+        (
+            v["aspas_configured"].as_u64(),
+            v["aspas_missing_count"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{v:#}"
+    );
+    assert_eq!(v["router_keys_configured"], 0, "{v:#}");
     assert_eq!(
         (v["missing_count"].as_u64(), v["rejected_count"].as_u64()),
         (Some(0), Some(0))
@@ -201,6 +220,9 @@ fn serve_compares_its_self_validation_with_the_configuration() {
     assert_eq!(v["missing_count"], 3, "{v:#}");
     assert_eq!(v["vrps_validated"], 0, "{v:#}");
     assert_eq!(v["missing"][0], "AS64496 192.0.2.0/24-24");
+    // The ASPA was in the same point.
+    assert_eq!(v["aspas_missing_count"], 1, "{v:#}");
+    assert_eq!(v["aspas_missing"][0], "AS64496 -> AS64500, AS64501");
     assert_eq!(v["rejected_count"], 1, "{v:#}");
     let reason = v["rejected"][0]["reason"].as_str().unwrap();
     assert!(
@@ -213,6 +235,10 @@ fn serve_compares_its_self_validation_with_the_configuration() {
         "{problems}"
     );
     assert!(problems.contains("rejected 1 objects"), "{problems}");
+    assert!(
+        problems.contains("1 configured ASPAs did not validate"),
+        "{problems}"
+    );
     let m = metrics(&serve.http);
     assert_eq!(
         gauge(&m, "anchorage_self_validation_ok").as_deref(),
@@ -225,6 +251,10 @@ fn serve_compares_its_self_validation_with_the_configuration() {
     );
     assert_eq!(
         gauge(&m, "anchorage_self_validation_rejected").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        gauge(&m, "anchorage_self_validation_aspas_missing").as_deref(),
         Some("1")
     );
 }

@@ -154,7 +154,7 @@ pub struct RejectedObject {
 }
 
 /// `serve`'s last validation of its own repository, compared with the
-/// ROA configuration: what `anchorage status` and `/metrics` report.
+/// configuration (ROAs, ASPAs, router keys): what `anchorage status` and `/metrics` report.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SelfValidation {
     /// When it finished (RFC 3339).
@@ -179,6 +179,26 @@ pub struct SelfValidation {
     /// How many validated VRPs no CA of this instance configures: those of
     /// delegated CAs and publishers, at that comparison.
     pub not_configured: u64,
+    /// ASPAs (one per customer AS, providers merged) the configuration
+    /// asks for, at that comparison.
+    #[serde(default)]
+    pub aspas_configured: u64,
+    /// How many of them validation did not give with exactly their
+    /// providers.
+    #[serde(default)]
+    pub aspas_missing_count: u64,
+    /// The first of them, as `AS64496 -> AS64500, AS64501`.
+    #[serde(default)]
+    pub aspas_missing: Vec<String>,
+    /// Router keys the configuration certifies, at that comparison.
+    #[serde(default)]
+    pub router_keys_configured: u64,
+    /// How many of them validation did not give.
+    #[serde(default)]
+    pub router_keys_missing_count: u64,
+    /// The first of them, as `AS64496 <SKI>`.
+    #[serde(default)]
+    pub router_keys_missing: Vec<String>,
     /// How many objects the validator rejected.
     pub rejected_count: u64,
     /// The first of them.
@@ -188,7 +208,10 @@ pub struct SelfValidation {
 impl SelfValidation {
     /// Whether everything configured validated and nothing was rejected.
     pub fn healthy(&self) -> bool {
-        self.missing_count == 0 && self.rejected_count == 0
+        self.missing_count == 0
+            && self.aspas_missing_count == 0
+            && self.router_keys_missing_count == 0
+            && self.rejected_count == 0
     }
 }
 

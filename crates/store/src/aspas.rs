@@ -76,9 +76,25 @@ impl Tx<'_> {
 
     /// The router keys CA `handle` certifies, by AS and SKI.
     pub fn router_keys(&self, handle: &str) -> Result<Vec<RouterKey>> {
+        self.router_keys_where("WHERE ca = ?1", args![handle])
+    }
+
+    /// The router keys CA `root` and every CA below it certify (as
+    /// [`Tx::aspas_under`]).
+    pub fn router_keys_under(&self, root: &str) -> Result<Vec<RouterKey>> {
+        self.router_keys_where(
+            "WHERE ca IN (WITH RECURSIVE below(h) AS (
+                 SELECT handle FROM cas WHERE handle = ?1
+                 UNION ALL SELECT c.handle FROM cas c JOIN below ON c.parent = below.h)
+             SELECT h FROM below)",
+            args![root],
+        )
+    }
+
+    fn router_keys_where(&self, cond: &str, args: &[Value]) -> Result<Vec<RouterKey>> {
         let rows = self.rows(
-            "SELECT asn, spki FROM router_keys WHERE ca = ?1 ORDER BY asn, ski",
-            args![handle],
+            &format!("SELECT asn, spki FROM router_keys {cond} ORDER BY asn, ski"),
+            args,
             |r| Ok((r.get::<u32>(0)?, r.get::<Vec<u8>>(1)?)),
         )?;
         rows.into_iter()

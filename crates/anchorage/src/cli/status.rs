@@ -109,8 +109,15 @@ fn text(s: &Status) -> String {
                 match &v.compared {
                     None => "not compared with the configuration yet".into(),
                     Some(at) => format!(
-                        "compared {at}: {} configured, {} missing, {} from other CAs",
-                        v.vrps_configured, v.missing_count, v.not_configured
+                        "compared {at}: {} configured VRPs, {} missing, {} from other CAs; \
+                         {} ASPAs, {} missing; {} router keys, {} missing",
+                        v.vrps_configured,
+                        v.missing_count,
+                        v.not_configured,
+                        v.aspas_configured,
+                        v.aspas_missing_count,
+                        v.router_keys_configured,
+                        v.router_keys_missing_count
                     ),
                 },
             );

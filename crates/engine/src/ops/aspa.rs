@@ -149,7 +149,7 @@ impl Anchorage {
     }
 
     /// The ASPAs of every CA under this data directory's trust anchor
-    /// (as [`Anchorage::roas_shown_by`] for ROAs).
+    /// (as [`Anchorage::configured_shown_by`] reads them).
     pub fn aspas_under_ta(&mut self) -> Result<Vec<AspaDefinition>> {
         let tx = self.store.read_transaction()?;
         Ok(tx.aspas_under(TA_HANDLE)?)

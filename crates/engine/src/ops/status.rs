@@ -2,7 +2,9 @@
 //! `serve`'s last self-validation it reports.
 
 use super::{Anchorage, Result, meta_num, rfc3339, tree_is_behind};
+use anchorage_ca_core::AspaDefinition;
 use anchorage_ca_core::roa::RoaPayload;
+use anchorage_ca_core::router::RouterKey;
 
 use crate::report::{OverdueObject, SelfValidation, Status};
 
@@ -12,6 +14,17 @@ const SELF_VALIDATION: &str = "self_validation";
 pub(super) const RSYNC_WRITTEN: &str = "rsync_written";
 /// How many overdue objects, missing VRPs or rejected objects a report names.
 pub const LISTED: usize = 20;
+
+/// What the configuration asks a validation from the trust anchor to give.
+#[derive(Clone, Debug, Default)]
+pub struct Configured {
+    /// Every ROA payload.
+    pub roas: Vec<RoaPayload>,
+    /// Every ASPA, once per CA that configures it.
+    pub aspas: Vec<AspaDefinition>,
+    /// Every certified router key.
+    pub router_keys: Vec<RouterKey>,
+}
 
 impl Anchorage {
     /// Records `serve`'s last self-validation, for `anchorage status`.
@@ -23,21 +36,25 @@ impl Anchorage {
         Ok(())
     }
 
-    /// The ROA payloads of every CA under this data directory's trust
-    /// anchor (what a validation from its TAL reaches; CAs under a remote
-    /// parent are left out), if the rsync tree of `generation` is the
-    /// newest and shows every committed change; none otherwise (read in
-    /// one transaction, so a validation of that tree can be compared with
-    /// the configuration it shows).
-    pub fn roas_shown_by(&mut self, generation: u64) -> Result<Option<Vec<RoaPayload>>> {
+    /// The ROA payloads, ASPAs and router keys of every CA under this
+    /// data directory's trust anchor (what a validation from its TAL
+    /// reaches; CAs under a remote parent are left out), if the rsync
+    /// tree of `generation` is the newest and shows every committed
+    /// change; none otherwise (read in one transaction, so a validation
+    /// of that tree can be compared with the configuration it shows).
+    pub fn configured_shown_by(&mut self, generation: u64) -> Result<Option<Configured>> {
         let tx = self.store.read_transaction()?;
         let shown =
             meta_num(&tx, "rsync_generation")? == Some(generation as i64) && !tree_is_behind(&tx)?;
-        Ok(if shown {
-            Some(tx.roas_under(anchorage_ca_core::ca::TA_HANDLE)?)
-        } else {
-            None
-        })
+        if !shown {
+            return Ok(None);
+        }
+        let ta = anchorage_ca_core::ca::TA_HANDLE;
+        Ok(Some(Configured {
+            roas: tx.roas_under(ta)?,
+            aspas: tx.aspas_under(ta)?,
+            router_keys: tx.router_keys_under(ta)?,
+        }))
     }
 
     /// The last self-validation `serve` recorded, if any.
@@ -142,13 +159,22 @@ fn problems(status: &Status) -> Vec<String> {
         ));
     }
     if let Some(v) = &status.self_validation {
-        if v.missing_count > 0 {
-            out.push(format!(
-                "{} configured VRPs did not validate in serve's self-validation of {}, the first {}",
-                v.missing_count,
-                v.compared.as_deref().unwrap_or("-"),
-                v.missing.first().map_or("-", String::as_str)
-            ));
+        for (count, what, first) in [
+            (v.missing_count, "VRPs", &v.missing),
+            (v.aspas_missing_count, "ASPAs", &v.aspas_missing),
+            (
+                v.router_keys_missing_count,
+                "router keys",
+                &v.router_keys_missing,
+            ),
+        ] {
+            if count > 0 {
+                out.push(format!(
+                    "{count} configured {what} did not validate in serve's self-validation of {}, the first {}",
+                    v.compared.as_deref().unwrap_or("-"),
+                    first.first().map_or("-", String::as_str)
+                ));
+            }
         }
         if let Some(first) = v.rejected.first() {
             out.push(format!(
