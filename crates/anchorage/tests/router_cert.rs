@@ -13,24 +13,10 @@ use std::path::Path;
 
 use anchorage_testkit::{self as oracle, RsyncDaemon, ValidatorRun, newer_oracle};
 use base64::Engine as _;
-use common::{Cli, api, published, vrps};
+use common::{Cli, api, published, router_request as request, vrps};
 use serde_json::json;
 
 type Keys = BTreeSet<(u32, String, String)>;
-
-/// A router's certificate request, PEM, for a new key of `alg`; its
-/// SubjectPublicKeyInfo in base64.
-fn request(alg: &'static rcgen::SignatureAlgorithm) -> (String, String) {
-    let key = rcgen::KeyPair::generate_for(alg).unwrap();
-    let mut params = rcgen::CertificateParams::default();
-    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::Other(vec![
-        1, 3, 6, 1, 5, 5, 7, 3, 30,
-    ])];
-    let csr = params.serialize_request(&key).unwrap();
-    let spki = base64::engine::general_purpose::STANDARD
-        .encode(rcgen::PublicKeyData::subject_public_key_info(&key));
-    (csr.pem().unwrap(), spki)
-}
 
 /// The SKI of a key given as base64 SubjectPublicKeyInfo: the SHA-1 of
 /// its subjectPublicKey bits (RFC 6487 §4.8.2), upper-case hex.

@@ -78,8 +78,45 @@ fn nir_under_rir_over_rfc6492_and_rfc8181() {
         &work2,
         &vrps(&[(64500, "192.0.2.0/24", 24), (64496, "10.0.0.0/16", 16)]),
     );
+    // The NIR publishes an ASPA and a router certificate for AS64498,
+    // which the next shrink takes away.
+    nir.ok(&[
+        "aspa",
+        "add",
+        "nir",
+        "--customer-as",
+        "AS64498",
+        "--providers",
+        "AS64510",
+    ]);
+    let csr = tmp.path().join("router.csr");
+    std::fs::write(
+        &csr,
+        common::router_request(&rcgen::PKCS_ECDSA_P256_SHA256).0,
+    )
+    .unwrap();
+    nir.ok(&[
+        "router-cert",
+        "add",
+        "nir",
+        "--asn",
+        "64498",
+        "--csr",
+        csr.to_str().unwrap(),
+    ]);
+    wait_published(&rir.dir);
+    // Files of the RIR's tree whose path contains `part`.
+    let published = |part: &str| {
+        common::snapshot(&rir.dir.join("rsync/current"))
+            .keys()
+            .filter(|p| p.to_string_lossy().contains(part))
+            .count()
+    };
+    assert_eq!((published(".asa"), published("/ROUTER-")), (1, 1));
+
     // The RIR takes back everything the LIR held: the LIR's certificate
-    // is revoked, its resources are empty, the NIR's own ROA stays.
+    // is revoked, its resources are empty, the NIR's own ROA stays; the
+    // ASPA and the router certificate of AS64498 go.
     rir.ok(&[
         "child",
         "update",
@@ -90,7 +127,13 @@ fn nir_under_rir_over_rfc6492_and_rfc8181() {
     nir.ok(&["parent", "sync", "nir"]);
     let lir = nir.json(&["ca", "show", "lir"]);
     assert_eq!(lir["resources"], "", "{lir}");
+    assert_eq!(nir.json(&["aspa", "list", "nir"]), serde_json::json!([]));
+    assert_eq!(
+        nir.json(&["router-cert", "list", "nir"]),
+        serde_json::json!([])
+    );
     wait_published(&rir.dir);
+    assert_eq!((published(".asa"), published("/ROUTER-")), (0, 0));
     let work3 = tmp.path().join("work3");
     std::fs::create_dir_all(&work3).unwrap();
     validate_everywhere(

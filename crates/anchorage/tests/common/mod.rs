@@ -15,6 +15,21 @@ use std::time::{Duration, Instant};
 
 use anchorage_testkit::{self as oracle, RsyncDaemon, ValidatorRun, Vrp};
 
+/// A BGPsec router's certificate request (RFC 8209), PEM, for a new key
+/// of `alg`; its SubjectPublicKeyInfo in base64.
+pub fn router_request(alg: &'static rcgen::SignatureAlgorithm) -> (String, String) {
+    use base64::Engine as _;
+    let key = rcgen::KeyPair::generate_for(alg).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::Other(vec![
+        1, 3, 6, 1, 5, 5, 7, 3, 30,
+    ])];
+    let csr = params.serialize_request(&key).unwrap();
+    let spki = base64::engine::general_purpose::STANDARD
+        .encode(rcgen::PublicKeyData::subject_public_key_info(&key));
+    (csr.pem().unwrap(), spki)
+}
+
 /// The binary under test.
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_anchorage")
