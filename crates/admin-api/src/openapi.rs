@@ -405,6 +405,31 @@ fn body_of(method: &str, path: &str) -> Option<&'static str> {
     }
 }
 
+/// The success answers of an operation: status and what it means.
+fn successes(method: &str, path: &str) -> Vec<(&'static str, &'static str)> {
+    match (method, path) {
+        ("post", "/api/v1/cas/{handle}/router-certs") => vec![
+            ("201", "certified and published"),
+            (
+                "200",
+                "this key was already certified for this AS: nothing changed",
+            ),
+        ],
+        (
+            "post",
+            "/api/v1/cas"
+            | "/api/v1/tokens"
+            | "/api/v1/cas/{handle}/children"
+            | "/api/v1/publishers"
+            | "/api/v1/parents",
+        ) => vec![("201", "created")],
+        ("delete", _) | ("patch", "/api/v1/children/{handle}") => {
+            vec![("204", "done; no body")]
+        }
+        _ => vec![("200", "success")],
+    }
+}
+
 /// The document.
 pub fn document() -> Value {
     let problem = json!({"description": "a problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
@@ -414,12 +439,14 @@ pub fn document() -> Value {
             "summary": summary,
             "description": format!("Roles: {roles}."),
             "responses": {
-                "200": {"description": "success"},
                 "400": problem, "401": problem, "403": problem, "404": problem,
                 "409": problem, "412": problem, "413": problem, "422": problem, "429": problem,
                 "503": problem
             }
         });
+        for (status, description) in successes(method, path) {
+            op["responses"][status] = json!({ "description": description });
+        }
         if *path != "/api/v1/openapi.json" {
             op["security"] = json!([{"bearer": []}, {"session": []}]);
         } else {

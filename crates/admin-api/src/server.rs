@@ -1784,5 +1784,43 @@ mod tests {
             let (status, _, _) = send_with(&f.app, "GET", "/api/v1/cas", None, "", &h).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED);
         }
+
+        /// What the OpenAPI document says an operation answers on success
+        /// is what it answers.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn documented_success_statuses_are_the_real_ones() {
+            let f = fixture();
+            let doc = crate::openapi::document();
+            let documented = |method: &str, path: &str, status: StatusCode| {
+                let responses = &doc["paths"][path][method]["responses"];
+                assert!(
+                    responses.get(status.as_str()).is_some(),
+                    "{method} {path} answered {status}; documented: {responses}"
+                );
+            };
+            let body = r#"{"role": "read-only", "description": "t"}"#;
+            let (status, _, created) =
+                send(&f.app, "POST", "/api/v1/tokens", Some(&f.admin), body).await;
+            documented("post", "/api/v1/tokens", status);
+            let id = created["id"].as_str().unwrap().to_string();
+            let (status, _, _) = send(&f.app, "GET", "/api/v1/tokens", Some(&f.admin), "").await;
+            documented("get", "/api/v1/tokens", status);
+            let (status, _, _) = send(
+                &f.app,
+                "DELETE",
+                &format!("/api/v1/tokens/{id}"),
+                Some(&f.admin),
+                "",
+            )
+            .await;
+            documented("delete", "/api/v1/tokens/{id}", status);
+            let ca = r#"{"handle": "new", "parent": "lir", "resources": "AS64496"}"#;
+            let (status, _, body) = send(&f.app, "POST", "/api/v1/cas", Some(&f.admin), ca).await;
+            assert!(status.is_success(), "{body}");
+            documented("post", "/api/v1/cas", status);
+            let (status, _, _) =
+                send(&f.app, "DELETE", "/api/v1/cas/new", Some(&f.admin), "").await;
+            documented("delete", "/api/v1/cas/{handle}", status);
+        }
     }
 }
