@@ -166,6 +166,10 @@ pub struct RoaBatchResult {
     pub route_changes: Vec<RouteChangeView>,
     /// How many announced routes the change moves in all.
     pub route_changes_total: usize,
+    /// How many routes the BGP table the change was checked against
+    /// holds; none when no table is loaded (`anchorage bgp load`), and
+    /// then no route was checked.
+    pub bgp_routes: Option<usize>,
     /// With a BGP table loaded: for each ROA added whose maxLength
     /// authorises unannounced prefixes, the minimal ROAs that replace it
     /// (RFC 9319 §5).

@@ -295,6 +295,7 @@ fn schemas() -> Value {
                 "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Warning"}},
                 "route_changes": {"type": "array", "description": "With a BGP table loaded: the announced routes whose RFC 6811 validity the change moves, judged against every VRP of this repository (not other repositories'); the first 1000", "items": {"$ref": "#/components/schemas/RouteChange"}},
                 "route_changes_total": {"type": "integer", "description": "How many announced routes the change moves in all"},
+                "bgp_routes": {"type": ["integer", "null"], "description": "How many routes the BGP table the change was checked against holds; null when none is loaded (then no route was checked)"},
                 "minimal_roas": {"type": "array", "description": "With a BGP table loaded: the minimal ROAs replacing each non-minimal ROA added (RFC 9319 §5)", "items": {"$ref": "#/components/schemas/MinimalRoas"}}
             }
         },

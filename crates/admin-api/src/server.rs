@@ -992,6 +992,7 @@ async fn roa_batch(
             .await
             .map_err(|_| Problem::internal())??
     };
+    let bgp_routes = table.as_ref().map(|t| t.len());
     let st = state.clone();
     let who = p.clone();
     let outcome = change(&state, &p, move |a, actor| {
@@ -1040,6 +1041,7 @@ async fn roa_batch(
             .map(RouteChangeView::from_change)
             .collect(),
         route_changes_total: routes.len(),
+        bgp_routes,
         minimal_roas: minimal.iter().map(MinimalRoasView::from_minimal).collect(),
     };
     if !dry && !applied {

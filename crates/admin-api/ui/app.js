@@ -343,12 +343,18 @@ async function roaEditor(handle) {
         minimal.map((m) => h('p', {}, `${roaText(m.replaces)} → ${m.with.map(roaText).join(', ')}`)),
         h('button', { type: 'button', id: 'replace-minimal', onclick: replaceMinimal }, 'Replace with the minimal ROAs')) : null,
       h('h2', {}, 'Announced routes whose validity changes'),
+      preview.bgp_routes === null
+        ? h('p', { class: 'warning sev-warning', id: 'no-bgp-table' }, 'No BGP table is loaded, so no announced route was checked: ',
+          'the change may make routes invalid without a warning. An operator loads one with anchorage bgp load (a RIB dump or a CSV).')
+        : h('p', { class: 'muted' }, `Checked against ${preview.bgp_routes} announced routes.`),
+      preview.route_changes_total > preview.route_changes.length
+        ? h('p', {}, `The first ${preview.route_changes.length} of ${preview.route_changes_total} are listed.`) : null,
       preview.route_changes.length ? table(['Route', 'Origin', 'Before', 'After'], preview.route_changes.map((c) => h('tr', {
         class: c.after === 'invalid' ? 'becomes-invalid' : null, 'data-after': c.after },
       h('td', { class: 'mono' }, c.prefix), h('td', {}, `AS${c.origin}`),
       h('td', {}, h('span', { class: `state ${c.before}` }, c.before)),
       h('td', {}, h('span', { class: `state ${c.after}` }, c.after)))), 'route-impact')
-        : h('p', { class: 'muted', id: 'route-impact-none' }, 'None (or no BGP table is loaded: anchorage bgp load).'));
+        : h('p', { class: 'muted', id: 'route-impact-none' }, 'None.'));
   }
 
   function replaceMinimal() {

@@ -519,6 +519,8 @@ fn etags_warnings_rate_limits_openapi_and_publication() {
         r.body
     );
     assert_eq!(r.body["warnings"][0]["code"], "max-length");
+    // No BGP table here: no route was checked, and the answer says so.
+    assert_eq!(r.body["bgp_routes"], serde_json::Value::Null, "{}", r.body);
 
     // Published (within the group window): rpki-client over rsync sees the API's ROAs.
     wait_published(&cli.dir);

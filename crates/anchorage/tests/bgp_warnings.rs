@@ -170,6 +170,13 @@ fn warnings_from_a_loaded_bgp_table() {
         r.body
     );
     assert_eq!(r.body["minimal_roas"], json!([]), "{}", r.body);
+    assert_eq!(r.body["route_changes_total"], 3, "{}", r.body);
+    assert_eq!(
+        r.body["bgp_routes"],
+        json!(announcements().len()),
+        "{}",
+        r.body
+    );
     // Strict: blocked, nothing changed.
     let before = state(&cli.dir);
     let r = c.json(
