@@ -162,15 +162,6 @@ fn a_member_edits_roas_in_a_real_browser() {
     );
     shot(&b, "roa-editor-warnings");
 
-    // A CSV with a bad line stages nothing and names the line.
-    b.type_into(
-        &b.wait_for("#csv", WAIT),
-        "ASN,IP Prefix,Max Length\nAS64496,192.0.2.0/33,24\n",
-    );
-    b.click(&b.wait_for("#stage-csv", WAIT));
-    b.wait_text("#csv-form .problem", "line 2", WAIT);
-    assert_eq!(b.all("#staged-table tbody tr").len(), 1);
-
     // One click: the minimal ROAs instead of the maxLength.
     b.click(&b.wait_for("#replace-minimal", WAIT));
     b.wait_text("#staged-table", "AS64496 192.0.2.0/25", WAIT);
@@ -192,6 +183,25 @@ fn a_member_edits_roas_in_a_real_browser() {
     b.click(&apply);
     b.wait_text("#applied", "2 added", WAIT);
     shot(&b, "roa-editor-applied");
+
+    // A CSV with a bad line stages nothing and names the line.
+    b.type_into(
+        &b.wait_for("#csv", WAIT),
+        "ASN,IP Prefix,Max Length\nAS64496,192.0.2.0/33,24\n",
+    );
+    b.click(&b.wait_for("#stage-csv", WAIT));
+    b.wait_text("#csv-form .problem", "line 2", WAIT);
+    assert!(b.all("#staged-table tbody tr").is_empty());
+    // A good one (rpki-client's VRP CSV shape) is staged and previewed.
+    b.type_into(
+        &b.wait_for("#csv", WAIT),
+        "ASN,IP Prefix,Max Length,Trust Anchor\nAS64496,192.0.2.128/25,25,ta\n",
+    );
+    b.click(&b.wait_for("#stage-csv", WAIT));
+    b.wait_text("#staged-table", "AS64496 192.0.2.128/25", WAIT);
+    b.wait_text("#vrp-changes", "192.0.2.128/25", WAIT);
+    b.click(&b.wait_for("#staged-table button", WAIT));
+    b.wait_text("#staged", "Nothing staged", WAIT);
 
     // Someone else changes the CA's ROAs while a change is staged here:
     // Apply gets 412, changes nothing, and the page shows the list anew.
