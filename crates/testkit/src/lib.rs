@@ -5,6 +5,8 @@
 //! fetch the repository from it exactly as relying parties in the field
 //! do, starting from the TAL, and report the VRPs they derived and every
 //! complaint they made. The demo and the end-to-end tests use them.
+//! [`browser`] drives Debian's headless Chromium over WebDriver for the
+//! web interface's tests.
 
 #![forbid(unsafe_code)]
 
