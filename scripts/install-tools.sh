@@ -4,8 +4,9 @@
 # HTTPS tests use (ca-certificates), faketime, which runs rpki-client at
 # future times in the scheduler test, and SoftHSM2, the PKCS#11 token the
 # key custody tests keep CA keys in, PostgreSQL, whose server the store
-# and PostgreSQL tests start for themselves, and Chromium with ChromeDriver,
-# which the web interface's tests drive, when they are missing.
+# and PostgreSQL tests start for themselves, and with --browser Chromium
+# with ChromeDriver, which the web interface's tests drive, when they are
+# missing.
 set -eu
 missing=""
 command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
@@ -16,8 +17,11 @@ command -v faketime >/dev/null 2>&1 || missing="$missing faketime"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v rtrclient >/dev/null 2>&1 || missing="$missing rtr-tools"
 command -v softhsm2-util >/dev/null 2>&1 || missing="$missing softhsm2"
-# Headless Chromium and its WebDriver, for the web interface's tests.
-command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium chromium-driver"
+# Headless Chromium and its WebDriver, for the web interface's tests
+# (asked for with --browser; the demo does not need them).
+if [ "${1:-}" = "--browser" ]; then
+    command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium chromium-driver"
+fi
 # Debian keeps the server programs out of PATH, in /usr/lib/postgresql/N/bin.
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 [ -z "$missing" ] && exit 0

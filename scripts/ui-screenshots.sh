@@ -4,6 +4,6 @@
 # also keeps them under target/tmp/ui-screenshots/).
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/install-tools.sh
+sh scripts/install-tools.sh --browser
 ANCHORAGE_UI_SCREENSHOTS="$PWD/docs/ui" cargo test --locked -q -p anchorage --test web_ui
 ls -l docs/ui
