@@ -20,13 +20,7 @@ impl Tx<'_> {
     /// The ASPAs of CA `root` and of every CA below it, however deep (as
     /// [`Tx::roas_under`]).
     pub fn aspas_under(&self, root: &str) -> Result<Vec<AspaDefinition>> {
-        self.aspas_where(
-            "WHERE ca IN (WITH RECURSIVE below(h) AS (
-                 SELECT handle FROM cas WHERE handle = ?1
-                 UNION ALL SELECT c.handle FROM cas c JOIN below ON c.parent = below.h)
-             SELECT h FROM below)",
-            args![root],
-        )
+        self.aspas_where(crate::roas::UNDER_ROOT, args![root])
     }
 
     fn aspas_where(&self, cond: &str, args: &[Value]) -> Result<Vec<AspaDefinition>> {
@@ -82,13 +76,7 @@ impl Tx<'_> {
     /// The router keys CA `root` and every CA below it certify (as
     /// [`Tx::aspas_under`]).
     pub fn router_keys_under(&self, root: &str) -> Result<Vec<RouterKey>> {
-        self.router_keys_where(
-            "WHERE ca IN (WITH RECURSIVE below(h) AS (
-                 SELECT handle FROM cas WHERE handle = ?1
-                 UNION ALL SELECT c.handle FROM cas c JOIN below ON c.parent = below.h)
-             SELECT h FROM below)",
-            args![root],
-        )
+        self.router_keys_where(crate::roas::UNDER_ROOT, args![root])
     }
 
     fn router_keys_where(&self, cond: &str, args: &[Value]) -> Result<Vec<RouterKey>> {

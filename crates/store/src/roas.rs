@@ -5,6 +5,14 @@ use anchorage_ca_core::{IpPrefix, RoaPayload};
 
 use crate::{Result, Tx, corrupt};
 
+/// The condition on `ca` that selects CA `?1` and every CA below it,
+/// however deep: the rows a validation from the trust anchor reaches when
+/// `?1` is the trust anchor (CAs under a remote parent are not below it).
+pub(crate) const UNDER_ROOT: &str = "WHERE ca IN (WITH RECURSIVE below(h) AS (
+                 SELECT handle FROM cas WHERE handle = ?1
+                 UNION ALL SELECT c.handle FROM cas c JOIN below ON c.parent = below.h)
+             SELECT h FROM below)";
+
 impl Tx<'_> {
     /// The ROA payloads of a CA, optionally only those of one ASN.
     pub fn roas(&self, handle: &str, asn: Option<u32>) -> Result<Vec<RoaPayload>> {
@@ -23,13 +31,7 @@ impl Tx<'_> {
     /// deep (not those of CAs under a remote parent, which another trust
     /// anchor reaches).
     pub fn roas_under(&self, root: &str) -> Result<Vec<RoaPayload>> {
-        self.roas_where(
-            "WHERE ca IN (WITH RECURSIVE below(h) AS (
-                 SELECT handle FROM cas WHERE handle = ?1
-                 UNION ALL SELECT c.handle FROM cas c JOIN below ON c.parent = below.h)
-             SELECT h FROM below)",
-            args![root],
-        )
+        self.roas_where(crate::roas::UNDER_ROOT, args![root])
     }
 
     fn roas_where(&self, cond: &str, args: &[Value]) -> Result<Vec<RoaPayload>> {
