@@ -225,7 +225,7 @@ impl ApiState {
     }
 
     /// The BGP table, (re)loaded if its file changed; none without a file.
-    fn bgp_table(&self) -> Result<Option<Arc<BgpTable>>, Problem> {
+    pub fn bgp_table(&self) -> Result<Option<Arc<BgpTable>>, Problem> {
         let Ok(mtime) = std::fs::metadata(&self.bgp_path).and_then(|m| m.modified()) else {
             return Ok(None);
         };
@@ -249,7 +249,7 @@ impl ApiState {
     }
 
     /// The index of every VRP, rebuilt when anything changed since.
-    fn vrp_index(&self, a: &mut Anchorage) -> Result<Arc<VrpIndex>, AppError> {
+    pub fn vrp_index(&self, a: &mut Anchorage) -> Result<Arc<VrpIndex>, AppError> {
         let generation = a.audit_generation()?;
         let mut cached = self.vrps.lock().map_err(|_| AppError::Io {
             what: "VRP index lock".into(),

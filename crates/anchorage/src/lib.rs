@@ -27,6 +27,7 @@
 
 pub mod bgp;
 pub mod config;
+pub mod control;
 pub mod format;
 pub mod listeners;
 pub mod peers_cli;

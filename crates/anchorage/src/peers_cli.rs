@@ -371,12 +371,18 @@ pub fn repository(a: &mut Anchorage, cmd: RepositoryCommand) -> anyhow::Result<(
 /// committed and published locally; the push is retried with the next
 /// publication.
 pub fn warn_if_not_pushed(a: &mut Anchorage) {
-    if let Ok(Some(info)) = a.repository()
-        && let Some(error) = info.last_error
-    {
-        eprintln!(
-            "warning: not pushed to the remote repository {}: {error}; retried with the next publication",
-            info.service_uri
-        );
+    if let Some(why) = not_pushed(a) {
+        eprintln!("warning: {why}");
     }
+}
+
+/// Why the last push to the remote repository failed, if this instance
+/// publishes there and it did: what [`warn_if_not_pushed`] prints.
+pub fn not_pushed(a: &mut Anchorage) -> Option<String> {
+    let info = a.repository().ok()??;
+    let error = info.last_error?;
+    Some(format!(
+        "not pushed to the remote repository {}: {error}; retried with the next publication",
+        info.service_uri
+    ))
 }

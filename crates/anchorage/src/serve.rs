@@ -717,6 +717,16 @@ pub async fn run(
         stop_rx.clone(),
     ));
     println!("listening rsync://{}/{module}/", opts.rsync_listen);
+    // CLI commands on this data directory hand ROA changes to this
+    // process (SQLite only: one serve per directory).
+    let control_task = instance.is_none().then(|| {
+        tokio::spawn(crate::control::serve(
+            dir.clone(),
+            anchorage.clone(),
+            api_state.clone(),
+            stop_rx.clone(),
+        ))
+    });
 
     // The bundled validator and the RTR cache: revalidate whenever a new
     // repository state is published, serve the VRPs to routers.
@@ -808,6 +818,9 @@ pub async fn run(
     // thread may take a moment to end its session).
     let _ = tokio::task::spawn_blocking(move || drop(election)).await;
     let _ = rsync_task.await;
+    if let Some(control) = control_task {
+        let _ = control.await;
+    }
     if let Some(readers) = readers_task {
         let _ = readers.await;
     }

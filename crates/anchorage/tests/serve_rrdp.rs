@@ -112,6 +112,28 @@ fn serial_from_serve(cli: &Cli, want: (String, u64)) {
     assert_eq!(notification(cli), want);
 }
 
+/// Waits (up to 20 s) until serve's RRDP task has announced a serial
+/// after `after` and written none for a second (it looks for changes every
+/// tenth of a second): the serial that holds every change made before.
+fn settled_serial(cli: &Cli, after: u64) -> (String, u64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = notification(cli);
+    let mut since = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = notification(cli);
+        if now != seen {
+            (seen, since) = (now, Instant::now());
+        } else if seen.1 > after && since.elapsed() >= Duration::from_secs(1) {
+            return seen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no settled serial after {after}: {seen:?}"
+        );
+    }
+}
+
 #[test]
 fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     for tool in [
@@ -181,6 +203,118 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     assert_accepted("anchorage validate (RRDP delta)", &run, &expected);
     assert_eq!(meta["fetch"]["rrdp"]["deltas"], 1, "{meta}");
     assert_eq!(meta["fetch"]["rrdp"]["snapshots"], 0, "{meta}");
+
+    // That change went through serve's control socket (serve signed with
+    // its pre-generated EE keys); the socket is the owner's alone.
+    let socket = cli.dir.join("run/control.sock");
+    {
+        use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+        let meta = std::fs::metadata(&socket).unwrap();
+        assert!(meta.file_type().is_socket());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+    let via = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).to_string();
+    let out = cli.run(&[
+        "--log",
+        "debug",
+        "roa",
+        "add",
+        "lir",
+        "--asn",
+        "64500",
+        "--prefix",
+        "192.0.2.0/26",
+    ]);
+    assert!(out.status.success(), "{}", via(&out));
+    assert!(
+        via(&out).contains("ROA batch applied by serve"),
+        "{}",
+        via(&out)
+    );
+    assert!(
+        !via(&out).contains("ROA changes published"),
+        "{}",
+        via(&out)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added AS64500 192.0.2.0/26"));
+    expected.extend(vrps(&[(64500, "192.0.2.0/26", 26)]));
+    // Refused through the socket as locally, with the same message and
+    // nothing changed.
+    let roas = cli.ok(&["roa", "list", "lir"]);
+    let err = cli.fails(&[
+        "roa",
+        "add",
+        "nosuch",
+        "--asn",
+        "64500",
+        "--prefix",
+        "192.0.2.0/26",
+    ]);
+    assert!(err.contains("unknown CA 'nosuch'"), "{err}");
+    let err = cli.fails(&[
+        "roa",
+        "add",
+        "lir",
+        "--asn",
+        "64500",
+        "--prefix",
+        "198.51.100.0/24",
+    ]);
+    assert!(err.contains("198.51.100.0/24"), "{err}");
+    let err = cli.fails(&[
+        "roa",
+        "remove",
+        "lir",
+        "--asn",
+        "64501",
+        "--prefix",
+        "192.0.2.0/26",
+    ]);
+    assert!(err.contains("has no ROA for"), "{err}");
+    assert_eq!(cli.ok(&["roa", "list", "lir"]), roas);
+    // A command on a clock of its own (--now) runs on its own.
+    let now = chrono::Utc::now().to_rfc3339();
+    let out = cli.run(&[
+        "--log",
+        "debug",
+        "--now",
+        &now,
+        "roa",
+        "remove",
+        "lir",
+        "--asn",
+        "64500",
+        "--prefix",
+        "192.0.2.0/26",
+    ]);
+    assert!(out.status.success(), "{}", via(&out));
+    assert!(via(&out).contains("ROA changes published"), "{}", via(&out));
+    assert!(!via(&out).contains("applied by serve"), "{}", via(&out));
+    let out = cli.run(&[
+        "roa",
+        "add",
+        "lir",
+        "--asn",
+        "64500",
+        "--prefix",
+        "192.0.2.0/26",
+    ]);
+    assert!(out.status.success(), "{}", via(&out));
+    let (session, serial) = settled_serial(&cli, serial + 1);
+    let run = oracle::rpki_client_rrdp(&cli.tal(), &work.join("rpki-client")).unwrap();
+    assert_accepted(
+        "rpki-client (changes through the control socket)",
+        &run,
+        &expected,
+    );
+    let run = oracle::fort_rrdp(&cli.tal(), &work.join("fort")).unwrap();
+    assert_accepted("FORT (changes through the control socket)", &run, &expected);
+    let (run, _) = ours("anchorage");
+    assert_accepted(
+        "anchorage validate (changes through the control socket)",
+        &run,
+        &expected,
+    );
 
     // Health and metrics, over the same HTTPS server; metrics need a token.
     let reader = cli.ok(&["token", "create", "--role", "read-only"]);
@@ -258,16 +392,16 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     // SIGTERM: clean exit 0. Restart: same session, serial continues.
     let (status, log) = serve.stop();
     assert!(status.success(), "serve exited with {status}: {log}");
-    assert_eq!(notification(&cli), (session.clone(), serial + 1));
+    assert_eq!(notification(&cli), (session.clone(), serial));
     let serve = Serve::start(&cli, http, rsync, &tls);
     assert_eq!(
         notification(&cli),
-        (session.clone(), serial + 1),
+        (session.clone(), serial),
         "no new serial without a change"
     );
-    cli.roa_add("lir", 64500, "192.0.2.0/26");
-    expected.extend(vrps(&[(64500, "192.0.2.0/26", 26)]));
-    serial_from_serve(&cli, (session, serial + 2));
+    cli.roa_add("lir", 64500, "192.0.2.0/27");
+    expected.extend(vrps(&[(64500, "192.0.2.0/27", 27)]));
+    serial_from_serve(&cli, (session, serial + 1));
     let run = oracle::rpki_client_rrdp(&cli.tal(), &work.join("rpki-client")).unwrap();
     assert_accepted("rpki-client (after restart)", &run, &expected);
     assert!(run.log.contains("downloading 1 deltas"), "{}", run.log);

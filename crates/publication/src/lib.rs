@@ -500,7 +500,9 @@ impl RsyncTree {
         // One look at /proc serves the choice of a spare and the pruning
         // after the swap: a tree free now stays free (only `current` can
         // be entered, and the tree it replaces is kept anyway).
+        let t0 = std::time::Instant::now();
         let in_use = self.in_use();
+        let looked = t0.elapsed();
         let reusable = match (current_gen, changed) {
             (Some(_), Some(changed)) => {
                 self.reusable(previous.as_deref(), generation, changed, in_use.as_ref())
@@ -518,6 +520,7 @@ impl RsyncTree {
             }
         };
         stats.generation = generation;
+        let filled = t0.elapsed();
         if self.abort_after.is_some() {
             std::process::abort();
         }
@@ -526,6 +529,7 @@ impl RsyncTree {
         // an fsync per file and directory (measured: a third of the time
         // of a small tree write went to those fsyncs).
         sync_fs(&tmp)?;
+        let synced = t0.elapsed();
         // The partial tree stays for the next write to remove.
         source.confirm()?;
         fs::rename(&tmp, &fin).map_err(io_err(&fin))?;
@@ -565,12 +569,14 @@ impl RsyncTree {
         let current = self.current();
         fs::rename(&link_tmp, &current).map_err(io_err(&current))?;
         sync_dir(&self.root)?;
+        let swapped = t0.elapsed();
 
         // Pruning removes what no reader needs: only while the source
         // still vouches that this writer is the one.
         if source.confirm().is_ok() {
             self.prune(&fin, previous.as_deref(), in_use.as_ref());
         }
+        let pruned = t0.elapsed();
         tracing::debug!(
             files = stats.files,
             written = stats.written,
@@ -578,6 +584,11 @@ impl RsyncTree {
             removed = stats.removed,
             reused = stats.reused,
             generation,
+            readers_us = looked.as_micros() as u64,
+            fill_us = (filled - looked).as_micros() as u64,
+            sync_us = (synced - filled).as_micros() as u64,
+            swap_us = (swapped - synced).as_micros() as u64,
+            prune_us = (pruned - swapped).as_micros() as u64,
             "rsync tree written"
         );
         Ok(stats)

@@ -1738,7 +1738,7 @@ fn scale_figures(
     } = serve_at_scale(&dir, &mut a, n_cas)?;
     drop(a);
     figures.push(fig(
-        "scale: CLI command changing one ROA, beside serve (which writes the RRDP serial), mean of add and remove",
+        "scale: CLI command changing one ROA, beside serve (handed to it over its control socket), mean of add and remove",
         cli_ms,
         "ms",
         "<= 1.5 x crypto limit + process start; ratio = / that",
@@ -2022,10 +2022,11 @@ fn serve_at_scale(dir: &Path, a: &mut Anchorage, n_cas: usize) -> anyhow::Result
     use crate::oracle::free_port;
     let (http, rsync, rtr) = (free_port()?, free_port()?, free_port()?);
     let started = Instant::now();
-    // Without an EE key pool, so that the changes below draw on this
-    // process's and serve's refills do not compete with them.
+    // A small EE key pool, filled while serve starts: the ROA changes
+    // below draw on this process's, so no refill competes with them; the
+    // CLI commands after them hand their change to serve, whose pool signs.
     let config = dir.join("bench-router.toml");
-    std::fs::write(&config, "ee_key_pool = 0\n")?;
+    std::fs::write(&config, "ee_key_pool = 8\n")?;
     let mut serve = ServeProcess::start(
         dir,
         Some(&config),

@@ -2,15 +2,15 @@
 //! against a `--server`, with the RFC 9319 warnings.
 
 use anchorage::audit::Actor;
-use anchorage::datadir::DataDir;
+use anchorage::clock::Clock;
+use anchorage::control::{self, RoaOutcome};
 use anchorage::format::Format;
-use anchorage::ops::{Anchorage, RoaChanges};
 use anchorage::remote::Remote;
 use anchorage_ca_core::roa::parse_asn;
 use anchorage_ca_core::{IpPrefix, RoaPayload};
 use clap::Subcommand;
 
-use super::{Env, Printed, json, print_warnings};
+use super::{Env, json, print_warnings};
 
 /// `anchorage roa ...`
 #[derive(Subcommand, Debug)]
@@ -93,14 +93,8 @@ fn add(env: &Env, remote: Option<&Remote>, args: &RoaArgs) -> anyhow::Result<()>
             (o.added == 1, o.warnings)
         }
         None => {
-            let (c, w) = local_roa_batch(
-                &mut env.open()?,
-                &env.data_dir()?,
-                &args.handle,
-                (&[payload], &[]),
-                false,
-            )?;
-            (c.added == 1, w)
+            let o = local_batch(env, &args.handle, (&[payload], &[]), false)?;
+            (o.added == 1, o.warnings)
         }
     };
     print_warnings(&warnings);
@@ -120,16 +114,7 @@ fn remove(env: &Env, remote: Option<&Remote>, args: &RoaArgs) -> anyhow::Result<
     let payload = args.payload()?;
     let warnings = match remote {
         Some(r) => r.roa_batch(&args.handle, &[], &[payload], false)?.warnings,
-        None => {
-            local_roa_batch(
-                &mut env.open()?,
-                &env.data_dir()?,
-                &args.handle,
-                (&[], &[payload]),
-                false,
-            )?
-            .1
-        }
+        None => local_batch(env, &args.handle, (&[], &[payload]), false)?.warnings,
     };
     print_warnings(&warnings);
     println!("removed {payload} from CA '{}'; published", args.handle);
@@ -159,40 +144,45 @@ fn list(env: &Env, remote: Option<&Remote>, handle: &str, format: Format) -> any
 
 /// A ROA batch (payloads to add and to remove) on the local data
 /// directory, applied or (`dry`) only checked, with the RFC 9319
-/// warnings (against the loaded BGP table too, if there is one).
-pub fn local_roa_batch(
-    a: &mut Anchorage,
-    dir: &DataDir,
+/// warnings (against the loaded BGP table too, if there is one): through
+/// the `serve` running on the directory, which signs with the EE keys it
+/// generated in advance ([`anchorage::control`]), else in this process.
+/// A `--now` clock always runs here: `serve` signs at its own time.
+fn local_batch(
+    env: &Env,
     handle: &str,
     (add, remove): (&[RoaPayload], &[RoaPayload]),
     dry: bool,
-) -> anyhow::Result<(RoaChanges, Vec<Printed>)> {
-    let table = anchorage::bgp::load(dir)?;
-    let index = match &table {
-        Some(_) => Some(a.vrp_index()?.1),
-        None => None,
+) -> anyhow::Result<RoaOutcome> {
+    let dir = env.data_dir()?;
+    let forwarded = match env.clock() {
+        Clock::System => control::forward_roa_batch(&dir, handle, (add, remove), dry),
+        Clock::Fixed(_) => None,
     };
-    let opts = anchorage::ops::BatchOptions {
-        routes: table.as_ref().zip(index.as_ref()),
-        dry,
-        ..Default::default()
+    let outcome = match forwarded {
+        Some(outcome) => outcome?,
+        None => {
+            let mut a = env.open()?;
+            let table = anchorage::bgp::load(&dir)?;
+            let index = match &table {
+                Some(_) => Some(a.vrp_index()?.1),
+                None => None,
+            };
+            let routes = table.as_ref().zip(index.as_ref());
+            control::roa_batch(
+                &mut a,
+                &Actor::operator(),
+                handle,
+                (add, remove),
+                dry,
+                routes,
+            )?
+        }
     };
-    let outcome = a.roa_batch_analysed(&Actor::operator(), handle, add, remove, opts)?;
-    if outcome.applied && !outcome.changes.events.is_empty() {
-        anchorage::peers_cli::warn_if_not_pushed(a);
+    if let Some(why) = &outcome.not_pushed {
+        eprintln!("warning: {why}");
     }
-    let (changes, warnings) = (outcome.changes, outcome.warnings);
-    let warnings = warnings
-        .into_iter()
-        .map(|w| {
-            let severity = serde_json::to_value(w.severity)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            (w.code.to_string(), severity, w.message)
-        })
-        .collect();
-    Ok((changes, warnings))
+    Ok(outcome)
 }
 
 /// Reads a ROA CSV file: rpki-client's or Routinator's VRP CSV (`ASN,IP
@@ -302,16 +292,8 @@ fn import(env: &Env, remote: Option<&Remote>, args: &ImportArgs) -> anyhow::Resu
         Some(r) => r
             .roa_batch(&args.handle, &add, &remove, args.dry_run)
             .map(|o| ((o.added, o.removed, o.unchanged), o.warnings)),
-        None => env.open().and_then(|mut a| {
-            let (c, w) = local_roa_batch(
-                &mut a,
-                &env.data_dir()?,
-                &args.handle,
-                (&add, &remove),
-                args.dry_run,
-            )?;
-            Ok(((c.added, c.removed, c.unchanged), w))
-        }),
+        None => local_batch(env, &args.handle, (&add, &remove), args.dry_run)
+            .map(|o| ((o.added, o.removed, o.unchanged), o.warnings)),
     };
     progress.finish_and_clear();
     let ((added, removed, unchanged), warnings) = result.map_err(|e| {
