@@ -1198,6 +1198,56 @@ async fn publish_groups(
 /// How often the RRDP task looks for changes to write a serial for.
 const RRDP_CHECK_EVERY: Duration = Duration::from_millis(100);
 
+/// How much lower (in nice steps) the CPU priority of the thread that
+/// writes RRDP serials is than the rest of `serve`'s.
+/// A serial is a snapshot of the whole repository (over a second of CPU
+/// at 50,000 CAs) written right after the tree that carries the same
+/// change to rsync clients and to the self-validation, which routers wait
+/// for: the validation comes first where both want a core. RRDP clients
+/// poll every few minutes; when no other work waits, a serial takes no
+/// longer.
+const RRDP_NICE: i32 = 10;
+
+/// A job for the RRDP thread.
+type RrdpJob = Box<dyn FnOnce() + Send>;
+
+/// Runs `job` on the RRDP thread (started on first use, at [`RRDP_NICE`]),
+/// one job at a time, and returns its result.
+async fn on_rrdp_thread<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    static THREAD: std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<RrdpJob>>> =
+        std::sync::OnceLock::new();
+    let jobs = THREAD.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<RrdpJob>();
+        let spawned = std::thread::Builder::new()
+            .name("rrdp".into())
+            .spawn(move || {
+                if let Err(err) = anchorage_publication::lower_thread_priority(RRDP_NICE) {
+                    tracing::warn!(%err, "RRDP serials run at the same priority as the rest");
+                }
+                for job in rx {
+                    job();
+                }
+            });
+        if let Err(err) = spawned {
+            tracing::error!(%err, "no thread for RRDP serials");
+        }
+        Mutex::new(tx)
+    });
+    let (done, result) = tokio::sync::oneshot::channel();
+    let job: RrdpJob = Box::new(move || {
+        let _ = done.send(job());
+    });
+    jobs.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send(job)
+        .map_err(|_| anyhow!("the RRDP thread is gone"))?;
+    result
+        .await
+        .map_err(|_| anyhow!("an RRDP serial's job failed"))
+}
+
 /// Writes the next RRDP serial if anything changed; returns how long it
 /// took when it wrote one.
 async fn write_rrdp(
@@ -1206,7 +1256,7 @@ async fn write_rrdp(
 ) -> anyhow::Result<Option<Duration>> {
     let a = anchorage.clone();
     let m = metrics.clone();
-    tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Duration>> {
+    on_rrdp_thread(move || -> anyhow::Result<Option<Duration>> {
         let mut a = a.get()?;
         let t = Instant::now();
         let Some(serial) = a.write_rrdp()? else {
@@ -1362,6 +1412,11 @@ async fn push_remote(
 
 /// How often the bundled validator runs even when nothing was published.
 const REVALIDATE_EVERY: Duration = Duration::from_secs(600);
+
+/// How often the self-validation looks for a new tree (a link read, the
+/// tree being written by this process or by a CLI command): on the path
+/// of every ROA change to routers.
+const NEW_TREE_POLL: Duration = Duration::from_millis(25);
 
 /// Whether an rsync daemon answers at `addr` with its greeting
 /// (`@RSYNCD: VERSION`).
@@ -1529,7 +1584,7 @@ async fn revalidate(
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            _ = tokio::time::sleep(NEW_TREE_POLL) => {}
             _ = stop.changed() => {
                 if let Some(server) = server {
                     server.abort();

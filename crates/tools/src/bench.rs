@@ -2022,11 +2022,12 @@ fn serve_at_scale(dir: &Path, a: &mut Anchorage, n_cas: usize) -> anyhow::Result
     use crate::oracle::free_port;
     let (http, rsync, rtr) = (free_port()?, free_port()?, free_port()?);
     let started = Instant::now();
-    // A small EE key pool, filled while serve starts: the ROA changes
-    // below draw on this process's, so no refill competes with them; the
-    // CLI commands after them hand their change to serve, whose pool signs.
+    // An EE key pool, filled while serve starts, as serve keeps one (64
+    // by default): the manifests of the ROA changes below (which serve's
+    // group publisher signs) and the CLI commands after them (handed to
+    // serve) draw on it.
     let config = dir.join("bench-router.toml");
-    std::fs::write(&config, "ee_key_pool = 8\n")?;
+    std::fs::write(&config, "ee_key_pool = 16\n")?;
     let mut serve = ServeProcess::start(
         dir,
         Some(&config),
