@@ -1142,22 +1142,35 @@ async fn publish_once(
 }
 
 /// How long changes committed with deferred publication wait, at most,
-/// for the tree that publishes them together.
+/// for the tree that publishes them together: trees start at least this
+/// far apart.
 const GROUP_WINDOW: Duration = Duration::from_millis(100);
 
-/// Publishes what deferred changes owe (manifests, CRLs, the rsync tree)
-/// every [`GROUP_WINDOW`], and once more when stopping; RRDP serials
-/// follow from [`publish_rrdp`].
+/// How often the group publisher looks for changes to publish (a read
+/// of the change journal's head) once a window has passed.
+const GROUP_POLL: Duration = Duration::from_millis(20);
+
+/// Publishes what deferred changes owe (manifests, CRLs, the rsync tree),
+/// and once more when stopping; RRDP serials follow from
+/// [`publish_rrdp`]. Trees start at least [`GROUP_WINDOW`] apart, so a
+/// burst of changes is published in groups; a change that comes when the
+/// last tree is older than that is published within [`GROUP_POLL`].
 async fn publish_groups(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut last_tree: Option<Instant> = None;
     loop {
+        let wait = match last_tree {
+            Some(t) => GROUP_WINDOW.saturating_sub(t.elapsed()).max(GROUP_POLL),
+            None => GROUP_POLL,
+        };
         let stopping = tokio::select! {
-            _ = tokio::time::sleep(GROUP_WINDOW) => false,
+            _ = tokio::time::sleep(wait) => false,
             _ = stop.changed() => true,
         };
+        let started = Instant::now();
         let a = anchorage.clone();
         let m = metrics.clone();
         let result = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<u64>> {
@@ -1179,11 +1192,14 @@ async fn publish_groups(
         .await;
         match result {
             Ok(Ok(Some(ms))) => {
+                last_tree = Some(started);
                 metrics.publications.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(ms, "group of changes published");
             }
             Ok(Ok(None)) => {}
             Ok(Err(err)) => {
+                // Retried a window later, not at every poll.
+                last_tree = Some(started);
                 metrics.publication_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(%err, "publishing a group of changes failed; retrying");
             }

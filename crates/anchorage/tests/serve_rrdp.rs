@@ -214,17 +214,13 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     }
     let via = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).to_string();
-    let out = cli.run(&[
-        "--log",
-        "debug",
-        "roa",
-        "add",
-        "lir",
-        "--asn",
-        "64500",
-        "--prefix",
-        "192.0.2.0/26",
-    ]);
+    // `anchorage [PRE...] roa VERB CA --asn ASN --prefix PREFIX`.
+    let roa = |pre: &[&str], verb: &str, ca: &str, asn: &str, prefix: &str| {
+        let mut args: Vec<String> = pre.iter().map(|s| s.to_string()).collect();
+        args.extend(["roa", verb, ca, "--asn", asn, "--prefix", prefix].map(String::from));
+        cli.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let out = roa(&["--log", "debug"], "add", "lir", "64500", "192.0.2.0/26");
     assert!(out.status.success(), "{}", via(&out));
     assert!(
         via(&out).contains("ROA batch applied by serve"),
@@ -238,67 +234,38 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("added AS64500 192.0.2.0/26"));
     expected.extend(vrps(&[(64500, "192.0.2.0/26", 26)]));
-    // Refused through the socket as locally, with the same message and
-    // nothing changed.
+    // Refused through the socket as locally, with the same message, a
+    // non-zero exit and nothing changed.
     let roas = cli.ok(&["roa", "list", "lir"]);
-    let err = cli.fails(&[
-        "roa",
-        "add",
-        "nosuch",
-        "--asn",
-        "64500",
-        "--prefix",
-        "192.0.2.0/26",
-    ]);
-    assert!(err.contains("unknown CA 'nosuch'"), "{err}");
-    let err = cli.fails(&[
-        "roa",
-        "add",
-        "lir",
-        "--asn",
-        "64500",
-        "--prefix",
-        "198.51.100.0/24",
-    ]);
-    assert!(err.contains("198.51.100.0/24"), "{err}");
-    let err = cli.fails(&[
-        "roa",
-        "remove",
-        "lir",
-        "--asn",
-        "64501",
-        "--prefix",
-        "192.0.2.0/26",
-    ]);
-    assert!(err.contains("has no ROA for"), "{err}");
+    for (verb, ca, asn, prefix, says) in [
+        (
+            "add",
+            "nosuch",
+            "64500",
+            "192.0.2.0/26",
+            "unknown CA 'nosuch'",
+        ),
+        ("add", "lir", "64500", "198.51.100.0/24", "198.51.100.0/24"),
+        ("remove", "lir", "64501", "192.0.2.0/26", "has no ROA for"),
+    ] {
+        let out = roa(&[], verb, ca, asn, prefix);
+        assert!(!out.status.success(), "roa {verb} {ca} {prefix} succeeded");
+        assert!(via(&out).contains(says), "{}", via(&out));
+    }
     assert_eq!(cli.ok(&["roa", "list", "lir"]), roas);
     // A command on a clock of its own (--now) runs on its own.
     let now = chrono::Utc::now().to_rfc3339();
-    let out = cli.run(&[
-        "--log",
-        "debug",
-        "--now",
-        &now,
-        "roa",
+    let out = roa(
+        &["--log", "debug", "--now", &now],
         "remove",
         "lir",
-        "--asn",
         "64500",
-        "--prefix",
         "192.0.2.0/26",
-    ]);
+    );
     assert!(out.status.success(), "{}", via(&out));
     assert!(via(&out).contains("ROA changes published"), "{}", via(&out));
     assert!(!via(&out).contains("applied by serve"), "{}", via(&out));
-    let out = cli.run(&[
-        "roa",
-        "add",
-        "lir",
-        "--asn",
-        "64500",
-        "--prefix",
-        "192.0.2.0/26",
-    ]);
+    let out = roa(&[], "add", "lir", "64500", "192.0.2.0/26");
     assert!(out.status.success(), "{}", via(&out));
     let (session, serial) = settled_serial(&cli, serial + 1);
     let run = oracle::rpki_client_rrdp(&cli.tal(), &work.join("rpki-client")).unwrap();
