@@ -509,19 +509,14 @@ impl RsyncTree {
             }
             _ => None,
         };
-        let (mut stats, synced) = match reusable {
+        let mut stats = match reusable {
             Some((tree, paths)) => {
                 fs::rename(&tree, &tmp).map_err(io_err(&tmp))?;
-                let stats = self.bring_forward(&tmp, source, &paths, previous.as_deref())?;
-                let synced = paths.len() <= SYNC_EACH_UP_TO;
-                if synced {
-                    sync_paths(&tmp, &paths)?;
-                }
-                (stats, synced)
+                self.bring_forward(&tmp, source, &paths, previous.as_deref())?
             }
             None => {
                 fs::create_dir(&tmp).map_err(io_err(&tmp))?;
-                (self.write_full(&tmp, source, previous.as_deref())?, false)
+                self.write_full(&tmp, source, previous.as_deref())?
             }
         };
         stats.generation = generation;
@@ -530,14 +525,10 @@ impl RsyncTree {
             std::process::abort();
         }
         // Every file and directory of the new tree is durable before it
-        // can become current: where a tree was brought forward by a few
-        // paths, by an fsync of each (above); otherwise by one syncfs(2)
-        // of the file system instead of an fsync per file and directory
-        // (measured: a third of the time of a small tree write went to
-        // those fsyncs).
-        if !synced {
-            sync_fs(&tmp)?;
-        }
+        // can become current: one syncfs(2) of the file system instead of
+        // an fsync per file and directory (measured: a third of the time
+        // of a small tree write went to those fsyncs).
+        sync_fs(&tmp)?;
         let synced = t0.elapsed();
         // The partial tree stays for the next write to remove.
         source.confirm()?;
@@ -1012,42 +1003,6 @@ fn sync_fs(dir: &Path) -> Result<(), PublicationError> {
     fs::File::open(dir)
         .and_then(|d| rustix::fs::syncfs(&d).map_err(io::Error::from))
         .map_err(io_err(dir))
-}
-
-/// Up to how many paths a tree brought forward is made durable by an
-/// fsync of each file and directory they touch rather than a syncfs(2):
-/// syncfs also waits for whatever else the file system has to write (a
-/// validator's copy of the whole repository, measured at 0.8 s for one
-/// tree write of three files at 20,000 CAs), fsyncs only for this tree.
-const SYNC_EACH_UP_TO: usize = 64;
-
-/// Makes durable what bringing the tree `tmp` forward by `paths` changed:
-/// each file there (a removed one: nothing) and every directory from its
-/// own up to `tmp`, whose entries were added, replaced or removed.
-fn sync_paths(tmp: &Path, paths: &BTreeSet<String>) -> Result<(), PublicationError> {
-    let open = |path: &Path| match fs::File::open(path) {
-        Ok(f) => Ok(Some(f)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err(path)(e)),
-    };
-    let mut dirs = BTreeSet::new();
-    for path in paths {
-        let target = tmp.join(path);
-        if let Some(f) = open(&target)? {
-            f.sync_all().map_err(io_err(&target))?;
-        }
-        let mut dir = target.parent();
-        while let Some(d) = dir.filter(|d| d.starts_with(tmp)) {
-            dirs.insert(d.to_path_buf());
-            dir = d.parent();
-        }
-    }
-    for dir in dirs {
-        if let Some(d) = open(&dir)? {
-            d.sync_all().map_err(io_err(&dir))?;
-        }
-    }
-    Ok(())
 }
 
 fn sync_dir(dir: &Path) -> Result<(), PublicationError> {
