@@ -43,6 +43,9 @@ const MAX_CONNECTIONS: usize = 16;
 /// How long a connection may take to send its request.
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How long a stopping `serve` waits for the changes being applied.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Where `serve` on `dir` listens: `DIR/run/control.sock`.
 pub fn socket_path(dir: &DataDir) -> PathBuf {
     anchorage_publication::rsyncd::run_dir(dir.root()).join("control.sock")
@@ -72,9 +75,9 @@ impl Spec {
     }
 }
 
-/// A ROA batch for one CA, applied or (`dry`) only checked.
+/// A ROA batch for one CA, applied or (`dry`) only checked. Fields a
+/// newer command adds are ignored by an older `serve`.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RoaRequest {
     /// The command's user (`$USER`), for the audit log.
     user: Option<String>,
@@ -111,13 +114,15 @@ enum Answer {
 /// Applies (or with `dry` checks) a ROA batch with `a` as `actor`, with
 /// the RFC 9319 warnings, against `routes` (the BGP table and the
 /// repository's VRPs) when a table is loaded. What a local command and
-/// the socket both run.
+/// the socket both run; `pushed_inline` says whether the change was just
+/// pushed to a remote repository (a local command), so that its failure
+/// is reported (`serve` pushes from a task of its own, and logs it).
 pub fn roa_batch(
     a: &mut Anchorage,
     actor: &Actor,
     handle: &str,
     (add, remove): (&[RoaPayload], &[RoaPayload]),
-    dry: bool,
+    (dry, pushed_inline): (bool, bool),
     routes: Option<(
         &anchorage_engine::rfc9319::bgp::BgpTable,
         &anchorage_engine::rfc9319::bgp::VrpIndex,
@@ -129,7 +134,7 @@ pub fn roa_batch(
         ..Default::default()
     };
     let outcome = a.roa_batch_analysed(actor, handle, add, remove, opts)?;
-    let not_pushed = if outcome.applied && !outcome.changes.events.is_empty() {
+    let not_pushed = if pushed_inline && outcome.applied && !outcome.changes.events.is_empty() {
         crate::peers_cli::not_pushed(a)
     } else {
         None
@@ -155,23 +160,24 @@ pub fn roa_batch(
 }
 
 /// Sends a ROA batch to the `serve` running on `dir`: `None` when none
-/// listens there (no socket, or nobody accepts on it), so the caller runs
-/// the batch itself; otherwise what `serve` answered. A connection lost
-/// before the answer is an error that says the change may have been made.
+/// takes it (no socket, nobody accepting on it, or the request could not
+/// be sent whole, so nothing was applied), and the caller runs the batch
+/// itself; otherwise what `serve` answered. An answer lost after the
+/// request was sent is an error that says the change may have been made.
+/// A store other than the directory's (`--database`) is refused first,
+/// as a local command refuses it.
 pub fn forward_roa_batch(
     dir: &DataDir,
     handle: &str,
     (add, remove): (&[RoaPayload], &[RoaPayload]),
     dry: bool,
 ) -> Option<anyhow::Result<RoaOutcome>> {
+    match dir.store_location() {
+        Ok(anchorage_store::Location::Sqlite(_)) => {}
+        Ok(_) => return None,
+        Err(e) => return Some(Err(e.into())),
+    }
     let path = socket_path(dir);
-    let stream = match UnixStream::connect(&path) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::debug!(path = %path.display(), %e, "no serve on the control socket; running locally");
-            return None;
-        }
-    };
     let request = RoaRequest {
         user: std::env::var("USER").ok().filter(|u| !u.is_empty()),
         ca: handle.to_string(),
@@ -179,37 +185,45 @@ pub fn forward_roa_batch(
         remove: remove.iter().map(Spec::of).collect(),
         dry,
     };
-    let answer = exchange(stream, &request, &path);
+    let sent = serde_json::to_vec(&request)
+        .map_err(anyhow::Error::from)
+        .and_then(|mut line| {
+            line.push(b'\n');
+            let mut stream = UnixStream::connect(&path)?;
+            stream.write_all(&line)?;
+            Ok(stream)
+        });
+    let stream = match sent {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::debug!(path = %path.display(), %e, "no serve took the change; running it here");
+            return None;
+        }
+    };
+    let answer = answer_of(stream, &path);
     if answer.is_ok() {
         tracing::debug!(path = %path.display(), ca = handle, "ROA batch applied by serve");
     }
     Some(answer)
 }
 
-fn exchange(
-    mut stream: UnixStream,
-    request: &RoaRequest,
-    path: &Path,
-) -> anyhow::Result<RoaOutcome> {
-    let mut line = serde_json::to_vec(request)?;
-    line.push(b'\n');
-    stream
-        .write_all(&line)
-        .with_context(|| format!("sending the change to serve at {}", path.display()))?;
+/// Reads `serve`'s answer to the request sent on `stream`.
+fn answer_of(stream: UnixStream, path: &Path) -> anyhow::Result<RoaOutcome> {
+    let unknown = || {
+        format!(
+            "no answer from serve at {}: the change may or may not have been made; \
+             check with `anchorage roa list`",
+            path.display()
+        )
+    };
     let mut answer = String::new();
     BufReader::new(&stream)
         .read_line(&mut answer)
-        .with_context(|| format!("reading serve's answer at {}", path.display()))?;
+        .with_context(unknown)?;
     if answer.is_empty() {
-        anyhow::bail!(
-            "serve closed {} before answering: the change may or may not have been made; \
-             check with `anchorage roa list`",
-            path.display()
-        );
+        anyhow::bail!(unknown());
     }
-    match serde_json::from_str::<Answer>(&answer)
-        .with_context(|| format!("serve's answer at {} is not understood", path.display()))?
-    {
+    match serde_json::from_str::<Answer>(&answer).with_context(unknown)? {
         Answer::Done(outcome) => Ok(outcome),
         Answer::Failed(message) => Err(anyhow::anyhow!(message)),
     }
@@ -218,8 +232,9 @@ fn exchange(
 /// Listens on [`socket_path`] until `stop` changes, applying each ROA
 /// batch with `anchorage` (its EE key pool), the BGP table and VRP index
 /// that `api` keeps, and writing the rsync tree before answering, so a
-/// command that gets an answer finds its change published. A socket left
-/// by a `serve` that died is replaced (this one holds `serve.lock`).
+/// command that gets an answer finds its change published; then waits
+/// for the changes being applied. A socket left by a `serve` that died
+/// is replaced (this one holds `serve.lock`).
 pub async fn serve(
     dir: DataDir,
     anchorage: Arc<EnginePool>,
@@ -227,22 +242,23 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let path = socket_path(&dir);
-    let _ = std::fs::remove_file(&path);
-    let listener = match tokio::net::UnixListener::bind(&path) {
+    // Bound under a name no command connects to, given its mode, then
+    // renamed into place: never reachable with the umask's mode.
+    let staged = path.with_extension(format!("sock.{}", std::process::id()));
+    let _ = std::fs::remove_file(&staged);
+    let listener = match tokio::net::UnixListener::bind(&staged).and_then(|l| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o600))?;
+        std::fs::rename(&staged, &path)?;
+        Ok(l)
+    }) {
         Ok(l) => l,
         Err(err) => {
+            let _ = std::fs::remove_file(&staged);
             tracing::warn!(path = %path.display(), %err, "no control socket: CLI commands beside serve run on their own");
             return;
         }
     };
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Err(err) = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
-            tracing::warn!(path = %path.display(), %err, "control socket: could not restrict its mode; closed");
-            let _ = std::fs::remove_file(&path);
-            return;
-        }
-    }
     tracing::info!(path = %path.display(), "control socket listening");
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -269,7 +285,19 @@ pub async fn serve(
             drop(permit);
         });
     }
+    // No new connection is taken; those waiting to be accepted find the
+    // socket closed and run their change themselves. The changes being
+    // applied finish first, so that serve's last tree and serial publish
+    // them.
     let _ = std::fs::remove_file(&path);
+    drop(listener);
+    let all = MAX_CONNECTIONS as u32;
+    if tokio::time::timeout(SHUTDOWN_WAIT, slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        tracing::warn!("control socket: a change still being applied at shutdown");
+    }
 }
 
 /// Reads one request from `stream`, runs it and writes the answer.
@@ -351,7 +379,7 @@ fn apply(
         &actor,
         &request.ca,
         (&add, &remove),
-        request.dry,
+        (request.dry, false),
         routes,
     )?;
     if !request.dry && a.tree_behind()? {
@@ -359,4 +387,60 @@ fn apply(
             .map_err(|e| AppError::NotPublished(Box::new(e)))?;
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload() -> RoaPayload {
+        RoaPayload::new(
+            64496,
+            IpPrefix::parse_canonical("192.0.2.0/24").unwrap(),
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn without_a_listening_serve_the_command_runs_itself() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path());
+        let batch = (&[payload()][..], &[][..]);
+        assert!(forward_roa_batch(&dir, "lir", batch, false).is_none());
+        // A socket file nobody listens on (a serve that died): the same.
+        std::fs::create_dir_all(socket_path(&dir).parent().unwrap()).unwrap();
+        drop(std::os::unix::net::UnixListener::bind(socket_path(&dir)).unwrap());
+        assert!(socket_path(&dir).exists());
+        assert!(forward_roa_batch(&dir, "lir", batch, false).is_none());
+    }
+
+    #[test]
+    fn another_store_than_the_directorys_is_refused_before_anything_is_sent() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("anchorage.db"), b"").unwrap();
+        let other = tmp.path().join("other.db");
+        let dir = DataDir::new(tmp.path()).with_database(Some(other.display().to_string()));
+        let batch = (&[payload()][..], &[][..]);
+        let err = forward_roa_batch(&dir, "lir", batch, false)
+            .expect("refused, not run locally")
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("keeps its store"), "{err:#}");
+    }
+
+    #[test]
+    fn a_request_survives_the_trip_and_tolerates_fields_it_does_not_know() {
+        let request = RoaRequest {
+            user: Some("op".into()),
+            ca: "lir".into(),
+            add: vec![Spec::of(&payload())],
+            remove: vec![],
+            dry: true,
+        };
+        let mut json: serde_json::Value = serde_json::to_value(&request).unwrap();
+        json["from_a_newer_command"] = serde_json::json!(1);
+        let back: RoaRequest = serde_json::from_value(json).unwrap();
+        assert_eq!(back.add[0].payload().unwrap(), payload());
+        assert!(back.dry);
+    }
 }

@@ -719,12 +719,15 @@ pub async fn run(
     println!("listening rsync://{}/{module}/", opts.rsync_listen);
     // CLI commands on this data directory hand ROA changes to this
     // process (SQLite only: one serve per directory).
+    // It stops first when serve does: the changes it is applying commit
+    // before the leader's last tree and serial, which publish them.
+    let (control_stop, control_stopped) = watch::channel(false);
     let control_task = instance.is_none().then(|| {
         tokio::spawn(crate::control::serve(
             dir.clone(),
             anchorage.clone(),
             api_state.clone(),
-            stop_rx.clone(),
+            control_stopped,
         ))
     });
 
@@ -799,6 +802,10 @@ pub async fn run(
             return Err(ended(res, "the publication and scheduling stopped"));
         }
     }
+    let _ = control_stop.send(true);
+    if let Some(control) = control_task {
+        let _ = control.await;
+    }
     let _ = stop_tx.send(true);
     handle.graceful_shutdown(Some(Duration::from_secs(5)));
     if let Some(api_handle) = &api_handle {
@@ -818,9 +825,6 @@ pub async fn run(
     // thread may take a moment to end its session).
     let _ = tokio::task::spawn_blocking(move || drop(election)).await;
     let _ = rsync_task.await;
-    if let Some(control) = control_task {
-        let _ = control.await;
-    }
     if let Some(readers) = readers_task {
         let _ = readers.await;
     }
@@ -1142,8 +1146,9 @@ async fn publish_once(
 }
 
 /// How long changes committed with deferred publication wait, at most,
-/// for the tree that publishes them together: trees start at least this
-/// far apart.
+/// for the tree that publishes them together: the group publisher's trees
+/// start at least this far apart (a command handed over the control
+/// socket writes its own).
 const GROUP_WINDOW: Duration = Duration::from_millis(100);
 
 /// How often the group publisher looks for changes to publish (a read
@@ -1152,9 +1157,10 @@ const GROUP_POLL: Duration = Duration::from_millis(20);
 
 /// Publishes what deferred changes owe (manifests, CRLs, the rsync tree),
 /// and once more when stopping; RRDP serials follow from
-/// [`publish_rrdp`]. Trees start at least [`GROUP_WINDOW`] apart, so a
-/// burst of changes is published in groups; a change that comes when the
-/// last tree is older than that is published within [`GROUP_POLL`].
+/// [`publish_rrdp`]. Its trees start at least [`GROUP_WINDOW`] apart, so
+/// a burst of API changes is published in groups; a change that comes
+/// when its last tree is older than that is published within
+/// [`GROUP_POLL`].
 async fn publish_groups(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
@@ -1203,7 +1209,10 @@ async fn publish_groups(
                 metrics.publication_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(%err, "publishing a group of changes failed; retrying");
             }
-            Err(err) => tracing::error!(%err, "group publisher task failed"),
+            Err(err) => {
+                last_tree = Some(started);
+                tracing::error!(%err, "group publisher task failed");
+            }
         }
         if stopping {
             return;
@@ -1214,56 +1223,6 @@ async fn publish_groups(
 /// How often the RRDP task looks for changes to write a serial for.
 const RRDP_CHECK_EVERY: Duration = Duration::from_millis(100);
 
-/// How much lower (in nice steps) the CPU priority of the thread that
-/// writes RRDP serials is than the rest of `serve`'s.
-/// A serial is a snapshot of the whole repository (over a second of CPU
-/// at 50,000 CAs) written right after the tree that carries the same
-/// change to rsync clients and to the self-validation, which routers wait
-/// for: the validation comes first where both want a core. RRDP clients
-/// poll every few minutes; when no other work waits, a serial takes no
-/// longer.
-const RRDP_NICE: i32 = 10;
-
-/// A job for the RRDP thread.
-type RrdpJob = Box<dyn FnOnce() + Send>;
-
-/// Runs `job` on the RRDP thread (started on first use, at [`RRDP_NICE`]),
-/// one job at a time, and returns its result.
-async fn on_rrdp_thread<T: Send + 'static>(
-    job: impl FnOnce() -> T + Send + 'static,
-) -> anyhow::Result<T> {
-    static THREAD: std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<RrdpJob>>> =
-        std::sync::OnceLock::new();
-    let jobs = THREAD.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<RrdpJob>();
-        let spawned = std::thread::Builder::new()
-            .name("rrdp".into())
-            .spawn(move || {
-                if let Err(err) = anchorage_publication::lower_thread_priority(RRDP_NICE) {
-                    tracing::warn!(%err, "RRDP serials run at the same priority as the rest");
-                }
-                for job in rx {
-                    job();
-                }
-            });
-        if let Err(err) = spawned {
-            tracing::error!(%err, "no thread for RRDP serials");
-        }
-        Mutex::new(tx)
-    });
-    let (done, result) = tokio::sync::oneshot::channel();
-    let job: RrdpJob = Box::new(move || {
-        let _ = done.send(job());
-    });
-    jobs.lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .send(job)
-        .map_err(|_| anyhow!("the RRDP thread is gone"))?;
-    result
-        .await
-        .map_err(|_| anyhow!("an RRDP serial's job failed"))
-}
-
 /// Writes the next RRDP serial if anything changed; returns how long it
 /// took when it wrote one.
 async fn write_rrdp(
@@ -1272,7 +1231,7 @@ async fn write_rrdp(
 ) -> anyhow::Result<Option<Duration>> {
     let a = anchorage.clone();
     let m = metrics.clone();
-    on_rrdp_thread(move || -> anyhow::Result<Option<Duration>> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Duration>> {
         let mut a = a.get()?;
         let t = Instant::now();
         let Some(serial) = a.write_rrdp()? else {
@@ -1434,6 +1393,9 @@ const REVALIDATE_EVERY: Duration = Duration::from_secs(600);
 /// of every ROA change to routers.
 const NEW_TREE_POLL: Duration = Duration::from_millis(25);
 
+/// How long the self-validation waits after a failed run.
+const VALIDATION_RETRY: Duration = Duration::from_secs(1);
+
 /// Whether an rsync daemon answers at `addr` with its greeting
 /// (`@RSYNCD: VERSION`).
 async fn rsyncd_greets(addr: SocketAddr) -> bool {
@@ -1490,6 +1452,8 @@ async fn revalidate(
     }
     let mut validated: Option<u64> = None;
     let mut last_run = Instant::now();
+    // After a failed run the next waits a while (not every poll).
+    let mut retry_at = Instant::now();
     // After a publication, only the points whose files changed (and those
     // under a CA whose certificate changed) are fetched and validated
     // again; the timer's run fetches and validates everything, which is
@@ -1506,7 +1470,8 @@ async fn revalidate(
         // A new repository state, or the timer: objects expire and CRLs
         // go stale without any publication, and routers must see that.
         let timer = validated.is_some() && last_run.elapsed() >= REVALIDATE_EVERY;
-        if generation.is_some() && (generation != validated || timer) {
+        if generation.is_some() && (generation != validated || timer) && Instant::now() >= retry_at
+        {
             last_run = Instant::now();
             // Everything again every REVALIDATE_EVERY, however often
             // publications came in between.
@@ -1595,8 +1560,14 @@ async fn revalidate(
                     );
                     validated = Some(run.generation);
                 }
-                Ok(Err(err)) => tracing::error!(%err, "validating own repository failed"),
-                Err(err) => tracing::error!(%err, "validator task failed"),
+                Ok(Err(err)) => {
+                    retry_at = Instant::now() + VALIDATION_RETRY;
+                    tracing::error!(%err, "validating own repository failed");
+                }
+                Err(err) => {
+                    retry_at = Instant::now() + VALIDATION_RETRY;
+                    tracing::error!(%err, "validator task failed");
+                }
             }
         }
         tokio::select! {

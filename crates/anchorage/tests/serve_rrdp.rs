@@ -113,24 +113,42 @@ fn serial_from_serve(cli: &Cli, want: (String, u64)) {
 }
 
 /// Waits (up to 20 s) until serve's RRDP task has announced a serial
-/// after `after` and written none for a second (it looks for changes every
-/// tenth of a second): the serial that holds every change made before.
+/// that holds every change committed so far (the store's change journal
+/// head), after `after`; returns it.
 fn settled_serial(cli: &Cli, after: u64) -> (String, u64) {
+    let db = rusqlite::Connection::open_with_flags(
+        cli.dir.join("anchorage.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let head: i64 = db
+        .query_row(
+            "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'publication_changes'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let meta = |key: &str| -> Option<i64> {
+        db.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
+            r.get::<_, String>(0)
+        })
+        .ok()
+        .and_then(|v| v.parse().ok())
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = notification(cli);
-    let mut since = Instant::now();
     loop {
-        std::thread::sleep(Duration::from_millis(100));
-        let now = notification(cli);
-        if now != seen {
-            (seen, since) = (now, Instant::now());
-        } else if seen.1 > after && since.elapsed() >= Duration::from_secs(1) {
-            return seen;
+        let announced = notification(cli);
+        if meta("rrdp_seq") >= Some(head)
+            && meta("rrdp_serial") == Some(announced.1 as i64)
+            && announced.1 > after
+        {
+            return announced;
         }
         assert!(
             Instant::now() < deadline,
-            "no settled serial after {after}: {seen:?}"
+            "no serial with change {head} after {after}: {announced:?}"
         );
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -204,8 +222,9 @@ fn rrdp_and_rsync_served_validated_deltas_and_restart() {
     assert_eq!(meta["fetch"]["rrdp"]["deltas"], 1, "{meta}");
     assert_eq!(meta["fetch"]["rrdp"]["snapshots"], 0, "{meta}");
 
-    // That change went through serve's control socket (serve signed with
-    // its pre-generated EE keys); the socket is the owner's alone.
+    // ROA commands beside serve go through its control socket (serve
+    // signs with its pre-generated EE keys); the socket is the owner's
+    // alone.
     let socket = cli.dir.join("run/control.sock");
     {
         use std::os::unix::fs::{FileTypeExt, PermissionsExt};

@@ -15,9 +15,9 @@
 //! DIR/publish.lock      held while a process writes the tree and RRDP files
 //! DIR/serve.lock        held by `serve` for as long as it runs
 //! DIR/publisher.lock    held by `serve` while it writes RRDP serials for everyone
-//! DIR/run/             `serve`'s runtime files: rsyncd's configuration, the
-//!                       self-validation's cache, control.sock (ROA commands
-//!                       beside `serve` hand their changes to it), mode 0600
+//! DIR/run/              `serve`'s runtime files: rsyncd's configuration, the
+//!                       self-validation's cache, and control.sock (mode
+//!                       0600), where ROA commands hand changes to `serve`
 //! DIR/tls/api.crt       the admin API's self-signed certificate (from init)
 //! DIR/tls/api.key       its private key, mode 0600
 //! ```

@@ -174,7 +174,7 @@ fn local_batch(
                 &Actor::operator(),
                 handle,
                 (add, remove),
-                dry,
+                (dry, true),
                 routes,
             )?
         }
