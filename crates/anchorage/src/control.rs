@@ -285,10 +285,11 @@ pub async fn serve(
             drop(permit);
         });
     }
-    // No new connection is taken; those waiting to be accepted find the
-    // socket closed and run their change themselves. The changes being
-    // applied finish first, so that serve's last tree and serial publish
-    // them.
+    // No new connection is taken: a command that finds no socket runs its
+    // change itself; one already waiting to be accepted gets no answer
+    // and says the change may or may not have been made (it was not).
+    // The changes being applied finish first, so that serve's last tree
+    // and serial publish them.
     let _ = std::fs::remove_file(&path);
     drop(listener);
     let all = MAX_CONNECTIONS as u32;
