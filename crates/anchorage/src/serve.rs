@@ -1196,23 +1196,22 @@ async fn publish_groups(
             Ok(Some(ms))
         })
         .await;
+        // A tree written, or a failure (retried a window later, not at
+        // every poll), starts the next window.
+        if !matches!(result, Ok(Ok(None))) {
+            last_tree = Some(started);
+        }
         match result {
             Ok(Ok(Some(ms))) => {
-                last_tree = Some(started);
                 metrics.publications.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(ms, "group of changes published");
             }
             Ok(Ok(None)) => {}
             Ok(Err(err)) => {
-                // Retried a window later, not at every poll.
-                last_tree = Some(started);
                 metrics.publication_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(%err, "publishing a group of changes failed; retrying");
             }
-            Err(err) => {
-                last_tree = Some(started);
-                tracing::error!(%err, "group publisher task failed");
-            }
+            Err(err) => tracing::error!(%err, "group publisher task failed"),
         }
         if stopping {
             return;

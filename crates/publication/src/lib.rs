@@ -895,16 +895,7 @@ fn remove_tree(path: &Path, pace: &mut Pace) -> io::Result<()> {
 /// a thread that removes old trees in the background, whose unlinks the
 /// kernel does on its time.
 pub fn lowest_thread_priority() -> io::Result<()> {
-    lower_thread_priority(39)
-}
-
-/// Raises the calling thread's nice value (a thread's own, on Linux) by
-/// `by`, up to 19: a lower CPU priority than the rest of the process,
-/// which only a privileged process could raise again.
-pub fn lower_thread_priority(by: i32) -> io::Result<()> {
-    let tid = Some(rustix::thread::gettid());
-    let nice = rustix::process::getpriority_process(tid).map_err(io::Error::from)?;
-    rustix::process::setpriority_process(tid, nice.saturating_add(by).min(19))
+    rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19)
         .map_err(io::Error::from)
 }
 
