@@ -70,6 +70,23 @@ fn jitter(serial: Serial, timing: &Timing) -> TimeDelta {
     TimeDelta::seconds((r % max as u64) as i64)
 }
 
+/// The largest file rpki-client reads (its `MAX_FILE_SIZE`, 4,000,000
+/// bytes in 8.2, the version the suite runs; a file one byte larger is
+/// "File too large"). A manifest above it makes rpki-client reject the
+/// whole publication point, every object below it with it, so no point
+/// may grow a manifest past it.
+pub const MAX_OBJECT_BYTES: u64 = 4_000_000;
+
+/// At most how many bytes the manifest of a point takes whose `files`
+/// files (the CRL included, the manifest itself not) have names of
+/// `name_bytes` bytes in all, each name shorter than 128 bytes: per file
+/// a FileAndHash (RFC 9286 §4.2), at most 40 bytes of DER around its name
+/// and its SHA-256; and at most 4,096 bytes of CMS, EE certificate and
+/// manifest fields around the list (about 1,700 measured).
+pub fn manifest_bytes_bound(files: u64, name_bytes: u64) -> u64 {
+    4_096 + 40 * files + name_bytes
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct PublicationPoint {
     /// The files currently published, by name.

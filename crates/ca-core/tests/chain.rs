@@ -216,3 +216,63 @@ fn issued_chain_validates_with_the_rpki_crate() {
     let seconds: Vec<i64> = this_updates.iter().map(|t| t.timestamp()).collect();
     assert_eq!(seconds, [seconds[0], seconds[0] + 1, seconds[0] + 2]);
 }
+
+/// The bound the engine keeps points under (rpki-client reads no file
+/// above 4,000,000 bytes) holds for real manifests, and by little.
+#[test]
+fn manifest_size_stays_within_its_bound() {
+    use anchorage_ca_core::point::manifest_bytes_bound;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = KeyStore::open(dir.path()).unwrap();
+    let timing = Timing::default();
+    let now = Time::now();
+    let layout = RepositoryLayout {
+        rsync_base: "rsync://rpki.example.net/repo/".into(),
+        notify: None,
+    };
+    let key = keys.generate().unwrap();
+    let all = ResourceSet::all();
+    let (cert, cert_serial, cert_not_after) =
+        ca::issue_ta_cert(&keys, &layout, &key, &all, now, &timing).unwrap();
+    let ta = anchorage_ca_core::CaRecord {
+        handle: "ta".into(),
+        parent: None,
+        resources: all,
+        key,
+        cert,
+        cert_serial,
+        cert_not_after,
+        cert_uri: None,
+    };
+    let issuer = ta
+        .issuer(&layout, keys.get_key_info(&key).unwrap())
+        .unwrap();
+    for files in [0u64, 3, 20_000] {
+        let mut point = PublicationPoint::new();
+        for i in 0..files {
+            let name = format!("{i:040X}.cer");
+            point.publish(
+                anchorage_ca_core::PublishedObject::new(
+                    name,
+                    bytes::Bytes::from_static(b"x"),
+                    None,
+                    now,
+                ),
+                now,
+            );
+        }
+        point.refresh(&keys, &issuer, now, &timing).unwrap();
+        let mft = &point.objects[&issuer.manifest_name()];
+        let listed: Vec<&String> = point.objects.keys().filter(|n| **n != mft.name).collect();
+        let bound = manifest_bytes_bound(
+            listed.len() as u64,
+            listed.iter().map(|n| n.len() as u64).sum(),
+        );
+        let size = mft.bytes.len() as u64;
+        assert!(size <= bound, "{files} files: {size} bytes, bound {bound}");
+        assert!(
+            bound - size < 4_096 + listed.len() as u64,
+            "{files} files: {size} bytes, bound {bound} is loose"
+        );
+    }
+}

@@ -2297,6 +2297,7 @@ impl Ctx {
             cert_not_after: cert.not_after,
             cert_uri: None,
         };
+        manifest_room(tx, parent, &[cert.name.as_str()])?;
         tx.insert_ca(&record, now)?;
         if self.deferred {
             // Only the certificate's own file of the parent's point is
@@ -2508,6 +2509,34 @@ fn due_objects(point: &PublicationPoint, due_at: Time, timing: &Timing) -> Vec<S
         .collect()
 }
 
+/// Refuses the files `new` (names the point does not hold yet) in the
+/// point of CA `ca` when its manifest could then be larger than the
+/// largest file rpki-client reads: it would reject the whole point, and
+/// every CA and ROA below it with it.
+pub(crate) fn manifest_room(tx: &Tx<'_>, ca: &str, new: &[&str]) -> Result<()> {
+    use anchorage_ca_core::point::{MAX_OBJECT_BYTES, manifest_bytes_bound};
+    if new.is_empty() {
+        return Ok(());
+    }
+    // What the store holds, the manifest's own name included: an
+    // entry's worth more than the manifest lists, on the safe side.
+    let (files, name_bytes) = tx.listing(ca)?;
+    let bytes = manifest_bytes_bound(
+        files + new.len() as u64,
+        name_bytes + new.iter().map(|n| n.len() as u64).sum::<u64>(),
+    );
+    if bytes > MAX_OBJECT_BYTES {
+        return Err(AppError::LimitExceeded {
+            ca: ca.into(),
+            limit: "bytes of manifest at most (rpki-client rejects a point whose manifest is \
+                    larger than 4,000,000 bytes; place further child CAs under an intermediate CA)",
+            value: bytes as usize,
+            max: MAX_OBJECT_BYTES as usize,
+        });
+    }
+    Ok(())
+}
+
 /// Whether a handle names a CA, a publisher, or a CA waiting for its
 /// remote parent's first certificate: all of them own `RSYNC_BASE/HANDLE/`.
 fn handle_in_use(tx: &Tx<'_>, handle: &str) -> Result<bool> {
@@ -2540,5 +2569,79 @@ fn roa_info(p: &RoaPayload) -> RoaInfo {
         asn: p.asn,
         prefix: p.prefix.to_string(),
         max_length: p.max_length,
+    }
+}
+
+#[cfg(test)]
+mod manifest_room_tests {
+    use anchorage_ca_core::point::{MAX_OBJECT_BYTES, manifest_bytes_bound};
+
+    use super::*;
+
+    fn key_files(dir: &DataDir) -> usize {
+        fs::read_dir(dir.keys()).map_or(0, |d| d.count())
+    }
+
+    /// A point is filled with certificate-sized names up to the bound;
+    /// one more child CA is then refused, changing nothing, and fits
+    /// again once a file is gone.
+    #[test]
+    fn no_point_grows_a_manifest_rpki_client_would_not_read() {
+        let root = std::env::temp_dir().join(format!("anchorage-mft-room-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let actor = Actor::named("test");
+        let dir = DataDir::new(&root);
+        let (mut a, _) = Anchorage::init(
+            &actor,
+            dir.clone(),
+            &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
+            Clock::System,
+        )
+        .unwrap();
+        a.set_deferred_publication(true);
+        let online = a.online_handle().to_string();
+        let now = a.ctx.clock.now();
+        // Names as long as a child certificate's (hex SKI and ".cer").
+        let entry = 40 + 44;
+        let tx = a.store.transaction().unwrap();
+        let (files, names) = tx.listing(&online).unwrap();
+        let room = (MAX_OBJECT_BYTES - manifest_bytes_bound(files, names)) / entry;
+        for i in 0..room {
+            let filler = PublishedObject::new(
+                format!("{i:040X}.cer"),
+                bytes::Bytes::from_static(b"x"),
+                None,
+                now,
+            );
+            tx.put_object(&online, &filler, now).unwrap();
+        }
+        tx.commit().unwrap();
+
+        let keys_before = key_files(&dir);
+        let err = a
+            .create_ca(&actor, "one-too-many", "AS65000".parse().unwrap(), None)
+            .unwrap_err();
+        assert!(
+            matches!(&err, AppError::LimitExceeded { ca, max, .. }
+                if *ca == online && *max == MAX_OBJECT_BYTES as usize),
+            "{err}"
+        );
+        assert!(err.to_string().contains("rpki-client"), "{err}");
+        assert!(
+            a.list_cas()
+                .unwrap()
+                .iter()
+                .all(|c| c.handle != "one-too-many")
+        );
+        assert_eq!(key_files(&dir), keys_before, "the refused CA's key is gone");
+
+        let tx = a.store.transaction().unwrap();
+        tx.delete_object(&online, &format!("{:040X}.cer", 0))
+            .unwrap();
+        tx.commit().unwrap();
+        a.create_ca(&actor, "one-too-many", "AS65000".parse().unwrap(), None)
+            .unwrap();
+        drop(a);
+        let _ = fs::remove_dir_all(&root);
     }
 }

@@ -124,6 +124,17 @@ impl Tx<'_> {
         Ok(PublicationPoint::restore(objects, revocations, mft, crl))
     }
 
+    /// How many files `dir` holds and how many bytes their names take:
+    /// what the file list of its manifest is made of.
+    pub fn listing(&self, dir: &str) -> Result<(u64, u64)> {
+        let (files, name_bytes): (i64, i64) = self.row(
+            "SELECT count(*), coalesce(sum(length(name)), 0) FROM objects WHERE dir = ?1",
+            args![dir],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((files.max(0) as u64, name_bytes.max(0) as u64))
+    }
+
     /// Writes the changes of a publication point.
     ///
     /// `now` becomes the mtime of changed files, or one second after their

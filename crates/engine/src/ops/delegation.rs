@@ -751,6 +751,17 @@ impl Ctx {
             tracing::warn!(child = %child.handle, "issue refused: the child already holds two keys");
             return Ok(Err(NotPerformedResponse::err_2001()));
         }
+        // A new certificate must leave the parent's manifest small enough
+        // for rpki-client to read.
+        if !point.objects.contains_key(&name) {
+            match super::manifest_room(tx, &parent.handle, &[name.as_str()]) {
+                Err(err @ AppError::LimitExceeded { .. }) => {
+                    tracing::warn!(child = %child.handle, %err, "issue refused");
+                    return Ok(Err(NotPerformedResponse::err_2001()));
+                }
+                other => other?,
+            }
+        }
         // RFC 6492 §3.4.1: the certificate holds the entitlement within
         // the request's limit.
         let entitled = self.entitled(parent, child);

@@ -173,6 +173,12 @@ impl Ctx {
         } else {
             tx.point(&ca.handle)?
         };
+        let new: Vec<&str> = files
+            .iter()
+            .filter(|(name, obj)| obj.is_some() && !point.objects.contains_key(name))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        super::manifest_room(tx, &ca.handle, &new)?;
         for (name, obj) in files {
             match obj {
                 Some(obj) => point.publish(obj, now),
