@@ -24,6 +24,7 @@ use crate::ops::{Anchorage, InitOptions};
 /// Who the bench's changes are recorded as.
 static BENCH: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(|| Actor::named("bench"));
 
+mod burst;
 mod concurrent;
 mod database;
 mod keyroll;
@@ -483,11 +484,39 @@ fn issuance(
         Some(burst_s * 1000.0 / burst as f64 / 2.0),
     ));
     figures.push(fig(
-        "burst, group publication: time per change / 2 signatures",
+        "burst, group publication, one client: time per change / 2 signatures",
         burst_s / burst as f64 / (2.0 * sign),
         "x",
         "1.0 is the signing floor on one core",
         None,
+    ));
+    // As many changes again, taken as serve takes a burst from several
+    // clients at once: each signs outside the store's write lock while
+    // another commits, beside serve's group publisher and RRDP task.
+    let changes = (0..burst as u32)
+        .map(|i| change(i + burst as u32 * 8))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let served = burst::as_serve(dir, &changes)?;
+    figures.push(fig(
+        &format!(
+            "burst: {burst} ROA changes from {} clients at once, as serve takes them ({} trees, {} RRDP serials, {:.2} cores busy)",
+            burst::CLIENTS,
+            served.trees,
+            served.serials,
+            served.cpu_seconds / served.seconds
+        ),
+        served.seconds,
+        "s",
+        "-",
+        None,
+    ));
+    let per_change = served.seconds / burst as f64 / (2.0 * sign);
+    figures.push(fig(
+        "burst as serve takes it: time per change / 2 signatures",
+        per_change,
+        "x",
+        "<= 2 x the signing floor on one core; ratio = / 2",
+        Some(per_change / 2.0),
     ));
 
     // 5. ROA change to router: serve (with its RTR cache) on this data
@@ -572,7 +601,7 @@ fn issuance(
     figures.push(fig(
         &format!(
             "data dir after {} changes / (store + 1 repository state)",
-            2 * burst + samples
+            3 * burst + samples
         ),
         whole as f64 / (store + state) as f64,
         "x",
@@ -811,7 +840,6 @@ fn validation_figures(
     prefixes: usize,
     figures: &mut Vec<Figure>,
 ) -> anyhow::Result<()> {
-    use anchorage_validator::fetch::{Fetcher, RsyncFetcher};
     let t = Instant::now();
     let f = crate::fixture::build(fixtures, cas, prefixes)?;
     figures.push(fig(
@@ -826,35 +854,7 @@ fn validation_figures(
     ));
     let work = work.join("validation");
     let rsyncd = crate::oracle::RsyncDaemon::start(&f.tree, "repo", &work.join("rsyncd"))?;
-    let theirs_dir = work.join("rpki-client");
-    let first = crate::oracle::rpki_client(&f.tal, &rsyncd, &theirs_dir)?;
-    anyhow::ensure!(
-        first.vrps.len() == f.vrps && first.problems.is_empty(),
-        "rpki-client found {} VRPs of {}: {:?}",
-        first.vrps.len(),
-        f.vrps,
-        first.problems.first()
-    );
-    let cache = work.join("anchorage");
-    let mut fetcher = Fetcher::rsync_only(RsyncFetcher::new(&cache, rsyncd.wrapper()));
-    let ours = anchorage_validator::validate(&f.tal, &mut fetcher, true)?;
-    anyhow::ensure!(
-        ours.vrps.len() == f.vrps && ours.rejected.is_empty(),
-        "anchorage found {} VRPs of {}: {:?}",
-        ours.vrps.len(),
-        f.vrps,
-        ours.rejected.first()
-    );
-
-    let t = Instant::now();
-    let theirs = crate::oracle::rpki_client_no_fetch(&f.tal, &theirs_dir)?;
-    let theirs_s = t.elapsed().as_secs_f64();
-    anyhow::ensure!(theirs.vrps.len() == f.vrps, "rpki-client -n lost VRPs");
-    let t = Instant::now();
-    let mut offline = Fetcher::rsync_only(RsyncFetcher::offline(&cache));
-    let again = anchorage_validator::validate(&f.tal, &mut offline, true)?;
-    let ours_s = t.elapsed().as_secs_f64();
-    anyhow::ensure!(again.vrps.len() == f.vrps, "our offline run lost VRPs");
+    let (theirs_s, ours_s) = validators_side_by_side(&f.tal, &rsyncd, f.vrps, &work)?;
     figures.push(fig(
         "validation: rpki-client -n (cache only)",
         theirs_s,
@@ -885,6 +885,47 @@ fn validation_figures(
         None,
     ));
     Ok(())
+}
+
+/// rpki-client and the bundled validator on the repository `rsyncd`
+/// serves under `tal`: each fetches it once into a cache of its own in
+/// `work`, then validates that cache alone, timed. Both must find `vrps`
+/// VRPs, rpki-client complaining of nothing and ours rejecting nothing.
+/// Returns the cache-only seconds of rpki-client -n and of ours.
+fn validators_side_by_side(
+    tal: &Path,
+    rsyncd: &crate::oracle::RsyncDaemon,
+    vrps: usize,
+    work: &Path,
+) -> anyhow::Result<(f64, f64)> {
+    use anchorage_validator::fetch::{Fetcher, RsyncFetcher};
+    let theirs_dir = work.join("rpki-client");
+    let first = crate::oracle::rpki_client(tal, rsyncd, &theirs_dir)?;
+    anyhow::ensure!(
+        first.vrps.len() == vrps && first.problems.is_empty(),
+        "rpki-client found {} VRPs of {vrps}: {:?}",
+        first.vrps.len(),
+        first.problems.first()
+    );
+    let cache = work.join("anchorage");
+    let mut fetcher = Fetcher::rsync_only(RsyncFetcher::new(&cache, rsyncd.wrapper()));
+    let ours = anchorage_validator::validate(tal, &mut fetcher, true)?;
+    anyhow::ensure!(
+        ours.vrps.len() == vrps && ours.rejected.is_empty(),
+        "anchorage found {} VRPs of {vrps}: {:?}",
+        ours.vrps.len(),
+        ours.rejected.first()
+    );
+    let t = Instant::now();
+    let theirs = crate::oracle::rpki_client_no_fetch(tal, &theirs_dir)?;
+    let theirs_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(theirs.vrps.len() == vrps, "rpki-client -n lost VRPs");
+    let t = Instant::now();
+    let mut offline = Fetcher::rsync_only(RsyncFetcher::offline(&cache));
+    let again = anchorage_validator::validate(tal, &mut offline, true)?;
+    let ours_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(again.vrps.len() == vrps, "our offline run lost VRPs");
+    Ok((theirs_s, ours_s))
 }
 
 /// Runs the profile rules (`anchorage-profile`, what the walk and the
@@ -1222,6 +1263,35 @@ struct BuildLog {
     complete: bool,
 }
 
+/// At most this many scale CAs sit directly under the online CA, the
+/// rest under intermediate CAs of as many each: a manifest of 50,000
+/// child certificates is 4.15 MB, more than the 4,000,000 bytes
+/// rpki-client reads (the engine refuses a child past that), and an
+/// RIR with that many members places them so too.
+const SCALE_PER_POINT: usize = 40_000;
+
+/// The parent of scale CA `c`: the online CA (`None`) for the first
+/// [`SCALE_PER_POINT`], then intermediate `sg1`, `sg2`, ...
+fn scale_parent(c: usize) -> Option<String> {
+    let k = c / SCALE_PER_POINT;
+    (k > 0).then(|| format!("sg{k}"))
+}
+
+/// The resources of the intermediate CA above scale CA `c`: the ASNs
+/// and /32s of every scale CA it is to hold.
+fn scale_group_resources(c: usize) -> anyhow::Result<ResourceSet> {
+    let first = c / SCALE_PER_POINT * SCALE_PER_POINT;
+    let last = (first + SCALE_PER_POINT - 1).min(65_535);
+    Ok(format!(
+        "AS{}-AS{}, {}-{}",
+        200_000 + first,
+        200_000 + last,
+        std::net::Ipv6Addr::from(scale_block(first)),
+        std::net::Ipv6Addr::from(scale_block(last) | ((1u128 << 96) - 1))
+    )
+    .parse()?)
+}
+
 /// The IPv6 /32 of scale CA `c` (c < 65,536): 2a00:c::/32.
 fn scale_block(c: usize) -> u128 {
     (0x2a00u128 << 112) | ((c as u128) << 96)
@@ -1273,7 +1343,7 @@ fn scale_figures(
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
     if !log.complete {
-        let have: std::collections::HashMap<String, usize> = a
+        let mut have: std::collections::HashMap<String, usize> = a
             .list_cas()?
             .into_iter()
             .map(|c| (c.handle, c.roa_payloads))
@@ -1317,7 +1387,14 @@ fn scale_figures(
                         std::net::Ipv6Addr::from(scale_block(c))
                     )
                     .parse()?;
-                    a.create_ca(&BENCH, &handle, resources, None)?;
+                    let parent = scale_parent(c);
+                    if let Some(group) = &parent
+                        && !have.contains_key(group)
+                    {
+                        a.create_ca(&BENCH, group, scale_group_resources(c)?, None)?;
+                        have.insert(group.clone(), 0);
+                    }
+                    a.create_ca(&BENCH, &handle, resources, parent.as_deref())?;
                     0
                 }
             };
@@ -1794,6 +1871,45 @@ fn scale_figures(
         "the router got {vrps} VRPs, expected at least {}",
         n_cas * prefixes
     );
+    // Last, as its failure is a finding rather than the end of the run:
+    // rpki-client next to the bundled validator on the whole repository,
+    // each fetching it once and then validating its cache.
+    let expected = all.update.announced.len();
+    let compare = tempfile::tempdir()?;
+    let compared = crate::oracle::RsyncDaemon::start(
+        &dir.join("rsync/current"),
+        "repo",
+        &compare.path().join("rsyncd"),
+    )
+    .map_err(anyhow::Error::from)
+    .and_then(|rsyncd| {
+        validators_side_by_side(&DataDir::new(&dir).tal(), &rsyncd, expected, compare.path())
+    });
+    match compared {
+        Ok((theirs_s, ours_s)) => {
+            figures.push(fig(
+                &format!("scale: validation of the repository ({expected} VRPs), cache only: rpki-client -n"),
+                theirs_s,
+                "s",
+                "reference",
+                None,
+            ));
+            figures.push(fig(
+                "scale: validation of the repository, cache only: anchorage",
+                ours_s,
+                "s",
+                "no slower than rpki-client; ratio = ours / theirs",
+                Some(ours_s / theirs_s),
+            ));
+        }
+        Err(err) => figures.push(fig(
+            &format!("scale: validators side by side failed: {err:#}"),
+            f64::NAN,
+            "s",
+            "-",
+            None,
+        )),
+    }
     Ok(())
 }
 
@@ -2256,4 +2372,41 @@ pub fn table(r: &Report) -> String {
         let _ = writeln!(s, "not measured: {n}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every scale CA past the first point's share sits under an
+    /// intermediate that holds its resources, and the first share under
+    /// the online CA.
+    #[test]
+    fn scale_groups_hold_their_cas() {
+        assert_eq!(scale_parent(0), None);
+        assert_eq!(scale_parent(SCALE_PER_POINT - 1), None);
+        for c in [SCALE_PER_POINT, 47_123, 65_535] {
+            let own: ResourceSet = format!(
+                "AS{}, {}/32",
+                200_000 + c,
+                std::net::Ipv6Addr::from(scale_block(c))
+            )
+            .parse()
+            .unwrap();
+            let group = scale_group_resources(c).unwrap();
+            assert!(group.contains(&own), "CA {c}: {own} not within {group}");
+            assert_eq!(scale_parent(c), Some(format!("sg{}", c / SCALE_PER_POINT)));
+        }
+        let neighbour: ResourceSet = format!(
+            "{}/32",
+            std::net::Ipv6Addr::from(scale_block(SCALE_PER_POINT - 1))
+        )
+        .parse()
+        .unwrap();
+        assert!(
+            !scale_group_resources(SCALE_PER_POINT)
+                .unwrap()
+                .contains(&neighbour)
+        );
+    }
 }

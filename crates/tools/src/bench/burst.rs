@@ -1,0 +1,151 @@
+//! The burst as `serve` takes it: the changes come from several clients
+//! at once, each on a connection of an engine pool set up as `serve`'s
+//! (deferred publication, RRDP serials apart), so one change is signed
+//! while another commits; a group publisher writes a tree when changes
+//! wait for one, its trees at least 100 ms apart, and an RRDP task writes
+//! a serial for what was committed since its last one, as `serve`'s
+//! tasks do. The time ends when the last change is in a tree and in an
+//! RRDP serial.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anchorage_ca_core::RoaPayload;
+
+use super::BENCH;
+use crate::clock::Clock;
+use crate::datadir::DataDir;
+use crate::ops::{EnginePool, PoolSettings};
+
+/// How many clients send the burst's changes at once: one per core of
+/// the two-core machines the figures are stated for.
+pub(super) const CLIENTS: usize = 2;
+
+/// `serve`'s group window: its trees start at least this far apart.
+const WINDOW: Duration = Duration::from_millis(100);
+
+/// How often `serve`'s group publisher and RRDP task look for work.
+const POLL: Duration = Duration::from_millis(20);
+
+/// What a burst taken as `serve` takes it cost.
+pub(super) struct Served {
+    /// From the first change sent to the last one in a tree and a serial.
+    pub seconds: f64,
+    /// CPU seconds of this process over the same time.
+    pub cpu_seconds: f64,
+    /// Trees the group publisher wrote.
+    pub trees: usize,
+    /// RRDP serials written.
+    pub serials: usize,
+}
+
+/// Applies `changes` (a CA and a payload to add, each its own
+/// transaction as an API call is) from [`CLIENTS`] threads on a pool of
+/// connections to `dir`, beside a group publisher and an RRDP writer;
+/// the EE key pool is filled first, untimed, as `serve` keeps it.
+pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::Result<Served> {
+    let pool = EnginePool::open(
+        DataDir::new(dir),
+        Clock::System,
+        PoolSettings {
+            deferred: true,
+            push_inline: false,
+            rrdp_apart: true,
+            max_connections: CLIENTS + 2,
+            ..PoolSettings::default()
+        },
+        Arc::new(anchorage_engine::transport::NoTransport),
+    )?;
+    pool.get()?.ee_key_pool().fill(2 * changes.len())?;
+    let next = AtomicUsize::new(0);
+    let sent = AtomicBool::new(false);
+    let cpu = super::cpu_seconds();
+    let t = Instant::now();
+    let (trees, serials) = std::thread::scope(|s| -> anyhow::Result<(usize, usize)> {
+        let publisher = s.spawn(|| group_publisher(&pool, &sent));
+        let rrdp = s.spawn(|| rrdp_writer(&pool, &sent));
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|_| {
+                s.spawn(|| -> anyhow::Result<()> {
+                    while let Some((ca, p)) = changes.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        pool.get()?.apply_roa_changes(&BENCH, ca, &[*p], &[])?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        // Every client is joined before the others are told to end.
+        let mut sending = Ok(());
+        for client in clients {
+            let result = client
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("a burst client panicked")));
+            if sending.is_ok() {
+                sending = result;
+            }
+        }
+        // The clients have ended: the publisher and the RRDP writer
+        // each write once more and end.
+        sent.store(true, Ordering::Release);
+        let trees = publisher.join().expect("the group publisher panicked");
+        let serials = rrdp.join().expect("the RRDP writer panicked");
+        sending?;
+        Ok((trees?, serials?))
+    })?;
+    Ok(Served {
+        seconds: t.elapsed().as_secs_f64(),
+        cpu_seconds: super::cpu_seconds() - cpu,
+        trees,
+        serials,
+    })
+}
+
+/// Writes a tree when committed changes wait for one, trees at least
+/// [`WINDOW`] apart, until `sent`; then a last one. Returns the trees
+/// written.
+fn group_publisher(pool: &EnginePool, sent: &AtomicBool) -> anyhow::Result<usize> {
+    let (mut trees, mut last) = (0, None::<Instant>);
+    loop {
+        let done = sent.load(Ordering::Acquire);
+        if !done {
+            std::thread::sleep(last.map_or(POLL, |t| WINDOW.saturating_sub(t.elapsed()).max(POLL)));
+        }
+        let started = Instant::now();
+        let mut a = pool.get()?;
+        if a.tree_behind()? {
+            a.write_tree()?;
+            trees += 1;
+            last = Some(started);
+        }
+        if done {
+            return Ok(trees);
+        }
+    }
+}
+
+/// Writes an RRDP serial for what was committed since the last one, at
+/// most every [`WINDOW`] and never sooner after a serial than it took
+/// (as `serve`'s RRDP task), until `sent`; then a last one. Returns the
+/// serials written.
+fn rrdp_writer(pool: &EnginePool, sent: &AtomicBool) -> anyhow::Result<usize> {
+    let (mut serials, mut pause) = (0, WINDOW);
+    loop {
+        let done = sent.load(Ordering::Acquire);
+        if !done {
+            std::thread::sleep(pause);
+        }
+        let t = Instant::now();
+        pause = match pool.get()?.write_rrdp()? {
+            Some(_) => {
+                serials += 1;
+                t.elapsed().max(WINDOW)
+            }
+            None => WINDOW,
+        };
+        if done {
+            return Ok(serials);
+        }
+    }
+}
