@@ -50,6 +50,29 @@ fn payload(asn: u32, prefix: &str, max: Option<u8>) -> RoaPayload {
     RoaPayload::new(asn, prefix.parse().unwrap(), max).unwrap()
 }
 
+/// A trust anchor holding every resource, with a new key.
+fn trust_anchor(
+    keys: &KeyStore,
+    layout: &RepositoryLayout,
+    now: Time,
+    timing: &Timing,
+) -> anchorage_ca_core::CaRecord {
+    let key = keys.generate().unwrap();
+    let all = ResourceSet::all();
+    let (cert, cert_serial, cert_not_after) =
+        ca::issue_ta_cert(keys, layout, &key, &all, now, timing).unwrap();
+    anchorage_ca_core::CaRecord {
+        handle: "ta".into(),
+        parent: None,
+        resources: all,
+        key,
+        cert,
+        cert_serial,
+        cert_not_after,
+        cert_uri: None,
+    }
+}
+
 #[test]
 fn issued_chain_validates_with_the_rpki_crate() {
     let dir = tempfile::tempdir().unwrap();
@@ -62,26 +85,13 @@ fn issued_chain_validates_with_the_rpki_crate() {
     };
 
     // Trust anchor with all resources.
-    let ta_key = keys.generate().unwrap();
-    let all = ResourceSet::all();
-    let (ta_bytes, ta_serial, ta_not_after) =
-        ca::issue_ta_cert(&keys, &layout, &ta_key, &all, now, &timing).unwrap();
-    let ta_cert = Cert::decode(ta_bytes.clone()).unwrap();
+    let ta = trust_anchor(&keys, &layout, now, &timing);
+    let ta_cert = Cert::decode(ta.cert.clone()).unwrap();
     let ta_rc = ta_cert
         .validate_ta_at(Arc::new(TalInfo::from_name("test".into())), true, now)
         .expect("TA certificate validates strictly");
-    let ta = anchorage_ca_core::CaRecord {
-        handle: "ta".into(),
-        parent: None,
-        resources: all.clone(),
-        key: ta_key,
-        cert: ta_bytes,
-        cert_serial: ta_serial,
-        cert_not_after: ta_not_after,
-        cert_uri: None,
-    };
     let ta_issuer = ta
-        .issuer(&layout, keys.get_key_info(&ta_key).unwrap())
+        .issuer(&layout, keys.get_key_info(&ta.key).unwrap())
         .unwrap();
 
     // A child CA with a range that is not a prefix, IPv6 and an ASN range.
@@ -230,22 +240,9 @@ fn manifest_size_stays_within_its_bound() {
         rsync_base: "rsync://rpki.example.net/repo/".into(),
         notify: None,
     };
-    let key = keys.generate().unwrap();
-    let all = ResourceSet::all();
-    let (cert, cert_serial, cert_not_after) =
-        ca::issue_ta_cert(&keys, &layout, &key, &all, now, &timing).unwrap();
-    let ta = anchorage_ca_core::CaRecord {
-        handle: "ta".into(),
-        parent: None,
-        resources: all,
-        key,
-        cert,
-        cert_serial,
-        cert_not_after,
-        cert_uri: None,
-    };
+    let ta = trust_anchor(&keys, &layout, now, &timing);
     let issuer = ta
-        .issuer(&layout, keys.get_key_info(&key).unwrap())
+        .issuer(&layout, keys.get_key_info(&ta.key).unwrap())
         .unwrap();
     for files in [0u64, 3, 20_000] {
         let mut point = PublicationPoint::new();
