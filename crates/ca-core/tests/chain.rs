@@ -50,6 +50,31 @@ fn payload(asn: u32, prefix: &str, max: Option<u8>) -> RoaPayload {
     RoaPayload::new(asn, prefix.parse().unwrap(), max).unwrap()
 }
 
+/// A key store in a directory of its own, the default timing, the
+/// current time and a repository layout: what every test starts from.
+struct Setup {
+    /// Holds the key store's directory for as long as the test runs.
+    _dir: tempfile::TempDir,
+    keys: KeyStore,
+    timing: Timing,
+    now: Time,
+    layout: RepositoryLayout,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    Setup {
+        keys: KeyStore::open(dir.path()).unwrap(),
+        _dir: dir,
+        timing: Timing::default(),
+        now: Time::now(),
+        layout: RepositoryLayout {
+            rsync_base: "rsync://rpki.example.net/repo/".into(),
+            notify: None,
+        },
+    }
+}
+
 /// A trust anchor holding every resource, with a new key.
 fn trust_anchor(
     keys: &KeyStore,
@@ -75,14 +100,13 @@ fn trust_anchor(
 
 #[test]
 fn issued_chain_validates_with_the_rpki_crate() {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = KeyStore::open(dir.path()).unwrap();
-    let timing = Timing::default();
-    let now = Time::now();
-    let layout = RepositoryLayout {
-        rsync_base: "rsync://rpki.example.net/repo/".into(),
-        notify: None,
-    };
+    let Setup {
+        _dir,
+        keys,
+        timing,
+        now,
+        layout,
+    } = setup();
 
     // Trust anchor with all resources.
     let ta = trust_anchor(&keys, &layout, now, &timing);
@@ -232,14 +256,13 @@ fn issued_chain_validates_with_the_rpki_crate() {
 #[test]
 fn manifest_size_stays_within_its_bound() {
     use anchorage_ca_core::point::manifest_bytes_bound;
-    let dir = tempfile::tempdir().unwrap();
-    let keys = KeyStore::open(dir.path()).unwrap();
-    let timing = Timing::default();
-    let now = Time::now();
-    let layout = RepositoryLayout {
-        rsync_base: "rsync://rpki.example.net/repo/".into(),
-        notify: None,
-    };
+    let Setup {
+        _dir,
+        keys,
+        timing,
+        now,
+        layout,
+    } = setup();
     let ta = trust_anchor(&keys, &layout, now, &timing);
     let issuer = ta
         .issuer(&layout, keys.get_key_info(&ta.key).unwrap())

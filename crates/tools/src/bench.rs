@@ -1962,81 +1962,42 @@ fn refresh_cycle(
     let limit_ms = keygen_limit(10)? * 1000.0;
     let mut a = Anchorage::open(DataDir::new(&dir), Clock::System)?;
     let handles: Vec<String> = a.list_cas()?.into_iter().map(|c| c.handle).collect();
-    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let done = AtomicBool::new(false);
     // An rsync daemon on the tree, as serve runs one: with an rsync
     // process to see, tree writes bring a spare tree forward.
     let rsyncd_dir = tempfile::tempdir()?;
     let _rsyncd =
         crate::oracle::RsyncDaemon::start(&dir.join("rsync/current"), "repo", rsyncd_dir.path())?;
-    // serve's two publication tasks, each on a connection of its own:
-    // a tree every 100 ms when one is owed, RRDP serials apart (after a
-    // serial that took d, the next waits d); and its remover of old
-    // trees. The tasks return the times of their writes (ms) and the
-    // files of each tree; a failed write is retried, as serve does.
-    let task = |rrdp: bool| {
-        let (dir, done) = (dir.clone(), done.clone());
-        std::thread::spawn(move || -> anyhow::Result<Vec<(f64, usize)>> {
-            let mut p = Anchorage::open(DataDir::new(&dir), Clock::System)?;
-            p.set_deferred_publication(true);
-            p.set_rrdp_apart(true);
-            p.set_trash_apart(true);
-            let mut writes = Vec::new();
-            let mut pause = std::time::Duration::from_millis(100);
-            loop {
-                let last = done.load(Ordering::SeqCst);
-                std::thread::sleep(pause);
-                let t = Instant::now();
-                let wrote: Result<Option<usize>, _> = if rrdp {
-                    p.write_rrdp().map(|s| s.map(|_| 0))
-                } else {
-                    p.tree_behind().and_then(|behind| {
-                        behind
-                            .then(|| p.write_tree().map(|w| w.written))
-                            .transpose()
-                    })
-                };
-                let wrote = match wrote {
-                    Ok(wrote) => wrote,
-                    Err(err) if last => return Err(err.into()),
-                    Err(err) => {
-                        eprintln!("refresh cycle: a write failed, retried: {err}");
-                        continue;
-                    }
-                };
-                if let Some(files) = wrote {
-                    writes.push((t.elapsed().as_secs_f64() * 1000.0, files));
-                    if rrdp {
-                        pause = t.elapsed().max(std::time::Duration::from_millis(100));
-                    }
-                } else if last {
-                    return Ok(writes);
-                }
-            }
-        })
-    };
-    let (trees, serials) = (task(false), task(true));
-    let remover = {
-        let (dir, done) = (dir.clone(), done.clone());
-        std::thread::spawn(move || {
+    // serve's two publication tasks on a pool set up as serve's (a tree
+    // when one is owed, RRDP serials apart: bench/burst.rs), and its
+    // remover of old trees. The tasks return the times of their writes
+    // (ms) and the files of each tree.
+    let pool = burst::serve_pool(&dir, true)?;
+    let (secs, refreshed, trees, serials) = std::thread::scope(|s| {
+        let trees = s.spawn(|| burst::group_publisher(&pool, &done));
+        let serials = s.spawn(|| burst::rrdp_writer(&pool, &done));
+        let remover = s.spawn(|| {
             let _ = anchorage_publication::lowest_thread_priority();
             let tree = anchorage_publication::RsyncTree::new(DataDir::new(&dir).rsync());
             while !done.load(Ordering::SeqCst) {
                 tree.empty_trash(true);
                 std::thread::sleep(std::time::Duration::from_secs(5));
             }
-        })
-    };
-    let t = Instant::now();
-    let refreshed = a.refresh_points(&handles);
-    let secs = t.elapsed().as_secs_f64();
-    done.store(true, Ordering::SeqCst);
-    let trees = trees
-        .join()
-        .map_err(|_| anyhow::anyhow!("tree writer panicked"))??;
-    let serials = serials
-        .join()
-        .map_err(|_| anyhow::anyhow!("RRDP writer panicked"))??;
-    let _ = remover.join();
+        });
+        let t = Instant::now();
+        let refreshed = a.refresh_points(&handles);
+        let secs = t.elapsed().as_secs_f64();
+        done.store(true, Ordering::SeqCst);
+        let trees = trees
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("tree writer panicked")));
+        let serials = serials
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("RRDP writer panicked")));
+        let _ = remover.join();
+        (secs, refreshed, trees, serials)
+    });
+    let (trees, serials) = (trees?, serials?);
     let refreshed = refreshed?;
     let per_point = secs * 1000.0 / refreshed.max(1) as f64;
     figures.push(fig(

@@ -4,8 +4,8 @@
 //! while another commits; a group publisher writes a tree when changes
 //! wait for one, its trees at least 100 ms apart, and an RRDP task writes
 //! a serial for what was committed since its last one, as `serve`'s
-//! tasks do. The time ends when the last change is in a tree and in an
-//! RRDP serial.
+//! tasks do (the refresh cycle runs beside the same two). The time ends
+//! when the last change is in a tree and in an RRDP serial.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -29,6 +29,25 @@ const WINDOW: Duration = Duration::from_millis(100);
 /// How often `serve`'s group publisher and RRDP task look for work.
 const POLL: Duration = Duration::from_millis(20);
 
+/// An engine pool on `dir` set up as `serve`'s: deferred publication,
+/// RRDP serials apart, no push from tree writes; superseded trees left
+/// in the trash for a remover of their own with `trash_apart`.
+pub(super) fn serve_pool(dir: &Path, trash_apart: bool) -> anyhow::Result<EnginePool> {
+    Ok(EnginePool::open(
+        DataDir::new(dir),
+        Clock::System,
+        PoolSettings {
+            deferred: true,
+            push_inline: false,
+            rrdp_apart: true,
+            trash_apart,
+            max_connections: CLIENTS + 2,
+            ..PoolSettings::default()
+        },
+        Arc::new(anchorage_engine::transport::NoTransport),
+    )?)
+}
+
 /// What a burst taken as `serve` takes it cost.
 pub(super) struct Served {
     /// From the first change sent to the last one in a tree and a serial.
@@ -43,21 +62,10 @@ pub(super) struct Served {
 
 /// Applies `changes` (a CA and a payload to add, each its own
 /// transaction as an API call is) from [`CLIENTS`] threads on a pool of
-/// connections to `dir`, beside a group publisher and an RRDP writer;
+/// connections to `dir`, beside `serve`'s group publisher and RRDP task;
 /// the EE key pool is filled first, untimed, as `serve` keeps it.
 pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::Result<Served> {
-    let pool = EnginePool::open(
-        DataDir::new(dir),
-        Clock::System,
-        PoolSettings {
-            deferred: true,
-            push_inline: false,
-            rrdp_apart: true,
-            max_connections: CLIENTS + 2,
-            ..PoolSettings::default()
-        },
-        Arc::new(anchorage_engine::transport::NoTransport),
-    )?;
+    let pool = serve_pool(dir, false)?;
     pool.get()?.ee_key_pool().fill(2 * changes.len())?;
     let next = AtomicUsize::new(0);
     let sent = AtomicBool::new(false);
@@ -92,7 +100,7 @@ pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::
         let trees = publisher.join().expect("the group publisher panicked");
         let serials = rrdp.join().expect("the RRDP writer panicked");
         sending?;
-        Ok((trees?, serials?))
+        Ok((trees?.len(), serials?.len()))
     })?;
     Ok(Served {
         seconds: t.elapsed().as_secs_f64(),
@@ -102,49 +110,77 @@ pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::
     })
 }
 
-/// Writes a tree when committed changes wait for one, trees at least
-/// [`WINDOW`] apart, until `sent`; then a last one. Returns the trees
-/// written.
-fn group_publisher(pool: &EnginePool, sent: &AtomicBool) -> anyhow::Result<usize> {
-    let (mut trees, mut last) = (0, None::<Instant>);
+/// One write of `serve`'s publication tasks: how long it took (ms) and
+/// how many files it wrote (0 for an RRDP serial).
+pub(super) type Write = (f64, usize);
+
+/// `serve`'s group publisher on a connection of `pool`: a tree when
+/// committed changes wait for one, trees at least [`WINDOW`] apart and
+/// within [`POLL`] of a change after a quiet spell, until `done`; then a
+/// last one. A failed write is retried a window later, as `serve` does,
+/// except the last. Returns the trees written.
+pub(super) fn group_publisher(pool: &EnginePool, done: &AtomicBool) -> anyhow::Result<Vec<Write>> {
+    let (mut trees, mut last) = (Vec::new(), None::<Instant>);
     loop {
-        let done = sent.load(Ordering::Acquire);
-        if !done {
+        let ending = done.load(Ordering::Acquire);
+        if !ending {
             std::thread::sleep(last.map_or(POLL, |t| WINDOW.saturating_sub(t.elapsed()).max(POLL)));
         }
         let started = Instant::now();
-        let mut a = pool.get()?;
-        if a.tree_behind()? {
-            a.write_tree()?;
-            trees += 1;
-            last = Some(started);
+        let wrote = pool.get().map_err(anyhow::Error::from).and_then(|mut a| {
+            Ok(match a.tree_behind()? {
+                true => Some(a.write_tree()?.written),
+                false => None,
+            })
+        });
+        match wrote {
+            Ok(None) => {}
+            Ok(Some(files)) => {
+                trees.push((started.elapsed().as_secs_f64() * 1000.0, files));
+                last = Some(started);
+            }
+            Err(err) if ending => return Err(err),
+            Err(err) => {
+                eprintln!("a tree write failed, retried: {err:#}");
+                last = Some(started);
+            }
         }
-        if done {
+        if ending {
             return Ok(trees);
         }
     }
 }
 
-/// Writes an RRDP serial for what was committed since the last one, at
-/// most every [`WINDOW`] and never sooner after a serial than it took
-/// (as `serve`'s RRDP task), until `sent`; then a last one. Returns the
-/// serials written.
-fn rrdp_writer(pool: &EnginePool, sent: &AtomicBool) -> anyhow::Result<usize> {
-    let (mut serials, mut pause) = (0, WINDOW);
+/// `serve`'s RRDP task on a connection of `pool`: a serial for what was
+/// committed since the last one, at most every [`WINDOW`] and never
+/// sooner after a serial than it took, until `done`; then a last one. A
+/// failed serial is retried after a second, as `serve` does, except the
+/// last. Returns the serials written.
+pub(super) fn rrdp_writer(pool: &EnginePool, done: &AtomicBool) -> anyhow::Result<Vec<Write>> {
+    let (mut serials, mut pause) = (Vec::new(), WINDOW);
     loop {
-        let done = sent.load(Ordering::Acquire);
-        if !done {
+        let ending = done.load(Ordering::Acquire);
+        if !ending {
             std::thread::sleep(pause);
         }
         let t = Instant::now();
-        pause = match pool.get()?.write_rrdp()? {
-            Some(_) => {
-                serials += 1;
+        let wrote = pool
+            .get()
+            .map_err(anyhow::Error::from)
+            .and_then(|mut a| Ok(a.write_rrdp()?));
+        pause = match wrote {
+            Ok(Some(_)) => {
+                serials.push((t.elapsed().as_secs_f64() * 1000.0, 0));
                 t.elapsed().max(WINDOW)
             }
-            None => WINDOW,
+            Ok(None) => WINDOW,
+            Err(err) if ending => return Err(err),
+            Err(err) => {
+                eprintln!("an RRDP serial failed, retried: {err:#}");
+                Duration::from_secs(1)
+            }
         };
-        if done {
+        if ending {
             return Ok(serials);
         }
     }
