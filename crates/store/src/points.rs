@@ -35,6 +35,21 @@ pub(crate) fn stored_hash(stored: Option<Vec<u8>>, bytes: &[u8]) -> [u8; 32] {
 /// A published object as (directory, name, notAfter in seconds).
 pub type DueObject = (String, String, i64);
 
+/// The earliest manifest expiry; answered from the partial index
+/// `objects_manifest_expiry` (schema version 13), whose condition it
+/// repeats word for word.
+const MANIFEST_EXPIRY: &str = "SELECT min(not_after) FROM objects WHERE name LIKE '%.mft'";
+
+/// The earliest expiry of the other objects with a certificate; answered
+/// from `objects_certified_expiry`.
+const CERTIFIED_EXPIRY: &str =
+    "SELECT min(not_after) FROM objects WHERE serial IS NOT NULL AND name NOT LIKE '%.mft'";
+
+/// The objects due for reissue ([`Tx::objects_due`]): one of the two
+/// conditions above each, read from both indexes.
+const DUE: &str = "(name LIKE '%.mft' AND not_after < ?1)
+     OR (serial IS NOT NULL AND name NOT LIKE '%.mft' AND not_after < ?2)";
+
 impl Tx<'_> {
     /// Loads the publication point of a CA's active key (`handle`), or
     /// of another of its keys ([`crate::key_dir`]).
@@ -290,9 +305,9 @@ impl Tx<'_> {
     /// that carries a certificate (CA certificates, ROAs).
     pub fn earliest_expiry(&self, manifests: bool) -> Result<Option<i64>> {
         let sql = if manifests {
-            "SELECT min(not_after) FROM objects WHERE name LIKE '%.mft'"
+            MANIFEST_EXPIRY
         } else {
-            "SELECT min(not_after) FROM objects WHERE serial IS NOT NULL AND name NOT LIKE '%.mft'"
+            CERTIFIED_EXPIRY
         };
         self.row(sql, args![], |r| r.get(0))
     }
@@ -308,8 +323,6 @@ impl Tx<'_> {
         other_before: i64,
         limit: i64,
     ) -> Result<(u64, Vec<DueObject>)> {
-        const DUE: &str = "(name LIKE '%.mft' AND not_after < ?1)
-             OR (serial IS NOT NULL AND name NOT LIKE '%.mft' AND not_after < ?2)";
         let count: i64 = self.row(
             &format!("SELECT count(*) FROM objects WHERE {DUE}"),
             args![mft_before, other_before],
@@ -393,5 +406,50 @@ impl Tx<'_> {
     pub fn clear_pending(&self) -> Result<()> {
         self.exec("DELETE FROM pending_points", args![])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// SQLite's plan for `sql` (parameters bound to 0), one line per step.
+    fn plan(db: &Path, sql: &str) -> String {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let params = stmt.parameter_count();
+        let zeros = vec![0i64; params];
+        stmt.query_map(rusqlite::params_from_iter(zeros), |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(|step| step.unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The scheduler asks for the next due time after every tree write:
+    /// each question must be an index lookup, not a read of every
+    /// object's row (bytes included).
+    #[test]
+    fn expiry_questions_use_the_expiry_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("anchorage.db");
+        drop(crate::Store::create(&db).unwrap());
+        for (sql, index) in [
+            (MANIFEST_EXPIRY, "objects_manifest_expiry"),
+            (CERTIFIED_EXPIRY, "objects_certified_expiry"),
+        ] {
+            let plan = plan(&db, sql);
+            assert!(
+                plan.contains(&format!("USING INDEX {index}")),
+                "{sql}: {plan}"
+            );
+            assert!(!plan.contains("SCAN objects"), "{sql}: {plan}");
+        }
+        let due = plan(&db, &format!("SELECT count(*) FROM objects WHERE {DUE}"));
+        for index in ["objects_manifest_expiry", "objects_certified_expiry"] {
+            assert!(due.contains(index), "{due}");
+        }
+        assert!(!due.contains("SCAN objects"), "{due}");
     }
 }

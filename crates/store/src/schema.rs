@@ -295,6 +295,20 @@ CREATE TABLE router_keys (
 );
 ";
 
+/// Version 13: indexes of the published objects' expiry, one per kind the
+/// scheduler asks about (manifests; other objects with a certificate),
+/// so that the next due time is one index lookup. Without them, each
+/// question read every row (`not_after` lies after the object's bytes):
+/// 285 MB at 50,000 CAs, asked after every tree write. The expressions
+/// are those of [`crate::Tx::earliest_expiry`] and `objects_due`, which
+/// a partial index must match to be used.
+const SCHEMA_V13: &str = "
+CREATE INDEX objects_manifest_expiry ON objects (not_after)
+    WHERE name LIKE '%.mft';
+CREATE INDEX objects_certified_expiry ON objects (not_after)
+    WHERE serial IS NOT NULL AND name NOT LIKE '%.mft';
+";
+
 /// Version 1 data directories predate the option; 60 is its default.
 const JITTER_DEFAULT: &str = "
 INSERT OR IGNORE INTO meta (key, value) VALUES ('jitter_minutes', '60');
@@ -316,6 +330,7 @@ const MIGRATIONS: &[&[&str]] = &[
     &[SCHEMA_V10],
     &[SCHEMA_V11],
     &[SCHEMA_V12],
+    &[SCHEMA_V13],
 ];
 
 /// The schema version this code writes; `meta.schema_version`.
@@ -522,7 +537,8 @@ CREATE TABLE contacts (
 
 /// The PostgreSQL migrations after [`PG_FIRST`]: entry `i` takes version
 /// `PG_FIRST + i` to `PG_FIRST + i + 1`, as SQLite's entry of that version.
-const PG_MIGRATIONS: &[&str] = &[r#"
+const PG_MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE aspas (
     ca TEXT COLLATE "C" NOT NULL REFERENCES cas(handle) ON DELETE CASCADE,
     customer BIGINT NOT NULL,
@@ -536,7 +552,9 @@ CREATE TABLE router_keys (
     spki BYTEA NOT NULL,
     PRIMARY KEY (ca, asn, ski)
 );
-"#];
+"#,
+    SCHEMA_V13,
+];
 
 const _: () = assert!(PG_FIRST + PG_MIGRATIONS.len() == SCHEMA_VERSION);
 
