@@ -19,17 +19,20 @@
 //! * [`bgp`] — BGP tables for the RFC 9319 checks.
 //! * [`self_check`] — `serve`'s self-validation compared with the ROA
 //!   configuration, for `anchorage status` and `/metrics`.
+//! * [`memory`] — freed memory given back after each self-validation
+//!   (the crate's one FFI call; `unsafe` is denied everywhere else).
 //!
 //! The demo, the benchmark and its fixture are in `anchorage-tools`; the
 //! independent validators the demo and the tests run, in
 //! `anchorage-testkit`.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod bgp;
 pub mod config;
 pub mod control;
 pub mod format;
 pub mod listeners;
+pub mod memory;
 pub mod peers_cli;
 pub mod protocols;
 pub mod remote;
