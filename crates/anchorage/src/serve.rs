@@ -1249,8 +1249,9 @@ async fn write_rrdp(
 /// the repository, so at scale a serial takes longer than a tree: changes
 /// reach rsync clients and the RTR cache with their tree, and RRDP
 /// clients with the next serial. After a serial that took `d`, the next
-/// waits at least `d` too, so serials take at most half a core however
-/// many changes come in.
+/// waits [`crate::ops::RRDP_REST`] times `d`, so serials take
+/// at most a quarter of a core (and of the disk) however many changes
+/// come in.
 async fn publish_rrdp(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
@@ -1265,7 +1266,7 @@ async fn publish_rrdp(
         pause = match write_rrdp(&anchorage, &metrics).await {
             Ok(Some(took)) => {
                 tracing::debug!(ms = took.as_millis() as u64, "RRDP serial published");
-                took.max(RRDP_CHECK_EVERY)
+                crate::ops::rrdp_pause(took, RRDP_CHECK_EVERY)
             }
             Ok(None) => RRDP_CHECK_EVERY,
             Err(err) => {

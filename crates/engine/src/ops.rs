@@ -141,6 +141,20 @@ const POOL_SHARE: usize = 16;
 /// one transaction when refreshed: a few seconds of key generation each.
 const REFRESH_CHUNK: usize = 256;
 
+/// How many times as long as an RRDP serial took `serve` waits before
+/// the next: a snapshot is the whole repository (1.6 s at 50,000 CAs,
+/// RFC 8182 §3.5.2: every serial has one), so under a stream of changes
+/// serials take at most a quarter of the time, each holding every change
+/// committed since the last. RRDP clients poll minutes apart; rsync
+/// trees, and the RTR cache validating them, carry each change at once.
+pub const RRDP_REST: u32 = 3;
+
+/// The pause after a serial that took `took`: [`RRDP_REST`] times that,
+/// and never less than `least` (the task's poll).
+pub fn rrdp_pause(took: std::time::Duration, least: std::time::Duration) -> std::time::Duration {
+    (took * RRDP_REST).max(least)
+}
+
 /// The ETag of a CA's ROA list (RFC 9110 §8.8.3): a hash of its sorted
 /// payloads, quoted. It changes exactly when the list does.
 pub fn roa_etag(payloads: &[RoaPayload]) -> String {

@@ -152,8 +152,9 @@ pub(super) fn group_publisher(pool: &EnginePool, done: &AtomicBool) -> anyhow::R
 }
 
 /// `serve`'s RRDP task on a connection of `pool`: a serial for what was
-/// committed since the last one, at most every [`WINDOW`] and never
-/// sooner after a serial than it took, until `done`; then a last one. A
+/// committed since the last one, at most every [`WINDOW`] and resting
+/// after a serial as `serve` does ([`crate::ops::rrdp_pause`]), until
+/// `done`; then a last one. A
 /// failed serial is retried after a second, as `serve` does, except the
 /// last. Returns the serials written.
 pub(super) fn rrdp_writer(pool: &EnginePool, done: &AtomicBool) -> anyhow::Result<Vec<Write>> {
@@ -171,7 +172,7 @@ pub(super) fn rrdp_writer(pool: &EnginePool, done: &AtomicBool) -> anyhow::Resul
         pause = match wrote {
             Ok(Some(_)) => {
                 serials.push((t.elapsed().as_secs_f64() * 1000.0, 0));
-                t.elapsed().max(WINDOW)
+                crate::ops::rrdp_pause(t.elapsed(), WINDOW)
             }
             Ok(None) => WINDOW,
             Err(err) if ending => return Err(err),
