@@ -780,9 +780,14 @@ impl Walker<'_> {
             };
             let children = self.ca(&ca, &mut out);
             let mut q = self.queue.lock().expect("queue lock");
+            let more = !children.is_empty();
             q.0.extend(children);
             q.1 -= 1;
-            self.more.notify_all();
+            // Waiting workers wait for work or for the end; most points
+            // (members' CAs) have no child CAs and bring neither.
+            if more || (q.1 == 0 && q.0.is_empty()) {
+                self.more.notify_all();
+            }
         }
     }
 
