@@ -24,7 +24,9 @@ use common::{
 fn as_schema_5(cli: &Cli) {
     let db = rusqlite::Connection::open(cli.dir.join("anchorage.db")).unwrap();
     db.execute_batch(
-        "DROP TABLE router_keys;
+        "DROP INDEX objects_manifest_expiry;
+         DROP INDEX objects_certified_expiry;
+         DROP TABLE router_keys;
          DROP TABLE aspas;
          DROP TABLE contacts;
          DROP TRIGGER objects_counted_in;
