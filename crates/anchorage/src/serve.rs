@@ -1598,90 +1598,148 @@ type Validated = (Arc<anchorage_validator::Results>, u64, SystemTime);
 /// never wait for it, and rests [`CHECK_REST`] times as long as each
 /// comparison took before the next: it reads every configured ROA (a
 /// million at 50,000 CAs, seconds of work), and a stream of changes
-/// must not keep a core busy comparing each of them.
+/// must not keep a core busy comparing each of them. The comparison runs
+/// on a thread of its own at [`CHECK_NICE`], so that a change published
+/// meanwhile (its tree, its validation, the RTR update) gets the cores
+/// first; the record is then stored at `serve`'s priority, since it takes
+/// the store's write lock.
 async fn check_own_output(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
     instance: String,
     mut validated: watch::Receiver<Option<Validated>>,
 ) {
+    type Job = (
+        Validated,
+        tokio::sync::oneshot::Sender<anyhow::Result<crate::report::SelfValidation>>,
+    );
+    let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+    let (a, m) = (anchorage.clone(), metrics.clone());
+    let spawned = std::thread::Builder::new()
+        .name("self-check".into())
+        .spawn(move || {
+            if let Err(err) = anchorage_publication::lower_thread_priority(CHECK_NICE) {
+                tracing::debug!(%err, "self-check: priority not lowered");
+            }
+            for (validation, answer) in queue {
+                let _ = answer.send(compare_own_output(&a, &m, &instance, validation));
+                // The configuration and the sets compared are freed by
+                // now: their memory goes back to the system.
+                crate::memory::release_freed();
+            }
+        });
+    if let Err(err) = spawned {
+        tracing::error!(%err, "self-check: no thread; the output is not compared");
+        return;
+    }
     while validated.changed().await.is_ok() {
-        let Some((results, generation, finished)) = validated.borrow_and_update().clone() else {
+        let Some(validation) = validated.borrow_and_update().clone() else {
             continue;
         };
         let started = Instant::now();
-        let (a, m, instance) = (anchorage.clone(), metrics.clone(), instance.clone());
-        let checked = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-            let mut a = a.get()?;
-            let previous = match m.self_validation.read().ok().and_then(|v| v.clone()) {
-                Some(v) => Some(v),
-                // After a restart, the comparison serve recorded before.
-                None => a.self_validation()?,
-            };
-            let expected = a
-                .configured_shown_by(generation)?
-                .map(|c| crate::self_check::expected(&c));
-            let record = crate::self_check::record(
-                &results,
-                expected.as_ref(),
-                previous.as_ref(),
-                (&instance, finished),
-            );
-            let compared = expected.is_some();
-            drop(expected);
-            if compared {
-                for (count, first, configured, what) in [
-                    (
-                        record.missing_count,
-                        &record.missing,
-                        record.vrps_configured,
-                        "VRPs",
-                    ),
-                    (
-                        record.aspas_missing_count,
-                        &record.aspas_missing,
-                        record.aspas_configured,
-                        "ASPAs",
-                    ),
-                    (
-                        record.router_keys_missing_count,
-                        &record.router_keys_missing,
-                        record.router_keys_configured,
-                        "router keys",
-                    ),
-                ] {
-                    if count > 0 {
-                        tracing::error!(
-                            missing = count,
-                            first = first.first().map_or("", String::as_str),
-                            configured,
-                            "own repository: configured {what} did not validate"
-                        );
-                    }
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        if jobs.send((validation, answer)).is_err() {
+            tracing::error!("self-check: its thread ended; the output is no longer compared");
+            return;
+        }
+        let record = match answered.await {
+            Ok(Ok(record)) => Some(record),
+            Ok(Err(err)) => {
+                tracing::warn!(%err, "comparing the self-validation with the configuration failed");
+                None
+            }
+            Err(_) => {
+                tracing::error!("self-check: its thread ended; the output is no longer compared");
+                return;
+            }
+        };
+        if let Some(record) = record {
+            let (a, m) = (anchorage.clone(), metrics.clone());
+            let stored = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                if let Ok(mut last) = m.self_validation.write() {
+                    *last = Some(record.clone());
                 }
+                // A standby's record is refused (the leader's stands); any
+                // other failure leaves the last record in place.
+                if let Err(err) = a.get()?.record_self_validation(&record) {
+                    tracing::debug!(%err, "self-validation not recorded in the store");
+                }
+                Ok(())
+            })
+            .await;
+            if let Ok(Err(err)) | Err(err) = stored.map_err(anyhow::Error::from) {
+                tracing::warn!(%err, "recording the self-validation failed");
             }
-            if let Ok(mut last) = m.self_validation.write() {
-                *last = Some(record.clone());
-            }
-            // A standby's record is refused (the leader's stands); any
-            // other failure leaves the last record in place.
-            if let Err(err) = a.record_self_validation(&record) {
-                tracing::debug!(%err, "self-validation not recorded in the store");
-            }
-            // The configuration and the sets compared are freed by now:
-            // their memory goes back to the system.
-            crate::memory::release_freed();
-            Ok(())
-        })
-        .await;
-        if let Ok(Err(err)) | Err(err) = checked.map_err(anyhow::Error::from) {
-            tracing::warn!(%err, "comparing the self-validation with the configuration failed");
         }
         // Validations finished meanwhile wait in the channel: the newest
         // is compared next.
         tokio::time::sleep(started.elapsed() * CHECK_REST).await;
     }
 }
+
+/// The record of one self-validation: compared with the configuration
+/// its tree shows (errors logged for what did not validate), or carrying
+/// the previous comparison when the store has moved on since that tree.
+fn compare_own_output(
+    anchorage: &EnginePool,
+    metrics: &Metrics,
+    instance: &str,
+    (results, generation, finished): Validated,
+) -> anyhow::Result<crate::report::SelfValidation> {
+    let mut a = anchorage.get()?;
+    let previous = match metrics.self_validation.read().ok().and_then(|v| v.clone()) {
+        Some(v) => Some(v),
+        // After a restart, the comparison serve recorded before.
+        None => a.self_validation()?,
+    };
+    let expected = a
+        .configured_shown_by(generation)?
+        .map(|c| crate::self_check::expected(&c));
+    drop(a);
+    let record = crate::self_check::record(
+        &results,
+        expected.as_ref(),
+        previous.as_ref(),
+        (instance, finished),
+    );
+    if expected.is_some() {
+        for (count, first, configured, what) in [
+            (
+                record.missing_count,
+                &record.missing,
+                record.vrps_configured,
+                "VRPs",
+            ),
+            (
+                record.aspas_missing_count,
+                &record.aspas_missing,
+                record.aspas_configured,
+                "ASPAs",
+            ),
+            (
+                record.router_keys_missing_count,
+                &record.router_keys_missing,
+                record.router_keys_configured,
+                "router keys",
+            ),
+        ] {
+            if count > 0 {
+                tracing::error!(
+                    missing = count,
+                    first = first.first().map_or("", String::as_str),
+                    configured,
+                    "own repository: configured {what} did not validate"
+                );
+            }
+        }
+    }
+    Ok(record)
+}
+
+/// The nice value of the self-check's thread: its comparison gets about
+/// a tenth of a core while publication and validation want both, and
+/// whatever is idle otherwise.
+const CHECK_NICE: i32 = 10;
 
 /// How many times as long as its last comparison the self-check rests:
 /// at most a fifth of one core goes to comparing (5 ms after 1 ms at a

@@ -895,7 +895,14 @@ fn remove_tree(path: &Path, pace: &mut Pace) -> io::Result<()> {
 /// a thread that removes old trees in the background, whose unlinks the
 /// kernel does on its time.
 pub fn lowest_thread_priority() -> io::Result<()> {
-    rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19)
+    lower_thread_priority(19)
+}
+
+/// Sets the calling thread's nice value to `nice` (only the thread's:
+/// Linux keeps one per thread); an unprivileged process can only lower
+/// its priority this way, so the thread should do nothing else after.
+pub fn lower_thread_priority(nice: i32) -> io::Result<()> {
+    rustix::process::setpriority_process(Some(rustix::thread::gettid()), nice)
         .map_err(io::Error::from)
 }
 

@@ -1307,6 +1307,45 @@ fn scale_payload(c: usize, sub: u16) -> anyhow::Result<RoaPayload> {
     )?)
 }
 
+/// How many one-change and to-router samples the scale part takes.
+const SCALE_SAMPLES: usize = 10;
+
+/// The scale CA whose ROA the `i`th one-change sample adds and removes.
+fn change_sample(i: usize, n_cas: usize) -> usize {
+    (i * 7919) % n_cas
+}
+
+/// The scale CA whose ROA the `i`th to-router sample adds and removes.
+fn router_sample(i: usize, n_cas: usize) -> usize {
+    (i * 7919 + 17) % n_cas
+}
+
+/// Removes every ROA payload a measurement adds (sub-prefixes 0x8000 and
+/// up) that a run cut short left in the repository, so that each sample
+/// changes something; returns how many there were.
+fn remove_sample_leftovers(a: &mut Anchorage, n_cas: usize) -> anyhow::Result<usize> {
+    let mut samples = vec![(0, 0x9000), (1 % n_cas, 0xA000)];
+    for i in 0..SCALE_SAMPLES {
+        samples.push((change_sample(i, n_cas), 0x8000 + i as u16));
+        samples.push((router_sample(i, n_cas), 0xB000 + i as u16));
+    }
+    let mut removed = 0;
+    for (c, sub) in samples {
+        let p = scale_payload(c, sub)?;
+        // Refused, changing nothing, when the payload is absent.
+        if a.apply_roa_changes(&BENCH, &format!("s{c}"), &[], &[p])
+            .is_ok()
+        {
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        a.write_tree()?;
+        eprintln!("scale repository: removed {removed} ROA payloads an earlier run left");
+    }
+    Ok(removed)
+}
+
 /// The scale part: builds (or resumes, or reuses) a repository of
 /// `n_cas` hosted CAs under the online CA, each with one ROA of
 /// `prefixes` IPv6 /48s, then measures it. With a `budget`, building
@@ -1463,6 +1502,7 @@ fn scale_figures(
     // Then the rsync daemon serves the tree, as under serve, and a tree
     // write brings the spare tree forward by what changed. Each sample is
     // classed by what the write reports it did.
+    remove_sample_leftovers(&mut a, n_cas)?;
     a.write_tree()?;
     // With the pool warm, as serve keeps it.
     a.ee_key_pool().fill(64)?;
@@ -1474,8 +1514,8 @@ fn scale_figures(
     // As serve publishes: the tree carries the change to rsync clients
     // (and serve's validator), the RRDP serial is written apart.
     a.set_rrdp_apart(true);
-    for i in 0..10usize {
-        let c = (i * 7919) % n_cas;
+    for i in 0..SCALE_SAMPLES {
+        let c = change_sample(i, n_cas);
         let handle = format!("s{c}");
         let extra = scale_payload(c, 0x8000 + i as u16)?;
         for (add, remove) in [(vec![extra], vec![]), (vec![], vec![extra])] {
@@ -1521,12 +1561,9 @@ fn scale_figures(
             rsyncd_dir.path(),
         )?),
     };
-    // The payload the samples below add and remove, absent to start
-    // with (a run cut short may have left it).
+    // The payload the samples below add and remove (absent to start
+    // with: see remove_sample_leftovers).
     let extra = scale_payload(0, 0x9000)?;
-    if a.apply_roa_changes(&BENCH, "s0", &[], &[extra]).is_ok() {
-        a.write_tree()?;
-    }
     let rp_cache = tempfile::tempdir()?;
     let mut mirror = anchorage_validator::mirror::Mirror::new(
         anchorage_publication::RsyncTree::new(DataDir::new(&dir).rsync()),
@@ -2137,12 +2174,12 @@ fn serve_at_scale(dir: &Path, a: &mut Anchorage, n_cas: usize) -> anyhow::Result
         anyhow::ensure!(again == vrps, "second reset: {again} VRPs, first {vrps}");
         let field = |name| serve.status_mb(name).unwrap_or(f64::NAN);
         let (rss, hwm) = (field("VmRSS:"), field("VmHWM:"));
-        let samples = 10;
+        let samples = SCALE_SAMPLES;
         a.ee_key_pool().fill(samples)?;
         let mut to_router = Vec::new();
         let mut made = Vec::new();
         for i in 0..samples {
-            let c = (i * 7919 + 17) % n_cas;
+            let c = router_sample(i, n_cas);
             let p = scale_payload(c, 0xB000 + i as u16)?;
             let handle = format!("s{c}");
             let t = Instant::now();
