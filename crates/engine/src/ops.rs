@@ -1570,7 +1570,7 @@ impl Anchorage {
                 );
                 break;
             }
-            refreshed += self.refresh_chunk(chunk, None, now)?;
+            refreshed += self.refresh_chunk(chunk, None, now, true)?;
             done += chunk.len();
         }
         report.refreshed_points = renew.len() - failed.len() + refreshed + renew_taks.len();
@@ -2024,7 +2024,7 @@ impl Anchorage {
         let pending = self.store.read_transaction()?.pending_points()?;
         let mut saved = 0;
         for chunk in pending.chunks(REFRESH_CHUNK) {
-            saved += self.refresh_chunk(chunk, held, now)?;
+            saved += self.refresh_chunk(chunk, held, now, false)?;
         }
         Ok(saved)
     }
@@ -2040,17 +2040,19 @@ impl Anchorage {
         let now = self.ctx.clock.now();
         let mut saved = 0;
         for chunk in handles.chunks(REFRESH_CHUNK) {
-            saved += self.refresh_chunk(chunk, None, now)?;
+            saved += self.refresh_chunk(chunk, None, now, true)?;
         }
         Ok(saved)
     }
 
-    /// Refreshes the owed points `handles`: see [`Self::refresh_pending`].
+    /// Refreshes the owed points `handles`: see [`Self::refresh_pending`];
+    /// `cycle` for those a refresh cycle found due (see [`Ctx::refresh_all`]).
     fn refresh_chunk(
         &mut self,
         handles: &[String],
         held: Option<&anchorage_store::GateGuard>,
         now: Time,
+        cycle: bool,
     ) -> Result<usize> {
         let t0 = std::time::Instant::now();
         let mut owed = Vec::new();
@@ -2070,7 +2072,7 @@ impl Anchorage {
             }
         }
         let loaded = t0.elapsed();
-        if let Err(e) = self.ctx.refresh_all(&mut owed, now) {
+        if let Err(e) = self.ctx.refresh_all(&mut owed, now, cycle) {
             // A point that changed since the snapshot (a key activated in
             // another process, whose old key is destroyed) may not sign
             // from it: its manifest stays owed for the next round, which
@@ -2199,15 +2201,28 @@ impl Ctx {
 
     /// Issues a new manifest and CRL for every point of `owed`, on all
     /// cores: points are independent, and three signatures each are most
-    /// of the time of a group publication.
+    /// of the time of a group publication. For a refresh cycle (`cycle`)
+    /// each manifest gets a key made afresh, not one of the shared pool
+    /// (a cycle of 50,000 points would keep it empty, and every change
+    /// made meanwhile would wait for its own key generation), on threads
+    /// of lower CPU priority ([`CYCLE_NICE`]): they hold no lock, and a
+    /// change made meanwhile is signed, published and validated first.
     fn refresh_all(
         &self,
         owed: &mut [(Issuer, PublicationPoint, String)],
         now: Time,
+        cycle: bool,
     ) -> Result<()> {
-        on_all_cores(owed, |(issuer, point, _)| {
-            Ok(point.refresh(&*self.keys, issuer, now, &self.timing)?)
-        })
+        if cycle {
+            let fresh = anchorage_keys::FreshKeys(&self.keys);
+            on_all_cores_at(owed, Some(CYCLE_NICE), |(issuer, point, _)| {
+                Ok(point.refresh(&fresh, issuer, now, &self.timing)?)
+            })
+        } else {
+            on_all_cores(owed, |(issuer, point, _)| {
+                Ok(point.refresh(&*self.keys, issuer, now, &self.timing)?)
+            })
+        }
     }
 
     fn issuer(&self, ca: &CaRecord) -> Result<Issuer> {
@@ -2452,7 +2467,21 @@ fn on_all_cores<T: Send>(
     items: &mut [T],
     work: impl Fn(&mut T) -> Result<()> + Sync,
 ) -> Result<()> {
-    if items.len() <= 2 {
+    on_all_cores_at(items, None, work)
+}
+
+/// The nice value of the threads that sign a refresh cycle's manifests
+/// and CRLs: below `serve`'s other work, above the removal of old trees.
+const CYCLE_NICE: i32 = 10;
+
+/// [`on_all_cores`]; with `nice`, on threads of their own at that nice
+/// value (they end with the work, so the calling thread keeps its own).
+fn on_all_cores_at<T: Send>(
+    items: &mut [T],
+    nice: Option<i32>,
+    work: impl Fn(&mut T) -> Result<()> + Sync,
+) -> Result<()> {
+    if items.len() <= 2 && nice.is_none() {
         return items.iter_mut().try_for_each(work);
     }
     let threads = std::thread::available_parallelism()
@@ -2463,7 +2492,16 @@ fn on_all_cores<T: Send>(
     std::thread::scope(|scope| {
         let workers: Vec<_> = items
             .chunks_mut(per_thread)
-            .map(|chunk| scope.spawn(move || chunk.iter_mut().try_for_each(work)))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    if let Some(nice) = nice
+                        && let Err(err) = anchorage_publication::lower_thread_priority(nice)
+                    {
+                        tracing::debug!(%err, "signing thread: priority not lowered");
+                    }
+                    chunk.iter_mut().try_for_each(work)
+                })
+            })
             .collect();
         for w in workers {
             w.join().map_err(|_| {
@@ -2657,5 +2695,47 @@ mod manifest_room_tests {
             .unwrap();
         drop(a);
         let _ = fs::remove_dir_all(&root);
+    }
+}
+
+#[cfg(test)]
+mod refresh_cycle_tests {
+    use super::*;
+
+    /// A refresh cycle signs its manifests with keys made for it: the
+    /// shared pool, which single changes made meanwhile rely on, is left
+    /// as it was; a single change still takes its keys from the pool.
+    #[test]
+    fn a_refresh_cycle_leaves_the_ee_key_pool_to_single_changes() {
+        let root = tempfile::tempdir().unwrap();
+        let actor = Actor::named("test");
+        let (mut a, _) = Anchorage::init(
+            &actor,
+            DataDir::new(root.path()),
+            &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
+            Clock::System,
+        )
+        .unwrap();
+        for i in 0..3 {
+            let resources = format!("AS6500{i}, 10.{i}.0.0/16").parse().unwrap();
+            a.create_ca(&actor, &format!("lir{i}"), resources, None)
+                .unwrap();
+        }
+        a.ee_key_pool().fill(8).unwrap();
+
+        // Nine hours on, every manifest and CRL is due (16 h of 24 left).
+        let later = chrono::Utc::now() + chrono::Duration::hours(9);
+        a.set_clock(Clock::Fixed(later));
+        let report = a.publish(&actor).unwrap();
+        assert_eq!(report.refreshed_points, 5, "ta, online and three CAs");
+        assert_eq!(a.ee_key_pool().len(), 8, "the cycle took no pooled key");
+
+        let payload = RoaPayload::new(65000, "10.0.0.0/24".parse().unwrap(), None).unwrap();
+        a.apply_roa_changes(&actor, "lir0", &[payload], &[])
+            .unwrap();
+        assert!(
+            a.ee_key_pool().len() < 8,
+            "a single change draws on the pool"
+        );
     }
 }
