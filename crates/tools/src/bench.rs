@@ -1638,9 +1638,11 @@ fn scale_figures(
         .collect();
     history.apply(&origins, &[]);
     drop(origins);
-    let encoded = history.current().encoded(1).len();
+    // As during a reset: the PDUs exist while a reset sends them.
+    let pdus = history.current().encoded(1);
+    let encoded = pdus.len();
     let rtr_mb = status_mb("VmRSS:") - rss_before;
-    drop(history);
+    drop((pdus, history));
 
     // One ROA changed by the CLI, as an operator runs it beside a served
     // tree: process start, opening the store, the ROA and the manifest
@@ -1701,7 +1703,7 @@ fn scale_figures(
     ));
     figures.push(fig(
         &format!(
-            "scale: RTR cache with {} VRPs and their {} MB of version 1 PDUs, RSS growth",
+            "scale: RTR cache with {} VRPs and, during a reset, their {} MB of version 1 PDUs, RSS growth",
             all.update.announced.len(),
             encoded / 1_000_000
         ),
