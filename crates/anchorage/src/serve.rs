@@ -1622,7 +1622,13 @@ async fn check_own_output(
                 tracing::debug!(%err, "self-check: priority not lowered");
             }
             for (validation, answer) in queue {
-                let _ = answer.send(compare_own_output(&a, &m, &instance, validation));
+                // A comparison that panicked is reported as failed, and
+                // the next validation is compared as usual.
+                let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    compare_own_output(&a, &m, &instance, validation)
+                }))
+                .unwrap_or_else(|_| Err(anyhow!("the comparison panicked")));
+                let _ = answer.send(compared);
                 // The configuration and the sets compared are freed by
                 // now: their memory goes back to the system.
                 crate::memory::release_freed();
