@@ -899,8 +899,9 @@ pub fn lowest_thread_priority() -> io::Result<()> {
 }
 
 /// Sets the calling thread's nice value to `nice` (only the thread's:
-/// Linux keeps one per thread); an unprivileged process can only lower
-/// its priority this way, so the thread should do nothing else after.
+/// Linux keeps one per thread). An unprivileged process cannot raise it
+/// again, so the thread keeps it for the rest of its life: call it on a
+/// thread of its own.
 pub fn lower_thread_priority(nice: i32) -> io::Result<()> {
     rustix::process::setpriority_process(Some(rustix::thread::gettid()), nice)
         .map_err(io::Error::from)

@@ -1310,6 +1310,17 @@ fn scale_payload(c: usize, sub: u16) -> anyhow::Result<RoaPayload> {
 /// How many one-change and to-router samples the scale part takes.
 const SCALE_SAMPLES: usize = 10;
 
+// The sub-prefixes (of a scale CA's block) of the payloads the scale
+// part's samples add and remove, above the built ones.
+/// The one-change samples' sub-prefix, plus the sample's index.
+const SUB_CHANGE: u16 = 0x8000;
+/// The self-validation after a change.
+const SUB_REVALIDATE: u16 = 0x9000;
+/// The CLI command beside rsyncd and beside serve.
+const SUB_CLI: u16 = 0xA000;
+/// The to-router samples' sub-prefix, plus the sample's index.
+const SUB_ROUTER: u16 = 0xB000;
+
 /// The scale CA whose ROA the `i`th one-change sample adds and removes.
 fn change_sample(i: usize, n_cas: usize) -> usize {
     (i * 7919) % n_cas
@@ -1320,14 +1331,15 @@ fn router_sample(i: usize, n_cas: usize) -> usize {
     (i * 7919 + 17) % n_cas
 }
 
-/// Removes every ROA payload a measurement adds (sub-prefixes 0x8000 and
-/// up) that a run cut short left in the repository, so that each sample
-/// changes something; returns how many there were.
+/// Removes every ROA payload a measurement adds (the `SUB_` sub-prefixes)
+/// that a run cut short left in the repository, so that each sample
+/// changes something; returns how many there were. The caller writes the
+/// tree.
 fn remove_sample_leftovers(a: &mut Anchorage, n_cas: usize) -> anyhow::Result<usize> {
-    let mut samples = vec![(0, 0x9000), (1 % n_cas, 0xA000)];
+    let mut samples = vec![(0, SUB_REVALIDATE), (1 % n_cas, SUB_CLI)];
     for i in 0..SCALE_SAMPLES {
-        samples.push((change_sample(i, n_cas), 0x8000 + i as u16));
-        samples.push((router_sample(i, n_cas), 0xB000 + i as u16));
+        samples.push((change_sample(i, n_cas), SUB_CHANGE + i as u16));
+        samples.push((router_sample(i, n_cas), SUB_ROUTER + i as u16));
     }
     let mut removed = 0;
     for (c, sub) in samples {
@@ -1340,7 +1352,6 @@ fn remove_sample_leftovers(a: &mut Anchorage, n_cas: usize) -> anyhow::Result<us
         }
     }
     if removed > 0 {
-        a.write_tree()?;
         eprintln!("scale repository: removed {removed} ROA payloads an earlier run left");
     }
     Ok(removed)
@@ -1517,7 +1528,7 @@ fn scale_figures(
     for i in 0..SCALE_SAMPLES {
         let c = change_sample(i, n_cas);
         let handle = format!("s{c}");
-        let extra = scale_payload(c, 0x8000 + i as u16)?;
+        let extra = scale_payload(c, SUB_CHANGE + i as u16)?;
         for (add, remove) in [(vec![extra], vec![]), (vec![], vec![extra])] {
             let t = Instant::now();
             a.apply_roa_changes(&BENCH, &handle, &add, &remove)?;
@@ -1563,7 +1574,7 @@ fn scale_figures(
     };
     // The payload the samples below add and remove (absent to start
     // with: see remove_sample_leftovers).
-    let extra = scale_payload(0, 0x9000)?;
+    let extra = scale_payload(0, SUB_REVALIDATE)?;
     let rp_cache = tempfile::tempdir()?;
     let mut mirror = anchorage_validator::mirror::Mirror::new(
         anchorage_publication::RsyncTree::new(DataDir::new(&dir).rsync()),
@@ -2125,7 +2136,7 @@ struct ServeScale {
 fn cli_roa_change(dir: &Path, n_cas: usize) -> anyhow::Result<f64> {
     let exe = std::env::current_exe()?;
     let cli = |verb: &str| -> anyhow::Result<f64> {
-        let p = scale_payload(1 % n_cas, 0xA000)?;
+        let p = scale_payload(1 % n_cas, SUB_CLI)?;
         let t = Instant::now();
         let out = std::process::Command::new(&exe)
             .arg("--data-dir")
@@ -2197,7 +2208,7 @@ fn serve_at_scale(dir: &Path, a: &mut Anchorage, n_cas: usize) -> anyhow::Result
         let mut made = Vec::new();
         for i in 0..samples {
             let c = router_sample(i, n_cas);
-            let p = scale_payload(c, 0xB000 + i as u16)?;
+            let p = scale_payload(c, SUB_ROUTER + i as u16)?;
             let handle = format!("s{c}");
             let t = Instant::now();
             a.apply_roa_changes(&BENCH, &handle, &[p], &[])?;
