@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 pub mod fetch;
+mod kept;
 pub mod mirror;
 pub use anchorage_profile as profile;
 pub mod rrdp;

@@ -24,6 +24,7 @@ use rpki::uri;
 use serde::Serialize;
 
 use crate::fetch::{FetchStats, Fetcher};
+use crate::kept::{PackedVrps, PointCounts, Stamps};
 use crate::profile::{self, CertKind};
 use crate::seen::{Seen, SeenManifest};
 
@@ -158,7 +159,7 @@ pub struct Validation {
 
 impl Validation {
     /// Adds what `part` counted and rejected, not its VRPs.
-    fn count(&mut self, part: &Validation) {
+    pub(crate) fn count(&mut self, part: &Validation) {
         self.rejected.extend(part.rejected.iter().cloned());
         self.warnings.extend(part.warnings.iter().cloned());
         self.cas += part.cas;
@@ -208,19 +209,22 @@ pub enum Reuse<'a> {
 }
 
 /// One point's result: what it counted and rejected, its VRPs, its valid
-/// child CAs, its manifest's hash, and the files it read.
+/// child CAs, its manifest's hash, and the files it read. In the compact
+/// forms of [`crate::kept`]: `serve` keeps one per point for as long as
+/// it runs.
 struct CachedPoint {
-    out: Validation,
+    counts: PointCounts,
     /// Each VRP as routers see it, with when its ROA expires (the trust
-    /// anchor is the run's), sorted.
-    vrps: Box<[(Origin, i64)]>,
+    /// anchor is the run's).
+    vrps: PackedVrps,
     children: Vec<Arc<Child>>,
     manifest: [u8; 32],
     /// The manifest's number.
     number: Serial,
     /// The manifest's thisUpdate.
     this_update: Time,
-    files: Vec<(String, FileStamp)>,
+    /// The files read: the manifest, then those it lists.
+    stamps: [u8; 32],
 }
 
 /// A CA as the walk goes to its point: where the point is, and what the
@@ -362,11 +366,11 @@ impl Results {
             .values()
             .flat_map(|p| p.vrps.iter())
             .map(|((asn, prefix, max_length), expires)| Vrp {
-                asn: *asn,
-                prefix: *prefix,
-                max_length: *max_length,
+                asn,
+                prefix,
+                max_length,
                 ta: self.ta.clone(),
-                expires: *expires,
+                expires,
             })
             .collect()
     }
@@ -376,7 +380,7 @@ impl Results {
     pub fn origins(&self) -> impl Iterator<Item = Origin> + '_ {
         self.points
             .values()
-            .flat_map(|p| p.vrps.iter().map(|(origin, _)| *origin))
+            .flat_map(|p| p.vrps.iter().map(|(origin, _)| origin))
     }
 
     /// Publication points validated.
@@ -421,12 +425,12 @@ impl Live {
         let mut delta: Vec<(Origin, i64)> = Vec::new();
         for (key, old) in previous {
             if !same(old, points.get(key)) {
-                delta.extend(old.vrps.iter().map(|(o, _)| (*o, -1)));
+                delta.extend(old.vrps.iter().map(|(o, _)| (o, -1)));
             }
         }
         for (key, new) in &points {
             if !same(new, previous.get(key)) {
-                delta.extend(new.vrps.iter().map(|(o, _)| (*o, 1)));
+                delta.extend(new.vrps.iter().map(|(o, _)| (o, 1)));
             }
         }
         let (announced, withdrawn) = self.count(delta);
@@ -490,9 +494,10 @@ enum Collect {
 }
 
 /// Size and mtime of a file as read.
-type FileStamp = (u64, Option<SystemTime>);
+pub(crate) type FileStamp = (u64, Option<SystemTime>);
 
-fn stamp(path: &Path) -> Option<FileStamp> {
+/// The size and mtime of the file at `path`, if there is one.
+pub(crate) fn stamp(path: &Path) -> Option<FileStamp> {
     let meta = fs::metadata(path).ok()?;
     Some((meta.len(), meta.modified().ok()))
 }
@@ -874,10 +879,7 @@ impl Walker<'_> {
         };
         if let (true, Some(cached)) = (stamps, cached)
             && cached.manifest == manifest_hash
-            && cached
-                .files
-                .iter()
-                .all(|(name, was)| stamp(&dir.join(name)).as_ref() == Some(was))
+            && self.read_again(&dir, rel, &mft) == Some(cached.stamps)
         {
             return self.reused(cached, node, &dir, out);
         }
@@ -938,7 +940,7 @@ impl Walker<'_> {
             }
         }
         let (number, this_update) = (point.number, point.this_update);
-        let files = point.read.clone();
+        let stamps = point.read;
         let children: Vec<Arc<Ca>> = self
             .point_objects(&ca, node.depth, ca_chain, repo, point, &mut part)
             .into_iter()
@@ -950,18 +952,15 @@ impl Walker<'_> {
             // rebuild the whole set for each point (quadratic in points).
             Collect::Vrps => out.vrps.extend(std::mem::take(&mut part.vrps)),
             Collect::Points => {
-                let vrps = std::mem::take(&mut part.vrps)
-                    .into_iter()
-                    .map(|v| (v.origin(), v.expires))
-                    .collect();
+                let vrps = PackedVrps::pack(&std::mem::take(&mut part.vrps));
                 let cached = CachedPoint {
-                    out: part,
+                    counts: PointCounts::of(part),
                     vrps,
                     children: children.iter().map(|c| c.child.clone()).collect(),
                     manifest: manifest_hash,
                     number,
                     this_update,
-                    files,
+                    stamps,
                 };
                 self.next
                     .lock()
@@ -982,7 +981,7 @@ impl Walker<'_> {
         out: &mut Validation,
     ) -> Vec<Arc<Ca>> {
         let ca_chain = node.child.chain;
-        out.count(&cached.out);
+        cached.counts.add_to(out);
         out.points_reused += 1;
         match self.collect {
             Collect::Vrps => unreachable!("no previous results without Collect::Points"),
@@ -1136,8 +1135,8 @@ impl Walker<'_> {
         bytes: Vec<u8>,
         dir: &Path,
     ) -> Result<Point, String> {
-        let mut read = Vec::new();
-        read.extend(stamp(&dir.join(rel)).map(|s| (rel.to_string(), s)));
+        let mut read = Stamps::new();
+        read.add(dir, rel);
         profile::manifest(&bytes)?;
         let mft = Manifest::decode(Bytes::from(bytes), self.strict)
             .map_err(|e| format!("bad DER: {e}"))?;
@@ -1163,7 +1162,8 @@ impl Walker<'_> {
             let path = dir.join(&name);
             let data = fs::read(&path)
                 .map_err(|_| format!("{name} listed on the manifest is missing (RFC 9286 §6.4)"))?;
-            read.extend(stamp(&path).map(|s| (name.clone(), s)));
+            // Stamped as soon as read: the stamp is the bytes checked.
+            read.add_stamp(&name, stamp(&path));
             if alg.digest(&data).as_ref() != item.hash().as_ref() {
                 return Err(format!(
                     "{name} does not match its manifest hash (RFC 9286 §6.5)"
@@ -1193,8 +1193,27 @@ impl Walker<'_> {
             number: content.manifest_number(),
             this_update: content.this_update(),
             next_update: content.next_update(),
-            read,
+            read: read.finish(),
         })
+    }
+
+    /// The [`Stamps`] of the files of a point whose manifest is `mft`
+    /// (read from `rel` in `dir`, the same bytes as a previous run
+    /// validated), as they are now: the manifest's names, stamped again.
+    /// `None` where the manifest does not decode, which a validated one
+    /// did.
+    fn read_again(&self, dir: &Path, rel: &str, mft: &[u8]) -> Option<[u8; 32]> {
+        let mft = Manifest::decode(mft, self.strict).ok()?;
+        let mut read = Stamps::new();
+        read.add(dir, rel);
+        for item in mft.content().iter() {
+            let name = std::str::from_utf8(item.file()).ok()?;
+            if !valid_file_name(name) {
+                return None;
+            }
+            read.add(dir, name);
+        }
+        Some(read.finish())
     }
 }
 
@@ -1474,7 +1493,7 @@ struct Point {
     /// The manifest's nextUpdate.
     next_update: Time,
     /// Every file read (the manifest included), as it was when read.
-    read: Vec<(String, FileStamp)>,
+    read: [u8; 32],
 }
 
 #[cfg(test)]
