@@ -3,11 +3,11 @@
 //! * [`pdu`] encodes and decodes the PDUs of RFC 6810 (version 0),
 //!   RFC 8210 (version 1) and draft-ietf-sidrops-8210bis (version 2, with
 //!   ASPA PDUs).
-//! * [`VrpHistory`] keeps the current VRP set, encoded per protocol
-//!   version while some router's Reset Query is being answered (routers
-//!   resetting together share one encoding; it is freed after the last
-//!   of them: 32 MB at 1,000,000 VRPs that would otherwise stay), and the
-//!   differences of the last [`HISTORY`] serials for Serial Queries.
+//! * [`VrpHistory`] keeps the current VRP set, and the differences of
+//!   the last [`HISTORY`] serials for Serial Queries. A Reset Query is
+//!   answered with the set's PDUs encoded part by part as the router
+//!   takes them, so a reset holds one part (256 KB), never the whole
+//!   set's PDUs (32 MB at 1,000,000 VRPs).
 //! * [`serve`] runs the protocol on TCP: version negotiation (RFC 8210
 //!   §7), reset and serial queries, Serial Notify to every connected
 //!   router when the set changes, and Error Reports for bad PDUs, after
@@ -24,9 +24,8 @@ pub mod pdu;
 
 use std::collections::{BTreeSet, VecDeque};
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, RwLock};
 
-use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -73,8 +72,11 @@ pub struct RouterKey {
     pub spki: Vec<u8>,
 }
 
-/// One serial's VRP set, with its PDUs encoded per version while a
-/// reset sends them.
+/// How many Prefix PDUs a reset encodes at a time: 256 KB of IPv6 ones,
+/// the size of a connection's write buffer.
+const PART: usize = 8192;
+
+/// One serial's VRP set, ASPAs and router keys.
 pub struct Snapshot {
     session: u16,
     serial: u32,
@@ -83,8 +85,6 @@ pub struct Snapshot {
     aspas: Arc<Vec<Aspa>>,
     /// The router keys, sorted.
     keys: Arc<Vec<RouterKey>>,
-    /// The encoding of each version, while some reset holds it.
-    encoded: [Mutex<Weak<Vec<u8>>>; (pdu::MAX_VERSION + 1) as usize],
 }
 
 impl Snapshot {
@@ -115,43 +115,31 @@ impl Snapshot {
 
     /// The announcing Prefix PDUs of every VRP in `version`, then, from
     /// version 1 on, the Router Key PDU of every router key and, from
-    /// version 2 on, the ASPA PDU of every ASPA.
-    ///
-    /// Encoded on the first call, then shared by every call until all the
-    /// bytes handed out are dropped; the next call encodes again.
-    pub fn encoded(&self, version: u8) -> Bytes {
-        let mut held = self.encoded[version as usize]
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if let Some(bytes) = held.upgrade() {
-            return Bytes::from_owner(Encoded(bytes));
-        }
-        let mut out = Vec::with_capacity(self.origins.len() * 24);
-        for o in &self.origins {
-            pdu::prefix(&mut out, version, true, o);
-        }
-        if version >= 1 {
-            for k in self.keys.iter() {
-                pdu::router_key(&mut out, version, true, k);
+    /// version 2 on, the ASPA PDU of every ASPA: in parts of at most
+    /// [`PART`] PDUs, each encoded when it is taken.
+    pub fn encoded(&self, version: u8) -> impl Iterator<Item = Vec<u8>> + Send + '_ {
+        let prefixes = self.origins.chunks(PART).map(move |part| {
+            let mut out = Vec::with_capacity(part.len() * 32);
+            for o in part {
+                pdu::prefix(&mut out, version, true, o);
             }
-        }
-        if version >= pdu::ASPA_VERSION {
-            for a in self.aspas.iter() {
-                pdu::aspa(&mut out, version, true, a);
+            out
+        });
+        let others = std::iter::once_with(move || {
+            let mut out = Vec::new();
+            if version >= 1 {
+                for k in self.keys.iter() {
+                    pdu::router_key(&mut out, version, true, k);
+                }
             }
-        }
-        let bytes = Arc::new(out);
-        *held = Arc::downgrade(&bytes);
-        Bytes::from_owner(Encoded(bytes))
-    }
-}
-
-/// A snapshot's encoding, shared by the resets that send it.
-struct Encoded(Arc<Vec<u8>>);
-
-impl AsRef<[u8]> for Encoded {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
+            if version >= pdu::ASPA_VERSION {
+                for a in self.aspas.iter() {
+                    pdu::aspa(&mut out, version, true, a);
+                }
+            }
+            out
+        });
+        prefixes.chain(others.filter(|out| !out.is_empty()))
     }
 }
 
@@ -197,7 +185,6 @@ fn snapshot(
         origins,
         aspas,
         keys,
-        encoded: Default::default(),
     })
 }
 
@@ -681,7 +668,9 @@ impl Conn {
                 self.wr
                     .write_all(&pdu::cache_response(version, session))
                     .await?;
-                self.wr.write_all(&snap.encoded(version)).await?;
+                for part in snap.encoded(version) {
+                    self.wr.write_all(&part).await?;
+                }
                 self.wr
                     .write_all(&pdu::end_of_data(version, session, serial, timing))
                     .await?;
@@ -758,13 +747,45 @@ mod tests {
         assert!(h.diff(s0 + 100).is_none());
         let snap = h.current();
         assert_eq!(snap.len(), 1);
-        assert_eq!(snap.encoded(0).len(), 32);
-        assert_eq!(snap.encoded(1)[0], 1, "version byte");
-        // Resets at once share one encoding; it goes with the last.
-        let (first, second) = (snap.encoded(1), snap.encoded(1));
-        assert_eq!(first.as_ptr(), second.as_ptr());
-        drop((first, second));
-        assert_eq!(snap.encoded[1].lock().unwrap().strong_count(), 0);
+        let parts: Vec<Vec<u8>> = snap.encoded(0).collect();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].len(), 32);
+        assert_eq!(snap.encoded(1).next().unwrap()[0], 1, "version byte");
+    }
+
+    #[test]
+    fn a_reset_is_encoded_in_parts_that_make_the_whole_set() {
+        let h = VrpHistory::new();
+        let set: BTreeSet<Origin> = (0..2 * PART as u32 + 1)
+            .map(|i| Origin {
+                asn: 64496,
+                addr: IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 | (i << 8))),
+                len: 24,
+                max_len: 24,
+            })
+            .collect();
+        let key = RouterKey {
+            asn: 64496,
+            ski: [7; 20],
+            spki: vec![0x30, 0x00],
+        };
+        h.update_all(set.clone(), Vec::new(), vec![key.clone()]);
+        let snap = h.current();
+        // Version 0: the prefixes only, PART at a time.
+        let sizes: Vec<usize> = snap.encoded(0).map(|p| p.len()).collect();
+        assert_eq!(sizes, [PART * 20, PART * 20, 20]);
+        // Version 1: then the router key, in a part of its own.
+        let parts: Vec<Vec<u8>> = snap.encoded(1).collect();
+        assert_eq!(parts.len(), 4);
+        let mut key_pdu = Vec::new();
+        pdu::router_key(&mut key_pdu, 1, true, &key);
+        assert_eq!(parts[3], key_pdu);
+        // The prefix parts are the set's PDUs in order.
+        let mut whole = Vec::new();
+        for o in &set {
+            pdu::prefix(&mut whole, 1, true, o);
+        }
+        assert_eq!(parts[..3].concat(), whole);
     }
 
     #[test]

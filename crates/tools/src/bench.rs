@@ -1633,7 +1633,7 @@ fn scale_figures(
         self_validate(false)?;
     }
     let last = last.expect("samples taken");
-    // What the RTR cache takes with every VRP, encoded for version 1.
+    // What the RTR cache takes with every VRP, during a reset in version 1.
     let rss_before = status_mb("VmRSS:");
     let history = anchorage_rtr::VrpHistory::new();
     let origins: Vec<anchorage_rtr::Origin> = all
@@ -1650,10 +1650,12 @@ fn scale_figures(
     history.apply(&origins, &[]);
     drop(origins);
     // As during a reset: the PDUs exist while a reset sends them.
-    let pdus = history.current().encoded(1);
-    let encoded = pdus.len();
+    let snapshot = history.current();
+    let mut parts = snapshot.encoded(1);
+    let first = parts.next().map_or(0, |p| p.len());
+    let encoded = first + parts.map(|p| p.len()).sum::<usize>();
     let rtr_mb = status_mb("VmRSS:") - rss_before;
-    drop((pdus, history));
+    drop((snapshot, history));
 
     // One ROA changed by the CLI, as an operator runs it beside a served
     // tree: process start, opening the store, the ROA and the manifest
@@ -1714,9 +1716,10 @@ fn scale_figures(
     ));
     figures.push(fig(
         &format!(
-            "scale: RTR cache with {} VRPs and, during a reset, their {} MB of version 1 PDUs, RSS growth",
+            "scale: RTR cache with {} VRPs, after a reset sent their {} MB of version 1 PDUs in parts of {} KB, RSS growth",
             all.update.announced.len(),
-            encoded / 1_000_000
+            encoded / 1_000_000,
+            first / 1_000
         ),
         rtr_mb,
         "MB",
