@@ -999,9 +999,16 @@ fn write_file(path: &Path, f: &TreeFile<'_>) -> Result<(), PublicationError> {
 }
 
 fn sync_fs(dir: &Path) -> Result<(), PublicationError> {
-    fs::File::open(dir)
-        .and_then(|d| rustix::fs::syncfs(&d).map_err(io::Error::from))
-        .map_err(io_err(dir))
+    sync_file_system(dir).map_err(io_err(dir))
+}
+
+/// Writes to disk everything of the file system holding `dir` that is
+/// still only in memory (syncfs(2)). A tree write does this before its
+/// swap and waits for whatever else is pending on that file system, so a
+/// process that has just written much there (the validator's whole copy
+/// of the module) does it first, in its own time.
+pub fn sync_file_system(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir).and_then(|d| rustix::fs::syncfs(&d).map_err(io::Error::from))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), PublicationError> {
