@@ -329,6 +329,12 @@ impl Fetcher {
         }
     }
 
+    /// Whether points are fetched by RRDP where their CA names a
+    /// notification URI (otherwise [`Self::point`] does not look at it).
+    pub fn follows_rrdp(&self) -> bool {
+        self.rrdp.is_some()
+    }
+
     /// Fetches the publication point `repo` of a CA whose certificate names
     /// `notify` (RFC 8182 §3.2) and returns the local directory holding it.
     pub fn point(

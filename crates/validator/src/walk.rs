@@ -229,22 +229,26 @@ struct CachedPoint {
 
 /// A CA as the walk goes to its point: where the point is, and what the
 /// certificate names. Kept for the next run instead of the certificate,
-/// which is validated again from the copy only when its point must be
-/// (the URIs are copies: a URI taken from the certificate would keep its
-/// bytes alive).
+/// which is validated again from the copy only when its point must be.
+/// `serve` keeps one per CA for as long as it runs, so its text is one
+/// allocation (the URIs are parsed from it when the point is visited):
+/// about 300 bytes per CA where a name and three URIs of their own took
+/// 530.
 struct Child {
     /// Its chain hash.
     chain: [u8; 32],
-    /// The certificate's file name in its issuer's point.
-    file: Box<str>,
-    /// caRepository.
-    repo: uri::Rsync,
-    /// rpkiManifest.
-    manifest: uri::Rsync,
-    /// rpkiNotify.
-    notify: Option<uri::Https>,
     /// Subject key identifier.
     ski: KeyIdentifier,
+    /// The certificate's file name in its issuer's point, its
+    /// caRepository, its rpkiManifest (only what follows the
+    /// caRepository where it is in it, as a manifest is named by RFC 6487
+    /// §4.8.8.1), then its rpkiNotify (none: empty), one after the other.
+    text: Box<str>,
+    /// Where the file name, the caRepository and the rpkiManifest end in
+    /// `text`.
+    ends: [u32; 3],
+    /// Whether the rpkiManifest in `text` follows the caRepository.
+    manifest_in_repo: bool,
 }
 
 impl Child {
@@ -256,20 +260,72 @@ impl Child {
                 "CA certificate without caRepository or rpkiManifest (RFC 6487 §4.8.8.1)".into(),
             );
         };
-        let copy = |u: &uri::Rsync| uri::Rsync::from_string(u.as_str().to_string());
+        let (repo, manifest) = (repo.as_str(), manifest.as_str());
+        let in_repo = manifest.strip_prefix(repo);
+        let notify = cert.rpki_notify().map_or("", |u| u.as_str());
+        let mut text =
+            String::with_capacity(file.len() + repo.len() + manifest.len() + notify.len());
+        let mut ends = [0; 3];
+        for (end, part) in ends
+            .iter_mut()
+            .zip([file, repo, in_repo.unwrap_or(manifest)])
+        {
+            text.push_str(part);
+            *end = u32::try_from(text.len()).map_err(|_| "CA certificate's URIs too long")?;
+        }
+        text.push_str(notify);
         Ok(Child {
             chain,
-            file: file.into(),
-            repo: copy(repo).map_err(|e| e.to_string())?,
-            manifest: copy(manifest).map_err(|e| e.to_string())?,
-            notify: cert
-                .rpki_notify()
-                .map(|u| uri::Https::from_string(u.as_str().to_string()))
-                .transpose()
-                .map_err(|e| e.to_string())?,
             ski: cert.subject_key_identifier(),
+            text: text.into_boxed_str(),
+            ends,
+            manifest_in_repo: in_repo.is_some(),
         })
     }
+
+    /// The certificate's file name in its issuer's point.
+    fn file(&self) -> &str {
+        &self.text[..self.ends[0] as usize]
+    }
+
+    /// caRepository, as the certificate spells it.
+    fn repo_text(&self) -> &str {
+        &self.text[self.ends[0] as usize..self.ends[1] as usize]
+    }
+
+    // The URIs are parsed again from the text, each only where the visit
+    // needs it (a point taken from the previous run needs only its
+    // caRepository): they were parsed from the certificate, so only a
+    // change to this code could make that fail.
+
+    /// caRepository.
+    fn repo(&self) -> Result<uri::Rsync, String> {
+        self.repo_text().parse().map_err(kept_uri)
+    }
+
+    /// rpkiManifest.
+    fn manifest(&self) -> Result<uri::Rsync, String> {
+        let text = &self.text[self.ends[1] as usize..self.ends[2] as usize];
+        match self.manifest_in_repo {
+            true => format!("{}{text}", self.repo_text()).parse(),
+            false => text.parse(),
+        }
+        .map_err(kept_uri)
+    }
+
+    /// rpkiNotify.
+    fn notify(&self) -> Result<Option<uri::Https>, String> {
+        let text = &self.text[self.ends[2] as usize..];
+        match text.is_empty() {
+            true => Ok(None),
+            false => text.parse().map(Some).map_err(kept_uri),
+        }
+    }
+}
+
+/// Why a URI kept in a [`Child`] was not used.
+fn kept_uri(e: uri::Error) -> String {
+    format!("kept URI does not parse: {e}")
 }
 
 /// A CA whose point the walk goes to.
@@ -304,12 +360,12 @@ impl Ca {
             .get_or_init(|| {
                 let (issuer, dir) = self.issuer.as_ref().ok_or("a CA without its certificate")?;
                 let issuer_cert = issuer.cert(strict, now)?;
-                let bytes = fs::read(dir.join(&*self.child.file))
-                    .map_err(|e| format!("CA certificate {} unreadable: {e}", self.child.file))?;
+                let file = self.child.file();
+                let bytes = fs::read(dir.join(file))
+                    .map_err(|e| format!("CA certificate {file} unreadable: {e}"))?;
                 if chain(&issuer.child.chain, &bytes) != self.child.chain {
                     return Err(format!(
-                        "CA certificate {} changed in the copy since it was validated",
-                        self.child.file
+                        "CA certificate {file} changed in the copy since it was validated"
                     ));
                 }
                 profile::certificate(&bytes, CertKind::Ca)?;
@@ -824,16 +880,31 @@ impl Walker<'_> {
     fn ca(&self, node: &Arc<Ca>, out: &mut Validation) -> Vec<Arc<Ca>> {
         let children = Vec::new();
         let c = &node.child;
-        let (repo, mft_uri, ca_chain) = (&c.repo, &c.manifest, c.chain);
+        let ca_chain = c.chain;
+        let repo = match c.repo() {
+            Ok(repo) => repo,
+            Err(reason) => {
+                reject(out, c.repo_text(), reason);
+                return children;
+            }
+        };
+        let repo = &repo;
         if node.depth >= MAX_DEPTH || !self.seen.lock().expect("seen lock").insert(c.ski) {
             reject(out, repo.as_str(), "CA chain too deep or cyclic");
             return children;
         }
-        let fetched = self
-            .fetcher
-            .lock()
-            .expect("fetcher lock")
-            .point(c.notify.as_ref(), repo);
+        let fetched = {
+            let mut fetcher = self.fetcher.lock().expect("fetcher lock");
+            match fetcher.follows_rrdp() {
+                true => c.notify(),
+                false => Ok(None),
+            }
+            .and_then(|notify| {
+                fetcher
+                    .point(notify.as_ref(), repo)
+                    .map_err(|e| e.to_string())
+            })
+        };
         let dir = match fetched {
             Ok(dir) => dir,
             Err(e) => {
@@ -853,6 +924,14 @@ impl Walker<'_> {
         {
             return self.reused(cached, node, &dir, out);
         }
+        let mft_uri = match c.manifest() {
+            Ok(uri) => uri,
+            Err(reason) => {
+                reject(out, repo.as_str(), reason);
+                return children;
+            }
+        };
+        let mft_uri = &mft_uri;
         // The manifest is read once: for the cache's key and to validate.
         let manifest = mft_uri
             .as_str()
