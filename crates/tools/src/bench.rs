@@ -2044,14 +2044,7 @@ fn refresh_cycle(
     let (secs, refreshed, trees, serials) = std::thread::scope(|s| {
         let trees = s.spawn(|| burst::group_publisher(&pool, &done));
         let serials = s.spawn(|| burst::rrdp_writer(&pool, &done));
-        let remover = s.spawn(|| {
-            let _ = anchorage_publication::lowest_thread_priority();
-            let tree = anchorage_publication::RsyncTree::new(DataDir::new(&dir).rsync());
-            while !done.load(Ordering::SeqCst) {
-                tree.empty_trash(true);
-                std::thread::sleep(std::time::Duration::from_secs(5));
-            }
-        });
+        let remover = s.spawn(|| burst::trash_remover(&dir, &done));
         let t = Instant::now();
         let refreshed = a.refresh_points(&handles);
         let secs = t.elapsed().as_secs_f64();

@@ -4,8 +4,10 @@
 //! while another commits; a group publisher writes a tree when changes
 //! wait for one, its trees at least 100 ms apart, and an RRDP task writes
 //! a serial for what was committed since its last one, as `serve`'s
-//! tasks do (the refresh cycle runs beside the same two). The time ends
-//! when the last change is in a tree and in an RRDP serial.
+//! tasks do (the refresh cycle runs beside the same two), with an rsync
+//! daemon on the tree and old trees removed by a thread of their own, as
+//! `serve` has them. The time ends when the last change is in a tree and
+//! in an RRDP serial.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -62,11 +64,18 @@ pub(super) struct Served {
 
 /// Applies `changes` (a CA and a payload to add, each its own
 /// transaction as an API call is) from [`CLIENTS`] threads on a pool of
-/// connections to `dir`, beside `serve`'s group publisher and RRDP task;
-/// the EE key pool is filled first, untimed, as `serve` keeps it.
+/// connections to `dir`, beside `serve`'s group publisher, RRDP task and
+/// remover of old trees, with an rsync daemon on the tree. Untimed
+/// first, as `serve` keeps them: the EE key pool filled, and the old
+/// trees the bench's earlier parts left removed (hundreds of trees that
+/// `serve` would have removed as they came).
 pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::Result<Served> {
-    let pool = serve_pool(dir, false)?;
+    let pool = serve_pool(dir, true)?;
     pool.get()?.ee_key_pool().fill(2 * changes.len())?;
+    anchorage_publication::RsyncTree::new(DataDir::new(dir).rsync()).empty_trash(false);
+    let rsyncd_dir = tempfile::tempdir()?;
+    let _rsyncd =
+        crate::oracle::RsyncDaemon::start(&dir.join("rsync/current"), "repo", rsyncd_dir.path())?;
     let next = AtomicUsize::new(0);
     let sent = AtomicBool::new(false);
     let cpu = super::cpu_seconds();
@@ -74,6 +83,7 @@ pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::
     let (trees, serials) = std::thread::scope(|s| -> anyhow::Result<(usize, usize)> {
         let publisher = s.spawn(|| group_publisher(&pool, &sent));
         let rrdp = s.spawn(|| rrdp_writer(&pool, &sent));
+        let remover = s.spawn(|| trash_remover(dir, &sent));
         let clients: Vec<_> = (0..CLIENTS)
             .map(|_| {
                 s.spawn(|| -> anyhow::Result<()> {
@@ -99,6 +109,7 @@ pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::
         sent.store(true, Ordering::Release);
         let trees = publisher.join().expect("the group publisher panicked");
         let serials = rrdp.join().expect("the RRDP writer panicked");
+        let _ = remover.join();
         sending?;
         Ok((trees?.len(), serials?.len()))
     })?;
@@ -108,6 +119,23 @@ pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::
         trees,
         serials,
     })
+}
+
+/// `serve`'s remover of old trees on `dir` (at the lowest priority,
+/// paced, every few seconds), until `done`.
+pub(super) fn trash_remover(dir: &Path, done: &AtomicBool) {
+    let _ = anchorage_publication::lowest_thread_priority();
+    let tree = anchorage_publication::RsyncTree::new(DataDir::new(dir).rsync());
+    while !done.load(Ordering::Acquire) {
+        tree.empty_trash(true);
+        // As often as serve's, and a quick end when `done`.
+        for _ in 0..50 {
+            if done.load(Ordering::Acquire) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 /// One write of `serve`'s publication tasks: how long it took (ms) and
