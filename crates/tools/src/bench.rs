@@ -1633,8 +1633,10 @@ fn scale_figures(
         self_validate(false)?;
     }
     let last = last.expect("samples taken");
-    // What the RTR cache takes with every VRP, during a reset in version 1.
-    let rss_before = status_mb("VmRSS:");
+    // What the RTR cache holds with every VRP, during a reset in version
+    // 1: its set, and the part of PDUs being sent. Computed from their
+    // sizes: this process's RSS growth says nothing here, as the
+    // allocator reuses what the runs above freed.
     let history = anchorage_rtr::VrpHistory::new();
     let origins: Vec<anchorage_rtr::Origin> = all
         .update
@@ -1654,7 +1656,8 @@ fn scale_figures(
     let mut parts = snapshot.encoded(1);
     let first = parts.next().map_or(0, |p| p.len());
     let encoded = first + parts.map(|p| p.len()).sum::<usize>();
-    let rtr_mb = status_mb("VmRSS:") - rss_before;
+    let rtr_mb =
+        (snapshot.len() * std::mem::size_of::<anchorage_rtr::Origin>() + first) as f64 / 1e6;
     drop((snapshot, history));
 
     // One ROA changed by the CLI, as an operator runs it beside a served
@@ -1716,10 +1719,10 @@ fn scale_figures(
     ));
     figures.push(fig(
         &format!(
-            "scale: RTR cache with {} VRPs, after a reset sent their {} MB of version 1 PDUs in parts of {} KB, RSS growth",
+            "scale: RTR cache with {} VRPs during a reset (the set, and one part of {} KB of their {} MB of version 1 PDUs), computed",
             all.update.announced.len(),
-            encoded / 1_000_000,
-            first / 1_000
+            first / 1_000,
+            encoded / 1_000_000
         ),
         rtr_mb,
         "MB",

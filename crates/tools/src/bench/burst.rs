@@ -67,15 +67,26 @@ pub(super) struct Served {
 /// connections to `dir`, beside `serve`'s group publisher, RRDP task and
 /// remover of old trees, with an rsync daemon on the tree. Untimed
 /// first, as `serve` keeps them: the EE key pool filled, and the old
-/// trees the bench's earlier parts left removed (hundreds of trees that
-/// `serve` would have removed as they came).
+/// trees the bench's earlier parts left removed (hundreds, kept for
+/// their grace where no daemon showed who reads them, which `serve`
+/// would have removed as they came).
 pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::Result<Served> {
     let pool = serve_pool(dir, true)?;
-    pool.get()?.ee_key_pool().fill(2 * changes.len())?;
-    anchorage_publication::RsyncTree::new(DataDir::new(dir).rsync()).empty_trash(false);
+    pool.get()?.ee_key_pool().fill(2 * changes.len() + 2)?;
     let rsyncd_dir = tempfile::tempdir()?;
     let _rsyncd =
         crate::oracle::RsyncDaemon::start(&dir.join("rsync/current"), "repo", rsyncd_dir.path())?;
+    // A change made and undone, published: with the daemon in view, its
+    // tree write sets every old tree aside (and removes them, as there
+    // are more than the trash holds); then the trash is emptied.
+    if let Some((ca, p)) = changes.first() {
+        let mut a = pool.get()?;
+        a.apply_roa_changes(&BENCH, ca, &[*p], &[])?;
+        a.apply_roa_changes(&BENCH, ca, &[], &[*p])?;
+        a.write_tree()?;
+        a.write_rrdp()?;
+    }
+    anchorage_publication::RsyncTree::new(DataDir::new(dir).rsync()).empty_trash(false);
     let next = AtomicUsize::new(0);
     let sent = AtomicBool::new(false);
     let cpu = super::cpu_seconds();
