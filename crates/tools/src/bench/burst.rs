@@ -124,12 +124,16 @@ pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::
         sending?;
         Ok((trees?.len(), serials?.len()))
     })?;
-    Ok(Served {
+    let served = Served {
         seconds: t.elapsed().as_secs_f64(),
         cpu_seconds: super::cpu_seconds() - cpu,
         trees,
         serials,
-    })
+    };
+    // What the burst set aside, removed untimed as serve's remover would
+    // within seconds (a short burst ends before its next pass).
+    anchorage_publication::RsyncTree::new(DataDir::new(dir).rsync()).empty_trash(false);
+    Ok(served)
 }
 
 /// `serve`'s remover of old trees on `dir` (at the lowest priority,
