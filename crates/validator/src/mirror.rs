@@ -181,11 +181,10 @@ impl Mirror {
 
     /// Has the copy written to disk, on a thread of its own. A whole
     /// module fetched into an empty copy is the repository's size (285 MB
-    /// at 50,000 CAs), in memory until the kernel writes it back; the
-    /// next tree write's syncfs(2) on the same file system would wait for
-    /// all of it (a first change after `serve` started took 2 s to reach
-    /// routers where the others took 0.3 s). This starts that wait at
-    /// once, beside the walk, instead of on the publication path.
+    /// at 50,000 CAs), in memory until the kernel writes it back, and the
+    /// next tree write's syncfs(2) on the same file system waits for
+    /// whatever of it is not written yet. This starts that wait at once,
+    /// beside the walk, instead of on the publication path.
     fn write_back_copy(&self) {
         let cache = self.cache.clone();
         let started = std::thread::Builder::new()
