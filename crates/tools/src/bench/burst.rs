@@ -72,6 +72,7 @@ pub(super) struct Served {
 /// would have removed as they came).
 pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::Result<Served> {
     let pool = serve_pool(dir, true)?;
+    let tree = anchorage_publication::RsyncTree::new(DataDir::new(dir).rsync());
     pool.get()?.ee_key_pool().fill(2 * changes.len() + 2)?;
     let rsyncd_dir = tempfile::tempdir()?;
     let _rsyncd =
@@ -86,7 +87,7 @@ pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::
         a.write_tree()?;
         a.write_rrdp()?;
     }
-    anchorage_publication::RsyncTree::new(DataDir::new(dir).rsync()).empty_trash(false);
+    tree.empty_trash(false);
     let next = AtomicUsize::new(0);
     let sent = AtomicBool::new(false);
     let cpu = super::cpu_seconds();
@@ -132,7 +133,7 @@ pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::
     };
     // What the burst set aside, removed untimed as serve's remover would
     // within seconds (a short burst ends before its next pass).
-    anchorage_publication::RsyncTree::new(DataDir::new(dir).rsync()).empty_trash(false);
+    tree.empty_trash(false);
     Ok(served)
 }
 
