@@ -1717,9 +1717,14 @@ impl Anchorage {
         let t0 = std::time::Instant::now();
         let base = self.ctx.layout.rsync_base.clone();
         let held = self.settle(now)?;
+        let durability = self.store.durability()?;
         let tx = self.store.read_transaction()?;
         owes_nothing(&tx)?;
         drop(held);
+        // Another connection's commit can be read before its WAL sync
+        // ends: none is shown before it is durable, so a crash cannot hand
+        // out again a manifest number a client saw.
+        durability.wait()?;
         let settled = t0.elapsed();
         // The state this tree shows, as an audit generation (see
         // `retire_old_keys`), and the newest change it holds.

@@ -16,6 +16,8 @@ use std::sync::{Arc, Condvar, Mutex};
 pub struct WriteGate {
     state: Mutex<GateState>,
     turn: Condvar,
+    /// The group commit of the connections that share this gate.
+    pub(crate) durable: crate::durable::GroupSync,
 }
 
 #[derive(Debug, Default)]

@@ -6,9 +6,11 @@
 //! database's write lock (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's
 //! advisory lock [`pg::WRITE_LOCK`]: one writer at a time, across
 //! processes) and commits before the command reports success. SQLite runs
-//! in WAL mode with `synchronous=FULL`, so a committed transaction
-//! survives a crash or `kill -9`, and an uncommitted one leaves no trace;
-//! PostgreSQL gives the same with its default `synchronous_commit`.
+//! in WAL mode, and [`Tx::commit`] returns once the WAL is synced, by a
+//! group commit after the write lock is let go ([`durable`]): a committed
+//! transaction survives a crash, `kill -9` or a power loss, and an
+//! uncommitted one leaves no trace; PostgreSQL gives the same with its
+//! default `synchronous_commit`.
 //! The queries are written once for both ([`sql`]).
 //!
 //! Published objects are stored with the exact bytes and an mtime: the
@@ -32,6 +34,7 @@ mod cas;
 mod changes;
 mod contacts;
 mod copy;
+mod durable;
 mod gate;
 pub mod leader;
 mod peers;
@@ -99,6 +102,13 @@ pub enum StoreError {
     /// The instance lost the leadership to another one while it worked.
     #[error("another instance became the leader meanwhile; nothing was stored")]
     Fenced,
+    /// A sync of the SQLite WAL failed: the commits it covered may not
+    /// survive a power loss, and this process writes no more.
+    #[error(
+        "the database's write-ahead log could not be synced ({0}): the last changes \
+         may not survive a power loss; restart Anchorage, which recovers what is on disk"
+    )]
+    NotDurable(String),
     /// The database was written by a newer Anchorage.
     #[error(
         "the database has schema version {found}, newer than this Anchorage supports \
@@ -329,6 +339,8 @@ enum Db {
 pub struct Store {
     conn: Db,
     gate: Arc<WriteGate>,
+    /// The SQLite database's write-ahead log, synced after each commit.
+    wal: Option<Arc<Path>>,
     /// Where writes need this process's leadership (`serve` on
     /// PostgreSQL): the election's fence.
     fence: Option<Arc<leader::Fence>>,
@@ -337,11 +349,27 @@ pub struct Store {
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(60))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    // The WAL is synced by `Tx::commit` after the write lock is let go
+    // (see `durable`), as `FULL` would inside it; SQLite still syncs it
+    // before each checkpoint, and a restarted WAL's header.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Room for every statement of the hot paths (`Tx::exec`).
     conn.set_prepared_statement_cache_capacity(128);
     Ok(())
+}
+
+/// The write-ahead log of a SQLite database that exists at `location`
+/// (SQLite names it after the database file); `None` on PostgreSQL.
+fn wal_of(location: &Location) -> Result<Option<Arc<Path>>> {
+    let Location::Sqlite(path) = location else {
+        return Ok(None);
+    };
+    let db = std::fs::canonicalize(path)
+        .map_err(|e| StoreError::Missing(format!("{} ({e})", path.display())))?;
+    let mut wal = db.into_os_string();
+    wal.push("-wal");
+    Ok(Some(PathBuf::from(wal).into()))
 }
 
 impl Store {
@@ -385,6 +413,7 @@ impl Store {
         Ok(Store {
             conn,
             gate: Arc::new(WriteGate::default()),
+            wal: wal_of(location)?,
             fence: None,
         })
     }
@@ -422,6 +451,7 @@ impl Store {
         let mut store = Store {
             conn,
             gate,
+            wal: wal_of(location)?,
             fence: None,
         };
         if let Db::Pg(_) = store.conn {
@@ -529,11 +559,35 @@ impl Store {
     /// A write transaction in a database whose schema is yet to be made.
     fn transaction_of_new(&mut self) -> Result<Tx<'_>> {
         let guard = self.gate.enter();
+        let durable = self.durability()?;
         let tx = self.begin(true)?;
         Ok(Tx {
             tx,
             _gate: Some(guard),
+            durable,
         })
+    }
+
+    /// What makes the commits this connection reads durable, refused if
+    /// a sync of this process failed (see [`durable`]). A commit of
+    /// another connection can be read before its sync ends: what leaves
+    /// the process from a read (a tree, a serial, a message to a peer) is
+    /// made after [`Durability::wait`], called once the read began.
+    /// Nothing to wait for on PostgreSQL, whose commits are durable
+    /// before they are seen.
+    pub fn durability(&self) -> Result<Durability> {
+        if let Some(err) = self.gate.durable.failed() {
+            return Err(StoreError::NotDurable(err));
+        }
+        Ok(Durability(
+            self.wal.clone().map(|wal| (self.gate.clone(), wal)),
+        ))
+    }
+
+    /// How many WAL syncs this process's connections that share this
+    /// store's gate made (a group commit makes fewer than commits).
+    pub fn wal_syncs(&self) -> u64 {
+        self.gate.durable.syncs()
     }
 
     /// Starts a write transaction under a gate the caller already holds
@@ -541,15 +595,25 @@ impl Store {
     pub fn transaction_entered(&mut self, _held: &GateGuard) -> Result<Tx<'_>> {
         let fence = self.fence.clone();
         self.standing_by(fence.as_deref())?;
+        let durable = self.durability()?;
         let tx = self.begin(true)?;
-        Tx { tx, _gate: None }.allowed(fence.as_deref())
+        Tx {
+            tx,
+            _gate: None,
+            durable,
+        }
+        .allowed(fence.as_deref())
     }
 
     /// Starts a read transaction: a consistent view without taking the
     /// write lock.
     pub fn read_transaction(&mut self) -> Result<Tx<'_>> {
         let tx = self.begin(false)?;
-        Ok(Tx { tx, _gate: None })
+        Ok(Tx {
+            tx,
+            _gate: None,
+            durable: Durability(None),
+        })
     }
 
     /// Checks the database's integrity: SQLite's `PRAGMA integrity_check`
@@ -568,6 +632,27 @@ pub struct Tx<'a> {
     // Declared first, so the transaction ends before the gate opens.
     tx: sql::Conn<'a>,
     _gate: Option<GateGuard>,
+    /// What its commit syncs (nothing for a read transaction).
+    durable: Durability,
+}
+
+/// What syncs the commits a connection can read: on SQLite its WAL and
+/// the group commit of its gate; nothing on PostgreSQL (see
+/// [`Store::durability`]).
+#[derive(Clone)]
+pub struct Durability(Option<(Arc<WriteGate>, Arc<Path>)>);
+
+impl Durability {
+    /// Returns once a sync of the WAL that began after this call ended:
+    /// every commit read before it is then durable.
+    pub fn wait(&self) -> Result<()> {
+        let Some((gate, wal)) = &self.0 else {
+            return Ok(());
+        };
+        gate.durable
+            .wait(|| durable::sync_wal(wal))
+            .map_err(|e| StoreError::NotDurable(e.to_string()))
+    }
 }
 
 /// Converts a time to seconds since the epoch.
@@ -664,12 +749,18 @@ impl Tx<'_> {
             .map(|_| ())
     }
 
-    /// Commits the transaction durably.
+    /// Commits the transaction durably. On SQLite the WAL is synced after
+    /// the write lock and this process's gate are let go, so the next
+    /// writer goes on meanwhile and one sync serves the commits that
+    /// ended before it began (see [`durable`]).
     pub fn commit(self) -> Result<()> {
-        match self.tx {
-            sql::Conn::Lite(tx) => Ok(tx.commit()?),
-            sql::Conn::Pg(tx) => tx.commit(),
+        let Tx { tx, _gate, durable } = self;
+        match tx {
+            sql::Conn::Lite(tx) => tx.commit()?,
+            sql::Conn::Pg(tx) => return tx.commit(),
         }
+        drop(_gate);
+        durable.wait()
     }
 
     /// Reads a configuration value.
@@ -727,6 +818,56 @@ mod tests {
             "{err}"
         );
         assert!(Location::parse("  ").is_err());
+    }
+
+    /// Commits from several connections of one process are all there
+    /// afterwards, read at once by the others; a read transaction syncs
+    /// nothing and a barrier syncs once. (How syncs are shared is
+    /// `durable`'s test.)
+    #[test]
+    fn concurrent_commits_all_stay_and_only_writes_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anchorage.db");
+        drop(Store::create(&path).unwrap());
+        let gate = Arc::new(WriteGate::default());
+        let (threads, commits) = (4, 50);
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let (path, gate) = (&path, gate.clone());
+                s.spawn(move || {
+                    let mut store = Store::open_shared(path, gate).unwrap();
+                    for i in 0..commits {
+                        let tx = store.transaction().unwrap();
+                        tx.set_meta(&format!("k{t}-{i}"), "v").unwrap();
+                        tx.commit().unwrap();
+                        // Read back at once, by another connection too.
+                        assert_eq!(
+                            store
+                                .read_transaction()
+                                .unwrap()
+                                .meta(&format!("k{t}-{i}"))
+                                .unwrap(),
+                            Some("v".into())
+                        );
+                    }
+                });
+            }
+        });
+        let mut store = Store::open_shared(&path, gate.clone()).unwrap();
+        let syncs = store.wal_syncs();
+        assert!(syncs >= 1 && syncs <= (threads * commits) as u64, "{syncs}");
+        let tx = store.read_transaction().unwrap();
+        for t in 0..threads {
+            for i in 0..commits {
+                assert_eq!(tx.meta(&format!("k{t}-{i}")).unwrap(), Some("v".into()));
+            }
+        }
+        tx.commit().unwrap();
+        assert_eq!(store.wal_syncs(), syncs, "a read transaction syncs nothing");
+        store.durability().unwrap().wait().unwrap();
+        assert_eq!(store.wal_syncs(), syncs + 1, "a barrier syncs once");
+        // The WAL synced is the database's: SQLite made it there.
+        assert!(dir.path().join("anchorage.db-wal").exists());
     }
 
     #[test]

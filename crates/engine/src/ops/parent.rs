@@ -1075,6 +1075,7 @@ impl Anchorage {
     /// nothing without a remote repository.
     pub(super) fn push_to_repository(&mut self) -> Result<()> {
         let now = self.ctx.clock.now();
+        let durability = self.store.durability()?;
         let (peer, id_key, desired, generation) = {
             let tx = self.store.read_transaction()?;
             // What this push publishes, as an audit generation, if its
@@ -1109,6 +1110,9 @@ impl Anchorage {
             }
             (peer, id_key, desired, generation)
         };
+        // What is sent was read from commits that are durable (see
+        // `Store::durability`).
+        durability.wait()?;
         let service = peer.service_uri.clone().unwrap_or_default();
         let agent = self.ctx.transport.clone();
         let mut seen = Vec::new();
