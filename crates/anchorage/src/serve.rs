@@ -963,6 +963,7 @@ async fn run_term(term: Term, epoch: i64, mut stop: watch::Receiver<bool>) -> an
         tracing::error!(%err, "writing the RRDP serial at start failed; retrying");
     }
     let trash_stop = empty_trash(anchorage_publication::RsyncTree::new(dir.rsync()))?;
+    let spare_stop = forward_spares(anchorage.clone())?;
     let rrdp_task = tokio::spawn(publish_rrdp(
         anchorage.clone(),
         metrics.clone(),
@@ -1005,6 +1006,7 @@ async fn run_term(term: Term, epoch: i64, mut stop: watch::Receiver<bool>) -> an
     let _ = group_task.await;
     let _ = rrdp_task.await;
     drop(trash_stop);
+    drop(spare_stop);
     let _ = parents_task.await;
     let _ = push_task.await;
     if anchorage.fence().is_some_and(|f| f.epoch() != Some(epoch)) {
@@ -1083,6 +1085,43 @@ fn empty_trash(
             }
         })
         .context("starting the thread that removes old rsync trees")?;
+    Ok(stop)
+}
+
+/// Brings the rsync tree the current one replaced up to the current
+/// state, every [`TRASH_EVERY`], on a thread of its own at normal
+/// priority (it holds the tree's locks meanwhile): after a write of many
+/// paths (the refresh a restart catches up, a cycle's chunk), the next
+/// change's tree write then rewrites its own paths, not those too
+/// (measured at 50,000 CAs: 33,220 paths, 1.1 s, on the first change's
+/// way to the routers). Dropping the returned sender stops it.
+fn forward_spares(pool: Arc<EnginePool>) -> anyhow::Result<std::sync::mpsc::Sender<()>> {
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("rsync-spare".into())
+        .spawn(move || {
+            // At once (a large write may have come just before the
+            // start), then every few seconds.
+            loop {
+                // A standby, or a tree write that failed: the next write
+                // brings the tree forward itself, as without this.
+                match pool
+                    .get()
+                    .map_err(anyhow::Error::from)
+                    .and_then(|mut a| Ok(a.forward_spare_tree()?))
+                {
+                    Ok(0) => {}
+                    Ok(paths) => tracing::debug!(paths, "spare rsync tree brought forward"),
+                    Err(err) => tracing::debug!(%err, "spare rsync tree not brought forward"),
+                }
+                if stopped.recv_timeout(TRASH_EVERY)
+                    != Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                {
+                    return;
+                }
+            }
+        })
+        .context("starting the thread that brings the spare rsync tree forward")?;
     Ok(stop)
 }
 

@@ -1655,6 +1655,16 @@ impl Anchorage {
         Ok(stats)
     }
 
+    /// Brings the rsync tree the current one replaced up to the current
+    /// state under the tree's locks (see [`RsyncTree::forward_spare`]), so
+    /// that the next tree write after one of many paths costs only its own
+    /// changes; returns how many paths it brought forward.
+    pub fn forward_spare_tree(&mut self) -> Result<usize> {
+        let publish_lock = self.ctx.publish_lock.clone();
+        let _turn = self.publication_turn(&publish_lock, TREE_LOCKS)?;
+        Ok(self.ctx.tree.forward_spare()?)
+    }
+
     /// Whether a `serve` on this data directory writes the RRDP serials
     /// of every change and removes old trees: it holds `publisher.lock`,
     /// or on PostgreSQL it leads (any instance's leader does).

@@ -200,6 +200,19 @@ pub struct WriteStats {
     pub generation: u64,
 }
 
+/// How the name of a tree [`RsyncTree::forward_spare`] brought up to the
+/// current generation ends: of the trees named with the current
+/// generation, only such a one holds the current tree's state (one a
+/// crash left between a write's rename and its swap holds another).
+const FORWARDED: &str = "-forward";
+
+/// Whether the tree at `path` was brought forward by
+/// [`RsyncTree::forward_spare`].
+fn forwarded(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().ends_with(FORWARDED))
+}
+
 /// A tree directory's generation, from its name `gN-…`.
 fn generation_of(name: &str) -> Option<u64> {
     name.strip_prefix('g')?.split_once('-')?.0.parse().ok()
@@ -396,6 +409,103 @@ impl RsyncTree {
             );
         }
         removed
+    }
+
+    /// Brings the tree the current one replaced (the one the next write
+    /// would bring forward) up to the current tree's state, by hard links
+    /// to the current tree's files, so that the next write rewrites only
+    /// what changed since the current tree: after a write of many paths
+    /// (a refresh catch-up), the next change then costs its own paths,
+    /// not those. The caller holds the tree's locks, as for a write.
+    /// Left alone, as a write would leave it: a tree in use, and
+    /// everything where `/proc` cannot tell which trees are in use or a
+    /// journal is missing; and a tree superseded less than
+    /// [`READERS_RECENT`] ago (a client that resolved `current` at the
+    /// swap has entered it by then, which `/proc` shows). Renamed to the
+    /// current generation when done; a crash midway leaves a partial tree
+    /// that the next write removes. Returns how many paths it brought
+    /// forward.
+    pub fn forward_spare(&self) -> Result<usize, PublicationError> {
+        let (Some(current_gen), Some(current)) = (self.current_generation(), self.current_target())
+        else {
+            return Ok(0);
+        };
+        let Some(in_use) = self.in_use() else {
+            return Ok(0);
+        };
+        let trees = self.trees();
+        let mut others: Vec<(u64, PathBuf)> = fs::read_dir(&trees)
+            .map_err(io_err(&trees))?
+            .flatten()
+            .filter_map(|e| Some((generation_of(&e.file_name().to_string_lossy())?, e.path())))
+            .filter(|(_, p)| *p != current)
+            .collect();
+        // One is of the current generation already (brought forward, or
+        // left by a failed write): nothing to do.
+        if others.iter().any(|(g, _)| *g >= current_gen) {
+            return Ok(0);
+        }
+        others.sort();
+        let Some((generation, spare)) = others.pop() else {
+            return Ok(0);
+        };
+        let settled = fs::metadata(&spare)
+            .and_then(|m| m.modified())
+            .is_ok_and(|m| m.elapsed().unwrap_or_default() >= READERS_RECENT);
+        if !settled || spare.file_name().is_some_and(|n| in_use.contains(n)) {
+            return Ok(0);
+        }
+        let mut paths = BTreeSet::new();
+        if self.journals(generation, current_gen, &mut paths).is_none() {
+            return Ok(0);
+        }
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        let name = format!("g{current_gen}-{stamp}-{}{FORWARDED}", std::process::id());
+        let tmp = trees.join(format!(".tmp-{name}"));
+        fs::rename(&spare, &tmp).map_err(io_err(&tmp))?;
+        for path in &paths {
+            let target = tmp.join(path);
+            let from = current.join(path);
+            if fs::symlink_metadata(&from).is_ok() {
+                if let Some(dir) = target.parent() {
+                    fs::create_dir_all(dir).map_err(io_err(dir))?;
+                }
+                // A new link renamed over the name, as a write places a file.
+                let part = target.with_file_name(format!(
+                    ".{}.new",
+                    target.file_name().unwrap_or_default().to_string_lossy()
+                ));
+                let _ = fs::remove_file(&part);
+                fs::hard_link(&from, &part).map_err(io_err(&part))?;
+                fs::rename(&part, &target).map_err(io_err(&target))?;
+            } else {
+                match fs::remove_file(&target) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        return Err(io_err(&target)(e));
+                    }
+                    _ => {}
+                }
+                let mut dir = target.parent();
+                while let Some(d) = dir.filter(|d| *d != tmp) {
+                    if fs::remove_dir(d).is_err() {
+                        break;
+                    }
+                    dir = d.parent();
+                }
+            }
+        }
+        let fin = trees.join(&name);
+        fs::rename(&tmp, &fin).map_err(io_err(&fin))?;
+        tracing::debug!(
+            paths = paths.len(),
+            from = generation,
+            to = current_gen,
+            "spare rsync tree brought forward"
+        );
+        Ok(paths.len())
     }
 
     /// Every path that differs between the tree of `generation` and the
@@ -600,9 +710,10 @@ impl RsyncTree {
     /// generation has a journal; `None` where `/proc` cannot tell which
     /// trees are in use (a transfer may last longer than any grace, and a
     /// tree rewritten under it would mix two states). Only generations
-    /// below the current one count: a tree of a later one is left by a
-    /// write that failed before its swap, and holds a state never
-    /// committed.
+    /// below the current one count, and a tree brought forward to it
+    /// ([`Self::forward_spare`]): another tree of the current generation,
+    /// or of a later one, is left by a write that failed before its swap,
+    /// and holds a state never shown.
     fn reusable(
         &self,
         previous: Option<&Path>,
@@ -619,7 +730,9 @@ impl RsyncTree {
             .filter(|e| !in_use.contains(&e.file_name()))
             .filter_map(|e| Some((generation_of(&e.file_name().to_string_lossy())?, e.path())))
             .filter(|(g, p)| {
-                *g + 1 < generation && Some(p) != current.as_ref() && Some(p.as_path()) != previous
+                (*g + 1 < generation || *g + 1 == generation && forwarded(p))
+                    && Some(p) != current.as_ref()
+                    && Some(p.as_path()) != previous
             })
             .collect();
         candidates.sort();
@@ -1293,6 +1406,7 @@ mod tests {
             seed >> 33
         };
         let mut reused = 0;
+        let mut brought = 0;
         let mut previous_state = None;
         // Each generation's state, and the generations written in full.
         let mut at: HashMap<u64, State> = HashMap::new();
@@ -1330,6 +1444,16 @@ mod tests {
                 assert!(status.success());
                 fs::create_dir_all(failed.join("a")).unwrap();
                 fs::write(failed.join("a/stale.roa"), b"never committed").unwrap();
+            }
+            // Now and then the tree the last write replaced is brought up
+            // to the current state first (as `serve` does a while after a
+            // write): the write then brings it forward from there.
+            if round % 5 == 2 {
+                let old = SystemTime::now() - 2 * READERS_RECENT;
+                for e in fs::read_dir(tmp.path().join("trees")).unwrap() {
+                    let _ = fs::File::open(e.unwrap().path()).and_then(|d| d.set_modified(old));
+                }
+                brought += tree.forward_spare().unwrap().min(1);
             }
             // Now and then a full write (the caller cannot vouch for the
             // current tree): no tree is brought forward across it.
@@ -1385,6 +1509,10 @@ mod tests {
             reused >= 25,
             "trees were brought forward {reused} times of 40"
         );
+        assert!(
+            brought >= 4,
+            "spares brought forward apart {brought} times of 8"
+        );
         assert!(fs::read_dir(tmp.path().join("trees")).unwrap().count() <= 3);
 
         // A tree some process is inside is left alone: a full write.
@@ -1408,6 +1536,102 @@ mod tests {
             r.kill().unwrap();
             r.wait().unwrap();
         }
+        daemon.kill().unwrap();
+        daemon.wait().unwrap();
+    }
+
+    /// After a write of many paths, the tree it replaced is brought up to
+    /// the current state by links alone, once it was superseded long
+    /// enough: the current tree stays as it was, the next write brings
+    /// the spare forward across its own change only, and a tree a crashed
+    /// write left with the current generation is never taken for a spare.
+    #[test]
+    fn the_spare_is_brought_forward_to_the_current_state_by_links() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bin = tempfile::tempdir().unwrap();
+        let mut daemon = rsync_in(bin.path(), bin.path());
+        let tree = RsyncTree::new(tmp.path());
+        let mut state = State::new();
+        let write = |state: &State, changed: Option<BTreeSet<String>>| {
+            let split = split_paths(state);
+            tree.write(tree_files(&split, state), changed.as_ref())
+                .unwrap()
+        };
+        for i in 0..20 {
+            state.insert(format!("a/f{i}.roa"), (b"0".to_vec(), 1000));
+        }
+        state.insert("b/gone.roa".into(), (b"0".to_vec(), 1000));
+        write(&state, None);
+        // Small writes, each bringing forward the tree the last replaced.
+        for round in 1..=3u64 {
+            state.insert(
+                "a/f0.roa".into(),
+                (format!("{round}").into_bytes(), 1000 + round),
+            );
+            write(&state, Some(BTreeSet::from(["a/f0.roa".to_string()])));
+        }
+        // A large write: every file changes, one point goes.
+        let mut changed = BTreeSet::new();
+        for i in 0..20 {
+            state.insert(format!("a/f{i}.roa"), (b"big".to_vec(), 2000));
+            changed.insert(format!("a/f{i}.roa"));
+        }
+        state.remove("b/gone.roa");
+        changed.insert("b/gone.roa".into());
+        let replaced = tree.current_target().unwrap();
+        let big = write(&state, Some(changed));
+        let current = tree.current_target().unwrap();
+
+        // Not at once: a client may be entering the tree just replaced.
+        assert_eq!(tree.forward_spare().unwrap(), 0);
+        let superseded = SystemTime::now() - 2 * READERS_RECENT;
+        fs::File::open(&replaced)
+            .unwrap()
+            .set_modified(superseded)
+            .unwrap();
+        assert_eq!(tree.forward_spare().unwrap(), 21, "the large write's paths");
+        let forwarded: Vec<PathBuf> = fs::read_dir(tmp.path().join("trees"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| forwarded(p))
+            .collect();
+        assert_eq!(forwarded.len(), 1);
+        assert_eq!(
+            contents(&forwarded[0]),
+            state,
+            "the spare holds the current state"
+        );
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            fs::metadata(forwarded[0].join("a/f3.roa")).unwrap().ino(),
+            fs::metadata(current.join("a/f3.roa")).unwrap().ino(),
+            "by links to the current tree's files"
+        );
+        assert_eq!(contents(&current), state, "the current tree stays");
+        assert_eq!(tree.forward_spare().unwrap(), 0, "once only");
+
+        // The next change costs its own path.
+        state.insert("a/f1.roa".into(), (b"next".to_vec(), 3000));
+        let next = write(&state, Some(BTreeSet::from(["a/f1.roa".to_string()])));
+        assert!(next.reused);
+        assert_eq!((next.written, next.linked, next.removed), (1, 0, 0));
+        assert_eq!(next.generation, big.generation + 1);
+        assert_eq!(contents(&tree.current()), state);
+
+        // A crash between a write's rename and its swap left a tree of
+        // the next generation; once a write of that generation is
+        // current, that tree is neither brought forward nor reused.
+        let next_gen = tree.current_generation().unwrap() + 1;
+        let failed = tmp.path().join(format!("trees/g{next_gen}-0-0"));
+        fs::create_dir_all(failed.join("a")).unwrap();
+        fs::write(failed.join("a/stale.roa"), b"never shown").unwrap();
+        assert_eq!(tree.forward_spare().unwrap(), 0);
+        state.insert("a/f2.roa".into(), (b"after".to_vec(), 4000));
+        write(&state, Some(BTreeSet::from(["a/f2.roa".to_string()])));
+        tree.forward_spare().unwrap();
+        state.insert("a/f4.roa".into(), (b"again".to_vec(), 5000));
+        write(&state, Some(BTreeSet::from(["a/f4.roa".to_string()])));
+        assert_eq!(contents(&tree.current()), state);
         daemon.kill().unwrap();
         daemon.wait().unwrap();
     }
