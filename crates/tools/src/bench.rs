@@ -121,27 +121,37 @@ pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
+/// Bytes of the files under `path`, each file once however many hard
+/// links to it are there: what they take on disk, as `du` counts (the
+/// rsync trees share their unchanged files).
 fn dir_size(path: &Path) -> u64 {
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.is_file()
-    {
-        return meta.len();
-    }
-    let mut total = 0;
+    disk_use(path).0
+}
+
+/// [`dir_size`], and how many files (each once) make it.
+fn disk_use(path: &Path) -> (u64, usize) {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = std::collections::HashSet::new();
+    let (mut total, mut files) = (0, 0);
     let mut stack = vec![path.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
-                continue;
-            };
-            if meta.is_dir() {
-                stack.push(e.path());
-            } else {
-                total += meta.len();
-            }
+    while let Some(p) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if meta.is_dir() {
+            stack.extend(
+                std::fs::read_dir(&p)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.path()),
+            );
+        } else if meta.nlink() == 1 || seen.insert((meta.dev(), meta.ino())) {
+            total += meta.len();
+            files += 1;
         }
     }
-    total
+    (total, files)
 }
 
 fn peak_rss_mb() -> f64 {
@@ -590,14 +600,35 @@ fn issuance(
         None,
     ));
     // After the stream of changes above (each published alone, then in
-    // groups): superseded trees and snapshots must be gone. Files linked
-    // between the two trees kept count twice.
+    // groups): superseded trees and snapshots must be gone. A file linked
+    // into several trees counts once, as it takes its room once.
     let store: u64 = ["anchorage.db", "anchorage.db-wal", "anchorage.db-shm"]
         .iter()
         .map(|f| dir_size(&dir.join(f)))
         .sum();
     let state = dir_size(&dir.join("rsync/current/"));
     let whole = dir_size(dir);
+    // What holds the room, and how many trees and RRDP files there are.
+    let trees = std::fs::read_dir(dir.join("rsync/trees")).map_or(0, |d| d.count());
+    let (rrdp, rrdp_files) = disk_use(&dir.join("rrdp"));
+    let parts = [
+        (format!("{trees} rsync trees"), dir_size(&dir.join("rsync"))),
+        (format!("RRDP, {rrdp_files} files"), rrdp),
+        ("store".to_string(), store),
+    ];
+    let others = whole.saturating_sub(parts.iter().map(|(_, b)| b).sum::<u64>());
+    for (what, bytes) in parts.into_iter().chain([(
+        "the rest (keys, serve's validator copy)".to_string(),
+        others,
+    )]) {
+        figures.push(fig(
+            &format!("data dir at the end: {what}"),
+            bytes as f64 / 1e6,
+            "MB",
+            "-",
+            None,
+        ));
+    }
     figures.push(fig(
         &format!(
             "data dir after {} changes / (store + 1 repository state)",
