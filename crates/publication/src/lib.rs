@@ -430,9 +430,6 @@ impl RsyncTree {
         else {
             return Ok(0);
         };
-        let Some(in_use) = self.in_use() else {
-            return Ok(0);
-        };
         let trees = self.trees();
         let mut others: Vec<(u64, PathBuf)> = fs::read_dir(&trees)
             .map_err(io_err(&trees))?
@@ -452,7 +449,15 @@ impl RsyncTree {
         let settled = fs::metadata(&spare)
             .and_then(|m| m.modified())
             .is_ok_and(|m| m.elapsed().unwrap_or_default() >= READERS_RECENT);
-        if !settled || spare.file_name().is_some_and(|n| in_use.contains(n)) {
+        if !settled {
+            return Ok(0);
+        }
+        // The look at `/proc` last: when there is nothing to do (most
+        // calls), it is not made.
+        let Some(in_use) = self.in_use() else {
+            return Ok(0);
+        };
+        if spare.file_name().is_some_and(|n| in_use.contains(n)) {
             return Ok(0);
         }
         let mut paths = BTreeSet::new();
