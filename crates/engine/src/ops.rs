@@ -141,6 +141,14 @@ const POOL_SHARE: usize = 16;
 /// one transaction when refreshed: a few seconds of key generation each.
 const REFRESH_CHUNK: usize = 256;
 
+/// Points whose owed manifests and CRLs (those of changes made under
+/// deferred publication) are signed together and committed in one
+/// transaction: a point a change touches while its chunk is signed is
+/// signed again in the next round, so chunks are kept short (in a burst
+/// of 1,000 changes on 200 CAs a chunk of 200 points, 0.18 s of signing,
+/// lost 127 of them).
+const OWED_CHUNK: usize = 32;
+
 /// How many times as long as an RRDP serial took `serve` waits before
 /// the next: a snapshot is the whole repository (1.6 s at 50,000 CAs,
 /// RFC 8182 §3.5.2: every serial has one), so under a stream of changes
@@ -2038,7 +2046,7 @@ impl Anchorage {
     ) -> Result<usize> {
         let pending = self.store.read_transaction()?.pending_points()?;
         let mut saved = 0;
-        for chunk in pending.chunks(REFRESH_CHUNK) {
+        for chunk in pending.chunks(OWED_CHUNK) {
             saved += self.refresh_chunk(chunk, held, now, false)?;
         }
         Ok(saved)
