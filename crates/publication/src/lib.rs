@@ -487,19 +487,7 @@ impl RsyncTree {
                 fs::hard_link(&from, &part).map_err(io_err(&part))?;
                 fs::rename(&part, &target).map_err(io_err(&target))?;
             } else {
-                match fs::remove_file(&target) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                        return Err(io_err(&target)(e));
-                    }
-                    _ => {}
-                }
-                let mut dir = target.parent();
-                while let Some(d) = dir.filter(|d| *d != tmp) {
-                    if fs::remove_dir(d).is_err() {
-                        break;
-                    }
-                    dir = d.parent();
-                }
+                remove_from_tree(&tmp, &target)?;
             }
         }
         let fin = trees.join(&name);
@@ -796,22 +784,7 @@ impl RsyncTree {
             })?;
             match found {
                 true => {}
-                false => {
-                    match fs::remove_file(&target) {
-                        Ok(()) => stats.removed += 1,
-                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                        Err(e) => return Err(io_err(&target)(e)),
-                    }
-                    // A point that lost its last file goes with it, as it
-                    // would be absent from a full write.
-                    let mut dir = target.parent();
-                    while let Some(d) = dir.filter(|d| *d != tmp) {
-                        if fs::remove_dir(d).is_err() {
-                            break;
-                        }
-                        dir = d.parent();
-                    }
-                }
+                false => stats.removed += usize::from(remove_from_tree(tmp, &target)?),
             }
         }
         Ok(stats)
@@ -1105,6 +1078,25 @@ fn place(
     }
     write_file(target, f)?;
     Ok(false)
+}
+
+/// Removes the file `target` (if there) from the tree `tree`, and the
+/// directories it leaves empty: a point that lost its last file goes
+/// with it, as it would be absent from a full write. Whether it was there.
+fn remove_from_tree(tree: &Path, target: &Path) -> Result<bool, PublicationError> {
+    let removed = match fs::remove_file(target) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => return Err(io_err(target)(e)),
+    };
+    let mut dir = target.parent();
+    while let Some(d) = dir.filter(|d| *d != tree) {
+        if fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+    Ok(removed)
 }
 
 /// Creates `path` with a file's bytes and mtime.
