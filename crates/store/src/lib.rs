@@ -840,7 +840,7 @@ mod tests {
                         let tx = store.transaction().unwrap();
                         tx.set_meta(&format!("k{t}-{i}"), "v").unwrap();
                         tx.commit().unwrap();
-                        // Read back at once, by another connection too.
+                        // Read back at once.
                         assert_eq!(
                             store
                                 .read_transaction()
