@@ -856,12 +856,17 @@ impl RsyncTree {
             return;
         };
         let entries: Vec<fs::DirEntry> = entries.flatten().collect();
+        // Read once per write, not once per tree: with hundreds of trees
+        // kept for their grace, a check per tree of every journal after
+        // it cost each write a stat per pair of generations.
+        let current = self.current_generation();
+        let forwardable = current.map(|c| self.forwardable_since(c));
         let spare = entries
             .iter()
             .filter(|e| e.path() != keep && Some(e.path().as_path()) != previous)
             .filter_map(|e| Some((generation_of(&e.file_name().to_string_lossy())?, e.path())))
-            .filter(|(g, _)| self.journals_since(*g))
-            .filter(|(g, _)| self.current_generation().is_some_and(|c| *g < c))
+            .filter(|(g, _)| forwardable.is_some_and(|f| *g >= f))
+            .filter(|(g, _)| current.is_some_and(|c| *g < c))
             .max()
             .map(|(_, p)| p);
         let now = SystemTime::now();
@@ -891,13 +896,21 @@ impl RsyncTree {
         self.prune_journal();
     }
 
-    /// Whether every generation after `generation` up to the current one
-    /// has a journal, so a tree of `generation` can be brought forward.
-    fn journals_since(&self, generation: u64) -> bool {
-        let Some(current) = self.current_generation() else {
-            return false;
-        };
-        (generation + 1..=current).all(|g| self.journal().join(g.to_string()).exists())
+    /// The oldest generation a tree can be brought forward from to
+    /// `current`: every generation after it up to `current` has a journal.
+    fn forwardable_since(&self, current: u64) -> u64 {
+        let journals: std::collections::HashSet<u64> = fs::read_dir(self.journal())
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut oldest = current;
+        while oldest > 0 && journals.contains(&oldest) {
+            oldest -= 1;
+        }
+        oldest
     }
 
     /// Removes the journals no tree left and no reader can need: those of
@@ -1139,6 +1152,27 @@ mod tests {
             bytes,
             mtime,
         }
+    }
+
+    #[test]
+    fn a_tree_is_forwardable_only_across_an_unbroken_run_of_journals() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = RsyncTree::new(tmp.path());
+        fs::create_dir_all(tree.journal()).unwrap();
+        for g in [2, 3, 5, 6, 7] {
+            fs::write(tree.journal().join(g.to_string()), "").unwrap();
+        }
+        fs::write(tree.journal().join(".tmp-8"), "").unwrap();
+        // 5..=7 have journals, 4 has none: a tree of 4 or later can be
+        // brought forward to 7, one of 3 cannot.
+        assert_eq!(tree.forwardable_since(7), 4);
+        assert_eq!(tree.forwardable_since(3), 1);
+        // No journal of the current generation: only the current tree.
+        assert_eq!(tree.forwardable_since(8), 8);
+        assert_eq!(
+            RsyncTree::new(tmp.path().join("none")).forwardable_since(4),
+            4
+        );
     }
 
     #[test]
