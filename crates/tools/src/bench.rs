@@ -226,9 +226,11 @@ fn keygen_limit(n: usize) -> anyhow::Result<f64> {
     Ok(start.elapsed().as_secs_f64() / n as f64)
 }
 
-/// Seconds for one RSA-2048 signature, the mean of `n`: with one-time
-/// keys generated in advance, a ROA costs two (the CA's on the EE
-/// certificate, the EE key's on the content).
+/// Seconds for one RSA-2048 signature, the mean of `n` with one key:
+/// the signing floor. With one-time keys generated in advance, a ROA
+/// needs two (the CA's on the EE certificate, the EE key's on the
+/// content); the EE key's, its only one, costs more
+/// ([`one_time_signature_time`]).
 fn signature_time(a: &Anchorage, n: usize) -> anyhow::Result<f64> {
     let signer = a.signer();
     let key = signer
