@@ -860,7 +860,8 @@ impl RsyncTree {
         // kept for their grace, a check per tree of every journal after
         // it cost each write a stat per pair of generations.
         let current = self.current_generation();
-        let forwardable = current.map(|c| self.forwardable_since(c));
+        let journals = self.journal_files();
+        let forwardable = current.map(|c| forwardable_since(&journals, c));
         let spare = entries
             .iter()
             .filter(|e| e.path() != keep && Some(e.path().as_path()) != previous)
@@ -893,32 +894,27 @@ impl RsyncTree {
         if waiting > MAX_TRASH {
             self.empty_trash(false);
         }
-        self.prune_journal();
+        self.prune_journal(&journals);
     }
 
-    /// The oldest generation a tree can be brought forward from to
-    /// `current`: every generation after it up to `current` has a journal.
-    fn forwardable_since(&self, current: u64) -> u64 {
-        let journals: std::collections::HashSet<u64> = fs::read_dir(self.journal())
+    /// The journal files on disk, each with its generation (none if the
+    /// directory cannot be read).
+    fn journal_files(&self) -> Vec<(u64, PathBuf)> {
+        fs::read_dir(self.journal())
             .map(|d| {
                 d.flatten()
-                    .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                    .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path())))
                     .collect()
             })
-            .unwrap_or_default();
-        let mut oldest = current;
-        while oldest > 0 && journals.contains(&oldest) {
-            oldest -= 1;
-        }
-        oldest
+            .unwrap_or_default()
     }
 
     /// Removes the journals no tree left and no reader can need: those of
     /// generations up to the oldest tree's that are also older than the
     /// last [`KEEP_JOURNALS`] (a reader of the served tree, such as
     /// `serve`'s validator, fetches only what they name since the tree it
-    /// fetched last).
-    fn prune_journal(&self) {
+    /// fetched last). `journals` are [`Self::journal_files`].
+    fn prune_journal(&self, journals: &[(u64, PathBuf)]) {
         let Ok(trees) = fs::read_dir(self.trees()) else {
             return;
         };
@@ -934,20 +930,22 @@ impl RsyncTree {
                 .unwrap_or(0)
                 .saturating_sub(KEEP_JOURNALS),
         );
-        let Ok(entries) = fs::read_dir(self.journal()) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let stale = e
-                .file_name()
-                .to_string_lossy()
-                .parse::<u64>()
-                .is_ok_and(|g| g <= oldest);
-            if stale {
-                let _ = fs::remove_file(e.path());
-            }
+        for (_, path) in journals.iter().filter(|(g, _)| *g <= oldest) {
+            let _ = fs::remove_file(path);
         }
     }
+}
+
+/// The oldest generation a tree can be brought forward from to
+/// `current`: every generation after it up to `current` has one of
+/// `journals` ([`RsyncTree::journal_files`]).
+fn forwardable_since(journals: &[(u64, PathBuf)], current: u64) -> u64 {
+    let have: HashSet<u64> = journals.iter().map(|(g, _)| *g).collect();
+    let mut oldest = current;
+    while oldest > 0 && have.contains(&oldest) {
+        oldest -= 1;
+    }
+    oldest
 }
 
 /// How [`RsyncTree::empty_trash`] paces its unlinks.
@@ -1165,14 +1163,14 @@ mod tests {
         fs::write(tree.journal().join(".tmp-8"), "").unwrap();
         // 5..=7 have journals, 4 has none: a tree of 4 or later can be
         // brought forward to 7, one of 3 cannot.
-        assert_eq!(tree.forwardable_since(7), 4);
-        assert_eq!(tree.forwardable_since(3), 1);
+        let journals = tree.journal_files();
+        assert_eq!(journals.len(), 5, "{journals:?}");
+        assert_eq!(forwardable_since(&journals, 7), 4);
+        assert_eq!(forwardable_since(&journals, 3), 1);
         // No journal of the current generation: only the current tree.
-        assert_eq!(tree.forwardable_since(8), 8);
-        assert_eq!(
-            RsyncTree::new(tmp.path().join("none")).forwardable_since(4),
-            4
-        );
+        assert_eq!(forwardable_since(&journals, 8), 8);
+        let none = RsyncTree::new(tmp.path().join("none")).journal_files();
+        assert_eq!(forwardable_since(&none, 4), 4);
     }
 
     #[test]

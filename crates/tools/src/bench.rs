@@ -180,8 +180,7 @@ fn crypto_limit(a: &Anchorage, n: usize) -> anyhow::Result<f64> {
     let ca_key = signer
         .create_key(rpki::crypto::PublicKeyFormat::Rsa)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let start = Instant::now();
-    for i in 0..n {
+    mean_seconds(n, |i| {
         let data = format!("object {i}");
         // sign_one_off with an empty pool: key generation + one signature.
         let (_, public) = signer
@@ -194,6 +193,18 @@ fn crypto_limit(a: &Anchorage, n: usize) -> anyhow::Result<f64> {
                 &public.to_info_bytes(),
             )
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        Ok(())
+    })
+}
+
+/// Seconds per call of `once` (given the call's index), the mean of `n`.
+fn mean_seconds(
+    n: usize,
+    mut once: impl FnMut(usize) -> anyhow::Result<()>,
+) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    for i in 0..n {
+        once(i)?;
     }
     Ok(start.elapsed().as_secs_f64() / n as f64)
 }
@@ -208,8 +219,7 @@ fn keygen_limit(n: usize) -> anyhow::Result<f64> {
         .create_key(PublicKeyFormat::Rsa)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let alg = RpkiSignatureAlgorithm::default();
-    let start = Instant::now();
-    for i in 0..n {
+    mean_seconds(n, |i| {
         let key = signer
             .create_key(PublicKeyFormat::Rsa)
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -222,8 +232,8 @@ fn keygen_limit(n: usize) -> anyhow::Result<f64> {
         signer
             .sign(&ca, alg, &public.to_info_bytes())
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    }
-    Ok(start.elapsed().as_secs_f64() / n as f64)
+        Ok(())
+    })
 }
 
 /// Seconds for one RSA-2048 signature, the mean of `n` with one key:
@@ -236,8 +246,7 @@ fn signature_time(a: &Anchorage, n: usize) -> anyhow::Result<f64> {
     let key = signer
         .create_key(rpki::crypto::PublicKeyFormat::Rsa)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let start = Instant::now();
-    for i in 0..n {
+    mean_seconds(n, |i| {
         signer
             .sign(
                 &key,
@@ -245,8 +254,8 @@ fn signature_time(a: &Anchorage, n: usize) -> anyhow::Result<f64> {
                 format!("data {i}").as_bytes(),
             )
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    }
-    Ok(start.elapsed().as_secs_f64() / n as f64)
+        Ok(())
+    })
 }
 
 /// Seconds per signature with a one-time EE key from the pool (each its
@@ -255,16 +264,15 @@ fn one_time_signature_time(a: &Anchorage, n: usize) -> anyhow::Result<f64> {
     let signer = a.signer();
     let pool = a.ee_key_pool();
     pool.fill(pool.len() + n)?;
-    let start = Instant::now();
-    for i in 0..n {
+    mean_seconds(n, |i| {
         signer
             .sign_one_off(
                 RpkiSignatureAlgorithm::default(),
                 format!("data {i}").as_bytes(),
             )
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    }
-    Ok(start.elapsed().as_secs_f64() / n as f64)
+        Ok(())
+    })
 }
 
 /// The child side of the PKCS#11 figure: with the token in the
