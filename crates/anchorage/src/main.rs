@@ -139,6 +139,10 @@ enum Command {
     Status(cli::status::StatusArgs),
     /// Run the service: RRDP over HTTP(S), rsyncd, and the reissue scheduler.
     Serve(cli::serve::ServeArgs),
+    /// Beside an rsync daemon that serves DIR/rsync/current out of the
+    /// publishing process's view (another container or PID namespace,
+    /// another machine): report which trees it is inside, until stopped.
+    RsyncReaders(cli::rsync_readers::RsyncReadersArgs),
     /// Fetch and validate a repository from its TAL, as a relying party does.
     Validate(cli::validate::ValidateArgs),
     /// Measure issuance and publication against the cryptographic limit.
@@ -227,6 +231,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => cli::backup::backup(&env, args),
         Command::Restore(args) => cli::backup::restore(&env, args),
         Command::Serve(args) => cli::serve::run(&env, args),
+        Command::RsyncReaders(args) => cli::rsync_readers::run(&env, args),
         Command::Validate(args) => cli::validate::run(args),
         Command::Bench(args) => cli::bench::run(args),
         Command::Soak(args) => cli::bench::soak(args),

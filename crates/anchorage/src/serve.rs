@@ -1028,11 +1028,12 @@ async fn run_term(term: Term, epoch: i64, mut stop: watch::Receiver<bool>) -> an
     Ok(())
 }
 
-/// Reports the trees this machine's rsyncd is inside, every
-/// [`anchorage_publication::READERS_EVERY`], for the leader (on this
-/// machine or another) that writes and prunes the shared tree; withdraws
-/// the report when stopping.
-async fn report_readers(
+/// Reports the trees the rsync daemons in this process's view are
+/// inside, as instance `name`, every
+/// [`anchorage_publication::READERS_EVERY`], for the process (on this
+/// machine or another, in this PID namespace or another) that writes and
+/// prunes the shared tree; withdraws the report when `stop` changes.
+pub async fn report_readers(
     tree: anchorage_publication::RsyncTree,
     name: String,
     mut stop: watch::Receiver<bool>,

@@ -187,3 +187,61 @@ fn clients_keep_whole_states_while_superseded_ones_are_removed() {
         "data directory {total} bytes, store {store}, one repository state {state}"
     );
 }
+
+/// `anchorage rsync-readers`, run beside an rsync daemon that the
+/// publishing process cannot see, reports the trees the daemon's
+/// processes are inside (here one named rsync in the current tree, as a
+/// daemon serving a client is) for as long as it runs, withdraws the
+/// report when stopped, and refuses a name that is no file name.
+#[test]
+fn rsync_readers_reports_the_trees_in_use_until_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    let tree = std::fs::canonicalize(cli.dir.join("rsync/current")).unwrap();
+    let name = tree.file_name().unwrap().to_string_lossy().into_owned();
+    let bin = tempfile::tempdir().unwrap();
+    let fake = bin.path().join("rsync");
+    std::fs::copy("/bin/sleep", &fake).unwrap();
+    let mut reader = Command::new(&fake)
+        .arg("60")
+        .current_dir(&tree)
+        .spawn()
+        .unwrap();
+    let mut reporter = Command::new(common::bin())
+        .arg("--data-dir")
+        .arg(&cli.dir)
+        .args(["rsync-readers", "--name", "rsyncd-1"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let report = cli.dir.join("rsync/readers/rsyncd-1");
+    common::wait_until("the report names the tree in use", 20, || {
+        std::fs::read_to_string(&report).is_ok_and(|r| r.lines().any(|l| l == name))
+    });
+    // Reported again and again: a report older than 30 s counts no more.
+    let first = std::fs::metadata(&report).unwrap().modified().unwrap();
+    common::wait_until("the report is written again", 20, || {
+        std::fs::metadata(&report).is_ok_and(|m| m.modified().unwrap() > first)
+    });
+    let term = Command::new("kill")
+        .args(["-TERM", &reporter.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = reporter.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(!report.exists(), "the report is withdrawn");
+    reader.kill().unwrap();
+    reader.wait().unwrap();
+
+    for bad in ["", ".hidden", "a/b"] {
+        let err = cli.fails(&["rsync-readers", "--name", bad]);
+        assert!(err.contains("--name"), "{err}");
+    }
+    let err = Cli {
+        dir: tmp.path().join("nothing"),
+    }
+    .fails(&["rsync-readers", "--name", "x"]);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!tmp.path().join("nothing").exists());
+}

@@ -846,9 +846,9 @@ impl RsyncTree {
     /// `current` an instant before the swap and has not entered it yet.
     /// One more, the newest other tree with a generation, is kept to be
     /// brought forward by the next write. Every other tree goes to the trash at once.
-    /// Where `/proc` cannot tell (no rsync process visible, one that
-    /// cannot be inspected, or no `/proc`), trees younger than [`GRACE`]
-    /// are kept instead. Journals older than every tree left go too.
+    /// Where `/proc` cannot tell (see [`trees_in_use`]: an rsync process
+    /// that cannot be inspected, `hidepid`, or no `/proc`), trees younger
+    /// than [`GRACE`] are kept instead. Journals older than every tree left go too.
     /// `in_use` is what [`trees_in_use`] saw.
     fn prune(&self, keep: &Path, previous: Option<&Path>, in_use: Option<&InUse>) {
         let trees = self.trees();
@@ -1014,10 +1014,16 @@ type InUse = HashSet<std::ffi::OsString>;
 
 /// The names of the trees under `trees` that a process has as its
 /// working or root directory; `None` if that cannot be known: no `/proc`,
-/// no rsync process visible at all (the daemon may run where this process
-/// cannot see it: another PID namespace, `/proc` mounted with `hidepid`),
-/// or an rsync process whose directories cannot be read (another user's,
-/// without the privilege to look).
+/// `/proc` mounted with `hidepid` and no rsync process visible (the
+/// daemon may be one it hides), or an rsync process whose directories
+/// cannot be read (another user's, without the privilege to look).
+///
+/// No rsync process in a `/proc` that shows every process means that no
+/// rsync daemon on this machine serves a client now: none is inside a
+/// tree. A daemon out of this view (another PID namespace, such as
+/// another container, or another machine sharing the directory) must
+/// report the trees it is inside ([`RsyncTree::report_readers`]: `serve`
+/// does, and `anchorage rsync-readers` beside another daemon).
 fn trees_in_use(trees: &Path) -> Option<InUse> {
     let trees = fs::canonicalize(trees).ok()?;
     let mut used = HashSet::new();
@@ -1052,7 +1058,29 @@ fn trees_in_use(trees: &Path) -> Option<InUse> {
             }
         }
     }
-    rsync_seen.then_some(used)
+    (rsync_seen || !hides_processes(&fs::read_to_string("/proc/self/mountinfo").ok()?))
+        .then_some(used)
+}
+
+/// Whether the `/proc` of `mountinfo` (the text of `/proc/self/mountinfo`)
+/// is mounted with a `hidepid` other than 0 (`off`): it then hides other
+/// users' processes, or what they hold, from this one.
+fn hides_processes(mountinfo: &str) -> bool {
+    mountinfo.lines().any(|line| {
+        // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS] - TYPE SOURCE SUPER"
+        let Some((mount, fs)) = line.split_once(" - ") else {
+            return false;
+        };
+        let mut fs = fs.split(' ');
+        let (Some("proc"), Some(_), Some(options)) = (fs.next(), fs.next(), fs.next()) else {
+            return false;
+        };
+        mount.split(' ').nth(4) == Some("/proc")
+            && options.split(',').any(|o| {
+                o.strip_prefix("hidepid=")
+                    .is_some_and(|v| v != "0" && v != "off")
+            })
+    })
 }
 
 /// Whether the tree `entry` stopped being current more than [`GRACE`]
@@ -1150,6 +1178,29 @@ mod tests {
             bytes,
             mtime,
         }
+    }
+
+    /// Only `/proc` itself mounted with a `hidepid` that hides anything
+    /// makes an empty scan unknown rather than empty.
+    #[test]
+    fn hidepid_is_read_from_the_proc_mount_only() {
+        let root = "22 1 252:1 / / rw,relatime shared:1 - ext4 /dev/vda rw";
+        let proc =
+            |opts: &str| format!("23 22 0:21 / /proc rw,nosuid shared:12 - proc proc {opts}");
+        let text = |opts: &str| format!("{root}\n{}\n", proc(opts));
+        assert!(!hides_processes(&text("rw")));
+        assert!(!hides_processes(&text("rw,hidepid=0")));
+        assert!(!hides_processes(&text("rw,hidepid=off")));
+        assert!(hides_processes(&text("rw,hidepid=2")));
+        assert!(hides_processes(&text("rw,hidepid=invisible,gid=4")));
+        assert!(hides_processes(&text("rw,hidepid=noaccess")));
+        // Another proc mount (a container's, elsewhere) is not this one.
+        let other = "30 22 0:40 / /srv/c/proc rw - proc proc rw,hidepid=2";
+        assert!(!hides_processes(&format!("{}\n{other}\n", text("rw"))));
+        // Optional tags before the separator.
+        let tagged = "23 22 0:21 / /proc rw shared:12 master:3 - proc proc rw,hidepid=1";
+        assert!(hides_processes(tagged));
+        assert!(!hides_processes(""));
     }
 
     #[test]

@@ -506,6 +506,13 @@ fn issuance(
         "-",
         None,
     ));
+    // As a stream of CLI commands leaves it, with no serve and no rsync
+    // daemon running: what the superseded trees and snapshots take.
+    let trees = std::fs::read_dir(dir.join("rsync/trees")).map_or(0, |d| d.count());
+    figures.push(data_dir_figure(
+        &format!("data dir after them, no serve ({trees} rsync trees)"),
+        dir,
+    ));
     a.ee_key_pool().fill(2 * burst)?;
     a.set_deferred_publication(true);
     let t = Instant::now();
@@ -641,12 +648,7 @@ fn issuance(
     // After the stream of changes above (each published alone, then in
     // groups): superseded trees and snapshots must be gone. A file linked
     // into several trees counts once, as it takes its room once.
-    let store: u64 = ["anchorage.db", "anchorage.db-wal", "anchorage.db-shm"]
-        .iter()
-        .map(|f| dir_size(&dir.join(f)))
-        .sum();
-    let state = dir_size(&dir.join("rsync/current/"));
-    let whole = dir_size(dir);
+    let (whole, store, _) = data_dir_use(dir);
     // What holds the room, and how many trees and RRDP files there are.
     let trees = std::fs::read_dir(dir.join("rsync/trees")).map_or(0, |d| d.count());
     let (rrdp, rrdp_files) = disk_use(&dir.join("rrdp"));
@@ -668,17 +670,36 @@ fn issuance(
             None,
         ));
     }
-    figures.push(fig(
-        &format!(
-            "data dir after {} changes / (store + 1 repository state)",
-            3 * burst + samples
-        ),
-        whole as f64 / (store + state) as f64,
-        "x",
-        "< 3; ratio = value / 3",
-        Some(whole as f64 / (store + state) as f64 / 3.0),
+    figures.push(data_dir_figure(
+        &format!("data dir after {} changes", 3 * burst + samples),
+        dir,
     ));
     Ok(())
+}
+
+/// The room the data directory `dir` takes, its store's (with the WAL),
+/// and one repository state's (the current tree), in bytes; a file linked
+/// into several trees counts once, as it takes its room once.
+fn data_dir_use(dir: &Path) -> (u64, u64, u64) {
+    let store: u64 = ["anchorage.db", "anchorage.db-wal", "anchorage.db-shm"]
+        .iter()
+        .map(|f| dir_size(&dir.join(f)))
+        .sum();
+    (dir_size(dir), store, dir_size(&dir.join("rsync/current/")))
+}
+
+/// The figure "`what` / (store + 1 repository state)" of the data
+/// directory `dir` now, against the target of 3.
+fn data_dir_figure(what: &str, dir: &Path) -> Figure {
+    let (whole, store, state) = data_dir_use(dir);
+    let x = whole as f64 / (store + state) as f64;
+    fig(
+        &format!("{what} / (store + 1 repository state)"),
+        x,
+        "x",
+        "< 3; ratio = value / 3",
+        Some(x / 3.0),
+    )
 }
 
 /// Which parts of the benchmark to run.

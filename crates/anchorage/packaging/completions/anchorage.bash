@@ -79,6 +79,9 @@ _anchorage() {
             anchorage,router-cert)
                 cmd="anchorage__subcmd__router__subcmd__cert"
                 ;;
+            anchorage,rsync-readers)
+                cmd="anchorage__subcmd__rsync__subcmd__readers"
+                ;;
             anchorage,rtr-bench-cache)
                 cmd="anchorage__subcmd__rtr__subcmd__bench__subcmd__cache"
                 ;;
@@ -276,6 +279,9 @@ _anchorage() {
                 ;;
             anchorage__subcmd__help,router-cert)
                 cmd="anchorage__subcmd__help__subcmd__router__subcmd__cert"
+                ;;
+            anchorage__subcmd__help,rsync-readers)
+                cmd="anchorage__subcmd__help__subcmd__rsync__subcmd__readers"
                 ;;
             anchorage__subcmd__help,rtr-bench-cache)
                 cmd="anchorage__subcmd__help__subcmd__rtr__subcmd__bench__subcmd__cache"
@@ -623,7 +629,7 @@ _anchorage() {
 
     case "${cmd}" in
         anchorage)
-            opts="-h -V --data-dir --database --now --log --log-format --server --token --server-ca --help --version init ca roa aspa router-cert ta token keys bgp child publisher parent repository migrate publish backup restore status serve validate bench soak rtr-bench-cache hsm-bench-sign demo completions manpages help"
+            opts="-h -V --data-dir --database --now --log --log-format --server --token --server-ca --help --version init ca roa aspa router-cert ta token keys bgp child publisher parent repository migrate publish backup restore status serve rsync-readers validate bench soak rtr-bench-cache hsm-bench-sign demo completions manpages help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2173,7 +2179,7 @@ _anchorage() {
             return 0
             ;;
         anchorage__subcmd__help)
-            opts="init ca roa aspa router-cert ta token keys bgp child publisher parent repository migrate publish backup restore status serve validate bench soak rtr-bench-cache hsm-bench-sign demo completions manpages help"
+            opts="init ca roa aspa router-cert ta token keys bgp child publisher parent repository migrate publish backup restore status serve rsync-readers validate bench soak rtr-bench-cache hsm-bench-sign demo completions manpages help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2973,6 +2979,20 @@ _anchorage() {
         anchorage__subcmd__help__subcmd__router__subcmd__cert__subcmd__revoke)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__help__subcmd__rsync__subcmd__readers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -5220,6 +5240,56 @@ _anchorage() {
                     return 0
                     ;;
                 --ski)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        anchorage__subcmd__rsync__subcmd__readers)
+            opts="-h --name --data-dir --database --now --log --log-format --server --token --server-ca --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod publish;
 pub mod roa;
 pub mod router_cert;
+pub mod rsync_readers;
 pub mod serve;
 pub mod status;
 pub mod ta;
