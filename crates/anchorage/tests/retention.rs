@@ -6,7 +6,8 @@
 //! there, with the hashes it lists). After the stream, only the current
 //! tree and the one it replaced remain, the current and previous
 //! snapshots, and the data directory is within three times the store plus
-//! one repository state.
+//! one repository state. A daemon out of the publisher's view (another
+//! PID namespace) keeps its tree only through `anchorage rsync-readers`.
 
 mod common;
 
@@ -244,4 +245,93 @@ fn rsync_readers_reports_the_trees_in_use_until_stopped() {
     .fails(&["rsync-readers", "--name", "x"]);
     assert!(err.contains("does not exist"), "{err}");
     assert!(!tmp.path().join("nothing").exists());
+}
+
+/// A daemon out of the publisher's view: the CLI commands that publish
+/// run in a PID namespace of their own (with its own `/proc`, as in
+/// another container), the rsync process reading a tree in this one. With
+/// `anchorage rsync-readers` reporting from here, the tree it reads stays
+/// whole through the commands' writes; with the report withdrawn, the
+/// commands cannot see the reader, and the next write takes the tree.
+#[test]
+fn a_tree_read_out_of_the_publishers_view_stays_while_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli::init(&tmp.path().join("data"));
+    cli.ca_create("lir", None, "AS64500-AS65500, 10.0.0.0/8");
+    let out_of_view = |args: &[&str]| {
+        let out = Command::new("unshare")
+            .args([
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                common::bin(),
+                "--data-dir",
+            ])
+            .arg(&cli.dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "unshare (a PID namespace; the tests run as root) anchorage {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let read = std::fs::canonicalize(cli.dir.join("rsync/current")).unwrap();
+    let before = common::snapshot(&read);
+    let bin = tempfile::tempdir().unwrap();
+    let fake = bin.path().join("rsync");
+    std::fs::copy("/bin/sleep", &fake).unwrap();
+    let mut reader = Command::new(&fake)
+        .arg("60")
+        .current_dir(&read)
+        .spawn()
+        .unwrap();
+    let mut reporter = Command::new(common::bin())
+        .arg("--data-dir")
+        .arg(&cli.dir)
+        .args(["rsync-readers", "--name", "outside"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let name = read.file_name().unwrap().to_string_lossy().into_owned();
+    let report = cli.dir.join("rsync/readers/outside");
+    common::wait_until("the report names the tree read", 20, || {
+        std::fs::read_to_string(&report).is_ok_and(|r| r.lines().any(|l| l == name))
+    });
+    // Enough writes that, unreported, the tree would be the spare brought
+    // forward, and then one set aside.
+    for i in 0..4 {
+        let prefix = format!("10.{i}.0.0/16");
+        out_of_view(&["roa", "add", "lir", "--asn", "64500", "--prefix", &prefix]);
+    }
+    assert_ne!(
+        std::fs::canonicalize(cli.dir.join("rsync/current")).unwrap(),
+        read
+    );
+    assert_eq!(
+        common::snapshot(&read),
+        before,
+        "the tree read stays as it was"
+    );
+    let term = Command::new("kill")
+        .args(["-TERM", &reporter.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    assert!(reporter.wait().unwrap().success());
+    // Unreported, the reader is invisible to the commands: the next write
+    // takes its tree (brought forward or set aside).
+    out_of_view(&[
+        "roa",
+        "add",
+        "lir",
+        "--asn",
+        "64500",
+        "--prefix",
+        "10.9.0.0/16",
+    ]);
+    assert!(!read.exists(), "without the report, the tree read is taken");
+    reader.kill().unwrap();
+    reader.wait().unwrap();
 }
