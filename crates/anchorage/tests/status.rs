@@ -59,10 +59,23 @@ fn status_names_objects_past_their_reissue_and_expired_ones() {
     assert_eq!(now["objects"]["mft"], 3);
     assert_eq!(now["serve_running"], false);
     assert_eq!(now["tree_behind"], false);
+    // No daemon is inside this directory's trees, and the tests run as
+    // root without hidepid: the readers are seen, so after these writes
+    // only the current tree, the one it replaced and the spare are left.
+    assert_eq!(now["rsync_readers_seen"], true, "{now:#}");
+    let trees = now["rsync_trees"].as_u64().unwrap();
+    assert!((1..=3).contains(&trees), "{now:#}");
+    assert_eq!(now["rsync_trash"], 0, "the CLI empties the trash it fills");
     assert!(now["last_publication"].is_string(), "{now:#}");
     assert!(now["self_validation"].is_null());
     let text = cli.ok(&["status"]);
     assert!(text.contains("health           ok"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "rsync trees      {trees} on disk, 0 waiting for removal; their readers are seen"
+        )),
+        "{text}"
+    );
 
     // Two days on, with nothing published: every manifest is past its
     // reissue and has expired, with its CRL; the status fails and says so.

@@ -248,6 +248,14 @@ pub struct Status {
     /// Whether committed changes are not in the rsync tree yet (for a
     /// moment during any publication; for longer, a failed one).
     pub tree_behind: bool,
+    /// rsync trees on this machine's disk (`DIR/rsync/trees`).
+    pub rsync_trees: u64,
+    /// Superseded trees waiting in `DIR/rsync/trash` for their removal.
+    pub rsync_trash: u64,
+    /// Whether this process sees which trees rsync clients read (see
+    /// operations.md); if not, superseded trees stay 5 minutes and every
+    /// tree write is a full one.
+    pub rsync_readers_seen: bool,
     /// When the next reissue is due (RFC 3339).
     pub next_due: Option<String>,
     /// How many objects are past their planned reissue by more than

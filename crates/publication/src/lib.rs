@@ -180,6 +180,21 @@ pub struct RsyncTree {
     abort_after: Option<usize>,
 }
 
+/// What [`RsyncTree::holdings`] found on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Holdings {
+    /// Trees under `trees/`: the current one, the one it replaced, the
+    /// spare, those in use, and, where readers cannot be seen, those
+    /// within their grace.
+    pub trees: usize,
+    /// Superseded trees waiting in `trash/` for their removal.
+    pub trash: usize,
+    /// Whether this process can see which trees are in use (`/proc`, and
+    /// the reports of daemons out of its view); if not, superseded trees
+    /// stay for [`GRACE`] and every write is a full one.
+    pub readers_seen: bool,
+}
+
 /// What [`RsyncTree::write`] did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WriteStats {
@@ -355,6 +370,17 @@ impl RsyncTree {
             }
         }
         used
+    }
+
+    /// How many trees are on disk and waiting for removal, and whether
+    /// this process can see who reads them (for `anchorage status`).
+    pub fn holdings(&self) -> Holdings {
+        let count = |dir: PathBuf| fs::read_dir(dir).map_or(0, |d| d.flatten().count());
+        Holdings {
+            trees: count(self.trees()),
+            trash: count(self.trash()),
+            readers_seen: self.in_use().is_some(),
+        }
     }
 
     /// Where superseded trees wait to be removed: `ROOT/trash`.

@@ -73,6 +73,19 @@ fn text(s: &Status) -> String {
         ),
     );
     line(
+        "rsync trees",
+        format!(
+            "{} on disk, {} waiting for removal; {}",
+            s.rsync_trees,
+            s.rsync_trash,
+            if s.rsync_readers_seen {
+                "their readers are seen"
+            } else {
+                "their readers cannot be seen from here: superseded trees stay 5 minutes"
+            }
+        ),
+    );
+    line(
         "RRDP",
         s.rrdp_serial
             .as_ref()

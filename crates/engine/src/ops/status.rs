@@ -108,6 +108,7 @@ impl Anchorage {
         let roa_payloads = tx.all_roas()?.len() as u64;
         drop(tx);
         let push_error = self.repository()?.and_then(|r| r.last_error);
+        let trees = self.ctx.tree.holdings();
         let mut status = Status {
             data_dir: self.data_dir().root().display().to_string(),
             store: self
@@ -122,6 +123,9 @@ impl Anchorage {
             last_publication,
             rrdp_serial: self.rrdp_serial()?,
             tree_behind: self.tree_behind()?,
+            rsync_trees: trees.trees as u64,
+            rsync_trash: trees.trash as u64,
+            rsync_readers_seen: trees.readers_seen,
             next_due: self.next_due()?.map(rfc3339),
             overdue_count,
             overdue,
