@@ -189,51 +189,93 @@ fn clients_keep_whole_states_while_superseded_ones_are_removed() {
     );
 }
 
+/// A process named rsync inside the tree `current` names, as a daemon
+/// serving a client is, and `anchorage rsync-readers` reporting it as
+/// `name`, until [`Reported::stop`].
+struct Reported {
+    /// The tree read.
+    tree: std::path::PathBuf,
+    /// The report file.
+    report: std::path::PathBuf,
+    reader: std::process::Child,
+    reporter: std::process::Child,
+    _bin: tempfile::TempDir,
+}
+
+impl Reported {
+    /// Starts both and waits until the report names the tree.
+    fn start(cli: &Cli, name: &str) -> Reported {
+        let tree = std::fs::canonicalize(cli.dir.join("rsync/current")).unwrap();
+        let bin = tempfile::tempdir().unwrap();
+        let fake = bin.path().join("rsync");
+        std::fs::copy("/bin/sleep", &fake).unwrap();
+        let reader = Command::new(&fake)
+            .arg("60")
+            .current_dir(&tree)
+            .spawn()
+            .unwrap();
+        let reporter = Command::new(common::bin())
+            .arg("--data-dir")
+            .arg(&cli.dir)
+            .args(["rsync-readers", "--name", name])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let report = cli.dir.join("rsync/readers").join(name);
+        let tree_name = tree.file_name().unwrap().to_string_lossy().into_owned();
+        common::wait_until("the report names the tree read", 20, || {
+            std::fs::read_to_string(&report).is_ok_and(|r| r.lines().any(|l| l == tree_name))
+        });
+        Reported {
+            tree,
+            report,
+            reader,
+            reporter,
+            _bin: bin,
+        }
+    }
+
+    /// Stops the reporter with SIGTERM, as a service manager does; it
+    /// must exit successfully.
+    fn stop(&mut self) {
+        let term = Command::new("kill")
+            .args(["-TERM", &self.reporter.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        let status = self.reporter.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
+}
+
+impl Drop for Reported {
+    fn drop(&mut self) {
+        let _ = self.reader.kill();
+        let _ = self.reader.wait();
+        let _ = self.reporter.kill();
+        let _ = self.reporter.wait();
+    }
+}
+
 /// `anchorage rsync-readers`, run beside an rsync daemon that the
 /// publishing process cannot see, reports the trees the daemon's
-/// processes are inside (here one named rsync in the current tree, as a
-/// daemon serving a client is) for as long as it runs, withdraws the
-/// report when stopped, and refuses a name that is no file name.
+/// processes are inside for as long as it runs, withdraws the report
+/// when stopped, and refuses a name that is no file name.
 #[test]
 fn rsync_readers_reports_the_trees_in_use_until_stopped() {
     let tmp = tempfile::tempdir().unwrap();
     let cli = Cli::init(&tmp.path().join("data"));
-    let tree = std::fs::canonicalize(cli.dir.join("rsync/current")).unwrap();
-    let name = tree.file_name().unwrap().to_string_lossy().into_owned();
-    let bin = tempfile::tempdir().unwrap();
-    let fake = bin.path().join("rsync");
-    std::fs::copy("/bin/sleep", &fake).unwrap();
-    let mut reader = Command::new(&fake)
-        .arg("60")
-        .current_dir(&tree)
-        .spawn()
-        .unwrap();
-    let mut reporter = Command::new(common::bin())
-        .arg("--data-dir")
-        .arg(&cli.dir)
-        .args(["rsync-readers", "--name", "rsyncd-1"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let report = cli.dir.join("rsync/readers/rsyncd-1");
-    common::wait_until("the report names the tree in use", 20, || {
-        std::fs::read_to_string(&report).is_ok_and(|r| r.lines().any(|l| l == name))
-    });
+    let mut reported = Reported::start(&cli, "rsyncd-1");
     // Reported again and again: a report older than 30 s counts no more.
-    let first = std::fs::metadata(&report).unwrap().modified().unwrap();
-    common::wait_until("the report is written again", 20, || {
-        std::fs::metadata(&report).is_ok_and(|m| m.modified().unwrap() > first)
-    });
-    let term = Command::new("kill")
-        .args(["-TERM", &reporter.id().to_string()])
-        .status()
+    let first = std::fs::metadata(&reported.report)
+        .unwrap()
+        .modified()
         .unwrap();
-    assert!(term.success());
-    let status = reporter.wait().unwrap();
-    assert!(status.success(), "{status}");
-    assert!(!report.exists(), "the report is withdrawn");
-    reader.kill().unwrap();
-    reader.wait().unwrap();
+    common::wait_until("the report is written again", 20, || {
+        std::fs::metadata(&reported.report).is_ok_and(|m| m.modified().unwrap() > first)
+    });
+    reported.stop();
+    assert!(!reported.report.exists(), "the report is withdrawn");
 
     for bad in ["", ".hidden", "a/b"] {
         let err = cli.fails(&["rsync-readers", "--name", bad]);
@@ -258,7 +300,7 @@ fn a_tree_read_out_of_the_publishers_view_stays_while_reported() {
     let tmp = tempfile::tempdir().unwrap();
     let cli = Cli::init(&tmp.path().join("data"));
     cli.ca_create("lir", None, "AS64500-AS65500, 10.0.0.0/8");
-    let out_of_view = |args: &[&str]| {
+    let out_of_view = |prefix: &str| {
         let out = Command::new("unshare")
             .args([
                 "--pid",
@@ -268,70 +310,32 @@ fn a_tree_read_out_of_the_publishers_view_stays_while_reported() {
                 "--data-dir",
             ])
             .arg(&cli.dir)
-            .args(args)
+            .args(["roa", "add", "lir", "--asn", "64500", "--prefix", prefix])
             .output()
             .unwrap();
         assert!(
             out.status.success(),
-            "unshare (a PID namespace; the tests run as root) anchorage {args:?}: {}",
+            "unshare (a PID namespace; the tests run as root) anchorage roa add: {}",
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    let read = std::fs::canonicalize(cli.dir.join("rsync/current")).unwrap();
+    let mut reported = Reported::start(&cli, "outside");
+    let read = reported.tree.clone();
     let before = common::snapshot(&read);
-    let bin = tempfile::tempdir().unwrap();
-    let fake = bin.path().join("rsync");
-    std::fs::copy("/bin/sleep", &fake).unwrap();
-    let mut reader = Command::new(&fake)
-        .arg("60")
-        .current_dir(&read)
-        .spawn()
-        .unwrap();
-    let mut reporter = Command::new(common::bin())
-        .arg("--data-dir")
-        .arg(&cli.dir)
-        .args(["rsync-readers", "--name", "outside"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let name = read.file_name().unwrap().to_string_lossy().into_owned();
-    let report = cli.dir.join("rsync/readers/outside");
-    common::wait_until("the report names the tree read", 20, || {
-        std::fs::read_to_string(&report).is_ok_and(|r| r.lines().any(|l| l == name))
-    });
     // Enough writes that, unreported, the tree would be the spare brought
     // forward, and then one set aside.
     for i in 0..4 {
-        let prefix = format!("10.{i}.0.0/16");
-        out_of_view(&["roa", "add", "lir", "--asn", "64500", "--prefix", &prefix]);
+        out_of_view(&format!("10.{i}.0.0/16"));
     }
-    assert_ne!(
-        std::fs::canonicalize(cli.dir.join("rsync/current")).unwrap(),
-        read
-    );
+    assert_ne!(std::fs::canonicalize(cli.tree()).unwrap(), read);
     assert_eq!(
         common::snapshot(&read),
         before,
         "the tree read stays as it was"
     );
-    let term = Command::new("kill")
-        .args(["-TERM", &reporter.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    assert!(reporter.wait().unwrap().success());
+    reported.stop();
     // Unreported, the reader is invisible to the commands: the next write
     // takes its tree (brought forward or set aside).
-    out_of_view(&[
-        "roa",
-        "add",
-        "lir",
-        "--asn",
-        "64500",
-        "--prefix",
-        "10.9.0.0/16",
-    ]);
+    out_of_view("10.9.0.0/16");
     assert!(!read.exists(), "without the report, the tree read is taken");
-    reader.kill().unwrap();
-    reader.wait().unwrap();
 }
