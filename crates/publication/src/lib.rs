@@ -375,10 +375,9 @@ impl RsyncTree {
     /// How many trees are on disk and waiting for removal, and whether
     /// this process can see who reads them (for `anchorage status`).
     pub fn holdings(&self) -> Holdings {
-        let count = |dir: PathBuf| fs::read_dir(dir).map_or(0, |d| d.flatten().count());
         Holdings {
-            trees: count(self.trees()),
-            trash: count(self.trash()),
+            trees: entries_in(&self.trees()),
+            trash: entries_in(&self.trash()),
             readers_seen: self.in_use().is_some(),
         }
     }
@@ -916,7 +915,7 @@ impl RsyncTree {
         // Writes that set trees aside faster than the remover removes
         // them (every write a full one, where `/proc` cannot tell what is
         // in use) wait for the removal, as they did before the trash.
-        let waiting = fs::read_dir(self.trash()).map_or(0, |d| d.count());
+        let waiting = entries_in(&self.trash());
         if waiting > MAX_TRASH {
             self.empty_trash(false);
         }
@@ -972,6 +971,11 @@ fn forwardable_since(journals: &[(u64, PathBuf)], current: u64) -> u64 {
         oldest -= 1;
     }
     oldest
+}
+
+/// How many entries the directory `dir` has (none if it cannot be read).
+fn entries_in(dir: &Path) -> usize {
+    fs::read_dir(dir).map_or(0, |d| d.count())
 }
 
 /// How [`RsyncTree::empty_trash`] paces its unlinks.

@@ -508,11 +508,11 @@ fn issuance(
     ));
     // As a stream of CLI commands leaves it, with no serve and no rsync
     // daemon running: what the superseded trees and snapshots take.
-    let trees = std::fs::read_dir(dir.join("rsync/trees")).map_or(0, |d| d.count());
-    figures.push(data_dir_figure(
-        &format!("data dir after them, no serve ({trees} rsync trees)"),
-        dir,
-    ));
+    let after_alone = DataDirUse::of(dir);
+    figures.push(after_alone.figure(&format!(
+        "data dir after them, no serve ({} rsync trees)",
+        after_alone.trees
+    )));
     a.ee_key_pool().fill(2 * burst)?;
     a.set_deferred_publication(true);
     let t = Instant::now();
@@ -648,16 +648,20 @@ fn issuance(
     // After the stream of changes above (each published alone, then in
     // groups): superseded trees and snapshots must be gone. A file linked
     // into several trees counts once, as it takes its room once.
-    let (whole, store, _) = data_dir_use(dir);
+    let at_end = DataDirUse::of(dir);
     // What holds the room, and how many trees and RRDP files there are.
-    let trees = std::fs::read_dir(dir.join("rsync/trees")).map_or(0, |d| d.count());
     let (rrdp, rrdp_files) = disk_use(&dir.join("rrdp"));
     let parts = [
-        (format!("{trees} rsync trees"), dir_size(&dir.join("rsync"))),
+        (
+            format!("{} rsync trees", at_end.trees),
+            dir_size(&dir.join("rsync")),
+        ),
         (format!("RRDP, {rrdp_files} files"), rrdp),
-        ("store".to_string(), store),
+        ("store".to_string(), at_end.store),
     ];
-    let others = whole.saturating_sub(parts.iter().map(|(_, b)| b).sum::<u64>());
+    let others = at_end
+        .whole
+        .saturating_sub(parts.iter().map(|(_, b)| b).sum::<u64>());
     for (what, bytes) in parts.into_iter().chain([(
         "the rest (keys, serve's validator copy)".to_string(),
         others,
@@ -670,36 +674,49 @@ fn issuance(
             None,
         ));
     }
-    figures.push(data_dir_figure(
-        &format!("data dir after {} changes", 3 * burst + samples),
-        dir,
-    ));
+    figures.push(at_end.figure(&format!("data dir after {} changes", 3 * burst + samples)));
     Ok(())
 }
 
-/// The room the data directory `dir` takes, its store's (with the WAL),
-/// and one repository state's (the current tree), in bytes; a file linked
-/// into several trees counts once, as it takes its room once.
-fn data_dir_use(dir: &Path) -> (u64, u64, u64) {
-    let store: u64 = ["anchorage.db", "anchorage.db-wal", "anchorage.db-shm"]
-        .iter()
-        .map(|f| dir_size(&dir.join(f)))
-        .sum();
-    (dir_size(dir), store, dir_size(&dir.join("rsync/current/")))
+/// The room a data directory takes, in bytes (a file linked into several
+/// trees counts once, as it takes its room once), and its rsync trees.
+struct DataDirUse {
+    /// The whole directory.
+    whole: u64,
+    /// The store, with its WAL.
+    store: u64,
+    /// One repository state: the current tree.
+    state: u64,
+    /// Trees under `rsync/trees`.
+    trees: usize,
 }
 
-/// The figure "`what` / (store + 1 repository state)" of the data
-/// directory `dir` now, against the target of 3.
-fn data_dir_figure(what: &str, dir: &Path) -> Figure {
-    let (whole, store, state) = data_dir_use(dir);
-    let x = whole as f64 / (store + state) as f64;
-    fig(
-        &format!("{what} / (store + 1 repository state)"),
-        x,
-        "x",
-        "< 3; ratio = value / 3",
-        Some(x / 3.0),
-    )
+impl DataDirUse {
+    /// What the data directory `dir` takes now.
+    fn of(dir: &Path) -> DataDirUse {
+        DataDirUse {
+            whole: dir_size(dir),
+            store: ["anchorage.db", "anchorage.db-wal", "anchorage.db-shm"]
+                .iter()
+                .map(|f| dir_size(&dir.join(f)))
+                .sum(),
+            state: dir_size(&dir.join("rsync/current/")),
+            trees: std::fs::read_dir(dir.join("rsync/trees")).map_or(0, |d| d.count()),
+        }
+    }
+
+    /// The figure "`what` / (store + 1 repository state)", against the
+    /// target of 3.
+    fn figure(&self, what: &str) -> Figure {
+        let x = self.whole as f64 / (self.store + self.state) as f64;
+        fig(
+            &format!("{what} / (store + 1 repository state)"),
+            x,
+            "x",
+            "< 3; ratio = value / 3",
+            Some(x / 3.0),
+        )
+    }
 }
 
 /// Which parts of the benchmark to run.
