@@ -505,8 +505,8 @@ pub async fn run(
         }
     };
     // Requests run side by side on a pool of connections; changes are
-    // committed at once and published together, at most GROUP_WINDOW
-    // later (group publication); RRDP serials and pushes to a remote
+    // committed at once and published together, within the group
+    // publisher's window (group publication); RRDP serials and pushes to a remote
     // repository run from tasks of their own.
     let anchorage = EnginePool::open(
         dir.clone(),
@@ -1185,31 +1185,30 @@ async fn publish_once(
     .await?
 }
 
-/// How long changes committed with deferred publication wait, at most,
-/// for the tree that publishes them together: the group publisher's trees
-/// start at least this far apart (a command handed over the control
-/// socket writes its own).
-const GROUP_WINDOW: Duration = Duration::from_millis(100);
-
 /// How often the group publisher looks for changes to publish (a read
 /// of the change journal's head) once a window has passed.
 const GROUP_POLL: Duration = Duration::from_millis(20);
 
 /// Publishes what deferred changes owe (manifests, CRLs, the rsync tree),
 /// and once more when stopping; RRDP serials follow from
-/// [`publish_rrdp`]. Its trees start at least [`GROUP_WINDOW`] apart, so
-/// a burst of API changes is published in groups; a change that comes
-/// when its last tree is older than that is published within
-/// [`GROUP_POLL`].
+/// [`publish_rrdp`]. Its trees start at least
+/// [`crate::ops::GROUP_WINDOW`] apart (100 ms), and after a write the
+/// next waits at least twice as long as it took (at most a second,
+/// [`crate::ops::group_pause`]): a burst of API
+/// changes is published in groups, larger as the burst takes the cores.
+/// A change that comes when the last tree is older than that is
+/// published within [`GROUP_POLL`]. A command handed over the control
+/// socket writes its own tree.
 async fn publish_groups(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut last_tree: Option<Instant> = None;
+    // When the last tree write (or failed try) started, and how long it took.
+    let mut last_tree: Option<(Instant, Duration)> = None;
     loop {
         let wait = match last_tree {
-            Some(t) => GROUP_WINDOW.saturating_sub(t.elapsed()).max(GROUP_POLL),
+            Some((t, took)) => crate::ops::group_pause(t.elapsed(), took, GROUP_POLL),
             None => GROUP_POLL,
         };
         let stopping = tokio::select! {
@@ -1239,7 +1238,7 @@ async fn publish_groups(
         // A tree written, or a failure (retried a window later, not at
         // every poll), starts the next window.
         if !matches!(result, Ok(Ok(None))) {
-            last_tree = Some(started);
+            last_tree = Some((started, started.elapsed()));
         }
         match result {
             Ok(Ok(Some(ms))) => {

@@ -163,6 +163,38 @@ pub fn rrdp_pause(took: std::time::Duration, least: std::time::Duration) -> std:
     (took * RRDP_REST).max(least)
 }
 
+/// The least time between the starts of two of `serve`'s group tree
+/// writes: changes committed within it are published together.
+pub const GROUP_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// How many times as long as its last tree write took `serve`'s group
+/// publisher rests after it, when that is longer than what is left of
+/// [`GROUP_WINDOW`]: a write takes long under a burst, when it signs the
+/// manifests and CRLs of many points, and the rest lets the next gather
+/// more changes per point (one manifest for several changes of a CA)
+/// while the changes take the cores.
+pub const GROUP_REST: u32 = 2;
+
+/// The longest rest after a tree write: a write slow for another reason
+/// (a spare tree brought forward across many paths) holds the next
+/// change back by no more than this.
+pub const GROUP_REST_MAX: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long the group publisher waits, `since` after the start of a tree
+/// write that took `took`, before it looks for changes to publish again:
+/// until [`GROUP_WINDOW`] after the write's start, or [`GROUP_REST`] times
+/// `took` (at most [`GROUP_REST_MAX`]) when longer, and never less than
+/// `poll`.
+pub fn group_pause(
+    since: std::time::Duration,
+    took: std::time::Duration,
+    poll: std::time::Duration,
+) -> std::time::Duration {
+    let window = GROUP_WINDOW.saturating_sub(since);
+    let rest = (took * GROUP_REST).min(GROUP_REST_MAX);
+    window.max(rest).max(poll)
+}
+
 /// The ETag of a CA's ROA list (RFC 9110 §8.8.3): a hash of its sorted
 /// payloads, quoted. It changes exactly when the list does.
 pub fn roa_etag(payloads: &[RoaPayload]) -> String {
@@ -2760,5 +2792,31 @@ mod refresh_cycle_tests {
             a.ee_key_pool().len() < 8,
             "a single change draws on the pool"
         );
+    }
+}
+
+#[cfg(test)]
+mod group_pause_tests {
+    use super::*;
+    use std::time::Duration;
+
+    const POLL: Duration = Duration::from_millis(20);
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_quick_tree_write_keeps_the_window_and_a_slow_one_spreads_the_next() {
+        // A write of 10 ms, looked at right after: the rest of the window.
+        assert_eq!(group_pause(ms(10), ms(10), POLL), ms(90));
+        // Past the window, a quick write leaves only the poll.
+        assert_eq!(group_pause(ms(150), ms(10), POLL), POLL);
+        // A write of 300 ms (a burst's manifests): twice that, from its end.
+        assert_eq!(group_pause(ms(300), ms(300), POLL), ms(600));
+        // A very slow one holds the next back by at most the cap.
+        assert_eq!(group_pause(ms(7000), ms(7000), POLL), GROUP_REST_MAX);
+        // Never below the poll.
+        assert_eq!(group_pause(ms(0), ms(0), ms(200)), ms(200));
     }
 }
