@@ -1207,14 +1207,17 @@ async fn publish_groups(
     // When the last tree write (or failed try) started, and how long it took.
     let mut last_tree: Option<(Instant, Duration)> = None;
     loop {
-        let wait = match last_tree {
-            Some((t, took)) => crate::ops::group_pause(t.elapsed(), took, GROUP_POLL),
-            None => GROUP_POLL,
+        let now = Instant::now();
+        let rest = match last_tree {
+            Some((t, took)) => crate::ops::Rest::new(
+                now,
+                crate::ops::GROUP_WINDOW.saturating_sub(t.elapsed()),
+                crate::ops::group_pause(t.elapsed(), took, GROUP_POLL),
+                GROUP_POLL,
+            ),
+            None => crate::ops::Rest::new(now, GROUP_POLL, GROUP_POLL, GROUP_POLL),
         };
-        let stopping = tokio::select! {
-            _ = tokio::time::sleep(wait) => false,
-            _ = stop.changed() => true,
-        };
+        let stopping = rest_through(&anchorage, rest, &mut stop).await;
         let started = Instant::now();
         let a = anchorage.clone();
         let m = metrics.clone();
@@ -1258,6 +1261,36 @@ async fn publish_groups(
     }
 }
 
+/// Sleeps through a publication task's `rest`, looking at the change
+/// journal's head as often as it asks, so that the rest ends when the
+/// changes stop (see [`crate::ops::Rest`]); true when told to stop
+/// meanwhile. A failed look ends the rest: the write after it reports
+/// what failed.
+async fn rest_through(
+    anchorage: &Arc<EnginePool>,
+    mut rest: crate::ops::Rest,
+    stop: &mut watch::Receiver<bool>,
+) -> bool {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(rest.next_look(Instant::now())) => {}
+            _ = stop.changed() => return true,
+        }
+        if rest.time_up(Instant::now()) {
+            return false;
+        }
+        let a = anchorage.clone();
+        let head = tokio::task::spawn_blocking(move || a.get().ok()?.change_head().ok())
+            .await
+            .ok()
+            .flatten();
+        match head {
+            Some(head) if !rest.over(Instant::now(), head) => {}
+            _ => return false,
+        }
+    }
+}
+
 /// How often the RRDP task looks for changes to write a serial for.
 const RRDP_CHECK_EVERY: Duration = Duration::from_millis(100);
 
@@ -1290,30 +1323,39 @@ async fn write_rrdp(
 /// clients with the next serial. After a serial that took `d`, the next
 /// waits [`crate::ops::RRDP_REST`] times `d`, so serials take
 /// at most a quarter of a core (and of the disk) however many changes
-/// come in.
+/// come in; once the changes stop for `d` (a burst ends), it waits no
+/// longer.
 async fn publish_rrdp(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut pause = RRDP_CHECK_EVERY;
+    let mut rest = crate::ops::Rest::new(
+        Instant::now(),
+        RRDP_CHECK_EVERY,
+        RRDP_CHECK_EVERY,
+        RRDP_CHECK_EVERY,
+    );
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
-            _ = stop.changed() => return,
+        if rest_through(&anchorage, rest, &mut stop).await {
+            return;
         }
-        pause = match write_rrdp(&anchorage, &metrics).await {
+        let (pause, quiet) = match write_rrdp(&anchorage, &metrics).await {
             Ok(Some(took)) => {
                 tracing::debug!(ms = took.as_millis() as u64, "RRDP serial published");
-                crate::ops::rrdp_pause(took, RRDP_CHECK_EVERY)
+                (
+                    crate::ops::rrdp_pause(took, RRDP_CHECK_EVERY),
+                    took.max(RRDP_CHECK_EVERY),
+                )
             }
-            Ok(None) => RRDP_CHECK_EVERY,
+            Ok(None) => (RRDP_CHECK_EVERY, RRDP_CHECK_EVERY),
             Err(err) => {
                 metrics.publication_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(%err, "writing an RRDP serial failed; retrying");
-                Duration::from_secs(1)
+                (Duration::from_secs(1), Duration::from_secs(1))
             }
         };
+        rest = crate::ops::Rest::new(Instant::now(), RRDP_CHECK_EVERY, pause, quiet);
     }
 }
 

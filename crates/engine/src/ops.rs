@@ -195,6 +195,68 @@ pub fn group_pause(
     window.max(rest).max(poll)
 }
 
+/// A publication task's rest between two writes: it lasts until `until`,
+/// and ends sooner, though never before `earliest`, once the change
+/// journal's head has stood still for `quiet`. A rest is there to leave
+/// the cores and the disk to changes while they come, and one manifest
+/// for several changes of a CA; when they stop (a burst ends), waiting
+/// on delays only the last ones. The task looks at the head at most
+/// every `quiet` ([`Self::next_look`]) and tells [`Self::over`].
+#[derive(Clone, Copy, Debug)]
+pub struct Rest {
+    earliest: std::time::Instant,
+    until: std::time::Instant,
+    quiet: std::time::Duration,
+    /// The head last seen, and since when it has stood there.
+    seen: Option<(i64, std::time::Instant)>,
+}
+
+impl Rest {
+    /// A rest from `now` for `pause`, at least `least` of it, ended early
+    /// by a journal head standing still for `quiet`.
+    pub fn new(
+        now: std::time::Instant,
+        least: std::time::Duration,
+        pause: std::time::Duration,
+        quiet: std::time::Duration,
+    ) -> Self {
+        Rest {
+            earliest: now + least.min(pause),
+            until: now + pause,
+            quiet,
+            seen: None,
+        }
+    }
+
+    /// Whether the rest's whole time is up at `now` (no look needed).
+    pub fn time_up(&self, now: std::time::Instant) -> bool {
+        now >= self.until
+    }
+
+    /// How long to sleep before the next look at the journal's head.
+    pub fn next_look(&self, now: std::time::Instant) -> std::time::Duration {
+        self.until.saturating_duration_since(now).min(self.quiet)
+    }
+
+    /// Whether the rest is over at `now`, with the journal's head at
+    /// `head`: its time is up, or the head has not moved for `quiet`
+    /// (and `earliest` is past). The first look only records the head.
+    pub fn over(&mut self, now: std::time::Instant, head: i64) -> bool {
+        if now >= self.until {
+            return true;
+        }
+        match self.seen {
+            Some((seen, since)) if seen == head => {
+                now >= self.earliest && now.duration_since(since) >= self.quiet
+            }
+            _ => {
+                self.seen = Some((head, now));
+                false
+            }
+        }
+    }
+}
+
 /// The ETag of a CA's ROA list (RFC 9110 §8.8.3): a hash of its sorted
 /// payloads, quoted. It changes exactly when the list does.
 pub fn roa_etag(payloads: &[RoaPayload]) -> String {
@@ -725,6 +787,13 @@ impl Anchorage {
     pub fn has_pending(&mut self) -> Result<bool> {
         let tx = self.store.read_transaction()?;
         Ok(!tx.pending_points()?.is_empty())
+    }
+
+    /// The number of the newest change committed to what is published
+    /// (the change journal's head): a publication task's [`Rest`] ends
+    /// once it stands still.
+    pub fn change_head(&mut self) -> Result<i64> {
+        Ok(self.store.read_transaction()?.change_seq()?)
     }
 
     /// Whether the rsync tree is behind the store: points owe their
@@ -2818,5 +2887,45 @@ mod group_pause_tests {
         assert_eq!(group_pause(ms(7000), ms(7000), POLL), GROUP_REST_MAX);
         // Never below the poll.
         assert_eq!(group_pause(ms(0), ms(0), ms(200)), ms(200));
+    }
+
+    #[test]
+    fn a_rest_ends_when_its_time_is_up_or_changes_stop() {
+        let t0 = std::time::Instant::now();
+        // Changes keep coming: the rest lasts its whole time.
+        let mut rest = Rest::new(t0, ms(100), ms(600), POLL);
+        let mut head = 0;
+        let mut t = t0;
+        while !rest.over(t, head) {
+            assert!(t < t0 + ms(600), "it ran past its time");
+            t += rest.next_look(t);
+            head += 1;
+        }
+        assert_eq!(t, t0 + ms(600));
+        // Changes stop at once: it ends one quiet spell after its least.
+        let mut rest = Rest::new(t0, ms(100), ms(600), POLL);
+        let mut t = t0;
+        while !rest.over(t, 7) {
+            t += rest.next_look(t);
+        }
+        assert_eq!(t, t0 + ms(100));
+        // The last change is seen at the look of 280 ms: the rest ends
+        // one quiet spell later.
+        let mut rest = Rest::new(t0, ms(100), ms(600), POLL);
+        let (mut t, mut head) = (t0, 0);
+        while !rest.over(t, head) {
+            t += rest.next_look(t);
+            if t < t0 + ms(290) {
+                head += 1;
+            }
+        }
+        assert_eq!(t, t0 + ms(300));
+        // A rest shorter than its least ends with its time.
+        let mut rest = Rest::new(t0, ms(100), ms(40), POLL);
+        let mut t = t0;
+        while !rest.over(t, 7) {
+            t += rest.next_look(t);
+        }
+        assert_eq!(t, t0 + ms(40));
     }
 }

@@ -166,9 +166,26 @@ pub(super) fn trash_remover(dir: &Path, done: &AtomicBool) {
 /// how many files it wrote (0 for an RRDP serial).
 pub(super) type Write = (f64, usize);
 
+/// Sleeps through a publication task's `rest` as `serve`'s tasks do,
+/// looking at the change journal's head on a connection of `pool` as
+/// often as the rest asks, so that it ends when the changes stop.
+fn rest_through(pool: &EnginePool, mut rest: crate::ops::Rest) {
+    loop {
+        std::thread::sleep(rest.next_look(Instant::now()));
+        if rest.time_up(Instant::now()) {
+            return;
+        }
+        match pool.get().ok().and_then(|mut a| a.change_head().ok()) {
+            Some(head) if !rest.over(Instant::now(), head) => {}
+            _ => return,
+        }
+    }
+}
+
 /// `serve`'s group publisher on a connection of `pool`: a tree when
 /// committed changes wait for one, trees at least [`WINDOW`] apart, or
-/// further after a long write ([`crate::ops::group_pause`]), and within
+/// further after a long write while changes come
+/// ([`crate::ops::group_pause`], [`crate::ops::Rest`]), and within
 /// [`POLL`] of a change after a quiet spell, until `done`; then a last
 /// one. A failed write is retried a window later, as `serve` does,
 /// except the last. Returns the trees written.
@@ -177,9 +194,19 @@ pub(super) fn group_publisher(pool: &EnginePool, done: &AtomicBool) -> anyhow::R
     loop {
         let ending = done.load(Ordering::Acquire);
         if !ending {
-            std::thread::sleep(last.map_or(POLL, |(t, took)| {
-                crate::ops::group_pause(t.elapsed(), took, POLL)
-            }));
+            let now = Instant::now();
+            rest_through(
+                pool,
+                match last {
+                    Some((t, took)) => crate::ops::Rest::new(
+                        now,
+                        WINDOW.saturating_sub(t.elapsed()),
+                        crate::ops::group_pause(t.elapsed(), took, POLL),
+                        POLL,
+                    ),
+                    None => crate::ops::Rest::new(now, POLL, POLL, POLL),
+                },
+            );
         }
         let started = Instant::now();
         let wrote = pool.get().map_err(anyhow::Error::from).and_then(|mut a| {
@@ -208,16 +235,21 @@ pub(super) fn group_publisher(pool: &EnginePool, done: &AtomicBool) -> anyhow::R
 
 /// `serve`'s RRDP task on a connection of `pool`: a serial for what was
 /// committed since the last one, at most every [`WINDOW`] and resting
-/// after a serial as `serve` does ([`crate::ops::rrdp_pause`]), until
-/// `done`; then a last one. A
+/// after a serial as `serve` does ([`crate::ops::rrdp_pause`], until the
+/// changes stop for as long as the serial took), until `done`; then a
+/// last one. A
 /// failed serial is retried after a second, as `serve` does, except the
 /// last. Returns the serials written.
 pub(super) fn rrdp_writer(pool: &EnginePool, done: &AtomicBool) -> anyhow::Result<Vec<Write>> {
-    let (mut serials, mut pause) = (Vec::new(), WINDOW);
+    let (mut serials, mut pause) = (Vec::new(), (WINDOW, WINDOW));
     loop {
         let ending = done.load(Ordering::Acquire);
         if !ending {
-            std::thread::sleep(pause);
+            let (rest, quiet) = pause;
+            rest_through(
+                pool,
+                crate::ops::Rest::new(Instant::now(), WINDOW, rest, quiet),
+            );
         }
         let t = Instant::now();
         let wrote = pool
@@ -226,14 +258,15 @@ pub(super) fn rrdp_writer(pool: &EnginePool, done: &AtomicBool) -> anyhow::Resul
             .and_then(|mut a| Ok(a.write_rrdp()?));
         pause = match wrote {
             Ok(Some(_)) => {
-                serials.push((t.elapsed().as_secs_f64() * 1000.0, 0));
-                crate::ops::rrdp_pause(t.elapsed(), WINDOW)
+                let took = t.elapsed();
+                serials.push((took.as_secs_f64() * 1000.0, 0));
+                (crate::ops::rrdp_pause(took, WINDOW), took.max(WINDOW))
             }
-            Ok(None) => WINDOW,
+            Ok(None) => (WINDOW, WINDOW),
             Err(err) if ending => return Err(err),
             Err(err) => {
                 eprintln!("an RRDP serial failed, retried: {err:#}");
-                Duration::from_secs(1)
+                (Duration::from_secs(1), Duration::from_secs(1))
             }
         };
         if ending {
