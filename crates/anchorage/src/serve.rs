@@ -1323,39 +1323,32 @@ async fn write_rrdp(
 /// clients with the next serial. After a serial that took `d`, the next
 /// waits [`crate::ops::RRDP_REST`] times `d`, so serials take
 /// at most a quarter of a core (and of the disk) however many changes
-/// come in; once the changes stop for `d` (a burst ends), it waits no
-/// longer.
+/// come in. Unlike the group publisher's, this rest does not end when
+/// the changes stop: RRDP clients poll minutes apart, and a serial at
+/// scale costs a whole snapshot's writing.
 async fn publish_rrdp(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut rest = crate::ops::Rest::new(
-        Instant::now(),
-        RRDP_CHECK_EVERY,
-        RRDP_CHECK_EVERY,
-        RRDP_CHECK_EVERY,
-    );
+    let mut pause = RRDP_CHECK_EVERY;
     loop {
-        if rest_through(&anchorage, rest, &mut stop).await {
-            return;
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => return,
         }
-        let (pause, quiet) = match write_rrdp(&anchorage, &metrics).await {
+        pause = match write_rrdp(&anchorage, &metrics).await {
             Ok(Some(took)) => {
                 tracing::debug!(ms = took.as_millis() as u64, "RRDP serial published");
-                (
-                    crate::ops::rrdp_pause(took, RRDP_CHECK_EVERY),
-                    took.max(RRDP_CHECK_EVERY),
-                )
+                crate::ops::rrdp_pause(took, RRDP_CHECK_EVERY)
             }
-            Ok(None) => (RRDP_CHECK_EVERY, RRDP_CHECK_EVERY),
+            Ok(None) => RRDP_CHECK_EVERY,
             Err(err) => {
                 metrics.publication_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(%err, "writing an RRDP serial failed; retrying");
-                (Duration::from_secs(1), Duration::from_secs(1))
+                Duration::from_secs(1)
             }
         };
-        rest = crate::ops::Rest::new(Instant::now(), RRDP_CHECK_EVERY, pause, quiet);
     }
 }
 

@@ -235,21 +235,16 @@ pub(super) fn group_publisher(pool: &EnginePool, done: &AtomicBool) -> anyhow::R
 
 /// `serve`'s RRDP task on a connection of `pool`: a serial for what was
 /// committed since the last one, at most every [`WINDOW`] and resting
-/// after a serial as `serve` does ([`crate::ops::rrdp_pause`], until the
-/// changes stop for as long as the serial took), until `done`; then a
-/// last one. A
+/// after a serial as `serve` does ([`crate::ops::rrdp_pause`]), until
+/// `done`; then a last one. A
 /// failed serial is retried after a second, as `serve` does, except the
 /// last. Returns the serials written.
 pub(super) fn rrdp_writer(pool: &EnginePool, done: &AtomicBool) -> anyhow::Result<Vec<Write>> {
-    let (mut serials, mut pause) = (Vec::new(), (WINDOW, WINDOW));
+    let (mut serials, mut pause) = (Vec::new(), WINDOW);
     loop {
         let ending = done.load(Ordering::Acquire);
         if !ending {
-            let (rest, quiet) = pause;
-            rest_through(
-                pool,
-                crate::ops::Rest::new(Instant::now(), WINDOW, rest, quiet),
-            );
+            std::thread::sleep(pause);
         }
         let t = Instant::now();
         let wrote = pool
@@ -258,15 +253,14 @@ pub(super) fn rrdp_writer(pool: &EnginePool, done: &AtomicBool) -> anyhow::Resul
             .and_then(|mut a| Ok(a.write_rrdp()?));
         pause = match wrote {
             Ok(Some(_)) => {
-                let took = t.elapsed();
-                serials.push((took.as_secs_f64() * 1000.0, 0));
-                (crate::ops::rrdp_pause(took, WINDOW), took.max(WINDOW))
+                serials.push((t.elapsed().as_secs_f64() * 1000.0, 0));
+                crate::ops::rrdp_pause(t.elapsed(), WINDOW)
             }
-            Ok(None) => (WINDOW, WINDOW),
+            Ok(None) => WINDOW,
             Err(err) if ending => return Err(err),
             Err(err) => {
                 eprintln!("an RRDP serial failed, retried: {err:#}");
-                (Duration::from_secs(1), Duration::from_secs(1))
+                Duration::from_secs(1)
             }
         };
         if ending {
