@@ -2889,43 +2889,33 @@ mod group_pause_tests {
         assert_eq!(group_pause(ms(0), ms(0), ms(200)), ms(200));
     }
 
-    #[test]
-    fn a_rest_ends_when_its_time_is_up_or_changes_stop() {
+    /// When a rest of `pause` (at least `least`, quiet spells of
+    /// [`POLL`]) ends, looked at as a task does, with the journal's head
+    /// moving at every look before `moving` after its start.
+    fn rest_ends(least: Duration, pause: Duration, moving: Duration) -> Duration {
         let t0 = std::time::Instant::now();
-        // Changes keep coming: the rest lasts its whole time.
-        let mut rest = Rest::new(t0, ms(100), ms(600), POLL);
-        let mut head = 0;
-        let mut t = t0;
-        while !rest.over(t, head) {
-            assert!(t < t0 + ms(600), "it ran past its time");
-            t += rest.next_look(t);
-            head += 1;
-        }
-        assert_eq!(t, t0 + ms(600));
-        // Changes stop at once: it ends one quiet spell after its least.
-        let mut rest = Rest::new(t0, ms(100), ms(600), POLL);
-        let mut t = t0;
-        while !rest.over(t, 7) {
-            t += rest.next_look(t);
-        }
-        assert_eq!(t, t0 + ms(100));
-        // The last change is seen at the look of 280 ms: the rest ends
-        // one quiet spell later.
-        let mut rest = Rest::new(t0, ms(100), ms(600), POLL);
+        let mut rest = Rest::new(t0, least, pause, POLL);
         let (mut t, mut head) = (t0, 0);
         while !rest.over(t, head) {
+            assert!(t < t0 + pause, "it ran past its time");
             t += rest.next_look(t);
-            if t < t0 + ms(290) {
+            if t < t0 + moving {
                 head += 1;
             }
         }
-        assert_eq!(t, t0 + ms(300));
+        t - t0
+    }
+
+    #[test]
+    fn a_rest_ends_when_its_time_is_up_or_changes_stop() {
+        // Changes keep coming: the rest lasts its whole time.
+        assert_eq!(rest_ends(ms(100), ms(600), ms(600)), ms(600));
+        // Changes stop at once: it ends one quiet spell after its least.
+        assert_eq!(rest_ends(ms(100), ms(600), ms(0)), ms(100));
+        // The last change is seen at the look of 280 ms: the rest ends
+        // one quiet spell later.
+        assert_eq!(rest_ends(ms(100), ms(600), ms(290)), ms(300));
         // A rest shorter than its least ends with its time.
-        let mut rest = Rest::new(t0, ms(100), ms(40), POLL);
-        let mut t = t0;
-        while !rest.over(t, 7) {
-            t += rest.next_look(t);
-        }
-        assert_eq!(t, t0 + ms(40));
+        assert_eq!(rest_ends(ms(100), ms(40), ms(0)), ms(40));
     }
 }
