@@ -506,8 +506,8 @@ pub async fn run(
     };
     // Requests run side by side on a pool of connections; changes are
     // committed at once and published together, within the group
-    // publisher's window (group publication); RRDP serials and pushes to a remote
-    // repository run from tasks of their own.
+    // publisher's window (group publication); RRDP serials and pushes to
+    // a remote repository run from tasks of their own.
     let anchorage = EnginePool::open(
         dir.clone(),
         crate::clock::Clock::System,
@@ -1194,10 +1194,11 @@ const GROUP_POLL: Duration = Duration::from_millis(20);
 /// [`publish_rrdp`]. Its trees start at least
 /// [`crate::ops::GROUP_WINDOW`] apart (100 ms), and after a write the
 /// next waits at least twice as long as it took (at most a second,
-/// [`crate::ops::group_pause`]): a burst of API
-/// changes is published in groups, larger as the burst takes the cores.
-/// A change that comes when the last tree is older than that is
-/// published within [`GROUP_POLL`]. A command handed over the control
+/// [`crate::ops::group_pause`]), unless no change has come for
+/// [`GROUP_POLL`] ([`crate::ops::Rest`]): a burst of API changes is
+/// published in groups, larger as the burst takes the cores, and its
+/// last changes at once. A change that comes when the last tree is
+/// older than that is published within [`GROUP_POLL`]. A command handed over the control
 /// socket writes its own tree.
 async fn publish_groups(
     anchorage: Arc<EnginePool>,

@@ -2,7 +2,8 @@
 //! at once, each on a connection of an engine pool set up as `serve`'s
 //! (deferred publication, RRDP serials apart), so one change is signed
 //! while another commits; a group publisher writes a tree when changes
-//! wait for one, its trees at least 100 ms apart, and an RRDP task writes
+//! wait for one, its trees at least 100 ms apart (further after a long
+//! write, while changes come), and an RRDP task writes
 //! a serial for what was committed since its last one, as `serve`'s
 //! tasks do (the refresh cycle runs beside the same two), with an rsync
 //! daemon on the tree and old trees removed by a thread of their own, as
@@ -166,7 +167,7 @@ pub(super) fn trash_remover(dir: &Path, done: &AtomicBool) {
 /// how many files it wrote (0 for an RRDP serial).
 pub(super) type Write = (f64, usize);
 
-/// Sleeps through a publication task's `rest` as `serve`'s tasks do,
+/// Sleeps through the group publisher's `rest` as `serve`'s does,
 /// looking at the change journal's head on a connection of `pool` as
 /// often as the rest asks, so that it ends when the changes stop.
 fn rest_through(pool: &EnginePool, mut rest: crate::ops::Rest) {
