@@ -1185,21 +1185,18 @@ async fn publish_once(
     .await?
 }
 
-/// How often the group publisher looks for changes to publish (a read
-/// of the change journal's head) once a window has passed.
-const GROUP_POLL: Duration = Duration::from_millis(20);
-
 /// Publishes what deferred changes owe (manifests, CRLs, the rsync tree),
 /// and once more when stopping; RRDP serials follow from
 /// [`publish_rrdp`]. Its trees start at least
 /// [`crate::ops::GROUP_WINDOW`] apart (100 ms), and after a write the
 /// next waits at least twice as long as it took (at most a second,
 /// [`crate::ops::group_pause`]), unless no change has come for
-/// [`GROUP_POLL`] ([`crate::ops::Rest`]): a burst of API changes is
-/// published in groups, larger as the burst takes the cores, and its
-/// last changes at once. A change that comes when the last tree is
-/// older than that is published within [`GROUP_POLL`]. A command handed over the control
-/// socket writes its own tree.
+/// [`crate::ops::GROUP_POLL`] ([`crate::ops::Rest::after_tree`]): a
+/// burst of API changes is published in groups, larger as the burst
+/// takes the cores, and its last changes at once. A change that comes
+/// when the last tree is older than that is published within
+/// [`crate::ops::GROUP_POLL`]. A command handed over the control socket
+/// writes its own tree.
 async fn publish_groups(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
@@ -1208,16 +1205,7 @@ async fn publish_groups(
     // When the last tree write (or failed try) started, and how long it took.
     let mut last_tree: Option<(Instant, Duration)> = None;
     loop {
-        let now = Instant::now();
-        let rest = match last_tree {
-            Some((t, took)) => crate::ops::Rest::new(
-                now,
-                crate::ops::GROUP_WINDOW.saturating_sub(t.elapsed()),
-                crate::ops::group_pause(t.elapsed(), took, GROUP_POLL),
-                GROUP_POLL,
-            ),
-            None => crate::ops::Rest::new(now, GROUP_POLL, GROUP_POLL, GROUP_POLL),
-        };
+        let rest = crate::ops::Rest::after_tree(Instant::now(), last_tree);
         let stopping = rest_through(&anchorage, rest, &mut stop).await;
         let started = Instant::now();
         let a = anchorage.clone();

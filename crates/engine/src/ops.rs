@@ -167,6 +167,11 @@ pub fn rrdp_pause(took: std::time::Duration, least: std::time::Duration) -> std:
 /// writes: changes committed within it are published together.
 pub const GROUP_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// How often `serve`'s group publisher looks for changes to publish (a
+/// read of the change journal's head) once a window has passed, and how
+/// long the changes must stand still to end its rest early.
+pub const GROUP_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// How many times as long as its last tree write took `serve`'s group
 /// publisher rests after it, when that is longer than what is left of
 /// [`GROUP_WINDOW`]: a write takes long under a burst, when it signs the
@@ -225,6 +230,28 @@ impl Rest {
             until: now + pause,
             quiet,
             seen: None,
+        }
+    }
+
+    /// The group publisher's rest from `now`, after the tree write (or
+    /// failed try) that started at `last` and took the time given with it:
+    /// [`group_pause`], ended early by [`GROUP_POLL`] without a change; a
+    /// poll's when no write was made yet.
+    pub fn after_tree(
+        now: std::time::Instant,
+        last: Option<(std::time::Instant, std::time::Duration)>,
+    ) -> Self {
+        match last {
+            Some((started, took)) => {
+                let since = now.saturating_duration_since(started);
+                Rest::new(
+                    now,
+                    GROUP_WINDOW.saturating_sub(since),
+                    group_pause(since, took, GROUP_POLL),
+                    GROUP_POLL,
+                )
+            }
+            None => Rest::new(now, GROUP_POLL, GROUP_POLL, GROUP_POLL),
         }
     }
 
@@ -2917,5 +2944,16 @@ mod group_pause_tests {
         assert_eq!(rest_ends(ms(100), ms(600), ms(290)), ms(300));
         // A rest shorter than its least ends with its time.
         assert_eq!(rest_ends(ms(100), ms(40), ms(0)), ms(40));
+    }
+
+    #[test]
+    fn the_group_publishers_rest_follows_its_last_write() {
+        let t0 = std::time::Instant::now();
+        // No write yet: a poll.
+        let rest = Rest::after_tree(t0, None);
+        assert!(!rest.time_up(t0 + ms(19)) && rest.time_up(t0 + POLL));
+        // Right after a write of 300 ms: twice that.
+        let rest = Rest::after_tree(t0 + ms(300), Some((t0, ms(300))));
+        assert!(!rest.time_up(t0 + ms(899)) && rest.time_up(t0 + ms(900)));
     }
 }

@@ -30,9 +30,6 @@ pub(super) const CLIENTS: usize = 2;
 /// and its RRDP task looks for changes as often.
 const WINDOW: Duration = crate::ops::GROUP_WINDOW;
 
-/// How often `serve`'s group publisher and RRDP task look for work.
-const POLL: Duration = Duration::from_millis(20);
-
 /// An engine pool on `dir` set up as `serve`'s: deferred publication,
 /// RRDP serials apart, no push from tree writes; superseded trees left
 /// in the trash for a remover of their own with `trash_apart`.
@@ -186,28 +183,16 @@ fn rest_through(pool: &EnginePool, mut rest: crate::ops::Rest) {
 /// `serve`'s group publisher on a connection of `pool`: a tree when
 /// committed changes wait for one, trees at least [`WINDOW`] apart, or
 /// further after a long write while changes come
-/// ([`crate::ops::group_pause`], [`crate::ops::Rest`]), and within
-/// [`POLL`] of a change after a quiet spell, until `done`; then a last
-/// one. A failed write is retried a window later, as `serve` does,
-/// except the last. Returns the trees written.
+/// ([`crate::ops::Rest::after_tree`]), and within
+/// [`crate::ops::GROUP_POLL`] of a change after a quiet spell, until
+/// `done`; then a last one. A failed write is retried a window later, as
+/// `serve` does, except the last. Returns the trees written.
 pub(super) fn group_publisher(pool: &EnginePool, done: &AtomicBool) -> anyhow::Result<Vec<Write>> {
     let (mut trees, mut last) = (Vec::new(), None::<(Instant, Duration)>);
     loop {
         let ending = done.load(Ordering::Acquire);
         if !ending {
-            let now = Instant::now();
-            rest_through(
-                pool,
-                match last {
-                    Some((t, took)) => crate::ops::Rest::new(
-                        now,
-                        WINDOW.saturating_sub(t.elapsed()),
-                        crate::ops::group_pause(t.elapsed(), took, POLL),
-                        POLL,
-                    ),
-                    None => crate::ops::Rest::new(now, POLL, POLL, POLL),
-                },
-            );
+            rest_through(pool, crate::ops::Rest::after_tree(Instant::now(), last));
         }
         let started = Instant::now();
         let wrote = pool.get().map_err(anyhow::Error::from).and_then(|mut a| {
