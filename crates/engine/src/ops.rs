@@ -369,6 +369,8 @@ pub struct Shared {
     publish_lock: Arc<std::sync::Mutex<()>>,
     rrdp_lock: Arc<std::sync::Mutex<()>>,
     ca_locks: Arc<CaLocks>,
+    /// When the connections last looked for RRDP files no longer listed.
+    rrdp_pruned: anchorage_rrdp_server::repository::PruneClock,
     /// Set for `serve` on PostgreSQL: writes need the leadership.
     fence: Option<Arc<anchorage_store::leader::Fence>>,
 }
@@ -392,6 +394,7 @@ impl Shared {
             publish_lock: Arc::new(std::sync::Mutex::new(())),
             rrdp_lock: Arc::new(std::sync::Mutex::new(())),
             ca_locks: Arc::new(CaLocks::default()),
+            rrdp_pruned: Default::default(),
             fence: None,
         })
     }
@@ -626,7 +629,8 @@ impl Anchorage {
             store,
             ctx: Ctx {
                 tree: RsyncTree::new(dir.rsync()).abort_after(fault::tree_abort_after()),
-                rrdp: RrdpRepository::new(dir.rrdp(), opts.rrdp_uri.clone()),
+                rrdp: RrdpRepository::new(dir.rrdp(), opts.rrdp_uri.clone())
+                    .sharing_prune(&shared.rrdp_pruned),
                 layout: RepositoryLayout {
                     rsync_base: opts.rsync_uri.clone(),
                     notify: Some(format!("{}notification.xml", opts.rrdp_uri)),
@@ -736,7 +740,8 @@ impl Anchorage {
             store,
             ctx: Ctx {
                 tree: RsyncTree::new(dir.rsync()).abort_after(fault::tree_abort_after()),
-                rrdp: RrdpRepository::new(dir.rrdp(), rrdp_base.clone()),
+                rrdp: RrdpRepository::new(dir.rrdp(), rrdp_base.clone())
+                    .sharing_prune(&shared.rrdp_pruned),
                 layout: RepositoryLayout {
                     rsync_base,
                     notify: Some(format!("{rrdp_base}notification.xml")),

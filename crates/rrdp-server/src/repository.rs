@@ -111,8 +111,15 @@ pub struct RrdpRepository {
     dir: PathBuf,
     base_uri: String,
     /// When files no longer listed were last looked for.
-    last_prune: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    last_prune: PruneClock,
 }
+
+/// When a process last looked for RRDP files no longer listed: shared by
+/// every [`RrdpRepository`] of the process on one directory (see
+/// [`RrdpRepository::sharing_prune`]), so that its connections together
+/// scan at most every [`PRUNE_EVERY`], not each on its own.
+#[derive(Clone, Debug, Default)]
+pub struct PruneClock(std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>);
 
 /// How often files no longer listed are looked for: the scan reads every
 /// serial directory, and under load serials come ten a second (measured:
@@ -166,6 +173,13 @@ impl RrdpRepository {
             dir: dir.into(),
             base_uri: base_uri.into(),
         }
+    }
+
+    /// The same repository, looking for files no longer listed on
+    /// `clock`, which other repositories of the process share.
+    pub fn sharing_prune(mut self, clock: &PruneClock) -> Self {
+        self.last_prune = clock.clone();
+        self
     }
 
     /// The https URI the files are served at, ending in `/`.
@@ -449,7 +463,7 @@ impl RrdpRepository {
             self.remove_snapshot(&session, older);
         }
 
-        let due = match self.last_prune.lock() {
+        let due = match self.last_prune.0.lock() {
             Ok(mut last) => {
                 let due = last.is_none_or(|t| t.elapsed() >= PRUNE_EVERY);
                 if due {
@@ -953,15 +967,11 @@ mod tests {
         );
         let serials: Vec<u64> = state.deltas.iter().map(|d| d.serial).collect();
         assert_eq!(serials, [6], "older deltas outweigh the snapshot");
-        let deltas = std::fs::read_dir(tmp.path())
-            .unwrap()
-            .flatten()
-            .filter(|e| e.path().is_dir())
-            .flat_map(|s| std::fs::read_dir(s.path()).unwrap().flatten())
-            .flat_map(|n| std::fs::read_dir(n.path()).unwrap().flatten())
-            .filter(|r| r.path().join("delta.xml").exists())
-            .count();
-        assert_eq!(deltas, 1, "unlisted deltas nobody fetched are removed");
+        assert_eq!(
+            delta_files(tmp.path()),
+            1,
+            "unlisted deltas nobody fetched are removed"
+        );
         // Small changes: their deltas fit beside each other.
         for i in 0..3 {
             t += 10;
@@ -976,6 +986,46 @@ mod tests {
             apply(&mut state, &u);
         }
         assert!(state.deltas.len() >= 2, "{:?}", state.deltas);
+    }
+
+    /// Delta files on disk under `dir`, listed or not.
+    fn delta_files(dir: &Path) -> usize {
+        fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .flat_map(|s| fs::read_dir(s.path()).unwrap().flatten())
+            .flat_map(|n| fs::read_dir(n.path()).unwrap().flatten())
+            .filter(|r| r.path().join("delta.xml").exists())
+            .count()
+    }
+
+    /// The connections of one process scan for unlisted files together at
+    /// most every [`PRUNE_EVERY`]: a repository sharing the clock of one
+    /// that just scanned leaves them, one of its own scans at once.
+    #[test]
+    fn repositories_sharing_a_prune_clock_scan_once_between_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let clock = PruneClock::default();
+        let first = RrdpRepository::new(tmp.path(), "https://h/rrdp/").sharing_prune(&clock);
+        let second = RrdpRepository::new(tmp.path(), "https://h/rrdp/").sharing_prune(&clock);
+        let mut state = RrdpState::default();
+        let big = "x".repeat(2000);
+        // Each delta outweighs the snapshot, so each new one unlists the
+        // one before; its file waits for a scan.
+        for (i, repo) in [&first, &first, &first, &second].into_iter().enumerate() {
+            let objects = objs(&[("a/x.roa", &format!("{i}{big}"))]);
+            let u = publish(repo, &state, &objects, i as i64).unwrap().unwrap();
+            apply(&mut state, &u);
+        }
+        assert_eq!(state.deltas.len(), 1);
+        assert_eq!(delta_files(tmp.path()), 3, "no scan since the first serial");
+        let own = RrdpRepository::new(tmp.path(), "https://h/rrdp/");
+        let u = publish(&own, &state, &objs(&[("a/x.roa", &format!("9{big}"))]), 9)
+            .unwrap()
+            .unwrap();
+        apply(&mut state, &u);
+        assert_eq!(delta_files(tmp.path()), 1, "its first serial scans");
     }
 
     #[test]
