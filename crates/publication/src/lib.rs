@@ -774,6 +774,11 @@ impl RsyncTree {
             reused: true,
             ..WriteStats::default()
         };
+        // Directories known to be there: a point's files come one after
+        // another, and a look per file was two system calls of the five
+        // (a link) to eight (a write) a file takes. A removal takes only directories it leaves empty,
+        // never one that holds a file placed here.
+        let mut made: HashSet<String> = HashSet::new();
         for path in paths {
             let target = tmp.join(path);
             let found = source.get(path, &mut |f| {
@@ -782,9 +787,10 @@ impl RsyncTree {
                     return Err(PublicationError::BadPath(path.clone()));
                 }
                 {
-                    if !f.dir.is_empty() {
+                    if !f.dir.is_empty() && !made.contains(f.dir) {
                         let d = tmp.join(f.dir);
                         fs::create_dir_all(&d).map_err(io_err(&d))?;
+                        made.insert(f.dir.to_string());
                     }
                     // Another inode renamed over the name: other trees that
                     // share the old one by a hard link keep its bytes. It
