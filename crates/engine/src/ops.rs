@@ -2223,7 +2223,11 @@ impl Anchorage {
                     gone.push(handle.clone()); // deleted since: its point went with it
                     continue;
                 };
-                owed.push((self.ctx.issuer(&ca)?, tx.point(handle)?, handle.clone()));
+                owed.push((
+                    self.ctx.issuer(&ca)?,
+                    tx.point_for_refresh(handle)?,
+                    handle.clone(),
+                ));
                 versions.push(version);
             }
         }

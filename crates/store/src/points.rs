@@ -50,21 +50,41 @@ const CERTIFIED_EXPIRY: &str =
 const DUE: &str = "(name LIKE '%.mft' AND not_after < ?1)
      OR (serial IS NOT NULL AND name NOT LIKE '%.mft' AND not_after < ?2)";
 
+/// Which objects of a publication point [`Tx::load_point`] reads, and how.
+enum Load<'a> {
+    /// All of them, whole.
+    Whole,
+    /// All of them, without the bytes a refresh does not read.
+    Listing,
+    /// Only those named.
+    Named(&'a [&'a str]),
+}
+
 impl Tx<'_> {
     /// Loads the publication point of a CA's active key (`handle`), or
     /// of another of its keys ([`crate::key_dir`]).
     pub fn point(&self, handle: &str) -> Result<PublicationPoint> {
-        self.load_point(handle, None)
+        self.load_point(handle, Load::Whole)
+    }
+
+    /// The publication point of `handle` for a new manifest and CRL
+    /// ([`PublicationPoint::refresh`]) and its save, which read the bytes
+    /// of no object but the old manifest: the others come with their
+    /// names, stored hashes, serials and expiries and no bytes (a point of
+    /// 50,000 child certificates is 75 MB of them). Nothing else may use
+    /// such a point.
+    pub fn point_for_refresh(&self, handle: &str) -> Result<PublicationPoint> {
+        self.load_point(handle, Load::Listing)
     }
 
     /// The publication point of a CA with only the objects named `names`
     /// loaded (see [`PublicationPoint::restore_partial`]): for adding or
     /// replacing a few files of a large point without reading it all.
     pub fn point_partial(&self, handle: &str, names: &[&str]) -> Result<PublicationPoint> {
-        self.load_point(handle, Some(names))
+        self.load_point(handle, Load::Named(names))
     }
 
-    fn load_point(&self, handle: &str, names: Option<&[&str]>) -> Result<PublicationPoint> {
+    fn load_point(&self, handle: &str, load: Load<'_>) -> Result<PublicationPoint> {
         let (mft, crl): (i64, i64) = match handle.split_once('@') {
             None => self.row(
                 "SELECT next_manifest_number, next_crl_number FROM cas WHERE handle = ?1",
@@ -81,20 +101,31 @@ impl Tx<'_> {
         let row = |r: &mut Row| {
             Ok((
                 r.get::<String>(0)?,
-                r.get::<Vec<u8>>(1)?,
+                r.get::<Option<Vec<u8>>>(1)?.unwrap_or_default(),
                 r.get::<Option<String>>(2)?,
                 r.get::<i64>(3)?,
                 r.get::<Option<Vec<u8>>>(4)?,
             ))
         };
-        let rows: Vec<_> = match names {
-            None => self.rows(
+        let rows: Vec<_> = match load {
+            Load::Whole => self.rows(
                 "SELECT name, bytes, serial, not_after, hash FROM objects WHERE dir = ?1",
                 args![handle],
                 row,
             )?,
+            // The bytes where a hash must be made from them (a row from
+            // before hashes were stored).
+            Load::Listing => self.rows(
+                "SELECT name,
+                        CASE WHEN name LIKE '%.mft' OR hash IS NULL OR length(hash) <> 32
+                             THEN bytes END,
+                        serial, not_after, hash
+                 FROM objects WHERE dir = ?1",
+                args![handle],
+                row,
+            )?,
             // One primary-key lookup per name, not a scan of the point.
-            Some(names) => {
+            Load::Named(names) => {
                 let mut found = Vec::new();
                 for name in names {
                     if let Some(r) = self.opt_row(
@@ -120,7 +151,7 @@ impl Tx<'_> {
         }
         let number = |n: i64, what| u64::try_from(n).map_err(|_| corrupt(what, n));
         let (mft, crl) = (number(mft, "manifest number")?, number(crl, "CRL number")?);
-        if names.is_some() {
+        if matches!(load, Load::Named(_)) {
             // A partial point is never refreshed and its new revocations
             // are inserted one by one (`save_point`): it needs none loaded.
             return Ok(PublicationPoint::restore_partial(objects, mft, crl));

@@ -346,6 +346,28 @@ fn points_objects_and_revocations(db: Db) {
     // A partial point: only the named objects, no revocations.
     let partial = tx.point_partial("ca", &["B.roa", "nothing.roa"]).unwrap();
     assert_eq!(partial.objects.keys().collect::<Vec<_>>(), ["B.roa"]);
+    // A point for a refresh: every object with its stored hash, serial
+    // and expiry, the bytes of none but the manifest; the revocations.
+    let listed = tx.point_for_refresh("ca").unwrap();
+    assert_eq!(
+        listed.objects.keys().collect::<Vec<_>>(),
+        point.objects.keys().collect::<Vec<_>>()
+    );
+    for (name, whole) in &point.objects {
+        let o = &listed.objects[name];
+        assert_eq!(
+            (o.hash, o.serial, o.not_after),
+            (whole.hash, whole.serial, whole.not_after),
+            "{name}"
+        );
+        let bytes: &[u8] = match name.ends_with(".mft") {
+            true => &whole.bytes,
+            false => b"",
+        };
+        assert_eq!(&o.bytes[..], bytes, "{name}");
+    }
+    let serials = |p: &PublicationPoint| p.revocations.iter().map(|r| r.serial).collect::<Vec<_>>();
+    assert_eq!(serials(&listed), serials(&point));
     // Expiries, counts and single files, read without the point.
     assert_eq!(
         tx.point_earliest_expiry("ca").unwrap(),
