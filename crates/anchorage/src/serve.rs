@@ -1293,12 +1293,11 @@ async fn write_rrdp(
     let m = metrics.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Duration>> {
         let mut a = a.get()?;
-        let t = Instant::now();
-        let Some(serial) = a.write_rrdp()? else {
+        let Some((serial, work)) = a.write_rrdp_timed()? else {
             return Ok(None);
         };
         m.rrdp_serial.store(serial, Ordering::Relaxed);
-        Ok(Some(t.elapsed()))
+        Ok(Some(work))
     })
     .await?
 }
@@ -1309,8 +1308,9 @@ async fn write_rrdp(
 /// group's tree, by `serve` itself). A snapshot is the size of
 /// the repository, so at scale a serial takes longer than a tree: changes
 /// reach rsync clients and the RTR cache with their tree, and RRDP
-/// clients with the next serial. After a serial that took `d`, the next
-/// waits [`crate::ops::RRDP_REST`] times `d`, so serials take
+/// clients with the next serial. After a serial whose own work took
+/// `d` (its waits for a tree writer's turn not counted), the next waits
+/// [`crate::ops::RRDP_REST`] times `d`, so serials take
 /// at most a quarter of a core (and of the disk) however many changes
 /// come in. Unlike the group publisher's, this rest does not end when
 /// the changes stop: RRDP clients poll minutes apart, and a serial at

@@ -149,16 +149,17 @@ const REFRESH_CHUNK: usize = 256;
 /// lost 127 of them).
 const OWED_CHUNK: usize = 32;
 
-/// How many times as long as an RRDP serial took `serve` waits before
-/// the next: a snapshot is the whole repository (1.6 s at 50,000 CAs,
+/// How many times as long as an RRDP serial's own work took (not its
+/// waits for a tree writer's turn) `serve` waits before the next: a snapshot is the whole repository (1.6 s at 50,000 CAs,
 /// RFC 8182 §3.5.2: every serial has one), so under a stream of changes
 /// serials take at most a quarter of the time, each holding every change
 /// committed since the last. RRDP clients poll minutes apart; rsync
 /// trees, and the RTR cache validating them, carry each change at once.
 pub const RRDP_REST: u32 = 3;
 
-/// The pause after a serial that took `took`: [`RRDP_REST`] times that,
-/// and never less than `least` (the task's poll).
+/// The pause after a serial whose own work took `took`
+/// ([`Anchorage::write_rrdp_timed`]): [`RRDP_REST`] times that, and never
+/// less than `least` (the task's poll).
 pub fn rrdp_pause(took: std::time::Duration, least: std::time::Duration) -> std::time::Duration {
     (took * RRDP_REST).max(least)
 }
@@ -458,6 +459,9 @@ pub(crate) struct Ctx {
     /// Serialises RRDP serials of this process (other processes meet at
     /// the data directory's RRDP lock).
     rrdp_lock: Arc<std::sync::Mutex<()>>,
+    /// How long this connection has waited, in all, for publication
+    /// turns (see [`Anchorage::write_rrdp_timed`]).
+    turn_waits: std::time::Duration,
     /// Whether [`Anchorage::write_tree`] leaves the RRDP serial to
     /// [`Anchorage::write_rrdp`] (serve writes serials from a task).
     rrdp_apart: bool,
@@ -648,6 +652,7 @@ impl Anchorage {
                 rrdp_lock: shared.rrdp_lock,
                 rrdp_apart: false,
                 ca_locks: shared.ca_locks,
+                turn_waits: Default::default(),
                 push_inline: true,
                 trash_apart: false,
                 limits: RoaLimits::default(),
@@ -764,6 +769,7 @@ impl Anchorage {
                 rrdp_lock: shared.rrdp_lock.clone(),
                 rrdp_apart: false,
                 ca_locks: shared.ca_locks.clone(),
+                turn_waits: Default::default(),
                 push_inline: true,
                 trash_apart: false,
                 limits: RoaLimits::default(),
@@ -1845,8 +1851,10 @@ impl Anchorage {
         lock: &'l std::sync::Mutex<()>,
         (take, key): (fn(&DataDir) -> std::io::Result<std::fs::File>, i64),
     ) -> Result<(std::sync::MutexGuard<'l, ()>, Across)> {
+        let t = std::time::Instant::now();
         let turn = lock.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(held) = self.store.session_lock(key)? {
+            self.ctx.turn_waits += t.elapsed();
             // `serve` publishes only while it leads: checked once the lock
             // is held, which a later leader takes from this session by
             // ending it.
@@ -1857,6 +1865,7 @@ impl Anchorage {
             what: "taking the publication lock".into(),
             source,
         })?;
+        self.ctx.turn_waits += t.elapsed();
         Ok((turn, Across::File { _lock: across }))
     }
 
@@ -2018,6 +2027,25 @@ impl Anchorage {
     /// [`Self::write_tree`]), taken in turn with tree writes, so that two
     /// writers never sign the same owed manifests.
     pub fn write_rrdp(&mut self) -> Result<Option<u64>> {
+        Ok(self.write_rrdp_timed()?.map(|(serial, _)| serial))
+    }
+
+    /// [`Self::write_rrdp`], also saying how long the serial's own work
+    /// took: its whole time but the waits for publication turns (a tree
+    /// writer's, another serial's), which `serve`'s RRDP task rests
+    /// after ([`rrdp_pause`]). Counting the waits made the rest after a
+    /// serial that waited out a tree write of hundreds of files three
+    /// times that write.
+    pub fn write_rrdp_timed(&mut self) -> Result<Option<(u64, std::time::Duration)>> {
+        let t = std::time::Instant::now();
+        let waited = self.ctx.turn_waits;
+        let serial = self.write_rrdp_untimed()?;
+        let waits = self.ctx.turn_waits.saturating_sub(waited);
+        Ok(serial.map(|s| (s, t.elapsed().saturating_sub(waits))))
+    }
+
+    /// [`Self::write_rrdp`].
+    fn write_rrdp_untimed(&mut self) -> Result<Option<u64>> {
         {
             // Nothing changed since the serial announced: no lock, no read.
             let tx = self.store.read_transaction()?;
@@ -2964,5 +2992,63 @@ mod group_pause_tests {
         // Right after a write of 300 ms: twice that.
         let rest = Rest::after_tree(t0 + ms(300), Some((t0, ms(300))));
         assert!(!rest.time_up(t0 + ms(899)) && rest.time_up(t0 + ms(900)));
+    }
+}
+
+#[cfg(test)]
+mod rrdp_rest_tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// A serial's own work, which `serve` rests after, leaves out its
+    /// wait for another writer's publication turn.
+    #[test]
+    fn a_serials_work_leaves_out_its_wait_for_a_tree_writers_turn() {
+        let root = tempfile::tempdir().unwrap();
+        let actor = Actor::named("test");
+        let dir = DataDir::new(root.path());
+        let (mut a, _) = Anchorage::init(
+            &actor,
+            dir.clone(),
+            &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
+            Clock::System,
+        )
+        .unwrap();
+        a.create_ca(&actor, "lir", "AS65000, 10.0.0.0/16".parse().unwrap(), None)
+            .unwrap();
+        a.set_deferred_publication(true);
+        let payload = RoaPayload::new(65000, "10.0.0.0/24".parse().unwrap(), None).unwrap();
+        a.apply_roa_changes(&actor, "lir", &[payload], &[]).unwrap();
+
+        // Another process writes a tree for the next 300 ms.
+        const HELD: Duration = Duration::from_millis(300);
+        let tree_writer = dir.lock_publication().unwrap();
+        let started = Instant::now();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(HELD);
+            drop(tree_writer);
+        });
+        let (serial, work) = a.write_rrdp_timed().unwrap().expect("a serial is due");
+        let took = started.elapsed();
+        release.join().unwrap();
+        assert!(serial > 1);
+        assert!(took >= HELD, "the serial waited for the tree writer");
+        assert!(
+            work + HELD <= took + Duration::from_millis(20),
+            "work {work:?} of {took:?} counts the wait"
+        );
+        assert!(work > Duration::ZERO);
+        // With no wait, its work is its whole time.
+        a.apply_roa_changes(
+            &actor,
+            "lir",
+            &[RoaPayload::new(65000, "10.0.1.0/24".parse().unwrap(), None).unwrap()],
+            &[],
+        )
+        .unwrap();
+        let started = Instant::now();
+        let (_, work) = a.write_rrdp_timed().unwrap().expect("a serial is due");
+        assert!(work <= started.elapsed());
+        assert!(work + Duration::from_millis(50) >= started.elapsed());
     }
 }

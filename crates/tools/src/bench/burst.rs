@@ -236,11 +236,11 @@ pub(super) fn rrdp_writer(pool: &EnginePool, done: &AtomicBool) -> anyhow::Resul
         let wrote = pool
             .get()
             .map_err(anyhow::Error::from)
-            .and_then(|mut a| Ok(a.write_rrdp()?));
+            .and_then(|mut a| Ok(a.write_rrdp_timed()?));
         pause = match wrote {
-            Ok(Some(_)) => {
+            Ok(Some((_, work))) => {
                 serials.push((t.elapsed().as_secs_f64() * 1000.0, 0));
-                crate::ops::rrdp_pause(t.elapsed(), WINDOW)
+                crate::ops::rrdp_pause(work, WINDOW)
             }
             Ok(None) => WINDOW,
             Err(err) if ending => return Err(err),
