@@ -26,6 +26,10 @@ use crate::ops::{EnginePool, PoolSettings};
 /// the two-core machines the figures are stated for.
 pub(super) const CLIENTS: usize = 2;
 
+/// How many times the burst is taken as `serve` takes it, each time
+/// with new changes; the figure is the median.
+pub(super) const ROUNDS: u32 = 3;
+
 /// `serve`'s group window: its trees start at least this far apart,
 /// and its RRDP task looks for changes as often.
 const WINDOW: Duration = crate::ops::GROUP_WINDOW;
