@@ -101,6 +101,13 @@ fn router_session(max_version: u8) {
         assert!(Instant::now() < deadline, "RTR port never opened");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // And its rsyncd greets: rpki-client connects once, and a port
+    // nobody listens on yet can connect a client to itself on loopback,
+    // which then waits out rsync's 30 s timeout.
+    while !oracle::rsyncd_greets(rsync) {
+        assert!(Instant::now() < deadline, "rsyncd never greeted on {rsync}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     // rpki-client's view of the same repository, over the same rsyncd.
     let wrapper = RsyncDaemon::wrapper_for_port(&tmp.path().join("wrapper"), rsync).unwrap();

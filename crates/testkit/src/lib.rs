@@ -83,6 +83,21 @@ pub fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// Whether an rsync daemon answers on loopback port `port` with its
+/// greeting (`@RSYNCD:`) within two seconds: up, and not another
+/// service that took the port.
+pub fn rsyncd_greets(port: u16) -> bool {
+    use std::io::Read;
+    let greeting = || -> io::Result<[u8; 8]> {
+        let mut s = TcpStream::connect(("127.0.0.1", port))?;
+        s.set_read_timeout(Some(Duration::from_secs(2)))?;
+        let mut greeting = [0u8; 8];
+        s.read_exact(&mut greeting)?;
+        Ok(greeting)
+    };
+    greeting().is_ok_and(|g| &g == b"@RSYNCD:")
+}
+
 /// A real `rsync --daemon` serving one read-only module on loopback.
 pub struct RsyncDaemon {
     child: Child,

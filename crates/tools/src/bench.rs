@@ -2120,17 +2120,8 @@ fn serve_without_rtr(dir: &Path) -> anyhow::Result<f64> {
     let (http, rsync) = (free_port()?, free_port()?);
     let mut serve = ServeProcess::start(dir, None, http, rsync, &[])?;
     // Up once its rsync daemon greets (`@RSYNCD:`).
-    let greets = || -> Option<()> {
-        use std::io::Read;
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", rsync)).ok()?;
-        s.set_read_timeout(Some(std::time::Duration::from_secs(2)))
-            .ok()?;
-        let mut greeting = [0u8; 8];
-        s.read_exact(&mut greeting).ok()?;
-        (&greeting == b"@RSYNCD:").then_some(())
-    };
     let deadline = Instant::now() + std::time::Duration::from_secs(600);
-    while greets().is_none() {
+    while !crate::oracle::rsyncd_greets(rsync) {
         anyhow::ensure!(serve.child.try_wait()?.is_none(), "serve exited");
         anyhow::ensure!(Instant::now() < deadline, "serve did not come up");
         std::thread::sleep(std::time::Duration::from_millis(100));
