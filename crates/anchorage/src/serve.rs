@@ -1312,30 +1312,35 @@ async fn write_rrdp(
 /// `d` (its waits for a tree writer's turn not counted), the next waits
 /// [`crate::ops::RRDP_REST`] times `d`, so serials take
 /// at most a quarter of a core (and of the disk) however many changes
-/// come in. Unlike the group publisher's, this rest does not end when
-/// the changes stop: RRDP clients poll minutes apart, and a serial at
-/// scale costs a whole snapshot's writing.
+/// come in. When the changes stop, the rest ends as soon as that share
+/// would pay for another serial like the last ([`crate::ops::RrdpShare`]:
+/// up to [`crate::ops::RRDP_CREDIT_MAX`] of serial work kept), so the
+/// last changes of a burst reach RRDP clients at once, while a sparse
+/// stream of changes at scale, each of which would otherwise cost a
+/// whole snapshot, keeps the rest.
 async fn publish_rrdp(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut pause = RRDP_CHECK_EVERY;
+    // A plain wait of `d`, not ended early.
+    let wait = |d: Duration| crate::ops::Rest::new(Instant::now(), d, d, d);
+    let mut share = crate::ops::RrdpShare::new(Instant::now());
+    let mut rest = wait(RRDP_CHECK_EVERY);
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
-            _ = stop.changed() => return,
+        if rest_through(&anchorage, rest, &mut stop).await {
+            return;
         }
-        pause = match write_rrdp(&anchorage, &metrics).await {
+        rest = match write_rrdp(&anchorage, &metrics).await {
             Ok(Some(took)) => {
                 tracing::debug!(ms = took.as_millis() as u64, "RRDP serial published");
-                crate::ops::rrdp_pause(took, RRDP_CHECK_EVERY)
+                share.rest_after(Instant::now(), took, RRDP_CHECK_EVERY)
             }
-            Ok(None) => RRDP_CHECK_EVERY,
+            Ok(None) => wait(RRDP_CHECK_EVERY),
             Err(err) => {
                 metrics.publication_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(%err, "writing an RRDP serial failed; retrying");
-                Duration::from_secs(1)
+                wait(Duration::from_secs(1))
             }
         };
     }

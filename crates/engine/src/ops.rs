@@ -164,6 +164,61 @@ pub fn rrdp_pause(took: std::time::Duration, least: std::time::Duration) -> std:
     (took * RRDP_REST).max(least)
 }
 
+/// How much serial work `serve`'s RRDP task may hold in hand beyond its
+/// share (a quarter of the time, [`RRDP_REST`]) to end a rest early when
+/// the changes stop ([`RrdpShare`]): about one serial at 50,000 CAs, so
+/// over any span serials take at most a quarter of it and this.
+pub const RRDP_CREDIT_MAX: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `serve`'s RRDP task's account of its share of the time: serials may
+/// take a quarter of it ([`RRDP_REST`]), and up to [`RRDP_CREDIT_MAX`]
+/// of work not spent is kept. While changes come, the task rests
+/// [`rrdp_pause`] after each serial; when they stop, the rest ends as
+/// soon as the share kept would pay for another serial like the last,
+/// so the last changes of a burst reach RRDP clients with their tree,
+/// while a sparse stream of changes (one a second at 50,000 CAs, where
+/// a serial takes 1.6 s) soon finds no share left and gets the rest.
+#[derive(Clone, Copy, Debug)]
+pub struct RrdpShare {
+    /// Serial work in hand, in seconds: negative after a serial that
+    /// took more than there was.
+    credit: f64,
+    /// When it was counted.
+    at: std::time::Instant,
+}
+
+impl RrdpShare {
+    /// A task that has written nothing yet: the whole credit in hand.
+    pub fn new(now: std::time::Instant) -> Self {
+        RrdpShare {
+            credit: RRDP_CREDIT_MAX.as_secs_f64(),
+            at: now,
+        }
+    }
+
+    /// The rest from `now`, after a serial whose own work took `work`
+    /// (see [`Anchorage::write_rrdp_timed`]): [`rrdp_pause`], ended early
+    /// by the change journal's head standing still for [`GROUP_POLL`],
+    /// but not before `least`, nor before the share would pay for a
+    /// serial like this one again.
+    pub fn rest_after(
+        &mut self,
+        now: std::time::Instant,
+        work: std::time::Duration,
+        least: std::time::Duration,
+    ) -> Rest {
+        let share = 1.0 / f64::from(RRDP_REST + 1);
+        let gained = now.saturating_duration_since(self.at).as_secs_f64() * share;
+        self.credit = (self.credit + gained).min(RRDP_CREDIT_MAX.as_secs_f64());
+        self.credit -= work.as_secs_f64();
+        self.at = now;
+        let pause = rrdp_pause(work, least);
+        let short = (work.as_secs_f64() - self.credit).max(0.0) / share;
+        let earliest = std::time::Duration::from_secs_f64(short.min(pause.as_secs_f64()));
+        Rest::new(now, earliest.max(least), pause, GROUP_POLL)
+    }
+}
+
 /// The least time between the starts of two of `serve`'s group tree
 /// writes: changes committed within it are published together.
 pub const GROUP_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
@@ -2999,6 +3054,58 @@ mod group_pause_tests {
 mod rrdp_rest_tests {
     use super::*;
     use std::time::{Duration, Instant};
+
+    /// The RRDP task's rest ends early when the changes stop while its
+    /// share pays for the next serial; however often they stop, serials
+    /// take at most a quarter of the time and [`RRDP_CREDIT_MAX`].
+    #[test]
+    fn the_rrdp_rest_ends_early_only_within_the_tasks_share() {
+        let least = Duration::from_millis(100);
+        let t0 = Instant::now();
+        // A serial of 100 ms with the credit in hand: the rest may end
+        // after `least`, and otherwise lasts three times the serial.
+        let mut share = RrdpShare::new(t0);
+        let rest = share.rest_after(t0, Duration::from_millis(100), least);
+        assert_eq!(rest.earliest, t0 + least);
+        assert_eq!(rest.until, t0 + Duration::from_millis(300));
+
+        // Serials of `work`, each as early as its rest lets it go, as
+        // if the changes stopped at once every time, for ten minutes:
+        // the serials' time, the time, and how many rests could end at
+        // `least` (the credit's worth; later ones come at the share's
+        // pace).
+        let stream = |work: Duration| {
+            let mut share = RrdpShare::new(t0);
+            let (mut now, mut spent, mut quick) = (t0, Duration::ZERO, 0);
+            while now < t0 + Duration::from_secs(600) {
+                now += work;
+                spent += work;
+                let rest = share.rest_after(now, work, least);
+                quick += usize::from(rest.earliest <= now + least);
+                now = rest.earliest;
+            }
+            (spent, now - t0, quick)
+        };
+        for ms in [100, 400, 1600] {
+            let work = Duration::from_millis(ms);
+            let (spent, elapsed, quick) = stream(work);
+            assert!(
+                spent <= elapsed / 4 + RRDP_CREDIT_MAX + work,
+                "{ms} ms serials: {spent:?} of serials in {elapsed:?}"
+            );
+            let credit = RRDP_CREDIT_MAX.as_millis() as usize / ms as usize;
+            match ms {
+                // About the credit's worth of serials (it grows by a
+                // quarter meanwhile), then the share's pace.
+                100 | 400 => assert!(
+                    (credit / 2..=2 * credit).contains(&quick),
+                    "{ms} ms: {quick} quick rests"
+                ),
+                // A snapshot at 50,000 CAs: the credit never covers two.
+                _ => assert_eq!(quick, 0),
+            }
+        }
+    }
 
     /// A serial's own work, which `serve` rests after, leaves out its
     /// wait for another writer's publication turn.

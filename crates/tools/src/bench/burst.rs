@@ -3,8 +3,9 @@
 //! (deferred publication, RRDP serials apart), so one change is signed
 //! while another commits; a group publisher writes a tree when changes
 //! wait for one, its trees at least 100 ms apart (further after a long
-//! write, while changes come), and an RRDP task writes
-//! a serial for what was committed since its last one, as `serve`'s
+//! write, while changes come), and an RRDP task writes a serial for what
+//! was committed since its last one (resting after each, while changes
+//! come, for three times its work), as `serve`'s
 //! tasks do (the refresh cycle runs beside the same two), with an rsync
 //! daemon on the tree and old trees removed by a thread of their own, as
 //! `serve` has them. The time ends when the last change is in a tree and
@@ -225,32 +226,35 @@ pub(super) fn group_publisher(pool: &EnginePool, done: &AtomicBool) -> anyhow::R
 
 /// `serve`'s RRDP task on a connection of `pool`: a serial for what was
 /// committed since the last one, at most every [`WINDOW`] and resting
-/// after a serial as `serve` does ([`crate::ops::rrdp_pause`]), until
+/// after a serial as `serve` does ([`crate::ops::RrdpShare`]), until
 /// `done`; then a last one. A
 /// failed serial is retried after a second, as `serve` does, except the
 /// last. Returns the serials written.
 pub(super) fn rrdp_writer(pool: &EnginePool, done: &AtomicBool) -> anyhow::Result<Vec<Write>> {
-    let (mut serials, mut pause) = (Vec::new(), WINDOW);
+    // A plain wait of `d`, not ended early.
+    let wait = |d: Duration| crate::ops::Rest::new(Instant::now(), d, d, d);
+    let mut share = crate::ops::RrdpShare::new(Instant::now());
+    let (mut serials, mut rest) = (Vec::new(), wait(WINDOW));
     loop {
         let ending = done.load(Ordering::Acquire);
         if !ending {
-            std::thread::sleep(pause);
+            rest_through(pool, rest);
         }
         let t = Instant::now();
         let wrote = pool
             .get()
             .map_err(anyhow::Error::from)
             .and_then(|mut a| Ok(a.write_rrdp_timed()?));
-        pause = match wrote {
+        rest = match wrote {
             Ok(Some((_, work))) => {
                 serials.push((t.elapsed().as_secs_f64() * 1000.0, 0));
-                crate::ops::rrdp_pause(work, WINDOW)
+                share.rest_after(Instant::now(), work, WINDOW)
             }
-            Ok(None) => WINDOW,
+            Ok(None) => wait(WINDOW),
             Err(err) if ending => return Err(err),
             Err(err) => {
                 eprintln!("an RRDP serial failed, retried: {err:#}");
-                Duration::from_secs(1)
+                wait(Duration::from_secs(1))
             }
         };
         if ending {
