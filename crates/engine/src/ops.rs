@@ -2867,6 +2867,16 @@ fn roa_info(p: &RoaPayload) -> RoaInfo {
     }
 }
 
+/// A data directory made at `dir` by `actor` for the unit tests below,
+/// with loopback URIs and the system clock.
+#[cfg(test)]
+fn init_for_test(dir: &DataDir, actor: &Actor) -> Anchorage {
+    let uris = InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/");
+    Anchorage::init(actor, dir.clone(), &uris, Clock::System)
+        .unwrap()
+        .0
+}
+
 #[cfg(test)]
 mod manifest_room_tests {
     use anchorage_ca_core::point::{MAX_OBJECT_BYTES, manifest_bytes_bound};
@@ -2886,13 +2896,7 @@ mod manifest_room_tests {
         let _ = fs::remove_dir_all(&root);
         let actor = Actor::named("test");
         let dir = DataDir::new(&root);
-        let (mut a, _) = Anchorage::init(
-            &actor,
-            dir.clone(),
-            &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
-            Clock::System,
-        )
-        .unwrap();
+        let mut a = init_for_test(&dir, &actor);
         a.set_deferred_publication(true);
         let online = a.online_handle().to_string();
         let now = a.ctx.clock.now();
@@ -2952,13 +2956,7 @@ mod refresh_cycle_tests {
     fn a_refresh_cycle_leaves_the_ee_key_pool_to_single_changes() {
         let root = tempfile::tempdir().unwrap();
         let actor = Actor::named("test");
-        let (mut a, _) = Anchorage::init(
-            &actor,
-            DataDir::new(root.path()),
-            &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
-            Clock::System,
-        )
-        .unwrap();
+        let mut a = init_for_test(&DataDir::new(root.path()), &actor);
         for i in 0..3 {
             let resources = format!("AS6500{i}, 10.{i}.0.0/16").parse().unwrap();
             a.create_ca(&actor, &format!("lir{i}"), resources, None)
@@ -3114,13 +3112,7 @@ mod rrdp_rest_tests {
         let root = tempfile::tempdir().unwrap();
         let actor = Actor::named("test");
         let dir = DataDir::new(root.path());
-        let (mut a, _) = Anchorage::init(
-            &actor,
-            dir.clone(),
-            &InitOptions::new("rsync://127.0.0.1/repo/", "https://127.0.0.1/rrdp/"),
-            Clock::System,
-        )
-        .unwrap();
+        let mut a = init_for_test(&dir, &actor);
         a.create_ca(&actor, "lir", "AS65000, 10.0.0.0/16".parse().unwrap(), None)
             .unwrap();
         a.set_deferred_publication(true);
