@@ -1323,8 +1323,7 @@ async fn publish_rrdp(
     metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
-    // A plain wait of `d`, not ended early.
-    let wait = |d: Duration| crate::ops::Rest::new(Instant::now(), d, d, d);
+    let wait = |d: Duration| crate::ops::Rest::wait(Instant::now(), d);
     let mut share = crate::ops::RrdpShare::new(Instant::now());
     let mut rest = wait(RRDP_CHECK_EVERY);
     loop {

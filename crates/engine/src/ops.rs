@@ -150,7 +150,8 @@ const REFRESH_CHUNK: usize = 256;
 const OWED_CHUNK: usize = 32;
 
 /// How many times as long as an RRDP serial's own work took (not its
-/// waits for a tree writer's turn) `serve` waits before the next: a snapshot is the whole repository (1.6 s at 50,000 CAs,
+/// waits for a tree writer's turn) `serve` waits before the next: a
+/// snapshot is the whole repository (1.6 s at 50,000 CAs,
 /// RFC 8182 §3.5.2: every serial has one), so under a stream of changes
 /// serials take at most a quarter of the time, each holding every change
 /// committed since the last. RRDP clients poll minutes apart; rsync
@@ -287,6 +288,12 @@ impl Rest {
             quiet,
             seen: None,
         }
+    }
+
+    /// A plain wait of `d` from `now`, which the journal's head does not
+    /// end early.
+    pub fn wait(now: std::time::Instant, d: std::time::Duration) -> Self {
+        Rest::new(now, d, d, d)
     }
 
     /// The group publisher's rest from `now`, after the tree write (or

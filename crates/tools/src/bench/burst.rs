@@ -231,8 +231,7 @@ pub(super) fn group_publisher(pool: &EnginePool, done: &AtomicBool) -> anyhow::R
 /// failed serial is retried after a second, as `serve` does, except the
 /// last. Returns the serials written.
 pub(super) fn rrdp_writer(pool: &EnginePool, done: &AtomicBool) -> anyhow::Result<Vec<Write>> {
-    // A plain wait of `d`, not ended early.
-    let wait = |d: Duration| crate::ops::Rest::new(Instant::now(), d, d, d);
+    let wait = |d: Duration| crate::ops::Rest::wait(Instant::now(), d);
     let mut share = crate::ops::RrdpShare::new(Instant::now());
     let (mut serials, mut rest) = (Vec::new(), wait(WINDOW));
     loop {
