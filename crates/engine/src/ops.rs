@@ -226,7 +226,8 @@ pub const GROUP_WINDOW: std::time::Duration = std::time::Duration::from_millis(1
 
 /// How often `serve`'s group publisher looks for changes to publish (a
 /// read of the change journal's head) once a window has passed, and how
-/// long the changes must stand still to end its rest early.
+/// long the changes must stand still to end its rest early (and the RRDP
+/// task's, [`RrdpShare`]).
 pub const GROUP_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// How many times as long as its last tree write took `serve`'s group

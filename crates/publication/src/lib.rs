@@ -776,8 +776,9 @@ impl RsyncTree {
         };
         // Directories known to be there: a point's files come one after
         // another, and a look per file was two system calls of the five
-        // (a link) to eight (a write) a file takes. A removal takes only directories it leaves empty,
-        // never one that holds a file placed here.
+        // (a link) to eight (a write) a file takes. A removal takes only
+        // directories it leaves empty, never one that holds a file placed
+        // here.
         let mut made: HashSet<String> = HashSet::new();
         for path in paths {
             let target = tmp.join(path);

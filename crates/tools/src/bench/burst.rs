@@ -169,7 +169,7 @@ pub(super) fn trash_remover(dir: &Path, done: &AtomicBool) {
 /// how many files it wrote (0 for an RRDP serial).
 pub(super) type Write = (f64, usize);
 
-/// Sleeps through the group publisher's `rest` as `serve`'s does,
+/// Sleeps through a publication task's `rest` as `serve`'s tasks do,
 /// looking at the change journal's head on a connection of `pool` as
 /// often as the rest asks, so that it ends when the changes stop.
 fn rest_through(pool: &EnginePool, mut rest: crate::ops::Rest) {
