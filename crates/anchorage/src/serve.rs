@@ -959,7 +959,7 @@ async fn run_term(term: Term, epoch: i64, mut stop: watch::Receiver<bool>) -> an
     }
     // The RRDP task retries a serial that fails here (another process
     // publishing at the same moment, say); the tree is current already.
-    if let Err(err) = write_rrdp(&anchorage, &metrics).await {
+    if let Err(err) = write_rrdp(&anchorage, &metrics, crate::ops::SerialSettle::Own).await {
         tracing::error!(%err, "writing the RRDP serial at start failed; retrying");
     }
     let trash_stop = empty_trash(anchorage_publication::RsyncTree::new(dir.rsync()))?;
@@ -1018,11 +1018,11 @@ async fn run_term(term: Term, epoch: i64, mut stop: watch::Receiver<bool>) -> an
     // publisher.lock (or leads): one more after letting go takes what
     // such a command committed meanwhile (commands after it write their
     // own).
-    if let Err(err) = write_rrdp(&anchorage, &metrics).await {
+    if let Err(err) = write_rrdp(&anchorage, &metrics, crate::ops::SerialSettle::Own).await {
         tracing::error!(%err, "writing the last RRDP serial failed; written at the next start");
     }
     drop(publisher);
-    if let Err(err) = write_rrdp(&anchorage, &metrics).await {
+    if let Err(err) = write_rrdp(&anchorage, &metrics, crate::ops::SerialSettle::Own).await {
         tracing::error!(%err, "writing the last RRDP serial failed; written at the next start");
     }
     Ok(())
@@ -1283,21 +1283,21 @@ async fn rest_through(
 /// How often the RRDP task looks for changes to write a serial for.
 const RRDP_CHECK_EVERY: Duration = Duration::from_millis(100);
 
-/// Writes the next RRDP serial if anything changed; returns how long it
-/// took when it wrote one.
+/// Writes the next RRDP serial if anything changed, from a state
+/// `settle` says where to find (see [`crate::ops::SerialSettle`]).
 async fn write_rrdp(
     anchorage: &Arc<EnginePool>,
     metrics: &Arc<Metrics>,
-) -> anyhow::Result<Option<Duration>> {
+    settle: crate::ops::SerialSettle,
+) -> anyhow::Result<crate::ops::RrdpWrite> {
     let a = anchorage.clone();
     let m = metrics.clone();
-    tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Duration>> {
-        let mut a = a.get()?;
-        let Some((serial, work)) = a.write_rrdp_timed()? else {
-            return Ok(None);
-        };
-        m.rrdp_serial.store(serial, Ordering::Relaxed);
-        Ok(Some(work))
+    tokio::task::spawn_blocking(move || -> anyhow::Result<crate::ops::RrdpWrite> {
+        let written = a.get()?.write_rrdp_timed(settle)?;
+        if let crate::ops::RrdpWrite::Serial(serial, _) = written {
+            m.rrdp_serial.store(serial, Ordering::Relaxed);
+        }
+        Ok(written)
     })
     .await?
 }
@@ -1317,25 +1317,40 @@ async fn write_rrdp(
 /// up to [`crate::ops::RRDP_CREDIT_MAX`] of serial work kept), so the
 /// last changes of a burst reach RRDP clients at once, while a sparse
 /// stream of changes at scale, each of which would otherwise cost a
-/// whole snapshot, keeps the rest.
+/// whole snapshot, keeps the rest. A serial shows a state the group
+/// publisher's tree write settled, looked for every
+/// [`crate::ops::GROUP_POLL`] while a change owes its manifest; only
+/// after [`crate::ops::RRDP_SETTLE_AFTER`] without one does the task
+/// sign what is owed itself ([`crate::ops::serial_settle`]).
 async fn publish_rrdp(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
+    use crate::ops::RrdpWrite;
     let wait = |d: Duration| crate::ops::Rest::wait(Instant::now(), d);
     let mut share = crate::ops::RrdpShare::new(Instant::now());
     let mut rest = wait(RRDP_CHECK_EVERY);
+    let mut unsettled_since = None;
     loop {
         if rest_through(&anchorage, rest, &mut stop).await {
             return;
         }
-        rest = match write_rrdp(&anchorage, &metrics).await {
-            Ok(Some(took)) => {
+        let settle = crate::ops::serial_settle(Instant::now(), unsettled_since);
+        let written = write_rrdp(&anchorage, &metrics, settle).await;
+        if !matches!(written, Ok(RrdpWrite::Unsettled)) {
+            unsettled_since = None;
+        }
+        rest = match written {
+            Ok(RrdpWrite::Serial(_, took)) => {
                 tracing::debug!(ms = took.as_millis() as u64, "RRDP serial published");
                 share.rest_after(Instant::now(), took, RRDP_CHECK_EVERY)
             }
-            Ok(None) => wait(RRDP_CHECK_EVERY),
+            Ok(RrdpWrite::Current) => wait(RRDP_CHECK_EVERY),
+            Ok(RrdpWrite::Unsettled) => {
+                unsettled_since.get_or_insert_with(Instant::now);
+                wait(crate::ops::GROUP_POLL)
+            }
             Err(err) => {
                 metrics.publication_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(%err, "writing an RRDP serial failed; retrying");

@@ -220,6 +220,60 @@ impl RrdpShare {
     }
 }
 
+/// Where the state an RRDP serial shows comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SerialSettle {
+    /// What deferred changes owe is signed first, as for a tree write.
+    Own,
+    /// Only a state found settled (as a tree write leaves it, every
+    /// manifest and CRL signed): while a change owes one, no serial.
+    Found,
+}
+
+/// What [`Anchorage::write_rrdp_timed`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RrdpWrite {
+    /// Wrote (or announced again) this serial; its own work took this.
+    Serial(u64, std::time::Duration),
+    /// Nothing changed since the serial announced.
+    Current,
+    /// A change owes its manifest, and [`SerialSettle::Found`] was asked.
+    Unsettled,
+}
+
+/// What a serial's write under the RRDP locks did.
+enum Locked {
+    Serial(u64),
+    /// Announced again a serial committed before (see `prepare_from`).
+    Again(Option<u64>),
+    Current,
+    Unsettled,
+}
+
+/// How long `serve`'s RRDP task waits for a state the tree writer
+/// settled ([`SerialSettle::Found`]) before it settles one itself.
+/// Under a stream of changes some point nearly always owes its
+/// manifest; a settle of its own signs the manifests of every point
+/// changed since the last settle, which the next tree write signs again
+/// for the changes after it. In a lull, and at the end of a burst, the
+/// tree writer's state is found within [`GROUP_POLL`].
+pub const RRDP_SETTLE_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How `serve`'s RRDP task gets its next serial's state: the one the tree
+/// writer left, unless none was found since `unsettled_since` for
+/// [`RRDP_SETTLE_AFTER`].
+pub fn serial_settle(
+    now: std::time::Instant,
+    unsettled_since: Option<std::time::Instant>,
+) -> SerialSettle {
+    match unsettled_since {
+        Some(since) if now.saturating_duration_since(since) >= RRDP_SETTLE_AFTER => {
+            SerialSettle::Own
+        }
+        _ => SerialSettle::Found,
+    }
+}
+
 /// The least time between the starts of two of `serve`'s group tree
 /// writes: changes committed within it are published together.
 pub const GROUP_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
@@ -2088,27 +2142,38 @@ impl Anchorage {
     /// to rsync clients and its own validator without waiting for them.
     /// The snapshot is read from a settled store snapshot (see
     /// [`Self::write_tree`]), taken in turn with tree writes, so that two
-    /// writers never sign the same owed manifests.
+    /// writers never sign the same owed manifests. `serve`'s RRDP task
+    /// asks instead for a state a tree write settled
+    /// ([`SerialSettle::Found`], [`serial_settle`]).
     pub fn write_rrdp(&mut self) -> Result<Option<u64>> {
-        Ok(self.write_rrdp_timed()?.map(|(serial, _)| serial))
+        Ok(match self.write_rrdp_timed(SerialSettle::Own)? {
+            RrdpWrite::Serial(serial, _) => Some(serial),
+            RrdpWrite::Current | RrdpWrite::Unsettled => None,
+        })
     }
 
-    /// [`Self::write_rrdp`], also saying how long the serial's own work
-    /// took: its whole time but the waits for publication turns (a tree
-    /// writer's, another serial's), which `serve`'s RRDP task rests
-    /// after ([`rrdp_pause`]). Counting the waits made the rest after a
-    /// serial that waited out a tree write of hundreds of files three
-    /// times that write.
-    pub fn write_rrdp_timed(&mut self) -> Result<Option<(u64, std::time::Duration)>> {
+    /// [`Self::write_rrdp`], from a state `settle` says where to find,
+    /// also saying how long the serial's own work took: its whole time
+    /// but the waits for publication turns (a tree writer's, another
+    /// serial's), which `serve`'s RRDP task rests after
+    /// ([`rrdp_pause`]). Counting the waits made the rest after a serial
+    /// that waited out a tree write of hundreds of files three times that
+    /// write.
+    pub fn write_rrdp_timed(&mut self, settle: SerialSettle) -> Result<RrdpWrite> {
         let t = std::time::Instant::now();
         let waited = self.ctx.turn_waits;
-        let serial = self.write_rrdp_untimed()?;
+        let written = self.write_rrdp_untimed(settle)?;
         let waits = self.ctx.turn_waits.saturating_sub(waited);
-        Ok(serial.map(|s| (s, t.elapsed().saturating_sub(waits))))
+        Ok(match written {
+            RrdpWrite::Serial(serial, _) => {
+                RrdpWrite::Serial(serial, t.elapsed().saturating_sub(waits))
+            }
+            other => other,
+        })
     }
 
-    /// [`Self::write_rrdp`].
-    fn write_rrdp_untimed(&mut self) -> Result<Option<u64>> {
+    /// [`Self::write_rrdp_timed`], its work not timed yet.
+    fn write_rrdp_untimed(&mut self, settle: SerialSettle) -> Result<RrdpWrite> {
         {
             // Nothing changed since the serial announced: no lock, no read.
             let tx = self.store.read_transaction()?;
@@ -2125,32 +2190,49 @@ impl Anchorage {
                 self.rrdp_shown(owed)?;
             }
             if announced && current {
-                return Ok(None);
+                return Ok(RrdpWrite::Current);
             }
         }
         let rrdp_lock = self.ctx.rrdp_lock.clone();
         let _rrdp_turn = self.publication_turn(&rrdp_lock, RRDP_LOCKS)?;
         // A serial announced again (see `prepare_from`) holds none of the
         // changes since: the next one, at once.
-        match self.write_rrdp_locked()? {
-            (again, true) => Ok(self.write_rrdp_locked()?.0.or(again)),
-            (serial, false) => Ok(serial),
-        }
+        Ok(match self.write_rrdp_locked(settle)? {
+            Locked::Again(again) => match self.write_rrdp_locked(settle)? {
+                Locked::Serial(serial) => RrdpWrite::Serial(serial, Default::default()),
+                _ => again.map_or(RrdpWrite::Current, |s| {
+                    RrdpWrite::Serial(s, Default::default())
+                }),
+            },
+            Locked::Serial(serial) => RrdpWrite::Serial(serial, Default::default()),
+            Locked::Current => RrdpWrite::Current,
+            Locked::Unsettled => RrdpWrite::Unsettled,
+        })
     }
 
-    /// [`Self::write_rrdp`] under the RRDP locks; also says whether it
-    /// only announced again a serial committed before.
-    fn write_rrdp_locked(&mut self) -> Result<(Option<u64>, bool)> {
+    /// [`Self::write_rrdp`] under the RRDP locks.
+    fn write_rrdp_locked(&mut self, settle: SerialSettle) -> Result<Locked> {
         let now = self.ctx.clock.now();
         let t0 = std::time::Instant::now();
         let base = self.ctx.layout.rsync_base.clone();
         let publish_lock = self.ctx.publish_lock.clone();
-        let tree_turn = self.publication_turn(&publish_lock, TREE_LOCKS)?;
-        let held = self.settle(now)?;
-        let tx = self.store.read_transaction()?;
-        owes_nothing(&tx)?;
-        drop(held);
-        drop(tree_turn);
+        let tx = match settle {
+            SerialSettle::Own => {
+                let _tree_turn = self.publication_turn(&publish_lock, TREE_LOCKS)?;
+                let held = self.settle(now)?;
+                let tx = self.store.read_transaction()?;
+                owes_nothing(&tx)?;
+                drop(held);
+                tx
+            }
+            SerialSettle::Found => {
+                let tx = self.store.read_transaction()?;
+                if !tx.pending_points()?.is_empty() {
+                    return Ok(Locked::Unsettled);
+                }
+                tx
+            }
+        };
         let settled = t0.elapsed();
         let generation = tx.audit_generation()?;
         let seq = tx.change_seq()?;
@@ -2208,7 +2290,7 @@ impl Anchorage {
         drop(tx);
         let written = t0.elapsed();
         if update.is_none() && rrdp_seq == Some(seq) {
-            return Ok((None, false));
+            return Ok(Locked::Current);
         }
         // The committed serial, announced again: nothing to commit, and it
         // shows what it showed when it was committed.
@@ -2245,7 +2327,11 @@ impl Anchorage {
             announce_us = (t0.elapsed() - committed).as_micros() as u64,
             "RRDP serial written"
         );
-        Ok((update.map(|u| u.serial), again))
+        Ok(match (update.map(|u| u.serial), again) {
+            (serial, true) => Locked::Again(serial),
+            (Some(serial), false) => Locked::Serial(serial),
+            (None, false) => Locked::Current,
+        })
     }
 
     /// Issues the manifests and CRLs that changes committed with deferred
@@ -3135,7 +3221,9 @@ mod rrdp_rest_tests {
             std::thread::sleep(HELD);
             drop(tree_writer);
         });
-        let (serial, work) = a.write_rrdp_timed().unwrap().expect("a serial is due");
+        let RrdpWrite::Serial(serial, work) = a.write_rrdp_timed(SerialSettle::Own).unwrap() else {
+            panic!("a serial is due");
+        };
         let took = started.elapsed();
         release.join().unwrap();
         assert!(serial > 1);
@@ -3154,8 +3242,84 @@ mod rrdp_rest_tests {
         )
         .unwrap();
         let started = Instant::now();
-        let (_, work) = a.write_rrdp_timed().unwrap().expect("a serial is due");
+        let RrdpWrite::Serial(_, work) = a.write_rrdp_timed(SerialSettle::Own).unwrap() else {
+            panic!("a serial is due");
+        };
         assert!(work <= started.elapsed());
         assert!(work + Duration::from_millis(50) >= started.elapsed());
+    }
+
+    /// A serial from a state found settled is written only where no
+    /// change owes its manifest, and shows the manifests the tree writer
+    /// signed: it signs none of its own.
+    #[test]
+    fn a_serial_from_a_found_state_waits_for_the_tree_writers_settle() {
+        let root = tempfile::tempdir().unwrap();
+        let actor = Actor::named("test");
+        let dir = DataDir::new(root.path());
+        let mut a = init_for_test(&dir, &actor);
+        a.create_ca(&actor, "lir", "AS65000, 10.0.0.0/16".parse().unwrap(), None)
+            .unwrap();
+        a.set_deferred_publication(true);
+        a.set_rrdp_apart(true);
+        a.write_tree().unwrap();
+        assert_ne!(
+            a.write_rrdp_timed(SerialSettle::Found).unwrap(),
+            RrdpWrite::Unsettled
+        );
+        let serial_before = a.rrdp_serial().unwrap().map(|(_, s)| s);
+        let payload = RoaPayload::new(65000, "10.0.0.0/24".parse().unwrap(), None).unwrap();
+        a.apply_roa_changes(&actor, "lir", &[payload], &[]).unwrap();
+        let owed = |a: &mut Anchorage| {
+            a.store
+                .read_transaction()
+                .unwrap()
+                .pending_points()
+                .unwrap()
+        };
+        assert_eq!(owed(&mut a).len(), 1);
+
+        // Owed: nothing written, nothing signed.
+        assert_eq!(
+            a.write_rrdp_timed(SerialSettle::Found).unwrap(),
+            RrdpWrite::Unsettled
+        );
+        assert_eq!(owed(&mut a).len(), 1, "the serial signed nothing");
+        assert_eq!(a.rrdp_serial().unwrap().map(|(_, s)| s), serial_before);
+
+        // The tree writer settles; the serial shows the manifest it signed.
+        a.write_tree().unwrap();
+        let RrdpWrite::Serial(serial, _) = a.write_rrdp_timed(SerialSettle::Found).unwrap() else {
+            panic!("a serial is due");
+        };
+        assert_eq!(Some(serial), serial_before.map(|s| s + 1));
+        let tree = a.ctx.tree.current();
+        let base = a.ctx.layout.rsync_base.clone();
+        let shown = a.store.read_transaction().unwrap().rrdp_objects().unwrap();
+        assert!(shown.iter().any(|(uri, _)| uri.ends_with(".roa")));
+        for (uri, hash) in shown {
+            let path = tree.join(uri.strip_prefix(&base).unwrap());
+            let bytes = std::fs::read(&path).unwrap();
+            assert_eq!(point::sha256(&bytes), hash, "{uri}: the tree's file");
+        }
+        assert_eq!(
+            a.write_rrdp_timed(SerialSettle::Found).unwrap(),
+            RrdpWrite::Current
+        );
+    }
+
+    /// `serve`'s RRDP task settles a state itself only after looking for
+    /// one the tree writer settled for [`RRDP_SETTLE_AFTER`].
+    #[test]
+    fn the_rrdp_task_settles_itself_only_after_waiting() {
+        let now = Instant::now();
+        assert_eq!(serial_settle(now, None), SerialSettle::Found);
+        assert_eq!(serial_settle(now, Some(now)), SerialSettle::Found);
+        let late = now + RRDP_SETTLE_AFTER;
+        assert_eq!(
+            serial_settle(late - Duration::from_millis(1), Some(now)),
+            SerialSettle::Found
+        );
+        assert_eq!(serial_settle(late, Some(now)), SerialSettle::Own);
     }
 }

@@ -4,8 +4,9 @@
 //! while another commits; a group publisher writes a tree when changes
 //! wait for one, its trees at least 100 ms apart (further after a long
 //! write, while changes come), and an RRDP task writes a serial for what
-//! was committed since its last one (resting after each, while changes
-//! come, for three times its work), as `serve`'s
+//! was committed since its last one, from a state the publisher's tree
+//! write settled (resting after each, while changes come, for three
+//! times its work), as `serve`'s
 //! tasks do (the refresh cycle runs beside the same two), with an rsync
 //! daemon on the tree and old trees removed by a thread of their own, as
 //! `serve` has them. The time ends when the last change is in a tree and
@@ -103,19 +104,33 @@ pub(super) fn as_serve(dir: &Path, changes: &[(String, RoaPayload)]) -> anyhow::
     let cpu = super::cpu_seconds();
     let t = Instant::now();
     let (trees, serials) = std::thread::scope(|s| -> anyhow::Result<(usize, usize)> {
-        let publisher = s.spawn(|| group_publisher(&pool, &sent));
-        let rrdp = s.spawn(|| rrdp_writer(&pool, &sent));
-        let remover = s.spawn(|| trash_remover(dir, &sent));
-        let clients: Vec<_> = (0..CLIENTS)
-            .map(|_| {
-                s.spawn(|| -> anyhow::Result<()> {
+        // Named, so that a profile of the bench tells them apart.
+        // A thread that cannot start ends those started before it.
+        let named = |name: &str| std::thread::Builder::new().name(name.into());
+        let failed = |e: std::io::Error| {
+            sent.store(true, Ordering::Release);
+            anyhow::Error::from(e)
+        };
+        let publisher = named("group-publisher")
+            .spawn_scoped(s, || group_publisher(&pool, &sent))
+            .map_err(failed)?;
+        let rrdp = named("rrdp-writer")
+            .spawn_scoped(s, || rrdp_writer(&pool, &sent))
+            .map_err(failed)?;
+        let remover = named("tree-remover")
+            .spawn_scoped(s, || trash_remover(dir, &sent))
+            .map_err(failed)?;
+        let clients = (0..CLIENTS)
+            .map(|c| {
+                named(&format!("client-{c}")).spawn_scoped(s, || -> anyhow::Result<()> {
                     while let Some((ca, p)) = changes.get(next.fetch_add(1, Ordering::Relaxed)) {
                         pool.get()?.apply_roa_changes(&BENCH, ca, &[*p], &[])?;
                     }
                     Ok(())
                 })
             })
-            .collect();
+            .collect::<std::io::Result<Vec<_>>>()
+            .map_err(failed)?;
         // Every client is joined before the others are told to end.
         let mut sending = Ok(());
         for client in clients {
@@ -226,37 +241,52 @@ pub(super) fn group_publisher(pool: &EnginePool, done: &AtomicBool) -> anyhow::R
 
 /// `serve`'s RRDP task on a connection of `pool`: a serial for what was
 /// committed since the last one, at most every [`WINDOW`] and resting
-/// after a serial as `serve` does ([`crate::ops::RrdpShare`]), until
-/// `done`; then a last one. A
-/// failed serial is retried after a second, as `serve` does, except the
-/// last. Returns the serials written.
+/// after a serial as `serve` does ([`crate::ops::RrdpShare`]), from a
+/// state the group publisher settled ([`crate::ops::serial_settle`]),
+/// until `done`; then a last one. A failed serial is retried after a
+/// second, as `serve` does, except the last. Returns the serials written.
 pub(super) fn rrdp_writer(pool: &EnginePool, done: &AtomicBool) -> anyhow::Result<Vec<Write>> {
+    use crate::ops::RrdpWrite;
     let wait = |d: Duration| crate::ops::Rest::wait(Instant::now(), d);
     let mut share = crate::ops::RrdpShare::new(Instant::now());
     let (mut serials, mut rest) = (Vec::new(), wait(WINDOW));
+    let mut unsettled_since = None;
     loop {
         let ending = done.load(Ordering::Acquire);
-        if !ending {
-            rest_through(pool, rest);
+        match ending {
+            false => rest_through(pool, rest),
+            // Once the clients have ended, as `serve`'s task after a
+            // burst: the state the publisher's last tree settles.
+            true if unsettled_since.is_some() => std::thread::sleep(crate::ops::GROUP_POLL),
+            true => {}
         }
+        let settle = crate::ops::serial_settle(Instant::now(), unsettled_since);
         let t = Instant::now();
         let wrote = pool
             .get()
             .map_err(anyhow::Error::from)
-            .and_then(|mut a| Ok(a.write_rrdp_timed()?));
+            .and_then(|mut a| Ok(a.write_rrdp_timed(settle)?));
+        let unsettled = matches!(wrote, Ok(RrdpWrite::Unsettled));
+        if !unsettled {
+            unsettled_since = None;
+        }
         rest = match wrote {
-            Ok(Some((_, work))) => {
+            Ok(RrdpWrite::Serial(_, work)) => {
                 serials.push((t.elapsed().as_secs_f64() * 1000.0, 0));
                 share.rest_after(Instant::now(), work, WINDOW)
             }
-            Ok(None) => wait(WINDOW),
+            Ok(RrdpWrite::Current) => wait(WINDOW),
+            Ok(RrdpWrite::Unsettled) => {
+                unsettled_since.get_or_insert_with(Instant::now);
+                wait(crate::ops::GROUP_POLL)
+            }
             Err(err) if ending => return Err(err),
             Err(err) => {
                 eprintln!("an RRDP serial failed, retried: {err:#}");
                 wait(Duration::from_secs(1))
             }
         };
-        if ending {
+        if ending && !unsettled {
             return Ok(serials);
         }
     }
