@@ -3199,10 +3199,9 @@ mod rrdp_rest_tests {
         }
     }
 
-    /// A serial's own work, which `serve` rests after, leaves out its
-    /// wait for another writer's publication turn.
-    #[test]
-    fn a_serials_work_leaves_out_its_wait_for_a_tree_writers_turn() {
+    /// A data directory with a CA "lir" (AS65000, 10.0.0.0/16), its
+    /// changes published deferred, as `serve` makes them.
+    fn deferred_lir() -> (tempfile::TempDir, DataDir, Actor, Anchorage) {
         let root = tempfile::tempdir().unwrap();
         let actor = Actor::named("test");
         let dir = DataDir::new(root.path());
@@ -3210,6 +3209,14 @@ mod rrdp_rest_tests {
         a.create_ca(&actor, "lir", "AS65000, 10.0.0.0/16".parse().unwrap(), None)
             .unwrap();
         a.set_deferred_publication(true);
+        (root, dir, actor, a)
+    }
+
+    /// A serial's own work, which `serve` rests after, leaves out its
+    /// wait for another writer's publication turn.
+    #[test]
+    fn a_serials_work_leaves_out_its_wait_for_a_tree_writers_turn() {
+        let (_root, dir, actor, mut a) = deferred_lir();
         let payload = RoaPayload::new(65000, "10.0.0.0/24".parse().unwrap(), None).unwrap();
         a.apply_roa_changes(&actor, "lir", &[payload], &[]).unwrap();
 
@@ -3254,13 +3261,7 @@ mod rrdp_rest_tests {
     /// signed: it signs none of its own.
     #[test]
     fn a_serial_from_a_found_state_waits_for_the_tree_writers_settle() {
-        let root = tempfile::tempdir().unwrap();
-        let actor = Actor::named("test");
-        let dir = DataDir::new(root.path());
-        let mut a = init_for_test(&dir, &actor);
-        a.create_ca(&actor, "lir", "AS65000, 10.0.0.0/16".parse().unwrap(), None)
-            .unwrap();
-        a.set_deferred_publication(true);
+        let (_root, _dir, actor, mut a) = deferred_lir();
         a.set_rrdp_apart(true);
         a.write_tree().unwrap();
         assert_ne!(

@@ -1537,6 +1537,47 @@ mod tests {
             .unwrap()
     }
 
+    /// A tree in a directory of its own, with a process named rsync in
+    /// view (so that `/proc` can tell that no client is inside a tree);
+    /// the process ends with it.
+    struct Watched {
+        tmp: tempfile::TempDir,
+        _bin: tempfile::TempDir,
+        daemon: std::process::Child,
+        tree: RsyncTree,
+    }
+
+    impl Watched {
+        fn new() -> Self {
+            let tmp = tempfile::tempdir().unwrap();
+            let bin = tempfile::tempdir().unwrap();
+            let daemon = rsync_in(bin.path(), bin.path());
+            let tree = RsyncTree::new(tmp.path());
+            Watched {
+                tmp,
+                _bin: bin,
+                daemon,
+                tree,
+            }
+        }
+
+        /// Makes `state` current, `changed` vouched for as in
+        /// [`RsyncTree::write`].
+        fn write(&self, state: &State, changed: Option<BTreeSet<String>>) -> WriteStats {
+            let split = split_paths(state);
+            self.tree
+                .write(tree_files(&split, state), changed.as_ref())
+                .unwrap()
+        }
+    }
+
+    impl Drop for Watched {
+        fn drop(&mut self) {
+            let _ = self.daemon.kill();
+            let _ = self.daemon.wait();
+        }
+    }
+
     /// Path to bytes and mtime: a repository state as the tests keep it.
     type State = BTreeMap<String, (Vec<u8>, u64)>;
 
@@ -1720,16 +1761,10 @@ mod tests {
     /// write left with the current generation is never taken for a spare.
     #[test]
     fn the_spare_is_brought_forward_to_the_current_state_by_links() {
-        let tmp = tempfile::tempdir().unwrap();
-        let bin = tempfile::tempdir().unwrap();
-        let mut daemon = rsync_in(bin.path(), bin.path());
-        let tree = RsyncTree::new(tmp.path());
+        let watched = Watched::new();
+        let (tmp, tree) = (&watched.tmp, &watched.tree);
         let mut state = State::new();
-        let write = |state: &State, changed: Option<BTreeSet<String>>| {
-            let split = split_paths(state);
-            tree.write(tree_files(&split, state), changed.as_ref())
-                .unwrap()
-        };
+        let write = |state: &State, changed| watched.write(state, changed);
         for i in 0..20 {
             state.insert(format!("a/f{i}.roa"), (b"0".to_vec(), 1000));
         }
@@ -1810,8 +1845,6 @@ mod tests {
         state.insert("a/f4.roa".into(), (b"again".to_vec(), 5000));
         write(&state, Some(BTreeSet::from(["a/f4.roa".to_string()])));
         assert_eq!(contents(&tree.current()), state);
-        daemon.kill().unwrap();
-        daemon.wait().unwrap();
     }
 
     /// A file of a tree brought forward that no other tree shares is
@@ -1820,16 +1853,10 @@ mod tests {
     #[test]
     fn a_file_no_other_tree_shares_is_rewritten_in_place() {
         use std::os::unix::fs::MetadataExt;
-        let tmp = tempfile::tempdir().unwrap();
-        let bin = tempfile::tempdir().unwrap();
-        let mut daemon = rsync_in(bin.path(), bin.path());
-        let tree = RsyncTree::new(tmp.path());
+        let watched = Watched::new();
+        let tree = &watched.tree;
         let mut state = State::new();
-        let write = |state: &State, changed: Option<BTreeSet<String>>| {
-            let split = split_paths(state);
-            tree.write(tree_files(&split, state), changed.as_ref())
-                .unwrap()
-        };
+        let write = |state: &State, changed| watched.write(state, changed);
         let changed = |paths: &[&str]| Some(paths.iter().map(|p| p.to_string()).collect());
         state.insert("a/x.roa".into(), (b"0000".to_vec(), 1000));
         state.insert("a/y.roa".into(), (b"same".to_vec(), 1000));
@@ -1860,8 +1887,6 @@ mod tests {
         );
         assert_eq!(contents(&current), third_state);
         assert_eq!(contents(&second), state, "the tree replaced keeps y");
-        daemon.kill().unwrap();
-        daemon.wait().unwrap();
     }
 
     #[test]
