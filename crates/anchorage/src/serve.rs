@@ -1321,42 +1321,32 @@ async fn write_rrdp(
 /// publisher's tree write settled, looked for every
 /// [`crate::ops::GROUP_POLL`] while a change owes its manifest; only
 /// after [`crate::ops::RRDP_SETTLE_AFTER`] without one does the task
-/// sign what is owed itself ([`crate::ops::serial_settle`]).
+/// sign what is owed itself ([`crate::ops::RrdpPace`]).
 async fn publish_rrdp(
     anchorage: Arc<EnginePool>,
     metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
-    use crate::ops::RrdpWrite;
-    let wait = |d: Duration| crate::ops::Rest::wait(Instant::now(), d);
-    let mut share = crate::ops::RrdpShare::new(Instant::now());
-    let mut rest = wait(RRDP_CHECK_EVERY);
-    let mut unsettled_since = None;
+    let mut pace = crate::ops::RrdpPace::new(Instant::now(), RRDP_CHECK_EVERY);
+    let mut rest = crate::ops::Rest::wait(Instant::now(), RRDP_CHECK_EVERY);
     loop {
         if rest_through(&anchorage, rest, &mut stop).await {
             return;
         }
-        let settle = crate::ops::serial_settle(Instant::now(), unsettled_since);
-        let written = write_rrdp(&anchorage, &metrics, settle).await;
-        if !matches!(written, Ok(RrdpWrite::Unsettled)) {
-            unsettled_since = None;
-        }
-        rest = match written {
-            Ok(RrdpWrite::Serial(_, took)) => {
-                tracing::debug!(ms = took.as_millis() as u64, "RRDP serial published");
-                share.rest_after(Instant::now(), took, RRDP_CHECK_EVERY)
-            }
-            Ok(RrdpWrite::Current) => wait(RRDP_CHECK_EVERY),
-            Ok(RrdpWrite::Unsettled) => {
-                unsettled_since.get_or_insert_with(Instant::now);
-                wait(crate::ops::GROUP_POLL)
+        let written = match write_rrdp(&anchorage, &metrics, pace.settle(Instant::now())).await {
+            Ok(written) => {
+                if let crate::ops::RrdpWrite::Serial(_, took) = written {
+                    tracing::debug!(ms = took.as_millis() as u64, "RRDP serial published");
+                }
+                Some(written)
             }
             Err(err) => {
                 metrics.publication_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(%err, "writing an RRDP serial failed; retrying");
-                wait(Duration::from_secs(1))
+                None
             }
         };
+        rest = pace.rest_after(Instant::now(), written);
     }
 }
 

@@ -259,18 +259,62 @@ enum Locked {
 /// tree writer's state is found within [`GROUP_POLL`].
 pub const RRDP_SETTLE_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// How `serve`'s RRDP task gets its next serial's state: the one the tree
-/// writer left, unless none was found since `unsettled_since` for
-/// [`RRDP_SETTLE_AFTER`].
-pub fn serial_settle(
-    now: std::time::Instant,
+/// How long `serve`'s RRDP task waits after a serial that failed.
+const RRDP_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `serve`'s RRDP task's pace: where its next serial's state comes from
+/// and how long it rests after each write, for `serve` and the bench's
+/// copy of the task alike.
+#[derive(Clone, Copy, Debug)]
+pub struct RrdpPace {
+    share: RrdpShare,
+    /// Since when every look found a change owing its manifest.
     unsettled_since: Option<std::time::Instant>,
-) -> SerialSettle {
-    match unsettled_since {
-        Some(since) if now.saturating_duration_since(since) >= RRDP_SETTLE_AFTER => {
-            SerialSettle::Own
+    /// The task's poll: its least rest.
+    least: std::time::Duration,
+}
+
+impl RrdpPace {
+    /// A task that polls every `least`, starting at `now`.
+    pub fn new(now: std::time::Instant, least: std::time::Duration) -> Self {
+        RrdpPace {
+            share: RrdpShare::new(now),
+            unsettled_since: None,
+            least,
         }
-        _ => SerialSettle::Found,
+    }
+
+    /// Where the next serial's state comes from: the one a tree write
+    /// settled, unless none was found for [`RRDP_SETTLE_AFTER`].
+    pub fn settle(&self, now: std::time::Instant) -> SerialSettle {
+        match self.unsettled_since {
+            Some(since) if now.saturating_duration_since(since) >= RRDP_SETTLE_AFTER => {
+                SerialSettle::Own
+            }
+            _ => SerialSettle::Found,
+        }
+    }
+
+    /// Whether the last write found a change owing its manifest.
+    pub fn unsettled(&self) -> bool {
+        self.unsettled_since.is_some()
+    }
+
+    /// The rest from `now` after a write that did `written` (`None`: it
+    /// failed): [`RrdpShare::rest_after`] a serial, a poll when nothing
+    /// changed, [`GROUP_POLL`] while a change owes its manifest, a
+    /// second after a failure.
+    pub fn rest_after(&mut self, now: std::time::Instant, written: Option<RrdpWrite>) -> Rest {
+        if written == Some(RrdpWrite::Unsettled) {
+            self.unsettled_since.get_or_insert(now);
+            return Rest::wait(now, GROUP_POLL);
+        }
+        self.unsettled_since = None;
+        match written {
+            Some(RrdpWrite::Serial(_, work)) => self.share.rest_after(now, work, self.least),
+            Some(_) => Rest::wait(now, self.least),
+            None => Rest::wait(now, RRDP_RETRY_AFTER),
+        }
     }
 }
 
@@ -2144,7 +2188,7 @@ impl Anchorage {
     /// [`Self::write_tree`]), taken in turn with tree writes, so that two
     /// writers never sign the same owed manifests. `serve`'s RRDP task
     /// asks instead for a state a tree write settled
-    /// ([`SerialSettle::Found`], [`serial_settle`]).
+    /// ([`SerialSettle::Found`], [`RrdpPace`]).
     pub fn write_rrdp(&mut self) -> Result<Option<u64>> {
         Ok(match self.write_rrdp_timed(SerialSettle::Own)? {
             RrdpWrite::Serial(serial, _) => Some(serial),
@@ -2197,14 +2241,14 @@ impl Anchorage {
         let _rrdp_turn = self.publication_turn(&rrdp_lock, RRDP_LOCKS)?;
         // A serial announced again (see `prepare_from`) holds none of the
         // changes since: the next one, at once.
+        // Its work is timed by the caller.
+        let serial = |s| RrdpWrite::Serial(s, std::time::Duration::ZERO);
         Ok(match self.write_rrdp_locked(settle)? {
             Locked::Again(again) => match self.write_rrdp_locked(settle)? {
-                Locked::Serial(serial) => RrdpWrite::Serial(serial, Default::default()),
-                _ => again.map_or(RrdpWrite::Current, |s| {
-                    RrdpWrite::Serial(s, Default::default())
-                }),
+                Locked::Serial(s) => serial(s),
+                _ => again.map_or(RrdpWrite::Current, serial),
             },
-            Locked::Serial(serial) => RrdpWrite::Serial(serial, Default::default()),
+            Locked::Serial(s) => serial(s),
             Locked::Current => RrdpWrite::Current,
             Locked::Unsettled => RrdpWrite::Unsettled,
         })
@@ -3310,17 +3354,31 @@ mod rrdp_rest_tests {
     }
 
     /// `serve`'s RRDP task settles a state itself only after looking for
-    /// one the tree writer settled for [`RRDP_SETTLE_AFTER`].
+    /// one the tree writer settled for [`RRDP_SETTLE_AFTER`], and looks
+    /// again every [`GROUP_POLL`] meanwhile.
     #[test]
     fn the_rrdp_task_settles_itself_only_after_waiting() {
         let now = Instant::now();
-        assert_eq!(serial_settle(now, None), SerialSettle::Found);
-        assert_eq!(serial_settle(now, Some(now)), SerialSettle::Found);
+        let least = Duration::from_millis(100);
+        let mut pace = RrdpPace::new(now, least);
+        assert_eq!(pace.settle(now), SerialSettle::Found);
+        let rest = pace.rest_after(now, Some(RrdpWrite::Unsettled));
+        assert_eq!(rest.until, now + GROUP_POLL);
+        assert!(pace.unsettled());
+        assert_eq!(pace.settle(now), SerialSettle::Found);
+        // A later look that finds none still counts from the first.
+        pace.rest_after(now + Duration::from_secs(1), Some(RrdpWrite::Unsettled));
         let late = now + RRDP_SETTLE_AFTER;
         assert_eq!(
-            serial_settle(late - Duration::from_millis(1), Some(now)),
+            pace.settle(late - Duration::from_millis(1)),
             SerialSettle::Found
         );
-        assert_eq!(serial_settle(late, Some(now)), SerialSettle::Own);
+        assert_eq!(pace.settle(late), SerialSettle::Own);
+        // A serial starts the count again.
+        let rest = pace.rest_after(late, Some(RrdpWrite::Serial(2, Duration::from_millis(50))));
+        assert!(!pace.unsettled());
+        assert_eq!(pace.settle(late), SerialSettle::Found);
+        assert!(rest.until >= late + least);
+        assert_eq!(pace.rest_after(late, None).until, late + RRDP_RETRY_AFTER);
     }
 }

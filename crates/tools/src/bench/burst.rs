@@ -240,53 +240,40 @@ pub(super) fn group_publisher(pool: &EnginePool, done: &AtomicBool) -> anyhow::R
 }
 
 /// `serve`'s RRDP task on a connection of `pool`: a serial for what was
-/// committed since the last one, at most every [`WINDOW`] and resting
-/// after a serial as `serve` does ([`crate::ops::RrdpShare`]), from a
-/// state the group publisher settled ([`crate::ops::serial_settle`]),
-/// until `done`; then a last one. A failed serial is retried after a
-/// second, as `serve` does, except the last. Returns the serials written.
+/// committed since the last one, at most every [`WINDOW`] and paced as
+/// `serve`'s ([`crate::ops::RrdpPace`]: resting after a serial, from a
+/// state the group publisher settled), until `done`; then a last one,
+/// once the publisher's last tree has settled it. A failed serial is
+/// retried after a second, as `serve` does, except the last. Returns the
+/// serials written.
 pub(super) fn rrdp_writer(pool: &EnginePool, done: &AtomicBool) -> anyhow::Result<Vec<Write>> {
-    use crate::ops::RrdpWrite;
-    let wait = |d: Duration| crate::ops::Rest::wait(Instant::now(), d);
-    let mut share = crate::ops::RrdpShare::new(Instant::now());
-    let (mut serials, mut rest) = (Vec::new(), wait(WINDOW));
-    let mut unsettled_since = None;
+    let mut pace = crate::ops::RrdpPace::new(Instant::now(), WINDOW);
+    let (mut serials, mut rest) = (Vec::new(), crate::ops::Rest::wait(Instant::now(), WINDOW));
     loop {
         let ending = done.load(Ordering::Acquire);
-        match ending {
-            false => rest_through(pool, rest),
-            // Once the clients have ended, as `serve`'s task after a
-            // burst: the state the publisher's last tree settles.
-            true if unsettled_since.is_some() => std::thread::sleep(crate::ops::GROUP_POLL),
-            true => {}
+        // Once the clients have ended, as `serve`'s task after a burst:
+        // only the look for the state the publisher's last tree settles.
+        if !ending || pace.unsettled() {
+            rest_through(pool, rest);
         }
-        let settle = crate::ops::serial_settle(Instant::now(), unsettled_since);
         let t = Instant::now();
         let wrote = pool
             .get()
             .map_err(anyhow::Error::from)
-            .and_then(|mut a| Ok(a.write_rrdp_timed(settle)?));
-        let unsettled = matches!(wrote, Ok(RrdpWrite::Unsettled));
-        if !unsettled {
-            unsettled_since = None;
-        }
-        rest = match wrote {
-            Ok(RrdpWrite::Serial(_, work)) => {
-                serials.push((t.elapsed().as_secs_f64() * 1000.0, 0));
-                share.rest_after(Instant::now(), work, WINDOW)
-            }
-            Ok(RrdpWrite::Current) => wait(WINDOW),
-            Ok(RrdpWrite::Unsettled) => {
-                unsettled_since.get_or_insert_with(Instant::now);
-                wait(crate::ops::GROUP_POLL)
-            }
+            .and_then(|mut a| Ok(a.write_rrdp_timed(pace.settle(t))?));
+        let written = match wrote {
+            Ok(written) => Some(written),
             Err(err) if ending => return Err(err),
             Err(err) => {
                 eprintln!("an RRDP serial failed, retried: {err:#}");
-                wait(Duration::from_secs(1))
+                None
             }
         };
-        if ending && !unsettled {
+        if let Some(crate::ops::RrdpWrite::Serial(..)) = written {
+            serials.push((t.elapsed().as_secs_f64() * 1000.0, 0));
+        }
+        rest = pace.rest_after(Instant::now(), written);
+        if ending && !pace.unsettled() {
             return Ok(serials);
         }
     }
